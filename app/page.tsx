@@ -1,0 +1,4 @@
+export const dynamic = 'force-dynamic';
+export default function Page() {
+  return <main><h1>dropscope</h1></main>;
+}

@@ -1,0 +1,127 @@
+/**
+ * `dropscope` administration CLI.
+ *
+ *   dropscope probe add <name> [--label key=value ...]   prints the token once
+ *   dropscope probe list
+ *   dropscope probe revoke <name>
+ *
+ * Uses DATABASE_URL / DROPSCOPE_DATA_DIR (or --database-url / --data-dir) like the server.
+ * When a running server holds the PGlite directory, the command goes through its admin
+ * socket instead of opening a second PGlite instance (which would lose data).
+ */
+import { request } from 'node:http';
+import path from 'node:path';
+import { lockHolder } from '../db/data-dir-lock';
+import { openDatabase } from '../db/open';
+import { parseServerConfig } from '../lib/config/server-env';
+import { ADMIN_SOCKET } from '../server/admin-socket';
+import { probeCommandSchema, runProbeCommand, type ProbeCommand, type ProbeCommandResult } from '../server/probe-commands';
+import { describeIssues, fieldIssues } from '../lib/http/problem';
+
+const USAGE = `usage:
+  dropscope probe add <name> [--label key=value ...]
+  dropscope probe list
+  dropscope probe revoke <name>
+options: --data-dir <dir>  --database-url <url>`;
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): { cmd: ProbeCommand; serverArgs: string[] } {
+  const serverArgs: string[] = [];
+  const positional: string[] = [];
+  const labels: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--data-dir' || a === '--database-url') serverArgs.push(a, argv[++i] ?? '');
+    else if (a.startsWith('--data-dir=') || a.startsWith('--database-url=')) serverArgs.push(a);
+    else if (a === '--label' || a.startsWith('--label=')) {
+      const kv = a === '--label' ? argv[++i] : a.slice('--label='.length);
+      const eq = kv?.indexOf('=') ?? -1;
+      if (!kv || eq < 1) throw new UsageError(`--label expects key=value, got "${kv ?? ''}"`);
+      labels[kv.slice(0, eq)] = kv.slice(eq + 1);
+    } else if (a === '-h' || a === '--help') throw new UsageError('');
+    else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
+    else positional.push(a);
+  }
+  const [noun, verb, name, ...rest] = positional;
+  if (noun !== 'probe' || !verb || rest.length > 0) throw new UsageError(positional.length ? `unexpected arguments: ${positional.join(' ')}` : '');
+  const raw = verb === 'add' ? { command: verb, name, labels } : verb === 'list' ? { command: verb } : { command: verb, name };
+  const parsed = probeCommandSchema.safeParse(raw);
+  if (!parsed.success) throw new UsageError(describeIssues(fieldIssues(parsed.error)));
+  return { cmd: parsed.data, serverArgs };
+}
+
+function viaAdminSocket(socketPath: string, cmd: ProbeCommand): Promise<ProbeCommandResult> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath, path: '/probe-command', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ProbeCommandResult & { error?: { message: string } };
+        if (res.statusCode === 200) resolve(body);
+        else reject(new Error(body.error?.message ?? `server answered ${res.statusCode}`));
+      });
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(cmd));
+  });
+}
+
+function print(result: ProbeCommandResult): void {
+  switch (result.command) {
+    case 'add':
+      process.stdout.write(
+        `probe ${result.probe.name} added (id ${result.probe.id}).\n` +
+          `token (shown once, store it in the probe's config):\n${result.token}\n`,
+      );
+      return;
+    case 'revoke':
+      process.stdout.write(`probe ${result.probe.name} revoked at ${new Date(result.probe.revokedAt ?? Date.now()).toISOString()}\n`);
+      return;
+    case 'list': {
+      if (result.probes.length === 0) {
+        process.stdout.write('no probes yet: dropscope probe add <name>\n');
+        return;
+      }
+      const rows = result.probes.map((p) => [
+        p.name,
+        p.revokedAt ? 'revoked' : 'active',
+        Object.entries(p.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',
+        p.agentVersion ?? '-',
+        p.lastSeenAt ? new Date(p.lastSeenAt).toISOString() : 'never',
+      ]);
+      const head = ['NAME', 'STATE', 'LABELS', 'VERSION', 'LAST SEEN'];
+      const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+      for (const r of [head, ...rows]) process.stdout.write(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd() + '\n');
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  const { cmd, serverArgs } = parseArgs(process.argv.slice(2));
+  const config = parseServerConfig(process.env, serverArgs);
+  if (!config.DATABASE_URL) {
+    const dataDir = path.resolve(config.DROPSCOPE_DATA_DIR);
+    if (lockHolder(dataDir) !== null) {
+      print(await viaAdminSocket(path.join(dataDir, ADMIN_SOCKET), cmd));
+      return;
+    }
+  }
+  const database = await openDatabase(
+    config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL, poolSize: 1 } : { kind: 'pglite', dataDir: config.DROPSCOPE_DATA_DIR },
+  );
+  try {
+    print(await runProbeCommand(database, cmd, new Date()));
+  } finally {
+    await database.close();
+  }
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof UsageError) {
+    process.stderr.write(`${err.message ? `dropscope: ${err.message}\n` : ''}${USAGE}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`dropscope: ${(err as Error).message}\n`);
+  process.exit(1);
+});

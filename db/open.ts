@@ -1,0 +1,130 @@
+/**
+ * Opening the database: PGlite in a data directory (the zero-setup default) or PostgreSQL
+ * through postgres.js when a URL is given. Migrations from db/migrations are applied on
+ * open, on either backend. Failures are DatabaseOpenError with a stable code and a
+ * message that says what to do.
+ */
+import { accessSync, constants, mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import type { Database, Db } from './client';
+import { acquireDataDirLock } from './data-dir-lock';
+import * as schema from './schema';
+
+export type DatabaseConfig =
+  | { kind: 'postgres'; url: string; poolSize?: number }
+  /** `dataDir` is a directory, or `memory://` for a throwaway in-memory database. */
+  | { kind: 'pglite'; dataDir: string };
+
+export type DatabaseOpenErrorCode = 'DB_ERR_UNREACHABLE' | 'DB_ERR_DATA_DIR' | 'DB_ERR_MIGRATE';
+
+export class DatabaseOpenError extends Error {
+  constructor(
+    readonly code: DatabaseOpenErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'DatabaseOpenError';
+  }
+}
+
+export const MIGRATIONS_DIR = path.join(process.cwd(), 'db', 'migrations');
+
+/** Strip the password from a connection URL so it can be logged. */
+export function redactDatabaseUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable DATABASE_URL)';
+  }
+}
+
+/** Open, check and migrate. The caller owns the result and must close it. */
+export async function openDatabase(
+  config: DatabaseConfig,
+  options: { migrationsDir?: string } = {},
+): Promise<Database> {
+  const migrationsFolder = options.migrationsDir ?? MIGRATIONS_DIR;
+  return config.kind === 'postgres' ? openPostgres(config.url, config.poolSize ?? 10, migrationsFolder) : openPglite(config.dataDir, migrationsFolder);
+}
+
+async function openPostgres(url: string, max: number, migrationsFolder: string): Promise<Database> {
+  const location = redactDatabaseUrl(url);
+  const client = postgres(url, { max, connect_timeout: 10, onnotice: () => {} });
+  try {
+    await client`select 1`;
+  } catch (err) {
+    await client.end({ timeout: 1 }).catch(() => {});
+    throw new DatabaseOpenError('DB_ERR_UNREACHABLE', `cannot reach PostgreSQL at ${location}: ${(err as Error).message}`, { cause: err });
+  }
+  const db = drizzlePostgres(client, { schema, casing: 'snake_case' });
+  try {
+    await migratePostgres(db, { migrationsFolder });
+  } catch (err) {
+    await client.end({ timeout: 1 }).catch(() => {});
+    throw new DatabaseOpenError('DB_ERR_MIGRATE', `migrations failed on ${location}: ${(err as Error).message}`, { cause: err });
+  }
+  return { db: db as unknown as Db, kind: 'postgres', location, close: () => client.end({ timeout: 5 }) };
+}
+
+async function openPglite(dir: string, migrationsFolder: string): Promise<Database> {
+  const inMemory = dir.startsWith('memory://');
+  // Not for memory:// URLs, which path.resolve would turn into a relative directory.
+  const dataDir = inMemory ? dir : path.resolve(dir);
+  let release = () => {};
+  if (!inMemory) {
+    prepareDataDir(dataDir);
+    release = acquireDataDirLock(dataDir);
+  }
+  let client: PGlite;
+  try {
+    client = await PGlite.create(dataDir);
+  } catch (err) {
+    release();
+    throw new DatabaseOpenError('DB_ERR_DATA_DIR', `cannot open the PGlite database in ${dataDir}: ${(err as Error).message}`, { cause: err });
+  }
+  const db = drizzlePglite(client, { schema, casing: 'snake_case' });
+  try {
+    await migratePglite(db, { migrationsFolder });
+  } catch (err) {
+    await client.close().catch(() => {});
+    release();
+    throw new DatabaseOpenError('DB_ERR_MIGRATE', `migrations failed in ${dataDir}: ${(err as Error).message}`, { cause: err });
+  }
+  return {
+    db: db as unknown as Db,
+    kind: 'pglite',
+    location: dataDir,
+    close: async () => {
+      try {
+        await client.close();
+      } finally {
+        release();
+      }
+    },
+  };
+}
+
+/** PGlite does not create parent directories and reports a bad one obscurely: check first. */
+function prepareDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    if (!statSync(dataDir).isDirectory()) throw new Error('not a directory');
+    accessSync(dataDir, constants.R_OK | constants.W_OK);
+  } catch (err) {
+    throw new DatabaseOpenError(
+      'DB_ERR_DATA_DIR',
+      `data directory ${dataDir} is unusable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): ` +
+        'set DROPSCOPE_DATA_DIR or --data-dir to a writable directory, or DATABASE_URL to use PostgreSQL',
+      { cause: err },
+    );
+  }
+}

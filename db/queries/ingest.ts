@@ -1,0 +1,247 @@
+/**
+ * Storing a probe's batch: all of it or none of it, each event id once.
+ *
+ * Set-based on purpose (one statement per table per chunk, not per event): the ingest
+ * path must keep up with a fleet replaying hours of spool at once.
+ */
+import { eq, sql, type SQL } from 'drizzle-orm';
+import type {
+  AttemptFailed,
+  IngestEvent,
+  IngestResult,
+  ProbeHeartbeat,
+  RttSamples,
+  SessionEnded,
+  SessionOpened,
+} from '../../lib/contracts/ingest';
+import { emptyRttBuckets, rttBucketIndex } from '../../lib/rtt/buckets';
+import type { Db, Executor } from '../client';
+import { canarySessions, ingestedEvents, probes, rttMinutes } from '../schema';
+
+type SessionRow = typeof canarySessions.$inferInsert;
+type RttRow = typeof rttMinutes.$inferInsert;
+
+/** Rows per statement: PostgreSQL allows 65,535 bind parameters; a session row has ~40. */
+const CHUNK = 1000;
+
+export interface StoredBatch extends IngestResult {
+  /** The events this request stored (duplicates left out), for the live feed. */
+  applied: IngestEvent[];
+}
+
+/**
+ * Store `events` from probe `probeId` in one transaction. Events whose id was stored before
+ * (by this or an earlier request) are skipped and counted as duplicates.
+ */
+export async function storeBatch(db: Db, probeId: number, events: readonly IngestEvent[], now: Date): Promise<StoredBatch> {
+  return db.transaction(async (tx) => {
+    const unique = new Map<string, IngestEvent>();
+    for (const e of events) if (!unique.has(e.id)) unique.set(e.id, e);
+
+    const fresh = new Set<string>();
+    for (const part of chunks([...unique.keys()], CHUNK)) {
+      const inserted = await tx
+        .insert(ingestedEvents)
+        .values(part.map((eventId) => ({ probeId, eventId, receivedAt: now })))
+        .onConflictDoNothing()
+        .returning({ eventId: ingestedEvents.eventId });
+      for (const r of inserted) fresh.add(r.eventId);
+    }
+    const applied = [...unique.values()].filter((e) => fresh.has(e.id));
+
+    await upsertSessions(tx, probeId, sessionRows(probeId, applied, now));
+    await upsertRtt(tx, rttRows(probeId, applied));
+    await recordHeartbeat(tx, probeId, applied, now);
+
+    return { accepted: applied.length, duplicates: events.length - applied.length, applied };
+  });
+}
+
+// ---------------------------------------------------------------- sessions
+
+function sessionRows(probeId: number, events: readonly IngestEvent[], now: Date): SessionRow[] {
+  // Several events of one session in one batch must become one row: PostgreSQL refuses
+  // to update the same row twice in one INSERT ... ON CONFLICT.
+  const rows = new Map<string, SessionRow>();
+  for (const e of events) {
+    if (e.type !== 'session.opened' && e.type !== 'session.ended' && e.type !== 'attempt.failed') continue;
+    const base = rows.get(e.sessionId) ?? pathColumns(probeId, e, now);
+    rows.set(e.sessionId, { ...base, ...definedOnly(eventColumns(e)) });
+  }
+  return [...rows.values()];
+}
+
+function pathColumns(probeId: number, e: SessionOpened | SessionEnded | AttemptFailed, now: Date): SessionRow {
+  return {
+    id: e.sessionId,
+    probeId,
+    targetName: e.path.target.name,
+    targetUrl: e.path.target.url,
+    proxyName: e.path.proxy.name,
+    proxyKind: e.path.proxy.kind,
+    proxyUrl: e.path.proxy.url ?? null,
+    profile: e.path.profile,
+    attemptedAt: new Date(e.attemptedAt),
+    updatedAt: now,
+  };
+}
+
+function eventColumns(e: SessionOpened | SessionEnded | AttemptFailed): Partial<SessionRow> {
+  switch (e.type) {
+    case 'session.opened':
+      return {
+        ...e.timings,
+        outcome: 'opened',
+        httpStatus: e.httpStatus,
+        responseHeaders: e.responseHeaders,
+        egressAddress: e.egressAddress,
+        openedAt: new Date(e.openedAt),
+      };
+    case 'session.ended':
+      return {
+        endedAt: new Date(e.endedAt),
+        durationMs: e.durationMs,
+        sinceLastRecvMs: e.sinceLastRecvMs,
+        sinceLastSentMs: e.sinceLastSentMs,
+        closeCode: e.closeCode,
+        closeReason: e.closeReason,
+        endKind: e.endKind,
+        errorCode: e.errorCode,
+        bytesIn: e.bytesIn,
+        bytesOut: e.bytesOut,
+        messagesIn: e.messagesIn,
+        messagesOut: e.messagesOut,
+        rttCount: e.rtt?.count,
+        rttMinMs: e.rtt?.minMs,
+        rttMedianMs: e.rtt?.medianMs,
+        rttMaxMs: e.rtt?.maxMs,
+        egressAddress: e.egressAddress,
+      };
+    case 'attempt.failed':
+      return {
+        ...e.timings,
+        outcome: e.outcome,
+        httpStatus: e.httpStatus,
+        proxyReply: e.proxyReply,
+        errorCode: e.errorCode,
+        errorMessage: e.errorMessage,
+        responseHeaders: e.responseHeaders,
+        endedAt: new Date(e.failedAt),
+      };
+  }
+}
+
+/** Columns that later events fill in; the path and attempt time are fixed by the first. */
+const mergedColumns = [
+  'dnsMs', 'tcpMs', 'proxyMs', 'tlsMs', 'upgradeMs', 'outcome', 'httpStatus', 'proxyReply', 'errorCode',
+  'errorMessage', 'responseHeaders', 'egressAddress', 'openedAt', 'endedAt', 'durationMs', 'sinceLastRecvMs',
+  'sinceLastSentMs', 'closeCode', 'closeReason', 'endKind', 'bytesIn', 'bytesOut', 'messagesIn', 'messagesOut',
+  'rttCount', 'rttMinMs', 'rttMedianMs', 'rttMaxMs', 'updatedAt',
+] as const satisfies readonly (keyof SessionRow)[];
+
+const sessionMergeSet = Object.fromEntries(
+  mergedColumns.map((key) => [key, sql`coalesce(excluded.${sql.identifier(snake(key))}, ${canarySessions[key]})`]),
+) as Record<(typeof mergedColumns)[number], SQL>;
+
+async function upsertSessions(tx: Executor, probeId: number, rows: SessionRow[]): Promise<void> {
+  for (const part of chunks(rows, CHUNK)) {
+    await tx
+      .insert(canarySessions)
+      .values(part)
+      .onConflictDoUpdate({
+        target: canarySessions.id,
+        set: sessionMergeSet,
+        // A session id belongs to the probe that created it; another probe cannot rewrite it.
+        setWhere: eq(canarySessions.probeId, probeId),
+      });
+  }
+}
+
+// ---------------------------------------------------------------- RTT rollup
+
+function rttRows(probeId: number, events: readonly IngestEvent[]): RttRow[] {
+  const rows = new Map<string, RttRow & { buckets: number[] }>();
+  for (const e of events as readonly (IngestEvent | RttSamples)[]) {
+    if (e.type !== 'rtt.samples') continue;
+    for (const s of e.samples) {
+      const minute = new Date(Math.floor(Date.parse(s.at) / 60_000) * 60_000);
+      const key = `${minute.getTime()}\u0000${e.path.target.name}\u0000${e.path.proxy.name}`;
+      let row = rows.get(key);
+      if (!row) {
+        row = {
+          minute,
+          probeId,
+          targetName: e.path.target.name,
+          proxyName: e.path.proxy.name,
+          count: 0,
+          sumMs: 0,
+          minMs: Number.POSITIVE_INFINITY,
+          maxMs: 0,
+          buckets: emptyRttBuckets(),
+        };
+        rows.set(key, row);
+      }
+      row.count += 1;
+      row.sumMs += s.rttMs;
+      row.minMs = Math.min(row.minMs, s.rttMs);
+      row.maxMs = Math.max(row.maxMs, s.rttMs);
+      const i = rttBucketIndex(s.rttMs);
+      row.buckets[i] = (row.buckets[i] ?? 0) + 1;
+    }
+  }
+  return [...rows.values()];
+}
+
+async function upsertRtt(tx: Executor, rows: RttRow[]): Promise<void> {
+  for (const part of chunks(rows, CHUNK)) {
+    await tx
+      .insert(rttMinutes)
+      .values(part)
+      .onConflictDoUpdate({
+        target: [rttMinutes.minute, rttMinutes.probeId, rttMinutes.targetName, rttMinutes.proxyName],
+        set: {
+          count: sql`${rttMinutes.count} + excluded.count`,
+          sumMs: sql`${rttMinutes.sumMs} + excluded.sum_ms`,
+          minMs: sql`least(${rttMinutes.minMs}, excluded.min_ms)`,
+          maxMs: sql`greatest(${rttMinutes.maxMs}, excluded.max_ms)`,
+          buckets: sql`array(select coalesce(a, 0) + coalesce(b, 0) from unnest(${rttMinutes.buckets}, excluded.buckets) with ordinality as u(a, b, n) order by n)`,
+        },
+      });
+  }
+}
+
+// ---------------------------------------------------------------- heartbeat
+
+async function recordHeartbeat(tx: Executor, probeId: number, events: readonly IngestEvent[], now: Date): Promise<void> {
+  let latest: ProbeHeartbeat | undefined;
+  for (const e of events) if (e.type === 'probe.heartbeat' && (!latest || e.at > latest.at)) latest = e;
+  // Any accepted request proves the probe is alive; a heartbeat adds its own state.
+  await tx
+    .update(probes)
+    .set({
+      lastSeenAt: sql`greatest(${probes.lastSeenAt}, ${now.toISOString()}::timestamptz)`,
+      firstSeenAt: sql`coalesce(${probes.firstSeenAt}, ${now.toISOString()}::timestamptz)`,
+      ...(latest && {
+        agentVersion: latest.agentVersion,
+        spoolDepth: latest.spoolDepth ?? null,
+        canariesOpen: latest.canaries?.open ?? null,
+        canariesConnecting: latest.canaries?.connecting ?? null,
+        canariesBackoff: latest.canaries?.backoff ?? null,
+      }),
+    })
+    .where(eq(probes.id, probeId));
+}
+
+// ---------------------------------------------------------------- helpers
+
+function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function snake(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}

@@ -1,0 +1,156 @@
+/**
+ * The whole relational model. Migrations are generated from this file by drizzle-kit
+ * (`npm run db:generate`) and committed under db/migrations; never hand-edit them.
+ */
+import { sql } from 'drizzle-orm';
+import {
+  bigint,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  serial,
+  smallint,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+import { endKinds, outcomes, proxyKinds } from '../lib/contracts/ingest';
+
+const tstz = () => timestamp({ withTimezone: true, mode: 'date' });
+
+export const proxyKind = pgEnum('proxy_kind', proxyKinds);
+export const endKind = pgEnum('end_kind', endKinds);
+export const outcome = pgEnum('outcome', outcomes);
+
+export const probes = pgTable(
+  'probes',
+  {
+    id: serial().primaryKey(),
+    name: text().notNull(),
+    labels: jsonb().$type<Record<string, string>>().notNull().default({}),
+    /** sha256 of the token's secret part; the token itself is shown once and never stored. */
+    tokenHash: text().notNull(),
+    agentVersion: text(),
+    createdAt: tstz().notNull().defaultNow(),
+    firstSeenAt: tstz(),
+    lastSeenAt: tstz(),
+    revokedAt: tstz(),
+    /** From the latest heartbeat. */
+    spoolDepth: integer(),
+    canariesOpen: integer(),
+    canariesConnecting: integer(),
+    canariesBackoff: integer(),
+  },
+  (t) => [uniqueIndex('probes_name_key').on(t.name)],
+);
+
+/**
+ * One row per connection attempt, keyed by the probe-generated session id. Columns are
+ * nullable where the value arrives with a later event (an end may arrive before its open).
+ */
+export const canarySessions = pgTable(
+  'canary_sessions',
+  {
+    id: text().primaryKey(),
+    probeId: integer()
+      .notNull()
+      .references(() => probes.id, { onDelete: 'cascade' }),
+    targetName: text().notNull(),
+    targetUrl: text().notNull(),
+    proxyName: text().notNull(),
+    proxyKind: proxyKind().notNull(),
+    /** Credentials removed by the probe; the contract rejects URLs with userinfo. */
+    proxyUrl: text(),
+    profile: text().notNull(),
+    attemptedAt: tstz().notNull(),
+
+    dnsMs: doublePrecision(),
+    tcpMs: doublePrecision(),
+    proxyMs: doublePrecision(),
+    tlsMs: doublePrecision(),
+    upgradeMs: doublePrecision(),
+
+    /** Null until the open or failure event arrives (an end can come first after a replay). */
+    outcome: outcome(),
+    httpStatus: smallint(),
+    proxyReply: text(),
+    errorCode: text(),
+    errorMessage: text(),
+    responseHeaders: jsonb().$type<Record<string, string>>(),
+    egressAddress: text(),
+
+    openedAt: tstz(),
+    endedAt: tstz(),
+    durationMs: doublePrecision(),
+    sinceLastRecvMs: doublePrecision(),
+    sinceLastSentMs: doublePrecision(),
+    closeCode: smallint(),
+    closeReason: text(),
+    endKind: endKind(),
+    bytesIn: bigint({ mode: 'number' }),
+    bytesOut: bigint({ mode: 'number' }),
+    messagesIn: bigint({ mode: 'number' }),
+    messagesOut: bigint({ mode: 'number' }),
+    rttCount: integer(),
+    rttMinMs: doublePrecision(),
+    rttMedianMs: doublePrecision(),
+    rttMaxMs: doublePrecision(),
+
+    updatedAt: tstz().notNull().defaultNow(),
+  },
+  (t) => [
+    index('canary_sessions_attempted_at_idx').on(t.attemptedAt),
+    index('canary_sessions_ended_at_idx').on(t.endedAt).where(sql`${t.endedAt} is not null`),
+    index('canary_sessions_path_attempted_idx').on(t.targetName, t.proxyName, t.attemptedAt),
+    index('canary_sessions_probe_attempted_idx').on(t.probeId, t.attemptedAt),
+    // Live canaries: opened, not ended. Stays small however long history grows.
+    index('canary_sessions_live_idx')
+      .on(t.openedAt)
+      .where(sql`${t.endedAt} is null and ${t.outcome} = 'opened'`),
+  ],
+);
+
+/**
+ * RTT per path at one-minute resolution. `buckets` counts samples on the log scale of
+ * lib/rtt/buckets.ts, so p50/p95 can be read back for any range.
+ */
+export const rttMinutes = pgTable(
+  'rtt_minutes',
+  {
+    minute: tstz().notNull(),
+    probeId: integer()
+      .notNull()
+      .references(() => probes.id, { onDelete: 'cascade' }),
+    targetName: text().notNull(),
+    proxyName: text().notNull(),
+    count: integer().notNull(),
+    sumMs: doublePrecision().notNull(),
+    minMs: doublePrecision().notNull(),
+    maxMs: doublePrecision().notNull(),
+    buckets: integer().array().notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.minute, t.probeId, t.targetName, t.proxyName] }),
+    index('rtt_minutes_path_minute_idx').on(t.targetName, t.proxyName, t.minute),
+  ],
+);
+
+/**
+ * The idempotency ledger: one row per event id a probe has sent. A replayed event hits
+ * the primary key and is counted as a duplicate instead of being applied twice.
+ */
+export const ingestedEvents = pgTable(
+  'ingested_events',
+  {
+    probeId: integer()
+      .notNull()
+      .references(() => probes.id, { onDelete: 'cascade' }),
+    eventId: text().notNull(),
+    receivedAt: tstz().notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.probeId, t.eventId] }), index('ingested_events_received_at_idx').on(t.receivedAt)],
+);

@@ -1,0 +1,63 @@
+/**
+ * The server's configuration: environment variables, overridable by command-line flags.
+ * Parsed once with zod; a bad value stops the server with the variable's name.
+ */
+import { z } from 'zod';
+import { describeIssues, fieldIssues } from '../http/problem';
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// or postgresql:// URL')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  DROPSCOPE_DATA_DIR: z.string().min(1).default('./data'),
+  DROPSCOPE_INGEST_MAX_BYTES: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(1024 * 1024),
+  /** How often dashboards get a coalesced live push, at most. */
+  DROPSCOPE_LIVE_INTERVAL_MS: z.coerce.number().int().min(50).max(10_000).default(250),
+});
+
+export type ServerConfig = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_ERR_INVALID';
+}
+
+/** Flags win over the environment: `--port`, `--host`, `--data-dir`, `--database-url`. */
+export function parseServerConfig(env: Record<string, string | undefined>, argv: readonly string[] = []): ServerConfig {
+  const flags: Record<string, string> = {};
+  const names: Record<string, keyof ServerConfig> = {
+    '--port': 'PORT',
+    '--host': 'HOST',
+    '--data-dir': 'DROPSCOPE_DATA_DIR',
+    '--database-url': 'DATABASE_URL',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = (argv[i] ?? '').split(/=(.*)/s, 2) as [string, string | undefined];
+    const key = names[flag];
+    if (!key) throw new ConfigError(`unknown option ${flag}; expected one of ${Object.keys(names).join(', ')}`);
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new ConfigError(`option ${flag} needs a value`);
+    flags[key] = value;
+  }
+  const parsed = envSchema.safeParse({ ...pick(env, Object.keys(envSchema.shape)), ...flags });
+  if (!parsed.success) throw new ConfigError(`invalid configuration: ${describeIssues(fieldIssues(parsed.error), 10)}`);
+  return parsed.data;
+}
+
+function pick(env: Record<string, string | undefined>, keys: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of keys) {
+    const v = env[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/** The ingest body limit for route handlers, read from the environment once. */
+let ingestLimit: number | undefined;
+export function ingestMaxBytes(): number {
+  return (ingestLimit ??= parseServerConfig(process.env).DROPSCOPE_INGEST_MAX_BYTES);
+}

@@ -1,0 +1,77 @@
+/**
+ * `POST /api/v1/ingest`, independent of Next: takes a Web Request, returns a Response.
+ * Storage, authentication and the live feed are injected so this can be tested on its own
+ * and the route file stays a one-liner.
+ *
+ * Answers: 200 stored (or all duplicates); 400 malformed JSON or schema violation, with
+ * the path of each bad field; 401 missing, unknown or revoked token; 413 body too large;
+ * 415 unsupported content-encoding; 500 storage failure (nothing stored: the probe retries).
+ */
+import { ingestBatchSchema, type IngestEvent, type IngestResult } from '../contracts/ingest';
+import { BodyError, readBody } from '../http/read-body';
+import { describeIssues, fieldIssues, problem } from '../http/problem';
+import type { Logger } from '../log';
+
+export interface IngestDeps {
+  authenticate(token: string): Promise<{ id: number; name: string } | null>;
+  store(probeId: number, events: IngestEvent[], now: Date): Promise<IngestResult & { applied: IngestEvent[] }>;
+  publish(probe: string, applied: IngestEvent[]): void;
+  now(): Date;
+  maxBodyBytes: number;
+  log: Logger;
+}
+
+export async function handleIngest(request: Request, deps: IngestDeps): Promise<Response> {
+  const auth = request.headers.get('authorization') ?? '';
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+  if (!m?.[1]) {
+    return problem(401, 'INGEST_ERR_UNAUTHORIZED', 'missing bearer token: send "Authorization: Bearer <probe token>"', {
+      headers: { 'www-authenticate': 'Bearer realm="dropscope-ingest"' },
+    });
+  }
+  const probe = await deps.authenticate(m[1]);
+  if (!probe) {
+    return problem(401, 'INGEST_ERR_UNAUTHORIZED', 'unknown or revoked probe token', {
+      headers: { 'www-authenticate': 'Bearer realm="dropscope-ingest", error="invalid_token"' },
+    });
+  }
+
+  let text: string;
+  try {
+    text = await readBody(request, deps.maxBodyBytes);
+  } catch (err) {
+    if (!(err instanceof BodyError)) throw err;
+    const status = err.code === 'BODY_TOO_LARGE' ? 413 : err.code === 'BODY_UNSUPPORTED_ENCODING' ? 415 : 400;
+    return problem(status, `INGEST_ERR_${err.code.slice('BODY_'.length)}`, err.message);
+  }
+
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return problem(400, 'INGEST_ERR_JSON', `body is not valid JSON: ${(err as Error).message}`);
+  }
+  const parsed = ingestBatchSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = fieldIssues(parsed.error);
+    return problem(400, 'INGEST_ERR_SCHEMA', `batch rejected, nothing stored: ${describeIssues(issues)}`, { issues });
+  }
+
+  let stored;
+  try {
+    stored = await deps.store(probe.id, parsed.data.events, deps.now());
+  } catch (err) {
+    deps.log.error({ err, probe: probe.name, events: parsed.data.events.length }, 'storing an ingest batch failed');
+    return problem(500, 'INGEST_ERR_STORE', 'the batch could not be stored; nothing was kept, retry later');
+  }
+  if (stored.applied.length > 0) {
+    try {
+      deps.publish(probe.name, stored.applied);
+    } catch (err) {
+      // The batch is committed; a failed live push must not make the probe resend it.
+      deps.log.warn({ err }, 'live push failed');
+    }
+  }
+  const result: IngestResult = { accepted: stored.accepted, duplicates: stored.duplicates };
+  return Response.json(result, { status: 200 });
+}

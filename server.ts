@@ -1,0 +1,75 @@
+/**
+ * dropscope's one process: Next.js (dashboard and API) and socket.io (live pushes) on one
+ * HTTP server and port. The database is opened here, once, before Next prepares, and
+ * handed to route handlers through db/client.ts.
+ */
+import { createServer } from 'node:http';
+import next from 'next';
+import { installDatabase, uninstallDatabase } from './db/client';
+import { openDatabase, type DatabaseConfig } from './db/open';
+import { parseServerConfig } from './lib/config/server-env';
+import { rootLogger } from './lib/log';
+import { startAdminSocket } from './server/admin-socket';
+import { attachLive } from './server/live';
+
+const log = rootLogger().child({ module: 'server' });
+
+async function main(): Promise<void> {
+  const config = parseServerConfig(process.env, process.argv.slice(2));
+  const dbConfig: DatabaseConfig = config.DATABASE_URL
+    ? { kind: 'postgres', url: config.DATABASE_URL }
+    : { kind: 'pglite', dataDir: config.DROPSCOPE_DATA_DIR };
+  const database = await openDatabase(dbConfig);
+  installDatabase(database);
+  log.info({ backend: database.kind, location: database.location }, 'database ready');
+
+  const dev = process.env.NODE_ENV !== 'production';
+  const app = next({ dev, dir: process.cwd(), hostname: config.HOST, port: config.PORT });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+
+  const httpServer = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      log.error({ err, url: req.url }, 'request failed');
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  const live = attachLive(httpServer, { intervalMs: config.DROPSCOPE_LIVE_INTERVAL_MS });
+  const admin = database.kind === 'pglite' ? await startAdminSocket(config.DROPSCOPE_DATA_DIR, database, log) : null;
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.PORT, config.HOST, resolve);
+  });
+  const address = httpServer.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  // Tests and scripts wait for this exact line to learn the port when PORT=0.
+  log.info({ port, url: `http://localhost:${port}/`, dev }, 'dropscope listening');
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 10_000).unref();
+    await live.close();
+    await admin?.close();
+    httpServer.closeAllConnections();
+    await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    await app.close?.();
+    uninstallDatabase(database);
+    await database.close();
+    clearTimeout(force);
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  const e = err as Error & { code?: string };
+  log.fatal({ err: e, code: e.code }, 'dropscope could not start');
+  // The log line is JSON for machines; say it plainly for the person at the terminal too.
+  process.stderr.write(`\ndropscope could not start: ${e.message}\n`);
+  process.exit(1);
+});

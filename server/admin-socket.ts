@@ -1,0 +1,64 @@
+/**
+ * A Unix socket in the PGlite data directory through which the CLI runs probe commands
+ * while the server holds the database (PGlite allows one process per directory). Access
+ * is by filesystem permission: whoever can write the data directory can administer it.
+ */
+import { chmodSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import path from 'node:path';
+import type { Database } from '../db/client';
+import { describeIssues, fieldIssues } from '../lib/http/problem';
+import type { Logger } from '../lib/log';
+import { probeCommandSchema, runProbeCommand } from './probe-commands';
+
+export const ADMIN_SOCKET = 'admin.sock';
+const MAX_BODY = 64 * 1024;
+
+export async function startAdminSocket(dataDir: string, database: Database, log: Logger): Promise<{ close(): Promise<void> }> {
+  const socketPath = path.join(dataDir, ADMIN_SOCKET);
+  // We hold the data directory's lock, so a socket file here is a dead server's leftover.
+  rmSync(socketPath, { force: true });
+  const server = createServer((req, res) => {
+    const reply = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (req.method !== 'POST' || req.url !== '/probe-command') return reply(404, { error: { code: 'ADMIN_ERR_NOT_FOUND', message: 'unknown admin route' } });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) req.destroy();
+      else chunks.push(c);
+    });
+    req.on('end', () => {
+      let json: unknown;
+      try {
+        json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      } catch {
+        return reply(400, { error: { code: 'ADMIN_ERR_JSON', message: 'body is not valid JSON' } });
+      }
+      const parsed = probeCommandSchema.safeParse(json);
+      if (!parsed.success) return reply(400, { error: { code: 'ADMIN_ERR_SCHEMA', message: describeIssues(fieldIssues(parsed.error)) } });
+      runProbeCommand(database, parsed.data, new Date()).then(
+        (result) => reply(200, result),
+        (err: Error & { code?: string }) => {
+          if (err.code?.startsWith('PROBE_ERR_')) return reply(409, { error: { code: err.code, message: err.message } });
+          log.error({ err }, 'admin command failed');
+          reply(500, { error: { code: 'ADMIN_ERR_INTERNAL', message: 'the command failed; see the server log' } });
+        },
+      );
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, resolve);
+  });
+  chmodSync(socketPath, 0o600);
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          rmSync(socketPath, { force: true });
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+import { fileURLToPath } from 'node:url';
+
+export default defineConfig({
+  resolve: { alias: { '@': fileURLToPath(new URL('./', import.meta.url)) } },
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/lab/**', 'node_modules/**'],
+    testTimeout: 30_000,
+    hookTimeout: 120_000,
+    // Two cores: the browser and server tests are heavy, keep files from starving each other.
+    maxWorkers: 2,
+  },
+});
