@@ -1,0 +1,82 @@
+/** Builders for ingest events with sensible defaults; tests override what they assert on. */
+import { randomUUID } from 'node:crypto';
+import type { AttemptFailed, PathDescriptor, ProbeHeartbeat, RttSamples, SessionEnded, SessionOpened } from '../../lib/contracts/ingest';
+
+export const T0 = new Date('2026-11-01T12:00:00.000Z');
+export const iso = (msAfterT0 = 0, base = T0) => new Date(base.getTime() + msAfterT0).toISOString();
+
+export function path(over: { target?: string; proxy?: string; kind?: PathDescriptor['proxy']['kind']; profile?: string } = {}): PathDescriptor {
+  const kind = over.kind ?? 'direct';
+  return {
+    target: { name: over.target ?? 'canary', url: `ws://127.0.0.1:9/${over.target ?? 'canary'}` },
+    proxy: { name: over.proxy ?? 'direct', kind, ...(kind !== 'direct' && { url: `http://127.0.0.1:3128` }) },
+    profile: over.profile ?? 'idle',
+  };
+}
+
+const eid = () => randomUUID();
+
+export function opened(sessionId: string, over: Partial<SessionOpened> = {}, base = T0): SessionOpened {
+  return {
+    type: 'session.opened',
+    id: eid(),
+    sessionId,
+    path: path(),
+    attemptedAt: iso(0, base),
+    openedAt: iso(5, base),
+    timings: { dnsMs: 0.5, tcpMs: 1, upgradeMs: 3.5 },
+    httpStatus: 101,
+    ...over,
+  };
+}
+
+export function ended(sessionId: string, durationMs: number, over: Partial<SessionEnded> = {}, base = T0): SessionEnded {
+  return {
+    type: 'session.ended',
+    id: eid(),
+    sessionId,
+    path: path(),
+    attemptedAt: iso(0, base),
+    endedAt: iso(5 + durationMs, base),
+    durationMs,
+    sinceLastRecvMs: durationMs,
+    sinceLastSentMs: durationMs,
+    endKind: 'tcp_fin',
+    closeCode: 1006,
+    bytesIn: 0,
+    bytesOut: 0,
+    messagesIn: 0,
+    messagesOut: 0,
+    ...over,
+  };
+}
+
+export function failed(sessionId: string, over: Partial<AttemptFailed> = {}, base = T0): AttemptFailed {
+  return {
+    type: 'attempt.failed',
+    id: eid(),
+    sessionId,
+    path: path(),
+    attemptedAt: iso(0, base),
+    failedAt: iso(30, base),
+    outcome: 'upgrade_refused',
+    httpStatus: 403,
+    timings: { tcpMs: 1 },
+    ...over,
+  };
+}
+
+export function rtt(sessionId: string, samplesMs: number[], over: Partial<RttSamples> = {}, base = T0): RttSamples {
+  return {
+    type: 'rtt.samples',
+    id: eid(),
+    sessionId,
+    path: path(),
+    samples: samplesMs.map((rttMs, i) => ({ at: iso(1000 * i, base), rttMs })),
+    ...over,
+  };
+}
+
+export function heartbeat(over: Partial<ProbeHeartbeat> = {}, base = T0): ProbeHeartbeat {
+  return { type: 'probe.heartbeat', id: eid(), at: iso(0, base), agentVersion: '0.1.0-test', spoolDepth: 0, ...over };
+}
