@@ -1,0 +1,19 @@
+/** Wires the framework-free ingest handler to the database and the live feed. */
+import type { Db } from '@/db/client';
+import { storeBatch } from '@/db/queries/ingest';
+import { authenticateProbe } from '@/db/queries/probes';
+import type { IngestDeps } from '@/lib/ingest/handle-ingest';
+import type { Logger } from '@/lib/log';
+import { toFeedItem } from '@/lib/realtime/feed';
+import type { LivePublisher } from '@/lib/realtime/registry';
+
+export function ingestDeps(db: Db, options: { publisher: LivePublisher; maxBodyBytes: number; log: Logger; now?: () => Date }): IngestDeps {
+  return {
+    authenticate: (token) => authenticateProbe(db, token),
+    store: (probeId, events, now) => storeBatch(db, probeId, events, now),
+    publish: (probe, applied) => options.publisher.publish(applied.map((e) => toFeedItem(probe, e))),
+    now: options.now ?? (() => new Date()),
+    maxBodyBytes: options.maxBodyBytes,
+    log: options.log,
+  };
+}
