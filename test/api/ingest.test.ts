@@ -42,7 +42,7 @@ describe.each(backends())('ingest API on $name', (backend) => {
     const headers: Record<string, string> = { 'content-type': 'application/json', ...init.headers };
     const t = init.token === undefined ? token : init.token;
     if (t !== null) headers.authorization = `Bearer ${t}`;
-    const payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+    const payload = typeof body === 'string' ? body : Buffer.isBuffer(body) ? new Uint8Array(body) : JSON.stringify(body);
     const request = new Request('http://127.0.0.1/api/v1/ingest', { method: 'POST', headers, body: payload });
     const response = await handleIngest(
       request,
