@@ -5,6 +5,7 @@
 import { sql } from 'drizzle-orm';
 import {
   bigint,
+  boolean,
   doublePrecision,
   index,
   integer,
@@ -153,4 +154,32 @@ export const ingestedEvents = pgTable(
     receivedAt: tstz().notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.probeId, t.eventId] }), index('ingested_events_received_at_idx').on(t.receivedAt)],
+);
+
+/**
+ * The canary target's own view of a session's end, beside the probe's (same session id).
+ * No foreign key to canary_sessions: the two reports arrive in any order.
+ */
+export const targetSessionViews = pgTable(
+  'target_session_views',
+  {
+    sessionId: text().primaryKey(),
+    /** The reporter that sent it; null for the target built into the server. */
+    reporterId: integer().references(() => probes.id, { onDelete: 'set null' }),
+    targetName: text().notNull(),
+    peerAddress: text().notNull(),
+    openedAt: tstz().notNull(),
+    endedAt: tstz().notNull(),
+    durationMs: doublePrecision().notNull(),
+    closeFrameReceived: boolean().notNull(),
+    closeCode: smallint(),
+    closeReason: text(),
+    endKind: endKind().notNull(),
+    sinceLastRecvMs: doublePrecision().notNull(),
+    sinceLastSentMs: doublePrecision().notNull(),
+    messagesIn: bigint({ mode: 'number' }).notNull(),
+    messagesOut: bigint({ mode: 'number' }).notNull(),
+    receivedAt: tstz().notNull().defaultNow(),
+  },
+  (t) => [index('target_session_views_ended_at_idx').on(t.endedAt)],
 );

@@ -13,10 +13,11 @@ import type {
   RttSamples,
   SessionEnded,
   SessionOpened,
+  TargetSessionEnded,
 } from '../../lib/contracts/ingest';
 import { emptyRttBuckets, rttBucketIndex } from '../../lib/rtt/buckets';
 import type { Db, Executor } from '../client';
-import { canarySessions, ingestedEvents, probes, rttMinutes } from '../schema';
+import { canarySessions, ingestedEvents, probes, rttMinutes, targetSessionViews } from '../schema';
 
 type SessionRow = typeof canarySessions.$inferInsert;
 type RttRow = typeof rttMinutes.$inferInsert;
@@ -52,6 +53,11 @@ export async function storeBatch(db: Db, probeId: number, events: readonly Inges
     await upsertSessions(tx, probeId, sessionRows(probeId, applied, now));
     await upsertRtt(tx, rttRows(probeId, applied));
     await recordHeartbeat(tx, probeId, applied, now);
+    await storeTargetViews(
+      tx,
+      probeId,
+      applied.filter((e): e is TargetSessionEnded => e.type === 'target.session_ended'),
+    );
 
     return { accepted: applied.length, duplicates: events.length - applied.length, applied };
   });
@@ -230,6 +236,46 @@ async function recordHeartbeat(tx: Executor, probeId: number, events: readonly I
       }),
     })
     .where(eq(probes.id, probeId));
+}
+
+// ---------------------------------------------------------------- the target's view
+
+/**
+ * Store canary-target views. `reporterId` is null for the target built into the server,
+ * which calls this directly. A later report for the same session replaces the earlier.
+ */
+export async function storeTargetViews(db: Executor, reporterId: number | null, views: readonly Omit<TargetSessionEnded, 'type' | 'id'>[]): Promise<void> {
+  const rows = new Map<string, typeof targetSessionViews.$inferInsert>();
+  for (const v of views) {
+    rows.set(v.sessionId, {
+      sessionId: v.sessionId,
+      reporterId,
+      targetName: v.target,
+      peerAddress: v.peerAddress,
+      openedAt: new Date(v.openedAt),
+      endedAt: new Date(v.endedAt),
+      durationMs: v.durationMs,
+      closeFrameReceived: v.closeFrameReceived,
+      closeCode: v.closeCode ?? null,
+      closeReason: v.closeReason ?? null,
+      endKind: v.endKind,
+      sinceLastRecvMs: v.sinceLastRecvMs,
+      sinceLastSentMs: v.sinceLastSentMs,
+      messagesIn: v.messagesIn,
+      messagesOut: v.messagesOut,
+    });
+  }
+  for (const part of chunks([...rows.values()], CHUNK)) {
+    await db
+      .insert(targetSessionViews)
+      .values(part)
+      .onConflictDoUpdate({
+        target: targetSessionViews.sessionId,
+        set: Object.fromEntries(
+          (['reporterId', 'targetName', 'peerAddress', 'openedAt', 'endedAt', 'durationMs', 'closeFrameReceived', 'closeCode', 'closeReason', 'endKind', 'sinceLastRecvMs', 'sinceLastSentMs', 'messagesIn', 'messagesOut'] as const).map((k) => [k, sql.raw(`excluded.${snake(k)}`)]),
+        ),
+      });
+  }
 }
 
 // ---------------------------------------------------------------- helpers

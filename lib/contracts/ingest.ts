@@ -147,12 +147,39 @@ export const probeHeartbeatSchema = z.strictObject({
   spoolDepth: count.optional(),
 });
 
+/**
+ * The canary target's own view of a session's end, keyed by the probe's session id. Sent
+ * by a standalone target (`dropscope-target`) with a token of its own.
+ */
+export const targetSessionEndedSchema = z.strictObject({
+  type: z.literal('target.session_ended'),
+  id,
+  sessionId: id,
+  /** The target's name. */
+  target: name,
+  /** The address the target saw: the egress of the proxy chain. */
+  peerAddress: text(64),
+  openedAt: timestamp,
+  endedAt: timestamp,
+  durationMs: ms,
+  /** A close frame reached the target: something spoke WebSocket to it. */
+  closeFrameReceived: z.boolean(),
+  closeCode: z.number().int().min(0).max(4999).optional(),
+  closeReason: text(123).optional(),
+  endKind: z.enum(['close_frame', 'tcp_fin', 'tcp_reset', 'error']),
+  sinceLastRecvMs: ms,
+  sinceLastSentMs: ms,
+  messagesIn: count,
+  messagesOut: count,
+});
+
 export const ingestEventSchema = z.discriminatedUnion('type', [
   sessionOpenedSchema,
   sessionEndedSchema,
   attemptFailedSchema,
   rttSamplesSchema,
   probeHeartbeatSchema,
+  targetSessionEndedSchema,
 ]);
 export type IngestEvent = z.infer<typeof ingestEventSchema>;
 export type SessionOpened = z.infer<typeof sessionOpenedSchema>;
@@ -160,6 +187,7 @@ export type SessionEnded = z.infer<typeof sessionEndedSchema>;
 export type AttemptFailed = z.infer<typeof attemptFailedSchema>;
 export type RttSamples = z.infer<typeof rttSamplesSchema>;
 export type ProbeHeartbeat = z.infer<typeof probeHeartbeatSchema>;
+export type TargetSessionEnded = z.infer<typeof targetSessionEndedSchema>;
 
 export const MAX_BATCH_EVENTS = 5000;
 

@@ -51,6 +51,11 @@ export function toFeedItem(probe: string, e: IngestEvent): FeedItem {
       return { id: e.id, type: e.type, probe, at: e.samples.at(-1)?.at ?? '', sessionId: e.sessionId, ...path(e.path), samples: e.samples.length };
     case 'probe.heartbeat':
       return { id: e.id, type: e.type, probe, at: e.at };
+    case 'target.session_ended':
+      return {
+        id: e.id, type: e.type, probe, at: e.endedAt, sessionId: e.sessionId, target: e.target,
+        durationMs: e.durationMs, endKind: e.endKind, ...(e.closeCode !== undefined && { closeCode: e.closeCode }),
+      };
   }
 }
 

@@ -1,0 +1,175 @@
+/**
+ * Dialing a canary's first hop and tunnel, phase by phase: DNS, TCP to the first hop, the
+ * proxy handshake (HTTP CONNECT or SOCKS), TLS to the target. Each phase is timed on the
+ * monotonic clock; the WebSocket upgrade then runs over the returned socket.
+ *
+ * We dial ourselves instead of using proxy agents because an agent reports one opaque
+ * connect time and one opaque error; the SRE needs to know which hop answered what.
+ */
+import { lookup } from 'node:dns/promises';
+import { isIP, Socket, connect as netConnect } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { SocksClient } from 'socks';
+import type { ProxyConfig, TargetConfig } from '../config';
+import { asDialError, DialError, type DialPhase } from './errors';
+import { httpConnect } from './http-connect';
+
+export interface DialTimings {
+  dnsMs?: number;
+  tcpMs?: number;
+  proxyMs?: number;
+  tlsMs?: number;
+}
+
+export interface Dialed {
+  /**
+   * The socket the WebSocket runs on (TLS to the target for wss://). It may be paused
+   * (after a proxy handshake): resume it once its reader is attached.
+   */
+  socket: Socket | TLSSocket;
+  /** The TCP socket to the first hop: where FIN and RST show up. */
+  tcp: Socket;
+  timings: DialTimings;
+}
+
+export type MonotonicClock = () => number;
+
+/** Dial `target` through `proxy`. Rejects with a DialError; the timings so far are on `timings`. */
+export async function dial(target: TargetConfig, proxy: ProxyConfig, options: { signal: AbortSignal; clock: MonotonicClock; timings: DialTimings }): Promise<Dialed> {
+  const { signal, clock, timings } = options;
+  const url = new URL(target.url);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port || (url.protocol === 'wss:' ? 443 : 80));
+
+  const phase = async <T>(name: DialPhase, key: keyof DialTimings | null, fn: () => Promise<T>): Promise<T> => {
+    const t0 = clock();
+    try {
+      return await fn();
+    } catch (err) {
+      throw asDialError(signal.aborted ? Object.assign(new Error(`no answer within the dial timeout`), { code: 'ETIMEDOUT' }) : err, name);
+    } finally {
+      if (key) timings[key] = round((timings[key] ?? 0) + clock() - t0);
+    }
+  };
+
+  const firstHop = proxy.url ? { host: proxy.url.hostname.replace(/^\[|\]$/g, ''), port: Number(proxy.url.port || defaultProxyPort(proxy)) } : { host, port };
+  const resolveLocally = proxy.kind === 'direct' || proxy.kind === 'http' || proxy.kind === 'https' ? false : !proxy.remoteDns;
+
+  const hopAddress = await phase('dns', 'dnsMs', () => resolve(firstHop.host));
+  // socks4 / socks5 without the h: the probe resolves the target's name, as a client would.
+  const targetAddress = resolveLocally ? await phase('dns', 'dnsMs', () => resolve(host)) : host;
+
+  const tcp = await phase('tcp', 'tcpMs', () => connectTcp(hopAddress, firstHop.port, signal));
+  try {
+    let tunnel: Socket | TLSSocket = tcp;
+    if (proxy.kind !== 'direct') {
+      tunnel = await phase('proxy', 'proxyMs', () => proxyHandshake(proxy, tcp, { host: targetAddress, port }, signal));
+    }
+    if (url.protocol === 'wss:') {
+      // The proxy handshake leaves the tunnel paused so no byte is lost before its next
+      // reader attaches; TLS is that reader here.
+      tunnel.resume();
+      tunnel = await phase('tls', 'tlsMs', () => tlsHandshake(tunnel, host, target, signal));
+    }
+    return { socket: tunnel, tcp, timings };
+  } catch (err) {
+    tcp.destroy();
+    throw err;
+  }
+}
+
+function defaultProxyPort(proxy: ProxyConfig): number {
+  return proxy.kind === 'https' ? 443 : proxy.kind === 'http' ? 80 : 1080;
+}
+
+async function resolve(host: string): Promise<string> {
+  if (isIP(host)) return host;
+  return (await lookup(host)).address;
+}
+
+function connectTcp(host: string, port: number, signal: AbortSignal): Promise<Socket> {
+  return new Promise((resolveSocket, reject) => {
+    const socket = netConnect({ host, port, noDelay: true });
+    const onAbort = () => {
+      socket.destroy();
+      reject(Object.assign(new Error(`connect to ${host}:${port} timed out`), { code: 'ETIMEDOUT' }));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('connect', () => {
+      signal.removeEventListener('abort', onAbort);
+      resolveSocket(socket);
+    });
+    socket.once('error', (err) => {
+      signal.removeEventListener('abort', onAbort);
+      reject(err);
+    });
+  });
+}
+
+async function proxyHandshake(proxy: ProxyConfig, tcp: Socket, target: { host: string; port: number }, signal: AbortSignal): Promise<Socket | TLSSocket> {
+  const url = proxy.url!;
+  if (proxy.kind === 'http' || proxy.kind === 'https') {
+    const hop = proxy.kind === 'https' ? await tlsHandshake(tcp, url.hostname.replace(/^\[|\]$/g, ''), { tls: { verify: true } }, signal) : tcp;
+    await httpConnect(hop, target, url.username ? { username: url.username, password: url.password } : null, signal);
+    return hop;
+  }
+  try {
+    await SocksClient.createConnection({
+      proxy: {
+        host: url.hostname,
+        port: Number(url.port || 1080),
+        type: proxy.kind === 'socks4' ? 4 : 5,
+        ...(url.username && { userId: decodeURIComponent(url.username) }),
+        ...(url.password && { password: decodeURIComponent(url.password) }),
+      },
+      destination: { host: target.host, port: target.port },
+      command: 'connect',
+      existing_socket: tcp,
+      timeout: 60_000,
+    });
+    return tcp;
+  } catch (err) {
+    const message = (err as Error).message;
+    // The socks library reports refusals only in its message ("Socks5 proxy rejected
+    // connection - NotAllowed"); a socket error carries a code.
+    if ((err as NodeJS.ErrnoException).code) throw err;
+    if (signal.aborted) throw Object.assign(new Error('no SOCKS reply within the dial timeout'), { code: 'ETIMEDOUT' });
+    const reply = /rejected|failed|NotAllowed|Refused|Unreachable|auth/i.test(message) ? message : undefined;
+    if (reply) throw new DialError('proxy_refused', 'proxy', socksCode(message), `proxy refused: ${message}`, reply.slice(0, 256));
+    throw new DialError('dial_failed', 'proxy', 'PROBE_ERR_SOCKS', `proxy: ${message}`);
+  }
+}
+
+function socksCode(message: string): string {
+  const reply = / - (\w+)$/.exec(message)?.[1];
+  return reply ? `SOCKS_${reply.toUpperCase()}` : /auth/i.test(message) ? 'SOCKS_AUTH_FAILED' : 'SOCKS_REJECTED';
+}
+
+function tlsHandshake(socket: Socket | TLSSocket, host: string, target: Pick<TargetConfig, 'tls'>, signal: AbortSignal): Promise<TLSSocket> {
+  return new Promise((resolveTls, reject) => {
+    const servername = target.tls.servername ?? (isIP(host) ? undefined : host);
+    const secure = tlsConnect({
+      socket,
+      servername,
+      ALPNProtocols: ['http/1.1'],
+      rejectUnauthorized: target.tls.verify,
+      ...(target.tls.caFile && { ca: readFileSync(target.tls.caFile) }),
+    });
+    const onAbort = () => {
+      secure.destroy();
+      reject(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' }));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    secure.once('secureConnect', () => {
+      signal.removeEventListener('abort', onAbort);
+      resolveTls(secure);
+    });
+    secure.once('error', (err) => {
+      signal.removeEventListener('abort', onAbort);
+      reject(err);
+    });
+  });
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
