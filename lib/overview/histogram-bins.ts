@@ -27,3 +27,21 @@ export function binWidthFor(maxMs: number): number {
   // Sessions longer than 60 weeks: whole weeks.
   return Math.ceil((maxMs + 1) / MAX_BINS / (7 * DAY)) * 7 * DAY;
 }
+
+/** Few enough axis labels to stay legible on a narrow chart. */
+const MAX_TICKS = 8;
+
+/**
+ * Axis ticks on bin edges, at a round step that is a whole number of bins, so a tall bar
+ * starts exactly at a labelled tick (the bar for 60-70 s starts at "1m").
+ */
+export function edgeTicks(binWidthMs: number, binCount: number): number[] {
+  if (binWidthMs <= 0 || binCount <= 0) return [];
+  const span = binWidthMs * binCount;
+  const step =
+    NICE_BIN_WIDTHS_MS.find((s) => s >= binWidthMs && s % binWidthMs === 0 && span / s <= MAX_TICKS) ??
+    binWidthMs * Math.ceil(binCount / MAX_TICKS);
+  const ticks: number[] = [];
+  for (let t = 0; t <= span; t += step) ticks.push(t);
+  return ticks;
+}
