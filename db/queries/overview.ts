@@ -98,8 +98,8 @@ async function durationHistogram(tx: Executor, windowStart: Date, now: Date): Pr
     })
     .from(s)
     .where(ended)
-    .groupBy(sql`1`)
-    .orderBy(sql`1`);
+    .groupBy(bin)
+    .orderBy(bin);
 
   // Dense bins from 0, so an empty stretch reads as empty instead of being squeezed out.
   const last = rows.at(-1)?.bin ?? 0;
