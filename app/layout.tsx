@@ -10,7 +10,15 @@ export const metadata: Metadata = {
 export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
-      <body>{children}</body>
+      <body>
+        <header className="site-header">
+          <a className="brand" href="/">
+            dropscope
+          </a>
+          <span className="tagline">which layer drops your WebSockets, and after exactly how long</span>
+        </header>
+        <main className="site-main">{children}</main>
+      </body>
     </html>
   );
 }

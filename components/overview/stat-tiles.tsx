@@ -1,0 +1,54 @@
+'use client';
+import type { ReactNode } from 'react';
+import { formatPercent, formatWindow } from '../../lib/overview/format';
+import type { Overview } from '../../lib/overview/overview';
+
+export function StatTiles({ overview }: { overview: Overview }) {
+  const windowLabel = formatWindow(overview.windowMs);
+  const { attempts, upgrades101 } = overview;
+  return (
+    <section className="tiles" aria-label="Summary">
+      <Tile testId="tile-live" label="Live canaries" value={overview.liveCanaries} data={{ 'data-live': overview.liveCanaries }}>
+        opened and not ended
+      </Tile>
+      <Tile
+        testId="tile-drops"
+        label="Drops · last hour"
+        value={overview.dropsLastHour}
+        tone={overview.dropsLastHour > 0 ? 'alert' : undefined}
+        data={{ 'data-drops': overview.dropsLastHour }}
+      >
+        ended by anything but the probe
+      </Tile>
+      <Tile
+        testId="tile-upgrades"
+        label={`Upgrade success · ${windowLabel}`}
+        value={formatPercent(overview.upgradeSuccessRatio)}
+        tone={overview.upgradeSuccessRatio !== null && overview.upgradeSuccessRatio < 1 ? 'warn' : undefined}
+        data={{ 'data-attempts': attempts, 'data-upgrades': upgrades101 }}
+      >
+        {attempts === 0 ? `no attempts in the last ${windowLabel}` : `${upgrades101} of ${attempts} ${attempts === 1 ? 'attempt' : 'attempts'} got 101`}
+      </Tile>
+      <Tile testId="tile-probes" label="Probes" value={overview.probes} data={{ 'data-probes': overview.probes }}>
+        registered, not revoked
+      </Tile>
+    </section>
+  );
+}
+
+function Tile(props: {
+  testId: string;
+  label: string;
+  value: number | string;
+  tone?: 'alert' | 'warn' | undefined;
+  data: Record<`data-${string}`, number>;
+  children: ReactNode;
+}) {
+  return (
+    <div className="tile" data-testid={props.testId} data-tone={props.tone} {...props.data}>
+      <div className="tile-label">{props.label}</div>
+      <div className="tile-value">{props.value}</div>
+      <div className="tile-note">{props.children}</div>
+    </div>
+  );
+}

@@ -1,0 +1,190 @@
+/**
+ * The numbers on the first page, computed in SQL for a given `now` (never the clock).
+ *
+ * All queries run in one read-only REPEATABLE READ transaction, so the tiles, the histogram
+ * and the feed describe the same snapshot even while a probe's batch is being stored.
+ */
+import { and, count, desc, eq, gt, isNotNull, isNull, lte, ne, sql } from 'drizzle-orm';
+import { binWidthFor } from '../../lib/overview/histogram-bins';
+import { HOUR_MS, type DurationHistogram, type Overview } from '../../lib/overview/overview';
+import type { FeedItem } from '../../lib/realtime/feed';
+import type { Db, Executor } from '../client';
+import { canarySessions as s, probes } from '../schema';
+
+export interface OverviewOptions {
+  /** The instant the overview describes; windows end here. */
+  now: Date;
+  /** Attempts, the upgrade ratio and the histogram cover (now - windowMs, now]. */
+  windowMs: number;
+  /** How many recent events to list; 50 unless told. */
+  recentLimit?: number;
+}
+
+/** Compute the overview. Throws RangeError for a window or limit that is not a positive integer. */
+export async function overview(db: Db, options: OverviewOptions): Promise<Overview> {
+  const { now, windowMs } = options;
+  const recentLimit = options.recentLimit ?? 50;
+  if (!Number.isSafeInteger(windowMs) || windowMs <= 0) throw new RangeError(`windowMs must be a positive integer, got ${windowMs}`);
+  if (!Number.isSafeInteger(recentLimit) || recentLimit <= 0) throw new RangeError(`recentLimit must be a positive integer, got ${recentLimit}`);
+  const windowStart = new Date(now.getTime() - windowMs);
+  const hourStart = new Date(now.getTime() - HOUR_MS);
+
+  return db.transaction(
+    async (tx) => {
+      const [probeCount] = await tx.select({ n: count() }).from(probes).where(isNull(probes.revokedAt));
+      const anySession = await tx.select({ id: s.id }).from(s).limit(1);
+
+      // Matches the partial index canary_sessions_live_idx.
+      const [live] = await tx
+        .select({ n: count() })
+        .from(s)
+        .where(and(eq(s.outcome, 'opened'), isNull(s.endedAt), lte(s.openedAt, now)));
+
+      // A session closed by its own probe (shutdown, planned rotation) is not a drop.
+      const [drops] = await tx
+        .select({ n: count() })
+        .from(s)
+        .where(and(gt(s.endedAt, hourStart), lte(s.endedAt, now), isNotNull(s.endKind), ne(s.endKind, 'probe_closed')));
+
+      const [attempts] = await tx
+        .select({
+          attempts: count(),
+          upgrades: sql<number>`count(*) filter (where ${s.httpStatus} = 101)`.mapWith(Number),
+        })
+        .from(s)
+        .where(and(gt(s.attemptedAt, windowStart), lte(s.attemptedAt, now), isNotNull(s.outcome)));
+
+      const histogram = await durationHistogram(tx, windowStart, now);
+      const recentEvents = await recentFeed(tx, now, recentLimit);
+
+      const attemptCount = attempts?.attempts ?? 0;
+      const upgrades101 = attempts?.upgrades ?? 0;
+      return {
+        at: now.toISOString(),
+        windowMs,
+        probes: probeCount?.n ?? 0,
+        hasSessions: anySession.length > 0,
+        liveCanaries: live?.n ?? 0,
+        dropsLastHour: drops?.n ?? 0,
+        attempts: attemptCount,
+        upgrades101,
+        upgradeSuccessRatio: attemptCount === 0 ? null : upgrades101 / attemptCount,
+        histogram,
+        recentEvents,
+      };
+    },
+    { isolationLevel: 'repeatable read', accessMode: 'read only' },
+  );
+}
+
+async function durationHistogram(tx: Executor, windowStart: Date, now: Date): Promise<DurationHistogram> {
+  const ended = and(gt(s.endedAt, windowStart), lte(s.endedAt, now), isNotNull(s.endKind), isNotNull(s.durationMs));
+
+  // The width depends on the longest session, so it takes a first pass; both passes are
+  // index range scans on ended_at.
+  const [range] = await tx.select({ maxMs: sql<number | null>`max(${s.durationMs})`.mapWith((v) => (v === null ? null : Number(v))) }).from(s).where(ended);
+  const maxMs = range?.maxMs ?? null;
+  if (maxMs === null) return { binWidthMs: 0, bins: [] };
+  const binWidthMs = binWidthFor(maxMs);
+
+  // Inlined, not bound: with a parameter, the SELECT and GROUP BY expressions get different
+  // placeholders and PostgreSQL no longer sees them as the same expression.
+  const bin = sql<number>`floor(${s.durationMs} / ${sql.raw(String(binWidthMs))})::int`.mapWith(Number);
+  const rows = await tx
+    .select({
+      bin,
+      count: count(),
+      drops: sql<number>`count(*) filter (where ${s.endKind} <> 'probe_closed')`.mapWith(Number),
+    })
+    .from(s)
+    .where(ended)
+    .groupBy(bin)
+    .orderBy(bin);
+
+  // Dense bins from 0, so an empty stretch reads as empty instead of being squeezed out.
+  const last = rows.at(-1)?.bin ?? 0;
+  const bins = Array.from({ length: last + 1 }, (_, i) => ({ startMs: i * binWidthMs, count: 0, drops: 0 }));
+  for (const r of rows) {
+    const b = bins[r.bin];
+    if (b) {
+      b.count = r.count;
+      b.drops = r.drops;
+    }
+  }
+  return { binWidthMs, bins };
+}
+
+const feedColumns = {
+  sessionId: s.id,
+  probe: probes.name,
+  target: s.targetName,
+  proxy: s.proxyName,
+  profile: s.profile,
+  outcome: s.outcome,
+  httpStatus: s.httpStatus,
+  openedAt: s.openedAt,
+  endedAt: s.endedAt,
+  durationMs: s.durationMs,
+  endKind: s.endKind,
+  closeCode: s.closeCode,
+  errorCode: s.errorCode,
+};
+const feedSelect = (tx: Executor) => tx.select(feedColumns).from(s).innerJoin(probes, eq(probes.id, s.probeId));
+type FeedRow = Awaited<ReturnType<typeof feedSelect>>[number];
+
+/**
+ * The newest openings, endings and failures, rebuilt from session rows (event ids are not
+ * kept, so items are keyed by session and kind; see feedKey).
+ *
+ * Two index-backed top-N reads instead of one sort over every session: endings and failures
+ * by ended_at, openings by attempted_at. An opening follows its attempt by the dial time
+ * (at most the dial timeout), so ordering openings by attempt can only misplace items at
+ * the very end of the list.
+ */
+async function recentFeed(tx: Executor, now: Date, limit: number): Promise<FeedItem[]> {
+  const endings = await feedSelect(tx)
+    .where(and(isNotNull(s.endedAt), lte(s.endedAt, now)))
+    .orderBy(desc(s.endedAt), desc(s.id))
+    .limit(limit);
+  const openings = await feedSelect(tx)
+    .where(and(lte(s.attemptedAt, now), isNotNull(s.openedAt), lte(s.openedAt, now)))
+    .orderBy(desc(s.attemptedAt), desc(s.id))
+    .limit(limit);
+
+  const items: FeedItem[] = [];
+  for (const r of endings) {
+    const item = endingItem(r);
+    if (item) items.push(item);
+  }
+  for (const r of openings) {
+    if (r.openedAt) items.push({ ...base(r, 'session.opened', r.openedAt), ...opt('httpStatus', r.httpStatus) });
+  }
+  // Newest first; at the same instant an end sorts before an open, as it happened later.
+  const rank = (t: FeedItem['type']) => (t === 'session.opened' ? 1 : 0);
+  items.sort((a, b) => b.at.localeCompare(a.at) || rank(a.type) - rank(b.type) || a.id.localeCompare(b.id));
+  return items.slice(0, limit);
+}
+
+function base(r: FeedRow, type: FeedItem['type'], at: Date): FeedItem {
+  return { id: `${type}:${r.sessionId}`, type, probe: r.probe, at: at.toISOString(), sessionId: r.sessionId, target: r.target, proxy: r.proxy, profile: r.profile };
+}
+
+function endingItem(r: FeedRow): FeedItem | null {
+  if (!r.endedAt) return null;
+  if (r.outcome && r.outcome !== 'opened') {
+    return { ...base(r, 'attempt.failed', r.endedAt), outcome: r.outcome, ...opt('httpStatus', r.httpStatus), ...opt('errorCode', r.errorCode) };
+  }
+  if (!r.endKind) return null;
+  return {
+    ...base(r, 'session.ended', r.endedAt),
+    endKind: r.endKind,
+    ...opt('durationMs', r.durationMs),
+    ...opt('closeCode', r.closeCode),
+    ...opt('errorCode', r.errorCode),
+  };
+}
+
+/** Leave a null column out rather than sending `null` where the feed contract has optional fields. */
+function opt<K extends string, V>(key: K, value: V | null): Partial<Record<K, V>> {
+  return value === null ? {} : ({ [key]: value } as Record<K, V>);
+}

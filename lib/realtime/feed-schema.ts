@@ -1,0 +1,39 @@
+/**
+ * zod schemas for what travels to browsers: feed items and live pushes. The browser parses
+ * every socket payload and every JSON answer with these before trusting it.
+ */
+import { z } from 'zod';
+import type { FeedItem, LivePush } from './feed';
+
+const eventType = z.enum(['session.opened', 'session.ended', 'attempt.failed', 'rtt.samples', 'probe.heartbeat']);
+
+export const feedItemSchema = z.object({
+  id: z.string(),
+  type: eventType,
+  probe: z.string(),
+  at: z.string(),
+  sessionId: z.string().optional(),
+  target: z.string().optional(),
+  proxy: z.string().optional(),
+  profile: z.string().optional(),
+  durationMs: z.number().optional(),
+  endKind: z.string().optional(),
+  closeCode: z.number().optional(),
+  httpStatus: z.number().optional(),
+  outcome: z.string().optional(),
+  errorCode: z.string().optional(),
+  samples: z.number().optional(),
+});
+
+export const livePushSchema = z.object({
+  items: z.array(feedItemSchema),
+  counts: z.partialRecord(eventType, z.number()),
+  dropped: z.number(),
+});
+
+// Keep the schemas and the server-side interfaces from drifting apart.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const _feedItem: Same<z.infer<typeof feedItemSchema>, FeedItem> = true;
+const _livePush: Same<z.infer<typeof livePushSchema>, LivePush> = true;
+void _feedItem;
+void _livePush;
