@@ -4,9 +4,14 @@
  * handed to route handlers through db/client.ts.
  */
 import { createServer } from 'node:http';
+import type { Socket } from 'node:net';
+import path from 'node:path';
 import next from 'next';
 import { installDatabase, uninstallDatabase } from './db/client';
 import { openDatabase, type DatabaseConfig } from './db/open';
+import { storeTargetViews } from './db/queries/ingest';
+import { startDemo } from './demo/run-demo';
+import { createCanaryTarget } from './target/canary-target';
 import { parseServerConfig } from './lib/config/server-env';
 import { rootLogger } from './lib/log';
 import { startAdminSocket } from './server/admin-socket';
@@ -35,6 +40,15 @@ async function main(): Promise<void> {
     });
   });
   const live = attachLive(httpServer, { intervalMs: config.DROPSCOPE_LIVE_INTERVAL_MS });
+  const targetLog = log.child({ module: 'canary-target' });
+  const target = createCanaryTarget({
+    name: config.DROPSCOPE_TARGET_NAME,
+    onSessionEnded: (view) => {
+      storeTargetViews(database.db, null, [view]).catch((err: unknown) => targetLog.error({ err, sessionId: view.sessionId }, 'storing the target view failed'));
+    },
+  });
+  // Other upgrades (socket.io, Next's HMR in dev) have listeners of their own.
+  httpServer.on('upgrade', (req, socket, head) => void target.handleUpgrade(req, socket as Socket, head));
   const admin = database.kind === 'pglite' ? await startAdminSocket(config.DROPSCOPE_DATA_DIR, database, log) : null;
 
   await new Promise<void>((resolve, reject) => {
@@ -46,12 +60,24 @@ async function main(): Promise<void> {
   // Tests and scripts wait for this exact line to learn the port when PORT=0.
   log.info({ port, url: `http://localhost:${port}/`, dev }, 'dropscope listening');
 
+  const demo =
+    config.DROPSCOPE_DEMO === 'on'
+      ? await startDemo({
+          database,
+          serverPort: port,
+          spoolDir: database.kind === 'pglite' ? path.join(database.location, 'demo-spool') : undefined,
+          log,
+        })
+      : null;
+
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000).unref();
+    await demo?.stop();
+    await target.close();
     await live.close();
     await admin?.close();
     httpServer.closeAllConnections();

@@ -180,7 +180,11 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
   let messagesIn = 0;
   let messagesOut = 0;
   let closeFrameAt: number | null = null;
-  let ending: { kind: 'pong_timeout' | 'probe_closed'; at: number; reason?: string } | null = null;
+  // Snapshot of the wire at the moment the probe decided to end: bytes of the closing
+  // handshake that follow must not count as "last received before the end".
+  type Ending = { kind: 'pong_timeout' | 'probe_closed'; at: number; reason?: string; lastRecvAt: number; lastSentAt: number };
+  let ending: Ending | null = null;
+  const decide = (kind: Ending['kind'], reason: string): Ending => ({ kind, at: deps.clock(), reason, lastRecvAt: meter.lastRecvAt, lastSentAt: meter.lastSentAt });
 
   // ws turns readyState to CLOSING inside its own 'data' handler when a close frame arrives;
   // our listener runs first, so look right after it, to date the close frame by its bytes.
@@ -206,20 +210,20 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
     /** The profile's deadline passed: a silent death. */
     deadline: (reason: string) => {
       if (ending) return;
-      ending = { kind: 'pong_timeout', at: deps.clock(), reason };
+      ending = decide('pong_timeout', reason);
       ws.terminate();
     },
     /** The profile is done with this session (a ladder rung that survived). */
     finish: (reason: string) => {
       if (ending) return;
-      ending = { kind: 'probe_closed', at: deps.clock(), reason };
+      ending = decide('probe_closed', reason);
       closePolitely(ws, 1000, reason);
     },
   };
   const stopProfile = startProfile(profile, session);
   const onStop = () => {
     if (ending) return;
-    ending = { kind: 'probe_closed', at: deps.clock(), reason: 'probe stopping' };
+    ending = decide('probe_closed', 'probe stopping');
     closePolitely(ws, 1001, 'probe stopping');
   };
   deps.stop.addEventListener('abort', onStop, { once: true });
@@ -237,10 +241,14 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
   const closedAt = deps.clock();
   let endKind: EndKind;
   let endAt: number;
-  const end = ending as { kind: 'pong_timeout' | 'probe_closed'; at: number; reason?: string } | null;
+  let lastRecvAt = meter.lastRecvAt;
+  let lastSentAt = meter.lastSentAt;
+  const end = ending as Ending | null;
   if (end && (end.kind === 'pong_timeout' || closeFrameAt === null || closeFrameAt > end.at)) {
     endKind = end.kind;
     endAt = end.at;
+    lastRecvAt = end.lastRecvAt;
+    lastSentAt = end.lastSentAt;
   } else if (code !== 1006 && closeFrameAt !== null) {
     endKind = 'close_frame';
     endAt = closeFrameAt;
@@ -266,8 +274,8 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
     attemptedAt,
     endedAt: new Date(deps.wall().getTime() - (closedAt - endAt)).toISOString(),
     durationMs: round(Math.max(0, endAt - openAt)),
-    sinceLastRecvMs: round(Math.max(0, endAt - meter.lastRecvAt)),
-    sinceLastSentMs: round(Math.max(0, endAt - meter.lastSentAt)),
+    sinceLastRecvMs: round(Math.max(0, endAt - lastRecvAt)),
+    sinceLastSentMs: round(Math.max(0, endAt - lastSentAt)),
     closeCode: code,
     ...(reason || end?.reason ? { closeReason: (reason || end?.reason || '').slice(0, 123) } : {}),
     endKind,

@@ -71,6 +71,27 @@ export async function addProbe(
   });
 }
 
+/**
+ * Give an existing probe a new token (the old one stops working), or register it if it
+ * does not exist. Used by the built-in demo probe, which keeps its token only in memory.
+ */
+export async function issueProbeToken(
+  db: Executor,
+  input: { name: string; labels: Record<string, string> },
+): Promise<{ probe: ProbeRecord; token: string }> {
+  return db.transaction(async (tx) => {
+    const [existing] = await tx.select({ id: probes.id }).from(probes).where(eq(probes.name, input.name));
+    if (!existing) return addProbe(tx, input);
+    const token = `dsp_${existing.id}_${randomBytes(32).toString('base64url')}`;
+    const [row] = await tx
+      .update(probes)
+      .set({ tokenHash: hashToken(token), revokedAt: null, labels: input.labels })
+      .where(eq(probes.id, existing.id))
+      .returning(recordColumns);
+    return { probe: row!, token };
+  });
+}
+
 export async function listProbes(db: Executor): Promise<ProbeRecord[]> {
   return db.select(recordColumns).from(probes).orderBy(asc(probes.name));
 }

@@ -17,6 +17,10 @@ const envSchema = z.object({
   DROPSCOPE_INGEST_MAX_BYTES: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(1024 * 1024),
   /** How often dashboards get a coalesced live push, at most. */
   DROPSCOPE_LIVE_INTERVAL_MS: z.coerce.number().int().min(50).max(10_000).default(250),
+  /** The built-in demo probe (quick start). Turn it off in production. */
+  DROPSCOPE_DEMO: z.enum(['on', 'off']).default('on'),
+  /** Name the built-in canary target reports (it serves /canary on this server). */
+  DROPSCOPE_TARGET_NAME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).default('builtin'),
 });
 
 export type ServerConfig = z.infer<typeof envSchema>;
@@ -33,6 +37,7 @@ export function parseServerConfig(env: Record<string, string | undefined>, argv:
     '--host': 'HOST',
     '--data-dir': 'DROPSCOPE_DATA_DIR',
     '--database-url': 'DATABASE_URL',
+    '--demo': 'DROPSCOPE_DEMO',
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = (argv[i] ?? '').split(/=(.*)/s, 2) as [string, string | undefined];

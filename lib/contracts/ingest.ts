@@ -182,6 +182,8 @@ export const ingestEventSchema = z.discriminatedUnion('type', [
   targetSessionEndedSchema,
 ]);
 export type IngestEvent = z.infer<typeof ingestEventSchema>;
+/** Every event type, for code that must name them all (feeds, counters). */
+export const ingestEventTypes = ingestEventSchema.options.map((o) => o.shape.type.value) as [IngestEvent['type'], ...IngestEvent['type'][]];
 export type SessionOpened = z.infer<typeof sessionOpenedSchema>;
 export type SessionEnded = z.infer<typeof sessionEndedSchema>;
 export type AttemptFailed = z.infer<typeof attemptFailedSchema>;

@@ -3,9 +3,10 @@
  * every socket payload and every JSON answer with these before trusting it.
  */
 import { z } from 'zod';
+import { ingestEventTypes } from '../contracts/ingest';
 import type { FeedItem, LivePush } from './feed';
 
-const eventType = z.enum(['session.opened', 'session.ended', 'attempt.failed', 'rtt.samples', 'probe.heartbeat']);
+const eventType = z.enum(ingestEventTypes);
 
 export const feedItemSchema = z.object({
   id: z.string(),

@@ -129,6 +129,9 @@ describe('canary endings', () => {
     const end = ended()!;
     expect(end.endKind).toBe('probe_closed');
     expect(end.closeCode).toBe(1001);
+    // Measured at the decision to stop, not after the closing handshake's own bytes.
+    expect(end.sinceLastSentMs).toBeGreaterThan(0);
+    expect(end.sinceLastSentMs).toBeLessThan(110);
     expect(end.messagesOut).toBeGreaterThanOrEqual(4);
     expect(end.messagesIn).toBeGreaterThanOrEqual(end.messagesOut - 1);
     expect(end.bytesOut).toBeGreaterThan(4 * 256 * 1024);

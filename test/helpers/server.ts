@@ -42,6 +42,7 @@ export async function startServer(options: { env?: Record<string, string>; dataD
       HOST: '127.0.0.1',
       DROPSCOPE_DATA_DIR: dataDir,
       DROPSCOPE_LIVE_INTERVAL_MS: '100',
+      DROPSCOPE_DEMO: 'off',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,77 @@
+/**
+ * A running probe: the canaries, the durable spool they write to, the reporter that ships
+ * it, and a heartbeat. Used by the CLI and, in-process, by the quick-start demo.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IngestEvent } from '../lib/contracts/ingest';
+import type { Logger } from '../lib/log';
+import type { ProbePlan } from './config';
+import { startReporter, type Reporter } from './reporter';
+import { startRunner, type Runner } from './runner';
+import { Spool } from './spool';
+import { AGENT_VERSION } from './version';
+
+export interface RunningProbe {
+  runner: Runner;
+  reporter: Reporter;
+  spool: Spool;
+  /** Stop canaries (reporting their endings), ship what is spooled (bounded), close. */
+  stop(options?: { flushTimeoutMs?: number }): Promise<void>;
+}
+
+export async function startProbe(plan: ProbePlan, log: Logger): Promise<RunningProbe> {
+  const { config } = plan;
+  const spool = await Spool.open(config.probe.spoolDir, { maxBytes: config.probe.spoolMaxBytes, log: log.child({ module: 'spool' }) });
+  const reporter = startReporter({
+    spool,
+    backendUrl: config.backend.url,
+    token: config.backend.token,
+    backoff: { baseMs: 1000, capMs: 60_000 },
+    log: log.child({ module: 'reporter' }),
+  });
+
+  // Appends are serialized by the spool; a failed append is a disk problem worth shouting about,
+  // but it must not kill the canaries.
+  const emit = (event: IngestEvent) => {
+    spool.append([event]).catch((err: unknown) => log.error({ err, event: event.type }, 'spool append failed: event lost'));
+  };
+
+  const canaryLog = log.child({ module: 'canary' });
+  const runner = startRunner(plan.canaries, {
+    emit,
+    clock: () => performance.now(),
+    wall: () => new Date(),
+    dialTimeoutMs: config.dial.timeout,
+    backoff: { baseMs: config.reconnect.base, capMs: config.reconnect.cap },
+    onError: (err) => canaryLog.error({ err }, 'canary failed unexpectedly'),
+  });
+
+  const heartbeat = () =>
+    emit({
+      type: 'probe.heartbeat',
+      id: randomUUID(),
+      at: new Date().toISOString(),
+      agentVersion: AGENT_VERSION,
+      canaries: runner.counts(),
+      spoolDepth: spool.depth(),
+    });
+  heartbeat();
+  const heartbeatTimer = setInterval(heartbeat, config.probe.heartbeat);
+
+  log.info({ canaries: plan.canaries.length, backend: config.backend.url, spool: config.probe.spoolDir }, 'probe started');
+  return {
+    runner,
+    reporter,
+    spool,
+    async stop({ flushTimeoutMs = 5000 } = {}) {
+      clearInterval(heartbeatTimer);
+      await runner.stop();
+      // Give the reporter a bounded chance to ship the final endings; whatever is left
+      // stays in the spool and goes out at the next start.
+      await Promise.race([reporter.flush(), new Promise((r) => setTimeout(r, flushTimeoutMs).unref())]);
+      await reporter.stop();
+      await spool.close();
+      log.info({ pending: spool.depth() }, 'probe stopped');
+    },
+  };
+}
