@@ -1,5 +1,6 @@
 /** Reading canary sessions back, reshaped for the API (dates as ISO strings). */
-import { eq } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, type SQL } from 'drizzle-orm';
+import type { SessionListQuery } from '../../lib/contracts/session-query';
 import type { Executor } from '../client';
 import { canarySessions, probes, targetSessionViews } from '../schema';
 
@@ -22,7 +23,33 @@ export async function getSession(db: Executor, id: string): Promise<SessionView 
     .innerJoin(probes, eq(probes.id, canarySessions.probeId))
     .leftJoin(targetSessionViews, eq(targetSessionViews.sessionId, canarySessions.id))
     .where(eq(canarySessions.id, id));
-  if (!row) return null;
+  return row ? toView(row) : null;
+}
+
+/** Sessions matching the filters, newest attempt first. */
+export async function listSessions(db: Executor, q: SessionListQuery): Promise<SessionView[]> {
+  const where: (SQL | undefined)[] = [
+    q.probe ? eq(probes.name, q.probe) : undefined,
+    q.target ? eq(canarySessions.targetName, q.target) : undefined,
+    q.proxy ? eq(canarySessions.proxyName, q.proxy) : undefined,
+    q.profile ? eq(canarySessions.profile, q.profile) : undefined,
+    q.outcome ? eq(canarySessions.outcome, q.outcome) : undefined,
+    q.endKind ? eq(canarySessions.endKind, q.endKind) : undefined,
+    q.from ? gte(canarySessions.attemptedAt, new Date(q.from)) : undefined,
+    q.to ? lt(canarySessions.attemptedAt, new Date(q.to)) : undefined,
+  ];
+  const rows = await db
+    .select({ session: canarySessions, probeName: probes.name, view: targetSessionViews })
+    .from(canarySessions)
+    .innerJoin(probes, eq(probes.id, canarySessions.probeId))
+    .leftJoin(targetSessionViews, eq(targetSessionViews.sessionId, canarySessions.id))
+    .where(and(...where))
+    .orderBy(desc(canarySessions.attemptedAt), desc(canarySessions.id))
+    .limit(q.limit);
+  return rows.map(toView);
+}
+
+function toView(row: { session: typeof canarySessions.$inferSelect; probeName: string; view: typeof targetSessionViews.$inferSelect | null }): SessionView {
   const s = row.session;
   return {
     ...s,

@@ -1,6 +1,7 @@
 import { getDatabase } from '@/db/client';
 import { overview } from '@/db/queries/overview';
 import { describeIssues, fieldIssues, problem } from '@/lib/http/problem';
+import { queryObject } from '@/lib/http/query';
 import { overviewQuerySchema } from '@/lib/overview/overview';
 
 export const dynamic = 'force-dynamic';
@@ -15,14 +16,4 @@ export async function GET(request: Request): Promise<Response> {
   const body = await overview(getDatabase().db, { now: new Date(), windowMs: parsed.data.window });
   // Numbers change with every batch; a cached answer would show a stale page after a push.
   return Response.json(body, { headers: { 'cache-control': 'no-store' } });
-}
-
-/** A repeated parameter becomes an array, which the schema refuses instead of picking one. */
-function queryObject(params: URLSearchParams): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const key of new Set(params.keys())) {
-    const all = params.getAll(key);
-    out[key] = all.length === 1 ? all[0]! : all;
-  }
-  return out;
 }
