@@ -32,8 +32,13 @@ export async function startProbe(plan: ProbePlan, log: Logger): Promise<RunningP
 
   // Appends are serialized by the spool; a failed append is a disk problem worth shouting about,
   // but it must not kill the canaries.
+  const appending = new Set<Promise<void>>();
   const emit = (event: IngestEvent) => {
-    spool.append([event]).catch((err: unknown) => log.error({ err, event: event.type }, 'spool append failed: event lost'));
+    const p = spool
+      .append([event])
+      .catch((err: unknown) => log.error({ err, event: event.type }, 'spool append failed: event lost'))
+      .finally(() => appending.delete(p));
+    appending.add(p);
   };
 
   const canaryLog = log.child({ module: 'canary' });
@@ -66,6 +71,8 @@ export async function startProbe(plan: ProbePlan, log: Logger): Promise<RunningP
     async stop({ flushTimeoutMs = 5000 } = {}) {
       clearInterval(heartbeatTimer);
       await runner.stop();
+      // The canaries' final endings are on their way into the spool: let them land first.
+      await Promise.all(appending);
       // Give the reporter a bounded chance to ship the final endings; whatever is left
       // stays in the spool and goes out at the next start.
       await Promise.race([reporter.flush(), new Promise((r) => setTimeout(r, flushTimeoutMs).unref())]);

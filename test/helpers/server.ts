@@ -23,6 +23,11 @@ export interface RunningServer {
 
 const ROOT = path.resolve(__dirname, '../..');
 
+/** A minimal environment for child processes: nothing of the test runner's leaks in. */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...extra };
+}
+
 export function assertBuilt(): void {
   if (!existsSync(path.join(ROOT, '.next/BUILD_ID')) || !existsSync(path.join(ROOT, 'dist/server.mjs'))) {
     throw new Error('no build: run `npm run build` first (npm test does it for you)');
@@ -107,7 +112,7 @@ function stopChild(child: ChildProcess): Promise<number | null> {
 export function runCli(args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['dist/dropscope.mjs', ...args], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env },
+    env: childEnv(env),
     encoding: 'utf8',
     timeout: 60_000,
   });

@@ -1,0 +1,162 @@
+/**
+ * The built agent (dist/dropscope-agent.js, what an edge host runs) against the real
+ * server: canaries through a real CONNECT proxy with an idle timeout land as sessions
+ * with the target's view beside them; events survive a backend outage and a probe restart.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startConnectProxy, type ConnectProxy } from '../../demo/connect-proxy';
+import type { SessionView } from '../../db/queries/sessions';
+import { addProbeToken, childEnv, startServer, type RunningServer } from '../helpers/server';
+
+const ROOT = path.resolve(__dirname, '../..');
+const AGENT = path.join(ROOT, 'dist/dropscope-agent.js');
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function startAgent(config: string, env: Record<string, string>): ChildProcess & { out: () => string } {
+  const child = spawn(process.execPath, [AGENT, '--config', config], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c));
+  child.stderr!.on('data', (c: Buffer) => (out += c));
+  return Object.assign(child, { out: () => out });
+}
+
+function stopChild(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', (code) => {
+      clearTimeout(kill);
+      resolve(code);
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn().catch(() => null);
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('dropscope-agent against the server', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'dropscope-agent-e2e-'));
+  const dataDir = path.join(dir, 'data');
+  let server: RunningServer;
+  let proxy: ConnectProxy;
+  let port: number;
+  let configFile: string;
+  let token: string;
+  let agent: ReturnType<typeof startAgent> | undefined;
+
+  const sessions = async (query = ''): Promise<SessionView[]> => {
+    const res = await fetch(`${server.url}/api/v1/sessions?limit=1000${query}`);
+    return ((await res.json()) as { sessions: SessionView[] }).sessions;
+  };
+
+  beforeAll(async () => {
+    port = await freePort();
+    server = await startServer({ dataDir, env: { PORT: String(port) } });
+    token = addProbeToken('edge-agent-1', { DROPSCOPE_DATA_DIR: dataDir }, ['region=lab']);
+    proxy = await startConnectProxy({ idleTimeoutMs: 1500 });
+    configFile = path.join(dir, 'probe.yaml');
+    writeFileSync(
+      configFile,
+      `
+probe: { spoolDir: ${JSON.stringify(path.join(dir, 'spool'))}, heartbeat: 1s }
+backend: { url: "http://127.0.0.1:${port}", token: "\${PROBE_TOKEN}" }
+reconnect: { base: 200ms, cap: 1s }
+dial: { timeout: 2s }
+targets:
+  - { name: builtin, url: "ws://127.0.0.1:${port}/canary" }
+proxies:
+  - { name: direct, url: direct }
+  - { name: idle-1500, url: "http://lab:secret-pass@127.0.0.1:${proxy.port}" }
+profiles:
+  - { name: hb, kind: heartbeat, interval: 500ms, timeout: 1s }
+paths:
+  - { profiles: [idle, hb] }
+`,
+    );
+  });
+  afterAll(async () => {
+    if (agent) await stopChild(agent);
+    await proxy?.close();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('--check validates and prints the plan without secrets', () => {
+    const r = spawnSync(process.execPath, [AGENT, '--config', configFile, '--check'], { env: childEnv({ PROBE_TOKEN: token }), encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('4 canaries');
+    expect(r.stdout).toContain(`idle-1500 (http://127.0.0.1:${proxy.port})`);
+    expect(r.stdout + r.stderr).not.toContain('secret-pass');
+    expect(r.stdout + r.stderr).not.toContain(token);
+    const bad = spawnSync(process.execPath, [AGENT, '--config', configFile, '--check'], { env: childEnv(), encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain(`${configFile}: backend.token: environment variable PROBE_TOKEN is not set`);
+  });
+
+  it('reports cuts through the proxy at its idle timeout, with the target\'s view beside them', async () => {
+    agent = startAgent(configFile, { PROBE_TOKEN: token });
+    const cut = await until('a cut through the proxy', async () => (await sessions('&proxy=idle-1500&profile=idle')).find((s) => s.endKind === 'tcp_fin' && s.targetView));
+    expect(Math.abs(cut.durationMs! - 1500)).toBeLessThan(100);
+    expect(cut).toMatchObject({ probeName: 'edge-agent-1', proxyKind: 'http', proxyUrl: `http://127.0.0.1:${proxy.port}`, outcome: 'opened', httpStatus: 101, egressAddress: '127.0.0.1' });
+    expect(cut.proxyMs).toBeGreaterThan(0);
+    expect(cut.targetView).toMatchObject({ targetName: 'builtin', closeFrameReceived: false, endKind: 'tcp_fin' });
+    expect(Math.abs(cut.targetView!.durationMs - cut.durationMs!)).toBeLessThan(50);
+    // Heartbeats keep the same proxy's tunnels alive: those canaries are still open.
+    const live = await sessions('&proxy=idle-1500&profile=hb');
+    expect(live.some((s) => s.live)).toBe(true);
+    expect(live.every((s) => s.endKind !== 'tcp_fin')).toBe(true);
+    expect(JSON.stringify(await sessions())).not.toContain('secret-pass');
+  });
+
+  it('keeps every event through a backend outage and a probe restart', async () => {
+    await server.stop();
+    const outageStart = new Date();
+    // While the backend (and the built-in target with it) is down, canaries fail to dial
+    // and the probe spools those failures.
+    await new Promise((r) => setTimeout(r, 2500));
+    server = await startServer({ dataDir, env: { PORT: String(port) } });
+    const refused = await until('attempts failed during the outage', async () => {
+      const failed = await sessions(`&outcome=dial_failed&from=${encodeURIComponent(outageStart.toISOString())}`);
+      return failed.length > 0 && failed;
+    });
+    expect(refused[0]).toMatchObject({ errorCode: 'ECONNREFUSED' });
+
+    // Sessions that were open when the backend went down ended then; their endings were
+    // spooled and arrive now.
+    await until('the endings of sessions cut by the outage', async () => {
+      const before = (await sessions(`&to=${encodeURIComponent(outageStart.toISOString())}`)).filter((s) => s.outcome === 'opened');
+      return before.length > 0 && before.every((s) => s.endedAt !== null) && before;
+    });
+
+    // A probe restart: SIGTERM closes canaries politely (probe_closed), ships them, and the
+    // new process carries on from the same spool.
+    expect(await stopChild(agent!)).toBe(0);
+    const closed = await sessions('&endKind=probe_closed');
+    expect(closed.length).toBeGreaterThanOrEqual(1);
+    agent = startAgent(configFile, { PROBE_TOKEN: token });
+    const restartedAt = new Date();
+    await until('new sessions after the probe restart', async () => (await sessions(`&from=${encodeURIComponent(restartedAt.toISOString())}`)).some((s) => s.outcome === 'opened'));
+    const all = await sessions();
+    expect(all.filter((s) => s.outcome === null)).toEqual([]);
+  });
+});

@@ -1,0 +1,74 @@
+/**
+ * HAProxy in mode http in front of the canary target. Once the 101 has passed, HAProxy
+ * treats the connection as a tunnel and `timeout tunnel` replaces `timeout client` and
+ * `timeout server`: the lab sets it short and the other two long, so a cut at the tunnel
+ * timeout can only come from that one directive.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, labDir, startDaemon, writeConfig, type Daemon } from './daemon';
+import { attempt, canary, HEARTBEAT, row, startTarget, targetView, type LabTarget } from './lab';
+
+const TUNNEL_TIMEOUT_MS = 2000;
+
+let target: LabTarget;
+let haproxy: Daemon;
+
+beforeAll(async () => {
+  target = await startTarget();
+  const dir = await labDir('haproxy');
+  const port = await freePort();
+  const conf = await writeConfig(
+    dir,
+    'haproxy.cfg',
+    `
+global
+  pidfile ${dir}/haproxy.pid
+  maxconn 64
+
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+  timeout tunnel ${TUNNEL_TIMEOUT_MS / 1000}s
+
+frontend lab
+  bind 127.0.0.1:${port}
+  default_backend canary
+
+backend canary
+  server target 127.0.0.1:${target.port}
+`,
+  );
+  // -db: stay in the foreground, no daemon fork; the spawned PID is HAProxy itself.
+  haproxy = await startDaemon({ name: 'haproxy', command: 'haproxy', args: ['-db', '-f', conf], port, dir });
+});
+
+afterAll(async () => {
+  await haproxy?.stop();
+  await target?.close();
+});
+
+describe('HAProxy mode http (timeout tunnel 2s, client/server 30s)', () => {
+  it('cuts an idle canary at timeout tunnel', async () => {
+    const run = await attempt(canary(`ws://127.0.0.1:${haproxy.port}/canary`));
+    expect(run.result.opened).toBe(true);
+    const end = run.ended!;
+    const view = await targetView(target, end.sessionId);
+    row('haproxy idle', 'timeout tunnel 2s', end, view);
+    // HAProxy closes both sides of the tunnel without a WebSocket close frame.
+    expect(end.endKind).toBe('tcp_fin');
+    expect(end.closeCode).toBe(1006);
+    expect(Math.abs(end.durationMs - TUNNEL_TIMEOUT_MS)).toBeLessThan(250);
+    expect(Math.abs(end.sinceLastRecvMs! - end.durationMs)).toBeLessThan(50);
+    expect(view).toMatchObject({ closeFrameReceived: false });
+  });
+
+  it('keeps a heartbeat canary open past twice the tunnel timeout', async () => {
+    const run = await attempt(canary(`ws://127.0.0.1:${haproxy.port}/canary`, 'direct', HEARTBEAT), AbortSignal.timeout(4500));
+    const end = run.ended!;
+    row('haproxy heartbeat 500ms', 'timeout tunnel 2s', end, await targetView(target, end.sessionId));
+    expect(end.endKind).toBe('probe_closed');
+    expect(end.durationMs).toBeGreaterThan(4000);
+  });
+});
