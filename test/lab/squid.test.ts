@@ -1,0 +1,82 @@
+/**
+ * squid as a forward proxy: the canary asks it for a CONNECT tunnel to the target. Squid
+ * allows CONNECT only to the target's port here, and its `read_timeout` is short: for a
+ * CONNECT tunnel that is the directive that cuts an idle connection (`client_lifetime`
+ * bounds it overall, `request_timeout` and the pconn timeouts do not apply to a tunnel).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, labDir, startDaemon, writeConfig, type Daemon } from './daemon';
+import { attempt, canary, row, startTarget, targetView, type LabTarget } from './lab';
+
+const READ_TIMEOUT_S = 3;
+
+let target: LabTarget;
+let squid: Daemon;
+let deniedPort: number;
+
+beforeAll(async () => {
+  target = await startTarget();
+  deniedPort = await freePort();
+  const dir = await labDir('squid');
+  const port = await freePort();
+  const conf = await writeConfig(
+    dir,
+    'squid.conf',
+    `
+http_port 127.0.0.1:${port}
+acl lab_clients src 127.0.0.1/32
+acl lab_ports port ${target.port}
+acl CONNECT method CONNECT
+http_access deny CONNECT !lab_ports
+http_access allow CONNECT lab_clients
+http_access deny all
+cache deny all
+cache_mem 8 MB
+pid_filename ${dir}/squid.pid
+cache_log ${dir}/cache.log
+access_log stdio:${dir}/access.log
+cache_store_log none
+coredump_dir ${dir}
+pinger_enable off
+# Squid waits this long for open connections on SIGTERM (default 30 s).
+shutdown_lifetime 1 seconds
+read_timeout ${READ_TIMEOUT_S} seconds
+`,
+  );
+  // -N: no daemon, no kid processes; -d 1: startup problems go to stderr.
+  squid = await startDaemon({ name: 'squid', command: 'squid', args: ['-N', '-d', '1', '-f', conf], port, dir, readyTimeoutMs: 20_000, graceMs: 5000 });
+});
+
+afterAll(async () => {
+  await squid?.stop();
+  await target?.close();
+});
+
+describe('squid forward proxy (CONNECT, read_timeout 3 s)', () => {
+  it('opens a canary through CONNECT, timing the proxy handshake, and cuts it idle at read_timeout', async () => {
+    const run = await attempt(canary(`ws://127.0.0.1:${target.port}/canary`, `http://127.0.0.1:${squid.port}`));
+    expect(run.result.opened).toBe(true);
+    expect(run.opened!.timings.proxyMs).toBeGreaterThan(0);
+    expect(run.opened!.path.proxy).toEqual({ name: 'lab-proxy', kind: 'http', url: `http://127.0.0.1:${squid.port}` });
+    const end = run.ended!;
+    const view = await targetView(target, end.sessionId);
+    row('squid CONNECT idle', `read_timeout ${READ_TIMEOUT_S}s`, end, view);
+    expect(end.closeCode).toBe(1006);
+    expect(end.endKind).toBe('tcp_fin');
+    // Squid checks its timeouts about once a second, so the cut lands in [T, T + 1 s].
+    expect(end.durationMs).toBeGreaterThan(READ_TIMEOUT_S * 1000 - 250);
+    expect(end.durationMs).toBeLessThan(READ_TIMEOUT_S * 1000 + 1250);
+    expect(Math.abs(end.sinceLastRecvMs! - end.durationMs)).toBeLessThan(50);
+    expect(view).toMatchObject({ closeFrameReceived: false });
+  });
+
+  it('reports squid\'s 403 to a CONNECT port it denies as the proxy\'s refusal', async () => {
+    const run = await attempt(canary(`ws://127.0.0.1:${deniedPort}/canary`, `http://127.0.0.1:${squid.port}`));
+    expect(run.result.opened).toBe(false);
+    expect(run.events).toHaveLength(1);
+    expect(run.failed).toMatchObject({ outcome: 'proxy_refused', errorCode: 'PROXY_HTTP_403' });
+    expect(run.failed!.proxyReply).toMatch(/403/);
+    expect(run.failed!.proxyReply).toMatch(/squid/);
+    expect(run.failed!.timings.proxyMs).toBeGreaterThan(0);
+  });
+});
