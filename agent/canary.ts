@@ -48,6 +48,8 @@ export function pathOf(c: PlannedCanary): PathDescriptor {
     target: { name: c.target.name, url: c.target.url },
     proxy: { name: c.proxy.name, kind: c.proxy.kind, ...(c.proxy.redactedUrl && { url: c.proxy.redactedUrl }) },
     profile: c.profileLabel,
+    profileKind: c.profile.kind,
+    ...(c.gapMs !== undefined && { gapMs: c.gapMs }),
   };
 }
 

@@ -19,13 +19,14 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
-import { endKinds, outcomes, proxyKinds } from '../lib/contracts/ingest';
+import { endKinds, outcomes, profileKinds, proxyKinds } from '../lib/contracts/ingest';
 
 const tstz = () => timestamp({ withTimezone: true, mode: 'date' });
 
 export const proxyKind = pgEnum('proxy_kind', proxyKinds);
 export const endKind = pgEnum('end_kind', endKinds);
 export const outcome = pgEnum('outcome', outcomes);
+export const profileKind = pgEnum('profile_kind', profileKinds);
 
 export const probes = pgTable(
   'probes',
@@ -67,6 +68,8 @@ export const canarySessions = pgTable(
     /** Credentials removed by the probe; the contract rejects URLs with userinfo. */
     proxyUrl: text(),
     profile: text().notNull(),
+    profileKind: profileKind(),
+    gapMs: doublePrecision(),
     attemptedAt: tstz().notNull(),
 
     dnsMs: doublePrecision(),

@@ -87,6 +87,8 @@ function pathColumns(probeId: number, e: SessionOpened | SessionEnded | AttemptF
     proxyKind: e.path.proxy.kind,
     proxyUrl: e.path.proxy.url ?? null,
     profile: e.path.profile,
+    profileKind: e.path.profileKind ?? null,
+    gapMs: e.path.gapMs ?? null,
     attemptedAt: new Date(e.attemptedAt),
     updatedAt: now,
   };

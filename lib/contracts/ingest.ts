@@ -42,6 +42,10 @@ const redactedUrl = text(2048).refine((u) => {
     }
   }, 'expected an absolute URL without credentials');
 
+/** What the canary does on the wire; decides whether its survival says "idle" or "lifetime". */
+export const profileKinds = ['idle', 'heartbeat', 'echo', 'ladder'] as const;
+export type ProfileKind = (typeof profileKinds)[number];
+
 export const pathSchema = z.strictObject({
   target: z.strictObject({ name, url: redactedUrl }),
   proxy: z.strictObject({
@@ -51,6 +55,9 @@ export const pathSchema = z.strictObject({
     url: redactedUrl.optional(),
   }),
   profile: name,
+  profileKind: z.enum(profileKinds).optional(),
+  /** Ladder rungs: the idle gap before the single ping. */
+  gapMs: ms.optional(),
 });
 export type PathDescriptor = z.infer<typeof pathSchema>;
 

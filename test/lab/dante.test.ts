@@ -1,0 +1,138 @@
+/**
+ * dante (danted) as a SOCKS server on loopback, speaking SOCKS5 and SOCKS4 without
+ * authentication. One instance has no idle timeout (dante's default) and a block rule for
+ * one destination port; a second one sets `timeout.io: 2`, dante's idle timeout for an
+ * established session.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, labDir, startDaemon, writeConfig, type Daemon } from './daemon';
+import { attempt, canary, HEARTBEAT, row, startTarget, targetView, type LabTarget } from './lab';
+
+const IO_TIMEOUT_S = 2;
+
+let target: LabTarget;
+let dante: Daemon;
+let danteIo: Daemon;
+let blockedPort: number;
+
+async function startDante(name: string, extra: string): Promise<Daemon> {
+  const dir = await labDir(name);
+  const port = await freePort();
+  const conf = await writeConfig(
+    dir,
+    'danted.conf',
+    `
+logoutput: stderr
+internal: 127.0.0.1 port = ${port}
+external: 127.0.0.1
+socksmethod: none
+clientmethod: none
+# Started as root: dante needs both users named, and works as nobody.
+user.privileged: root
+user.unprivileged: nobody
+${extra}
+client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
+socks block { from: 0.0.0.0/0 to: 127.0.0.1/32 port = ${blockedPort} log: error }
+socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
+`,
+  );
+  // Without -D dante stays in the foreground; -N 1: one mother process, which takes its
+  // children (negotiate, request, io) down with it on SIGTERM.
+  return startDaemon({ name, command: 'danted', args: ['-f', conf, '-N', '1', '-p', `${dir}/danted.pid`], port, dir });
+}
+
+beforeAll(async () => {
+  target = await startTarget();
+  blockedPort = await freePort();
+  dante = await startDante('dante', '');
+  danteIo = await startDante('dante-io', `timeout.io: ${IO_TIMEOUT_S}`);
+});
+
+afterAll(async () => {
+  await dante?.stop();
+  await danteIo?.stop();
+  await target?.close();
+});
+
+const via = (d: Daemon, scheme: string) => `${scheme}://127.0.0.1:${d.port}`;
+
+describe('dante SOCKS server (no idle timeout, the default)', () => {
+  it.each(['socks5', 'socks4'])('opens a canary via %s, times the SOCKS handshake, and leaves it idle past 3 s', async (scheme) => {
+    const run = await attempt(canary(`ws://127.0.0.1:${target.port}/canary`, via(dante, scheme)), AbortSignal.timeout(3000));
+    expect(run.result.opened).toBe(true);
+    expect(run.opened!.timings.proxyMs).toBeGreaterThan(0);
+    expect(run.opened!.path.proxy).toMatchObject({ kind: scheme });
+    expect(run.opened!.egressAddress).toBe('127.0.0.1');
+    const end = run.ended!;
+    row(`dante ${scheme} idle`, 'none (default)', end, await targetView(target, end.sessionId));
+    expect(end.endKind).toBe('probe_closed');
+    expect(end.closeCode).toBe(1001);
+    expect(end.durationMs).toBeGreaterThan(2900);
+    expect(end.messagesOut).toBe(0);
+  });
+
+  it('opens a canary via socks5h: dante resolves the target\'s name', async () => {
+    const run = await attempt(canary(`ws://localhost:${target.port}/canary`, via(dante, 'socks5h')), AbortSignal.timeout(500));
+    expect(run.result.opened).toBe(true);
+    expect(run.opened!.timings.proxyMs).toBeGreaterThan(0);
+    // The probe resolved nothing for the target: only the proxy's own address (an IP).
+    expect(run.opened!.egressAddress).toBe('127.0.0.1');
+    expect(run.ended).toMatchObject({ endKind: 'probe_closed' });
+  });
+
+  it.each([
+    ['socks5', /NotAllowed/, 'SOCKS_NOTALLOWED'],
+    ['socks4', /rejected/i, undefined],
+  ] as const)('reports a destination dante blocks via %s as the proxy\'s refusal', async (scheme, reply, code) => {
+    const run = await attempt(canary(`ws://127.0.0.1:${blockedPort}/canary`, via(dante, scheme)));
+    expect(run.result.opened).toBe(false);
+    expect(run.events).toHaveLength(1);
+    expect(run.failed).toMatchObject({ outcome: 'proxy_refused' });
+    expect(run.failed!.proxyReply).toMatch(reply);
+    if (code) expect(run.failed!.errorCode).toBe(code);
+    expect(run.failed!.timings.proxyMs).toBeGreaterThan(0);
+  });
+
+  it('reports a target that refuses dante\'s connect by dante\'s reply, not as a local socket error', async () => {
+    const closed = await freePort();
+    const run = await attempt(canary(`ws://127.0.0.1:${closed}/canary`, via(dante, 'socks5')));
+    // The probe's own TCP went only to dante, which answered; what failed is behind it.
+    expect(run.failed).toMatchObject({ outcome: 'proxy_refused', errorCode: 'SOCKS_CONNECTIONREFUSED' });
+    expect(run.failed!.proxyReply).toMatch(/ConnectionRefused/);
+  });
+
+  it('reports dante down (its port closed) as a failed dial with ECONNREFUSED', async () => {
+    const gone = await startDante('dante-gone', '');
+    const port = gone.port;
+    const before = await attempt(canary(`ws://127.0.0.1:${target.port}/canary`, via(gone, 'socks5')), AbortSignal.timeout(300));
+    expect(before.result.opened).toBe(true);
+    await gone.stop();
+    const run = await attempt(canary(`ws://127.0.0.1:${target.port}/canary`, `socks5://127.0.0.1:${port}`));
+    expect(run.failed).toMatchObject({ outcome: 'dial_failed', errorCode: 'ECONNREFUSED' });
+    expect(run.failed!.timings.proxyMs).toBeUndefined();
+  });
+});
+
+describe(`dante with timeout.io: ${IO_TIMEOUT_S}`, () => {
+  it.each(['socks5', 'socks4'])('cuts an idle canary via %s at timeout.io', async (scheme) => {
+    const run = await attempt(canary(`ws://127.0.0.1:${target.port}/canary`, via(danteIo, scheme)));
+    expect(run.result.opened).toBe(true);
+    const end = run.ended!;
+    const view = await targetView(target, end.sessionId);
+    row(`dante ${scheme} idle`, `timeout.io ${IO_TIMEOUT_S}`, end, view);
+    expect(end.closeCode).toBe(1006);
+    expect(end.endKind).toBe('tcp_fin');
+    expect(end.durationMs).toBeGreaterThan(IO_TIMEOUT_S * 1000 - 250);
+    expect(end.durationMs).toBeLessThan(IO_TIMEOUT_S * 1000 + 1250);
+    expect(Math.abs(end.sinceLastRecvMs! - end.durationMs)).toBeLessThan(50);
+    expect(view).toMatchObject({ closeFrameReceived: false });
+  });
+
+  it('keeps a heartbeat canary open past twice timeout.io', async () => {
+    const run = await attempt(canary(`ws://127.0.0.1:${target.port}/canary`, via(danteIo, 'socks5'), HEARTBEAT), AbortSignal.timeout(4500));
+    const end = run.ended!;
+    row('dante socks5 heartbeat 500ms', `timeout.io ${IO_TIMEOUT_S}`, end, await targetView(target, end.sessionId));
+    expect(end.endKind).toBe('probe_closed');
+    expect(end.durationMs).toBeGreaterThan(4000);
+  });
+});
