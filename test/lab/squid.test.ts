@@ -13,10 +13,13 @@ const READ_TIMEOUT_S = 3;
 let target: LabTarget;
 let squid: Daemon;
 let deniedPort: number;
+/** Allowed by squid's ACL, but nothing listens there. */
+let closedPort: number;
 
 beforeAll(async () => {
   target = await startTarget();
   deniedPort = await freePort();
+  closedPort = await freePort();
   const dir = await labDir('squid');
   const port = await freePort();
   const conf = await writeConfig(
@@ -25,7 +28,7 @@ beforeAll(async () => {
     `
 http_port 127.0.0.1:${port}
 acl lab_clients src 127.0.0.1/32
-acl lab_ports port ${target.port}
+acl lab_ports port ${target.port} ${closedPort}
 acl CONNECT method CONNECT
 http_access deny CONNECT !lab_ports
 http_access allow CONNECT lab_clients
@@ -80,5 +83,11 @@ describe('squid forward proxy (CONNECT, read_timeout 3 s)', () => {
     expect(run.failed!.proxyReply).toMatch(/403/);
     expect(run.failed!.proxyReply).toMatch(/squid/);
     expect(run.failed!.timings.proxyMs).toBeGreaterThan(0);
+  });
+
+  it('reports a target that refuses squid\'s connect by squid\'s 503, not as a local socket error', async () => {
+    const run = await attempt(canary(`ws://127.0.0.1:${closedPort}/canary`, `http://127.0.0.1:${squid.port}`));
+    expect(run.failed).toMatchObject({ outcome: 'proxy_refused', errorCode: 'PROXY_HTTP_503' });
+    expect(run.failed!.proxyReply).toMatch(/^HTTP\/1\.1 503 Service Unavailable \(Server: squid/);
   });
 });

@@ -1,0 +1,78 @@
+/**
+ * The whole analysis over sessions held in memory: used by tests, the lab suite and small
+ * scopes. db/queries/analysis.ts runs the same phases with SQL doing the binning and the
+ * per-path counting for large scopes, and calls the same pure functions.
+ */
+import { BUILTIN_LAYERS, type Layer } from './catalogue';
+import { pathId } from './kind';
+import type { Bin } from './peaks';
+import { describeSignature, valueOf } from './signature';
+import type { Drop, PathExposure, Signature } from './types';
+import { signatureWindows, type SignatureWindow } from './windows';
+
+export const BIN_MS = 100;
+
+/** A session in scope: a drop, or one that survived (ended by the probe, or still open). */
+export type SessionSample = Drop & { dropped: boolean };
+
+export interface Analysis {
+  totalDrops: number;
+  signatures: Signature[];
+}
+
+export function binsOf(values: Iterable<number>, binMs = BIN_MS): Bin[] {
+  const counts = new Map<number, number>();
+  for (const v of values) {
+    const b = Math.floor(v / binMs) * binMs;
+    counts.set(b, (counts.get(b) ?? 0) + 1);
+  }
+  return [...counts.entries()].map(([startMs, count]) => ({ startMs, count }));
+}
+
+export function analyzeSessions(sessions: readonly SessionSample[], layers: readonly Layer[] = BUILTIN_LAYERS): Analysis {
+  const drops = sessions.filter((s) => s.dropped);
+  const windows = signatureWindows(
+    binsOf(drops.map((d) => d.ageMs)),
+    binsOf(drops.map((d) => d.idleMs).filter((v): v is number => v !== null)),
+    BIN_MS,
+  );
+  const signatures = windows
+    .map((w) =>
+      describeSignature({
+        ...w,
+        members: membersOf(drops, w),
+        paths: pathExposures(sessions, w),
+        totalDrops: drops.length,
+        layers,
+      }),
+    )
+    .filter((s): s is Signature => s !== null)
+    .sort((a, b) => b.count - a.count);
+  return { totalDrops: drops.length, signatures };
+}
+
+export function membersOf(drops: readonly Drop[], w: SignatureWindow): Drop[] {
+  return drops.filter((d) => {
+    const v = valueOf(d, w.dimension);
+    return v !== null && v >= w.peak.lowMs && v < w.peak.highMs;
+  });
+}
+
+/** Per path: how many sessions reached the window, were cut in it, or outlived it (by age). */
+export function pathExposures(sessions: readonly SessionSample[], w: SignatureWindow): PathExposure[] {
+  const byPath = new Map<string, PathExposure>();
+  for (const s of sessions) {
+    const id = pathId(s);
+    let p = byPath.get(id);
+    if (!p) {
+      p = { probe: s.probe, target: s.target, proxy: s.proxy, profile: s.profile, profileKind: s.profileKind, gapMs: s.gapMs, labels: s.labels, sessions: 0, reached: 0, hits: 0, outlived: 0 };
+      byPath.set(id, p);
+    }
+    p.sessions += 1;
+    if (s.ageMs >= w.peak.lowMs) p.reached += 1;
+    if (s.ageMs >= w.peak.highMs) p.outlived += 1;
+    const v = valueOf(s, w.dimension);
+    if (s.dropped && v !== null && v >= w.peak.lowMs && v < w.peak.highMs) p.hits += 1;
+  }
+  return [...byPath.values()];
+}

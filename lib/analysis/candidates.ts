@@ -1,0 +1,93 @@
+/**
+ * Naming the layer: rank catalogue entries by how well they agree with the signature:
+ * N (required), idle or lifetime, how the connection ended, the upgrade response headers,
+ * and where on the path matrix it sits. No entry within tolerance of N: no name, rather
+ * than a false one.
+ */
+import type { EndKind } from '../contracts/ingest';
+import type { Layer } from './catalogue';
+import type { Candidate, Drop, LocationScope, SignatureKind } from './types';
+
+const ENDING_OF: Record<EndKind, Layer['endings'][number] | null> = {
+  tcp_fin: 'fin',
+  tcp_reset: 'rst',
+  pong_timeout: 'silent',
+  close_frame: 'close_frame',
+  probe_closed: null,
+  error: null,
+};
+
+const ROLE_FITS: Record<LocationScope, Layer['role'][]> = {
+  proxy: ['forward-proxy', 'nat', 'firewall', 'custom'],
+  target: ['reverse-proxy', 'cdn', 'load-balancer', 'platform', 'gateway', 'library', 'custom'],
+  probe: ['nat', 'firewall', 'forward-proxy', 'custom'],
+  label: ['nat', 'firewall', 'custom'],
+  profile: ['library', 'custom'],
+  everywhere: ['reverse-proxy', 'cdn', 'load-balancer', 'platform', 'gateway', 'library', 'nat', 'custom'],
+  'single-path': ['reverse-proxy', 'cdn', 'load-balancer', 'platform', 'gateway', 'forward-proxy', 'nat', 'firewall', 'library', 'custom'],
+};
+
+export function toleranceMs(timeoutS: number): number {
+  return Math.max(1000, 0.02 * timeoutS * 1000);
+}
+
+export function rankCandidates(
+  layers: readonly Layer[],
+  sig: { nMs: number; kind: SignatureKind; members: readonly Drop[]; scope: LocationScope },
+): Candidate[] {
+  const endings = new Map<string, number>();
+  for (const d of sig.members) {
+    const e = ENDING_OF[d.endKind];
+    if (e) endings.set(e, (endings.get(e) ?? 0) + 1);
+  }
+  const dominant = [...endings.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
+  const codes = sig.members.filter((d) => d.endKind === 'close_frame' && d.closeCode !== null).map((d) => d.closeCode!);
+
+  const out: Candidate[] = [];
+  for (const layer of layers) {
+    const diff = Math.abs(sig.nMs - layer.timeoutS * 1000);
+    const tol = toleranceMs(layer.timeoutS);
+    if (diff > tol) continue;
+    const reasons = [`N = ${(sig.nMs / 1000).toFixed(1)} s matches its ${layer.timeoutS} s ${layer.kind} timeout`];
+    let score = 3 * (1 - diff / tol);
+    if (sig.kind === layer.kind) {
+      score += 2;
+      reasons.push(`${layer.kind}-based, as observed`);
+    } else if (sig.kind === 'undetermined') {
+      score += 0.5;
+    } else {
+      score -= 2;
+      reasons.push(`but it is ${layer.kind}-based and this cut is ${sig.kind}-based`);
+    }
+    if (dominant && layer.endings.includes(dominant as Layer['endings'][number])) {
+      score += layer.endings[0] === dominant ? 1.5 : 1;
+      reasons.push(`ends with ${describeEnding(dominant)}, as it does`);
+    } else if (dominant) {
+      score -= 0.5;
+    }
+    if (layer.closeCode !== undefined && codes.includes(layer.closeCode)) {
+      score += 0.5;
+      reasons.push(`close code ${layer.closeCode}`);
+    }
+    const matched = sig.members.filter((d) => layer.headerHints.some((h) => new RegExp(h.pattern, 'i').test(d.headers[h.header.toLowerCase()] ?? '')));
+    if (matched.length > 0) {
+      score += 2 * (matched.length / sig.members.length);
+      const h = layer.headerHints.find((hint) => matched.some((d) => new RegExp(hint.pattern, 'i').test(d.headers[hint.header.toLowerCase()] ?? '')))!;
+      reasons.push(`upgrade responses carry ${h.header}: ${matched[0]!.headers[h.header.toLowerCase()]}`);
+    } else if (layer.headerHints.length > 0 && sig.members.some((d) => Object.keys(d.headers).length > 0) && (layer.role === 'cdn' || layer.role === 'reverse-proxy')) {
+      // A CDN or reverse proxy in front of the target normally names itself in the 101.
+      score -= 0.5;
+    }
+    if (ROLE_FITS[sig.scope].includes(layer.role)) {
+      score += 0.5;
+    } else {
+      score -= 0.5;
+    }
+    out.push({ layerId: layer.id, name: layer.name, timeoutS: layer.timeoutS, kind: layer.kind, score: Math.round(score * 100) / 100, reasons, setting: layer.setting });
+  }
+  return out.sort((a, b) => b.score - a.score || a.name.localeCompare(b.name)).slice(0, 5);
+}
+
+export function describeEnding(e: string): string {
+  return e === 'fin' ? 'a TCP FIN' : e === 'rst' ? 'a TCP reset' : e === 'silent' ? 'silence (no FIN, no reset)' : 'a WebSocket close frame';
+}

@@ -1,0 +1,51 @@
+/**
+ * Idle or lifetime? An idle timeout follows silence: the drops were silent for N before
+ * they died whatever their age, and canaries that talk (heartbeat, echo) on the same paths
+ * outlive N. A lifetime limit follows age: talking canaries die at N too.
+ */
+import type { Drop, PathExposure, SignatureKind } from './types';
+
+export function decideKind(
+  dimension: 'age' | 'idle',
+  nMs: number,
+  halfWidthMs: number,
+  members: readonly Drop[],
+  paths: readonly PathExposure[],
+): { kind: SignatureKind; evidence: string[] } {
+  const evidence: string[] = [];
+  const talkers = members.filter((d) => d.idleMs !== null && d.idleMs < nMs / 2);
+  const silentAtN = members.filter((d) => d.idleMs !== null && Math.abs(d.idleMs - nMs) <= 2 * halfWidthMs);
+  const ageVaries = members.filter((d) => Math.abs(d.ageMs - nMs) > 4 * halfWidthMs);
+  const affected = new Set(members.map((d) => pathId(d)));
+  // Talking canaries on the same target and proxy that outlived N.
+  const survivors = paths.filter(
+    (p) => (p.profileKind === 'heartbeat' || p.profileKind === 'echo') && p.outlived > 0 && [...affected].some((a) => a.startsWith(`${p.probe}|${p.target}|${p.proxy}|`)),
+  );
+  const survived = survivors.reduce((n, p) => n + p.outlived, 0);
+  const ladderAlive = paths.filter((p) => p.profileKind === 'ladder' && p.gapMs !== null && p.gapMs < nMs && p.outlived + p.reached > 0 && p.hits === 0);
+  const ladderDead = paths.filter((p) => p.profileKind === 'ladder' && p.gapMs !== null && p.gapMs > nMs && p.hits > 0);
+
+  if (talkers.length >= Math.max(2, 0.2 * members.length)) {
+    evidence.push(`${talkers.length} of ${members.length} drops had traffic in the last ${(nMs / 2000).toFixed(1)} s and still died at N: the cut follows age, not silence`);
+    if (survived === 0) evidence.push('no heartbeat canary on these paths outlived N');
+    return { kind: 'lifetime', evidence };
+  }
+  if (dimension === 'idle' && ageVaries.length > 0) {
+    evidence.push(`idle time before the drop is tight around N while the age varies (${ageVaries.length} drops were older)`);
+  }
+  if (survived > 0) evidence.push(`${survived} heartbeat or echo session${survived === 1 ? '' : 's'} on the same paths outlived N`);
+  if (ladderAlive.length > 0 || ladderDead.length > 0) {
+    const alive = ladderAlive.map((p) => p.gapMs! / 1000).sort((a, b) => a - b);
+    const dead = ladderDead.map((p) => p.gapMs! / 1000).sort((a, b) => a - b);
+    evidence.push(`ladder: ${alive.length ? `survives ${Math.max(...alive)} s idle` : ''}${alive.length && dead.length ? ', ' : ''}${dead.length ? `dies by ${Math.min(...dead)} s` : ''}`);
+  }
+  if (silentAtN.length >= 0.8 * members.length) evidence.push(`${silentAtN.length} of ${members.length} drops were silent both ways for N before the end`);
+  const confirmed = survived > 0 || ladderAlive.length + ladderDead.length > 0 || (dimension === 'idle' && ageVaries.length > 0);
+  if (confirmed) return { kind: 'idle', evidence };
+  evidence.push('only silent canaries were cut and none that talk was on these paths: add a heartbeat canary to tell idle from lifetime');
+  return { kind: 'undetermined', evidence };
+}
+
+export function pathId(p: { probe: string; target: string; proxy: string; profile: string }): string {
+  return `${p.probe}|${p.target}|${p.proxy}|${p.profile}`;
+}

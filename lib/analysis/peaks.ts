@@ -1,0 +1,123 @@
+/**
+ * Finding "exactly N seconds" in a histogram of drop durations: windows far denser than
+ * their neighbourhood. The window is ±max(250 ms, 0.5 % of N), widened adaptively when
+ * a layer's timer is coarse; the neighbourhood's density is a trimmed mean, so a second
+ * signature nearby (55 s next to 60 s) neither hides nor inflates the first. Significance
+ * is a Poisson tail corrected for the number of windows looked at, so a background of
+ * random drops does not produce phantom signatures.
+ */
+import { logPoissonUpperTail } from './poisson';
+
+export interface Bin {
+  /** Start of the bin, ms. */
+  startMs: number;
+  count: number;
+}
+
+export interface Peak {
+  /** Centre of the densest window, ms (refined later from the exact members). */
+  centerMs: number;
+  lowMs: number;
+  highMs: number;
+  count: number;
+  /** Drops the background alone would put in the window. */
+  expected: number;
+  /** ln of the Poisson tail probability, before the multiple-testing correction. */
+  logP: number;
+}
+
+export interface PeakOptions {
+  binMs: number;
+  /** Fewest drops a signature may have. */
+  minCount?: number;
+  /**
+   * Family-wise false-positive rate over the whole histogram. Strict, because the
+   * background is estimated from few drops and a real signature is overwhelming anyway.
+   */
+  alpha?: number;
+  maxPeaks?: number;
+}
+
+export function windowHalfWidthMs(centerMs: number): number {
+  return Math.max(250, 0.005 * centerMs);
+}
+
+export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
+  const { binMs, minCount = 6, alpha = 1e-6, maxPeaks = 20 } = options;
+  const sorted = [...bins].filter((b) => b.count > 0).sort((a, b) => a.startMs - b.startMs);
+  if (sorted.length === 0) return [];
+  const starts = sorted.map((b) => b.startMs);
+  const prefix = [0];
+  for (const b of sorted) prefix.push(prefix.at(-1)! + b.count);
+  /** Drops in bins whose centre lies in [lo, hi). */
+  const count = (lo: number, hi: number) => prefix[lowerBound(starts, hi - binMs / 2)]! - prefix[lowerBound(starts, lo - binMs / 2)]!;
+
+  const span = Math.max(binMs, starts.at(-1)! - starts[0]! + binMs);
+  const candidates: Peak[] = [];
+  for (const b of sorted) {
+    const x = b.startMs + binMs / 2;
+    let best: Peak | null = null;
+    for (const widen of [1, 2, 4]) {
+      const w = Math.max(windowHalfWidthMs(x) * widen, binMs);
+      const k = count(x - w, x + w);
+      if (k < minCount) continue;
+      const expected = background(count, x, w);
+      if (k < 3 * expected) continue;
+      const logP = logPoissonUpperTail(k, expected);
+      // Bonferroni over the windows of this width that fit in the data's span.
+      const tests = Math.max(1, span / (2 * w)) * 3;
+      if (logP + Math.log(tests) > Math.log(alpha)) continue;
+      if (!best || logP < best.logP) best = { centerMs: x, lowMs: x - w, highMs: x + w, count: k, expected, logP };
+    }
+    if (best) candidates.push(best);
+  }
+
+  // Strongest first; a window overlapping one already taken belongs to it.
+  candidates.sort((a, b) => a.logP - b.logP || b.count - a.count || a.centerMs - b.centerMs);
+  const taken: Peak[] = [];
+  for (const c of candidates) {
+    if (taken.length >= maxPeaks) break;
+    if (taken.some((t) => c.lowMs < t.highMs && c.highMs > t.lowMs)) continue;
+    taken.push(c);
+  }
+  return taken.sort((a, b) => a.centerMs - b.centerMs);
+}
+
+/**
+ * Expected drops in a window of half-width w at x from its neighbourhood: sub-windows of
+ * the same width on each side, each side trimmed of its densest quarter (which may be
+ * another signature), and the denser side wins. Taking the denser side keeps the edge of a
+ * plateau (heartbeat canaries' idle time stops at the interval) from passing for a spike:
+ * a real "exactly N" stands above both sides.
+ */
+function background(count: (lo: number, hi: number) => number, x: number, w: number): number {
+  const reach = Math.max(10_000, 0.1 * x, 20 * w);
+  const left: number[] = [];
+  const right: number[] = [];
+  for (let lo = x - w - 2 * w; lo >= x - reach && lo >= 0; lo -= 2 * w) left.push(count(lo, lo + 2 * w));
+  for (let lo = x + w; lo + 2 * w <= x + reach; lo += 2 * w) right.push(count(lo, lo + 2 * w));
+  const all = [...left, ...right];
+  // Where drops are sparse the trimmed means fall to zero and a handful of coincidences
+  // would look dense: the plain mean is the floor. It overstates the background next to
+  // another signature, which costs a little sensitivity and never invents a signature.
+  const plain = all.length ? all.reduce((a, b) => a + b, 0) / all.length : 0;
+  return Math.max(trimmedMean(left), trimmedMean(right), plain);
+}
+
+function trimmedMean(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const kept = s.slice(0, Math.max(1, Math.ceil(s.length * 0.75)));
+  return kept.reduce((a, b) => a + b, 0) / kept.length;
+}
+
+function lowerBound(xs: readonly number[], v: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

@@ -1,0 +1,36 @@
+/** Small robust statistics for signature members. */
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** 1.4826 × median absolute deviation: a standard deviation that outliers do not move. */
+export function robustSpread(xs: readonly number[]): number {
+  if (xs.length < 2) return 0;
+  const m = median(xs);
+  return 1.4826 * median(xs.map((x) => Math.abs(x - m)));
+}
+
+export function tally<T extends string | number>(xs: readonly T[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of xs) out[String(x)] = (out[String(x)] ?? 0) + 1;
+  return out;
+}
+
+export const pct = (n: number, d: number) => (d === 0 ? '0%' : `${Math.round((100 * n) / d)}%`);
+
+/** "100.0 s", "5 min", "2 h 4 min": how an SRE says a timeout. */
+export function formatSeconds(s: number): string {
+  if (s < 120) return `${s.toFixed(1)} s`;
+  if (s < 7200) {
+    const m = Math.floor(s / 60);
+    const r = Math.round(s - m * 60);
+    return r ? `${m} min ${r} s` : `${m} min`;
+  }
+  const h = Math.floor(s / 3600);
+  const m = Math.round((s - h * 3600) / 60);
+  return m ? `${h} h ${m} min` : `${h} h`;
+}

@@ -1,0 +1,92 @@
+/** What the analysis reads (rows reshaped by db/queries/analysis.ts) and what it concludes. */
+import type { EndKind, ProfileKind, ProxyKind } from '../contracts/ingest';
+
+/** One ended session that the probe did not end itself. */
+export interface Drop {
+  id: string;
+  probe: string;
+  labels: Record<string, string>;
+  target: string;
+  proxy: string;
+  proxyKind: ProxyKind;
+  profile: string;
+  profileKind: ProfileKind | null;
+  gapMs: number | null;
+  /** Open lifetime; for a silent death, dated by the last byte received, not by the deadline. */
+  ageMs: number;
+  /** Silence in both directions before the end; null for silent deaths (unknown). */
+  idleMs: number | null;
+  endKind: EndKind;
+  closeCode: number | null;
+  /** Epoch ms. */
+  endedAt: number;
+  /** Identifying upgrade response headers (server, via ...), lower-case names. */
+  headers: Record<string, string>;
+  egress: string | null;
+  targetView: { closeFrameReceived: boolean; endKind: string; endedAt: number } | null;
+}
+
+/** A path: probe × target × proxy × profile. */
+export interface PathKey {
+  probe: string;
+  target: string;
+  proxy: string;
+  profile: string;
+  profileKind: ProfileKind | null;
+  gapMs: number | null;
+  labels: Record<string, string>;
+}
+
+/** How a path fared around a signature's N. */
+export interface PathExposure extends PathKey {
+  /** Sessions of the path in scope, however they ended. */
+  sessions: number;
+  /** Sessions (ended, by anyone, or still open) whose age reached the window's low edge. */
+  reached: number;
+  /** Drops inside the window. */
+  hits: number;
+  /** Sessions that outlived the window's high edge. */
+  outlived: number;
+}
+
+export type SignatureKind = 'idle' | 'lifetime' | 'undetermined';
+export type LocationScope = 'proxy' | 'target' | 'probe' | 'label' | 'profile' | 'everywhere' | 'single-path';
+
+export interface Candidate {
+  layerId: string;
+  name: string;
+  timeoutS: number;
+  kind: 'idle' | 'lifetime';
+  score: number;
+  reasons: string[];
+  setting: string;
+}
+
+export interface Signature {
+  /** Stable within an analysis: dimension and N. */
+  key: string;
+  /** Found in the histogram of ages or of idle time before the drop. */
+  dimension: 'age' | 'idle';
+  nMs: number;
+  /** N rounded to 0.1 s, for people. */
+  nSeconds: number;
+  /** Robust spread (1.4826 × median absolute deviation), ms. */
+  spreadMs: number;
+  minMs: number;
+  maxMs: number;
+  count: number;
+  /** Of all drops in scope. */
+  share: number;
+  firstSeen: string;
+  lastSeen: string;
+  kind: SignatureKind;
+  kindEvidence: string[];
+  endings: Partial<Record<EndKind, number>>;
+  closeCodes: Record<string, number>;
+  paths: PathExposure[];
+  location: { scope: LocationScope; value: string | null; evidence: string[] };
+  candidates: Candidate[];
+  bothEnds: { observed: number; closeFrame: number; sameInstant: number; nothing: number; summary: string } | null;
+  verdict: string;
+  recommendation: string;
+}
