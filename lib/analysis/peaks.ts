@@ -43,14 +43,14 @@ export function windowHalfWidthMs(centerMs: number): number {
 }
 
 export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
-  const { binMs, minCount = 6, alpha = 1e-6, maxPeaks = 20 } = options;
+  const { binMs, minCount = 6, alpha = 1e-5, maxPeaks = 20 } = options;
   const sorted = [...bins].filter((b) => b.count > 0).sort((a, b) => a.startMs - b.startMs);
   if (sorted.length === 0) return [];
   const starts = sorted.map((b) => b.startMs);
   const prefix = [0];
   for (const b of sorted) prefix.push(prefix.at(-1)! + b.count);
-  /** Drops in bins whose centre lies in [lo, hi). */
-  const count = (lo: number, hi: number) => prefix[lowerBound(starts, hi - binMs / 2)]! - prefix[lowerBound(starts, lo - binMs / 2)]!;
+  /** Drops in bins that start in [lo, hi). */
+  const count = (lo: number, hi: number) => prefix[lowerBound(starts, hi)]! - prefix[lowerBound(starts, lo)]!;
 
   const span = Math.max(binMs, starts.at(-1)! - starts[0]! + binMs);
   const candidates: Peak[] = [];
@@ -58,18 +58,55 @@ export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
     const x = b.startMs + binMs / 2;
     let best: Peak | null = null;
     for (const widen of [1, 2, 4]) {
-      const w = Math.max(windowHalfWidthMs(x) * widen, binMs);
-      const k = count(x - w, x + w);
-      if (k < minCount) continue;
-      const expected = background(count, x, w);
-      if (k < 3 * expected) continue;
-      const logP = logPoissonUpperTail(k, expected);
-      // Bonferroni over the windows of this width that fit in the data's span.
-      const tests = Math.max(1, span / (2 * w)) * 3;
-      if (logP + Math.log(tests) > Math.log(alpha)) continue;
-      if (!best || logP < best.logP) best = { centerMs: x, lowMs: x - w, highMs: x + w, count: k, expected, logP };
+      const p = evaluate(x, Math.max(windowHalfWidthMs(x) * widen, binMs));
+      if (p && (!best || p.logP < best.logP)) best = p;
     }
-    if (best) candidates.push(best);
+    if (best) candidates.push(recenter(best));
+  }
+
+  /**
+   * The window of half-width w around x, its edges on bin boundaries so that "in the
+   * window" means the same for bins here and for exact values later. Null unless dense
+   * enough to be a signature.
+   */
+  function evaluate(x: number, w: number): Peak | null {
+    const lowMs = Math.floor((x - w) / binMs) * binMs;
+    const highMs = Math.ceil((x + w) / binMs) * binMs;
+    const k = count(lowMs, highMs);
+    if (k < minCount) return null;
+    const expected = background(count, x, (highMs - lowMs) / 2);
+    if (k < 3 * expected) return null;
+    const logP = logPoissonUpperTail(k, expected);
+    // Bonferroni over the windows of this width that fit in the data's span, three widths.
+    const tests = Math.max(1, span / (highMs - lowMs)) * 3;
+    if (logP + Math.log(tests) > Math.log(alpha)) return null;
+    return { centerMs: x, lowMs, highMs, count: k, expected, logP };
+  }
+
+  /**
+   * A window placed on the edge of a jittered spike cuts it in half and biases N: move it
+   * onto the weighted median of what it holds (twice is enough to settle).
+   */
+  function recenter(p: Peak): Peak {
+    let cur = p;
+    for (let iter = 0; iter < 2; iter++) {
+      const inside = sorted.filter((b) => b.startMs >= cur.lowMs && b.startMs < cur.highMs);
+      const total = inside.reduce((n, b) => n + b.count, 0);
+      let acc = 0;
+      let x = cur.centerMs;
+      for (const b of inside) {
+        acc += b.count;
+        if (acc * 2 >= total) {
+          x = b.startMs + binMs / 2;
+          break;
+        }
+      }
+      if (x === cur.centerMs) break;
+      const moved = evaluate(x, (cur.highMs - cur.lowMs) / 2);
+      if (!moved) break;
+      cur = moved;
+    }
+    return cur;
   }
 
   // Strongest first; a window overlapping one already taken belongs to it.

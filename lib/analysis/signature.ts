@@ -15,8 +15,10 @@ import { recommendation, verdictSentence } from './verdict';
 export interface SignatureInput {
   dimension: 'age' | 'idle';
   peak: Peak;
-  /** Drops whose value on `dimension` falls in the peak's window. */
+  /** Drops whose value on `dimension` falls in the peak's window (possibly a sample). */
   members: readonly Drop[];
+  /** How many drops the window holds when `members` is a sample. */
+  totalMembers?: number;
   /** Every path in scope, measured around this window. */
   paths: readonly PathExposure[];
   /** All drops in scope (for the share). */
@@ -30,6 +32,7 @@ export function valueOf(d: Drop, dimension: 'age' | 'idle'): number | null {
 
 export function describeSignature(input: SignatureInput): Signature | null {
   const { dimension, peak, members, paths, totalDrops, layers } = input;
+  const count = Math.max(input.totalMembers ?? 0, members.length);
   const values = members.map((d) => valueOf(d, dimension)).filter((v): v is number => v !== null);
   if (values.length === 0) return null;
   const nMs = median(values);
@@ -49,8 +52,8 @@ export function describeSignature(input: SignatureInput): Signature | null {
     spreadMs: Math.round(robustSpread(values)),
     minMs: Math.min(...values),
     maxMs: Math.max(...values),
-    count: members.length,
-    share: totalDrops > 0 ? Math.round((members.length / totalDrops) * 1000) / 1000 : 0,
+    count,
+    share: totalDrops > 0 ? Math.round((count / totalDrops) * 1000) / 1000 : 0,
     firstSeen: new Date(ended[0]!).toISOString(),
     lastSeen: new Date(ended.at(-1)!).toISOString(),
     kind,
@@ -61,7 +64,7 @@ export function describeSignature(input: SignatureInput): Signature | null {
     location,
     candidates,
     bothEnds: ends,
-    verdict: verdictSentence({ nSeconds, kind, count: members.length, scope: location.scope, value: location.value, candidates, controlIsDirect }),
+    verdict: verdictSentence({ nSeconds, kind, count, scope: location.scope, value: location.value, candidates, controlIsDirect }),
     recommendation: recommendation({ nSeconds, kind, candidates }),
   };
 }

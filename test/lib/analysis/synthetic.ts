@@ -115,3 +115,11 @@ export function shuffle<T>(xs: readonly T[], seed: number): T[] {
   }
   return a;
 }
+
+/** 55, 60, 100 and 350 s at once, on different parts of the matrix, idle and lifetime. */
+export const PLANTS: Plant[] = [
+  { nS: 100, kind: 'idle', applies: (p) => p.proxy === 'mobile-de', ending: 'tcp_fin', expect: { scope: 'proxy', value: 'mobile-de' }, headers: {} },
+  { nS: 55, kind: 'idle', applies: (p) => p.target === 'chat' && p.proxy !== 'mobile-de', ending: 'tcp_fin', expect: { scope: 'target', value: 'chat' }, headers: { via: '1.1 vegur' } },
+  { nS: 60, kind: 'lifetime', applies: (p) => p.target === 'api' && p.proxy === 'squid', ending: 'tcp_fin', expect: { scope: 'single', value: null } },
+  { nS: 350, kind: 'idle', applies: (p) => p.region === 'us' && p.proxy === 'direct' && p.target === 'api', ending: 'pong_timeout', expect: { scope: 'probe', value: 'edge-nyc-1' } },
+];

@@ -1,0 +1,253 @@
+/**
+ * The drop analysis over a scope of the database. SQL does the heavy lifting in four
+ * statements, whatever the number of sessions: the histograms of age and of idle time
+ * before the drop, the members of each dense window (sampled), and the per-path counts
+ * around every window in one pass (`width_bucket` over the windows' edges). The pure code
+ * in lib/analysis finds the windows and draws the conclusions.
+ */
+import { and, eq, gte, isNotNull, isNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
+import { BIN_MS } from '../../lib/analysis/analyze';
+import type { Layer } from '../../lib/analysis/catalogue';
+import { describeSignature } from '../../lib/analysis/signature';
+import type { Drop, PathExposure, Signature } from '../../lib/analysis/types';
+import { signatureWindows, type SignatureWindow } from '../../lib/analysis/windows';
+import type { Bin } from '../../lib/analysis/peaks';
+import type { ProfileKind } from '../../lib/contracts/ingest';
+import type { Db, Executor } from '../client';
+import { canarySessions as s, probes, targetSessionViews as tv } from '../schema';
+
+export interface AnalysisScope {
+  from: Date;
+  to: Date;
+  probe?: string;
+  proxy?: string;
+  target?: string;
+}
+
+/** Members read per signature: enough for N, kind, place and both ends. */
+const MEMBER_SAMPLE = 2000;
+
+/** Age at the end: for a silent death, dated by the last byte received (STACK-NOTES). */
+const AGE = sql<number>`(case when ${s.endKind} = 'pong_timeout' then ${s.durationMs} - coalesce(${s.sinceLastRecvMs}, 0) else ${s.durationMs} end)`;
+/** Silence both ways before the end; unknown for silent deaths. */
+const IDLE = sql<number | null>`(case when ${s.endKind} = 'pong_timeout' then null else least(${s.sinceLastRecvMs}, ${s.sinceLastSentMs}) end)`;
+
+/**
+ * Numbers and instants we computed ourselves, written into the statement as literals: an
+ * expression that appears in both SELECT and GROUP BY must be textually identical, and
+ * bind parameters ($1 vs $5) would make them differ.
+ */
+function num(v: number): SQL {
+  if (!Number.isFinite(v)) throw new RangeError(`not a finite number: ${v}`);
+  return sql.raw(`${v}::float8`);
+}
+function instant(d: Date): SQL {
+  return sql.raw(`'${d.toISOString()}'::timestamptz`);
+}
+
+function scopeFilters(scope: AnalysisScope): SQL[] {
+  const out: SQL[] = [];
+  if (scope.proxy) out.push(eq(s.proxyName, scope.proxy));
+  if (scope.target) out.push(eq(s.targetName, scope.target));
+  if (scope.probe) out.push(sql`${s.probeId} = (select ${probes.id} from ${probes} where ${probes.name} = ${scope.probe})`);
+  return out;
+}
+
+function dropFilter(scope: AnalysisScope): SQL {
+  return and(gte(s.endedAt, scope.from), lt(s.endedAt, scope.to), isNotNull(s.endKind), ne(s.endKind, 'probe_closed'), ...scopeFilters(scope))!;
+}
+
+export interface AnalysisResult {
+  scope: { from: string; to: string; probe?: string; proxy?: string; target?: string };
+  totalDrops: number;
+  signatures: Signature[];
+}
+
+export async function analyzeScope(db: Db, scope: AnalysisScope, options: { now: Date; layers: readonly Layer[] }): Promise<AnalysisResult> {
+  return db.transaction(
+    async (tx) => {
+      const ageBins = await bins(tx, AGE, dropFilter(scope));
+      const idleBins = await bins(tx, IDLE, and(dropFilter(scope), sql`${IDLE} is not null`)!);
+      const totalDrops = ageBins.reduce((n, b) => n + b.count, 0);
+      const windows = signatureWindows(ageBins, idleBins, BIN_MS);
+      if (windows.length === 0) return { scope: scopeJson(scope), totalDrops, signatures: [] };
+
+      const members = await windowMembers(tx, scope, windows);
+      const exposures = await windowExposures(tx, scope, windows, options.now);
+      const signatures = windows
+        .map((w, i) => {
+          const m = members.get(i) ?? { sample: [], total: 0 };
+          return describeSignature({ ...w, members: m.sample, totalMembers: m.total, paths: exposures.get(i) ?? [], totalDrops, layers: options.layers });
+        })
+        .filter((x): x is Signature => x !== null)
+        .sort((a, b) => b.count - a.count);
+      return { scope: scopeJson(scope), totalDrops, signatures };
+    },
+    { isolationLevel: 'repeatable read', accessMode: 'read only' },
+  );
+}
+
+function scopeJson(scope: AnalysisScope): AnalysisResult['scope'] {
+  return { from: scope.from.toISOString(), to: scope.to.toISOString(), ...(scope.probe && { probe: scope.probe }), ...(scope.proxy && { proxy: scope.proxy }), ...(scope.target && { target: scope.target }) };
+}
+
+async function bins(tx: Executor, value: SQL, where: SQL): Promise<Bin[]> {
+  const bin = sql<number>`floor(${value} / ${num(BIN_MS)})`;
+  const rows = await tx
+    .select({ bin: bin.mapWith(Number), n: sql<number>`count(*)`.mapWith(Number) })
+    .from(s)
+    .where(where)
+    .groupBy(bin);
+  return rows.map((r) => ({ startMs: r.bin * BIN_MS, count: r.n }));
+}
+
+/** The windows' edges, sorted, for width_bucket: window i is bucket 2i+1 (between lo_i and hi_i). */
+function edges(windows: readonly SignatureWindow[]): { array: SQL; bucketOf: Map<number, number> } {
+  const sorted = windows.map((w, i) => ({ w, i })).sort((a, b) => a.w.peak.lowMs - b.w.peak.lowMs);
+  const flat: number[] = [];
+  const bucketOf = new Map<number, number>();
+  sorted.forEach(({ w, i }, k) => {
+    flat.push(w.peak.lowMs, w.peak.highMs);
+    bucketOf.set(2 * k + 1, i);
+  });
+  return { array: sql`array[${sql.join(flat.map(num), sql`, `)}]::float8[]`, bucketOf };
+}
+
+async function windowMembers(tx: Executor, scope: AnalysisScope, windows: readonly SignatureWindow[]): Promise<Map<number, { sample: Drop[]; total: number }>> {
+  const out = new Map<number, { sample: Drop[]; total: number }>();
+  for (const dimension of ['age', 'idle'] as const) {
+    const dimWindows = windows.map((w, i) => ({ w, i })).filter((x) => x.w.dimension === dimension);
+    if (dimWindows.length === 0) continue;
+    const { array, bucketOf } = edges(dimWindows.map((x) => x.w));
+    const value = dimension === 'age' ? AGE : IDLE;
+    const bucket = sql<number>`width_bucket(${value}, ${array})`;
+    const rows = await tx
+      .select({
+        bucket: sql<number>`b`.mapWith(Number),
+        total: sql<number>`total`.mapWith(Number),
+        id: sql<string>`id`,
+        probe: sql<string>`probe`,
+        labels: sql<Record<string, string>>`labels`,
+        target: sql<string>`target_name`,
+        proxy: sql<string>`proxy_name`,
+        proxyKind: sql<Drop['proxyKind']>`proxy_kind`,
+        profile: sql<string>`profile`,
+        profileKind: sql<ProfileKind | null>`profile_kind`,
+        gapMs: sql<number | null>`gap_ms`,
+        ageMs: sql<number>`age`.mapWith(Number),
+        idleMs: sql<number | null>`idle`,
+        endKind: sql<Drop['endKind']>`end_kind`,
+        closeCode: sql<number | null>`close_code`,
+        endedAt: sql<string>`ended_at`,
+        headers: sql<Record<string, string> | null>`response_headers`,
+        egress: sql<string | null>`egress_address`,
+        tvCloseFrame: sql<boolean | null>`tv_close_frame`,
+        tvEndKind: sql<string | null>`tv_end_kind`,
+        tvEndedAt: sql<string | null>`tv_ended_at`,
+      })
+      .from(
+        sql`(select ${s.id} as id, ${probes.name} as probe, ${probes.labels} as labels, ${s.targetName} as target_name, ${s.proxyName} as proxy_name,
+                    ${s.proxyKind} as proxy_kind, ${s.profile} as profile, ${s.profileKind} as profile_kind, ${s.gapMs} as gap_ms,
+                    ${AGE} as age, ${IDLE} as idle, ${s.endKind} as end_kind, ${s.closeCode} as close_code, ${s.endedAt} as ended_at,
+                    ${s.responseHeaders} as response_headers, ${s.egressAddress} as egress_address,
+                    ${tv.closeFrameReceived} as tv_close_frame, ${tv.endKind} as tv_end_kind, ${tv.endedAt} as tv_ended_at,
+                    ${bucket} as b,
+                    row_number() over (partition by ${bucket} order by ${s.endedAt} desc, ${s.id}) as rn,
+                    count(*) over (partition by ${bucket}) as total
+             from ${s}
+             join ${probes} on ${probes.id} = ${s.probeId}
+             left join ${tv} on ${tv.sessionId} = ${s.id}
+             where ${dropFilter(scope)} and ${value} is not null and ${bucket} % 2 = 1) as m`,
+      )
+      .where(sql`rn <= ${MEMBER_SAMPLE}`);
+    for (const r of rows) {
+      const i = bucketOf.get(r.bucket);
+      if (i === undefined) continue;
+      const entry = out.get(i) ?? { sample: [], total: r.total };
+      entry.sample.push({
+        id: r.id,
+        probe: r.probe,
+        labels: r.labels ?? {},
+        target: r.target,
+        proxy: r.proxy,
+        proxyKind: r.proxyKind,
+        profile: r.profile,
+        profileKind: r.profileKind,
+        gapMs: r.gapMs === null ? null : Number(r.gapMs),
+        ageMs: r.ageMs,
+        idleMs: r.idleMs === null ? null : Number(r.idleMs),
+        endKind: r.endKind,
+        closeCode: r.closeCode === null ? null : Number(r.closeCode),
+        endedAt: Date.parse(String(r.endedAt)),
+        headers: r.headers ?? {},
+        egress: r.egress,
+        targetView: r.tvEndedAt === null ? null : { closeFrameReceived: Boolean(r.tvCloseFrame), endKind: r.tvEndKind ?? 'error', endedAt: Date.parse(String(r.tvEndedAt)) },
+      });
+      out.set(i, entry);
+    }
+  }
+  return out;
+}
+
+/**
+ * Per path and window: sessions, how many reached the window (by age), were cut in it,
+ * outlived it. Sessions in scope: opened, and either ended in the scope (by anyone) or
+ * still open. One scan, grouped by path and by which edges the age and idle time passed.
+ */
+async function windowExposures(tx: Executor, scope: AnalysisScope, windows: readonly SignatureWindow[], now: Date): Promise<Map<number, PathExposure[]>> {
+  const flat = [...new Set(windows.flatMap((w) => [w.peak.lowMs, w.peak.highMs]))].sort((a, b) => a - b);
+  const array = sql`array[${sql.join(flat.map(num), sql`, `)}]::float8[]`;
+  const liveAge = sql`extract(epoch from (${instant(now)} - ${s.openedAt})) * 1000`;
+  const age = sql`(case when ${s.endedAt} is null then ${liveAge} else ${AGE} end)`;
+  const dropped = sql<boolean>`(${s.endKind} is not null and ${s.endKind} <> 'probe_closed')`;
+  const ageBucket = sql<number>`width_bucket(${age}, ${array})`;
+  const idleBucket = sql<number>`coalesce(width_bucket(${IDLE}, ${array}), -1)`;
+  const rows = await tx
+    .select({
+      probe: probes.name,
+      labels: probes.labels,
+      target: s.targetName,
+      proxy: s.proxyName,
+      profile: s.profile,
+      profileKind: s.profileKind,
+      gapMs: s.gapMs,
+      ageBucket: ageBucket.mapWith(Number),
+      idleBucket: idleBucket.mapWith(Number),
+      dropped: dropped.mapWith(Boolean),
+      n: sql<number>`count(*)`.mapWith(Number),
+    })
+    .from(s)
+    .innerJoin(probes, eq(probes.id, s.probeId))
+    .where(
+      and(
+        eq(s.outcome, 'opened'),
+        or(and(gte(s.endedAt, scope.from), lt(s.endedAt, scope.to)), and(isNull(s.endedAt), lt(s.openedAt, scope.to))),
+        ...scopeFilters(scope),
+      ),
+    )
+    .groupBy(probes.name, probes.labels, s.targetName, s.proxyName, s.profile, s.profileKind, s.gapMs, ageBucket, idleBucket, dropped);
+
+  // width_bucket(v, edges) = number of edges ≤ v; window [lo, hi) holds v when lo ≤ v < hi.
+  const index = (v: number) => flat.indexOf(v) + 1;
+  const out = new Map<number, Map<string, PathExposure>>();
+  windows.forEach((w, i) => {
+    const lo = index(w.peak.lowMs);
+    const hi = index(w.peak.highMs);
+    const paths = new Map<string, PathExposure>();
+    for (const r of rows) {
+      const key = `${r.probe}|${r.target}|${r.proxy}|${r.profile}`;
+      let p = paths.get(key);
+      if (!p) {
+        p = { probe: r.probe, target: r.target, proxy: r.proxy, profile: r.profile, profileKind: r.profileKind, gapMs: r.gapMs, labels: r.labels, sessions: 0, reached: 0, hits: 0, outlived: 0 };
+        paths.set(key, p);
+      }
+      p.sessions += r.n;
+      if (r.ageBucket >= lo) p.reached += r.n;
+      if (r.ageBucket >= hi) p.outlived += r.n;
+      const b = w.dimension === 'age' ? r.ageBucket : r.idleBucket;
+      if (r.dropped && b >= lo && b < hi) p.hits += r.n;
+    }
+    out.set(i, paths);
+  });
+  return new Map([...out.entries()].map(([i, m]) => [i, [...m.values()]]));
+}
