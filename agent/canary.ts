@@ -85,6 +85,14 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
   } catch (err) {
     return failed(asDialError(err, 'tcp'));
   }
+  // A handshake that completed just after the deadline must not open a session: listeners
+  // added to an already-aborted signal never fire.
+  if (dialSignal.aborted) {
+    dialed.socket.destroy();
+    dialed.tcp.destroy();
+    if (deps.stop.aborted) return { sessionId, opened: false, lifetimeMs: 0 };
+    return failed(new DialError('dial_failed', 'proxy', 'ETIMEDOUT', `dial: not done within the dial timeout of ${deps.dialTimeoutMs} ms`));
+  }
 
   const upgradeStart = deps.clock();
   const profile = canary.profile;

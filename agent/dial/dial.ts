@@ -114,7 +114,12 @@ async function proxyHandshake(proxy: ProxyConfig, tcp: Socket, target: { host: s
     await httpConnect(hop, target, url.username ? { username: url.username, password: url.password } : null, signal);
     return hop;
   }
+  // The socks library has its own timeout but no abort signal: destroying the socket is
+  // what makes it give up when the dial deadline passes or the probe stops.
+  const onAbort = () => tcp.destroy(Object.assign(new Error('no SOCKS reply within the dial timeout'), { code: 'ETIMEDOUT' }));
+  signal.addEventListener('abort', onAbort, { once: true });
   try {
+    if (signal.aborted) onAbort();
     await SocksClient.createConnection({
       proxy: {
         host: url.hostname,
@@ -138,11 +143,14 @@ async function proxyHandshake(proxy: ProxyConfig, tcp: Socket, target: { host: s
     const reply = /rejected|failed|NotAllowed|Refused|Unreachable|auth/i.test(message) ? message : undefined;
     if (reply) throw new DialError('proxy_refused', 'proxy', socksCode(message), `proxy refused: ${message}`, reply.slice(0, 256));
     throw new DialError('dial_failed', 'proxy', 'PROBE_ERR_SOCKS', `proxy: ${message}`);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }
 
 function socksCode(message: string): string {
-  const reply = / - (\w+)$/.exec(message)?.[1];
+  // "Socks5 proxy rejected connection - NotAllowed", "Socks4 Proxy rejected connection - (Failed)"
+  const reply = / - \(?(\w+)\)?$/.exec(message)?.[1];
   return reply ? `SOCKS_${reply.toUpperCase()}` : /auth/i.test(message) ? 'SOCKS_AUTH_FAILED' : 'SOCKS_REJECTED';
 }
 

@@ -12,7 +12,7 @@ const DIAL_TIMEOUT_MS = 1000;
 
 let target: LabTarget;
 // Started before the tests, so a daemon that fails to start fails the hook, never passes
-// the `it.fails` case below. Each is frozen and stopped by its test; stop() is idempotent.
+// a case below by accident. Each is frozen and stopped by its test; stop() is idempotent.
 let squid: Daemon;
 let dante: Daemon;
 
@@ -106,14 +106,10 @@ describe('a hung proxy (daemon frozen with SIGSTOP)', () => {
     expect(run!.failed!.timings.proxyMs).toBeGreaterThan(DIAL_TIMEOUT_MS - 100);
   });
 
-  // BUG (agent/dial/dial.ts, proxyHandshake): the SOCKS handshake ignores the dial signal.
-  // SocksClient.createConnection gets `timeout: 60_000` and no AbortSignal, so a SOCKS
-  // server that accepts TCP and never answers holds the attempt for 60 s whatever
-  // dial.timeout says, and a probe stop waits as long. Measured without the 5 s cap: the
-  // attempt came back after 60,004 ms as dial_failed ETIMEDOUT, proxyMs 60,001, message
-  // "no answer within the dial timeout". `it.fails` keeps the suite green while the bug
-  // stands: once fixed, this test passes, vitest reports that, and it becomes `it`.
-  it.fails('dante: no SOCKS reply ends as dial_failed ETIMEDOUT at the dial timeout', async () => {
+  // Found by this suite: the socks library had no abort signal, so a SOCKS server that
+  // accepted TCP and never answered held the attempt for its own 60 s timeout whatever
+  // dial.timeout said (measured 60,004 ms). The dial now destroys the socket at the deadline.
+  it('dante: no SOCKS reply ends as dial_failed ETIMEDOUT at the dial timeout', async () => {
     const { run, elapsedMs } = await attemptThroughFrozen(dante, `socks5://127.0.0.1:${dante.port}`, 5000);
     expect(run).not.toBeNull();
     expect(run!.failed).toMatchObject({ outcome: 'dial_failed', errorCode: 'ETIMEDOUT' });
