@@ -59,7 +59,11 @@ export async function storeBatch(db: Db, probeId: number, events: readonly Inges
 
 // ---------------------------------------------------------------- sessions
 
-function sessionRows(probeId: number, events: readonly IngestEvent[], now: Date): SessionRow[] {
+/**
+ * The canary_sessions rows `events` amount to, one per session id (events merged in order).
+ * Exported for the ingest bench, whose baseline inserts exactly these rows.
+ */
+export function sessionRows(probeId: number, events: readonly IngestEvent[], now: Date): SessionRow[] {
   // Several events of one session in one batch must become one row: PostgreSQL refuses
   // to update the same row twice in one INSERT ... ON CONFLICT.
   const rows = new Map<string, SessionRow>();
