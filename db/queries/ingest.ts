@@ -70,8 +70,9 @@ export function sessionRows(probeId: number, events: readonly IngestEvent[], now
   const rows = new Map<string, SessionRow>();
   for (const e of events) {
     if (e.type !== 'session.opened' && e.type !== 'session.ended' && e.type !== 'attempt.failed') continue;
-    const base = rows.get(e.sessionId) ?? pathColumns(probeId, e, now);
-    rows.set(e.sessionId, { ...base, ...definedOnly(eventColumns(e)) });
+    let row = rows.get(e.sessionId);
+    if (!row) rows.set(e.sessionId, (row = pathColumns(probeId, e, now)));
+    applyEvent(row, e);
   }
   return [...rows.values()];
 }
@@ -91,49 +92,65 @@ function pathColumns(probeId: number, e: SessionOpened | SessionEnded | AttemptF
   };
 }
 
-function eventColumns(e: SessionOpened | SessionEnded | AttemptFailed): Partial<SessionRow> {
+/**
+ * Fill in what `e` knows; a later event overwrites an earlier one's value but never blanks
+ * it out with an absent field. Field by field rather than by spreading partial objects:
+ * this runs for every event, and the spreads cost more than the rest of the row building.
+ */
+function applyEvent(row: SessionRow, e: SessionOpened | SessionEnded | AttemptFailed): void {
   switch (e.type) {
     case 'session.opened':
-      return {
-        ...e.timings,
-        outcome: 'opened',
-        httpStatus: e.httpStatus,
-        responseHeaders: e.responseHeaders,
-        egressAddress: e.egressAddress,
-        openedAt: new Date(e.openedAt),
-      };
+      putTimings(row, e.timings);
+      row.outcome = 'opened';
+      row.httpStatus = e.httpStatus;
+      put(row, 'responseHeaders', e.responseHeaders);
+      put(row, 'egressAddress', e.egressAddress);
+      row.openedAt = new Date(e.openedAt);
+      return;
     case 'session.ended':
-      return {
-        endedAt: new Date(e.endedAt),
-        durationMs: e.durationMs,
-        sinceLastRecvMs: e.sinceLastRecvMs,
-        sinceLastSentMs: e.sinceLastSentMs,
-        closeCode: e.closeCode,
-        closeReason: e.closeReason,
-        endKind: e.endKind,
-        errorCode: e.errorCode,
-        bytesIn: e.bytesIn,
-        bytesOut: e.bytesOut,
-        messagesIn: e.messagesIn,
-        messagesOut: e.messagesOut,
-        rttCount: e.rtt?.count,
-        rttMinMs: e.rtt?.minMs,
-        rttMedianMs: e.rtt?.medianMs,
-        rttMaxMs: e.rtt?.maxMs,
-        egressAddress: e.egressAddress,
-      };
+      row.endedAt = new Date(e.endedAt);
+      row.durationMs = e.durationMs;
+      put(row, 'sinceLastRecvMs', e.sinceLastRecvMs);
+      put(row, 'sinceLastSentMs', e.sinceLastSentMs);
+      put(row, 'closeCode', e.closeCode);
+      put(row, 'closeReason', e.closeReason);
+      row.endKind = e.endKind;
+      put(row, 'errorCode', e.errorCode);
+      row.bytesIn = e.bytesIn;
+      row.bytesOut = e.bytesOut;
+      row.messagesIn = e.messagesIn;
+      row.messagesOut = e.messagesOut;
+      if (e.rtt) {
+        row.rttCount = e.rtt.count;
+        row.rttMinMs = e.rtt.minMs;
+        row.rttMedianMs = e.rtt.medianMs;
+        row.rttMaxMs = e.rtt.maxMs;
+      }
+      put(row, 'egressAddress', e.egressAddress);
+      return;
     case 'attempt.failed':
-      return {
-        ...e.timings,
-        outcome: e.outcome,
-        httpStatus: e.httpStatus,
-        proxyReply: e.proxyReply,
-        errorCode: e.errorCode,
-        errorMessage: e.errorMessage,
-        responseHeaders: e.responseHeaders,
-        endedAt: new Date(e.failedAt),
-      };
+      putTimings(row, e.timings);
+      row.outcome = e.outcome;
+      put(row, 'httpStatus', e.httpStatus);
+      put(row, 'proxyReply', e.proxyReply);
+      put(row, 'errorCode', e.errorCode);
+      put(row, 'errorMessage', e.errorMessage);
+      put(row, 'responseHeaders', e.responseHeaders);
+      row.endedAt = new Date(e.failedAt);
+      return;
   }
+}
+
+function putTimings(row: SessionRow, t: SessionOpened['timings']): void {
+  put(row, 'dnsMs', t.dnsMs);
+  put(row, 'tcpMs', t.tcpMs);
+  put(row, 'proxyMs', t.proxyMs);
+  put(row, 'tlsMs', t.tlsMs);
+  put(row, 'upgradeMs', t.upgradeMs);
+}
+
+function put<K extends keyof SessionRow>(row: SessionRow, key: K, value: SessionRow[K] | undefined): void {
+  if (value !== undefined) row[key] = value;
 }
 
 /** Columns that later events fill in; the path and attempt time are fixed by the first. */
@@ -272,10 +289,6 @@ function rowsJson(rows: readonly object[]): string {
   return JSON.stringify(rows, (_key, value: unknown) => (typeof value === 'string' ? value.replace(LONE_SURROGATE, '\ufffd') : value));
 }
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 function snake(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
