@@ -27,10 +27,14 @@ export function ownCpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-/** The PostgreSQL client backends connected to `database`'s database, other than the one asking. */
+/**
+ * The PostgreSQL client backends connected to `database`'s database, the asker's own pool
+ * included: it idles while a meter runs, and leaving out only the connection that
+ * happens to answer would make it look new (counted from zero) in the next snapshot.
+ */
 export async function backendPids(database: Database): Promise<number[]> {
   const rows = await database.db.execute<{ pid: number }>(
-    sql`select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and backend_type = 'client backend'`,
+    sql`select pid from pg_stat_activity where datname = current_database() and backend_type = 'client backend'`,
   );
   // postgres.js answers an array of rows, PGlite an object with `rows`.
   const list = Array.isArray(rows) ? rows : (rows as unknown as { rows: { pid: number }[] }).rows;
