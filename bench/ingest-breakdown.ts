@@ -15,6 +15,7 @@ import { sessionRows } from '../db/queries/ingest';
 import { ingestBatchSchema } from '../lib/contracts/ingest';
 import { openScratchPostgres } from '../test/helpers/databases';
 import { addProbeToken, assertBuilt, startServer } from '../test/helpers/server';
+import { poster } from './http-post';
 import { backendPids, cpuMeter, formatTable, machineLine, ownCpuMs } from './measure';
 import { BATCH_EVENTS, makeBatches } from './workload';
 
@@ -49,19 +50,15 @@ async function main(): Promise<void> {
   const scratch = await openScratchPostgres(PG_URL);
   try {
     const server = await startServer({ env: { DATABASE_URL: scratch.url } });
+    const client = poster(server.url, 1);
     try {
       const token = addProbeToken('breakdown', { DATABASE_URL: scratch.url });
       const badToken = `dsp_1_${'A'.repeat(43)}`;
       // The last event breaks the contract, so zod walks the whole batch before refusing it.
       const invalid = batches.map((events) => JSON.stringify({ events: [...events.slice(0, -1), { ...events.at(-1), durationMs: -1, type: 'session.ended' }] }));
       const post = async (body: string, bearer: string, expect: number) => {
-        const res = await fetch(`${server.url}/api/v1/ingest`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
-          body,
-        });
-        const text = await res.text();
-        if (res.status !== expect) throw new Error(`expected ${expect}, got ${res.status}: ${text.slice(0, 300)}`);
+        const { status, text } = await client.post('/api/v1/ingest', bearer, Buffer.from(body));
+        if (status !== expect) throw new Error(`expected ${expect}, got ${status}: ${text.slice(0, 300)}`);
       };
       const stage = async (label: string, bodiesFor: string[], bearer: string, expect: number) => {
         for (const b of bodiesFor.slice(0, 10)) await post(b, bearer, expect); // warm-up
@@ -79,6 +76,7 @@ async function main(): Promise<void> {
       ];
       process.stdout.write(`${formatTable(['through the server (1 sender)', 'server cpu ms', 'postgres cpu ms', 'wall ms'], staged)}\n`);
     } finally {
+      client.close();
       await server.stop();
     }
   } finally {

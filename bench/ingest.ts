@@ -26,6 +26,7 @@ import { canarySessions, ingestedEvents } from '../db/schema';
 import type { IngestEvent } from '../lib/contracts/ingest';
 import { openScratchPostgres } from '../test/helpers/databases';
 import { addProbeToken, assertBuilt, startServer, type RunningServer } from '../test/helpers/server';
+import { poster } from './http-post';
 import { backendPids, cpuMeter, formatTable, machineLine, ownCpuMs, quantile } from './measure';
 import { PLAIN_INSERT_ROWS, plainInsert } from './plain-insert';
 import { BATCH_EVENTS, makeBatches } from './workload';
@@ -164,30 +165,30 @@ async function send(
   streams: IngestEvent[][][],
   pgPids: () => Promise<number[]>,
 ): Promise<Omit<Row, 'backend' | 'senders' | 'events' | 'baseRate'>> {
-  // Serialize up front so the timed part is the server's work, not ours.
-  const bodies = streams.map((batches) => batches.map((events) => JSON.stringify({ events })));
+  // Serialize and encode up front so the timed part is the server's work, not ours.
+  const bodies = streams.map((batches) => batches.map((events) => Buffer.from(JSON.stringify({ events }))));
+  const client = poster(server.url, tokens.length);
   const latencies: number[] = [];
   const serverCpu = await cpuMeter(() => [server.pid]);
   const pgCpu = await cpuMeter(pgPids);
   const clientCpu0 = ownCpuMs();
   const t0 = performance.now();
-  await Promise.all(
-    bodies.map(async (batches, k) => {
-      for (const body of batches) {
-        const t = performance.now();
-        const res = await fetch(`${server.url}/api/v1/ingest`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens[k]}` },
-          body,
-        });
-        const answer = await res.text();
-        latencies.push(performance.now() - t);
-        if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${answer.slice(0, 500)}`);
-        const { accepted, duplicates } = JSON.parse(answer) as { accepted: number; duplicates: number };
-        if (accepted !== BATCH_EVENTS || duplicates !== 0) throw new Error(`ingest accepted ${accepted}, duplicates ${duplicates}`);
-      }
-    }),
-  );
+  try {
+    await Promise.all(
+      bodies.map(async (batches, k) => {
+        for (const body of batches) {
+          const t = performance.now();
+          const { status, text } = await client.post('/api/v1/ingest', tokens[k]!, body);
+          latencies.push(performance.now() - t);
+          if (status !== 200) throw new Error(`ingest answered ${status}: ${text.slice(0, 500)}`);
+          const { accepted, duplicates } = JSON.parse(text) as { accepted: number; duplicates: number };
+          if (accepted !== BATCH_EVENTS || duplicates !== 0) throw new Error(`ingest accepted ${accepted}, duplicates ${duplicates}`);
+        }
+      }),
+    );
+  } finally {
+    client.close();
+  }
   const seconds = (performance.now() - t0) / 1000;
   const clientCpu = ownCpuMs() - clientCpu0;
   const batches = latencies.length;
