@@ -20,8 +20,11 @@ export function backends(): Backend[] {
   return list;
 }
 
-/** A fresh, migrated database on the server at `url`; dropped again on close. */
-export async function openScratchPostgres(url: string): Promise<Database> {
+/**
+ * A fresh, migrated database on the server at `url`; dropped again on close. `url` in the
+ * result points at the scratch database, for a server process started on it.
+ */
+export async function openScratchPostgres(url: string): Promise<Database & { url: string }> {
   const name = `dropscope_t_${randomBytes(6).toString('hex')}`;
   const admin = postgres(url, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
@@ -30,6 +33,7 @@ export async function openScratchPostgres(url: string): Promise<Database> {
   const database = await openDatabase({ kind: 'postgres', url: scratch.toString(), poolSize: 4 });
   return {
     ...database,
+    url: scratch.toString(),
     close: async () => {
       await database.close();
       await admin.unsafe(`drop database if exists ${name} with (force)`);

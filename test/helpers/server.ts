@@ -34,11 +34,13 @@ export function assertBuilt(): void {
   }
 }
 
-export async function startServer(options: { env?: Record<string, string>; dataDir?: string; timeoutMs?: number } = {}): Promise<RunningServer> {
+export async function startServer(
+  options: { env?: Record<string, string>; dataDir?: string; timeoutMs?: number; /** e.g. --cpu-prof, which NODE_OPTIONS refuses */ nodeArgs?: string[] } = {},
+): Promise<RunningServer> {
   assertBuilt();
   const ownDir = !options.dataDir;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'dropscope-test-'));
-  const child = spawn(process.execPath, ['dist/server.mjs'], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), 'dist/server.mjs'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',

@@ -1,0 +1,287 @@
+/**
+ * `npm run bench:ingest`: how many events per second the ingest API accepts, on
+ * PostgreSQL and on PGlite, with one sender and with several concurrent senders, beside
+ * a baseline of plain multi-row INSERTs of the same rows into the same database.
+ * bench/README.md says how to read the table.
+ *
+ * Prints figures and asserts only correctness (every batch answered 200 with all events
+ * accepted, the ledger holding every event afterwards). Needs `npm run build` first.
+ * Only 127.0.0.1 is used. Every server, scratch database and temp directory it creates
+ * is removed at the end, also on failure or Ctrl-C.
+ *
+ * Environment: BENCH_EVENTS (events per case, default 80000, a multiple of
+ * 500 x BENCH_SENDERS), BENCH_SENDERS (default 4), BENCH_DATABASE_URL (default
+ * postgres://postgres@127.0.0.1:5432/test), BENCH_BACKENDS (default "postgres,pglite"),
+ * BENCH_CPU_PROF (a directory: the server writes a V8 CPU profile there on exit).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { count, sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { openDatabase } from '../db/open';
+import { sessionRows } from '../db/queries/ingest';
+import { addProbe } from '../db/queries/probes';
+import { canarySessions, ingestedEvents } from '../db/schema';
+import type { IngestEvent } from '../lib/contracts/ingest';
+import { openScratchPostgres } from '../test/helpers/databases';
+import { addProbeToken, assertBuilt, startServer, type RunningServer } from '../test/helpers/server';
+import { poster } from './http-post';
+import { backendPids, cpuMeter, formatTable, machineLine, ownCpuMs, quantile } from './measure';
+import { PLAIN_INSERT_ROWS, plainInsert } from './plain-insert';
+import { BATCH_EVENTS, makeBatches } from './workload';
+
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 80_000);
+const SENDERS = Number(process.env.BENCH_SENDERS ?? 4);
+const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const BACKENDS = (process.env.BENCH_BACKENDS ?? 'postgres,pglite').split(',');
+const CPU_PROF = process.env.BENCH_CPU_PROF;
+/** Batches sent before timing, so Next has loaded the route and V8 has compiled the hot path. */
+const WARMUP_BATCHES = 6;
+/** What the API should sustain into PostgreSQL on a 2-core machine. */
+const AIM_EVENTS_PER_S = 20_000;
+const versions: string[] = [];
+
+interface Row {
+  backend: string;
+  senders: number;
+  events: number;
+  apiRate: number;
+  p50: number;
+  p95: number;
+  /** CPU ms per batch of 500: the server process; PostgreSQL's backends (null on PGlite, which runs inside the server); this bench, sending. */
+  serverCpu: number;
+  pgCpu: number | null;
+  clientCpu: number;
+  baseRate: number;
+}
+
+// ---------------------------------------------------------------- cleanup
+
+const cleanups: (() => Promise<void> | void)[] = [];
+async function cleanupAll(): Promise<void> {
+  while (cleanups.length) {
+    try {
+      await cleanups.pop()!();
+    } catch (err) {
+      process.stderr.write(`cleanup failed: ${(err as Error).message}\n`);
+    }
+  }
+}
+process.on('SIGINT', () => {
+  process.stderr.write('\ninterrupted: cleaning up\n');
+  void cleanupAll().finally(() => process.exit(130));
+});
+
+// ---------------------------------------------------------------- one backend
+
+async function benchBackend(backend: 'postgres' | 'pglite'): Promise<Row[]> {
+  const single = [makeBatches('one', EVENTS / BATCH_EVENTS)];
+  const several = Array.from({ length: SENDERS }, (_, k) => makeBatches(`s${k}`, EVENTS / BATCH_EVENTS / SENDERS));
+  const warmup = [makeBatches('warm', WARMUP_BATCHES)];
+
+  // The database, opened in this process for the baseline and the final check.
+  let database: Database;
+  let serverEnv: Record<string, string>;
+  let reopen: () => Promise<Database>;
+  if (backend === 'postgres') {
+    const scratch = await openScratchPostgres(PG_URL);
+    cleanups.push(() => scratch.close());
+    // postgres.js answers an array of rows.
+    const [v] = (await scratch.db.execute(sql`show server_version`)) as unknown as { server_version: string }[];
+    versions.push(`PostgreSQL ${v?.server_version ?? '?'} at ${new URL(PG_URL).host} (scratch database, dropped after)`);
+    database = scratch;
+    serverEnv = { DATABASE_URL: scratch.url };
+    reopen = async () => scratch;
+  } else {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dropscope-bench-'));
+    versions.push(`PGlite ${pgliteVersion()} (temp directory, removed after)`);
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    serverEnv = { DROPSCOPE_DATA_DIR: dir };
+    reopen = () => openDatabase({ kind: 'pglite', dataDir: dir });
+    const opened = await reopen();
+    const close = onceOnly(() => opened.close());
+    cleanups.push(close);
+    database = { ...opened, close };
+  }
+
+  // Baseline first, into the empty tables, then emptied again for the API cases.
+  const baseProbes = [];
+  for (let k = 0; k < SENDERS; k++) baseProbes.push((await addProbe(database.db, { name: `baseline-${k}`, labels: {} })).probe.id);
+  const base1 = await baseline(database, single, baseProbes);
+  const baseN = await baseline(database, several, baseProbes);
+  await database.db.execute(sql`truncate ${canarySessions}`);
+  // PGlite allows one process per directory: hand it over to the server.
+  if (backend === 'pglite') await database.close();
+
+  const server = await startServer({
+    env: serverEnv,
+    nodeArgs: CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [],
+    dataDir: serverEnv.DROPSCOPE_DATA_DIR,
+  });
+  const stopServer = onceOnly(() => server.stop().then(() => undefined));
+  cleanups.push(stopServer);
+  const token = (name: string) => addProbeToken(name, serverEnv);
+  const pgPids = backend === 'postgres' ? () => backendPids(database) : async () => [];
+
+  await send(server, [token('warmup')], warmup, pgPids);
+  const api1 = await send(server, [token('api-one')], single, pgPids);
+  const apiN = await send(server, several.map((_, k) => token(`api-${k}`)), several, pgPids);
+  await stopServer();
+
+  // Every event must be in the idempotency ledger, or the figures mean nothing.
+  const checkDb = backend === 'pglite' ? await reopen() : database;
+  try {
+    const expected = (WARMUP_BATCHES + 2 * (EVENTS / BATCH_EVENTS)) * BATCH_EVENTS;
+    const [row] = await checkDb.db.select({ n: count() }).from(ingestedEvents);
+    if (row?.n !== expected) throw new Error(`${backend}: the ledger holds ${row?.n} events, expected ${expected}`);
+  } finally {
+    if (backend === 'pglite') await checkDb.close();
+  }
+
+  return [
+    { backend, senders: 1, events: EVENTS, ...api1, baseRate: base1 },
+    { backend, senders: SENDERS, events: EVENTS, ...apiN, baseRate: baseN },
+  ];
+}
+
+/**
+ * Plain multi-row INSERTs of the canary_sessions rows these events amount to, one
+ * connection per sender, senders concurrently. Returns events/s (events represented by
+ * the rows, so it compares with the API's rate).
+ */
+async function baseline(database: Database, streams: IngestEvent[][][], probeIds: number[]): Promise<number> {
+  const now = new Date();
+  const perSender = streams.map((batches, k) => sessionRows(probeIds[k]!, batches.flat(), now));
+  const t0 = performance.now();
+  await Promise.all(perSender.map((rows) => plainInsert(database, canarySessions, rows)));
+  return eventCount(streams) / ((performance.now() - t0) / 1000);
+}
+
+/** Each sender POSTs its batches one after another; senders run concurrently. */
+async function send(
+  server: RunningServer,
+  tokens: string[],
+  streams: IngestEvent[][][],
+  pgPids: () => Promise<number[]>,
+): Promise<Omit<Row, 'backend' | 'senders' | 'events' | 'baseRate'>> {
+  // Serialize and encode up front so the timed part is the server's work, not ours.
+  const bodies = streams.map((batches) => batches.map((events) => Buffer.from(JSON.stringify({ events }))));
+  const client = poster(server.url, tokens.length);
+  const latencies: number[] = [];
+  const serverCpu = await cpuMeter(() => [server.pid]);
+  const pgCpu = await cpuMeter(pgPids);
+  const clientCpu0 = ownCpuMs();
+  const t0 = performance.now();
+  try {
+    await Promise.all(
+      bodies.map(async (batches, k) => {
+        for (const body of batches) {
+          const t = performance.now();
+          const { status, text } = await client.post('/api/v1/ingest', tokens[k]!, body);
+          latencies.push(performance.now() - t);
+          if (status !== 200) throw new Error(`ingest answered ${status}: ${text.slice(0, 500)}`);
+          const { accepted, duplicates } = JSON.parse(text) as { accepted: number; duplicates: number };
+          if (accepted !== BATCH_EVENTS || duplicates !== 0) throw new Error(`ingest accepted ${accepted}, duplicates ${duplicates}`);
+        }
+      }),
+    );
+  } finally {
+    client.close();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const clientCpu = ownCpuMs() - clientCpu0;
+  const batches = latencies.length;
+  latencies.sort((a, b) => a - b);
+  return {
+    apiRate: eventCount(streams) / seconds,
+    p50: quantile(latencies, 0.5),
+    p95: quantile(latencies, 0.95),
+    serverCpu: (await serverCpu.stop()) / batches,
+    pgCpu: (await pgPids()).length ? (await pgCpu.stop()) / batches : null,
+    clientCpu: clientCpu / batches,
+  };
+}
+
+// ---------------------------------------------------------------- helpers
+
+function eventCount(streams: IngestEvent[][][]): number {
+  return streams.reduce((n, batches) => n + batches.length * BATCH_EVENTS, 0);
+}
+
+function pgliteVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(path.join(process.cwd(), 'node_modules/@electric-sql/pglite/package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '?';
+  }
+}
+
+function onceOnly(fn: () => Promise<void>): () => Promise<void> {
+  let p: Promise<void> | undefined;
+  return () => (p ??= fn());
+}
+
+// ---------------------------------------------------------------- output
+
+function table(rows: Row[]): string {
+  const n = (x: number) => Math.round(x).toLocaleString('en-US');
+  return formatTable(
+    ['backend', 'senders', 'events', 'API ev/s', 'p50 ms', 'p95 ms', 'cpu ms: server', 'postgres', 'client', 'baseline ev/s', 'API/baseline'],
+    rows.map((r) => [
+      r.backend,
+      String(r.senders),
+      n(r.events),
+      n(r.apiRate),
+      r.p50.toFixed(0),
+      r.p95.toFixed(0),
+      r.serverCpu.toFixed(1),
+      r.pgCpu === null ? '-' : r.pgCpu.toFixed(1),
+      r.clientCpu.toFixed(1),
+      n(r.baseRate),
+      (r.apiRate / r.baseRate).toFixed(2),
+    ]),
+  );
+}
+
+const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
+async function main(): Promise<void> {
+  if (!Number.isInteger(EVENTS / (BATCH_EVENTS * SENDERS)) || EVENTS <= 0) {
+    throw new RangeError(`BENCH_EVENTS must be a positive multiple of ${BATCH_EVENTS} x BENCH_SENDERS (${BATCH_EVENTS * SENDERS}), got ${EVENTS}`);
+  }
+  for (const b of BACKENDS) if (b !== 'postgres' && b !== 'pglite') throw new RangeError(`BENCH_BACKENDS: unknown backend "${b}"; expected postgres and/or pglite`);
+  assertBuilt();
+  process.stdout.write(
+    `dropscope ingest bench: ${EVENTS.toLocaleString('en-US')} events per case, batches of ${BATCH_EVENTS}, ${SENDERS} concurrent senders in the second case\n` +
+      `${machineLine()}\n` +
+      `baseline: plain multi-row INSERT of the same canary_sessions rows through the driver, ${PLAIN_INSERT_ROWS} rows per statement\n` +
+      `load average at start: ${load()}\n`,
+  );
+  const rows: Row[] = [];
+  const started = performance.now();
+  try {
+    for (const backend of BACKENDS as ('postgres' | 'pglite')[]) {
+      rows.push(...(await benchBackend(backend)));
+      await cleanupAll();
+    }
+  } finally {
+    await cleanupAll();
+  }
+  const best = Math.max(0, ...rows.filter((r) => r.backend === 'postgres').map((r) => r.apiRate));
+  process.stdout.write(
+    `load average at end:   ${load()}; total ${((performance.now() - started) / 1000).toFixed(0)} s\n` +
+      `databases: ${versions.join('; ')}\n\n` +
+      `${table(rows)}\n` +
+      'p50/p95: one batch round trip. cpu ms: per batch of 500 events, in the server process, the PostgreSQL\n' +
+      'backends of its pool (PGlite runs inside the server) and this bench sending. bench/README.md explains.\n' +
+      (rows.some((r) => r.backend === 'postgres')
+        ? `aim: >= ${AIM_EVENTS_PER_S.toLocaleString('en-US')} events/s into PostgreSQL through the API: ${best >= AIM_EVENTS_PER_S ? 'met' : 'NOT met'} (best ${Math.round(best).toLocaleString('en-US')})\n`
+        : ''),
+  );
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,75 @@
+/**
+ * storeBatch's row transport: rows travel as one json parameter unpacked by
+ * json_to_recordset (db/queries/ingest.ts). These pin what that path must preserve on
+ * every backend: every column of every row exactly as sessionRows computed it, batches
+ * far past the old 1000-row statement chunks, and strings the json parser would refuse.
+ */
+import { count, eq, getTableColumns } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Database } from '../../../db/client';
+import { sessionRows, storeBatch } from '../../../db/queries/ingest';
+import { addProbe } from '../../../db/queries/probes';
+import { canarySessions, ingestedEvents, probes, rttMinutes } from '../../../db/schema';
+import type { IngestEvent } from '../../../lib/contracts/ingest';
+import { backends } from '../../helpers/databases';
+import { ended, failed, opened, path, rtt } from '../../helpers/events';
+
+const NOW = new Date('2026-11-02T00:00:00.000Z');
+
+describe.each(backends())('storeBatch on $name', (backend) => {
+  let database: Database;
+  let probeId: number;
+  let seq = 0;
+
+  beforeAll(async () => {
+    database = await backend.open();
+  });
+  afterAll(async () => {
+    await database.close();
+  });
+  beforeEach(async () => {
+    await database.db.delete(probes);
+    probeId = (await addProbe(database.db, { name: `probe-${++seq}`, labels: {} })).probe.id;
+  });
+
+  it('writes every column of every row exactly as sessionRows computes it', async () => {
+    const events: IngestEvent[] = [
+      opened('s-full0001', { path: path({ proxy: 'squid', kind: 'http' }), responseHeaders: { server: 'nginx', via: '1.1 squid' }, egressAddress: '203.0.113.7', timings: { dnsMs: 0.25, tcpMs: 1, proxyMs: 2.5, tlsMs: 3, upgradeMs: 4.75 } }),
+      ended('s-full0001', 3_600_000.5, { closeReason: 'going away', errorCode: 'ECONNRESET', bytesIn: 2 ** 40, bytesOut: 7, messagesIn: 3, messagesOut: 4, rtt: { count: 9, minMs: 0.5, medianMs: 1.5, maxMs: 99 } }),
+      failed('s-fail0001', { outcome: 'proxy_refused', proxyReply: 'HTTP/1.1 407 Proxy Authentication Required', errorMessage: 'refused', httpStatus: undefined }),
+      ended('s-endonly1', 5),
+    ];
+    await storeBatch(database.db, probeId, events, NOW);
+
+    const nulls = Object.fromEntries(Object.keys(getTableColumns(canarySessions)).map((k) => [k, null]));
+    const expected = sessionRows(probeId, events, NOW).map((r) => ({ ...nulls, ...r }));
+    const stored = await database.db.select().from(canarySessions).orderBy(canarySessions.id);
+    expect(stored).toEqual(expected.sort((a, b) => (a.id < b.id ? -1 : 1)));
+  });
+
+  it('stores a batch of 5000 events in one go', async () => {
+    const events: IngestEvent[] = [];
+    for (let i = 0; i < 2000; i++) events.push(opened(`s-big-${i}`), ended(`s-big-${i}`, i));
+    for (let i = 0; i < 1000; i++) events.push(rtt(`s-big-${i}`, [1, 2, 3], { path: path({ target: `t${i % 7}` }) }));
+    const result = await storeBatch(database.db, probeId, events, NOW);
+    expect(result).toMatchObject({ accepted: 5000, duplicates: 0 });
+    const [s] = await database.db.select({ n: count() }).from(canarySessions);
+    const [e] = await database.db.select({ n: count() }).from(ingestedEvents);
+    const rttCount = await database.db.select({ n: rttMinutes.count }).from(rttMinutes);
+    expect({ sessions: s!.n, events: e!.n, samples: rttCount.reduce((n, r) => n + r.n, 0) }).toEqual({ sessions: 2000, events: 5000, samples: 3000 });
+  });
+
+  it('replaces lone surrogates with U+FFFD, as binding the text did, instead of failing the batch', async () => {
+    // JSON.parse accepts "\ud800" escapes, and the contract accepts the resulting string.
+    const events = [
+      ended('s-surr0001', 10, { closeReason: 'a\ud800b \ud83d\ude00', errorCode: '\udc00' }),
+      opened('s-surr0002', { responseHeaders: { server: 'x\udbff' } }),
+      rtt('s-surr0001', [1], { path: path({ proxy: 'p\ud801' }) }),
+    ];
+    expect(await storeBatch(database.db, probeId, events, NOW)).toMatchObject({ accepted: 3 });
+    const [one] = await database.db.select().from(canarySessions).where(eq(canarySessions.id, 's-surr0001'));
+    const [two] = await database.db.select().from(canarySessions).where(eq(canarySessions.id, 's-surr0002'));
+    const [minute] = await database.db.select().from(rttMinutes);
+    expect([one?.closeReason, one?.errorCode, two?.responseHeaders, minute?.proxyName]).toEqual(['a\ufffdb \ud83d\ude00', '\ufffd', { server: 'x\ufffd' }, 'p\ufffd']);
+  });
+});
