@@ -285,19 +285,20 @@ export async function storeTargetViews(db: Executor, reporterId: number | null, 
       sinceLastSentMs: v.sinceLastSentMs,
       messagesIn: v.messagesIn,
       messagesOut: v.messagesOut,
+      // Every column is listed in the INSERT ... SELECT, so defaults do not apply.
+      receivedAt: new Date(),
     });
   }
-  for (const part of chunks([...rows.values()], CHUNK)) {
-    await db
-      .insert(targetSessionViews)
-      .values(part)
-      .onConflictDoUpdate({
-        target: targetSessionViews.sessionId,
-        set: Object.fromEntries(
-          (['reporterId', 'targetName', 'peerAddress', 'openedAt', 'endedAt', 'durationMs', 'closeFrameReceived', 'closeCode', 'closeReason', 'endKind', 'sinceLastRecvMs', 'sinceLastSentMs', 'messagesIn', 'messagesOut'] as const).map((k) => [k, sql.raw(`excluded.${snake(k)}`)]),
-        ),
-      });
-  }
+  if (rows.size === 0) return;
+  await db
+    .insert(targetSessionViews)
+    .select(fromJsonRows(targetSessionViews, [...rows.values()]))
+    .onConflictDoUpdate({
+      target: targetSessionViews.sessionId,
+      set: Object.fromEntries(
+        (['reporterId', 'targetName', 'peerAddress', 'openedAt', 'endedAt', 'durationMs', 'closeFrameReceived', 'closeCode', 'closeReason', 'endKind', 'sinceLastRecvMs', 'sinceLastSentMs', 'messagesIn', 'messagesOut', 'receivedAt'] as const).map((k) => [k, sql.raw(`excluded.${snake(k)}`)]),
+      ),
+    });
 }
 
 // ---------------------------------------------------------------- helpers
