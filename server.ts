@@ -12,6 +12,7 @@ import { openDatabase, type DatabaseConfig } from './db/open';
 import { storeTargetViews } from './db/queries/ingest';
 import { startDemo } from './demo/run-demo';
 import { createCanaryTarget } from './target/canary-target';
+import { layersInUse } from './lib/config/layers';
 import { parseServerConfig } from './lib/config/server-env';
 import { rootLogger } from './lib/log';
 import { startAdminSocket } from './server/admin-socket';
@@ -21,12 +22,14 @@ const log = rootLogger().child({ module: 'server' });
 
 async function main(): Promise<void> {
   const config = parseServerConfig(process.env, process.argv.slice(2));
+  // A bad DROPSCOPE_LAYERS_FILE stops the start, not the first analysis request.
+  const layers = layersInUse();
   const dbConfig: DatabaseConfig = config.DATABASE_URL
     ? { kind: 'postgres', url: config.DATABASE_URL }
     : { kind: 'pglite', dataDir: config.DROPSCOPE_DATA_DIR };
   const database = await openDatabase(dbConfig);
   installDatabase(database);
-  log.info({ backend: database.kind, location: database.location }, 'database ready');
+  log.info({ backend: database.kind, location: database.location, layers: layers.length }, 'database ready');
 
   const dev = process.env.NODE_ENV !== 'production';
   const app = next({ dev, dir: process.cwd(), hostname: config.HOST, port: config.PORT });

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../db/client';
+import { analysisReport } from '../../db/queries/analysis-report';
+import { storeBatch } from '../../db/queries/ingest';
+import { addProbe } from '../../db/queries/probes';
+import { BUILTIN_LAYERS } from '../../lib/analysis/catalogue';
+import type { IngestEvent } from '../../lib/contracts/ingest';
+import { backends } from '../helpers/databases';
+import { ended, failed, opened, path, T0 } from '../helpers/events';
+
+const at = (ms: number) => new Date(T0.getTime() + ms).toISOString();
+
+describe.each(backends())('findings on $name', (backend) => {
+  let database: Database;
+  beforeAll(async () => {
+    database = await backend.open();
+    const { probe } = await addProbe(database.db, { name: 'edge-1', labels: {} });
+    const squid = path({ proxy: 'squid', kind: 'http' });
+    const mobile = path({ proxy: 'mobile', kind: 'socks5' });
+    const events: IngestEvent[] = [];
+    for (let i = 0; i < 5; i++) {
+      // Upgrades through squid come back 426; direct ones open.
+      events.push(failed(`s-refu${i}000`, { path: squid, httpStatus: 426, attemptedAt: at(i * 1000), responseHeaders: { server: 'squid/5.7' } }));
+      events.push(opened(`s-dire${i}000`, { attemptedAt: at(i * 1000) }));
+      // Silent deaths through mobile after 40 s of quiet.
+      events.push(ended(`s-sile${i}000`, 70_000, { path: mobile, attemptedAt: at(i * 1000), endKind: 'pong_timeout', sinceLastRecvMs: 40_000 }));
+      // Ladder: 30 s survives, 90 s dies at 60 s.
+      const l30 = { ...path(), profile: 'ladder/30s', profileKind: 'ladder' as const, gapMs: 30_000 };
+      const l90 = { ...path(), profile: 'ladder/90s', profileKind: 'ladder' as const, gapMs: 90_000 };
+      events.push(ended(`s-l30${i}000`, 30_010, { path: l30, attemptedAt: at(i * 1000), endKind: 'probe_closed', closeReason: 'ladder: survived 30s idle' }));
+      events.push(ended(`s-l90${i}000`, 60_000, { path: l90, attemptedAt: at(i * 1000), endKind: 'tcp_fin' }));
+    }
+    // A rotating egress: each new session through mobile opens with a new address right as the previous one drops.
+    for (let i = 0; i < 4; i++) {
+      const rot = path({ proxy: 'rotating', kind: 'socks5' });
+      events.push(opened(`s-rot${i}0000`, { path: rot, attemptedAt: at(100_000 + i * 20_000), openedAt: at(100_000 + i * 20_000), egressAddress: `203.0.113.${i + 1}` }));
+      events.push(ended(`s-rot${i}0000`, 19_990, { path: rot, attemptedAt: at(100_000 + i * 20_000), endedAt: at(100_000 + i * 20_000 + 19_990), endKind: 'tcp_reset' }));
+    }
+    await storeBatch(database.db, probe.id, events, new Date());
+  });
+  afterAll(() => database.close());
+
+  it('reports refusals, silent deaths, ladder results and egress rotation, each with a fix', async () => {
+    const r = await analysisReport(database.db, { from: new Date(T0.getTime() - 60_000), to: new Date(T0.getTime() + 3_600_000) }, { now: new Date(T0.getTime() + 3_600_000), layers: BUILTIN_LAYERS });
+    const by = (k: string) => r.findings.filter((f) => f.kind === k);
+    expect(by('refusal')[0]).toMatchObject({ severity: 'critical', title: 'HTTP 426 on upgrade through proxy squid to canary' });
+    expect(by('refusal')[0]!.detail).toContain('strips the Upgrade and Connection headers');
+    expect(by('silent-death')[0]!.title).toBe('5 silent deaths through mobile to canary from edge-1');
+    expect(by('silent-death')[0]!.detail).toContain('40.0 s of quiet');
+    expect(by('ladder')[0]!.title).toBe('edge-1 → direct → canary: survives 30 s idle, dies by 90 s');
+    expect(by('ladder')[0]!.recommendation).toContain('at most every 15 s');
+    expect(by('egress-rotation')[0]).toMatchObject({ severity: 'critical', title: 'rotating from edge-1: egress address changed 3 times (4 addresses)' });
+    expect(by('egress-rotation')[0]!.recommendation).toContain('sticky sessions');
+  });
+});
