@@ -16,6 +16,10 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             dropscope
           </a>
           <span className="tagline">which layer drops your WebSockets, and after exactly how long</span>
+          <nav className="site-nav" aria-label="Pages">
+            <a href="/">Overview</a>
+            <a href="/analysis">Analysis</a>
+          </nav>
         </header>
         <main className="site-main">{children}</main>
       </body>

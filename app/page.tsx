@@ -1,7 +1,10 @@
 import { headers } from 'next/headers';
+import { TopSignatures } from '@/components/analysis/top-signatures';
 import { OverviewDashboard } from '@/components/overview/overview-dashboard';
 import { getDatabase } from '@/db/client';
+import { analyzeScope } from '@/db/queries/analysis';
 import { overview } from '@/db/queries/overview';
+import { layersInUse } from '@/lib/config/layers';
 import { curlExample } from '@/lib/overview/curl-example';
 import { HOUR_MS } from '@/lib/overview/overview';
 
@@ -10,8 +13,15 @@ export const dynamic = 'force-dynamic';
 
 export default async function Page() {
   const now = new Date();
-  const [data, origin] = await Promise.all([overview(getDatabase().db, { now, windowMs: HOUR_MS }), requestOrigin()]);
-  return <OverviewDashboard initial={data} windowParam="1h" origin={origin} curlCommand={curlExample(origin, now).command} />;
+  const db = getDatabase().db;
+  const [data, origin] = await Promise.all([overview(db, { now, windowMs: HOUR_MS }), requestOrigin()]);
+  const analysis = data.hasSessions ? await analyzeScope(db, { from: new Date(now.getTime() - 24 * HOUR_MS), to: now }, { now, layers: layersInUse() }) : null;
+  return (
+    <>
+      <OverviewDashboard initial={data} windowParam="1h" origin={origin} curlCommand={curlExample(origin, now).command} />
+      {analysis && <TopSignatures signatures={analysis.signatures} totalDrops={analysis.totalDrops} />}
+    </>
+  );
 }
 
 /**

@@ -5,8 +5,9 @@
  * established session.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, labDir, startDaemon, writeConfig, type Daemon } from './daemon';
+import { freePort, type Daemon } from './daemon';
 import { attempt, canary, HEARTBEAT, row, startTarget, targetView, type LabTarget } from './lab';
+import { startDante } from './proxies';
 
 const IO_TIMEOUT_S = 2;
 
@@ -15,37 +16,11 @@ let dante: Daemon;
 let danteIo: Daemon;
 let blockedPort: number;
 
-async function startDante(name: string, extra: string): Promise<Daemon> {
-  const dir = await labDir(name);
-  const port = await freePort();
-  const conf = await writeConfig(
-    dir,
-    'danted.conf',
-    `
-logoutput: stderr
-internal: 127.0.0.1 port = ${port}
-external: 127.0.0.1
-socksmethod: none
-clientmethod: none
-# Started as root: dante needs both users named, and works as nobody.
-user.privileged: root
-user.unprivileged: nobody
-${extra}
-client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
-socks block { from: 0.0.0.0/0 to: 127.0.0.1/32 port = ${blockedPort} log: error }
-socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
-`,
-  );
-  // Without -D dante stays in the foreground; -N 1: one mother process, which takes its
-  // children (negotiate, request, io) down with it on SIGTERM.
-  return startDaemon({ name, command: 'danted', args: ['-f', conf, '-N', '1', '-p', `${dir}/danted.pid`], port, dir });
-}
-
 beforeAll(async () => {
   target = await startTarget();
   blockedPort = await freePort();
-  dante = await startDante('dante', '');
-  danteIo = await startDante('dante-io', `timeout.io: ${IO_TIMEOUT_S}`);
+  dante = await startDante({ name: 'dante', blockedPort });
+  danteIo = await startDante({ name: 'dante-io', blockedPort, timeoutIoS: IO_TIMEOUT_S });
 });
 
 afterAll(async () => {
@@ -112,7 +87,7 @@ describe('dante SOCKS server (no idle timeout, the default)', () => {
   });
 
   it('reports dante down (its port closed) as a failed dial with ECONNREFUSED', async () => {
-    const gone = await startDante('dante-gone', '');
+    const gone = await startDante({ name: 'dante-gone' });
     const port = gone.port;
     const before = await attempt(canary(`ws://127.0.0.1:${target.port}/canary`, via(gone, 'socks5')), AbortSignal.timeout(300));
     expect(before.result.opened).toBe(true);

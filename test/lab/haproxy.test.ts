@@ -5,8 +5,9 @@
  * timeout can only come from that one directive.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, labDir, startDaemon, writeConfig, type Daemon } from './daemon';
+import type { Daemon } from './daemon';
 import { attempt, canary, HEARTBEAT, row, startTarget, targetView, type LabTarget } from './lab';
+import { startHaproxy } from './proxies';
 
 const TUNNEL_TIMEOUT_MS = 2000;
 
@@ -15,33 +16,7 @@ let haproxy: Daemon;
 
 beforeAll(async () => {
   target = await startTarget();
-  const dir = await labDir('haproxy');
-  const port = await freePort();
-  const conf = await writeConfig(
-    dir,
-    'haproxy.cfg',
-    `
-global
-  pidfile ${dir}/haproxy.pid
-  maxconn 64
-
-defaults
-  mode http
-  timeout connect 2s
-  timeout client 30s
-  timeout server 30s
-  timeout tunnel ${TUNNEL_TIMEOUT_MS / 1000}s
-
-frontend lab
-  bind 127.0.0.1:${port}
-  default_backend canary
-
-backend canary
-  server target 127.0.0.1:${target.port}
-`,
-  );
-  // -db: stay in the foreground, no daemon fork; the spawned PID is HAProxy itself.
-  haproxy = await startDaemon({ name: 'haproxy', command: 'haproxy', args: ['-db', '-f', conf], port, dir });
+  haproxy = await startHaproxy({ upstreamPort: target.port, tunnelTimeoutS: TUNNEL_TIMEOUT_MS / 1000 });
 });
 
 afterAll(async () => {

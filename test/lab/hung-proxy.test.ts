@@ -5,8 +5,9 @@
  * does for every other dial phase.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, labDir, startDaemon, writeConfig, type Daemon } from './daemon';
+import type { Daemon } from './daemon';
 import { attempt, canary, startTarget, type LabTarget, type Run } from './lab';
+import { startDante, startSquid } from './proxies';
 
 const DIAL_TIMEOUT_MS = 1000;
 
@@ -18,8 +19,8 @@ let dante: Daemon;
 
 beforeAll(async () => {
   target = await startTarget();
-  squid = await startSquid();
-  dante = await startDante();
+  squid = await startSquid({ name: 'squid-hung' });
+  dante = await startDante({ name: 'dante-hung' });
 });
 
 afterAll(async () => {
@@ -27,53 +28,6 @@ afterAll(async () => {
   await dante?.stop();
   await target?.close();
 });
-
-async function startSquid(): Promise<Daemon> {
-  const dir = await labDir('squid-hung');
-  const port = await freePort();
-  const conf = await writeConfig(
-    dir,
-    'squid.conf',
-    `
-http_port 127.0.0.1:${port}
-acl lab_clients src 127.0.0.1/32
-acl CONNECT method CONNECT
-http_access allow CONNECT lab_clients
-http_access deny all
-cache deny all
-cache_mem 8 MB
-pid_filename ${dir}/squid.pid
-cache_log ${dir}/cache.log
-access_log stdio:${dir}/access.log
-cache_store_log none
-coredump_dir ${dir}
-pinger_enable off
-shutdown_lifetime 1 seconds
-`,
-  );
-  return startDaemon({ name: 'squid', command: 'squid', args: ['-N', '-d', '1', '-f', conf], port, dir, readyTimeoutMs: 20_000, graceMs: 5000 });
-}
-
-async function startDante(): Promise<Daemon> {
-  const dir = await labDir('dante-hung');
-  const port = await freePort();
-  const conf = await writeConfig(
-    dir,
-    'danted.conf',
-    `
-logoutput: stderr
-internal: 127.0.0.1 port = ${port}
-external: 127.0.0.1
-socksmethod: none
-clientmethod: none
-user.privileged: root
-user.unprivileged: nobody
-client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
-socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
-`,
-  );
-  return startDaemon({ name: 'dante', command: 'danted', args: ['-f', conf, '-N', '1', '-p', `${dir}/danted.pid`], port, dir });
-}
 
 /**
  * Freeze a daemon (one per test), run one attempt through it with a short dial

@@ -4,8 +4,9 @@
  * on, and a short `proxy_read_timeout` so its idle cut comes in seconds, not minutes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, labDir, startDaemon, writeConfig, type Daemon } from './daemon';
+import type { Daemon } from './daemon';
 import { attempt, canary, HEARTBEAT, row, startTarget, targetView, type LabTarget } from './lab';
+import { startNginx, wsLocation } from './proxies';
 
 const READ_TIMEOUT_MS = 2000;
 
@@ -14,43 +15,9 @@ let nginx: Daemon;
 
 beforeAll(async () => {
   target = await startTarget();
-  const dir = await labDir('nginx');
-  const port = await freePort();
-  const conf = await writeConfig(
-    dir,
-    'nginx.conf',
-    `
-daemon off;
-master_process on;
-worker_processes 1;
-# Started as root: workers drop to nobody (Debian has no "nobody" group, hence nogroup).
-user nobody nogroup;
-pid ${dir}/nginx.pid;
-error_log ${dir}/error.log info;
-events { worker_connections 64; }
-http {
-  access_log ${dir}/access.log;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy_temp;
-  fastcgi_temp_path ${dir}/fastcgi_temp;
-  uwsgi_temp_path ${dir}/uwsgi_temp;
-  scgi_temp_path ${dir}/scgi_temp;
-  server {
-    listen 127.0.0.1:${port};
+  nginx = await startNginx(`
     location /forbidden { return 403; }
-    location / {
-      proxy_pass http://127.0.0.1:${target.port};
-      proxy_http_version 1.1;
-      proxy_set_header Upgrade $http_upgrade;
-      proxy_set_header Connection "upgrade";
-      proxy_read_timeout ${READ_TIMEOUT_MS / 1000}s;
-    }
-  }
-}
-`,
-  );
-  // -e: nginx opens its compiled-in error log before reading the config; keep it in the dir.
-  nginx = await startDaemon({ name: 'nginx', command: 'nginx', args: ['-e', `${dir}/error.log`, '-p', dir, '-c', conf], port, dir });
+${wsLocation('/', target.port, READ_TIMEOUT_MS / 1000)}`);
 });
 
 afterAll(async () => {

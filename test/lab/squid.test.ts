@@ -5,8 +5,9 @@
  * bounds it overall, `request_timeout` and the pconn timeouts do not apply to a tunnel).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, labDir, startDaemon, writeConfig, type Daemon } from './daemon';
+import { freePort, type Daemon } from './daemon';
 import { attempt, canary, row, startTarget, targetView, type LabTarget } from './lab';
+import { startSquid } from './proxies';
 
 const READ_TIMEOUT_S = 3;
 
@@ -20,34 +21,7 @@ beforeAll(async () => {
   target = await startTarget();
   deniedPort = await freePort();
   closedPort = await freePort();
-  const dir = await labDir('squid');
-  const port = await freePort();
-  const conf = await writeConfig(
-    dir,
-    'squid.conf',
-    `
-http_port 127.0.0.1:${port}
-acl lab_clients src 127.0.0.1/32
-acl lab_ports port ${target.port} ${closedPort}
-acl CONNECT method CONNECT
-http_access deny CONNECT !lab_ports
-http_access allow CONNECT lab_clients
-http_access deny all
-cache deny all
-cache_mem 8 MB
-pid_filename ${dir}/squid.pid
-cache_log ${dir}/cache.log
-access_log stdio:${dir}/access.log
-cache_store_log none
-coredump_dir ${dir}
-pinger_enable off
-# Squid waits this long for open connections on SIGTERM (default 30 s).
-shutdown_lifetime 1 seconds
-read_timeout ${READ_TIMEOUT_S} seconds
-`,
-  );
-  // -N: no daemon, no kid processes; -d 1: startup problems go to stderr.
-  squid = await startDaemon({ name: 'squid', command: 'squid', args: ['-N', '-d', '1', '-f', conf], port, dir, readyTimeoutMs: 20_000, graceMs: 5000 });
+  squid = await startSquid({ connectPorts: [target.port, closedPort], readTimeoutS: READ_TIMEOUT_S });
 });
 
 afterAll(async () => {

@@ -3,8 +3,9 @@
  * `Timeout` is its idle timeout for a relayed connection, tunnels included.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, labDir, startDaemon, writeConfig, type Daemon } from './daemon';
+import { freePort, type Daemon } from './daemon';
 import { attempt, canary, HEARTBEAT, row, startTarget, targetView, type LabTarget } from './lab';
+import { startTinyproxy } from './proxies';
 
 const TIMEOUT_S = 2;
 
@@ -15,24 +16,7 @@ let deniedPort: number;
 beforeAll(async () => {
   target = await startTarget();
   deniedPort = await freePort();
-  const dir = await labDir('tinyproxy');
-  const port = await freePort();
-  const conf = await writeConfig(
-    dir,
-    'tinyproxy.conf',
-    `
-Port ${port}
-Listen 127.0.0.1
-Timeout ${TIMEOUT_S}
-PidFile "${dir}/tinyproxy.pid"
-LogLevel Info
-MaxClients 16
-ConnectPort ${target.port}
-`,
-  );
-  // -d: foreground, log to stderr. No User line: it runs as the current user (root here),
-  // with a warning, instead of dropping privileges.
-  tinyproxy = await startDaemon({ name: 'tinyproxy', command: 'tinyproxy', args: ['-d', '-c', conf], port, dir });
+  tinyproxy = await startTinyproxy({ timeoutS: TIMEOUT_S, connectPorts: [target.port] });
 });
 
 afterAll(async () => {

@@ -1,0 +1,75 @@
+/** One drop signature: the verdict first, then the numbers behind it. */
+import type { Signature } from '../../lib/analysis/types';
+
+const KIND_LABEL = { idle: 'idle timeout', lifetime: 'lifetime limit', undetermined: 'idle or lifetime?' } as const;
+
+export function SignatureCard({ sig }: { sig: Signature }) {
+  const endings = Object.entries(sig.endings).sort((a, b) => b[1] - a[1]);
+  return (
+    <article className="card signature" data-testid="signature" data-n={sig.nSeconds} data-kind={sig.kind} data-scope={sig.location.scope}>
+      <header className="card-header">
+        <h3 className="signature-n">
+          {sig.nSeconds.toFixed(1)} s <span className={`badge badge-${sig.kind === 'lifetime' ? 'refused' : 'drop'}`}>{KIND_LABEL[sig.kind]}</span>
+        </h3>
+        <span className="card-meta">
+          {sig.count} drops · {Math.round(sig.share * 100)}% of drops · spread ±{(sig.spreadMs / 1000).toFixed(2)} s · {sig.dimension === 'idle' ? 'by silence before the drop' : 'by age'}
+        </span>
+      </header>
+      <p className="verdict">{sig.verdict}</p>
+      <p className="recommendation">
+        <strong>Fix:</strong> {sig.recommendation}
+      </p>
+      <div className="signature-grid">
+        <section>
+          <h4>Where</h4>
+          <ul>{sig.location.evidence.map((e) => <li key={e}>{e}</li>)}</ul>
+        </section>
+        <section>
+          <h4>Idle or lifetime</h4>
+          <ul>{sig.kindEvidence.map((e) => <li key={e}>{e}</li>)}</ul>
+        </section>
+        <section>
+          <h4>Who</h4>
+          {sig.candidates.length === 0 ? (
+            <p className="muted">No known layer has a {sig.nSeconds.toFixed(1)} s timeout: add yours with DROPSCOPE_LAYERS_FILE.</p>
+          ) : (
+            <ol className="candidates">
+              {sig.candidates.map((c) => (
+                <li key={c.layerId}>
+                  <strong>{c.name}</strong> ({c.timeoutS} s {c.kind}), score {c.score}
+                  <div className="muted">{c.reasons.join('; ')}</div>
+                </li>
+              ))}
+            </ol>
+          )}
+        </section>
+        <section>
+          <h4>How it ended</h4>
+          <p>{endings.map(([k, n]) => `${k} ${n}`).join(' · ')}</p>
+          {sig.bothEnds && <p className="muted">Target side: {sig.bothEnds.summary}</p>}
+          <p className="muted">
+            first {new Date(sig.firstSeen).toISOString().replace('T', ' ').slice(0, 19)} UTC · last {new Date(sig.lastSeen).toISOString().replace('T', ' ').slice(0, 19)} UTC
+          </p>
+        </section>
+      </div>
+      <details>
+        <summary>Paths ({sig.paths.length})</summary>
+        <table className="table">
+          <thead>
+            <tr>
+              <th>probe</th><th>target</th><th>proxy</th><th>profile</th><th className="num">reached N</th><th className="num">cut at N</th><th className="num">outlived N</th>
+            </tr>
+          </thead>
+          <tbody>
+            {sig.paths.slice(0, 50).map((p) => (
+              <tr key={`${p.probe}|${p.target}|${p.proxy}|${p.profile}`} data-hit={p.hits > 0}>
+                <td>{p.probe}</td><td>{p.target}</td><td>{p.proxy}</td><td>{p.profile}</td>
+                <td className="num">{p.reached}</td><td className="num">{p.hits}</td><td className="num">{p.outlived}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+    </article>
+  );
+}

@@ -1,0 +1,193 @@
+/**
+ * The lab's proxy daemons with their generated configs, one starter each, so a file that
+ * needs two of them in a chain writes the same config as the file that tests one alone.
+ * Every starter returns a started {@link Daemon}; the caller stops it in afterAll.
+ */
+import { freePort, labDir, startDaemon, writeConfig, type Daemon } from './daemon';
+
+/**
+ * nginx with one `server` listening on loopback; `body` is the server block's content
+ * (locations), given the daemon's temp dir for logs.
+ */
+export async function startNginx(body: string, name = 'nginx'): Promise<Daemon> {
+  const dir = await labDir(name);
+  const port = await freePort();
+  const conf = await writeConfig(
+    dir,
+    'nginx.conf',
+    `
+daemon off;
+master_process on;
+worker_processes 1;
+# Started as root: workers drop to nobody (Debian has no "nobody" group, hence nogroup).
+user nobody nogroup;
+pid ${dir}/nginx.pid;
+error_log ${dir}/error.log info;
+events { worker_connections 128; }
+http {
+  access_log ${dir}/access.log;
+  client_body_temp_path ${dir}/client_body;
+  proxy_temp_path ${dir}/proxy_temp;
+  fastcgi_temp_path ${dir}/fastcgi_temp;
+  uwsgi_temp_path ${dir}/uwsgi_temp;
+  scgi_temp_path ${dir}/scgi_temp;
+  server {
+    listen 127.0.0.1:${port};
+${body}
+  }
+}
+`,
+  );
+  // -e: nginx opens its compiled-in error log before reading the config; keep it in the dir.
+  return startDaemon({ name, command: 'nginx', args: ['-e', `${dir}/error.log`, '-p', dir, '-c', conf], port, dir });
+}
+
+/** The location most WebSocket deployments write: HTTP/1.1 with Upgrade/Connection passed on. */
+export function wsLocation(path: string, upstreamPort: number, readTimeoutS: number): string {
+  return `
+    location ${path} {
+      proxy_pass http://127.0.0.1:${upstreamPort};
+      proxy_http_version 1.1;
+      proxy_set_header Upgrade $http_upgrade;
+      proxy_set_header Connection "upgrade";
+      proxy_read_timeout ${readTimeoutS}s;
+    }`;
+}
+
+export interface SquidOptions {
+  name?: string;
+  /** Ports CONNECT may reach; omitted: any. */
+  connectPorts?: number[];
+  /** `read_timeout`, the idle cut of a CONNECT tunnel; omitted: squid's 15 min. */
+  readTimeoutS?: number;
+}
+
+/**
+ * squid as a CONNECT proxy for 127.0.0.1. Squid keeps connection deadlines in whole
+ * seconds on a one-second tick: `read_timeout N` cuts a tunnel at N + ~1 s (measured
+ * 2.97 s for 2, 3.97 s for 3, 5.96 s for 5), see {@link SQUID_LATE_MS}.
+ */
+export async function startSquid(options: SquidOptions = {}): Promise<Daemon> {
+  const dir = await labDir(options.name ?? 'squid');
+  const port = await freePort();
+  const ports = options.connectPorts;
+  const conf = await writeConfig(
+    dir,
+    'squid.conf',
+    `
+http_port 127.0.0.1:${port}
+acl lab_clients src 127.0.0.1/32
+acl CONNECT method CONNECT
+${ports ? `acl lab_ports port ${ports.join(' ')}\nhttp_access deny CONNECT !lab_ports` : ''}
+http_access allow CONNECT lab_clients
+http_access deny all
+cache deny all
+cache_mem 8 MB
+pid_filename ${dir}/squid.pid
+cache_log ${dir}/cache.log
+access_log stdio:${dir}/access.log
+cache_store_log none
+coredump_dir ${dir}
+pinger_enable off
+# Squid waits this long for open connections on SIGTERM (default 30 s).
+shutdown_lifetime 1 seconds
+${options.readTimeoutS !== undefined ? `read_timeout ${options.readTimeoutS} seconds` : ''}
+`,
+  );
+  // -N: no daemon, no kid processes; -d 1: startup problems go to stderr.
+  return startDaemon({ name: options.name ?? 'squid', command: 'squid', args: ['-N', '-d', '1', '-f', conf], port, dir, readyTimeoutMs: 20_000, graceMs: 5000 });
+}
+
+/** How much later than its configured value squid's `read_timeout` cuts (see startSquid). */
+export const SQUID_LATE_MS = 970;
+
+/** tinyproxy as a CONNECT proxy: `Timeout` is its idle cut of a tunnel, to the millisecond. */
+export async function startTinyproxy(options: { timeoutS: number; connectPorts: number[] }): Promise<Daemon> {
+  const dir = await labDir('tinyproxy');
+  const port = await freePort();
+  const conf = await writeConfig(
+    dir,
+    'tinyproxy.conf',
+    `
+Port ${port}
+Listen 127.0.0.1
+Timeout ${options.timeoutS}
+PidFile "${dir}/tinyproxy.pid"
+LogLevel Info
+MaxClients 32
+${options.connectPorts.map((p) => `ConnectPort ${p}`).join('\n')}
+`,
+  );
+  // -d: foreground, log to stderr. No User line: it runs as the current user (root here),
+  // with a warning, instead of dropping privileges.
+  return startDaemon({ name: 'tinyproxy', command: 'tinyproxy', args: ['-d', '-c', conf], port, dir });
+}
+
+/**
+ * HAProxy in mode http in front of `upstreamPort`. After the 101 `timeout tunnel` replaces
+ * `timeout client` and `timeout server`, which are set long so that only it can cut.
+ */
+export async function startHaproxy(options: { upstreamPort: number; tunnelTimeoutS: number }): Promise<Daemon> {
+  const dir = await labDir('haproxy');
+  const port = await freePort();
+  const conf = await writeConfig(
+    dir,
+    'haproxy.cfg',
+    `
+global
+  pidfile ${dir}/haproxy.pid
+  maxconn 128
+
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+  timeout tunnel ${options.tunnelTimeoutS}s
+
+frontend lab
+  bind 127.0.0.1:${port}
+  default_backend canary
+
+backend canary
+  server target 127.0.0.1:${options.upstreamPort}
+`,
+  );
+  // -db: stay in the foreground, no daemon fork; the spawned PID is HAProxy itself.
+  return startDaemon({ name: 'haproxy', command: 'haproxy', args: ['-db', '-f', conf], port, dir });
+}
+
+/**
+ * dante (danted) as a SOCKS4/5 server without authentication. `timeoutIoS` is its idle
+ * timeout for an established session (none by default); from 2 s up it cuts one second
+ * late (measured with dante 1.4.2: 2 -> 3.00 s, 3 -> 4.00 s), see {@link DANTE_LATE_MS}.
+ */
+export async function startDante(options: { name?: string; timeoutIoS?: number; blockedPort?: number } = {}): Promise<Daemon> {
+  const name = options.name ?? 'dante';
+  const dir = await labDir(name);
+  const port = await freePort();
+  const conf = await writeConfig(
+    dir,
+    'danted.conf',
+    `
+logoutput: stderr
+internal: 127.0.0.1 port = ${port}
+external: 127.0.0.1
+socksmethod: none
+clientmethod: none
+# Started as root: dante needs both users named, and works as nobody.
+user.privileged: root
+user.unprivileged: nobody
+${options.timeoutIoS !== undefined ? `timeout.io: ${options.timeoutIoS}` : ''}
+client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
+${options.blockedPort !== undefined ? `socks block { from: 0.0.0.0/0 to: 127.0.0.1/32 port = ${options.blockedPort} log: error }` : ''}
+socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
+`,
+  );
+  // Without -D dante stays in the foreground; -N 1: one mother process, which takes its
+  // children (negotiate, request, io) down with it on SIGTERM.
+  return startDaemon({ name, command: 'danted', args: ['-f', conf, '-N', '1', '-p', `${dir}/danted.pid`], port, dir });
+}
+
+/** How much later than its configured value dante's `timeout.io` (≥ 2 s) cuts. */
+export const DANTE_LATE_MS = 1000;
