@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IngestEvent } from '../lib/contracts/ingest';
 import type { Logger } from '../lib/log';
 import type { ProbePlan } from './config';
+import { OpenSessionJournal } from './open-sessions';
 import { startReporter, type Reporter } from './reporter';
 import { startRunner, type Runner } from './runner';
 import { Spool } from './spool';
@@ -33,13 +34,20 @@ export async function startProbe(plan: ProbePlan, log: Logger): Promise<RunningP
   // Appends are serialized by the spool; a failed append is a disk problem worth shouting about,
   // but it must not kill the canaries.
   const appending = new Set<Promise<void>>();
+  const journal = new OpenSessionJournal(config.probe.spoolDir);
   const emit = (event: IngestEvent) => {
+    if (event.type === 'session.opened') journal.opened({ sessionId: event.sessionId, path: event.path, attemptedAt: event.attemptedAt, openedAt: event.openedAt });
+    else if (event.type === 'session.ended') journal.closed(event.sessionId);
     const p = spool
       .append([event])
       .catch((err: unknown) => log.error({ err, event: event.type }, 'spool append failed: event lost'))
       .finally(() => appending.delete(p));
     appending.add(p);
   };
+
+  const orphans = journal.recover(new Date());
+  if (orphans.length > 0) log.warn({ sessions: orphans.length }, 'closing sessions a previous probe process left open (it was killed)');
+  for (const e of orphans) emit(e);
 
   const canaryLog = log.child({ module: 'canary' });
   const runner = startRunner(plan.canaries, {

@@ -48,12 +48,12 @@ serve({
     for (let i = 0; i < N; i++) setTimeout(() => connect(i), Math.random() * 1000);
     return {};
   },
-  stats: () => ({ open, connecting, backoff: 0, events: { pong: pongs, closed, errors } }),
+  stats: () => ({ open, connecting, backoff: 0, events: {}, counters: { pongs, closed, errors } }),
   heap: () => ({ heapUsed: heapAfterGc() }),
   stop: async () => {
     const all = [...sockets].map((ws) => new Promise<void>((resolve) => (ws.once('close', () => resolve()), ws.close(1001))));
     await Promise.race([Promise.all(all), new Promise((r) => setTimeout(r, 5000))]);
-    return { events: { pong: pongs, closed, errors } };
+    return { open, connecting, backoff: 0, events: {}, counters: { pongs, closed, errors } };
   },
 });
 tell('ready');

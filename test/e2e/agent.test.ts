@@ -159,4 +159,26 @@ paths:
     const all = await sessions();
     expect(all.filter((s) => s.outcome === null)).toEqual([]);
   });
+
+  it('closes in the record the sessions a SIGKILLed probe left open, and loses no event', async () => {
+    const liveBefore = await until('live sessions', async () => {
+      const live = (await sessions()).filter((s) => s.live);
+      return live.length >= 2 && live;
+    });
+    agent!.kill('SIGKILL');
+    await new Promise((r) => agent!.once('exit', r));
+    agent = startAgent(configFile, { PROBE_TOKEN: token });
+    const closed = await until('the killed process\'s sessions closed by its successor', async () => {
+      const now = await sessions();
+      const ids = new Set(liveBefore.map((s) => s.id));
+      const mine = now.filter((s) => ids.has(s.id));
+      return mine.every((s) => !s.live) && mine;
+    });
+    // Recorded as ended by the probe, not as drops: nobody saw them end.
+    for (const s of closed) expect(s).toMatchObject({ endKind: 'probe_closed', errorCode: 'PROBE_RESTARTED' });
+    // The target, however, saw when each really ended.
+    await until('target views of the killed sessions', async () => closed.every((s) => s.targetView !== null) || (await sessions()).filter((s) => closed.some((c) => c.id === s.id)).every((s) => s.targetView !== null));
+    const ids = (await sessions()).map((s) => s.id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
 });

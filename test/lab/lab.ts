@@ -21,13 +21,17 @@ export interface LabTarget {
   close(): Promise<void>;
 }
 
-/** The real canary target on its own HTTP server on 127.0.0.1, port 0. */
-export async function startTarget(): Promise<LabTarget> {
+/**
+ * The real canary target on its own HTTP server, port 0, on loopback unless `host` says
+ * otherwise. It has no handler for plain requests, so a GET without an upgrade gets no
+ * answer at all (the standalone target answers 426, server.ts hands it to Next).
+ */
+export async function startTarget(host = '127.0.0.1'): Promise<LabTarget> {
   const views: TargetView[] = [];
   const target = createCanaryTarget({ name: 'lab-target', onSessionEnded: (v) => views.push(v) });
   const server: Server = createServer();
   attachCanaryTarget(server, target);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, host, r));
   const a = server.address();
   return {
     port: typeof a === 'object' && a ? a.port : 0,
@@ -40,11 +44,17 @@ export async function startTarget(): Promise<LabTarget> {
   };
 }
 
-export function canary(url: string, proxy = 'direct', profile: ProfileConfig = IDLE): PlannedCanary {
+/** Names as the analysis sees them: the path is probe × target × proxy × profile. */
+export interface CanaryNames {
+  target?: string;
+  proxy?: string;
+}
+
+export function canary(url: string, proxy = 'direct', profile: ProfileConfig = IDLE, names: CanaryNames = {}): PlannedCanary {
   return {
     key: 'lab',
-    target: { name: 'lab', url, headers: {}, subprotocols: [], tls: { verify: true } },
-    proxy: toProxyConfig({ name: proxy === 'direct' ? 'direct' : 'lab-proxy', url: proxy }),
+    target: { name: names.target ?? 'lab', url, headers: {}, subprotocols: [], tls: { verify: true } },
+    proxy: toProxyConfig({ name: proxy === 'direct' ? 'direct' : (names.proxy ?? 'lab-proxy'), url: proxy }),
     profile,
     profileLabel: profile.name,
   };

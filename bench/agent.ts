@@ -1,0 +1,264 @@
+/**
+ * `npm run bench:agent`: what one probe costs to hold 5,000 canaries (half idle, half a
+ * heartbeat every second) against a local canary target: RSS per canary and CPU of one
+ * core, beside a bare `ws` client holding as many connections to the same target in the
+ * same run. bench/README.md says how to read the table.
+ *
+ * Three child processes, each bundled with esbuild as the agent ships and run with plain
+ * node: the target (bench/agent-target-proc.ts), the baseline (bench/agent-ws-proc.ts)
+ * and the probe (bench/agent-probe-proc.ts, the real runner writing to the real spool in
+ * a temp directory). Each client is measured from /proc while it is the only one
+ * connected. Only 127.0.0.1 is used; every child is ended by PID and the temp directory
+ * removed at the end, also on failure or Ctrl-C.
+ *
+ * Environment: BENCH_CANARIES (default 5000), BENCH_SETTLE_S (seconds held open before
+ * measuring, default 60: heartbeat canaries buffer a minute of RTT samples before they
+ * first ship them), BENCH_WINDOW_S (the steady window, default 20).
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundle, cpuMs, openFileLimits, rssKiB, startChild, type Child } from './child-process';
+import { formatTable, machineLine } from './measure';
+
+const N = Number(process.env.BENCH_CANARIES ?? 5000);
+const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 60);
+const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 20);
+/** All connections must be open within this, or the run is void. */
+const OPEN_TIMEOUT_MS = 90_000;
+/** Aims from the issue: memory within 1.5x of bare ws, under 10 % of one core. */
+const AIM_MEMORY_RATIO = 1.5;
+const AIM_CPU_PCT = 10;
+/** Files a client needs beyond its sockets: node itself, the spool, slack. */
+const SPARE_FILES = 256;
+
+interface Stats {
+  open: number;
+  connecting: number;
+  backoff: number;
+  /** Events the probe emitted (and spooled), by type; empty for bare ws. */
+  events: Record<string, number>;
+  /** The bare ws client's own counts: pongs, closed, errors. */
+  counters?: Record<string, number>;
+  appendFailures?: number;
+  unexpected?: number;
+  spoolDepth?: number;
+}
+
+interface Row {
+  client: string;
+  rampS: number;
+  rssBeforeKiB: number;
+  /** Mean of one sample a second over the window. */
+  rssSteadyKiB: number;
+  heapPerConnB: number;
+  /** V8 heap growth after full collections, per connection per second of the window. */
+  heapGrowthBps: number;
+  cpuPct: number;
+  targetCpuPct: number;
+  /** Reads per second on the target's sockets over the window: the pings that arrived. */
+  targetReadsPerS: number;
+  /** Sessions that ended (or dials that failed) during the window: 0 means steady. */
+  endings: number;
+  /** Events the probe appended to its spool during the window (0 for bare ws). */
+  spooled: number;
+}
+
+// ---------------------------------------------------------------- cleanup
+
+const cleanups: (() => Promise<void> | void)[] = [];
+async function cleanupAll(): Promise<void> {
+  while (cleanups.length) {
+    try {
+      await cleanups.pop()!();
+    } catch (err) {
+      process.stderr.write(`cleanup failed: ${(err as Error).message}\n`);
+    }
+  }
+}
+process.on('SIGINT', () => {
+  process.stderr.write('\ninterrupted: cleaning up\n');
+  void cleanupAll().finally(() => process.exit(130));
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sum = (o: Record<string, number> | undefined, keys: string[]) => keys.reduce((n, k) => n + (o?.[k] ?? 0), 0);
+const total = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+
+// ---------------------------------------------------------------- one client
+
+async function measure(name: string, file: string, args: string[], target: Child, endings: (s: Stats) => number): Promise<{ row: Row; final: Stats }> {
+  const child = startChild(file, args, { name, openFiles: N + SPARE_FILES, nodeArgs: ['--expose-gc'] });
+  cleanups.push(() => child.kill());
+  await child.next('ready', 30_000);
+
+  // Before opening: modules loaded, heap collected, RSS settled.
+  await sleep(1000);
+  const heap0 = (await child.ask<{ heapUsed: number }>('heap')).heapUsed;
+  await sleep(1000);
+  const rssBeforeKiB = await meanRss(child.pid, 5, 200);
+
+  await child.ask('open');
+  const t0 = performance.now();
+  for (;;) {
+    const s = await child.ask<Stats>('stats');
+    if (s.open === N) break;
+    if (performance.now() - t0 > OPEN_TIMEOUT_MS) throw new Error(`${name}: only ${s.open} of ${N} open after ${OPEN_TIMEOUT_MS / 1000} s (connecting ${s.connecting}, backoff ${s.backoff}, ${JSON.stringify(s.events)})`);
+    await sleep(200);
+  }
+  const rampS = (performance.now() - t0) / 1000;
+  const seen = await target.ask<{ open: number }>('stats');
+  if (seen.open !== N) throw new Error(`${name}: the client holds ${N} open but the target sees ${seen.open}`);
+
+  await sleep(SETTLE_S * 1000);
+
+  // The window: full collections just outside it, so they cost it nothing.
+  const heap1 = (await child.ask<{ heapUsed: number }>('heap')).heapUsed;
+  const before = await child.ask<Stats>('stats');
+  const w0 = performance.now();
+  const cpu0 = cpuMs(child.pid);
+  const targetCpu0 = cpuMs(target.pid);
+  const reads0 = (await target.ask<{ reads: number }>('stats')).reads;
+  const rss: number[] = [];
+  for (let i = 0; i < WINDOW_S; i++) {
+    await sleep(1000);
+    rss.push(rssKiB(child.pid));
+  }
+  const cpu1 = cpuMs(child.pid);
+  const targetCpu1 = cpuMs(target.pid);
+  const w1 = performance.now();
+  const reads1 = (await target.ask<{ reads: number }>('stats')).reads;
+  const after = await child.ask<Stats>('stats');
+  const heap2 = (await child.ask<{ heapUsed: number }>('heap')).heapUsed;
+  const heapSpanS = (performance.now() - w0) / 1000;
+  if (after.open !== N) throw new Error(`${name}: ${after.open} of ${N} open at the end of the window`);
+
+  // Stop politely: the probe reports every ending before it goes.
+  const final = await child.ask<Stats>('stop', {}, 60_000);
+  await child.kill();
+  // Wait for the target to see everyone gone, so the next client starts from nothing.
+  const t1 = performance.now();
+  while ((await target.ask<{ open: number }>('stats')).open > 0 && performance.now() - t1 < 30_000) await sleep(200);
+
+  const wallMs = w1 - w0;
+  return {
+    row: {
+      client: name,
+      rampS,
+      rssBeforeKiB,
+      rssSteadyKiB: rss.reduce((a, b) => a + b, 0) / rss.length,
+      heapPerConnB: (heap1 - heap0) / N,
+      heapGrowthBps: (heap2 - heap1) / N / heapSpanS,
+      cpuPct: ((cpu1 - cpu0) / wallMs) * 100,
+      targetCpuPct: ((targetCpu1 - targetCpu0) / wallMs) * 100,
+      targetReadsPerS: (reads1 - reads0) / (wallMs / 1000),
+      endings: endings(after) - endings(before),
+      spooled: total(after.events) - total(before.events),
+    },
+    final,
+  };
+}
+
+async function meanRss(pid: number, samples: number, everyMs: number): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < samples; i++) {
+    total += rssKiB(pid);
+    await sleep(everyMs);
+  }
+  return total / samples;
+}
+
+// ---------------------------------------------------------------- output
+
+function table(rows: Row[]): string {
+  const kib = (r: Row) => (r.rssSteadyKiB - r.rssBeforeKiB) / N;
+  const mib = (k: number) => (k / 1024).toFixed(1);
+  const [base, probe] = rows;
+  const lines = rows.map((r) => [
+    r.client,
+    N.toLocaleString('en-US'),
+    r.rampS.toFixed(1),
+    mib(r.rssBeforeKiB),
+    mib(r.rssSteadyKiB),
+    kib(r).toFixed(1),
+    (r.heapPerConnB / 1024).toFixed(1),
+    r.heapGrowthBps.toFixed(1),
+    r.cpuPct.toFixed(1),
+    r.targetCpuPct.toFixed(1),
+    Math.round(r.targetReadsPerS).toLocaleString('en-US'),
+    String(r.endings),
+    String(r.spooled),
+  ]);
+  if (base && probe) {
+    lines.push(['probe / bare ws', '', '', '', '', (kib(probe) / kib(base)).toFixed(2), (probe.heapPerConnB / base.heapPerConnB).toFixed(2), '', (probe.cpuPct / base.cpuPct).toFixed(2), '', '', '', '']);
+  }
+  return formatTable(['client', 'conns', 'ramp s', 'RSS before MiB', 'RSS steady MiB', 'RSS KiB/conn', 'heap KiB/conn', 'heap B/s/conn', 'CPU % core', 'target CPU %', 'target reads/s', 'endings', 'spooled'], lines);
+}
+
+const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+
+async function main(): Promise<void> {
+  for (const [k, v] of Object.entries({ BENCH_CANARIES: N, BENCH_SETTLE_S: SETTLE_S, BENCH_WINDOW_S: WINDOW_S })) {
+    if (!Number.isInteger(v) || v < (k === 'BENCH_SETTLE_S' ? 0 : 2)) throw new RangeError(`${k} must be an integer >= ${k === 'BENCH_SETTLE_S' ? 0 : 2}, got ${v}`);
+  }
+  if (N % 2 !== 0) throw new RangeError(`BENCH_CANARIES must be even (half idle, half heartbeat), got ${N}`);
+  const { soft, hard } = openFileLimits();
+  const ports = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).join('-');
+  process.stdout.write(
+    `dropscope agent bench: ${N.toLocaleString('en-US')} connections per client (half idle, half a ping every 1 s), ` +
+      `held ${SETTLE_S} s, then measured over ${WINDOW_S} s\n` +
+      `${machineLine()}\n` +
+      `open files: soft ${soft}, hard ${hard} (children get >= ${N + SPARE_FILES}); ephemeral ports ${ports}\n` +
+      `load average at start: ${load()}\n`,
+  );
+  const started = performance.now();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dropscope-bench-agent-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const rows: Row[] = [];
+  const notes: string[] = [];
+  try {
+    const files = await bundle(['bench/agent-target-proc.ts', 'bench/agent-ws-proc.ts', 'bench/agent-probe-proc.ts'], path.join(dir, 'bundle'));
+    const target = startChild(files.get('bench/agent-target-proc.ts')!, [], { name: 'target', openFiles: N + SPARE_FILES });
+    cleanups.push(() => target.kill());
+    const { port } = await target.next<{ port: number }>('ready', 30_000);
+    const url = `ws://127.0.0.1:${port}/canary`;
+
+    const bare = await measure('bare ws', files.get('bench/agent-ws-proc.ts')!, [url, String(N)], target, (s) => sum(s.counters, ['closed', 'errors']));
+    rows.push(bare.row);
+    notes.push(`bare ws: ${(bare.final.counters?.pongs ?? 0).toLocaleString('en-US')} pongs in all, ${bare.final.counters?.errors ?? 0} errors`);
+
+    const spoolDir = path.join(dir, 'spool');
+    const probe = await measure('dropscope probe', files.get('bench/agent-probe-proc.ts')!, [url, String(N), spoolDir], target, (s) => sum(s.events, ['session.ended', 'attempt.failed']));
+    rows.push(probe.row);
+    const ev = probe.final.events;
+    // Every canary opened once and reported its ending once: the figures are of a steady probe.
+    if (ev['session.opened'] !== N || ev['session.ended'] !== N || ev['attempt.failed'] || probe.final.appendFailures || probe.final.unexpected) {
+      throw new Error(`probe: expected ${N} sessions opened and ended, none failed; got ${JSON.stringify(probe.final)}`);
+    }
+    notes.push(`probe: events spooled in all ${JSON.stringify(ev)}, append failures 0, spool depth ${probe.final.spoolDepth?.toLocaleString('en-US')}`);
+  } finally {
+    await cleanupAll();
+  }
+
+  const [base, probe] = rows as [Row, Row];
+  const kib = (r: Row) => (r.rssSteadyKiB - r.rssBeforeKiB) / N;
+  const ratio = kib(probe) / kib(base);
+  process.stdout.write(
+    `load average at end:   ${load()}; total ${((performance.now() - started) / 1000).toFixed(0)} s\n\n` +
+      `${table(rows)}\n` +
+      'RSS before: the client process with modules loaded, nothing open. RSS steady: mean of one sample a second over the window.\n' +
+      'RSS KiB/conn = (steady - before) / conns. heap: V8 heap after a full GC, before opening vs before the window; heap B/s/conn:\n' +
+      'its growth over the window. CPU: user + system of the client (and of the target) over the window, % of one core.\n' +
+      'target reads/s: reads on the target\'s sockets, about one per ping that arrived (both clients should show ~conns/2).\n' +
+      'endings: sessions ended or dials failed during the window (0 = steady). spooled: events the probe appended during it.\n' +
+      `${notes.join('\n')}\n` +
+      `aim: memory within ${AIM_MEMORY_RATIO}x of bare ws: ${ratio <= AIM_MEMORY_RATIO ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x); ` +
+      `CPU under ${AIM_CPU_PCT} % of one core: ${probe.cpuPct < AIM_CPU_PCT ? 'met' : 'NOT met'} (${probe.cpuPct.toFixed(1)} %)\n`,
+  );
+}
+
+main().catch(async (err: unknown) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+  await cleanupAll();
+  process.exitCode = 1;
+});
