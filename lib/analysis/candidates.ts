@@ -43,8 +43,8 @@ export function rankCandidates(
   const dominant = [...endings.entries()].sort((a, b) => b[1] - a[1])[0]?.[0];
   const codes = sig.members.filter((d) => d.endKind === 'close_frame' && d.closeCode !== null).map((d) => d.closeCode!);
 
-  const out: Candidate[] = [];
-  for (const layer of layers) {
+  const out: (Candidate & { order: number })[] = [];
+  for (const [order, layer] of layers.entries()) {
     const diff = Math.abs(sig.nMs - layer.timeoutS * 1000);
     const tol = toleranceMs(layer.timeoutS);
     if (diff > tol) continue;
@@ -83,9 +83,14 @@ export function rankCandidates(
     } else {
       score -= 0.5;
     }
-    out.push({ layerId: layer.id, name: layer.name, timeoutS: layer.timeoutS, kind: layer.kind, score: Math.round(score * 100) / 100, reasons, setting: layer.setting });
+    out.push({ layerId: layer.id, name: layer.name, timeoutS: layer.timeoutS, kind: layer.kind, score: Math.round(score * 100) / 100, reasons, setting: layer.setting, order });
   }
-  return out.sort((a, b) => b.score - a.score || a.name.localeCompare(b.name)).slice(0, 5);
+  // Equal scores: the catalogue's order decides (the general case, plain nginx, before the
+  // specialised one, ingress-nginx).
+  return out
+    .sort((a, b) => b.score - a.score || a.order - b.order)
+    .slice(0, 5)
+    .map(({ order: _order, ...c }) => c);
 }
 
 export function describeEnding(e: string): string {

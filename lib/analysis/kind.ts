@@ -22,7 +22,7 @@ export function decideKind(
     (p) => (p.profileKind === 'heartbeat' || p.profileKind === 'echo') && p.outlived > 0 && [...affected].some((a) => a.startsWith(`${p.probe}|${p.target}|${p.proxy}|`)),
   );
   const survived = survivors.reduce((n, p) => n + p.outlived, 0);
-  const ladderAlive = paths.filter((p) => p.profileKind === 'ladder' && p.gapMs !== null && p.gapMs < nMs && p.outlived + p.reached > 0 && p.hits === 0);
+  const ladderAlive = paths.filter((p) => p.profileKind === 'ladder' && p.gapMs !== null && p.gapMs < nMs && p.sessions > 0 && p.hits === 0);
   const ladderDead = paths.filter((p) => p.profileKind === 'ladder' && p.gapMs !== null && p.gapMs > nMs && p.hits > 0);
 
   if (talkers.length >= Math.max(2, 0.2 * members.length)) {

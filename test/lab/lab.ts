@@ -68,10 +68,17 @@ export interface Run {
   failed?: AttemptFailed;
 }
 
-/** One attempt with a fresh event list; `stop` ends it as probe_closed. */
-export async function attempt(c: PlannedCanary, stop: AbortSignal = new AbortController().signal, dialTimeoutMs = 5000): Promise<Run> {
+/**
+ * One attempt with a fresh event list; `stop` ends it as probe_closed. `onEvent` sees each
+ * event as it is emitted, with the probe's monotonic clock (performance.now) at that moment.
+ */
+export async function attempt(c: PlannedCanary, stop: AbortSignal = new AbortController().signal, dialTimeoutMs = 5000, onEvent?: (e: IngestEvent, at: number) => void): Promise<Run> {
   const events: IngestEvent[] = [];
-  const deps: CanaryDeps = { emit: (e) => events.push(e), clock: () => performance.now(), wall: () => new Date(), dialTimeoutMs, stop };
+  const emit = (e: IngestEvent) => {
+    events.push(e);
+    onEvent?.(e, performance.now());
+  };
+  const deps: CanaryDeps = { emit, clock: () => performance.now(), wall: () => new Date(), dialTimeoutMs, stop };
   const result = await runAttempt(c, deps);
   return {
     result,

@@ -1,0 +1,84 @@
+/**
+ * The analysis page in a real browser against the built server: a 60 s signature through
+ * one proxy, posted through the ingest API, is listed with its verdict; the overview shows
+ * it among the strongest signatures; an empty range says what to do.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IngestEvent } from '../../lib/contracts/ingest';
+import { ended, opened, path as canaryPath } from '../helpers/events';
+import { addProbeToken, startServer, type RunningServer } from '../helpers/server';
+
+const ARTIFACTS = path.resolve(__dirname, '../artifacts');
+let server: RunningServer;
+let context: BrowserContext;
+let profileDir: string;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = await startServer();
+  const token = addProbeToken('edge-ams-1', { DROPSCOPE_DATA_DIR: server.dataDir }, ['region=eu']);
+  const now = Date.now();
+  const events: IngestEvent[] = [];
+  const squid = canaryPath({ proxy: 'corp-squid', kind: 'http' });
+  for (let i = 0; i < 12; i++) {
+    const base = new Date(now - 3_600_000 + i * 120_000);
+    // Through corp-squid: cut at 60 s of silence, with nginx in front.
+    events.push(opened(`sq-${i}-aaaaaa`, { path: squid, responseHeaders: { server: 'nginx/1.24.0' } }, base));
+    events.push(ended(`sq-${i}-aaaaaa`, 60_000 + (i % 5) * 20, { path: squid }, base));
+    // Direct: the same target survives 5 minutes and more.
+    events.push(opened(`di-${i}-aaaaaa`, {}, base));
+    events.push(ended(`di-${i}-aaaaaa`, 300_000 + i * 1000, { endKind: 'probe_closed', closeCode: 1001 }, base));
+  }
+  const res = await fetch(`${server.url}/api/v1/ingest`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+  expect(res.status).toBe(200);
+  profileDir = mkdtempSync(path.join(tmpdir(), 'dropscope-chromium-'));
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    viewport: { width: 1280, height: 900 },
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}, 300_000);
+
+afterAll(async () => {
+  await context?.close();
+  rmSync(profileDir, { recursive: true, force: true });
+  await server?.dispose();
+});
+
+describe('analysis page', () => {
+  it('lists the signature with its verdict, evidence and fix', async () => {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/analysis`);
+    const card = page.locator('[data-testid="signature"]');
+    await expect.poll(() => card.count()).toBe(1);
+    expect(await card.getAttribute('data-n')).toBe('60');
+    expect(await card.getAttribute('data-scope')).toBe('proxy');
+    const text = await card.innerText();
+    expect(text).toContain('through proxy corp-squid');
+    expect(text).toContain('not on the direct path');
+    expect(text).toMatch(/nginx proxy_read_timeout/);
+    expect(text).toContain('send a WebSocket ping at least every 30 s');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'analysis.png'), fullPage: true });
+  });
+
+  it('shows the strongest signature on the overview', async () => {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/`);
+    const top = page.locator('[data-testid="top-signatures"]');
+    await expect.poll(() => top.getAttribute('data-count')).toBe('1');
+    expect(await top.innerText()).toContain('60.0 s · 12 drops');
+  });
+
+  it('says what to do for a range without drops, and names a bad link\'s field', async () => {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/analysis?range=15m`);
+    expect(await page.locator('[data-testid="analysis"]').innerText()).toContain('No drops in this range');
+    await page.goto(`${server.url}/analysis?from=yesterday`);
+    expect(await page.locator('.banner-error').innerText()).toContain('from:');
+  });
+});
