@@ -140,6 +140,11 @@ async function proxyHandshake(proxy: ProxyConfig, tcp: Socket, target: { host: s
     // connection - NotAllowed"); a socket error carries a code.
     if ((err as NodeJS.ErrnoException).code) throw err;
     if (signal.aborted) throw Object.assign(new Error('no SOCKS reply within the dial timeout'), { code: 'ETIMEDOUT' });
+    // A proxy that hangs up mid-handshake (a refused login, typically) surfaces from the
+    // library as an "internal error" or a closed socket: still the proxy's refusal.
+    if (/internal error|socket closed|closed/i.test(message)) {
+      throw new DialError('proxy_refused', 'proxy', 'SOCKS_CLOSED', `proxy closed the connection during the SOCKS handshake${url.password ? ' (credentials refused?)' : ''}: ${message}`, `connection closed during the SOCKS handshake: ${message}`.slice(0, 256));
+    }
     const reply = /rejected|failed|NotAllowed|Refused|Unreachable|auth/i.test(message) ? message : undefined;
     if (reply) throw new DialError('proxy_refused', 'proxy', socksCode(message), `proxy refused: ${message}`, reply.slice(0, 256));
     throw new DialError('dial_failed', 'proxy', 'PROBE_ERR_SOCKS', `proxy: ${message}`);

@@ -1,0 +1,86 @@
+/**
+ * Canaries through in-process proxies from well-kept npm packages (the lab suite runs the
+ * real daemons): `proxy` for HTTP CONNECT, `simple-socks` for SOCKS5 with and without
+ * credentials. Dial phases are timed, refusals recorded as the proxy's, idle cuts timed.
+ */
+import { createServer, type Server } from 'node:http';
+import { createProxy } from 'proxy';
+import { createServer as createSocksServer } from 'simple-socks';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runAttempt, type CanaryDeps } from '../../agent/canary';
+import { BUILTIN_PROFILES, toProxyConfig, type PlannedCanary } from '../../agent/config';
+import type { AttemptFailed, IngestEvent, SessionEnded, SessionOpened } from '../../lib/contracts/ingest';
+import { attachCanaryTarget, createCanaryTarget } from '../../target/canary-target';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function listen(server: import('node:net').Server): Promise<number> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  cleanups.push(() => new Promise((r) => server.close(() => r(undefined))));
+  return (server.address() as { port: number }).port;
+}
+
+async function target(): Promise<number> {
+  const t = createCanaryTarget({ name: 'npm-proxies', onSessionEnded: () => {} });
+  const server = createServer();
+  attachCanaryTarget(server, t);
+  cleanups.push(() => t.close());
+  return listen(server);
+}
+
+async function attempt(targetPort: number, proxyUrl: string, stopAfterMs?: number) {
+  const canary: PlannedCanary = {
+    key: 'k',
+    target: { name: 't', url: `ws://127.0.0.1:${targetPort}/canary`, headers: {}, subprotocols: [], tls: { verify: true } },
+    proxy: toProxyConfig({ name: 'p', url: proxyUrl }),
+    profile: BUILTIN_PROFILES[0]!,
+    profileLabel: 'idle',
+  };
+  const events: IngestEvent[] = [];
+  const deps: CanaryDeps = { emit: (e) => events.push(e), clock: () => performance.now(), wall: () => new Date(), dialTimeoutMs: 3000, stop: stopAfterMs ? AbortSignal.timeout(stopAfterMs) : new AbortController().signal };
+  await runAttempt(canary, deps);
+  return {
+    opened: events.find((e): e is SessionOpened => e.type === 'session.opened'),
+    ended: events.find((e): e is SessionEnded => e.type === 'session.ended'),
+    failed: events.find((e): e is AttemptFailed => e.type === 'attempt.failed'),
+  };
+}
+
+describe('through the `proxy` package (HTTP CONNECT)', () => {
+  it('opens with the proxy handshake timed, and keeps its refusal apart', async () => {
+    const port = await target();
+    const server = createProxy(createServer());
+    server.authenticate = (req) => req.headers['proxy-authorization'] === `Basic ${Buffer.from('u:right').toString('base64')}`;
+    const proxyPort = await listen(server);
+    const ok = await attempt(port, `http://u:right@127.0.0.1:${proxyPort}`, 300);
+    expect(ok.opened!.timings.proxyMs).toBeGreaterThan(0);
+    expect(ok.ended).toMatchObject({ endKind: 'probe_closed', closeCode: 1001 });
+    const refused = await attempt(port, `http://u:wrong@127.0.0.1:${proxyPort}`);
+    expect(refused.failed).toMatchObject({ outcome: 'proxy_refused', errorCode: 'PROXY_HTTP_407' });
+  });
+});
+
+describe('through `simple-socks` (SOCKS5)', () => {
+  it('opens without and with credentials, and times the SOCKS handshake', async () => {
+    const port = await target();
+    const open = await listen(createSocksServer());
+    const r = await attempt(port, `socks5://127.0.0.1:${open}`, 300);
+    expect(r.opened!.timings.proxyMs).toBeGreaterThan(0);
+    expect(r.opened!.path.proxy).toEqual({ name: 'p', kind: 'socks5', url: `socks5://127.0.0.1:${open}` });
+    const authed = await listen(createSocksServer({ authenticate: (u, p, _s, cb) => cb(u === 'u' && p === 'pw' ? undefined : new Error('denied')) }));
+    expect((await attempt(port, `socks5://u:pw@127.0.0.1:${authed}`, 300)).opened).toBeDefined();
+    const bad = await attempt(port, `socks5://u:nope@127.0.0.1:${authed}`);
+    expect(bad.failed).toMatchObject({ outcome: 'proxy_refused' });
+  });
+
+  it('records a destination the proxy refuses as the proxy\'s refusal, with its reply', async () => {
+    const port = await target();
+    const socks = await listen(createSocksServer({ connectionFilter: (_d, _o, cb) => cb(new Error('blocked')) }));
+    const r = await attempt(port, `socks5://127.0.0.1:${socks}`);
+    expect(r.failed).toMatchObject({ outcome: 'proxy_refused' });
+    expect(r.failed!.proxyReply).toMatch(/Socks5 proxy rejected connection/);
+  });
+});
