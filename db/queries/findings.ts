@@ -1,8 +1,8 @@
 /** The SQL behind lib/analysis/findings.ts: grouped counts, never sessions by the million. */
 import { and, eq, gte, inArray, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
-import type { EgressStat, LadderRung, RefusalGroup, SilentGroup } from '../../lib/analysis/findings';
+import type { EgressStat, LadderRung, RefusalGroup, RttBeforeDrops, SilentGroup } from '../../lib/analysis/findings';
 import type { Executor } from '../client';
-import { canarySessions as s, probes } from '../schema';
+import { canarySessions as s, probes, rttMinutes as rm } from '../schema';
 import type { AnalysisScope } from './analysis';
 
 function filters(scope: AnalysisScope): SQL[] {
@@ -99,4 +99,41 @@ export async function egressStats(db: Executor, scope: AnalysisScope): Promise<E
     )
     .groupBy(sql`probe, proxy`);
   return rows.map((r) => ({ probe: r.probe, proxy: r.proxy, addresses: r.addresses, changes: r.changes, drops: r.drops, dropsNearChange: r.near }));
+}
+
+/**
+ * Per target × proxy: the mean RTT over the scope, and over the 5 minutes before each drop
+ * (from the per-minute rollup, so it costs one pass over rtt_minutes, not over pings).
+ */
+export async function rttBeforeDrops(db: Executor, scope: AnalysisScope): Promise<RttBeforeDrops[]> {
+  const rows = await db
+    .select({
+      target: sql<string>`b.target_name`,
+      proxy: sql<string>`b.proxy_name`,
+      baseSum: sql<number>`b.sum_ms`.mapWith(Number),
+      baseCount: sql<number>`b.n`.mapWith(Number),
+      beforeSum: sql<number>`coalesce(p.sum_ms, 0)`.mapWith(Number),
+      beforeCount: sql<number>`coalesce(p.n, 0)`.mapWith(Number),
+      drops: sql<number>`coalesce(p.drops, 0)`.mapWith(Number),
+    })
+    .from(
+      sql`(select ${rm.targetName} as target_name, ${rm.proxyName} as proxy_name, sum(${rm.sumMs}) as sum_ms, sum(${rm.count}) as n
+           from ${rm} where ${rm.minute} >= ${scope.from.toISOString()}::timestamptz and ${rm.minute} < ${scope.to.toISOString()}::timestamptz
+           group by 1, 2) as b
+          left join lateral (
+            select sum(r.sum_ms) as sum_ms, sum(r.count) as n, (select count(*) from ${s} d
+                where d.target_name = b.target_name and d.proxy_name = b.proxy_name and d.ended_at >= ${scope.from.toISOString()}::timestamptz and d.ended_at < ${scope.to.toISOString()}::timestamptz
+                  and d.end_kind is not null and d.end_kind <> 'probe_closed') as drops
+            from ${rm} r
+            where r.target_name = b.target_name and r.proxy_name = b.proxy_name
+              and exists (select 1 from ${s} d
+                where d.target_name = b.target_name and d.proxy_name = b.proxy_name
+                  and d.ended_at >= ${scope.from.toISOString()}::timestamptz and d.ended_at < ${scope.to.toISOString()}::timestamptz
+                  and d.end_kind is not null and d.end_kind <> 'probe_closed'
+                  and r.minute between d.ended_at - interval '5 minutes' and d.ended_at)
+          ) as p on true`,
+    );
+  return rows
+    .filter((r) => r.baseCount > 0)
+    .map((r) => ({ target: r.target, proxy: r.proxy, baselineMs: r.baseSum / r.baseCount, baselineSamples: r.baseCount, beforeMs: r.beforeCount ? r.beforeSum / r.beforeCount : 0, beforeSamples: r.beforeCount, drops: r.drops }));
 }

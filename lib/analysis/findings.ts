@@ -48,7 +48,7 @@ export interface EgressStat {
 }
 
 export interface Finding {
-  kind: 'refusal' | 'silent-death' | 'ladder' | 'egress-rotation';
+  kind: 'refusal' | 'silent-death' | 'ladder' | 'egress-rotation' | 'rtt-rise';
   severity: 'critical' | 'warning' | 'info';
   title: string;
   detail: string;
@@ -144,4 +144,29 @@ export function egressFindings(stats: readonly EgressStat[]): Finding[] {
         recommendation: coincide ? `Use sticky sessions on ${s.proxy} (a session id in the proxy username, or a longer rotation interval) for WebSocket traffic.` : 'Rotation looks harmless to open connections here.',
       };
     });
+}
+
+export interface RttBeforeDrops {
+  target: string;
+  proxy: string;
+  /** Mean RTT over the whole scope on this path. */
+  baselineMs: number;
+  baselineSamples: number;
+  /** Mean RTT in the minutes just before drops on this path. */
+  beforeMs: number;
+  beforeSamples: number;
+  drops: number;
+}
+
+/** RTT that climbs before drops: queues filling up (a buffering proxy, a congested link). */
+export function rttFindings(stats: readonly RttBeforeDrops[]): Finding[] {
+  return stats
+    .filter((s) => s.beforeSamples >= 10 && s.baselineSamples >= 30 && s.drops >= 3 && s.beforeMs >= 2 * s.baselineMs && s.beforeMs - s.baselineMs >= 20)
+    .map((s) => ({
+      kind: 'rtt-rise' as const,
+      severity: 'warning' as const,
+      title: `RTT rises before drops ${s.proxy === 'direct' ? 'direct' : `through ${s.proxy}`} to ${s.target}`,
+      detail: `In the minutes before ${s.drops} drops the mean RTT was ${s.beforeMs.toFixed(0)} ms against ${s.baselineMs.toFixed(0)} ms overall (${s.beforeSamples} and ${s.baselineSamples} samples): something queues before the connection dies.`,
+      recommendation: 'Look for buffering or congestion on that path (a proxy holding messages back, a saturated link) and for server-side backpressure.',
+    }));
 }

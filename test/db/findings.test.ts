@@ -6,7 +6,7 @@ import { addProbe } from '../../db/queries/probes';
 import { BUILTIN_LAYERS } from '../../lib/analysis/catalogue';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { backends } from '../helpers/databases';
-import { ended, failed, opened, path, T0 } from '../helpers/events';
+import { ended, failed, opened, path, rtt, T0 } from '../helpers/events';
 
 const at = (ms: number) => new Date(T0.getTime() + ms).toISOString();
 
@@ -36,6 +36,14 @@ describe.each(backends())('findings on $name', (backend) => {
       events.push(opened(`s-rot${i}0000`, { path: rot, attemptedAt: at(100_000 + i * 20_000), openedAt: at(100_000 + i * 20_000), egressAddress: `203.0.113.${i + 1}` }));
       events.push(ended(`s-rot${i}0000`, 19_990, { path: rot, attemptedAt: at(100_000 + i * 20_000), endedAt: at(100_000 + i * 20_000 + 19_990), endKind: 'tcp_reset' }));
     }
+    // RTT on a congested path: 10 ms for most of the hour, 200 ms in the minutes before its drops.
+    const congested = path({ proxy: 'congested', kind: 'http' });
+    events.push(rtt('s-rttbase0', Array.from({ length: 120 }, () => 10), { path: congested }, new Date(T0.getTime() + 600_000)));
+    for (let i = 0; i < 3; i++) {
+      const dropAt = T0.getTime() + 1_800_000 + i * 600_000;
+      events.push(rtt(`s-rttcong${i}`, Array.from({ length: 20 }, () => 200), { path: congested }, new Date(dropAt - 150_000)));
+      events.push(ended(`s-rttcong${i}`, 30_000, { path: congested, endedAt: new Date(dropAt).toISOString(), endKind: 'tcp_reset' }));
+    }
     await storeBatch(database.db, probe.id, events, new Date());
   });
   afterAll(() => database.close());
@@ -51,5 +59,7 @@ describe.each(backends())('findings on $name', (backend) => {
     expect(by('ladder')[0]!.recommendation).toContain('at most every 15 s');
     expect(by('egress-rotation')[0]).toMatchObject({ severity: 'critical', title: 'rotating from edge-1: egress address changed 3 times (4 addresses)' });
     expect(by('egress-rotation')[0]!.recommendation).toContain('sticky sessions');
+    expect(by('rtt-rise')).toHaveLength(1);
+    expect(by('rtt-rise')[0]!.title).toBe('RTT rises before drops through congested to canary');
   });
 });
