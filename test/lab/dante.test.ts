@@ -116,6 +116,22 @@ describe(`dante with timeout.io: ${IO_TIMEOUT_S}`, () => {
     expect(view).toMatchObject({ closeFrameReceived: false });
   });
 
+  // Found by the analysis lab: while any session of the same io process has traffic, dante
+  // cuts none of its idle sessions at timeout.io, as if it checked the timeout only when
+  // its wait for traffic times out (dante 1.4.2, -N 1; eight idle canaries beside one
+  // heartbeat all lived 6 s against a 3 s cut). A busy dante may show no idle cut at all.
+  it('does not cut an idle canary at timeout.io while a heartbeat canary shares its io process', async () => {
+    const stop = AbortSignal.timeout(4500);
+    const [idle, heartbeat] = await Promise.all([
+      attempt(canary(`ws://127.0.0.1:${target.port}/canary`, via(danteIo, 'socks5')), stop),
+      attempt(canary(`ws://127.0.0.1:${target.port}/canary`, via(danteIo, 'socks5'), HEARTBEAT), stop),
+    ]);
+    row('dante socks5 idle beside hb', `timeout.io ${IO_TIMEOUT_S}`, idle.ended!, await targetView(target, idle.ended!.sessionId));
+    expect(idle.ended).toMatchObject({ endKind: 'probe_closed', messagesOut: 0 });
+    expect(idle.ended!.durationMs).toBeGreaterThan(4000);
+    expect(heartbeat.ended!.endKind).toBe('probe_closed');
+  });
+
   it('keeps a heartbeat canary open past twice timeout.io', async () => {
     const run = await attempt(canary(`ws://127.0.0.1:${target.port}/canary`, via(danteIo, 'socks5'), HEARTBEAT), AbortSignal.timeout(4500));
     const end = run.ended!;

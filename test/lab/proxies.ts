@@ -63,9 +63,15 @@ export interface SquidOptions {
 }
 
 /**
- * squid as a CONNECT proxy for 127.0.0.1. Squid keeps connection deadlines in whole
- * seconds on a one-second tick: `read_timeout N` cuts a tunnel at N + ~1 s (measured
- * 2.97 s for 2, 3.97 s for 3, 5.96 s for 5), see {@link SQUID_LATE_MS}.
+ * squid as a CONNECT proxy for 127.0.0.1.
+ *
+ * Squid's clock is whole seconds (time_t): a tunnel's deadline is "this second + N", and it
+ * is checked when squid's loop next runs in a later second, so `read_timeout N` cuts
+ * anywhere from N - 1 to N + 1 s after the last byte depending on where in the wall-clock
+ * second the tunnel went quiet and how busy squid is. Measured with read_timeout 2, one
+ * idle tunnel on an otherwise idle squid, by wall-clock phase of the open: .1 -> 3.00 s,
+ * .3 -> 2.81, .5 -> 2.60, .7 -> 2.41, .9 -> 1.21; with heartbeat tunnels keeping squid's
+ * loop turning: .1 -> 2.00, .5 -> 1.50, .9 -> 1.50. See {@link openJustAfterWallSecond}.
  */
 export async function startSquid(options: SquidOptions = {}): Promise<Daemon> {
   const dir = await labDir(options.name ?? 'squid');
@@ -98,8 +104,14 @@ ${options.readTimeoutS !== undefined ? `read_timeout ${options.readTimeoutS} sec
   return startDaemon({ name: options.name ?? 'squid', command: 'squid', args: ['-N', '-d', '1', '-f', conf], port, dir, readyTimeoutMs: 20_000, graceMs: 5000 });
 }
 
-/** How much later than its configured value squid's `read_timeout` cuts (see startSquid). */
-export const SQUID_LATE_MS = 970;
+/**
+ * Wait until just after a whole wall-clock second, so that tunnels opened now through a
+ * busy squid get their deadline a full N seconds away and are cut at N s (see startSquid).
+ */
+export async function openJustAfterWallSecond(offsetMs = 50): Promise<void> {
+  const wait = (offsetMs - (Date.now() % 1000) + 1000) % 1000;
+  await new Promise((r) => setTimeout(r, wait));
+}
 
 /** tinyproxy as a CONNECT proxy: `Timeout` is its idle cut of a tunnel, to the millisecond. */
 export async function startTinyproxy(options: { timeoutS: number; connectPorts: number[] }): Promise<Daemon> {
@@ -160,7 +172,8 @@ backend canary
 /**
  * dante (danted) as a SOCKS4/5 server without authentication. `timeoutIoS` is its idle
  * timeout for an established session (none by default); from 2 s up it cuts one second
- * late (measured with dante 1.4.2: 2 -> 3.00 s, 3 -> 4.00 s), see {@link DANTE_LATE_MS}.
+ * late (measured with dante 1.4.2: 2 -> 3.00 s, 3 -> 4.00 s), see {@link DANTE_LATE_MS},
+ * and only while no other session of the same io process has traffic (dante.test.ts).
  */
 export async function startDante(options: { name?: string; timeoutIoS?: number; blockedPort?: number } = {}): Promise<Daemon> {
   const name = options.name ?? 'dante';

@@ -40,11 +40,12 @@ describe('squid forward proxy (CONNECT, read_timeout 3 s)', () => {
     row('squid CONNECT idle', `read_timeout ${READ_TIMEOUT_S}s`, end, view);
     expect(end.closeCode).toBe(1006);
     expect(end.endKind).toBe('tcp_fin');
-    // Squid keeps connection deadlines in whole seconds and checks them on its one-second
-    // tick: every run measured T + ~1 s (read_timeout 2 s -> 2.97 s, 3 s -> 3.97 s, 5 s ->
-    // 5.96 s), so "exactly N + 1 seconds" is squid's read_timeout N.
-    expect(end.durationMs).toBeGreaterThan(READ_TIMEOUT_S * 1000 - 250);
-    expect(end.durationMs).toBeLessThan(READ_TIMEOUT_S * 1000 + 1500);
+    // Squid keeps deadlines in whole seconds: the cut lands between T - 1 and T + 1 s
+    // depending on where in the wall-clock second the tunnel went quiet (proxies.ts has the
+    // measurements). Opened right after squid starts, as here, it measured T + ~1 s every
+    // run (2.97 s, 3.97 s, 5.96 s for 2, 3, 5); opened at other phases, as low as T - 0.8 s.
+    expect(end.durationMs).toBeGreaterThan(READ_TIMEOUT_S * 1000 - 1000);
+    expect(end.durationMs).toBeLessThan(READ_TIMEOUT_S * 1000 + 1250);
     expect(Math.abs(end.sinceLastRecvMs! - end.durationMs)).toBeLessThan(50);
     expect(view).toMatchObject({ closeFrameReceived: false });
   });
