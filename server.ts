@@ -17,6 +17,7 @@ import { parseServerConfig } from './lib/config/server-env';
 import { rootLogger } from './lib/log';
 import { startAdminSocket } from './server/admin-socket';
 import { attachLive } from './server/live';
+import { createServerMetrics } from './server/metrics';
 
 const log = rootLogger().child({ module: 'server' });
 
@@ -36,7 +37,19 @@ async function main(): Promise<void> {
   await app.prepare();
   const handle = app.getRequestHandler();
 
+  const metrics = createServerMetrics(database, log.child({ module: 'metrics' }));
   const httpServer = createServer((req, res) => {
+    // Served here, not by Next: scrapes stay cheap and do not depend on the app bundle.
+    if (req.method === 'GET' && req.url === '/metrics') {
+      metrics.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+        (err: unknown) => {
+          log.error({ err }, '/metrics failed');
+          res.writeHead(500).end();
+        },
+      );
+      return;
+    }
     handle(req, res).catch((err: unknown) => {
       log.error({ err, url: req.url }, 'request failed');
       if (!res.headersSent) res.writeHead(500).end();

@@ -64,7 +64,7 @@ export function describeSignature(input: SignatureInput): Signature | null {
     location,
     candidates,
     bothEnds: ends,
-    verdict: verdictSentence({ nSeconds, kind, count, scope: location.scope, value: location.value, candidates, controlIsDirect }),
+    verdict: verdictSentence({ nSeconds, kind, count, scope: location.scope, value: location.value, candidates, controlIsDirect, proxiesCut: new Set(members.map((d) => d.proxy)).size }),
     recommendation: recommendation({ nSeconds, kind, candidates }),
   };
 }

@@ -10,6 +10,8 @@ export function verdictSentence(s: {
   value: string | null;
   candidates: readonly Candidate[];
   controlIsDirect: boolean;
+  /** Distinct proxies (the direct path counts as one) among the cut sessions. */
+  proxiesCut?: number;
 }): string {
   const n = formatSeconds(s.nSeconds);
   const how = s.kind === 'idle' ? `${n} of silence` : s.kind === 'lifetime' ? `${n} of age, traffic or not` : `${n}`;
@@ -19,7 +21,9 @@ export function verdictSentence(s: {
         ? 'on the direct path only'
         : `through proxy ${s.value}, on every target it reaches${s.controlIsDirect ? ', and not on the direct path' : ''}`
       : s.scope === 'target'
-        ? `on target ${s.value}, through every proxy and the direct path`
+        ? (s.proxiesCut ?? 2) > 1
+          ? `on target ${s.value}, through every proxy and the direct path`
+          : `on target ${s.value}`
         : s.scope === 'probe'
           ? `only from probe ${s.value}`
           : s.scope === 'label'
@@ -52,6 +56,6 @@ export function recommendation(s: { nSeconds: number; kind: SignatureKind; candi
     return `Heartbeats will not help: reconnect proactively before ${formatSeconds(s.nSeconds)} (say at ${formatSeconds(Math.floor(s.nSeconds * 0.9))})${setting}.`;
   }
   const interval = Math.max(1, Math.floor(s.nSeconds / 2 / 5) * 5 || Math.floor(s.nSeconds / 2));
-  const prefix = s.kind === 'undetermined' ? 'If it is an idle timeout (most are): ' : '';
-  return `${prefix}send a WebSocket ping at least every ${interval} s (half of ${formatSeconds(s.nSeconds)})${setting}.`;
+  const advice = `send a WebSocket ping at least every ${interval} s (half of ${formatSeconds(s.nSeconds)})${setting}.`;
+  return s.kind === 'undetermined' ? `If it is an idle timeout (most are): ${advice}` : advice.charAt(0).toUpperCase() + advice.slice(1);
 }

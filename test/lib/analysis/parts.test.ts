@@ -54,7 +54,12 @@ describe('candidates', () => {
     expect(c).toEqual([]);
     const v = verdictSentence({ nSeconds: 73.4, kind: 'idle', count: 10, scope: 'proxy', value: 'corp', candidates: c, controlIsDirect: true });
     expect(v).toBe("WebSockets die at 73.4 s of silence through proxy corp, on every target it reaches, and not on the direct path (10 drops): a layer inside that proxy's chain with a 73.4 s idle timeout.");
-    expect(recommendation({ nSeconds: 73.4, kind: 'idle', candidates: c })).toBe("send a WebSocket ping at least every 35 s (half of 73.4 s), or raise that layer's timeout.");
+    expect(recommendation({ nSeconds: 73.4, kind: 'idle', candidates: c })).toBe("Send a WebSocket ping at least every 35 s (half of 73.4 s), or raise that layer's timeout.");
+  });
+
+  it('says "every proxy" only when more than one was cut', () => {
+    expect(verdictSentence({ nSeconds: 2, kind: 'idle', count: 8, scope: 'target', value: 'x', candidates: [], controlIsDirect: true, proxiesCut: 1 })).not.toMatch(/every proxy/);
+    expect(verdictSentence({ nSeconds: 2, kind: 'idle', count: 8, scope: 'target', value: 'x', candidates: [], controlIsDirect: false, proxiesCut: 3 })).toMatch(/through every proxy and the direct path/);
   });
 
   it('takes user layers from configuration', () => {

@@ -4,13 +4,18 @@ import { storeBatch } from '@/db/queries/ingest';
 import { authenticateProbe } from '@/db/queries/probes';
 import type { IngestDeps } from '@/lib/ingest/handle-ingest';
 import type { Logger } from '@/lib/log';
+import { ingestMetrics } from '@/lib/metrics/ingest-metrics';
 import { toFeedItem } from '@/lib/realtime/feed';
 import type { LivePublisher } from '@/lib/realtime/registry';
 
 export function ingestDeps(db: Db, options: { publisher: LivePublisher; maxBodyBytes: number; log: Logger; now?: () => Date }): IngestDeps {
   return {
     authenticate: (token) => authenticateProbe(db, token),
-    store: (probeId, events, now) => storeBatch(db, probeId, events, now),
+    store: async (probeId, events, now) => {
+      const stored = await storeBatch(db, probeId, events, now);
+      ingestMetrics().applied(stored.applied, stored.duplicates);
+      return stored;
+    },
     publish: (probe, applied) => options.publisher.publish(applied.map((e) => toFeedItem(probe, e))),
     now: options.now ?? (() => new Date()),
     maxBodyBytes: options.maxBodyBytes,

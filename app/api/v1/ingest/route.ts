@@ -2,13 +2,17 @@ import { getDatabase } from '@/db/client';
 import { ingestMaxBytes } from '@/lib/config/server-env';
 import { handleIngest } from '@/lib/ingest/handle-ingest';
 import { rootLogger } from '@/lib/log';
+import { ingestMetrics, type BatchResult } from '@/lib/metrics/ingest-metrics';
 import { livePublisher } from '@/lib/realtime/registry';
 import { ingestDeps } from './deps';
 
 export const dynamic = 'force-dynamic';
 
+const RESULT: Record<number, BatchResult> = { 200: 'ok', 400: 'bad_request', 401: 'unauthorized', 413: 'too_large', 415: 'unsupported' };
+
 export async function POST(request: Request): Promise<Response> {
-  return handleIngest(
+  const started = performance.now();
+  const response = await handleIngest(
     request,
     ingestDeps(getDatabase().db, {
       publisher: livePublisher(),
@@ -16,4 +20,6 @@ export async function POST(request: Request): Promise<Response> {
       log: rootLogger().child({ module: 'ingest' }),
     }),
   );
+  ingestMetrics().batch(RESULT[response.status] ?? 'error', (performance.now() - started) / 1000);
+  return response;
 }

@@ -1,0 +1,71 @@
+/**
+ * Prometheus metrics of the backend, served at /metrics. Counters are fed by the ingest
+ * path (shared with Next's bundle through globalThis, like the database); gauges that
+ * describe the stored state (live sessions per path) are read from the database at scrape
+ * time. Path labels are bounded (lib/metrics/bounded-labels.ts).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { canarySessions } from '../db/schema';
+import { installIngestMetrics } from '../lib/metrics/ingest-metrics';
+import { BoundedLabel, closeCodeLabel } from '../lib/metrics/bounded-labels';
+import type { Logger } from '../lib/log';
+
+const MAX_PATHS = 500;
+
+export function createServerMetrics(database: Database, log: Logger): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'dropscope_' });
+  const paths = new BoundedLabel(MAX_PATHS);
+
+  const batches = new Counter({ name: 'dropscope_ingest_batches_total', help: 'Ingest requests by result.', labelNames: ['result'], registers: [registry] });
+  const events = new Counter({ name: 'dropscope_ingest_events_total', help: 'Ingest events by type and result (accepted, duplicate).', labelNames: ['type', 'result'], registers: [registry] });
+  const duration = new Histogram({ name: 'dropscope_ingest_duration_seconds', help: 'Time to validate and store one ingest batch.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] });
+  const drops = new Counter({ name: 'dropscope_drops_total', help: 'Sessions that ended not by their probe, by path, ending and close code.', labelNames: ['path', 'end_kind', 'close_code'], registers: [registry] });
+  const upgrades = new Counter({ name: 'dropscope_upgrade_results_total', help: 'Connection attempts by result: 101, the refusing HTTP status class, proxy refusal, dial failure.', labelNames: ['result'], registers: [registry] });
+  const rtt = new Histogram({ name: 'dropscope_rtt_seconds', help: 'Ping/pong and echo round trips reported by probes.', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
+
+  installIngestMetrics({
+    batch: (result, seconds) => {
+      batches.inc({ result });
+      if (seconds !== undefined) duration.observe(seconds);
+    },
+    applied: (applied, duplicates) => {
+      for (const e of applied) {
+        events.inc({ type: e.type, result: 'accepted' });
+        if (e.type === 'session.ended' && e.endKind !== 'probe_closed') {
+          drops.inc({ path: paths.of(`${e.path.target.name}~${e.path.proxy.name}`), end_kind: e.endKind, close_code: closeCodeLabel(e.closeCode) });
+        } else if (e.type === 'session.opened') {
+          upgrades.inc({ result: '101' });
+        } else if (e.type === 'attempt.failed') {
+          upgrades.inc({ result: e.outcome === 'upgrade_refused' ? `${Math.floor((e.httpStatus ?? 0) / 100)}xx` : e.outcome });
+        } else if (e.type === 'rtt.samples') {
+          for (const s of e.samples) rtt.observe(s.rttMs / 1000);
+        }
+      }
+      if (duplicates > 0) events.inc({ type: 'any', result: 'duplicate' }, duplicates);
+    },
+  });
+
+  new Gauge({
+    name: 'dropscope_sessions_live',
+    help: 'Canary sessions open right now, by path (target~proxy).',
+    labelNames: ['path'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      try {
+        const rows = await database.db
+          .select({ target: canarySessions.targetName, proxy: canarySessions.proxyName, n: sql<number>`count(*)`.mapWith(Number) })
+          .from(canarySessions)
+          .where(and(eq(canarySessions.outcome, 'opened'), isNull(canarySessions.endedAt)))
+          .groupBy(canarySessions.targetName, canarySessions.proxyName);
+        for (const r of rows) this.inc({ path: paths.of(`${r.target}~${r.proxy}`) }, r.n);
+      } catch (err) {
+        log.error({ err }, 'reading live sessions for /metrics failed');
+      }
+    },
+  });
+  return registry;
+}

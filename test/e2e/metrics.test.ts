@@ -1,0 +1,39 @@
+/** /metrics on the real server: valid Prometheus text, carrying what the ingest path saw. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ended, failed, opened, rtt } from '../helpers/events';
+import { parsePrometheusText, sampleValue } from '../helpers/prometheus';
+import { addProbeToken, startServer, type RunningServer } from '../helpers/server';
+
+describe('/metrics', () => {
+  let server: RunningServer;
+  let token: string;
+  beforeAll(async () => {
+    server = await startServer();
+    token = addProbeToken('edge-metrics', { DROPSCOPE_DATA_DIR: server.dataDir });
+  });
+  afterAll(() => server?.dispose());
+
+  it('exposes ingest results, drops by path and close code, upgrades, RTT and live sessions', async () => {
+    const post = (body: unknown, t = token) =>
+      fetch(`${server.url}/api/v1/ingest`, { method: 'POST', headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post({ events: [opened('s-met00001'), ended('s-met00001', 60_000), opened('s-met00002'), failed('s-met00003', { httpStatus: 426 }), rtt('s-met00002', [12, 30])] })).status).toBe(200);
+    expect((await post({ events: [opened('s-met00004')] }, 'dsp_1_' + 'x'.repeat(43))).status).toBe(401);
+    expect((await post({ events: [] })).status).toBe(400);
+
+    const res = await fetch(`${server.url}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const samples = parsePrometheusText(await res.text());
+    expect(sampleValue(samples, 'dropscope_ingest_batches_total', { result: 'ok' })).toBe(1);
+    expect(sampleValue(samples, 'dropscope_ingest_batches_total', { result: 'unauthorized' })).toBe(1);
+    expect(sampleValue(samples, 'dropscope_ingest_batches_total', { result: 'bad_request' })).toBe(1);
+    expect(sampleValue(samples, 'dropscope_ingest_events_total', { type: 'session.opened', result: 'accepted' })).toBe(2);
+    expect(sampleValue(samples, 'dropscope_drops_total', { path: 'canary~direct', end_kind: 'tcp_fin', close_code: '1006' })).toBe(1);
+    expect(sampleValue(samples, 'dropscope_upgrade_results_total', { result: '101' })).toBe(2);
+    expect(sampleValue(samples, 'dropscope_upgrade_results_total', { result: '4xx' })).toBe(1);
+    expect(sampleValue(samples, 'dropscope_rtt_seconds_count')).toBe(2);
+    expect(sampleValue(samples, 'dropscope_rtt_seconds_bucket', { le: '0.025' })).toBe(1);
+    expect(sampleValue(samples, 'dropscope_sessions_live', { path: 'canary~direct' })).toBe(1);
+    expect(sampleValue(samples, 'dropscope_process_resident_memory_bytes')).toBeGreaterThan(0);
+  });
+});
