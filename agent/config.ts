@@ -105,6 +105,10 @@ const configSchema = z.strictObject({
     .strictObject({ base: durationMs(10, 600_000).default(1000), cap: durationMs(100, 3_600_000).default(60_000) })
     .default({ base: 1000, cap: 60_000 }),
   dial: z.strictObject({ timeout: timeout.default(15_000) }).default({ timeout: 15_000 }),
+  /** Opt-in Prometheus endpoint of the probe itself. */
+  metrics: z
+    .strictObject({ listen: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9464') })
+    .optional(),
   targets: z.array(targetSchema).min(1),
   proxies: z.array(proxySchema).default([{ name: 'direct', url: 'direct' }]),
   profiles: z.array(profileSchema).default([]),

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { IngestEvent } from '../lib/contracts/ingest';
 import type { Logger } from '../lib/log';
 import type { ProbePlan } from './config';
+import { createProbeMetrics, type ProbeMetrics } from './metrics';
 import { OpenSessionJournal } from './open-sessions';
 import { startReporter, type Reporter } from './reporter';
 import { startRunner, type Runner } from './runner';
@@ -14,6 +15,7 @@ import { AGENT_VERSION } from './version';
 
 export interface RunningProbe {
   runner: Runner;
+  metrics: ProbeMetrics;
   reporter: Reporter;
   spool: Spool;
   /** Stop canaries (reporting their endings), ship what is spooled (bounded), close. */
@@ -33,11 +35,14 @@ export async function startProbe(plan: ProbePlan, log: Logger): Promise<RunningP
 
   // Appends are serialized by the spool; a failed append is a disk problem worth shouting about,
   // but it must not kill the canaries.
+  let runner: Runner | undefined;
+  const metrics: ProbeMetrics = createProbeMetrics({ runner: () => runner, spool, reporter });
   const appending = new Set<Promise<void>>();
   const journal = new OpenSessionJournal(config.probe.spoolDir);
   const emit = (event: IngestEvent) => {
     if (event.type === 'session.opened') journal.opened({ sessionId: event.sessionId, path: event.path, attemptedAt: event.attemptedAt, openedAt: event.openedAt });
     else if (event.type === 'session.ended') journal.closed(event.sessionId);
+    metrics.observe(event);
     const p = spool
       .append([event])
       .catch((err: unknown) => log.error({ err, event: event.type }, 'spool append failed: event lost'))
@@ -50,7 +55,7 @@ export async function startProbe(plan: ProbePlan, log: Logger): Promise<RunningP
   for (const e of orphans) emit(e);
 
   const canaryLog = log.child({ module: 'canary' });
-  const runner = startRunner(plan.canaries, {
+  runner = startRunner(plan.canaries, {
     emit,
     clock: () => performance.now(),
     wall: () => new Date(),
@@ -65,20 +70,23 @@ export async function startProbe(plan: ProbePlan, log: Logger): Promise<RunningP
       id: randomUUID(),
       at: new Date().toISOString(),
       agentVersion: AGENT_VERSION,
-      canaries: runner.counts(),
+      canaries: runner!.counts(),
       spoolDepth: spool.depth(),
     });
   heartbeat();
   const heartbeatTimer = setInterval(heartbeat, config.probe.heartbeat);
 
-  log.info({ canaries: plan.canaries.length, backend: config.backend.url, spool: config.probe.spoolDir }, 'probe started');
+  const metricsPort = config.metrics ? await metrics.listen(config.metrics.listen) : null;
+  log.info({ canaries: plan.canaries.length, backend: config.backend.url, spool: config.probe.spoolDir, metricsPort }, 'probe started');
+  const running = runner;
   return {
-    runner,
+    runner: running,
     reporter,
+    metrics,
     spool,
     async stop({ flushTimeoutMs = 5000 } = {}) {
       clearInterval(heartbeatTimer);
-      await runner.stop();
+      await running.stop();
       // The canaries' final endings are on their way into the spool: let them land first.
       await Promise.all(appending);
       // Give the reporter a bounded chance to ship the final endings; whatever is left
@@ -86,6 +94,7 @@ export async function startProbe(plan: ProbePlan, log: Logger): Promise<RunningP
       await Promise.race([reporter.flush(), new Promise((r) => setTimeout(r, flushTimeoutMs).unref())]);
       await reporter.stop();
       await spool.close();
+      await metrics.close();
       log.info({ pending: spool.depth() }, 'probe stopped');
     },
   };

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConnectProxy, type ConnectProxy } from '../../demo/connect-proxy';
 import type { SessionView } from '../../db/queries/sessions';
+import { parsePrometheusText, sampleValue } from '../helpers/prometheus';
 import { addProbeToken, childEnv, startServer, type RunningServer } from '../helpers/server';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -62,6 +63,7 @@ describe('dropscope-agent against the server', () => {
   let port: number;
   let configFile: string;
   let token: string;
+  let metricsPort: number;
   let agent: ReturnType<typeof startAgent> | undefined;
 
   const sessions = async (query = ''): Promise<SessionView[]> => {
@@ -71,6 +73,7 @@ describe('dropscope-agent against the server', () => {
 
   beforeAll(async () => {
     port = await freePort();
+    metricsPort = await freePort();
     server = await startServer({ dataDir, env: { PORT: String(port) } });
     token = addProbeToken('edge-agent-1', { DROPSCOPE_DATA_DIR: dataDir }, ['region=lab']);
     proxy = await startConnectProxy({ idleTimeoutMs: 1500 });
@@ -82,6 +85,7 @@ probe: { spoolDir: ${JSON.stringify(path.join(dir, 'spool'))}, heartbeat: 1s }
 backend: { url: "http://127.0.0.1:${port}", token: "\${PROBE_TOKEN}" }
 reconnect: { base: 200ms, cap: 1s }
 dial: { timeout: 2s }
+metrics: { listen: "127.0.0.1:${metricsPort}" }
 targets:
   - { name: builtin, url: "ws://127.0.0.1:${port}/canary" }
 proxies:
@@ -126,6 +130,13 @@ paths:
     expect(live.some((s) => s.live)).toBe(true);
     expect(live.every((s) => s.endKind !== 'tcp_fin')).toBe(true);
     expect(JSON.stringify(await sessions())).not.toContain('secret-pass');
+
+    // The probe's own /metrics: canaries by state, drops by path, spool depth.
+    const metrics = parsePrometheusText(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+    expect(sampleValue(metrics, 'dropscope_probe_canaries', { state: 'open' })).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(metrics, 'dropscope_probe_drops_total', { path: 'builtin~idle-1500', end_kind: 'tcp_fin' })).toBeGreaterThanOrEqual(1);
+    expect(sampleValue(metrics, 'dropscope_probe_spool_depth')).toBeGreaterThanOrEqual(0);
+    expect(sampleValue(metrics, 'dropscope_probe_report_failures')).toBe(0);
   });
 
   it('keeps every event through a backend outage and a probe restart', async () => {

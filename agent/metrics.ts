@@ -1,0 +1,72 @@
+/**
+ * The probe's own Prometheus metrics, on an opt-in listener (`metrics.listen` in the
+ * config, e.g. 127.0.0.1:9464): canaries by state, drops by path and ending, spool depth
+ * and evictions, reports sent and failed. Path labels are bounded.
+ */
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { IngestEvent } from '../lib/contracts/ingest';
+import { BoundedLabel } from '../lib/metrics/bounded-labels';
+import type { Reporter } from './reporter';
+import type { Runner } from './runner';
+import type { Spool } from './spool';
+
+export interface ProbeMetrics {
+  registry: Registry;
+  /** Count what the canaries report (drops, attempts). */
+  observe(event: IngestEvent): void;
+  /** Start serving /metrics on host:port; resolves with the bound port. */
+  listen(hostPort: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export function createProbeMetrics(sources: { runner: () => Runner | undefined; spool: Spool; reporter: Reporter }): ProbeMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'dropscope_probe_' });
+  const paths = new BoundedLabel(200);
+  const drops = new Counter({ name: 'dropscope_probe_drops_total', help: 'Canary sessions that ended not by the probe, by path and ending.', labelNames: ['path', 'end_kind'], registers: [registry] });
+  const attempts = new Counter({ name: 'dropscope_probe_attempts_total', help: 'Connection attempts by outcome.', labelNames: ['outcome'], registers: [registry] });
+  new Gauge({
+    name: 'dropscope_probe_canaries',
+    help: 'Canaries by state.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const c = sources.runner()?.counts() ?? { open: 0, connecting: 0, backoff: 0 };
+      for (const [state, n] of Object.entries(c)) this.set({ state }, n);
+    },
+  });
+  new Gauge({ name: 'dropscope_probe_spool_depth', help: 'Events waiting in the spool for the backend.', registers: [registry], collect() { this.set(sources.spool.depth()); } });
+  new Gauge({ name: 'dropscope_probe_spool_evicted_events', help: 'Events dropped because the spool hit its size bound (since start).', registers: [registry], collect() { this.set(sources.spool.droppedEvents()); } });
+  new Gauge({ name: 'dropscope_probe_reported_events', help: 'Events the backend acknowledged (since start).', registers: [registry], collect() { this.set(sources.reporter.stats().sent); } });
+  new Gauge({ name: 'dropscope_probe_report_failures', help: 'Failed report requests, retried (since start).', registers: [registry], collect() { this.set(sources.reporter.stats().failures); } });
+  new Gauge({ name: 'dropscope_probe_dead_lettered_events', help: 'Events the backend refused as invalid, kept in dead-letter.jsonl (since start).', registers: [registry], collect() { this.set(sources.reporter.stats().deadLettered); } });
+
+  let server: Server | null = null;
+  return {
+    registry,
+    observe(e) {
+      if (e.type === 'session.ended' && e.endKind !== 'probe_closed') drops.inc({ path: paths.of(`${e.path.target.name}~${e.path.proxy.name}`), end_kind: e.endKind });
+      else if (e.type === 'session.opened') attempts.inc({ outcome: 'opened' });
+      else if (e.type === 'attempt.failed') attempts.inc({ outcome: e.outcome });
+    },
+    async listen(hostPort) {
+      const i = hostPort.lastIndexOf(':');
+      const host = hostPort.slice(0, i).replace(/^\[|\]$/g, '');
+      const port = Number(hostPort.slice(i + 1));
+      server = createServer((req, res) => {
+        if (req.url !== '/metrics') return void res.writeHead(404).end();
+        registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+          () => res.writeHead(500).end(),
+        );
+      });
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(port, host, resolve);
+      });
+      return (server.address() as { port: number }).port;
+    },
+    close: () => new Promise((resolve) => (server ? server.close(() => resolve()) : resolve())),
+  };
+}
