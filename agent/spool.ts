@@ -12,9 +12,10 @@
  * The ack file is replaced by write + fsync + rename + fsync(dir), so it is always either the
  * old or the new position: at worst a batch is sent twice, which the backend dedupes by id.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import fs, { type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { acquirePidLock } from '../lib/process/pid-lock';
 import { z } from 'zod';
 import type { IngestEvent } from '../lib/contracts/ingest';
 import type { Logger } from '../lib/log';
@@ -132,7 +133,8 @@ export class Spool {
 
     const abs = path.resolve(dir);
     mkdirSync(abs, { recursive: true });
-    const release = acquireLock(abs);
+    // Two writers would interleave segments and acks: refuse the second one.
+    const release = acquirePidLock(abs, LOCK_FILE, (pid) => new SpoolLockedError(abs, pid));
     const slog = log.child({ module: 'spool' });
     try {
       const { segments, ack, ackIndex } = await recover(abs, slog);
@@ -503,55 +505,4 @@ function parseLine(line: Buffer): IngestEvent | null {
 
 function comparePosition(a: Position, b: Position): number {
   return a.segment - b.segment || a.offset - b.offset;
-}
-
-// --- single-process lock -------------------------------------------------------------------
-
-const held = new Set<string>();
-
-/** The pid in the lock file, if that process is alive. */
-function lockHolder(dir: string): number | null {
-  let pid: number;
-  try {
-    pid = Number.parseInt(readFileSync(path.join(dir, LOCK_FILE), 'utf8'), 10);
-  } catch {
-    return null;
-  }
-  if (!Number.isInteger(pid) || pid <= 0) return null;
-  if (pid === process.pid) return pid;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch (err) {
-    // EPERM: alive but another user's; it still holds the directory.
-    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
-  }
-}
-
-/** Two writers would interleave segments and acks: refuse the second one. Returns the release function. */
-function acquireLock(dir: string): () => void {
-  const file = path.join(dir, LOCK_FILE);
-  const holder = lockHolder(dir);
-  // Our own pid in the file but not held here: a previous run that reused our pid (pid 1 in a
-  // container restart), so it is stale.
-  if (holder !== null && (holder !== process.pid || held.has(dir))) throw new SpoolLockedError(dir, holder);
-  if (holder === null) rmSync(file, { force: true });
-  let fd: number;
-  try {
-    // 'wx' fails if another starter won the race between the check and this write.
-    fd = openSync(file, holder === process.pid ? 'w' : 'wx');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new SpoolLockedError(dir, lockHolder(dir) ?? -1);
-    throw err;
-  }
-  try {
-    writeSync(fd, String(process.pid));
-  } finally {
-    closeSync(fd);
-  }
-  held.add(dir);
-  return () => {
-    held.delete(dir);
-    if (lockHolder(dir) === process.pid) rmSync(file, { force: true });
-  };
 }
