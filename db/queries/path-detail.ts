@@ -5,13 +5,14 @@
  * step (quantiles from merged RTT buckets) runs here.
  */
 import { and, desc, eq, gte, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
-import { ladderFindings, type Finding, type LadderRung } from '../../lib/analysis/findings';
+import { ladderFindings, type LadderRung } from '../../lib/analysis/findings';
 import type { DashboardScope } from '../../lib/dashboard/scope';
 import type { PathKey } from '../../lib/paths/path-id';
+import { PHASES, type EgressChange, type PathDetail, type PathSessionRow, type PhaseStat, type TimelineBar } from '../../lib/paths/types';
 import { rttQuantile } from '../../lib/rtt/buckets';
 import type { Executor } from '../client';
 import { canarySessions as s, probes, rttMinutes as r, targetSessionViews as v } from '../schema';
-import { pathsMatrix, type PathCell } from './paths';
+import { pathsMatrix } from './paths';
 import { sessionFilters } from './scope';
 
 /** Bars drawn on the timeline: the newest sessions in range. */
@@ -20,81 +21,6 @@ export const TIMELINE_LIMIT = 300;
 export const SESSION_TABLE_LIMIT = 100;
 /** Points on the RTT chart, at most. */
 export const RTT_MAX_POINTS = 200;
-
-export const PHASES = ['dns', 'tcp', 'proxy', 'tls', 'upgrade'] as const;
-export type Phase = (typeof PHASES)[number];
-
-export interface TimelineBar {
-  id: string;
-  probe: string;
-  profile: string;
-  openedAt: string;
-  /** Null while the session is open (or its end has not arrived). */
-  endedAt: string | null;
-  endKind: string | null;
-  closeCode: number | null;
-  egressAddress: string | null;
-}
-
-export interface EgressChange {
-  at: string;
-  probe: string;
-  previous: string;
-  address: string;
-}
-
-export interface RttPoint {
-  /** Start of the point's bucket. */
-  at: string;
-  count: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  maxMs: number;
-}
-
-export interface PhaseStat {
-  phase: Phase;
-  /** Attempts that recorded the phase. */
-  count: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-}
-
-export type PathSessionRow = Omit<typeof s.$inferSelect, 'attemptedAt' | 'openedAt' | 'endedAt' | 'updatedAt'> & {
-  probeName: string;
-  attemptedAt: string;
-  openedAt: string | null;
-  endedAt: string | null;
-  targetView: {
-    peerAddress: string;
-    openedAt: string;
-    endedAt: string;
-    durationMs: number;
-    closeFrameReceived: boolean;
-    closeCode: number | null;
-    closeReason: string | null;
-    endKind: string;
-    sinceLastRecvMs: number;
-    sinceLastSentMs: number;
-  } | null;
-};
-
-export interface PathDetail {
-  id: string;
-  target: string;
-  proxy: string;
-  from: string;
-  to: string;
-  now: string;
-  /** The matrix cell for this path in the scope; null when nothing was attempted in range. */
-  summary: PathCell | null;
-  timeline: { sessions: TimelineBar[]; total: number; limit: number };
-  egressChanges: EgressChange[];
-  rtt: { bucketMs: number; points: RttPoint[] };
-  phases: PhaseStat[];
-  ladder: { rungs: LadderRung[]; findings: Finding[] };
-  sessions: PathSessionRow[];
-}
 
 /** Whether any session was ever recorded on the path (an unknown id is a 404, an empty range is not). */
 export async function pathExists(db: Executor, key: PathKey): Promise<boolean> {

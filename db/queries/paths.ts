@@ -5,49 +5,12 @@
  */
 import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
 import type { DashboardScope } from '../../lib/dashboard/scope';
-import { pathHealth, type Health } from '../../lib/paths/health';
+import { pathHealth } from '../../lib/paths/health';
 import { pathId } from '../../lib/paths/path-id';
+import type { PathCell, PathsMatrix } from '../../lib/paths/types';
 import type { Executor } from '../client';
 import { canarySessions as s, probes } from '../schema';
 import { sessionFilters } from './scope';
-
-export interface PathCell {
-  /** The path page's id (target and proxy; the probe is a filter there). */
-  id: string;
-  target: string;
-  proxy: string;
-  /** Set when the matrix is split by probe. */
-  probe: string | null;
-  /** Attempts with a known outcome. */
-  attempts: number;
-  /** Attempts that upgraded (HTTP 101). */
-  opened: number;
-  /** opened / attempts; null without attempts. */
-  upgradeRatio: number | null;
-  /** Sessions with an ending. */
-  ended: number;
-  /** Endings not caused by the probe itself. */
-  drops: number;
-  /** drops / ended; null when nothing ended. */
-  dropShare: number | null;
-  /** drops per hour of the scope's range. */
-  dropsPerHour: number;
-  /** Median lifetime of the ended sessions. */
-  medianLifetimeMs: number | null;
-  lastAttemptAt: string;
-  health: Health;
-}
-
-export interface PathsMatrix {
-  from: string;
-  to: string;
-  byProbe: boolean;
-  /** Row and column headers, sorted. */
-  targets: string[];
-  proxies: string[];
-  probes: string[];
-  cells: PathCell[];
-}
 
 /** Sessions attempted in [scope.from, scope.to) matching the scope's filters, grouped by path. */
 export async function pathsMatrix(db: Executor, scope: DashboardScope, opts: { byProbe: boolean }): Promise<PathsMatrix> {

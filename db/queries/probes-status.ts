@@ -3,7 +3,9 @@
  * heard from (any accepted request, heartbeats every 30 s by default) within three
  * heartbeat intervals of `now`, decided in SQL against the injected instant.
  */
-import { asc, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { DashboardScope } from '../../lib/dashboard/scope';
+import type { ProbeStatus } from '../../lib/paths/types';
 import type { Executor } from '../client';
 import { probes as p } from '../schema';
 
@@ -11,25 +13,8 @@ export const HEARTBEAT_INTERVAL_MS = 30_000;
 /** Three missed heartbeats and a probe counts as offline. */
 export const ONLINE_WITHIN_MS = 3 * HEARTBEAT_INTERVAL_MS;
 
-export type ProbeState = 'online' | 'offline' | 'never-seen' | 'revoked';
-
-export interface ProbeStatus {
-  name: string;
-  labels: Record<string, string>;
-  agentVersion: string | null;
-  state: ProbeState;
-  online: boolean;
-  createdAt: string;
-  firstSeenAt: string | null;
-  lastSeenAt: string | null;
-  /** now − lastSeenAt; null when never seen. */
-  silentForMs: number | null;
-  revokedAt: string | null;
-  spoolDepth: number | null;
-  canaries: { open: number | null; connecting: number | null; backoff: number | null };
-}
-
-export async function probesStatus(db: Executor, now: Date): Promise<ProbeStatus[]> {
+/** Every probe (or those the scope's probe and label filters pick), by name. */
+export async function probesStatus(db: Executor, now: Date, filter: Pick<DashboardScope, 'probe' | 'label'> = {}): Promise<ProbeStatus[]> {
   const since = new Date(now.getTime() - ONLINE_WITHIN_MS);
   const rows = await db
     .select({
@@ -37,6 +22,7 @@ export async function probesStatus(db: Executor, now: Date): Promise<ProbeStatus
       online: sql<boolean>`(${p.revokedAt} is null and ${p.lastSeenAt} is not null and ${p.lastSeenAt} >= ${since.toISOString()}::timestamptz)`.mapWith(Boolean),
     })
     .from(p)
+    .where(and(filter.probe ? eq(p.name, filter.probe) : undefined, filter.label ? sql`${p.labels} ->> ${filter.label.key} = ${filter.label.value}` : undefined))
     .orderBy(asc(p.name));
   return rows.map(({ row, online }) => ({
     name: row.name,

@@ -46,6 +46,11 @@ describe.each(backends())('probe status on $name', (backend) => {
     expect(list[3]!.revokedAt).toBe(ago(500).toISOString());
   });
 
+  it('filters by name and label', async () => {
+    expect((await probesStatus(database.db, NOW, { label: { key: 'region', value: 'eu' } })).map((p) => p.name)).toEqual(['a-online']);
+    expect((await probesStatus(database.db, NOW, { probe: 'c-never' })).map((p) => p.name)).toEqual(['c-never']);
+  });
+
   it('is empty without probes', async () => {
     const empty = await backend.open();
     try {
