@@ -1,4 +1,7 @@
+import { Suspense } from 'react';
 import { ScopeBar } from '@/components/dashboard/scope-bar';
+import { Loading } from '@/components/paths/loading';
+import type { DashboardQuery } from '@/lib/dashboard/scope';
 import { BadLink, NoProbesYet } from '@/components/paths/no-probes';
 import { HealthLegend, PathsMatrix } from '@/components/paths/paths-matrix';
 import css from '@/components/paths/paths.module.css';
@@ -14,7 +17,14 @@ export const dynamic = 'force-dynamic';
 export default async function PathsPage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const parsed = parsePathsQuery(presentParams(await props.searchParams));
   if (!parsed.success) return <BadLink message={describeIssues(parsed.issues)} reset={{ href: '/paths', label: 'Show every path over the last 24 hours' }} />;
-  const { scope: query, byProbe } = parsed.data;
+  return (
+    <Suspense fallback={<Loading what="paths" />}>
+      <Matrix query={parsed.data.scope} byProbe={parsed.data.byProbe} />
+    </Suspense>
+  );
+}
+
+async function Matrix({ query, byProbe }: { query: DashboardQuery; byProbe: boolean }) {
   const now = new Date();
   const scope = resolveScope(query, now);
   const db = getDatabase().db;

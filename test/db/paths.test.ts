@@ -47,7 +47,7 @@ describe.each(backends())('paths on $name', (backend) => {
     one.push(opened('sq-2-aaaaaa', { path: squid }, at(3000)));
     one.push(ended('sq-2-aaaaaa', 30_000, { path: squid, endKind: 'probe_closed' }, at(3000)));
     one.push({
-      type: 'target.session_ended', id: 'tv-sq-0', sessionId: 'sq-0-aaaaaa', target: 'canary', peerAddress: '203.0.113.9',
+      type: 'target.session_ended', id: 'tv-sq-0-aaaaaa', sessionId: 'sq-0-aaaaaa', target: 'canary', peerAddress: '203.0.113.9',
       openedAt: at(1005).toISOString(), endedAt: at(21_005).toISOString(), durationMs: 20_000, closeFrameReceived: false,
       endKind: 'tcp_fin', sinceLastRecvMs: 20_000, sinceLastSentMs: 20_000, messagesIn: 0, messagesOut: 0,
     });

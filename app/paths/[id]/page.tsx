@@ -1,4 +1,8 @@
 import { notFound } from 'next/navigation';
+import { Suspense } from 'react';
+import { Loading } from '@/components/paths/loading';
+import type { DashboardQuery } from '@/lib/dashboard/scope';
+import type { PathKey } from '@/lib/paths/path-id';
 import { ScopeBar } from '@/components/dashboard/scope-bar';
 import { lifetime, rate } from '@/components/paths/format';
 import { BadLink } from '@/components/paths/no-probes';
@@ -24,7 +28,18 @@ export default async function PathPage(props: { params: Promise<{ id: string }>;
   const parsed = parseScopeQuery(presentParams(await props.searchParams));
   if (!parsed.success) return <BadLink message={describeIssues(parsed.issues)} reset={{ href: '/paths', label: 'Back to all paths' }} />;
   const db = getDatabase().db;
+  // Both 404s come before anything streams, so the status line can still say 404.
   if (!(await pathExists(db, key))) notFound();
+  return (
+    <Suspense fallback={<Loading what={`${key.target} via ${key.proxy}`} />}>
+      <PathBody pathKey={key} query={parsed.data} />
+    </Suspense>
+  );
+}
+
+async function PathBody({ pathKey: key, query }: { pathKey: PathKey; query: DashboardQuery }) {
+  const db = getDatabase().db;
+  const parsed = { data: query };
   const now = new Date();
   const scope = resolveScope(parsed.data, now);
   const [d, options] = [await pathDetail(db, key, scope, now), await scopeOptions(db)];

@@ -1,7 +1,0 @@
-export default function Loading() {
-  return (
-    <p className="placeholder" role="status" aria-live="polite">
-      Loading the path…
-    </p>
-  );
-}
