@@ -4,7 +4,7 @@ import css from './paths.module.css';
 export function NoProbesYet({ what }: { what: string }) {
   return (
     <section className="card getting-started" data-testid="empty-state">
-      <h2>{what}</h2>
+      <h2 style={{ marginBottom: '0.5rem' }}>{what}</h2>
       <p>Probes hold canary WebSockets to your targets, directly and through your proxies, and report every session here.</p>
       <ol className="steps">
         <li>
@@ -17,7 +17,7 @@ export function NoProbesYet({ what }: { what: string }) {
           <div className="step-note">The config names your targets, proxies and profiles: see &quot;Probes on edge hosts&quot; in the README.</div>
         </li>
       </ol>
-      <p className={css.note}>Or run the server with the demo on (the default outside tests) to see a proxied path drop at 20 s.</p>
+      <p className={css.note} style={{ marginTop: '1rem' }}>Or run the server with the demo on (the default outside tests) to see a proxied path drop at 20 s.</p>
     </section>
   );
 }

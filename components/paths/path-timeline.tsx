@@ -31,7 +31,9 @@ export function PathTimeline({ sessions, total, limit, egressChanges, from, to, 
   const start = rows.length ? Math.max(Date.parse(from), Math.min(...rows.map((r) => r.span[0]))) : Date.parse(from);
   const stop = rows.length ? Math.max(...rows.map((r) => r.span[1]), start + 60_000) : end;
   const multiDay = stop - start > 86_400_000;
-  const height = Math.min(640, Math.max(180, rows.length * 4 + 60));
+  // Thick bars while there are few; at most 640 px however many.
+  const perRow = rows.length <= 30 ? 14 : rows.length <= 100 ? 6 : 2;
+  const height = Math.min(640, Math.max(160, rows.length * perRow + 50));
   const changes = egressChanges.filter((c) => Date.parse(c.at) >= start && Date.parse(c.at) <= stop);
 
   return (
@@ -63,14 +65,9 @@ export function PathTimeline({ sessions, total, limit, egressChanges, from, to, 
                 <Cell key={r.id} fill={END_GROUPS.find((g) => g.key === r.group)!.colour} />
               ))}
             </Bar>
-            {changes.map((c) => (
-              <ReferenceLine
-                key={`${c.probe}-${c.at}`}
-                x={Date.parse(c.at)}
-                stroke="var(--accent)"
-                strokeDasharray="4 3"
-                label={{ value: `egress → ${c.address}`, position: 'top', fill: 'var(--accent)', fontSize: 11 }}
-              />
+            {/* Numbered, not labelled with the address: nearby changes would print over each other. The list below says what changed. */}
+            {changes.map((c, i) => (
+              <ReferenceLine key={`${c.probe}-${c.at}`} x={Date.parse(c.at)} stroke="var(--accent)" strokeDasharray="4 3" label={{ value: String(i + 1), position: 'top', fill: 'var(--accent)', fontSize: 11 }} />
             ))}
           </BarChart>
           <ul className={css.legend} aria-label="Timeline legend">
@@ -84,6 +81,16 @@ export function PathTimeline({ sessions, total, limit, egressChanges, from, to, 
               {egressChanges.length > 0 ? ` (${egressChanges.length})` : ''}
             </li>
           </ul>
+          {changes.length > 0 && (
+            <ol className={css.changes} aria-label="Egress address changes" data-testid="egress-changes">
+              {changes.slice(0, 12).map((c, i) => (
+                <li key={`${c.probe}-${c.at}`}>
+                  <span className={css.changeNo}>{i + 1}</span> {c.at.slice(11, 19)} {c.probe}: {c.previous} → {c.address}
+                </li>
+              ))}
+              {changes.length > 12 && <li>and {changes.length - 12} more</li>}
+            </ol>
+          )}
         </>
       )}
     </section>

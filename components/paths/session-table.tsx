@@ -17,7 +17,7 @@ export function SessionTable({ sessions, limit }: { sessions: PathSessionRow[]; 
         <caption className="sr-only">The newest {limit} attempts on this path</caption>
         <thead>
           <tr>
-            {['attempted', 'probe', 'profile', 'outcome', 'HTTP', 'DNS', 'TCP', 'proxy', 'TLS', 'upgrade', 'opened', 'ended', 'lifetime', 'end', 'close', 'quiet recv', 'quiet sent', 'egress', 'bytes in/out', 'msgs in/out', 'RTT n', 'RTT min/med/max', 'details'].map((h) => (
+            {['details', 'attempted', 'probe', 'profile', 'outcome', 'HTTP', 'DNS', 'TCP', 'proxy', 'TLS', 'upgrade', 'opened', 'ended', 'lifetime', 'end', 'close', 'quiet recv', 'quiet sent', 'egress', 'bytes in/out', 'msgs in/out', 'RTT n', 'RTT min/med/max'].map((h) => (
               <th key={h} scope="col">
                 {h}
               </th>
@@ -27,43 +27,9 @@ export function SessionTable({ sessions, limit }: { sessions: PathSessionRow[]; 
         <tbody>
           {sessions.map((s) => (
             <tr key={s.id} data-session={s.id}>
-              <td>{stamp(s.attemptedAt)}</td>
-              <td>{s.probeName}</td>
-              <td>
-                {s.profile}
-                {s.gapMs !== null ? ` (gap ${lifetime(s.gapMs)})` : ''}
-              </td>
-              <td>{s.outcome ?? '—'}</td>
-              <td className={css.num}>{n(s.httpStatus)}</td>
-              <td className={css.num}>{ms(s.dnsMs)}</td>
-              <td className={css.num}>{ms(s.tcpMs)}</td>
-              <td className={css.num}>{ms(s.proxyMs)}</td>
-              <td className={css.num}>{ms(s.tlsMs)}</td>
-              <td className={css.num}>{ms(s.upgradeMs)}</td>
-              <td>{stamp(s.openedAt)}</td>
-              <td>{stamp(s.endedAt)}</td>
-              <td className={css.num}>{lifetime(s.durationMs)}</td>
-              <td>
-                <span className={`badge ${badge(s)}`}>{s.endKind ?? (s.outcome === 'opened' ? 'open' : '—')}</span>
-              </td>
-              <td>
-                {n(s.closeCode)}
-                {s.closeReason ? ` ${s.closeReason}` : ''}
-              </td>
-              <td className={css.num}>{lifetime(s.sinceLastRecvMs)}</td>
-              <td className={css.num}>{lifetime(s.sinceLastSentMs)}</td>
-              <td>{s.egressAddress ?? '—'}</td>
-              <td className={css.num}>
-                {n(s.bytesIn)} / {n(s.bytesOut)}
-              </td>
-              <td className={css.num}>
-                {n(s.messagesIn)} / {n(s.messagesOut)}
-              </td>
-              <td className={css.num}>{n(s.rttCount)}</td>
-              <td className={css.num}>{s.rttCount ? `${ms(s.rttMinMs)} / ${ms(s.rttMedianMs)} / ${ms(s.rttMaxMs)}` : '—'}</td>
               <td>
                 <details>
-                  <summary>{s.targetView ? 'more · target view' : 'more'}</summary>
+                  <summary>{s.targetView ? 'more + target' : 'more'}</summary>
                   <dl className={css.kv}>
                     <dt>session</dt>
                     <dd>{s.id}</dd>
@@ -114,6 +80,40 @@ export function SessionTable({ sessions, limit }: { sessions: PathSessionRow[]; 
                   </dl>
                 </details>
               </td>
+              <td>{stamp(s.attemptedAt)}</td>
+              <td>{s.probeName}</td>
+              <td>
+                {s.profile}
+                {s.gapMs !== null ? ` (gap ${lifetime(s.gapMs)})` : ''}
+              </td>
+              <td>{s.outcome ?? '—'}</td>
+              <td className={css.num}>{n(s.httpStatus)}</td>
+              <td className={css.num}>{ms(s.dnsMs)}</td>
+              <td className={css.num}>{ms(s.tcpMs)}</td>
+              <td className={css.num}>{ms(s.proxyMs)}</td>
+              <td className={css.num}>{ms(s.tlsMs)}</td>
+              <td className={css.num}>{ms(s.upgradeMs)}</td>
+              <td>{stamp(s.openedAt)}</td>
+              <td>{stamp(s.endedAt)}</td>
+              <td className={css.num}>{lifetime(s.durationMs)}</td>
+              <td>
+                <span className={`badge ${badge(s)}`}>{s.endKind ?? (s.outcome === 'opened' ? 'open' : (s.outcome?.replace('_', ' ') ?? '—'))}</span>
+              </td>
+              <td>
+                {n(s.closeCode)}
+                {s.closeReason ? ` ${s.closeReason}` : ''}
+              </td>
+              <td className={css.num}>{lifetime(s.sinceLastRecvMs)}</td>
+              <td className={css.num}>{lifetime(s.sinceLastSentMs)}</td>
+              <td>{s.egressAddress ?? '—'}</td>
+              <td className={css.num}>
+                {n(s.bytesIn)} / {n(s.bytesOut)}
+              </td>
+              <td className={css.num}>
+                {n(s.messagesIn)} / {n(s.messagesOut)}
+              </td>
+              <td className={css.num}>{n(s.rttCount)}</td>
+              <td className={css.num}>{s.rttCount ? `${ms(s.rttMinMs)} / ${ms(s.rttMedianMs)} / ${ms(s.rttMaxMs)}` : '—'}</td>
             </tr>
           ))}
         </tbody>

@@ -165,6 +165,7 @@ describe('path page', () => {
     const first = page.locator('tr[data-session="sq-0-aaaaaa"]');
     await first.locator('summary').click();
     expect(await first.innerText()).toContain('target saw');
+    await page.locator('[aria-label="Sessions, scrollable"]').evaluate((el) => el.scrollTo(0, 0));
     expect(await page.locator('[data-testid="path-summary"]').innerText()).toContain('86.4%');
     await shot(page, 'path-squid');
     await shot(page, 'path-squid-dark', { dark: true });
@@ -179,6 +180,7 @@ describe('path page', () => {
     // One change per probe: the two probes alternate and each sees .7 then .8.
     expect(await timeline.getAttribute('data-egress-changes')).toBe('2');
     await expect.poll(() => timeline.locator('.recharts-reference-line').count()).toBe(2);
+    expect(await page.locator('[data-testid="egress-changes"]').innerText()).toContain('198.51.100.7 → 198.51.100.8');
     await shot(page, 'path-direct');
   });
 

@@ -85,7 +85,7 @@ async function PathBody({ pathKey: key, query }: { pathKey: PathKey; query: Dash
           <div className="card-meta">idle gaps each rung survived or died at</div>
         </header>
         {d.ladder.rungs.length === 0 ? (
-          <p className={css.placeholder}>No ladder canaries ended on this path in this range. Add the built-in `ladder` profile to this path in the probe&apos;s config to bracket its idle timeout.</p>
+          <p className={css.placeholder}>No ladder canaries ended on this path in this range. Add the built-in <code>ladder</code> profile to this path in the probe&apos;s config to bracket its idle timeout.</p>
         ) : (
           <>
             <ul className="findings">
