@@ -15,12 +15,17 @@ const FILTERS = [
   ['profile', 'profiles', 'all profiles'],
 ] as const;
 
-export function ScopeBar({ options }: { options: ScopeOptions }) {
+/** `keep`: page parameters outside the scope (e.g. `by=probe`) that survive a change. */
+export function ScopeBar({ options, keep }: { options: ScopeOptions; keep?: Record<string, string> }) {
   const router = useRouter();
   const pathname = usePathname();
   const params = useSearchParams();
   const current = Object.fromEntries(params.entries()) as Record<string, string | undefined>;
-  const go = (change: Record<string, string | undefined>) => router.push(`${pathname}${scopeQueryString({ ...current, ...change })}`);
+  const go = (change: Record<string, string | undefined>) => {
+    const qs = scopeQueryString({ ...current, ...change });
+    const extra = keep && Object.keys(keep).length > 0 ? new URLSearchParams(keep).toString() : '';
+    router.push(`${pathname}${qs}${extra ? `${qs ? '&' : '?'}${extra}` : ''}`);
+  };
   const range = current.from || current.to ? 'custom' : (current.range ?? DEFAULT_RANGE);
 
   return (

@@ -1,0 +1,21 @@
+import { getDatabase } from '@/db/client';
+import { pathDetail, pathExists } from '@/db/queries/path-detail';
+import { resolveScope } from '@/lib/dashboard/scope';
+import { describeIssues, problem } from '@/lib/http/problem';
+import { queryObject } from '@/lib/http/query';
+import { parsePathId } from '@/lib/paths/path-id';
+import { parseScopeQuery } from '@/lib/paths/query';
+
+export const dynamic = 'force-dynamic';
+
+/** GET /api/v1/paths/:id?range=&from=&to=&probe=&label=&profile= : one target × proxy (`target~proxy`, each percent-encoded). */
+export async function GET(request: Request, props: { params: Promise<{ id: string }> }): Promise<Response> {
+  const key = parsePathId((await props.params).id);
+  if (!key) return problem(404, 'API_ERR_PATH_ID', 'expected a path id of the form encodeURIComponent(target)~encodeURIComponent(proxy)');
+  const parsed = parseScopeQuery(queryObject(new URL(request.url).searchParams));
+  if (!parsed.success) return problem(400, 'API_ERR_QUERY', `bad query string: ${describeIssues(parsed.issues)}`, { issues: parsed.issues });
+  const db = getDatabase().db;
+  if (!(await pathExists(db, key))) return problem(404, 'API_ERR_PATH_UNKNOWN', `no session was ever recorded from target ${key.target} through proxy ${key.proxy}`);
+  const now = new Date();
+  return Response.json(await pathDetail(db, key, resolveScope(parsed.data, now), now), { headers: { 'cache-control': 'no-store' } });
+}

@@ -1,0 +1,17 @@
+import { getDatabase } from '@/db/client';
+import { ONLINE_WITHIN_MS, probesStatus } from '@/db/queries/probes-status';
+import { resolveScope } from '@/lib/dashboard/scope';
+import { describeIssues, problem } from '@/lib/http/problem';
+import { queryObject } from '@/lib/http/query';
+import { parseScopeQuery } from '@/lib/paths/query';
+
+export const dynamic = 'force-dynamic';
+
+/** GET /api/v1/probes?probe=&label= : every probe, online when heard from within 90 s. The time range does not apply. */
+export async function GET(request: Request): Promise<Response> {
+  const parsed = parseScopeQuery(queryObject(new URL(request.url).searchParams));
+  if (!parsed.success) return problem(400, 'API_ERR_QUERY', `bad query string: ${describeIssues(parsed.issues)}`, { issues: parsed.issues });
+  const now = new Date();
+  const probes = await probesStatus(getDatabase().db, now, resolveScope(parsed.data, now));
+  return Response.json({ now: now.toISOString(), onlineWithinMs: ONLINE_WITHIN_MS, probes }, { headers: { 'cache-control': 'no-store' } });
+}

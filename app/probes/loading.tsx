@@ -1,0 +1,7 @@
+export default function Loading() {
+  return (
+    <p className="placeholder" role="status" aria-live="polite">
+      Loading probes…
+    </p>
+  );
+}

@@ -1,0 +1,9 @@
+/** Short figures for the paths pages (deterministic: the server and the browser agree). */
+import { formatDurationPrecise } from '../../lib/overview/format';
+
+export const orDash = (x: number | null | undefined, f: (n: number) => string) => (x === null || x === undefined ? '—' : f(x));
+export const ms = (x: number | null | undefined) => orDash(x, (n) => (n < 10 ? `${n.toFixed(2)} ms` : n < 1000 ? `${n.toFixed(1)} ms` : formatDurationPrecise(n)));
+export const lifetime = (x: number | null | undefined) => orDash(x, formatDurationPrecise);
+export const rate = (perHour: number) => (perHour === 0 ? '0/h' : perHour < 0.1 ? `${perHour.toFixed(3)}/h` : perHour < 10 ? `${perHour.toFixed(2)}/h` : `${Math.round(perHour)}/h`);
+/** `2026-11-01 12:00:05` (UTC). */
+export const stamp = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 19) : '—');

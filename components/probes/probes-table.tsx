@@ -1,0 +1,80 @@
+/** Every probe: online or not (and for how long it has been silent), version, labels, canaries, spool. */
+import { formatDurationShort } from '../../lib/overview/format';
+import type { ProbeState, ProbeStatus } from '../../lib/paths/types';
+import css from './probes.module.css';
+
+const STATE: Record<ProbeState, { mark: string; word: string; className: string }> = {
+  online: { mark: '●', word: 'online', className: css.online! },
+  offline: { mark: '○', word: 'offline', className: css.offline! },
+  'never-seen': { mark: '◌', word: 'never seen', className: css.neverSeen! },
+  revoked: { mark: '✕', word: 'revoked', className: css.revoked! },
+};
+
+const n = (x: number | null) => (x === null ? '—' : String(x));
+const stamp = (iso: string | null) => (iso ? `${iso.slice(0, 19).replace('T', ' ')} UTC` : '—');
+
+export function ProbesTable({ probes }: { probes: ProbeStatus[] }) {
+  return (
+    <div className={css.scroll}>
+      <table className={css.table} data-testid="probes-table" data-rows={probes.length}>
+        <caption className="sr-only">Probes</caption>
+        <thead>
+          <tr>
+            <th scope="col">probe</th>
+            <th scope="col">state</th>
+            <th scope="col">version</th>
+            <th scope="col">labels</th>
+            <th scope="col" className={css.num}>open</th>
+            <th scope="col" className={css.num}>connecting</th>
+            <th scope="col" className={css.num}>backoff</th>
+            <th scope="col">last seen</th>
+            <th scope="col" className={css.num}>spool</th>
+          </tr>
+        </thead>
+        <tbody>
+          {probes.map((p) => {
+            const st = STATE[p.state];
+            return (
+              <tr key={p.name} data-testid="probe-row" data-probe={p.name} data-state={p.state}>
+                <th scope="row" className={css.name}>
+                  {p.name}
+                  <span className={css.sub}>registered {p.createdAt.slice(0, 10)}</span>
+                </th>
+                <td>
+                  <span className={`${css.state} ${st.className}`}>
+                    <span aria-hidden="true">{st.mark}</span> {st.word}
+                  </span>
+                  {p.state === 'offline' && p.silentForMs !== null && <span className={css.sub}>silent {formatDurationShort(p.silentForMs)}</span>}
+                  {p.state === 'revoked' && <span className={css.sub}>{stamp(p.revokedAt)}</span>}
+                  {p.state === 'never-seen' && <span className={css.sub}>start its agent with the token</span>}
+                </td>
+                <td>{p.agentVersion ?? '—'}</td>
+                <td>
+                  {Object.keys(p.labels).length === 0 ? (
+                    <span className="muted">none</span>
+                  ) : (
+                    <span className={css.labels}>
+                      {Object.entries(p.labels).map(([k, v]) => (
+                        <span key={k} className={css.label}>
+                          {k}={v}
+                        </span>
+                      ))}
+                    </span>
+                  )}
+                </td>
+                <td className={css.num}>{n(p.canaries.open)}</td>
+                <td className={css.num}>{n(p.canaries.connecting)}</td>
+                <td className={css.num}>{n(p.canaries.backoff)}</td>
+                <td>
+                  {stamp(p.lastSeenAt)}
+                  {p.silentForMs !== null && p.state === 'online' && <span className={css.sub}>{formatDurationShort(Math.max(1000, p.silentForMs))} ago</span>}
+                </td>
+                <td className={css.num}>{n(p.spoolDepth)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

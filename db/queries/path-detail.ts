@@ -1,0 +1,212 @@
+/**
+ * Everything the path page shows for one target × proxy in a scope: a lifetime timeline,
+ * egress changes, RTT p50/p95 over time, dial phase percentiles, ladder results and the
+ * newest sessions with every recorded field. Aggregation happens in SQL; only the last
+ * step (quantiles from merged RTT buckets) runs here.
+ */
+import { and, desc, eq, gte, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { ladderFindings, type LadderRung } from '../../lib/analysis/findings';
+import type { DashboardScope } from '../../lib/dashboard/scope';
+import type { PathKey } from '../../lib/paths/path-id';
+import { PHASES, type EgressChange, type PathDetail, type PathSessionRow, type PhaseStat, type TimelineBar } from '../../lib/paths/types';
+import { rttQuantile } from '../../lib/rtt/buckets';
+import type { Executor } from '../client';
+import { canarySessions as s, probes, rttMinutes as r, targetSessionViews as v } from '../schema';
+import { pathsMatrix } from './paths';
+import { sessionFilters } from './scope';
+
+/** Bars drawn on the timeline: the newest sessions in range. */
+export const TIMELINE_LIMIT = 300;
+/** Rows in the session table. */
+export const SESSION_TABLE_LIMIT = 100;
+/** Points on the RTT chart, at most. */
+export const RTT_MAX_POINTS = 200;
+
+/** Whether any session was ever recorded on the path (an unknown id is a 404, an empty range is not). */
+export async function pathExists(db: Executor, key: PathKey): Promise<boolean> {
+  const rows = await db.select({ one: sql`1` }).from(s).where(and(eq(s.targetName, key.target), eq(s.proxyName, key.proxy))).limit(1);
+  return rows.length > 0;
+}
+
+export async function pathDetail(db: Executor, key: PathKey, scope: DashboardScope, now: Date): Promise<PathDetail> {
+  // The path itself overrides any target or proxy filter in the scope.
+  const pathScope: DashboardScope = { ...scope, target: key.target, proxy: key.proxy };
+  const filters = sessionFilters(pathScope);
+  const [matrix, timeline, egressChanges, rtt, phases, rungs, sessions] = [
+    await pathsMatrix(db, pathScope, { byProbe: false }),
+    await timelineBars(db, pathScope, filters),
+    await egress(db, pathScope, filters),
+    await rttSeries(db, pathScope),
+    await phaseStats(db, pathScope, filters),
+    await ladder(db, pathScope, filters),
+    await sessionRows(db, pathScope, filters),
+  ];
+  return {
+    id: matrix.cells[0]?.id ?? '',
+    target: key.target,
+    proxy: key.proxy,
+    from: scope.from.toISOString(),
+    to: scope.to.toISOString(),
+    now: now.toISOString(),
+    summary: matrix.cells[0] ?? null,
+    timeline,
+    egressChanges,
+    rtt,
+    phases,
+    ladder: { rungs, findings: ladderFindings(rungs) },
+    sessions,
+  };
+}
+
+/** Sessions that were open at some point of the range: opened before its end, not ended before its start. */
+function overlapping(scope: DashboardScope, filters: SQL[]): SQL | undefined {
+  return and(isNotNull(s.openedAt), lt(s.openedAt, scope.to), or(isNull(s.endedAt), gte(s.endedAt, scope.from)), ...filters);
+}
+
+async function timelineBars(db: Executor, scope: DashboardScope, filters: SQL[]): Promise<PathDetail['timeline']> {
+  const where = overlapping(scope, filters);
+  const rows = await db
+    .select({ id: s.id, probe: probes.name, profile: s.profile, openedAt: s.openedAt, endedAt: s.endedAt, endKind: s.endKind, closeCode: s.closeCode, egressAddress: s.egressAddress })
+    .from(s)
+    .innerJoin(probes, eq(probes.id, s.probeId))
+    .where(where)
+    .orderBy(desc(s.openedAt), desc(s.id))
+    .limit(TIMELINE_LIMIT);
+  const [count] = await db.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(s).where(where);
+  return {
+    sessions: rows.map((b) => ({ ...b, openedAt: b.openedAt!.toISOString(), endedAt: b.endedAt?.toISOString() ?? null })),
+    total: count?.n ?? 0,
+    limit: TIMELINE_LIMIT,
+  };
+}
+
+/** A session that opened with another egress address than the probe's previous one on this path. */
+async function egress(db: Executor, scope: DashboardScope, filters: SQL[]): Promise<EgressChange[]> {
+  const where = and(isNotNull(s.openedAt), gte(s.openedAt, scope.from), lt(s.openedAt, scope.to), isNotNull(s.egressAddress), ...filters);
+  const rows = await db
+    .select({ at: sql<Date>`opened_at`.mapWith(s.openedAt), probe: sql<string>`probe`, previous: sql<string>`previous`, address: sql<string>`egress` })
+    .from(
+      sql`(select ${s.openedAt} as opened_at, ${probes.name} as probe, ${s.egressAddress} as egress,
+                  lag(${s.egressAddress}) over (partition by ${s.probeId} order by ${s.openedAt}) as previous
+           from ${s} join ${probes} on ${probes.id} = ${s.probeId}
+           where ${where}) as e`,
+    )
+    .where(sql`previous is not null and previous <> egress`)
+    .orderBy(sql`opened_at`)
+    .limit(500);
+  return rows.map((e) => ({ ...e, at: e.at.toISOString() }));
+}
+
+/** RTT minutes re-bucketed into at most RTT_MAX_POINTS points, bucket arrays summed element-wise in SQL. */
+async function rttSeries(db: Executor, scope: DashboardScope): Promise<PathDetail['rtt']> {
+  const rangeMs = scope.to.getTime() - scope.from.getTime();
+  const bucketMs = Math.max(60_000, Math.ceil(rangeMs / RTT_MAX_POINTS / 60_000) * 60_000);
+  const fromMs = scope.from.getTime();
+  const probeFilters: SQL[] = [];
+  if (scope.probe) probeFilters.push(sql`${r.probeId} in (select ${probes.id} from ${probes} where ${probes.name} = ${scope.probe})`);
+  if (scope.label) probeFilters.push(sql`${r.probeId} in (select ${probes.id} from ${probes} where ${probes.labels} ->> ${scope.label.key} = ${scope.label.value})`);
+  const where = and(eq(r.targetName, scope.target!), eq(r.proxyName, scope.proxy!), gte(r.minute, scope.from), lt(r.minute, scope.to), ...probeFilters);
+  // Per (point, bucket index): the summed count. min/max are idempotent, so repeating them per index is harmless.
+  const elements = sql`(select floor((extract(epoch from ${r.minute}) * 1000 - ${fromMs}) / ${bucketMs})::int as b, u.i as i,
+                               sum(u.v)::int as v, max(${r.maxMs}) as mx
+                        from ${r} cross join lateral unnest(${r.buckets}) with ordinality as u(v, i)
+                        where ${where}
+                        group by 1, 2) as e`;
+  const rows = await db
+    .select({
+      b: sql<number>`b`.mapWith(Number),
+      n: sql<number>`sum(v)`.mapWith(Number),
+      mx: sql<number>`max(mx)`.mapWith(Number),
+      buckets: sql<number[]>`array_agg(v order by i)`.mapWith(toIntArray),
+    })
+    .from(elements)
+    .groupBy(sql`b`)
+    .orderBy(sql`b`);
+  return {
+    bucketMs,
+    points: rows.map((p) => ({
+      at: new Date(fromMs + p.b * bucketMs).toISOString(),
+      count: p.n,
+      p50Ms: rttQuantile(p.buckets, 0.5, p.mx),
+      p95Ms: rttQuantile(p.buckets, 0.95, p.mx),
+      maxMs: p.mx,
+    })),
+  };
+}
+
+/** Drivers return int[] parsed, or as a `{1,2,3}` literal. */
+function toIntArray(value: unknown): number[] {
+  if (Array.isArray(value)) return value.map(Number);
+  if (typeof value === 'string') return value.replace(/[{}]/g, '').split(',').filter(Boolean).map(Number);
+  throw new TypeError(`expected an int[] from the database, got ${typeof value}`);
+}
+
+async function phaseStats(db: Executor, scope: DashboardScope, filters: SQL[]): Promise<PhaseStat[]> {
+  const col = { dns: s.dnsMs, tcp: s.tcpMs, proxy: s.proxyMs, tls: s.tlsMs, upgrade: s.upgradeMs } as const;
+  const fields: Record<string, SQL.Aliased | SQL> = {};
+  for (const p of PHASES) {
+    fields[`${p}N`] = sql<number>`count(${col[p]})`.mapWith(Number);
+    fields[`${p}P50`] = sql<number | null>`percentile_cont(0.5) within group (order by ${col[p]})`;
+    fields[`${p}P95`] = sql<number | null>`percentile_cont(0.95) within group (order by ${col[p]})`;
+  }
+  const [row] = (await db
+    .select(fields as Record<string, SQL>)
+    .from(s)
+    .where(and(gte(s.attemptedAt, scope.from), lt(s.attemptedAt, scope.to), ...filters))) as Record<string, unknown>[];
+  const num = (x: unknown) => (x === null || x === undefined ? null : Number(x));
+  return PHASES.map((phase) => ({ phase, count: Number(row?.[`${phase}N`] ?? 0), p50Ms: num(row?.[`${phase}P50`]), p95Ms: num(row?.[`${phase}P95`]) }));
+}
+
+/** Ladder rungs on this path, as in db/queries/findings.ts but with the dashboard's filters. */
+async function ladder(db: Executor, scope: DashboardScope, filters: SQL[]): Promise<LadderRung[]> {
+  const rows = await db
+    .select({
+      probe: probes.name,
+      target: s.targetName,
+      proxy: s.proxyName,
+      gapMs: s.gapMs,
+      survived: sql<number>`count(*) filter (where ${s.endKind} = 'probe_closed' and ${s.closeReason} like 'ladder:%')`.mapWith(Number),
+      died: sql<number>`count(*) filter (where ${s.endKind} <> 'probe_closed')`.mapWith(Number),
+    })
+    .from(s)
+    .innerJoin(probes, eq(probes.id, s.probeId))
+    .where(and(gte(s.endedAt, scope.from), lt(s.endedAt, scope.to), eq(s.profileKind, 'ladder'), isNotNull(s.gapMs), ...filters))
+    .groupBy(probes.name, s.targetName, s.proxyName, s.gapMs)
+    .orderBy(probes.name, s.gapMs);
+  return rows.map((x) => ({ ...x, gapMs: Number(x.gapMs) }));
+}
+
+async function sessionRows(db: Executor, scope: DashboardScope, filters: SQL[]): Promise<PathSessionRow[]> {
+  const rows = await db
+    .select({ session: s, probeName: probes.name, view: v })
+    .from(s)
+    .innerJoin(probes, eq(probes.id, s.probeId))
+    .leftJoin(v, eq(v.sessionId, s.id))
+    .where(and(gte(s.attemptedAt, scope.from), lt(s.attemptedAt, scope.to), ...filters))
+    .orderBy(desc(s.attemptedAt), desc(s.id))
+    .limit(SESSION_TABLE_LIMIT);
+  return rows.map(({ session, probeName, view }) => {
+    const { updatedAt: _u, ...rest } = session;
+    return {
+      ...rest,
+      probeName,
+      attemptedAt: session.attemptedAt.toISOString(),
+      openedAt: session.openedAt?.toISOString() ?? null,
+      endedAt: session.endedAt?.toISOString() ?? null,
+      targetView: view
+        ? {
+            peerAddress: view.peerAddress,
+            openedAt: view.openedAt.toISOString(),
+            endedAt: view.endedAt.toISOString(),
+            durationMs: view.durationMs,
+            closeFrameReceived: view.closeFrameReceived,
+            closeCode: view.closeCode,
+            closeReason: view.closeReason,
+            endKind: view.endKind,
+            sinceLastRecvMs: view.sinceLastRecvMs,
+            sinceLastSentMs: view.sinceLastSentMs,
+          }
+        : null,
+    };
+  });
+}

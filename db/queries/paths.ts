@@ -1,0 +1,63 @@
+/**
+ * The paths matrix: targets × proxies (× probes on demand), one grouped statement. Each
+ * cell carries its counts, the median lifetime of its ended sessions (percentile_cont in
+ * SQL) and the health rule's verdict, reshaped for the page and GET /api/v1/paths.
+ */
+import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
+import type { DashboardScope } from '../../lib/dashboard/scope';
+import { pathHealth } from '../../lib/paths/health';
+import { pathId } from '../../lib/paths/path-id';
+import type { PathCell, PathsMatrix } from '../../lib/paths/types';
+import type { Executor } from '../client';
+import { canarySessions as s, probes } from '../schema';
+import { sessionFilters } from './scope';
+
+/** Sessions attempted in [scope.from, scope.to) matching the scope's filters, grouped by path. */
+export async function pathsMatrix(db: Executor, scope: DashboardScope, opts: { byProbe: boolean }): Promise<PathsMatrix> {
+  const probeName = opts.byProbe ? sql<string>`${probes.name}` : sql<null>`null::text`;
+  const rows = await db
+    .select({
+      target: s.targetName,
+      proxy: s.proxyName,
+      probe: probeName,
+      attempts: sql<number>`count(*) filter (where ${s.outcome} is not null)`.mapWith(Number),
+      opened: sql<number>`count(*) filter (where ${s.outcome} = 'opened')`.mapWith(Number),
+      ended: sql<number>`count(*) filter (where ${s.endKind} is not null)`.mapWith(Number),
+      drops: sql<number>`count(*) filter (where ${s.endKind} is not null and ${s.endKind} <> 'probe_closed')`.mapWith(Number),
+      median: sql<number | null>`percentile_cont(0.5) within group (order by ${s.durationMs}) filter (where ${s.endKind} is not null)`,
+      last: sql<Date>`max(${s.attemptedAt})`.mapWith(s.attemptedAt),
+    })
+    .from(s)
+    .innerJoin(probes, eq(probes.id, s.probeId))
+    .where(and(gte(s.attemptedAt, scope.from), lt(s.attemptedAt, scope.to), ...sessionFilters(scope)))
+    .groupBy(s.targetName, s.proxyName, ...(opts.byProbe ? [probes.name] : []))
+    .orderBy(asc(s.targetName), asc(s.proxyName), ...(opts.byProbe ? [asc(probes.name)] : []));
+
+  const hours = (scope.to.getTime() - scope.from.getTime()) / 3_600_000;
+  const cells: PathCell[] = rows.map((r) => ({
+    id: pathId({ target: r.target, proxy: r.proxy }),
+    target: r.target,
+    proxy: r.proxy,
+    probe: r.probe,
+    attempts: r.attempts,
+    opened: r.opened,
+    upgradeRatio: r.attempts === 0 ? null : r.opened / r.attempts,
+    ended: r.ended,
+    drops: r.drops,
+    dropShare: r.ended === 0 ? null : r.drops / r.ended,
+    dropsPerHour: hours > 0 ? r.drops / hours : 0,
+    medianLifetimeMs: r.median === null ? null : Number(r.median),
+    lastAttemptAt: r.last.toISOString(),
+    health: pathHealth(r),
+  }));
+  const uniq = (xs: (string | null)[]) => [...new Set(xs.filter((x): x is string => x !== null))].sort();
+  return {
+    from: scope.from.toISOString(),
+    to: scope.to.toISOString(),
+    byProbe: opts.byProbe,
+    targets: uniq(cells.map((c) => c.target)),
+    proxies: uniq(cells.map((c) => c.proxy)),
+    probes: uniq(cells.map((c) => c.probe)),
+    cells,
+  };
+}

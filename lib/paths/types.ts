@@ -1,0 +1,175 @@
+/**
+ * What the paths and probes pages render and their endpoints return: the shapes db/queries
+ * reshape rows into, kept here so components depend on lib, never on db.
+ */
+import type { Finding, LadderRung } from '../analysis/findings';
+import type { EndKind, Outcome, ProfileKind, ProxyKind } from '../contracts/ingest';
+import type { Health } from './health';
+
+export const PHASES = ['dns', 'tcp', 'proxy', 'tls', 'upgrade'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface PathCell {
+  /** The path page's id (target and proxy; the probe is a filter there). */
+  id: string;
+  target: string;
+  proxy: string;
+  /** Set when the matrix is split by probe. */
+  probe: string | null;
+  /** Attempts with a known outcome. */
+  attempts: number;
+  /** Attempts that upgraded (HTTP 101). */
+  opened: number;
+  /** opened / attempts; null without attempts. */
+  upgradeRatio: number | null;
+  /** Sessions with an ending. */
+  ended: number;
+  /** Endings not caused by the probe itself. */
+  drops: number;
+  /** drops / ended; null when nothing ended. */
+  dropShare: number | null;
+  /** drops per hour of the scope's range. */
+  dropsPerHour: number;
+  /** Median lifetime of the ended sessions. */
+  medianLifetimeMs: number | null;
+  lastAttemptAt: string;
+  health: Health;
+}
+
+export interface PathsMatrix {
+  from: string;
+  to: string;
+  byProbe: boolean;
+  /** Row and column headers, sorted. */
+  targets: string[];
+  proxies: string[];
+  probes: string[];
+  cells: PathCell[];
+}
+
+export interface TimelineBar {
+  id: string;
+  probe: string;
+  profile: string;
+  openedAt: string;
+  /** Null while the session is open (or its end has not arrived). */
+  endedAt: string | null;
+  endKind: string | null;
+  closeCode: number | null;
+  egressAddress: string | null;
+}
+
+export interface EgressChange {
+  at: string;
+  probe: string;
+  previous: string;
+  address: string;
+}
+
+export interface RttPoint {
+  /** Start of the point's bucket. */
+  at: string;
+  count: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  maxMs: number;
+}
+
+export interface PhaseStat {
+  phase: Phase;
+  /** Attempts that recorded the phase. */
+  count: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
+/** One session with every recorded field (dates as ISO strings) and the target's view of its end. */
+export interface PathSessionRow {
+  id: string;
+  probeId: number;
+  probeName: string;
+  targetName: string;
+  targetUrl: string;
+  proxyName: string;
+  proxyKind: ProxyKind;
+  proxyUrl: string | null;
+  profile: string;
+  profileKind: ProfileKind | null;
+  gapMs: number | null;
+  attemptedAt: string;
+  dnsMs: number | null;
+  tcpMs: number | null;
+  proxyMs: number | null;
+  tlsMs: number | null;
+  upgradeMs: number | null;
+  outcome: Outcome | null;
+  httpStatus: number | null;
+  proxyReply: string | null;
+  errorCode: string | null;
+  errorMessage: string | null;
+  responseHeaders: Record<string, string> | null;
+  egressAddress: string | null;
+  openedAt: string | null;
+  endedAt: string | null;
+  durationMs: number | null;
+  sinceLastRecvMs: number | null;
+  sinceLastSentMs: number | null;
+  closeCode: number | null;
+  closeReason: string | null;
+  endKind: EndKind | null;
+  bytesIn: number | null;
+  bytesOut: number | null;
+  messagesIn: number | null;
+  messagesOut: number | null;
+  rttCount: number | null;
+  rttMinMs: number | null;
+  rttMedianMs: number | null;
+  rttMaxMs: number | null;
+  targetView: {
+    peerAddress: string;
+    openedAt: string;
+    endedAt: string;
+    durationMs: number;
+    closeFrameReceived: boolean;
+    closeCode: number | null;
+    closeReason: string | null;
+    endKind: EndKind;
+    sinceLastRecvMs: number;
+    sinceLastSentMs: number;
+  } | null;
+}
+
+export interface PathDetail {
+  id: string;
+  target: string;
+  proxy: string;
+  from: string;
+  to: string;
+  now: string;
+  /** The matrix cell for this path in the scope; null when nothing was attempted in range. */
+  summary: PathCell | null;
+  timeline: { sessions: TimelineBar[]; total: number; limit: number };
+  egressChanges: EgressChange[];
+  rtt: { bucketMs: number; points: RttPoint[] };
+  phases: PhaseStat[];
+  ladder: { rungs: LadderRung[]; findings: Finding[] };
+  sessions: PathSessionRow[];
+}
+
+export type ProbeState = 'online' | 'offline' | 'never-seen' | 'revoked';
+
+export interface ProbeStatus {
+  name: string;
+  labels: Record<string, string>;
+  agentVersion: string | null;
+  state: ProbeState;
+  online: boolean;
+  createdAt: string;
+  firstSeenAt: string | null;
+  lastSeenAt: string | null;
+  /** now − lastSeenAt; null when never seen. */
+  silentForMs: number | null;
+  revokedAt: string | null;
+  spoolDepth: number | null;
+  canaries: { open: number | null; connecting: number | null; backoff: number | null };
+}
