@@ -15,12 +15,20 @@ const FILTERS = [
   ['profile', 'profiles', 'all profiles'],
 ] as const;
 
-export function ScopeBar({ options }: { options: ScopeOptions }) {
+/**
+ * `keep` names a page's own parameters (the drops page's bin width and scale) that a change
+ * of scope carries over; everything else not in the scope is dropped.
+ */
+export function ScopeBar({ options, keep = [] }: { options: ScopeOptions; keep?: readonly string[] }) {
   const router = useRouter();
   const pathname = usePathname();
   const params = useSearchParams();
   const current = Object.fromEntries(params.entries()) as Record<string, string | undefined>;
-  const go = (change: Record<string, string | undefined>) => router.push(`${pathname}${scopeQueryString({ ...current, ...change })}`);
+  const kept = new URLSearchParams(keep.flatMap((k) => (current[k] ? [[k, current[k]!]] : []))).toString();
+  const go = (change: Record<string, string | undefined>) => {
+    const scope = scopeQueryString({ ...current, ...change });
+    router.push(`${pathname}${scope}${kept ? `${scope ? '&' : '?'}${kept}` : ''}`);
+  };
   const range = current.from || current.to ? 'custom' : (current.range ?? DEFAULT_RANGE);
 
   return (

@@ -38,3 +38,14 @@ export type DropsQuery = z.infer<typeof dropsQuerySchema>;
 
 /** The page's own keys, appended after the scope's in a stable order. */
 export const DROPS_PARAMS = ['bin', 'scale', 'cluster'] as const;
+
+/** Split a parsed query into the shared scope's part and the page's own, defaults filled. */
+export function splitDropsQuery(q: DropsQuery): { scope: Omit<DropsQuery, (typeof DROPS_PARAMS)[number]>; bin: BinWidth; scale: YScale; cluster?: number } {
+  const { bin, scale, cluster, ...scope } = q;
+  return { scope, bin: bin ?? 'auto', scale: scale ?? 'linear', ...(cluster !== undefined && { cluster }) };
+}
+
+/** Search params of a page as zod input: repeated keys stay arrays (refused), empty values dropped. */
+export function searchParamsInput(sp: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  return Object.fromEntries(Object.entries(sp).filter((e): e is [string, string | string[]] => e[1] !== undefined && e[1] !== ''));
+}
