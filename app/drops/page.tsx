@@ -5,7 +5,8 @@ import { dropsReport } from '@/db/queries/drops';
 import { scopeOptions } from '@/db/queries/scope';
 import { layersInUse } from '@/lib/config/layers';
 import { resolveScope } from '@/lib/dashboard/scope';
-import { dropsQuerySchema, searchParamsInput, splitDropsQuery } from '@/lib/drops/query';
+import { dropsQuerySchema, splitDropsQuery } from '@/lib/drops/query';
+import { searchParamsInput } from '@/lib/http/search-params';
 import { describeIssues, fieldIssues } from '@/lib/http/problem';
 
 // Reads the database on every request; without this, `next build` would prerender it.

@@ -45,7 +45,3 @@ export function splitDropsQuery(q: DropsQuery): { scope: Omit<DropsQuery, (typeo
   return { scope, bin: bin ?? 'auto', scale: scale ?? 'linear', ...(cluster !== undefined && { cluster }) };
 }
 
-/** Search params of a page as zod input: repeated keys stay arrays (refused), empty values dropped. */
-export function searchParamsInput(sp: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
-  return Object.fromEntries(Object.entries(sp).filter((e): e is [string, string | string[]] => e[1] !== undefined && e[1] !== ''));
-}
