@@ -4,7 +4,7 @@
  * a shaded band over the bins of each cluster and a line at its N, labelled with N, the
  * count and the verdict. Clicking a band selects the cluster (its sessions are listed).
  */
-import { Bar, BarChart, CartesianGrid, ReferenceArea, ReferenceLine, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
+import { Bar, BarChart, CartesianGrid, Cell, ReferenceArea, ReferenceLine, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
 import { formatDurationShort } from '../../lib/overview/format';
 import { edgeTicks } from '../../lib/overview/histogram-bins';
 import type { ClusterSignature, DropHistogram as Histogram } from '../../lib/drops/report';
@@ -39,7 +39,23 @@ export function DropHistogram(props: DropHistogramProps) {
   const hi = (rows.at(-1)?.startMs ?? 0) + w;
   const ticks = histogram.dense && lo === 0 ? edgeTicks(w, rows.length) : undefined;
   const max = rows.reduce((m, r) => Math.max(m, r.count), 0);
-  const logTicks = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000].filter((t) => t <= Math.max(1, max) * 10);
+  const logMax = Math.max(2, max * 2);
+  // Only ticks inside the domain: one above it is drawn in the margin, over the labels.
+  const logTicks = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000].filter((t) => t <= logMax);
+  // A band at least 1% of the axis wide, so a tight cluster still shows beside its bar.
+  const minBand = (hi - lo) / 100;
+  const bands = signatures.map((g) => {
+    let x1 = Math.max(lo, Math.floor(g.minMs / w) * w);
+    let x2 = Math.min(hi, (Math.floor(g.maxMs / w) + 1) * w);
+    if (x2 - x1 < minBand) {
+      const mid = (x1 + x2) / 2;
+      x1 = Math.max(lo, mid - minBand / 2);
+      x2 = Math.min(hi, mid + minBand / 2);
+    }
+    return { g, x1, x2 };
+  });
+  // Bars holding a signature's drops in full colour, the rest muted: the eye finds N first.
+  const inSignature = (r: Row) => signatures.some((g) => r.startMs + w > g.minMs && r.startMs <= g.maxMs);
 
   return (
     <section
@@ -75,14 +91,11 @@ export function DropHistogram(props: DropHistogramProps) {
             allowDataOverflow
           />
           {scale === 'log' ? (
-            <YAxis scale="log" domain={[0.5, Math.max(2, max * 2)]} ticks={logTicks} allowDataOverflow width={48} stroke="var(--muted)" tick={{ fill: 'var(--muted)', fontSize: 12 }} />
+            <YAxis scale="log" domain={[0.5, logMax]} ticks={logTicks} allowDataOverflow width={48} stroke="var(--muted)" tick={{ fill: 'var(--muted)', fontSize: 12 }} />
           ) : (
             <YAxis allowDecimals={false} width={48} stroke="var(--muted)" tick={{ fill: 'var(--muted)', fontSize: 12 }} />
           )}
-          {signatures.map((g, i) => {
-            // At least the bins the cluster's drops fall in, so a tight cluster stays visible.
-            const x1 = Math.max(lo, Math.floor(g.minMs / w) * w);
-            const x2 = Math.min(hi, (Math.floor(g.maxMs / w) + 1) * w);
+          {bands.map(({ g, x1, x2 }, i) => {
             const selected = g.key === props.selectedKey;
             return (
               <ReferenceArea
@@ -105,7 +118,11 @@ export function DropHistogram(props: DropHistogramProps) {
             <ReferenceLine key={`line-${g.key}`} x={g.nMs} ifOverflow="hidden" stroke="var(--drop)" strokeDasharray="4 2" />
           ))}
           <Tooltip content={(p: TooltipContentProps) => <BinTooltip {...p} widthMs={w} />} cursor={{ fill: 'var(--hover)' }} />
-          <Bar dataKey="value" name="drops" fill="var(--drop)" isAnimationActive={false} minPointSize={0} />
+          <Bar dataKey="value" name="drops" fill="var(--drop)" isAnimationActive={false} minPointSize={0}>
+            {rows.map((r) => (
+              <Cell key={r.startMs} fill="var(--drop)" fillOpacity={signatures.length === 0 || inSignature(r) ? 1 : 0.5} />
+            ))}
+          </Bar>
         </BarChart>
       )}
     </section>

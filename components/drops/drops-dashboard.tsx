@@ -69,7 +69,7 @@ export function DropsDashboard({ initial, query }: { initial: DropsReport; query
           <select aria-label="bin width" name="bin" value={report.bin} onChange={(e) => go({ bin: e.target.value === 'auto' ? undefined : e.target.value })}>
             {BIN_CHOICES.map((b) => (
               <option key={b} value={b}>
-                {b === 'auto' && report.bin === 'auto' ? `auto (${formatDurationShort(report.binWidthMs)})` : b}
+                {b === 'auto' && report.bin === 'auto' && report.totalDrops > 0 ? `auto (${formatDurationShort(report.binWidthMs)})` : b}
               </option>
             ))}
           </select>

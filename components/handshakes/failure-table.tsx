@@ -8,7 +8,7 @@ export function FailureTable<V extends string | number>(props: { id: string; tit
     <section className="card" data-testid={props.id} data-rows={props.groups.length} aria-label={props.title}>
       <header className="card-header">
         <h2>{props.title}</h2>
-        <span className="card-meta">{props.groups.reduce((n, g) => n + g.count, 0)} attempts</span>
+        <span className="card-meta">{plural(props.groups.reduce((n, g) => n + g.count, 0), 'attempt')}</span>
       </header>
       {props.groups.length === 0 ? (
         <p className="muted">{props.empty}</p>
@@ -45,4 +45,8 @@ export function FailureTable<V extends string | number>(props: { id: string; tit
       )}
     </section>
   );
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
