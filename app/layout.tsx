@@ -18,6 +18,10 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           <span className="tagline">which layer drops your WebSockets, and after exactly how long</span>
           <nav className="site-nav" aria-label="Pages">
             <a href="/">Overview</a>
+            <a href="/drops">Drops</a>
+            <a href="/paths">Paths</a>
+            <a href="/handshakes">Handshakes</a>
+            <a href="/probes">Probes</a>
             <a href="/analysis">Analysis</a>
           </nav>
         </header>

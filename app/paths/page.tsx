@@ -41,7 +41,7 @@ async function Matrix({ query, byProbe }: { query: DashboardQuery; byProbe: bool
           {byProbe ? 'Combine probes' : 'Split by probe'}
         </a>
       </div>
-      <ScopeBar options={options} keep={byProbe ? { by: 'probe' } : undefined} />
+      <ScopeBar options={options} keep={['by']} />
       <p className="muted">
         Every target × proxy with sessions attempted from {matrix.from.slice(0, 16).replace('T', ' ')} to {matrix.to.slice(0, 16).replace('T', ' ')} UTC. Median lifetime of
         the sessions that ended; drops per hour and dropped / ended; upgrades (HTTP 101) / attempts. Open a cell for the path&apos;s timeline, RTT and sessions.

@@ -15,16 +15,19 @@ const FILTERS = [
   ['profile', 'profiles', 'all profiles'],
 ] as const;
 
-/** `keep`: page parameters outside the scope (e.g. `by=probe`) that survive a change. */
-export function ScopeBar({ options, keep }: { options: ScopeOptions; keep?: Record<string, string> }) {
+/**
+ * `keep` names a page's own parameters (the drops page's bin width and scale) that a change
+ * of scope carries over; everything else not in the scope is dropped.
+ */
+export function ScopeBar({ options, keep = [] }: { options: ScopeOptions; keep?: readonly string[] }) {
   const router = useRouter();
   const pathname = usePathname();
   const params = useSearchParams();
   const current = Object.fromEntries(params.entries()) as Record<string, string | undefined>;
+  const kept = new URLSearchParams(keep.flatMap((k) => (current[k] ? [[k, current[k]!]] : []))).toString();
   const go = (change: Record<string, string | undefined>) => {
-    const qs = scopeQueryString({ ...current, ...change });
-    const extra = keep && Object.keys(keep).length > 0 ? new URLSearchParams(keep).toString() : '';
-    router.push(`${pathname}${qs}${extra ? `${qs ? '&' : '?'}${extra}` : ''}`);
+    const scope = scopeQueryString({ ...current, ...change });
+    router.push(`${pathname}${scope}${kept ? `${scope ? '&' : '?'}${kept}` : ''}`);
   };
   const range = current.from || current.to ? 'custom' : (current.range ?? DEFAULT_RANGE);
 

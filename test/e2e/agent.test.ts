@@ -45,7 +45,7 @@ function stopChild(child: ChildProcess): Promise<number | null> {
   });
 }
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
+async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 60_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn().catch(() => null);
@@ -55,7 +55,7 @@ async function until<T>(what: string, fn: () => Promise<T | null | undefined | f
   }
 }
 
-describe('dropscope-agent against the server', () => {
+describe('dropscope-agent against the server', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'dropscope-agent-e2e-'));
   const dataDir = path.join(dir, 'data');
   let server: RunningServer;
@@ -124,7 +124,8 @@ paths:
     expect(cut).toMatchObject({ probeName: 'edge-agent-1', proxyKind: 'http', proxyUrl: `http://127.0.0.1:${proxy.port}`, outcome: 'opened', httpStatus: 101, egressAddress: '127.0.0.1' });
     expect(cut.proxyMs).toBeGreaterThan(0);
     expect(cut.targetView).toMatchObject({ targetName: 'builtin', closeFrameReceived: false, endKind: 'tcp_fin' });
-    expect(Math.abs(cut.targetView!.durationMs - cut.durationMs!)).toBeLessThan(50);
+    // Both ends measure the same cut; the slack is event-loop lag on a loaded 2-core machine.
+    expect(Math.abs(cut.targetView!.durationMs - cut.durationMs!)).toBeLessThan(250);
     // Heartbeats keep the same proxy's tunnels alive: those canaries are still open.
     const live = await sessions('&proxy=idle-1500&profile=hb');
     expect(live.some((s) => s.live)).toBe(true);
@@ -173,7 +174,8 @@ paths:
 
   it('closes in the record the sessions a SIGKILLed probe left open, and loses no event', async () => {
     const liveBefore = await until('live sessions', async () => {
-      const live = (await sessions()).filter((s) => s.live);
+      // Sessions nothing else will end: direct, or heartbeats (the proxy cuts only the idle ones).
+      const live = (await sessions()).filter((s) => s.live && (s.proxyName === 'direct' || s.profile === 'hb'));
       return live.length >= 2 && live;
     });
     agent!.kill('SIGKILL');

@@ -1,0 +1,22 @@
+import { getDatabase } from '@/db/client';
+import { dropsReport } from '@/db/queries/drops';
+import { layersInUse } from '@/lib/config/layers';
+import { resolveScope } from '@/lib/dashboard/scope';
+import { dropsQuerySchema, splitDropsQuery } from '@/lib/drops/query';
+import { describeIssues, fieldIssues, problem } from '@/lib/http/problem';
+import { queryObject } from '@/lib/http/query';
+
+export const dynamic = 'force-dynamic';
+
+/** GET /api/v1/drops?range=&probe=&…&bin=&scale=&cluster= : exactly what the drops page renders. */
+export async function GET(request: Request): Promise<Response> {
+  const parsed = dropsQuerySchema.safeParse(queryObject(new URL(request.url).searchParams));
+  if (!parsed.success) {
+    const issues = fieldIssues(parsed.error);
+    return problem(400, 'API_ERR_QUERY', `bad query string: ${describeIssues(issues)}`, { issues });
+  }
+  const now = new Date();
+  const q = splitDropsQuery(parsed.data);
+  const report = await dropsReport(getDatabase().db, resolveScope(q.scope, now), q, { now, layers: layersInUse() });
+  return Response.json(report, { headers: { 'cache-control': 'no-store' } });
+}

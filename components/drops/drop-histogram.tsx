@@ -1,0 +1,166 @@
+'use client';
+/**
+ * A histogram of drops binned by the server, with the analysis' signatures drawn over it:
+ * a shaded band over the bins of each cluster and a line at its N, labelled with N, the
+ * count and the verdict. Clicking a band selects the cluster (its sessions are listed).
+ */
+import { Bar, BarChart, CartesianGrid, Cell, ReferenceArea, ReferenceLine, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
+import { formatDurationShort } from '../../lib/overview/format';
+import { edgeTicks } from '../../lib/overview/histogram-bins';
+import type { ClusterSignature, DropHistogram as Histogram } from '../../lib/drops/report';
+import type { YScale } from '../../lib/drops/query';
+import styles from './drops.module.css';
+
+interface Row {
+  startMs: number;
+  midMs: number;
+  count: number;
+  /** What the bar draws: a zero bin has no bar on a log scale. */
+  value: number | null;
+}
+
+export interface DropHistogramProps {
+  id: string;
+  title: string;
+  note: string;
+  histogram: Histogram;
+  binWidthMs: number;
+  scale: YScale;
+  signatures: readonly ClusterSignature[];
+  selectedKey: string | null;
+  onSelect: (sig: ClusterSignature) => void;
+  empty: string;
+}
+
+export function DropHistogram(props: DropHistogramProps) {
+  const { histogram, binWidthMs: w, scale, signatures } = props;
+  const rows: Row[] = histogram.bins.map((b) => ({ startMs: b.startMs, midMs: b.startMs + w / 2, count: b.count, value: scale === 'log' && b.count === 0 ? null : b.count }));
+  const lo = rows[0]?.startMs ?? 0;
+  const hi = (rows.at(-1)?.startMs ?? 0) + w;
+  const ticks = histogram.dense && lo === 0 ? edgeTicks(w, rows.length) : undefined;
+  const max = rows.reduce((m, r) => Math.max(m, r.count), 0);
+  const logMax = Math.max(2, max * 2);
+  // Only ticks inside the domain: one above it is drawn in the margin, over the labels.
+  const logTicks = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000].filter((t) => t <= logMax);
+  // A band at least 1% of the axis wide, so a tight cluster still shows beside its bar.
+  const minBand = (hi - lo) / 100;
+  const bands = signatures.map((g) => {
+    let x1 = Math.max(lo, Math.floor(g.minMs / w) * w);
+    let x2 = Math.min(hi, (Math.floor(g.maxMs / w) + 1) * w);
+    if (x2 - x1 < minBand) {
+      const mid = (x1 + x2) / 2;
+      x1 = Math.max(lo, mid - minBand / 2);
+      x2 = Math.min(hi, mid + minBand / 2);
+    }
+    return { g, x1, x2 };
+  });
+  // Bars holding a signature's drops in full colour, the rest muted: the eye finds N first.
+  const inSignature = (r: Row) => signatures.some((g) => r.startMs + w > g.minMs && r.startMs <= g.maxMs);
+
+  return (
+    <section
+      className={`card ${styles.histogram}`}
+      data-testid={`${props.id}-histogram`}
+      data-total={histogram.total}
+      data-bin-count={rows.length}
+      data-bin-width-ms={w}
+      data-scale={scale}
+      data-signatures={signatures.length}
+      aria-label={props.title}
+    >
+      <header className="card-header">
+        <h2>{props.title}</h2>
+        <span className="card-meta">
+          {histogram.total} drops · bins of {formatDurationShort(w)}
+        </span>
+      </header>
+      <p className={styles.note}>{props.note}</p>
+      {histogram.total === 0 ? (
+        <p className="placeholder">{props.empty}</p>
+      ) : (
+        <BarChart responsive style={{ width: '100%', height: 300 }} data={rows} margin={{ top: 62, right: 12, bottom: 4, left: 0 }} barCategoryGap={0}>
+          <CartesianGrid vertical={false} stroke="var(--grid)" />
+          <XAxis
+            dataKey="midMs"
+            type="number"
+            domain={[lo, hi]}
+            ticks={ticks}
+            tickFormatter={formatDurationShort}
+            stroke="var(--muted)"
+            tick={{ fill: 'var(--muted)', fontSize: 12 }}
+            allowDataOverflow
+          />
+          {scale === 'log' ? (
+            <YAxis scale="log" domain={[0.5, logMax]} ticks={logTicks} allowDataOverflow width={48} stroke="var(--muted)" tick={{ fill: 'var(--muted)', fontSize: 12 }} />
+          ) : (
+            <YAxis allowDecimals={false} width={48} stroke="var(--muted)" tick={{ fill: 'var(--muted)', fontSize: 12 }} />
+          )}
+          {bands.map(({ g, x1, x2 }, i) => {
+            const selected = g.key === props.selectedKey;
+            return (
+              <ReferenceArea
+                key={`area-${g.key}`}
+                x1={x1}
+                x2={x2}
+                ifOverflow="hidden"
+                fill="var(--drop)"
+                fillOpacity={selected ? 0.28 : 0.12}
+                stroke="var(--drop)"
+                strokeOpacity={selected ? 0.9 : 0.4}
+                strokeDasharray={selected ? undefined : '3 3'}
+                onClick={() => props.onSelect(g)}
+                style={{ cursor: 'pointer' }}
+                label={<SignatureLabel sig={g} row={i} rightHalf={(x1 + x2) / 2 > (lo + hi) / 2} />}
+              />
+            );
+          })}
+          {signatures.map((g) => (
+            <ReferenceLine key={`line-${g.key}`} x={g.nMs} ifOverflow="hidden" stroke="var(--drop)" strokeDasharray="4 2" />
+          ))}
+          <Tooltip content={(p: TooltipContentProps) => <BinTooltip {...p} widthMs={w} />} cursor={{ fill: 'var(--hover)' }} />
+          <Bar dataKey="value" name="drops" fill="var(--drop)" isAnimationActive={false} minPointSize={0}>
+            {rows.map((r) => (
+              <Cell key={r.startMs} fill="var(--drop)" fillOpacity={signatures.length === 0 || inSignature(r) ? 1 : 0.5} />
+            ))}
+          </Bar>
+        </BarChart>
+      )}
+    </section>
+  );
+}
+
+const MAX_VERDICT = 56;
+
+/** Two lines above the band: "60.0 s · 12 drops" and the verdict, cut to fit (full text on hover). */
+function SignatureLabel(props: { sig: ClusterSignature; row: number; rightHalf: boolean; viewBox?: { x?: number; y?: number; width?: number; height?: number } }) {
+  const { sig, viewBox } = props;
+  const x = (viewBox?.x ?? 0) + (props.rightHalf ? viewBox?.width ?? 0 : 0);
+  // Alternate two label rows above the plot, so neighbouring signatures do not overprint.
+  const y = (viewBox?.y ?? 0) - 50 + (props.row % 2) * 28;
+  const verdict = sig.verdict.length > MAX_VERDICT ? `${sig.verdict.slice(0, MAX_VERDICT - 1)}…` : sig.verdict;
+  const anchor = props.rightHalf ? 'end' : 'start';
+  return (
+    <g className={styles.sigLabel} data-testid="signature-label" data-n={sig.nSeconds}>
+      <title>{`${sig.nSeconds.toFixed(1)} s · ${sig.count} drops · ${sig.verdict}`}</title>
+      <text x={x} y={y} textAnchor={anchor} fill="var(--drop)" fontSize={12} fontWeight={600}>
+        {`${sig.nSeconds.toFixed(1)} s · ${sig.count} drops`}
+      </text>
+      <text x={x} y={y + 14} textAnchor={anchor} fill="var(--text)" fontSize={11}>
+        {verdict}
+      </text>
+    </g>
+  );
+}
+
+function BinTooltip({ active, payload, widthMs }: TooltipContentProps & { widthMs: number }) {
+  const row = payload?.[0]?.payload as Row | undefined;
+  if (!active || !row) return null;
+  return (
+    <div className="chart-tooltip">
+      <div className="chart-tooltip-title">
+        {formatDurationShort(row.startMs)} – {formatDurationShort(row.startMs + widthMs)}
+      </div>
+      <div>{row.count} drops</div>
+    </div>
+  );
+}

@@ -1,0 +1,182 @@
+'use client';
+/**
+ * The drops page, live: bin width and scale controls, the age and idle histograms with the
+ * signatures over them, the endings and close codes, and the selected cluster's drops.
+ * Every control rewrites the URL, so a reload or a shared link shows the same view.
+ */
+import Link from 'next/link';
+import { usePathname, useRouter, useSearchParams } from 'next/navigation';
+import { useTransition } from 'react';
+import { BIN_CHOICES, type YScale } from '../../lib/drops/query';
+import type { ClusterSignature, DropsReport } from '../../lib/drops/report';
+import { formatDurationShort } from '../../lib/overview/format';
+import { Breakdown } from './breakdown';
+import { ClusterTable } from './cluster-table';
+import { DropHistogram } from './drop-histogram';
+import { closeCodeLabel, END_KIND_LABELS } from './labels';
+import { useLiveDrops, type LiveStatus } from './use-live-drops';
+import styles from './drops.module.css';
+
+const STATUS_TEXT: Record<LiveStatus, string> = { connecting: 'connecting…', live: 'live', offline: 'offline, reconnecting' };
+
+export function DropsDashboard({ initial, query }: { initial: DropsReport; query: string }) {
+  const { report, status, refreshing, error } = useLiveDrops(initial, query);
+  const router = useRouter();
+  const pathname = usePathname();
+  const params = useSearchParams();
+  const [navigating, startTransition] = useTransition();
+
+  const href = (change: Record<string, string | undefined>) => {
+    const p = new URLSearchParams(params.toString());
+    for (const [k, v] of Object.entries(change)) {
+      if (v === undefined) p.delete(k);
+      else p.set(k, v);
+    }
+    const s = p.toString();
+    return `${pathname}${s ? `?${s}` : ''}`;
+  };
+  const go = (change: Record<string, string | undefined>) => startTransition(() => router.push(href(change), { scroll: false }));
+  const select = (g: ClusterSignature) => go({ cluster: String(g.nSeconds) });
+
+  const selectedKey = report.cluster?.signature?.key ?? null;
+  const ageSigs = report.signatures.filter((g) => g.dimension === 'age');
+  const idleSigs = report.signatures.filter((g) => g.dimension === 'idle');
+  const span = `${report.scope.from.replace('T', ' ').slice(0, 16)} – ${report.scope.to.replace('T', ' ').slice(0, 16)} UTC`;
+
+  return (
+    <div
+      className={styles.page}
+      data-testid="drops"
+      data-socket={status}
+      data-total-drops={report.totalDrops}
+      data-bin={report.bin}
+      data-bin-width-ms={report.binWidthMs}
+      data-scale={report.scale}
+      data-loading={navigating || refreshing}
+      aria-busy={navigating}
+    >
+      <div className="overview-bar">
+        <h1>Drops</h1>
+        <span className={`status status-${status}`} data-testid="live-status" role="status">
+          <span className="status-dot" aria-hidden="true" />
+          {STATUS_TEXT[status]}
+          {navigating || refreshing ? ' · updating…' : ''}
+        </span>
+      </div>
+      <div className={styles.controls} role="group" aria-label="Histogram options">
+        <label className={styles.control}>
+          bin width{' '}
+          <select aria-label="bin width" name="bin" value={report.bin} onChange={(e) => go({ bin: e.target.value === 'auto' ? undefined : e.target.value })}>
+            {BIN_CHOICES.map((b) => (
+              <option key={b} value={b}>
+                {b === 'auto' && report.bin === 'auto' && report.totalDrops > 0 ? `auto (${formatDurationShort(report.binWidthMs)})` : b}
+              </option>
+            ))}
+          </select>
+        </label>
+        <div className={styles.toggle} role="group" aria-label="y scale">
+          {(['linear', 'log'] as YScale[]).map((s) => (
+            <button key={s} type="button" aria-pressed={report.scale === s} onClick={() => go({ scale: s === 'linear' ? undefined : s })}>
+              {s}
+            </button>
+          ))}
+        </div>
+        <span className="muted">
+          {report.totalDrops} drops · {span} · sessions closed by the probe itself are not drops
+        </span>
+      </div>
+      {error ? (
+        <p className="banner banner-error" role="alert">
+          Could not refresh: {error}
+        </p>
+      ) : null}
+      {report.totalDrops === 0 ? (
+        <section className="card" data-testid="drops-empty">
+          <h2>No drops in this range</h2>
+          <p>
+            No canary in this range and these filters ended without its probe closing it. Widen the range (try <Link href={href({ range: '7d', from: undefined, to: undefined })}>7d</Link>
+            ), clear the filters, or point a probe at your targets through the proxies you suspect (README: <em>Probes on edge hosts</em>). Idle canaries through a proxy with an idle timeout
+            show up here within minutes.
+          </p>
+        </section>
+      ) : (
+        <>
+          <div className={styles.histograms}>
+            <DropHistogram
+              id="age"
+              title="Connection age at the drop"
+              note="How long each dropped canary lived. A silent death (pong deadline) is dated by its last byte received. A shaded band is a signature: many drops at the same N."
+              histogram={report.age}
+              binWidthMs={report.binWidthMs}
+              scale={report.scale}
+              signatures={ageSigs}
+              selectedKey={selectedKey}
+              onSelect={select}
+              empty="No drops."
+            />
+            <DropHistogram
+              id="idle"
+              title="Idle before the drop"
+              note="Silence both ways before the end (the shorter of since-last-received and since-last-sent); silent deaths are left out."
+              histogram={report.idle}
+              binWidthMs={report.binWidthMs}
+              scale={report.scale}
+              signatures={idleSigs}
+              selectedKey={selectedKey}
+              onSelect={select}
+              empty="Every drop here was a silent death: idle time unknown."
+            />
+          </div>
+          <section className="card" data-testid="signatures" data-count={report.signatures.length} aria-label="Signatures">
+            <header className="card-header">
+              <h2>Signatures</h2>
+              <span className="card-meta">
+                <Link href={`/analysis`}>full analysis →</Link>
+              </span>
+            </header>
+            {report.signaturesIgnoreFilters && <p className={styles.note}>The analysis does not narrow by label or profile: these signatures cover the probe, proxy and target filters only.</p>}
+            {report.signatures.length === 0 ? (
+              <p className="muted">{report.totalDrops} drops, but none cluster at an exact duration: they look like random loss, not a timeout.</p>
+            ) : (
+              <ul className={styles.sigList}>
+                {report.signatures.map((g) => (
+                  <li key={g.key}>
+                    <Link
+                      href={href({ cluster: String(g.nSeconds) })}
+                      scroll={false}
+                      className={styles.sigLink}
+                      aria-current={g.key === selectedKey ? 'true' : undefined}
+                      data-testid="signature-link"
+                      data-n={g.nSeconds}
+                    >
+                      <strong>
+                        {g.nSeconds.toFixed(1)} s · {g.count} drops
+                      </strong>{' '}
+                      <span className="muted">({g.dimension === 'age' ? 'age' : 'idle'}, {g.kind})</span>
+                      <span className={styles.sigVerdict}>{g.verdict}</span>
+                    </Link>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+          {report.cluster && <ClusterTable cluster={report.cluster} clearHref={href({ cluster: undefined })} />}
+          <div className={styles.breakdowns}>
+            <Breakdown
+              id="end-kinds"
+              title="How they ended"
+              total={report.totalDrops}
+              rows={report.endKinds.map((r) => ({ key: r.endKind, label: END_KIND_LABELS[r.endKind], count: r.count }))}
+            />
+            <Breakdown
+              id="close-codes"
+              title="Close codes"
+              total={report.totalDrops}
+              rows={report.closeCodes.map((r) => ({ key: String(r.closeCode ?? 'none'), label: closeCodeLabel(r.closeCode), count: r.count }))}
+            />
+          </div>
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,145 @@
+/**
+ * The drops page's queries on every backend, on a fleet whose answers are known: a proxy
+ * cutting at 60 s, a load balancer closing at 5 min, two silent deaths, sessions the probe
+ * closed itself (not drops) and one drop outside the range.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../db/client';
+import { dropsReport, shapeBins } from '../../db/queries/drops';
+import { storeBatch } from '../../db/queries/ingest';
+import { addProbe } from '../../db/queries/probes';
+import { BUILTIN_LAYERS } from '../../lib/analysis/catalogue';
+import type { IngestEvent } from '../../lib/contracts/ingest';
+import type { DashboardScope } from '../../lib/dashboard/scope';
+import type { DropsParams } from '../../db/queries/drops';
+import { backends } from '../helpers/databases';
+import { ended, opened, path } from '../helpers/events';
+
+const BASE = new Date('2026-11-20T00:00:00Z');
+const NOW = new Date(BASE.getTime() + 6 * 3_600_000);
+const at = (min: number) => new Date(BASE.getTime() + min * 60_000);
+const SCOPE: DashboardScope = { from: BASE, to: NOW };
+const opts = { now: NOW, layers: BUILTIN_LAYERS };
+const params = (over: Partial<DropsParams> = {}): DropsParams => ({ bin: '1s', scale: 'linear', ...over });
+
+function fra(): IngestEvent[] {
+  const squid = path({ proxy: 'squid', kind: 'http' });
+  const direct = path();
+  const out: IngestEvent[] = [];
+  for (let i = 0; i < 10; i++) {
+    // Cut at 60 s of silence through squid.
+    out.push(opened(`sq-${i}`, { path: squid, egressAddress: '198.51.100.7' }, at(10 + i * 5)), ended(`sq-${i}`, 60_000 + i * 10, { path: squid, endKind: 'tcp_fin', closeCode: 1006 }, at(10 + i * 5)));
+  }
+  for (let i = 0; i < 2; i++) {
+    // Silent deaths: 45 s open, 15 s of that without a byte: age 30 s; no idle (unknown).
+    out.push(ended(`pt-${i}`, 45_000, { path: direct, endKind: 'pong_timeout', closeCode: undefined, sinceLastRecvMs: 15_000, sinceLastSentMs: 5_000 }, at(100 + i)));
+  }
+  for (let i = 0; i < 3; i++) out.push(ended(`pc-${i}`, 500_000, { path: direct, endKind: 'probe_closed', closeCode: 1000 }, at(120 + i)));
+  // Before the range.
+  out.push(ended('old-1', 60_000, { path: squid }, new Date(BASE.getTime() - 3_600_000)));
+  return out;
+}
+
+function nyc(): IngestEvent[] {
+  const lb = path({ proxy: 'direct', profile: 'chatty' });
+  return Array.from({ length: 4 }, (_, i) => ended(`lb-${i}`, 300_500, { path: lb, endKind: 'close_frame', closeCode: 1001, sinceLastRecvMs: 1000, sinceLastSentMs: 2000 }, at(200 + i)));
+}
+
+describe.each(backends())('drops queries on $name', (backend) => {
+  let database: Database;
+
+  beforeAll(async () => {
+    database = await backend.open();
+    const f = await addProbe(database.db, { name: 'edge-fra-1', labels: { region: 'eu' } });
+    const n = await addProbe(database.db, { name: 'edge-nyc-1', labels: { region: 'us' } });
+    await storeBatch(database.db, f.probe.id, fra(), NOW);
+    await storeBatch(database.db, n.probe.id, nyc(), NOW);
+  }, 120_000);
+  afterAll(() => database.close());
+
+  it('bins ages at the picked width, silent deaths dated by their last byte, dense from 0', async () => {
+    const r = await dropsReport(database.db, SCOPE, params(), opts);
+    expect(r.totalDrops).toBe(16);
+    expect(r.binWidthMs).toBe(1000);
+    expect(r.age.dense).toBe(true);
+    expect(r.age.bins).toHaveLength(301);
+    const filled = r.age.bins.filter((b) => b.count > 0);
+    expect(filled).toEqual([
+      { startMs: 30_000, count: 2 },
+      { startMs: 60_000, count: 10 },
+      { startMs: 300_000, count: 4 },
+    ]);
+  });
+
+  it('bins idle time before the drop, pong timeouts left out', async () => {
+    const r = await dropsReport(database.db, SCOPE, params({ bin: '1m' }), opts);
+    expect(r.idle.total).toBe(14);
+    expect(r.idle.bins).toEqual([
+      { startMs: 0, count: 4 },
+      { startMs: 60_000, count: 10 },
+    ]);
+    expect(r.age.bins).toEqual([
+      { startMs: 0, count: 2 },
+      { startMs: 60_000, count: 10 },
+      { startMs: 120_000, count: 0 },
+      { startMs: 180_000, count: 0 },
+      { startMs: 240_000, count: 0 },
+      { startMs: 300_000, count: 4 },
+    ]);
+  });
+
+  it('picks a round width for auto, and sends fine bins sparse when they would be too many', async () => {
+    expect((await dropsReport(database.db, SCOPE, params({ bin: 'auto' }), opts)).binWidthMs).toBe(10_000);
+    const fine = await dropsReport(database.db, SCOPE, params({ bin: '100ms' }), opts);
+    expect(fine.age.dense).toBe(false);
+    expect(fine.age.bins.map((b) => [Math.round(b.startMs / 100), b.count])).toEqual([
+      [299, 0], [300, 2], [301, 0], [599, 0], [600, 10], [601, 0], [3004, 0], [3005, 4], [3006, 0],
+    ]);
+  });
+
+  it('breaks drops down by ending and close code', async () => {
+    const r = await dropsReport(database.db, SCOPE, params(), opts);
+    expect(r.endKinds).toEqual([
+      { endKind: 'tcp_fin', count: 10 },
+      { endKind: 'close_frame', count: 4 },
+      { endKind: 'pong_timeout', count: 2 },
+    ]);
+    expect(r.closeCodes).toEqual([
+      { closeCode: 1006, count: 10 },
+      { closeCode: 1001, count: 4 },
+      { closeCode: null, count: 2 },
+    ]);
+  });
+
+  it('applies the scope filters (proxy, label, profile)', async () => {
+    expect((await dropsReport(database.db, { ...SCOPE, proxy: 'squid' }, params(), opts)).totalDrops).toBe(10);
+    const us = await dropsReport(database.db, { ...SCOPE, label: { key: 'region', value: 'us' } }, params(), opts);
+    expect(us.totalDrops).toBe(4);
+    expect(us.signaturesIgnoreFilters).toBe(true);
+    expect((await dropsReport(database.db, { ...SCOPE, profile: 'chatty' }, params(), opts)).endKinds).toEqual([{ endKind: 'close_frame', count: 4 }]);
+    expect((await dropsReport(database.db, { ...SCOPE, probe: 'edge-fra-1' }, params(), opts)).totalDrops).toBe(12);
+  });
+
+  it('finds the 60 s signature and lists its cluster, newest first', async () => {
+    const r = await dropsReport(database.db, SCOPE, params({ cluster: 60 }), opts);
+    const sig = r.signatures.find((g) => g.nSeconds === 60);
+    expect(sig).toMatchObject({ dimension: 'age', count: 10, minMs: 60_000, maxMs: 60_090 });
+    expect(r.cluster?.signature?.key).toBe(sig!.key);
+    expect(r.cluster?.total).toBe(10);
+    expect(r.cluster?.drops.map((d) => d.sessionId)).toEqual(Array.from({ length: 10 }, (_, i) => `sq-${9 - i}`));
+    expect(r.cluster?.drops[0]).toMatchObject({ probe: 'edge-fra-1', proxy: 'squid', endKind: 'tcp_fin', closeCode: 1006, egress: '198.51.100.7', durationMs: 60_090, idleMs: 60_090 });
+  });
+
+  it('names a cluster it cannot find, and answers an empty range with nothing', async () => {
+    const r = await dropsReport(database.db, SCOPE, params({ cluster: 42 }), opts);
+    expect(r.cluster).toEqual({ nSeconds: 42, signature: null, total: 0, drops: [] });
+    const empty = await dropsReport(database.db, { from: new Date(NOW.getTime() + 1), to: new Date(NOW.getTime() + 2) }, params({ bin: 'auto' }), opts);
+    expect(empty).toMatchObject({ totalDrops: 0, age: { total: 0, bins: [] }, idle: { total: 0, bins: [] }, endKinds: [], closeCodes: [], signatures: [] });
+  });
+});
+
+describe('shapeBins', () => {
+  it('keeps negative bins dense, without a gap to 0', () => {
+    expect(shapeBins([{ bin: -1, count: 1 }, { bin: 1, count: 2 }], 10)).toEqual({ total: 3, dense: true, bins: [{ startMs: -10, count: 1 }, { startMs: 0, count: 0 }, { startMs: 10, count: 2 }] });
+  });
+});
