@@ -1,9 +1,11 @@
 import { headers } from 'next/headers';
 import { TopSignatures } from '@/components/analysis/top-signatures';
 import { OverviewDashboard } from '@/components/overview/overview-dashboard';
+import { PathTiles } from '@/components/overview/path-tiles';
 import { getDatabase } from '@/db/client';
 import { analyzeScope } from '@/db/queries/analysis';
 import { overview } from '@/db/queries/overview';
+import { pathsMatrix } from '@/db/queries/paths';
 import { layersInUse } from '@/lib/config/layers';
 import { curlExample } from '@/lib/overview/curl-example';
 import { HOUR_MS } from '@/lib/overview/overview';
@@ -16,9 +18,11 @@ export default async function Page() {
   const db = getDatabase().db;
   const [data, origin] = await Promise.all([overview(db, { now, windowMs: HOUR_MS }), requestOrigin()]);
   const analysis = data.hasSessions ? await analyzeScope(db, { from: new Date(now.getTime() - 24 * HOUR_MS), to: now }, { now, layers: layersInUse() }) : null;
+  const paths = data.hasSessions ? await pathsMatrix(db, { from: new Date(now.getTime() - HOUR_MS), to: now }, { byProbe: false }) : null;
   return (
     <>
       <OverviewDashboard initial={data} windowParam="1h" origin={origin} curlCommand={curlExample(origin, now).command} />
+      {paths && <PathTiles cells={paths.cells} />}
       {analysis && <TopSignatures signatures={analysis.signatures} totalDrops={analysis.totalDrops} />}
     </>
   );

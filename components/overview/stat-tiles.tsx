@@ -29,6 +29,18 @@ export function StatTiles({ overview }: { overview: Overview }) {
       >
         {attempts === 0 ? `no attempts in the last ${windowLabel}` : `${upgrades101} of ${attempts} ${attempts === 1 ? 'attempt' : 'attempts'} got 101`}
       </Tile>
+      <Tile
+        testId="tile-silent"
+        label="Silent deaths · last hour"
+        value={overview.silentDeathsLastHour}
+        tone={overview.silentDeathsLastHour > 0 ? 'warn' : undefined}
+        data={{ 'data-silent': overview.silentDeathsLastHour }}
+      >
+        no FIN, no reset: noticed by a pong deadline
+      </Tile>
+      <Tile testId="tile-rtt" label="Median RTT · last hour" value={overview.medianRttMs === null ? '—' : `${overview.medianRttMs < 10 ? overview.medianRttMs.toFixed(1) : Math.round(overview.medianRttMs)} ms`} data={{ 'data-rtt': overview.medianRttMs ?? -1 }}>
+        {overview.medianRttMs === null ? 'no heartbeat or echo samples' : `${(overview.dropsLastHour / 60).toFixed(1)} drops per minute`}
+      </Tile>
       <Tile testId="tile-probes" label="Probes" value={overview.probes} data={{ 'data-probes': overview.probes }}>
         registered, not revoked
       </Tile>

@@ -9,7 +9,8 @@ import { binWidthFor } from '../../lib/overview/histogram-bins';
 import { HOUR_MS, type DurationHistogram, type Overview } from '../../lib/overview/overview';
 import type { FeedItem } from '../../lib/realtime/feed';
 import type { Db, Executor } from '../client';
-import { canarySessions as s, probes } from '../schema';
+import { rttQuantile } from '../../lib/rtt/buckets';
+import { canarySessions as s, probes, rttMinutes } from '../schema';
 
 export interface OverviewOptions {
   /** The instant the overview describes; windows end here. */
@@ -46,6 +47,13 @@ export async function overview(db: Db, options: OverviewOptions): Promise<Overvi
         .from(s)
         .where(and(gt(s.endedAt, hourStart), lte(s.endedAt, now), isNotNull(s.endKind), ne(s.endKind, 'probe_closed')));
 
+      const [silent] = await tx
+        .select({ n: count() })
+        .from(s)
+        .where(and(gt(s.endedAt, hourStart), lte(s.endedAt, now), eq(s.endKind, 'pong_timeout')));
+
+      const medianRttMs = await hourlyMedianRtt(tx, hourStart, now);
+
       const [attempts] = await tx
         .select({
           attempts: count(),
@@ -66,6 +74,8 @@ export async function overview(db: Db, options: OverviewOptions): Promise<Overvi
         hasSessions: anySession.length > 0,
         liveCanaries: live?.n ?? 0,
         dropsLastHour: drops?.n ?? 0,
+        silentDeathsLastHour: silent?.n ?? 0,
+        medianRttMs,
         attempts: attemptCount,
         upgrades101,
         upgradeSuccessRatio: attemptCount === 0 ? null : upgrades101 / attemptCount,
@@ -75,6 +85,18 @@ export async function overview(db: Db, options: OverviewOptions): Promise<Overvi
     },
     { isolationLevel: 'repeatable read', accessMode: 'read only' },
   );
+}
+
+/** The median RTT of the hour: the minute rollups' buckets summed in SQL, read back in JS. */
+async function hourlyMedianRtt(tx: Executor, from: Date, now: Date): Promise<number | null> {
+  const [row] = await tx
+    .select({
+      buckets: sql<number[] | null>`(select array_agg(total order by i) from (select i, sum(b)::int as total from ${rttMinutes}, unnest(${rttMinutes.buckets}) with ordinality as u(b, i) where ${rttMinutes.minute} > ${from.toISOString()}::timestamptz and ${rttMinutes.minute} <= ${now.toISOString()}::timestamptz group by i) t)`,
+      maxMs: sql<number | null>`(select max(${rttMinutes.maxMs}) from ${rttMinutes} where ${rttMinutes.minute} > ${from.toISOString()}::timestamptz and ${rttMinutes.minute} <= ${now.toISOString()}::timestamptz)`,
+    })
+    .from(sql`(select 1) as one`);
+  if (!row?.buckets || row.maxMs === null) return null;
+  return rttQuantile(row.buckets.map(Number), 0.5, Number(row.maxMs));
 }
 
 async function durationHistogram(tx: Executor, windowStart: Date, now: Date): Promise<DurationHistogram> {

@@ -67,6 +67,10 @@ export const overviewSchema = z.object({
   liveCanaries: z.number(),
   /** Sessions ended in the last hour (always an hour, whatever the window) other than by the probe itself. */
   dropsLastHour: z.number(),
+  /** Of those drops, the silent deaths (no FIN, no reset: noticed by a pong deadline). */
+  silentDeathsLastHour: z.number(),
+  /** Median ping/echo RTT over the last hour, from the per-minute rollup; null without samples. */
+  medianRttMs: z.number().nullable(),
   /** Dial attempts with a known outcome, attempted in the window. */
   attempts: z.number(),
   /** Of those, the ones answered 101 Switching Protocols. */

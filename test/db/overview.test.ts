@@ -7,7 +7,7 @@ import { addProbe, revokeProbe } from '../../db/queries/probes';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { HOUR_MS, overviewSchema } from '../../lib/overview/overview';
 import { backends } from '../helpers/databases';
-import { ended, failed, opened } from '../helpers/events';
+import { ended, failed, opened, rtt } from '../helpers/events';
 
 const NOW = new Date('2026-11-01T13:00:00.000Z');
 const MIN = 60_000;
@@ -20,6 +20,9 @@ const at = (ms: number) => new Date(NOW.getTime() + ms);
  */
 function seedEvents(): IngestEvent[] {
   return [
+    // RTT samples of the last hour: median 20 ms; one from two hours ago must not count.
+    rtt('live-0001', [10, 20, 30], {}, at(-10 * MIN)),
+    rtt('live-0002', [5000], {}, at(-120 * MIN)),
     // Live: opened, not ended. live-3 opens after NOW and must be invisible.
     opened('live-0001', {}, at(-10 * MIN)),
     opened('live-0002', {}, at(-8 * MIN)),
@@ -80,6 +83,8 @@ for (const backend of backends()) {
         hasSessions: false,
         liveCanaries: 0,
         dropsLastHour: 0,
+        silentDeathsLastHour: 0,
+        medianRttMs: null,
         attempts: 0,
         upgrades101: 0,
         upgradeSuccessRatio: null,
@@ -97,6 +102,11 @@ for (const backend of backends()) {
       expect(o.liveCanaries).toBe(2);
       // drop-1..4 and endonly-1; not pclose-1 (probe_closed) nor old-1 (ended 90 min ago).
       expect(o.dropsLastHour).toBe(5);
+      // drop-3 died silently.
+      expect(o.silentDeathsLastHour).toBe(1);
+      // Read back from log buckets: within their 9 % resolution.
+      expect(o.medianRttMs).toBeGreaterThan(18);
+      expect(o.medianRttMs).toBeLessThan(22);
       // live-1, live-2, drop-1..4, pclose-1, fail-1, fail-2.
       expect(o.attempts).toBe(9);
       expect(o.upgrades101).toBe(7);
