@@ -11,7 +11,7 @@ import { createLogger } from '../lib/log';
 import { BUILTIN_PROFILES, toProxyConfig, type PlannedCanary, type ProfileConfig } from '../agent/config';
 import { startRunner, type Runner } from '../agent/runner';
 import { Spool } from '../agent/spool';
-import { heapAfterGc, serve, tell } from './child-ipc';
+import { serve, tell } from './child-ipc';
 
 const [url, countArg, spoolDir] = process.argv.slice(2);
 const N = Number(countArg);
@@ -62,7 +62,6 @@ async function main(): Promise<void> {
       return {};
     },
     stats: () => ({ ...(runner?.counts() ?? { open: 0, connecting: 0, backoff: 0 }), events: { ...events }, appendFailures, unexpected, spoolDepth: spool.depth() }),
-    heap: () => ({ heapUsed: heapAfterGc() }),
     stop: async () => {
       await runner?.stop();
       await Promise.all(appending);

@@ -7,7 +7,7 @@
  *   node --expose-gc agent-ws-proc.cjs <ws://target/canary> <N>
  */
 import WebSocket from 'ws';
-import { heapAfterGc, serve, tell } from './child-ipc';
+import { serve, tell } from './child-ipc';
 
 const [url, countArg] = process.argv.slice(2);
 const N = Number(countArg);
@@ -49,7 +49,6 @@ serve({
     return {};
   },
   stats: () => ({ open, connecting, backoff: 0, events: {}, counters: { pongs, closed, errors } }),
-  heap: () => ({ heapUsed: heapAfterGc() }),
   stop: async () => {
     const all = [...sockets].map((ws) => new Promise<void>((resolve) => (ws.once('close', () => resolve()), ws.close(1001))));
     await Promise.race([Promise.all(all), new Promise((r) => setTimeout(r, 5000))]);

@@ -12,18 +12,27 @@
  * removed at the end, also on failure or Ctrl-C.
  *
  * Environment: BENCH_CANARIES (default 5000), BENCH_SETTLE_S (seconds held open before
- * measuring, default 60: heartbeat canaries buffer a minute of RTT samples before they
- * first ship them), BENCH_WINDOW_S (the steady window, default 20).
+ * the window, default 30), BENCH_WINDOW_S (the steady window, default 60: heartbeat
+ * canaries ship their RTT samples once a minute, all within seconds of each other since
+ * they opened together, so a shorter window catches that burst or misses it; the quietest
+ * and busiest 20 s are printed as well), BENCH_CPU_PROF (a directory: both clients write
+ * a V8 CPU profile of the window there; profiling inflates the CPU column),
+ * BENCH_HEAP_SNAPSHOT (a directory: both clients write a heap snapshot there after the
+ * window, for Chrome DevTools' Memory tab).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundle, cpuMs, openFileLimits, rssKiB, startChild, type Child } from './child-process';
+import { bundle, cpuMs, mainThreadCpuMs, openFileLimits, rssKiB, startChild, type Child } from './child-process';
 import { formatTable, machineLine } from './measure';
 
 const N = Number(process.env.BENCH_CANARIES ?? 5000);
-const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 60);
-const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 20);
+const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 30);
+const WINDOW_S = Number(process.env.BENCH_WINDOW_S ?? 60);
+/** Also reported: CPU over the quietest and busiest stretch of this many seconds. */
+const SUB_WINDOW_S = 20;
+const CPU_PROF = process.env.BENCH_CPU_PROF;
+const HEAP_SNAPSHOT = process.env.BENCH_HEAP_SNAPSHOT;
 /** All connections must be open within this, or the run is void. */
 const OPEN_TIMEOUT_MS = 90_000;
 /** Aims from the issue: memory within 1.5x of bare ws, under 10 % of one core. */
@@ -55,6 +64,13 @@ interface Row {
   /** V8 heap growth after full collections, per connection per second of the window. */
   heapGrowthBps: number;
   cpuPct: number;
+  /** Of which the main thread (JavaScript and its syscalls); the rest is GC helpers and libuv's pool. */
+  mainThreadPct: number;
+  /** CPU % over the quietest and the busiest SUB_WINDOW_S seconds of the window. */
+  cpuSubMin: number;
+  cpuSubMax: number;
+  /** memoryUsage and V8 space sizes at the end of the window, bytes. */
+  mem: Record<string, number>;
   targetCpuPct: number;
   /** Reads per second on the target's sockets over the window: the pings that arrived. */
   targetReadsPerS: number;
@@ -115,22 +131,28 @@ async function measure(name: string, file: string, args: string[], target: Child
   // The window: full collections just outside it, so they cost it nothing.
   const heap1 = (await child.ask<{ heapUsed: number }>('heap')).heapUsed;
   const before = await child.ask<Stats>('stats');
+  if (CPU_PROF) await child.ask('profile-start');
   const w0 = performance.now();
-  const cpu0 = cpuMs(child.pid);
+  const cpu: number[] = [cpuMs(child.pid)];
+  const main0 = mainThreadCpuMs(child.pid);
   const targetCpu0 = cpuMs(target.pid);
   const reads0 = (await target.ask<{ reads: number }>('stats')).reads;
   const rss: number[] = [];
   for (let i = 0; i < WINDOW_S; i++) {
-    await sleep(1000);
+    await sleep(w0 + (i + 1) * 1000 - performance.now());
+    cpu.push(cpuMs(child.pid));
     rss.push(rssKiB(child.pid));
   }
-  const cpu1 = cpuMs(child.pid);
   const targetCpu1 = cpuMs(target.pid);
+  const main1 = mainThreadCpuMs(child.pid);
   const w1 = performance.now();
   const reads1 = (await target.ask<{ reads: number }>('stats')).reads;
   const after = await child.ask<Stats>('stats');
+  if (CPU_PROF) await child.ask('profile-stop', { file: path.resolve(CPU_PROF, `${name.replace(/\W+/g, '-')}-window.cpuprofile`) });
+  const mem = await child.ask<Record<string, number>>('mem');
   const heap2 = (await child.ask<{ heapUsed: number }>('heap')).heapUsed;
   const heapSpanS = (performance.now() - w0) / 1000;
+  if (HEAP_SNAPSHOT) await child.ask('snapshot', { file: path.resolve(HEAP_SNAPSHOT, `${name.replace(/\W+/g, '-')}.heapsnapshot`) }, 300_000);
   if (after.open !== N) throw new Error(`${name}: ${after.open} of ${N} open at the end of the window`);
 
   // Stop politely: the probe reports every ending before it goes.
@@ -141,6 +163,11 @@ async function measure(name: string, file: string, args: string[], target: Child
   while ((await target.ask<{ open: number }>('stats')).open > 0 && performance.now() - t1 < 30_000) await sleep(200);
 
   const wallMs = w1 - w0;
+  // CPU over every sub-window of SUB_WINDOW_S seconds: periodic work (RTT samples shipped
+  // once a minute) makes a short window read high or low depending on where it falls.
+  const sub = Math.min(SUB_WINDOW_S, WINDOW_S);
+  const subPct: number[] = [];
+  for (let i = 0; i + sub < cpu.length; i++) subPct.push(((cpu[i + sub]! - cpu[i]!) / (sub * 1000)) * 100);
   return {
     row: {
       client: name,
@@ -149,7 +176,11 @@ async function measure(name: string, file: string, args: string[], target: Child
       rssSteadyKiB: rss.reduce((a, b) => a + b, 0) / rss.length,
       heapPerConnB: (heap1 - heap0) / N,
       heapGrowthBps: (heap2 - heap1) / N / heapSpanS,
-      cpuPct: ((cpu1 - cpu0) / wallMs) * 100,
+      cpuPct: ((cpu.at(-1)! - cpu[0]!) / wallMs) * 100,
+      mainThreadPct: ((main1 - main0) / wallMs) * 100,
+      cpuSubMin: Math.min(...subPct),
+      cpuSubMax: Math.max(...subPct),
+      mem,
       targetCpuPct: ((targetCpu1 - targetCpu0) / wallMs) * 100,
       targetReadsPerS: (reads1 - reads0) / (wallMs / 1000),
       endings: endings(after) - endings(before),
@@ -170,29 +201,52 @@ async function meanRss(pid: number, samples: number, everyMs: number): Promise<n
 
 // ---------------------------------------------------------------- output
 
+const perConnKiB = (r: Row) => (r.rssSteadyKiB - r.rssBeforeKiB) / N;
+const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+
 function table(rows: Row[]): string {
-  const kib = (r: Row) => (r.rssSteadyKiB - r.rssBeforeKiB) / N;
-  const mib = (k: number) => (k / 1024).toFixed(1);
   const [base, probe] = rows;
   const lines = rows.map((r) => [
     r.client,
     N.toLocaleString('en-US'),
-    r.rampS.toFixed(1),
-    mib(r.rssBeforeKiB),
-    mib(r.rssSteadyKiB),
-    kib(r).toFixed(1),
+    mib(r.rssBeforeKiB * 1024),
+    mib(r.rssSteadyKiB * 1024),
+    perConnKiB(r).toFixed(1),
     (r.heapPerConnB / 1024).toFixed(1),
-    r.heapGrowthBps.toFixed(1),
     r.cpuPct.toFixed(1),
+    r.mainThreadPct.toFixed(1),
+    `${r.cpuSubMin.toFixed(1)}-${r.cpuSubMax.toFixed(1)}`,
     r.targetCpuPct.toFixed(1),
     Math.round(r.targetReadsPerS).toLocaleString('en-US'),
     String(r.endings),
-    String(r.spooled),
+    r.spooled.toLocaleString('en-US'),
   ]);
   if (base && probe) {
-    lines.push(['probe / bare ws', '', '', '', '', (kib(probe) / kib(base)).toFixed(2), (probe.heapPerConnB / base.heapPerConnB).toFixed(2), '', (probe.cpuPct / base.cpuPct).toFixed(2), '', '', '', '']);
+    lines.push(['probe / bare ws', '', '', '', (perConnKiB(probe) / perConnKiB(base)).toFixed(2), (probe.heapPerConnB / base.heapPerConnB).toFixed(2), (probe.cpuPct / base.cpuPct).toFixed(2), (probe.mainThreadPct / base.mainThreadPct).toFixed(2), '', '', '', '', '']);
   }
-  return formatTable(['client', 'conns', 'ramp s', 'RSS before MiB', 'RSS steady MiB', 'RSS KiB/conn', 'heap KiB/conn', 'heap B/s/conn', 'CPU % core', 'target CPU %', 'target reads/s', 'endings', 'spooled'], lines);
+  return formatTable(
+    ['client', 'conns', 'RSS before MiB', 'RSS steady MiB', 'RSS KiB/conn', 'heap KiB/conn', 'CPU % core', 'main thread', `${SUB_WINDOW_S} s min-max`, 'target CPU %', 'target reads/s', 'endings', 'spooled'],
+    lines,
+  );
+}
+
+/** Where the RSS is at the end of the window (MiB): what grows per connection and what does not. */
+function memoryTable(rows: Row[]): string {
+  return formatTable(
+    ['client', 'ramp s', 'RSS', 'heap used', 'new space', 'old space', 'code', 'outside heap', 'external', 'heap B/s/conn'],
+    rows.map((r) => [
+      r.client,
+      r.rampS.toFixed(1),
+      mib(r.mem.rss!),
+      mib(r.mem.heapUsed!),
+      mib(r.mem.newSpace!),
+      mib(r.mem.oldSpace!),
+      mib(r.mem.codeSpace!),
+      mib(r.mem.rss! - r.mem.heapTotal!),
+      mib(r.mem.external!),
+      r.heapGrowthBps.toFixed(1),
+    ]),
+  );
 }
 
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -241,16 +295,19 @@ async function main(): Promise<void> {
   }
 
   const [base, probe] = rows as [Row, Row];
-  const kib = (r: Row) => (r.rssSteadyKiB - r.rssBeforeKiB) / N;
-  const ratio = kib(probe) / kib(base);
+  const ratio = perConnKiB(probe) / perConnKiB(base);
   process.stdout.write(
     `load average at end:   ${load()}; total ${((performance.now() - started) / 1000).toFixed(0)} s\n\n` +
-      `${table(rows)}\n` +
-      'RSS before: the client process with modules loaded, nothing open. RSS steady: mean of one sample a second over the window.\n' +
-      'RSS KiB/conn = (steady - before) / conns. heap: V8 heap after a full GC, before opening vs before the window; heap B/s/conn:\n' +
-      'its growth over the window. CPU: user + system of the client (and of the target) over the window, % of one core.\n' +
+      `${table(rows)}\n\n` +
+      `${memoryTable(rows)}\n` +
+      'RSS before: the client with modules loaded, nothing open. RSS steady: mean of one sample a second over the window.\n' +
+      'RSS KiB/conn = (steady - before) / conns. heap KiB/conn: V8 heap after a full GC, before the window minus before opening.\n' +
+      `CPU: user + system of the client (target: of the target) over the window, % of one core; main thread: its JavaScript and\n` +
+      `syscalls (the rest is V8's GC threads and libuv's pool); min-max: CPU over the window's quietest and busiest ${SUB_WINDOW_S} s.\n` +
       'target reads/s: reads on the target\'s sockets, about one per ping that arrived (both clients should show ~conns/2).\n' +
       'endings: sessions ended or dials failed during the window (0 = steady). spooled: events the probe appended during it.\n' +
+      'Second table, MiB at the end of the window: V8 spaces as reserved; outside heap = RSS - heap reserved (sockets, Buffers, code\n' +
+      'of node itself); heap B/s/conn: heap growth after full GCs over the window, per connection.\n' +
       `${notes.join('\n')}\n` +
       `aim: memory within ${AIM_MEMORY_RATIO}x of bare ws: ${ratio <= AIM_MEMORY_RATIO ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x); ` +
       `CPU under ${AIM_CPU_PCT} % of one core: ${probe.cpuPct < AIM_CPU_PCT ? 'met' : 'NOT met'} (${probe.cpuPct.toFixed(1)} %)\n`,

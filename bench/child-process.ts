@@ -142,4 +142,18 @@ export function rssKiB(pid: number): number {
   return Number(m[1]);
 }
 
+/**
+ * CPU of a process's main thread alone, ms (its JavaScript, and the syscalls it makes);
+ * the rest of cpuMs(pid) is V8's GC helper threads and libuv's pool (the spool's fsync).
+ */
+export function mainThreadCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 export { cpuMs };
