@@ -5,17 +5,26 @@
 import { randomUUID } from 'node:crypto';
 import type { PathDescriptor, RttSamples } from '../lib/contracts/ingest';
 
+const RESERVOIR = 1024;
+
 export class RttBuffer {
   private samples: { at: string; rttMs: number }[] = [];
   private firstAt = 0;
   count = 0;
-  private all: number[] = [];
+  private min = Number.POSITIVE_INFINITY;
+  private max = 0;
+  /**
+   * A uniform reservoir of the session's samples for its median: bounded, because a
+   * heartbeat canary may live for days (keeping every sample grew by ~800 KB a day each).
+   */
+  private reservoir: number[] = [];
 
   constructor(
     private readonly sessionId: string,
     private readonly path: PathDescriptor,
     private readonly emit: (e: RttSamples) => void,
     private readonly options = { maxSamples: 1000, maxAgeMs: 60_000 },
+    private readonly random: () => number = Math.random,
   ) {}
 
   add(at: Date, rttMs: number, monotonicNow: number): void {
@@ -23,8 +32,13 @@ export class RttBuffer {
     if (this.samples.length === 0) this.firstAt = monotonicNow;
     this.samples.push({ at: at.toISOString(), rttMs: ms });
     this.count += 1;
-    // Keep a bounded reservoir for the summary; a week-long heartbeat canary must not grow forever.
-    if (this.all.length < 100_000) this.all.push(ms);
+    this.min = Math.min(this.min, ms);
+    this.max = Math.max(this.max, ms);
+    if (this.reservoir.length < RESERVOIR) this.reservoir.push(ms);
+    else {
+      const j = Math.floor(this.random() * this.count);
+      if (j < RESERVOIR) this.reservoir[j] = ms;
+    }
     if (this.samples.length >= this.options.maxSamples || monotonicNow - this.firstAt >= this.options.maxAgeMs) this.flush();
   }
 
@@ -35,8 +49,8 @@ export class RttBuffer {
   }
 
   summary(): { count: number; minMs: number; medianMs: number; maxMs: number } | undefined {
-    if (this.all.length === 0) return undefined;
-    const sorted = [...this.all].sort((a, b) => a - b);
-    return { count: this.count, minMs: sorted[0]!, medianMs: sorted[Math.floor((sorted.length - 1) / 2)]!, maxMs: sorted.at(-1)! };
+    if (this.count === 0) return undefined;
+    const sorted = [...this.reservoir].sort((a, b) => a - b);
+    return { count: this.count, minMs: this.min, medianMs: sorted[Math.floor((sorted.length - 1) / 2)]!, maxMs: this.max };
   }
 }

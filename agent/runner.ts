@@ -4,6 +4,7 @@
  * reconnects instead of turning them into a storm against the target. A session that
  * stayed open a while proves the path works, and resets the backoff.
  */
+import { setMaxListeners } from 'node:events';
 import { nextDelay, type BackoffOptions } from './backoff';
 import { runAttempt, type CanaryDeps } from './canary';
 import type { PlannedCanary } from './config';
@@ -28,6 +29,8 @@ export function startRunner(
   deps: Omit<CanaryDeps, 'stop' | 'onOpen'> & { backoff: BackoffOptions; random?: () => number; onError?(err: unknown): void },
 ): Runner {
   const controller = new AbortController();
+  // Every canary listens on this one signal: thousands of listeners are expected here.
+  setMaxListeners(0, controller.signal);
   const state = new Map<string, keyof CanaryCounts>();
   const random = deps.random ?? Math.random;
 
