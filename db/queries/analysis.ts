@@ -192,32 +192,35 @@ async function windowMembers(tx: Executor, scope: AnalysisScope, windows: readon
 /**
  * Per path and window: sessions, how many reached the window (by age), were cut in it,
  * outlived it. Sessions in scope: opened, and either ended in the scope (by anyone) or
- * still open. One scan, grouped by path and by which edges the age and idle time passed.
+ * still open. One scan grouped by the path's own columns (a few hundred groups), each
+ * window counted with FILTER; probes joined after grouping. Grouping by computed buckets
+ * instead made PostgreSQL expect a million groups and sort the whole table to disk.
  */
 async function windowExposures(tx: Executor, scope: AnalysisScope, windows: readonly SignatureWindow[], now: Date): Promise<Map<number, PathExposure[]>> {
-  const flat = [...new Set(windows.flatMap((w) => [w.peak.lowMs, w.peak.highMs]))].sort((a, b) => a - b);
-  const array = sql`array[${sql.join(flat.map(num), sql`, `)}]::float8[]`;
   const liveAge = sql`extract(epoch from (${instant(now)} - ${s.openedAt})) * 1000`;
   const age = sql`(case when ${s.endedAt} is null then ${liveAge} else ${AGE} end)`;
-  const dropped = sql<boolean>`(${s.endKind} is not null and ${s.endKind} <> 'probe_closed')`;
-  const ageBucket = sql<number>`width_bucket(${age}, ${array})`;
-  const idleBucket = sql<number>`coalesce(width_bucket(${IDLE}, ${array}), -1)`;
-  const rows = await tx
+  const dropped = sql`(${s.endKind} is not null and ${s.endKind} <> 'probe_closed')`;
+  const counts: Record<string, SQL.Aliased<number> | SQL<number>> = {};
+  windows.forEach((w, i) => {
+    const lo = num(w.peak.lowMs);
+    const hi = num(w.peak.highMs);
+    const value = w.dimension === 'age' ? age : IDLE;
+    counts[`reached${i}`] = sql<number>`count(*) filter (where ${age} >= ${lo})`.mapWith(Number);
+    counts[`outlived${i}`] = sql<number>`count(*) filter (where ${age} >= ${hi})`.mapWith(Number);
+    counts[`hits${i}`] = sql<number>`count(*) filter (where ${dropped} and ${value} >= ${lo} and ${value} < ${hi})`.mapWith(Number);
+  });
+  const rows = (await tx
     .select({
-      probe: probes.name,
-      labels: probes.labels,
+      probeId: s.probeId,
       target: s.targetName,
       proxy: s.proxyName,
       profile: s.profile,
       profileKind: s.profileKind,
       gapMs: s.gapMs,
-      ageBucket: ageBucket.mapWith(Number),
-      idleBucket: idleBucket.mapWith(Number),
-      dropped: dropped.mapWith(Boolean),
-      n: sql<number>`count(*)`.mapWith(Number),
+      sessions: sql<number>`count(*)`.mapWith(Number),
+      ...counts,
     })
     .from(s)
-    .innerJoin(probes, eq(probes.id, s.probeId))
     .where(
       and(
         eq(s.outcome, 'opened'),
@@ -225,29 +228,39 @@ async function windowExposures(tx: Executor, scope: AnalysisScope, windows: read
         ...scopeFilters(scope),
       ),
     )
-    .groupBy(probes.name, probes.labels, s.targetName, s.proxyName, s.profile, s.profileKind, s.gapMs, ageBucket, idleBucket, dropped);
+    .groupBy(s.probeId, s.targetName, s.proxyName, s.profile, s.profileKind, s.gapMs)) as unknown as (Record<string, number> & {
+    probeId: number;
+    target: string;
+    proxy: string;
+    profile: string;
+    profileKind: ProfileKind | null;
+    gapMs: number | null;
+    sessions: number;
+  })[];
+  const probeRows = await tx.select({ id: probes.id, name: probes.name, labels: probes.labels }).from(probes);
+  const probeOf = new Map(probeRows.map((p) => [p.id, p]));
 
-  // width_bucket(v, edges) = number of edges ≤ v; window [lo, hi) holds v when lo ≤ v < hi.
-  const index = (v: number) => flat.indexOf(v) + 1;
-  const out = new Map<number, Map<string, PathExposure>>();
-  windows.forEach((w, i) => {
-    const lo = index(w.peak.lowMs);
-    const hi = index(w.peak.highMs);
-    const paths = new Map<string, PathExposure>();
-    for (const r of rows) {
-      const key = `${r.probe}|${r.target}|${r.proxy}|${r.profile}`;
-      let p = paths.get(key);
-      if (!p) {
-        p = { probe: r.probe, target: r.target, proxy: r.proxy, profile: r.profile, profileKind: r.profileKind, gapMs: r.gapMs, labels: r.labels, sessions: 0, reached: 0, hits: 0, outlived: 0 };
-        paths.set(key, p);
-      }
-      p.sessions += r.n;
-      if (r.ageBucket >= lo) p.reached += r.n;
-      if (r.ageBucket >= hi) p.outlived += r.n;
-      const b = w.dimension === 'age' ? r.ageBucket : r.idleBucket;
-      if (r.dropped && b >= lo && b < hi) p.hits += r.n;
-    }
-    out.set(i, paths);
+  const out = new Map<number, PathExposure[]>();
+  windows.forEach((_w, i) => {
+    out.set(
+      i,
+      rows.map((r) => {
+        const p = probeOf.get(r.probeId);
+        return {
+          probe: p?.name ?? String(r.probeId),
+          labels: p?.labels ?? {},
+          target: r.target,
+          proxy: r.proxy,
+          profile: r.profile,
+          profileKind: r.profileKind,
+          gapMs: r.gapMs === null ? null : Number(r.gapMs),
+          sessions: r.sessions,
+          reached: Number(r[`reached${i}`]),
+          hits: Number(r[`hits${i}`]),
+          outlived: Number(r[`outlived${i}`]),
+        };
+      }),
+    );
   });
-  return new Map([...out.entries()].map(([i, m]) => [i, [...m.values()]]));
+  return out;
 }
