@@ -5,16 +5,16 @@
  * later appears without a reload; a filter and the bin width live in the URL and a reload
  * restores them. Screenshots land in test/artifacts (drops*.png, handshakes*.png).
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumOptions, waitForChromium } from '../helpers/browser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { ended, failed, opened, path as canaryPath } from '../helpers/events';
 import { addProbeToken, startServer, type RunningServer } from '../helpers/server';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 const MIN = 60_000;
 
@@ -25,11 +25,7 @@ let profileDir: string | undefined;
 let pageErrors: string[] = [];
 
 beforeAll(async () => {
-  const deadline = Date.now() + 240_000;
-  while (!existsSync(CHROMIUM)) {
-    if (Date.now() > deadline) throw new Error(`${CHROMIUM} did not appear: install the chromium package`);
-    await new Promise((r) => setTimeout(r, 2000));
-  }
+  await waitForChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer();
   token = addProbeToken('edge-ams-1', { DROPSCOPE_DATA_DIR: server.dataDir }, ['region=eu']);
@@ -48,13 +44,7 @@ afterEach(async () => {
 
 async function openPage(url: string, opts: { colorScheme?: 'light' | 'dark'; width?: number } = {}): Promise<Page> {
   profileDir = mkdtempSync(path.join(tmpdir(), 'dropscope-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: opts.width ?? 1280, height: 900 },
-    colorScheme: opts.colorScheme ?? 'light',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  context = await chromium.launchPersistentContext(profileDir, chromiumOptions({ width: opts.width, colorScheme: opts.colorScheme }));
   const page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(15_000);
   pageErrors = [];

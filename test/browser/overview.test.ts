@@ -4,27 +4,18 @@
  *
  * Needs a build (`npm run build`) and Chromium at /usr/bin/chromium.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumOptions, waitForChromium } from '../helpers/browser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent, SessionEnded } from '../../lib/contracts/ingest';
 import { ended, failed, opened, path as canaryPath } from '../helpers/events';
 import { addProbeToken, startServer, type RunningServer } from '../helpers/server';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 const MIN = 60_000;
-
-/** Chromium may still be installing when the suite starts; give apt a few minutes. */
-async function waitForChromium(timeoutMs = 240_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!existsSync(CHROMIUM)) {
-    if (Date.now() > deadline) throw new Error(`${CHROMIUM} did not appear within ${timeoutMs / 1000} s: install the chromium package`);
-    await new Promise((r) => setTimeout(r, 2000));
-  }
-}
 
 let server: RunningServer;
 let token: string;
@@ -54,13 +45,7 @@ afterEach(async () => {
 
 async function openPage(colorScheme: 'light' | 'dark'): Promise<Page> {
   profileDir = mkdtempSync(path.join(tmpdir(), 'dropscope-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    colorScheme,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  context = await chromium.launchPersistentContext(profileDir, chromiumOptions({ colorScheme }));
   const page = context.pages()[0] ?? (await context.newPage());
   // Shorter than the test's timeout, so a failure names the selector it was waiting for.
   page.setDefaultTimeout(15_000);

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromiumOptions } from '../helpers/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { pathId } from '../../lib/paths/path-id';
@@ -72,12 +73,7 @@ beforeAll(async () => {
   await post(server.url, fra, f);
 
   profileDir = mkdtempSync(path.join(tmpdir(), 'dropscope-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  context = await chromium.launchPersistentContext(profileDir, chromiumOptions());
 }, 300_000);
 
 afterAll(async () => {
