@@ -149,7 +149,7 @@ describe('canary endings', () => {
     const profile: ProfileConfig = { name: 'ladder', kind: 'ladder', gaps: [gapMs], timeout: 500 };
     await runAttempt(canary(`ws://127.0.0.1:${relay.port}/canary`, profile, 'direct', gapMs), d);
     expect(ended()).toMatchObject({ endKind: kind, ...(reason && { closeReason: reason }) });
-    if (kind === 'tcp_fin') expect(Math.abs(ended()!.durationMs - 800)).toBeLessThan(40);
+    if (kind === 'tcp_fin') expect(Math.abs(ended()!.durationMs - 800)).toBeLessThan(150);
   });
 });
 
@@ -198,7 +198,8 @@ describe('through an HTTP CONNECT proxy', () => {
     expect(opened.timings.proxyMs).toBeGreaterThan(0);
     expect(opened.path.proxy).toEqual({ name: 'p', kind: 'http', url: `http://127.0.0.1:${proxy.port}` });
     expect(ended()!.endKind).toBe('tcp_fin');
-    expect(Math.abs(ended()!.durationMs - 600)).toBeLessThan(40);
+    // The proxy's own idle timer (Node socket timeouts) is what wobbles under load, not our measurement.
+    expect(Math.abs(ended()!.durationMs - 600)).toBeLessThan(150);
   });
 
   it('keeps the proxy\'s refusal apart from the target\'s, without leaking credentials', async () => {
