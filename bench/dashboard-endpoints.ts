@@ -26,6 +26,8 @@ export interface Endpoint {
   kind: 'json' | 'html';
   /** For a page: a string the rendered HTML must hold, or the page rendered its error or empty state. */
   marker?: string;
+  /** A page that makes exactly the same calls as this other endpoint (its url): not replayed twice. */
+  sameQueriesAs?: string;
   /** The queries the route makes for a request at `now`. */
   run(db: Db, now: Date): Promise<unknown>;
 }
@@ -102,6 +104,6 @@ export function dashboardEndpoints(opts: { analysisFrom: Date; busy: PathKey }):
       },
     },
     { url: '/probes', kind: 'html', marker: 'data-testid="probes"', run: (db, now) => probesStatus(db, now, scope({}, now)) },
-    { url: '/analysis', kind: 'html', marker: 'data-testid="analysis"', run: analysis(last24h) },
+    { url: '/analysis', kind: 'html', marker: 'data-testid="analysis"', sameQueriesAs: '/api/v1/analysis', run: analysis(last24h) },
   ];
 }

@@ -19,6 +19,8 @@ import type { Endpoint } from './dashboard-endpoints';
 
 export interface PlanNode {
   what: string;
+  /** How many times it ran (a nested loop's inner side, a subplan); 1 for an estimated plan. */
+  loops: number;
   /** Time of its own, in ms; for an estimated plan, its own share of the planner's cost units. */
   self: number;
   /** Rows it produced (estimated, for an estimated plan). */
@@ -119,8 +121,9 @@ function flatten(node: Record<string, unknown>, out: PlanNode[], analyzed: boole
   if (node['Sort Method']) parts.push(`(${String(node['Sort Method'])}, ${String(node['Sort Space Used'])} kB ${String(node['Sort Space Type'])})`);
   if (node['Rows Removed by Filter']) parts.push(`(${Number(node['Rows Removed by Filter']) * loops} removed by filter)`);
   if (node['Subplan Name']) parts.push(`[${String(node['Subplan Name'])}]`);
+  // PostgreSQL reports rows per loop, rounded: a lookup finding one row in three loops shows 0.
   const rows = analyzed ? Number(node['Actual Rows'] ?? 0) * loops : Number(node['Plan Rows'] ?? 0);
-  out.push({ what: parts.join(' '), self: Math.max(0, total - childTotal), rows });
+  out.push({ what: parts.join(' '), loops, self: Math.max(0, total - childTotal), rows });
   for (const c of children) flatten(c, out, analyzed);
 }
 

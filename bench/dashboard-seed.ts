@@ -148,7 +148,10 @@ export async function seedDashboard(sql: Sql, to: Date): Promise<SeedSummary> {
           case fate when 'survivor' then r_age * least(coalesce(cap, 3600000), 3600000) when 'rung' then rung_age when 'background' then exp_age else cap + jitter end as age,
           case when fate in ('survivor', 'rung') then 'probe_closed' when fate = 'squid' then 'tcp_fin' when fate = 'chat' then 'close_frame' when fate = 'sin' then 'pong_timeout'
                else case when r_end < 0.4 then 'tcp_reset' when r_end < 0.7 then 'tcp_fin' when r_end < 0.9 then 'close_frame' else 'error' end end as ek,
-          ${t0} + r_when * interval '${SPAN_MS} milliseconds' as ended
+          -- Session i ends in the i-th of ${ENDED} equal slots of the span: uniform over the 7 days,
+          -- and generated in the order ingest leaves the rows (a session row gets its final
+          -- version when it ends), without sorting a million rows.
+          ${t0} + (i - 1 + r_when) * interval '${SPAN_MS / ENDED} milliseconds' as ended
         from d
       ), h as (
         -- Silence before the end: an idle canary's is its age; a heartbeat canary pings every 25 s;
@@ -171,9 +174,7 @@ export async function seedDashboard(sql: Sql, to: Date): Promise<SeedSummary> {
         case when f = 1 then floor(age / 25000) else 0 end, case when f = 1 then floor(age / 25000) else 0 end,
         case when f = 1 then floor(age / 25000) end, case when f = 1 and age >= 25000 then 15 + r_j1 * 5 end,
         case when f = 1 and age >= 25000 then 22 + r_j2 * 5 end, case when f = 1 and age >= 25000 then 40 + r_talk * 200 end
-      from h
-      -- In the order ingest leaves them: a session row gets its final version when it ends.
-      order by ended`);
+      from h`);
 
     // Canaries open now, opened within the last hour.
     await tx.unsafe(`
@@ -220,14 +221,14 @@ export async function seedDashboard(sql: Sql, to: Date): Promise<SeedSummary> {
           0.25 * power(2, c / 4.0) as mean_ms
         from (select j, 20 + j % 14 as c from generate_series(0, 63) as j) as cj
       ), m as (
+        -- Minute by minute, as the rollup fills up (the first generate_series is the outer loop).
         select minute, p, t, x, (((extract(epoch from minute) / 60)::bigint + p * 7 + t * 3 + x) % 64)::int as j
-        from generate_series(date_trunc('minute', ${t0}), ${t1} - interval '1 minute', interval '1 minute') as minute,
-             generate_series(0, 3) as p, generate_series(0, 2) as t, generate_series(0, 3) as x
+        from generate_series(date_trunc('minute', ${t0}), ${t1} - interval '1 minute', interval '1 minute') as minute
+             cross join lateral (select p, t, x from generate_series(0, 3) as p, generate_series(0, 2) as t, generate_series(0, 3) as x) as ptx
       )
       select minute, (${ids})[p + 1], (${arr(TARGETS.map((t) => t.name))})[t + 1], (${arr(PROXIES.map((x) => x.name))})[x + 1],
         9, 9 * mean_ms, mean_ms * 0.7, mean_ms * 1.8, tpl.buckets
-      from m join tpl using (j)
-      order by minute`);
+      from m join tpl using (j)`);
     for (const k of keys) await tx.unsafe(`alter table ${k.tab} add constraint "${k.name}" ${k.def}`);
     for (const ix of secondary) await tx.unsafe(ix.def);
 
