@@ -115,6 +115,17 @@ export const canarySessions = pgTable(
     index('canary_sessions_live_idx')
       .on(t.openedAt)
       .where(sql`${t.endedAt} is null and ${t.outcome} = 'opened'`),
+    // The drops page and the analysis read every ending of a range: with the columns they
+    // group and filter by in the index, a pass is an index-only scan instead of a walk over
+    // the wide rows (bench/README.md, bench:dashboard).
+    // (drizzle has no INCLUDE, so they are trailing key columns.)
+    index('canary_sessions_endings_idx')
+      .on(t.endedAt, t.endKind, t.durationMs, t.sinceLastRecvMs, t.sinceLastSentMs, t.closeCode, t.probeId, t.targetName, t.proxyName, t.profile)
+      .where(sql`${t.endKind} is not null`),
+    // The filter bar's distinct paths: a skip over this index instead of a pass over every row.
+    index('canary_sessions_path_profile_idx').on(t.targetName, t.proxyName, t.profile),
+    // Sessions open during a scope (the analysis' exposures) start before its end.
+    index('canary_sessions_opened_at_idx').on(t.openedAt).where(sql`${t.openedAt} is not null`),
   ],
 );
 
@@ -185,4 +196,51 @@ export const targetSessionViews = pgTable(
     receivedAt: tstz().notNull().defaultNow(),
   },
   (t) => [index('target_session_views_ended_at_idx').on(t.endedAt)],
+);
+
+/**
+ * Rollups maintained at ingest, in the same transaction as the sessions they count
+ * (db/queries/rollups.ts): attempts per hour of attempted_at and endings per hour of
+ * ended_at, per path and outcome. Long ranges read these instead of the session rows; the
+ * partial hours at a range's edges are counted from the sessions, so answers stay exact.
+ * Absent values are stored as 0 or '' because they are part of the primary key.
+ */
+export const attemptHours = pgTable(
+  'attempt_hours',
+  {
+    hour: tstz().notNull(),
+    probeId: integer()
+      .notNull()
+      .references(() => probes.id, { onDelete: 'cascade' }),
+    targetName: text().notNull(),
+    proxyName: text().notNull(),
+    profile: text().notNull(),
+    outcome: outcome().notNull(),
+    /** 0 when there was no HTTP answer. */
+    httpStatus: smallint().notNull(),
+    /** '' when none; kept for failed attempts only. */
+    errorCode: text().notNull(),
+    /** '' when none. */
+    proxyReply: text().notNull(),
+    attempts: integer().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hour, t.probeId, t.targetName, t.proxyName, t.profile, t.outcome, t.httpStatus, t.errorCode, t.proxyReply] })],
+);
+
+export const endHours = pgTable(
+  'end_hours',
+  {
+    hour: tstz().notNull(),
+    probeId: integer()
+      .notNull()
+      .references(() => probes.id, { onDelete: 'cascade' }),
+    targetName: text().notNull(),
+    proxyName: text().notNull(),
+    profile: text().notNull(),
+    endKind: endKind().notNull(),
+    /** 0 when no close frame. */
+    closeCode: smallint().notNull(),
+    sessions: integer().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hour, t.probeId, t.targetName, t.proxyName, t.profile, t.endKind, t.closeCode] })],
 );

@@ -8,7 +8,7 @@
  * which capped ingest near 3.5k events/s (bench/README.md). Now each statement's text is
  * small and the same for every batch, whatever its size, so no chunking either.
  */
-import { eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
+import { and, eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import type {
   AttemptFailed,
@@ -20,9 +20,10 @@ import type {
   SessionOpened,
   TargetSessionEnded,
 } from '../../lib/contracts/ingest';
+import { rollupDeltas, type SessionFacts } from '../../lib/rollups/contributions';
 import { emptyRttBuckets, rttBucketIndex } from '../../lib/rtt/buckets';
 import type { Db, Executor } from '../client';
-import { canarySessions, ingestedEvents, probes, rttMinutes, targetSessionViews } from '../schema';
+import { attemptHours, canarySessions, endHours, ingestedEvents, probes, rttMinutes, targetSessionViews } from '../schema';
 
 type SessionRow = typeof canarySessions.$inferInsert;
 type RttRow = typeof rttMinutes.$inferInsert;
@@ -38,6 +39,11 @@ export interface StoredBatch extends IngestResult {
  */
 export async function storeBatch(db: Db, probeId: number, events: readonly IngestEvent[], now: Date): Promise<StoredBatch> {
   return db.transaction(async (tx) => {
+    // One batch of a probe at a time: the rollups are kept by difference (what a session
+    // row counted before this batch, what it counts after), which needs the "before" to
+    // stay true until commit, also for rows a concurrent batch of the same probe would
+    // insert. A probe's reporter sends one batch at a time anyway; other probes never wait.
+    await tx.execute(sql`select pg_advisory_xact_lock(${ADVISORY_LOCK_SPACE}::integer, ${probeId}::integer)`);
     const unique = new Map<string, IngestEvent>();
     for (const e of events) if (!unique.has(e.id)) unique.set(e.id, e);
 
@@ -173,9 +179,36 @@ const sessionMergeSet = Object.fromEntries(
   mergedColumns.map((key) => [key, sql`coalesce(excluded.${sql.identifier(snake(key))}, ${canarySessions[key]})`]),
 ) as Record<(typeof mergedColumns)[number], SQL>;
 
+/** The columns the rollups key on, with the id to match a row's before and after. */
+const factColumns = {
+  id: canarySessions.id,
+  probeId: canarySessions.probeId,
+  targetName: canarySessions.targetName,
+  proxyName: canarySessions.proxyName,
+  profile: canarySessions.profile,
+  attemptedAt: canarySessions.attemptedAt,
+  outcome: canarySessions.outcome,
+  httpStatus: canarySessions.httpStatus,
+  errorCode: canarySessions.errorCode,
+  proxyReply: canarySessions.proxyReply,
+  endedAt: canarySessions.endedAt,
+  endKind: canarySessions.endKind,
+  closeCode: canarySessions.closeCode,
+};
+
+function factsById(rows: readonly (SessionFacts & { id: string })[]): Map<string, SessionFacts> {
+  return new Map(rows.map(({ id, ...facts }) => [id, facts]));
+}
+
 async function upsertSessions(tx: Executor, probeId: number, rows: SessionRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await tx
+  // Only this probe's rows: another probe's session with the same id is not updated below.
+  const before = await tx
+    .select(factColumns)
+    .from(canarySessions)
+    .where(and(eq(canarySessions.probeId, probeId), sql`${canarySessions.id} in (select json_array_elements_text(${JSON.stringify(rows.map((r) => r.id))}::json))`))
+    .for('update');
+  const after = await tx
     .insert(canarySessions)
     .select(fromJsonRows(canarySessions, rows))
     .onConflictDoUpdate({
@@ -183,8 +216,31 @@ async function upsertSessions(tx: Executor, probeId: number, rows: SessionRow[])
       set: sessionMergeSet,
       // A session id belongs to the probe that created it; another probe cannot rewrite it.
       setWhere: eq(canarySessions.probeId, probeId),
-    });
+    })
+    .returning(factColumns);
+  const deltas = rollupDeltas(factsById(before), factsById(after));
+  if (deltas.attempts.length > 0) {
+    await tx
+      .insert(attemptHours)
+      .select(fromJsonRows(attemptHours, deltas.attempts))
+      .onConflictDoUpdate({
+        target: [attemptHours.hour, attemptHours.probeId, attemptHours.targetName, attemptHours.proxyName, attemptHours.profile, attemptHours.outcome, attemptHours.httpStatus, attemptHours.errorCode, attemptHours.proxyReply],
+        set: { attempts: sql`${attemptHours.attempts} + excluded.attempts` },
+      });
+  }
+  if (deltas.ends.length > 0) {
+    await tx
+      .insert(endHours)
+      .select(fromJsonRows(endHours, deltas.ends))
+      .onConflictDoUpdate({
+        target: [endHours.hour, endHours.probeId, endHours.targetName, endHours.proxyName, endHours.profile, endHours.endKind, endHours.closeCode],
+        set: { sessions: sql`${endHours.sessions} + excluded.sessions` },
+      });
+  }
 }
+
+/** First key of pg_advisory_xact_lock(int, int): this module's locks, keyed by probe id. */
+const ADVISORY_LOCK_SPACE = 0x64726f70; // 'drop'
 
 // ---------------------------------------------------------------- RTT rollup
 
