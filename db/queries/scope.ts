@@ -1,27 +1,57 @@
 /** SQL pieces for the dashboard scope (lib/dashboard/scope.ts), shared by every page's queries. */
-import { and, asc, eq, isNull, sql, type SQL } from 'drizzle-orm';
+import { asc, eq, isNull, sql, type SQL } from 'drizzle-orm';
 import type { DashboardScope, ScopeOptions } from '../../lib/dashboard/scope';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Executor } from '../client';
 import { canarySessions as s, probes } from '../schema';
 
-/** Filters on canary_sessions for everything in the scope but the time range. */
-export function sessionFilters(scope: DashboardScope): SQL[] {
+/** The path columns a table carries, for the scope's filters. */
+export interface PathColumns {
+  probeId: AnyPgColumn;
+  targetName: AnyPgColumn;
+  proxyName: AnyPgColumn;
+  profile: AnyPgColumn;
+}
+
+/** Filters for everything in the scope but the time range, on any table with path columns. */
+export function pathFilters(c: PathColumns, scope: DashboardScope): SQL[] {
   const out: SQL[] = [];
-  if (scope.proxy) out.push(eq(s.proxyName, scope.proxy));
-  if (scope.target) out.push(eq(s.targetName, scope.target));
-  if (scope.profile) out.push(eq(s.profile, scope.profile));
-  if (scope.probe) out.push(sql`${s.probeId} in (select ${probes.id} from ${probes} where ${probes.name} = ${scope.probe})`);
-  if (scope.label) out.push(sql`${s.probeId} in (select ${probes.id} from ${probes} where ${probes.labels} ->> ${scope.label.key} = ${scope.label.value})`);
+  if (scope.proxy) out.push(eq(c.proxyName, scope.proxy));
+  if (scope.target) out.push(eq(c.targetName, scope.target));
+  if (scope.profile) out.push(eq(c.profile, scope.profile));
+  if (scope.probe) out.push(sql`${c.probeId} in (select ${probes.id} from ${probes} where ${probes.name} = ${scope.probe})`);
+  if (scope.label) out.push(sql`${c.probeId} in (select ${probes.id} from ${probes} where ${probes.labels} ->> ${scope.label.key} = ${scope.label.value})`);
   return out;
 }
 
-/** The values the filter bar offers. Distinct over the recent sessions' paths, via the path index. */
+/** Filters on canary_sessions for everything in the scope but the time range. */
+export function sessionFilters(scope: DashboardScope): SQL[] {
+  return pathFilters(s, scope);
+}
+
+/**
+ * The values the filter bar offers: probes from their table, paths seen in the last 30
+ * days. Distinct paths are found by skipping through canary_sessions_path_profile_idx
+ * (one index probe per distinct path, a loose index scan written as a recursive CTE)
+ * instead of reading every session: ~1 ms instead of ~0.5 s at a million sessions.
+ */
 export async function scopeOptions(db: Executor): Promise<ScopeOptions> {
   const probeRows = await db.select({ name: probes.name, labels: probes.labels }).from(probes).where(isNull(probes.revokedAt)).orderBy(asc(probes.name));
-  const paths = await db
-    .selectDistinct({ target: s.targetName, proxy: s.proxyName, profile: s.profile })
-    .from(s)
-    .where(and(sql`${s.attemptedAt} > now() - interval '30 days'`));
+  const paths = rowsOf<{ target: string; proxy: string; profile: string }>(
+    await db.execute(sql`
+      with recursive p as (
+        (select ${s.targetName} as target, ${s.proxyName} as proxy, ${s.profile} as profile from ${s}
+          order by ${s.targetName}, ${s.proxyName}, ${s.profile} limit 1)
+        union all
+        select n.target, n.proxy, n.profile from p, lateral (
+          select ${s.targetName} as target, ${s.proxyName} as proxy, ${s.profile} as profile from ${s}
+          where (${s.targetName}, ${s.proxyName}, ${s.profile}) > (p.target, p.proxy, p.profile)
+          order by ${s.targetName}, ${s.proxyName}, ${s.profile} limit 1) n
+      )
+      select target, proxy, profile from p
+      where exists (select 1 from ${s} where ${s.targetName} = p.target and ${s.proxyName} = p.proxy and ${s.profile} = p.profile
+                    and ${s.attemptedAt} > now() - interval '30 days')`),
+  );
   const uniq = (xs: string[]) => [...new Set(xs)].sort();
   return {
     probes: probeRows.map((p) => p.name),
@@ -30,4 +60,9 @@ export async function scopeOptions(db: Executor): Promise<ScopeOptions> {
     targets: uniq(paths.map((p) => p.target)),
     profiles: uniq(paths.map((p) => p.profile)),
   };
+}
+
+/** Rows of db.execute: postgres.js returns an array, PGlite an object with `rows`. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : ((result as { rows?: T[] }).rows ?? [])) as T[];
 }
