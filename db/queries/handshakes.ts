@@ -3,58 +3,59 @@
  * failed attempts grouped by HTTP status, proxy reply and socket error with the paths they
  * hit. An attempt counts once its outcome is known (opened or failed), by attempted_at.
  */
-import { and, gte, isNotNull, lt, ne, sql, type SQL } from 'drizzle-orm';
+import { and, gte, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Outcome } from '../../lib/contracts/ingest';
 import type { DashboardScope } from '../../lib/dashboard/scope';
 import { bucketFor, type FailureGroup, type HandshakesReport } from '../../lib/handshakes/report';
+import { PROXY_REPLY_KEY_CHARS } from '../../lib/rollups/contributions';
+import { splitByHour, type HourSplit } from '../../lib/rollups/hour-split';
 import type { Db, Executor } from '../client';
-import { canarySessions as s } from '../schema';
-import { sessionFilters } from './scope';
+import { attemptHours as ah, canarySessions as s } from '../schema';
+import { pathFilters, rowsOf, sessionFilters } from './scope';
 
-export function attemptFilter(scope: DashboardScope): SQL {
-  return and(gte(s.attemptedAt, scope.from), lt(s.attemptedAt, scope.to), isNotNull(s.outcome), ...sessionFilters(scope))!;
+const HOUR_MS = 3_600_000;
+
+/** Attempts grouped by time bucket, outcome, answer and path: everything the report shows. */
+interface AttemptGroup {
+  bucket: number;
+  outcome: Outcome;
+  /** 0: no HTTP answer. */
+  status: number;
+  /** '': none (and always '' for opened attempts). */
+  errorCode: string;
+  /** '': none. */
+  proxyReply: string;
+  target: string;
+  proxy: string;
+  n: number;
 }
 
 /** The whole handshake report for a scope; the bucket follows from the range's length. */
 export async function handshakesReport(db: Db, scope: DashboardScope): Promise<HandshakesReport> {
   const { name, ms } = bucketFor(scope.to.getTime() - scope.from.getTime());
-  const where = attemptFilter(scope);
-  const failed = and(where, ne(s.outcome, 'opened'))!;
-
   return db.transaction(
     async (tx) => {
-      // Inlined: SELECT and GROUP BY must be the same text (ms comes from HANDSHAKE_BUCKETS).
-      const bucket = sql<number>`floor(extract(epoch from ${s.attemptedAt}) * 1000 / ${sql.raw(String(ms))})::bigint`;
-      const rows = await tx
-        .select({
-          bucket: bucket.mapWith(Number),
-          attempts: sql<number>`count(*)`.mapWith(Number),
-          upgrades: sql<number>`count(*) filter (where ${s.httpStatus} = 101)`.mapWith(Number),
-        })
-        .from(s)
-        .where(where)
-        .groupBy(bucket)
-        .orderBy(bucket);
-      const outcomes = await tx
-        .select({ outcome: sql<Outcome>`${s.outcome}`, count: sql<number>`count(*)`.mapWith(Number) })
-        .from(s)
-        .where(where)
-        .groupBy(s.outcome)
-        .orderBy(sql`count(*) desc`, s.outcome);
-
+      const rows = await attemptGroups(tx, scope, ms);
       // Dense from the bucket holding `from` to the one holding the last instant before `to`.
       const first = Math.floor(scope.from.getTime() / ms);
       const last = Math.floor((scope.to.getTime() - 1) / ms);
-      const byBucket = new Map(rows.map((r) => [r.bucket, r]));
+      const perBucket = new Map<number, { attempts: number; upgrades: number }>();
+      const outcomes = new Map<Outcome, number>();
+      for (const r of rows) {
+        const b = perBucket.get(r.bucket) ?? { attempts: 0, upgrades: 0 };
+        b.attempts += r.n;
+        if (r.status === 101) b.upgrades += r.n;
+        perBucket.set(r.bucket, b);
+        outcomes.set(r.outcome, (outcomes.get(r.outcome) ?? 0) + r.n);
+      }
       const series = Array.from({ length: last - first + 1 }, (_, i) => {
-        const r = byBucket.get(first + i);
-        const attempts = r?.attempts ?? 0;
-        const upgrades = r?.upgrades ?? 0;
+        const { attempts = 0, upgrades = 0 } = perBucket.get(first + i) ?? {};
         return { at: new Date((first + i) * ms).toISOString(), attempts, upgrades, ratio: attempts === 0 ? null : upgrades / attempts };
       });
-      const attempts = rows.reduce((n, r) => n + r.attempts, 0);
-      const upgrades = rows.reduce((n, r) => n + r.upgrades, 0);
-
+      const attempts = series.reduce((n, b) => n + b.attempts, 0);
+      const upgrades = series.reduce((n, b) => n + b.upgrades, 0);
+      const failed = rows.filter((r) => r.outcome !== 'opened');
       return {
         scope: scopeJson(scope),
         bucket: name,
@@ -62,34 +63,72 @@ export async function handshakesReport(db: Db, scope: DashboardScope): Promise<H
         attempts,
         upgrades,
         ratio: attempts === 0 ? null : upgrades / attempts,
-        outcomes,
+        outcomes: [...outcomes].map(([outcome, count]) => ({ outcome, count })).sort((a, b) => b.count - a.count || a.outcome.localeCompare(b.outcome)),
         series,
-        byStatus: await groups(tx, sql<number>`${s.httpStatus}`.mapWith(Number), and(failed, isNotNull(s.httpStatus))!),
-        byProxyReply: await groups(tx, sql<string>`${s.proxyReply}`, and(where, isNotNull(s.proxyReply))!),
-        byErrorCode: await groups(tx, sql<string>`${s.errorCode}`, and(failed, isNotNull(s.errorCode))!),
+        byStatus: groups(failed.filter((r) => r.status !== 0), (r) => r.status),
+        byProxyReply: groups(rows.filter((r) => r.proxyReply !== ''), (r) => r.proxyReply),
+        byErrorCode: groups(failed.filter((r) => r.errorCode !== ''), (r) => r.errorCode),
       };
     },
     { isolationLevel: 'repeatable read', accessMode: 'read only' },
   );
 }
 
-/** Counts per value and path in SQL, folded into one group per value (most first). */
-async function groups<V extends string | number>(tx: Executor, value: SQL.Aliased<V> | SQL<V>, where: SQL): Promise<FailureGroup<V>[]> {
-  const rows = await tx
-    .select({ value: value as SQL<V>, target: s.targetName, proxy: s.proxyName, count: sql<number>`count(*)`.mapWith(Number) })
-    .from(s)
-    .where(where)
-    .groupBy(value as SQL<V>, s.targetName, s.proxyName);
-  const out = new Map<V, FailureGroup<V>>();
+/**
+ * One statement: whole hours from attempt_hours when the bucket is a whole number of
+ * hours, the rest (or everything, for finer buckets) from the session rows, keyed the same
+ * way as the rollup (lib/rollups/contributions.ts), grouped together.
+ */
+async function attemptGroups(tx: Executor, scope: DashboardScope, bucketMs: number): Promise<AttemptGroup[]> {
+  const split: HourSplit = bucketMs % HOUR_MS === 0 ? splitByHour(scope.from, scope.to) : { hours: null, edges: [{ from: scope.from, to: scope.to }] };
+  // Inlined: bucketMs comes from HANDSHAKE_BUCKETS.
+  const bucketOf = (at: SQL | AnyPgColumn) => sql`floor(extract(epoch from ${at}) * 1000 / ${sql.raw(String(bucketMs))})::bigint`;
+  const parts: SQL[] = [];
+  if (split.hours) {
+    parts.push(sql`select ${bucketOf(ah.hour)} as bucket, ${ah.outcome}::text as outcome, ${ah.httpStatus}::int as status, ${ah.errorCode} as error_code,
+        ${ah.proxyReply} as proxy_reply, ${ah.targetName} as target, ${ah.proxyName} as proxy, ${ah.attempts}::bigint as n
+      from ${ah} where ${and(gte(ah.hour, split.hours.from), lt(ah.hour, split.hours.to), ...pathFilters(ah, scope))}`);
+  }
+  for (const edge of split.edges) {
+    parts.push(sql`select ${bucketOf(s.attemptedAt)} as bucket, ${s.outcome}::text as outcome, coalesce(${s.httpStatus}, 0)::int as status,
+        case when ${s.outcome} = 'opened' then '' else coalesce(${s.errorCode}, '') end as error_code,
+        coalesce(left(${s.proxyReply}, ${sql.raw(String(PROXY_REPLY_KEY_CHARS))}), '') as proxy_reply, ${s.targetName} as target, ${s.proxyName} as proxy, 1::bigint as n
+      from ${s} where ${and(gte(s.attemptedAt, edge.from), lt(s.attemptedAt, edge.to), isNotNull(s.outcome), ...sessionFilters(scope))}`);
+  }
+  if (parts.length === 0) return [];
+  const rows = rowsOf<Record<string, unknown>>(
+    await tx.execute(sql`select bucket, outcome, status, error_code, proxy_reply, target, proxy, sum(n) as n
+      from (${sql.join(parts, sql` union all `)}) u group by 1, 2, 3, 4, 5, 6, 7`),
+  );
+  return rows.map((r) => ({
+    bucket: Number(r.bucket),
+    outcome: r.outcome as Outcome,
+    status: Number(r.status),
+    errorCode: String(r.error_code),
+    proxyReply: String(r.proxy_reply),
+    target: String(r.target),
+    proxy: String(r.proxy),
+    n: Number(r.n),
+  }));
+}
+
+/** Attempts folded into one group per value, with the paths it hit (most first). */
+function groups<V extends string | number>(rows: readonly AttemptGroup[], valueOf: (r: AttemptGroup) => V): FailureGroup<V>[] {
+  const out = new Map<V, FailureGroup<V> & { byPath: Map<string, { target: string; proxy: string; count: number }> }>();
   for (const r of rows) {
-    const g = out.get(r.value) ?? { value: r.value, count: 0, paths: [] };
-    g.count += r.count;
-    g.paths.push({ target: r.target, proxy: r.proxy, count: r.count });
-    out.set(r.value, g);
+    const v = valueOf(r);
+    const g = out.get(v) ?? { value: v, count: 0, paths: [], byPath: new Map() };
+    g.count += r.n;
+    const key = `${r.target}\u0000${r.proxy}`;
+    const p = g.byPath.get(key) ?? { target: r.target, proxy: r.proxy, count: 0 };
+    p.count += r.n;
+    g.byPath.set(key, p);
+    out.set(v, g);
   }
   const byCount = <T extends { count: number }>(a: T, b: T, tie: number) => b.count - a.count || tie;
-  for (const g of out.values()) g.paths.sort((a, b) => byCount(a, b, `${a.target}/${a.proxy}`.localeCompare(`${b.target}/${b.proxy}`)));
-  return [...out.values()].sort((a, b) => byCount(a, b, String(a.value).localeCompare(String(b.value), 'en', { numeric: true })));
+  return [...out.values()]
+    .map(({ byPath, ...g }) => ({ ...g, paths: [...byPath.values()].sort((a, b) => byCount(a, b, `${a.target}/${a.proxy}`.localeCompare(`${b.target}/${b.proxy}`))) }))
+    .sort((a, b) => byCount(a, b, String(a.value).localeCompare(String(b.value), 'en', { numeric: true })));
 }
 
 function scopeJson(scope: DashboardScope): HandshakesReport['scope'] {

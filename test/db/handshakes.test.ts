@@ -94,4 +94,25 @@ describe.each(backends())('handshake queries on $name', (backend) => {
     expect(empty).toMatchObject({ attempts: 0, upgrades: 0, ratio: null, outcomes: [], byStatus: [], byProxyReply: [], byErrorCode: [] });
     expect(empty.series.every((b) => b.ratio === null)).toBe(true);
   });
+
+  it('reads whole hours of a long range from the rollup and its partial edges from the sessions, with the same answers', async () => {
+    // 6 h buckets: the hour from BASE on comes from attempt_hours, the 30 minutes before
+    // BASE (holding the 426) and the 15 minutes after the last whole hour from the rows.
+    const week = { from: new Date(BASE.getTime() - 30 * 60_000), to: new Date(BASE.getTime() + 7 * 24 * HOUR + 15 * 60_000) };
+    const r = await handshakesReport(database.db, week);
+    expect(r).toMatchObject({ bucket: '6h', attempts: 11, upgrades: 4 });
+    expect(r.series.reduce((n, b) => n + b.attempts, 0)).toBe(11);
+    expect(r.series[0]).toMatchObject({ at: new Date(BASE.getTime() - 6 * HOUR).toISOString(), attempts: 1, upgrades: 0 });
+    expect(r.series[1]).toMatchObject({ at: BASE.toISOString(), attempts: 10, upgrades: 4 });
+    expect(r.byStatus.map((g) => [g.value, g.count])).toEqual([[502, 2], [403, 1], [426, 1]]);
+    expect(r.outcomes).toEqual([
+      { outcome: 'opened', count: 4 },
+      { outcome: 'upgrade_refused', count: 4 },
+      { outcome: 'dial_failed', count: 2 },
+      { outcome: 'proxy_refused', count: 1 },
+    ]);
+    expect(r.byErrorCode).toEqual((await handshakesReport(database.db, SCOPE)).byErrorCode);
+    const squid = await handshakesReport(database.db, { ...week, proxy: 'squid', label: { key: 'region', value: 'eu' } });
+    expect(squid).toMatchObject({ attempts: 4, upgrades: 1 });
+  });
 });
