@@ -10,13 +10,14 @@ import { and, desc, eq, gte, isNotNull, lt, ne, sql, type SQL } from 'drizzle-or
 import type { Layer } from '../../lib/analysis/catalogue';
 import type { DashboardScope } from '../../lib/dashboard/scope';
 import { BIN_WIDTHS, type BinWidth, type YScale } from '../../lib/drops/query';
-import { CLUSTER_LIMIT, MAX_DENSE_BINS, type ClusterDrop, type ClusterSignature, type DropHistogram, type DropsReport } from '../../lib/drops/report';
+import { CLUSTER_LIMIT, type ClusterDrop, type ClusterSignature, type DropsReport } from '../../lib/drops/report';
 import type { EndKind } from '../../lib/contracts/ingest';
 import { binWidthFor } from '../../lib/overview/histogram-bins';
-import type { Db, Executor } from '../client';
+import { rebin, shapeBins } from '../../lib/drops/bins';
+import type { Db } from '../client';
 import { canarySessions as s, probes } from '../schema';
 import { analyzeScope } from './analysis';
-import { sessionFilters } from './scope';
+import { rowsOf, sessionFilters } from './scope';
 
 /** Age at the end; a silent death is dated by the last byte received (as the analysis does). */
 export const AGE = sql<number>`(case when ${s.endKind} = 'pong_timeout' then ${s.durationMs} - coalesce(${s.sinceLastRecvMs}, 0) else ${s.durationMs} end)`;
@@ -43,27 +44,15 @@ export async function dropsReport(db: Db, scope: DashboardScope, params: DropsPa
   if (params.bin !== 'auto' && !(params.bin in BIN_WIDTHS)) throw new RangeError(`unknown bin width ${params.bin}`);
   const where = dropFilter(scope);
 
-  const part = await db.transaction(
-    async (tx) => {
-      const binWidthMs = params.bin === 'auto' ? await autoWidth(tx, where) : BIN_WIDTHS[params.bin];
-      const age = await histogram(tx, AGE, where, binWidthMs);
-      const idle = await histogram(tx, IDLE, where, binWidthMs);
-      const endKinds = await tx
-        .select({ endKind: sql<EndKind>`${s.endKind}`, count: sql<number>`count(*)`.mapWith(Number) })
-        .from(s)
-        .where(where)
-        .groupBy(s.endKind)
-        .orderBy(sql`count(*) desc`, s.endKind);
-      const closeCodes = await tx
-        .select({ closeCode: s.closeCode, count: sql<number>`count(*)`.mapWith(Number) })
-        .from(s)
-        .where(where)
-        .groupBy(s.closeCode)
-        .orderBy(sql`count(*) desc`, sql`${s.closeCode} nulls last`);
-      return { binWidthMs, age, idle, endKinds, closeCodes };
-    },
-    { isolationLevel: 'repeatable read', accessMode: 'read only' },
-  );
+  const pass = await dropsPass(db, where);
+  const binWidthMs = params.bin === 'auto' ? binWidthFor(Math.max(0, pass.maxAgeMs ?? 0)) : BIN_WIDTHS[params.bin];
+  const part = {
+    binWidthMs,
+    age: shapeBins(rebin(pass.age, DROPS_PASS_BIN_MS, binWidthMs), binWidthMs),
+    idle: shapeBins(rebin(pass.idle, DROPS_PASS_BIN_MS, binWidthMs), binWidthMs),
+    endKinds: pass.endKinds,
+    closeCodes: pass.closeCodes,
+  };
 
   const analysis =
     part.age.total === 0
@@ -117,46 +106,58 @@ function scopeJson(scope: DashboardScope): DropsReport['scope'] {
   };
 }
 
-/** About 60 bins over the longest drop, at a round width (as the overview picks). */
-async function autoWidth(tx: Executor, where: SQL): Promise<number> {
-  const [row] = await tx.select({ max: sql<number | null>`max(${AGE})`.mapWith((v) => (v === null ? null : Number(v))) }).from(s).where(where);
-  return binWidthFor(Math.max(0, row?.max ?? 0));
-}
+/** The pass's bins: 100 ms, the analysis' resolution; every width a person picks is a multiple. */
+const DROPS_PASS_BIN_MS = 100;
 
-async function histogram(tx: Executor, value: SQL, where: SQL, widthMs: number): Promise<DropHistogram> {
-  // Inlined, not bound: SELECT and GROUP BY must be the same text for PostgreSQL (a
-  // parameter would be $1 in one and $2 in the other). widthMs comes from BIN_WIDTHS.
-  const bin = sql<number>`floor(${value} / ${sql.raw(`${Number(widthMs)}::float8`)})::bigint`;
-  const rows = await tx
-    .select({ bin: bin.mapWith(Number), count: sql<number>`count(*)`.mapWith(Number) })
-    .from(s)
-    .where(and(where, sql`${value} is not null`))
-    .groupBy(bin)
-    .orderBy(bin);
-  return shapeBins(rows, widthMs);
+interface DropsPass {
+  age: { bin: number; count: number }[];
+  idle: { bin: number; count: number }[];
+  endKinds: { endKind: EndKind; count: number }[];
+  closeCodes: { closeCode: number | null; count: number }[];
+  maxAgeMs: number | null;
 }
 
 /**
- * Dense bins from 0 (or the first filled bin) when that stays under MAX_DENSE_BINS; else
- * the filled bins with an empty neighbour each side, so a chart on a numeric axis still
- * draws each bar one bin wide and does not bridge the gaps.
+ * Everything the page shows about the drops of a scope, in ONE pass over them (an
+ * index-only scan of canary_sessions_endings_idx): age and idle in 100 ms bins, endings,
+ * close codes and the longest age, as grouping sets. The page's own bin width is a
+ * multiple of 100 ms, so its bins are sums of these (floor(floor(v / 100) / k) = floor(v / 100k)).
  */
-export function shapeBins(rows: readonly { bin: number; count: number }[], widthMs: number): DropHistogram {
-  const total = rows.reduce((n, r) => n + r.count, 0);
-  if (rows.length === 0) return { total, bins: [], dense: true };
-  const first = rows[0]!.bin;
-  const last = rows.at(-1)!.bin;
-  const lo = last - Math.min(0, first) + 1 <= MAX_DENSE_BINS ? Math.min(0, first) : first;
-  if (last - lo + 1 <= MAX_DENSE_BINS) {
-    const bins = Array.from({ length: last - lo + 1 }, (_, i) => ({ startMs: (lo + i) * widthMs, count: 0 }));
-    for (const r of rows) bins[r.bin - lo]!.count = r.count;
-    return { total, bins, dense: true };
+async function dropsPass(db: Db, where: SQL): Promise<DropsPass> {
+  const width = sql.raw(`${DROPS_PASS_BIN_MS}::float8`);
+  const rows = rowsOf<Record<string, unknown>>(
+    await db.execute(sql`select grouping(a) as ga, grouping(i) as gi, grouping(k) as gk, grouping(c) as gc, a, i, k, c, count(*) as n, max(age) as max_age
+      from (select ${AGE} as age, floor(${AGE} / ${width})::bigint as a, floor(${IDLE} / ${width})::bigint as i, ${s.endKind}::text as k, ${s.closeCode}::int as c
+            from ${s} where ${where}) t
+      group by grouping sets ((a), (i), (k), (c), ())`),
+  );
+  const out: DropsPass = { age: [], idle: [], endKinds: [], closeCodes: [], maxAgeMs: null };
+  const set = (r: Record<string, unknown>) => [r.ga, r.gi, r.gk, r.gc].map(Number).join('');
+  for (const r of rows) {
+    const n = Number(r.n);
+    switch (set(r)) {
+      case '0111':
+        out.age.push({ bin: Number(r.a), count: n });
+        break;
+      case '1011':
+        if (r.i !== null) out.idle.push({ bin: Number(r.i), count: n });
+        break;
+      case '1101':
+        out.endKinds.push({ endKind: r.k as EndKind, count: n });
+        break;
+      case '1110':
+        out.closeCodes.push({ closeCode: r.c === null ? null : Number(r.c), count: n });
+        break;
+      case '1111':
+        out.maxAgeMs = r.max_age === null ? null : Number(r.max_age);
+        break;
+    }
   }
-  const byBin = new Map(rows.map((r) => [r.bin, r.count]));
-  const keys = new Set<number>();
-  for (const r of rows) for (const b of [r.bin - 1, r.bin, r.bin + 1]) keys.add(b);
-  const bins = [...keys].sort((a, b) => a - b).map((b) => ({ startMs: b * widthMs, count: byBin.get(b) ?? 0 }));
-  return { total, bins, dense: false };
+  out.age.sort((x, y) => x.bin - y.bin);
+  out.idle.sort((x, y) => x.bin - y.bin);
+  out.endKinds.sort((x, y) => y.count - x.count || x.endKind.localeCompare(y.endKind));
+  out.closeCodes.sort((x, y) => y.count - x.count || (x.closeCode ?? Infinity) - (y.closeCode ?? Infinity));
+  return out;
 }
 
 async function clusterDrops(db: Db, where: SQL, g: ClusterSignature): Promise<{ total: number; drops: ClusterDrop[] }> {

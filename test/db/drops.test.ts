@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client';
-import { dropsReport, shapeBins } from '../../db/queries/drops';
+import { dropsReport } from '../../db/queries/drops';
+import { shapeBins } from '../../lib/drops/bins';
 import { storeBatch } from '../../db/queries/ingest';
 import { addProbe } from '../../db/queries/probes';
 import { BUILTIN_LAYERS } from '../../lib/analysis/catalogue';
