@@ -200,15 +200,17 @@ export const targetSessionViews = pgTable(
 
 /**
  * Rollups maintained at ingest, in the same transaction as the sessions they count
- * (db/queries/rollups.ts): attempts per hour of attempted_at and endings per hour of
- * ended_at, per path and outcome. Long ranges read these instead of the session rows; the
- * partial hours at a range's edges are counted from the sessions, so answers stay exact.
+ * (db/queries/ingest.ts, lib/rollups/contributions.ts): attempts per quarter-hour of
+ * attempted_at and endings per quarter-hour of ended_at, per path and outcome. Long ranges
+ * read these instead of the session rows; the partial quarters at a range's edges are
+ * counted from the sessions (lib/rollups/bucket-split.ts), so answers stay exact.
  * Absent values are stored as 0 or '' because they are part of the primary key.
  */
-export const attemptHours = pgTable(
-  'attempt_hours',
+export const attemptRollup = pgTable(
+  'attempt_rollup',
   {
-    hour: tstz().notNull(),
+    /** Start of the quarter-hour (ROLLUP_BUCKET_MS). */
+    bucket: tstz().notNull(),
     probeId: integer()
       .notNull()
       .references(() => probes.id, { onDelete: 'cascade' }),
@@ -224,13 +226,14 @@ export const attemptHours = pgTable(
     proxyReply: text().notNull(),
     attempts: integer().notNull(),
   },
-  (t) => [primaryKey({ columns: [t.hour, t.probeId, t.targetName, t.proxyName, t.profile, t.outcome, t.httpStatus, t.errorCode, t.proxyReply] })],
+  (t) => [primaryKey({ columns: [t.bucket, t.probeId, t.targetName, t.proxyName, t.profile, t.outcome, t.httpStatus, t.errorCode, t.proxyReply] })],
 );
 
-export const endHours = pgTable(
-  'end_hours',
+export const endRollup = pgTable(
+  'end_rollup',
   {
-    hour: tstz().notNull(),
+    /** Start of the quarter-hour (ROLLUP_BUCKET_MS). */
+    bucket: tstz().notNull(),
     probeId: integer()
       .notNull()
       .references(() => probes.id, { onDelete: 'cascade' }),
@@ -242,5 +245,5 @@ export const endHours = pgTable(
     closeCode: smallint().notNull(),
     sessions: integer().notNull(),
   },
-  (t) => [primaryKey({ columns: [t.hour, t.probeId, t.targetName, t.proxyName, t.profile, t.endKind, t.closeCode] })],
+  (t) => [primaryKey({ columns: [t.bucket, t.probeId, t.targetName, t.proxyName, t.profile, t.endKind, t.closeCode] })],
 );

@@ -8,13 +8,12 @@ import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Outcome } from '../../lib/contracts/ingest';
 import type { DashboardScope } from '../../lib/dashboard/scope';
 import { bucketFor, type FailureGroup, type HandshakesReport } from '../../lib/handshakes/report';
-import { PROXY_REPLY_KEY_CHARS } from '../../lib/rollups/contributions';
-import { splitByHour, type HourSplit } from '../../lib/rollups/hour-split';
+import { PROXY_REPLY_KEY_CHARS, ROLLUP_BUCKET_MS } from '../../lib/rollups/contributions';
+import { splitByBucket, type BucketSplit } from '../../lib/rollups/bucket-split';
 import type { Db, Executor } from '../client';
-import { attemptHours as ah, canarySessions as s } from '../schema';
+import { attemptRollup as ah, canarySessions as s } from '../schema';
 import { pathFilters, rowsOf, sessionFilters } from './scope';
 
-const HOUR_MS = 3_600_000;
 
 /** Attempts grouped by time bucket, outcome, answer and path: everything the report shows. */
 interface AttemptGroup {
@@ -75,19 +74,19 @@ export async function handshakesReport(db: Db, scope: DashboardScope): Promise<H
 }
 
 /**
- * One statement: whole hours from attempt_hours when the bucket is a whole number of
- * hours, the rest (or everything, for finer buckets) from the session rows, keyed the same
- * way as the rollup (lib/rollups/contributions.ts), grouped together.
+ * One statement: whole quarter-hours from attempt_rollup when the chart's bucket is made
+ * of them, the rest (or everything, for finer buckets) from the session rows, keyed the
+ * same way as the rollup (lib/rollups/contributions.ts), grouped together.
  */
 async function attemptGroups(tx: Executor, scope: DashboardScope, bucketMs: number): Promise<AttemptGroup[]> {
-  const split: HourSplit = bucketMs % HOUR_MS === 0 ? splitByHour(scope.from, scope.to) : { hours: null, edges: [{ from: scope.from, to: scope.to }] };
+  const split: BucketSplit = bucketMs % ROLLUP_BUCKET_MS === 0 ? splitByBucket(scope.from, scope.to) : { buckets: null, edges: [{ from: scope.from, to: scope.to }] };
   // Inlined: bucketMs comes from HANDSHAKE_BUCKETS.
   const bucketOf = (at: SQL | AnyPgColumn) => sql`floor(extract(epoch from ${at}) * 1000 / ${sql.raw(String(bucketMs))})::bigint`;
   const parts: SQL[] = [];
-  if (split.hours) {
-    parts.push(sql`select ${bucketOf(ah.hour)} as bucket, ${ah.outcome}::text as outcome, ${ah.httpStatus}::int as status, ${ah.errorCode} as error_code,
+  if (split.buckets) {
+    parts.push(sql`select ${bucketOf(ah.bucket)} as bucket, ${ah.outcome}::text as outcome, ${ah.httpStatus}::int as status, ${ah.errorCode} as error_code,
         ${ah.proxyReply} as proxy_reply, ${ah.targetName} as target, ${ah.proxyName} as proxy, ${ah.attempts}::bigint as n
-      from ${ah} where ${and(gte(ah.hour, split.hours.from), lt(ah.hour, split.hours.to), ...pathFilters(ah, scope))}`);
+      from ${ah} where ${and(gte(ah.bucket, split.buckets.from), lt(ah.bucket, split.buckets.to), ...pathFilters(ah, scope))}`);
   }
   for (const edge of split.edges) {
     parts.push(sql`select ${bucketOf(s.attemptedAt)} as bucket, ${s.outcome}::text as outcome, coalesce(${s.httpStatus}, 0)::int as status,

@@ -23,7 +23,7 @@ import type {
 import { rollupDeltas, type SessionFacts } from '../../lib/rollups/contributions';
 import { emptyRttBuckets, rttBucketIndex } from '../../lib/rtt/buckets';
 import type { Db, Executor } from '../client';
-import { attemptHours, canarySessions, endHours, ingestedEvents, probes, rttMinutes, targetSessionViews } from '../schema';
+import { attemptRollup, canarySessions, endRollup, ingestedEvents, probes, rttMinutes, targetSessionViews } from '../schema';
 
 type SessionRow = typeof canarySessions.$inferInsert;
 type RttRow = typeof rttMinutes.$inferInsert;
@@ -221,20 +221,20 @@ async function upsertSessions(tx: Executor, probeId: number, rows: SessionRow[])
   const deltas = rollupDeltas(factsById(before), factsById(after));
   if (deltas.attempts.length > 0) {
     await tx
-      .insert(attemptHours)
-      .select(fromJsonRows(attemptHours, deltas.attempts))
+      .insert(attemptRollup)
+      .select(fromJsonRows(attemptRollup, deltas.attempts))
       .onConflictDoUpdate({
-        target: [attemptHours.hour, attemptHours.probeId, attemptHours.targetName, attemptHours.proxyName, attemptHours.profile, attemptHours.outcome, attemptHours.httpStatus, attemptHours.errorCode, attemptHours.proxyReply],
-        set: { attempts: sql`${attemptHours.attempts} + excluded.attempts` },
+        target: [attemptRollup.bucket, attemptRollup.probeId, attemptRollup.targetName, attemptRollup.proxyName, attemptRollup.profile, attemptRollup.outcome, attemptRollup.httpStatus, attemptRollup.errorCode, attemptRollup.proxyReply],
+        set: { attempts: sql`${attemptRollup.attempts} + excluded.attempts` },
       });
   }
   if (deltas.ends.length > 0) {
     await tx
-      .insert(endHours)
-      .select(fromJsonRows(endHours, deltas.ends))
+      .insert(endRollup)
+      .select(fromJsonRows(endRollup, deltas.ends))
       .onConflictDoUpdate({
-        target: [endHours.hour, endHours.probeId, endHours.targetName, endHours.proxyName, endHours.profile, endHours.endKind, endHours.closeCode],
-        set: { sessions: sql`${endHours.sessions} + excluded.sessions` },
+        target: [endRollup.bucket, endRollup.probeId, endRollup.targetName, endRollup.proxyName, endRollup.profile, endRollup.endKind, endRollup.closeCode],
+        set: { sessions: sql`${endRollup.sessions} + excluded.sessions` },
       });
   }
 }

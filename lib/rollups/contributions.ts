@@ -1,5 +1,5 @@
 /**
- * What one session row adds to the hourly rollups (db/schema.ts: attempt_hours, end_hours).
+ * What one session row adds to the rollups (db/schema.ts: attempt_rollup, end_rollup).
  *
  * A session row changes as its events arrive (an end can even come before its open), so
  * ingest does not add "events" to the rollups: it subtracts what the row contributed
@@ -25,8 +25,8 @@ export interface SessionFacts {
   closeCode: number | null;
 }
 
-export interface AttemptHourDelta {
-  hour: Date;
+export interface AttemptRollupDelta {
+  bucket: Date;
   probeId: number;
   targetName: string;
   proxyName: string;
@@ -38,8 +38,8 @@ export interface AttemptHourDelta {
   attempts: number;
 }
 
-export interface EndHourDelta {
-  hour: Date;
+export interface EndRollupDelta {
+  bucket: Date;
   probeId: number;
   targetName: string;
   proxyName: string;
@@ -49,18 +49,23 @@ export interface EndHourDelta {
   sessions: number;
 }
 
-const HOUR_MS = 3_600_000;
+/**
+ * The rollups' time resolution. A quarter of an hour: the handshake chart's bucket for a
+ * day, and a whole fraction of every coarser bucket (1 h, 6 h, 1 d), while a week still
+ * compresses to 672 rows per path and outcome.
+ */
+export const ROLLUP_BUCKET_MS = 15 * 60_000;
 /** Proxy replies are free text from the proxy; long ones are cut so the key stays small. */
 export const PROXY_REPLY_KEY_CHARS = 200;
 
-export function hourOf(d: Date): Date {
-  return new Date(Math.floor(d.getTime() / HOUR_MS) * HOUR_MS);
+export function rollupBucketOf(d: Date): Date {
+  return new Date(Math.floor(d.getTime() / ROLLUP_BUCKET_MS) * ROLLUP_BUCKET_MS);
 }
 
-function attemptKey(f: SessionFacts): AttemptHourDelta | null {
+function attemptKey(f: SessionFacts): AttemptRollupDelta | null {
   if (f.outcome === null) return null;
   return {
-    hour: hourOf(f.attemptedAt),
+    bucket: rollupBucketOf(f.attemptedAt),
     probeId: f.probeId,
     targetName: f.targetName,
     proxyName: f.proxyName,
@@ -74,10 +79,10 @@ function attemptKey(f: SessionFacts): AttemptHourDelta | null {
   };
 }
 
-function endKey(f: SessionFacts): EndHourDelta | null {
+function endKey(f: SessionFacts): EndRollupDelta | null {
   if (f.endKind === null || f.endedAt === null) return null;
   return {
-    hour: hourOf(f.endedAt),
+    bucket: rollupBucketOf(f.endedAt),
     probeId: f.probeId,
     targetName: f.targetName,
     proxyName: f.proxyName,
@@ -92,10 +97,10 @@ function endKey(f: SessionFacts): EndHourDelta | null {
  * The rollup changes for rows that went from `before` (absent for a new row) to `after`,
  * summed per key, zero sums left out. `before` and `after` are matched by session id.
  */
-export function rollupDeltas(before: ReadonlyMap<string, SessionFacts>, after: ReadonlyMap<string, SessionFacts>): { attempts: AttemptHourDelta[]; ends: EndHourDelta[] } {
-  const attempts = new Map<string, AttemptHourDelta>();
-  const ends = new Map<string, EndHourDelta>();
-  const add = <T extends { hour: Date }>(into: Map<string, T>, row: T | null, sign: 1 | -1, field: keyof T & ('attempts' | 'sessions')) => {
+export function rollupDeltas(before: ReadonlyMap<string, SessionFacts>, after: ReadonlyMap<string, SessionFacts>): { attempts: AttemptRollupDelta[]; ends: EndRollupDelta[] } {
+  const attempts = new Map<string, AttemptRollupDelta>();
+  const ends = new Map<string, EndRollupDelta>();
+  const add = <T extends { bucket: Date }>(into: Map<string, T>, row: T | null, sign: 1 | -1, field: keyof T & ('attempts' | 'sessions')) => {
     if (!row) return;
     const { [field]: _count, ...key } = row;
     const k = JSON.stringify(key);

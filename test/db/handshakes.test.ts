@@ -95,10 +95,10 @@ describe.each(backends())('handshake queries on $name', (backend) => {
     expect(empty.series.every((b) => b.ratio === null)).toBe(true);
   });
 
-  it('reads whole hours of a long range from the rollup and its partial edges from the sessions, with the same answers', async () => {
-    // 6 h buckets: the hour from BASE on comes from attempt_hours, the 30 minutes before
-    // BASE (holding the 426) and the 15 minutes after the last whole hour from the rows.
-    const week = { from: new Date(BASE.getTime() - 30 * 60_000), to: new Date(BASE.getTime() + 7 * 24 * HOUR + 15 * 60_000) };
+  it('reads whole quarter-hours of a long range from the rollup and its partial edges from the sessions, with the same answers', async () => {
+    // 6 h buckets: whole quarter-hours from attempt_rollup; the 70 s before BASE (holding
+    // the 426) and the 5 minutes after the last whole quarter from the session rows.
+    const week = { from: new Date(BASE.getTime() - 70_000), to: new Date(BASE.getTime() + 7 * 24 * HOUR + 20 * 60_000) };
     const r = await handshakesReport(database.db, week);
     expect(r).toMatchObject({ bucket: '6h', attempts: 11, upgrades: 4 });
     expect(r.series.reduce((n, b) => n + b.attempts, 0)).toBe(11);

@@ -1,7 +1,7 @@
 /**
- * The hourly rollups kept at ingest equal a GROUP BY over the session rows, however the
+ * The rollups kept at ingest equal a GROUP BY over the session rows, however the
  * events arrive: shuffled, split into random batches, replayed, ends before opens, a
- * session's attempt and end in different hours, another probe reusing a session id. The
+ * session's attempt and end in different quarter-hours, another probe reusing a session id. The
  * GROUP BY is the backfill migration itself, run in a transaction that is rolled back.
  */
 import { readFileSync } from 'node:fs';
@@ -63,10 +63,10 @@ function sessions(random: () => number, count: number): IngestEvent[] {
 }
 
 async function rollups(db: Db): Promise<{ attempts: unknown[]; ends: unknown[] }> {
-  const attempts = await db.execute(sql`select hour, probe_id, target_name, proxy_name, profile, outcome::text, http_status, error_code, proxy_reply, attempts
-    from attempt_hours where attempts <> 0 order by 1, 2, 3, 4, 5, 6, 7, 8, 9`);
-  const ends = await db.execute(sql`select hour, probe_id, target_name, proxy_name, profile, end_kind::text, close_code, sessions
-    from end_hours where sessions <> 0 order by 1, 2, 3, 4, 5, 6, 7`);
+  const attempts = await db.execute(sql`select bucket, probe_id, target_name, proxy_name, profile, outcome::text, http_status, error_code, proxy_reply, attempts
+    from attempt_rollup where attempts <> 0 order by 1, 2, 3, 4, 5, 6, 7, 8, 9`);
+  const ends = await db.execute(sql`select bucket, probe_id, target_name, proxy_name, profile, end_kind::text, close_code, sessions
+    from end_rollup where sessions <> 0 order by 1, 2, 3, 4, 5, 6, 7`);
   const rows = (r: unknown) => JSON.parse(JSON.stringify((r as { rows?: unknown[] }).rows ?? r)) as unknown[];
   return { attempts: rows(attempts), ends: rows(ends) };
 }
@@ -76,8 +76,8 @@ async function recomputed(db: Db): Promise<{ attempts: unknown[]; ends: unknown[
   let result: { attempts: unknown[]; ends: unknown[] } | undefined;
   await db
     .transaction(async (tx) => {
-      await tx.execute(sql`delete from attempt_hours`);
-      await tx.execute(sql`delete from end_hours`);
+      await tx.execute(sql`delete from attempt_rollup`);
+      await tx.execute(sql`delete from end_rollup`);
       for (const statement of BACKFILL) await tx.execute(sql.raw(statement));
       result = await rollups(tx as unknown as Db);
       tx.rollback();
@@ -89,7 +89,7 @@ async function recomputed(db: Db): Promise<{ attempts: unknown[]; ends: unknown[
 }
 
 for (const backend of backends()) {
-  describe(`hourly rollups on ${backend.name}`, () => {
+  describe(`rollups on ${backend.name}`, () => {
     let database: Database;
     let probeA: number;
     let probeB: number;
@@ -130,16 +130,16 @@ for (const backend of backends()) {
       expect(kept).toEqual(await recomputed(database.db));
     });
 
-    it('count each session once in the hour it was attempted and the hour it ended', async () => {
+    it('count each session once in the quarter-hour it was attempted and the one it ended in', async () => {
       const at = new Date('2026-11-21T10:59:59.000Z');
       await storeBatch(database.db, probeA, [opened('edge-1', { path: path({ target: 'edge' }) }, at)], at);
-      // Ends 2 s later, in the next hour; the end arrives in a later batch.
+      // Ends 2 s later, in the next quarter; the end arrives in a later batch.
       await storeBatch(database.db, probeA, [ended('edge-1', 2000, { path: path({ target: 'edge' }), endKind: 'close_frame', closeCode: 1001 }, at)], at);
-      const rows = await database.db.execute(sql`select 'a' as t, hour, attempts as n from attempt_hours where target_name = 'edge'
-        union all select 'e', hour, sessions from end_hours where target_name = 'edge' order by 1`);
-      const list = JSON.parse(JSON.stringify((rows as { rows?: unknown[] }).rows ?? rows)) as { t: string; hour: string; n: number }[];
-      expect(list.map((r) => [r.t, new Date(r.hour).toISOString(), Number(r.n)])).toEqual([
-        ['a', '2026-11-21T10:00:00.000Z', 1],
+      const rows = await database.db.execute(sql`select 'a' as t, bucket, attempts as n from attempt_rollup where target_name = 'edge'
+        union all select 'e', bucket, sessions from end_rollup where target_name = 'edge' order by 1`);
+      const list = JSON.parse(JSON.stringify((rows as { rows?: unknown[] }).rows ?? rows)) as { t: string; bucket: string; n: number }[];
+      expect(list.map((r) => [r.t, new Date(r.bucket).toISOString(), Number(r.n)])).toEqual([
+        ['a', '2026-11-21T10:45:00.000Z', 1],
         ['e', '2026-11-21T11:00:00.000Z', 1],
       ]);
     });
