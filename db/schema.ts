@@ -124,6 +124,8 @@ export const canarySessions = pgTable(
       .where(sql`${t.endKind} is not null`),
     // The filter bar's distinct paths: a skip over this index instead of a pass over every row.
     index('canary_sessions_path_profile_idx').on(t.targetName, t.proxyName, t.profile),
+    // One path's endings in a range: the path page's timeline and ladder, a cluster's drops.
+    index('canary_sessions_path_ended_idx').on(t.targetName, t.proxyName, t.endedAt).where(sql`${t.endedAt} is not null`),
     // Sessions open during a scope (the analysis' exposures) start before its end.
     index('canary_sessions_opened_at_idx').on(t.openedAt).where(sql`${t.openedAt} is not null`),
   ],

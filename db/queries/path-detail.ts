@@ -58,9 +58,19 @@ export async function pathDetail(db: Executor, key: PathKey, scope: DashboardSco
   };
 }
 
-/** Sessions that were open at some point of the range: opened before its end, not ended before its start. */
+/**
+ * Sessions that were open at some point of the range: opened before its end, not ended
+ * before its start. Written as "ended since the start, or still open" so that each side
+ * has an index (the path's endings; the live canaries), instead of every session the path
+ * ever opened before the range's end.
+ */
 function overlapping(scope: DashboardScope, filters: SQL[]): SQL | undefined {
-  return and(isNotNull(s.openedAt), lt(s.openedAt, scope.to), or(isNull(s.endedAt), gte(s.endedAt, scope.from)), ...filters);
+  return and(
+    isNotNull(s.openedAt),
+    lt(s.openedAt, scope.to),
+    or(and(isNotNull(s.endedAt), gte(s.endedAt, scope.from)), and(isNull(s.endedAt), eq(s.outcome, 'opened'))),
+    ...filters,
+  );
 }
 
 async function timelineBars(db: Executor, scope: DashboardScope, filters: SQL[]): Promise<PathDetail['timeline']> {
@@ -97,7 +107,12 @@ async function egress(db: Executor, scope: DashboardScope, filters: SQL[]): Prom
   return rows.map((e) => ({ ...e, at: e.at.toISOString() }));
 }
 
-/** RTT minutes re-bucketed into at most RTT_MAX_POINTS points, bucket arrays summed element-wise in SQL. */
+/**
+ * RTT minutes re-bucketed into at most RTT_MAX_POINTS points. The minute rows are summed
+ * here, element-wise: summing them in SQL meant unnesting every bucket array (a day of one
+ * path through four probes is 400,000 elements, ~350 ms), while reading the rows and
+ * adding arrays in JavaScript costs a few ms. The rows are rollups, never sessions.
+ */
 async function rttSeries(db: Executor, scope: DashboardScope): Promise<PathDetail['rtt']> {
   const rangeMs = scope.to.getTime() - scope.from.getTime();
   const bucketMs = Math.max(60_000, Math.ceil(rangeMs / RTT_MAX_POINTS / 60_000) * 60_000);
@@ -106,31 +121,33 @@ async function rttSeries(db: Executor, scope: DashboardScope): Promise<PathDetai
   if (scope.probe) probeFilters.push(sql`${r.probeId} in (select ${probes.id} from ${probes} where ${probes.name} = ${scope.probe})`);
   if (scope.label) probeFilters.push(sql`${r.probeId} in (select ${probes.id} from ${probes} where ${probes.labels} ->> ${scope.label.key} = ${scope.label.value})`);
   const where = and(eq(r.targetName, scope.target!), eq(r.proxyName, scope.proxy!), gte(r.minute, scope.from), lt(r.minute, scope.to), ...probeFilters);
-  // Per (point, bucket index): the summed count. min/max are idempotent, so repeating them per index is harmless.
-  const elements = sql`(select floor((extract(epoch from ${r.minute}) * 1000 - ${fromMs}) / ${bucketMs})::int as b, u.i as i,
-                               sum(u.v)::int as v, max(${r.maxMs}) as mx
-                        from ${r} cross join lateral unnest(${r.buckets}) with ordinality as u(v, i)
-                        where ${where}
-                        group by 1, 2) as e`;
   const rows = await db
-    .select({
-      b: sql<number>`b`.mapWith(Number),
-      n: sql<number>`sum(v)`.mapWith(Number),
-      mx: sql<number>`max(mx)`.mapWith(Number),
-      buckets: sql<number[]>`array_agg(v order by i)`.mapWith(toIntArray),
-    })
-    .from(elements)
-    .groupBy(sql`b`)
-    .orderBy(sql`b`);
+    .select({ minute: r.minute, count: r.count, maxMs: r.maxMs, buckets: sql<number[]>`${r.buckets}`.mapWith(toIntArray) })
+    .from(r)
+    .where(where);
+  const points = new Map<number, { n: number; mx: number; buckets: number[] }>();
+  for (const row of rows) {
+    const b = Math.floor((row.minute.getTime() - fromMs) / bucketMs);
+    const p = points.get(b);
+    if (!p) {
+      points.set(b, { n: row.count, mx: row.maxMs, buckets: [...row.buckets] });
+      continue;
+    }
+    p.n += row.count;
+    p.mx = Math.max(p.mx, row.maxMs);
+    for (let i = 0; i < row.buckets.length; i++) p.buckets[i] = (p.buckets[i] ?? 0) + row.buckets[i]!;
+  }
   return {
     bucketMs,
-    points: rows.map((p) => ({
-      at: new Date(fromMs + p.b * bucketMs).toISOString(),
-      count: p.n,
-      p50Ms: rttQuantile(p.buckets, 0.5, p.mx),
-      p95Ms: rttQuantile(p.buckets, 0.95, p.mx),
-      maxMs: p.mx,
-    })),
+    points: [...points]
+      .sort(([x], [y]) => x - y)
+      .map(([b, p]) => ({
+        at: new Date(fromMs + b * bucketMs).toISOString(),
+        count: p.n,
+        p50Ms: rttQuantile(p.buckets, 0.5, p.mx),
+        p95Ms: rttQuantile(p.buckets, 0.95, p.mx),
+        maxMs: p.mx,
+      })),
   };
 }
 
