@@ -25,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundle, cpuMs, mainThreadCpuMs, openFileLimits, rssKiB, startChild, type Child } from './child-process';
 import { formatTable, machineLine } from './measure';
+import { cleanupAll, cleanups } from './cleanup';
 
 const N = Number(process.env.BENCH_CANARIES ?? 5000);
 const SETTLE_S = Number(process.env.BENCH_SETTLE_S ?? 30);
@@ -82,20 +83,7 @@ interface Row {
 
 // ---------------------------------------------------------------- cleanup
 
-const cleanups: (() => Promise<void> | void)[] = [];
-async function cleanupAll(): Promise<void> {
-  while (cleanups.length) {
-    try {
-      await cleanups.pop()!();
-    } catch (err) {
-      process.stderr.write(`cleanup failed: ${(err as Error).message}\n`);
-    }
-  }
-}
-process.on('SIGINT', () => {
-  process.stderr.write('\ninterrupted: cleaning up\n');
-  void cleanupAll().finally(() => process.exit(130));
-});
+// bench/cleanup.ts: cleanups, cleanupAll (run on Ctrl-C as well).
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sum = (o: Record<string, number> | undefined, keys: string[]) => keys.reduce((n, k) => n + (o?.[k] ?? 0), 0);

@@ -26,6 +26,7 @@ import { BUILTIN_LAYERS } from '../lib/analysis/catalogue';
 import type { Signature } from '../lib/analysis/types';
 import { PLANTED, PROBES, seed } from './analysis-seed';
 import { formatTable, machineLine, quantile } from './measure';
+import { cleanupAll, cleanups } from './cleanup';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -37,20 +38,7 @@ const TO = new Date(FROM.getTime() + 86_400_000);
 
 // ---------------------------------------------------------------- cleanup
 
-const cleanups: (() => Promise<void> | void)[] = [];
-async function cleanupAll(): Promise<void> {
-  while (cleanups.length) {
-    try {
-      await cleanups.pop()!();
-    } catch (err) {
-      process.stderr.write(`cleanup failed: ${(err as Error).message}\n`);
-    }
-  }
-}
-process.on('SIGINT', () => {
-  process.stderr.write('\ninterrupted: cleaning up\n');
-  void cleanupAll().finally(() => process.exit(130));
-});
+// bench/cleanup.ts: cleanups, cleanupAll (run on Ctrl-C as well).
 
 // ---------------------------------------------------------------- timing
 

@@ -38,6 +38,7 @@ import { dashboardEndpoints, type Endpoint } from './dashboard-endpoints';
 import { explainEndpoint, type StatementCost } from './dashboard-explain';
 import { SESSION_TOTAL, SPAN_MS, seedDashboard, type SeedSummary } from './dashboard-seed';
 import { formatTable, machineLine, quantile } from './measure';
+import { cleanupAll, cleanups } from './cleanup';
 
 const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 15);
@@ -68,20 +69,7 @@ class RequestTimeout extends Error {}
 
 // ---------------------------------------------------------------- cleanup
 
-const cleanups: (() => Promise<void> | void)[] = [];
-async function cleanupAll(): Promise<void> {
-  while (cleanups.length) {
-    try {
-      await cleanups.pop()!();
-    } catch (err) {
-      process.stderr.write(`cleanup failed: ${(err as Error).message}\n`);
-    }
-  }
-}
-process.on('SIGINT', () => {
-  process.stderr.write('\ninterrupted: cleaning up\n');
-  void cleanupAll().finally(() => process.exit(130));
-});
+// bench/cleanup.ts: cleanups, cleanupAll (run on Ctrl-C as well).
 
 // ---------------------------------------------------------------- database
 

@@ -30,6 +30,7 @@ import { poster } from './http-post';
 import { backendPids, cpuMeter, formatTable, machineLine, ownCpuMs, quantile } from './measure';
 import { PLAIN_INSERT_ROWS, plainInsert } from './plain-insert';
 import { BATCH_EVENTS, makeBatches } from './workload';
+import { cleanupAll, cleanups } from './cleanup';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 80_000);
 const SENDERS = Number(process.env.BENCH_SENDERS ?? 4);
@@ -58,20 +59,7 @@ interface Row {
 
 // ---------------------------------------------------------------- cleanup
 
-const cleanups: (() => Promise<void> | void)[] = [];
-async function cleanupAll(): Promise<void> {
-  while (cleanups.length) {
-    try {
-      await cleanups.pop()!();
-    } catch (err) {
-      process.stderr.write(`cleanup failed: ${(err as Error).message}\n`);
-    }
-  }
-}
-process.on('SIGINT', () => {
-  process.stderr.write('\ninterrupted: cleaning up\n');
-  void cleanupAll().finally(() => process.exit(130));
-});
+// bench/cleanup.ts: cleanups, cleanupAll (run on Ctrl-C as well).
 
 // ---------------------------------------------------------------- one backend
 
