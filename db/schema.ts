@@ -120,7 +120,7 @@ export const canarySessions = pgTable(
     // the wide rows (bench/README.md, bench:dashboard).
     // (drizzle has no INCLUDE, so they are trailing key columns.)
     index('canary_sessions_endings_idx')
-      .on(t.endedAt, t.endKind, t.durationMs, t.sinceLastRecvMs, t.sinceLastSentMs, t.closeCode, t.probeId, t.targetName, t.proxyName, t.profile)
+      .on(t.endedAt, t.endKind, t.durationMs, t.sinceLastRecvMs, t.sinceLastSentMs, t.closeCode, t.probeId, t.targetName, t.proxyName, t.profile, t.profileKind, t.gapMs)
       .where(sql`${t.endKind} is not null`),
     // The filter bar's distinct paths: a skip over this index instead of a pass over every row.
     index('canary_sessions_path_profile_idx').on(t.targetName, t.proxyName, t.profile),

@@ -26,7 +26,7 @@ CREATE TABLE "end_rollup" (
 --> statement-breakpoint
 ALTER TABLE "attempt_rollup" ADD CONSTRAINT "attempt_rollup_probe_id_probes_id_fk" FOREIGN KEY ("probe_id") REFERENCES "public"."probes"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "end_rollup" ADD CONSTRAINT "end_rollup_probe_id_probes_id_fk" FOREIGN KEY ("probe_id") REFERENCES "public"."probes"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "canary_sessions_endings_idx" ON "canary_sessions" USING btree ("ended_at","end_kind","duration_ms","since_last_recv_ms","since_last_sent_ms","close_code","probe_id","target_name","proxy_name","profile") WHERE "canary_sessions"."end_kind" is not null;--> statement-breakpoint
+CREATE INDEX "canary_sessions_endings_idx" ON "canary_sessions" USING btree ("ended_at","end_kind","duration_ms","since_last_recv_ms","since_last_sent_ms","close_code","probe_id","target_name","proxy_name","profile","profile_kind","gap_ms") WHERE "canary_sessions"."end_kind" is not null;--> statement-breakpoint
 CREATE INDEX "canary_sessions_path_profile_idx" ON "canary_sessions" USING btree ("target_name","proxy_name","profile");--> statement-breakpoint
 CREATE INDEX "canary_sessions_path_ended_idx" ON "canary_sessions" USING btree ("target_name","proxy_name","ended_at") WHERE "canary_sessions"."ended_at" is not null;--> statement-breakpoint
 CREATE INDEX "canary_sessions_opened_at_idx" ON "canary_sessions" USING btree ("opened_at") WHERE "canary_sessions"."opened_at" is not null;
