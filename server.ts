@@ -14,12 +14,12 @@ import { startDemo } from './demo/run-demo';
 import { createCanaryTarget } from './target/canary-target';
 import { layersInUse } from './lib/config/layers';
 import { parseServerConfig } from './lib/config/server-env';
-import { rootLogger } from './lib/log';
+import { moduleLogger, rootLogger } from './lib/log';
 import { startAdminSocket } from './server/admin-socket';
 import { attachLive } from './server/live';
 import { createServerMetrics } from './server/metrics';
 
-const log = rootLogger().child({ module: 'server' });
+const log = moduleLogger(rootLogger(), 'server');
 
 async function main(): Promise<void> {
   const config = parseServerConfig(process.env, process.argv.slice(2));
@@ -37,7 +37,7 @@ async function main(): Promise<void> {
   await app.prepare();
   const handle = app.getRequestHandler();
 
-  const metrics = createServerMetrics(database, log.child({ module: 'metrics' }));
+  const metrics = createServerMetrics(database, moduleLogger(log, 'metrics'));
   const httpServer = createServer((req, res) => {
     // Served here, not by Next: scrapes stay cheap and do not depend on the app bundle.
     if (req.method === 'GET' && req.url === '/metrics') {
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     });
   });
   const live = attachLive(httpServer, { intervalMs: config.DROPSCOPE_LIVE_INTERVAL_MS });
-  const targetLog = log.child({ module: 'canary-target' });
+  const targetLog = moduleLogger(log, 'canary-target');
   const target = createCanaryTarget({
     name: config.DROPSCOPE_TARGET_NAME,
     onSessionEnded: (view) => {

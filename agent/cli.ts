@@ -9,7 +9,7 @@
  * Exit codes: 0 stopped cleanly, 1 runtime failure, 2 bad usage or configuration.
  */
 import { parseArgs } from 'node:util';
-import { createLogger } from '../lib/log';
+import { createLogger, moduleLogger } from '../lib/log';
 import { ConfigError, describePlan, loadProbeConfig } from './config';
 import { startProbe } from './probe';
 import { SpoolLockedError } from './spool';
@@ -53,7 +53,7 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const log = createLogger().child({ module: 'agent', version: AGENT_VERSION });
+  const log = moduleLogger(createLogger(), 'agent', { version: AGENT_VERSION });
   let probe;
   try {
     probe = await startProbe(plan, log);

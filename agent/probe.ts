@@ -12,6 +12,7 @@ import { startReporter, type Reporter } from './reporter';
 import { startRunner, type Runner } from './runner';
 import { Spool } from './spool';
 import { AGENT_VERSION } from './version';
+import { moduleLogger } from '../lib/log';
 
 export interface RunningProbe {
   runner: Runner;
@@ -24,13 +25,13 @@ export interface RunningProbe {
 
 export async function startProbe(plan: ProbePlan, log: Logger): Promise<RunningProbe> {
   const { config } = plan;
-  const spool = await Spool.open(config.probe.spoolDir, { maxBytes: config.probe.spoolMaxBytes, log: log.child({ module: 'spool' }) });
+  const spool = await Spool.open(config.probe.spoolDir, { maxBytes: config.probe.spoolMaxBytes, log: moduleLogger(log, 'spool') });
   const reporter = startReporter({
     spool,
     backendUrl: config.backend.url,
     token: config.backend.token,
     backoff: { baseMs: 1000, capMs: 60_000 },
-    log: log.child({ module: 'reporter' }),
+    log: moduleLogger(log, 'reporter'),
   });
 
   // Appends are serialized by the spool; a failed append is a disk problem worth shouting about,
@@ -54,7 +55,7 @@ export async function startProbe(plan: ProbePlan, log: Logger): Promise<RunningP
   if (orphans.length > 0) log.warn({ sessions: orphans.length }, 'closing sessions a previous probe process left open (it was killed)');
   for (const e of orphans) emit(e);
 
-  const canaryLog = log.child({ module: 'canary' });
+  const canaryLog = moduleLogger(log, 'canary');
   runner = startRunner(plan.canaries, {
     emit,
     clock: () => performance.now(),

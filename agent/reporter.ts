@@ -23,6 +23,7 @@ import type { IngestEvent } from '../lib/contracts/ingest';
 import type { Logger } from '../lib/log';
 import { nextDelay, type BackoffOptions } from './backoff';
 import type { Spool } from './spool';
+import { moduleLogger } from '../lib/log';
 
 const gzip = promisify(gzipCallback);
 
@@ -123,7 +124,7 @@ export function startReporter(options: ReporterOptions): Reporter {
   const timers: Timers = options.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
   const now = options.now ?? (() => new Date());
   const random = options.random ?? Math.random;
-  const log = options.log.child({ module: 'reporter' });
+  const log = moduleLogger(options.log, 'reporter');
   const deadLetterFile = path.join(spool.dir, DEAD_LETTER_FILE);
 
   const stats: ReporterStats = { sent: 0, failures: 0, deadLettered: 0 };

@@ -19,6 +19,7 @@ import { acquirePidLock } from '../lib/process/pid-lock';
 import { z } from 'zod';
 import type { IngestEvent } from '../lib/contracts/ingest';
 import type { Logger } from '../lib/log';
+import { moduleLogger } from '../lib/log';
 
 export type SpoolErrorCode = 'PROBE_ERR_SPOOL_LOCKED' | 'PROBE_ERR_SPOOL_CLOSED' | 'PROBE_ERR_SPOOL_IO';
 
@@ -135,7 +136,7 @@ export class Spool {
     mkdirSync(abs, { recursive: true });
     // Two writers would interleave segments and acks: refuse the second one.
     const release = acquirePidLock(abs, LOCK_FILE, (pid) => new SpoolLockedError(abs, pid));
-    const slog = log.child({ module: 'spool' });
+    const slog = moduleLogger(log, 'spool');
     try {
       const { segments, ack, ackIndex } = await recover(abs, slog);
       const spool = new Spool({ dir: abs, log: slog, maxBytes, segmentBytes, segments, ack, ackIndex, release });

@@ -14,6 +14,7 @@ import type { Database } from '../db/client';
 import { issueProbeToken } from '../db/queries/probes';
 import type { Logger } from '../lib/log';
 import { startConnectProxy, type ConnectProxy } from './connect-proxy';
+import { moduleLogger } from '../lib/log';
 
 export const DEMO_PROXY_IDLE_MS = 20_000;
 
@@ -48,7 +49,7 @@ paths:
 `,
       'demo probe',
     );
-    probe = await startProbe(plan, log.child({ module: 'demo-probe' }));
+    probe = await startProbe(plan, moduleLogger(log, 'demo-probe'));
     log.info({ proxyPort: proxy.port, canaries: plan.canaries.length, idleTimeoutMs: DEMO_PROXY_IDLE_MS }, 'demo probe running: expect drops at 20 s through demo-proxy-idle-20s');
   } catch (err) {
     await probe?.stop({ flushTimeoutMs: 0 });

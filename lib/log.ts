@@ -19,7 +19,7 @@ export const REDACT_PATHS = [
 ];
 
 export function createLogger(options: { level?: string; destination?: pino.DestinationStream } = {}): Logger {
-  return pino(
+  const root = pino(
     {
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
       base: { service: 'dropscope' },
@@ -28,6 +28,26 @@ export function createLogger(options: { level?: string; destination?: pino.Desti
     },
     options.destination,
   );
+  roots.set(root, root);
+  return root;
+}
+
+/** Each logger made here or by {@link moduleLogger}, mapped to the logger it descends from. */
+const roots = new WeakMap<Logger, Logger>();
+
+/**
+ * A child logger for a module inside `parent`'s: `module` becomes a path ("server/demo-probe/spool")
+ * and the parent's other bindings are kept. pino's own child() appends bindings, so nested
+ * children printed "module" once per level, which JSON readers resolve to any one of them.
+ */
+export function moduleLogger(parent: Logger, name: string, bindings: Record<string, unknown> = {}): Logger {
+  const root = roots.get(parent);
+  if (!root) return parent.child({ module: name, ...bindings });
+  const inherited = parent.bindings() as Record<string, unknown>;
+  const path = typeof inherited.module === 'string' ? `${inherited.module}/${name}` : name;
+  const child = root.child({ ...inherited, ...bindings, module: path });
+  roots.set(child, root);
+  return child;
 }
 
 const KEY = Symbol.for('dropscope.logger');

@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { startReporter } from '../agent/reporter';
 import { Spool } from '../agent/spool';
-import { createLogger } from '../lib/log';
+import { createLogger, moduleLogger } from '../lib/log';
 import { attachCanaryTarget, createCanaryTarget } from './canary-target';
 
 const optionsSchema = z.object({
@@ -48,12 +48,12 @@ async function main(): Promise<number> {
     process.stderr.write('dropscope-target: --backend needs DROPSCOPE_TARGET_TOKEN\n');
     return 2;
   }
-  const log = createLogger().child({ module: 'target', name: o.name });
+  const log = moduleLogger(createLogger(), 'target', { name: o.name });
 
-  const spool = o.backend ? await Spool.open(o.spoolDir, { maxBytes: 256 << 20, log: log.child({ module: 'spool' }) }) : null;
+  const spool = o.backend ? await Spool.open(o.spoolDir, { maxBytes: 256 << 20, log: moduleLogger(log, 'spool') }) : null;
   const reporter =
     spool && o.backend && o.token
-      ? startReporter({ spool, backendUrl: o.backend, token: o.token, backoff: { baseMs: 1000, capMs: 60_000 }, log: log.child({ module: 'reporter' }) })
+      ? startReporter({ spool, backendUrl: o.backend, token: o.token, backoff: { baseMs: 1000, capMs: 60_000 }, log: moduleLogger(log, 'reporter') })
       : null;
   const target = createCanaryTarget({
     name: o.name,

@@ -1,7 +1,7 @@
 import { getDatabase } from '@/db/client';
 import { ingestMaxBytes } from '@/lib/config/server-env';
 import { handleIngest } from '@/lib/ingest/handle-ingest';
-import { rootLogger } from '@/lib/log';
+import { moduleLogger, rootLogger } from '@/lib/log';
 import { ingestMetrics, type BatchResult } from '@/lib/metrics/ingest-metrics';
 import { livePublisher } from '@/lib/realtime/registry';
 import { ingestDeps } from './deps';
@@ -17,7 +17,7 @@ export async function POST(request: Request): Promise<Response> {
     ingestDeps(getDatabase().db, {
       publisher: livePublisher(),
       maxBodyBytes: ingestMaxBytes(),
-      log: rootLogger().child({ module: 'ingest' }),
+      log: moduleLogger(rootLogger(), 'ingest'),
     }),
   );
   ingestMetrics().batch(RESULT[response.status] ?? 'error', (performance.now() - started) / 1000);
