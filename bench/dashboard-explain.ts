@@ -175,7 +175,12 @@ export async function explainEndpoint(
         analyzed = false;
         return client.unsafe<Explained>(`explain (format json) ${c.sql}`, c.params as never[]);
       });
-      const result = rows[0]!['QUERY PLAN'][0]!;
+      const result = rows[0]?.['QUERY PLAN']?.[0];
+      if (!result) {
+        // Not a plannable statement (EXPLAIN answered nothing): say so rather than stop.
+        process.stderr.write(`EXPLAIN gave no plan for ${c.site}: ${c.sql.slice(0, 120).replace(/\s+/g, ' ')}\n`);
+        continue;
+      }
       const nodes: PlanNode[] = [];
       flatten(result.Plan as Record<string, unknown>, nodes, analyzed);
       nodes.sort((a, b) => b.self - a.self);
