@@ -4,6 +4,7 @@
  * check at the bottom keeps both from drifting apart.
  */
 import { z } from 'zod';
+import { reportScopeSchema } from '../dashboard/scope';
 import { outcomes } from '../contracts/ingest';
 import type { Same } from '../realtime/same-shape';
 import type { HandshakesReport } from './report';
@@ -16,15 +17,7 @@ const failureGroup = <V extends z.ZodType<string | number>>(value: V) =>
   });
 
 export const handshakesReportSchema = z.object({
-  scope: z.object({
-    from: z.string(),
-    to: z.string(),
-    probe: z.string().optional(),
-    label: z.string().optional(),
-    proxy: z.string().optional(),
-    target: z.string().optional(),
-    profile: z.string().optional(),
-  }),
+  scope: reportScopeSchema,
   bucket: z.string(),
   bucketMs: z.number().positive(),
   attempts: z.number().int().nonnegative(),
