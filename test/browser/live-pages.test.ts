@@ -13,6 +13,8 @@ import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../../lib/contracts/ingest';
+import { handshakesReportSchema } from '../../lib/handshakes/schema';
+import { pathDetailSchema, pathsMatrixSchema, probesReportSchema } from '../../lib/paths/schema';
 import { chromiumOptions, waitForChromium } from '../helpers/browser';
 import { ended, failed, heartbeat, opened, path as canaryPath } from '../helpers/events';
 import { addProbeToken, startServer, type RunningServer } from '../helpers/server';
@@ -238,6 +240,21 @@ describe('live pages', { timeout: 90_000 }, () => {
     await banner.waitFor({ state: 'detached' });
     // The refresh error was logged; nothing else was.
     expect(pageErrors.filter((e) => !e.includes('503') && !e.includes('handshakes failed'))).toEqual([]);
+  });
+});
+
+describe('the answers live pages refetch', () => {
+  it('parse with the schemas the pages check them with', async () => {
+    const get = async (u: string) => {
+      const res = await fetch(`${server.url}${u}`);
+      expect(res.status, u).toBe(200);
+      return res.json();
+    };
+    // .parse throws naming the field: a drift between a query module and its schema fails here.
+    expect(pathsMatrixSchema.parse(await get('/api/v1/paths?range=6h&by=probe')).cells.length).toBeGreaterThan(0);
+    expect(pathDetailSchema.parse(await get('/api/v1/paths/canary~corp-squid?range=6h')).sessions.length).toBeGreaterThan(0);
+    expect(handshakesReportSchema.parse(await get('/api/v1/handshakes?range=6h')).attempts).toBeGreaterThan(0);
+    expect(probesReportSchema.parse(await get('/api/v1/probes')).probes.length).toBe(2);
   });
 });
 
