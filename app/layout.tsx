@@ -11,6 +11,9 @@ export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <body>
+        <a className="skip-link" href="#content">
+          Skip to content
+        </a>
         <header className="site-header">
           <a className="brand" href="/">
             dropscope
@@ -25,7 +28,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <a href="/analysis">Analysis</a>
           </nav>
         </header>
-        <main className="site-main">{children}</main>
+        <main className="site-main" id="content" tabIndex={-1}>{children}</main>
       </body>
     </html>
   );

@@ -6,7 +6,7 @@ import { scopeOptions } from '@/db/queries/scope';
 import { layersInUse } from '@/lib/config/layers';
 import { resolveScope } from '@/lib/dashboard/scope';
 import { dropsQuerySchema, splitDropsQuery } from '@/lib/drops/query';
-import { searchParamsInput } from '@/lib/http/search-params';
+import { queryStringOf, searchParamsInput } from '@/lib/http/search-params';
 import { describeIssues, fieldIssues } from '@/lib/http/problem';
 
 // Reads the database on every request; without this, `next build` would prerender it.
@@ -28,11 +28,11 @@ export default async function DropsPage(props: { searchParams: Promise<Record<st
   const report = await dropsReport(db, resolveScope(q.scope, now), q, { now, layers: layersInUse() });
   const options = await scopeOptions(db);
   // The same query string the API answers: the live refetch asks for exactly this view.
-  const query = new URLSearchParams(Object.entries(input).flatMap(([k, v]) => (typeof v === 'string' ? [[k, v]] : []))).toString();
+  const query = queryStringOf(input);
   return (
     <>
       <ScopeBar options={options} keep={['bin', 'scale']} />
-      <DropsDashboard key={query} initial={report} query={query ? `?${query}` : ''} />
+      <DropsDashboard key={query} initial={report} query={query} />
     </>
   );
 }

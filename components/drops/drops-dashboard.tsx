@@ -14,13 +14,12 @@ import { Breakdown } from './breakdown';
 import { ClusterTable } from './cluster-table';
 import { DropHistogram } from './drop-histogram';
 import { closeCodeLabel, END_KIND_LABELS } from './labels';
-import { useLiveDrops, type LiveStatus } from './use-live-drops';
+import { LiveStatusBadge, RefreshError } from '../live/live-status';
+import { useLiveDrops } from './use-live-drops';
 import styles from './drops.module.css';
 
-const STATUS_TEXT: Record<LiveStatus, string> = { connecting: 'connecting…', live: 'live', offline: 'offline, reconnecting' };
-
 export function DropsDashboard({ initial, query }: { initial: DropsReport; query: string }) {
-  const { report, status, refreshing, error } = useLiveDrops(initial, query);
+  const { report, status, refreshing, error, retry } = useLiveDrops(initial, query);
   const router = useRouter();
   const pathname = usePathname();
   const params = useSearchParams();
@@ -57,11 +56,7 @@ export function DropsDashboard({ initial, query }: { initial: DropsReport; query
     >
       <div className="overview-bar">
         <h1>Drops</h1>
-        <span className={`status status-${status}`} data-testid="live-status" role="status">
-          <span className="status-dot" aria-hidden="true" />
-          {STATUS_TEXT[status]}
-          {navigating || refreshing ? ' · updating…' : ''}
-        </span>
+        <LiveStatusBadge status={status} busy={navigating || refreshing} />
       </div>
       <div className={styles.controls} role="group" aria-label="Histogram options">
         <label className={styles.control}>
@@ -85,11 +80,7 @@ export function DropsDashboard({ initial, query }: { initial: DropsReport; query
           {report.totalDrops} drops · {span} · sessions closed by the probe itself are not drops
         </span>
       </div>
-      {error ? (
-        <p className="banner banner-error" role="alert">
-          Could not refresh: {error}
-        </p>
-      ) : null}
+      <RefreshError error={error} status={status} retry={retry} />
       {report.totalDrops === 0 ? (
         <section className="card" data-testid="drops-empty">
           <h2>No drops in this range</h2>

@@ -17,16 +17,28 @@ export function RatioChart({ series, bucketMs }: { series: readonly HandshakeBuc
     if (bucketMs >= 86_400_000) return iso.slice(5, 10);
     return iso.slice(11, 16) === '00:00' || bucketMs >= 3_600_000 ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 16);
   };
-  const ticks = roundTicks(rows[0]?.t ?? 0, rows.at(-1)?.t ?? 0);
+  const first = rows[0]?.t ?? 0;
+  const last = rows.at(-1)?.t ?? 0;
+  const ticks = roundTicks(first, last);
+  // Without a dot, a point whose neighbours have no attempts draws nothing (the line has no
+  // segment there): sparse traffic left the ratio invisible. Dots on every point while few.
+  const isolated = (i: number) => rows[i]?.pct != null && rows[i - 1]?.pct == null && rows[i + 1]?.pct == null;
+  const dot = (p: { index?: number; cx?: number; cy?: number }) =>
+    (rows.length <= 40 || isolated(p.index ?? -1)) && p.cx !== undefined && p.cy !== undefined ? (
+      <circle key={p.index} cx={p.cx} cy={p.cy} r={3} fill="var(--accent)" stroke="var(--surface)" strokeWidth={1} />
+    ) : (
+      <g key={p.index} />
+    );
   return (
     <ComposedChart responsive style={{ width: '100%', height: 280 }} data={rows} margin={{ top: 8, right: 8, bottom: 4, left: 0 }}>
       <CartesianGrid vertical={false} stroke="var(--grid)" />
-      <XAxis dataKey="t" type="number" domain={['dataMin', 'dataMax']} ticks={ticks} tickFormatter={label} stroke="var(--muted)" tick={{ fill: 'var(--muted)', fontSize: 12 }} />
+      {/* Half a bucket either side: the first and last bars are not cut in half by the axes. */}
+      <XAxis dataKey="t" type="number" domain={[first - bucketMs / 2, last + bucketMs / 2]} ticks={ticks} tickFormatter={label} stroke="var(--muted)" tick={{ fill: 'var(--muted)', fontSize: 12 }} />
       <YAxis yAxisId="pct" domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} tickFormatter={(v: number) => `${v}%`} width={44} stroke="var(--muted)" tick={{ fill: 'var(--muted)', fontSize: 12 }} />
       <YAxis yAxisId="n" orientation="right" allowDecimals={false} width={40} stroke="var(--muted)" tick={{ fill: 'var(--muted)', fontSize: 12 }} />
       <Tooltip content={(p: TooltipContentProps) => <BucketTooltip {...p} fmt={label} />} cursor={{ fill: 'var(--hover)' }} />
       <Bar yAxisId="n" dataKey="attempts" name="attempts" fill="var(--closed)" isAnimationActive={false} />
-      <Line yAxisId="pct" dataKey="pct" name="101 share" stroke="var(--accent)" strokeWidth={2} dot={rows.length <= 40} connectNulls={false} isAnimationActive={false} />
+      <Line yAxisId="pct" dataKey="pct" name="101 share" stroke="var(--accent)" strokeWidth={2} dot={dot} activeDot={{ r: 4 }} connectNulls={false} isAnimationActive={false} />
     </ComposedChart>
   );
 }

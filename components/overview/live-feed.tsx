@@ -3,7 +3,7 @@
 import { formatClockUtc, formatDurationPrecise } from '../../lib/overview/format';
 import { feedKey } from '../../lib/overview/overview';
 import type { FeedItem } from '../../lib/realtime/feed';
-import type { LiveStatus } from './use-live-overview';
+import type { LiveStatus } from '../live/use-live-report';
 
 type Badge = { label: string; tone: 'open' | 'drop' | 'closed' | 'refused' };
 

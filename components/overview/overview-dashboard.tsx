@@ -6,12 +6,11 @@ import { DurationHistogram } from './duration-histogram';
 import { GettingStarted } from './getting-started';
 import { LiveFeed } from './live-feed';
 import { StatTiles } from './stat-tiles';
-import { useLiveOverview, type LiveStatus } from './use-live-overview';
-
-const STATUS_TEXT: Record<LiveStatus, string> = { connecting: 'connecting…', live: 'live', offline: 'offline, reconnecting' };
+import { LiveStatusBadge, RefreshError } from '../live/live-status';
+import { useLiveOverview } from './use-live-overview';
 
 export function OverviewDashboard(props: { initial: Overview; windowParam: string; origin: string; curlCommand: string }) {
-  const { overview, feed, status, error } = useLiveOverview(props.initial, props.windowParam);
+  const { overview, feed, status, error, retry } = useLiveOverview(props.initial, props.windowParam);
   // Rows that were not on the page when it loaded are highlighted as they arrive.
   const initialKeys = useRef(new Set(props.initial.recentEvents.map(feedKey)));
   const freshKeys = new Set(feed.map(feedKey).filter((k) => !initialKeys.current.has(k)));
@@ -20,16 +19,9 @@ export function OverviewDashboard(props: { initial: Overview; windowParam: strin
     <div className="overview" data-testid="overview" data-socket={status} data-has-sessions={overview.hasSessions} data-at={overview.at}>
       <div className="overview-bar">
         <h1>Overview</h1>
-        <span className={`status status-${status}`} data-testid="live-status" role="status">
-          <span className="status-dot" aria-hidden="true" />
-          {STATUS_TEXT[status]}
-        </span>
+        <LiveStatusBadge status={status} />
       </div>
-      {error ? (
-        <p className="banner banner-error" role="alert">
-          Could not refresh: {error}
-        </p>
-      ) : null}
+      <RefreshError error={error} status={status} retry={retry} />
       {overview.hasSessions ? null : <GettingStarted probes={overview.probes} origin={props.origin} curlCommand={props.curlCommand} />}
       <StatTiles overview={overview} />
       <div className="panels">

@@ -29,6 +29,17 @@ export const dashboardScopeSchema = z
 
 export type DashboardQuery = z.infer<typeof dashboardScopeSchema>;
 
+/** The resolved scope a report echoes back (ISO instants, the label as `key=value`), as browsers parse it. */
+export const reportScopeSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  probe: z.string().optional(),
+  label: z.string().optional(),
+  proxy: z.string().optional(),
+  target: z.string().optional(),
+  profile: z.string().optional(),
+});
+
 /** A resolved scope: absolute instants and the filters. */
 export interface DashboardScope {
   from: Date;

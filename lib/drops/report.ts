@@ -3,6 +3,7 @@
  * schema checks answers the browser refetches; the types are inferred from it.
  */
 import { z } from 'zod';
+import { reportScopeSchema } from '../dashboard/scope';
 import { endKinds } from '../contracts/ingest';
 
 const bin = z.object({ startMs: z.number(), count: z.number().int().nonnegative() });
@@ -51,15 +52,7 @@ export const clusterDropSchema = z.object({
 export type ClusterDrop = z.infer<typeof clusterDropSchema>;
 
 export const dropsReportSchema = z.object({
-  scope: z.object({
-    from: z.string(),
-    to: z.string(),
-    probe: z.string().optional(),
-    label: z.string().optional(),
-    proxy: z.string().optional(),
-    target: z.string().optional(),
-    profile: z.string().optional(),
-  }),
+  scope: reportScopeSchema,
   bin: z.string(),
   binWidthMs: z.number().positive(),
   scale: z.enum(['linear', 'log']),

@@ -173,3 +173,11 @@ export interface ProbeStatus {
   spoolDepth: number | null;
   canaries: { open: number | null; connecting: number | null; backoff: number | null };
 }
+
+/** GET /api/v1/probes and the probes page: every probe's status as of `now`. */
+export interface ProbesReport {
+  now: string;
+  /** A probe heard from within this long of `now` is online. */
+  onlineWithinMs: number;
+  probes: ProbeStatus[];
+}

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ingestEventTypes } from '../contracts/ingest';
 import type { FeedItem, LivePush } from './feed';
+import type { Same } from './same-shape';
 
 const eventType = z.enum(ingestEventTypes);
 
@@ -33,7 +34,6 @@ export const livePushSchema = z.object({
 });
 
 // Keep the schemas and the server-side interfaces from drifting apart.
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
 const _feedItem: Same<z.infer<typeof feedItemSchema>, FeedItem> = true;
 const _livePush: Same<z.infer<typeof livePushSchema>, LivePush> = true;
 void _feedItem;

@@ -1,30 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createThrottle, type ThrottleClock } from '../../../lib/realtime/throttle';
-
-function fakeClock() {
-  let t = 0;
-  let timers: { at: number; fn: () => void; id: number }[] = [];
-  let next = 1;
-  const clock: ThrottleClock = {
-    now: () => t,
-    setTimeout: (fn, ms) => {
-      const id = next++;
-      timers.push({ at: t + ms, fn, id });
-      return id;
-    },
-    clearTimeout: (id) => {
-      timers = timers.filter((x) => x.id !== id);
-    },
-  };
-  const advance = (ms: number) => {
-    t += ms;
-    for (const due of timers.filter((x) => x.at <= t)) {
-      timers = timers.filter((x) => x !== due);
-      due.fn();
-    }
-  };
-  return { clock, advance };
-}
+import { createThrottle } from '../../../lib/realtime/throttle';
+import { fakeClock } from '../../helpers/fake-clock';
 
 describe('createThrottle', () => {
   it('runs the first call at once and collapses the rest of the interval into one trailing run', () => {

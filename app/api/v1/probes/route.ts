@@ -4,6 +4,7 @@ import { resolveScope } from '@/lib/dashboard/scope';
 import { describeIssues, problem } from '@/lib/http/problem';
 import { queryObject } from '@/lib/http/query';
 import { parseScopeQuery } from '@/lib/paths/query';
+import type { ProbesReport } from '@/lib/paths/types';
 
 export const dynamic = 'force-dynamic';
 
@@ -13,5 +14,6 @@ export async function GET(request: Request): Promise<Response> {
   if (!parsed.success) return problem(400, 'API_ERR_QUERY', `bad query string: ${describeIssues(parsed.issues)}`, { issues: parsed.issues });
   const now = new Date();
   const probes = await probesStatus(getDatabase().db, now, resolveScope(parsed.data, now));
-  return Response.json({ now: now.toISOString(), onlineWithinMs: ONLINE_WITHIN_MS, probes }, { headers: { 'cache-control': 'no-store' } });
+  const report: ProbesReport = { now: now.toISOString(), onlineWithinMs: ONLINE_WITHIN_MS, probes };
+  return Response.json(report, { headers: { 'cache-control': 'no-store' } });
 }

@@ -1,0 +1,131 @@
+'use client';
+/**
+ * One path's page, live: server-rendered first, then refetched from GET /api/v1/paths/:id
+ * with the page's own query string after every accepted batch, so new sessions join the
+ * timeline, the figures and the session table without a reload.
+ */
+import type { ScopeOptions } from '../../lib/dashboard/scope';
+import { formatPercent } from '../../lib/overview/format';
+import type { Health } from '../../lib/paths/health';
+import { pathDetailSchema } from '../../lib/paths/schema';
+import type { PathDetail } from '../../lib/paths/types';
+import { ScopeBar } from '../dashboard/scope-bar';
+import { LiveStatusBadge, RefreshError } from '../live/live-status';
+import { useLiveReport } from '../live/use-live-report';
+import { lifetime, rate } from './format';
+import { PathTimeline } from './path-timeline';
+import css from './paths.module.css';
+import { PhasesChart } from './phases-chart';
+import { RttChart } from './rtt-chart';
+import { SessionTable } from './session-table';
+
+/** Each refetch reads the path's timeline, RTT, phases, ladder and sessions: one a second at most. */
+const REFRESH_INTERVAL_MS = 1000;
+
+const BADGE: Record<Health, string> = { healthy: 'badge-open', failing: 'badge-drop', degraded: 'badge-refused', idle: 'badge-closed' };
+
+export function LivePath(props: { initial: PathDetail; apiPath: string; query: string; options: ScopeOptions; backHref: string; profileFiltered: boolean; sessionLimit: number }) {
+  const { report: d, status, refreshing, error, retry } = useLiveReport(props.initial, { url: `${props.apiPath}${props.query}`, schema: pathDetailSchema, minIntervalMs: REFRESH_INTERVAL_MS });
+  const s = d.summary;
+
+  return (
+    <div className={css.page} data-testid="path" data-target={d.target} data-proxy={d.proxy} data-attempts={s?.attempts ?? 0} data-socket={status}>
+      <a className={css.crumb} href={props.backHref}>
+        ← All paths
+      </a>
+      <div className={css.heading}>
+        <h1>
+          {d.target} <span className="muted">via</span> {d.proxy}
+        </h1>
+        <div className={css.headingSide}>
+          {s && <span className={`badge ${BADGE[s.health]}`}>{s.health}</span>}
+          <LiveStatusBadge status={status} busy={refreshing} />
+        </div>
+      </div>
+      <ScopeBar options={props.options} />
+      <RefreshError error={error} status={status} retry={retry} />
+      {!s ? (
+        <p className="placeholder" data-testid="empty-range">
+          Nothing was attempted on this path in this range. Pick a longer range or clear a filter above, or check on the <a href="/probes">Probes</a> page that its probe is online. This page
+          updates by itself when sessions arrive.
+        </p>
+      ) : (
+        <div className={css.tiles} data-testid="path-summary">
+          <Tile label="attempts" value={String(s.attempts)} note={`${s.opened} upgraded (101)`} />
+          <Tile label="upgrade success" value={formatPercent(s.upgradeRatio)} note={`${s.attempts - s.opened} refused or failed`} />
+          <Tile label="median lifetime" value={lifetime(s.medianLifetimeMs)} note={`of ${s.ended} ended`} />
+          <Tile label="drops" value={String(s.drops)} note={`${formatPercent(s.dropShare)} of ended · ${rate(s.dropsPerHour)}`} />
+          <Tile label="last attempt" value={s.lastAttemptAt.slice(11, 19)} note={`${s.lastAttemptAt.slice(0, 10)} UTC`} />
+        </div>
+      )}
+      <PathTimeline sessions={d.timeline.sessions} total={d.timeline.total} limit={d.timeline.limit} egressChanges={d.egressChanges} from={d.from} to={d.to} now={d.now} />
+      <div className={css.grid2}>
+        <RttChart points={d.rtt.points} bucketMs={d.rtt.bucketMs} />
+        <PhasesChart phases={d.phases} />
+      </div>
+      {props.profileFiltered && <p className={css.note}>RTT is kept per minute and path, not per profile: the RTT chart ignores the profile filter.</p>}
+      <section className="card" aria-label="Ladder" data-testid="path-ladder" data-rungs={d.ladder.rungs.length}>
+        <header className="card-header">
+          <h2>Ladder</h2>
+          <div className="card-meta">idle gaps each rung survived or died at</div>
+        </header>
+        {d.ladder.rungs.length === 0 ? (
+          <p className={css.placeholder}>
+            No ladder canaries ended on this path in this range. Add the built-in <code>ladder</code> profile to this path in the probe&apos;s config to bracket its idle timeout.
+          </p>
+        ) : (
+          <>
+            <ul className="findings">
+              {d.ladder.findings.map((f) => (
+                <li key={f.title} className={`finding finding-${f.severity}`}>
+                  <div className="finding-title">{f.title}</div>
+                  <div>{f.recommendation}</div>
+                </li>
+              ))}
+            </ul>
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">probe</th>
+                  <th scope="col" className="num">
+                    idle gap
+                  </th>
+                  <th scope="col" className="num">
+                    survived
+                  </th>
+                  <th scope="col" className="num">
+                    died
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.ladder.rungs.map((r) => (
+                  <tr key={`${r.probe}-${r.gapMs}`} data-hit={r.died > r.survived}>
+                    <td>{r.probe}</td>
+                    <td className="num">{r.gapMs / 1000} s</td>
+                    <td className="num">{r.survived}</td>
+                    <td className="num">{r.died}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        )}
+      </section>
+      <section aria-label="Sessions">
+        <h2 style={{ margin: '0.5rem 0' }}>Sessions · newest {props.sessionLimit}</h2>
+        <SessionTable sessions={d.sessions} limit={props.sessionLimit} />
+      </section>
+    </div>
+  );
+}
+
+function Tile({ label, value, note }: { label: string; value: string; note: string }) {
+  return (
+    <div className={css.tile}>
+      <div className={css.tileLabel}>{label}</div>
+      <div className={css.tileValue}>{value}</div>
+      <div className={css.tileNote}>{note}</div>
+    </div>
+  );
+}

@@ -1,0 +1,68 @@
+'use client';
+/**
+ * Every probe, live: server-rendered first, then refetched from GET /api/v1/probes after
+ * every accepted batch (a heartbeat moves "last seen" and the canary counts), and every
+ * 15 s as well, because a probe goes offline by the clock alone: nothing is pushed when
+ * a probe falls silent.
+ */
+import { probesReportSchema } from '../../lib/paths/schema';
+import type { ProbesReport, ProbeState } from '../../lib/paths/types';
+import { LiveStatusBadge, RefreshError } from '../live/live-status';
+import { useLiveReport } from '../live/use-live-report';
+import { NoProbesYet } from '../paths/no-probes';
+import { ProbesTable } from './probes-table';
+import css from './probes.module.css';
+
+/** The query is a cheap one row per probe, but a fleet's heartbeats arrive all the time. */
+const REFRESH_INTERVAL_MS = 1000;
+/**
+ * Heartbeats come every 30 s and a probe is offline after 90 s of silence: a 15 s poll
+ * shows the change within 15 s of it, at four small requests a minute per open tab.
+ */
+export const PROBES_POLL_MS = 15_000;
+
+export function LiveProbes({ initial, query, filter }: { initial: ProbesReport; query: string; filter: string }) {
+  const { report, status, refreshing, error, retry } = useLiveReport(initial, { url: `/api/v1/probes${query}`, schema: probesReportSchema, minIntervalMs: REFRESH_INTERVAL_MS, pollMs: PROBES_POLL_MS });
+  const { probes } = report;
+  const count = (s: ProbeState) => probes.filter((p) => p.state === s).length;
+
+  return (
+    <div className={css.page} data-testid="probes" data-count={probes.length} data-online={count('online')} data-now={report.now} data-socket={status}>
+      <div className="overview-bar">
+        <h1>Probes</h1>
+        <LiveStatusBadge status={status} busy={refreshing} />
+      </div>
+      <RefreshError error={error} status={status} retry={retry} />
+      {probes.length === 0 ? (
+        filter ? (
+          <p className="placeholder">
+            No probe matches {filter}. <a href="/probes">Show every probe</a>.
+          </p>
+        ) : (
+          <NoProbesYet what="No probe registered yet" />
+        )
+      ) : (
+        <>
+          <p className={css.summary}>
+            <span>
+              <strong>{count('online')}</strong> online
+            </span>
+            <span>
+              <strong>{count('offline')}</strong> offline
+            </span>
+            <span>
+              <strong>{count('never-seen')}</strong> never seen
+            </span>
+            <span>
+              <strong>{count('revoked')}</strong> revoked
+            </span>
+            <span>
+              online = heard from within {report.onlineWithinMs / 1000} s (three 30 s heartbeats) · as of {report.now.slice(11, 19)} UTC{filter ? ` · ${filter}` : ''}
+            </span>
+          </p>
+          <ProbesTable probes={probes} />
+        </>
+      )}
+    </div>
+  );
+}
