@@ -6,7 +6,7 @@
  */
 import { Bar, BarChart, CartesianGrid, Cell, ReferenceArea, ReferenceLine, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
 import { formatDurationShort } from '../../lib/overview/format';
-import { edgeTicks } from '../../lib/overview/histogram-bins';
+import { centredBin, edgeTicks } from '../../lib/overview/histogram-bins';
 import type { ClusterSignature, DropHistogram as Histogram } from '../../lib/drops/report';
 import type { YScale } from '../../lib/drops/query';
 import styles from './drops.module.css';
@@ -37,7 +37,8 @@ export function DropHistogram(props: DropHistogramProps) {
   const rows: Row[] = histogram.bins.map((b) => ({ startMs: b.startMs, midMs: b.startMs + w / 2, count: b.count, value: scale === 'log' && b.count === 0 ? null : b.count }));
   const lo = rows[0]?.startMs ?? 0;
   const hi = (rows.at(-1)?.startMs ?? 0) + w;
-  const ticks = histogram.dense && lo === 0 ? edgeTicks(w, rows.length) : undefined;
+  // Dense from the bin centred on 0: ticks on bin centres, every round step.
+  const ticks = histogram.dense && lo === -w / 2 ? edgeTicks(w, rows.length) : undefined;
   const max = rows.reduce((m, r) => Math.max(m, r.count), 0);
   const logMax = Math.max(2, max * 2);
   // Only ticks inside the domain: one above it is drawn in the margin, over the labels.
@@ -45,8 +46,9 @@ export function DropHistogram(props: DropHistogramProps) {
   // A band at least 1% of the axis wide, so a tight cluster still shows beside its bar.
   const minBand = (hi - lo) / 100;
   const bands = signatures.map((g) => {
-    let x1 = Math.max(lo, Math.floor(g.minMs / w) * w);
-    let x2 = Math.min(hi, (Math.floor(g.maxMs / w) + 1) * w);
+    // From the start of the bin holding the first drop to the end of the one holding the last.
+    let x1 = Math.max(lo, (centredBin(g.minMs, w) - 0.5) * w);
+    let x2 = Math.min(hi, (centredBin(g.maxMs, w) + 0.5) * w);
     if (x2 - x1 < minBand) {
       const mid = (x1 + x2) / 2;
       x1 = Math.max(lo, mid - minBand / 2);

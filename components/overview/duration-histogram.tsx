@@ -66,7 +66,7 @@ export function DurationHistogram({ histogram, windowMs }: { histogram: Histogra
             <XAxis
               dataKey="midMs"
               type="number"
-              domain={[0, binWidthMs * bins.length]}
+              domain={[-binWidthMs / 2, binWidthMs * bins.length - binWidthMs / 2]}
               ticks={ticks}
               tickFormatter={formatDurationShort}
               stroke="var(--muted)"

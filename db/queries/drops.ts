@@ -13,7 +13,7 @@ import { BIN_WIDTHS, type BinWidth, type YScale } from '../../lib/drops/query';
 import { CLUSTER_LIMIT, type ClusterDrop, type ClusterSignature, type DropsReport } from '../../lib/drops/report';
 import type { EndKind } from '../../lib/contracts/ingest';
 import { binWidthFor } from '../../lib/overview/histogram-bins';
-import { rebin, shapeBins } from '../../lib/drops/bins';
+import { rebinCentred, shapeBins } from '../../lib/drops/bins';
 import type { Db } from '../client';
 import { canarySessions as s, probes } from '../schema';
 import { analyzeScope } from './analysis';
@@ -48,8 +48,8 @@ export async function dropsReport(db: Db, scope: DashboardScope, params: DropsPa
   const binWidthMs = params.bin === 'auto' ? binWidthFor(Math.max(0, pass.maxAgeMs ?? 0)) : BIN_WIDTHS[params.bin];
   const part = {
     binWidthMs,
-    age: shapeBins(rebin(pass.age, DROPS_PASS_BIN_MS, binWidthMs), binWidthMs),
-    idle: shapeBins(rebin(pass.idle, DROPS_PASS_BIN_MS, binWidthMs), binWidthMs),
+    age: shapeBins(rebinCentred(pass.age, DROPS_PASS_BIN_MS, binWidthMs), binWidthMs),
+    idle: shapeBins(rebinCentred(pass.idle, DROPS_PASS_BIN_MS, binWidthMs), binWidthMs),
     endKinds: pass.endKinds,
     closeCodes: pass.closeCodes,
   };
@@ -106,8 +106,11 @@ function scopeJson(scope: DashboardScope): DropsReport['scope'] {
   };
 }
 
-/** The pass's bins: 100 ms, the analysis' resolution; every width a person picks is a multiple. */
-const DROPS_PASS_BIN_MS = 100;
+/**
+ * The pass's bins: 50 ms, so that both the analysis' plain 100 ms bins (pairs) and the
+ * page's centred bins of any width (an even multiple of 50 ms) are sums of them.
+ */
+const DROPS_PASS_BIN_MS = 50;
 
 interface DropsPass {
   age: { bin: number; count: number }[];
@@ -119,9 +122,9 @@ interface DropsPass {
 
 /**
  * Everything the page shows about the drops of a scope, in ONE pass over them (an
- * index-only scan of canary_sessions_endings_idx): age and idle in 100 ms bins, endings,
- * close codes and the longest age, as grouping sets. The page's own bin width is a
- * multiple of 100 ms, so its bins are sums of these (floor(floor(v / 100) / k) = floor(v / 100k)).
+ * index-only scan of canary_sessions_endings_idx): age and idle in 50 ms bins, endings,
+ * close codes and the longest age, as grouping sets. The page's centred bins are sums of
+ * these (lib/drops/bins.ts).
  */
 async function dropsPass(db: Db, where: SQL): Promise<DropsPass> {
   const width = sql.raw(`${DROPS_PASS_BIN_MS}::float8`);

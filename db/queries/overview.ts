@@ -111,7 +111,8 @@ async function durationHistogram(tx: Executor, windowStart: Date, now: Date): Pr
 
   // Inlined, not bound: with a parameter, the SELECT and GROUP BY expressions get different
   // placeholders and PostgreSQL no longer sees them as the same expression.
-  const bin = sql<number>`floor(${s.durationMs} / ${sql.raw(String(binWidthMs))})::int`.mapWith(Number);
+  // Centred bins (lib/overview/histogram-bins.ts): bin k holds [(k - 1/2)w, (k + 1/2)w).
+  const bin = sql<number>`floor(${s.durationMs} / ${sql.raw(String(binWidthMs))} + 0.5)::int`.mapWith(Number);
   const rows = await tx
     .select({
       bin,
@@ -125,7 +126,7 @@ async function durationHistogram(tx: Executor, windowStart: Date, now: Date): Pr
 
   // Dense bins from 0, so an empty stretch reads as empty instead of being squeezed out.
   const last = rows.at(-1)?.bin ?? 0;
-  const bins = Array.from({ length: last + 1 }, (_, i) => ({ startMs: i * binWidthMs, count: 0, drops: 0 }));
+  const bins = Array.from({ length: last + 1 }, (_, i) => ({ startMs: (i - 0.5) * binWidthMs, count: 0, drops: 0 }));
   for (const r of rows) {
     const b = bins[r.bin];
     if (b) {

@@ -1,7 +1,9 @@
 /**
- * Bin widths for the connection-duration histogram. Widths are round numbers a person would
- * pick (5 s, 1 min, 15 min ...) so a drop at "exactly N seconds" falls on the left edge of
- * a bin labelled N rather than inside a bin from 57.3 s to 61.1 s.
+ * Bin widths for the connection-duration histograms. Widths are round numbers a person would
+ * pick (5 s, 1 min, 15 min ...) and bins are CENTRED on their multiples: bin k holds
+ * [(k - 1/2)w, (k + 1/2)w). A layer that cuts at exactly N seconds produces durations a few
+ * ms either side of N; with bins starting at N, those split into two bars (19.5-20 s and
+ * 20-20.5 s) and the tallest read "20 s - 21 s". Centred, they make one bar under the tick N.
  */
 
 const SECOND = 1000;
@@ -31,13 +33,19 @@ export function binWidthFor(maxMs: number): number {
 /** Few enough axis labels to stay legible on a narrow chart. */
 const MAX_TICKS = 8;
 
+/** The index of the centred bin of width `widthMs` that holds `ms` (see above). */
+export function centredBin(ms: number, widthMs: number): number {
+  return Math.floor(ms / widthMs + 0.5);
+}
+
 /**
- * Axis ticks on bin edges, at a round step that is a whole number of bins, so a tall bar
- * starts exactly at a labelled tick (the bar for 60-70 s starts at "1m").
+ * Axis ticks at bin centres, at a round step that is a whole number of bins, so a tall bar
+ * stands exactly on a labelled tick (the bar for 55-65 s stands on "1m").
  */
 export function edgeTicks(binWidthMs: number, binCount: number): number[] {
   if (binWidthMs <= 0 || binCount <= 0) return [];
-  const span = binWidthMs * binCount;
+  // From the centre of the first bin to the centre of the last.
+  const span = binWidthMs * (binCount - 1);
   const step =
     NICE_BIN_WIDTHS_MS.find((s) => s >= binWidthMs && s % binWidthMs === 0 && span / s <= MAX_TICKS) ??
     binWidthMs * Math.ceil(binCount / MAX_TICKS);

@@ -42,11 +42,11 @@ export const overviewQuerySchema = z.strictObject({
 export const histogramSchema = z.object({
   /** Width of every bin; 0 when there is nothing to bin. */
   binWidthMs: z.number(),
-  /** Contiguous bins from 0 to the last non-empty one; empty bins included, so gaps show. */
+  /** Contiguous bins from the one centred on 0 to the last non-empty one; empty bins included, so gaps show. */
   bins: z.array(
     z.object({
       startMs: z.number(),
-      /** Sessions that ended with a duration in [startMs, startMs + binWidthMs). */
+      /** Sessions that ended with a duration in [startMs, startMs + binWidthMs); bins are centred on multiples of the width, so the first starts at -binWidthMs / 2. */
       count: z.number(),
       /** Of those, the ones that were dropped (not closed by the probe itself). */
       drops: z.number(),

@@ -58,34 +58,37 @@ describe.each(backends())('drops queries on $name', (backend) => {
   }, 120_000);
   afterAll(() => database.close());
 
-  it('bins ages at the picked width, silent deaths dated by their last byte, dense from 0', async () => {
+  it('bins ages at the picked width (centred bins), silent deaths dated by their last byte, dense from 0', async () => {
     const r = await dropsReport(database.db, SCOPE, params(), opts);
     expect(r.totalDrops).toBe(16);
     expect(r.binWidthMs).toBe(1000);
     expect(r.age.dense).toBe(true);
-    expect(r.age.bins).toHaveLength(301);
+    // Centred 1 s bins from the one on 0 s to the one on 301 s (300.5 s rounds up).
+    expect(r.age.bins).toHaveLength(302);
     const filled = r.age.bins.filter((b) => b.count > 0);
     expect(filled).toEqual([
-      { startMs: 30_000, count: 2 },
-      { startMs: 60_000, count: 10 },
-      { startMs: 300_000, count: 4 },
+      { startMs: 29_500, count: 2 },
+      { startMs: 59_500, count: 10 },
+      { startMs: 300_500, count: 4 },
     ]);
   });
 
   it('bins idle time before the drop, pong timeouts left out', async () => {
     const r = await dropsReport(database.db, SCOPE, params({ bin: '1m' }), opts);
     expect(r.idle.total).toBe(14);
+    // Centred 1 min bins: 1 s idle on 0; 60.00-60.09 s on 1 min; ages 30 s (an edge) and
+    // 60 s on 1 min, 300.5 s on 5 min.
     expect(r.idle.bins).toEqual([
-      { startMs: 0, count: 4 },
-      { startMs: 60_000, count: 10 },
+      { startMs: -30_000, count: 4 },
+      { startMs: 30_000, count: 10 },
     ]);
     expect(r.age.bins).toEqual([
-      { startMs: 0, count: 2 },
-      { startMs: 60_000, count: 10 },
-      { startMs: 120_000, count: 0 },
-      { startMs: 180_000, count: 0 },
-      { startMs: 240_000, count: 0 },
-      { startMs: 300_000, count: 4 },
+      { startMs: -30_000, count: 0 },
+      { startMs: 30_000, count: 12 },
+      { startMs: 90_000, count: 0 },
+      { startMs: 150_000, count: 0 },
+      { startMs: 210_000, count: 0 },
+      { startMs: 270_000, count: 4 },
     ]);
   });
 
@@ -93,8 +96,9 @@ describe.each(backends())('drops queries on $name', (backend) => {
     expect((await dropsReport(database.db, SCOPE, params({ bin: 'auto' }), opts)).binWidthMs).toBe(10_000);
     const fine = await dropsReport(database.db, SCOPE, params({ bin: '100ms' }), opts);
     expect(fine.age.dense).toBe(false);
-    expect(fine.age.bins.map((b) => [Math.round(b.startMs / 100), b.count])).toEqual([
-      [299, 0], [300, 2], [301, 0], [599, 0], [600, 10], [601, 0], [3004, 0], [3005, 4], [3006, 0],
+    // [bin index, count] of centred 100 ms bins: 60 000-60 040 ms on 60.0 s, 60 050-60 090 on 60.1 s.
+    expect(fine.age.bins.map((b) => [b.startMs / 100 + 0.5, b.count])).toEqual([
+      [299, 0], [300, 2], [301, 0], [599, 0], [600, 5], [601, 5], [602, 0], [3004, 0], [3005, 4], [3006, 0],
     ]);
   });
 
@@ -141,6 +145,6 @@ describe.each(backends())('drops queries on $name', (backend) => {
 
 describe('shapeBins', () => {
   it('keeps negative bins dense, without a gap to 0', () => {
-    expect(shapeBins([{ bin: -1, count: 1 }, { bin: 1, count: 2 }], 10)).toEqual({ total: 3, dense: true, bins: [{ startMs: -10, count: 1 }, { startMs: 0, count: 0 }, { startMs: 10, count: 2 }] });
+    expect(shapeBins([{ bin: -1, count: 1 }, { bin: 1, count: 2 }], 10)).toEqual({ total: 3, dense: true, bins: [{ startMs: -15, count: 1 }, { startMs: -5, count: 0 }, { startMs: 5, count: 2 }] });
   });
 });

@@ -116,16 +116,17 @@ for (const backend of backends()) {
     it('bins durations with a round width, dense from zero, drops apart from probe closes', async () => {
       await seed();
       const { histogram } = await overview(database.db, { now: NOW, windowMs: HOUR_MS });
-      // Longest is 300 s: 5 s bins would need 61, so 10 s bins, 0 s ... 300 s.
+      // Longest is 300 s: 5 s bins would need 61, so 10 s bins centred on 0 s ... 300 s.
       expect(histogram.binWidthMs).toBe(10_000);
       expect(histogram.bins).toHaveLength(31);
-      expect(histogram.bins.map((b) => b.startMs)).toEqual(Array.from({ length: 31 }, (_, i) => i * 10_000));
+      expect(histogram.bins.map((b) => b.startMs)).toEqual(Array.from({ length: 31 }, (_, i) => i * 10_000 - 5_000));
       const nonEmpty = histogram.bins.filter((b) => b.count > 0);
+      // 60 000, 60 020 and 60 040 ms in the one bar centred on 60 s (55-65 s).
       expect(nonEmpty).toEqual([
-        { startMs: 10_000, count: 1, drops: 1 },
-        { startMs: 60_000, count: 3, drops: 3 },
-        { startMs: 120_000, count: 1, drops: 0 },
-        { startMs: 300_000, count: 1, drops: 1 },
+        { startMs: 5_000, count: 1, drops: 1 },
+        { startMs: 55_000, count: 3, drops: 3 },
+        { startMs: 115_000, count: 1, drops: 0 },
+        { startMs: 295_000, count: 1, drops: 1 },
       ]);
     });
 
@@ -136,14 +137,15 @@ for (const backend of backends()) {
       expect(o.attempts).toBe(10);
       expect(o.upgrades101).toBe(8);
       expect(o.upgradeSuccessRatio).toBeCloseTo(0.8, 12);
-      // The one-hour session makes 1 min bins too many (61): 2 min bins, 0 ... 60 min.
+      // The one-hour session makes 1 min bins too many (61): 2 min bins centred on 0 ... 60 min.
+      // 10 s in the bar on 0 (-1..1 min); 60 s (an edge) to 2 min in the bar on 2 min; 5 min on 6 min.
       expect(o.histogram.binWidthMs).toBe(2 * MIN);
       expect(o.histogram.bins).toHaveLength(31);
       expect(o.histogram.bins.filter((b) => b.count > 0)).toEqual([
-        { startMs: 0, count: 4, drops: 4 },
-        { startMs: 2 * MIN, count: 1, drops: 0 },
-        { startMs: 4 * MIN, count: 1, drops: 1 },
-        { startMs: 60 * MIN, count: 1, drops: 1 },
+        { startMs: -1 * MIN, count: 1, drops: 1 },
+        { startMs: 1 * MIN, count: 4, drops: 3 },
+        { startMs: 5 * MIN, count: 1, drops: 1 },
+        { startMs: 59 * MIN, count: 1, drops: 1 },
       ]);
     });
 

@@ -1,27 +1,44 @@
-/** Rebinning the 100 ms pass gives exactly the histogram a direct floor(v / width) gives. */
+/** Rebinning the 50 ms pass gives exactly the histograms a direct binning of the values gives. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { rebin } from '../../../lib/drops/bins';
+import { rebin, rebinCentred } from '../../../lib/drops/bins';
 import { BIN_WIDTHS } from '../../../lib/drops/query';
+import { NICE_BIN_WIDTHS_MS } from '../../../lib/overview/histogram-bins';
 
 fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261122) });
 
-function direct(values: readonly number[], width: number): { bin: number; count: number }[] {
+function direct(values: readonly number[], width: number, centred = false): { bin: number; count: number }[] {
   const m = new Map<number, number>();
-  for (const v of values) m.set(Math.floor(v / width), (m.get(Math.floor(v / width)) ?? 0) + 1);
+  const binOf = (v: number) => Math.floor(v / width + (centred ? 0.5 : 0));
+  for (const v of values) m.set(binOf(v), (m.get(binOf(v)) ?? 0) + 1);
   return [...m].map(([bin, count]) => ({ bin, count })).sort((a, b) => a.bin - b.bin);
 }
 
 describe('rebin', () => {
-  it('equals binning the values directly, for every width a person can pick', () => {
+  const values = fc.array(fc.double({ min: -5_000, max: 10_000_000, noNaN: true }), { maxLength: 300 });
+
+  it('gives the centred bins of every width a person can pick, as binning the values directly', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: -5_000, max: 10_000_000, noNaN: true }), { maxLength: 300 }), fc.constantFrom(...Object.values(BIN_WIDTHS)), (values, width) => {
-        expect(rebin(direct(values, 100), 100, width)).toEqual(direct(values, width));
+      fc.property(values, fc.constantFrom(...Object.values(BIN_WIDTHS), ...NICE_BIN_WIDTHS_MS), (vs, width) => {
+        expect(rebinCentred(direct(vs, 50), 50, width)).toEqual(direct(vs, width, true));
       }),
     );
   });
 
-  it('refuses a width that is not a multiple', () => {
+  it("gives the analysis' plain 100 ms bins", () => {
+    fc.assert(
+      fc.property(values, (vs) => {
+        expect(rebin(direct(vs, 50), 50, 100)).toEqual(direct(vs, 100));
+      }),
+    );
+  });
+
+  it('puts a cut at exactly N and one a few ms either side of it in one centred bin', () => {
+    expect(rebinCentred(direct([19_996, 20_000, 20_004], 50), 50, 500)).toEqual([{ bin: 40, count: 3 }]);
+  });
+
+  it('refuses a width that is not an even multiple', () => {
+    expect(() => rebinCentred([], 50, 150)).toThrow(RangeError);
     expect(() => rebin([], 100, 250)).toThrow(RangeError);
   });
 });

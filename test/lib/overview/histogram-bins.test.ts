@@ -32,13 +32,13 @@ describe('binWidthFor', () => {
   });
 });
 
-describe('edgeTicks', () => {
+describe('edgeTicks (on the centres of the bins)', () => {
   it.each([
     // 10 s bins up to 5 min: whole minutes.
     [10_000, 31, [0, 60_000, 120_000, 180_000, 240_000, 300_000]],
-    // 5 s bins up to 2 min: half minutes.
-    [5_000, 25, [0, 30_000, 60_000, 90_000, 120_000]],
-    [100, 3, [0, 100, 200, 300]],
+    // 5 s bins centred on 0 ... 2 min: quarter minutes.
+    [5_000, 25, [0, 15_000, 30_000, 45_000, 60_000, 75_000, 90_000, 105_000, 120_000]],
+    [100, 3, [0, 100, 200]],
   ])('%d ms × %d bins', (width, count, ticks) => {
     expect(edgeTicks(width, count)).toEqual(ticks);
   });
