@@ -6,7 +6,7 @@
  */
 import { Bar, BarChart, CartesianGrid, Cell, ReferenceArea, ReferenceLine, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
 import { formatDurationShort } from '../../lib/overview/format';
-import { centredBin, edgeTicks } from '../../lib/overview/histogram-bins';
+import { axisRoom, centredBin, edgeTicks } from '../../lib/overview/histogram-bins';
 import type { ClusterSignature, DropHistogram as Histogram } from '../../lib/drops/report';
 import type { YScale } from '../../lib/drops/query';
 import styles from './drops.module.css';
@@ -85,7 +85,7 @@ export function DropHistogram(props: DropHistogramProps) {
           <XAxis
             dataKey="midMs"
             type="number"
-            domain={[lo, hi]}
+            domain={[lo, hi + axisRoom(lo, hi)]}
             ticks={ticks}
             tickFormatter={formatDurationShort}
             stroke="var(--muted)"

@@ -5,7 +5,7 @@
  */
 import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
 import { formatDurationShort, formatWindow } from '../../lib/overview/format';
-import { edgeTicks } from '../../lib/overview/histogram-bins';
+import { axisRoom, edgeTicks } from '../../lib/overview/histogram-bins';
 import type { DurationHistogram as Histogram } from '../../lib/overview/overview';
 
 interface Row {
@@ -66,7 +66,7 @@ export function DurationHistogram({ histogram, windowMs }: { histogram: Histogra
             <XAxis
               dataKey="midMs"
               type="number"
-              domain={[-binWidthMs / 2, binWidthMs * bins.length - binWidthMs / 2]}
+              domain={[-binWidthMs / 2, binWidthMs * bins.length - binWidthMs / 2 + axisRoom(0, binWidthMs * bins.length)]}
               ticks={ticks}
               tickFormatter={formatDurationShort}
               stroke="var(--muted)"

@@ -53,3 +53,11 @@ export function edgeTicks(binWidthMs: number, binCount: number): number[] {
   for (let t = 0; t <= span; t += step) ticks.push(t);
   return ticks;
 }
+
+/**
+ * Empty axis after the last bar: the longest drops are often THE signature (every canary
+ * cut at N), and a bar flush against the chart's edge reads as clipped.
+ */
+export function axisRoom(lo: number, hi: number): number {
+  return (hi - lo) * 0.05;
+}
