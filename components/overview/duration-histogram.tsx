@@ -51,7 +51,7 @@ export function DurationHistogram({ histogram, windowMs }: { histogram: Histogra
         <>
           {peak ? (
             <p className="histogram-peak">
-              Most drops: <strong>{range(peak.startMs)}</strong> ({peak.drops} of {drops})
+              Most drops: <strong>{formatDurationShort(peak.startMs + binWidthMs / 2)}</strong> ± {formatDurationShort(binWidthMs / 2)} ({peak.drops} of {drops})
             </p>
           ) : null}
           <BarChart

@@ -115,12 +115,12 @@ describe('overview page', { timeout: 90_000 }, () => {
 
     await page.waitForSelector('[data-testid="tile-drops"][data-drops="4"]');
     await page.waitForSelector('[data-testid="duration-histogram"][data-total="5"]');
-    // 60 s to 300 s in 10 s bins: 0 s ... 300 s.
+    // 60 s to 300 s in 10 s bins centred on 0 s ... 300 s.
     expect(await attr(page, '[data-testid="duration-histogram"]', 'data-bin-width-ms')).toBe('10000');
     expect(await attr(page, '[data-testid="duration-histogram"]', 'data-bin-count')).toBe('31');
     // Recharts draws an empty surface first: wait for real bars.
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="duration-histogram"] .recharts-bar-rectangle path').length >= 3);
-    expect(await page.textContent('.histogram-peak')).toContain('1m – 1m10s (3 of 4)');
+    expect(await page.textContent('.histogram-peak')).toContain('1m ± 5s (3 of 4)');
     // 7 openings, 5 endings, 1 refusal.
     await page.waitForSelector('[data-testid="live-feed"][data-count="13"]');
     for (const id of dropIds) await page.waitForSelector(`[data-feed-key="session.ended:${id}"]`);
