@@ -34,6 +34,14 @@ export interface CanaryTarget {
   handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): boolean;
   /** Sessions open right now. */
   openSessions(): number;
+  /**
+   * Stop serving canaries for `forMs` (an outage on demand, for trying alerts): open
+   * canaries get a close frame 1001, new upgrades a 503. Serving resumes by itself.
+   */
+  pause(forMs: number): { pausedUntil: Date };
+  resume(): void;
+  /** When a pause ends; null while serving. */
+  pausedUntil(): Date | null;
   close(): Promise<void>;
 }
 
@@ -106,16 +114,40 @@ export function createCanaryTarget(options: CanaryTargetOptions): CanaryTarget {
     });
   });
 
+  let pausedUntil: Date | null = null;
+  let resumeTimer: NodeJS.Timeout | null = null;
+  const resume = () => {
+    if (resumeTimer) clearTimeout(resumeTimer);
+    resumeTimer = null;
+    pausedUntil = null;
+  };
+
   return {
     handleUpgrade(req, socket, head) {
       const url = new URL(req.url ?? '/', 'http://target');
       if (url.pathname !== path) return false;
+      if (pausedUntil) {
+        const retryAfter = Math.max(1, Math.ceil((pausedUntil.getTime() - wall().getTime()) / 1000));
+        socket.end(`HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: ${retryAfter}\r\nContent-Length: 0\r\n\r\n`);
+        return true;
+      }
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
       return true;
     },
     openSessions: () => wss.clients.size,
+    pause(forMs) {
+      resume();
+      pausedUntil = new Date(wall().getTime() + forMs);
+      resumeTimer = setTimeout(resume, forMs);
+      resumeTimer.unref();
+      for (const c of wss.clients) c.close(1001, 'target paused');
+      return { pausedUntil };
+    },
+    resume,
+    pausedUntil: () => pausedUntil,
     close: () =>
       new Promise((resolve) => {
+        resume();
         for (const c of wss.clients) c.terminate();
         wss.close(() => resolve());
       }),
