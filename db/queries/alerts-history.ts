@@ -1,23 +1,12 @@
 /** Alerts as people read them: the current state of each, the history of transitions, firing counts. */
 import { and, count, desc, eq, ne } from 'drizzle-orm';
-import type { AlertKind, Severity } from '../../lib/alerts/rule';
-import type { AlertStatus } from '../../lib/alerts/state-machine';
+import type { Severity } from '../../lib/alerts/rule';
+import type { AlertView, TransitionView } from '../../lib/alerts/views';
+
+export type { AlertView, TransitionView };
 import type { Executor } from '../client';
 import { alertRules as rl, alertStates as st, alertTransitions as tr } from '../schema';
 
-export interface AlertView {
-  ruleId: number;
-  rule: string;
-  kind: AlertKind;
-  severity: Severity;
-  labels: Record<string, string>;
-  status: AlertStatus;
-  since: string;
-  firedAt: string | null;
-  value: number | null;
-  evidence: Record<string, unknown>;
-  evaluatedAt: string;
-}
 
 /** Every alert that is not inactive (pending, firing, resolved), firing first. */
 export async function currentAlerts(db: Executor, options: { ruleId?: number; limit?: number } = {}): Promise<AlertView[]> {
@@ -43,18 +32,6 @@ export async function currentAlerts(db: Executor, options: { ruleId?: number; li
   }));
 }
 
-export interface TransitionView {
-  id: number;
-  ruleId: number;
-  rule: string;
-  severity: Severity;
-  labels: Record<string, string>;
-  from: AlertStatus;
-  to: AlertStatus;
-  at: string;
-  value: number | null;
-  evidence: Record<string, unknown>;
-}
 
 /** The newest transitions, newest first. */
 export async function alertHistory(db: Executor, options: { ruleId?: number; limit?: number } = {}): Promise<TransitionView[]> {

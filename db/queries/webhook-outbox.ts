@@ -5,6 +5,7 @@
  */
 import { and, asc, count, desc, eq, inArray, isNull, lte, or } from 'drizzle-orm';
 import { testBody } from '../../lib/alerts/notification';
+import type { Delivery, DeliveryAttempt } from '../../lib/alerts/views';
 import { nextAttemptAt, type RetryPolicy } from '../../lib/webhooks/retry';
 import type { AttemptResult } from '../../lib/webhooks/deliver';
 import { generateMessageId } from '../../lib/webhooks/signature';
@@ -84,30 +85,7 @@ export async function outboxDepth(db: Executor): Promise<number> {
   return row?.n ?? 0;
 }
 
-export interface DeliveryAttempt {
-  startedAt: string;
-  durationMs: number;
-  httpStatus: number | null;
-  ok: boolean;
-  responseSnippet: string | null;
-  error: string | null;
-}
 
-export interface Delivery {
-  id: number;
-  messageId: string;
-  webhookId: number;
-  eventType: string;
-  /** The exact JSON sent on every attempt (no secret in it). */
-  body: string;
-  status: 'pending' | 'delivered' | 'gave_up';
-  createdAt: string;
-  attempts: number;
-  nextAttemptAt: string | null;
-  deliveredAt: string | null;
-  lastError: string | null;
-  history: DeliveryAttempt[];
-}
 
 /** The newest messages (of one endpoint, or all), each with its attempts, newest first. */
 export async function recentDeliveries(db: Executor, options: { webhookId?: number; limit?: number; attemptsPerMessage?: number } = {}): Promise<Delivery[]> {
