@@ -24,7 +24,7 @@ const USAGE = `usage:
   dropscope probe add <name> [--label key=value ...]
   dropscope probe list
   dropscope probe revoke <name>
-  dropscope target pause --for <duration>    (e.g. 2m: the running server's /canary answers 503)
+  dropscope target pause --for <duration>    (e.g. 2m: the running server's /canary closes every canary)
   dropscope target resume
   dropscope target status
 options: --data-dir <dir>  --database-url <url>`;
@@ -116,7 +116,7 @@ function print(result: ProbeCommandResult): void {
 function printTarget(r: TargetCommandResult): void {
   process.stdout.write(
     r.pausedUntil
-      ? `canary target paused until ${r.pausedUntil}: upgrades to /canary get 503 (${r.openSessions} canaries open)\n`
+      ? `canary target paused until ${r.pausedUntil}: every canary on /canary is closed at once (${r.openSessions} open)\n`
       : `canary target serving (${r.openSessions} canaries open)\n`,
   );
 }

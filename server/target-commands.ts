@@ -1,6 +1,6 @@
 /**
  * Commands for the built-in canary target, run by the server on the CLI's behalf through
- * the admin socket: `dropscope target pause --for 2m` stops serving canaries for a while,
+ * the admin socket: `dropscope target pause --for 2m` cuts every canary for a while,
  * so an alert rule can be tried end to end against the quick-start demo.
  */
 import { z } from 'zod';

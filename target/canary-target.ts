@@ -36,7 +36,8 @@ export interface CanaryTarget {
   openSessions(): number;
   /**
    * Stop serving canaries for `forMs` (an outage on demand, for trying alerts): open
-   * canaries get a close frame 1001, new upgrades a 503. Serving resumes by itself.
+   * canaries get a close frame 1001, and each new one is closed right after its upgrade
+   * with 1013 (try again later). Serving resumes by itself.
    */
   pause(forMs: number): { pausedUntil: Date };
   resume(): void;
@@ -127,8 +128,9 @@ export function createCanaryTarget(options: CanaryTargetOptions): CanaryTarget {
       const url = new URL(req.url ?? '/', 'http://target');
       if (url.pathname !== path) return false;
       if (pausedUntil) {
-        const retryAfter = Math.max(1, Math.ceil((pausedUntil.getTime() - wall().getTime()) / 1000));
-        socket.end(`HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: ${retryAfter}\r\nContent-Length: 0\r\n\r\n`);
+        // Accepted, then closed at once: each reconnect of a canary is one more drop, so an
+        // outage stays visible to drop-rate alerts for as long as it lasts.
+        wss.handleUpgrade(req, socket, head, (ws) => ws.close(1013, 'target paused'));
         return true;
       }
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
