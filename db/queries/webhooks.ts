@@ -40,12 +40,6 @@ export async function getWebhook(db: Executor, id: number): Promise<WebhookRecor
   return row ?? null;
 }
 
-/** The endpoint with its secret, for the deliverer only. */
-export async function webhookWithSecret(db: Executor, id: number): Promise<(WebhookRecord & { secret: string }) | null> {
-  const [row] = await db.select({ ...publicColumns, secret: w.secret }).from(w).where(eq(w.id, id));
-  return row ?? null;
-}
-
 async function nameTaken(db: Executor, name: string, exceptId?: number): Promise<void> {
   const [other] = await db.select({ id: w.id }).from(w).where(eq(w.name, name));
   if (other && other.id !== exceptId) throw new WebhookError('WEBHOOK_ERR_NAME_TAKEN', `a webhook named "${name}" already exists`, 'name');

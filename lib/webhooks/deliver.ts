@@ -32,11 +32,26 @@ export async function attemptDelivery(
       redirect: 'manual',
       signal: AbortSignal.timeout(options.timeoutMs),
     });
-    const text = await res.text().catch(() => '');
-    return { ok: res.status >= 200 && res.status < 300, httpStatus: res.status, responseSnippet: text.slice(0, SNIPPET_CHARS) || null, error: null, durationMs: elapsed() };
+    const text = await snippet(res).catch(() => '');
+    return { ok: res.status >= 200 && res.status < 300, httpStatus: res.status, responseSnippet: text || null, error: null, durationMs: elapsed() };
   } catch (err) {
     const e = err as Error & { cause?: { code?: string; message?: string } };
     const error = e.name === 'TimeoutError' || e.name === 'AbortError' ? `timeout after ${options.timeoutMs} ms` : [e.cause?.code, e.cause?.message ?? e.message].filter(Boolean).join(': ');
     return { ok: false, httpStatus: null, responseSnippet: null, error: error.slice(0, SNIPPET_CHARS), durationMs: elapsed() };
   }
+}
+
+/** The start of the answer, without reading a large one to its end. */
+async function snippet(res: Response): Promise<string> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  while (text.length < SNIPPET_CHARS) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  await reader.cancel().catch(() => {});
+  return text.slice(0, SNIPPET_CHARS);
 }
