@@ -4,7 +4,7 @@
  * leaves nothing (the next evaluation decides again); after it, the transition and its
  * messages exist exactly once, so a restart neither loses nor repeats an alert.
  */
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { alertLink } from '../../lib/alerts/link';
 import { notificationBody, summarize, type AlertNotification } from '../../lib/alerts/notification';
 import { planUpdates, type Observation, type StoredAlert } from '../../lib/alerts/observation';
@@ -12,6 +12,9 @@ import { generateMessageId } from '../../lib/webhooks/signature';
 import type { Db, Executor } from '../client';
 import { alertRuleWebhooks, alertStates, alertTransitions, webhookEndpoints, webhookOutbox } from '../schema';
 import type { StoredRule } from './alert-rules';
+
+/** First key of the advisory locks taken per rule ("dsal"). */
+export const ADVISORY_NAMESPACE = 0x6473616c;
 
 export interface EvaluationOutcome {
   transitions: number;
@@ -22,6 +25,9 @@ export interface EvaluationOutcome {
 export async function applyEvaluation(db: Db, rule: StoredRule, observations: readonly Observation[], ctx: { now: Date; publicUrl: string }): Promise<EvaluationOutcome> {
   const { now } = ctx;
   return db.transaction(async (tx) => {
+    // One evaluator per rule at a time, even with several servers on one PostgreSQL: the
+    // second waits, then plans on the states the first committed (no double transitions).
+    await tx.execute(sql`select pg_advisory_xact_lock(${ADVISORY_NAMESPACE}::int, ${rule.id}::int)`);
     const rows = await tx.select().from(alertStates).where(eq(alertStates.ruleId, rule.id)).for('update');
     const stored = new Map<string, StoredAlert>(rows.map((r) => [r.labelsKey, { labels: r.labels, status: r.status, since: r.since.getTime(), clearSince: r.clearSince?.getTime() ?? null }]));
     const firedAt = new Map(rows.map((r) => [r.labelsKey, r.firedAt]));
@@ -71,6 +77,14 @@ export async function applyEvaluation(db: Db, rule: StoredRule, observations: re
     }
     return outcome;
   });
+}
+
+/**
+ * Resolve a rule's alerts at once, telling receivers, before the rule is deleted (its
+ * states go with it, and a receiver must not be left with an alert that never ends).
+ */
+export async function resolveBeforeDelete(db: Db, rule: StoredRule, ctx: { now: Date; publicUrl: string }): Promise<EvaluationOutcome> {
+  return applyEvaluation(db, { ...rule, resolveAfterMs: 0 }, [], ctx);
 }
 
 async function enqueueForRule(tx: Executor, ruleId: number, transitionId: number, n: AlertNotification, now: Date): Promise<number> {

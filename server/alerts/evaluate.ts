@@ -1,5 +1,5 @@
 /**
- * One evaluation of every enabled rule at `now`: observe, move the states, write the
+ * One evaluation of every rule at `now` (a disabled one only lets its alerts resolve): observe, move the states, write the
  * transitions and outbox messages (db/queries/alerts-evaluate.ts). A rule that fails is
  * logged and counted and does not stop the others.
  *
@@ -33,7 +33,7 @@ export interface EvaluationSummary {
 }
 
 export async function evaluateRules(database: Database, ctx: EvaluateContext): Promise<EvaluationSummary> {
-  const rules = await listRules(database.db, { enabledOnly: true });
+  const rules = await listRules(database.db);
   const summary: EvaluationSummary = { rules: 0, failed: 0, transitions: 0, messages: 0 };
   for (const rule of rules) {
     try {
@@ -53,6 +53,8 @@ export async function evaluateRules(database: Database, ctx: EvaluateContext): P
 
 /** Null when the rule is skipped this round (a signature rule between its runs, or learning). */
 async function observeRule(database: Database, rule: StoredRule, ctx: EvaluateContext): Promise<Observation[] | null> {
+  // A disabled rule observes nothing: its alerts clear and resolve like any others.
+  if (!rule.enabled) return [];
   if (rule.kind !== 'signature') return observe(database.db, rule, ctx.now);
   const last = ctx.signatureRuns.get(rule.id);
   if (last !== undefined && ctx.now.getTime() - last < ctx.signatureEveryMs) return null;

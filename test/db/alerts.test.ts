@@ -3,9 +3,11 @@
  * injected instants, the states and transitions they leave, and the outbox messages of
  * the transitions receivers hear about.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client';
-import { createRule, getRule, type StoredRule } from '../../db/queries/alert-rules';
+import { createRule, deleteRule, getRule, replaceRule, type StoredRule } from '../../db/queries/alert-rules';
+import { ADVISORY_NAMESPACE, resolveBeforeDelete } from '../../db/queries/alerts-evaluate';
 import { alertHistory, currentAlerts } from '../../db/queries/alerts-history';
 import { storeBatch } from '../../db/queries/ingest';
 import { addProbe } from '../../db/queries/probes';
@@ -159,5 +161,53 @@ describe.each(backends())('alert rules on $name', (backend) => {
 
     await evaluate(200 * M); // both out of the window
     expect((await currentAlerts(database.db, { ruleId: r.id })).map((a) => a.status)).toEqual(['resolved']);
+  });
+
+  it('a disabled rule lets its alerts resolve; a deleted one resolves them first, and receivers hear both', async () => {
+    const r = await rule({ name: 'to retire', kind: 'silent_deaths', window: '10m', threshold: 0, groupBy: ['proxy'] });
+    await store([...drop(300 * M, 50 * S, { proxy: 'nat-a', endKind: 'pong_timeout' }), ...drop(300 * M, 50 * S, { proxy: 'nat-b', endKind: 'pong_timeout' })], 301 * M);
+    await evaluate(301 * M);
+    expect((await statuses(r)).map(([s]) => s)).toEqual(['firing', 'firing']);
+    await replaceRule(database.db, r.id, alertRuleInputSchema.parse({ name: 'to retire', severity: 'warning', webhooks: [webhookId], kind: 'silent_deaths', window: '10m', threshold: 0, groupBy: ['proxy'], enabled: false, resolveAfter: '1m' }), at(301 * M));
+    await evaluate(301 * M + 30 * S);
+    expect((await statuses(r)).map(([s]) => s)).toEqual(['firing', 'firing']);
+    await evaluate(302 * M + 30 * S);
+    expect((await statuses(r)).map(([s]) => s)).toEqual(['resolved', 'resolved']);
+
+    const again = await rule({ name: 'to delete', kind: 'silent_deaths', window: '10m', threshold: 0 });
+    await evaluate(303 * M);
+    expect(await statuses(again)).toEqual([['firing', {}]]);
+    expect(await resolveBeforeDelete(database.db, (await getRule(database.db, again.id))!, { now: at(303 * M + S), publicUrl: 'http://dash.test' })).toEqual({ transitions: 1, messages: 1 });
+    await deleteRule(database.db, again.id);
+    expect((await messages('to retire')).map((m) => m.type)).toEqual(['alert.firing', 'alert.firing', 'alert.resolved', 'alert.resolved']);
+    expect((await messages('to delete')).map((m) => m.type)).toEqual(['alert.firing', 'alert.resolved']);
+  });
+
+  it('two evaluations at once make one transition, not two: a rule is evaluated under its advisory lock', async () => {
+    const r = await rule({ name: 'race', kind: 'silent_deaths', window: '10m', threshold: 0 });
+    await store(drop(400 * M, 50 * S, { proxy: 'nat-r', endKind: 'pong_timeout' }), 401 * M);
+    if (backend.name === 'postgres') {
+      // Another server holds the rule's lock: this evaluation waits for it instead of racing.
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      let locked!: () => void;
+      const lockTaken = new Promise<void>((r) => (locked = r));
+      const other = database.db.transaction(async (tx) => {
+        await tx.execute(sql`select pg_advisory_xact_lock(${ADVISORY_NAMESPACE}::int, ${r.id}::int)`);
+        locked();
+        await held;
+      });
+      await lockTaken;
+      let done = false;
+      const waiting = evaluate(401 * M).then(() => (done = true));
+      await new Promise((r) => setTimeout(r, 500));
+      expect(done).toBe(false);
+      release();
+      await other;
+      await waiting;
+    }
+    await Promise.all([evaluate(401 * M), evaluate(401 * M)]);
+    expect(await transitions(r)).toEqual(['24060s:inactive>firing']);
+    expect((await messages('race')).map((m) => m.type)).toEqual(['alert.firing']);
   });
 });

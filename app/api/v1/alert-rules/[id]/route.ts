@@ -1,6 +1,8 @@
 import { getDatabase } from '@/db/client';
 import { deleteRule, getRule, replaceRule } from '@/db/queries/alert-rules';
+import { resolveBeforeDelete } from '@/db/queries/alerts-evaluate';
 import { alertHistory, currentAlerts } from '@/db/queries/alerts-history';
+import { alertRuntime } from '@/lib/alerts/runtime';
 import { alertRuleInputSchema } from '@/lib/alerts/rule';
 import { parseId, parseJsonBody } from '@/lib/http/json-input';
 import { problem } from '@/lib/http/problem';
@@ -35,10 +37,16 @@ export async function PUT(request: Request, ctx: Ctx): Promise<Response> {
   }
 }
 
-/** DELETE /api/v1/alert-rules/:id: 204; its alerts and history go with it. */
-export async function DELETE(_request: Request, ctx: Ctx): Promise<Response> {
+/** DELETE /api/v1/alert-rules/:id: 204; firing alerts are resolved (and sent) first, then its alerts and history go. */
+export async function DELETE(request: Request, ctx: Ctx): Promise<Response> {
   const id = parseId((await ctx.params).id);
   if (!id.ok) return id.response;
-  if (!(await deleteRule(getDatabase().db, id.data))) return problem(404, 'ALERT_ERR_NOT_FOUND', `no alert rule with id ${id.data}`);
+  const database = getDatabase();
+  const rule = await getRule(database.db, id.data);
+  if (!rule) return problem(404, 'ALERT_ERR_NOT_FOUND', `no alert rule with id ${id.data}`);
+  const runtime = alertRuntime();
+  const resolved = await resolveBeforeDelete(database.db, rule, { now: new Date(), publicUrl: runtime?.publicUrl ?? new URL(request.url).origin });
+  await deleteRule(database.db, rule.id);
+  if (resolved.messages > 0) runtime?.nudgeDeliveries();
   return new Response(null, { status: 204 });
 }
