@@ -18,7 +18,7 @@ export default async function AlertsPage() {
   const alerts = await currentAlerts(db);
   const history = await alertHistory(db, { limit: 50 });
   const webhooks = (await listWebhooks(db)).map(({ id, name, url, format, enabled }) => ({ id, name, url, format, enabled }));
-  const deliveries = await recentDeliveries(db, { limit: 30, attemptsPerMessage: 1 });
+  const deliveries = await recentDeliveries(db, { limit: 30, attemptsPerMessage: 10 });
 
   return (
     <div className={css.page} data-testid="alerts-page">

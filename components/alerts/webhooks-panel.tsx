@@ -161,6 +161,18 @@ export function WebhooksPanel({ webhooks, deliveries }: { webhooks: WebhookWire[
                     <td>
                       {last ? (last.httpStatus ?? 'no answer') : '—'}
                       {last && <span className={css.sub}>{last.error ?? last.responseSnippet?.slice(0, 80) ?? ''} · {Math.round(last.durationMs)} ms</span>}
+                      {d.history.length > 1 && (
+                        <details>
+                          <summary className={css.sub}>all {d.history.length} attempts</summary>
+                          <ol className={css.attempts}>
+                            {d.history.map((a) => (
+                              <li key={a.startedAt}>
+                                {stamp(a.startedAt)}: {a.httpStatus ?? a.error ?? 'no answer'} · {Math.round(a.durationMs)} ms
+                              </li>
+                            ))}
+                          </ol>
+                        </details>
+                      )}
                     </td>
                     <td>{stamp(d.nextAttemptAt)}</td>
                     <td className={css.mono}>{d.messageId}</td>
