@@ -3,7 +3,7 @@
  * deliverers on one PostgreSQL never take the same row; PGlite runs one statement at a
  * time anyway), recording every attempt, and reading the delivery history back.
  */
-import { and, asc, count, desc, eq, inArray, isNull, lte, or } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, lt, lte, ne, or } from 'drizzle-orm';
 import { testBody } from '../../lib/alerts/notification';
 import type { Delivery, DeliveryAttempt } from '../../lib/alerts/views';
 import { nextAttemptAt, type RetryPolicy } from '../../lib/webhooks/retry';
@@ -77,6 +77,11 @@ export async function enqueueTestMessage(db: Executor, webhookId: number, now: D
     .values({ messageId, webhookId, transitionId: null, eventType: 'webhook.test', body: testBody(endpoint.format, endpoint.name, now, dashboardUrl), createdAt: now, nextAttemptAt: now })
     .returning({ id: o.id });
   return { id: row!.id, messageId };
+}
+
+/** Forget delivered and given-up messages (with their attempts) queued before `before`. Pending ones stay. */
+export async function pruneDeliveries(db: Executor, before: Date): Promise<number> {
+  return (await db.delete(o).where(and(ne(o.status, 'pending'), lt(o.createdAt, before))).returning({ id: o.id })).length;
 }
 
 /** Messages waiting for delivery (pending, including those between retries). */

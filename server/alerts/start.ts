@@ -9,6 +9,7 @@ import type { Layer } from '../../lib/analysis/catalogue';
 import { installAlertRuntime } from '../../lib/alerts/runtime';
 import type { Logger } from '../../lib/log';
 import type { RetryPolicy } from '../../lib/webhooks/retry';
+import { pruneDeliveries } from '../../db/queries/webhook-outbox';
 import { deliverDue } from './deliver';
 import { evaluateRules } from './evaluate';
 import { startLoop } from './loop';
@@ -17,6 +18,9 @@ import type { AlertMetrics } from './metrics';
 /** The drop analysis behind signature rules runs at most this often per rule. */
 export const SIGNATURE_EVERY_MS = 60_000;
 const DELIVERY_BATCH = 10;
+/** Delivered and given-up messages are kept this long for the dashboard, then pruned hourly. */
+export const DELIVERY_RETENTION_MS = 30 * 86_400_000;
+const PRUNE_EVERY_MS = 3_600_000;
 
 export interface AlertOptions {
   database: Database;
@@ -34,8 +38,14 @@ export function startAlerts(options: AlertOptions): { close(): Promise<void> } {
   const { database, log } = options;
   const deliverLog = log.child({ module: 'webhooks' });
   const evalLog = log.child({ module: 'alerts' });
+  let prunedAt = 0;
   const delivery = startLoop(async () => {
     try {
+      if (Date.now() - prunedAt >= PRUNE_EVERY_MS) {
+        prunedAt = Date.now();
+        const pruned = await pruneDeliveries(database.db, new Date(prunedAt - DELIVERY_RETENTION_MS));
+        if (pruned > 0) deliverLog.info({ pruned }, 'old webhook deliveries pruned');
+      }
       const n = await deliverDue(database, { policy: options.policy, timeoutMs: options.timeoutMs, batch: DELIVERY_BATCH, log: deliverLog, onAttempt: options.metrics.attempt });
       return n === DELIVERY_BATCH;
     } catch (err) {

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import type { Database } from '../../db/client';
-import { claimDueMessages, enqueueTestMessage, outboxDepth, recentDeliveries } from '../../db/queries/webhook-outbox';
+import { claimDueMessages, enqueueTestMessage, outboxDepth, pruneDeliveries, recentDeliveries } from '../../db/queries/webhook-outbox';
 import { createWebhook } from '../../db/queries/webhooks';
 import { webhookOutbox } from '../../db/schema';
 import { createLogger } from '../../lib/log';
@@ -94,5 +94,14 @@ describe.each(backends())('webhook outbox on $name', (backend) => {
     expect(d!.attempts).toBeGreaterThan(10);
     const [row] = await database.db.select().from(webhookOutbox).where(eq(webhookOutbox.webhookId, hook.id));
     expect(row!.lockedUntil).toBeNull();
+  });
+
+  it('prunes finished messages older than the retention, never pending ones', async () => {
+    await enqueueTestMessage(database.db, hook.id, T0, 'http://dash.test');
+    await enqueueTestMessage(database.db, hook.id, at(1000), 'http://dash.test');
+    await deliver(1000);
+    await enqueueTestMessage(database.db, hook.id, T0, 'http://dash.test');
+    expect(await pruneDeliveries(database.db, at(500))).toBe(1);
+    expect((await recentDeliveries(database.db, { webhookId: hook.id })).map((d) => d.status).sort()).toEqual(['delivered', 'pending']);
   });
 });
