@@ -16,6 +16,8 @@ import { layersInUse } from './lib/config/layers';
 import { parseServerConfig } from './lib/config/server-env';
 import { moduleLogger, rootLogger } from './lib/log';
 import { startAdminSocket } from './server/admin-socket';
+import { registerAlertMetrics } from './server/alerts/metrics';
+import { startAlerts } from './server/alerts/start';
 import { attachLive } from './server/live';
 import { createServerMetrics } from './server/metrics';
 
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
   const handle = app.getRequestHandler();
 
   const metrics = createServerMetrics(database, moduleLogger(log, 'metrics'));
+  const alertMetrics = registerAlertMetrics(metrics, database, moduleLogger(log, 'alert-metrics'));
   const httpServer = createServer((req, res) => {
     // Served here, not by Next: scrapes stay cheap and do not depend on the app bundle.
     if (req.method === 'GET' && req.url === '/metrics') {
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
   });
   // Other upgrades (socket.io, Next's HMR in dev) have listeners of their own.
   httpServer.on('upgrade', (req, socket, head) => void target.handleUpgrade(req, socket as Socket, head));
-  const admin = database.kind === 'pglite' ? await startAdminSocket(config.DROPSCOPE_DATA_DIR, database, log) : null;
+  const admin = database.kind === 'pglite' ? await startAdminSocket(config.DROPSCOPE_DATA_DIR, database, log, target) : null;
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -75,6 +78,18 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   // Tests and scripts wait for this exact line to learn the port when PORT=0.
   log.info({ port, url: `http://localhost:${port}/`, dev }, 'dropscope listening');
+
+  const alerts = startAlerts({
+    database,
+    publicUrl: config.DROPSCOPE_PUBLIC_URL ?? `http://localhost:${port}`,
+    layers,
+    intervalMs: config.DROPSCOPE_ALERT_INTERVAL_MS,
+    pollMs: config.DROPSCOPE_WEBHOOK_POLL_MS,
+    timeoutMs: config.DROPSCOPE_WEBHOOK_TIMEOUT_MS,
+    policy: { baseMs: config.DROPSCOPE_WEBHOOK_RETRY_BASE_MS, maxMs: config.DROPSCOPE_WEBHOOK_RETRY_MAX_MS, giveUpAfterMs: config.DROPSCOPE_WEBHOOK_GIVE_UP_AFTER_MS },
+    metrics: alertMetrics,
+    log,
+  });
 
   const demo =
     config.DROPSCOPE_DEMO === 'on'
@@ -93,6 +108,8 @@ async function main(): Promise<void> {
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000).unref();
     await demo?.stop();
+    // Before the database closes: an evaluation or a delivery in flight finishes first.
+    await alerts.close();
     await target.close();
     await live.close();
     await admin?.close();

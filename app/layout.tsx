@@ -26,6 +26,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <a href="/handshakes">Handshakes</a>
             <a href="/probes">Probes</a>
             <a href="/analysis">Analysis</a>
+            <a href="/alerts">Alerts</a>
           </nav>
         </header>
         <main className="site-main" id="content" tabIndex={-1}>{children}</main>

@@ -4,6 +4,7 @@
  *   dropscope probe add <name> [--label key=value ...]   prints the token once
  *   dropscope probe list
  *   dropscope probe revoke <name>
+ *   dropscope target pause --for 2m | resume | status  the running server's built-in canary target
  *
  * Uses DATABASE_URL / DROPSCOPE_DATA_DIR (or --database-url / --data-dir) like the server.
  * When a running server holds the PGlite directory, the command goes through its admin
@@ -16,23 +17,32 @@ import { openDatabase } from '../db/open';
 import { parseServerConfig } from '../lib/config/server-env';
 import { ADMIN_SOCKET } from '../server/admin-socket';
 import { probeCommandSchema, runProbeCommand, type ProbeCommand, type ProbeCommandResult } from '../server/probe-commands';
+import { targetCommandSchema, type TargetCommand, type TargetCommandResult } from '../server/target-commands';
 import { describeIssues, fieldIssues } from '../lib/http/problem';
 
 const USAGE = `usage:
   dropscope probe add <name> [--label key=value ...]
   dropscope probe list
   dropscope probe revoke <name>
+  dropscope target pause --for <duration>    (e.g. 2m: the running server's /canary closes every canary)
+  dropscope target resume
+  dropscope target status
 options: --data-dir <dir>  --database-url <url>`;
 
 class UsageError extends Error {}
 
-function parseArgs(argv: string[]): { cmd: ProbeCommand; serverArgs: string[] } {
+type Parsed = { noun: 'probe'; cmd: ProbeCommand; serverArgs: string[] } | { noun: 'target'; cmd: TargetCommand; serverArgs: string[] };
+
+function parseArgs(argv: string[]): Parsed {
   const serverArgs: string[] = [];
   const positional: string[] = [];
   const labels: Record<string, string> = {};
+  let pauseFor: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--data-dir' || a === '--database-url') serverArgs.push(a, argv[++i] ?? '');
+    if (a === '--for') pauseFor = argv[++i] ?? '';
+    else if (a.startsWith('--for=')) pauseFor = a.slice('--for='.length);
+    else if (a === '--data-dir' || a === '--database-url') serverArgs.push(a, argv[++i] ?? '');
     else if (a.startsWith('--data-dir=') || a.startsWith('--database-url=')) serverArgs.push(a);
     else if (a === '--label' || a.startsWith('--label=')) {
       const kv = a === '--label' ? argv[++i] : a.slice('--label='.length);
@@ -44,20 +54,26 @@ function parseArgs(argv: string[]): { cmd: ProbeCommand; serverArgs: string[] } 
     else positional.push(a);
   }
   const [noun, verb, name, ...rest] = positional;
+  if (noun === 'target' && verb && name === undefined) {
+    const parsed = targetCommandSchema.safeParse(verb === 'pause' ? { command: verb, for: pauseFor } : { command: verb });
+    if (!parsed.success) throw new UsageError(describeIssues(fieldIssues(parsed.error)).replace(/^for:/, '--for:'));
+    return { noun, cmd: parsed.data, serverArgs };
+  }
+  if (pauseFor !== undefined) throw new UsageError('--for goes with target pause');
   if (noun !== 'probe' || !verb || rest.length > 0) throw new UsageError(positional.length ? `unexpected arguments: ${positional.join(' ')}` : '');
   const raw = verb === 'add' ? { command: verb, name, labels } : verb === 'list' ? { command: verb } : { command: verb, name };
   const parsed = probeCommandSchema.safeParse(raw);
   if (!parsed.success) throw new UsageError(describeIssues(fieldIssues(parsed.error)));
-  return { cmd: parsed.data, serverArgs };
+  return { noun: 'probe', cmd: parsed.data, serverArgs };
 }
 
-function viaAdminSocket(socketPath: string, cmd: ProbeCommand): Promise<ProbeCommandResult> {
+function viaAdminSocket<R>(socketPath: string, route: '/probe-command' | '/target-command', cmd: unknown): Promise<R> {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path: '/probe-command', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = request({ socketPath, path: route, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ProbeCommandResult & { error?: { message: string } };
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as R & { error?: { message: string } };
         if (res.statusCode === 200) resolve(body);
         else reject(new Error(body.error?.message ?? `server answered ${res.statusCode}`));
       });
@@ -97,15 +113,29 @@ function print(result: ProbeCommandResult): void {
   }
 }
 
+function printTarget(r: TargetCommandResult): void {
+  process.stdout.write(
+    r.pausedUntil
+      ? `canary target paused until ${r.pausedUntil}: every canary on /canary is closed at once (${r.openSessions} open)\n`
+      : `canary target serving (${r.openSessions} canaries open)\n`,
+  );
+}
+
 async function main(): Promise<void> {
-  const { cmd, serverArgs } = parseArgs(process.argv.slice(2));
-  const config = parseServerConfig(process.env, serverArgs);
-  if (!config.DATABASE_URL) {
-    const dataDir = path.resolve(config.DROPSCOPE_DATA_DIR);
-    if (lockHolder(dataDir) !== null) {
-      print(await viaAdminSocket(path.join(dataDir, ADMIN_SOCKET), cmd));
-      return;
-    }
+  const parsed = parseArgs(process.argv.slice(2));
+  const config = parseServerConfig(process.env, parsed.serverArgs);
+  const dataDir = path.resolve(config.DROPSCOPE_DATA_DIR);
+  const serverRunning = !config.DATABASE_URL && lockHolder(dataDir) !== null;
+  if (parsed.noun === 'target') {
+    // Only the server holds the target; its admin socket lives in the PGlite data directory.
+    if (!serverRunning) throw new Error(`no running server holds ${dataDir}: start it (npm start) and pass the same --data-dir`);
+    printTarget(await viaAdminSocket<TargetCommandResult>(path.join(dataDir, ADMIN_SOCKET), '/target-command', parsed.cmd));
+    return;
+  }
+  const cmd = parsed.cmd;
+  if (serverRunning) {
+    print(await viaAdminSocket<ProbeCommandResult>(path.join(dataDir, ADMIN_SOCKET), '/probe-command', cmd));
+    return;
   }
   const database = await openDatabase(
     config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL, poolSize: 1 } : { kind: 'pglite', dataDir: config.DROPSCOPE_DATA_DIR },

@@ -19,7 +19,11 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import { ALERT_KINDS, SEVERITIES, type GroupDimension, type RuleCondition, type RuleScope } from '../lib/alerts/rule';
+import type { SignatureBaseline } from '../lib/alerts/signature-watch';
+import { ALERT_STATUSES } from '../lib/alerts/state-machine';
 import { endKinds, outcomes, profileKinds, proxyKinds } from '../lib/contracts/ingest';
+import { WEBHOOK_FORMATS } from '../lib/webhooks/endpoint';
 
 const tstz = () => timestamp({ withTimezone: true, mode: 'date' });
 
@@ -248,4 +252,155 @@ export const endRollup = pgTable(
     sessions: integer().notNull(),
   },
   (t) => [primaryKey({ columns: [t.bucket, t.probeId, t.targetName, t.proxyName, t.profile, t.endKind, t.closeCode] })],
+);
+
+// ─── Alerts and webhooks (issue 6) ──────────────────────────────────────────────────────
+// Rules, the current state of each alert (rule × label set), the history of transitions,
+// webhook endpoints, and the durable outbox with every delivery attempt. A transition and
+// its outbox rows are written in one transaction, so a restart neither loses nor repeats.
+
+export const alertKind = pgEnum('alert_kind', ALERT_KINDS);
+export const alertSeverity = pgEnum('alert_severity', SEVERITIES);
+export const alertStatus = pgEnum('alert_status', ALERT_STATUSES);
+export const webhookFormat = pgEnum('webhook_format', WEBHOOK_FORMATS);
+export const outboxStatus = pgEnum('webhook_outbox_status', ['pending', 'delivered', 'gave_up']);
+
+export const webhookEndpoints = pgTable(
+  'webhook_endpoints',
+  {
+    id: serial().primaryKey(),
+    name: text().notNull(),
+    url: text().notNull(),
+    /** `whsec_` + base64; shown once at creation, never listed or logged. */
+    secret: text().notNull(),
+    format: webhookFormat().notNull().default('standard'),
+    enabled: boolean().notNull().default(true),
+    createdAt: tstz().notNull().defaultNow(),
+    updatedAt: tstz().notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('webhook_endpoints_name_key').on(t.name)],
+);
+
+export const alertRules = pgTable(
+  'alert_rules',
+  {
+    id: serial().primaryKey(),
+    name: text().notNull(),
+    kind: alertKind().notNull(),
+    severity: alertSeverity().notNull(),
+    enabled: boolean().notNull().default(true),
+    forMs: integer().notNull(),
+    resolveAfterMs: integer().notNull(),
+    condition: jsonb().$type<RuleCondition>().notNull(),
+    scope: jsonb().$type<RuleScope>().notNull().default({}),
+    groupBy: text().array().$type<GroupDimension[]>().notNull().default(sql`'{}'::text[]`),
+    /** Signature rules: the signatures learned on the first evaluation; reset by an edit. */
+    baseline: jsonb().$type<SignatureBaseline>(),
+    createdAt: tstz().notNull().defaultNow(),
+    updatedAt: tstz().notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('alert_rules_name_key').on(t.name)],
+);
+
+export const alertRuleWebhooks = pgTable(
+  'alert_rule_webhooks',
+  {
+    ruleId: integer()
+      .notNull()
+      .references(() => alertRules.id, { onDelete: 'cascade' }),
+    webhookId: integer()
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+  },
+  (t) => [primaryKey({ columns: [t.ruleId, t.webhookId] })],
+);
+
+/** One row per rule and label set: the primary key is the deduplication. */
+export const alertStates = pgTable(
+  'alert_states',
+  {
+    ruleId: integer()
+      .notNull()
+      .references(() => alertRules.id, { onDelete: 'cascade' }),
+    labelsKey: text().notNull(),
+    labels: jsonb().$type<Record<string, string>>().notNull(),
+    status: alertStatus().notNull(),
+    since: tstz().notNull(),
+    clearSince: tstz(),
+    /** When it last started firing. */
+    firedAt: tstz(),
+    value: doublePrecision(),
+    evidence: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+    evaluatedAt: tstz().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.ruleId, t.labelsKey] }), index('alert_states_status_idx').on(t.status)],
+);
+
+export const alertTransitions = pgTable(
+  'alert_transitions',
+  {
+    id: serial().primaryKey(),
+    ruleId: integer()
+      .notNull()
+      .references(() => alertRules.id, { onDelete: 'cascade' }),
+    labelsKey: text().notNull(),
+    labels: jsonb().$type<Record<string, string>>().notNull(),
+    fromStatus: alertStatus().notNull(),
+    toStatus: alertStatus().notNull(),
+    at: tstz().notNull(),
+    value: doublePrecision(),
+    evidence: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [index('alert_transitions_at_idx').on(t.at), index('alert_transitions_rule_at_idx').on(t.ruleId, t.at)],
+);
+
+/**
+ * One message per transition and endpoint (or per "send test"). `body` is the exact JSON
+ * sent on every attempt with the same `message_id` (the webhook-id header).
+ */
+export const webhookOutbox = pgTable(
+  'webhook_outbox',
+  {
+    id: serial().primaryKey(),
+    messageId: text().notNull(),
+    webhookId: integer()
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    /** Null for a test message. No cascade: deleting a rule does not unsend its messages. */
+    transitionId: integer().references(() => alertTransitions.id, { onDelete: 'set null' }),
+    eventType: text().notNull(),
+    body: text().notNull(),
+    status: outboxStatus().notNull().default('pending'),
+    createdAt: tstz().notNull(),
+    nextAttemptAt: tstz().notNull(),
+    /** A claimed row is leased until then; a crash mid-attempt frees it by expiry. */
+    lockedUntil: tstz(),
+    attempts: integer().notNull().default(0),
+    deliveredAt: tstz(),
+    lastError: text(),
+  },
+  (t) => [
+    uniqueIndex('webhook_outbox_message_id_key').on(t.messageId),
+    uniqueIndex('webhook_outbox_transition_webhook_key').on(t.transitionId, t.webhookId),
+    index('webhook_outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    index('webhook_outbox_webhook_created_idx').on(t.webhookId, t.createdAt),
+  ],
+);
+
+export const webhookAttempts = pgTable(
+  'webhook_attempts',
+  {
+    id: serial().primaryKey(),
+    outboxId: integer()
+      .notNull()
+      .references(() => webhookOutbox.id, { onDelete: 'cascade' }),
+    startedAt: tstz().notNull(),
+    durationMs: doublePrecision().notNull(),
+    httpStatus: smallint(),
+    ok: boolean().notNull(),
+    /** Truncated; receivers' answers can be large. */
+    responseSnippet: text(),
+    error: text(),
+  },
+  (t) => [index('webhook_attempts_outbox_idx').on(t.outboxId, t.startedAt)],
 );

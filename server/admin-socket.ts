@@ -1,7 +1,9 @@
 /**
  * A Unix socket in the PGlite data directory through which the CLI runs probe commands
- * while the server holds the database (PGlite allows one process per directory). Access
- * is by filesystem permission: whoever can write the data directory can administer it.
+ * while the server holds the database (PGlite allows one process per directory), and
+ * commands for the built-in canary target (pause, resume), which only the running server
+ * can carry out. Access is by filesystem permission: whoever can write the data directory
+ * can administer it.
  */
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -9,18 +11,22 @@ import path from 'node:path';
 import type { Database } from '../db/client';
 import { describeIssues, fieldIssues } from '../lib/http/problem';
 import type { Logger } from '../lib/log';
+import type { CanaryTarget } from '../target/canary-target';
 import { probeCommandSchema, runProbeCommand } from './probe-commands';
+import { runTargetCommand, targetCommandSchema } from './target-commands';
 
 export const ADMIN_SOCKET = 'admin.sock';
 const MAX_BODY = 64 * 1024;
 
-export async function startAdminSocket(dataDir: string, database: Database, log: Logger): Promise<{ close(): Promise<void> }> {
+export async function startAdminSocket(dataDir: string, database: Database, log: Logger, target: CanaryTarget): Promise<{ close(): Promise<void> }> {
   const socketPath = path.join(dataDir, ADMIN_SOCKET);
   // We hold the data directory's lock, so a socket file here is a dead server's leftover.
   rmSync(socketPath, { force: true });
   const server = createServer((req, res) => {
     const reply = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    if (req.method !== 'POST' || req.url !== '/probe-command') return reply(404, { error: { code: 'ADMIN_ERR_NOT_FOUND', message: 'unknown admin route' } });
+    if (req.method !== 'POST' || (req.url !== '/probe-command' && req.url !== '/target-command')) {
+      return reply(404, { error: { code: 'ADMIN_ERR_NOT_FOUND', message: 'unknown admin route' } });
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -34,6 +40,13 @@ export async function startAdminSocket(dataDir: string, database: Database, log:
         json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       } catch {
         return reply(400, { error: { code: 'ADMIN_ERR_JSON', message: 'body is not valid JSON' } });
+      }
+      if (req.url === '/target-command') {
+        const cmd = targetCommandSchema.safeParse(json);
+        if (!cmd.success) return reply(400, { error: { code: 'ADMIN_ERR_SCHEMA', message: describeIssues(fieldIssues(cmd.error)) } });
+        const result = runTargetCommand(target, cmd.data);
+        log.info(result, 'canary target command');
+        return reply(200, result);
       }
       const parsed = probeCommandSchema.safeParse(json);
       if (!parsed.success) return reply(400, { error: { code: 'ADMIN_ERR_SCHEMA', message: describeIssues(fieldIssues(parsed.error)) } });

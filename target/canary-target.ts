@@ -34,6 +34,15 @@ export interface CanaryTarget {
   handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): boolean;
   /** Sessions open right now. */
   openSessions(): number;
+  /**
+   * Stop serving canaries for `forMs` (an outage on demand, for trying alerts): open
+   * canaries get a close frame 1001, and each new one is closed right after its upgrade
+   * with 1013 (try again later). Serving resumes by itself.
+   */
+  pause(forMs: number): { pausedUntil: Date };
+  resume(): void;
+  /** When a pause ends; null while serving. */
+  pausedUntil(): Date | null;
   close(): Promise<void>;
 }
 
@@ -106,16 +115,41 @@ export function createCanaryTarget(options: CanaryTargetOptions): CanaryTarget {
     });
   });
 
+  let pausedUntil: Date | null = null;
+  let resumeTimer: NodeJS.Timeout | null = null;
+  const resume = () => {
+    if (resumeTimer) clearTimeout(resumeTimer);
+    resumeTimer = null;
+    pausedUntil = null;
+  };
+
   return {
     handleUpgrade(req, socket, head) {
       const url = new URL(req.url ?? '/', 'http://target');
       if (url.pathname !== path) return false;
+      if (pausedUntil) {
+        // Accepted, then closed at once: each reconnect of a canary is one more drop, so an
+        // outage stays visible to drop-rate alerts for as long as it lasts.
+        wss.handleUpgrade(req, socket, head, (ws) => ws.close(1013, 'target paused'));
+        return true;
+      }
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
       return true;
     },
     openSessions: () => wss.clients.size,
+    pause(forMs) {
+      resume();
+      pausedUntil = new Date(wall().getTime() + forMs);
+      resumeTimer = setTimeout(resume, forMs);
+      resumeTimer.unref();
+      for (const c of wss.clients) c.close(1001, 'target paused');
+      return { pausedUntil };
+    },
+    resume,
+    pausedUntil: () => pausedUntil,
     close: () =>
       new Promise((resolve) => {
+        resume();
         for (const c of wss.clients) c.terminate();
         wss.close(() => resolve());
       }),

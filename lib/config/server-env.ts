@@ -21,6 +21,21 @@ const envSchema = z.object({
   DROPSCOPE_DEMO: z.enum(['on', 'off']).default('on'),
   /** Name the built-in canary target reports (it serves /canary on this server). */
   DROPSCOPE_TARGET_NAME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).default('builtin'),
+  /** How often alert rules are evaluated. */
+  DROPSCOPE_ALERT_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
+  /** The dashboard's address as receivers should link to it; default http://localhost:PORT. */
+  DROPSCOPE_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' })
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  /** Webhook retries: full-jitter exponential backoff from BASE up to MAX, until a message is GIVE_UP_AFTER old. */
+  DROPSCOPE_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(5_000),
+  DROPSCOPE_WEBHOOK_RETRY_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(3_600_000),
+  DROPSCOPE_WEBHOOK_GIVE_UP_AFTER_MS: z.coerce.number().int().min(1000).max(30 * 86_400_000).default(25 * 3_600_000),
+  /** One delivery attempt's limit, connect to last byte. */
+  DROPSCOPE_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** How often the outbox is checked for due retries (new messages are sent at once). */
+  DROPSCOPE_WEBHOOK_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
 });
 
 export type ServerConfig = z.infer<typeof envSchema>;

@@ -36,4 +36,16 @@ describe('/metrics', () => {
     expect(sampleValue(samples, 'dropscope_sessions_live', { path: 'canary~direct' })).toBe(1);
     expect(sampleValue(samples, 'dropscope_process_resident_memory_bytes')).toBeGreaterThan(0);
   });
+
+  it('exposes the alert and webhook series, bounded to fixed label values', async () => {
+    const samples = parsePrometheusText(await (await fetch(`${server.url}/metrics`)).text());
+    expect(sampleValue(samples, 'dropscope_webhook_outbox_depth')).toBe(0);
+    for (const severity of ['critical', 'warning', 'info']) expect(sampleValue(samples, 'dropscope_alerts_firing', { severity })).toBe(0);
+    expect(sampleValue(samples, 'dropscope_webhook_deliveries_total')).toBe(0);
+    expect(sampleValue(samples, 'dropscope_webhook_gave_up_total')).toBe(0);
+    expect(sampleValue(samples, 'dropscope_alert_transitions_total')).toBe(0);
+    // The evaluator runs once at start.
+    expect(sampleValue(samples, 'dropscope_alert_evaluations_total', { result: 'ok' })).toBeGreaterThanOrEqual(1);
+    expect(samples.filter((s) => s.name === 'dropscope_alerts_firing')).toHaveLength(3);
+  });
 });

@@ -1,6 +1,8 @@
 /**
  * A strict reader of the Prometheus text exposition format (0.0.4): every line must be a
  * HELP, a TYPE or a sample; a sample's metric must have been TYPEd. Returns the samples.
+ * NaN is matched as Prometheus does (Go's ParseFloat ignores case): prom-client writes
+ * `Nan` for an event-loop-lag summary scraped before its first sample.
  */
 export interface Sample {
   name: string;
@@ -10,7 +12,7 @@ export interface Sample {
 
 const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
 const LABEL = '[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*"';
-const SAMPLE = new RegExp(`^(${NAME})(?:\\{((?:${LABEL})(?:,${LABEL})*)?,?\\})? (-?(?:[0-9.]+(?:e[+-]?[0-9]+)?|NaN|\\+Inf|-Inf))(?: -?[0-9]+)?$`);
+const SAMPLE = new RegExp(`^(${NAME})(?:\\{((?:${LABEL})(?:,${LABEL})*)?,?\\})? (-?(?:[0-9.]+(?:e[+-]?[0-9]+)?|[Nn]a[Nn]|\\+Inf|-Inf))(?: -?[0-9]+)?$`);
 const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
 
 export function parsePrometheusText(text: string): Sample[] {
@@ -33,7 +35,7 @@ export function parsePrometheusText(text: string): Sample[] {
     if (!typed.has(name) && !typed.has(base)) throw new Error(`line ${i + 1}: sample of an untyped metric: ${name}`);
     const labels: Record<string, string> = {};
     for (const lm of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[lm[1]!] = lm[2]!;
-    samples.push({ name, labels, value: Number(m[3] === '+Inf' ? Infinity : m[3]) });
+    samples.push({ name, labels, value: /nan/i.test(m[3]!) ? NaN : Number(m[3] === '+Inf' ? Infinity : m[3]) });
   }
   return samples;
 }

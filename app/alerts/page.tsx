@@ -1,0 +1,32 @@
+import { AlertHistory, CurrentAlerts } from '@/components/alerts/history-table';
+import css from '@/components/alerts/alerts.module.css';
+import { RulesPanel } from '@/components/alerts/rules-panel';
+import type { RuleWire } from '@/components/alerts/types';
+import { WebhooksPanel } from '@/components/alerts/webhooks-panel';
+import { getDatabase } from '@/db/client';
+import { listRules } from '@/db/queries/alert-rules';
+import { alertHistory, currentAlerts } from '@/db/queries/alerts-history';
+import { recentDeliveries } from '@/db/queries/webhook-outbox';
+import { listWebhooks } from '@/db/queries/webhooks';
+import { ruleToWire } from '@/lib/alerts/rule';
+
+export const dynamic = 'force-dynamic';
+
+export default async function AlertsPage() {
+  const db = getDatabase().db;
+  const rules = await listRules(db);
+  const alerts = await currentAlerts(db);
+  const history = await alertHistory(db, { limit: 50 });
+  const webhooks = (await listWebhooks(db)).map(({ id, name, url, format, enabled }) => ({ id, name, url, format, enabled }));
+  const deliveries = await recentDeliveries(db, { limit: 30, attemptsPerMessage: 10 });
+
+  return (
+    <div className={css.page} data-testid="alerts-page">
+      <h1>Alerts</h1>
+      <RulesPanel rules={rules.map((r) => ({ id: r.id, ...ruleToWire(r) }) as RuleWire)} alerts={alerts} webhooks={webhooks} />
+      <CurrentAlerts alerts={alerts} />
+      <WebhooksPanel webhooks={webhooks} deliveries={deliveries} />
+      <AlertHistory history={history} />
+    </div>
+  );
+}

@@ -1,0 +1,24 @@
+import { getDatabase } from '@/db/client';
+import { createWebhook, listWebhooks, WebhookError } from '@/db/queries/webhooks';
+import { fieldProblem, parseJsonBody } from '@/lib/http/json-input';
+import { webhookInputSchema } from '@/lib/webhooks/endpoint';
+
+export const dynamic = 'force-dynamic';
+
+/** GET /api/v1/webhooks: every endpoint, without secrets. */
+export async function GET(): Promise<Response> {
+  return Response.json({ webhooks: await listWebhooks(getDatabase().db) }, { headers: { 'cache-control': 'no-store' } });
+}
+
+/** POST /api/v1/webhooks: create an endpoint; the answer carries its secret, the only time it is shown. */
+export async function POST(request: Request): Promise<Response> {
+  const body = await parseJsonBody(request, webhookInputSchema);
+  if (!body.ok) return body.response;
+  try {
+    const { webhook, secret } = await createWebhook(getDatabase().db, body.data, new Date());
+    return Response.json({ ...webhook, secret }, { status: 201, headers: { location: `/api/v1/webhooks/${webhook.id}`, 'cache-control': 'no-store' } });
+  } catch (err) {
+    if (err instanceof WebhookError) return fieldProblem(409, err.code, err.field, err.message);
+    throw err;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * What receivers get when an alert fires or resolves: a Standard Webhooks style envelope
+ * (`type`, `timestamp`, `data`) or, for Slack-compatible incoming webhooks, `{"text"}`.
+ * The body is built once, stored in the outbox and sent byte for byte on every retry.
+ */
+import { formatDuration } from './duration';
+import type { AlertKind, Severity } from './rule';
+
+export type WebhookFormat = 'standard' | 'slack';
+
+export interface AlertNotification {
+  status: 'firing' | 'resolved';
+  rule: { id: number; name: string; kind: AlertKind; severity: Severity };
+  labels: Record<string, string>;
+  value: number | null;
+  threshold: number;
+  /** When the alert started firing. */
+  startsAt: string;
+  /** When it resolved; absent while firing. */
+  endsAt?: string;
+  evidence: Record<string, unknown>;
+  summary: string;
+  /** The dashboard view to look at. */
+  url: string;
+}
+
+const UNIT: Record<AlertKind, (v: number) => string> = {
+  drop_rate: (v) => `${round(v)} drops/min`,
+  upgrade_ratio: (v) => `${round(v * 100)} % upgrades`,
+  signature: (v) => `N = ${round(v)} s`,
+  silent_deaths: (v) => `${round(v)} silent deaths`,
+  rtt_p95: (v) => `p95 RTT ${round(v)} ms`,
+  probe_offline: (v) => `silent for ${formatDuration(Math.round(v / 1000) * 1000)}`,
+};
+
+const round = (v: number) => (Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 100) / 100);
+
+/** One line for people: `[FIRING] critical · drops on direct: 3 drops/min (threshold 1) · target=builtin`. */
+export function summarize(n: Pick<AlertNotification, 'status' | 'rule' | 'labels' | 'value' | 'threshold' | 'evidence'>): string {
+  const where = Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(', ');
+  const measured = n.value === null ? 'no data' : UNIT[n.rule.kind](n.value);
+  const threshold = n.rule.kind === 'signature' ? `${n.evidence.change ?? 'changed'} signature` : `threshold ${UNIT[n.rule.kind](n.threshold)}`;
+  return `[${n.status.toUpperCase()}] ${n.rule.severity} · ${n.rule.name}: ${measured} (${threshold})${where ? ` · ${where}` : ''}`;
+}
+
+export function notificationBody(format: WebhookFormat, n: AlertNotification, at: Date): string {
+  if (format === 'slack') return JSON.stringify({ text: `${n.summary}\n<${n.url}|Open in dropscope>` });
+  return JSON.stringify({ type: `alert.${n.status}`, timestamp: at.toISOString(), data: n });
+}
+
+export function testBody(format: WebhookFormat, endpointName: string, at: Date, dashboardUrl: string): string {
+  const text = `dropscope test delivery to ${endpointName}: webhooks from this dashboard reach you.`;
+  if (format === 'slack') return JSON.stringify({ text: `${text}\n<${dashboardUrl}|Open in dropscope>` });
+  return JSON.stringify({ type: 'webhook.test', timestamp: at.toISOString(), data: { endpoint: endpointName, message: text, url: dashboardUrl } });
+}
+

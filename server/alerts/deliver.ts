@@ -1,0 +1,42 @@
+/**
+ * One delivery round: lease the due messages, POST each (in parallel, each bounded by the
+ * request timeout), record every attempt and schedule the retries. What survives a
+ * restart is all in the outbox; this holds nothing between rounds.
+ */
+import type { Database } from '../../db/client';
+import { claimDueMessages, recordAttempt, type AttemptVerdict } from '../../db/queries/webhook-outbox';
+import { attemptDelivery, type AttemptResult } from '../../lib/webhooks/deliver';
+import type { RetryPolicy } from '../../lib/webhooks/retry';
+import type { Logger } from '../../lib/log';
+
+export interface DeliveryOptions {
+  policy: RetryPolicy;
+  timeoutMs: number;
+  /** Messages per round. */
+  batch: number;
+  log: Logger;
+  now?: () => Date;
+  fetch?: typeof fetch;
+  onAttempt?: (result: AttemptResult, verdict: AttemptVerdict) => void;
+}
+
+/** Deliver what is due now; returns how many messages were attempted. */
+export async function deliverDue(database: Database, options: DeliveryOptions): Promise<number> {
+  const now = options.now ?? (() => new Date());
+  // The lease outlives the attempt, so a slow receiver's row is not taken twice.
+  const claimed = await claimDueMessages(database.db, now(), { limit: options.batch, leaseMs: options.timeoutMs + 30_000 });
+  await Promise.all(
+    claimed.map(async (message) => {
+      const startedAt = now();
+      const result = await attemptDelivery(message, { now: startedAt, timeoutMs: options.timeoutMs, ...(options.fetch && { fetch: options.fetch }) });
+      const verdict = await recordAttempt(database.db, message, result, startedAt, options.policy, now());
+      options.onAttempt?.(result, verdict);
+      // Ids only: a receiver's URL can carry its own secret (Slack puts it in the path).
+      const fields = { messageId: message.messageId, attempt: message.attempts + 1, httpStatus: result.httpStatus, error: result.error, durationMs: result.durationMs };
+      if (verdict === 'delivered') options.log.info(fields, 'webhook delivered');
+      else if (verdict === 'gave_up') options.log.error(fields, 'webhook given up after retrying');
+      else options.log.warn(fields, 'webhook attempt failed; will retry');
+    }),
+  );
+  return claimed.length;
+}

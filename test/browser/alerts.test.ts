@@ -1,0 +1,112 @@
+/**
+ * /alerts in a real browser against the real built server: a rule created with the
+ * keyboard through the form is listed; a bad value is shown next to its field; a webhook
+ * endpoint added through the form shows its secret once; "Send test" shows a delivery.
+ * Screenshots in light and dark go to test/artifacts/.
+ *
+ * Needs a build (`npm run build`) and Chromium at /usr/bin/chromium.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumOptions, waitForChromium } from '../helpers/browser';
+import { startServer, type RunningServer } from '../helpers/server';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
+
+const ARTIFACTS = path.resolve(__dirname, '../artifacts');
+
+let server: RunningServer;
+let receiver: WebhookReceiver;
+let context: BrowserContext | undefined;
+let profileDir: string | undefined;
+let pageErrors: string[] = [];
+
+beforeAll(async () => {
+  await waitForChromium();
+  mkdirSync(ARTIFACTS, { recursive: true });
+  receiver = await startWebhookReceiver();
+  server = await startServer();
+}, 300_000);
+afterAll(async () => {
+  await server?.dispose();
+  await receiver?.close();
+});
+afterEach(async () => {
+  await context?.close();
+  context = undefined;
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  profileDir = undefined;
+});
+
+async function openPage(): Promise<Page> {
+  profileDir = mkdtempSync(path.join(tmpdir(), 'dropscope-chromium-'));
+  context = await chromium.launchPersistentContext(profileDir, chromiumOptions());
+  const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(15_000);
+  pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error') pageErrors.push(m.text());
+  });
+  return page;
+}
+
+async function shot(page: Page, name: string, dark = false) {
+  await page.emulateMedia({ colorScheme: dark ? 'dark' : 'light' });
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+describe('/alerts', () => {
+  it('adds a webhook, sends a test, and creates a rule with the keyboard', async () => {
+    const page = await openPage();
+    await page.goto(`${server.url}/`);
+    await page.click('nav >> text=Alerts');
+    await page.waitForSelector('[data-testid="alerts-page"]');
+
+    // A webhook endpoint, with a bad URL first: the error shows next to the field.
+    const hookForm = page.getByRole('form', { name: 'New webhook endpoint' });
+    await hookForm.getByLabel('name').fill('local receiver');
+    await hookForm.getByLabel('URL').fill('not a url');
+    await hookForm.getByRole('button', { name: 'Add endpoint' }).click();
+    await expect(page.textContent('[data-testid="webhook-error-url"]')).resolves.toContain('http');
+    await hookForm.getByLabel('URL').fill(`${receiver.url}/hook`);
+    await hookForm.getByRole('button', { name: 'Add endpoint' }).click();
+    const secret = await page.textContent('[data-testid="webhook-secret"]');
+    expect(secret).toMatch(/^whsec_/);
+    await page.waitForSelector('[data-testid="webhook-row"][data-webhook="local receiver"]');
+
+    await page.getByRole('button', { name: 'Send test to local receiver' }).click();
+    await page.waitForSelector('[data-testid="webhook-banner"]:has-text("delivered")');
+    await page.waitForSelector('[data-testid="delivery-row"][data-status="delivered"][data-event="webhook.test"]');
+    expect(receiver.received.map((r) => r.path)).toEqual(['/hook']);
+    // After a reload the secret is gone for good.
+    await page.reload();
+    await page.waitForSelector('[data-testid="webhook-row"]');
+    expect(await page.content()).not.toContain(secret!);
+
+    // A rule, typed and submitted from the keyboard; a bad threshold is named first.
+    await page.getByRole('button', { name: 'New rule' }).click();
+    const form = page.getByRole('form', { name: 'New alert rule' });
+    await form.getByLabel('name').focus();
+    await page.keyboard.type('direct path drops');
+    await form.getByLabel('drops per minute above').fill('lots');
+    await form.getByLabel('only proxy').fill('direct');
+    await form.getByLabel('local receiver (standard)').check();
+    await form.getByLabel('firing after it holds for').fill('1m');
+    await form.getByLabel('only proxy').press('Enter');
+    await expect(page.textContent('[data-testid="error-threshold"]')).resolves.toMatch(/number/i);
+    await form.getByLabel('drops per minute above').fill('2');
+    await form.getByLabel('drops per minute above').press('Enter');
+    await page.waitForSelector('[data-testid="rule-row"][data-rule="direct path drops"][data-state="ok"]');
+    const row = await page.textContent('[data-testid="rule-row"][data-rule="direct path drops"]');
+    expect(row).toContain('more than 2 drops/min over 5m');
+    expect(row).toContain('proxy=direct');
+    expect(row).toContain('local receiver');
+
+    await shot(page, 'alerts');
+    await shot(page, 'alerts-dark', true);
+    expect(pageErrors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+  });
+});

@@ -1,0 +1,107 @@
+/**
+ * The outbox on every backend: a claimed message is leased (never taken twice, even by
+ * concurrent claims), failures are retried with the same id until the give-up age, and
+ * every attempt is recorded. Deliveries go to a real receiver on 127.0.0.1.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import type { Database } from '../../db/client';
+import { claimDueMessages, enqueueTestMessage, outboxDepth, pruneDeliveries, recentDeliveries } from '../../db/queries/webhook-outbox';
+import { createWebhook } from '../../db/queries/webhooks';
+import { webhookOutbox } from '../../db/schema';
+import { createLogger } from '../../lib/log';
+import { deliverDue } from '../../server/alerts/deliver';
+import { backends } from '../helpers/databases';
+import { T0 } from '../helpers/events';
+import { expectedSignature, startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
+
+const log = createLogger({ level: 'silent' });
+const policy = { baseMs: 1000, maxMs: 4000, giveUpAfterMs: 60_000 };
+
+describe.each(backends())('webhook outbox on $name', (backend) => {
+  let database: Database;
+  let receiver: WebhookReceiver;
+  let hook: { id: number; secret: string };
+  beforeAll(async () => {
+    database = await backend.open();
+    receiver = await startWebhookReceiver();
+    const created = await createWebhook(database.db, { name: 'r', url: `${receiver.url}/r`, format: 'standard', enabled: true }, T0);
+    hook = { id: created.webhook.id, secret: created.secret };
+  });
+  afterAll(async () => {
+    await receiver.close();
+    await database.close();
+  });
+  afterEach(async () => {
+    await database.db.delete(webhookOutbox);
+    receiver.received.length = 0;
+    await receiver.setMode('up');
+  });
+
+  const at = (ms: number) => new Date(T0.getTime() + ms);
+  const deliver = (ms: number) => deliverDue(database, { policy, timeoutMs: 2000, batch: 10, log, now: () => at(ms) });
+
+  it('leases claimed messages: a second claim, concurrent or later, does not get them until the lease ends', async () => {
+    for (let i = 0; i < 4; i++) await enqueueTestMessage(database.db, hook.id, T0, 'http://dash.test');
+    const [a, b] = await Promise.all([claimDueMessages(database.db, T0, { limit: 3, leaseMs: 5000 }), claimDueMessages(database.db, T0, { limit: 3, leaseMs: 5000 })]);
+    const ids = [...a, ...b].map((m) => m.id);
+    expect(ids).toHaveLength(4);
+    expect(new Set(ids).size).toBe(4);
+    expect(await claimDueMessages(database.db, at(4999), { limit: 10, leaseMs: 5000 })).toEqual([]);
+    expect(await claimDueMessages(database.db, at(5000), { limit: 10, leaseMs: 5000 })).toHaveLength(4);
+  });
+
+  it('retries a failed message with the same id and body, records each attempt, and delivers it later', async () => {
+    const queued = (await enqueueTestMessage(database.db, hook.id, T0, 'http://dash.test'))!;
+    await receiver.setMode('503');
+    expect(await deliver(0)).toBe(1);
+    let [d] = await recentDeliveries(database.db, { webhookId: hook.id });
+    expect(d).toMatchObject({ status: 'pending', attempts: 1, lastError: 'HTTP 503' });
+    expect(d!.history).toMatchObject([{ httpStatus: 503, ok: false, responseSnippet: 'receiver down for maintenance' }]);
+    const next = Date.parse(d!.nextAttemptAt!) - T0.getTime();
+    expect(next).toBeGreaterThanOrEqual(0);
+    expect(next).toBeLessThanOrEqual(policy.baseMs);
+
+    await receiver.setMode('closed');
+    expect(await deliver(next)).toBe(1);
+    [d] = await recentDeliveries(database.db, { webhookId: hook.id });
+    expect(d!.history[0]).toMatchObject({ httpStatus: null, ok: false, error: expect.stringMatching(/ECONNREFUSED/) });
+
+    await receiver.setMode('up');
+    expect(await deliver(10_000)).toBe(1);
+    [d] = await recentDeliveries(database.db, { webhookId: hook.id });
+    expect(d).toMatchObject({ status: 'delivered', attempts: 3, nextAttemptAt: null });
+    expect(await outboxDepth(database.db)).toBe(0);
+    expect(new Set(receiver.received.map((r) => r.id))).toEqual(new Set([queued.messageId]));
+    expect(new Set(receiver.received.map((r) => r.body)).size).toBe(1);
+    for (const r of receiver.received) expect(r.signature).toBe(expectedSignature(hook.secret, r.id, r.timestamp, r.body));
+    expect(await deliver(20_000)).toBe(0);
+  });
+
+  it('gives up once the message is older than the give-up age', async () => {
+    await enqueueTestMessage(database.db, hook.id, T0, 'http://dash.test');
+    await receiver.setMode('503');
+    let now = 0;
+    for (let i = 0; i < 200; i++) {
+      await deliver(now);
+      const [d] = await recentDeliveries(database.db, { webhookId: hook.id });
+      if (d!.status !== 'pending') break;
+      now = Date.parse(d!.nextAttemptAt!) - T0.getTime();
+    }
+    const [d] = await recentDeliveries(database.db, { webhookId: hook.id });
+    expect(d!.status).toBe('gave_up');
+    expect(now).toBe(policy.giveUpAfterMs);
+    expect(d!.attempts).toBeGreaterThan(10);
+    const [row] = await database.db.select().from(webhookOutbox).where(eq(webhookOutbox.webhookId, hook.id));
+    expect(row!.lockedUntil).toBeNull();
+  });
+
+  it('prunes finished messages older than the retention, never pending ones', async () => {
+    await enqueueTestMessage(database.db, hook.id, T0, 'http://dash.test');
+    await enqueueTestMessage(database.db, hook.id, at(1000), 'http://dash.test');
+    await deliver(1000);
+    await enqueueTestMessage(database.db, hook.id, T0, 'http://dash.test');
+    expect(await pruneDeliveries(database.db, at(500))).toBe(1);
+    expect((await recentDeliveries(database.db, { webhookId: hook.id })).map((d) => d.status).sort()).toEqual(['delivered', 'pending']);
+  });
+});
