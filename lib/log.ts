@@ -43,7 +43,9 @@ const roots = new WeakMap<Logger, Logger>();
 export function moduleLogger(parent: Logger, name: string, bindings: Record<string, unknown> = {}): Logger {
   const root = roots.get(parent);
   if (!root) return parent.child({ module: name, ...bindings });
-  const inherited = parent.bindings() as Record<string, unknown>;
+  // bindings() includes the root's own (pino keeps `base` there too): leave those to the root.
+  const rootKeys = root.bindings() as Record<string, unknown>;
+  const inherited = Object.fromEntries(Object.entries(parent.bindings() as Record<string, unknown>).filter(([k]) => !(k in rootKeys)));
   const path = typeof inherited.module === 'string' ? `${inherited.module}/${name}` : name;
   const child = root.child({ ...inherited, ...bindings, module: path });
   roots.set(child, root);

@@ -18,6 +18,7 @@ describe('moduleLogger', () => {
     spool.info({ depth: 2 }, 'spool opened');
     expect(lines).toHaveLength(1);
     expect(lines[0]!.match(/"module"/g)).toHaveLength(1);
+    expect(lines[0]!.match(/"service"/g)).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ service: 'dropscope', module: 'server/demo-probe/spool', port: 3000, depth: 2, msg: 'spool opened' });
   });
 });
