@@ -5,18 +5,18 @@
  * before the scope or ending after it, an address pool that alternates, null addresses,
  * and scopes narrowed to a probe, proxy or target.
  */
-import { eq, sql, type SQL } from 'drizzle-orm';
+import { eq, isNotNull, sql, type SQL } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client';
 import type { AnalysisScope } from '../../db/queries/analysis';
-import { egressStats, rttBeforeDrops } from '../../db/queries/findings';
+import { egressStats, refusalGroups, rttBeforeDrops } from '../../db/queries/findings';
 import { storeBatch } from '../../db/queries/ingest';
 import { addProbe } from '../../db/queries/probes';
 import { canarySessions as s, probes, rttMinutes as rm } from '../../db/schema';
-import type { EgressStat, RttBeforeDrops } from '../../lib/analysis/findings';
+import type { EgressStat, RefusalGroup, RttBeforeDrops } from '../../lib/analysis/findings';
 import type { EndKind, IngestEvent } from '../../lib/contracts/ingest';
 import { backends } from '../helpers/databases';
-import { ended, opened, path } from '../helpers/events';
+import { ended, failed, opened, path } from '../helpers/events';
 import { rng } from '../lib/analysis/synthetic';
 
 const MIN = 60_000;
@@ -41,6 +41,17 @@ interface SessionRow {
   openedAt: number;
   endedAt: number | null;
   endKind: string | null;
+}
+interface AttemptRow {
+  probe: string;
+  target: string;
+  proxy: string;
+  attemptedAt: number;
+  outcome: string | null;
+  httpStatus: number | null;
+  proxyReply: string | null;
+  errorCode: string | null;
+  server: string | null;
 }
 interface RttRow {
   minute: number;
@@ -91,6 +102,25 @@ function mix(seed: number): Map<string, IngestEvent[]> {
     if (endedAt <= openedAt) endedAt = openedAt + 1;
     events.push(ended(sessionId, endedAt - openedAt, { path: p, attemptedAt: iso(openedAt - 5), endedAt: iso(endedAt), endKind: pick(ENDS) }));
   }
+  // Refused and failed attempts, some just outside the scope.
+  for (let i = 0; i < 120; i++) {
+    const target = pick(TARGETS);
+    const proxy = pick(PROXIES);
+    const attemptedAt = BASE - 5 * MIN + Math.floor(r() * 70 * MIN);
+    const kind = pick(['upgrade_refused', 'proxy_refused', 'dial_failed'] as const);
+    out.get(pick(PROBES))!.push(
+      failed(`f-${seed}-${i}`, {
+        path: path({ target, proxy: proxy.name, kind: proxy.kind }),
+        attemptedAt: iso(attemptedAt),
+        failedAt: iso(attemptedAt + 30),
+        outcome: kind,
+        httpStatus: kind === 'upgrade_refused' ? pick([403, 426, 502]) : undefined,
+        proxyReply: kind === 'proxy_refused' ? pick(['HTTP/1.1 403 Forbidden', 'NotAllowed']) : undefined,
+        errorCode: kind === 'dial_failed' ? pick(['ECONNREFUSED', 'ETIMEDOUT']) : undefined,
+        responseHeaders: kind === 'upgrade_refused' && r() < 0.7 ? { server: pick(['nginx', 'squid/5.7']) } : undefined,
+      }),
+    );
+  }
   // Openings exactly 5 s and 5.001 s from a drop, and just outside the scope on either side.
   const rot = path({ proxy: 'rot', kind: 'socks5' });
   const edges: [number, number | null, string][] = [
@@ -132,7 +162,7 @@ function mix(seed: number): Map<string, IngestEvent[]> {
 
 const dropped = (s: SessionRow) => s.endKind !== null && s.endKind !== 'probe_closed';
 
-function inScope(s: SessionRow, scope: AnalysisScope): boolean {
+function inScope(s: { probe: string; target: string; proxy: string }, scope: AnalysisScope): boolean {
   return (!scope.probe || s.probe === scope.probe) && (!scope.proxy || s.proxy === scope.proxy) && (!scope.target || s.target === scope.target);
 }
 
@@ -157,6 +187,26 @@ function egressReference(all: readonly SessionRow[], scope: AnalysisScope): Egre
       ).length,
     };
   });
+}
+
+/** refusalGroups by its definition: refusals by path, outcome, reason and Server, beside the path's attempts. */
+function refusalReference(all: readonly AttemptRow[], scope: AnalysisScope): RefusalGroup[] {
+  const attempts = all.filter((a) => a.outcome !== null && a.attemptedAt >= scope.from.getTime() && a.attemptedAt < scope.to.getTime() && inScope(a, scope));
+  const reasonOf = (a: AttemptRow) => a.httpStatus?.toString() ?? a.proxyReply ?? a.errorCode ?? 'unknown';
+  const groups = new Map<string, RefusalGroup>();
+  for (const a of attempts) {
+    if (a.outcome === 'opened') continue;
+    const key = JSON.stringify([a.target, a.proxy, a.outcome, reasonOf(a), a.server]);
+    const g = groups.get(key) ?? { target: a.target, proxy: a.proxy, outcome: a.outcome as RefusalGroup['outcome'], reason: reasonOf(a), server: a.server, count: 0, attempts: 0, directCount: 0 };
+    g.count += 1;
+    groups.set(key, g);
+  }
+  const list = [...groups.values()];
+  return list.map((g) => ({
+    ...g,
+    attempts: attempts.filter((a) => a.target === g.target && a.proxy === g.proxy).length,
+    directCount: list.filter((d) => d.proxy === 'direct' && d.target === g.target && d.reason === g.reason).reduce((n, d) => n + d.count, 0),
+  }));
 }
 
 /** rttBeforeDrops by its definition (see its TSDoc); no scope filter but time. */
@@ -193,6 +243,7 @@ describe.each(backends())('findings statements against their definitions on $nam
   let database: Database;
   let sessions: SessionRow[];
   let rtt: RttRow[];
+  let attempts: AttemptRow[];
 
   beforeAll(async () => {
     database = await backend.open();
@@ -205,7 +256,16 @@ describe.each(backends())('findings statements against their definitions on $nam
     sessions = (await database.db
       .select({ probe: probes.name, target: s.targetName, proxy: s.proxyName, egress: s.egressAddress, openedAt: epochMs(sql`${s.openedAt}`), endedAt: epochMs(sql`${s.endedAt}`), endKind: sql<string | null>`${s.endKind}::text` })
       .from(s)
-      .innerJoin(probes, eq(probes.id, s.probeId))) as SessionRow[];
+      .innerJoin(probes, eq(probes.id, s.probeId))
+      // Attempts that never opened have neither an opening nor an end: no part in these two.
+      .where(isNotNull(s.openedAt))) as SessionRow[];
+    attempts = (await database.db
+      .select({
+        probe: probes.name, target: s.targetName, proxy: s.proxyName, attemptedAt: epochMs(sql`${s.attemptedAt}`), outcome: sql<string | null>`${s.outcome}::text`,
+        httpStatus: s.httpStatus, proxyReply: s.proxyReply, errorCode: s.errorCode, server: sql<string | null>`${s.responseHeaders}->>'server'`,
+      })
+      .from(s)
+      .innerJoin(probes, eq(probes.id, s.probeId))) as AttemptRow[];
     rtt = (await database.db
       .select({ minute: epochMs(sql`${rm.minute}`), target: rm.targetName, proxy: rm.proxyName, count: rm.count, sumMs: rm.sumMs })
       .from(rm)) as RttRow[];
@@ -222,6 +282,7 @@ describe.each(backends())('findings statements against their definitions on $nam
 
   it('seeds what the edge cases need', () => {
     expect(sessions).toHaveLength(708);
+    expect(new Set(refusalReference(attempts, { from: FROM, to: TO }).map((g) => `${g.outcome} ${g.reason} ${g.server}`)).size).toBeGreaterThanOrEqual(8);
     expect(sessions.filter((x) => x.endedAt === null).length).toBeGreaterThan(10);
     expect(sessions.filter((x) => x.egress === null).length).toBeGreaterThan(10);
     const stats = egressReference(sessions, { from: FROM, to: TO });
@@ -233,6 +294,11 @@ describe.each(backends())('findings statements against their definitions on $nam
 
   it.each(scopes)('egressStats over %s', async (_label, scope) => {
     expect(byKey(await egressStats(database.db, scope))).toEqual(byKey(egressReference(sessions, scope)));
+  });
+
+  it.each(scopes)('refusalGroups over %s', async (_label, scope) => {
+    const order = (xs: readonly RefusalGroup[]) => [...xs].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    expect(order(await refusalGroups(database.db, scope))).toEqual(order(refusalReference(attempts, scope)));
   });
 
   it.each(scopes)('rttBeforeDrops over %s', async (_label, scope) => {
