@@ -14,20 +14,20 @@ function filters(scope: AnalysisScope): SQL[] {
 }
 
 export async function refusalGroups(db: Executor, scope: AnalysisScope): Promise<RefusalGroup[]> {
-  const inScope = and(gte(s.attemptedAt, scope.from), lt(s.attemptedAt, scope.to), ...filters(scope));
-  const reason = sql<string>`coalesce(${s.httpStatus}::text, ${s.proxyReply}, ${s.errorCode}, 'unknown')`;
-  const server = sql<string | null>`${s.responseHeaders}->>'server'`;
-  const groups = await db
+  const inScope = and(gte(s.attemptedAt, scope.from), lt(s.attemptedAt, scope.to), isNotNull(s.outcome), ...filters(scope));
+  // One pass over the attempts: every outcome is counted (a path's groups add up to its
+  // attempts), the reason and Server header only for refusals.
+  const refused = sql`${s.outcome} in ('upgrade_refused', 'proxy_refused', 'dial_failed')`;
+  const reason = sql<string | null>`case when ${refused} then coalesce(${s.httpStatus}::text, ${s.proxyReply}, ${s.errorCode}, 'unknown') end`;
+  const server = sql<string | null>`case when ${refused} then ${s.responseHeaders}->>'server' end`;
+  const all = await db
     .select({ target: s.targetName, proxy: s.proxyName, outcome: s.outcome, reason, server, n: sql<number>`count(*)`.mapWith(Number) })
     .from(s)
-    .where(and(inScope, inArray(s.outcome, ['upgrade_refused', 'proxy_refused', 'dial_failed'])))
+    .where(inScope)
     .groupBy(s.targetName, s.proxyName, s.outcome, reason, server);
-  const attempts = await db
-    .select({ target: s.targetName, proxy: s.proxyName, n: sql<number>`count(*)`.mapWith(Number) })
-    .from(s)
-    .where(and(inScope, isNotNull(s.outcome)))
-    .groupBy(s.targetName, s.proxyName);
-  const attemptsOf = new Map(attempts.map((a) => [`${a.target}|${a.proxy}`, a.n]));
+  const attemptsOf = new Map<string, number>();
+  for (const a of all) attemptsOf.set(`${a.target}|${a.proxy}`, (attemptsOf.get(`${a.target}|${a.proxy}`) ?? 0) + a.n);
+  const groups = all.filter((g): g is typeof g & { reason: string } => g.reason !== null);
   return groups.map((g) => ({
     target: g.target,
     proxy: g.proxy,
