@@ -63,11 +63,37 @@ export interface AnalysisResult {
   signatures: Signature[];
 }
 
-export async function analyzeScope(db: Db, scope: AnalysisScope, options: { now: Date; layers: readonly Layer[] }): Promise<AnalysisResult> {
+/** The scope's drops in 100 ms bins, by age and by idle time: what the analysis starts from. */
+export interface DropBins {
+  /** Every drop in scope by `floor(age / 100 ms)` (a drop without an age counts in bin 0). */
+  age: readonly Bin[];
+  /** The drops with an idle time (not silent deaths) by `floor(idle / 100 ms)`. */
+  idle: readonly Bin[];
+}
+
+export interface AnalyzeOptions {
+  now: Date;
+  layers: readonly Layer[];
+  /**
+   * The scope's bins when the caller has read them already (the drops page reads them
+   * beside its own histograms in one pass): the analysis then skips its two histogram
+   * statements. They must be of the same scope, binned as `dropBinIndex` and
+   * `dropBinsFromRows` bin them. Read in the caller's snapshot, not the analysis's: sessions
+   * that end in between are in one and not the other, as between two page loads.
+   */
+  bins?: DropBins;
+}
+
+/**
+ * The drop analysis of a scope: signatures with their verdicts. Reads the histograms
+ * unless `options.bins` brings them, then the sampled members and the per-path counts of
+ * the windows found, in one read-only snapshot.
+ */
+export async function analyzeScope(db: Db, scope: AnalysisScope, options: AnalyzeOptions): Promise<AnalysisResult> {
   return db.transaction(
     async (tx) => {
-      const ageBins = await bins(tx, AGE, dropFilter(scope));
-      const idleBins = await bins(tx, IDLE, and(dropFilter(scope), sql`${IDLE} is not null`)!);
+      const ageBins = options.bins?.age ?? (await bins(tx, AGE, dropFilter(scope)));
+      const idleBins = options.bins?.idle ?? (await bins(tx, IDLE, and(dropFilter(scope), sql`${IDLE} is not null`)!));
       const totalDrops = ageBins.reduce((n, b) => n + b.count, 0);
       const windows = signatureWindows(ageBins, idleBins, BIN_MS);
       if (windows.length === 0) return { scope: scopeJson(scope), totalDrops, signatures: [] };
@@ -93,17 +119,30 @@ function scopeJson(scope: AnalysisScope): AnalysisResult['scope'] {
 
 /** The start of a value's 100 ms bin, computed as the histogram computes it. */
 function binStart(value: SQL): SQL<number> {
-  return sql<number>`(floor(${value} / ${num(BIN_MS)}) * ${num(BIN_MS)})`;
+  return sql<number>`(${dropBinIndex(value)} * ${num(BIN_MS)})`;
+}
+
+/** A value's 100 ms bin index, as the analysis's histograms group by it. */
+export function dropBinIndex(value: SQL): SQL<number> {
+  return sql<number>`floor(${value} / ${num(BIN_MS)})`;
+}
+
+/**
+ * Bins from grouped rows of `dropBinIndex`. A null index (a drop with no age) becomes bin 0,
+ * as the analysis has always counted it: the drop still counts towards the total.
+ */
+export function dropBinsFromRows(rows: readonly { bin: number | null; count: number }[]): Bin[] {
+  return rows.map((r) => ({ startMs: Number(r.bin) * BIN_MS, count: r.count }));
 }
 
 async function bins(tx: Executor, value: SQL, where: SQL): Promise<Bin[]> {
-  const bin = sql<number>`floor(${value} / ${num(BIN_MS)})`;
+  const bin = dropBinIndex(value);
   const rows = await tx
-    .select({ bin: bin.mapWith(Number), n: sql<number>`count(*)`.mapWith(Number) })
+    .select({ bin: sql<number | null>`${bin}`.mapWith(Number), count: sql<number>`count(*)`.mapWith(Number) })
     .from(s)
     .where(where)
     .groupBy(bin);
-  return rows.map((r) => ({ startMs: r.bin * BIN_MS, count: r.n }));
+  return dropBinsFromRows(rows);
 }
 
 /** The windows' edges, sorted, for width_bucket: window i is bucket 2i+1 (between lo_i and hi_i). */
