@@ -15,7 +15,7 @@ import type { EndKind } from '../../lib/contracts/ingest';
 import { binWidthFor } from '../../lib/overview/histogram-bins';
 import type { Db, Executor } from '../client';
 import { canarySessions as s, probes } from '../schema';
-import { analyzeScope } from './analysis';
+import { analyzeScope, dropBinIndex, dropBinsFromRows, type DropBins } from './analysis';
 import { sessionFilters } from './scope';
 
 /** Age at the end; a silent death is dated by the last byte received (as the analysis does). */
@@ -46,8 +46,9 @@ export async function dropsReport(db: Db, scope: DashboardScope, params: DropsPa
   const part = await db.transaction(
     async (tx) => {
       const binWidthMs = params.bin === 'auto' ? await autoWidth(tx, where) : BIN_WIDTHS[params.bin];
-      const age = await histogram(tx, AGE, where, binWidthMs);
-      const idle = await histogram(tx, IDLE, where, binWidthMs);
+      // The analysis's own 100 ms bins come along in the same pass, unless a label or profile
+      // filter narrows the page: the analysis ignores those, so its bins would differ.
+      const { age, idle, analysisBins } = await histograms(tx, where, binWidthMs, !scope.label && !scope.profile);
       const endKinds = await tx
         .select({ endKind: sql<EndKind>`${s.endKind}`, count: sql<number>`count(*)`.mapWith(Number) })
         .from(s)
@@ -60,7 +61,7 @@ export async function dropsReport(db: Db, scope: DashboardScope, params: DropsPa
         .where(where)
         .groupBy(s.closeCode)
         .orderBy(sql`count(*) desc`, sql`${s.closeCode} nulls last`);
-      return { binWidthMs, age, idle, endKinds, closeCodes };
+      return { binWidthMs, age, idle, endKinds, closeCodes, analysisBins };
     },
     { isolationLevel: 'repeatable read', accessMode: 'read only' },
   );
@@ -68,7 +69,11 @@ export async function dropsReport(db: Db, scope: DashboardScope, params: DropsPa
   const analysis =
     part.age.total === 0
       ? { signatures: [] }
-      : await analyzeScope(db, { from: scope.from, to: scope.to, probe: scope.probe, proxy: scope.proxy, target: scope.target }, { now: options.now, layers: options.layers });
+      : await analyzeScope(
+          db,
+          { from: scope.from, to: scope.to, probe: scope.probe, proxy: scope.proxy, target: scope.target },
+          { now: options.now, layers: options.layers, ...(part.analysisBins && { bins: part.analysisBins }) },
+        );
   const signatures: ClusterSignature[] = analysis.signatures.map((g) => ({
     key: g.key,
     dimension: g.dimension,
@@ -123,17 +128,50 @@ async function autoWidth(tx: Executor, where: SQL): Promise<number> {
   return binWidthFor(Math.max(0, row?.max ?? 0));
 }
 
-async function histogram(tx: Executor, value: SQL, where: SQL, widthMs: number): Promise<DropHistogram> {
-  // Inlined, not bound: SELECT and GROUP BY must be the same text for PostgreSQL (a
-  // parameter would be $1 in one and $2 in the other). widthMs comes from BIN_WIDTHS.
-  const bin = sql<number>`floor(${value} / ${sql.raw(`${Number(widthMs)}::float8`)})::bigint`;
+/**
+ * The page's histograms of age and idle time at `widthMs`, and with `withAnalysisBins` the
+ * analysis's 100 ms bins of both, from one pass over the drops (grouping sets) instead of
+ * one pass each. The bin expressions are inlined, not bound: SELECT and GROUP BY must be
+ * the same text for PostgreSQL (a parameter would be $1 in one and $2 in the other);
+ * widthMs comes from BIN_WIDTHS or binWidthFor.
+ */
+async function histograms(tx: Executor, where: SQL, widthMs: number, withAnalysisBins: boolean): Promise<{ age: DropHistogram; idle: DropHistogram; analysisBins?: DropBins }> {
+  const width = sql.raw(`${Number(widthMs)}::float8`);
+  const sets: Record<'age' | 'idle' | 'age100' | 'idle100', SQL> = {
+    age: sql`floor(${AGE} / ${width})::bigint`,
+    idle: sql`floor(${IDLE} / ${width})::bigint`,
+    age100: dropBinIndex(AGE),
+    idle100: dropBinIndex(IDLE),
+  };
+  const names = (withAnalysisBins ? ['age', 'idle', 'age100', 'idle100'] : ['age', 'idle']) as (keyof typeof sets)[];
   const rows = await tx
-    .select({ bin: bin.mapWith(Number), count: sql<number>`count(*)`.mapWith(Number) })
+    .select({
+      // Which set a row belongs to: grouping() has a bit set for each expression not grouped in it.
+      grouping: sql<number>`grouping(${sql.join(names.map((n) => sets[n]), sql`, `)})`.mapWith(Number),
+      ...Object.fromEntries(names.map((n) => [n, sql<number | null>`${sets[n]}`.mapWith(Number)])),
+      count: sql<number>`count(*)`.mapWith(Number),
+    })
     .from(s)
-    .where(and(where, sql`${value} is not null`))
-    .groupBy(bin)
-    .orderBy(bin);
-  return shapeBins(rows, widthMs);
+    .where(where)
+    .groupBy(sql`grouping sets (${sql.join(names.map((n) => sql`(${sets[n]})`), sql`, `)})`);
+  const of = (name: keyof typeof sets) => {
+    const i = names.indexOf(name);
+    const mask = (1 << names.length) - 1 - (1 << (names.length - 1 - i));
+    return rows.filter((r) => r.grouping === mask).map((r) => ({ bin: (r as unknown as Record<string, number | null>)[name] ?? null, count: r.count }));
+  };
+  // The page leaves out drops without a value (silent deaths have no idle time).
+  const page = (name: 'age' | 'idle') =>
+    shapeBins(
+      of(name)
+        .filter((r): r is { bin: number; count: number } => r.bin !== null)
+        .sort((a, b) => a.bin - b.bin),
+      widthMs,
+    );
+  return {
+    age: page('age'),
+    idle: page('idle'),
+    ...(withAnalysisBins && { analysisBins: { age: dropBinsFromRows(of('age100')), idle: dropBinsFromRows(of('idle100').filter((r) => r.bin !== null)) } }),
+  };
 }
 
 /**

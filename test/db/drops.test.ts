@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client';
+import { analyzeScope } from '../../db/queries/analysis';
 import { dropsReport, shapeBins } from '../../db/queries/drops';
 import { storeBatch } from '../../db/queries/ingest';
 import { addProbe } from '../../db/queries/probes';
@@ -128,6 +129,14 @@ describe.each(backends())('drops queries on $name', (backend) => {
     expect(r.cluster?.total).toBe(10);
     expect(r.cluster?.drops.map((d) => d.sessionId)).toEqual(Array.from({ length: 10 }, (_, i) => `sq-${9 - i}`));
     expect(r.cluster?.drops[0]).toMatchObject({ probe: 'edge-fra-1', proxy: 'squid', endKind: 'tcp_fin', closeCode: 1006, egress: '198.51.100.7', durationMs: 60_090, idleMs: 60_090 });
+  });
+
+  it('finds the signatures the analysis finds alone, from the bins it read beside its histograms', async () => {
+    const alone = (await analyzeScope(database.db, SCOPE, opts)).signatures.map((g) => [g.key, g.count, g.nMs, g.minMs, g.maxMs]);
+    expect(alone.length).toBeGreaterThan(0);
+    for (const bin of ['1s', '1m', '100ms', 'auto'] as const) {
+      expect((await dropsReport(database.db, SCOPE, params({ bin }), opts)).signatures.map((g) => [g.key, g.count, g.nMs, g.minMs, g.maxMs])).toEqual(alone);
+    }
   });
 
   it('names a cluster it cannot find, and answers an empty range with nothing', async () => {
