@@ -1,5 +1,5 @@
 /** The SQL behind lib/analysis/findings.ts: grouped counts, never sessions by the million. */
-import { and, eq, gte, inArray, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gte, isNotNull, lt, ne, sql, type SQL } from 'drizzle-orm';
 import type { EgressStat, LadderRung, RefusalGroup, RttBeforeDrops, SilentGroup } from '../../lib/analysis/findings';
 import type { Executor } from '../client';
 import { canarySessions as s, probes, rttMinutes as rm } from '../schema';
@@ -10,6 +10,15 @@ function filters(scope: AnalysisScope): SQL[] {
   if (scope.proxy) out.push(eq(s.proxyName, scope.proxy));
   if (scope.target) out.push(eq(s.targetName, scope.target));
   if (scope.probe) out.push(sql`${s.probeId} = (select ${probes.id} from ${probes} where ${probes.name} = ${scope.probe})`);
+  return out;
+}
+
+/** The scope's filters on rtt_minutes, as `filters` puts them on canary_sessions. */
+function rttFilters(scope: AnalysisScope): SQL[] {
+  const out: SQL[] = [];
+  if (scope.proxy) out.push(eq(rm.proxyName, scope.proxy));
+  if (scope.target) out.push(eq(rm.targetName, scope.target));
+  if (scope.probe) out.push(sql`${rm.probeId} = (select ${probes.id} from ${probes} where ${probes.name} = ${scope.probe})`);
   return out;
 }
 
@@ -160,6 +169,7 @@ export async function egressStats(db: Executor, scope: AnalysisScope): Promise<E
  * Per target × proxy: the mean RTT over the scope, and over the 5 minutes before each drop
  * (from the per-minute rollup, so it costs one pass over rtt_minutes, not over pings).
  * An RTT minute m counts as "before a drop" when a drop of the path ended in [m, m + 5 min].
+ * The scope's probe, proxy and target filters apply to the RTT minutes and the drops both.
  *
  * Set-wise, without a join: the drops are grouped by path and whole minute of their end,
  * each group names the RTT minutes it falls in the look-forward of (the group's minute and
@@ -188,12 +198,12 @@ export async function rttBeforeDrops(db: Executor, scope: AnalysisScope): Promis
              select ${s.targetName} as target_name, ${s.proxyName} as proxy_name, floor(extract(epoch from ${s.endedAt}) / 60)::bigint as minute,
                     min(${s.endedAt}) as first_end, count(*) as n
              from ${s}
-             where ${s.endedAt} >= ${from} and ${s.endedAt} < ${to} and ${s.endKind} is not null and ${s.endKind} <> 'probe_closed'
+             where ${and(gte(s.endedAt, scope.from), lt(s.endedAt, scope.to), isNotNull(s.endKind), ne(s.endKind, 'probe_closed'), ...filters(scope))}
              group by 1, 2, 3
            ),
            keyed as (
              select ${rm.targetName} as target_name, ${rm.proxyName} as proxy_name, ${rm.minute} as minute, ${rm.sumMs} as sum_ms, ${rm.count} as n, false as covered, 0 as drops
-             from ${rm} where ${rm.minute} >= ${from} - interval '5 minutes' and ${rm.minute} < ${to}
+             from ${rm} where ${and(sql`${rm.minute} >= ${from} - interval '5 minutes'`, lt(rm.minute, scope.to), ...rttFilters(scope))}
              union all
              select target_name, proxy_name, to_timestamp((minute - k) * 60), null, null, true, case when k = 0 then n else 0 end
              from drop_minutes, generate_series(0, 5) as k

@@ -54,6 +54,7 @@ interface AttemptRow {
   server: string | null;
 }
 interface RttRow {
+  probe: string;
   minute: number;
   target: string;
   proxy: string;
@@ -209,11 +210,12 @@ function refusalReference(all: readonly AttemptRow[], scope: AnalysisScope): Ref
   }));
 }
 
-/** rttBeforeDrops by its definition (see its TSDoc); no scope filter but time. */
-function rttReference(sessions: readonly SessionRow[], rtt: readonly RttRow[], scope: AnalysisScope): RttBeforeDrops[] {
+/** rttBeforeDrops by its definition (see its TSDoc). */
+function rttReference(sessions: readonly SessionRow[], all: readonly RttRow[], scope: AnalysisScope): RttBeforeDrops[] {
   const from = scope.from.getTime();
   const to = scope.to.getTime();
-  const drops = sessions.filter((s) => dropped(s) && s.endedAt! >= from && s.endedAt! < to);
+  const drops = sessions.filter((s) => dropped(s) && s.endedAt! >= from && s.endedAt! < to && inScope(s, scope));
+  const rtt = all.filter((r) => inScope(r, scope));
   const paths = new Map<string, { target: string; proxy: string }>();
   for (const r of rtt) if (r.minute >= from && r.minute < to) paths.set(`${r.target}|${r.proxy}`, { target: r.target, proxy: r.proxy });
   return [...paths.values()]
@@ -267,8 +269,9 @@ describe.each(backends())('findings statements against their definitions on $nam
       .from(s)
       .innerJoin(probes, eq(probes.id, s.probeId))) as AttemptRow[];
     rtt = (await database.db
-      .select({ minute: epochMs(sql`${rm.minute}`), target: rm.targetName, proxy: rm.proxyName, count: rm.count, sumMs: rm.sumMs })
-      .from(rm)) as RttRow[];
+      .select({ probe: probes.name, minute: epochMs(sql`${rm.minute}`), target: rm.targetName, proxy: rm.proxyName, count: rm.count, sumMs: rm.sumMs })
+      .from(rm)
+      .innerJoin(probes, eq(probes.id, rm.probeId))) as RttRow[];
   }, 60_000);
   afterAll(() => database.close());
 
