@@ -194,11 +194,18 @@ export async function rttBeforeDrops(db: Executor, scope: AnalysisScope): Promis
       drops: sql<number>`drops`.mapWith(Number),
     })
     .from(
-      sql`(with drop_minutes as (
+      sql`(with rtt_paths as (
+             select distinct ${rm.targetName} as target_name, ${rm.proxyName} as proxy_name
+             from ${rm} where ${and(gte(rm.minute, scope.from), lt(rm.minute, scope.to), ...rttFilters(scope))}
+           ),
+           -- Only paths with RTT in the scope have a row to show: drops elsewhere (idle
+           -- canaries send no pings) are not grouped at all.
+           drop_minutes as (
              select ${s.targetName} as target_name, ${s.proxyName} as proxy_name, floor(extract(epoch from ${s.endedAt}) / 60)::bigint as minute,
                     min(${s.endedAt}) as first_end, count(*) as n
              from ${s}
              where ${and(gte(s.endedAt, scope.from), lt(s.endedAt, scope.to), isNotNull(s.endKind), ne(s.endKind, 'probe_closed'), ...filters(scope))}
+               and (${s.targetName}, ${s.proxyName}) in (select target_name, proxy_name from rtt_paths)
              group by 1, 2, 3
            ),
            keyed as (
