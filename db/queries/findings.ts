@@ -114,7 +114,8 @@ export async function egressStats(db: Executor, scope: AnalysisScope): Promise<E
              from ${s} where ${where}
            ),
            e_paths as (
-             select probe_id, proxy, min(egress) as lo, max(egress) as hi, count(*) filter (where dropped) as drops, max(ended_at) filter (where dropped) as last_drop
+             select probe_id, proxy, min(egress) as lo, max(egress) as hi, count(*) filter (where dropped) as drops,
+                    min(ended_at) filter (where dropped) as first_drop, max(ended_at) filter (where dropped) as last_drop
              from e group by probe_id, proxy
            ),
            ordered as (
@@ -124,13 +125,12 @@ export async function egressStats(db: Executor, scope: AnalysisScope): Promise<E
              group by probe_id, proxy
            ),
            -- Every opening that can lie within 5 s of a drop's end, in or out of the scope
-           -- and to any target: a drop in scope ended after the scope's start (it opened
-           -- in it) and no later than the last drop.
+           -- and to any target: between the first drop's end and the last's, ±5 s.
            openings as (
              select c.probe_id, c.proxy_name as proxy, c.egress_address as egress, c.opened_at as at
              from ${s} c
              where c.egress_address is not null
-               and c.opened_at >= ${scope.from.toISOString()}::timestamptz - interval '5 seconds'
+               and c.opened_at >= (select min(first_drop) from e_paths) - interval '5 seconds'
                and c.opened_at <= (select max(last_drop) from e_paths) + interval '5 seconds'
                and (c.probe_id, c.proxy_name) in (select probe_id, proxy from e_paths where drops > 0)
            ),
