@@ -92,6 +92,11 @@ export interface AnalyzeOptions {
 export async function analyzeScope(db: Db, scope: AnalysisScope, options: AnalyzeOptions): Promise<AnalysisResult> {
   return db.transaction(
     async (tx) => {
+      // The exposures group by six columns that have no combined statistics: PostgreSQL
+      // expects tens of thousands of groups for a few hundred and, with the default 4 MB,
+      // sorts the scope's sessions to disk instead of hashing them (1M sessions in one day:
+      // 1.3-1.45 s sorted, 0.57 s hashed). Local to this read-only transaction.
+      await tx.execute(sql`set local work_mem = '16MB'`);
       const ageBins = options.bins?.age ?? (await bins(tx, AGE, dropFilter(scope)));
       const idleBins = options.bins?.idle ?? (await bins(tx, IDLE, and(dropFilter(scope), sql`${IDLE} is not null`)!));
       const totalDrops = ageBins.reduce((n, b) => n + b.count, 0);
