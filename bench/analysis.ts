@@ -88,6 +88,19 @@ async function captureStatements(url: string, run: (db: Db) => Promise<unknown>)
   return captured.filter((c) => /^\s*(select|with)\b/i.test(c.query));
 }
 
+/** The `set local ...` analyzeScope's transaction starts with: its statements alone run under them too. */
+async function captureSettings(url: string): Promise<string[]> {
+  const settings: string[] = [];
+  const client = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const db = drizzle(client, { schema, casing: 'snake_case', logger: { logQuery: (query) => void (/^\s*set local\b/i.test(query) && settings.push(query)) } }) as unknown as Db;
+    await analyzeScope(db, { from: FROM, to: TO }, { now: TO, layers: BUILTIN_LAYERS });
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+  return settings;
+}
+
 interface Statement {
   name: string;
   query: string;
@@ -98,12 +111,24 @@ interface Statement {
   planMs: number;
   execMs: number;
   plan: string;
+  /** `set local ...` statements its caller's transaction applied first. */
+  settings: string[];
 }
 
-const statement = (name: string, c: { query: string; params: unknown[] }): Statement => ({ name, query: c.query, params: c.params as never[], ms: [], rows: 0, planMs: NaN, execMs: NaN, plan: '' });
+const statement = (name: string, c: { query: string; params: unknown[] }, settings: string[] = []): Statement => ({
+  name,
+  query: c.query,
+  params: c.params as never[],
+  ms: [],
+  rows: 0,
+  planMs: NaN,
+  execMs: NaN,
+  plan: '',
+  settings,
+});
 
 /** Name the captured statements of analyzeScope after what they do in db/queries/analysis.ts. */
-function nameStatements(captured: { query: string; params: unknown[] }[]): Statement[] {
+function nameStatements(captured: { query: string; params: unknown[] }[], settings: string[]): Statement[] {
   let histograms = 0;
   return captured.map((c) => {
     // The idle members' width_bucket bins IDLE, whose case yields null for silent deaths.
@@ -117,7 +142,7 @@ function nameStatements(captured: { query: string; params: unknown[] }[]): State
           : ++histograms === 1
             ? 'histogram of age'
             : 'histogram of idle';
-    return statement(name, c);
+    return statement(name, c, settings);
   });
 }
 
@@ -130,15 +155,24 @@ const FINDINGS: { name: string; run: (db: Db, scope: AnalysisScope) => Promise<u
   { name: 'rttBeforeDrops', run: rttBeforeDrops },
 ];
 
+/** Run `query` in a transaction that first applies `st.settings`, as its caller's transaction did. */
+async function underSettings<T>(sql: Sql, st: Statement, query: string): Promise<T[]> {
+  if (st.settings.length === 0) return (await sql.unsafe(query, st.params)) as unknown as T[];
+  return (await sql.begin(async (tx) => {
+    for (const setting of st.settings) await tx.unsafe(setting);
+    return tx.unsafe(query, st.params);
+  })) as unknown as T[];
+}
+
 async function runAlone(sql: Sql, st: Statement): Promise<void> {
   const t = performance.now();
-  const rows = await sql.unsafe(st.query, st.params);
+  const rows = await underSettings(sql, st, st.query);
   st.ms.push(performance.now() - t);
   st.rows = rows.length;
 }
 
 async function explain(sql: Sql, st: Statement): Promise<void> {
-  const lines = (await sql.unsafe<{ 'QUERY PLAN': string }[]>(`explain (analyze, buffers) ${st.query}`, st.params)).map((r) => r['QUERY PLAN']);
+  const lines = (await underSettings<{ 'QUERY PLAN': string }>(sql, st, `explain (analyze, buffers) ${st.query}`)).map((r) => r['QUERY PLAN']);
   st.plan = lines.join('\n');
   st.planMs = Number(/Planning Time: ([\d.]+)/.exec(st.plan)?.[1]);
   st.execMs = Number(/Execution Time: ([\d.]+)/.exec(st.plan)?.[1]);
@@ -234,7 +268,10 @@ async function main(): Promise<void> {
   // ---- time: the statements analyzeScope sends (captured on a run that also warms the cache),
   // then run by run the baselines, the analysis, and its statements alone, so that changes
   // in the machine's load hit all of them alike.
-  const statements = nameStatements(await captureStatements(scratch.toString(), (db) => analyzeScope(db, { from: FROM, to: TO }, { now: TO, layers: BUILTIN_LAYERS })));
+  const statements = nameStatements(
+    await captureStatements(scratch.toString(), (db) => analyzeScope(db, { from: FROM, to: TO }, { now: TO, layers: BUILTIN_LAYERS })),
+    await captureSettings(scratch.toString()),
+  );
   const findings: Statement[] = [];
   for (const f of FINDINGS) {
     const [c, ...more] = await captureStatements(scratch.toString(), (db) => f.run(db, { from: FROM, to: TO }));
