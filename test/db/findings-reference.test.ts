@@ -1,6 +1,6 @@
 /**
- * egressStats and rttBeforeDrops against their definitions, computed in memory from the
- * rows the database holds, on a seeded mix with the edge cases a set-wise rewrite can get
+ * egressStats, rttBeforeDrops and refusalGroups against their definitions, computed in
+ * memory from the rows the database holds, on a seeded mix with the edge cases a set-wise rewrite can get
  * wrong: drops exactly 5 s from an opening or 5 min after an RTT minute, sessions opened
  * before the scope or ending after it, an address pool that alternates, null addresses,
  * and scopes narrowed to a probe, proxy or target.
