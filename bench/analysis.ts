@@ -19,7 +19,9 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres, { type Sql } from 'postgres';
 import type { Db } from '../db/client';
 import { openDatabase } from '../db/open';
-import { analyzeScope } from '../db/queries/analysis';
+import { analyzeScope, type AnalysisScope } from '../db/queries/analysis';
+import { analysisReport } from '../db/queries/analysis-report';
+import { egressStats, ladderRungs, refusalGroups, rttBeforeDrops, silentGroups } from '../db/queries/findings';
 import { addProbe } from '../db/queries/probes';
 import * as schema from '../db/schema';
 import { BUILTIN_LAYERS } from '../lib/analysis/catalogue';
@@ -60,18 +62,31 @@ async function time(name: string, runs: number, fn: () => Promise<unknown>): Pro
 const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
 const p95 = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.95);
 
-/** The statements analyzeScope sends, captured by a drizzle logger on a second connection. */
-async function captureStatements(url: string): Promise<{ query: string; params: unknown[] }[]> {
+/** The statements `run` sends, captured by a drizzle logger on a second connection. */
+async function captureStatements(url: string, run: (db: Db) => Promise<unknown>): Promise<{ query: string; params: unknown[] }[]> {
   const captured: { query: string; params: unknown[] }[] = [];
   const client = postgres(url, { max: 1, onnotice: () => {} });
   try {
     const db = drizzle(client, { schema, casing: 'snake_case', logger: { logQuery: (query, params) => captured.push({ query, params }) } }) as unknown as Db;
+    await run(db);
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+  // A transaction's own `set transaction ...` is logged too: keep the queries.
+  return captured.filter((c) => /^\s*(select|with)\b/i.test(c.query));
+}
+
+/** The `set local ...` analyzeScope's transaction starts with: its statements alone run under them too. */
+async function captureSettings(url: string): Promise<string[]> {
+  const settings: string[] = [];
+  const client = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const db = drizzle(client, { schema, casing: 'snake_case', logger: { logQuery: (query) => void (/^\s*set local\b/i.test(query) && settings.push(query)) } }) as unknown as Db;
     await analyzeScope(db, { from: FROM, to: TO }, { now: TO, layers: BUILTIN_LAYERS });
   } finally {
     await client.end({ timeout: 5 });
   }
-  // The transaction's own `set transaction ...` is logged too: keep the four queries.
-  return captured.filter((c) => /^\s*select\b/i.test(c.query));
+  return settings;
 }
 
 interface Statement {
@@ -84,32 +99,68 @@ interface Statement {
   planMs: number;
   execMs: number;
   plan: string;
+  /** `set local ...` statements its caller's transaction applied first. */
+  settings: string[];
 }
 
-/** Name the captured statements after what they do in db/queries/analysis.ts. */
-function nameStatements(captured: { query: string; params: unknown[] }[]): Statement[] {
+const statement = (name: string, c: { query: string; params: unknown[] }, settings: string[] = []): Statement => ({
+  name,
+  query: c.query,
+  params: c.params as never[],
+  ms: [],
+  rows: 0,
+  planMs: NaN,
+  execMs: NaN,
+  plan: '',
+  settings,
+});
+
+/** Name the captured statements of analyzeScope after what they do in db/queries/analysis.ts. */
+function nameStatements(captured: { query: string; params: unknown[] }[], settings: string[]): Statement[] {
   let histograms = 0;
   return captured.map((c) => {
+    // The idle members' width_bucket bins IDLE, whose case yields null for silent deaths.
+    const members = () => `window members (${/width_bucket\(\(floor\(\(case when "canary_sessions"."end_kind" = 'pong_timeout' then null/.test(c.query) ? 'idle' : 'age'})`;
     const name = c.query.includes('row_number()')
-      ? `window members (${/width_bucket\(\(case when "canary_sessions"."end_kind" = 'pong_timeout' then null/.test(c.query) ? 'idle' : 'age'})`
-      : c.query.includes('width_bucket')
+      ? members()
+      : c.query.includes('count(*) filter')
         ? 'window exposures'
-        : ++histograms === 1
-          ? 'histogram of age'
-          : 'histogram of idle';
-    return { name, query: c.query, params: c.params as never[], ms: [], rows: 0, planMs: NaN, execMs: NaN, plan: '' };
+        : !c.query.includes('"canary_sessions"')
+          ? 'probes (names, labels)'
+          : ++histograms === 1
+            ? 'histogram of age'
+            : 'histogram of idle';
+    return statement(name, c, settings);
   });
+}
+
+/** The findings of db/queries/findings.ts, one statement each, in analysisReport's order. */
+const FINDINGS: { name: string; run: (db: Db, scope: AnalysisScope) => Promise<unknown> }[] = [
+  { name: 'refusalGroups', run: refusalGroups },
+  { name: 'silentGroups', run: silentGroups },
+  { name: 'ladderRungs', run: ladderRungs },
+  { name: 'egressStats', run: egressStats },
+  { name: 'rttBeforeDrops', run: rttBeforeDrops },
+];
+
+/** Run `query` in a transaction that first applies `st.settings`, as its caller's transaction did. */
+async function underSettings<T>(sql: Sql, st: Statement, query: string): Promise<T[]> {
+  if (st.settings.length === 0) return (await sql.unsafe(query, st.params)) as unknown as T[];
+  return (await sql.begin(async (tx) => {
+    for (const setting of st.settings) await tx.unsafe(setting);
+    return tx.unsafe(query, st.params);
+  })) as unknown as T[];
 }
 
 async function runAlone(sql: Sql, st: Statement): Promise<void> {
   const t = performance.now();
-  const rows = await sql.unsafe(st.query, st.params);
+  const rows = await underSettings(sql, st, st.query);
   st.ms.push(performance.now() - t);
   st.rows = rows.length;
 }
 
 async function explain(sql: Sql, st: Statement): Promise<void> {
-  const lines = (await sql.unsafe<{ 'QUERY PLAN': string }[]>(`explain (analyze, buffers) ${st.query}`, st.params)).map((r) => r['QUERY PLAN']);
+  const lines = (await underSettings<{ 'QUERY PLAN': string }>(sql, st, `explain (analyze, buffers) ${st.query}`)).map((r) => r['QUERY PLAN']);
   st.plan = lines.join('\n');
   st.planMs = Number(/Planning Time: ([\d.]+)/.exec(st.plan)?.[1]);
   st.execMs = Number(/Execution Time: ([\d.]+)/.exec(st.plan)?.[1]);
@@ -205,11 +256,21 @@ async function main(): Promise<void> {
   // ---- time: the statements analyzeScope sends (captured on a run that also warms the cache),
   // then run by run the baselines, the analysis, and its statements alone, so that changes
   // in the machine's load hit all of them alike.
-  const statements = nameStatements(await captureStatements(scratch.toString()));
+  const statements = nameStatements(
+    await captureStatements(scratch.toString(), (db) => analyzeScope(db, { from: FROM, to: TO }, { now: TO, layers: BUILTIN_LAYERS })),
+    await captureSettings(scratch.toString()),
+  );
+  const findings: Statement[] = [];
+  for (const f of FINDINGS) {
+    const [c, ...more] = await captureStatements(scratch.toString(), (db) => f.run(db, { from: FROM, to: TO }));
+    if (!c || more.length > 0) throw new Error(`${f.name} sent ${more.length + (c ? 1 : 0)} statements, expected one`);
+    findings.push(statement(f.name, c));
+  }
+  const report: Timed = { name: 'analysisReport (analyzeScope + findings)', ms: [] };
   const scope = `ended_at >= '${FROM.toISOString()}' and ended_at < '${TO.toISOString()}' and end_kind is not null and end_kind <> 'probe_closed'`;
   const count: Timed = { name: 'count(*) of the drops in scope', ms: [] };
   const histogram: Timed = { name: 'floor(duration_ms / 100), count(*) group by 1', ms: [] };
-  const analysis: Timed = { name: 'analyzeScope (4 statements + JS)', ms: [] };
+  const analysis: Timed = { name: 'analyzeScope (its statements + JS)', ms: [] };
   const rest: number[] = [];
   let result: Awaited<ReturnType<typeof analyzeScope>> | undefined;
   let drops = 0;
@@ -220,9 +281,11 @@ async function main(): Promise<void> {
     analysis.ms.push(...(await time('', 1, async () => (result = await analyzeScope(database.db, { from: FROM, to: TO }, { now: TO, layers: BUILTIN_LAYERS })))).ms);
     for (const st of statements) await runAlone(sql, st);
     rest.push(analysis.ms[i]! - statements.reduce((n, st) => n + st.ms[i]!, 0));
+    report.ms.push(...(await time('', 1, () => analysisReport(database.db, { from: FROM, to: TO }, { now: TO, layers: BUILTIN_LAYERS }))).ms);
+    for (const st of findings) await runAlone(sql, st);
   }
   if (result!.totalDrops !== drops) throw new Error(`the analysis counted ${result!.totalDrops} drops, count(*) ${drops}`);
-  for (const st of statements) await explain(sql, st);
+  for (const st of [...statements, ...findings]) await explain(sql, st);
   const over = median(analysis.ms) > AIM_MS;
 
   const found = PLANTED.filter((p) => result!.signatures.some((s) => Math.abs(p.nS - s.nSeconds) <= 1 && s.kind === p.kind && s.location.scope === p.scope && s.location.value === p.value));
@@ -234,18 +297,20 @@ async function main(): Promise<void> {
       `${counts.targetViews.toLocaleString('en-US')} target views; canary_sessions ${size!.table} + indexes ${size!.indexes}\n` +
       `ends: ${mix.map((m) => `${m.end_kind} ${Number(m.n).toLocaleString('en-US')}`).join(', ')}\n` +
       `scope: ${FROM.toISOString()} to ${TO.toISOString()}, ${drops.toLocaleString('en-US')} drops, ${bins.toLocaleString('en-US')} histogram bins\n\n` +
-      `${timingTable([analysis, count, histogram], histogram)}\n\n` +
+      `${timingTable([analysis, report, count, histogram], histogram)}\n\n` +
       `signatures found: ${result!.signatures.length} (planted ${PLANTED.length}, found as planted ${found.length})\n` +
       `${signatureTable(result!.signatures)}\n\n` +
       `the analysis's statements, each alone in the same runs (postgres.js, rows parsed), then once under EXPLAIN ANALYZE:\n` +
       `${statementTable(statements)}\n` +
-      `analyzeScope minus its statements alone, median over the runs (the transaction, drizzle's row mapping, lib/analysis): ${fmt(median(rest))} ms\n` +
+      `analyzeScope minus its statements alone, median over the runs (the transaction, drizzle's row mapping, lib/analysis): ${fmt(median(rest))} ms\n\n` +
+      `the findings' statements (db/queries/findings.ts, what analysisReport adds for /api/v1/analysis), each alone in the same runs, then once under EXPLAIN ANALYZE:\n` +
+      `${statementTable(findings)}\n` +
       `aim: the analysis of one day of ${SESSIONS.toLocaleString('en-US')} sessions under ${AIM_MS} ms: ${over ? 'NOT met' : 'met'} (median ${fmt(median(analysis.ms))} ms)` +
       `${SESSIONS === 1_000_000 ? '' : ' (the aim is for 1,000,000)'}\n`,
   );
   if (over || EXPLAIN_ALL) {
     // Over the aim: the plans of the two slowest (all of them with BENCH_EXPLAIN=1).
-    for (const st of [...statements].sort((a, b) => b.execMs - a.execMs).slice(0, EXPLAIN_ALL ? statements.length : 2)) {
+    for (const st of [...statements, ...findings].sort((a, b) => b.execMs - a.execMs).slice(0, EXPLAIN_ALL ? statements.length + findings.length : 2)) {
       process.stdout.write(`\n---- ${st.name}: EXPLAIN (ANALYZE, BUFFERS)\n${st.plan}\n`);
     }
   }

@@ -161,19 +161,40 @@ export async function explainEndpoint(
     });
 
     const out: StatementCost[] = [];
+    // `set local ...` of a transaction (analyzeScope's work_mem): explained again for the
+    // statements after it from the same module, until the next transaction begins, so that
+    // their plans are the ones the endpoint got. (The log shows no commit: the module is
+    // what tells the transaction's statements from the ones sent after it.)
+    let settings: { module: string; sql: string }[] = [];
+    const moduleOf = (site: string) => site.split(':')[0]!;
     for (const [i, c] of captured.entries()) {
-      if (/^\s*set transaction/i.test(c.sql)) continue;
-      const key = `${c.site}\n${c.sql}\n${JSON.stringify(c.params)}`;
+      if (/^\s*set transaction/i.test(c.sql)) {
+        settings = [];
+        continue;
+      }
+      if (/^\s*set local\b/i.test(c.sql)) {
+        settings.push({ module: moduleOf(c.site), sql: c.sql });
+        continue;
+      }
+      const local = settings.filter((x) => x.module === moduleOf(c.site)).map((x) => x.sql);
+      const key = `${c.site}\n${local.join('\n')}\n${c.sql}\n${JSON.stringify(c.params)}`;
       const known = options.cache?.get(key);
       if (known) {
         out.push(known);
         continue;
       }
+      const explain = async (query: string): Promise<Explained> =>
+        local.length === 0
+          ? client.unsafe<Explained>(query, c.params as never[])
+          : ((await client.begin(async (tx) => {
+              for (const setting of local) await tx.unsafe(setting);
+              return tx.unsafe<Explained>(query, c.params as never[]);
+            })) as unknown as Explained);
       let analyzed = true;
-      const rows = await client.unsafe<Explained>(`explain (analyze, buffers, format json) ${c.sql}`, c.params as never[]).catch(async (err: unknown) => {
+      const rows = await explain(`explain (analyze, buffers, format json) ${c.sql}`).catch(async (err: unknown) => {
         if (!cancelled(err)) throw err;
         analyzed = false;
-        return client.unsafe<Explained>(`explain (format json) ${c.sql}`, c.params as never[]);
+        return explain(`explain (format json) ${c.sql}`);
       });
       const result = rows[0]?.['QUERY PLAN']?.[0];
       if (!result) {

@@ -2,7 +2,7 @@ import { FindingsList } from '@/components/analysis/findings-list';
 import { SignatureCard } from '@/components/analysis/signature-card';
 import { getDatabase } from '@/db/client';
 import { analysisReport } from '@/db/queries/analysis-report';
-import { analysisQuerySchema, DEFAULT_ANALYSIS_RANGE_MS } from '@/lib/contracts/analysis-query';
+import { analysisQuerySchema, DEFAULT_ANALYSIS_RANGE_MS, labelOf } from '@/lib/contracts/analysis-query';
 import { layersInUse } from '@/lib/config/layers';
 import { describeIssues, fieldIssues } from '@/lib/http/problem';
 
@@ -32,8 +32,8 @@ export default async function AnalysisPage(props: { searchParams: Promise<Record
   const rangeMs = RANGES.find(([k]) => k === range)?.[1] ?? DEFAULT_ANALYSIS_RANGE_MS;
   const to = parsed.data.to ? new Date(parsed.data.to) : now;
   const from = parsed.data.from ? new Date(parsed.data.from) : new Date(to.getTime() - rangeMs);
-  const report = await analysisReport(getDatabase().db, { from, to, probe: parsed.data.probe, proxy: parsed.data.proxy, target: parsed.data.target }, { now, layers: layersInUse() });
-  const filters = [parsed.data.probe && `probe ${parsed.data.probe}`, parsed.data.proxy && `proxy ${parsed.data.proxy}`, parsed.data.target && `target ${parsed.data.target}`].filter(Boolean);
+  const report = await analysisReport(getDatabase().db, { from, to, probe: parsed.data.probe, proxy: parsed.data.proxy, target: parsed.data.target, label: labelOf(parsed.data), profile: parsed.data.profile }, { now, layers: layersInUse() });
+  const filters = [parsed.data.probe && `probe ${parsed.data.probe}`, parsed.data.proxy && `proxy ${parsed.data.proxy}`, parsed.data.target && `target ${parsed.data.target}`, parsed.data.label && `label ${parsed.data.label}`, parsed.data.profile && `profile ${parsed.data.profile}`].filter(Boolean);
 
   return (
     <div className="analysis" data-testid="analysis" data-signatures={report.signatures.length}>

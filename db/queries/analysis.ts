@@ -15,6 +15,7 @@ import type { Bin } from '../../lib/analysis/peaks';
 import type { ProfileKind } from '../../lib/contracts/ingest';
 import type { Db, Executor } from '../client';
 import { canarySessions as s, probes, targetSessionViews as tv } from '../schema';
+import { pathFilters } from './scope';
 
 export interface AnalysisScope {
   from: Date;
@@ -22,6 +23,9 @@ export interface AnalysisScope {
   probe?: string;
   proxy?: string;
   target?: string;
+  /** Probes carrying this label. */
+  label?: { key: string; value: string };
+  profile?: string;
 }
 
 /** Members read per signature: enough for N, kind, place and both ends. */
@@ -46,11 +50,7 @@ function instant(d: Date): SQL {
 }
 
 function scopeFilters(scope: AnalysisScope): SQL[] {
-  const out: SQL[] = [];
-  if (scope.proxy) out.push(eq(s.proxyName, scope.proxy));
-  if (scope.target) out.push(eq(s.targetName, scope.target));
-  if (scope.probe) out.push(sql`${s.probeId} = (select ${probes.id} from ${probes} where ${probes.name} = ${scope.probe})`);
-  return out;
+  return pathFilters(s, scope);
 }
 
 function dropFilter(scope: AnalysisScope): SQL {
@@ -58,16 +58,47 @@ function dropFilter(scope: AnalysisScope): SQL {
 }
 
 export interface AnalysisResult {
-  scope: { from: string; to: string; probe?: string; proxy?: string; target?: string };
+  scope: { from: string; to: string; probe?: string; proxy?: string; target?: string; label?: string; profile?: string };
   totalDrops: number;
   signatures: Signature[];
 }
 
-export async function analyzeScope(db: Db, scope: AnalysisScope, options: { now: Date; layers: readonly Layer[] }): Promise<AnalysisResult> {
+/** The scope's drops in 100 ms bins, by age and by idle time: what the analysis starts from. */
+export interface DropBins {
+  /** Every drop in scope by `floor(age / 100 ms)` (a drop without an age counts in bin 0). */
+  age: readonly Bin[];
+  /** The drops with an idle time (not silent deaths) by `floor(idle / 100 ms)`. */
+  idle: readonly Bin[];
+}
+
+export interface AnalyzeOptions {
+  now: Date;
+  layers: readonly Layer[];
+  /**
+   * The scope's bins when the caller has read them already (the drops page reads them
+   * beside its own histograms in one pass): the analysis then skips its two histogram
+   * statements. They must be of the same scope, binned as `dropBinIndex` and
+   * `dropBinsFromRows` bin them. Read in the caller's snapshot, not the analysis's: sessions
+   * that end in between are in one and not the other, as between two page loads.
+   */
+  bins?: DropBins;
+}
+
+/**
+ * The drop analysis of a scope: signatures with their verdicts. Reads the histograms
+ * unless `options.bins` brings them, then the sampled members and the per-path counts of
+ * the windows found, in one read-only snapshot.
+ */
+export async function analyzeScope(db: Db, scope: AnalysisScope, options: AnalyzeOptions): Promise<AnalysisResult> {
   return db.transaction(
     async (tx) => {
-      const ageBins = await bins(tx, AGE, dropFilter(scope));
-      const idleBins = await bins(tx, IDLE, and(dropFilter(scope), sql`${IDLE} is not null`)!);
+      // The exposures group by six columns that have no combined statistics: PostgreSQL
+      // expects tens of thousands of groups for a few hundred and, with the default 4 MB,
+      // sorts the scope's sessions to disk instead of hashing them (1M sessions in one day:
+      // 1.3-1.45 s sorted, 0.57 s hashed). Local to this read-only transaction.
+      await tx.execute(sql`set local work_mem = '16MB'`);
+      const ageBins = options.bins?.age ?? (await bins(tx, AGE, dropFilter(scope)));
+      const idleBins = options.bins?.idle ?? (await bins(tx, IDLE, and(dropFilter(scope), sql`${IDLE} is not null`)!));
       const totalDrops = ageBins.reduce((n, b) => n + b.count, 0);
       const windows = signatureWindows(ageBins, idleBins, BIN_MS);
       if (windows.length === 0) return { scope: scopeJson(scope), totalDrops, signatures: [] };
@@ -88,17 +119,43 @@ export async function analyzeScope(db: Db, scope: AnalysisScope, options: { now:
 }
 
 function scopeJson(scope: AnalysisScope): AnalysisResult['scope'] {
-  return { from: scope.from.toISOString(), to: scope.to.toISOString(), ...(scope.probe && { probe: scope.probe }), ...(scope.proxy && { proxy: scope.proxy }), ...(scope.target && { target: scope.target }) };
+  return {
+    from: scope.from.toISOString(),
+    to: scope.to.toISOString(),
+    ...(scope.probe && { probe: scope.probe }),
+    ...(scope.proxy && { proxy: scope.proxy }),
+    ...(scope.target && { target: scope.target }),
+    ...(scope.label && { label: `${scope.label.key}=${scope.label.value}` }),
+    ...(scope.profile && { profile: scope.profile }),
+  };
+}
+
+/** The start of a value's 100 ms bin, computed as the histogram computes it. */
+function binStart(value: SQL): SQL<number> {
+  return sql<number>`(${dropBinIndex(value)} * ${num(BIN_MS)})`;
+}
+
+/** A value's 100 ms bin index, as the analysis's histograms group by it. */
+export function dropBinIndex(value: SQL): SQL<number> {
+  return sql<number>`floor(${value} / ${num(BIN_MS)})`;
+}
+
+/**
+ * Bins from grouped rows of `dropBinIndex`. A null index (a drop with no age) becomes bin 0,
+ * as the analysis has always counted it: the drop still counts towards the total.
+ */
+export function dropBinsFromRows(rows: readonly { bin: number | null; count: number }[]): Bin[] {
+  return rows.map((r) => ({ startMs: Number(r.bin) * BIN_MS, count: r.count }));
 }
 
 async function bins(tx: Executor, value: SQL, where: SQL): Promise<Bin[]> {
-  const bin = sql<number>`floor(${value} / ${num(BIN_MS)})`;
+  const bin = dropBinIndex(value);
   const rows = await tx
-    .select({ bin: bin.mapWith(Number), n: sql<number>`count(*)`.mapWith(Number) })
+    .select({ bin: sql<number | null>`${bin}`.mapWith(Number), count: sql<number>`count(*)`.mapWith(Number) })
     .from(s)
     .where(where)
     .groupBy(bin);
-  return rows.map((r) => ({ startMs: r.bin * BIN_MS, count: r.n }));
+  return dropBinsFromRows(rows);
 }
 
 /** The windows' edges, sorted, for width_bucket: window i is bucket 2i+1 (between lo_i and hi_i). */
@@ -113,6 +170,16 @@ function edges(windows: readonly SignatureWindow[]): { array: SQL; bucketOf: Map
   return { array: sql`array[${sql.join(flat.map(num), sql`, `)}]::float8[]`, bucketOf };
 }
 
+/**
+ * A sample of each window's members: the latest MEMBER_SAMPLE by end. The members are
+ * numbered as narrow rows (id, end, bucket), and only the sample is joined to its wide
+ * session row, its probe and the target's view: numbering 400,000 wide, joined rows to keep
+ * 6,000 spilled them to disk and looked up a target view for every one.
+ *
+ * A member is a drop whose 100 ms bin starts in [lowMs, highMs), the same test the
+ * histogram's count made: the windows' edges are bin edges (findPeaks puts them there), so
+ * the window's total is the peak's count from those bins and need not be counted again.
+ */
 async function windowMembers(tx: Executor, scope: AnalysisScope, windows: readonly SignatureWindow[]): Promise<Map<number, { sample: Drop[]; total: number }>> {
   const out = new Map<number, { sample: Drop[]; total: number }>();
   for (const dimension of ['age', 'idle'] as const) {
@@ -120,68 +187,62 @@ async function windowMembers(tx: Executor, scope: AnalysisScope, windows: readon
     if (dimWindows.length === 0) continue;
     const { array, bucketOf } = edges(dimWindows.map((x) => x.w));
     const value = dimension === 'age' ? AGE : IDLE;
-    const bucket = sql<number>`width_bucket(${value}, ${array})`;
+    const bucket = sql<number>`width_bucket(${binStart(value)}, ${array})`;
     const rows = await tx
       .select({
-        bucket: sql<number>`b`.mapWith(Number),
-        total: sql<number>`total`.mapWith(Number),
-        id: sql<string>`id`,
-        probe: sql<string>`probe`,
-        labels: sql<Record<string, string>>`labels`,
-        target: sql<string>`target_name`,
-        proxy: sql<string>`proxy_name`,
-        proxyKind: sql<Drop['proxyKind']>`proxy_kind`,
-        profile: sql<string>`profile`,
-        profileKind: sql<ProfileKind | null>`profile_kind`,
-        gapMs: sql<number | null>`gap_ms`,
-        ageMs: sql<number>`age`.mapWith(Number),
-        idleMs: sql<number | null>`idle`,
-        endKind: sql<Drop['endKind']>`end_kind`,
-        closeCode: sql<number | null>`close_code`,
-        endedAt: sql<string>`ended_at`,
-        headers: sql<Record<string, string> | null>`response_headers`,
-        egress: sql<string | null>`egress_address`,
-        tvCloseFrame: sql<boolean | null>`tv_close_frame`,
-        tvEndKind: sql<string | null>`tv_end_kind`,
-        tvEndedAt: sql<string | null>`tv_ended_at`,
+        bucket: sql<number>`m.b`.mapWith(Number),
+        id: s.id,
+        probe: probes.name,
+        labels: probes.labels,
+        target: s.targetName,
+        proxy: s.proxyName,
+        proxyKind: s.proxyKind,
+        profile: s.profile,
+        profileKind: s.profileKind,
+        gapMs: s.gapMs,
+        ageMs: sql<number>`${AGE}`.mapWith(Number),
+        idleMs: IDLE,
+        endKind: s.endKind,
+        closeCode: s.closeCode,
+        endedAt: s.endedAt,
+        headers: s.responseHeaders,
+        egress: s.egressAddress,
+        tvCloseFrame: tv.closeFrameReceived,
+        tvEndKind: tv.endKind,
+        tvEndedAt: tv.endedAt,
       })
       .from(
-        sql`(select ${s.id} as id, ${probes.name} as probe, ${probes.labels} as labels, ${s.targetName} as target_name, ${s.proxyName} as proxy_name,
-                    ${s.proxyKind} as proxy_kind, ${s.profile} as profile, ${s.profileKind} as profile_kind, ${s.gapMs} as gap_ms,
-                    ${AGE} as age, ${IDLE} as idle, ${s.endKind} as end_kind, ${s.closeCode} as close_code, ${s.endedAt} as ended_at,
-                    ${s.responseHeaders} as response_headers, ${s.egressAddress} as egress_address,
-                    ${tv.closeFrameReceived} as tv_close_frame, ${tv.endKind} as tv_end_kind, ${tv.endedAt} as tv_ended_at,
-                    ${bucket} as b,
-                    row_number() over (partition by ${bucket} order by ${s.endedAt} desc, ${s.id}) as rn,
-                    count(*) over (partition by ${bucket}) as total
-             from ${s}
-             join ${probes} on ${probes.id} = ${s.probeId}
-             left join ${tv} on ${tv.sessionId} = ${s.id}
-             where ${dropFilter(scope)} and ${value} is not null and ${bucket} % 2 = 1) as m`,
+        sql`(select id, b
+             from (select ${s.id} as id, ${bucket} as b, row_number() over (partition by ${bucket} order by ${s.endedAt} desc, ${s.id}) as rn
+                   from ${s}
+                   where ${dropFilter(scope)} and ${value} is not null and ${bucket} % 2 = 1) as numbered
+             where rn <= ${MEMBER_SAMPLE}) as m`,
       )
-      .where(sql`rn <= ${MEMBER_SAMPLE}`);
+      .innerJoin(s, eq(s.id, sql`m.id`))
+      .innerJoin(probes, eq(probes.id, s.probeId))
+      .leftJoin(tv, eq(tv.sessionId, s.id));
     for (const r of rows) {
       const i = bucketOf.get(r.bucket);
       if (i === undefined) continue;
-      const entry = out.get(i) ?? { sample: [], total: r.total };
+      const entry = out.get(i) ?? { sample: [], total: windows[i]!.peak.count };
       entry.sample.push({
         id: r.id,
         probe: r.probe,
         labels: r.labels ?? {},
         target: r.target,
         proxy: r.proxy,
-        proxyKind: r.proxyKind,
+        proxyKind: r.proxyKind as Drop['proxyKind'],
         profile: r.profile,
         profileKind: r.profileKind,
         gapMs: r.gapMs === null ? null : Number(r.gapMs),
         ageMs: r.ageMs,
         idleMs: r.idleMs === null ? null : Number(r.idleMs),
-        endKind: r.endKind,
+        endKind: r.endKind as Drop['endKind'],
         closeCode: r.closeCode === null ? null : Number(r.closeCode),
-        endedAt: Date.parse(String(r.endedAt)),
+        endedAt: r.endedAt!.getTime(),
         headers: r.headers ?? {},
         egress: r.egress,
-        targetView: r.tvEndedAt === null ? null : { closeFrameReceived: Boolean(r.tvCloseFrame), endKind: r.tvEndKind ?? 'error', endedAt: Date.parse(String(r.tvEndedAt)) },
+        targetView: r.tvEndedAt === null ? null : { closeFrameReceived: Boolean(r.tvCloseFrame), endKind: r.tvEndKind ?? 'error', endedAt: r.tvEndedAt.getTime() },
       });
       out.set(i, entry);
     }

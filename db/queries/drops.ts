@@ -7,16 +7,17 @@
  * A drop is an ended session the probe did not close itself (end_kind <> 'probe_closed').
  */
 import { and, desc, eq, gte, isNotNull, lt, ne, sql, type SQL } from 'drizzle-orm';
+import { BIN_MS } from '../../lib/analysis/analyze';
 import type { Layer } from '../../lib/analysis/catalogue';
 import type { DashboardScope } from '../../lib/dashboard/scope';
 import { BIN_WIDTHS, type BinWidth, type YScale } from '../../lib/drops/query';
 import { CLUSTER_LIMIT, type ClusterDrop, type ClusterSignature, type DropsReport } from '../../lib/drops/report';
 import type { EndKind } from '../../lib/contracts/ingest';
 import { binWidthFor } from '../../lib/overview/histogram-bins';
-import { rebinCentred, shapeBins } from '../../lib/drops/bins';
+import { rebin, rebinCentred, shapeBins } from '../../lib/drops/bins';
 import type { Db } from '../client';
 import { canarySessions as s, probes } from '../schema';
-import { analyzeScope } from './analysis';
+import { analyzeScope, dropBinsFromRows, type DropBins } from './analysis';
 import { rowsOf, sessionFilters } from './scope';
 
 /** Age at the end; a silent death is dated by the last byte received (as the analysis does). */
@@ -57,7 +58,7 @@ export async function dropsReport(db: Db, scope: DashboardScope, params: DropsPa
   const analysis =
     part.age.total === 0
       ? { signatures: [] }
-      : await analyzeScope(db, { from: scope.from, to: scope.to, probe: scope.probe, proxy: scope.proxy, target: scope.target }, { now: options.now, layers: options.layers });
+      : await analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: analysisBins(pass) });
   const signatures: ClusterSignature[] = analysis.signatures.map((g) => ({
     key: g.key,
     dimension: g.dimension,
@@ -89,7 +90,7 @@ export async function dropsReport(db: Db, scope: DashboardScope, params: DropsPa
     endKinds: part.endKinds,
     closeCodes: part.closeCodes,
     signatures,
-    signaturesIgnoreFilters: Boolean(scope.label || scope.profile),
+    signaturesIgnoreFilters: false,
     cluster,
   };
 }
@@ -114,6 +115,8 @@ const DROPS_PASS_BIN_MS = 50;
 
 interface DropsPass {
   age: { bin: number; count: number }[];
+  /** Drops without an age. */
+  ageUnknown: number;
   idle: { bin: number; count: number }[];
   endKinds: { endKind: EndKind; count: number }[];
   closeCodes: { closeCode: number | null; count: number }[];
@@ -134,13 +137,15 @@ async function dropsPass(db: Db, where: SQL): Promise<DropsPass> {
             from ${s} where ${where}) t
       group by grouping sets ((a), (i), (k), (c), ())`),
   );
-  const out: DropsPass = { age: [], idle: [], endKinds: [], closeCodes: [], maxAgeMs: null };
+  const out: DropsPass = { age: [], ageUnknown: 0, idle: [], endKinds: [], closeCodes: [], maxAgeMs: null };
   const set = (r: Record<string, unknown>) => [r.ga, r.gi, r.gk, r.gc].map(Number).join('');
   for (const r of rows) {
     const n = Number(r.n);
     switch (set(r)) {
       case '0111':
-        out.age.push({ bin: Number(r.a), count: n });
+        // A drop without an age (no duration recorded) is not drawn, but the analysis counts it in bin 0.
+        if (r.a === null) out.ageUnknown += n;
+        else out.age.push({ bin: Number(r.a), count: n });
         break;
       case '1011':
         if (r.i !== null) out.idle.push({ bin: Number(r.i), count: n });
@@ -161,6 +166,17 @@ async function dropsPass(db: Db, where: SQL): Promise<DropsPass> {
   out.endKinds.sort((x, y) => y.count - x.count || x.endKind.localeCompare(y.endKind));
   out.closeCodes.sort((x, y) => y.count - x.count || (x.closeCode ?? Infinity) - (y.closeCode ?? Infinity));
   return out;
+}
+
+/** The analysis' plain 100 ms bins, summed from the pass's 50 ms ones (as it would read them itself). */
+function analysisBins(pass: DropsPass): DropBins {
+  const age = rebin(pass.age, DROPS_PASS_BIN_MS, BIN_MS);
+  if (pass.ageUnknown > 0) {
+    const zero = age.find((b) => b.bin === 0);
+    if (zero) zero.count += pass.ageUnknown;
+    else age.push({ bin: 0, count: pass.ageUnknown });
+  }
+  return { age: dropBinsFromRows(age), idle: dropBinsFromRows(rebin(pass.idle, DROPS_PASS_BIN_MS, BIN_MS)) };
 }
 
 async function clusterDrops(db: Db, where: SQL, g: ClusterSignature): Promise<{ total: number; drops: ClusterDrop[] }> {

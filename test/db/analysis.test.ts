@@ -7,7 +7,7 @@ import type { Database } from '../../db/client';
 import { analyzeScope } from '../../db/queries/analysis';
 import { storeBatch } from '../../db/queries/ingest';
 import { addProbe } from '../../db/queries/probes';
-import { analyzeSessions, type SessionSample } from '../../lib/analysis/analyze';
+import { analyzeSessions, binsOf, type SessionSample } from '../../lib/analysis/analyze';
 import { BUILTIN_LAYERS } from '../../lib/analysis/catalogue';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { backends } from '../helpers/databases';
@@ -59,6 +59,16 @@ describe.each(backends())('SQL analysis on $name', (backend) => {
     const shape = (a: typeof memory.signatures) => a.map((s) => ({ key: s.key, count: s.count, kind: s.kind, scope: s.location.scope, value: s.location.value, top: s.candidates[0]?.layerId ?? null }));
     expect(shape(sql.signatures)).toEqual(shape(memory.signatures));
     expect(sql.signatures.map((s) => s.nSeconds).sort((a, b) => a - b)).toEqual([55, 60, 100, 350]);
+  });
+
+  it('takes the 100 ms bins from a caller that has read them, and reads none of its own then', async () => {
+    const scope = { from: new Date(BASE), to: NOW };
+    const own = await analyzeScope(database.db, scope, { now: NOW, layers: BUILTIN_LAYERS });
+    const drops = sessions.filter((s) => s.dropped);
+    const bins = { age: binsOf(drops.map((d) => d.ageMs)), idle: binsOf(drops.flatMap((d) => (d.idleMs === null ? [] : [d.idleMs]))) };
+    expect(await analyzeScope(database.db, scope, { now: NOW, layers: BUILTIN_LAYERS, bins })).toEqual(own);
+    // Empty bins find nothing although the sessions are there: the analysis used what it was given.
+    expect(await analyzeScope(database.db, scope, { now: NOW, layers: BUILTIN_LAYERS, bins: { age: [], idle: [] } })).toMatchObject({ totalDrops: 0, signatures: [] });
   });
 
   it('narrows to a proxy, and finds nothing outside the time range', async () => {

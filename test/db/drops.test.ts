@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client';
+import { analyzeScope } from '../../db/queries/analysis';
 import { dropsReport } from '../../db/queries/drops';
 import { shapeBins } from '../../lib/drops/bins';
 import { storeBatch } from '../../db/queries/ingest';
@@ -120,7 +121,10 @@ describe.each(backends())('drops queries on $name', (backend) => {
     expect((await dropsReport(database.db, { ...SCOPE, proxy: 'squid' }, params(), opts)).totalDrops).toBe(10);
     const us = await dropsReport(database.db, { ...SCOPE, label: { key: 'region', value: 'us' } }, params(), opts);
     expect(us.totalDrops).toBe(4);
-    expect(us.signaturesIgnoreFilters).toBe(true);
+    // The signatures are of the same drops: the analysis takes the label and profile too.
+    expect(us.signaturesIgnoreFilters).toBe(false);
+    expect((await analyzeScope(database.db, { ...SCOPE, label: { key: 'region', value: 'us' } }, opts)).totalDrops).toBe(4);
+    expect((await analyzeScope(database.db, { ...SCOPE, profile: 'chatty' }, opts)).totalDrops).toBe(4);
     expect((await dropsReport(database.db, { ...SCOPE, profile: 'chatty' }, params(), opts)).endKinds).toEqual([{ endKind: 'close_frame', count: 4 }]);
     expect((await dropsReport(database.db, { ...SCOPE, probe: 'edge-fra-1' }, params(), opts)).totalDrops).toBe(12);
   });
@@ -133,6 +137,18 @@ describe.each(backends())('drops queries on $name', (backend) => {
     expect(r.cluster?.total).toBe(10);
     expect(r.cluster?.drops.map((d) => d.sessionId)).toEqual(Array.from({ length: 10 }, (_, i) => `sq-${9 - i}`));
     expect(r.cluster?.drops[0]).toMatchObject({ probe: 'edge-fra-1', proxy: 'squid', endKind: 'tcp_fin', closeCode: 1006, egress: '198.51.100.7', durationMs: 60_090, idleMs: 60_090 });
+  });
+
+  it('finds the signatures the analysis finds alone, from the bins it read beside its histograms', async () => {
+    const alone = (await analyzeScope(database.db, SCOPE, opts)).signatures.map((g) => [g.key, g.count, g.nMs, g.minMs, g.maxMs]);
+    expect(alone.length).toBeGreaterThan(0);
+    for (const bin of ['1s', '1m', '100ms', 'auto'] as const) {
+      expect((await dropsReport(database.db, SCOPE, params({ bin }), opts)).signatures.map((g) => [g.key, g.count, g.nMs, g.minMs, g.maxMs])).toEqual(alone);
+    }
+    const eu = { ...SCOPE, label: { key: 'region', value: 'eu' } };
+    const euAlone = (await analyzeScope(database.db, eu, opts)).signatures.map((g) => [g.key, g.count, g.nMs]);
+    expect(euAlone.length).toBeGreaterThan(0);
+    expect((await dropsReport(database.db, eu, params(), opts)).signatures.map((g) => [g.key, g.count, g.nMs])).toEqual(euAlone);
   });
 
   it('names a cluster it cannot find, and answers an empty range with nothing', async () => {

@@ -1,13 +1,13 @@
 import { getDatabase } from '@/db/client';
 import { analysisReport } from '@/db/queries/analysis-report';
-import { analysisQuerySchema, DEFAULT_ANALYSIS_RANGE_MS } from '@/lib/contracts/analysis-query';
+import { analysisQuerySchema, DEFAULT_ANALYSIS_RANGE_MS, labelOf } from '@/lib/contracts/analysis-query';
 import { layersInUse } from '@/lib/config/layers';
 import { describeIssues, fieldIssues, problem } from '@/lib/http/problem';
 import { queryObject } from '@/lib/http/query';
 
 export const dynamic = 'force-dynamic';
 
-/** GET /api/v1/analysis?from=&to=&probe=&proxy=&target= : signatures, verdicts, evidence, fixes. */
+/** GET /api/v1/analysis?from=&to=&probe=&proxy=&target=&label=&profile= : signatures, verdicts, evidence, fixes. */
 export async function GET(request: Request): Promise<Response> {
   const parsed = analysisQuerySchema.safeParse(queryObject(new URL(request.url).searchParams));
   if (!parsed.success) {
@@ -17,6 +17,6 @@ export async function GET(request: Request): Promise<Response> {
   const now = new Date();
   const to = parsed.data.to ? new Date(parsed.data.to) : now;
   const from = parsed.data.from ? new Date(parsed.data.from) : new Date(to.getTime() - DEFAULT_ANALYSIS_RANGE_MS);
-  const report = await analysisReport(getDatabase().db, { from, to, probe: parsed.data.probe, proxy: parsed.data.proxy, target: parsed.data.target }, { now, layers: layersInUse() });
+  const report = await analysisReport(getDatabase().db, { from, to, probe: parsed.data.probe, proxy: parsed.data.proxy, target: parsed.data.target, label: labelOf(parsed.data), profile: parsed.data.profile }, { now, layers: layersInUse() });
   return Response.json(report, { headers: { 'cache-control': 'no-store' } });
 }
