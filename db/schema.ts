@@ -120,11 +120,11 @@ export const canarySessions = pgTable(
       .on(t.openedAt)
       .where(sql`${t.endedAt} is null and ${t.outcome} = 'opened'`),
     // The drops page and the analysis read every ending of a range: with the columns they
-    // group and filter by in the index, a pass is an index-only scan instead of a walk over
-    // the wide rows (bench/README.md, bench:dashboard).
+    // group and filter by in the index (and the id, for numbering a signature's members), a
+    // pass is an index-only scan instead of a walk over the wide rows (bench/README.md).
     // (drizzle has no INCLUDE, so they are trailing key columns.)
     index('canary_sessions_endings_idx')
-      .on(t.endedAt, t.endKind, t.durationMs, t.sinceLastRecvMs, t.sinceLastSentMs, t.closeCode, t.probeId, t.targetName, t.proxyName, t.profile, t.profileKind, t.gapMs)
+      .on(t.endedAt, t.endKind, t.durationMs, t.sinceLastRecvMs, t.sinceLastSentMs, t.closeCode, t.probeId, t.targetName, t.proxyName, t.profile, t.profileKind, t.gapMs, t.id)
       .where(sql`${t.endKind} is not null`),
     // The filter bar's distinct paths: a skip over this index instead of a pass over every row.
     index('canary_sessions_path_profile_idx').on(t.targetName, t.proxyName, t.profile),

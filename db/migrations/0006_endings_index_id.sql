@@ -1,0 +1,2 @@
+DROP INDEX "canary_sessions_endings_idx";--> statement-breakpoint
+CREATE INDEX "canary_sessions_endings_idx" ON "canary_sessions" USING btree ("ended_at","end_kind","duration_ms","since_last_recv_ms","since_last_sent_ms","close_code","probe_id","target_name","proxy_name","profile","profile_kind","gap_ms","id") WHERE "canary_sessions"."end_kind" is not null;
