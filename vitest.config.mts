@@ -10,5 +10,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     // Two cores: the browser and server tests are heavy, keep files from starving each other.
     maxWorkers: 2,
+    globalSetup: ['test/global-setup.ts'],
   },
 });

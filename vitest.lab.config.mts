@@ -14,5 +14,6 @@ export default defineConfig({
     // assertions are the behaviour under test, so the two cores must not be shared.
     maxWorkers: 1,
     fileParallelism: false,
+    globalSetup: ['test/global-setup.ts'],
   },
 });

@@ -1,0 +1,20 @@
+/**
+ * One temporary directory per test run, removed at its end: every test makes its data
+ * directories, spools and browser profiles under os.tmpdir(), so pointing TMPDIR here
+ * (before the workers start, which inherit it) cleans up after servers a test stopped and
+ * restarted, failed starts and crashed files alike, without touching a concurrent run's.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+let runDir: string | undefined;
+
+export function setup(): void {
+  runDir = mkdtempSync(path.join(tmpdir(), 'dropscope-run-'));
+  process.env.TMPDIR = runDir;
+}
+
+export function teardown(): void {
+  if (runDir) rmSync(runDir, { recursive: true, force: true });
+}
