@@ -80,7 +80,8 @@ export async function ladderRungs(db: Executor, scope: AnalysisScope): Promise<L
     .from(s)
     .innerJoin(probes, eq(probes.id, s.probeId))
     .where(and(gte(s.endedAt, scope.from), lt(s.endedAt, scope.to), eq(s.profileKind, 'ladder'), isNotNull(s.gapMs), ...filters(scope)))
-    .groupBy(probes.name, s.targetName, s.proxyName, s.gapMs);
+    .groupBy(probes.name, s.targetName, s.proxyName, s.gapMs)
+    .orderBy(probes.name, s.targetName, s.proxyName, s.gapMs);
   return rows.map((r) => ({ ...r, gapMs: Number(r.gapMs) }));
 }
 

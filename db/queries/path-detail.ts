@@ -5,13 +5,14 @@
  * step (quantiles from merged RTT buckets) runs here.
  */
 import { and, desc, eq, gte, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
-import { ladderFindings, type LadderRung } from '../../lib/analysis/findings';
+import { ladderFindings } from '../../lib/analysis/findings';
 import type { DashboardScope } from '../../lib/dashboard/scope';
 import type { PathKey } from '../../lib/paths/path-id';
 import { PHASES, type EgressChange, type PathDetail, type PathSessionRow, type PhaseStat, type TimelineBar } from '../../lib/paths/types';
 import { rttQuantile } from '../../lib/rtt/buckets';
 import type { Executor } from '../client';
 import { canarySessions as s, probes, rttMinutes as r, targetSessionViews as v } from '../schema';
+import { ladderRungs } from './findings';
 import { pathsMatrix } from './paths';
 import { sessionFilters } from './scope';
 
@@ -38,7 +39,7 @@ export async function pathDetail(db: Executor, key: PathKey, scope: DashboardSco
     await egress(db, pathScope, filters),
     await rttSeries(db, pathScope),
     await phaseStats(db, pathScope, filters),
-    await ladder(db, pathScope, filters),
+    await ladderRungs(db, pathScope),
     await sessionRows(db, pathScope, filters),
   ];
   return {
@@ -172,25 +173,6 @@ async function phaseStats(db: Executor, scope: DashboardScope, filters: SQL[]): 
     .where(and(gte(s.attemptedAt, scope.from), lt(s.attemptedAt, scope.to), ...filters))) as Record<string, unknown>[];
   const num = (x: unknown) => (x === null || x === undefined ? null : Number(x));
   return PHASES.map((phase) => ({ phase, count: Number(row?.[`${phase}N`] ?? 0), p50Ms: num(row?.[`${phase}P50`]), p95Ms: num(row?.[`${phase}P95`]) }));
-}
-
-/** Ladder rungs on this path, as in db/queries/findings.ts but with the dashboard's filters. */
-async function ladder(db: Executor, scope: DashboardScope, filters: SQL[]): Promise<LadderRung[]> {
-  const rows = await db
-    .select({
-      probe: probes.name,
-      target: s.targetName,
-      proxy: s.proxyName,
-      gapMs: s.gapMs,
-      survived: sql<number>`count(*) filter (where ${s.endKind} = 'probe_closed' and ${s.closeReason} like 'ladder:%')`.mapWith(Number),
-      died: sql<number>`count(*) filter (where ${s.endKind} <> 'probe_closed')`.mapWith(Number),
-    })
-    .from(s)
-    .innerJoin(probes, eq(probes.id, s.probeId))
-    .where(and(gte(s.endedAt, scope.from), lt(s.endedAt, scope.to), eq(s.profileKind, 'ladder'), isNotNull(s.gapMs), ...filters))
-    .groupBy(probes.name, s.targetName, s.proxyName, s.gapMs)
-    .orderBy(probes.name, s.gapMs);
-  return rows.map((x) => ({ ...x, gapMs: Number(x.gapMs) }));
 }
 
 async function sessionRows(db: Executor, scope: DashboardScope, filters: SQL[]): Promise<PathSessionRow[]> {
