@@ -17,12 +17,13 @@ export const PROBES = [
   { name: 'edge-sin-1', labels: { region: 'ap' } },
   { name: 'edge-gru-1', labels: { region: 'sa' } },
 ];
-const TARGETS = [
+/** The fleet both seeds use (bench/dashboard-seed.ts too). */
+export const TARGETS = [
   { name: 'api', url: 'wss://api.example.com/canary', server: 'nginx' },
   { name: 'chat', url: 'wss://chat.example.com/ws', server: 'envoy' },
   { name: 'builtin', url: 'wss://dropscope.example.com/canary', server: 'dropscope' },
 ];
-const PROXIES = [
+export const PROXIES = [
   { name: 'direct', kind: 'direct', url: null },
   { name: 'corp-squid', kind: 'http', url: 'http://squid.corp.example:3128' },
   { name: 'mobile-de', kind: 'socks5', url: 'socks5://10.8.0.1:1080' },

@@ -21,6 +21,7 @@
  * its own file.
  */
 import type { Sql } from 'postgres';
+import { PROBES, PROXIES, TARGETS } from './analysis-seed';
 
 export const SESSION_TOTAL = 1_000_000;
 export const SPAN_MS = 7 * 86_400_000;
@@ -28,23 +29,6 @@ const LIVE = 2_000;
 const FAILED = 20_000;
 const ENDED = SESSION_TOTAL - LIVE - FAILED;
 
-const PROBES = [
-  { name: 'edge-fra-1', labels: { region: 'eu' } },
-  { name: 'edge-nyc-1', labels: { region: 'us' } },
-  { name: 'edge-sin-1', labels: { region: 'ap' } },
-  { name: 'edge-gru-1', labels: { region: 'sa' } },
-];
-const TARGETS = [
-  { name: 'api', url: 'wss://api.example.com/canary', server: 'nginx' },
-  { name: 'chat', url: 'wss://chat.example.com/ws', server: 'envoy' },
-  { name: 'builtin', url: 'wss://dropscope.example.com/canary', server: 'dropscope' },
-];
-const PROXIES = [
-  { name: 'direct', kind: 'direct', url: null },
-  { name: 'corp-squid', kind: 'http', url: 'http://squid.corp.example:3128' },
-  { name: 'mobile-de', kind: 'socks5', url: 'socks5://10.8.0.1:1080' },
-  { name: 'office-haproxy', kind: 'https', url: 'https://egress.office.example:8443' },
-] as const;
 const PROFILES = [
   { name: 'idle', kind: 'idle' },
   { name: 'heartbeat-25s', kind: 'heartbeat' },
