@@ -2,7 +2,7 @@ import { headers } from 'next/headers';
 import { TopSignatures } from '@/components/analysis/top-signatures';
 import { OverviewDashboard } from '@/components/overview/overview-dashboard';
 import { PathTiles } from '@/components/overview/path-tiles';
-import { getDatabase } from '@/db/client';
+import { getDatabase, readsRunConcurrently } from '@/db/client';
 import { analyzeScope } from '@/db/queries/analysis';
 import { overview } from '@/db/queries/overview';
 import { pathsMatrix } from '@/db/queries/paths';
@@ -15,10 +15,20 @@ export const dynamic = 'force-dynamic';
 
 export default async function Page() {
   const now = new Date();
-  const db = getDatabase().db;
-  const [data, origin] = await Promise.all([overview(db, { now, windowMs: HOUR_MS }), requestOrigin()]);
-  const analysis = data.hasSessions ? await analyzeScope(db, { from: new Date(now.getTime() - 24 * HOUR_MS), to: now }, { now, layers: layersInUse() }) : null;
-  const paths = data.hasSessions ? await pathsMatrix(db, { from: new Date(now.getTime() - HOUR_MS), to: now }, { byProbe: false }) : null;
+  const database = getDatabase();
+  const db = database.db;
+  const origin = await requestOrigin();
+  const reads = [
+    () => overview(db, { now, windowMs: HOUR_MS }),
+    () => analyzeScope(db, { from: new Date(now.getTime() - 24 * HOUR_MS), to: now }, { now, layers: layersInUse() }),
+    () => pathsMatrix(db, { from: new Date(now.getTime() - HOUR_MS), to: now }, { byProbe: false }),
+  ] as const;
+  // At once on PostgreSQL (a pool connection each); one after another on PGlite (db/client.ts).
+  const [data, dayAnalysis, hourPaths] = readsRunConcurrently(database)
+    ? await Promise.all([reads[0](), reads[1](), reads[2]()])
+    : [await reads[0](), await reads[1](), await reads[2]()];
+  const analysis = data.hasSessions ? dayAnalysis : null;
+  const paths = data.hasSessions ? hourPaths : null;
   return (
     <>
       <OverviewDashboard initial={data} windowParam="1h" origin={origin} curlCommand={curlExample(origin, now).command} />

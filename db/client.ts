@@ -44,3 +44,12 @@ export function getDatabase(): Database {
   if (!database) throw new Error('no database installed: the server opens it before serving requests');
   return database;
 }
+
+/**
+ * Whether independent reads may run at once on `database`: on PostgreSQL each takes its own
+ * pool connection; PGlite has one connection, on which a statement sent during another's
+ * open transaction would run inside that transaction.
+ */
+export function readsRunConcurrently(database: Database): boolean {
+  return database.kind === 'postgres';
+}

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../db/client';
+import { readsRunConcurrently, type Database } from '../../db/client';
 import { analysisReport } from '../../db/queries/analysis-report';
 import { storeBatch } from '../../db/queries/ingest';
 import { addProbe } from '../../db/queries/probes';
@@ -61,5 +61,14 @@ describe.each(backends())('findings on $name', (backend) => {
     expect(by('egress-rotation')[0]!.recommendation).toContain('sticky sessions');
     expect(by('rtt-rise')).toHaveLength(1);
     expect(by('rtt-rise')[0]!.title).toBe('RTT rises before drops through congested to canary');
+  });
+
+  it('gives the same report when its statements run at once (PostgreSQL pools them; PGlite only when told)', async () => {
+    const scope = { from: new Date(T0.getTime() - 60_000), to: new Date(T0.getTime() + 3_600_000) };
+    const options = { now: new Date(T0.getTime() + 3_600_000), layers: BUILTIN_LAYERS };
+    const one = await analysisReport(database.db, scope, options);
+    expect(readsRunConcurrently(database)).toBe(database.kind === 'postgres');
+    if (!readsRunConcurrently(database)) return;
+    expect(await analysisReport(database.db, scope, { ...options, concurrent: true })).toEqual(one);
   });
 });

@@ -1,4 +1,4 @@
-import { getDatabase } from '@/db/client';
+import { getDatabase, readsRunConcurrently } from '@/db/client';
 import { analysisReport } from '@/db/queries/analysis-report';
 import { analysisQuerySchema, DEFAULT_ANALYSIS_RANGE_MS, labelOf } from '@/lib/contracts/analysis-query';
 import { layersInUse } from '@/lib/config/layers';
@@ -17,6 +17,7 @@ export async function GET(request: Request): Promise<Response> {
   const now = new Date();
   const to = parsed.data.to ? new Date(parsed.data.to) : now;
   const from = parsed.data.from ? new Date(parsed.data.from) : new Date(to.getTime() - DEFAULT_ANALYSIS_RANGE_MS);
-  const report = await analysisReport(getDatabase().db, { from, to, probe: parsed.data.probe, proxy: parsed.data.proxy, target: parsed.data.target, label: labelOf(parsed.data), profile: parsed.data.profile }, { now, layers: layersInUse() });
+  const database = getDatabase();
+  const report = await analysisReport(database.db, { from, to, probe: parsed.data.probe, proxy: parsed.data.proxy, target: parsed.data.target, label: labelOf(parsed.data), profile: parsed.data.profile }, { now, layers: layersInUse(), concurrent: readsRunConcurrently(database) });
   return Response.json(report, { headers: { 'cache-control': 'no-store' } });
 }
