@@ -165,11 +165,14 @@ describe('failed attempts', () => {
   });
 
   it('records a refused connection with its socket error code', async () => {
+    // A freed port on 127.0.0.2, which no other test binds (on 127.0.0.1 a server of a test
+    // running beside this one could take it and answer).
     const raw = createNetServer();
-    const port = await listen(raw);
+    await new Promise<void>((r) => raw.listen(0, '127.0.0.2', r));
+    const port = (raw.address() as { port: number }).port;
     await new Promise((r) => raw.close(r));
     const { d, events } = deps();
-    await runAttempt(canary(`ws://127.0.0.1:${port}/`), d);
+    await runAttempt(canary(`ws://127.0.0.2:${port}/`), d);
     expect(events[0]).toMatchObject({ type: 'attempt.failed', outcome: 'dial_failed', errorCode: 'ECONNREFUSED' });
     expect((events[0] as { timings: { tcpMs?: number } }).timings.tcpMs).toBeGreaterThanOrEqual(0);
   });

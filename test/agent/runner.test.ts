@@ -6,15 +6,18 @@ import type { AttemptFailed, IngestEvent } from '../../lib/contracts/ingest';
 
 describe('runner', () => {
   it('reconnects after every ending with exponential backoff up to the cap', async () => {
+    // A port nobody listens on, on a loopback address no other test binds: a port freed on
+    // 127.0.0.1 could be taken by a server of a test running beside this one, which would
+    // answer instead of refusing.
     const s = createServer();
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    await new Promise<void>((r) => s.listen(0, '127.0.0.2', r));
     const port = (s.address() as { port: number }).port;
     await new Promise((r) => s.close(r));
 
     const events: IngestEvent[] = [];
     // random() = 1: the jitter's upper edge, so the schedule is exactly base·2^n, capped.
     const runner = startRunner(
-      [{ key: 'k', target: { name: 't', url: `ws://127.0.0.1:${port}/`, headers: {}, subprotocols: [], tls: { verify: true } }, proxy: toProxyConfig({ name: 'direct', url: 'direct' }), profile: BUILTIN_PROFILES[0]!, profileLabel: 'idle' }],
+      [{ key: 'k', target: { name: 't', url: `ws://127.0.0.2:${port}/`, headers: {}, subprotocols: [], tls: { verify: true } }, proxy: toProxyConfig({ name: 'direct', url: 'direct' }), profile: BUILTIN_PROFILES[0]!, profileLabel: 'idle' }],
       { emit: (e) => events.push(e), clock: () => performance.now(), wall: () => new Date(), dialTimeoutMs: 1000, backoff: { baseMs: 40, capMs: 200 }, random: () => 1 },
     );
     await new Promise((r) => setTimeout(r, 1100));
