@@ -6,12 +6,11 @@
  *
  * Needs a build (`npm run build`) and Chromium at /usr/bin/chromium.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumOptions, waitForChromium } from '../helpers/browser';
+import { launchBrowser, waitForChromium, watchPage } from '../helpers/browser';
 import { startServer, type RunningServer } from '../helpers/server';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 
@@ -19,8 +18,7 @@ const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 
 let server: RunningServer;
 let receiver: WebhookReceiver;
-let context: BrowserContext | undefined;
-let profileDir: string | undefined;
+let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 let pageErrors: string[] = [];
 
 beforeAll(async () => {
@@ -34,22 +32,14 @@ afterAll(async () => {
   await receiver?.close();
 });
 afterEach(async () => {
-  await context?.close();
-  context = undefined;
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  profileDir = undefined;
+  await browser?.close();
+  browser = undefined;
 });
 
 async function openPage(): Promise<Page> {
-  profileDir = mkdtempSync(path.join(tmpdir(), 'dropscope-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, chromiumOptions());
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(15_000);
-  pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
+  browser = await launchBrowser();
+  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  pageErrors = watchPage(page);
   return page;
 }
 

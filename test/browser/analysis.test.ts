@@ -3,11 +3,10 @@
  * one proxy, posted through the ingest API, is listed with its verdict; the overview shows
  * it among the strongest signatures; an empty range says what to do.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
-import { chromiumOptions } from '../helpers/browser';
+import type { BrowserContext } from 'playwright-core';
+import { launchBrowser } from '../helpers/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { ended, opened, path as canaryPath } from '../helpers/events';
@@ -15,8 +14,8 @@ import { addProbeToken, startServer, type RunningServer } from '../helpers/serve
 
 const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 let server: RunningServer;
+let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 let context: BrowserContext;
-let profileDir: string;
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -36,13 +35,12 @@ beforeAll(async () => {
   }
   const res = await fetch(`${server.url}/api/v1/ingest`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
   expect(res.status).toBe(200);
-  profileDir = mkdtempSync(path.join(tmpdir(), 'dropscope-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, chromiumOptions());
+  browser = await launchBrowser();
+  context = browser.context;
 }, 300_000);
 
 afterAll(async () => {
-  await context?.close();
-  rmSync(profileDir, { recursive: true, force: true });
+  await browser?.close();
   await server?.dispose();
 });
 

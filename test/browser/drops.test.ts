@@ -5,11 +5,10 @@
  * later appears without a reload; a filter and the bin width live in the URL and a reload
  * restores them. Screenshots land in test/artifacts (drops*.png, handshakes*.png).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { chromiumOptions, waitForChromium } from '../helpers/browser';
+import type { Page } from 'playwright-core';
+import { launchBrowser, waitForChromium, watchPage } from '../helpers/browser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { ended, failed, opened, path as canaryPath } from '../helpers/events';
@@ -20,8 +19,7 @@ const MIN = 60_000;
 
 let server: RunningServer;
 let token: string;
-let context: BrowserContext | undefined;
-let profileDir: string | undefined;
+let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 let pageErrors: string[] = [];
 
 beforeAll(async () => {
@@ -36,22 +34,14 @@ afterAll(async () => {
 });
 
 afterEach(async () => {
-  await context?.close();
-  context = undefined;
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  profileDir = undefined;
+  await browser?.close();
+  browser = undefined;
 });
 
 async function openPage(url: string, opts: { colorScheme?: 'light' | 'dark'; width?: number } = {}): Promise<Page> {
-  profileDir = mkdtempSync(path.join(tmpdir(), 'dropscope-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, chromiumOptions({ width: opts.width, colorScheme: opts.colorScheme }));
-  const page = context.pages()[0] ?? (await context.newPage());
-  page.setDefaultTimeout(15_000);
-  pageErrors = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  browser = await launchBrowser({ width: opts.width, colorScheme: opts.colorScheme });
+  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  pageErrors = watchPage(page);
   await page.goto(`${server.url}${url}`);
   return page;
 }

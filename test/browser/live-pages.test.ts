@@ -7,15 +7,14 @@
  *
  * Needs a build (`npm run build`) and Chromium at /usr/bin/chromium.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { handshakesReportSchema } from '../../lib/handshakes/schema';
 import { pathDetailSchema, pathsMatrixSchema, probesReportSchema } from '../../lib/paths/schema';
-import { chromiumOptions, waitForChromium } from '../helpers/browser';
+import { launchBrowser, waitForChromium, watchPage } from '../helpers/browser';
 import { ended, failed, heartbeat, opened, path as canaryPath } from '../helpers/events';
 import { addProbeToken, startServer, type RunningServer } from '../helpers/server';
 
@@ -25,8 +24,8 @@ const MIN = 60_000;
 let server: RunningServer;
 let ams: string;
 let lon: string;
+let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 let context: BrowserContext;
-let profileDir: string;
 let page: Page;
 /** Console errors and uncaught exceptions of the current page: hydration mismatches land here. */
 let pageErrors: string[] = [];
@@ -57,8 +56,8 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++) seed.push(opened(`seed-sq-${i}-aaaa`, { path: squid }, ago(40 - i)), ended(`seed-sq-${i}-aaaa`, 60_000 + i, { path: squid }, ago(40 - i)));
   seed.push(failed('seed-sq-refused', { path: squid, httpStatus: 426 }, ago(30)));
   await ingest(ams, seed);
-  profileDir = mkdtempSync(path.join(tmpdir(), 'dropscope-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, chromiumOptions());
+  browser = await launchBrowser();
+  context = browser.context;
 }, 300_000);
 
 afterEach(async () => {
@@ -67,20 +66,14 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await context?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await browser?.close();
   await server?.dispose();
 });
 
 /** Open a page and wait until its socket is up: only then does the next push reach it. */
 async function open(url: string, testId: string, setup?: (p: Page) => Promise<void>): Promise<Page> {
   page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  pageErrors = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  pageErrors = watchPage(page);
   await setup?.(page);
   await page.goto(`${server.url}${url}`);
   await page.waitForSelector(`[data-testid="${testId}"][data-socket="live"]`);

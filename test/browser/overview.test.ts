@@ -4,11 +4,10 @@
  *
  * Needs a build (`npm run build`) and Chromium at /usr/bin/chromium.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { chromiumOptions, waitForChromium } from '../helpers/browser';
+import type { Page } from 'playwright-core';
+import { launchBrowser, waitForChromium, watchPage } from '../helpers/browser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent, SessionEnded } from '../../lib/contracts/ingest';
 import { ended, failed, opened, path as canaryPath } from '../helpers/events';
@@ -31,29 +30,19 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-let context: BrowserContext | undefined;
-let profileDir: string | undefined;
+let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 /** Console errors and uncaught exceptions: hydration mismatches land here. */
 let pageErrors: string[] = [];
 
 afterEach(async () => {
-  await context?.close();
-  context = undefined;
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
-  profileDir = undefined;
+  await browser?.close();
+  browser = undefined;
 });
 
 async function openPage(colorScheme: 'light' | 'dark'): Promise<Page> {
-  profileDir = mkdtempSync(path.join(tmpdir(), 'dropscope-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, chromiumOptions({ colorScheme }));
-  const page = context.pages()[0] ?? (await context.newPage());
-  // Shorter than the test's timeout, so a failure names the selector it was waiting for.
-  page.setDefaultTimeout(15_000);
-  pageErrors = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error') pageErrors.push(m.text());
-  });
-  page.on('pageerror', (e) => pageErrors.push(e.message));
+  browser = await launchBrowser({ colorScheme });
+  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  pageErrors = watchPage(page);
   await page.goto(`${server.url}/`);
   // Only the socket being up guarantees the next push reaches this page.
   await page.waitForSelector('[data-testid="overview"][data-socket="live"]');

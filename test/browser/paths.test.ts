@@ -3,11 +3,10 @@
  * server, with sessions posted through the ingest API; then the same pages on an empty
  * database. Screenshots go to test/artifacts (paths*.png, path-*.png, probes*.png).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { chromiumOptions } from '../helpers/browser';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchBrowser } from '../helpers/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { pathId } from '../../lib/paths/path-id';
@@ -17,8 +16,8 @@ import { addProbeToken, runCli, startServer, type RunningServer } from '../helpe
 const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 let server: RunningServer;
 let empty: RunningServer;
+let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 let context: BrowserContext;
-let profileDir: string;
 
 async function post(url: string, token: string, events: IngestEvent[]): Promise<void> {
   const res = await fetch(`${url}/api/v1/ingest`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
@@ -72,13 +71,12 @@ beforeAll(async () => {
   await post(server.url, ams, a);
   await post(server.url, fra, f);
 
-  profileDir = mkdtempSync(path.join(tmpdir(), 'dropscope-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, chromiumOptions());
+  browser = await launchBrowser();
+  context = browser.context;
 }, 300_000);
 
 afterAll(async () => {
-  await context?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await browser?.close();
   await server?.dispose();
   await empty?.dispose();
 });

@@ -4,7 +4,10 @@
  * (`npx playwright install` cannot work here; --user-data-dir comes from
  * launchPersistentContext, which refuses it in args.)
  */
-import type { LaunchOptions } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type LaunchOptions, type Page } from 'playwright-core';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -29,4 +32,32 @@ export async function waitForChromium(timeoutMs = 240_000): Promise<void> {
     if (Date.now() > deadline) throw new Error(`${CHROMIUM} did not appear within ${timeoutMs / 1000} s: install the chromium package`);
     await new Promise((r) => setTimeout(r, 2000));
   }
+}
+
+/** Chromium on a profile directory of its own; `close()` ends it and removes the profile. */
+export async function launchBrowser(over: Parameters<typeof chromiumOptions>[0] = {}): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  const profileDir = mkdtempSync(path.join(tmpdir(), 'dropscope-chromium-'));
+  const context = await chromium.launchPersistentContext(profileDir, chromiumOptions(over));
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(profileDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Collect `page`'s console errors and uncaught exceptions (hydration mismatches land here)
+ * into the array returned, and give its waits a timeout shorter than a test's, so a failure
+ * names the selector it was waiting for.
+ */
+export function watchPage(page: Page): string[] {
+  const errors: string[] = [];
+  page.setDefaultTimeout(15_000);
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(m.text());
+  });
+  page.on('pageerror', (e) => errors.push(e.message));
+  return errors;
 }
