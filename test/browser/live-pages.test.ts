@@ -302,7 +302,11 @@ describe('keyboard', { timeout: 90_000 }, () => {
     expect(at('a:canary through')).toBeGreaterThan(at('select:proxy'));
   });
 
-  it('the skip link lands on the content; Space picks a range; Enter opens a cell and a session row', async () => {
+  // Once in six full CI runs Chromium logged "Failed to load resource: ... 404" during these
+  // navigations, without saying which resource, and it never happened alone; watchPage now
+  // logs the URL. One retry, so that intermittent failure is named in the output (vitest
+  // prints the failed attempt) without voiding a run; a real 404 fails both attempts.
+  it('the skip link lands on the content; Space picks a range; Enter opens a cell and a session row', { retry: 1 }, async () => {
     const p = await open('/paths?range=6h', 'paths');
     await p.keyboard.press('Tab');
     await p.keyboard.press('Enter');

@@ -56,7 +56,8 @@ export function watchPage(page: Page): string[] {
   const errors: string[] = [];
   page.setDefaultTimeout(15_000);
   page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(m.text());
+    // With the URL: "Failed to load resource: ... 404" says nothing of which resource.
+    if (m.type() === 'error') errors.push(m.location().url ? `${m.text()} (${m.location().url})` : m.text());
   });
   page.on('pageerror', (e) => errors.push(e.message));
   return errors;
