@@ -6,6 +6,7 @@ import { getDatabase, readsRunConcurrently } from '@/db/client';
 import { analyzeScope } from '@/db/queries/analysis';
 import { overview } from '@/db/queries/overview';
 import { pathsMatrix } from '@/db/queries/paths';
+import { runReads } from '@/db/queries/reads';
 import { layersInUse } from '@/lib/config/layers';
 import { curlExample } from '@/lib/overview/curl-example';
 import { HOUR_MS } from '@/lib/overview/overview';
@@ -18,15 +19,12 @@ export default async function Page() {
   const database = getDatabase();
   const db = database.db;
   const origin = await requestOrigin();
-  const reads = [
+  const concurrent = readsRunConcurrently(database);
+  const [data, dayAnalysis, hourPaths] = await runReads(concurrent, [
     () => overview(db, { now, windowMs: HOUR_MS }),
-    () => analyzeScope(db, { from: new Date(now.getTime() - 24 * HOUR_MS), to: now }, { now, layers: layersInUse() }),
+    () => analyzeScope(db, { from: new Date(now.getTime() - 24 * HOUR_MS), to: now }, { now, layers: layersInUse(), concurrent }),
     () => pathsMatrix(db, { from: new Date(now.getTime() - HOUR_MS), to: now }, { byProbe: false }),
-  ] as const;
-  // At once on PostgreSQL (a pool connection each); one after another on PGlite (db/client.ts).
-  const [data, dayAnalysis, hourPaths] = readsRunConcurrently(database)
-    ? await Promise.all([reads[0](), reads[1](), reads[2]()])
-    : [await reads[0](), await reads[1](), await reads[2]()];
+  ] as const);
   const analysis = data.hasSessions ? dayAnalysis : null;
   const paths = data.hasSessions ? hourPaths : null;
   return (

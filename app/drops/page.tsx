@@ -1,7 +1,8 @@
 import { ScopeBar } from '@/components/dashboard/scope-bar';
 import { DropsDashboard } from '@/components/drops/drops-dashboard';
-import { getDatabase } from '@/db/client';
+import { getDatabase, readsRunConcurrently } from '@/db/client';
 import { dropsReport } from '@/db/queries/drops';
+import { runReads } from '@/db/queries/reads';
 import { scopeOptions } from '@/db/queries/scope';
 import { layersInUse } from '@/lib/config/layers';
 import { resolveScope } from '@/lib/dashboard/scope';
@@ -23,10 +24,14 @@ export default async function DropsPage(props: { searchParams: Promise<Record<st
     );
   }
   const now = new Date();
-  const db = getDatabase().db;
+  const database = getDatabase();
+  const db = database.db;
   const q = splitDropsQuery(parsed.data);
-  const report = await dropsReport(db, resolveScope(q.scope, now), q, { now, layers: layersInUse() });
-  const options = await scopeOptions(db);
+  const concurrent = readsRunConcurrently(database);
+  const [report, options] = await runReads(concurrent, [
+    () => dropsReport(db, resolveScope(q.scope, now), q, { now, layers: layersInUse(), concurrent }),
+    () => scopeOptions(db),
+  ] as const);
   // The same query string the API answers: the live refetch asks for exactly this view.
   const query = queryStringOf(input);
   return (

@@ -2,10 +2,10 @@
  * The drop analysis over a scope of the database. SQL does the heavy lifting in four
  * statements, whatever the number of sessions: the histograms of age and of idle time
  * before the drop, the members of each dense window (sampled), and the per-path counts
- * around every window in one pass (`width_bucket` over the windows' edges). The pure code
- * in lib/analysis finds the windows and draws the conclusions.
+ * around every window in one pass (each window counted with FILTER). The pure code in
+ * lib/analysis finds the windows and draws the conclusions.
  */
-import { and, eq, gte, isNotNull, isNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gte, isNotNull, isNull, lt, ne, sql, type SQL } from 'drizzle-orm';
 import { BIN_MS } from '../../lib/analysis/analyze';
 import type { Layer } from '../../lib/analysis/catalogue';
 import { describeSignature } from '../../lib/analysis/signature';
@@ -15,6 +15,9 @@ import type { Bin } from '../../lib/analysis/peaks';
 import type { ProfileKind } from '../../lib/contracts/ingest';
 import type { Db, Executor } from '../client';
 import { canarySessions as s, probes, targetSessionViews as tv } from '../schema';
+import { AGE, IDLE } from './drop-values';
+import { binIndex, histogram, type Histogram } from './histogram';
+import { runReads } from './reads';
 import { pathFilters, rowsOf } from './scope';
 
 export interface AnalysisScope {
@@ -28,13 +31,11 @@ export interface AnalysisScope {
   profile?: string;
 }
 
-/** Members read per signature: enough for N, kind, place and both ends. */
-const MEMBER_SAMPLE = 2000;
-
-/** Age at the end: for a silent death, dated by the last byte received (STACK-NOTES). */
-const AGE = sql<number>`(case when ${s.endKind} = 'pong_timeout' then ${s.durationMs} - coalesce(${s.sinceLastRecvMs}, 0) else ${s.durationMs} end)`;
-/** Silence both ways before the end; unknown for silent deaths. */
-const IDLE = sql<number | null>`(case when ${s.endKind} = 'pong_timeout' then null else least(${s.sinceLastRecvMs}, ${s.sinceLastSentMs}) end)`;
+/**
+ * Members read per signature, the latest: enough for N (the median of 500 drops of a spike
+ * a few hundred ms wide), kind, place and both ends. Each costs a wide row fetched and parsed.
+ */
+const MEMBER_SAMPLE = 500;
 
 /**
  * Numbers and instants we computed ourselves, written into the statement as literals: an
@@ -76,46 +77,61 @@ export interface AnalyzeOptions {
   layers: readonly Layer[];
   /**
    * The scope's bins when the caller has read them already (the drops page reads them
-   * beside its own histograms in one pass): the analysis then skips its two histogram
-   * statements. They must be of the same scope, binned as `dropBinIndex` and
-   * `dropBinsFromRows` bin them. Read in the caller's snapshot, not the analysis's: sessions
-   * that end in between are in one and not the other, as between two page loads.
+   * beside its own histograms): the analysis then skips its two histogram statements. They
+   * must be of the same scope, binned as `histogram` bins at BIN_MS (a drop without an age
+   * counted in bin 0, see `dropBins`). Read in the caller's snapshot, not the analysis's:
+   * sessions that end in between are in one and not the other, as between two page loads.
    */
   bins?: DropBins;
+  /**
+   * Run the independent statements at once, each on its own pool connection (PostgreSQL,
+   * see db/queries/reads.ts): the two histograms, then the members and the exposures. They
+   * then read separate snapshots, so a session ending meanwhile may be counted in one and
+   * not the other (as between the drops page's histograms and its analysis). Otherwise all
+   * of it runs in one read-only snapshot.
+   */
+  concurrent?: boolean;
 }
 
 /**
  * The drop analysis of a scope: signatures with their verdicts. Reads the histograms
  * unless `options.bins` brings them, then the sampled members and the per-path counts of
- * the windows found, in one read-only snapshot.
+ * the windows found.
  */
 export async function analyzeScope(db: Db, scope: AnalysisScope, options: AnalyzeOptions): Promise<AnalysisResult> {
+  if (options.concurrent) return analyzeWith(db, scope, options, true);
   return db.transaction(
     async (tx) => {
       // The exposures group by six columns that have no combined statistics: PostgreSQL
       // expects tens of thousands of groups for a few hundred and, with the default 4 MB,
       // sorts the scope's sessions to disk instead of hashing them (1M sessions in one day:
-      // 1.3-1.45 s sorted, 0.57 s hashed). Local to this read-only transaction.
+      // 1.3-1.45 s sorted, 0.57 s hashed). Local to this read-only transaction; PostgreSQL
+      // pool connections open with more (db/open.ts).
       await tx.execute(sql`set local work_mem = '16MB'`);
-      const ageBins = options.bins?.age ?? (await bins(tx, AGE, dropFilter(scope)));
-      const idleBins = options.bins?.idle ?? (await bins(tx, IDLE, and(dropFilter(scope), sql`${IDLE} is not null`)!));
-      const totalDrops = ageBins.reduce((n, b) => n + b.count, 0);
-      const windows = signatureWindows(ageBins, idleBins, BIN_MS);
-      if (windows.length === 0) return { scope: scopeJson(scope), totalDrops, signatures: [] };
-
-      const members = await windowMembers(tx, scope, windows);
-      const exposures = await windowExposures(tx, scope, windows, options.now);
-      const signatures = windows
-        .map((w, i) => {
-          const m = members.get(i) ?? { sample: [], total: 0 };
-          return describeSignature({ ...w, members: m.sample, totalMembers: m.total, paths: exposures.get(i) ?? [], totalDrops, layers: options.layers });
-        })
-        .filter((x): x is Signature => x !== null)
-        .sort((a, b) => b.count - a.count);
-      return { scope: scopeJson(scope), totalDrops, signatures };
+      return analyzeWith(tx, scope, options, false);
     },
     { isolationLevel: 'repeatable read', accessMode: 'read only' },
   );
+}
+
+async function analyzeWith(db: Executor, scope: AnalysisScope, options: AnalyzeOptions, concurrent: boolean): Promise<AnalysisResult> {
+  const { age: ageBins, idle: idleBins } = options.bins ?? (await dropBins(db, scope, concurrent));
+  const totalDrops = ageBins.reduce((n, b) => n + b.count, 0);
+  const windows = signatureWindows(ageBins, idleBins, BIN_MS);
+  if (windows.length === 0) return { scope: scopeJson(scope), totalDrops, signatures: [] };
+
+  const [members, exposures] = await runReads(concurrent, [
+    () => windowMembers(db, scope, windows),
+    () => windowExposures(db, scope, windows, options.now),
+  ] as const);
+  const signatures = windows
+    .map((w, i) => {
+      const m = members.get(i) ?? { sample: [], total: 0 };
+      return describeSignature({ ...w, members: m.sample, totalMembers: m.total, paths: exposures.get(i) ?? [], totalDrops, layers: options.layers });
+    })
+    .filter((x): x is Signature => x !== null)
+    .sort((a, b) => b.count - a.count);
+  return { scope: scopeJson(scope), totalDrops, signatures };
 }
 
 function scopeJson(scope: AnalysisScope): AnalysisResult['scope'] {
@@ -130,51 +146,38 @@ function scopeJson(scope: AnalysisScope): AnalysisResult['scope'] {
   };
 }
 
-/** The start of a value's 100 ms bin, computed as the histogram computes it. */
+/** The start of a value's 100 ms bin, as `histogram` bins it at BIN_MS. */
 function binStart(value: SQL): SQL<number> {
-  return sql<number>`(${dropBinIndex(value)} * ${num(BIN_MS)})`;
-}
-
-/** A value's 100 ms bin index, as the analysis's histograms group by it. */
-export function dropBinIndex(value: SQL): SQL<number> {
-  return sql<number>`floor(${value} / ${num(BIN_MS)})`;
+  return sql<number>`(${binIndex(value, BIN_MS)} * ${num(BIN_MS)})`;
 }
 
 /**
- * Bins from grouped rows of `dropBinIndex`. A null index (a drop with no age) becomes bin 0,
- * as the analysis has always counted it: the drop still counts towards the total.
+ * The analysis' bins from histograms of `binIndex` at BIN_MS: a drop without an age counts
+ * in bin 0, as the analysis has always counted it (it still counts towards the total).
  */
-export function dropBinsFromRows(rows: readonly { bin: number | null; count: number }[]): Bin[] {
-  return rows.map((r) => ({ startMs: Number(r.bin) * BIN_MS, count: r.count }));
+export function analysisBins(age: Pick<Histogram, 'bins' | 'nulls'>, idle: Pick<Histogram, 'bins'>): DropBins {
+  const ageBins = age.bins.map((b) => ({ bin: b.bin, count: b.count }));
+  if (age.nulls > 0) {
+    const zero = ageBins.find((b) => b.bin === 0);
+    if (zero) zero.count += age.nulls;
+    else ageBins.unshift({ bin: 0, count: age.nulls });
+  }
+  const toBins = (rows: readonly { bin: number; count: number }[]): Bin[] => rows.map((r) => ({ startMs: r.bin * BIN_MS, count: r.count })).sort((x, y) => x.startMs - y.startMs);
+  return { age: toBins(ageBins), idle: toBins(idle.bins) };
 }
 
-async function bins(tx: Executor, value: SQL, where: SQL): Promise<Bin[]> {
-  const bin = dropBinIndex(value);
-  const rows = await tx
-    .select({ bin: sql<number | null>`${bin}`.mapWith(Number), count: sql<number>`count(*)`.mapWith(Number) })
-    .from(s)
-    .where(where)
-    .groupBy(bin);
-  return dropBinsFromRows(rows);
-}
-
-/** The windows' edges, sorted, for width_bucket: window i is bucket 2i+1 (between lo_i and hi_i). */
-function edges(windows: readonly SignatureWindow[]): { array: SQL; bucketOf: Map<number, number> } {
-  const sorted = windows.map((w, i) => ({ w, i })).sort((a, b) => a.w.peak.lowMs - b.w.peak.lowMs);
-  const flat: number[] = [];
-  const bucketOf = new Map<number, number>();
-  sorted.forEach(({ w, i }, k) => {
-    flat.push(w.peak.lowMs, w.peak.highMs);
-    bucketOf.set(2 * k + 1, i);
-  });
-  return { array: sql`array[${sql.join(flat.map(num), sql`, `)}]::float8[]`, bucketOf };
+async function dropBins(db: Executor, scope: AnalysisScope, concurrent: boolean): Promise<DropBins> {
+  const where = dropFilter(scope);
+  const [age, idle] = await runReads(concurrent, [() => histogram(db, AGE, where, BIN_MS), () => histogram(db, IDLE, where, BIN_MS)] as const);
+  return analysisBins(age, idle);
 }
 
 /**
- * A sample of each window's members: the latest MEMBER_SAMPLE by end. The members are
- * numbered as narrow rows (id, end, bucket), and only the sample is joined to its wide
- * session row, its probe and the target's view: numbering 400,000 wide, joined rows to keep
- * 6,000 spilled them to disk and looked up a target view for every one.
+ * A sample of each window's members: the latest MEMBER_SAMPLE by end. Each window's sample
+ * is a LIMIT over the scope's drops newest first (a backward scan of the endings index that
+ * stops once it has them), and only the sample is joined to its wide session row, its probe
+ * and the target's view. Numbering every member of every window instead (row_number over
+ * 50,000 members at a day of a million sessions) cost a sort of them all.
  *
  * A member is a drop whose 100 ms bin starts in [lowMs, highMs), the same test the
  * histogram's count made: the windows' edges are bin edges (findPeaks puts them there), so
@@ -185,12 +188,11 @@ async function windowMembers(tx: Executor, scope: AnalysisScope, windows: readon
   for (const dimension of ['age', 'idle'] as const) {
     const dimWindows = windows.map((w, i) => ({ w, i })).filter((x) => x.w.dimension === dimension);
     if (dimWindows.length === 0) continue;
-    const { array, bucketOf } = edges(dimWindows.map((x) => x.w));
     const value = dimension === 'age' ? AGE : IDLE;
-    const bucket = sql<number>`width_bucket(${binStart(value)}, ${array})`;
+    const list = sql.join(dimWindows.map(({ w, i }) => sql`(${sql.raw(String(i))}, ${num(w.peak.lowMs)}, ${num(w.peak.highMs)})`), sql`, `);
     const rows = await tx
       .select({
-        bucket: sql<number>`m.b`.mapWith(Number),
+        window: sql<number>`m.w`.mapWith(Number),
         id: s.id,
         probe: probes.name,
         labels: probes.labels,
@@ -212,18 +214,19 @@ async function windowMembers(tx: Executor, scope: AnalysisScope, windows: readon
         tvEndedAt: tv.endedAt,
       })
       .from(
-        sql`(select id, b
-             from (select ${s.id} as id, ${bucket} as b, row_number() over (partition by ${bucket} order by ${s.endedAt} desc, ${s.id}) as rn
-                   from ${s}
-                   where ${dropFilter(scope)} and ${value} is not null and ${bucket} % 2 = 1) as numbered
-             where rn <= ${MEMBER_SAMPLE}) as m`,
+        sql`(select w.i as w, latest.id
+             from (values ${list}) as w(i, lo, hi)
+             cross join lateral (
+               select ${s.id} as id from ${s}
+               where ${dropFilter(scope)} and ${value} is not null and ${binStart(value)} >= w.lo and ${binStart(value)} < w.hi
+               order by ${s.endedAt} desc, ${s.id}
+               limit ${sql.raw(String(MEMBER_SAMPLE))}) as latest) as m`,
       )
       .innerJoin(s, eq(s.id, sql`m.id`))
       .innerJoin(probes, eq(probes.id, s.probeId))
       .leftJoin(tv, eq(tv.sessionId, s.id));
     for (const r of rows) {
-      const i = bucketOf.get(r.bucket);
-      if (i === undefined) continue;
+      const i = r.window;
       const entry = out.get(i) ?? { sample: [], total: windows[i]!.peak.count };
       entry.sample.push({
         id: r.id,

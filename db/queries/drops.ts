@@ -17,13 +17,11 @@ import { binWidthFor } from '../../lib/overview/histogram-bins';
 import { rebin, rebinCentred, shapeBins } from '../../lib/drops/bins';
 import type { Db } from '../client';
 import { canarySessions as s, probes } from '../schema';
-import { analyzeScope, dropBinsFromRows, type DropBins } from './analysis';
+import { analysisBins, analyzeScope, type DropBins } from './analysis';
+import { AGE, IDLE } from './drop-values';
+import { histogram } from './histogram';
+import { runReads } from './reads';
 import { rowsOf, sessionFilters } from './scope';
-
-/** Age at the end; a silent death is dated by the last byte received (as the analysis does). */
-export const AGE = sql<number>`(case when ${s.endKind} = 'pong_timeout' then ${s.durationMs} - coalesce(${s.sinceLastRecvMs}, 0) else ${s.durationMs} end)`;
-/** Silence both ways before the end; unknown (null) for silent deaths. */
-export const IDLE = sql<number | null>`(case when ${s.endKind} = 'pong_timeout' then null else least(${s.sinceLastRecvMs}, ${s.sinceLastSentMs}) end)`;
 
 export interface DropsParams {
   bin: BinWidth;
@@ -41,11 +39,11 @@ export function dropFilter(scope: DashboardScope): SQL {
  * The whole drops report for a scope. `now` dates the analysis; the scope is absolute.
  * Throws RangeError for an unknown bin width.
  */
-export async function dropsReport(db: Db, scope: DashboardScope, params: DropsParams, options: { now: Date; layers: readonly Layer[] }): Promise<DropsReport> {
+export async function dropsReport(db: Db, scope: DashboardScope, params: DropsParams, options: { now: Date; layers: readonly Layer[]; concurrent?: boolean }): Promise<DropsReport> {
   if (params.bin !== 'auto' && !(params.bin in BIN_WIDTHS)) throw new RangeError(`unknown bin width ${params.bin}`);
   const where = dropFilter(scope);
 
-  const pass = await dropsPass(db, where);
+  const pass = await dropsPass(db, where, options.concurrent ?? false);
   const binWidthMs = params.bin === 'auto' ? binWidthFor(Math.max(0, pass.maxAgeMs ?? 0)) : BIN_WIDTHS[params.bin];
   const part = {
     binWidthMs,
@@ -58,7 +56,7 @@ export async function dropsReport(db: Db, scope: DashboardScope, params: DropsPa
   const analysis =
     part.age.total === 0
       ? { signatures: [] }
-      : await analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: analysisBins(pass) });
+      : await analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: passBins(pass), concurrent: options.concurrent ?? false });
   const signatures: ClusterSignature[] = analysis.signatures.map((g) => ({
     key: g.key,
     dimension: g.dimension,
@@ -124,59 +122,36 @@ interface DropsPass {
 }
 
 /**
- * Everything the page shows about the drops of a scope, in ONE pass over them (an
- * index-only scan of canary_sessions_endings_idx): age and idle in 50 ms bins, endings,
- * close codes and the longest age, as grouping sets. The page's centred bins are sums of
- * these (lib/drops/bins.ts).
+ * Everything the page shows about the drops of a scope: age and idle in 50 ms bins (with
+ * the longest age), endings and close codes. Three statements over the same index-only
+ * range of canary_sessions_endings_idx, concurrent on PostgreSQL: one statement with
+ * grouping sets read the range once but counted every drop four times in one process, and
+ * cannot run in parallel. The page's centred bins are sums of these (lib/drops/bins.ts).
  */
-async function dropsPass(db: Db, where: SQL): Promise<DropsPass> {
-  const width = sql.raw(`${DROPS_PASS_BIN_MS}::float8`);
-  const rows = rowsOf<Record<string, unknown>>(
-    await db.execute(sql`select grouping(a) as ga, grouping(i) as gi, grouping(k) as gk, grouping(c) as gc, a, i, k, c, count(*) as n, max(age) as max_age
-      from (select ${AGE} as age, floor(${AGE} / ${width})::bigint as a, floor(${IDLE} / ${width})::bigint as i, ${s.endKind}::text as k, ${s.closeCode}::int as c
-            from ${s} where ${where}) t
-      group by grouping sets ((a), (i), (k), (c), ())`),
+async function dropsPass(db: Db, where: SQL, concurrent: boolean): Promise<DropsPass> {
+  const [age, idle, endings] = await runReads(concurrent, [
+    () => histogram(db, AGE, where, DROPS_PASS_BIN_MS),
+    () => histogram(db, IDLE, where, DROPS_PASS_BIN_MS),
+    () => endingsOf(db, where),
+  ] as const);
+  return { age: age.bins, ageUnknown: age.nulls, idle: idle.bins, ...endings, maxAgeMs: age.max };
+}
+
+async function endingsOf(db: Db, where: SQL): Promise<Pick<DropsPass, 'endKinds' | 'closeCodes'>> {
+  const rows = rowsOf<{ gk: number; k: string | null; c: number | null; n: string | number }>(
+    await db.execute(sql`select grouping(${s.endKind}) as gk, ${s.endKind}::text as k, ${s.closeCode}::int as c, count(*) as n
+      from ${s} where ${where} group by grouping sets ((${s.endKind}), (${s.closeCode}))`),
   );
-  const out: DropsPass = { age: [], ageUnknown: 0, idle: [], endKinds: [], closeCodes: [], maxAgeMs: null };
-  const set = (r: Record<string, unknown>) => [r.ga, r.gi, r.gk, r.gc].map(Number).join('');
-  for (const r of rows) {
-    const n = Number(r.n);
-    switch (set(r)) {
-      case '0111':
-        // A drop without an age (no duration recorded) is not drawn, but the analysis counts it in bin 0.
-        if (r.a === null) out.ageUnknown += n;
-        else out.age.push({ bin: Number(r.a), count: n });
-        break;
-      case '1011':
-        if (r.i !== null) out.idle.push({ bin: Number(r.i), count: n });
-        break;
-      case '1101':
-        out.endKinds.push({ endKind: r.k as EndKind, count: n });
-        break;
-      case '1110':
-        out.closeCodes.push({ closeCode: r.c === null ? null : Number(r.c), count: n });
-        break;
-      case '1111':
-        out.maxAgeMs = r.max_age === null ? null : Number(r.max_age);
-        break;
-    }
-  }
-  out.age.sort((x, y) => x.bin - y.bin);
-  out.idle.sort((x, y) => x.bin - y.bin);
-  out.endKinds.sort((x, y) => y.count - x.count || x.endKind.localeCompare(y.endKind));
-  out.closeCodes.sort((x, y) => y.count - x.count || (x.closeCode ?? Infinity) - (y.closeCode ?? Infinity));
-  return out;
+  const endKinds = rows.filter((r) => Number(r.gk) === 0).map((r) => ({ endKind: r.k as EndKind, count: Number(r.n) }));
+  const closeCodes = rows.filter((r) => Number(r.gk) === 1).map((r) => ({ closeCode: r.c === null ? null : Number(r.c), count: Number(r.n) }));
+  endKinds.sort((x, y) => y.count - x.count || x.endKind.localeCompare(y.endKind));
+  closeCodes.sort((x, y) => y.count - x.count || (x.closeCode ?? Infinity) - (y.closeCode ?? Infinity));
+  return { endKinds, closeCodes };
 }
 
 /** The analysis' plain 100 ms bins, summed from the pass's 50 ms ones (as it would read them itself). */
-function analysisBins(pass: DropsPass): DropBins {
-  const age = rebin(pass.age, DROPS_PASS_BIN_MS, BIN_MS);
-  if (pass.ageUnknown > 0) {
-    const zero = age.find((b) => b.bin === 0);
-    if (zero) zero.count += pass.ageUnknown;
-    else age.push({ bin: 0, count: pass.ageUnknown });
-  }
-  return { age: dropBinsFromRows(age), idle: dropBinsFromRows(rebin(pass.idle, DROPS_PASS_BIN_MS, BIN_MS)) };
+function passBins(pass: DropsPass): DropBins {
+  return analysisBins({ bins: rebin(pass.age, DROPS_PASS_BIN_MS, BIN_MS), nulls: pass.ageUnknown }, { bins: rebin(pass.idle, DROPS_PASS_BIN_MS, BIN_MS) });
 }
 
 async function clusterDrops(db: Db, where: SQL, g: ClusterSignature): Promise<{ total: number; drops: ClusterDrop[] }> {

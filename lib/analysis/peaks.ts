@@ -47,10 +47,8 @@ export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
   const sorted = [...bins].filter((b) => b.count > 0).sort((a, b) => a.startMs - b.startMs);
   if (sorted.length === 0) return [];
   const starts = sorted.map((b) => b.startMs);
-  const prefix = [0];
-  for (const b of sorted) prefix.push(prefix.at(-1)! + b.count);
   /** Drops in bins that start in [lo, hi). */
-  const count = (lo: number, hi: number) => prefix[lowerBound(starts, hi)]! - prefix[lowerBound(starts, lo)]!;
+  const count = rangeCounter(sorted, starts, binMs);
 
   const span = Math.max(binMs, starts.at(-1)! - starts[0]! + binMs);
   const candidates: Peak[] = [];
@@ -155,6 +153,39 @@ function trimmedMean(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const kept = s.slice(0, Math.max(1, Math.ceil(s.length * 0.75)));
   return kept.reduce((a, b) => a + b, 0) / kept.length;
+}
+
+/** Most bins a dense prefix array may span (a day of ages at 100 ms is ~900,000). */
+const DENSE_SPAN_LIMIT = 4_000_000;
+
+/**
+ * `count(lo, hi)`: the drops in bins that start in [lo, hi), from prefix sums. findPeaks
+ * asks this a few times per window it tries, for every filled bin: on bins that sit on a
+ * grid of binMs (as the database's are) the prefix is dense and a count is two array reads;
+ * otherwise each side is a binary search over the bins' starts.
+ */
+export function rangeCounter(sorted: readonly Bin[], starts: readonly number[], binMs: number): (lo: number, hi: number) => number {
+  const first = starts[0]!;
+  const span = Math.round((starts.at(-1)! - first) / binMs) + 1;
+  const onGrid = span <= DENSE_SPAN_LIMIT && starts.every((x) => first + Math.round((x - first) / binMs) * binMs === x);
+  if (!onGrid) {
+    const prefix = [0];
+    for (const b of sorted) prefix.push(prefix.at(-1)! + b.count);
+    return (lo, hi) => prefix[lowerBound(starts, hi)]! - prefix[lowerBound(starts, lo)]!;
+  }
+  // dense[j] = drops in grid bins 0..j-1, so bins starting before v are dense[lowerIndex(v)].
+  const dense = new Float64Array(span + 1);
+  for (const b of sorted) dense[Math.round((b.startMs - first) / binMs) + 1]! += b.count;
+  for (let j = 1; j <= span; j++) dense[j]! += dense[j - 1]!;
+  /** The number of grid bins that start before v: lowerBound over the grid, exactly. */
+  const lowerIndex = (v: number): number => {
+    let j = Math.min(span, Math.max(0, Math.ceil((v - first) / binMs)));
+    // The division may round across a bin start; settle on the exact comparison.
+    while (j > 0 && first + (j - 1) * binMs >= v) j--;
+    while (j < span && first + j * binMs < v) j++;
+    return j;
+  };
+  return (lo, hi) => dense[lowerIndex(hi)]! - dense[lowerIndex(lo)]!;
 }
 
 function lowerBound(xs: readonly number[], v: number): number {

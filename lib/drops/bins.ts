@@ -20,12 +20,29 @@ export function rebin(rows: readonly { bin: number; count: number }[], fromMs: n
 }
 
 function sumInto(rows: readonly { bin: number; count: number }[], target: (bin: number) => number): { bin: number; count: number }[] {
+  // Both targets are monotonic, so sorted rows sum in one pass of runs (the usual case: a
+  // day's histogram has tens of thousands of rows); a Map otherwise.
+  if (isSorted(rows)) {
+    const out: { bin: number; count: number }[] = [];
+    for (const r of rows) {
+      const b = target(r.bin);
+      const last = out[out.length - 1];
+      if (last && last.bin === b) last.count += r.count;
+      else out.push({ bin: b, count: r.count });
+    }
+    return out;
+  }
   const out = new Map<number, number>();
   for (const r of rows) {
     const b = target(r.bin);
     out.set(b, (out.get(b) ?? 0) + r.count);
   }
   return [...out].map(([bin, count]) => ({ bin, count })).sort((a, b) => a.bin - b.bin);
+}
+
+function isSorted(rows: readonly { bin: number }[]): boolean {
+  for (let i = 1; i < rows.length; i++) if (rows[i]!.bin < rows[i - 1]!.bin) return false;
+  return true;
 }
 
 /**

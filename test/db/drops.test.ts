@@ -4,7 +4,7 @@
  * closed itself (not drops) and one drop outside the range.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../db/client';
+import { readsRunConcurrently, type Database } from '../../db/client';
 import { analyzeScope } from '../../db/queries/analysis';
 import { dropsReport } from '../../db/queries/drops';
 import { shapeBins } from '../../lib/drops/bins';
@@ -149,6 +149,16 @@ describe.each(backends())('drops queries on $name', (backend) => {
     const euAlone = (await analyzeScope(database.db, eu, opts)).signatures.map((g) => [g.key, g.count, g.nMs]);
     expect(euAlone.length).toBeGreaterThan(0);
     expect((await dropsReport(database.db, eu, params(), opts)).signatures.map((g) => [g.key, g.count, g.nMs])).toEqual(euAlone);
+  });
+
+  it('gives the same report when its statements run at once (on PostgreSQL, each on its own connection)', async () => {
+    if (!readsRunConcurrently(database)) return;
+    for (const p of [params({ cluster: 60 }), params({ bin: 'auto' })]) {
+      expect(await dropsReport(database.db, SCOPE, p, { ...opts, concurrent: true })).toEqual(await dropsReport(database.db, SCOPE, p, opts));
+    }
+    const concurrent = await analyzeScope(database.db, SCOPE, { ...opts, concurrent: true });
+    expect(concurrent.signatures.length).toBeGreaterThan(0);
+    expect(concurrent).toEqual(await analyzeScope(database.db, SCOPE, opts));
   });
 
   it('names a cluster it cannot find, and answers an empty range with nothing', async () => {

@@ -33,6 +33,16 @@ describe('rebin', () => {
     );
   });
 
+  it('gives the same bins from rows in any order (the pass sorts them; other callers may not)', () => {
+    fc.assert(
+      fc.property(values, fc.constantFrom(100, 500, 1_000, 60_000), (vs, width) => {
+        const shuffled = [...direct(vs, 50)].reverse();
+        expect(rebinCentred(shuffled, 50, width)).toEqual(direct(vs, width, true));
+        expect(rebin(shuffled, 50, 100)).toEqual(direct(vs, 100));
+      }),
+    );
+  });
+
   it('puts a cut at exactly N and one a few ms either side of it in one centred bin', () => {
     expect(rebinCentred(direct([19_996, 20_000, 20_004], 50), 50, 500)).toEqual([{ bin: 40, count: 3 }]);
   });
