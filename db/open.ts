@@ -66,7 +66,7 @@ async function openPostgres(url: string, max: number, migrationsFolder: string):
   // index entries) but run in tens of milliseconds, and compiling them took longer than
   // running them (the analysis' members at a day of a million sessions: 107 ms with JIT,
   // 26 ms without; bench:dashboard).
-  const client = postgres(url, { max, connect_timeout: 10, onnotice: () => {}, connection: { work_mem: '32MB', jit: 'off' } });
+  const client = postgres(url, { max, connect_timeout: 10, onnotice: () => {}, connection: { work_mem: '32MB', jit: 'off', max_parallel_workers: '1' } });
   try {
     await client`select 1`;
   } catch (err) {

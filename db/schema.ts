@@ -130,8 +130,21 @@ export const canarySessions = pgTable(
     index('canary_sessions_path_profile_idx').on(t.targetName, t.proxyName, t.profile),
     // One path's endings in a range: the path page's timeline and ladder, a cluster's drops.
     index('canary_sessions_path_ended_idx').on(t.targetName, t.proxyName, t.endedAt).where(sql`${t.endedAt} is not null`),
-    // Sessions open during a scope (the analysis' exposures) start before its end.
-    index('canary_sessions_opened_at_idx').on(t.openedAt).where(sql`${t.openedAt} is not null`),
+    // Ladder canaries' endings (the ladder finding, the path page): index-only, without
+    // visiting the other profiles' rows of the range.
+    index('canary_sessions_ladder_ended_idx')
+      .on(t.endedAt, t.probeId, t.targetName, t.proxyName, t.gapMs, t.endKind, t.closeReason)
+      .where(sql`${t.profileKind} = 'ladder'`),
+    // Failed attempts of a range (the analysis' refusals): a few in a thousand attempts.
+    index('canary_sessions_failed_attempted_idx')
+      .on(t.attemptedAt)
+      .where(sql`${t.outcome} in ('upgrade_refused', 'proxy_refused', 'dial_failed')`),
+    // Sessions open during a scope (the analysis' exposures) start before its end; the egress
+    // finding reads the openings of a range by probe and proxy, which these columns make an
+    // index-only scan (bench/README.md).
+    index('canary_sessions_opened_at_idx')
+      .on(t.openedAt, t.probeId, t.proxyName, t.egressAddress, t.endKind, t.endedAt, t.targetName, t.profile)
+      .where(sql`${t.openedAt} is not null`),
   ],
 );
 

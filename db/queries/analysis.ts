@@ -254,49 +254,45 @@ async function windowMembers(tx: Executor, scope: AnalysisScope, windows: readon
 }
 
 /**
+ * The row windowExposures counts, per session: its path, its age (a live canary's by the
+ * clock), its idle time and whether it dropped, each computed once here rather than in
+ * every window's FILTER (three per window, per session).
+ */
+function exposureRow(age: SQL, idle: SQL, dropped: SQL): SQL {
+  return sql`${s.probeId} as probe_id, ${s.targetName} as target_name, ${s.proxyName} as proxy_name, ${s.profile} as profile,
+    ${s.profileKind} as profile_kind, ${s.gapMs} as gap_ms, ${age}::float8 as age_ms, ${idle}::float8 as idle_ms, ${dropped} as dropped`;
+}
+
+/**
  * Per path and window: sessions, how many reached the window (by age), were cut in it,
  * outlived it. Sessions in scope: ended in the scope (by anyone; an ending means it had
  * opened, even if its open event is still on the way) or still open. One scan grouped by the path's own columns (a few hundred groups), each
  * window counted with FILTER; probes joined after grouping. Grouping by computed buckets
  * instead made PostgreSQL expect a million groups and sort the whole table to disk.
  */
-/** The columns windowExposures reads, under their own names; `openedAt` only matters for live sessions. */
-function exposureColumns(openedAt: SQL): SQL {
-  // Named as in the table (snake_case), which the column objects render to.
-  const cols = [
-    [s.probeId, 'probe_id'], [s.targetName, 'target_name'], [s.proxyName, 'proxy_name'], [s.profile, 'profile'], [s.profileKind, 'profile_kind'],
-    [s.gapMs, 'gap_ms'], [s.endKind, 'end_kind'], [s.endedAt, 'ended_at'], [s.durationMs, 'duration_ms'], [s.sinceLastRecvMs, 'since_last_recv_ms'],
-    [s.sinceLastSentMs, 'since_last_sent_ms'],
-  ] as const;
-  return sql`${sql.join(cols.map(([c, name]) => sql`${c} as ${sql.identifier(name)}`), sql`, `)}, ${openedAt} as "opened_at"`;
-}
-
 async function windowExposures(tx: Executor, scope: AnalysisScope, windows: readonly SignatureWindow[], now: Date): Promise<Map<number, PathExposure[]>> {
   const liveAge = sql`extract(epoch from (${instant(now)} - ${s.openedAt})) * 1000`;
-  const age = sql`(case when ${s.endedAt} is null then ${liveAge} else ${AGE} end)`;
-  const dropped = sql`(${s.endKind} is not null and ${s.endKind} <> 'probe_closed')`;
   const counts: SQL[] = [];
   windows.forEach((w, i) => {
     const lo = num(w.peak.lowMs);
     const hi = num(w.peak.highMs);
-    const value = w.dimension === 'age' ? age : IDLE;
-    counts.push(sql`count(*) filter (where ${age} >= ${lo}) as ${sql.identifier(`reached${i}`)}`);
-    counts.push(sql`count(*) filter (where ${age} >= ${hi}) as ${sql.identifier(`outlived${i}`)}`);
-    counts.push(sql`count(*) filter (where ${dropped} and ${value} >= ${lo} and ${value} < ${hi}) as ${sql.identifier(`hits${i}`)}`);
+    const value = sql.raw(w.dimension === 'age' ? 'age_ms' : 'idle_ms');
+    counts.push(sql`count(*) filter (where age_ms >= ${lo}) as ${sql.identifier(`reached${i}`)}`);
+    counts.push(sql`count(*) filter (where age_ms >= ${hi}) as ${sql.identifier(`outlived${i}`)}`);
+    counts.push(sql`count(*) filter (where dropped and ${value} >= ${lo} and ${value} < ${hi}) as ${sql.identifier(`hits${i}`)}`);
   });
   // The sessions in scope as two branches, each with its own index: the endings (an
   // index-only scan of canary_sessions_endings_idx, which holds every column used here)
-  // and the live canaries (canary_sessions_live_idx). The derived table keeps the name
-  // canary_sessions so that AGE and IDLE, shared with the other statements, apply to it.
+  // and the live canaries (canary_sessions_live_idx).
   const rows = rowsOf<Record<string, unknown>>(
-    await tx.execute(sql`select ${s.probeId} as "probeId", ${s.targetName} as target, ${s.proxyName} as proxy, ${s.profile} as profile,
-        ${s.profileKind} as "profileKind", ${s.gapMs} as "gapMs", count(*) as sessions, ${sql.join(counts, sql`, `)}
-      from (select ${exposureColumns(sql`null::timestamptz`)} from ${s}
+    await tx.execute(sql`select probe_id as "probeId", target_name as target, proxy_name as proxy, profile,
+        profile_kind as "profileKind", gap_ms as "gapMs", count(*) as sessions, ${sql.join(counts, sql`, `)}
+      from (select ${exposureRow(AGE, IDLE, sql`(${s.endKind} <> 'probe_closed')`)} from ${s}
               where ${and(isNotNull(s.endKind), gte(s.endedAt, scope.from), lt(s.endedAt, scope.to), ...scopeFilters(scope))}
             union all
-            select ${exposureColumns(sql`${s.openedAt}`)} from ${s}
-              where ${and(eq(s.outcome, 'opened'), isNull(s.endedAt), lt(s.openedAt, scope.to), ...scopeFilters(scope))}) as ${s}
-      group by ${s.probeId}, ${s.targetName}, ${s.proxyName}, ${s.profile}, ${s.profileKind}, ${s.gapMs}`),
+            select ${exposureRow(liveAge, sql`null`, sql`false`)} from ${s}
+              where ${and(eq(s.outcome, 'opened'), isNull(s.endedAt), lt(s.openedAt, scope.to), ...scopeFilters(scope))}) as e
+      group by probe_id, target_name, proxy_name, profile, profile_kind, gap_ms`),
   ).map((r) => ({ ...r, probeId: Number(r.probeId), sessions: Number(r.sessions) })) as (Record<string, number> & {
     probeId: number;
     target: string;

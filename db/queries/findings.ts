@@ -2,9 +2,10 @@
 import { and, eq, gte, isNotNull, lt, ne, sql, type SQL } from 'drizzle-orm';
 import type { EgressStat, LadderRung, RefusalGroup, RttBeforeDrops, SilentGroup } from '../../lib/analysis/findings';
 import type { Executor } from '../client';
-import { canarySessions as s, probes, rttMinutes as rm } from '../schema';
+import { splitByBucket } from '../../lib/rollups/bucket-split';
+import { attemptRollup as ah, canarySessions as s, probes, rttMinutes as rm } from '../schema';
 import type { AnalysisScope } from './analysis';
-import { pathFilters } from './scope';
+import { pathFilters, rowsOf } from './scope';
 
 function filters(scope: AnalysisScope): SQL[] {
   return pathFilters(s, scope);
@@ -24,22 +25,43 @@ function rttFilters(scope: AnalysisScope): SQL[] {
   return out;
 }
 
+/**
+ * Refusals by path, outcome, reason and Server header, beside each path's attempts. The
+ * attempts are counted from attempt_rollup for the whole quarter-hours in scope and from
+ * the session rows at the edges (exact, as the handshake page counts them); the refusals
+ * are read from the session rows by canary_sessions_failed_attempted_idx, which holds only
+ * failed attempts: a day of a million sessions has ~140,000 attempts and ~3,000 refusals.
+ */
 export async function refusalGroups(db: Executor, scope: AnalysisScope): Promise<RefusalGroup[]> {
-  const inScope = and(gte(s.attemptedAt, scope.from), lt(s.attemptedAt, scope.to), isNotNull(s.outcome), ...filters(scope));
-  // One pass over the attempts: every outcome is counted (a path's groups add up to its
-  // attempts), the reason and Server header only for refusals.
   const refused = sql`${s.outcome} in ('upgrade_refused', 'proxy_refused', 'dial_failed')`;
-  const reason = sql<string | null>`case when ${refused} then coalesce(${s.httpStatus}::text, ${s.proxyReply}, ${s.errorCode}, 'unknown') end`;
-  const server = sql<string | null>`case when ${refused} then ${s.responseHeaders}->>'server' end`;
-  const all = await db
-    .select({ target: s.targetName, proxy: s.proxyName, outcome: s.outcome, reason, server, n: sql<number>`count(*)`.mapWith(Number) })
-    .from(s)
-    .where(inScope)
-    .groupBy(s.targetName, s.proxyName, s.outcome, reason, server);
-  const attemptsOf = new Map<string, number>();
-  for (const a of all) attemptsOf.set(`${a.target}|${a.proxy}`, (attemptsOf.get(`${a.target}|${a.proxy}`) ?? 0) + a.n);
-  const groups = all.filter((g): g is typeof g & { reason: string } => g.reason !== null);
-  return groups.map((g) => ({
+  const split = splitByBucket(scope.from, scope.to);
+  const counts: SQL[] = [];
+  if (split.buckets) {
+    counts.push(sql`select ${ah.targetName} as target, ${ah.proxyName} as proxy, sum(${ah.attempts})::bigint as n from ${ah}
+      where ${and(gte(ah.bucket, split.buckets.from), lt(ah.bucket, split.buckets.to), ...pathFilters(ah, scope))} group by 1, 2`);
+  }
+  for (const edge of split.edges) {
+    counts.push(sql`select ${s.targetName} as target, ${s.proxyName} as proxy, count(*) as n from ${s}
+      where ${and(gte(s.attemptedAt, edge.from), lt(s.attemptedAt, edge.to), isNotNull(s.outcome), ...filters(scope))} group by 1, 2`);
+  }
+  if (counts.length === 0) return [];
+  const [attempts, refusals] = [
+    rowsOf<{ target: string; proxy: string; n: string }>(await db.execute(sql`select target, proxy, sum(n) as n from (${sql.join(counts, sql` union all `)}) as u group by 1, 2`)),
+    await db
+      .select({
+        target: s.targetName,
+        proxy: s.proxyName,
+        outcome: s.outcome,
+        reason: sql<string>`coalesce(${s.httpStatus}::text, ${s.proxyReply}, ${s.errorCode}, 'unknown')`,
+        server: sql<string | null>`${s.responseHeaders}->>'server'`,
+        n: sql<number>`count(*)`.mapWith(Number),
+      })
+      .from(s)
+      .where(and(gte(s.attemptedAt, scope.from), lt(s.attemptedAt, scope.to), refused, ...filters(scope)))
+      .groupBy(sql`1, 2, 3, 4, 5`),
+  ];
+  const attemptsOf = new Map(attempts.map((a) => [`${a.target}|${a.proxy}`, Number(a.n)]));
+  return refusals.map((g) => ({
     target: g.target,
     proxy: g.proxy,
     outcome: g.outcome as RefusalGroup['outcome'],
@@ -47,7 +69,7 @@ export async function refusalGroups(db: Executor, scope: AnalysisScope): Promise
     server: g.server,
     count: g.n,
     attempts: attemptsOf.get(`${g.target}|${g.proxy}`) ?? g.n,
-    directCount: groups.filter((d) => d.proxy === 'direct' && d.target === g.target && d.reason === g.reason).reduce((n, d) => n + d.n, 0),
+    directCount: refusals.filter((d) => d.proxy === 'direct' && d.target === g.target && d.reason === g.reason).reduce((n, d) => n + d.n, 0),
   }));
 }
 
@@ -90,82 +112,101 @@ export async function ladderRungs(db: Executor, scope: AnalysisScope): Promise<L
  * previous one), and the drops that ended within 5 s of a session of the same probe ×
  * proxy opening with another address than the dropped one's.
  *
- * Set-wise, so the cost grows with the scope, not with scope × table (a sub-query per drop
- * ran a sequential scan of canary_sessions per dropped session: hours at a million rows).
- * The "within 5 s" test is a sliding window over one time-ordered stream per probe × proxy
- * of the drops' ends and the openings around them: in a frame of ±5 s, the openings'
- * addresses are all the drop's own exactly when their min and max both equal it. Only
- * probe × proxy pairs that show more than one address are ordered at all; most keep one
- * address for good (direct, a corporate proxy), and there the answer is 1 address, no
- * change, no drop near one.
+ * First one index-only pass over the openings of the scope's time range (±5 s, by
+ * canary_sessions_opened_at_idx, which holds every column read) gives each probe × proxy
+ * its drops and the lowest and highest address among the scope's sessions and among all
+ * openings around them. Most pairs keep one address for good (direct, a corporate proxy):
+ * there the answer is 1 address, no change, no drop near one, and nothing more is read.
+ * Only the pairs that show more than one address are ordered in time, in a second
+ * statement: the changes (lag over the scope's openings) and, in one time-ordered stream of
+ * the pair's drop ends and openings, the drops whose ±5 s frame holds an opening with
+ * another address (the frame's min and max address are not both the drop's own). Pairs are
+ * numbered and addresses compared bytewise (collate "C") so that sorting the streams
+ * compares integers and bytes, not locale-aware text. Set-wise throughout: a sub-query per
+ * drop scanned canary_sessions per dropped session (hours at a million rows).
  */
 export async function egressStats(db: Executor, scope: AnalysisScope): Promise<EgressStat[]> {
-  const where = and(gte(s.openedAt, scope.from), lt(s.openedAt, scope.to), isNotNull(s.egressAddress), ...filters(scope));
-  const rows = await db
-    .select({
-      probe: sql<string>`probe`,
-      proxy: sql<string>`proxy`,
-      addresses: sql<number>`addresses`.mapWith(Number),
-      changes: sql<number>`changes`.mapWith(Number),
-      drops: sql<number>`drops`.mapWith(Number),
-      near: sql<number>`near`.mapWith(Number),
-    })
-    .from(
-      sql`(with e as (
-             select ${s.probeId} as probe_id, ${s.proxyName} as proxy, ${s.egressAddress} as egress, ${s.openedAt} as opened_at, ${s.endedAt} as ended_at,
-                    (${s.endKind} is not null and ${s.endKind} <> 'probe_closed') as dropped
-             from ${s} where ${where}
-           ),
-           e_paths as (
-             select probe_id, proxy, min(egress) as lo, max(egress) as hi, count(*) filter (where dropped) as drops,
-                    min(ended_at) filter (where dropped) as first_drop, max(ended_at) filter (where dropped) as last_drop
-             from e group by probe_id, proxy
-           ),
-           ordered as (
-             select probe_id, proxy, count(distinct egress) as addresses, count(*) filter (where changed) as changes
-             from (select probe_id, proxy, egress, coalesce(lag(egress) over (partition by probe_id, proxy order by opened_at) <> egress, false) as changed
-                   from e where (probe_id, proxy) in (select probe_id, proxy from e_paths where lo <> hi)) as lagged
-             group by probe_id, proxy
-           ),
-           -- Every opening that can lie within 5 s of a drop's end, in or out of the scope
-           -- and to any target: between the first drop's end and the last's, ±5 s.
-           openings as (
-             select c.probe_id, c.proxy_name as proxy, c.egress_address as egress, c.opened_at as at
-             from ${s} c
-             where c.egress_address is not null
-               and c.opened_at >= (select min(first_drop) from e_paths) - interval '5 seconds'
-               and c.opened_at <= (select max(last_drop) from e_paths) + interval '5 seconds'
-               and (c.probe_id, c.proxy_name) in (select probe_id, proxy from e_paths where drops > 0)
-           ),
-           -- Where the openings and the drops in scope all share one address, no drop is near another.
-           mixed as (
-             select o.probe_id, o.proxy
-             from (select probe_id, proxy, min(egress) as lo, max(egress) as hi from openings group by probe_id, proxy) as o
-             join e_paths p on p.probe_id = o.probe_id and p.proxy = o.proxy
-             where least(o.lo, p.lo) <> greatest(o.hi, p.hi)
-           ),
-           stream as (
-             select probe_id, proxy, ended_at as at, egress as dropped_egress, null::text as egress
-             from e where dropped and (probe_id, proxy) in (select probe_id, proxy from mixed)
-             union all
-             select probe_id, proxy, at, null, egress
-             from openings where (probe_id, proxy) in (select probe_id, proxy from mixed)
-           ),
-           near as (
-             select probe_id, proxy, count(*) as n
-             from (select probe_id, proxy, dropped_egress, min(egress) over around as lo, max(egress) over around as hi
-                   from stream
-                   window around as (partition by probe_id, proxy order by at range between interval '5 seconds' preceding and interval '5 seconds' following)) as framed
-             where dropped_egress is not null and (lo <> dropped_egress or hi <> dropped_egress)
-             group by probe_id, proxy
-           )
-           select ${probes.name} as probe, p.proxy, coalesce(ordered.addresses, 1) as addresses, coalesce(ordered.changes, 0) as changes, p.drops, coalesce(near.n, 0) as near
-           from e_paths p
-           join ${probes} on ${probes.id} = p.probe_id
-           left join ordered on ordered.probe_id = p.probe_id and ordered.proxy = p.proxy
-           left join near on near.probe_id = p.probe_id and near.proxy = p.proxy) as stats`,
+  const around = { from: new Date(scope.from.getTime() - 5_000), to: new Date(scope.to.getTime() + 5_000) };
+  // Openings near a drop may be to any target and of any profile: only the filters that
+  // pick the probe × proxy apply to them; the scope's own sessions get all of them.
+  const pairFilters = pathFilters(s, { ...scope, target: undefined, profile: undefined });
+  const inScope = and(gte(s.openedAt, scope.from), lt(s.openedAt, scope.to), ...filters(scope))!;
+  const dropped = sql`(${s.endKind} is not null and ${s.endKind} <> 'probe_closed')`;
+  const pairs = rowsOf<{ probe_id: number; proxy: string; n: string; drops: string; last_drop: Date | string | null; lo: string | null; hi: string | null; all_lo: string; all_hi: string }>(
+    await db.execute(sql`select ${s.probeId} as probe_id, ${s.proxyName} as proxy, count(*) filter (where ${inScope}) as n,
+        count(*) filter (where ${inScope} and ${dropped}) as drops, max(${s.endedAt}) filter (where ${inScope} and ${dropped}) as last_drop,
+        min(${s.egressAddress} collate "C") filter (where ${inScope}) as lo, max(${s.egressAddress} collate "C") filter (where ${inScope}) as hi,
+        min(${s.egressAddress} collate "C") as all_lo, max(${s.egressAddress} collate "C") as all_hi
+      from ${s}
+      where ${and(gte(s.openedAt, around.from), lt(s.openedAt, around.to), isNotNull(s.egressAddress), ...pairFilters)}
+      group by 1, 2`),
+  )
+    .map((r) => ({ ...r, probeId: Number(r.probe_id), n: Number(r.n), drops: Number(r.drops), lastDrop: r.last_drop === null ? null : new Date(r.last_drop) }))
+    .filter((r) => r.n > 0);
+  if (pairs.length === 0) return [];
+
+  // A drop of the scope may end long after the scope (sessions live for hours): the
+  // openings within 5 s of those ends lie past the first pass's range.
+  const lastDrop = Math.max(...pairs.map((p) => p.lastDrop?.getTime() ?? 0));
+  const upTo = new Date(Math.max(around.to.getTime(), lastDrop + 5_001));
+  const later = new Map<string, { lo: string; hi: string }>();
+  if (upTo > around.to) {
+    const rows = rowsOf<{ probe_id: number; proxy: string; lo: string; hi: string }>(
+      await db.execute(sql`select ${s.probeId} as probe_id, ${s.proxyName} as proxy, min(${s.egressAddress} collate "C") as lo, max(${s.egressAddress} collate "C") as hi
+        from ${s} where ${and(gte(s.openedAt, around.to), lt(s.openedAt, upTo), isNotNull(s.egressAddress), ...pairFilters)}
+        group by 1, 2`),
     );
-  return rows.map((r) => ({ probe: r.probe, proxy: r.proxy, addresses: r.addresses, changes: r.changes, drops: r.drops, dropsNearChange: r.near }));
+    for (const r of rows) later.set(`${r.probe_id}|${r.proxy}`, r);
+  }
+  const mixed = pairs.filter((p) => {
+    const l = later.get(`${p.probeId}|${p.proxy}`);
+    const lo = [p.all_lo, l?.lo].filter((x): x is string => x !== undefined).sort()[0];
+    const hi = [p.all_hi, l?.hi].filter((x): x is string => x !== undefined).sort().at(-1);
+    return p.lo !== p.hi || (p.drops > 0 && lo !== hi);
+  });
+
+  const detail = new Map<string, { addresses: number; changes: number; near: number }>();
+  if (mixed.length > 0) {
+    const list = sql.join(mixed.map((p, k) => sql`(${sql.raw(String(k))}, ${sql.raw(String(p.probeId))}, ${p.proxy})`), sql`, `);
+    const rows = rowsOf<{ k: number; addresses: string; changes: string; near: string }>(
+      await db.execute(sql`with m(k, probe_id, proxy) as (values ${list}),
+        o as materialized (
+          select m.k, ${s.openedAt} as at, ${s.egressAddress} collate "C" as egress, ${s.endedAt} as ended_at, ${inScope} as in_scope, ${dropped} as dropped
+          from ${s} join m on ${s.probeId} = m.probe_id and ${s.proxyName} = m.proxy
+          where ${and(gte(s.openedAt, around.from), lt(s.openedAt, upTo), isNotNull(s.egressAddress))}
+        ),
+        ordered as (
+          select k, count(distinct egress) as addresses, count(*) filter (where changed) as changes
+          from (select k, egress, coalesce(lag(egress) over (partition by k order by at) <> egress, false) as changed from o where in_scope) as lagged
+          group by k
+        ),
+        stream as (
+          select k, ended_at as at, egress as dropped_egress, null::text collate "C" as egress from o where in_scope and dropped
+          union all
+          select k, at, null, egress from o
+        ),
+        near as (
+          select k, count(*) as n
+          from (select k, dropped_egress, min(egress) over frame as lo, max(egress) over frame as hi
+                from stream
+                window frame as (partition by k order by at range between interval '5 seconds' preceding and interval '5 seconds' following)) as framed
+          where dropped_egress is not null and (lo <> dropped_egress or hi <> dropped_egress)
+          group by k
+        )
+        select m.k, coalesce(ordered.addresses, 1) as addresses, coalesce(ordered.changes, 0) as changes, coalesce(near.n, 0) as near
+        from m left join ordered on ordered.k = m.k left join near on near.k = m.k`),
+    );
+    for (const r of rows) {
+      const p = mixed[Number(r.k)]!;
+      detail.set(`${p.probeId}|${p.proxy}`, { addresses: Number(r.addresses), changes: Number(r.changes), near: Number(r.near) });
+    }
+  }
+
+  const probeNames = new Map((await db.select({ id: probes.id, name: probes.name }).from(probes)).map((p) => [p.id, p.name]));
+  return pairs.map((p) => {
+    const d = detail.get(`${p.probeId}|${p.proxy}`) ?? { addresses: 1, changes: 0, near: 0 };
+    return { probe: probeNames.get(p.probeId) ?? String(p.probeId), proxy: p.proxy, addresses: d.addresses, changes: d.changes, drops: p.drops, dropsNearChange: d.near };
+  });
 }
 
 /**
@@ -197,27 +238,25 @@ export async function rttBeforeDrops(db: Executor, scope: AnalysisScope): Promis
       drops: sql<number>`drops`.mapWith(Number),
     })
     .from(
-      sql`(with rtt_paths as (
-             select distinct ${rm.targetName} as target_name, ${rm.proxyName} as proxy_name
-             from ${rm} where ${and(gte(rm.minute, scope.from), lt(rm.minute, scope.to), ...rttFilters(scope))}
-           ),
-           -- Only paths with RTT in the scope have a row to show: drops elsewhere (idle
-           -- canaries send no pings) are not grouped at all.
+      sql`(with
+           -- Drops of every path are grouped, also where no canary pings (idle ones): the
+           -- HAVING below drops the paths without RTT, and filtering them out first cost more
+           -- than grouping them (a pass over rtt_minutes and a join per drop). Minutes by
+           -- date_trunc: floor(extract(epoch ...)) computes in numeric, twice the cost per drop.
            drop_minutes as (
-             select ${s.targetName} as target_name, ${s.proxyName} as proxy_name, floor(extract(epoch from ${s.endedAt}) / 60)::bigint as minute,
+             select ${s.targetName} as target_name, ${s.proxyName} as proxy_name, date_trunc('minute', ${s.endedAt}, 'UTC') as minute,
                     min(${s.endedAt}) as first_end, count(*) as n
              from ${s}
              where ${and(gte(s.endedAt, scope.from), lt(s.endedAt, scope.to), isNotNull(s.endKind), ne(s.endKind, 'probe_closed'), ...filters(scope))}
-               and (${s.targetName}, ${s.proxyName}) in (select target_name, proxy_name from rtt_paths)
              group by 1, 2, 3
            ),
            keyed as (
              select ${rm.targetName} as target_name, ${rm.proxyName} as proxy_name, ${rm.minute} as minute, ${rm.sumMs} as sum_ms, ${rm.count} as n, false as covered, 0 as drops
              from ${rm} where ${and(sql`${rm.minute} >= ${from} - interval '5 minutes'`, lt(rm.minute, scope.to), ...rttFilters(scope))}
              union all
-             select target_name, proxy_name, to_timestamp((minute - k) * 60), null, null, true, case when k = 0 then n else 0 end
+             select target_name, proxy_name, minute - k * interval '1 minute', null, null, true, case when k = 0 then n else 0 end
              from drop_minutes, generate_series(0, 5) as k
-             where k < 5 or first_end = to_timestamp(minute * 60)
+             where k < 5 or first_end = minute
            ),
            per_minute as (
              select target_name, proxy_name, minute, sum(sum_ms) as sum_ms, sum(n) as n, bool_or(covered) as covered, sum(drops) as drops

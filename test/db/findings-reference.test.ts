@@ -139,6 +139,22 @@ function mix(seed: number): Map<string, IngestEvent[]> {
     out.get('edge-b')!.push(opened(sessionId, { path: rot, attemptedAt: iso(openedAt - 5), openedAt: iso(openedAt), egressAddress }));
     if (endedAt !== null) out.get('edge-b')!.push(ended(sessionId, endedAt - openedAt, { path: rot, attemptedAt: iso(openedAt - 5), endedAt: iso(endedAt), endKind: 'tcp_reset' }));
   });
+  // A sticky proxy: one address for every session of the scope, so only the openings just
+  // past the scope (one 2 s after its end, one 3 s after a drop that ends half an hour later)
+  // show that a drop ended near another address.
+  const sticky = path({ proxy: 'sticky', kind: 'http' });
+  const stickyEdges: [number, number | null, string][] = [
+    [BASE + 10 * MIN, BASE + 12 * MIN, '10.1.0.1'],
+    [BASE + 50 * MIN, BASE + 60 * MIN - 1000, '10.1.0.1'],
+    [BASE + 60 * MIN + 2000, null, '10.1.0.2'],
+    [BASE + 55 * MIN, BASE + 90 * MIN, '10.1.0.1'],
+    [BASE + 90 * MIN + 3000, null, '10.1.0.3'],
+  ];
+  stickyEdges.forEach(([openedAt, endedAt, egressAddress], i) => {
+    const sessionId = `sticky-${seed}-${i}`;
+    out.get('edge-b')!.push(opened(sessionId, { path: sticky, attemptedAt: iso(openedAt - 5), openedAt: iso(openedAt), egressAddress }));
+    if (endedAt !== null) out.get('edge-b')!.push(ended(sessionId, endedAt - openedAt, { path: sticky, attemptedAt: iso(openedAt - 5), endedAt: iso(endedAt), endKind: 'tcp_reset' }));
+  });
   // RTT: per probe and path, bursts of samples from 20 min before the scope to 20 min after.
   let n = 0;
   for (const probe of PROBES) {
@@ -281,15 +297,17 @@ describe.each(backends())('findings statements against their definitions on $nam
     ['one proxy', { from: FROM, to: TO, proxy: 'rot' }],
     ['one target', { from: FROM, to: TO, target: 'chat' }],
     ['ten minutes', { from: new Date(BASE + 20 * MIN), to: new Date(BASE + 30 * MIN) }],
+    ['whole quarter-hours and partial ones at both ends', { from: new Date(BASE + 7 * MIN + 1234), to: new Date(BASE + 52 * MIN) }],
   ];
 
   it('seeds what the edge cases need', () => {
-    expect(sessions).toHaveLength(708);
+    expect(sessions).toHaveLength(713);
     expect(new Set(refusalReference(attempts, { from: FROM, to: TO }).map((g) => `${g.outcome} ${g.reason} ${g.server}`)).size).toBeGreaterThanOrEqual(8);
     expect(sessions.filter((x) => x.endedAt === null).length).toBeGreaterThan(10);
     expect(sessions.filter((x) => x.egress === null).length).toBeGreaterThan(10);
     const stats = egressReference(sessions, { from: FROM, to: TO });
     expect(stats.filter((x) => x.dropsNearChange > 0 && x.dropsNearChange < x.drops).length).toBeGreaterThanOrEqual(4);
+    expect(stats.find((x) => x.proxy === 'sticky')).toMatchObject({ addresses: 1, changes: 0, drops: 3, dropsNearChange: 2 });
     const before = rttReference(sessions, rtt, { from: FROM, to: TO });
     // Some paths' drops leave minutes out of "the 5 minutes before a drop", so the two means differ.
     expect(before.filter((x) => x.beforeSamples > 0 && x.beforeSamples < x.baselineSamples).length).toBeGreaterThanOrEqual(2);

@@ -1,0 +1,2 @@
+DROP INDEX "canary_sessions_opened_at_idx";--> statement-breakpoint
+CREATE INDEX "canary_sessions_opened_at_idx" ON "canary_sessions" USING btree ("opened_at","probe_id","proxy_name","egress_address","end_kind","ended_at","target_name","profile") WHERE "canary_sessions"."opened_at" is not null;
