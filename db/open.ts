@@ -65,7 +65,10 @@ async function openPostgres(url: string, max: number, migrationsFolder: string):
   // JIT off: the reports' statements are costed above jit_above_cost (they read 100,000+
   // index entries) but run in tens of milliseconds, and compiling them took longer than
   // running them (the analysis' members at a day of a million sessions: 107 ms with JIT,
-  // 26 ms without; bench:dashboard).
+  // 26 ms without; bench:dashboard). At most one parallel worker in flight (the setting is
+  // checked against every session's running workers): a report runs several statements at
+  // once (db/queries/reads.ts), and each asking for two workers put three to four times
+  // as many processes as cores to work on a 2-core machine.
   const client = postgres(url, { max, connect_timeout: 10, onnotice: () => {}, connection: { work_mem: '32MB', jit: 'off', max_parallel_workers: '1' } });
   try {
     await client`select 1`;
