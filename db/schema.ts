@@ -112,9 +112,9 @@ export const canarySessions = pgTable(
   },
   (t) => [
     // The attempts of a range by path (the paths matrix, a path page's phases, the analysis'
-    // refusals): the columns they group and count by, so the matrix is an index-only scan
-    // and a path page visits only its own path's rows.
-    index('canary_sessions_attempted_at_idx').on(t.attemptedAt, t.targetName, t.proxyName, t.probeId, t.profile, t.outcome, t.endKind, t.durationMs),
+    // refusals, the overview's upgrade ratio): the columns they group and count by, so these
+    // are index-only scans and a path page visits only its own path's rows.
+    index('canary_sessions_attempted_at_idx').on(t.attemptedAt, t.targetName, t.proxyName, t.probeId, t.profile, t.outcome, t.httpStatus, t.endKind, t.durationMs),
     index('canary_sessions_ended_at_idx').on(t.endedAt).where(sql`${t.endedAt} is not null`),
     index('canary_sessions_path_attempted_idx').on(t.targetName, t.proxyName, t.attemptedAt),
     index('canary_sessions_probe_attempted_idx').on(t.probeId, t.attemptedAt),

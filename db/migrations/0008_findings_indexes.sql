@@ -1,4 +1,4 @@
 DROP INDEX "canary_sessions_attempted_at_idx";--> statement-breakpoint
 CREATE INDEX "canary_sessions_ladder_ended_idx" ON "canary_sessions" USING btree ("ended_at","probe_id","target_name","proxy_name","gap_ms","end_kind","close_reason") WHERE "canary_sessions"."profile_kind" = 'ladder';--> statement-breakpoint
 CREATE INDEX "canary_sessions_failed_attempted_idx" ON "canary_sessions" USING btree ("attempted_at") WHERE "canary_sessions"."outcome" in ('upgrade_refused', 'proxy_refused', 'dial_failed');--> statement-breakpoint
-CREATE INDEX "canary_sessions_attempted_at_idx" ON "canary_sessions" USING btree ("attempted_at","target_name","proxy_name","probe_id","profile","outcome","end_kind","duration_ms");
+CREATE INDEX "canary_sessions_attempted_at_idx" ON "canary_sessions" USING btree ("attempted_at","target_name","proxy_name","probe_id","profile","outcome","http_status","end_kind","duration_ms");
