@@ -43,12 +43,16 @@ export async function dropsReport(db: Db, scope: DashboardScope, params: DropsPa
   if (params.bin !== 'auto' && !(params.bin in BIN_WIDTHS)) throw new RangeError(`unknown bin width ${params.bin}`);
   const where = dropFilter(scope);
 
-  const pass = await dropsPass(db, where, options.concurrent ?? false);
-  const binWidthMs = params.bin === 'auto' ? binWidthFor(Math.max(0, pass.maxAgeMs ?? 0)) : BIN_WIDTHS[params.bin];
+  const concurrent = options.concurrent ?? false;
+  const picked = params.bin === 'auto' ? null : BIN_WIDTHS[params.bin];
+  let pass = await dropsPass(db, where, picked === null ? COARSE_PASS_BIN_MS : passBinFor(picked), concurrent);
+  const binWidthMs = picked ?? binWidthFor(Math.max(0, pass.maxAgeMs ?? 0));
+  // Auto picks 100 or 500 ms only for drops all younger than a couple of minutes.
+  if (passBinFor(binWidthMs) !== pass.binMs) pass = await dropsPass(db, where, passBinFor(binWidthMs), concurrent);
   const part = {
     binWidthMs,
-    age: shapeBins(rebinCentred(pass.age, DROPS_PASS_BIN_MS, binWidthMs), binWidthMs),
-    idle: shapeBins(rebinCentred(pass.idle, DROPS_PASS_BIN_MS, binWidthMs), binWidthMs),
+    age: shapeBins(rebinCentred(pass.age, pass.binMs, binWidthMs), binWidthMs),
+    idle: shapeBins(rebinCentred(pass.idle, pass.binMs, binWidthMs), binWidthMs),
     endKinds: pass.endKinds,
     closeCodes: pass.closeCodes,
   };
@@ -106,12 +110,20 @@ function scopeJson(scope: DashboardScope): DropsReport['scope'] {
 }
 
 /**
- * The pass's bins: 50 ms, so that both the analysis' plain 100 ms bins (pairs) and the
- * page's centred bins of any width (an even multiple of 50 ms) are sums of them.
+ * The pass's bins: 100 ms, of which the analysis' plain 100 ms bins are the bins themselves
+ * and the page's centred bins of width w (bin k holds [(k − ½)·w, (k + ½)·w)) are sums
+ * when w is an even multiple of 100 ms: 200 ms, and every width from 1 s up. The 100 and
+ * 500 ms widths need 50 ms bins, twice as many rows to count, send and sum.
  */
-const DROPS_PASS_BIN_MS = 50;
+const COARSE_PASS_BIN_MS = 100;
+const FINE_PASS_BIN_MS = 50;
+
+function passBinFor(widthMs: number): number {
+  return widthMs % (2 * COARSE_PASS_BIN_MS) === 0 ? COARSE_PASS_BIN_MS : FINE_PASS_BIN_MS;
+}
 
 interface DropsPass {
+  binMs: number;
   age: { bin: number; count: number }[];
   /** Drops without an age. */
   ageUnknown: number;
@@ -122,19 +134,19 @@ interface DropsPass {
 }
 
 /**
- * Everything the page shows about the drops of a scope: age and idle in 50 ms bins (with
+ * Everything the page shows about the drops of a scope: age and idle in `binMs` bins (with
  * the longest age), endings and close codes. Three statements over the same index-only
  * range of canary_sessions_endings_idx, concurrent on PostgreSQL: one statement with
  * grouping sets read the range once but counted every drop four times in one process, and
  * cannot run in parallel. The page's centred bins are sums of these (lib/drops/bins.ts).
  */
-async function dropsPass(db: Db, where: SQL, concurrent: boolean): Promise<DropsPass> {
+async function dropsPass(db: Db, where: SQL, binMs: number, concurrent: boolean): Promise<DropsPass> {
   const [age, idle, endings] = await runReads(concurrent, [
-    () => histogram(db, AGE, where, DROPS_PASS_BIN_MS),
-    () => histogram(db, IDLE, where, DROPS_PASS_BIN_MS),
+    () => histogram(db, AGE, where, binMs),
+    () => histogram(db, IDLE, where, binMs),
     () => endingsOf(db, where),
   ] as const);
-  return { age: age.bins, ageUnknown: age.nulls, idle: idle.bins, ...endings, maxAgeMs: age.max };
+  return { binMs, age: age.bins, ageUnknown: age.nulls, idle: idle.bins, ...endings, maxAgeMs: age.max };
 }
 
 async function endingsOf(db: Db, where: SQL): Promise<Pick<DropsPass, 'endKinds' | 'closeCodes'>> {
@@ -149,9 +161,9 @@ async function endingsOf(db: Db, where: SQL): Promise<Pick<DropsPass, 'endKinds'
   return { endKinds, closeCodes };
 }
 
-/** The analysis' plain 100 ms bins, summed from the pass's 50 ms ones (as it would read them itself). */
+/** The analysis' plain 100 ms bins, from the pass's (summed when they are 50 ms), as it would read them itself. */
 function passBins(pass: DropsPass): DropBins {
-  return analysisBins({ bins: rebin(pass.age, DROPS_PASS_BIN_MS, BIN_MS), nulls: pass.ageUnknown }, { bins: rebin(pass.idle, DROPS_PASS_BIN_MS, BIN_MS) });
+  return analysisBins({ bins: rebin(pass.age, pass.binMs, BIN_MS), nulls: pass.ageUnknown }, { bins: rebin(pass.idle, pass.binMs, BIN_MS) });
 }
 
 async function clusterDrops(db: Db, where: SQL, g: ClusterSignature): Promise<{ total: number; drops: ClusterDrop[] }> {

@@ -22,6 +22,7 @@ const NOW = new Date(BASE.getTime() + 6 * 3_600_000);
 const at = (min: number) => new Date(BASE.getTime() + min * 60_000);
 const SCOPE: DashboardScope = { from: BASE, to: NOW };
 const opts = { now: NOW, layers: BUILTIN_LAYERS };
+const SHORT_AGES = [12_340, 12_360, 12_380, 12_420, 14_950];
 const params = (over: Partial<DropsParams> = {}): DropsParams => ({ bin: '1s', scale: 'linear', ...over });
 
 function fra(): IngestEvent[] {
@@ -39,6 +40,8 @@ function fra(): IngestEvent[] {
   for (let i = 0; i < 3; i++) out.push(ended(`pc-${i}`, 500_000, { path: direct, endKind: 'probe_closed', closeCode: 1000 }, at(120 + i)));
   // Before the range.
   out.push(ended('old-1', 60_000, { path: squid }, new Date(BASE.getTime() - 3_600_000)));
+  // Half an hour before the range, short drops only: auto bins them under a second.
+  for (let i = 0; i < 5; i++) out.push(ended(`short-${i}`, SHORT_AGES[i]!, { path: direct, endKind: 'tcp_reset', closeCode: 1006 }, at(-30 + i)));
   return out;
 }
 
@@ -91,6 +94,15 @@ describe.each(backends())('drops queries on $name', (backend) => {
       { startMs: 210_000, count: 0 },
       { startMs: 270_000, count: 4 },
     ]);
+  });
+
+  it('bins drops younger than half a minute at a sub-second auto width, centred as at any width', async () => {
+    const r = await dropsReport(database.db, { from: at(-40), to: at(-20) }, params({ bin: 'auto' }), opts);
+    // 500 ms: its centred bins start on 250 ms steps, which only a pass at 50 ms can sum.
+    expect(r.binWidthMs).toBe(500);
+    const expected = new Map<number, number>();
+    for (const a of SHORT_AGES) expected.set(Math.floor(a / 500 + 0.5), (expected.get(Math.floor(a / 500 + 0.5)) ?? 0) + 1);
+    expect(r.age.bins.filter((b) => b.count > 0)).toEqual([...expected].map(([k, count]) => ({ startMs: (k - 0.5) * 500, count })));
   });
 
   it('picks a round width for auto, and sends fine bins sparse when they would be too many', async () => {
