@@ -136,23 +136,41 @@ export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
  */
 function background(count: (lo: number, hi: number) => number, x: number, w: number): number {
   const reach = Math.max(10_000, 0.1 * x, 20 * w);
-  const left: number[] = [];
-  const right: number[] = [];
-  for (let lo = x - w - 2 * w; lo >= x - reach && lo >= 0; lo -= 2 * w) left.push(count(lo, lo + 2 * w));
-  for (let lo = x + w; lo + 2 * w <= x + reach; lo += 2 * w) right.push(count(lo, lo + 2 * w));
-  const all = [...left, ...right];
+  // Typed arrays: findPeaks asks this for most windows of a smooth histogram, and the
+  // per-call arrays and comparator sorts were a third of its time on a day's drops.
+  const left = subWindowCounts(count, x - w - 2 * w, -2 * w, (lo) => lo >= x - reach && lo >= 0);
+  const right = subWindowCounts(count, x + w, 2 * w, (lo) => lo + 2 * w <= x + reach);
   // Where drops are sparse the trimmed means fall to zero and a handful of coincidences
   // would look dense: the plain mean is the floor. It overstates the background next to
   // another signature, which costs a little sensitivity and never invents a signature.
-  const plain = all.length ? all.reduce((a, b) => a + b, 0) / all.length : 0;
+  const n = left.length + right.length;
+  const plain = n ? (sum(left) + sum(right)) / n : 0;
   return Math.max(trimmedMean(left), trimmedMean(right), plain);
 }
 
-function trimmedMean(xs: number[]): number {
+/** Counts of the sub-windows [lo, lo + |step|) from `start`, stepping by `step` while `inside(lo)`. */
+function subWindowCounts(count: (lo: number, hi: number) => number, start: number, step: number, inside: (lo: number) => boolean): Float64Array {
+  let n = 0;
+  for (let lo = start; inside(lo); lo += step) n++;
+  const out = new Float64Array(n);
+  const width = Math.abs(step);
+  for (let i = 0, lo = start; i < n; i++, lo += step) out[i] = count(lo, lo + width);
+  return out;
+}
+
+function sum(xs: Float64Array): number {
+  let t = 0;
+  for (const v of xs) t += v;
+  return t;
+}
+
+function trimmedMean(xs: Float64Array): number {
   if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const kept = s.slice(0, Math.max(1, Math.ceil(s.length * 0.75)));
-  return kept.reduce((a, b) => a + b, 0) / kept.length;
+  const s = Float64Array.from(xs).sort();
+  const kept = Math.max(1, Math.ceil(s.length * 0.75));
+  let t = 0;
+  for (let i = 0; i < kept; i++) t += s[i]!;
+  return t / kept;
 }
 
 /** Most bins a dense prefix array may span (a day of ages at 100 ms is ~900,000). */
