@@ -14,6 +14,7 @@ import path from 'node:path';
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import type { Db } from '../db/client';
+import { POSTGRES_SESSION_SETTINGS } from '../db/open';
 import * as schema from '../db/schema';
 import type { Endpoint } from './dashboard-endpoints';
 
@@ -147,7 +148,7 @@ export async function explainEndpoint(
   now: Date,
   options: { limitMs: number; plansDir?: string; /** Results by statement and parameters, shared between calls: a statement another endpoint sent already is not explained again. */ cache?: Map<string, StatementCost> },
 ): Promise<StatementCost[]> {
-  const client = postgres(url, { max: 1, onnotice: () => {}, connection: { statement_timeout: options.limitMs } });
+  const client = postgres(url, { max: 1, onnotice: () => {}, connection: { ...POSTGRES_SESSION_SETTINGS, statement_timeout: options.limitMs } });
   try {
     const captured: Captured[] = [];
     const logQuery = (sql: string, params: unknown[]) => {

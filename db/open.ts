@@ -56,20 +56,28 @@ export async function openDatabase(
   return config.kind === 'postgres' ? openPostgres(config.url, config.poolSize ?? 10, migrationsFolder) : openPglite(config.dataDir, migrationsFolder);
 }
 
+/**
+ * Settings of every PostgreSQL session the server opens (and bench:dashboard's EXPLAIN
+ * replay, so that it shows the server's plans).
+ *
+ * The dashboard's reports hash and sort a range's sessions (grouping sets, per-path
+ * aggregates); at PostgreSQL's default of 4 MB a day's worth spilled to disk and took
+ * twice as long (bench:dashboard). work_mem bounds each sort or hash node, and the pool
+ * is small, so the worst case stays at a few hundred MB.
+ *
+ * JIT off: the reports' statements are costed above jit_above_cost (they read 100,000+
+ * index entries) but run in tens of milliseconds, and compiling them took longer than
+ * running them (the analysis' members at a day of a million sessions: 107 ms with JIT,
+ * 26 ms without; bench:dashboard). At most one parallel worker in flight (the setting is
+ * checked against every session's running workers): a report runs several statements at
+ * once (db/queries/reads.ts), and each asking for two workers put three to four times
+ * as many processes as cores to work on a 2-core machine.
+ */
+export const POSTGRES_SESSION_SETTINGS = { work_mem: '32MB', jit: 'off', max_parallel_workers: '1' } as const;
+
 async function openPostgres(url: string, max: number, migrationsFolder: string): Promise<Database> {
   const location = redactDatabaseUrl(url);
-  // The dashboard's reports hash and sort a range's sessions (grouping sets, per-path
-  // aggregates); at PostgreSQL's default of 4 MB a day's worth spilled to disk and took
-  // twice as long (bench:dashboard). work_mem bounds each sort or hash node, and the pool
-  // is small, so the worst case stays at a few hundred MB.
-  // JIT off: the reports' statements are costed above jit_above_cost (they read 100,000+
-  // index entries) but run in tens of milliseconds, and compiling them took longer than
-  // running them (the analysis' members at a day of a million sessions: 107 ms with JIT,
-  // 26 ms without; bench:dashboard). At most one parallel worker in flight (the setting is
-  // checked against every session's running workers): a report runs several statements at
-  // once (db/queries/reads.ts), and each asking for two workers put three to four times
-  // as many processes as cores to work on a 2-core machine.
-  const client = postgres(url, { max, connect_timeout: 10, onnotice: () => {}, connection: { work_mem: '32MB', jit: 'off', max_parallel_workers: '1' } });
+  const client = postgres(url, { max, connect_timeout: 10, onnotice: () => {}, connection: POSTGRES_SESSION_SETTINGS });
   try {
     await client`select 1`;
   } catch (err) {
