@@ -45,21 +45,21 @@ export async function refusalGroups(db: Executor, scope: AnalysisScope): Promise
       where ${and(gte(s.attemptedAt, edge.from), lt(s.attemptedAt, edge.to), isNotNull(s.outcome), ...filters(scope))} group by 1, 2`);
   }
   if (counts.length === 0) return [];
-  const [attempts, refusals] = [
-    rowsOf<{ target: string; proxy: string; n: string }>(await db.execute(sql`select target, proxy, sum(n) as n from (${sql.join(counts, sql` union all `)}) as u group by 1, 2`)),
-    await db
-      .select({
-        target: s.targetName,
-        proxy: s.proxyName,
-        outcome: s.outcome,
-        reason: sql<string>`coalesce(${s.httpStatus}::text, ${s.proxyReply}, ${s.errorCode}, 'unknown')`,
-        server: sql<string | null>`${s.responseHeaders}->>'server'`,
-        n: sql<number>`count(*)`.mapWith(Number),
-      })
-      .from(s)
-      .where(and(gte(s.attemptedAt, scope.from), lt(s.attemptedAt, scope.to), refused, ...filters(scope)))
-      .groupBy(sql`1, 2, 3, 4, 5`),
-  ];
+  const attempts = rowsOf<{ target: string; proxy: string; n: string }>(
+    await db.execute(sql`select target, proxy, sum(n) as n from (${sql.join(counts, sql` union all `)}) as u group by 1, 2`),
+  );
+  const refusals = await db
+    .select({
+      target: s.targetName,
+      proxy: s.proxyName,
+      outcome: s.outcome,
+      reason: sql<string>`coalesce(${s.httpStatus}::text, ${s.proxyReply}, ${s.errorCode}, 'unknown')`,
+      server: sql<string | null>`${s.responseHeaders}->>'server'`,
+      n: sql<number>`count(*)`.mapWith(Number),
+    })
+    .from(s)
+    .where(and(gte(s.attemptedAt, scope.from), lt(s.attemptedAt, scope.to), refused, ...filters(scope)))
+    .groupBy(sql`1, 2, 3, 4, 5`);
   const attemptsOf = new Map(attempts.map((a) => [`${a.target}|${a.proxy}`, Number(a.n)]));
   return refusals.map((g) => ({
     target: g.target,
@@ -158,11 +158,12 @@ export async function egressStats(db: Executor, scope: AnalysisScope): Promise<E
     );
     for (const r of rows) later.set(`${r.probe_id}|${r.proxy}`, r);
   }
+  // Ordered in time: pairs whose scope shows more than one address, and pairs with drops
+  // near which (in either pass's range) an opening shows another.
   const mixed = pairs.filter((p) => {
     const l = later.get(`${p.probeId}|${p.proxy}`);
-    const lo = [p.all_lo, l?.lo].filter((x): x is string => x !== undefined).sort()[0];
-    const hi = [p.all_hi, l?.hi].filter((x): x is string => x !== undefined).sort().at(-1);
-    return p.lo !== p.hi || (p.drops > 0 && lo !== hi);
+    const around = [p.all_lo, p.all_hi, ...(l ? [l.lo, l.hi] : [])];
+    return p.lo !== p.hi || (p.drops > 0 && around.some((a) => a !== around[0]));
   });
 
   const detail = new Map<string, { addresses: number; changes: number; near: number }>();
