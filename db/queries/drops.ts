@@ -47,7 +47,7 @@ export async function dropsReport(db: Db, scope: DashboardScope, params: DropsPa
   const picked = params.bin === 'auto' ? null : BIN_WIDTHS[params.bin];
   let pass = await dropsPass(db, where, picked === null ? COARSE_PASS_BIN_MS : passBinFor(picked), concurrent);
   const binWidthMs = picked ?? binWidthFor(Math.max(0, pass.maxAgeMs ?? 0));
-  // Auto picks 100 or 500 ms only for drops all younger than a couple of minutes.
+  // Auto picks 100 or 500 ms only for drops all younger than half a minute.
   if (passBinFor(binWidthMs) !== pass.binMs) pass = await dropsPass(db, where, passBinFor(binWidthMs), concurrent);
   const part = {
     binWidthMs,
@@ -60,7 +60,7 @@ export async function dropsReport(db: Db, scope: DashboardScope, params: DropsPa
   const analysis =
     part.age.total === 0
       ? { signatures: [] }
-      : await analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: passBins(pass), concurrent: options.concurrent ?? false });
+      : await analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: passBins(pass), concurrent });
   const signatures: ClusterSignature[] = analysis.signatures.map((g) => ({
     key: g.key,
     dimension: g.dimension,
@@ -138,7 +138,9 @@ interface DropsPass {
  * the longest age), endings and close codes. Three statements over the same index-only
  * range of canary_sessions_endings_idx, concurrent on PostgreSQL: one statement with
  * grouping sets read the range once but counted every drop four times in one process, and
- * cannot run in parallel. The page's centred bins are sums of these (lib/drops/bins.ts).
+ * cannot run in parallel. Concurrent statements read separate snapshots: a drop stored
+ * between them can be in the histograms and not yet in the endings (it is in both on the
+ * next refresh). The page's centred bins are sums of these (lib/drops/bins.ts).
  */
 async function dropsPass(db: Db, where: SQL, binMs: number, concurrent: boolean): Promise<DropsPass> {
   const [age, idle, endings] = await runReads(concurrent, [
