@@ -16,12 +16,13 @@ import type { EndKind } from '../../lib/contracts/ingest';
 import { binWidthFor } from '../../lib/overview/histogram-bins';
 import { rebin, rebinCentred, shapeBins } from '../../lib/drops/bins';
 import type { Db } from '../client';
-import { canarySessions as s, probes } from '../schema';
+import { splitByBucket } from '../../lib/rollups/bucket-split';
+import { canarySessions as s, endRollup as er, probes } from '../schema';
 import { analysisBins, analyzeScope, type DropBins } from './analysis';
 import { AGE, IDLE } from './drop-values';
 import { histogram } from './histogram';
 import { runReads } from './reads';
-import { rowsOf, sessionFilters } from './scope';
+import { pathFilters, rowsOf, sessionFilters } from './scope';
 
 export interface DropsParams {
   bin: BinWidth;
@@ -45,22 +46,19 @@ export async function dropsReport(db: Db, scope: DashboardScope, params: DropsPa
 
   const concurrent = options.concurrent ?? false;
   const picked = params.bin === 'auto' ? null : BIN_WIDTHS[params.bin];
-  let pass = await dropsPass(db, where, picked === null ? COARSE_PASS_BIN_MS : passBinFor(picked), concurrent);
+  let pass = await dropHistograms(db, where, picked === null ? COARSE_PASS_BIN_MS : passBinFor(picked), concurrent);
   const binWidthMs = picked ?? binWidthFor(Math.max(0, pass.maxAgeMs ?? 0));
   // Auto picks 100 or 500 ms only for drops all younger than half a minute.
-  if (passBinFor(binWidthMs) !== pass.binMs) pass = await dropsPass(db, where, passBinFor(binWidthMs), concurrent);
-  const part = {
-    binWidthMs,
-    age: shapeBins(rebinCentred(pass.age, pass.binMs, binWidthMs), binWidthMs),
-    idle: shapeBins(rebinCentred(pass.idle, pass.binMs, binWidthMs), binWidthMs),
-    endKinds: pass.endKinds,
-    closeCodes: pass.closeCodes,
-  };
+  if (passBinFor(binWidthMs) !== pass.binMs) pass = await dropHistograms(db, where, passBinFor(binWidthMs), concurrent);
+  const age = shapeBins(rebinCentred(pass.age, pass.binMs, binWidthMs), binWidthMs);
+  const idle = shapeBins(rebinCentred(pass.idle, pass.binMs, binWidthMs), binWidthMs);
 
-  const analysis =
-    part.age.total === 0
-      ? { signatures: [] }
-      : await analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: passBins(pass), concurrent });
+  // The endings need no histogram: they are read beside the analysis' members and
+  // exposures, leaving both cores to the two histograms before.
+  const [analysis, endings] = await runReads(concurrent, [
+    () => (age.total === 0 ? Promise.resolve({ signatures: [] }) : analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: passBins(pass), concurrent })),
+    () => endingsOf(db, scope),
+  ] as const);
   const signatures: ClusterSignature[] = analysis.signatures.map((g) => ({
     key: g.key,
     dimension: g.dimension,
@@ -84,13 +82,13 @@ export async function dropsReport(db: Db, scope: DashboardScope, params: DropsPa
   return {
     scope: scopeJson(scope),
     bin: params.bin,
-    binWidthMs: part.binWidthMs,
+    binWidthMs,
     scale: params.scale,
-    totalDrops: part.age.total,
-    age: part.age,
-    idle: part.idle,
-    endKinds: part.endKinds,
-    closeCodes: part.closeCodes,
+    totalDrops: age.total,
+    age,
+    idle,
+    endKinds: endings.endKinds,
+    closeCodes: endings.closeCodes,
     signatures,
     signaturesIgnoreFilters: false,
     cluster,
@@ -122,49 +120,57 @@ function passBinFor(widthMs: number): number {
   return widthMs % (2 * COARSE_PASS_BIN_MS) === 0 ? COARSE_PASS_BIN_MS : FINE_PASS_BIN_MS;
 }
 
-interface DropsPass {
+interface DropHistograms {
   binMs: number;
   age: { bin: number; count: number }[];
   /** Drops without an age. */
   ageUnknown: number;
   idle: { bin: number; count: number }[];
-  endKinds: { endKind: EndKind; count: number }[];
-  closeCodes: { closeCode: number | null; count: number }[];
   maxAgeMs: number | null;
 }
 
 /**
- * Everything the page shows about the drops of a scope: age and idle in `binMs` bins (with
- * the longest age), endings and close codes. Three statements over the same index-only
- * range of canary_sessions_endings_idx, concurrent on PostgreSQL: one statement with
- * grouping sets read the range once but counted every drop four times in one process, and
- * cannot run in parallel. Concurrent statements read separate snapshots: a drop stored
- * between them can be in the histograms and not yet in the endings (it is in both on the
- * next refresh). The page's centred bins are sums of these (lib/drops/bins.ts).
+ * The drops of a scope by age and by idle time in `binMs` bins (with the longest age): two
+ * statements over the same index-only range of canary_sessions_endings_idx, at once on
+ * PostgreSQL (one statement with grouping sets counted every drop twice in one process and
+ * cannot run in parallel). The page's centred bins are sums of these (lib/drops/bins.ts).
  */
-async function dropsPass(db: Db, where: SQL, binMs: number, concurrent: boolean): Promise<DropsPass> {
-  const [age, idle, endings] = await runReads(concurrent, [
-    () => histogram(db, AGE, where, binMs),
-    () => histogram(db, IDLE, where, binMs),
-    () => endingsOf(db, where),
-  ] as const);
-  return { binMs, age: age.bins, ageUnknown: age.nulls, idle: idle.bins, ...endings, maxAgeMs: age.max };
+async function dropHistograms(db: Db, where: SQL, binMs: number, concurrent: boolean): Promise<DropHistograms> {
+  const [age, idle] = await runReads(concurrent, [() => histogram(db, AGE, where, binMs), () => histogram(db, IDLE, where, binMs)] as const);
+  return { binMs, age: age.bins, ageUnknown: age.nulls, idle: idle.bins, maxAgeMs: age.max };
 }
 
-async function endingsOf(db: Db, where: SQL): Promise<Pick<DropsPass, 'endKinds' | 'closeCodes'>> {
+/**
+ * Drops by ending and by close code: whole quarter-hours from end_rollup, the partial ones
+ * at the range's edges from the session rows (exact, lib/rollups/bucket-split.ts). Read in
+ * its own snapshot when concurrent: a drop stored meanwhile can be in the histograms and not
+ * yet here (it is in both on the next refresh).
+ */
+async function endingsOf(db: Db, scope: DashboardScope): Promise<Pick<DropsReport, 'endKinds' | 'closeCodes'>> {
+  const split = splitByBucket(scope.from, scope.to);
+  const parts: SQL[] = [];
+  if (split.buckets) {
+    parts.push(sql`select ${er.endKind}::text as k, ${er.closeCode}::int as c, ${er.sessions}::bigint as n from ${er}
+      where ${and(gte(er.bucket, split.buckets.from), lt(er.bucket, split.buckets.to), ne(er.endKind, 'probe_closed'), ...pathFilters(er, scope))}`);
+  }
+  for (const edge of split.edges) {
+    parts.push(sql`select ${s.endKind}::text as k, coalesce(${s.closeCode}, 0)::int as c, 1::bigint as n from ${s}
+      where ${dropFilter({ ...scope, from: edge.from, to: edge.to })}`);
+  }
+  if (parts.length === 0) return { endKinds: [], closeCodes: [] };
   const rows = rowsOf<{ gk: number; k: string | null; c: number | null; n: string | number }>(
-    await db.execute(sql`select grouping(${s.endKind}) as gk, ${s.endKind}::text as k, ${s.closeCode}::int as c, count(*) as n
-      from ${s} where ${where} group by grouping sets ((${s.endKind}), (${s.closeCode}))`),
+    await db.execute(sql`select grouping(k) as gk, k, c, sum(n) as n from (${sql.join(parts, sql` union all `)}) as u group by grouping sets ((k), (c))`),
   );
+  // The rollup keeps "no close code" as 0 (part of its key); no close frame carries code 0.
   const endKinds = rows.filter((r) => Number(r.gk) === 0).map((r) => ({ endKind: r.k as EndKind, count: Number(r.n) }));
-  const closeCodes = rows.filter((r) => Number(r.gk) === 1).map((r) => ({ closeCode: r.c === null ? null : Number(r.c), count: Number(r.n) }));
+  const closeCodes = rows.filter((r) => Number(r.gk) === 1).map((r) => ({ closeCode: Number(r.c) === 0 ? null : Number(r.c), count: Number(r.n) }));
   endKinds.sort((x, y) => y.count - x.count || x.endKind.localeCompare(y.endKind));
   closeCodes.sort((x, y) => y.count - x.count || (x.closeCode ?? Infinity) - (y.closeCode ?? Infinity));
   return { endKinds, closeCodes };
 }
 
 /** The analysis' plain 100 ms bins, from the pass's (summed when they are 50 ms), as it would read them itself. */
-function passBins(pass: DropsPass): DropBins {
+function passBins(pass: DropHistograms): DropBins {
   return analysisBins({ bins: rebin(pass.age, pass.binMs, BIN_MS), nulls: pass.ageUnknown }, { bins: rebin(pass.idle, pass.binMs, BIN_MS) });
 }
 

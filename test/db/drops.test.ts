@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readsRunConcurrently, type Database } from '../../db/client';
 import { analyzeScope } from '../../db/queries/analysis';
-import { dropsReport } from '../../db/queries/drops';
+import { dropFilter, dropsReport } from '../../db/queries/drops';
+import { canarySessions as s } from '../../db/schema';
+import { sql } from 'drizzle-orm';
 import { shapeBins } from '../../lib/drops/bins';
 import { storeBatch } from '../../db/queries/ingest';
 import { addProbe } from '../../db/queries/probes';
@@ -171,6 +173,25 @@ describe.each(backends())('drops queries on $name', (backend) => {
     const concurrent = await analyzeScope(database.db, SCOPE, { ...opts, concurrent: true });
     expect(concurrent.signatures.length).toBeGreaterThan(0);
     expect(concurrent).toEqual(await analyzeScope(database.db, SCOPE, opts));
+  });
+
+  it('counts endings and close codes from the rollup and the partial quarter-hours at the edges alike', async () => {
+    for (const scope of [SCOPE, { from: at(7), to: at(201.5) }, { from: at(12), to: at(13) }, { ...SCOPE, from: at(40), label: { key: 'region', value: 'eu' } }]) {
+      const r = await dropsReport(database.db, scope, params(), opts);
+      const rows = await database.db
+        .select({ k: sql<string>`${s.endKind}::text`, c: s.closeCode, n: sql<number>`count(*)`.mapWith(Number) })
+        .from(s)
+        .where(dropFilter(scope))
+        .groupBy(s.endKind, s.closeCode);
+      const sum = <K,>(key: (x: (typeof rows)[number]) => K) => {
+        const m = new Map<K, number>();
+        for (const x of rows) m.set(key(x), (m.get(key(x)) ?? 0) + x.n);
+        return m;
+      };
+      expect(new Map(r.endKinds.map((e) => [e.endKind as string, e.count]))).toEqual(sum((x) => x.k));
+      expect(new Map(r.closeCodes.map((e) => [e.closeCode, e.count]))).toEqual(sum((x) => x.c));
+      expect(r.endKinds.reduce((n, e) => n + e.count, 0)).toBe(r.totalDrops);
+    }
   });
 
   it('names a cluster it cannot find, and answers an empty range with nothing', async () => {
