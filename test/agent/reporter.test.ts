@@ -1,8 +1,9 @@
 /**
- * The reporter against a real HTTP backend on 127.0.0.1 that the test controls: it decodes
+ * The reporter against a real HTTP backend on a loopback address of its own that the test controls: it decodes
  * gzip, checks the bearer token, validates with the real ingest schema, dedupes by id like
  * the real one, and can fail, hang, refuse or disappear on demand. Plus nextDelay's bounds.
  */
+import { randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -38,6 +39,12 @@ interface RecordedRequest {
 class Backend {
   readonly server: Server;
   port = 0;
+  /**
+   * A loopback address of its own (all of 127.0.0.0/8 is loopback): the tests close the
+   * backend and listen again on the same port, and on 127.0.0.1 a server of a test running
+   * in parallel could take that port in between.
+   */
+  readonly host = `127.${randomInt(1, 255)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
   /** Events stored, in arrival order (replays included). */
   readonly received: IngestEvent[] = [];
   readonly requests: RecordedRequest[] = [];
@@ -52,13 +59,13 @@ class Backend {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `http://${this.host}:${this.port}`;
   }
 
   async listen(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.port, '127.0.0.1', () => {
+      this.server.listen(this.port, this.host, () => {
         this.server.off('error', reject);
         resolve();
       });

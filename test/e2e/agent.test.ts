@@ -5,6 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,9 +18,16 @@ import { addProbeToken, childEnv, startServer, type RunningServer } from '../hel
 const ROOT = path.resolve(__dirname, '../..');
 const AGENT = path.join(ROOT, 'dist/dropscope-agent.js');
 
+/**
+ * The backend's own loopback address (all of 127.0.0.0/8 is loopback): the test stops the
+ * server and starts it again on the same port, which on 127.0.0.1 a server of a test
+ * running in parallel could take in between.
+ */
+const HOST = `127.${randomInt(1, 255)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
+
 async function freePort(): Promise<number> {
   const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  await new Promise<void>((r) => s.listen(0, HOST, r));
   const port = (s.address() as { port: number }).port;
   await new Promise((r) => s.close(r));
   return port;
@@ -74,7 +82,7 @@ describe('dropscope-agent against the server', { timeout: 120_000 }, () => {
   beforeAll(async () => {
     port = await freePort();
     metricsPort = await freePort();
-    server = await startServer({ dataDir, env: { PORT: String(port) } });
+    server = await startServer({ dataDir, env: { PORT: String(port), HOST } });
     token = addProbeToken('edge-agent-1', { DROPSCOPE_DATA_DIR: dataDir }, ['region=lab']);
     proxy = await startConnectProxy({ idleTimeoutMs: 1500 });
     configFile = path.join(dir, 'probe.yaml');
@@ -82,12 +90,12 @@ describe('dropscope-agent against the server', { timeout: 120_000 }, () => {
       configFile,
       `
 probe: { spoolDir: ${JSON.stringify(path.join(dir, 'spool'))}, heartbeat: 1s }
-backend: { url: "http://127.0.0.1:${port}", token: "\${PROBE_TOKEN}" }
+backend: { url: "http://${HOST}:${port}", token: "\${PROBE_TOKEN}" }
 reconnect: { base: 200ms, cap: 1s }
 dial: { timeout: 2s }
-metrics: { listen: "127.0.0.1:${metricsPort}" }
+metrics: { listen: "${HOST}:${metricsPort}" }
 targets:
-  - { name: builtin, url: "ws://127.0.0.1:${port}/canary" }
+  - { name: builtin, url: "ws://${HOST}:${port}/canary" }
 proxies:
   - { name: direct, url: direct }
   - { name: idle-1500, url: "http://lab:secret-pass@127.0.0.1:${proxy.port}" }
@@ -133,7 +141,7 @@ paths:
     expect(JSON.stringify(await sessions())).not.toContain('secret-pass');
 
     // The probe's own /metrics: canaries by state, drops by path, spool depth.
-    const metrics = parsePrometheusText(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text());
+    const metrics = parsePrometheusText(await (await fetch(`http://${HOST}:${metricsPort}/metrics`)).text());
     expect(sampleValue(metrics, 'dropscope_probe_canaries', { state: 'open' })).toBeGreaterThanOrEqual(1);
     expect(sampleValue(metrics, 'dropscope_probe_drops_total', { path: 'builtin~idle-1500', end_kind: 'tcp_fin' })).toBeGreaterThanOrEqual(1);
     expect(sampleValue(metrics, 'dropscope_probe_spool_depth')).toBeGreaterThanOrEqual(0);
@@ -146,7 +154,7 @@ paths:
     // While the backend (and the built-in target with it) is down, canaries fail to dial
     // and the probe spools those failures.
     await new Promise((r) => setTimeout(r, 2500));
-    server = await startServer({ dataDir, env: { PORT: String(port) } });
+    server = await startServer({ dataDir, env: { PORT: String(port), HOST } });
     const refused = await until('attempts failed during the outage', async () => {
       const failed = await sessions(`&outcome=dial_failed&from=${encodeURIComponent(outageStart.toISOString())}`);
       return failed.length > 0 && failed;

@@ -38,6 +38,7 @@ export async function startServer(
   options: { env?: Record<string, string>; dataDir?: string; timeoutMs?: number; /** e.g. --cpu-prof, which NODE_OPTIONS refuses */ nodeArgs?: string[] } = {},
 ): Promise<RunningServer> {
   assertBuilt();
+  const host = options.env?.HOST ?? '127.0.0.1';
   const ownDir = !options.dataDir;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'dropscope-test-'));
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), 'dist/server.mjs'], {
@@ -76,7 +77,7 @@ export async function startServer(
 
   const stop = () => stopChild(child);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     port,
     dataDir,
     pid: child.pid!,
