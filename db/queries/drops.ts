@@ -66,6 +66,7 @@ export async function dropsReport(db: Db, scope: DashboardScope, params: DropsPa
     nSeconds: g.nSeconds,
     minMs: g.minMs,
     maxMs: g.maxMs,
+    window: g.window,
     count: g.count,
     kind: g.kind,
     verdict: g.verdict,
@@ -176,7 +177,7 @@ function passBins(pass: DropHistograms): DropBins {
 
 async function clusterDrops(db: Db, where: SQL, g: ClusterSignature): Promise<{ total: number; drops: ClusterDrop[] }> {
   const value = g.dimension === 'age' ? AGE : IDLE;
-  const inCluster = and(where, sql`${value} between ${g.minMs}::float8 and ${g.maxMs}::float8`)!;
+  const inCluster = and(where, sql`${value} >= ${g.window.lowMs}::float8 and ${value} < ${g.window.highMs}::float8`)!;
   return db.transaction(
     async (tx) => {
       const [n] = await tx.select({ n: sql<number>`count(*)`.mapWith(Number) }).from(s).where(inCluster);

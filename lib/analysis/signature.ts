@@ -52,6 +52,7 @@ export function describeSignature(input: SignatureInput): Signature | null {
     spreadMs: Math.round(robustSpread(values)),
     minMs: Math.min(...values),
     maxMs: Math.max(...values),
+    window: { lowMs: peak.lowMs, highMs: peak.highMs },
     count,
     share: totalDrops > 0 ? Math.round((count / totalDrops) * 1000) / 1000 : 0,
     firstSeen: new Date(ended[0]!).toISOString(),

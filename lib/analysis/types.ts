@@ -72,8 +72,14 @@ export interface Signature {
   nSeconds: number;
   /** Robust spread (1.4826 × median absolute deviation), ms. */
   spreadMs: number;
+  /** The smallest and largest value among the members read (a sample when there are many). */
   minMs: number;
   maxMs: number;
+  /**
+   * The window the drops were counted in: a drop is a member, one of `count`, when its value
+   * lies in [lowMs, highMs) (bin edges, see lib/analysis/peaks.ts).
+   */
+  window: { lowMs: number; highMs: number };
   count: number;
   /** Of all drops in scope. */
   share: number;

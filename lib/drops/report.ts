@@ -25,9 +25,11 @@ export const clusterSignatureSchema = z.object({
   dimension: z.enum(['age', 'idle']),
   nMs: z.number(),
   nSeconds: z.number(),
-  /** The window the analysis drew around N: the drops in it are the cluster. */
+  /** The smallest and largest value among the signature's members read. */
   minMs: z.number(),
   maxMs: z.number(),
+  /** The window the analysis drew around N: the drops whose value lies in [lowMs, highMs) are the cluster. */
+  window: z.object({ lowMs: z.number(), highMs: z.number() }),
   count: z.number().int(),
   kind: z.enum(['idle', 'lifetime', 'undetermined']),
   verdict: z.string(),

@@ -42,6 +42,12 @@ function fra(): IngestEvent[] {
   for (let i = 0; i < 3; i++) out.push(ended(`pc-${i}`, 500_000, { path: direct, endKind: 'probe_closed', closeCode: 1000 }, at(120 + i)));
   // Before the range.
   out.push(ended('old-1', 60_000, { path: squid }, new Date(BASE.getTime() - 3_600_000)));
+  // Five hours before the range, a signature with more members than the analysis reads:
+  // 100 older cuts at 59.8 s, then 500 newer ones at 60.00-60.05 s (the sample it reads).
+  for (let i = 0; i < 600; i++) {
+    const ageMs = i < 100 ? 59_800 + (i % 10) : 60_000 + (i % 50);
+    out.push(ended(`many-${i}`, ageMs, { path: squid, endKind: 'tcp_fin', closeCode: 1006 }, at(-300 + i * 0.05)));
+  }
   // Half an hour before the range, short drops only: auto bins them under a second.
   for (let i = 0; i < 5; i++) out.push(ended(`short-${i}`, SHORT_AGES[i]!, { path: direct, endKind: 'tcp_reset', closeCode: 1006 }, at(-30 + i)));
   return out;
@@ -192,6 +198,16 @@ describe.each(backends())('drops queries on $name', (backend) => {
       expect(new Map(r.closeCodes.map((e) => [e.closeCode, e.count]))).toEqual(sum((x) => x.c));
       expect(r.endKinds.reduce((n, e) => n + e.count, 0)).toBe(r.totalDrops);
     }
+  });
+
+  it("lists a cluster by the signature's window, also when it has more members than the analysis reads", async () => {
+    const r = await dropsReport(database.db, { from: at(-310), to: at(-200) }, params({ cluster: 60 }), opts);
+    const sig = r.signatures.find((g) => g.nSeconds === 60);
+    expect(sig).toMatchObject({ count: 600, window: { lowMs: expect.any(Number), highMs: expect.any(Number) } });
+    // The members read are the newest 500: none of the older cuts at 59.8 s among them.
+    expect(sig!.minMs).toBeGreaterThanOrEqual(60_000);
+    expect(sig!.window.lowMs).toBeLessThanOrEqual(59_800);
+    expect(r.cluster?.total).toBe(600);
   });
 
   it('names a cluster it cannot find, and answers an empty range with nothing', async () => {
