@@ -5,7 +5,7 @@
  * around every window in one pass (each window counted with FILTER). The pure code in
  * lib/analysis finds the windows and draws the conclusions.
  */
-import { and, eq, gte, isNotNull, isNull, lt, ne, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gte, isNotNull, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { BIN_MS } from '../../lib/analysis/analyze';
 import type { Layer } from '../../lib/analysis/catalogue';
 import { describeSignature } from '../../lib/analysis/signature';
@@ -15,7 +15,7 @@ import type { Bin } from '../../lib/analysis/peaks';
 import type { ProfileKind } from '../../lib/contracts/ingest';
 import type { Db, Executor } from '../client';
 import { canarySessions as s, probes, targetSessionViews as tv } from '../schema';
-import { AGE, IDLE } from './drop-values';
+import { AGE, IDLE, dropFilter } from './drop-values';
 import { binIndex, histogram, type Histogram } from './histogram';
 import { runReads } from './reads';
 import { pathFilters, rowsOf } from './scope';
@@ -52,10 +52,6 @@ function instant(d: Date): SQL {
 
 function scopeFilters(scope: AnalysisScope): SQL[] {
   return pathFilters(s, scope);
-}
-
-function dropFilter(scope: AnalysisScope): SQL {
-  return and(gte(s.endedAt, scope.from), lt(s.endedAt, scope.to), isNotNull(s.endKind), ne(s.endKind, 'probe_closed'), ...scopeFilters(scope))!;
 }
 
 export interface AnalysisResult {

@@ -1,6 +1,13 @@
-/** The two values every drop histogram and the analysis read from a session row. */
-import { sql } from 'drizzle-orm';
+/** What a drop is, and the two values every drop histogram and the analysis read from it. */
+import { and, gte, isNotNull, lt, ne, sql, type SQL } from 'drizzle-orm';
+import type { DashboardScope } from '../../lib/dashboard/scope';
 import { canarySessions as s } from '../schema';
+import { sessionFilters } from './scope';
+
+/** Drops in the scope: ended in [from, to), not closed by the probe, filters applied. */
+export function dropFilter(scope: DashboardScope): SQL {
+  return and(gte(s.endedAt, scope.from), lt(s.endedAt, scope.to), isNotNull(s.endKind), ne(s.endKind, 'probe_closed'), ...sessionFilters(scope))!;
+}
 
 /** Age at the end: for a silent death, dated by the last byte received (STACK-NOTES). */
 export const AGE = sql<number>`(case when ${s.endKind} = 'pong_timeout' then ${s.durationMs} - coalesce(${s.sinceLastRecvMs}, 0) else ${s.durationMs} end)`;

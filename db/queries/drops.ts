@@ -6,7 +6,7 @@
  *
  * A drop is an ended session the probe did not close itself (end_kind <> 'probe_closed').
  */
-import { and, desc, eq, gte, isNotNull, lt, ne, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, ne, sql, type SQL } from 'drizzle-orm';
 import { BIN_MS } from '../../lib/analysis/analyze';
 import type { Layer } from '../../lib/analysis/catalogue';
 import type { DashboardScope } from '../../lib/dashboard/scope';
@@ -19,21 +19,17 @@ import type { Db } from '../client';
 import { splitByBucket } from '../../lib/rollups/bucket-split';
 import { canarySessions as s, endRollup as er, probes } from '../schema';
 import { analysisBins, analyzeScope, type DropBins } from './analysis';
-import { AGE, IDLE } from './drop-values';
+import { AGE, IDLE, dropFilter } from './drop-values';
 import { histogram } from './histogram';
 import { runReads } from './reads';
-import { pathFilters, rowsOf, sessionFilters } from './scope';
+import { rollupAndEdges } from './rollup-parts';
+import { pathFilters, rowsOf } from './scope';
 
 export interface DropsParams {
   bin: BinWidth;
   scale: YScale;
   /** A signature's N in seconds: list that cluster's drops. */
   cluster?: number;
-}
-
-/** Drops in the scope: ended in [from, to), not closed by the probe, filters applied. */
-export function dropFilter(scope: DashboardScope): SQL {
-  return and(gte(s.endedAt, scope.from), lt(s.endedAt, scope.to), isNotNull(s.endKind), ne(s.endKind, 'probe_closed'), ...sessionFilters(scope))!;
 }
 
 /**
@@ -148,16 +144,13 @@ async function dropHistograms(db: Db, where: SQL, binMs: number, concurrent: boo
  * yet here (it is in both on the next refresh).
  */
 async function endingsOf(db: Db, scope: DashboardScope): Promise<Pick<DropsReport, 'endKinds' | 'closeCodes'>> {
-  const split = splitByBucket(scope.from, scope.to);
-  const parts: SQL[] = [];
-  if (split.buckets) {
-    parts.push(sql`select ${er.endKind}::text as k, ${er.closeCode}::int as c, ${er.sessions}::bigint as n from ${er}
-      where ${and(gte(er.bucket, split.buckets.from), lt(er.bucket, split.buckets.to), ne(er.endKind, 'probe_closed'), ...pathFilters(er, scope))}`);
-  }
-  for (const edge of split.edges) {
-    parts.push(sql`select ${s.endKind}::text as k, coalesce(${s.closeCode}, 0)::int as c, 1::bigint as n from ${s}
-      where ${dropFilter({ ...scope, from: edge.from, to: edge.to })}`);
-  }
+  const parts = rollupAndEdges(
+    splitByBucket(scope.from, scope.to),
+    (whole) => sql`select ${er.endKind}::text as k, ${er.closeCode}::int as c, ${er.sessions}::bigint as n from ${er}
+      where ${and(gte(er.bucket, whole.from), lt(er.bucket, whole.to), ne(er.endKind, 'probe_closed'), ...pathFilters(er, scope))}`,
+    (edge) => sql`select ${s.endKind}::text as k, coalesce(${s.closeCode}, 0)::int as c, 1::bigint as n from ${s}
+      where ${dropFilter({ ...scope, from: edge.from, to: edge.to })}`,
+  );
   if (parts.length === 0) return { endKinds: [], closeCodes: [] };
   const rows = rowsOf<{ gk: number; k: string | null; c: number | null; n: string | number }>(
     await db.execute(sql`select grouping(k) as gk, k, c, sum(n) as n from (${sql.join(parts, sql` union all `)}) as u group by grouping sets ((k), (c))`),

@@ -5,6 +5,7 @@ import type { Executor } from '../client';
 import { splitByBucket } from '../../lib/rollups/bucket-split';
 import { attemptRollup as ah, canarySessions as s, probes, rttMinutes as rm } from '../schema';
 import type { AnalysisScope } from './analysis';
+import { rollupAndEdges } from './rollup-parts';
 import { pathFilters, rowsOf } from './scope';
 
 function filters(scope: AnalysisScope): SQL[] {
@@ -34,16 +35,13 @@ function rttFilters(scope: AnalysisScope): SQL[] {
  */
 export async function refusalGroups(db: Executor, scope: AnalysisScope): Promise<RefusalGroup[]> {
   const refused = sql`${s.outcome} in ('upgrade_refused', 'proxy_refused', 'dial_failed')`;
-  const split = splitByBucket(scope.from, scope.to);
-  const counts: SQL[] = [];
-  if (split.buckets) {
-    counts.push(sql`select ${ah.targetName} as target, ${ah.proxyName} as proxy, sum(${ah.attempts})::bigint as n from ${ah}
-      where ${and(gte(ah.bucket, split.buckets.from), lt(ah.bucket, split.buckets.to), ...pathFilters(ah, scope))} group by 1, 2`);
-  }
-  for (const edge of split.edges) {
-    counts.push(sql`select ${s.targetName} as target, ${s.proxyName} as proxy, count(*) as n from ${s}
-      where ${and(gte(s.attemptedAt, edge.from), lt(s.attemptedAt, edge.to), isNotNull(s.outcome), ...filters(scope))} group by 1, 2`);
-  }
+  const counts = rollupAndEdges(
+    splitByBucket(scope.from, scope.to),
+    (whole) => sql`select ${ah.targetName} as target, ${ah.proxyName} as proxy, sum(${ah.attempts})::bigint as n from ${ah}
+      where ${and(gte(ah.bucket, whole.from), lt(ah.bucket, whole.to), ...pathFilters(ah, scope))} group by 1, 2`,
+    (edge) => sql`select ${s.targetName} as target, ${s.proxyName} as proxy, count(*) as n from ${s}
+      where ${and(gte(s.attemptedAt, edge.from), lt(s.attemptedAt, edge.to), isNotNull(s.outcome), ...filters(scope))} group by 1, 2`,
+  );
   if (counts.length === 0) return [];
   const attempts = rowsOf<{ target: string; proxy: string; n: string }>(
     await db.execute(sql`select target, proxy, sum(n) as n from (${sql.join(counts, sql` union all `)}) as u group by 1, 2`),
@@ -227,7 +225,6 @@ export async function egressStats(db: Executor, scope: AnalysisScope): Promise<E
  */
 export async function rttBeforeDrops(db: Executor, scope: AnalysisScope): Promise<RttBeforeDrops[]> {
   const from = sql`${scope.from.toISOString()}::timestamptz`;
-  const to = sql`${scope.to.toISOString()}::timestamptz`;
   // No pings in scope (a fleet of idle canaries): no path has a row to show, and grouping
   // the drops anyway cost a second at a day of a million sessions (bench:analysis).
   const [pinged] = await db.select({ one: sql<number>`1` }).from(rm).where(and(gte(rm.minute, scope.from), lt(rm.minute, scope.to), ...rttFilters(scope))).limit(1);

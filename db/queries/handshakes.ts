@@ -12,6 +12,7 @@ import { PROXY_REPLY_KEY_CHARS, ROLLUP_BUCKET_MS } from '../../lib/rollups/contr
 import { splitByBucket, type BucketSplit } from '../../lib/rollups/bucket-split';
 import type { Db, Executor } from '../client';
 import { attemptRollup as ah, canarySessions as s } from '../schema';
+import { rollupAndEdges } from './rollup-parts';
 import { pathFilters, rowsOf, sessionFilters } from './scope';
 
 
@@ -82,18 +83,16 @@ async function attemptGroups(tx: Executor, scope: DashboardScope, bucketMs: numb
   const split: BucketSplit = bucketMs % ROLLUP_BUCKET_MS === 0 ? splitByBucket(scope.from, scope.to) : { buckets: null, edges: [{ from: scope.from, to: scope.to }] };
   // Inlined: bucketMs comes from HANDSHAKE_BUCKETS.
   const bucketOf = (at: SQL | AnyPgColumn) => sql`floor(extract(epoch from ${at}) * 1000 / ${sql.raw(String(bucketMs))})::bigint`;
-  const parts: SQL[] = [];
-  if (split.buckets) {
-    parts.push(sql`select ${bucketOf(ah.bucket)} as bucket, ${ah.outcome}::text as outcome, ${ah.httpStatus}::int as status, ${ah.errorCode} as error_code,
+  const parts = rollupAndEdges(
+    split,
+    (whole) => sql`select ${bucketOf(ah.bucket)} as bucket, ${ah.outcome}::text as outcome, ${ah.httpStatus}::int as status, ${ah.errorCode} as error_code,
         ${ah.proxyReply} as proxy_reply, ${ah.targetName} as target, ${ah.proxyName} as proxy, ${ah.attempts}::bigint as n
-      from ${ah} where ${and(gte(ah.bucket, split.buckets.from), lt(ah.bucket, split.buckets.to), ...pathFilters(ah, scope))}`);
-  }
-  for (const edge of split.edges) {
-    parts.push(sql`select ${bucketOf(s.attemptedAt)} as bucket, ${s.outcome}::text as outcome, coalesce(${s.httpStatus}, 0)::int as status,
+      from ${ah} where ${and(gte(ah.bucket, whole.from), lt(ah.bucket, whole.to), ...pathFilters(ah, scope))}`,
+    (edge) => sql`select ${bucketOf(s.attemptedAt)} as bucket, ${s.outcome}::text as outcome, coalesce(${s.httpStatus}, 0)::int as status,
         case when ${s.outcome} = 'opened' then '' else coalesce(${s.errorCode}, '') end as error_code,
         coalesce(left(${s.proxyReply}, ${sql.raw(String(PROXY_REPLY_KEY_CHARS))}), '') as proxy_reply, ${s.targetName} as target, ${s.proxyName} as proxy, 1::bigint as n
-      from ${s} where ${and(gte(s.attemptedAt, edge.from), lt(s.attemptedAt, edge.to), isNotNull(s.outcome), ...sessionFilters(scope))}`);
-  }
+      from ${s} where ${and(gte(s.attemptedAt, edge.from), lt(s.attemptedAt, edge.to), isNotNull(s.outcome), ...sessionFilters(scope))}`,
+  );
   if (parts.length === 0) return [];
   const rows = rowsOf<Record<string, unknown>>(
     await tx.execute(sql`select bucket, outcome, status, error_code, proxy_reply, target, proxy, sum(n) as n

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readsRunConcurrently, type Database } from '../../db/client';
 import { analyzeScope } from '../../db/queries/analysis';
-import { dropFilter, dropsReport } from '../../db/queries/drops';
+import { dropsReport } from '../../db/queries/drops';
+import { dropFilter } from '../../db/queries/drop-values';
 import { canarySessions as s } from '../../db/schema';
 import { sql } from 'drizzle-orm';
 import { shapeBins } from '../../lib/drops/bins';
