@@ -2,7 +2,7 @@ import { headers } from 'next/headers';
 import { TopSignatures } from '@/components/analysis/top-signatures';
 import { OverviewDashboard } from '@/components/overview/overview-dashboard';
 import { PathTiles } from '@/components/overview/path-tiles';
-import { getDatabase, readsRunConcurrently } from '@/db/client';
+import { getDatabase, readOptions } from '@/db/client';
 import { analyzeScope } from '@/db/queries/analysis';
 import { overview } from '@/db/queries/overview';
 import { pathsMatrix } from '@/db/queries/paths';
@@ -19,10 +19,10 @@ export default async function Page() {
   const database = getDatabase();
   const db = database.db;
   const origin = await requestOrigin();
-  const concurrent = readsRunConcurrently(database);
+  const { concurrent, recent } = readOptions(database);
   const [data, dayAnalysis, hourPaths] = await runReads(concurrent, [
     () => overview(db, { now, windowMs: HOUR_MS }),
-    () => analyzeScope(db, { from: new Date(now.getTime() - 24 * HOUR_MS), to: now }, { now, layers: layersInUse(), concurrent }),
+    () => analyzeScope(db, { from: new Date(now.getTime() - 24 * HOUR_MS), to: now }, { now, layers: layersInUse(), concurrent, recent }),
     () => pathsMatrix(db, { from: new Date(now.getTime() - HOUR_MS), to: now }, { byProbe: false }),
   ] as const);
   const analysis = data.hasSessions ? dayAnalysis : null;

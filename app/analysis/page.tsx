@@ -1,6 +1,6 @@
 import { FindingsList } from '@/components/analysis/findings-list';
 import { SignatureCard } from '@/components/analysis/signature-card';
-import { getDatabase, readsRunConcurrently } from '@/db/client';
+import { getDatabase, readOptions } from '@/db/client';
 import { analysisReport } from '@/db/queries/analysis-report';
 import { analysisQuerySchema, DEFAULT_ANALYSIS_RANGE_MS, labelOf } from '@/lib/contracts/analysis-query';
 import { layersInUse } from '@/lib/config/layers';
@@ -33,7 +33,7 @@ export default async function AnalysisPage(props: { searchParams: Promise<Record
   const to = parsed.data.to ? new Date(parsed.data.to) : now;
   const from = parsed.data.from ? new Date(parsed.data.from) : new Date(to.getTime() - rangeMs);
   const database = getDatabase();
-  const report = await analysisReport(database.db, { from, to, probe: parsed.data.probe, proxy: parsed.data.proxy, target: parsed.data.target, label: labelOf(parsed.data), profile: parsed.data.profile }, { now, layers: layersInUse(), concurrent: readsRunConcurrently(database) });
+  const report = await analysisReport(database.db, { from, to, probe: parsed.data.probe, proxy: parsed.data.proxy, target: parsed.data.target, label: labelOf(parsed.data), profile: parsed.data.profile }, { now, layers: layersInUse(), ...readOptions(database) });
   const filters = [parsed.data.probe && `probe ${parsed.data.probe}`, parsed.data.proxy && `proxy ${parsed.data.proxy}`, parsed.data.target && `target ${parsed.data.target}`, parsed.data.label && `label ${parsed.data.label}`, parsed.data.profile && `profile ${parsed.data.profile}`].filter(Boolean);
 
   return (

@@ -1,6 +1,6 @@
 import { ScopeBar } from '@/components/dashboard/scope-bar';
 import { DropsDashboard } from '@/components/drops/drops-dashboard';
-import { getDatabase, readsRunConcurrently } from '@/db/client';
+import { getDatabase, readOptions } from '@/db/client';
 import { dropsReport } from '@/db/queries/drops';
 import { runReads } from '@/db/queries/reads';
 import { scopeOptions } from '@/db/queries/scope';
@@ -27,9 +27,9 @@ export default async function DropsPage(props: { searchParams: Promise<Record<st
   const database = getDatabase();
   const db = database.db;
   const q = splitDropsQuery(parsed.data);
-  const concurrent = readsRunConcurrently(database);
+  const { concurrent, recent } = readOptions(database);
   const [report, options] = await runReads(concurrent, [
-    () => dropsReport(db, resolveScope(q.scope, now), q, { now, layers: layersInUse(), concurrent }),
+    () => dropsReport(db, resolveScope(q.scope, now), q, { now, layers: layersInUse(), concurrent, recent }),
     () => scopeOptions(db),
   ] as const);
   // The same query string the API answers: the live refetch asks for exactly this view.

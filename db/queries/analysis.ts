@@ -19,6 +19,9 @@ import { AGE, IDLE, dropFilter } from './drop-values';
 import { binIndex, histogram, type Histogram } from './histogram';
 import { runReads } from './reads';
 import { pathFilters, rowsOf } from './scope';
+import { inMemory, type InMemory } from './in-memory';
+import { dropHistogram, windowExposures as memoryExposures } from '../../lib/recent/drop-reads';
+import type { RecentStore } from '../../lib/recent/store';
 
 export interface AnalysisScope {
   from: Date;
@@ -87,6 +90,11 @@ export interface AnalyzeOptions {
    * of it runs in one read-only snapshot.
    */
   concurrent?: boolean;
+  /**
+   * The server's in-memory store: when it holds the whole scope, the histograms and the
+   * per-path counts are read from it (the members, a sample, still from the table).
+   */
+  recent?: RecentStore;
 }
 
 /**
@@ -111,14 +119,15 @@ export async function analyzeScope(db: Db, scope: AnalysisScope, options: Analyz
 }
 
 async function analyzeWith(db: Executor, scope: AnalysisScope, options: AnalyzeOptions, concurrent: boolean): Promise<AnalysisResult> {
-  const { age: ageBins, idle: idleBins } = options.bins ?? (await dropBins(db, scope, concurrent));
+  const memory = await inMemory(db, options.recent, scope);
+  const { age: ageBins, idle: idleBins } = options.bins ?? (memory ? memoryBins(memory) : await dropBins(db, scope, concurrent));
   const totalDrops = ageBins.reduce((n, b) => n + b.count, 0);
   const windows = signatureWindows(ageBins, idleBins, BIN_MS);
   if (windows.length === 0) return { scope: scopeJson(scope), totalDrops, signatures: [] };
 
   const [members, exposures] = await runReads(concurrent, [
     () => windowMembers(db, scope, windows),
-    () => windowExposures(db, scope, windows, options.now),
+    () => (memory ? exposuresInMemory(memory, windows, options.now) : windowExposures(db, scope, windows, options.now)),
   ] as const);
   const signatures = windows
     .map((w, i) => {
@@ -166,6 +175,57 @@ async function dropBins(db: Executor, scope: AnalysisScope, concurrent: boolean)
   const where = dropFilter(scope);
   const [age, idle] = await runReads(concurrent, [() => histogram(db, AGE, where, BIN_MS), () => histogram(db, IDLE, where, BIN_MS)] as const);
   return analysisBins(age, idle);
+}
+
+function memoryBins({ store, scope, probes }: InMemory): DropBins {
+  return analysisBins(dropHistogram(store.sessions, scope, probes, 'age', BIN_MS), dropHistogram(store.sessions, scope, probes, 'idle', BIN_MS));
+}
+
+/** windowExposures' answer from the in-memory store. */
+async function exposuresInMemory({ store, scope, probes }: InMemory, windows: readonly SignatureWindow[], now: Date): Promise<Map<number, PathExposure[]>> {
+  const rows = memoryExposures(store.sessions, scope, probes, windows, now.getTime());
+  return exposuresByWindow(
+    windows,
+    rows.map(({ reached, outlived, hits, ...path }) => ({ ...path, window: (i: number) => ({ reached: reached[i]!, outlived: outlived[i]!, hits: hits[i]! }) })),
+    probes,
+  );
+}
+
+/** Per window, each path's exposure, with its probe's name and labels. */
+function exposuresByWindow(windows: readonly SignatureWindow[], rows: readonly ExposureRow[], probeRows: readonly { id: number; name: string; labels: Record<string, string> | null }[]): Map<number, PathExposure[]> {
+  const probeOf = new Map(probeRows.map((p) => [p.id, p]));
+  const out = new Map<number, PathExposure[]>();
+  windows.forEach((_w, i) => {
+    out.set(
+      i,
+      rows.map((r) => {
+        const p = probeOf.get(r.probeId);
+        return {
+          probe: p?.name ?? String(r.probeId),
+          labels: p?.labels ?? {},
+          target: r.target,
+          proxy: r.proxy,
+          profile: r.profile,
+          profileKind: r.profileKind as ProfileKind | null,
+          gapMs: r.gapMs === null ? null : Number(r.gapMs),
+          sessions: r.sessions,
+          ...r.window(i),
+        };
+      }),
+    );
+  });
+  return out;
+}
+
+interface ExposureRow {
+  probeId: number;
+  target: string;
+  proxy: string;
+  profile: string;
+  profileKind: string | null;
+  gapMs: number | null;
+  sessions: number;
+  window(i: number): { reached: number; outlived: number; hits: number };
 }
 
 /**
@@ -299,29 +359,9 @@ async function windowExposures(tx: Executor, scope: AnalysisScope, windows: read
     sessions: number;
   })[];
   const probeRows = await tx.select({ id: probes.id, name: probes.name, labels: probes.labels }).from(probes);
-  const probeOf = new Map(probeRows.map((p) => [p.id, p]));
-
-  const out = new Map<number, PathExposure[]>();
-  windows.forEach((_w, i) => {
-    out.set(
-      i,
-      rows.map((r) => {
-        const p = probeOf.get(r.probeId);
-        return {
-          probe: p?.name ?? String(r.probeId),
-          labels: p?.labels ?? {},
-          target: r.target,
-          proxy: r.proxy,
-          profile: r.profile,
-          profileKind: r.profileKind,
-          gapMs: r.gapMs === null ? null : Number(r.gapMs),
-          sessions: r.sessions,
-          reached: Number(r[`reached${i}`]),
-          hits: Number(r[`hits${i}`]),
-          outlived: Number(r[`outlived${i}`]),
-        };
-      }),
-    );
-  });
-  return out;
+  return exposuresByWindow(
+    windows,
+    rows.map((r) => ({ ...r, window: (i: number) => ({ reached: Number(r[`reached${i}`]), outlived: Number(r[`outlived${i}`]), hits: Number(r[`hits${i}`]) }) })),
+    probeRows,
+  );
 }

@@ -24,6 +24,9 @@ import { histogram } from './histogram';
 import { runReads } from './reads';
 import { rollupAndEdges } from './rollup-parts';
 import { pathFilters, rowsOf } from './scope';
+import { inMemory, type InMemory } from './in-memory';
+import { dropEndings, dropHistogram } from '../../lib/recent/drop-reads';
+import type { RecentStore } from '../../lib/recent/store';
 
 export interface DropsParams {
   bin: BinWidth;
@@ -36,24 +39,31 @@ export interface DropsParams {
  * The whole drops report for a scope. `now` dates the analysis; the scope is absolute.
  * Throws RangeError for an unknown bin width.
  */
-export async function dropsReport(db: Db, scope: DashboardScope, params: DropsParams, options: { now: Date; layers: readonly Layer[]; concurrent?: boolean }): Promise<DropsReport> {
+export async function dropsReport(
+  db: Db,
+  scope: DashboardScope,
+  params: DropsParams,
+  options: { now: Date; layers: readonly Layer[]; concurrent?: boolean; recent?: RecentStore },
+): Promise<DropsReport> {
   if (params.bin !== 'auto' && !(params.bin in BIN_WIDTHS)) throw new RangeError(`unknown bin width ${params.bin}`);
   const where = dropFilter(scope);
 
   const concurrent = options.concurrent ?? false;
+  const memory = await inMemory(db, options.recent, scope);
+  const histograms = (binMs: number) => (memory ? memoryHistograms(memory, binMs) : dropHistograms(db, where, binMs, concurrent));
   const picked = params.bin === 'auto' ? null : BIN_WIDTHS[params.bin];
-  let pass = await dropHistograms(db, where, picked === null ? COARSE_PASS_BIN_MS : passBinFor(picked), concurrent);
+  let pass = await histograms(picked === null ? COARSE_PASS_BIN_MS : passBinFor(picked));
   const binWidthMs = picked ?? binWidthFor(Math.max(0, pass.maxAgeMs ?? 0));
   // Auto picks 100 or 500 ms only for drops all younger than half a minute.
-  if (passBinFor(binWidthMs) !== pass.binMs) pass = await dropHistograms(db, where, passBinFor(binWidthMs), concurrent);
+  if (passBinFor(binWidthMs) !== pass.binMs) pass = await histograms(passBinFor(binWidthMs));
   const age = shapeBins(rebinCentred(pass.age, pass.binMs, binWidthMs), binWidthMs);
   const idle = shapeBins(rebinCentred(pass.idle, pass.binMs, binWidthMs), binWidthMs);
 
   // The endings need no histogram: they are read beside the analysis' members and
   // exposures, leaving both cores to the two histograms before.
   const [analysis, endings] = await runReads(concurrent, [
-    () => (age.total === 0 ? Promise.resolve({ signatures: [] }) : analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: passBins(pass), concurrent })),
-    () => endingsOf(db, scope),
+    () => (age.total === 0 ? Promise.resolve({ signatures: [] }) : analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: passBins(pass), concurrent, recent: options.recent })),
+    () => (memory ? Promise.resolve(sortEndings(dropEndings(memory.store.sessions, memory.scope, memory.probes))) : endingsOf(db, scope)),
   ] as const);
   const signatures: ClusterSignature[] = analysis.signatures.map((g) => ({
     key: g.key,
@@ -137,6 +147,21 @@ async function dropHistograms(db: Db, where: SQL, binMs: number, concurrent: boo
   return { binMs, age: age.bins, ageUnknown: age.nulls, idle: idle.bins, maxAgeMs: age.max };
 }
 
+/** dropHistograms' answer from the in-memory store. */
+function memoryHistograms(memory: InMemory, binMs: number): DropHistograms {
+  const { store, scope, probes } = memory;
+  const age = dropHistogram(store.sessions, scope, probes, 'age', binMs);
+  const idle = dropHistogram(store.sessions, scope, probes, 'idle', binMs);
+  return { binMs, age: age.bins, ageUnknown: age.nulls, idle: idle.bins, maxAgeMs: age.max };
+}
+
+/** Most frequent first, as the page lists them. */
+function sortEndings(e: Pick<DropsReport, 'endKinds' | 'closeCodes'>): Pick<DropsReport, 'endKinds' | 'closeCodes'> {
+  e.endKinds.sort((x, y) => y.count - x.count || x.endKind.localeCompare(y.endKind));
+  e.closeCodes.sort((x, y) => y.count - x.count || (x.closeCode ?? Infinity) - (y.closeCode ?? Infinity));
+  return e;
+}
+
 /**
  * Drops by ending and by close code: whole quarter-hours from end_rollup, the partial ones
  * at the range's edges from the session rows (exact, lib/rollups/bucket-split.ts). Read in
@@ -158,9 +183,7 @@ async function endingsOf(db: Db, scope: DashboardScope): Promise<Pick<DropsRepor
   // The rollup keeps "no close code" as 0 (part of its key); no close frame carries code 0.
   const endKinds = rows.filter((r) => Number(r.gk) === 0).map((r) => ({ endKind: r.k as EndKind, count: Number(r.n) }));
   const closeCodes = rows.filter((r) => Number(r.gk) === 1).map((r) => ({ closeCode: Number(r.c) === 0 ? null : Number(r.c), count: Number(r.n) }));
-  endKinds.sort((x, y) => y.count - x.count || x.endKind.localeCompare(y.endKind));
-  closeCodes.sort((x, y) => y.count - x.count || (x.closeCode ?? Infinity) - (y.closeCode ?? Infinity));
-  return { endKinds, closeCodes };
+  return sortEndings({ endKinds, closeCodes });
 }
 
 /** The analysis' plain 100 ms bins, from the pass's (summed when they are 50 ms), as it would read them itself. */

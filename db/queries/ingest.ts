@@ -23,6 +23,10 @@ import type {
 import { rollupDeltas, type SessionFacts } from '../../lib/rollups/contributions';
 import { emptyRttBuckets, rttBucketIndex } from '../../lib/rtt/buckets';
 import type { Db, Executor } from '../client';
+import { recentExtraColumns, recentRttColumns, recentRttRow, recentSessionRow } from '../recent';
+import type { RttMinuteRow } from '../../lib/recent/rtt';
+import type { PreviousPlace, RecentSessionRow } from '../../lib/recent/sessions';
+import type { RecentStore } from '../../lib/recent/store';
 import { attemptRollup, canarySessions, endRollup, ingestedEvents, probes, rttMinutes, targetSessionViews } from '../schema';
 
 type SessionRow = typeof canarySessions.$inferInsert;
@@ -33,12 +37,20 @@ export interface StoredBatch extends IngestResult {
   applied: IngestEvent[];
 }
 
+/** The rows a batch left, for the in-memory store once the batch has committed. */
+interface BatchRows {
+  sessions: { row: RecentSessionRow; previous: PreviousPlace | undefined }[];
+  rtt: RttMinuteRow[];
+}
+
 /**
  * Store `events` from probe `probeId` in one transaction. Events whose id was stored before
- * (by this or an earlier request) are skipped and counted as duplicates.
+ * (by this or an earlier request) are skipped and counted as duplicates. `recent`, the
+ * server's in-memory store, gets the batch's rows after the commit (never a rolled-back one).
  */
-export async function storeBatch(db: Db, probeId: number, events: readonly IngestEvent[], now: Date): Promise<StoredBatch> {
-  return db.transaction(async (tx) => {
+export async function storeBatch(db: Db, probeId: number, events: readonly IngestEvent[], now: Date, recent?: RecentStore): Promise<StoredBatch> {
+  const rows: BatchRows = { sessions: [], rtt: [] };
+  const stored = await db.transaction(async (tx) => {
     // One batch of a probe at a time: the rollups are kept by difference (what a session
     // row counted before this batch, what it counts after), which needs the "before" to
     // stay true until commit, also for rows a concurrent batch of the same probe would
@@ -57,8 +69,8 @@ export async function storeBatch(db: Db, probeId: number, events: readonly Inges
     const fresh = new Set(inserted.map((r) => r.eventId));
     const applied = [...unique.values()].filter((e) => fresh.has(e.id));
 
-    await upsertSessions(tx, probeId, sessionRows(probeId, applied, now));
-    await upsertRtt(tx, rttRows(probeId, applied));
+    rows.sessions = await upsertSessions(tx, probeId, sessionRows(probeId, applied, now));
+    rows.rtt = await upsertRtt(tx, rttRows(probeId, applied));
     await recordHeartbeat(tx, probeId, applied, now);
     await storeTargetViews(
       tx,
@@ -68,6 +80,12 @@ export async function storeBatch(db: Db, probeId: number, events: readonly Inges
 
     return { accepted: applied.length, duplicates: events.length - applied.length, applied };
   });
+  if (recent) {
+    for (const { row, previous } of rows.sessions) recent.sessions.upsert(row, previous);
+    for (const row of rows.rtt) recent.rtt.set(row);
+    recent.forgetOld(now.getTime());
+  }
+  return stored;
 }
 
 // ---------------------------------------------------------------- sessions
@@ -200,8 +218,8 @@ function factsById(rows: readonly (SessionFacts & { id: string })[]): Map<string
   return new Map(rows.map(({ id, ...facts }) => [id, facts]));
 }
 
-async function upsertSessions(tx: Executor, probeId: number, rows: SessionRow[]): Promise<void> {
-  if (rows.length === 0) return;
+async function upsertSessions(tx: Executor, probeId: number, rows: SessionRow[]): Promise<BatchRows['sessions']> {
+  if (rows.length === 0) return [];
   // Only this probe's rows: another probe's session with the same id is not updated below.
   const before = await tx
     .select(factColumns)
@@ -217,8 +235,9 @@ async function upsertSessions(tx: Executor, probeId: number, rows: SessionRow[])
       // A session id belongs to the probe that created it; another probe cannot rewrite it.
       setWhere: eq(canarySessions.probeId, probeId),
     })
-    .returning(factColumns);
-  const deltas = rollupDeltas(factsById(before), factsById(after));
+    .returning({ ...factColumns, ...recentExtraColumns });
+  const beforeById = factsById(before);
+  const deltas = rollupDeltas(beforeById, factsById(after));
   if (deltas.attempts.length > 0) {
     await tx
       .insert(attemptRollup)
@@ -237,6 +256,12 @@ async function upsertSessions(tx: Executor, probeId: number, rows: SessionRow[])
         set: { sessions: sql`${endRollup.sessions} + excluded.sessions` },
       });
   }
+  return after.map((r) => {
+    const was = beforeById.get(r.id);
+    // Ingest writes whole milliseconds, so the Dates lose nothing here.
+    const row = recentSessionRow({ ...r, openedAt: r.openedAt?.getTime() ?? null, endedAt: r.endedAt?.getTime() ?? null });
+    return { row, previous: was && { outcome: was.outcome, endedAt: was.endedAt?.getTime() ?? null, endKind: was.endKind } };
+  });
 }
 
 /** First key of pg_advisory_xact_lock(int, int): this module's locks, keyed by probe id. */
@@ -277,9 +302,9 @@ function rttRows(probeId: number, events: readonly IngestEvent[]): RttRow[] {
   return [...rows.values()];
 }
 
-async function upsertRtt(tx: Executor, rows: RttRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  await tx
+async function upsertRtt(tx: Executor, rows: RttRow[]): Promise<RttMinuteRow[]> {
+  if (rows.length === 0) return [];
+  const after = await tx
     .insert(rttMinutes)
     .select(fromJsonRows(rttMinutes, rows))
     .onConflictDoUpdate({
@@ -291,7 +316,9 @@ async function upsertRtt(tx: Executor, rows: RttRow[]): Promise<void> {
         maxMs: sql`greatest(${rttMinutes.maxMs}, excluded.max_ms)`,
         buckets: sql`array(select coalesce(a, 0) + coalesce(b, 0) from unnest(${rttMinutes.buckets}, excluded.buckets) with ordinality as u(a, b, n) order by n)`,
       },
-    });
+    })
+    .returning(recentRttColumns);
+  return after.map(recentRttRow);
 }
 
 // ---------------------------------------------------------------- heartbeat

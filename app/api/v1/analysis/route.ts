@@ -1,4 +1,4 @@
-import { getDatabase, readsRunConcurrently } from '@/db/client';
+import { getDatabase, readOptions } from '@/db/client';
 import { analysisReport } from '@/db/queries/analysis-report';
 import { analysisQuerySchema, DEFAULT_ANALYSIS_RANGE_MS, labelOf } from '@/lib/contracts/analysis-query';
 import { layersInUse } from '@/lib/config/layers';
@@ -18,6 +18,6 @@ export async function GET(request: Request): Promise<Response> {
   const to = parsed.data.to ? new Date(parsed.data.to) : now;
   const from = parsed.data.from ? new Date(parsed.data.from) : new Date(to.getTime() - DEFAULT_ANALYSIS_RANGE_MS);
   const database = getDatabase();
-  const report = await analysisReport(database.db, { from, to, probe: parsed.data.probe, proxy: parsed.data.proxy, target: parsed.data.target, label: labelOf(parsed.data), profile: parsed.data.profile }, { now, layers: layersInUse(), concurrent: readsRunConcurrently(database) });
+  const report = await analysisReport(database.db, { from, to, probe: parsed.data.probe, proxy: parsed.data.proxy, target: parsed.data.target, label: labelOf(parsed.data), profile: parsed.data.profile }, { now, layers: layersInUse(), ...readOptions(database) });
   return Response.json(report, { headers: { 'cache-control': 'no-store' } });
 }

@@ -1,4 +1,4 @@
-import { getDatabase, readsRunConcurrently } from '@/db/client';
+import { getDatabase, readOptions } from '@/db/client';
 import { dropsReport } from '@/db/queries/drops';
 import { layersInUse } from '@/lib/config/layers';
 import { resolveScope } from '@/lib/dashboard/scope';
@@ -18,6 +18,6 @@ export async function GET(request: Request): Promise<Response> {
   const now = new Date();
   const q = splitDropsQuery(parsed.data);
   const database = getDatabase();
-  const report = await dropsReport(database.db, resolveScope(q.scope, now), q, { now, layers: layersInUse(), concurrent: readsRunConcurrently(database) });
+  const report = await dropsReport(database.db, resolveScope(q.scope, now), q, { now, layers: layersInUse(), ...readOptions(database) });
   return Response.json(report, { headers: { 'cache-control': 'no-store' } });
 }

@@ -1,5 +1,6 @@
 /** Wires the framework-free ingest handler to the database and the live feed. */
 import type { Db } from '@/db/client';
+import type { RecentStore } from '@/lib/recent/store';
 import { storeBatch } from '@/db/queries/ingest';
 import { authenticateProbe } from '@/db/queries/probes';
 import type { IngestDeps } from '@/lib/ingest/handle-ingest';
@@ -8,11 +9,11 @@ import { ingestMetrics } from '@/lib/metrics/ingest-metrics';
 import { toFeedItem } from '@/lib/realtime/feed';
 import type { LivePublisher } from '@/lib/realtime/registry';
 
-export function ingestDeps(db: Db, options: { publisher: LivePublisher; maxBodyBytes: number; log: Logger; now?: () => Date }): IngestDeps {
+export function ingestDeps(db: Db, options: { publisher: LivePublisher; maxBodyBytes: number; log: Logger; now?: () => Date; recent?: RecentStore }): IngestDeps {
   return {
     authenticate: (token) => authenticateProbe(db, token),
     store: async (probeId, events, now) => {
-      const stored = await storeBatch(db, probeId, events, now);
+      const stored = await storeBatch(db, probeId, events, now, options.recent);
       ingestMetrics().applied(stored.applied, stored.duplicates);
       return stored;
     },

@@ -12,9 +12,11 @@ const RESULT: Record<number, BatchResult> = { 200: 'ok', 400: 'bad_request', 401
 
 export async function POST(request: Request): Promise<Response> {
   const started = performance.now();
+  const database = getDatabase();
   const response = await handleIngest(
     request,
-    ingestDeps(getDatabase().db, {
+    ingestDeps(database.db, {
+      recent: database.recent,
       publisher: livePublisher(),
       maxBodyBytes: ingestMaxBytes(),
       log: moduleLogger(rootLogger(), 'ingest'),

@@ -1,0 +1,243 @@
+/**
+ * The recent sessions in memory, as typed-array columns: what the dashboard's heaviest
+ * reports (drop histograms, the analysis' exposures, the findings) read instead of
+ * canary_sessions. A week of a large fleet is about a million sessions, each read by every
+ * pass over the range; PostgreSQL takes ~2 µs per drop and pass (bench:dashboard: 1.3 s for
+ * a week's histograms), a loop over Float64Arrays takes a few nanoseconds. No rollup in the
+ * database can stand in: drops spread over many paths and durations at 100 ms resolution
+ * leave about one rollup row per drop.
+ *
+ * The database stays the truth: the server loads this from it at start (db/recent.ts) and
+ * ingest applies each committed batch's rows, so it holds exactly what the tables hold for
+ * the endings at or after `horizon` and for the live canaries. Only the server process that
+ * ingests may use it: another process writing the same database is not seen.
+ *
+ * Endings live in blocks by the hour they ended in, so a range reads only its hours and
+ * checks instants only in the two blocks at its edges. A session that changes (an end
+ * arriving for a live canary, an open event after its end after a replay) is removed from
+ * where it was and added where it now belongs.
+ */
+import { endKinds, type EndKind } from '../contracts/ingest';
+
+export const HOUR_MS = 3_600_000;
+
+/** A session row as the store takes it: instants in ms since the epoch (fractions keep PostgreSQL's µs). */
+export interface RecentSessionRow {
+  id: string;
+  probeId: number;
+  targetName: string;
+  proxyName: string;
+  proxyKind: string;
+  profile: string;
+  profileKind: string | null;
+  gapMs: number | null;
+  outcome: string | null;
+  openedAt: number | null;
+  endedAt: number | null;
+  durationMs: number | null;
+  sinceLastRecvMs: number | null;
+  sinceLastSentMs: number | null;
+  endKind: EndKind | null;
+  closeCode: number | null;
+  /** The probe closed a ladder canary on purpose: it survived its rung (close reason `ladder:…`). */
+  ladderSurvived: boolean;
+  egressAddress: string | null;
+}
+
+/** Where a session was before a change, from the row as it stood (ingest reads it under lock). */
+export interface PreviousPlace {
+  outcome: string | null;
+  endedAt: number | null;
+  endKind: string | null;
+}
+
+/** The columns that make a path: what every filter and every per-path count keys on. */
+export interface PathInfo {
+  probeId: number;
+  target: string;
+  proxy: string;
+  proxyKind: string;
+  profile: string;
+  profileKind: string | null;
+  gapMs: number | null;
+}
+
+export const NO_CODE = -1;
+export const END_KIND_CODE: Readonly<Record<EndKind, number>> = Object.fromEntries(endKinds.map((k, i) => [k, i])) as Record<EndKind, number>;
+export const PROBE_CLOSED = END_KIND_CODE.probe_closed;
+export const PONG_TIMEOUT = END_KIND_CODE.pong_timeout;
+
+/** The endings of one hour, one typed array per column; NaN (or NO_CODE) where the row has null. */
+export class EndingBlock {
+  length = 0;
+  ids: string[] = [];
+  path = new Int32Array(16);
+  endedAt = new Float64Array(16);
+  openedAt = new Float64Array(16);
+  /** The drop histograms' age: for a silent death, up to the last byte received. */
+  age = new Float64Array(16);
+  /** Silence both ways before the end; NaN for silent deaths. */
+  idle = new Float64Array(16);
+  sinceLastRecv = new Float64Array(16);
+  endKind = new Uint8Array(16);
+  closeCode = new Int32Array(16);
+  egress = new Int32Array(16);
+  ladderSurvived = new Uint8Array(16);
+
+  constructor(readonly hour: number) {}
+
+  push(id: string, path: number, egress: number, r: RecentSessionRow): void {
+    if (this.length === this.path.length) this.grow();
+    const i = this.length++;
+    const kind = END_KIND_CODE[r.endKind!];
+    const duration = r.durationMs ?? NaN;
+    this.ids[i] = id;
+    this.path[i] = path;
+    this.endedAt[i] = r.endedAt!;
+    this.openedAt[i] = r.openedAt ?? NaN;
+    // As db/queries/drop-values.ts' AGE and IDLE: SQL's least() skips nulls, coalesce(recv, 0).
+    this.age[i] = kind === PONG_TIMEOUT ? duration - (r.sinceLastRecvMs ?? 0) : duration;
+    this.idle[i] = kind === PONG_TIMEOUT ? NaN : leastOf(r.sinceLastRecvMs, r.sinceLastSentMs);
+    this.sinceLastRecv[i] = r.sinceLastRecvMs ?? NaN;
+    this.endKind[i] = kind;
+    this.closeCode[i] = r.closeCode ?? NO_CODE;
+    this.egress[i] = egress;
+    this.ladderSurvived[i] = r.ladderSurvived ? 1 : 0;
+  }
+
+  /** Remove the row of `id`, if here: the last row takes its place. */
+  remove(id: string): boolean {
+    const i = this.ids.indexOf(id);
+    if (i < 0 || i >= this.length) return false;
+    const last = --this.length;
+    if (i !== last) {
+      this.ids[i] = this.ids[last]!;
+      for (const column of this.columns()) column[i] = column[last]!;
+    }
+    this.ids.length = last;
+    return true;
+  }
+
+  private columns(): (Int32Array | Float64Array | Uint8Array)[] {
+    return [this.path, this.endedAt, this.openedAt, this.age, this.idle, this.sinceLastRecv, this.endKind, this.closeCode, this.egress, this.ladderSurvived];
+  }
+
+  private grow(): void {
+    const size = this.path.length * 2;
+    const grown = <T extends Int32Array | Float64Array | Uint8Array>(a: T): T => {
+      const b = new (a.constructor as new (n: number) => T)(size);
+      b.set(a);
+      return b;
+    };
+    this.path = grown(this.path);
+    this.endedAt = grown(this.endedAt);
+    this.openedAt = grown(this.openedAt);
+    this.age = grown(this.age);
+    this.idle = grown(this.idle);
+    this.sinceLastRecv = grown(this.sinceLastRecv);
+    this.endKind = grown(this.endKind);
+    this.closeCode = grown(this.closeCode);
+    this.egress = grown(this.egress);
+    this.ladderSurvived = grown(this.ladderSurvived);
+  }
+}
+
+function leastOf(a: number | null, b: number | null): number {
+  if (a === null) return b ?? NaN;
+  if (b === null) return a;
+  return Math.min(a, b);
+}
+
+/** A live canary: opened, not ended. */
+export interface LiveSession {
+  path: number;
+  openedAt: number;
+  egress: number;
+}
+
+/** Interns strings (or keys) as small integers, for typed-array columns. */
+export class Dictionary<T> {
+  readonly values: T[] = [];
+  private readonly index = new Map<string, number>();
+
+  constructor(private readonly keyOf: (value: T) => string) {}
+
+  intern(value: T): number {
+    const key = this.keyOf(value);
+    let i = this.index.get(key);
+    if (i === undefined) {
+      i = this.values.length;
+      this.values.push(value);
+      this.index.set(key, i);
+    }
+    return i;
+  }
+}
+
+export class RecentSessions {
+  readonly paths = new Dictionary<PathInfo>((p) => `${p.probeId}\u0000${p.target}\u0000${p.proxy}\u0000${p.proxyKind}\u0000${p.profile}\u0000${p.profileKind}\u0000${p.gapMs}`);
+  readonly egresses = new Dictionary<string>((e) => e);
+  readonly blocks = new Map<number, EndingBlock>();
+  readonly live = new Map<string, LiveSession>();
+  /** Endings before this instant are not held (a whole hour). */
+  horizon: number;
+
+  constructor(horizon: number) {
+    this.horizon = Math.floor(horizon / HOUR_MS) * HOUR_MS;
+  }
+
+  /** Put a session where it belongs now, removing it from where `previous` says it was. */
+  upsert(row: RecentSessionRow, previous?: PreviousPlace): void {
+    if (previous) this.remove(row.id, previous);
+    const path = this.paths.intern({ probeId: row.probeId, target: row.targetName, proxy: row.proxyName, proxyKind: row.proxyKind, profile: row.profile, profileKind: row.profileKind, gapMs: row.gapMs });
+    const egress = row.egressAddress === null ? NO_CODE : this.egresses.intern(row.egressAddress);
+    if (row.endKind !== null && row.endedAt !== null) {
+      if (row.endedAt < this.horizon) return;
+      const hour = Math.floor(row.endedAt / HOUR_MS);
+      let block = this.blocks.get(hour);
+      if (!block) this.blocks.set(hour, (block = new EndingBlock(hour)));
+      block.push(row.id, path, egress, row);
+    } else if (row.outcome === 'opened' && row.endedAt === null && row.openedAt !== null) {
+      this.live.set(row.id, { path, openedAt: row.openedAt, egress });
+    }
+  }
+
+  private remove(id: string, previous: PreviousPlace): void {
+    if (previous.endKind !== null && previous.endedAt !== null) this.blocks.get(Math.floor(previous.endedAt / HOUR_MS))?.remove(id);
+    else if (previous.outcome === 'opened' && previous.endedAt === null) this.live.delete(id);
+  }
+
+  /** Forget the endings before `horizon` (rounded down to its hour). */
+  forgetBefore(horizon: number): void {
+    const hour = Math.floor(horizon / HOUR_MS);
+    if (hour * HOUR_MS <= this.horizon) return;
+    for (const h of this.blocks.keys()) if (h < hour) this.blocks.delete(h);
+    this.horizon = hour * HOUR_MS;
+  }
+
+  /**
+   * Calls `visit` for each block holding endings in [from, to), with `whole` true when
+   * every row of the block lies in the range (no need to check its instants).
+   */
+  eachBlock(from: number, to: number, visit: (block: EndingBlock, whole: boolean) => void): void {
+    if (!(to > from)) return;
+    const first = Math.floor(from / HOUR_MS);
+    const last = Math.floor(to / HOUR_MS);
+    if (last - first > this.blocks.size) {
+      // A range wider than what is held: walk the blocks instead of the hours.
+      for (const block of this.blocks.values()) if (block.hour >= first && block.hour <= last) visit(block, block.hour * HOUR_MS >= from && (block.hour + 1) * HOUR_MS <= to);
+      return;
+    }
+    for (let h = first; h <= last; h++) {
+      const block = this.blocks.get(h);
+      if (block) visit(block, h * HOUR_MS >= from && (h + 1) * HOUR_MS <= to);
+    }
+  }
+
+  /** Endings held, over every block. */
+  get endings(): number {
+    let n = 0;
+    for (const b of this.blocks.values()) n += b.length;
+    return n;
+  }
+}
