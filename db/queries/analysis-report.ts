@@ -24,7 +24,8 @@ export interface AnalysisReport extends AnalysisResult {
 export async function analysisReport(db: Db, scope: AnalysisScope, options: { now: Date; layers: readonly Layer[]; concurrent?: boolean; recent?: RecentStore }): Promise<AnalysisReport> {
   const memory = await inMemory(db, options.recent, scope);
   const [result, refusals, silent, ladder, egress, rtt] = await runReads(options.concurrent ?? false, [
-    () => analyzeScope(db, scope, options),
+    // First: its members' statement is on its way while the findings below run in memory.
+    () => analyzeScope(db, scope, { ...options, memory }),
     () => refusalGroups(db, scope),
     () => (memory ? Promise.resolve(recentFindings.silentGroups(memory.store.sessions, scope, memory.probes)) : silentGroups(db, scope)),
     () => (memory ? Promise.resolve(recentFindings.ladderRungs(memory.store.sessions, scope, memory.probes)) : ladderRungs(db, scope)),

@@ -20,7 +20,7 @@ import { binIndex, histogram, type Histogram } from './histogram';
 import { runReads } from './reads';
 import { pathFilters, rowsOf } from './scope';
 import { inMemory, type InMemory } from './in-memory';
-import { dropHistogram, windowExposures as memoryExposures } from '../../lib/recent/drop-reads';
+import { dropHistograms, windowExposures as memoryExposures } from '../../lib/recent/drop-reads';
 import type { RecentStore } from '../../lib/recent/store';
 
 export interface AnalysisScope {
@@ -95,6 +95,12 @@ export interface AnalyzeOptions {
    * per-path counts are read from it (the members, a sample, still from the table).
    */
   recent?: RecentStore;
+  /**
+   * `recent` already resolved for this scope by the caller (db/queries/in-memory.ts; null:
+   * read the tables), so that no read runs before the analysis' own: the statements it
+   * sends then overlap the caller's work in memory.
+   */
+  memory?: InMemory | null;
 }
 
 /**
@@ -119,7 +125,7 @@ export async function analyzeScope(db: Db, scope: AnalysisScope, options: Analyz
 }
 
 async function analyzeWith(db: Executor, scope: AnalysisScope, options: AnalyzeOptions, concurrent: boolean): Promise<AnalysisResult> {
-  const memory = await inMemory(db, options.recent, scope);
+  const memory = options.memory !== undefined ? options.memory : await inMemory(db, options.recent, scope);
   const { age: ageBins, idle: idleBins } = options.bins ?? (memory ? memoryBins(memory) : await dropBins(db, scope, concurrent));
   const totalDrops = ageBins.reduce((n, b) => n + b.count, 0);
   const windows = signatureWindows(ageBins, idleBins, BIN_MS);
@@ -178,7 +184,8 @@ async function dropBins(db: Executor, scope: AnalysisScope, concurrent: boolean)
 }
 
 function memoryBins({ store, scope, probes }: InMemory): DropBins {
-  return analysisBins(dropHistogram(store.sessions, scope, probes, 'age', BIN_MS), dropHistogram(store.sessions, scope, probes, 'idle', BIN_MS));
+  const { age, idle } = dropHistograms(store.sessions, scope, probes, BIN_MS);
+  return analysisBins(age, idle);
 }
 
 /** windowExposures' answer from the in-memory store. */

@@ -25,7 +25,7 @@ import { runReads } from './reads';
 import { rollupAndEdges } from './rollup-parts';
 import { pathFilters, rowsOf } from './scope';
 import { inMemory, type InMemory } from './in-memory';
-import { dropEndings, dropHistogram } from '../../lib/recent/drop-reads';
+import { dropEndings, dropHistograms as memoryDropHistograms } from '../../lib/recent/drop-reads';
 import type { RecentStore } from '../../lib/recent/store';
 
 export interface DropsParams {
@@ -62,7 +62,7 @@ export async function dropsReport(
   // The endings need no histogram: they are read beside the analysis' members and
   // exposures, leaving both cores to the two histograms before.
   const [analysis, endings] = await runReads(concurrent, [
-    () => (age.total === 0 ? Promise.resolve({ signatures: [] }) : analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: passBins(pass), concurrent, recent: options.recent })),
+    () => (age.total === 0 ? Promise.resolve({ signatures: [] }) : analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: passBins(pass), concurrent, memory })),
     () => (memory ? Promise.resolve(sortEndings(dropEndings(memory.store.sessions, memory.scope, memory.probes))) : endingsOf(db, scope)),
   ] as const);
   const signatures: ClusterSignature[] = analysis.signatures.map((g) => ({
@@ -150,8 +150,7 @@ async function dropHistograms(db: Db, where: SQL, binMs: number, concurrent: boo
 /** dropHistograms' answer from the in-memory store. */
 function memoryHistograms(memory: InMemory, binMs: number): DropHistograms {
   const { store, scope, probes } = memory;
-  const age = dropHistogram(store.sessions, scope, probes, 'age', binMs);
-  const idle = dropHistogram(store.sessions, scope, probes, 'idle', binMs);
+  const { age, idle } = memoryDropHistograms(store.sessions, scope, probes, binMs);
   return { binMs, age: age.bins, ageUnknown: age.nulls, idle: idle.bins, maxAgeMs: age.max };
 }
 

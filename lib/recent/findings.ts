@@ -5,11 +5,16 @@
  * what each one counts and why.
  */
 import type { EgressStat, LadderRung, RttBeforeDrops, SilentGroup } from '../analysis/findings';
-import { NO_CODE, PONG_TIMEOUT, PROBE_CLOSED, type RecentSessions } from './sessions';
+import { NO_CODE, PONG_TIMEOUT, PROBE_CLOSED, type PathInfo, type RecentSessions } from './sessions';
 import type { RecentRtt } from './rtt';
 import { pathMask, rttPathMask, type ProbeRef, type RecentScope } from './scope';
 
 const MINUTE_MS = 60_000;
+// Local copies of the store's codes: a bundler may turn an imported binding into a getter
+// call per read, in loops over a million rows.
+const none = NO_CODE;
+const probeClosed = PROBE_CLOSED;
+const pongTimeout = PONG_TIMEOUT;
 const NEAR_MS = 5_000;
 
 function nameOf(probes: readonly ProbeRef[]): (id: number) => string {
@@ -26,73 +31,118 @@ function median(values: number[]): number | null {
   return values[lo]! + (pos - lo) * (values[Math.ceil(pos)]! - values[lo]!);
 }
 
+/**
+ * Each path's group among `groups` by `keyOf` (-1 where `include` is false): rows then
+ * find their group with one array read instead of building a key per row.
+ */
+function groupPaths<G>(paths: readonly PathInfo[], include: (p: PathInfo, i: number) => boolean, keyOf: (p: PathInfo) => string, make: (p: PathInfo) => G): { groups: G[]; groupOf: Int32Array } {
+  const index = new Map<string, number>();
+  const groups: G[] = [];
+  const groupOf = Int32Array.from(paths, (p, i) => {
+    if (!include(p, i)) return -1;
+    const key = keyOf(p);
+    let g = index.get(key);
+    if (g === undefined) {
+      index.set(key, (g = groups.length));
+      groups.push(make(p));
+    }
+    return g;
+  });
+  return { groups, groupOf };
+}
+
 export function silentGroups(store: RecentSessions, scope: RecentScope, probes: readonly ProbeRef[]): SilentGroup[] {
   const mask = pathMask(store.paths.values, scope, probes);
   const name = nameOf(probes);
   const from = scope.from.getTime();
   const to = scope.to.getTime();
-  const groups = new Map<string, { probe: string; target: string; proxy: string; count: number; quiet: number[] }>();
+  const { groups, groupOf } = groupPaths(
+    store.paths.values,
+    (_p, i) => mask[i] === 1,
+    (p) => `${name(p.probeId)}\u0000${p.target}\u0000${p.proxy}`,
+    (p) => ({ probe: name(p.probeId), target: p.target, proxy: p.proxy, count: 0, quiet: [] as number[] }),
+  );
   store.eachBlock(from, to, (b, whole) => {
+    const { path, endKind, endedAt, sinceLastRecv } = b;
     for (let i = 0; i < b.length; i++) {
-      if (b.endKind[i] !== PONG_TIMEOUT || mask[b.path[i]!] !== 1) continue;
-      if (!whole && !(b.endedAt[i]! >= from && b.endedAt[i]! < to)) continue;
-      const p = store.paths.values[b.path[i]!]!;
-      const probe = name(p.probeId);
-      const key = `${probe}\u0000${p.target}\u0000${p.proxy}`;
-      let g = groups.get(key);
-      if (!g) groups.set(key, (g = { probe, target: p.target, proxy: p.proxy, count: 0, quiet: [] }));
-      g.count++;
-      if (!Number.isNaN(b.sinceLastRecv[i]!)) g.quiet.push(b.sinceLastRecv[i]!);
+      if (endKind[i] !== pongTimeout) continue;
+      const g = groupOf[path[i]!]!;
+      if (g < 0 || (!whole && !(endedAt[i]! >= from && endedAt[i]! < to))) continue;
+      groups[g]!.count++;
+      if (sinceLastRecv[i] === sinceLastRecv[i]) groups[g]!.quiet.push(sinceLastRecv[i]!);
     }
   });
-  return [...groups.values()].map((g) => ({ probe: g.probe, target: g.target, proxy: g.proxy, count: g.count, medianQuietMs: median(g.quiet) as number }));
+  return groups.filter((g) => g.count > 0).map((g) => ({ probe: g.probe, target: g.target, proxy: g.proxy, count: g.count, medianQuietMs: median(g.quiet) as number }));
 }
 
 export function ladderRungs(store: RecentSessions, scope: RecentScope, probes: readonly ProbeRef[]): LadderRung[] {
   const mask = pathMask(store.paths.values, scope, probes);
-  store.paths.values.forEach((p, i) => {
-    if (p.profileKind !== 'ladder' || p.gapMs === null) mask[i] = 0;
-  });
   const name = nameOf(probes);
   const from = scope.from.getTime();
   const to = scope.to.getTime();
-  const rungs = new Map<string, LadderRung>();
+  const { groups, groupOf } = groupPaths(
+    store.paths.values,
+    (p, i) => mask[i] === 1 && p.profileKind === 'ladder' && p.gapMs !== null,
+    (p) => `${name(p.probeId)}\u0000${p.target}\u0000${p.proxy}\u0000${p.gapMs}`,
+    (p) => ({ rung: { probe: name(p.probeId), target: p.target, proxy: p.proxy, gapMs: p.gapMs!, survived: 0, died: 0 }, seen: false }),
+  );
   store.eachBlock(from, to, (b, whole) => {
+    const { path, endKind, endedAt, ladderSurvived } = b;
     for (let i = 0; i < b.length; i++) {
-      if (mask[b.path[i]!] !== 1) continue;
-      if (!whole && !(b.endedAt[i]! >= from && b.endedAt[i]! < to)) continue;
-      const p = store.paths.values[b.path[i]!]!;
-      const probe = name(p.probeId);
-      const key = `${probe}\u0000${p.target}\u0000${p.proxy}\u0000${p.gapMs}`;
-      let r = rungs.get(key);
-      if (!r) rungs.set(key, (r = { probe, target: p.target, proxy: p.proxy, gapMs: p.gapMs!, survived: 0, died: 0 }));
-      if (b.endKind[i] !== PROBE_CLOSED) r.died++;
-      else if (b.ladderSurvived[i] === 1) r.survived++;
+      const g = groupOf[path[i]!]!;
+      if (g < 0 || (!whole && !(endedAt[i]! >= from && endedAt[i]! < to))) continue;
+      const r = groups[g]!;
+      r.seen = true;
+      if (endKind[i] !== probeClosed) r.rung.died++;
+      else if (ladderSurvived[i] === 1) r.rung.survived++;
     }
   });
   const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  return [...rungs.values()].sort((a, b) => cmp(a.probe, b.probe) || cmp(a.target, b.target) || cmp(a.proxy, b.proxy) || a.gapMs - b.gapMs);
+  return groups
+    .filter((g) => g.seen)
+    .map((g) => g.rung)
+    .sort((a, b) => cmp(a.probe, b.probe) || cmp(a.target, b.target) || cmp(a.proxy, b.proxy) || a.gapMs - b.gapMs);
 }
 
-/** An opening: a session's open instant, its egress address, and its end if it dropped. */
-interface Opening {
-  at: number;
-  egress: number;
-  inScope: boolean;
-  /** The end instant of a drop in scope, else NaN. */
-  droppedAt: number;
+/** A pair's openings, as columns: open instant, address, in scope, and the end instant of a drop in scope (else NaN). */
+class Openings {
+  length = 0;
+  at = new Float64Array(64);
+  egress = new Int32Array(64);
+  inScope = new Uint8Array(64);
+  droppedAt = new Float64Array(64);
+
+  push(at: number, egress: number, inScope: boolean, droppedAt: number): void {
+    if (this.length === this.at.length) {
+      const size = this.length * 2;
+      const at2 = new Float64Array(size);
+      at2.set(this.at);
+      const e2 = new Int32Array(size);
+      e2.set(this.egress);
+      const s2 = new Uint8Array(size);
+      s2.set(this.inScope);
+      const d2 = new Float64Array(size);
+      d2.set(this.droppedAt);
+      [this.at, this.egress, this.inScope, this.droppedAt] = [at2, e2, s2, d2];
+    }
+    const i = this.length++;
+    this.at[i] = at;
+    this.egress[i] = egress;
+    this.inScope[i] = inScope ? 1 : 0;
+    this.droppedAt[i] = droppedAt;
+  }
 }
 
 /** One address seen, or more than one. */
 class Addresses {
-  first = NO_CODE;
+  first = none;
   mixed = false;
   add(egress: number): void {
-    if (this.first === NO_CODE) this.first = egress;
+    if (this.first === none) this.first = egress;
     else if (egress !== this.first) this.mixed = true;
   }
   union(other: Addresses): boolean {
-    return this.mixed || other.mixed || (this.first !== NO_CODE && other.first !== NO_CODE && this.first !== other.first);
+    return this.mixed || other.mixed || (this.first !== none && other.first !== none && this.first !== other.first);
   }
 }
 
@@ -114,96 +164,169 @@ export function egressStats(store: RecentSessions, scope: RecentScope, probes: r
   const inScopeMask = pathMask(paths, scope, probes);
   // Openings near a drop may be to any target and of any profile.
   const pairMask = pathMask(paths, { ...scope, target: undefined, profile: undefined }, probes);
-  const pairOf = new Map<string, number>();
-  const pairs: { probeId: number; proxy: string; n: number; drops: number; lastDrop: number; scoped: Addresses; around: Addresses; later: Addresses; upTo: number }[] = [];
-  const pathPair = Int32Array.from(paths, (p) => {
-    const key = `${p.probeId}\u0000${p.proxy}`;
-    let k = pairOf.get(key);
-    if (k === undefined) {
-      pairOf.set(key, (k = pairs.length));
-      pairs.push({ probeId: p.probeId, proxy: p.proxy, n: 0, drops: 0, lastDrop: -Infinity, scoped: new Addresses(), around: new Addresses(), later: new Addresses(), upTo: aroundTo });
-    }
-    return k;
-  });
+  const { groups: pairs, groupOf: pathPair } = groupPaths(
+    paths,
+    (_p, i) => pairMask[i] === 1,
+    (p) => `${p.probeId}\u0000${p.proxy}`,
+    (p) => ({ probeId: p.probeId, proxy: p.proxy, n: 0, drops: 0, lastDrop: -Infinity, scoped: new Addresses(), around: new Addresses(), later: new Addresses(), upTo: aroundTo, openings: null as Openings | null }),
+  );
 
-  /** Every opening with an address from aroundFrom on: (pair, path, opened, egress, end kind, end). */
-  const eachOpening = (visit: (pair: number, path: number, openedAt: number, egress: number, endKind: number, endedAt: number) => void) => {
-    store.eachBlock(aroundFrom, Infinity, (b) => {
-      for (let i = 0; i < b.length; i++) {
-        const path = b.path[i]!;
-        const egress = b.egress[i]!;
-        if (egress === NO_CODE || pairMask[path] !== 1 || !(b.openedAt[i]! >= aroundFrom)) continue;
-        visit(pathPair[path]!, path, b.openedAt[i]!, egress, b.endKind[i]!, b.endedAt[i]!);
+  // Three passes over the openings with an address from aroundFrom on, each written out
+  // as a loop over the blocks' arrays: a callback per row, or gathering the rows into
+  // arrays first, cost more than the passes' own work.
+  const blocks = store.blocksIn(aroundFrom, Infinity);
+  const lives = [...store.live.values()];
+  for (const b of blocks) {
+    const { path, openedAt, egress, endKind, endedAt } = b;
+    for (let i = 0; i < b.length; i++) {
+      const k = pathPair[path[i]!]!;
+      const at = openedAt[i]!;
+      if (k < 0 || egress[i] === none || !(at >= aroundFrom && at < aroundTo)) continue;
+      const p = pairs[k]!;
+      p.around.add(egress[i]!);
+      if (!(at >= from && at < to && inScopeMask[path[i]!] === 1)) continue;
+      p.n++;
+      p.scoped.add(egress[i]!);
+      if (endKind[i] !== probeClosed) {
+        p.drops++;
+        if (endedAt[i]! > p.lastDrop) p.lastDrop = endedAt[i]!;
       }
-    });
-    for (const live of store.live.values()) {
-      if (live.egress === NO_CODE || pairMask[live.path] !== 1 || !(live.openedAt >= aroundFrom)) continue;
-      visit(pathPair[live.path]!, live.path, live.openedAt, live.egress, NO_CODE, NaN);
     }
-  };
-  const inScope = (path: number, openedAt: number) => openedAt >= from && openedAt < to && inScopeMask[path] === 1;
-  const isDrop = (endKind: number) => endKind !== NO_CODE && endKind !== PROBE_CLOSED;
-
-  eachOpening((k, path, openedAt, egress, endKind, endedAt) => {
-    if (openedAt >= aroundTo) return;
-    const p = pairs[k]!;
-    p.around.add(egress);
-    if (!inScope(path, openedAt)) return;
-    p.n++;
-    p.scoped.add(egress);
-    if (isDrop(endKind)) {
-      p.drops++;
-      p.lastDrop = Math.max(p.lastDrop, endedAt);
+  }
+  for (const live of lives) {
+    const k = pathPair[live.path]!;
+    if (k < 0 || live.egress === none || !(live.openedAt >= aroundFrom && live.openedAt < aroundTo)) continue;
+    pairs[k]!.around.add(live.egress);
+    if (live.openedAt >= from && live.openedAt < to && inScopeMask[live.path] === 1) {
+      pairs[k]!.n++;
+      pairs[k]!.scoped.add(live.egress);
     }
-  });
+  }
   for (const p of pairs) p.upTo = Math.max(aroundTo, p.lastDrop + NEAR_MS + 1);
-  eachOpening((k, _path, openedAt, egress) => {
-    const p = pairs[k]!;
-    if (p.n > 0 && openedAt >= aroundTo && openedAt < p.upTo) p.later.add(egress);
-  });
-  const mixed = pairs.map((p) => p.n > 0 && (p.scoped.mixed || (p.drops > 0 && p.around.union(p.later))));
-  const openings = pairs.map((_p, k): Opening[] | null => (mixed[k] ? [] : null));
-  eachOpening((k, path, openedAt, egress, endKind, endedAt) => {
-    const list = openings[k];
-    if (!list || !(openedAt < pairs[k]!.upTo)) return;
-    const scoped = inScope(path, openedAt);
-    list.push({ at: openedAt, egress, inScope: scoped, droppedAt: scoped && isDrop(endKind) ? endedAt : NaN });
-  });
+  const lastUpTo = Math.max(aroundTo, ...pairs.map((p) => (p.n > 0 ? p.upTo : aroundTo)));
+  if (lastUpTo > aroundTo) {
+    // Sessions open before they end: these openings are in the blocks from aroundTo on.
+    for (const b of store.blocksIn(aroundTo, Infinity)) {
+      const { path, openedAt, egress } = b;
+      for (let i = 0; i < b.length; i++) {
+        const k = pathPair[path[i]!]!;
+        const at = openedAt[i]!;
+        if (k < 0 || egress[i] === none || !(at >= aroundTo && at < lastUpTo)) continue;
+        const p = pairs[k]!;
+        if (p.n > 0 && at < p.upTo) p.later.add(egress[i]!);
+      }
+    }
+    for (const live of lives) {
+      const k = pathPair[live.path]!;
+      if (k < 0 || live.egress === none) continue;
+      const p = pairs[k]!;
+      if (p.n > 0 && live.openedAt >= aroundTo && live.openedAt < p.upTo) p.later.add(live.egress);
+    }
+  }
+  let anyMixed = false;
+  for (const p of pairs) {
+    if (p.n > 0 && (p.scoped.mixed || (p.drops > 0 && p.around.union(p.later)))) {
+      p.openings = new Openings();
+      anyMixed = true;
+    }
+  }
+  if (anyMixed) {
+    for (const b of blocks) {
+      const { path, openedAt, egress, endKind, endedAt } = b;
+      for (let i = 0; i < b.length; i++) {
+        const k = pathPair[path[i]!]!;
+        const at = openedAt[i]!;
+        if (k < 0 || egress[i] === none || !(at >= aroundFrom)) continue;
+        const p = pairs[k]!;
+        if (!p.openings || !(at < p.upTo)) continue;
+        const scoped = at >= from && at < to && inScopeMask[path[i]!] === 1;
+        p.openings.push(at, egress[i]!, scoped, scoped && endKind[i] !== probeClosed ? endedAt[i]! : NaN);
+      }
+    }
+    for (const live of lives) {
+      const k = pathPair[live.path]!;
+      if (k < 0 || live.egress === none || !(live.openedAt >= aroundFrom)) continue;
+      const p = pairs[k]!;
+      if (p.openings && live.openedAt < p.upTo) p.openings.push(live.openedAt, live.egress, live.openedAt >= from && live.openedAt < to && inScopeMask[live.path] === 1, NaN);
+    }
+  }
 
   const name = nameOf(probes);
-  return pairs.flatMap((p, k) => {
+  return pairs.flatMap((p) => {
     if (p.n === 0) return [];
     const stat: EgressStat = { probe: name(p.probeId), proxy: p.proxy, addresses: 1, changes: 0, drops: p.drops, dropsNearChange: 0 };
-    const list = openings[k];
-    return [list ? { ...stat, ...orderedDetail(list) } : stat];
+    return [p.openings ? { ...stat, ...orderedDetail(p.openings) } : stat];
   });
 }
 
+/**
+ * The openings' indices in time order: counted into whole seconds (one pass), and the few
+ * in one second put in order by insertion. A comparator sort of a week's openings of a
+ * rotating proxy (~250,000) took ~100 ms; this takes a few.
+ */
+function timeOrder(o: Openings): Uint32Array {
+  const n = o.length;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    if (o.at[i]! < min) min = o.at[i]!;
+    if (o.at[i]! > max) max = o.at[i]!;
+  }
+  const slots = n === 0 ? 0 : Math.floor((max - min) / 1000) + 1;
+  const start = new Uint32Array(slots + 1);
+  for (let i = 0; i < n; i++) start[Math.floor((o.at[i]! - min) / 1000) + 1]! += 1;
+  for (let s = 1; s <= slots; s++) start[s]! += start[s - 1]!;
+  const order = new Uint32Array(n);
+  const fill = start.slice(0, slots);
+  for (let i = 0; i < n; i++) order[fill[Math.floor((o.at[i]! - min) / 1000)]!++] = i;
+  for (let s = 0; s < slots; s++) {
+    for (let j = start[s]! + 1; j < start[s + 1]!; j++) {
+      const v = order[j]!;
+      let k = j - 1;
+      while (k >= start[s]! && o.at[order[k]!]! > o.at[v]!) {
+        order[k + 1] = order[k]!;
+        k--;
+      }
+      order[k + 1] = v;
+    }
+  }
+  return order;
+}
+
 /** Addresses and changes over the scope's openings in time, and the drops near an opening with another address. */
-function orderedDetail(list: Opening[]): Pick<EgressStat, 'addresses' | 'changes' | 'dropsNearChange'> {
-  list.sort((a, b) => a.at - b.at);
+function orderedDetail(o: Openings): Pick<EgressStat, 'addresses' | 'changes' | 'dropsNearChange'> {
+  const order = timeOrder(o);
+  const n = o.length;
+  const at = new Float64Array(n);
+  const egress = new Int32Array(n);
   const distinct = new Set<number>();
   let changes = 0;
-  let previous = NO_CODE;
-  for (const o of list) {
-    if (!o.inScope) continue;
-    distinct.add(o.egress);
-    if (previous !== NO_CODE && o.egress !== previous) changes++;
-    previous = o.egress;
+  let previous = none;
+  for (let j = 0; j < n; j++) {
+    const i = order[j]!;
+    at[j] = o.at[i]!;
+    egress[j] = o.egress[i]!;
+    if (o.inScope[i] !== 1) continue;
+    if (egress[j] !== previous) {
+      if (previous !== none) changes++;
+      distinct.add(egress[j]!);
+      previous = egress[j]!;
+    }
   }
   let near = 0;
-  for (const d of list) {
-    if (Number.isNaN(d.droppedAt)) continue;
-    // First opening at or after the frame's start, then every one up to its end (both ends in).
+  for (let d = 0; d < o.length; d++) {
+    const end = o.droppedAt[d]!;
+    if (end !== end) continue;
+    // The first opening at or after the frame's start, then every one up to its end (both ends in).
     let lo = 0;
-    let hi = list.length;
+    let hi = at.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
-      if (list[mid]!.at < d.droppedAt - NEAR_MS) lo = mid + 1;
+      if (at[mid]! < end - NEAR_MS) lo = mid + 1;
       else hi = mid;
     }
-    for (let j = lo; j < list.length && list[j]!.at <= d.droppedAt + NEAR_MS; j++) {
-      if (list[j]!.egress !== d.egress) {
+    for (let j = lo; j < at.length && at[j]! <= end + NEAR_MS; j++) {
+      if (egress[j] !== o.egress[d]) {
         near++;
         break;
       }
@@ -263,7 +386,7 @@ export function rttBeforeDrops(sessions: RecentSessions, rtt: RecentRtt, scope: 
   sessions.eachBlock(from, to, (b, whole) => {
     for (let i = 0; i < b.length; i++) {
       const k = sessionKey[b.path[i]!]!;
-      if (k < 0 || b.endKind[i] === PROBE_CLOSED || mask[b.path[i]!] !== 1) continue;
+      if (k < 0 || b.endKind[i] === probeClosed || mask[b.path[i]!] !== 1) continue;
       const end = b.endedAt[i]!;
       if (!whole && !(end >= from && end < to)) continue;
       const key = keys[k]!;

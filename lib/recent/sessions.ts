@@ -222,7 +222,8 @@ export class RecentSessions {
   eachBlock(from: number, to: number, visit: (block: EndingBlock, whole: boolean) => void): void {
     if (!(to > from)) return;
     const first = Math.floor(from / HOUR_MS);
-    const last = Math.floor(to / HOUR_MS);
+    // The hour holding the range's last instant: block h holds [h, h + 1) hours.
+    const last = Math.ceil(to / HOUR_MS) - 1;
     if (last - first > this.blocks.size) {
       // A range wider than what is held: walk the blocks instead of the hours.
       for (const block of this.blocks.values()) if (block.hour >= first && block.hour <= last) visit(block, block.hour * HOUR_MS >= from && (block.hour + 1) * HOUR_MS <= to);
@@ -232,6 +233,13 @@ export class RecentSessions {
       const block = this.blocks.get(h);
       if (block) visit(block, h * HOUR_MS >= from && (h + 1) * HOUR_MS <= to);
     }
+  }
+
+  /** The blocks eachBlock would visit, for loops that want no callback per row. */
+  blocksIn(from: number, to: number): EndingBlock[] {
+    const out: EndingBlock[] = [];
+    this.eachBlock(from, to, (b) => out.push(b));
+    return out;
   }
 
   /** Endings held, over every block. */

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { HOUR_MS, RecentSessions, type RecentSessionRow } from '../../../lib/recent/sessions';
+import { RecentStore } from '../../../lib/recent/store';
+
+const T = Date.parse('2026-11-20T10:00:00Z');
+
+function row(id: string, over: Partial<RecentSessionRow> = {}): RecentSessionRow {
+  return {
+    id,
+    probeId: 1,
+    targetName: 'chat',
+    proxyName: 'direct',
+    proxyKind: 'direct',
+    profile: 'idle',
+    profileKind: 'idle',
+    gapMs: null,
+    outcome: 'opened',
+    openedAt: T,
+    endedAt: null,
+    durationMs: null,
+    sinceLastRecvMs: null,
+    sinceLastSentMs: null,
+    endKind: null,
+    closeCode: null,
+    ladderSurvived: false,
+    egressAddress: null,
+    ...over,
+  };
+}
+
+const endedRow = (id: string, endedAt: number, over: Partial<RecentSessionRow> = {}) => row(id, { endedAt, endKind: 'tcp_fin', durationMs: endedAt - T, sinceLastRecvMs: 1000, sinceLastSentMs: 2000, ...over });
+
+/** Every ending held, as (id, endedAt), sorted. */
+function endings(store: RecentSessions): [string, number][] {
+  const out: [string, number][] = [];
+  store.eachBlock(-Infinity, Infinity, (b) => {
+    for (let i = 0; i < b.length; i++) out.push([b.ids[i]!, b.endedAt[i]!]);
+  });
+  return out.sort();
+}
+
+describe('RecentSessions', () => {
+  it('moves a live canary to the hour it ended in, and an ending to where a later change puts it', () => {
+    const store = new RecentSessions(T - 24 * HOUR_MS);
+    store.upsert(row('a'));
+    store.upsert(row('b'));
+    expect([...store.live.keys()]).toEqual(['a', 'b']);
+    store.upsert(endedRow('a', T + 90 * 60_000), { outcome: 'opened', endedAt: null, endKind: null });
+    expect([...store.live.keys()]).toEqual(['b']);
+    expect(endings(store)).toEqual([['a', T + 90 * 60_000]]);
+    // A corrected end (another event of the session) replaces the row; it is not added twice.
+    store.upsert(endedRow('a', T + 30 * 60_000), { outcome: 'opened', endedAt: T + 90 * 60_000, endKind: 'tcp_fin' });
+    expect(endings(store)).toEqual([['a', T + 30 * 60_000]]);
+    expect(store.endings).toBe(1);
+  });
+
+  it('keeps the rows of a block right when one leaves from its middle', () => {
+    const store = new RecentSessions(T - HOUR_MS);
+    for (let i = 0; i < 40; i++) store.upsert(endedRow(`s${i}`, T + i * 1000, { closeCode: 4000 + i }));
+    store.upsert(endedRow('s7', T + 2 * HOUR_MS), { outcome: 'opened', endedAt: T + 7000, endKind: 'tcp_fin' });
+    const block = store.blocks.get(Math.floor(T / HOUR_MS))!;
+    expect(block.length).toBe(39);
+    for (let i = 0; i < block.length; i++) expect(block.closeCode[i]).toBe(4000 + Number(block.ids[i]!.slice(1)));
+  });
+
+  it('computes the age and idle time the drop histograms read, as SQL does', () => {
+    const store = new RecentSessions(T - HOUR_MS);
+    store.upsert(endedRow('fin', T + 61_000, { sinceLastRecvMs: null, sinceLastSentMs: 5000 }));
+    store.upsert(endedRow('dark', T + 65_000, { endKind: 'pong_timeout', sinceLastRecvMs: 5000, sinceLastSentMs: 100 }));
+    store.upsert(endedRow('none', T + 70_000, { sinceLastRecvMs: null, sinceLastSentMs: null }));
+    const b = store.blocks.get(Math.floor(T / HOUR_MS))!;
+    const at = (id: string) => b.ids.indexOf(id);
+    expect([b.age[at('fin')], b.idle[at('fin')]]).toEqual([61_000, 5000]);
+    // A silent death is dated by its last byte received; its idle time is unknown.
+    expect(b.age[at('dark')]).toBe(60_000);
+    expect(b.idle[at('dark')]).toBeNaN();
+    expect(b.idle[at('none')]).toBeNaN();
+  });
+
+  it('visits only the hours of a range, saying which lie wholly inside it', () => {
+    const store = new RecentSessions(T - 10 * HOUR_MS);
+    for (let h = -3; h <= 3; h++) store.upsert(endedRow(`h${h}`, T + h * HOUR_MS + 1));
+    const seen: [number, boolean][] = [];
+    store.eachBlock(T - HOUR_MS + 5, T + 2 * HOUR_MS, (b, whole) => seen.push([b.hour * HOUR_MS - T, whole]));
+    expect(seen).toEqual([
+      [-HOUR_MS, false],
+      [0, true],
+      [HOUR_MS, true],
+    ]);
+  });
+
+  it('holds nothing before its horizon and forgets whole hours as it moves', () => {
+    const store = new RecentSessions(T);
+    store.upsert(endedRow('old', T - 1));
+    store.upsert(endedRow('new', T + HOUR_MS + 1));
+    store.upsert(endedRow('newer', T + 2 * HOUR_MS + 1));
+    expect(endings(store).map(([id]) => id)).toEqual(['new', 'newer']);
+    store.forgetBefore(T + 2 * HOUR_MS + 30 * 60_000);
+    expect(endings(store).map(([id]) => id)).toEqual(['newer']);
+    expect(store.horizon).toBe(T + 2 * HOUR_MS);
+  });
+});
+
+describe('RecentStore', () => {
+  it('answers a scope only when it holds the 5 minutes before it as well', () => {
+    const store = new RecentStore(24 * HOUR_MS, T);
+    const horizon = store.horizon;
+    expect(horizon).toBeLessThanOrEqual(T - 24 * HOUR_MS);
+    expect(store.covers(new Date(horizon + 5 * 60_000))).toBe(true);
+    expect(store.covers(new Date(horizon + 5 * 60_000 - 1))).toBe(false);
+    store.forgetOld(T + 3 * HOUR_MS);
+    expect(store.covers(new Date(horizon + 5 * 60_000))).toBe(false);
+  });
+});
