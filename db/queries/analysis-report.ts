@@ -2,12 +2,16 @@
 import type { Layer } from '../../lib/analysis/catalogue';
 import { egressFindings, ladderFindings, refusalFindings, rttFindings, silentFindings, type Finding } from '../../lib/analysis/findings';
 import type { Db } from '../client';
-import { analyzeScope, type AnalysisResult, type AnalysisScope } from './analysis';
-import { runReads } from './reads';
-import { egressStats, ladderRungs, refusalGroups, rttBeforeDrops, silentGroups } from './findings';
-import { inMemory } from './in-memory';
-import * as recentFindings from '../../lib/recent/findings';
+import type { EgressStat, LadderRung, RefusalGroup, RttBeforeDrops, SilentGroup } from '../../lib/analysis/findings';
+import { BIN_MS } from '../../lib/analysis/analyze';
+import { scanEndings } from '../../lib/recent/endings-scan';
+import { egressStats } from '../../lib/recent/findings';
+import { RttCoverage } from '../../lib/recent/rtt-before-drops';
 import type { RecentStore } from '../../lib/recent/store';
+import { analysisBins, analyzeScope, type AnalysisResult, type AnalysisScope } from './analysis';
+import { runReads } from './reads';
+import * as tables from './findings';
+import { inMemory, type InMemory } from './in-memory';
 
 export interface AnalysisReport extends AnalysisResult {
   generatedAt: string;
@@ -23,15 +27,7 @@ export interface AnalysisReport extends AnalysisResult {
  */
 export async function analysisReport(db: Db, scope: AnalysisScope, options: { now: Date; layers: readonly Layer[]; concurrent?: boolean; recent?: RecentStore }): Promise<AnalysisReport> {
   const memory = await inMemory(db, options.recent, scope);
-  const [result, refusals, silent, ladder, egress, rtt] = await runReads(options.concurrent ?? false, [
-    // First: its members' statement is on its way while the findings below run in memory.
-    () => analyzeScope(db, scope, { ...options, memory }),
-    () => refusalGroups(db, scope),
-    () => (memory ? Promise.resolve(recentFindings.silentGroups(memory.store.sessions, scope, memory.probes)) : silentGroups(db, scope)),
-    () => (memory ? Promise.resolve(recentFindings.ladderRungs(memory.store.sessions, scope, memory.probes)) : ladderRungs(db, scope)),
-    () => (memory ? Promise.resolve(recentFindings.egressStats(memory.store.sessions, scope, memory.probes)) : egressStats(db, scope)),
-    () => (memory ? Promise.resolve(recentFindings.rttBeforeDrops(memory.store.sessions, memory.store.rtt, scope, memory.probes)) : rttBeforeDrops(db, scope)),
-  ] as const);
+  const [result, refusals, silent, ladder, egress, rtt] = memory ? await fromMemory(db, scope, options, memory) : await fromTables(db, scope, options);
   const rank = { critical: 0, warning: 1, info: 2 } as const;
   // Within a severity: by kind as listed, then by title, so that the order does not change
   // from one refresh to the next with the order groups came out of a hash.
@@ -40,4 +36,35 @@ export async function analysisReport(db: Db, scope: AnalysisScope, options: { no
     (a, b) => rank[a.severity] - rank[b.severity] || kinds.indexOf(a.kind) - kinds.indexOf(b.kind) || (a.title < b.title ? -1 : a.title > b.title ? 1 : 0),
   );
   return { ...result, generatedAt: options.now.toISOString(), findings };
+}
+
+type Parts = readonly [AnalysisResult, RefusalGroup[], SilentGroup[], LadderRung[], EgressStat[], RttBeforeDrops[]];
+
+function fromTables(db: Db, scope: AnalysisScope, options: { now: Date; layers: readonly Layer[]; concurrent?: boolean }): Promise<Parts> {
+  return runReads(options.concurrent ?? false, [
+    () => analyzeScope(db, scope, { ...options, memory: null }),
+    () => tables.refusalGroups(db, scope),
+    () => tables.silentGroups(db, scope),
+    () => tables.ladderRungs(db, scope),
+    () => tables.egressStats(db, scope),
+    () => tables.rttBeforeDrops(db, scope),
+  ] as const);
+}
+
+/**
+ * The endings read once for the histograms, silent deaths, ladder rungs and the minutes
+ * before drops (lib/recent/endings-scan.ts); then the analysis goes first, so that its
+ * members' statement is on its way while the egress finding runs in memory, and the
+ * refusals (a rollup and a small partial index) come from the tables meanwhile.
+ */
+async function fromMemory(db: Db, scope: AnalysisScope, options: { now: Date; layers: readonly Layer[]; concurrent?: boolean }, memory: InMemory): Promise<Parts> {
+  const { store, probes } = memory;
+  const coverage = new RttCoverage(store.rtt, scope, probes);
+  const scan = scanEndings(store.sessions, scope, probes, { binMs: BIN_MS, silent: true, ladder: true, rtt: coverage });
+  const [result, refusals, egress] = await runReads(options.concurrent ?? false, [
+    () => analyzeScope(db, scope, { ...options, memory, bins: analysisBins(scan.age!, scan.idle!) }),
+    () => tables.refusalGroups(db, scope),
+    () => Promise.resolve(egressStats(store.sessions, scope, probes)),
+  ] as const);
+  return [result, refusals, scan.silent!, scan.ladder!, egress, coverage.result()];
 }

@@ -201,11 +201,20 @@ async function exposuresInMemory({ store, scope, probes }: InMemory, windows: re
 /** Per window, each path's exposure, with its probe's name and labels. */
 function exposuresByWindow(windows: readonly SignatureWindow[], rows: readonly ExposureRow[], probeRows: readonly { id: number; name: string; labels: Record<string, string> | null }[]): Map<number, PathExposure[]> {
   const probeOf = new Map(probeRows.map((p) => [p.id, p]));
+  // In a fixed order, however the database grouped them (a hash's order changes with the data).
+  const text = (v: string | number | null) => (v === null ? '' : String(v));
+  const order = (r: ExposureRow) => [probeOf.get(r.probeId)?.name ?? String(r.probeId), r.target, r.proxy, r.profile, text(r.profileKind), text(r.gapMs)];
+  const sorted = [...rows].sort((a, b) => {
+    const x = order(a);
+    const y = order(b);
+    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return x[i]! < y[i]! ? -1 : 1;
+    return 0;
+  });
   const out = new Map<number, PathExposure[]>();
   windows.forEach((_w, i) => {
     out.set(
       i,
-      rows.map((r) => {
+      sorted.map((r) => {
         const p = probeOf.get(r.probeId);
         return {
           probe: p?.name ?? String(r.probeId),
@@ -248,12 +257,14 @@ interface ExposureRow {
  */
 async function windowMembers(tx: Executor, scope: AnalysisScope, windows: readonly SignatureWindow[]): Promise<Map<number, { sample: Drop[]; total: number }>> {
   const out = new Map<number, { sample: Drop[]; total: number }>();
-  for (const dimension of ['age', 'idle'] as const) {
+  // Both dimensions' statements at once: on the pool, the second is not held up by the
+  // first's answer waiting for the event loop (the analysis report runs findings meanwhile).
+  const reads = (['age', 'idle'] as const).map((dimension) => {
     const dimWindows = windows.map((w, i) => ({ w, i })).filter((x) => x.w.dimension === dimension);
-    if (dimWindows.length === 0) continue;
+    if (dimWindows.length === 0) return Promise.resolve([]);
     const value = dimension === 'age' ? AGE : IDLE;
     const list = sql.join(dimWindows.map(({ w, i }) => sql`(${sql.raw(String(i))}, ${num(w.peak.lowMs)}, ${num(w.peak.highMs)})`), sql`, `);
-    const rows = await tx
+    return tx
       .select({
         window: sql<number>`m.w`.mapWith(Number),
         id: s.id,
@@ -287,7 +298,10 @@ async function windowMembers(tx: Executor, scope: AnalysisScope, windows: readon
       )
       .innerJoin(s, eq(s.id, sql`m.id`))
       .innerJoin(probes, eq(probes.id, s.probeId))
-      .leftJoin(tv, eq(tv.sessionId, s.id));
+      .leftJoin(tv, eq(tv.sessionId, s.id))
+      .then((rows) => rows);
+  });
+  for (const rows of await Promise.all(reads)) {
     for (const r of rows) {
       const i = r.window;
       const entry = out.get(i) ?? { sample: [], total: windows[i]!.peak.count };

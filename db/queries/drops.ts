@@ -25,7 +25,7 @@ import { runReads } from './reads';
 import { rollupAndEdges } from './rollup-parts';
 import { pathFilters, rowsOf } from './scope';
 import { inMemory, type InMemory } from './in-memory';
-import { dropEndings, dropHistograms as memoryDropHistograms } from '../../lib/recent/drop-reads';
+import { scanEndings } from '../../lib/recent/endings-scan';
 import type { RecentStore } from '../../lib/recent/store';
 
 export interface DropsParams {
@@ -63,7 +63,7 @@ export async function dropsReport(
   // exposures, leaving both cores to the two histograms before.
   const [analysis, endings] = await runReads(concurrent, [
     () => (age.total === 0 ? Promise.resolve({ signatures: [] }) : analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: passBins(pass), concurrent, memory })),
-    () => (memory ? Promise.resolve(sortEndings(dropEndings(memory.store.sessions, memory.scope, memory.probes))) : endingsOf(db, scope)),
+    () => (pass.endings ? Promise.resolve(sortEndings(pass.endings)) : endingsOf(db, scope)),
   ] as const);
   const signatures: ClusterSignature[] = analysis.signatures.map((g) => ({
     key: g.key,
@@ -134,6 +134,8 @@ interface DropHistograms {
   ageUnknown: number;
   idle: { bin: number; count: number }[];
   maxAgeMs: number | null;
+  /** The drops by ending and close code, when the pass counted them too (in memory). */
+  endings?: Pick<DropsReport, 'endKinds' | 'closeCodes'>;
 }
 
 /**
@@ -147,11 +149,10 @@ async function dropHistograms(db: Db, where: SQL, binMs: number, concurrent: boo
   return { binMs, age: age.bins, ageUnknown: age.nulls, idle: idle.bins, maxAgeMs: age.max };
 }
 
-/** dropHistograms' answer from the in-memory store. */
-function memoryHistograms(memory: InMemory, binMs: number): DropHistograms {
-  const { store, scope, probes } = memory;
-  const { age, idle } = memoryDropHistograms(store.sessions, scope, probes, binMs);
-  return { binMs, age: age.bins, ageUnknown: age.nulls, idle: idle.bins, maxAgeMs: age.max };
+/** dropHistograms' answer from the in-memory store, with the endings counted in the same pass. */
+function memoryHistograms({ store, scope, probes }: InMemory, binMs: number): DropHistograms {
+  const { age, idle, endings } = scanEndings(store.sessions, scope, probes, { binMs, endings: true });
+  return { binMs, age: age!.bins, ageUnknown: age!.nulls, idle: idle!.bins, maxAgeMs: age!.max, endings };
 }
 
 /** Most frequent first, as the page lists them. */

@@ -5,103 +5,31 @@
  * what each one counts and why.
  */
 import type { EgressStat, LadderRung, RttBeforeDrops, SilentGroup } from '../analysis/findings';
-import { NO_CODE, PONG_TIMEOUT, PROBE_CLOSED, type PathInfo, type RecentSessions } from './sessions';
+import { scanEndings } from './endings-scan';
+import { groupPaths, nameOf } from './groups';
 import type { RecentRtt } from './rtt';
-import { pathMask, rttPathMask, type ProbeRef, type RecentScope } from './scope';
+import { RttCoverage } from './rtt-before-drops';
+import { pathMask, type ProbeRef, type RecentScope } from './scope';
+import { NO_CODE, PROBE_CLOSED, type RecentSessions } from './sessions';
 
-const MINUTE_MS = 60_000;
 // Local copies of the store's codes: a bundler may turn an imported binding into a getter
 // call per read, in loops over a million rows.
 const none = NO_CODE;
 const probeClosed = PROBE_CLOSED;
-const pongTimeout = PONG_TIMEOUT;
 const NEAR_MS = 5_000;
 
-function nameOf(probes: readonly ProbeRef[]): (id: number) => string {
-  const names = new Map(probes.map((p) => [p.id, p.name]));
-  return (id) => names.get(id) ?? String(id);
-}
-
-/** percentile_cont(0.5) of the values: the mean of the middle two when their number is even. */
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  values.sort((a, b) => a - b);
-  const pos = (values.length - 1) / 2;
-  const lo = Math.floor(pos);
-  return values[lo]! + (pos - lo) * (values[Math.ceil(pos)]! - values[lo]!);
-}
-
-/**
- * Each path's group among `groups` by `keyOf` (-1 where `include` is false): rows then
- * find their group with one array read instead of building a key per row.
- */
-function groupPaths<G>(paths: readonly PathInfo[], include: (p: PathInfo, i: number) => boolean, keyOf: (p: PathInfo) => string, make: (p: PathInfo) => G): { groups: G[]; groupOf: Int32Array } {
-  const index = new Map<string, number>();
-  const groups: G[] = [];
-  const groupOf = Int32Array.from(paths, (p, i) => {
-    if (!include(p, i)) return -1;
-    const key = keyOf(p);
-    let g = index.get(key);
-    if (g === undefined) {
-      index.set(key, (g = groups.length));
-      groups.push(make(p));
-    }
-    return g;
-  });
-  return { groups, groupOf };
-}
-
 export function silentGroups(store: RecentSessions, scope: RecentScope, probes: readonly ProbeRef[]): SilentGroup[] {
-  const mask = pathMask(store.paths.values, scope, probes);
-  const name = nameOf(probes);
-  const from = scope.from.getTime();
-  const to = scope.to.getTime();
-  const { groups, groupOf } = groupPaths(
-    store.paths.values,
-    (_p, i) => mask[i] === 1,
-    (p) => `${name(p.probeId)}\u0000${p.target}\u0000${p.proxy}`,
-    (p) => ({ probe: name(p.probeId), target: p.target, proxy: p.proxy, count: 0, quiet: [] as number[] }),
-  );
-  store.eachBlock(from, to, (b, whole) => {
-    const { path, endKind, endedAt, sinceLastRecv } = b;
-    for (let i = 0; i < b.length; i++) {
-      if (endKind[i] !== pongTimeout) continue;
-      const g = groupOf[path[i]!]!;
-      if (g < 0 || (!whole && !(endedAt[i]! >= from && endedAt[i]! < to))) continue;
-      groups[g]!.count++;
-      if (sinceLastRecv[i] === sinceLastRecv[i]) groups[g]!.quiet.push(sinceLastRecv[i]!);
-    }
-  });
-  return groups.filter((g) => g.count > 0).map((g) => ({ probe: g.probe, target: g.target, proxy: g.proxy, count: g.count, medianQuietMs: median(g.quiet) as number }));
+  return scanEndings(store, scope, probes, { silent: true }).silent!;
 }
 
 export function ladderRungs(store: RecentSessions, scope: RecentScope, probes: readonly ProbeRef[]): LadderRung[] {
-  const mask = pathMask(store.paths.values, scope, probes);
-  const name = nameOf(probes);
-  const from = scope.from.getTime();
-  const to = scope.to.getTime();
-  const { groups, groupOf } = groupPaths(
-    store.paths.values,
-    (p, i) => mask[i] === 1 && p.profileKind === 'ladder' && p.gapMs !== null,
-    (p) => `${name(p.probeId)}\u0000${p.target}\u0000${p.proxy}\u0000${p.gapMs}`,
-    (p) => ({ rung: { probe: name(p.probeId), target: p.target, proxy: p.proxy, gapMs: p.gapMs!, survived: 0, died: 0 }, seen: false }),
-  );
-  store.eachBlock(from, to, (b, whole) => {
-    const { path, endKind, endedAt, ladderSurvived } = b;
-    for (let i = 0; i < b.length; i++) {
-      const g = groupOf[path[i]!]!;
-      if (g < 0 || (!whole && !(endedAt[i]! >= from && endedAt[i]! < to))) continue;
-      const r = groups[g]!;
-      r.seen = true;
-      if (endKind[i] !== probeClosed) r.rung.died++;
-      else if (ladderSurvived[i] === 1) r.rung.survived++;
-    }
-  });
-  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  return groups
-    .filter((g) => g.seen)
-    .map((g) => g.rung)
-    .sort((a, b) => cmp(a.probe, b.probe) || cmp(a.target, b.target) || cmp(a.proxy, b.proxy) || a.gapMs - b.gapMs);
+  return scanEndings(store, scope, probes, { ladder: true }).ladder!;
+}
+
+export function rttBeforeDrops(sessions: RecentSessions, rtt: RecentRtt, scope: RecentScope, probes: readonly ProbeRef[]): RttBeforeDrops[] {
+  const coverage = new RttCoverage(rtt, scope, probes);
+  if (coverage.pinged) scanEndings(sessions, scope, probes, { rtt: coverage });
+  return coverage.result();
 }
 
 /** A pair's openings, as columns: open instant, address, in scope, and the end instant of a drop in scope (else NaN). */
@@ -111,6 +39,16 @@ class Openings {
   egress = new Int32Array(64);
   inScope = new Uint8Array(64);
   droppedAt = new Float64Array(64);
+
+  /** The openings before `upTo` (all of them when none is later). */
+  before(upTo: number): Openings {
+    let n = 0;
+    for (let i = 0; i < this.length; i++) if (this.at[i]! < upTo) n++;
+    if (n === this.length) return this;
+    const out = new Openings();
+    for (let i = 0; i < this.length; i++) if (this.at[i]! < upTo) out.push(this.at[i]!, this.egress[i]!, this.inScope[i] === 1, this.droppedAt[i]!);
+    return out;
+  }
 
   push(at: number, egress: number, inScope: boolean, droppedAt: number): void {
     if (this.length === this.at.length) {
@@ -141,19 +79,17 @@ class Addresses {
     if (this.first === none) this.first = egress;
     else if (egress !== this.first) this.mixed = true;
   }
-  union(other: Addresses): boolean {
-    return this.mixed || other.mixed || (this.first !== none && other.first !== none && this.first !== other.first);
-  }
 }
 
 /**
  * Egress address changes per probe × proxy, and the drops that ended within 5 s of an
  * opening of the same probe × proxy with another address than the drop's own.
  *
- * Three passes over the openings from 5 s before the scope on, none allocating per
- * session: each pair's counts and addresses; the addresses of openings after the scope up
- * to 5 s past the pair's last drop (a drop may end long after the scope); then, only for
- * the pairs that show more than one address, their openings, to be ordered in time.
+ * One pass over the openings from 5 s before the scope on counts each pair's openings and
+ * drops in scope and gathers, for the pairs that ever showed more than one address (the
+ * store keeps that per pair), their openings as columns; only those are then ordered in
+ * time. A pair with one address for good (direct, a corporate proxy) has no change and no
+ * drop near one, whatever the scope.
  */
 export function egressStats(store: RecentSessions, scope: RecentScope, probes: readonly ProbeRef[]): EgressStat[] {
   const from = scope.from.getTime();
@@ -167,102 +103,64 @@ export function egressStats(store: RecentSessions, scope: RecentScope, probes: r
   const { groups: pairs, groupOf: pathPair } = groupPaths(
     paths,
     (_p, i) => pairMask[i] === 1,
-    (p) => `${p.probeId}\u0000${p.proxy}`,
-    (p) => ({ probeId: p.probeId, proxy: p.proxy, n: 0, drops: 0, lastDrop: -Infinity, scoped: new Addresses(), around: new Addresses(), later: new Addresses(), upTo: aroundTo, openings: null as Openings | null }),
+    (p) => `${p.probeId} ${p.proxy}`,
+    (p) => ({ probeId: p.probeId, proxy: p.proxy, n: 0, drops: 0, lastDrop: -Infinity, openings: store.pairEgress.get(`${p.probeId} ${p.proxy}`)?.rotates ? new Openings() : null }),
   );
 
-  // Three passes over the openings with an address from aroundFrom on, each written out
-  // as a loop over the blocks' arrays: a callback per row, or gathering the rows into
-  // arrays first, cost more than the passes' own work.
-  const blocks = store.blocksIn(aroundFrom, Infinity);
-  const lives = [...store.live.values()];
-  for (const b of blocks) {
+  // Written out as loops over the blocks' arrays: a callback per row cost more than the work.
+  for (const b of store.blocksIn(aroundFrom, Infinity)) {
     const { path, openedAt, egress, endKind, endedAt } = b;
     for (let i = 0; i < b.length; i++) {
       const k = pathPair[path[i]!]!;
       const at = openedAt[i]!;
-      if (k < 0 || egress[i] === none || !(at >= aroundFrom && at < aroundTo)) continue;
+      if (k < 0 || egress[i] === none || !(at >= aroundFrom)) continue;
       const p = pairs[k]!;
-      p.around.add(egress[i]!);
-      if (!(at >= from && at < to && inScopeMask[path[i]!] === 1)) continue;
-      p.n++;
-      p.scoped.add(egress[i]!);
-      if (endKind[i] !== probeClosed) {
-        p.drops++;
-        if (endedAt[i]! > p.lastDrop) p.lastDrop = endedAt[i]!;
+      const scoped = at >= from && at < to && inScopeMask[path[i]!] === 1;
+      const dropped = scoped && endKind[i] !== probeClosed;
+      if (scoped) {
+        p.n++;
+        if (dropped) {
+          p.drops++;
+          if (endedAt[i]! > p.lastDrop) p.lastDrop = endedAt[i]!;
+        }
       }
+      if (p.openings) p.openings.push(at, egress[i]!, scoped, dropped ? endedAt[i]! : NaN);
     }
   }
-  for (const live of lives) {
+  for (const live of store.live.values()) {
     const k = pathPair[live.path]!;
-    if (k < 0 || live.egress === none || !(live.openedAt >= aroundFrom && live.openedAt < aroundTo)) continue;
-    pairs[k]!.around.add(live.egress);
-    if (live.openedAt >= from && live.openedAt < to && inScopeMask[live.path] === 1) {
-      pairs[k]!.n++;
-      pairs[k]!.scoped.add(live.egress);
-    }
-  }
-  for (const p of pairs) p.upTo = Math.max(aroundTo, p.lastDrop + NEAR_MS + 1);
-  const lastUpTo = Math.max(aroundTo, ...pairs.map((p) => (p.n > 0 ? p.upTo : aroundTo)));
-  if (lastUpTo > aroundTo) {
-    // Sessions open before they end: these openings are in the blocks from aroundTo on.
-    for (const b of store.blocksIn(aroundTo, Infinity)) {
-      const { path, openedAt, egress } = b;
-      for (let i = 0; i < b.length; i++) {
-        const k = pathPair[path[i]!]!;
-        const at = openedAt[i]!;
-        if (k < 0 || egress[i] === none || !(at >= aroundTo && at < lastUpTo)) continue;
-        const p = pairs[k]!;
-        if (p.n > 0 && at < p.upTo) p.later.add(egress[i]!);
-      }
-    }
-    for (const live of lives) {
-      const k = pathPair[live.path]!;
-      if (k < 0 || live.egress === none) continue;
-      const p = pairs[k]!;
-      if (p.n > 0 && live.openedAt >= aroundTo && live.openedAt < p.upTo) p.later.add(live.egress);
-    }
-  }
-  let anyMixed = false;
-  for (const p of pairs) {
-    if (p.n > 0 && (p.scoped.mixed || (p.drops > 0 && p.around.union(p.later)))) {
-      p.openings = new Openings();
-      anyMixed = true;
-    }
-  }
-  if (anyMixed) {
-    for (const b of blocks) {
-      const { path, openedAt, egress, endKind, endedAt } = b;
-      for (let i = 0; i < b.length; i++) {
-        const k = pathPair[path[i]!]!;
-        const at = openedAt[i]!;
-        if (k < 0 || egress[i] === none || !(at >= aroundFrom)) continue;
-        const p = pairs[k]!;
-        if (!p.openings || !(at < p.upTo)) continue;
-        const scoped = at >= from && at < to && inScopeMask[path[i]!] === 1;
-        p.openings.push(at, egress[i]!, scoped, scoped && endKind[i] !== probeClosed ? endedAt[i]! : NaN);
-      }
-    }
-    for (const live of lives) {
-      const k = pathPair[live.path]!;
-      if (k < 0 || live.egress === none || !(live.openedAt >= aroundFrom)) continue;
-      const p = pairs[k]!;
-      if (p.openings && live.openedAt < p.upTo) p.openings.push(live.openedAt, live.egress, live.openedAt >= from && live.openedAt < to && inScopeMask[live.path] === 1, NaN);
-    }
+    if (k < 0 || live.egress === none || !(live.openedAt >= aroundFrom)) continue;
+    const p = pairs[k]!;
+    const scoped = live.openedAt >= from && live.openedAt < to && inScopeMask[live.path] === 1;
+    if (scoped) p.n++;
+    if (p.openings) p.openings.push(live.openedAt, live.egress, scoped, NaN);
   }
 
   const name = nameOf(probes);
   return pairs.flatMap((p) => {
     if (p.n === 0) return [];
     const stat: EgressStat = { probe: name(p.probeId), proxy: p.proxy, addresses: 1, changes: 0, drops: p.drops, dropsNearChange: 0 };
-    return [p.openings ? { ...stat, ...orderedDetail(p.openings) } : stat];
+    if (!p.openings) return [stat];
+    // A drop may end long after the scope: the openings within 5 s of its end count too.
+    const upTo = Math.max(aroundTo, p.lastDrop + NEAR_MS + 1);
+    const o = p.openings;
+    const scoped = new Addresses();
+    const near = new Addresses();
+    for (let i = 0; i < o.length; i++) {
+      if (!(o.at[i]! < upTo)) continue;
+      near.add(o.egress[i]!);
+      if (o.inScope[i] === 1) scoped.add(o.egress[i]!);
+    }
+    // More than one address in scope, or drops with more than one address around them.
+    if (!scoped.mixed && !(p.drops > 0 && near.mixed)) return [stat];
+    return [{ ...stat, ...orderedDetail(o, upTo) }];
   });
 }
 
 /**
- * The openings' indices in time order: counted into whole seconds (one pass), and the few
- * in one second put in order by insertion. A comparator sort of a week's openings of a
- * rotating proxy (~250,000) took ~100 ms; this takes a few.
+ * The openings' indices in time order: counted into slots of about one opening each (one
+ * pass), and the few in one slot put in order by insertion. A comparator sort of a week's
+ * openings of a rotating proxy (~60,000) took ~25 ms; this takes a few.
  */
 function timeOrder(o: Openings): Uint32Array {
   const n = o.length;
@@ -272,14 +170,26 @@ function timeOrder(o: Openings): Uint32Array {
     if (o.at[i]! < min) min = o.at[i]!;
     if (o.at[i]! > max) max = o.at[i]!;
   }
-  const slots = n === 0 ? 0 : Math.floor((max - min) / 1000) + 1;
+  // About one slot per opening, at least a second wide: slots stay few however long the range.
+  const width = Math.max(1000, (max - min) / Math.max(1, n));
+  const slots = n === 0 ? 0 : Math.floor((max - min) / width) + 1;
   const start = new Uint32Array(slots + 1);
-  for (let i = 0; i < n; i++) start[Math.floor((o.at[i]! - min) / 1000) + 1]! += 1;
+  const slotOf = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const s = Math.floor((o.at[i]! - min) / width);
+    slotOf[i] = s;
+    start[s + 1]! += 1;
+  }
   for (let s = 1; s <= slots; s++) start[s]! += start[s - 1]!;
   const order = new Uint32Array(n);
   const fill = start.slice(0, slots);
-  for (let i = 0; i < n; i++) order[fill[Math.floor((o.at[i]! - min) / 1000)]!++] = i;
+  for (let i = 0; i < n; i++) order[fill[slotOf[i]!]!++] = i;
   for (let s = 0; s < slots; s++) {
+    // A burst (a probe restarting opens all its canaries within a second) is sorted, not inserted.
+    if (start[s + 1]! - start[s]! > 32) {
+      order.subarray(start[s]!, start[s + 1]!).sort((a, b) => o.at[a]! - o.at[b]!);
+      continue;
+    }
     for (let j = start[s]! + 1; j < start[s + 1]!; j++) {
       const v = order[j]!;
       let k = j - 1;
@@ -294,7 +204,8 @@ function timeOrder(o: Openings): Uint32Array {
 }
 
 /** Addresses and changes over the scope's openings in time, and the drops near an opening with another address. */
-function orderedDetail(o: Openings): Pick<EgressStat, 'addresses' | 'changes' | 'dropsNearChange'> {
+function orderedDetail(all: Openings, upTo: number): Pick<EgressStat, 'addresses' | 'changes' | 'dropsNearChange'> {
+  const o = all.before(upTo);
   const order = timeOrder(o);
   const n = o.length;
   const at = new Float64Array(n);
@@ -333,92 +244,4 @@ function orderedDetail(o: Openings): Pick<EgressStat, 'addresses' | 'changes' | 
     }
   }
   return { addresses: Math.max(1, distinct.size), changes, dropsNearChange: near };
-}
-
-/**
- * Per target × proxy: the mean RTT over the scope, and over the RTT minutes m that a drop
- * of the path ended in [m, m + 5 min] after. Minutes are slots of typed arrays over
- * [from − 5 min, to), one set per target × proxy: a week of drops marks its minutes
- * without a set or map entry per drop.
- */
-export function rttBeforeDrops(sessions: RecentSessions, rtt: RecentRtt, scope: RecentScope, probes: readonly ProbeRef[]): RttBeforeDrops[] {
-  const from = scope.from.getTime();
-  const to = scope.to.getTime();
-  const first = Math.floor((from - 5 * MINUTE_MS) / MINUTE_MS);
-  const slots = Math.max(0, Math.ceil(to / MINUTE_MS) - first);
-  const rttMask = rttPathMask(rtt.paths.values, scope, probes);
-  const keyOf = new Map<string, number>();
-  const keys: { target: string; proxy: string; sum: Float64Array; n: Float64Array; covered: Uint8Array; drops: number }[] = [];
-  const rttKey = Int32Array.from(rtt.paths.values, (p) => {
-    const key = `${p.target}\u0000${p.proxy}`;
-    let k = keyOf.get(key);
-    if (k === undefined) {
-      keyOf.set(key, (k = keys.length));
-      keys.push({ target: p.target, proxy: p.proxy, sum: new Float64Array(0), n: new Float64Array(0), covered: new Uint8Array(0), drops: 0 });
-    }
-    return k;
-  });
-  let pinged = false;
-  rtt.eachBlock(from - 5 * MINUTE_MS, to, (b) => {
-    for (let i = 0; i < b.length; i++) {
-      const m = b.minute[i]!;
-      if (rttMask[b.path[i]!] !== 1 || !(m >= from - 5 * MINUTE_MS && m < to)) continue;
-      if (m >= from) pinged = true;
-      const key = keys[rttKey[b.path[i]!]!]!;
-      if (key.sum.length === 0) {
-        key.sum = new Float64Array(slots);
-        key.n = new Float64Array(slots);
-        key.covered = new Uint8Array(slots);
-      }
-      const slot = Math.floor(m / MINUTE_MS) - first;
-      key.sum[slot]! += b.sum[i]!;
-      key.n[slot]! += b.count[i]!;
-    }
-  });
-  if (!pinged) return [];
-
-  const mask = pathMask(sessions.paths.values, scope, probes);
-  // Each session path's target × proxy among the RTT keys (-1: none pinged in scope).
-  const sessionKey = Int32Array.from(sessions.paths.values, (p) => {
-    const k = keyOf.get(`${p.target}\u0000${p.proxy}`);
-    return k !== undefined && keys[k]!.sum.length > 0 ? k : -1;
-  });
-  sessions.eachBlock(from, to, (b, whole) => {
-    for (let i = 0; i < b.length; i++) {
-      const k = sessionKey[b.path[i]!]!;
-      if (k < 0 || b.endKind[i] === probeClosed || mask[b.path[i]!] !== 1) continue;
-      const end = b.endedAt[i]!;
-      if (!whole && !(end >= from && end < to)) continue;
-      const key = keys[k]!;
-      key.drops++;
-      const minute = Math.floor(end / MINUTE_MS);
-      // The drop's minute and the 4 before it; a 5th when it ended exactly on the minute.
-      const back = end === minute * MINUTE_MS ? 5 : 4;
-      for (let j = Math.max(0, minute - first - back); j <= minute - first; j++) key.covered[j] = 1;
-    }
-  });
-
-  // RTT minutes are whole minutes: those at or after an unaligned `from` start at the next.
-  const fromSlot = Math.ceil(from / MINUTE_MS) - first;
-  const out: RttBeforeDrops[] = [];
-  for (const key of keys) {
-    if (key.sum.length === 0) continue;
-    let baseSum = 0;
-    let baseN = 0;
-    let beforeSum = 0;
-    let beforeN = 0;
-    for (let j = 0; j < slots; j++) {
-      if (j >= fromSlot) {
-        baseSum += key.sum[j]!;
-        baseN += key.n[j]!;
-      }
-      if (key.covered[j] === 1) {
-        beforeSum += key.sum[j]!;
-        beforeN += key.n[j]!;
-      }
-    }
-    if (!(baseN > 0)) continue;
-    out.push({ target: key.target, proxy: key.proxy, baselineMs: baseSum / baseN, baselineSamples: baseN, beforeMs: beforeN ? beforeSum / beforeN : 0, beforeSamples: beforeN, drops: key.drops });
-  }
-  return out;
 }

@@ -179,6 +179,12 @@ export class RecentSessions {
   readonly egresses = new Dictionary<string>((e) => e);
   readonly blocks = new Map<number, EndingBlock>();
   readonly live = new Map<string, LiveSession>();
+  /**
+   * Per probe × proxy (`${probeId} ${proxy}`): the first egress address seen, and whether
+   * another was ever seen. Never unset: a pair that only ever showed one address cannot
+   * rotate in any scope, so the egress finding orders only the others' openings in time.
+   */
+  readonly pairEgress = new Map<string, { first: number; rotates: boolean }>();
   /** Endings before this instant are not held (a whole hour). */
   horizon: number;
 
@@ -191,6 +197,12 @@ export class RecentSessions {
     if (previous) this.remove(row.id, previous);
     const path = this.paths.intern({ probeId: row.probeId, target: row.targetName, proxy: row.proxyName, proxyKind: row.proxyKind, profile: row.profile, profileKind: row.profileKind, gapMs: row.gapMs });
     const egress = row.egressAddress === null ? NO_CODE : this.egresses.intern(row.egressAddress);
+    if (egress !== NO_CODE) {
+      const key = `${row.probeId} ${row.proxyName}`;
+      const pair = this.pairEgress.get(key);
+      if (!pair) this.pairEgress.set(key, { first: egress, rotates: false });
+      else if (pair.first !== egress) pair.rotates = true;
+    }
     if (row.endKind !== null && row.endedAt !== null) {
       if (row.endedAt < this.horizon) return;
       const hour = Math.floor(row.endedAt / HOUR_MS);

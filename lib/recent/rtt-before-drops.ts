@@ -1,0 +1,132 @@
+/**
+ * The RTT-before-drops finding on the in-memory columns: per target × proxy, the mean RTT
+ * over the scope and over the RTT minutes m that a drop of the path ended in
+ * [m, m + 5 min] after (db/queries/findings.ts' rttBeforeDrops says why). Minutes are
+ * slots of typed arrays over [from − 5 min, to), one set per target × proxy: a week of
+ * drops marks its minutes without a set or map entry per drop.
+ *
+ * In three steps, so that the drops are marked in the pass that reads them for everything
+ * else (lib/recent/endings-scan.ts): the RTT minutes (constructor), `mark` per drop, `result`.
+ */
+import type { RttBeforeDrops } from '../analysis/findings';
+import type { RecentRtt } from './rtt';
+import { rttPathMask, type ProbeRef, type RecentScope } from './scope';
+import type { PathInfo } from './sessions';
+
+const MINUTE_MS = 60_000;
+
+interface Key {
+  target: string;
+  proxy: string;
+  sum: Float64Array;
+  n: Float64Array;
+  /** Per minute slot: 1 when a drop ended in it, 2 when one ended on its first instant. */
+  covered: Uint8Array;
+  drops: number;
+}
+
+export class RttCoverage {
+  /** Whether any RTT minute lies in the scope: without one there is nothing to compare. */
+  pinged = false;
+  private readonly keys: Key[] = [];
+  private readonly keyOf = new Map<string, number>();
+  private readonly first: number;
+  private readonly slots: number;
+  private readonly fromSlot: number;
+
+  constructor(rtt: RecentRtt, scope: RecentScope, probes: readonly ProbeRef[]) {
+    const from = scope.from.getTime();
+    const to = scope.to.getTime();
+    this.first = Math.floor((from - 5 * MINUTE_MS) / MINUTE_MS);
+    this.slots = Math.max(0, Math.ceil(to / MINUTE_MS) - this.first);
+    // RTT minutes are whole minutes: those at or after an unaligned `from` start at the next.
+    this.fromSlot = Math.ceil(from / MINUTE_MS) - this.first;
+    const mask = rttPathMask(rtt.paths.values, scope, probes);
+    const keyOfPath = Int32Array.from(rtt.paths.values, (p) => this.key(p.target, p.proxy));
+    rtt.eachBlock(from - 5 * MINUTE_MS, to, (b) => {
+      for (let i = 0; i < b.length; i++) {
+        const m = b.minute[i]!;
+        if (mask[b.path[i]!] !== 1 || !(m >= from - 5 * MINUTE_MS && m < to)) continue;
+        if (m >= from) this.pinged = true;
+        const key = this.keys[keyOfPath[b.path[i]!]!]!;
+        if (key.sum.length === 0) {
+          key.sum = new Float64Array(this.slots);
+          key.n = new Float64Array(this.slots);
+          key.covered = new Uint8Array(this.slots);
+        }
+        const slot = Math.floor(m / MINUTE_MS) - this.first;
+        key.sum[slot]! += b.sum[i]!;
+        key.n[slot]! += b.count[i]!;
+      }
+    });
+  }
+
+  private key(target: string, proxy: string): number {
+    const name = `${target}\u0000${proxy}`;
+    let k = this.keyOf.get(name);
+    if (k === undefined) {
+      this.keyOf.set(name, (k = this.keys.length));
+      this.keys.push({ target, proxy, sum: new Float64Array(0), n: new Float64Array(0), covered: new Uint8Array(0), drops: 0 });
+    }
+    return k;
+  }
+
+  /** Each session path's key (-1: its target × proxy has no RTT minute in scope). */
+  keysOfPaths(paths: readonly PathInfo[]): Int32Array {
+    return Int32Array.from(paths, (p) => {
+      const k = this.keyOf.get(`${p.target}\u0000${p.proxy}`);
+      return k !== undefined && this.keys[k]!.sum.length > 0 ? k : -1;
+    });
+  }
+
+  /**
+   * A drop of the scope ended at `endedAt` on key `k`. Only its minute is marked here (2 on
+   * the minute's first instant); `result` spreads the marks over the minutes they cover.
+   */
+  mark(k: number, endedAt: number): void {
+    const key = this.keys[k]!;
+    key.drops++;
+    const minute = Math.floor(endedAt / MINUTE_MS);
+    const slot = minute - this.first;
+    key.covered[slot] = endedAt === minute * MINUTE_MS ? 2 : Math.max(key.covered[slot]!, 1);
+  }
+
+  /**
+   * Minutes before a drop: the drop's minute and the 4 before it, a 5th when it ended
+   * exactly on the minute (it then ended exactly 5 minutes after that one began).
+   */
+  private spread(marks: Uint8Array): Uint8Array {
+    const covered = new Uint8Array(marks.length);
+    for (let s = 0; s < marks.length; s++) {
+      if (marks[s] === 0) continue;
+      for (let j = Math.max(0, s - (marks[s] === 2 ? 5 : 4)); j <= s; j++) covered[j] = 1;
+    }
+    return covered;
+  }
+
+  result(): RttBeforeDrops[] {
+    if (!this.pinged) return [];
+    const out: RttBeforeDrops[] = [];
+    for (const key of this.keys) {
+      if (key.sum.length === 0) continue;
+      let baseSum = 0;
+      let baseN = 0;
+      let beforeSum = 0;
+      let beforeN = 0;
+      const covered = this.spread(key.covered);
+      for (let j = 0; j < this.slots; j++) {
+        if (j >= this.fromSlot) {
+          baseSum += key.sum[j]!;
+          baseN += key.n[j]!;
+        }
+        if (covered[j] === 1) {
+          beforeSum += key.sum[j]!;
+          beforeN += key.n[j]!;
+        }
+      }
+      if (!(baseN > 0)) continue;
+      out.push({ target: key.target, proxy: key.proxy, baselineMs: baseSum / baseN, baselineSamples: baseN, beforeMs: beforeN ? beforeSum / beforeN : 0, beforeSamples: beforeN, drops: key.drops });
+    }
+    return out;
+  }
+}
