@@ -5,11 +5,11 @@ import type { Db } from '../client';
 import type { EgressStat, LadderRung, RefusalGroup, RttBeforeDrops, SilentGroup } from '../../lib/analysis/findings';
 import { BIN_MS } from '../../lib/analysis/analyze';
 import { scanEndings } from '../../lib/recent/endings-scan';
-import { egressStats } from '../../lib/recent/findings';
+import { EgressPass } from '../../lib/recent/findings';
 import { RttCoverage } from '../../lib/recent/rtt-before-drops';
 import type { RecentStore } from '../../lib/recent/store';
 import { analysisBins, analyzeScope, type AnalysisResult, type AnalysisScope } from './analysis';
-import { runReads } from './reads';
+import { afterSending, runReads } from './reads';
 import * as tables from './findings';
 import { inMemory, type InMemory } from './in-memory';
 
@@ -52,19 +52,21 @@ function fromTables(db: Db, scope: AnalysisScope, options: { now: Date; layers: 
 }
 
 /**
- * The endings read once for the histograms, silent deaths, ladder rungs and the minutes
- * before drops (lib/recent/endings-scan.ts); then the analysis goes first, so that its
- * members' statement is on its way while the egress finding runs in memory, and the
- * refusals (a rollup and a small partial index) come from the tables meanwhile.
+ * The endings read once for the histograms, silent deaths, ladder rungs, the minutes
+ * before drops and the egress openings (lib/recent/endings-scan.ts); then the analysis goes
+ * first, so that its members' statements are on their way while the egress finding orders
+ * its openings, and the refusals (a rollup and a small partial index) come from the tables
+ * meanwhile.
  */
 async function fromMemory(db: Db, scope: AnalysisScope, options: { now: Date; layers: readonly Layer[]; concurrent?: boolean }, memory: InMemory): Promise<Parts> {
   const { store, probes } = memory;
   const coverage = new RttCoverage(store.rtt, scope, probes);
-  const scan = scanEndings(store.sessions, scope, probes, { binMs: BIN_MS, silent: true, ladder: true, rtt: coverage });
-  const [result, refusals, egress] = await runReads(options.concurrent ?? false, [
+  const egress = new EgressPass(store.sessions, scope, probes);
+  const scan = scanEndings(store.sessions, scope, probes, { binMs: BIN_MS, silent: true, ladder: true, rtt: coverage, egress });
+  const [result, refusals, egressStats] = await runReads(options.concurrent ?? false, [
     () => analyzeScope(db, scope, { ...options, memory, bins: analysisBins(scan.age!, scan.idle!) }),
     () => tables.refusalGroups(db, scope),
-    () => Promise.resolve(egressStats(store.sessions, scope, probes)),
+    () => afterSending(() => egress.finish()),
   ] as const);
-  return [result, refusals, scan.silent!, scan.ladder!, egress, coverage.result()];
+  return [result, refusals, scan.silent!, scan.ladder!, egressStats, coverage.result()];
 }

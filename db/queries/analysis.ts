@@ -17,7 +17,7 @@ import type { Db, Executor } from '../client';
 import { canarySessions as s, probes, targetSessionViews as tv } from '../schema';
 import { AGE, IDLE, dropFilter } from './drop-values';
 import { binIndex, histogram, type Histogram } from './histogram';
-import { runReads } from './reads';
+import { afterSending, runReads } from './reads';
 import { pathFilters, rowsOf } from './scope';
 import { inMemory, type InMemory } from './in-memory';
 import { dropHistograms, windowExposures as memoryExposures } from '../../lib/recent/drop-reads';
@@ -133,7 +133,7 @@ async function analyzeWith(db: Executor, scope: AnalysisScope, options: AnalyzeO
 
   const [members, exposures] = await runReads(concurrent, [
     () => windowMembers(db, scope, windows),
-    () => (memory ? exposuresInMemory(memory, windows, options.now) : windowExposures(db, scope, windows, options.now)),
+    () => (memory ? afterSending(() => exposuresInMemory(memory, windows, options.now)) : windowExposures(db, scope, windows, options.now)),
   ] as const);
   const signatures = windows
     .map((w, i) => {
@@ -189,7 +189,7 @@ function memoryBins({ store, scope, probes }: InMemory): DropBins {
 }
 
 /** windowExposures' answer from the in-memory store. */
-async function exposuresInMemory({ store, scope, probes }: InMemory, windows: readonly SignatureWindow[], now: Date): Promise<Map<number, PathExposure[]>> {
+function exposuresInMemory({ store, scope, probes }: InMemory, windows: readonly SignatureWindow[], now: Date): Map<number, PathExposure[]> {
   const rows = memoryExposures(store.sessions, scope, probes, windows, now.getTime());
   return exposuresByWindow(
     windows,

@@ -10,3 +10,21 @@ export async function runReads<T extends readonly unknown[]>(concurrent: boolean
   for (const step of steps) out.push(await step());
   return out as unknown as T;
 }
+
+/**
+ * Run `fn` (work in memory, synchronous) once the statements already asked for have gone
+ * out: a driver sends a query on a later tick, so a long synchronous step started at once
+ * would hold the statements back until it ends, and their time would add to the step's
+ * instead of overlapping it.
+ */
+export function afterSending<T>(fn: () => T): Promise<T> {
+  return new Promise((resolve, reject) =>
+    setImmediate(() => {
+      try {
+        resolve(fn());
+      } catch (err) {
+        reject(err);
+      }
+    }),
+  );
+}

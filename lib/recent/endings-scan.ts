@@ -12,6 +12,7 @@ import type { LadderRung, SilentGroup } from '../analysis/findings';
 import type { EndKind } from '../contracts/ingest';
 import { endKinds } from '../contracts/ingest';
 import { groupPaths, median, nameOf } from './groups';
+import type { EgressPass } from './findings';
 import type { RttCoverage } from './rtt-before-drops';
 import { pathMask, type ProbeRef, type RecentScope } from './scope';
 import { NO_CODE, PONG_TIMEOUT, PROBE_CLOSED, type RecentSessions } from './sessions';
@@ -44,6 +45,11 @@ export interface EndingsWanted {
   ladder?: boolean;
   /** Mark the minutes before each drop for the RTT finding (lib/recent/rtt-before-drops.ts). */
   rtt?: RttCoverage;
+  /**
+   * The egress finding's pass over the openings (lib/recent/findings.ts), fed each session
+   * from its aroundFrom on; the caller then calls its finish().
+   */
+  egress?: EgressPass;
 }
 
 export interface EndingsScan {
@@ -127,9 +133,19 @@ export function scanEndings(store: RecentSessions, scope: RecentScope, probes: r
   const rtt = wanted.rtt?.pinged ? wanted.rtt : null;
   const rttKey = rtt ? rtt.keysOfPaths(paths) : null;
 
-  for (const b of store.blocksIn(from, to)) {
-    const { path, endKind, endedAt } = b;
-    const whole = b.hour * 3_600_000 >= from && (b.hour + 1) * 3_600_000 <= to;
+  const egress = wanted.egress ?? null;
+  // The egress pass reads openings from a little before the scope on, ended at any time since.
+  const blocks = egress ? store.blocksIn(Math.min(from, egress.aroundFrom), Infinity) : store.blocksIn(from, to);
+  for (const b of blocks) {
+    const { path, endKind, endedAt, age: ages, idle: idles } = b;
+    const start = b.hour * 3_600_000;
+    const whole = start >= from && start + 3_600_000 <= to;
+    const outside = start >= to || start + 3_600_000 <= from;
+    if (egress) {
+      const { openedAt, egress: addresses } = b;
+      for (let i = 0; i < b.length; i++) egress.visit(path[i]!, openedAt[i]!, addresses[i]!, endKind[i]!, endedAt[i]!);
+    }
+    if (outside) continue;
     for (let i = 0; i < b.length; i++) {
       const p = path[i]!;
       if (mask[p] !== 1) continue;
@@ -147,8 +163,8 @@ export function scanEndings(store: RecentSessions, scope: RecentScope, probes: r
       if (kind === probeClosed) continue;
       // A drop from here on.
       if (age) {
-        age.add(b.age[i]!);
-        idle!.add(b.idle[i]!);
+        age.add(ages[i]!);
+        idle!.add(idles[i]!);
       }
       if (kinds) {
         kinds[kind]! += 1;

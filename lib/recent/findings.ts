@@ -92,69 +92,97 @@ class Addresses {
  * drop near one, whatever the scope.
  */
 export function egressStats(store: RecentSessions, scope: RecentScope, probes: readonly ProbeRef[]): EgressStat[] {
-  const from = scope.from.getTime();
-  const to = scope.to.getTime();
-  const aroundFrom = from - NEAR_MS;
-  const aroundTo = to + NEAR_MS;
-  const paths = store.paths.values;
-  const inScopeMask = pathMask(paths, scope, probes);
-  // Openings near a drop may be to any target and of any profile.
-  const pairMask = pathMask(paths, { ...scope, target: undefined, profile: undefined }, probes);
-  const { groups: pairs, groupOf: pathPair } = groupPaths(
-    paths,
-    (_p, i) => pairMask[i] === 1,
-    (p) => `${p.probeId} ${p.proxy}`,
-    (p) => ({ probeId: p.probeId, proxy: p.proxy, n: 0, drops: 0, lastDrop: -Infinity, openings: store.pairEgress.get(`${p.probeId} ${p.proxy}`)?.rotates ? new Openings() : null }),
-  );
-
-  // Written out as loops over the blocks' arrays: a callback per row cost more than the work.
-  for (const b of store.blocksIn(aroundFrom, Infinity)) {
+  const pass = new EgressPass(store, scope, probes);
+  for (const b of store.blocksIn(pass.aroundFrom, Infinity)) {
     const { path, openedAt, egress, endKind, endedAt } = b;
-    for (let i = 0; i < b.length; i++) {
-      const k = pathPair[path[i]!]!;
-      const at = openedAt[i]!;
-      if (k < 0 || egress[i] === none || !(at >= aroundFrom)) continue;
-      const p = pairs[k]!;
-      const scoped = at >= from && at < to && inScopeMask[path[i]!] === 1;
-      const dropped = scoped && endKind[i] !== probeClosed;
-      if (scoped) {
-        p.n++;
-        if (dropped) {
-          p.drops++;
-          if (endedAt[i]! > p.lastDrop) p.lastDrop = endedAt[i]!;
-        }
-      }
-      if (p.openings) p.openings.push(at, egress[i]!, scoped, dropped ? endedAt[i]! : NaN);
-    }
+    for (let i = 0; i < b.length; i++) pass.visit(path[i]!, openedAt[i]!, egress[i]!, endKind[i]!, endedAt[i]!);
   }
-  for (const live of store.live.values()) {
-    const k = pathPair[live.path]!;
-    if (k < 0 || live.egress === none || !(live.openedAt >= aroundFrom)) continue;
-    const p = pairs[k]!;
-    const scoped = live.openedAt >= from && live.openedAt < to && inScopeMask[live.path] === 1;
-    if (scoped) p.n++;
-    if (p.openings) p.openings.push(live.openedAt, live.egress, scoped, NaN);
+  return pass.finish();
+}
+
+/**
+ * The egress finding's pass over the openings, row by row, so that the analysis report can
+ * run it inside its one pass over the endings (lib/recent/endings-scan.ts): `visit` each
+ * ended session from `aroundFrom` on, then `finish` (which adds the live canaries).
+ */
+export class EgressPass {
+  readonly aroundFrom: number;
+  private readonly from: number;
+  private readonly to: number;
+  private readonly inScopeMask: Uint8Array;
+  private readonly pathPair: Int32Array;
+  private readonly pairs: { probeId: number; proxy: string; n: number; drops: number; lastDrop: number; openings: Openings | null }[];
+
+  constructor(
+    private readonly store: RecentSessions,
+    scope: RecentScope,
+    private readonly probes: readonly ProbeRef[],
+  ) {
+    this.from = scope.from.getTime();
+    this.to = scope.to.getTime();
+    this.aroundFrom = this.from - NEAR_MS;
+    const paths = store.paths.values;
+    this.inScopeMask = pathMask(paths, scope, probes);
+    // Openings near a drop may be to any target and of any profile.
+    const pairMask = pathMask(paths, { ...scope, target: undefined, profile: undefined }, probes);
+    const grouped = groupPaths(
+      paths,
+      (_p, i) => pairMask[i] === 1,
+      (p) => `${p.probeId} ${p.proxy}`,
+      (p) => ({ probeId: p.probeId, proxy: p.proxy, n: 0, drops: 0, lastDrop: -Infinity, openings: store.pairEgress.get(`${p.probeId} ${p.proxy}`)?.rotates ? new Openings() : null }),
+    );
+    this.pairs = grouped.groups;
+    this.pathPair = grouped.groupOf;
   }
 
-  const name = nameOf(probes);
-  return pairs.flatMap((p) => {
-    if (p.n === 0) return [];
-    const stat: EgressStat = { probe: name(p.probeId), proxy: p.proxy, addresses: 1, changes: 0, drops: p.drops, dropsNearChange: 0 };
-    if (!p.openings) return [stat];
-    // A drop may end long after the scope: the openings within 5 s of its end count too.
-    const upTo = Math.max(aroundTo, p.lastDrop + NEAR_MS + 1);
-    const o = p.openings;
-    const scoped = new Addresses();
-    const near = new Addresses();
-    for (let i = 0; i < o.length; i++) {
-      if (!(o.at[i]! < upTo)) continue;
-      near.add(o.egress[i]!);
-      if (o.inScope[i] === 1) scoped.add(o.egress[i]!);
+  /** An ended session (rows of blocks from aroundFrom on). */
+  visit(path: number, at: number, egress: number, endKind: number, endedAt: number): void {
+    const k = this.pathPair[path]!;
+    if (k < 0 || egress === none || !(at >= this.aroundFrom)) return;
+    const p = this.pairs[k]!;
+    const scoped = at >= this.from && at < this.to && this.inScopeMask[path] === 1;
+    const dropped = scoped && endKind !== probeClosed;
+    if (scoped) {
+      p.n++;
+      if (dropped) {
+        p.drops++;
+        if (endedAt > p.lastDrop) p.lastDrop = endedAt;
+      }
     }
-    // More than one address in scope, or drops with more than one address around them.
-    if (!scoped.mixed && !(p.drops > 0 && near.mixed)) return [stat];
-    return [{ ...stat, ...orderedDetail(o, upTo) }];
-  });
+    if (p.openings) p.openings.push(at, egress, scoped, dropped ? endedAt : NaN);
+  }
+
+  finish(): EgressStat[] {
+    const { pairs, from, to } = this;
+    const aroundTo = to + NEAR_MS;
+    for (const live of this.store.live.values()) {
+      const k = this.pathPair[live.path]!;
+      if (k < 0 || live.egress === none || !(live.openedAt >= this.aroundFrom)) continue;
+      const p = pairs[k]!;
+      const scoped = live.openedAt >= from && live.openedAt < to && this.inScopeMask[live.path] === 1;
+      if (scoped) p.n++;
+      if (p.openings) p.openings.push(live.openedAt, live.egress, scoped, NaN);
+    }
+    const name = nameOf(this.probes);
+    return pairs.flatMap((p) => {
+      if (p.n === 0) return [];
+      const stat: EgressStat = { probe: name(p.probeId), proxy: p.proxy, addresses: 1, changes: 0, drops: p.drops, dropsNearChange: 0 };
+      if (!p.openings) return [stat];
+      // A drop may end long after the scope: the openings within 5 s of its end count too.
+      const upTo = Math.max(aroundTo, p.lastDrop + NEAR_MS + 1);
+      const o = p.openings;
+      const scoped = new Addresses();
+      const near = new Addresses();
+      for (let i = 0; i < o.length; i++) {
+        if (!(o.at[i]! < upTo)) continue;
+        near.add(o.egress[i]!);
+        if (o.inScope[i] === 1) scoped.add(o.egress[i]!);
+      }
+      // More than one address in scope, or drops with more than one address around them.
+      if (!scoped.mixed && !(p.drops > 0 && near.mixed)) return [stat];
+      return [{ ...stat, ...orderedDetail(o, upTo) }];
+    });
+  }
 }
 
 /**
