@@ -23,8 +23,13 @@ export interface RttPath {
 
 export class RttBlock {
   length = 0;
-  /** (minute of the hour) × 2^20 + path → row. */
-  private readonly rows = new Map<number, number>();
+  /**
+   * Row of (minute of the hour, path): index minute × pathSlots + path, -1 for none. Dense
+   * and typed, not a Map: a week holds ~500,000 minutes, and Map entries live on the V8 heap
+   * that every full garbage collection walks.
+   */
+  private rowOf = new Int32Array(0);
+  private pathSlots = 0;
   minute = new Float64Array(16);
   path = new Int32Array(16);
   count = new Float64Array(16);
@@ -33,17 +38,25 @@ export class RttBlock {
   constructor(readonly hour: number) {}
 
   set(minute: number, path: number, count: number, sum: number): void {
-    const key = Math.floor((minute - this.hour * HOUR_MS) / 60_000) * 2 ** 20 + path;
-    let i = this.rows.get(key);
-    if (i === undefined) {
+    if (path >= this.pathSlots) this.widen(path + 1);
+    const slot = Math.floor((minute - this.hour * HOUR_MS) / 60_000) * this.pathSlots + path;
+    let i = this.rowOf[slot]!;
+    if (i < 0) {
       if (this.length === this.path.length) this.grow();
       i = this.length++;
-      this.rows.set(key, i);
+      this.rowOf[slot] = i;
       this.minute[i] = minute;
       this.path[i] = path;
     }
     this.count[i] = count;
     this.sum[i] = sum;
+  }
+
+  private widen(paths: number): void {
+    const slots = Math.max(paths, this.pathSlots * 2, 8);
+    this.rowOf = new Int32Array(60 * slots).fill(-1);
+    this.pathSlots = slots;
+    for (let i = 0; i < this.length; i++) this.rowOf[Math.floor((this.minute[i]! - this.hour * HOUR_MS) / 60_000) * slots + this.path[i]!] = i;
   }
 
   private grow(): void {

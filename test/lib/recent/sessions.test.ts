@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { HOUR_MS, RecentSessions, type RecentSessionRow } from '../../../lib/recent/sessions';
+import { HOUR_MS, idHash, RecentSessions, type RecentSessionRow } from '../../../lib/recent/sessions';
 import { RecentStore } from '../../../lib/recent/store';
 
 const T = Date.parse('2026-11-20T10:00:00Z');
 
-function row(id: string, over: Partial<RecentSessionRow> = {}): RecentSessionRow {
+function baseRow(id: string, over: Partial<RecentSessionRow> = {}): RecentSessionRow {
   return {
     id,
     probeId: 1,
@@ -30,11 +30,19 @@ function row(id: string, over: Partial<RecentSessionRow> = {}): RecentSessionRow
 
 const endedRow = (id: string, endedAt: number, over: Partial<RecentSessionRow> = {}) => row(id, { endedAt, endKind: 'tcp_fin', durationMs: endedAt - T, sinceLastRecvMs: 1000, sinceLastSentMs: 2000, ...over });
 
+/** The ids these tests use, by hash: the store keeps only the hash. */
+const named = new Map<number, string>();
+const idOf = (hash: number) => named.get(hash) ?? `#${hash}`;
+function row(id: string, over: Partial<RecentSessionRow> = {}): RecentSessionRow {
+  named.set(idHash(id), id);
+  return baseRow(id, over);
+}
+
 /** Every ending held, as (id, endedAt), sorted. */
 function endings(store: RecentSessions): [string, number][] {
   const out: [string, number][] = [];
   store.eachBlock(-Infinity, Infinity, (b) => {
-    for (let i = 0; i < b.length; i++) out.push([b.ids[i]!, b.endedAt[i]!]);
+    for (let i = 0; i < b.length; i++) out.push([idOf(b.idHash[i]!), b.endedAt[i]!]);
   });
   return out.sort();
 }
@@ -60,7 +68,7 @@ describe('RecentSessions', () => {
     store.upsert(endedRow('s7', T + 2 * HOUR_MS), { outcome: 'opened', endedAt: T + 7000, endKind: 'tcp_fin' });
     const block = store.blocks.get(Math.floor(T / HOUR_MS))!;
     expect(block.length).toBe(39);
-    for (let i = 0; i < block.length; i++) expect(block.closeCode[i]).toBe(4000 + Number(block.ids[i]!.slice(1)));
+    for (let i = 0; i < block.length; i++) expect(block.closeCode[i]).toBe(4000 + Number(idOf(block.idHash[i]!).slice(1)));
   });
 
   it('computes the age and idle time the drop histograms read, as SQL does', () => {
@@ -69,7 +77,7 @@ describe('RecentSessions', () => {
     store.upsert(endedRow('dark', T + 65_000, { endKind: 'pong_timeout', sinceLastRecvMs: 5000, sinceLastSentMs: 100 }));
     store.upsert(endedRow('none', T + 70_000, { sinceLastRecvMs: null, sinceLastSentMs: null }));
     const b = store.blocks.get(Math.floor(T / HOUR_MS))!;
-    const at = (id: string) => b.ids.indexOf(id);
+    const at = (id: string) => b.idHash.indexOf(idHash(id));
     expect([b.age[at('fin')], b.idle[at('fin')]]).toEqual([61_000, 5000]);
     // A silent death is dated by its last byte received; its idle time is unknown.
     expect(b.age[at('dark')]).toBe(60_000);
@@ -98,6 +106,18 @@ describe('RecentSessions', () => {
     store.forgetBefore(T + 2 * HOUR_MS + 30 * 60_000);
     expect(endings(store).map(([id]) => id)).toEqual(['newer']);
     expect(store.horizon).toBe(T + 2 * HOUR_MS);
+  });
+});
+
+describe('idHash', () => {
+  it('gives 100,000 ids of one hour 100,000 different integers below 2^52', () => {
+    const seen = new Set<number>();
+    for (let i = 0; i < 100_000; i++) {
+      const h = idHash(`0193a1b2-${i.toString(16).padStart(4, '0')}-7c3d-9e8f-${(i * 7919).toString(16).padStart(12, '0')}`);
+      expect(Number.isSafeInteger(h) && h >= 0 && h < 2 ** 52).toBe(true);
+      seen.add(h);
+    }
+    expect(seen.size).toBe(100_000);
   });
 });
 
