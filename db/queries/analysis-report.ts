@@ -53,19 +53,26 @@ function fromTables(db: Db, scope: AnalysisScope, options: { now: Date; layers: 
 
 /**
  * The endings read once for the histograms, silent deaths, ladder rungs, the minutes
- * before drops and the egress openings (lib/recent/endings-scan.ts); then the analysis goes
- * first, so that its members' statements are on their way while the egress finding orders
- * its openings, and the refusals (a rollup and a small partial index) come from the tables
- * meanwhile.
+ * before drops and the egress openings (lib/recent/endings-scan.ts). The statements go out
+ * before the work in memory that does not need their answers, so that the database's core
+ * works while this one does: on PostgreSQL the refusals (a rollup and a small partial
+ * index) before the pass over the endings, and the analysis' members before its per-path
+ * counts and the egress finding's ordering. On PGlite, one connection, they run in turn.
  */
 async function fromMemory(db: Db, scope: AnalysisScope, options: { now: Date; layers: readonly Layer[]; concurrent?: boolean }, memory: InMemory): Promise<Parts> {
   const { store, probes } = memory;
-  const coverage = new RttCoverage(store.rtt, scope, probes);
-  const egress = new EgressPass(store.sessions, scope, probes);
-  const scan = scanEndings(store.sessions, scope, probes, { binMs: BIN_MS, silent: true, ladder: true, rtt: coverage, egress });
-  const [result, refusals, egressStats] = await runReads(options.concurrent ?? false, [
+  const concurrent = options.concurrent ?? false;
+  const early = concurrent ? tables.refusalGroups(db, scope) : null;
+  const pass = () => {
+    const coverage = new RttCoverage(store.rtt, scope, probes);
+    const egress = new EgressPass(store.sessions, scope, probes);
+    const scan = scanEndings(store.sessions, scope, probes, { binMs: BIN_MS, silent: true, ladder: true, rtt: coverage, egress });
+    return { coverage, egress, scan };
+  };
+  const { coverage, egress, scan } = early ? await afterSending(pass) : pass();
+  const [result, refusals, egressStats] = await runReads(concurrent, [
     () => analyzeScope(db, scope, { ...options, memory, bins: analysisBins(scan.age!, scan.idle!) }),
-    () => tables.refusalGroups(db, scope),
+    () => early ?? tables.refusalGroups(db, scope),
     () => afterSending(() => egress.finish()),
   ] as const);
   return [result, refusals, scan.silent!, scan.ladder!, egressStats, coverage.result()];

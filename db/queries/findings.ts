@@ -43,10 +43,10 @@ export async function refusalGroups(db: Executor, scope: AnalysisScope): Promise
       where ${and(gte(s.attemptedAt, edge.from), lt(s.attemptedAt, edge.to), isNotNull(s.outcome), ...filters(scope))} group by 1, 2`,
   );
   if (counts.length === 0) return [];
-  const attempts = rowsOf<{ target: string; proxy: string; n: string }>(
-    await db.execute(sql`select target, proxy, sum(n) as n from (${sql.join(counts, sql` union all `)}) as u group by 1, 2`),
-  );
-  const refusals = await db
+  // Both statements at once (`.then` sends a drizzle query): the second does not wait for
+  // the first's answer to reach a busy event loop.
+  const attemptsRead = db.execute(sql`select target, proxy, sum(n) as n from (${sql.join(counts, sql` union all `)}) as u group by 1, 2`).then((r) => rowsOf<{ target: string; proxy: string; n: string }>(r));
+  const refusalsRead = db
     .select({
       target: s.targetName,
       proxy: s.proxyName,
@@ -57,7 +57,9 @@ export async function refusalGroups(db: Executor, scope: AnalysisScope): Promise
     })
     .from(s)
     .where(and(gte(s.attemptedAt, scope.from), lt(s.attemptedAt, scope.to), refused, ...filters(scope)))
-    .groupBy(sql`1, 2, 3, 4, 5`);
+    .groupBy(sql`1, 2, 3, 4, 5`)
+    .then((rows) => rows);
+  const [attempts, refusals] = await Promise.all([attemptsRead, refusalsRead]);
   const attemptsOf = new Map(attempts.map((a) => [`${a.target}|${a.proxy}`, Number(a.n)]));
   return refusals.map((g) => ({
     target: g.target,
