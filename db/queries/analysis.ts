@@ -20,7 +20,7 @@ import { binIndex, histogram, type Histogram } from './histogram';
 import { afterSending, runReads } from './reads';
 import { pathFilters, rowsOf } from './scope';
 import { inMemory, type InMemory } from './in-memory';
-import { dropHistograms, windowExposures as memoryExposures } from '../../lib/recent/drop-reads';
+import { dropHistograms, windowExposures as memoryExposures, type RecentExposure } from '../../lib/recent/drop-reads';
 import type { RecentStore } from '../../lib/recent/store';
 
 export interface AnalysisScope {
@@ -233,16 +233,8 @@ function exposuresByWindow(windows: readonly SignatureWindow[], rows: readonly E
   return out;
 }
 
-interface ExposureRow {
-  probeId: number;
-  target: string;
-  proxy: string;
-  profile: string;
-  profileKind: string | null;
-  gapMs: number | null;
-  sessions: number;
-  window(i: number): { reached: number; outlived: number; hits: number };
-}
+/** A path's exposure, however it was counted, with its counts for window i. */
+type ExposureRow = Omit<RecentExposure, 'reached' | 'outlived' | 'hits'> & { window(i: number): { reached: number; outlived: number; hits: number } };
 
 /**
  * A sample of each window's members: the latest MEMBER_SAMPLE by end. Each window's sample

@@ -10,7 +10,7 @@ import { groupPaths, nameOf } from './groups';
 import type { RecentRtt } from './rtt';
 import { RttCoverage } from './rtt-before-drops';
 import { pathMask, type ProbeRef, type RecentScope } from './scope';
-import { NO_CODE, PROBE_CLOSED, type RecentSessions } from './sessions';
+import { grownTo, NO_CODE, PROBE_CLOSED, type RecentSessions } from './sessions';
 
 // Local copies of the store's codes: a bundler may turn an imported binding into a getter
 // call per read, in loops over a million rows.
@@ -53,15 +53,10 @@ class Openings {
   push(at: number, egress: number, inScope: boolean, droppedAt: number): void {
     if (this.length === this.at.length) {
       const size = this.length * 2;
-      const at2 = new Float64Array(size);
-      at2.set(this.at);
-      const e2 = new Int32Array(size);
-      e2.set(this.egress);
-      const s2 = new Uint8Array(size);
-      s2.set(this.inScope);
-      const d2 = new Float64Array(size);
-      d2.set(this.droppedAt);
-      [this.at, this.egress, this.inScope, this.droppedAt] = [at2, e2, s2, d2];
+      this.at = grownTo(this.at, size);
+      this.egress = grownTo(this.egress, size);
+      this.inScope = grownTo(this.inScope, size);
+      this.droppedAt = grownTo(this.droppedAt, size);
     }
     const i = this.length++;
     this.at[i] = at;

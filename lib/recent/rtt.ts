@@ -4,7 +4,7 @@
  * of a pinging fleet is ~500,000 minutes. Held as ingest leaves them (the row's totals
  * after its upsert), in blocks by hour.
  */
-import { Dictionary, HOUR_MS } from './sessions';
+import { Dictionary, grownTo, HOUR_MS } from './sessions';
 
 export interface RttMinuteRow {
   minute: number;
@@ -61,17 +61,10 @@ export class RttBlock {
 
   private grow(): void {
     const size = this.path.length * 2;
-    const f = (a: Float64Array) => {
-      const b = new Float64Array(size);
-      b.set(a);
-      return b;
-    };
-    const p = new Int32Array(size);
-    p.set(this.path);
-    this.path = p;
-    this.minute = f(this.minute);
-    this.count = f(this.count);
-    this.sum = f(this.sum);
+    this.path = grownTo(this.path, size);
+    this.minute = grownTo(this.minute, size);
+    this.count = grownTo(this.count, size);
+    this.sum = grownTo(this.sum, size);
   }
 }
 

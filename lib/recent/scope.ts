@@ -3,6 +3,7 @@
  * session instead of comparing names. Matches db/queries/scope.ts' pathFilters: a probe by
  * name, a label by `key=value` on the probe, proxy, target and profile by name.
  */
+import type { DashboardScope } from '../dashboard/scope';
 import type { RttPath } from './rtt';
 import type { PathInfo } from './sessions';
 
@@ -12,15 +13,8 @@ export interface ProbeRef {
   labels: Readonly<Record<string, string>>;
 }
 
-export interface RecentScope {
-  from: Date;
-  to: Date;
-  probe?: string;
-  label?: { key: string; value: string };
-  proxy?: string;
-  target?: string;
-  profile?: string;
-}
+/** The dashboard's scope: a time range and the filters. */
+export type RecentScope = DashboardScope;
 
 /** The probe ids the scope's probe and label filters allow; null when neither is set. */
 function allowedProbes(scope: RecentScope, probes: readonly ProbeRef[]): Set<number> | null {

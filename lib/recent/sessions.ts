@@ -122,17 +122,13 @@ export class EndingBlock {
     return true;
   }
 
-  private columns(): (Int32Array | Float64Array | Uint8Array)[] {
+  private columns(): Column[] {
     return [this.idHash, this.path, this.endedAt, this.openedAt, this.age, this.idle, this.sinceLastRecv, this.endKind, this.closeCode, this.egress, this.ladderSurvived];
   }
 
   private grow(): void {
     const size = this.path.length * 2;
-    const grown = <T extends Int32Array | Float64Array | Uint8Array>(a: T): T => {
-      const b = new (a.constructor as new (n: number) => T)(size);
-      b.set(a);
-      return b;
-    };
+    const grown = <T extends Column>(a: T): T => grownTo(a, size);
     this.idHash = grown(this.idHash);
     this.path = grown(this.path);
     this.endedAt = grown(this.endedAt);
@@ -157,6 +153,15 @@ export function idHash(id: string): number {
     b = Math.imul(b ^ c, 0x01000193) ^ (b >>> 13);
   }
   return (a >>> 0) * 2 ** 20 + ((b >>> 0) & 0xfffff);
+}
+
+export type Column = Int32Array | Uint32Array | Float64Array | Uint8Array;
+
+/** A copy of `a` with room for `size` values (the rest zero). */
+export function grownTo<T extends Column>(a: T, size: number): T {
+  const b = new (a.constructor as new (n: number) => T)(size);
+  b.set(a);
+  return b;
 }
 
 function leastOf(a: number | null, b: number | null): number {
