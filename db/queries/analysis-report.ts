@@ -65,7 +65,8 @@ async function fromMemory(db: Db, scope: AnalysisScope, options: { now: Date; la
   const early = concurrent ? tables.refusalGroups(db, scope) : null;
   const pass = () => {
     const coverage = new RttCoverage(store.rtt, scope, probes);
-    const egress = new EgressPass(store.sessions, scope, probes);
+    // Only pairs that rotate can make an egress finding.
+    const egress = new EgressPass(store.sessions, scope, probes, { onlyRotating: true });
     const scan = scanEndings(store.sessions, scope, probes, { binMs: BIN_MS, silent: true, ladder: true, rtt: coverage, egress });
     return { coverage, egress, scan };
   };

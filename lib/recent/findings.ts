@@ -108,10 +108,16 @@ export class EgressPass {
   private readonly pathPair: Int32Array;
   private readonly pairs: { probeId: number; proxy: string; n: number; drops: number; lastDrop: number; openings: Openings | null }[];
 
+  /**
+   * `onlyRotating`: leave out the pairs that never showed a second address. They have no
+   * change, so never a finding (lib/analysis/findings.ts' egressFindings wants 2), and on a
+   * fleet of mostly fixed egress most sessions are theirs.
+   */
   constructor(
     private readonly store: RecentSessions,
     scope: RecentScope,
     private readonly probes: readonly ProbeRef[],
+    options: { onlyRotating?: boolean } = {},
   ) {
     this.from = scope.from.getTime();
     this.to = scope.to.getTime();
@@ -122,7 +128,7 @@ export class EgressPass {
     const pairMask = pathMask(paths, { ...scope, target: undefined, profile: undefined }, probes);
     const grouped = groupPaths(
       paths,
-      (_p, i) => pairMask[i] === 1,
+      (p, i) => pairMask[i] === 1 && (!options.onlyRotating || store.pairEgress.get(`${p.probeId} ${p.proxy}`)?.rotates === true),
       (p) => `${p.probeId} ${p.proxy}`,
       (p) => ({ probeId: p.probeId, proxy: p.proxy, n: 0, drops: 0, lastDrop: -Infinity, openings: store.pairEgress.get(`${p.probeId} ${p.proxy}`)?.rotates ? new Openings() : null }),
     );
