@@ -83,6 +83,9 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
   try {
     dialed = await dial(canary.target, canary.proxy, { signal: dialSignal, clock: deps.clock, timings });
   } catch (err) {
+    // Our own stop cut the dial: no failure of the path to report (a refused port answers
+    // in a millisecond, but on a busy machine the stop can come first).
+    if (deps.stop.aborted) return { sessionId, opened: false, lifetimeMs: 0 };
     return failed(asDialError(err, 'tcp'));
   }
   // A handshake that completed just after the deadline must not open a session: listeners
