@@ -9,7 +9,7 @@
 import type { SignatureWindow } from '../analysis/windows';
 import { scanEndings, type RecentHistogram } from './endings-scan';
 import { pathMask, type ProbeRef, type RecentScope } from './scope';
-import { HOUR_MS, PROBE_CLOSED, type RecentSessions } from './sessions';
+import { PROBE_CLOSED, type RecentSessions } from './sessions';
 
 export type { RecentHistogram };
 
@@ -75,7 +75,7 @@ export function windowExposures(store: RecentSessions, scope: RecentScope, probe
   const countIdle = idleEdges.length > 0;
   for (const b of store.blocksIn(from, to)) {
     const { path, endedAt, age, idle, endKind } = b;
-    const whole = b.hour * HOUR_MS >= from && (b.hour + 1) * HOUR_MS <= to;
+    const whole = b.wholeIn(from, to);
     for (let i = 0; i < b.length; i++) {
       const p = path[i]!;
       if (mask[p] !== 1) continue;

@@ -15,7 +15,7 @@ import { groupPaths, median, nameOf } from './groups';
 import type { EgressPass } from './findings';
 import type { RttCoverage } from './rtt-before-drops';
 import { pathMask, type ProbeRef, type RecentScope } from './scope';
-import { NO_CODE, PONG_TIMEOUT, PROBE_CLOSED, type RecentSessions } from './sessions';
+import { HOUR_MS, NO_CODE, PONG_TIMEOUT, PROBE_CLOSED, type RecentSessions } from './sessions';
 
 // Local copies of the store's codes: a bundler may turn an imported binding into a getter
 // call per read, in loops over a million rows.
@@ -138,9 +138,8 @@ export function scanEndings(store: RecentSessions, scope: RecentScope, probes: r
   const blocks = egress ? store.blocksIn(Math.min(from, egress.aroundFrom), Infinity) : store.blocksIn(from, to);
   for (const b of blocks) {
     const { path, endKind, endedAt, age: ages, idle: idles } = b;
-    const start = b.hour * 3_600_000;
-    const whole = start >= from && start + 3_600_000 <= to;
-    const outside = start >= to || start + 3_600_000 <= from;
+    const whole = b.wholeIn(from, to);
+    const outside = b.hour * HOUR_MS >= to || (b.hour + 1) * HOUR_MS <= from;
     if (egress) {
       const { openedAt, egress: addresses } = b;
       for (let i = 0; i < b.length; i++) egress.visit(path[i]!, openedAt[i]!, addresses[i]!, endKind[i]!, endedAt[i]!);

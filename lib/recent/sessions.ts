@@ -92,6 +92,11 @@ export class EndingBlock {
 
   constructor(readonly hour: number) {}
 
+  /** Whether every row lies in [from, to): the block's hour does (no instant to check). */
+  wholeIn(from: number, to: number): boolean {
+    return this.hour * HOUR_MS >= from && (this.hour + 1) * HOUR_MS <= to;
+  }
+
   push(id: string, path: number, egress: number, r: RecentSessionRow): void {
     if (this.length === this.path.length) this.grow();
     const i = this.length++;
@@ -260,12 +265,12 @@ export class RecentSessions {
     const last = Math.ceil(to / HOUR_MS) - 1;
     if (last - first > this.blocks.size) {
       // A range wider than what is held: walk the blocks instead of the hours.
-      for (const block of this.blocks.values()) if (block.hour >= first && block.hour <= last) visit(block, block.hour * HOUR_MS >= from && (block.hour + 1) * HOUR_MS <= to);
+      for (const block of this.blocks.values()) if (block.hour >= first && block.hour <= last) visit(block, block.wholeIn(from, to));
       return;
     }
     for (let h = first; h <= last; h++) {
       const block = this.blocks.get(h);
-      if (block) visit(block, h * HOUR_MS >= from && (h + 1) * HOUR_MS <= to);
+      if (block) visit(block, block.wholeIn(from, to));
     }
   }
 
