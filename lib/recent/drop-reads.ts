@@ -97,8 +97,6 @@ export function windowExposures(store: RecentSessions, scope: RecentScope, probe
     for (let j = fromInterval; j < toInterval; j++) t += counts[base + j]!;
     return t;
   };
-  // The first interval at or past each edge: edges[e] <= v holds from interval e + 1 on.
-  const ageAt = (v: number) => intervalOf(ageEdges, v);
   const out = new Map<string, RecentExposure>();
   store.paths.values.forEach((p, path) => {
     const sessions = sumOf(all, path * A, 0, A);
@@ -111,8 +109,9 @@ export function windowExposures(store: RecentSessions, scope: RecentScope, probe
     }
     e.sessions += sessions;
     windows.forEach((w, k) => {
-      const lo = ageAt(w.peak.lowMs);
-      const hi = ageAt(w.peak.highMs);
+      // The first interval at or past each edge: edges[e] <= v holds from interval e + 1 on.
+      const lo = intervalOf(ageEdges, w.peak.lowMs);
+      const hi = intervalOf(ageEdges, w.peak.highMs);
       e.reached[k]! += sumOf(all, path * A, lo, A);
       e.outlived[k]! += sumOf(all, path * A, hi, A);
       if (w.dimension === 'idle') e.hits[k]! += sumOf(dropIdle, path * I, intervalOf(idleEdges, w.peak.lowMs), intervalOf(idleEdges, w.peak.highMs));

@@ -19,7 +19,7 @@ import type { EndKind, IngestEvent, PathDescriptor } from '../../lib/contracts/i
 import type { DashboardScope } from '../../lib/dashboard/scope';
 import { RecentStore } from '../../lib/recent/store';
 import { backends } from '../helpers/databases';
-import { ended, failed, opened, path, rtt } from '../helpers/events';
+import { ended, failed, opened, path, rtt, shuffledBatches } from '../helpers/events';
 import { rng } from '../lib/analysis/synthetic';
 
 const HOUR = 3_600_000;
@@ -95,20 +95,6 @@ function fleet(random: () => number, count: number, prefix: string): IngestEvent
   return out;
 }
 
-function shuffledBatches(random: () => number, events: IngestEvent[]): IngestEvent[][] {
-  for (let i = events.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [events[i], events[j]] = [events[j]!, events[i]!];
-  }
-  const batches: IngestEvent[][] = [];
-  for (let i = 0; i < events.length; ) {
-    const n = 1 + Math.floor(random() * 60);
-    batches.push(events.slice(i, i + n));
-    i += n;
-  }
-  return batches;
-}
-
 const at = (msAfterBase: number) => new Date(BASE.getTime() + msAfterBase);
 const SCOPES: DashboardScope[] = [
   { from: at(-HOUR), to: NOW },
@@ -132,7 +118,7 @@ for (const backend of backends()) {
       const b = (await addProbe(database.db, { name: 'edge-b', labels: { region: 'us' } })).probe.id;
       const random = rng(20261203);
       kept = new RecentStore(31 * 24 * HOUR, NOW.getTime());
-      const events = [...shuffledBatches(random, fleet(random, 700, 'a')).map((batch) => ({ probe: a, batch })), ...shuffledBatches(random, fleet(random, 300, 'b')).map((batch) => ({ probe: b, batch }))];
+      const events = [...shuffledBatches(random, fleet(random, 700, 'a'), 60).map((batch) => ({ probe: a, batch })), ...shuffledBatches(random, fleet(random, 300, 'b'), 60).map((batch) => ({ probe: b, batch }))];
       for (const { probe, batch } of events) {
         await storeBatch(database.db, probe, batch, NOW, kept);
         // A reporter that did not see the answer sends the batch again.

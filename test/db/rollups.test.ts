@@ -13,7 +13,7 @@ import { storeBatch } from '../../db/queries/ingest';
 import { addProbe } from '../../db/queries/probes';
 import type { EndKind, IngestEvent } from '../../lib/contracts/ingest';
 import { backends } from '../helpers/databases';
-import { ended, failed, opened, path } from '../helpers/events';
+import { ended, failed, opened, path, shuffledBatches } from '../helpers/events';
 import { rng as prng } from '../lib/analysis/synthetic';
 
 const BASE = new Date('2026-11-20T09:40:00Z');
@@ -104,16 +104,7 @@ for (const backend of backends()) {
     it('equal a GROUP BY over the sessions after shuffled, split and replayed batches', async () => {
       const random = prng(20261122);
       const events = sessions(random, 300);
-      for (let i = events.length - 1; i > 0; i--) {
-        const j = Math.floor(random() * (i + 1));
-        [events[i], events[j]] = [events[j]!, events[i]!];
-      }
-      const batches: IngestEvent[][] = [];
-      for (let i = 0; i < events.length; ) {
-        const n = 1 + Math.floor(random() * 40);
-        batches.push(events.slice(i, i + n));
-        i += n;
-      }
+      const batches = shuffledBatches(random, events, 40);
       const now = new Date(BASE.getTime() + 6 * 3_600_000);
       for (const batch of batches) {
         await storeBatch(database.db, probeA, batch, now);

@@ -1,6 +1,6 @@
 /** Builders for ingest events with sensible defaults; tests override what they assert on. */
 import { randomUUID } from 'node:crypto';
-import type { AttemptFailed, PathDescriptor, ProbeHeartbeat, RttSamples, SessionEnded, SessionOpened } from '../../lib/contracts/ingest';
+import type { AttemptFailed, IngestEvent, PathDescriptor, ProbeHeartbeat, RttSamples, SessionEnded, SessionOpened } from '../../lib/contracts/ingest';
 
 export const T0 = new Date('2026-11-01T12:00:00.000Z');
 export const iso = (msAfterT0 = 0, base = T0) => new Date(base.getTime() + msAfterT0).toISOString();
@@ -79,4 +79,22 @@ export function rtt(sessionId: string, samplesMs: number[], over: Partial<RttSam
 
 export function heartbeat(over: Partial<ProbeHeartbeat> = {}, base = T0): ProbeHeartbeat {
   return { type: 'probe.heartbeat', id: eid(), at: iso(0, base), agentVersion: '0.1.0-test', spoolDepth: 0, ...over };
+}
+
+/**
+ * `events` shuffled in place and cut into batches of 1 to `maxBatch`, as a reporter whose
+ * spool was replayed out of order would send them. `random` decides both (seeded in tests).
+ */
+export function shuffledBatches(random: () => number, events: IngestEvent[], maxBatch: number): IngestEvent[][] {
+  for (let i = events.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [events[i], events[j]] = [events[j]!, events[i]!];
+  }
+  const batches: IngestEvent[][] = [];
+  for (let i = 0; i < events.length; ) {
+    const n = 1 + Math.floor(random() * maxBatch);
+    batches.push(events.slice(i, i + n));
+    i += n;
+  }
+  return batches;
 }
