@@ -23,7 +23,7 @@ export default async function Page() {
   const [data, dayAnalysis, hourPaths] = await runReads(concurrent, [
     () => overview(db, { now, windowMs: HOUR_MS }),
     () => analyzeScope(db, { from: new Date(now.getTime() - 24 * HOUR_MS), to: now }, { now, layers: layersInUse(), concurrent, recent }),
-    () => pathsMatrix(db, { from: new Date(now.getTime() - HOUR_MS), to: now }, { byProbe: false }),
+    () => pathsMatrix(db, { from: new Date(now.getTime() - HOUR_MS), to: now }, { byProbe: false, recent }),
   ] as const);
   const analysis = data.hasSessions ? dayAnalysis : null;
   const paths = data.hasSessions ? hourPaths : null;

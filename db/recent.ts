@@ -46,6 +46,7 @@ export const recentSessionColumns = {
   profileKind: s.profileKind,
   gapMs: s.gapMs,
   outcome: s.outcome,
+  attemptedAt: ms(s.attemptedAt),
   openedAt: ms(s.openedAt),
   endedAt: ms(s.endedAt),
   durationMs: s.durationMs,
@@ -72,6 +73,7 @@ export function recentSessionRow(r: RecentSessionResult): RecentSessionRow {
     profileKind: (r.profileKind as string | null) ?? null,
     gapMs: num(r.gapMs),
     outcome: (r.outcome as string | null) ?? null,
+    attemptedAt: Number(r.attemptedAt),
     openedAt: num(r.openedAt),
     endedAt: num(r.endedAt),
     durationMs: num(r.durationMs),
@@ -133,6 +135,13 @@ export async function loadRecent(db: Executor, options: { now: Date; retainMs?: 
     .from(s)
     .where(and(eq(s.outcome, 'opened'), isNull(s.endedAt)));
   for (const r of live) store.sessions.upsert(recentSessionRow(r));
+  // The rest, neither ended nor live (failed attempts, mostly), for the paths matrix: the
+  // partial index of failed attempts, plus the rare row that so far has only its attempt.
+  const others = await db
+    .select(recentSessionColumns)
+    .from(s)
+    .where(and(gte(s.attemptedAt, horizon), sql`(${s.endKind} is null or ${s.endedAt} is null)`, sql`(${s.outcome} is distinct from 'opened' or ${s.endedAt} is not null)`));
+  for (const r of others) store.sessions.upsert(recentSessionRow(r));
   return store;
 }
 

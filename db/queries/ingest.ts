@@ -259,8 +259,8 @@ async function upsertSessions(tx: Executor, probeId: number, rows: SessionRow[])
   return after.map((r) => {
     const was = beforeById.get(r.id);
     // Ingest writes whole milliseconds, so the Dates lose nothing here.
-    const row = recentSessionRow({ ...r, openedAt: r.openedAt?.getTime() ?? null, endedAt: r.endedAt?.getTime() ?? null });
-    return { row, previous: was && { outcome: was.outcome, endedAt: was.endedAt?.getTime() ?? null, endKind: was.endKind } };
+    const row = recentSessionRow({ ...r, attemptedAt: r.attemptedAt.getTime(), openedAt: r.openedAt?.getTime() ?? null, endedAt: r.endedAt?.getTime() ?? null });
+    return { row, previous: was && { outcome: was.outcome, attemptedAt: was.attemptedAt.getTime(), endedAt: was.endedAt?.getTime() ?? null, endKind: was.endKind } };
   });
 }
 

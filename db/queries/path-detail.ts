@@ -10,6 +10,7 @@ import type { DashboardScope } from '../../lib/dashboard/scope';
 import type { PathKey } from '../../lib/paths/path-id';
 import { PHASES, type EgressChange, type PathDetail, type PathSessionRow, type PhaseStat, type TimelineBar } from '../../lib/paths/types';
 import { rttQuantile } from '../../lib/rtt/buckets';
+import type { RecentStore } from '../../lib/recent/store';
 import type { Executor } from '../client';
 import { canarySessions as s, probes, rttMinutes as r, targetSessionViews as v } from '../schema';
 import { ladderRungs } from './findings';
@@ -29,12 +30,12 @@ export async function pathExists(db: Executor, key: PathKey): Promise<boolean> {
   return rows.length > 0;
 }
 
-export async function pathDetail(db: Executor, key: PathKey, scope: DashboardScope, now: Date): Promise<PathDetail> {
+export async function pathDetail(db: Executor, key: PathKey, scope: DashboardScope, now: Date, options: { recent?: RecentStore } = {}): Promise<PathDetail> {
   // The path itself overrides any target or proxy filter in the scope.
   const pathScope: DashboardScope = { ...scope, target: key.target, proxy: key.proxy };
   const filters = sessionFilters(pathScope);
   const [matrix, timeline, egressChanges, rtt, phases, rungs, sessions] = [
-    await pathsMatrix(db, pathScope, { byProbe: false }),
+    await pathsMatrix(db, pathScope, { byProbe: false, recent: options.recent }),
     await timelineBars(db, pathScope, filters),
     await egress(db, pathScope, filters),
     await rttSeries(db, pathScope),

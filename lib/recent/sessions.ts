@@ -17,7 +17,7 @@
  * arriving for a live canary, an open event after its end after a replay) is removed from
  * where it was and added where it now belongs.
  */
-import { endKinds, type EndKind } from '../contracts/ingest';
+import { endKinds, outcomes, type EndKind } from '../contracts/ingest';
 
 export const HOUR_MS = 3_600_000;
 
@@ -32,6 +32,7 @@ export interface RecentSessionRow {
   profileKind: string | null;
   gapMs: number | null;
   outcome: string | null;
+  attemptedAt: number;
   openedAt: number | null;
   endedAt: number | null;
   durationMs: number | null;
@@ -47,6 +48,7 @@ export interface RecentSessionRow {
 /** Where a session was before a change, from the row as it stood (ingest reads it under lock). */
 export interface PreviousPlace {
   outcome: string | null;
+  attemptedAt: number;
   endedAt: number | null;
   endKind: string | null;
 }
@@ -66,6 +68,10 @@ export const NO_CODE = -1;
 export const END_KIND_CODE: Readonly<Record<EndKind, number>> = Object.fromEntries(endKinds.map((k, i) => [k, i])) as Record<EndKind, number>;
 export const PROBE_CLOSED = END_KIND_CODE.probe_closed;
 export const PONG_TIMEOUT = END_KIND_CODE.pong_timeout;
+/** Outcomes by index in `outcomes`; NO_CODE for none (a row that has only its end so far). */
+export const OUTCOME_CODE: Readonly<Record<string, number>> = Object.fromEntries(outcomes.map((o, i) => [o, i]));
+export const OPENED = OUTCOME_CODE.opened!;
+const outcomeCode = (outcome: string | null): number => (outcome === null ? NO_CODE : (OUTCOME_CODE[outcome] ?? NO_CODE));
 
 /** The endings of one hour, one typed array per column; NaN (or NO_CODE) where the row has null. */
 export class EndingBlock {
@@ -89,6 +95,10 @@ export class EndingBlock {
   closeCode = new Int32Array(16);
   egress = new Int32Array(16);
   ladderSurvived = new Uint8Array(16);
+  /** What the paths matrix reads: it scopes sessions by attempt, not by end. */
+  attemptedAt = new Float64Array(16);
+  duration = new Float64Array(16);
+  outcome = new Int8Array(16);
 
   constructor(readonly hour: number) {}
 
@@ -114,21 +124,18 @@ export class EndingBlock {
     this.closeCode[i] = r.closeCode ?? NO_CODE;
     this.egress[i] = egress;
     this.ladderSurvived[i] = r.ladderSurvived ? 1 : 0;
+    this.attemptedAt[i] = r.attemptedAt;
+    this.duration[i] = duration;
+    this.outcome[i] = outcomeCode(r.outcome);
   }
 
   /** Remove the row of `id`, if here: the last row takes its place. */
   remove(id: string): boolean {
-    const h = idHash(id);
-    let i = 0;
-    while (i < this.length && this.idHash[i] !== h) i++;
-    if (i === this.length) return false;
-    const last = --this.length;
-    if (i !== last) for (const column of this.columns()) column[i] = column[last]!;
-    return true;
+    return removeRow(this, idHash(id), this.columns());
   }
 
   private columns(): Column[] {
-    return [this.idHash, this.path, this.endedAt, this.openedAt, this.age, this.idle, this.sinceLastRecv, this.endKind, this.closeCode, this.egress, this.ladderSurvived];
+    return [this.idHash, this.path, this.endedAt, this.openedAt, this.age, this.idle, this.sinceLastRecv, this.endKind, this.closeCode, this.egress, this.ladderSurvived, this.attemptedAt, this.duration, this.outcome];
   }
 
   private grow(): void {
@@ -145,7 +152,55 @@ export class EndingBlock {
     this.closeCode = grown(this.closeCode);
     this.egress = grown(this.egress);
     this.ladderSurvived = grown(this.ladderSurvived);
+    this.attemptedAt = grown(this.attemptedAt);
+    this.duration = grown(this.duration);
+    this.outcome = grown(this.outcome);
   }
+}
+
+/**
+ * The sessions of one hour of attempts that neither ended nor are open: refused upgrades,
+ * proxy refusals, failed dials (and a row whose attempt is all that arrived so far). Only
+ * the paths matrix reads them, for its attempts and upgrade ratio.
+ */
+export class AttemptBlock {
+  length = 0;
+  idHash = new Float64Array(16);
+  path = new Int32Array(16);
+  attemptedAt = new Float64Array(16);
+  outcome = new Int8Array(16);
+
+  constructor(readonly hour: number) {}
+
+  push(id: string, path: number, r: RecentSessionRow): void {
+    if (this.length === this.path.length) {
+      const size = this.length * 2;
+      this.idHash = grownTo(this.idHash, size);
+      this.path = grownTo(this.path, size);
+      this.attemptedAt = grownTo(this.attemptedAt, size);
+      this.outcome = grownTo(this.outcome, size);
+    }
+    const i = this.length++;
+    this.idHash[i] = idHash(id);
+    this.path[i] = path;
+    this.attemptedAt[i] = r.attemptedAt;
+    this.outcome[i] = outcomeCode(r.outcome);
+  }
+
+  remove(id: string): boolean {
+    return removeRow(this, idHash(id), [this.idHash, this.path, this.attemptedAt, this.outcome]);
+  }
+}
+
+/** Swap-remove the row whose id hash is `h` from `block`'s columns (the first is the hashes). */
+function removeRow(block: { length: number }, h: number, columns: Column[]): boolean {
+  const hashes = columns[0]!;
+  let i = 0;
+  while (i < block.length && hashes[i] !== h) i++;
+  if (i === block.length) return false;
+  const last = --block.length;
+  if (i !== last) for (const column of columns) column[i] = column[last]!;
+  return true;
 }
 
 /** A session id as a 52-bit integer: two 32-bit FNV-1a hashes (different offsets), 32 + 20 bits of them. */
@@ -160,7 +215,7 @@ export function idHash(id: string): number {
   return (a >>> 0) * 2 ** 20 + ((b >>> 0) & 0xfffff);
 }
 
-export type Column = Int32Array | Uint32Array | Float64Array | Uint8Array;
+export type Column = Int32Array | Uint32Array | Float64Array | Uint8Array | Int8Array;
 
 /** A copy of `a` with room for `size` values (the rest zero). */
 export function grownTo<T extends Column>(a: T, size: number): T {
@@ -178,6 +233,7 @@ function leastOf(a: number | null, b: number | null): number {
 /** A live canary: opened, not ended. */
 export interface LiveSession {
   path: number;
+  attemptedAt: number;
   openedAt: number;
   egress: number;
 }
@@ -206,6 +262,14 @@ export class RecentSessions {
   readonly egresses = new Dictionary<string>((e) => e);
   readonly blocks = new Map<number, EndingBlock>();
   readonly live = new Map<string, LiveSession>();
+  /** The sessions neither ended nor live, by the hour of their attempt. */
+  readonly attempts = new Map<number, AttemptBlock>();
+  /**
+   * How long before its attempt the earliest ending held ended (0 when none did: a probe's
+   * clock is monotonic within a session, but a row is only what the probe reported). A scan
+   * by attempt time reads the blocks from this much before its range.
+   */
+  endBeforeAttemptMs = 0;
   /**
    * Per probe × proxy (`${probeId} ${proxy}`): the first egress address seen, and whether
    * another was ever seen. Never unset: a pair that only ever showed one address cannot
@@ -236,14 +300,23 @@ export class RecentSessions {
       let block = this.blocks.get(hour);
       if (!block) this.blocks.set(hour, (block = new EndingBlock(hour)));
       block.push(row.id, path, egress, row);
+      if (row.attemptedAt - row.endedAt > this.endBeforeAttemptMs) this.endBeforeAttemptMs = row.attemptedAt - row.endedAt;
     } else if (row.outcome === 'opened' && row.endedAt === null && row.openedAt !== null) {
-      this.live.set(row.id, { path, openedAt: row.openedAt, egress });
+      this.live.set(row.id, { path, attemptedAt: row.attemptedAt, openedAt: row.openedAt, egress });
+    } else {
+      if (row.attemptedAt < this.horizon) return;
+      const hour = Math.floor(row.attemptedAt / HOUR_MS);
+      let block = this.attempts.get(hour);
+      if (!block) this.attempts.set(hour, (block = new AttemptBlock(hour)));
+      block.push(row.id, path, row);
     }
   }
 
+  /** Where a row stands: with the endings, the live canaries, or the other attempts (the order upsert places it in). */
   private remove(id: string, previous: PreviousPlace): void {
     if (previous.endKind !== null && previous.endedAt !== null) this.blocks.get(Math.floor(previous.endedAt / HOUR_MS))?.remove(id);
     else if (previous.outcome === 'opened' && previous.endedAt === null) this.live.delete(id);
+    else this.attempts.get(Math.floor(previous.attemptedAt / HOUR_MS))?.remove(id);
   }
 
   /** Forget the endings before `horizon` (rounded down to its hour). */
@@ -251,6 +324,7 @@ export class RecentSessions {
     const hour = Math.floor(horizon / HOUR_MS);
     if (hour * HOUR_MS <= this.horizon) return;
     for (const h of this.blocks.keys()) if (h < hour) this.blocks.delete(h);
+    for (const h of this.attempts.keys()) if (h < hour) this.attempts.delete(h);
     this.horizon = hour * HOUR_MS;
   }
 

@@ -1,6 +1,6 @@
 /**
  * The in-memory store (lib/recent) answers every report exactly as the tables do: the same
- * drops page, the same analysis, the same findings, for scopes with and without filters and
+ * drops page, the same analysis, the same findings, the same paths matrix, for scopes with and without filters and
  * with edges inside hours, whether the store was kept by ingest batch by batch (shuffled,
  * replayed, ends before opens, another probe reusing ids) or loaded from the database.
  */
@@ -9,6 +9,7 @@ import type { Database } from '../../db/client';
 import { analysisReport } from '../../db/queries/analysis-report';
 import { dropsReport } from '../../db/queries/drops';
 import { storeBatch } from '../../db/queries/ingest';
+import { pathsMatrix } from '../../db/queries/paths';
 import { addProbe } from '../../db/queries/probes';
 import { egressStats, ladderRungs, rttBeforeDrops, silentGroups } from '../../db/queries/findings';
 import { loadRecent, probeRefs } from '../../db/recent';
@@ -165,6 +166,16 @@ for (const backend of backends()) {
       expect(sorted(rttOf(memory.rttBeforeDrops(kept.sessions, kept.rtt, scope, probes)))).toEqual(sorted(rttOf(await rttBeforeDrops(database.db, scope))));
     });
 
+    it.each(SCOPES.map((scope, i) => [i, scope] as const))('gives the paths matrix of scope %i as the table does', async (_i, scope) => {
+      const loaded = await loadRecent(database.db, { now: NOW });
+      for (const byProbe of [false, true]) {
+        const fromTable = await pathsMatrix(database.db, scope, { byProbe });
+        expect(fromTable.cells.length).toBeGreaterThan(0);
+        expect(await pathsMatrix(database.db, scope, { byProbe, recent: kept })).toEqual(fromTable);
+        expect(await pathsMatrix(database.db, scope, { byProbe, recent: loaded })).toEqual(fromTable);
+      }
+    });
+
     it('plants what the reports must find, so the comparisons above compare something', async () => {
       const report = await analysisReport(database.db, SCOPES[0]!, { now: NOW, layers: BUILTIN_LAYERS, recent: kept });
       expect(report.signatures.map((s) => [s.dimension, s.nSeconds])).toEqual(expect.arrayContaining([['age', 60], ['idle', 45]]));
@@ -176,6 +187,11 @@ for (const backend of backends()) {
       const rise = memory.rttBeforeDrops(kept.sessions, kept.rtt, SCOPES[0]!, probes).find((r) => r.proxy === 'mobile')!;
       expect(rise.beforeSamples).toBeGreaterThan(0);
       expect(rise.beforeSamples).toBeLessThan(rise.baselineSamples);
+      // Refused upgrades, live canaries and drops all count in the matrix.
+      const cells = (await pathsMatrix(database.db, SCOPES[0]!, { byProbe: true, recent: kept })).cells;
+      expect(cells.some((c) => c.upgradeRatio !== null && c.upgradeRatio < 1)).toBe(true);
+      expect(cells.some((c) => c.opened > c.ended)).toBe(true);
+      expect(cells.every((c) => c.medianLifetimeMs !== null)).toBe(true);
     });
 
     it('reads the tables for a scope older than it holds', async () => {

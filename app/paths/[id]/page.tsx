@@ -33,9 +33,9 @@ export default async function PathPage(props: { params: Promise<{ id: string }>;
 }
 
 async function PathBody({ pathKey: key, query, apiQuery }: { pathKey: PathKey; query: DashboardQuery; apiQuery: string }) {
-  const db = getDatabase().db;
+  const { db, recent } = getDatabase();
   const now = new Date();
-  const [d, options] = [await pathDetail(db, key, resolveScope(query, now), now), await scopeOptions(db)];
+  const [d, options] = [await pathDetail(db, key, resolveScope(query, now), now, { recent }), await scopeOptions(db)];
   // Not keyed by the query (see app/paths/page.tsx): the scope bar inside keeps its focus.
   return (
     <LivePath

@@ -15,6 +15,7 @@ function baseRow(id: string, over: Partial<RecentSessionRow> = {}): RecentSessio
     profileKind: 'idle',
     gapMs: null,
     outcome: 'opened',
+    attemptedAt: T - 500,
     openedAt: T,
     endedAt: null,
     durationMs: null,
@@ -53,19 +54,38 @@ describe('RecentSessions', () => {
     store.upsert(row('a'));
     store.upsert(row('b'));
     expect([...store.live.keys()]).toEqual(['a', 'b']);
-    store.upsert(endedRow('a', T + 90 * 60_000), { outcome: 'opened', endedAt: null, endKind: null });
+    store.upsert(endedRow('a', T + 90 * 60_000), { outcome: 'opened', attemptedAt: T - 500, endedAt: null, endKind: null });
     expect([...store.live.keys()]).toEqual(['b']);
     expect(endings(store)).toEqual([['a', T + 90 * 60_000]]);
     // A corrected end (another event of the session) replaces the row; it is not added twice.
-    store.upsert(endedRow('a', T + 30 * 60_000), { outcome: 'opened', endedAt: T + 90 * 60_000, endKind: 'tcp_fin' });
+    store.upsert(endedRow('a', T + 30 * 60_000), { outcome: 'opened', attemptedAt: T - 500, endedAt: T + 90 * 60_000, endKind: 'tcp_fin' });
     expect(endings(store)).toEqual([['a', T + 30 * 60_000]]);
     expect(store.endings).toBe(1);
+  });
+
+  it('holds a session that neither ended nor is open by its attempt hour, once, and moves it when it ends', () => {
+    const store = new RecentSessions(T - 24 * HOUR_MS);
+    const attempts = () => [...store.attempts.values()].flatMap((b) => Array.from(b.idHash.subarray(0, b.length), (h, i) => [idOf(h), b.attemptedAt[i]!, b.hour]));
+    const refused = { outcome: 'upgrade_refused', openedAt: null, attemptedAt: T + 2 * HOUR_MS + 5 };
+    store.upsert(row('r', refused));
+    // Attempted 01:59:59.9, and its end arrives first: an ending, whose attempt hour a scan by attempts must reach.
+    store.upsert(row('late', { outcome: null, openedAt: null, attemptedAt: T - 100 }));
+    expect(attempts()).toEqual([
+      ['r', T + 2 * HOUR_MS + 5, Math.floor(T / HOUR_MS) + 2],
+      ['late', T - 100, Math.floor(T / HOUR_MS) - 1],
+    ]);
+    store.upsert(row('r', refused), { outcome: 'upgrade_refused', attemptedAt: T + 2 * HOUR_MS + 5, endedAt: null, endKind: null });
+    expect(attempts()).toHaveLength(2);
+    store.upsert(endedRow('late', T + 1000, { outcome: null, attemptedAt: T + 5000 }), { outcome: null, attemptedAt: T - 100, endedAt: null, endKind: null });
+    expect(attempts()).toEqual([['r', T + 2 * HOUR_MS + 5, Math.floor(T / HOUR_MS) + 2]]);
+    expect(endings(store)).toEqual([['late', T + 1000]]);
+    expect(store.endBeforeAttemptMs).toBe(4000);
   });
 
   it('keeps the rows of a block right when one leaves from its middle', () => {
     const store = new RecentSessions(T - HOUR_MS);
     for (let i = 0; i < 40; i++) store.upsert(endedRow(`s${i}`, T + i * 1000, { closeCode: 4000 + i }));
-    store.upsert(endedRow('s7', T + 2 * HOUR_MS), { outcome: 'opened', endedAt: T + 7000, endKind: 'tcp_fin' });
+    store.upsert(endedRow('s7', T + 2 * HOUR_MS), { outcome: 'opened', attemptedAt: T - 500, endedAt: T + 7000, endKind: 'tcp_fin' });
     const block = store.blocks.get(Math.floor(T / HOUR_MS))!;
     expect(block.length).toBe(39);
     for (let i = 0; i < block.length; i++) expect(block.closeCode[i]).toBe(4000 + Number(idOf(block.idHash[i]!).slice(1)));

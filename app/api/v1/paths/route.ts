@@ -11,6 +11,7 @@ export const dynamic = 'force-dynamic';
 export async function GET(request: Request): Promise<Response> {
   const parsed = parsePathsQuery(queryObject(new URL(request.url).searchParams));
   if (!parsed.success) return problem(400, 'API_ERR_QUERY', `bad query string: ${describeIssues(parsed.issues)}`, { issues: parsed.issues });
-  const matrix = await pathsMatrix(getDatabase().db, resolveScope(parsed.data.scope, new Date()), { byProbe: parsed.data.byProbe });
+  const database = getDatabase();
+  const matrix = await pathsMatrix(database.db, resolveScope(parsed.data.scope, new Date()), { byProbe: parsed.data.byProbe, recent: database.recent });
   return Response.json(matrix, { headers: { 'cache-control': 'no-store' } });
 }
