@@ -135,6 +135,7 @@ describe.each(backends())('paths on $name', (backend) => {
     expect(d.rtt.bucketMs).toBe(60_000);
     expect(d.rtt.points.reduce((n, p) => n + p.count, 0)).toBe(20);
     expect(d.rtt.points.length).toBeGreaterThanOrEqual(1);
+    for (const point of d.rtt.points) expect((Date.parse(point.at) - scope.from.getTime()) % 60_000).toBe(0);
     // 30 days: one point holds every minute; the merged buckets give the quantiles.
     const wide = await pathDetail(database.db, { target: 'canary', proxy: 'squid' }, { from: at(-29 * 86_400_000), to: at(86_400_000) }, NOW);
     expect(wide.rtt.bucketMs).toBe(216 * 60_000);

@@ -5,7 +5,7 @@ import { Loading } from '@/components/paths/loading';
 import type { DashboardQuery } from '@/lib/dashboard/scope';
 import type { PathKey } from '@/lib/paths/path-id';
 import { BadLink } from '@/components/paths/no-probes';
-import { getDatabase } from '@/db/client';
+import { getDatabase, readOptions } from '@/db/client';
 import { pathDetail, pathExists, SESSION_TABLE_LIMIT } from '@/db/queries/path-detail';
 import { scopeOptions } from '@/db/queries/scope';
 import { resolveScope, scopeQueryString } from '@/lib/dashboard/scope';
@@ -33,9 +33,10 @@ export default async function PathPage(props: { params: Promise<{ id: string }>;
 }
 
 async function PathBody({ pathKey: key, query, apiQuery }: { pathKey: PathKey; query: DashboardQuery; apiQuery: string }) {
-  const { db, recent } = getDatabase();
+  const database = getDatabase();
+  const db = database.db;
   const now = new Date();
-  const [d, options] = [await pathDetail(db, key, resolveScope(query, now), now, { recent }), await scopeOptions(db)];
+  const [d, options] = [await pathDetail(db, key, resolveScope(query, now), now, readOptions(database)), await scopeOptions(db)];
   // Not keyed by the query (see app/paths/page.tsx): the scope bar inside keeps its focus.
   return (
     <LivePath

@@ -1,4 +1,4 @@
-import { getDatabase } from '@/db/client';
+import { getDatabase, readOptions } from '@/db/client';
 import { pathDetail, pathExists } from '@/db/queries/path-detail';
 import { resolveScope } from '@/lib/dashboard/scope';
 import { describeIssues, problem } from '@/lib/http/problem';
@@ -14,8 +14,9 @@ export async function GET(request: Request, props: { params: Promise<{ id: strin
   if (!key) return problem(404, 'API_ERR_PATH_ID', 'expected a path id of the form encodeURIComponent(target)~encodeURIComponent(proxy)');
   const parsed = parseScopeQuery(queryObject(new URL(request.url).searchParams));
   if (!parsed.success) return problem(400, 'API_ERR_QUERY', `bad query string: ${describeIssues(parsed.issues)}`, { issues: parsed.issues });
-  const { db, recent } = getDatabase();
+  const database = getDatabase();
+  const db = database.db;
   if (!(await pathExists(db, key))) return problem(404, 'API_ERR_PATH_UNKNOWN', `no session was ever recorded from target ${key.target} through proxy ${key.proxy}`);
   const now = new Date();
-  return Response.json(await pathDetail(db, key, resolveScope(parsed.data, now), now, { recent }), { headers: { 'cache-control': 'no-store' } });
+  return Response.json(await pathDetail(db, key, resolveScope(parsed.data, now), now, readOptions(database)), { headers: { 'cache-control': 'no-store' } });
 }
