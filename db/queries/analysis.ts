@@ -21,6 +21,7 @@ import { afterSending, runReads } from './reads';
 import { pathFilters, rowsOf } from './scope';
 import { inMemory, type InMemory } from './in-memory';
 import { dropHistograms, windowExposures as memoryExposures, type RecentExposure } from '../../lib/recent/drop-reads';
+import { latestMembers } from '../../lib/recent/members';
 import type { RecentStore } from '../../lib/recent/store';
 
 export interface AnalysisScope {
@@ -132,7 +133,7 @@ async function analyzeWith(db: Executor, scope: AnalysisScope, options: AnalyzeO
   if (windows.length === 0) return { scope: scopeJson(scope), totalDrops, signatures: [] };
 
   const [members, exposures] = await runReads(concurrent, [
-    () => windowMembers(db, scope, windows),
+    () => (memory ? windowMembersInMemory(db, memory, windows) : windowMembers(db, scope, windows)),
     () => (memory ? afterSending(() => exposuresInMemory(memory, windows, options.now)) : windowExposures(db, scope, windows, options.now)),
   ] as const);
   const signatures = windows
@@ -236,12 +237,70 @@ function exposuresByWindow(windows: readonly SignatureWindow[], rows: readonly E
 /** A path's exposure, however it was counted, with its counts for window i. */
 type ExposureRow = Omit<RecentExposure, 'reached' | 'outlived' | 'hits'> & { window(i: number): { reached: number; outlived: number; hits: number } };
 
+/** A member's columns: its wide session row, its probe and the target's view. */
+const memberColumns = {
+  id: s.id,
+  probe: probes.name,
+  labels: probes.labels,
+  target: s.targetName,
+  proxy: s.proxyName,
+  proxyKind: s.proxyKind,
+  profile: s.profile,
+  profileKind: s.profileKind,
+  gapMs: s.gapMs,
+  ageMs: sql<number>`${AGE}`.mapWith(Number),
+  idleMs: IDLE,
+  endKind: s.endKind,
+  closeCode: s.closeCode,
+  endedAt: s.endedAt,
+  headers: s.responseHeaders,
+  egress: s.egressAddress,
+  tvCloseFrame: tv.closeFrameReceived,
+  tvEndKind: tv.endKind,
+  tvEndedAt: tv.endedAt,
+};
+
+/** Members by id, with what memberColumns joins. */
+function membersById(tx: Executor, ids: readonly string[]) {
+  return tx
+    .select(memberColumns)
+    .from(s)
+    .innerJoin(probes, eq(probes.id, s.probeId))
+    .leftJoin(tv, eq(tv.sessionId, s.id))
+    .where(sql`${s.id} in (select json_array_elements_text(${JSON.stringify(ids)}::json))`);
+}
+
+type MemberRow = Awaited<ReturnType<typeof membersById>>[number];
+
+function memberDrop(r: MemberRow): Drop {
+  return {
+    id: r.id,
+    probe: r.probe,
+    labels: r.labels ?? {},
+    target: r.target,
+    proxy: r.proxy,
+    proxyKind: r.proxyKind as Drop['proxyKind'],
+    profile: r.profile,
+    profileKind: r.profileKind,
+    gapMs: r.gapMs === null ? null : Number(r.gapMs),
+    ageMs: r.ageMs,
+    idleMs: r.idleMs === null ? null : Number(r.idleMs),
+    endKind: r.endKind as Drop['endKind'],
+    closeCode: r.closeCode === null ? null : Number(r.closeCode),
+    endedAt: r.endedAt!.getTime(),
+    headers: r.headers ?? {},
+    egress: r.egress,
+    targetView: r.tvEndedAt === null ? null : { closeFrameReceived: Boolean(r.tvCloseFrame), endKind: r.tvEndKind ?? 'error', endedAt: r.tvEndedAt.getTime() },
+  };
+}
+
 /**
- * A sample of each window's members: the latest MEMBER_SAMPLE by end. Each window's sample
- * is a LIMIT over the scope's drops newest first (a backward scan of the endings index that
- * stops once it has them), and only the sample is joined to its wide session row, its probe
- * and the target's view. Numbering every member of every window instead (row_number over
- * 50,000 members at a day of a million sessions) cost a sort of them all.
+ * A sample of each window's members: the latest MEMBER_SAMPLE by end (ties by id in byte
+ * order, as lib/recent/members.ts orders them). Each window's sample is a LIMIT over the
+ * scope's drops newest first (a backward scan of the endings index that stops once it has
+ * them), and only the sample is joined to its wide session row, its probe and the target's
+ * view. Numbering every member of every window instead (row_number over 50,000 members at
+ * a day of a million sessions) cost a sort of them all.
  *
  * A member is a drop whose 100 ms bin starts in [lowMs, highMs), the same test the
  * histogram's count made: the windows' edges are bin edges (findPeaks puts them there), so
@@ -257,35 +316,14 @@ async function windowMembers(tx: Executor, scope: AnalysisScope, windows: readon
     const value = dimension === 'age' ? AGE : IDLE;
     const list = sql.join(dimWindows.map(({ w, i }) => sql`(${sql.raw(String(i))}, ${num(w.peak.lowMs)}, ${num(w.peak.highMs)})`), sql`, `);
     return tx
-      .select({
-        window: sql<number>`m.w`.mapWith(Number),
-        id: s.id,
-        probe: probes.name,
-        labels: probes.labels,
-        target: s.targetName,
-        proxy: s.proxyName,
-        proxyKind: s.proxyKind,
-        profile: s.profile,
-        profileKind: s.profileKind,
-        gapMs: s.gapMs,
-        ageMs: sql<number>`${AGE}`.mapWith(Number),
-        idleMs: IDLE,
-        endKind: s.endKind,
-        closeCode: s.closeCode,
-        endedAt: s.endedAt,
-        headers: s.responseHeaders,
-        egress: s.egressAddress,
-        tvCloseFrame: tv.closeFrameReceived,
-        tvEndKind: tv.endKind,
-        tvEndedAt: tv.endedAt,
-      })
+      .select({ window: sql<number>`m.w`.mapWith(Number), ...memberColumns })
       .from(
         sql`(select w.i as w, latest.id
              from (values ${list}) as w(i, lo, hi)
              cross join lateral (
                select ${s.id} as id from ${s}
                where ${dropFilter(scope)} and ${value} is not null and ${binStart(value)} >= w.lo and ${binStart(value)} < w.hi
-               order by ${s.endedAt} desc, ${s.id}
+               order by ${s.endedAt} desc, ${s.id} collate "C"
                limit ${sql.raw(String(MEMBER_SAMPLE))}) as latest) as m`,
       )
       .innerJoin(s, eq(s.id, sql`m.id`))
@@ -295,30 +333,27 @@ async function windowMembers(tx: Executor, scope: AnalysisScope, windows: readon
   });
   for (const rows of await Promise.all(reads)) {
     for (const r of rows) {
-      const i = r.window;
-      const entry = out.get(i) ?? { sample: [], total: windows[i]!.peak.count };
-      entry.sample.push({
-        id: r.id,
-        probe: r.probe,
-        labels: r.labels ?? {},
-        target: r.target,
-        proxy: r.proxy,
-        proxyKind: r.proxyKind as Drop['proxyKind'],
-        profile: r.profile,
-        profileKind: r.profileKind,
-        gapMs: r.gapMs === null ? null : Number(r.gapMs),
-        ageMs: r.ageMs,
-        idleMs: r.idleMs === null ? null : Number(r.idleMs),
-        endKind: r.endKind as Drop['endKind'],
-        closeCode: r.closeCode === null ? null : Number(r.closeCode),
-        endedAt: r.endedAt!.getTime(),
-        headers: r.headers ?? {},
-        egress: r.egress,
-        targetView: r.tvEndedAt === null ? null : { closeFrameReceived: Boolean(r.tvCloseFrame), endKind: r.tvEndKind ?? 'error', endedAt: r.tvEndedAt.getTime() },
-      });
-      out.set(i, entry);
+      const entry = out.get(r.window) ?? { sample: [], total: windows[r.window]!.peak.count };
+      entry.sample.push(memberDrop(r));
+      out.set(r.window, entry);
     }
   }
+  // Each window's sample newest first, as chosen (the join does not keep the order).
+  for (const entry of out.values()) entry.sample.sort((a, b) => b.endedAt - a.endedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return out;
+}
+
+/** The same sample, chosen in the server's store (lib/recent/members.ts); only the chosen rows are read. */
+async function windowMembersInMemory(tx: Executor, { store, scope, probes: refs }: InMemory, windows: readonly SignatureWindow[]): Promise<Map<number, { sample: Drop[]; total: number }>> {
+  const chosen = latestMembers(store.sessions, scope, refs, windows.map((w) => ({ dimension: w.dimension, lowMs: w.peak.lowMs, highMs: w.peak.highMs })), BIN_MS, MEMBER_SAMPLE);
+  const ids = [...new Set(chosen.flat())];
+  const rows = ids.length === 0 ? [] : await membersById(tx, ids);
+  const byId = new Map(rows.map((r) => [r.id, memberDrop(r)]));
+  const out = new Map<number, { sample: Drop[]; total: number }>();
+  chosen.forEach((members, i) => {
+    const sample = members.flatMap((id) => byId.get(id) ?? []);
+    if (sample.length > 0) out.set(i, { sample, total: windows[i]!.peak.count });
+  });
   return out;
 }
 

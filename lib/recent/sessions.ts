@@ -95,6 +95,16 @@ export class EndingBlock {
   closeCode = new Int32Array(16);
   egress = new Int32Array(16);
   ladderSurvived = new Uint8Array(16);
+  /**
+   * The ids themselves, as bytes in one arena per block (ingest admits only ASCII ids):
+   * read back only for the few hundred members a signature shows. A removed row leaves
+   * its bytes behind until they are half the arena.
+   */
+  idStart = new Uint32Array(16);
+  idLength = new Uint8Array(16);
+  private idBytes = new Uint8Array(16 * 40);
+  private idEnd = 0;
+  private idGarbage = 0;
   /** What the paths matrix reads: it scopes sessions by attempt, not by end. */
   attemptedAt = new Float64Array(16);
   duration = new Float64Array(16);
@@ -110,6 +120,7 @@ export class EndingBlock {
   push(id: string, path: number, egress: number, r: RecentSessionRow): void {
     if (this.length === this.path.length) this.grow();
     const i = this.length++;
+    this.putId(i, id);
     const kind = END_KIND_CODE[r.endKind!];
     const duration = r.durationMs ?? NaN;
     this.idHash[i] = idHash(id);
@@ -131,11 +142,44 @@ export class EndingBlock {
 
   /** Remove the row of `id`, if here: the last row takes its place. */
   remove(id: string): boolean {
-    return removeRow(this, idHash(id), this.columns());
+    const i = rowOf(this.idHash, this.length, idHash(id));
+    if (i < 0) return false;
+    this.idGarbage += this.idLength[i]!;
+    removeAt(this, i, this.columns());
+    if (this.idGarbage > 4096 && this.idGarbage * 2 > this.idEnd) this.compactIds();
+    return true;
+  }
+
+  /** The id of row `i`. */
+  idAt(i: number): string {
+    const start = this.idStart[i]!;
+    return String.fromCharCode(...this.idBytes.subarray(start, start + this.idLength[i]!));
+  }
+
+  private putId(i: number, id: string): void {
+    if (this.idEnd + id.length > this.idBytes.length) this.idBytes = grownTo(this.idBytes, Math.max(this.idBytes.length * 2, this.idEnd + id.length));
+    for (let c = 0; c < id.length; c++) this.idBytes[this.idEnd + c] = id.charCodeAt(c);
+    this.idStart[i] = this.idEnd;
+    this.idLength[i] = id.length;
+    this.idEnd += id.length;
+  }
+
+  private compactIds(): void {
+    const bytes = new Uint8Array(Math.max(16 * 40, this.idEnd - this.idGarbage));
+    let end = 0;
+    for (let i = 0; i < this.length; i++) {
+      const start = this.idStart[i]!;
+      bytes.set(this.idBytes.subarray(start, start + this.idLength[i]!), end);
+      this.idStart[i] = end;
+      end += this.idLength[i]!;
+    }
+    this.idBytes = bytes;
+    this.idEnd = end;
+    this.idGarbage = 0;
   }
 
   private columns(): Column[] {
-    return [this.idHash, this.path, this.endedAt, this.openedAt, this.age, this.idle, this.sinceLastRecv, this.endKind, this.closeCode, this.egress, this.ladderSurvived, this.attemptedAt, this.duration, this.outcome];
+    return [this.idHash, this.path, this.endedAt, this.openedAt, this.age, this.idle, this.sinceLastRecv, this.endKind, this.closeCode, this.egress, this.ladderSurvived, this.attemptedAt, this.duration, this.outcome, this.idStart, this.idLength];
   }
 
   private grow(): void {
@@ -155,6 +199,8 @@ export class EndingBlock {
     this.attemptedAt = grown(this.attemptedAt);
     this.duration = grown(this.duration);
     this.outcome = grown(this.outcome);
+    this.idStart = grown(this.idStart);
+    this.idLength = grown(this.idLength);
   }
 }
 
@@ -188,19 +234,23 @@ export class AttemptBlock {
   }
 
   remove(id: string): boolean {
-    return removeRow(this, idHash(id), [this.idHash, this.path, this.attemptedAt, this.outcome]);
+    const i = rowOf(this.idHash, this.length, idHash(id));
+    if (i < 0) return false;
+    removeAt(this, i, [this.idHash, this.path, this.attemptedAt, this.outcome]);
+    return true;
   }
 }
 
-/** Swap-remove the row whose id hash is `h` from `block`'s columns (the first is the hashes). */
-function removeRow(block: { length: number }, h: number, columns: Column[]): boolean {
-  const hashes = columns[0]!;
-  let i = 0;
-  while (i < block.length && hashes[i] !== h) i++;
-  if (i === block.length) return false;
+/** The row whose id hash is `h`, or -1. */
+function rowOf(hashes: Float64Array, length: number, h: number): number {
+  for (let i = 0; i < length; i++) if (hashes[i] === h) return i;
+  return -1;
+}
+
+/** Swap-remove row `i` from `block`'s columns: the last row takes its place. */
+function removeAt(block: { length: number }, i: number, columns: Column[]): void {
   const last = --block.length;
   if (i !== last) for (const column of columns) column[i] = column[last]!;
-  return true;
 }
 
 /** A session id as a 52-bit integer: two 32-bit FNV-1a hashes (different offsets), 32 + 20 bits of them. */

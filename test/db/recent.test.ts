@@ -10,6 +10,10 @@ import { analysisReport } from '../../db/queries/analysis-report';
 import { dropsReport } from '../../db/queries/drops';
 import { storeBatch } from '../../db/queries/ingest';
 import { pathsMatrix } from '../../db/queries/paths';
+import { AGE, IDLE, dropFilter } from '../../db/queries/drop-values';
+import { canarySessions } from '../../db/schema';
+import { latestMembers } from '../../lib/recent/members';
+import { sql } from 'drizzle-orm';
 import { addProbe } from '../../db/queries/probes';
 import { egressStats, ladderRungs, rttBeforeDrops, silentGroups } from '../../db/queries/findings';
 import { loadRecent, probeRefs } from '../../db/recent';
@@ -173,6 +177,29 @@ for (const backend of backends()) {
         expect(fromTable.cells.length).toBeGreaterThan(0);
         expect(await pathsMatrix(database.db, scope, { byProbe, recent: kept })).toEqual(fromTable);
         expect(await pathsMatrix(database.db, scope, { byProbe, recent: loaded })).toEqual(fromTable);
+      }
+    });
+
+    it.each(SCOPES.map((scope, i) => [i, scope] as const))('picks the latest members of each window of scope %i as SQL does', async (_i, scope) => {
+      const { signatures } = await analysisReport(database.db, scope, { now: NOW, layers: BUILTIN_LAYERS, recent: kept });
+      // Small samples, so that each window is cut (the report's 500 is more than the test has).
+      const windows = signatures.map((g) => ({ dimension: g.dimension, lowMs: g.window.lowMs, highMs: g.window.highMs }));
+      for (const sample of [1, 7]) {
+        const chosen = latestMembers(kept.sessions, scope, await probeRefs(database.db), windows, 100, sample);
+        const expected = await Promise.all(
+          windows.map(async (w) => {
+            const value = w.dimension === 'age' ? AGE : IDLE;
+            const bin = sql`(floor(${value} / 100::float8)::bigint * 100::float8)`;
+            const rows = await database.db
+              .select({ id: canarySessions.id })
+              .from(canarySessions)
+              .where(sql`${dropFilter(scope)} and ${value} is not null and ${bin} >= ${w.lowMs}::float8 and ${bin} < ${w.highMs}::float8`)
+              .orderBy(sql`${canarySessions.endedAt} desc, ${canarySessions.id} collate "C"`)
+              .limit(sample);
+            return rows.map((r) => r.id);
+          }),
+        );
+        expect(chosen).toEqual(expected);
       }
     });
 

@@ -82,6 +82,20 @@ describe('RecentSessions', () => {
     expect(store.endBeforeAttemptMs).toBe(4000);
   });
 
+  it('gives back each row its id, also after rows leave and the ids are compacted', () => {
+    const store = new RecentSessions(T - HOUR_MS);
+    const ids = Array.from({ length: 400 }, (_, i) => `session-${i}-${'x'.repeat(i % 30)}`);
+    ids.forEach((id, i) => store.upsert(endedRow(id, T + i)));
+    const block = store.blocks.get(Math.floor(T / HOUR_MS))!;
+    // Every third stays: the removed ids' bytes pass half the arena, which is then compacted.
+    ids.forEach((id, i) => {
+      if (i % 3 !== 0) store.upsert(endedRow(id, T + HOUR_MS + i), { outcome: 'opened', attemptedAt: T - 500, endedAt: T + i, endKind: 'tcp_fin' });
+    });
+    const held = Array.from({ length: block.length }, (_, i) => block.idAt(i)).sort();
+    expect(held).toEqual(ids.filter((_, i) => i % 3 === 0).sort());
+    for (let i = 0; i < block.length; i++) expect(idHash(block.idAt(i))).toBe(block.idHash[i]);
+  });
+
   it('keeps the rows of a block right when one leaves from its middle', () => {
     const store = new RecentSessions(T - HOUR_MS);
     for (let i = 0; i < 40; i++) store.upsert(endedRow(`s${i}`, T + i * 1000, { closeCode: 4000 + i }));
