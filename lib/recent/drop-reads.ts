@@ -9,7 +9,8 @@
 import type { SignatureWindow } from '../analysis/windows';
 import { scanEndings, type RecentHistogram } from './endings-scan';
 import { pathMask, type ProbeRef, type RecentScope } from './scope';
-import { PROBE_CLOSED, type RecentSessions } from './sessions';
+import { PROBE_CLOSED, type EndingBlock, type RecentSessions } from './sessions';
+import { splitWhole } from './whole-range';
 
 export type { RecentHistogram };
 
@@ -69,24 +70,36 @@ export function windowExposures(store: RecentSessions, scope: RecentScope, probe
   const I = idleEdges.length + 1;
   const paths = Math.max(1, store.paths.values.length);
   // Per path and interval: every session by age, the drops by age, the drops by idle time.
-  const all = new Float64Array(paths * A);
-  const dropAge = new Float64Array(paths * A);
-  const dropIdle = new Float64Array(paths * I);
   const countIdle = idleEdges.length > 0;
-  for (const b of store.blocksIn(from, to)) {
-    const { path, endedAt, age, idle, endKind } = b;
-    const whole = b.wholeIn(from, to);
-    for (let i = 0; i < b.length; i++) {
-      const p = path[i]!;
-      if (mask[p] !== 1) continue;
-      if (!whole && !(endedAt[i]! >= from && endedAt[i]! < to)) continue;
-      const j = intervalOf(ageEdges, age[i]!);
-      all[p * A + j]! += 1;
-      if (endKind[i] === probeClosed) continue;
-      dropAge[p * A + j]! += 1;
-      if (countIdle) dropIdle[p * I + intervalOf(idleEdges, idle[i]!)]! += 1;
+  const count = (blocks: readonly EndingBlock[], into: { all: Float64Array; dropAge: Float64Array; dropIdle: Float64Array }) => {
+    const { all, dropAge, dropIdle } = into;
+    for (const b of blocks) {
+      const { path, endedAt, age, idle, endKind } = b;
+      const whole = b.wholeIn(from, to);
+      for (let i = 0; i < b.length; i++) {
+        const p = path[i]!;
+        if (mask[p] !== 1) continue;
+        if (!whole && !(endedAt[i]! >= from && endedAt[i]! < to)) continue;
+        const j = intervalOf(ageEdges, age[i]!);
+        all[p * A + j]! += 1;
+        if (endKind[i] === probeClosed) continue;
+        dropAge[p * A + j]! += 1;
+        if (countIdle) dropIdle[p * I + intervalOf(idleEdges, idle[i]!)]! += 1;
+      }
     }
-  }
+  };
+  // The whole hours' counts from the memo when they did not change (lib/recent/whole-range.ts).
+  const { whole, edges } = splitWhole(store.blocksIn(from, to), from, to);
+  const key = ['exposures', paths, mask.join(''), ageEdges.join(','), idleEdges.join(',')].join('|');
+  const kept = store.memo.get(key, whole, () => {
+    const counts = { all: new Float64Array(paths * A), dropAge: new Float64Array(paths * A), dropIdle: new Float64Array(paths * I) };
+    count(whole, counts);
+    return counts;
+  });
+  const all = kept.all.slice();
+  const dropAge = kept.dropAge.slice();
+  const dropIdle = kept.dropIdle.slice();
+  count(edges, { all, dropAge, dropIdle });
   for (const live of store.live.values()) {
     if (mask[live.path] !== 1 || !(live.openedAt < to)) continue;
     all[live.path * A + intervalOf(ageEdges, now - live.openedAt)]! += 1;

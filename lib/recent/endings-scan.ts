@@ -15,7 +15,10 @@ import { groupPaths, median, nameOf } from './groups';
 import type { EgressPass } from './findings';
 import type { RttCoverage } from './rtt-before-drops';
 import { pathMask, type ProbeRef, type RecentScope } from './scope';
-import { HOUR_MS, NO_CODE, PONG_TIMEOUT, PROBE_CLOSED, type RecentSessions } from './sessions';
+import { NO_CODE, PONG_TIMEOUT, PROBE_CLOSED, type EndingBlock, type RecentSessions } from './sessions';
+import { splitWhole } from './whole-range';
+
+const MINUTE_MS = 60_000;
 
 // Local copies of the store's codes: a bundler may turn an imported binding into a getter
 // call per read, in loops over a million rows.
@@ -91,6 +94,15 @@ class BinCounter {
     } else this.sparse.set(bin, (this.sparse.get(bin) ?? 0) + 1);
   }
 
+  copy(): BinCounter {
+    const c = new BinCounter(this.widthMs);
+    c.dense = this.dense.slice();
+    for (const [bin, n] of this.sparse) c.sparse.set(bin, n);
+    c.nulls = this.nulls;
+    c.max = this.max;
+    return c;
+  }
+
   histogram(): RecentHistogram {
     const bins: { bin: number; count: number }[] = [];
     for (let b = 0; b < this.dense.length; b++) if (this.dense[b]! > 0) bins.push({ bin: b, count: this.dense[b]! });
@@ -102,6 +114,29 @@ class BinCounter {
   }
 }
 
+/** What a pass over some endings adds up; the groups are the request's (silent, ladder). */
+interface Parts {
+  age: BinCounter | null;
+  idle: BinCounter | null;
+  kinds: Float64Array | null;
+  codes: Float64Array | null;
+  silent: { count: number; quiet: number[] }[] | null;
+  ladder: { survived: number; died: number; seen: boolean }[] | null;
+}
+
+/** Where a drop's minute is marked for the RTT finding: `g` is its target × proxy among the scope's. */
+interface MinuteMarks {
+  mark(g: number, endedAt: number): void;
+}
+
+/** The paths' groupings a pass counts by, from the request's scope and probes. */
+interface Grouping {
+  mask: Uint8Array;
+  silentOf: Int32Array | null;
+  ladderOf: Int32Array | null;
+  rttOf: Int32Array | null;
+}
+
 export function scanEndings(store: RecentSessions, scope: RecentScope, probes: readonly ProbeRef[], wanted: EndingsWanted): EndingsScan {
   const paths = store.paths.values;
   const mask = pathMask(paths, scope, probes);
@@ -109,17 +144,12 @@ export function scanEndings(store: RecentSessions, scope: RecentScope, probes: r
   const to = scope.to.getTime();
   const name = nameOf(probes);
 
-  const age = wanted.binMs !== undefined ? new BinCounter(wanted.binMs) : null;
-  const idle = wanted.binMs !== undefined ? new BinCounter(wanted.binMs) : null;
-  const kinds = wanted.endings ? new Float64Array(endKinds.length) : null;
-  // Close codes are 16-bit; slot 0 is "none".
-  const codes = wanted.endings ? new Float64Array(65_537) : null;
   const silent = wanted.silent
     ? groupPaths(
         paths,
         (_p, i) => mask[i] === 1,
         (p) => `${name(p.probeId)}\u0000${p.target}\u0000${p.proxy}`,
-        (p) => ({ probe: name(p.probeId), target: p.target, proxy: p.proxy, count: 0, quiet: [] as number[] }),
+        (p) => ({ probe: name(p.probeId), target: p.target, proxy: p.proxy }),
       )
     : null;
   const ladder = wanted.ladder
@@ -127,36 +157,101 @@ export function scanEndings(store: RecentSessions, scope: RecentScope, probes: r
         paths,
         (p, i) => mask[i] === 1 && p.profileKind === 'ladder' && p.gapMs !== null,
         (p) => `${name(p.probeId)}\u0000${p.target}\u0000${p.proxy}\u0000${p.gapMs}`,
-        (p) => ({ rung: { probe: name(p.probeId), target: p.target, proxy: p.proxy, gapMs: p.gapMs!, survived: 0, died: 0 }, seen: false }),
+        (p) => ({ probe: name(p.probeId), target: p.target, proxy: p.proxy, gapMs: p.gapMs! }),
       )
     : null;
   const rtt = wanted.rtt?.pinged ? wanted.rtt : null;
-  const rttKey = rtt ? rtt.keysOfPaths(paths) : null;
+  // Drops' minutes by target × proxy, whether or not the range has RTT minutes for it: the
+  // part read from the memo must not depend on the range's RTT.
+  const rttNames = rtt ? groupPaths(paths, (_p, i) => mask[i] === 1, (p) => `${p.target}\u0000${p.proxy}`, (p) => ({ target: p.target, proxy: p.proxy })) : null;
+  const grouping: Grouping = { mask, silentOf: silent?.groupOf ?? null, ladderOf: ladder?.groupOf ?? null, rttOf: rttNames?.groupOf ?? null };
+  const fresh = (): Parts => ({
+    age: wanted.binMs !== undefined ? new BinCounter(wanted.binMs) : null,
+    idle: wanted.binMs !== undefined ? new BinCounter(wanted.binMs) : null,
+    kinds: wanted.endings ? new Float64Array(endKinds.length) : null,
+    // Close codes are 16-bit; slot 0 is "none".
+    codes: wanted.endings ? new Float64Array(65_537) : null,
+    silent: silent ? silent.groups.map(() => ({ count: 0, quiet: [] })) : null,
+    ladder: ladder ? ladder.groups.map(() => ({ survived: 0, died: 0, seen: false })) : null,
+  });
+
+  const { whole, edges } = splitWhole(store.blocksIn(from, to), from, to);
+  const key = ['endings', wanted.binMs, wanted.endings, wanted.silent, wanted.ladder, Boolean(rtt), store.paths.values.length, mask.join(''), probes.map((p) => `${p.id}:${p.name}`).join(',')].join('|');
+  const kept = store.memo.get(key, whole, () => {
+    const parts = fresh();
+    const marks = rttNames ? new RangeMarks(whole, rttNames.groups.length) : null;
+    addEndings(parts, whole, from, to, grouping, marks);
+    return { parts, marks };
+  });
+  const parts = copyParts(kept.parts);
+  let edgeMarks: MinuteMarks | null = null;
+  if (rtt && rttNames) {
+    const keyOfName = Int32Array.from(rttNames.groups, (g) => rtt.keyOf(g.target, g.proxy));
+    kept.marks?.addTo(rtt, keyOfName);
+    edgeMarks = {
+      mark: (g, endedAt) => {
+        if (keyOfName[g]! >= 0) rtt.mark(keyOfName[g]!, endedAt);
+      },
+    };
+  }
+  addEndings(parts, edges, from, to, grouping, edgeMarks);
 
   const egress = wanted.egress ?? null;
   // The egress pass reads openings from a little before the scope on, ended at any time since.
-  const blocks = egress ? store.blocksIn(Math.min(from, egress.aroundFrom), Infinity) : store.blocksIn(from, to);
+  if (egress) {
+    for (const b of store.blocksIn(egress.aroundFrom, Infinity)) {
+      const { path, openedAt, egress: addresses, endKind, endedAt } = b;
+      for (let i = 0; i < b.length; i++) egress.visit(path[i]!, openedAt[i]!, addresses[i]!, endKind[i]!, endedAt[i]!);
+    }
+  }
+
+  const out: EndingsScan = {};
+  if (parts.age) {
+    out.age = parts.age.histogram();
+    out.idle = parts.idle!.histogram();
+  }
+  if (parts.kinds) {
+    const { kinds, codes } = parts;
+    const closeCodes: Endings['closeCodes'] = [];
+    for (let c = 0; c < codes!.length; c++) if (codes![c]! > 0) closeCodes.push({ closeCode: c === none + 1 ? null : c - 1, count: codes![c]! });
+    out.endings = { endKinds: endKinds.map((endKind, k) => ({ endKind, count: kinds[k]! })).filter((e) => e.count > 0), closeCodes };
+  }
+  if (silent) {
+    out.silent = silent.groups.flatMap((g, i) => {
+      const { count, quiet } = parts.silent![i]!;
+      return count > 0 ? [{ ...g, count, medianQuietMs: median(quiet) as number }] : [];
+    });
+  }
+  if (ladder) {
+    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    out.ladder = ladder.groups
+      .flatMap((g, i) => {
+        const { survived, died, seen } = parts.ladder![i]!;
+        return seen ? [{ ...g, survived, died }] : [];
+      })
+      .sort((a, b) => cmp(a.probe, b.probe) || cmp(a.target, b.target) || cmp(a.proxy, b.proxy) || a.gapMs - b.gapMs);
+  }
+  return out;
+}
+
+/** Adds the endings of `blocks` that lie in [from, to) and pass the mask to `parts`. */
+function addEndings(parts: Parts, blocks: readonly EndingBlock[], from: number, to: number, { mask, silentOf, ladderOf, rttOf }: Grouping, marks: MinuteMarks | null): void {
+  const { age, idle, kinds, codes, silent, ladder } = parts;
   for (const b of blocks) {
     const { path, endKind, endedAt, age: ages, idle: idles } = b;
     const whole = b.wholeIn(from, to);
-    const outside = b.hour * HOUR_MS >= to || (b.hour + 1) * HOUR_MS <= from;
-    if (egress) {
-      const { openedAt, egress: addresses } = b;
-      for (let i = 0; i < b.length; i++) egress.visit(path[i]!, openedAt[i]!, addresses[i]!, endKind[i]!, endedAt[i]!);
-    }
-    if (outside) continue;
     for (let i = 0; i < b.length; i++) {
       const p = path[i]!;
       if (mask[p] !== 1) continue;
       if (!whole && !(endedAt[i]! >= from && endedAt[i]! < to)) continue;
       const kind = endKind[i]!;
       if (ladder) {
-        const g = ladder.groupOf[p]!;
+        const g = ladderOf![p]!;
         if (g >= 0) {
-          const r = ladder.groups[g]!;
+          const r = ladder[g]!;
           r.seen = true;
-          if (kind !== probeClosed) r.rung.died++;
-          else if (b.ladderSurvived[i] === 1) r.rung.survived++;
+          if (kind !== probeClosed) r.died++;
+          else if (b.ladderSurvived[i] === 1) r.survived++;
         }
       }
       if (kind === probeClosed) continue;
@@ -170,36 +265,60 @@ export function scanEndings(store: RecentSessions, scope: RecentScope, probes: r
         codes![b.closeCode[i]! + 1]! += 1;
       }
       if (silent && kind === pongTimeout) {
-        const g = silent.groups[silent.groupOf[p]!]!;
+        const g = silent[silentOf![p]!]!;
         g.count++;
         const q = b.sinceLastRecv[i]!;
         if (q === q) g.quiet.push(q);
       }
-      if (rtt) {
-        const k = rttKey![p]!;
-        if (k >= 0) rtt.mark(k, endedAt[i]!);
+      if (marks) {
+        const g = rttOf![p]!;
+        if (g >= 0) marks.mark(g, endedAt[i]!);
       }
     }
   }
-
-  const out: EndingsScan = {};
-  if (age) {
-    out.age = age.histogram();
-    out.idle = idle!.histogram();
-  }
-  if (kinds) {
-    const closeCodes: Endings['closeCodes'] = [];
-    for (let c = 0; c < codes!.length; c++) if (codes![c]! > 0) closeCodes.push({ closeCode: c === none + 1 ? null : c - 1, count: codes![c]! });
-    out.endings = { endKinds: endKinds.map((endKind, k) => ({ endKind, count: kinds[k]! })).filter((e) => e.count > 0), closeCodes };
-  }
-  if (silent) out.silent = silent.groups.filter((g) => g.count > 0).map((g) => ({ probe: g.probe, target: g.target, proxy: g.proxy, count: g.count, medianQuietMs: median(g.quiet) as number }));
-  if (ladder) {
-    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-    out.ladder = ladder.groups
-      .filter((g) => g.seen)
-      .map((g) => g.rung)
-      .sort((a, b) => cmp(a.probe, b.probe) || cmp(a.target, b.target) || cmp(a.proxy, b.proxy) || a.gapMs - b.gapMs);
-  }
-  return out;
 }
 
+function copyParts(p: Parts): Parts {
+  return {
+    age: p.age?.copy() ?? null,
+    idle: p.idle?.copy() ?? null,
+    kinds: p.kinds?.slice() ?? null,
+    codes: p.codes?.slice() ?? null,
+    silent: p.silent?.map((g) => ({ count: g.count, quiet: g.quiet.slice() })) ?? null,
+    ladder: p.ladder?.map((g) => ({ ...g })) ?? null,
+  };
+}
+
+/**
+ * The drops' minutes over a run of whole hours, per target × proxy, as RttCoverage marks
+ * them (2 on a minute's first instant, else 1): kept in the memo in absolute minutes, so
+ * that any later range over the same hours adds them to its own coverage.
+ */
+class RangeMarks implements MinuteMarks {
+  private readonly first: number;
+  private readonly length: number;
+  private readonly marks: (Uint8Array | null)[];
+  private readonly drops: Float64Array;
+
+  constructor(blocks: readonly EndingBlock[], names: number) {
+    this.first = blocks.length ? blocks[0]!.hour * 60 : 0;
+    this.length = blocks.length ? (blocks.at(-1)!.hour + 1) * 60 - this.first : 0;
+    this.marks = new Array<Uint8Array | null>(names).fill(null);
+    this.drops = new Float64Array(names);
+  }
+
+  mark(g: number, endedAt: number): void {
+    const minutes = (this.marks[g] ??= new Uint8Array(this.length));
+    this.drops[g]! += 1;
+    const minute = Math.floor(endedAt / MINUTE_MS);
+    const j = minute - this.first;
+    minutes[j] = endedAt === minute * MINUTE_MS ? 2 : Math.max(minutes[j]!, 1);
+  }
+
+  /** Adds these marks to `coverage`, name g under its key keyOfName[g] (-1: no RTT minute there). */
+  addTo(coverage: RttCoverage, keyOfName: Int32Array): void {
+    this.marks.forEach((minutes, g) => {
+      if (minutes && keyOfName[g]! >= 0) coverage.addMarks(keyOfName[g]!, this.first, minutes, this.drops[g]!);
+    });
+  }
+}

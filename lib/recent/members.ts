@@ -12,6 +12,7 @@
  */
 import { pathMask, type ProbeRef, type RecentScope } from './scope';
 import { PROBE_CLOSED, type EndingBlock, type RecentSessions } from './sessions';
+import { splitWhole } from './whole-range';
 
 export interface MemberWindow {
   dimension: 'age' | 'idle';
@@ -43,31 +44,40 @@ export function latestMembers(store: RecentSessions, scope: RecentScope, probes:
     if (bin !== bin) return -1;
     return windows.findIndex((w) => w.dimension === dimension && bin * binMs >= w.lowMs && bin * binMs < w.highMs);
   };
-  const found: { block: EndingBlock; row: number }[][] = windows.map(() => []);
-  let open = windows.length;
-
-  const blocks = store.blocksIn(from, to).sort((a, b) => b.hour - a.hour);
-  for (const b of blocks) {
-    if (open === 0) break;
-    const { path, endedAt, endKind, age, idle } = b;
-    const whole = b.wholeIn(from, to);
-    for (let i = 0; i < b.length; i++) {
-      if (mask[path[i]!] !== 1 || endKind[i] === probeClosed) continue;
-      if (!whole && !(endedAt[i]! >= from && endedAt[i]! < to)) continue;
-      const wa = windowOf(ageWindow, age[i]!, 'age');
-      if (wa >= 0) found[wa]!.push({ block: b, row: i });
-      const wi = windowOf(idleWindow, idle[i]!, 'idle');
-      if (wi >= 0) found[wi]!.push({ block: b, row: i });
+  /** Each window's latest `sample` members among `blocks` (newest hour first), by end then id. */
+  const latest = (blocks: readonly EndingBlock[]): Member[][] => {
+    const found: { block: EndingBlock; row: number }[][] = windows.map(() => []);
+    for (const b of blocks) {
+      const { path, endedAt, endKind, age, idle } = b;
+      const whole = b.wholeIn(from, to);
+      for (let i = 0; i < b.length; i++) {
+        if (mask[path[i]!] !== 1 || endKind[i] === probeClosed) continue;
+        if (!whole && !(endedAt[i]! >= from && endedAt[i]! < to)) continue;
+        const wa = windowOf(ageWindow, age[i]!, 'age');
+        if (wa >= 0) found[wa]!.push({ block: b, row: i });
+        const wi = windowOf(idleWindow, idle[i]!, 'idle');
+        if (wi >= 0) found[wi]!.push({ block: b, row: i });
+      }
+      // Every row of an older block ended before every row of this one.
+      if (found.every((f) => f.length >= sample)) break;
     }
-    // Every row of an older block ended before every row of this one.
-    open = found.filter((f) => f.length < sample).length;
-  }
+    return found.map((members) => newest(members.map(({ block, row }) => ({ endedAt: block.endedAt[row]!, id: block.idAt(row) })), sample));
+  };
 
-  return found.map((members) =>
-    members
-      .map(({ block, row }) => ({ endedAt: block.endedAt[row]!, id: block.idAt(row) }))
-      .sort((x, y) => y.endedAt - x.endedAt || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))
-      .slice(0, sample)
-      .map((m) => m.id),
-  );
+  // The whole hours' choice from the memo when they did not change (lib/recent/whole-range.ts).
+  const { whole, edges } = splitWhole(store.blocksIn(from, to), from, to);
+  const key = ['members', binMs, sample, store.paths.values.length, mask.join(''), windows.map((w) => `${w.dimension}:${w.lowMs}:${w.highMs}`).join(',')].join('|');
+  const kept = store.memo.get(key, whole, () => latest([...whole].reverse()));
+  const atEdges = latest([...edges].sort((a, b) => b.hour - a.hour));
+  return kept.map((members, w) => newest([...members, ...atEdges[w]!], sample).map((m) => m.id));
+}
+
+interface Member {
+  endedAt: number;
+  id: string;
+}
+
+/** The latest `sample` members, newest first; ties by id in byte order (as the SQL orders them: `collate "C"`). */
+function newest(members: Member[], sample: number): Member[] {
+  return members.sort((x, y) => y.endedAt - x.endedAt || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)).slice(0, sample);
 }

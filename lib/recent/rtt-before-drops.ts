@@ -29,7 +29,7 @@ export class RttCoverage {
   /** Whether any RTT minute lies in the scope: without one there is nothing to compare. */
   pinged = false;
   private readonly keys: Key[] = [];
-  private readonly keyOf = new Map<string, number>();
+  private readonly keyIndex = new Map<string, number>();
   private readonly first: number;
   private readonly slots: number;
   private readonly fromSlot: number;
@@ -63,18 +63,37 @@ export class RttCoverage {
 
   private key(target: string, proxy: string): number {
     const name = `${target}\u0000${proxy}`;
-    let k = this.keyOf.get(name);
+    let k = this.keyIndex.get(name);
     if (k === undefined) {
-      this.keyOf.set(name, (k = this.keys.length));
+      this.keyIndex.set(name, (k = this.keys.length));
       this.keys.push({ target, proxy, sum: new Float64Array(0), n: new Float64Array(0), covered: new Uint8Array(0), drops: 0 });
     }
     return k;
   }
 
+  /** The key of a target × proxy (-1: no RTT minute in scope). */
+  keyOf(target: string, proxy: string): number {
+    const k = this.keyIndex.get(`${target}\u0000${proxy}`);
+    return k !== undefined && this.keys[k]!.sum.length > 0 ? k : -1;
+  }
+
+  /**
+   * Marks kept for a run of minutes from `firstMinute` (lib/recent/endings-scan.ts'
+   * RangeMarks), and the drops they came from, added to key k's.
+   */
+  addMarks(k: number, firstMinute: number, marks: Uint8Array, drops: number): void {
+    const key = this.keys[k]!;
+    key.drops += drops;
+    const offset = firstMinute - this.first;
+    const lo = Math.max(0, -offset);
+    const hi = Math.min(marks.length, this.slots - offset);
+    for (let j = lo; j < hi; j++) if (marks[j]! > key.covered[j + offset]!) key.covered[j + offset] = marks[j]!;
+  }
+
   /** Each session path's key (-1: its target × proxy has no RTT minute in scope). */
   keysOfPaths(paths: readonly PathInfo[]): Int32Array {
     return Int32Array.from(paths, (p) => {
-      const k = this.keyOf.get(`${p.target}\u0000${p.proxy}`);
+      const k = this.keyIndex.get(`${p.target}\u0000${p.proxy}`);
       return k !== undefined && this.keys[k]!.sum.length > 0 ? k : -1;
     });
   }

@@ -18,6 +18,7 @@
  * where it was and added where it now belongs.
  */
 import { endKinds, outcomes, type EndKind } from '../contracts/ingest';
+import { WholeRangeMemo } from './whole-range';
 
 export const HOUR_MS = 3_600_000;
 
@@ -76,6 +77,8 @@ const outcomeCode = (outcome: string | null): number => (outcome === null ? NO_C
 /** The endings of one hour, one typed array per column; NaN (or NO_CODE) where the row has null. */
 export class EndingBlock {
   length = 0;
+  /** Counts changes: what was computed from the block stays right while this does not move (lib/recent/whole-range.ts). */
+  version = 0;
   /**
    * Each row's session id as a 52-bit hash (idHash), not the string: a million id strings
    * on the V8 heap made every full garbage collection ~100 ms longer. An id is only ever
@@ -120,6 +123,7 @@ export class EndingBlock {
   push(id: string, path: number, egress: number, r: RecentSessionRow): void {
     if (this.length === this.path.length) this.grow();
     const i = this.length++;
+    this.version++;
     this.putId(i, id);
     const kind = END_KIND_CODE[r.endKind!];
     const duration = r.durationMs ?? NaN;
@@ -145,6 +149,7 @@ export class EndingBlock {
     const i = rowOf(this.idHash, this.length, idHash(id));
     if (i < 0) return false;
     this.idGarbage += this.idLength[i]!;
+    this.version++;
     removeAt(this, i, this.columns());
     if (this.idGarbage > 4096 && this.idGarbage * 2 > this.idEnd) this.compactIds();
     return true;
@@ -328,6 +333,8 @@ export class RecentSessions {
   readonly pairEgress = new Map<string, { first: number; rotates: boolean }>();
   /** Endings before this instant are not held (a whole hour). */
   horizon: number;
+  /** What passes over the whole hours of a range computed, for the next pass over the same hours. */
+  readonly memo = new WholeRangeMemo();
 
   constructor(horizon: number) {
     this.horizon = Math.floor(horizon / HOUR_MS) * HOUR_MS;
@@ -375,6 +382,7 @@ export class RecentSessions {
     if (hour * HOUR_MS <= this.horizon) return;
     for (const h of this.blocks.keys()) if (h < hour) this.blocks.delete(h);
     for (const h of this.attempts.keys()) if (h < hour) this.attempts.delete(h);
+    this.memo.clear();
     this.horizon = hour * HOUR_MS;
   }
 

@@ -221,6 +221,34 @@ for (const backend of backends()) {
       expect(cells.every((c) => c.medianLifetimeMs !== null)).toBe(true);
     });
 
+    it('computes again what it kept for whole hours once one of them changes (a replayed spool)', async () => {
+      const store = await loadRecent(database.db, { now: NOW });
+      const scope = SCOPES[0]!;
+      const options = { now: NOW, layers: BUILTIN_LAYERS };
+      const params = { bin: '1s' as const, scale: 'linear' as const, cluster: 60 };
+      const first = await analysisReport(database.db, scope, { ...options, recent: store });
+      const firstDrops = await dropsReport(database.db, scope, params, { ...options, recent: store });
+      const { misses } = store.sessions.memo;
+      expect(await analysisReport(database.db, scope, { ...options, recent: store })).toEqual(first);
+      expect(store.sessions.memo.misses).toBe(misses);
+      expect(store.sessions.memo.hits).toBeGreaterThan(0);
+      // Drops at 75 s through squid, ended in an hour long whole, arriving now.
+      const squid = PATHS[1]!;
+      const late = Array.from({ length: 40 }, (_, i) => {
+        const at = new Date(BASE.getTime() + 2 * HOUR + 60_000 * i);
+        return [opened(`late-${i}`, { path: squid }, at), ended(`late-${i}`, 75_000 + i, { path: squid, endKind: 'tcp_fin', sinceLastRecvMs: 75_000, sinceLastSentMs: 75_000 }, at)];
+      }).flat();
+      const a = (await probeRefs(database.db)).find((p) => p.name === 'edge-a')!.id;
+      await storeBatch(database.db, a, late, NOW, store);
+      const after = await analysisReport(database.db, scope, { ...options, recent: store });
+      expect(after).toEqual(await analysisReport(database.db, scope, options));
+      expect(after.signatures.map((g) => g.nSeconds)).toContain(75);
+      expect(first.signatures.map((g) => g.nSeconds)).not.toContain(75);
+      const afterDrops = await dropsReport(database.db, scope, params, { ...options, recent: store });
+      expect(afterDrops).toEqual(await dropsReport(database.db, scope, params, options));
+      expect(afterDrops.totalDrops).toBe(firstDrops.totalDrops + 40);
+    });
+
     it('reads the tables for a scope older than it holds', async () => {
       const short = new RecentStore(3 * HOUR, NOW.getTime());
       expect(short.covers(at(0))).toBe(false);

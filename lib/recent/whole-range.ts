@@ -1,0 +1,77 @@
+/**
+ * What a pass over a range's whole hours computed, kept for the next pass over the same
+ * hours. The dashboard asks the same questions over and over (a live page refetches its
+ * report on every update, the alert evaluator every minute), and a week's report reads
+ * ~1M endings, of which all but the first and last hour's lie in hours that no longer
+ * change: ingest adds endings to the hour they ended in, which for a live probe is the
+ * current one. So a pass splits its range into the hours wholly inside it and the two at
+ * its edges; the first part comes from here when none of its blocks changed since (a
+ * replayed spool ending in an old hour bumps that block's version, and the next pass
+ * computes it afresh), the edges are read row by row every time.
+ *
+ * Entries are keyed by the caller (what it computed and for which filters) and by the run
+ * of blocks; a small number is kept, least recently used evicted.
+ */
+import type { EndingBlock } from './sessions';
+
+interface Entry {
+  blocks: readonly EndingBlock[];
+  versions: Float64Array;
+  value: unknown;
+  used: number;
+}
+
+/** Entries kept: a few filters' worth of each report's passes. */
+const CAPACITY = 48;
+
+export class WholeRangeMemo {
+  private readonly entries = new Map<string, Entry>();
+  private clock = 0;
+  hits = 0;
+  misses = 0;
+
+  /**
+   * `compute()`'s value for `blocks` (the whole hours of a range, in hour order) under
+   * `key`: the one kept when the same blocks are unchanged since, else computed now.
+   * The value is shared: callers copy before adding to it.
+   */
+  get<T>(key: string, blocks: readonly EndingBlock[], compute: () => T): T {
+    const id = `${key}\u0001${blocks[0]?.hour ?? ''}-${blocks.at(-1)?.hour ?? ''}`;
+    const entry = this.entries.get(id);
+    if (entry && unchanged(entry, blocks)) {
+      this.hits++;
+      entry.used = ++this.clock;
+      return entry.value as T;
+    }
+    this.misses++;
+    const value = compute();
+    this.entries.set(id, { blocks: [...blocks], versions: Float64Array.from(blocks, (b) => b.version), value, used: ++this.clock });
+    if (this.entries.size > CAPACITY) {
+      let oldest: string | null = null;
+      let least = Infinity;
+      for (const [k, e] of this.entries) if (e.used < least) [oldest, least] = [k, e.used];
+      this.entries.delete(oldest!);
+    }
+    return value;
+  }
+
+  /** Drop every entry (the store forgot old hours). */
+  clear(): void {
+    this.entries.clear();
+  }
+}
+
+function unchanged(entry: Entry, blocks: readonly EndingBlock[]): boolean {
+  if (entry.blocks.length !== blocks.length) return false;
+  for (let i = 0; i < blocks.length; i++) if (entry.blocks[i] !== blocks[i] || entry.versions[i] !== blocks[i]!.version) return false;
+  return true;
+}
+
+/** A range's blocks split into those wholly inside [from, to), in hour order, and the rest. */
+export function splitWhole(blocks: readonly EndingBlock[], from: number, to: number): { whole: EndingBlock[]; edges: EndingBlock[] } {
+  const whole: EndingBlock[] = [];
+  const edges: EndingBlock[] = [];
+  for (const b of blocks) (b.wholeIn(from, to) ? whole : edges).push(b);
+  whole.sort((a, b) => a.hour - b.hour);
+  return { whole, edges };
+}
