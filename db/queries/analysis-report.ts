@@ -67,7 +67,8 @@ async function fromMemory(db: Db, scope: AnalysisScope, options: { now: Date; la
     const coverage = new RttCoverage(store.rtt, scope, probes);
     // Only pairs that rotate can make an egress finding.
     const egress = new EgressPass(store.sessions, scope, probes, { onlyRotating: true });
-    const scan = scanEndings(store.sessions, scope, probes, { binMs: BIN_MS, silent: true, ladder: true, rtt: coverage, egress });
+    const scan = scanEndings(store.sessions, scope, probes, { binMs: BIN_MS, silent: true, ladder: true, rtt: coverage });
+    egress.visitEndings();
     return { coverage, egress, scan };
   };
   const { coverage, egress, scan } = early ? await afterSending(pass) : pass();

@@ -12,7 +12,6 @@ import type { LadderRung, SilentGroup } from '../analysis/findings';
 import type { EndKind } from '../contracts/ingest';
 import { endKinds } from '../contracts/ingest';
 import { groupPaths, median, nameOf } from './groups';
-import type { EgressPass } from './findings';
 import type { RttCoverage } from './rtt-before-drops';
 import { pathMask, type ProbeRef, type RecentScope } from './scope';
 import { NO_CODE, PONG_TIMEOUT, PROBE_CLOSED, type EndingBlock, type RecentSessions } from './sessions';
@@ -48,11 +47,6 @@ export interface EndingsWanted {
   ladder?: boolean;
   /** Mark the minutes before each drop for the RTT finding (lib/recent/rtt-before-drops.ts). */
   rtt?: RttCoverage;
-  /**
-   * The egress finding's pass over the openings (lib/recent/findings.ts), fed each session
-   * from its aroundFrom on; the caller then calls its finish().
-   */
-  egress?: EgressPass;
 }
 
 export interface EndingsScan {
@@ -195,15 +189,6 @@ export function scanEndings(store: RecentSessions, scope: RecentScope, probes: r
     };
   }
   addEndings(parts, edges, from, to, grouping, edgeMarks);
-
-  const egress = wanted.egress ?? null;
-  // The egress pass reads openings from a little before the scope on, ended at any time since.
-  if (egress) {
-    for (const b of store.blocksIn(egress.aroundFrom, Infinity)) {
-      const { path, openedAt, egress: addresses, endKind, endedAt } = b;
-      for (let i = 0; i < b.length; i++) egress.visit(path[i]!, openedAt[i]!, addresses[i]!, endKind[i]!, endedAt[i]!);
-    }
-  }
 
   const out: EndingsScan = {};
   if (parts.age) {

@@ -10,7 +10,8 @@ import { groupPaths, nameOf } from './groups';
 import type { RecentRtt } from './rtt';
 import { RttCoverage } from './rtt-before-drops';
 import { pathMask, type ProbeRef, type RecentScope } from './scope';
-import { grownTo, NO_CODE, PROBE_CLOSED, type RecentSessions } from './sessions';
+import { grownTo, NO_CODE, PROBE_CLOSED, type EndingBlock, type RecentSessions } from './sessions';
+import { splitWhole } from './whole-range';
 
 // Local copies of the store's codes: a bundler may turn an imported binding into a getter
 // call per read, in loops over a million rows.
@@ -88,17 +89,29 @@ class Addresses {
  */
 export function egressStats(store: RecentSessions, scope: RecentScope, probes: readonly ProbeRef[]): EgressStat[] {
   const pass = new EgressPass(store, scope, probes);
-  for (const b of store.blocksIn(pass.aroundFrom, Infinity)) {
-    const { path, openedAt, egress, endKind, endedAt } = b;
-    for (let i = 0; i < b.length; i++) pass.visit(path[i]!, openedAt[i]!, egress[i]!, endKind[i]!, endedAt[i]!);
-  }
+  pass.visitEndings();
   return pass.finish();
 }
 
 /**
- * The egress finding's pass over the openings, row by row, so that the analysis report can
- * run it inside its one pass over the endings (lib/recent/endings-scan.ts): `visit` each
- * ended session from `aroundFrom` on, then `finish` (which adds the live canaries).
+ * A followed pair's ended sessions in a run of whole hours, ordered by opening: what the
+ * memo keeps (lib/recent/whole-range.ts), with no test of the range, which a later scope
+ * over the same hours applies on reading.
+ */
+interface PairRun {
+  length: number;
+  at: Float64Array;
+  egress: Int32Array;
+  /** 1 when the session's path passes the scope's filters. */
+  inMask: Uint8Array;
+  /** 1 unless the probe itself closed it. */
+  dropped: Uint8Array;
+  endedAt: Float64Array;
+}
+
+/**
+ * The egress finding's pass over the openings: `visitEndings` (each ended session from
+ * `aroundFrom` on), then `finish` (which adds the live canaries and orders the openings).
  */
 export class EgressPass {
   readonly aroundFrom: number;
@@ -136,13 +149,31 @@ export class EgressPass {
     this.pathPair = grouped.groupOf;
   }
 
-  /** An ended session (rows of blocks from aroundFrom on). */
-  visit(path: number, at: number, egress: number, endKind: number, endedAt: number): void {
-    const k = this.pathPair[path]!;
-    if (k < 0 || egress === none || !(at >= this.aroundFrom)) return;
+  /**
+   * Every ended session from aroundFrom on. Those in the range's whole hours come from the
+   * memo as runs per pair already in time order (so finish orders only the few others);
+   * the rest, row by row.
+   */
+  visitEndings(): void {
+    const { whole, edges } = splitWhole(this.store.blocksIn(this.aroundFrom, Infinity), this.from, this.to);
+    const key = ['egress', this.store.paths.values.length, this.inScopeMask.join(''), this.pathPair.join(',')].join('|');
+    const runs = this.store.memo.get(key, whole, () => this.runsOf(whole));
+    runs.forEach((run, k) => {
+      for (let i = lowerBound(run.at, run.length, this.aroundFrom); i < run.length; i++) this.add(k, run.at[i]!, run.egress[i]!, run.inMask[i] === 1, run.dropped[i] === 1, run.endedAt[i]!);
+    });
+    for (const b of edges) {
+      const { path, openedAt, egress, endKind, endedAt } = b;
+      for (let i = 0; i < b.length; i++) {
+        const k = this.pathPair[path[i]!]!;
+        if (k >= 0 && egress[i] !== none && openedAt[i]! >= this.aroundFrom) this.add(k, openedAt[i]!, egress[i]!, this.inScopeMask[path[i]!] === 1, endKind[i] !== probeClosed, endedAt[i]!);
+      }
+    }
+  }
+
+  private add(k: number, at: number, egress: number, inMask: boolean, notProbeClosed: boolean, endedAt: number): void {
     const p = this.pairs[k]!;
-    const scoped = at >= this.from && at < this.to && this.inScopeMask[path] === 1;
-    const dropped = scoped && endKind !== probeClosed;
+    const scoped = inMask && at >= this.from && at < this.to;
+    const dropped = scoped && notProbeClosed;
     if (scoped) {
       p.n++;
       if (dropped) {
@@ -151,6 +182,36 @@ export class EgressPass {
       }
     }
     if (p.openings) p.openings.push(at, egress, scoped, dropped ? endedAt : NaN);
+  }
+
+  /** Each followed pair's sessions with an address in `blocks`, ordered by opening. */
+  private runsOf(blocks: readonly EndingBlock[]): PairRun[] {
+    const raw = this.pairs.map(() => ({ length: 0, at: [] as number[], egress: [] as number[], inMask: [] as number[], dropped: [] as number[], endedAt: [] as number[] }));
+    for (const b of blocks) {
+      const { path, openedAt, egress, endKind, endedAt } = b;
+      for (let i = 0; i < b.length; i++) {
+        const k = this.pathPair[path[i]!]!;
+        // A session whose end came without its opening has no instant to order by.
+        if (k < 0 || egress[i] === none || openedAt[i] !== openedAt[i]) continue;
+        const r = raw[k]!;
+        r.length++;
+        r.at.push(openedAt[i]!);
+        r.egress.push(egress[i]!);
+        r.inMask.push(this.inScopeMask[path[i]!]!);
+        r.dropped.push(endKind[i] !== probeClosed ? 1 : 0);
+        r.endedAt.push(endedAt[i]!);
+      }
+    }
+    return raw.map((r) => {
+      const at = Float64Array.from(r.at);
+      const order = timeOrder(at, r.length);
+      const pick = <T extends Float64Array | Int32Array | Uint8Array>(make: new (n: number) => T, xs: number[]): T => {
+        const out = new make(r.length);
+        for (let j = 0; j < r.length; j++) out[j] = xs[order[j]!]!;
+        return out;
+      };
+      return { length: r.length, at: pick(Float64Array, r.at), egress: pick(Int32Array, r.egress), inMask: pick(Uint8Array, r.inMask), dropped: pick(Uint8Array, r.dropped), endedAt: pick(Float64Array, r.endedAt) };
+    });
   }
 
   finish(): EgressStat[] {
@@ -187,17 +248,23 @@ export class EgressPass {
 }
 
 /**
- * The openings' indices in time order: counted into slots of about one opening each (one
- * pass), and the few in one slot put in order by insertion. A comparator sort of a week's
- * openings of a rotating proxy (~60,000) took ~25 ms; this takes a few.
+ * The openings' indices in time order (ties by index). When they come mostly in order (the
+ * memo's runs, then the edge hours' and live canaries' few), only the rest is sorted and
+ * merged in. Otherwise counted into slots of about one opening each (one pass), and the
+ * few in one slot put in order by insertion: a comparator sort of a week's openings of a
+ * rotating proxy (~60,000) took ~25 ms; this takes a few.
  */
-function timeOrder(o: Openings): Uint32Array {
-  const n = o.length;
+export function timeOrder(at: Float64Array, n: number): Uint32Array {
+  // Mostly in order already (the memo's runs come first): sort only what follows the ordered start.
+  let sorted = 1;
+  while (sorted < n && at[sorted - 1]! <= at[sorted]!) sorted++;
+  if (sorted === n) return Uint32Array.from({ length: n }, (_, i) => i);
+  if (n - sorted < n / 8) return mergedOrder(at, n, sorted);
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < n; i++) {
-    if (o.at[i]! < min) min = o.at[i]!;
-    if (o.at[i]! > max) max = o.at[i]!;
+    if (at[i]! < min) min = at[i]!;
+    if (at[i]! > max) max = at[i]!;
   }
   // About one slot per opening, at least a second wide: slots stay few however long the range.
   const width = Math.max(1000, (max - min) / Math.max(1, n));
@@ -205,7 +272,7 @@ function timeOrder(o: Openings): Uint32Array {
   const start = new Uint32Array(slots + 1);
   const slotOf = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
-    const s = Math.floor((o.at[i]! - min) / width);
+    const s = Math.floor((at[i]! - min) / width);
     slotOf[i] = s;
     start[s + 1]! += 1;
   }
@@ -216,13 +283,13 @@ function timeOrder(o: Openings): Uint32Array {
   for (let s = 0; s < slots; s++) {
     // A burst (a probe restarting opens all its canaries within a second) is sorted, not inserted.
     if (start[s + 1]! - start[s]! > 32) {
-      order.subarray(start[s]!, start[s + 1]!).sort((a, b) => o.at[a]! - o.at[b]!);
+      order.subarray(start[s]!, start[s + 1]!).sort((a, b) => at[a]! - at[b]!);
       continue;
     }
     for (let j = start[s]! + 1; j < start[s + 1]!; j++) {
       const v = order[j]!;
       let k = j - 1;
-      while (k >= start[s]! && o.at[order[k]!]! > o.at[v]!) {
+      while (k >= start[s]! && at[order[k]!]! > at[v]!) {
         order[k + 1] = order[k]!;
         k--;
       }
@@ -232,10 +299,31 @@ function timeOrder(o: Openings): Uint32Array {
   return order;
 }
 
+/** The order of at[0, n) when at[0, sorted) is in order: the rest sorted, then both merged. */
+function mergedOrder(at: Float64Array, n: number, sorted: number): Uint32Array {
+  const rest = Uint32Array.from({ length: n - sorted }, (_, i) => sorted + i).sort((a, b) => at[a]! - at[b]! || a - b);
+  const order = new Uint32Array(n);
+  let i = 0;
+  let j = 0;
+  for (let k = 0; k < n; k++) order[k] = j >= rest.length || (i < sorted && at[i]! <= at[rest[j]!]!) ? i++ : rest[j++]!;
+  return order;
+}
+
+function lowerBound(xs: Float64Array, length: number, v: number): number {
+  let lo = 0;
+  let hi = length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Addresses and changes over the scope's openings in time, and the drops near an opening with another address. */
 function orderedDetail(all: Openings, upTo: number): Pick<EgressStat, 'addresses' | 'changes' | 'dropsNearChange'> {
   const o = all.before(upTo);
-  const order = timeOrder(o);
+  const order = timeOrder(o.at, o.length);
   const n = o.length;
   const at = new Float64Array(n);
   const egress = new Int32Array(n);
