@@ -9,9 +9,10 @@
  * else (lib/recent/endings-scan.ts): the RTT minutes (constructor), `mark` per drop, `result`.
  */
 import type { RttBeforeDrops } from '../analysis/findings';
-import type { RecentRtt } from './rtt';
+import type { RecentRtt, RttBlock } from './rtt';
 import { rttPathMask, type ProbeRef, type RecentScope } from './scope';
 import type { PathInfo } from './sessions';
+import { splitWhole } from './whole-range';
 
 const MINUTE_MS = 60_000;
 
@@ -23,6 +24,37 @@ interface Key {
   /** Per minute slot: 1 when a drop ended in it, 2 when one ended on its first instant. */
   covered: Uint8Array;
   drops: number;
+}
+
+/** RTT sums and counts per key and minute over a run of whole hours, as the memo keeps them. */
+class MinuteSums {
+  /** The latest minute with a sample, -Infinity for none. */
+  latest = -Infinity;
+  private readonly firstMinute: number;
+  private readonly minutes: number;
+  private readonly sums: (Float64Array | null)[];
+  private readonly counts: (Float64Array | null)[];
+
+  constructor(blocks: readonly RttBlock[], keys: number) {
+    this.firstMinute = blocks.length ? blocks[0]!.hour * 60 : 0;
+    this.minutes = blocks.length ? (blocks.at(-1)!.hour + 1) * 60 - this.firstMinute : 0;
+    this.sums = new Array<Float64Array | null>(keys).fill(null);
+    this.counts = new Array<Float64Array | null>(keys).fill(null);
+  }
+
+  add(k: number, minute: number, sum: number, count: number): void {
+    const j = Math.floor(minute / MINUTE_MS) - this.firstMinute;
+    (this.sums[k] ??= new Float64Array(this.minutes))[j]! += sum;
+    (this.counts[k] ??= new Float64Array(this.minutes))[j]! += count;
+    if (minute > this.latest) this.latest = minute;
+  }
+
+  /** Each key with samples: its sums and counts by minute from firstMinute. */
+  forEach(visit: (k: number, firstMinute: number, sum: Float64Array, n: Float64Array) => void): void {
+    this.sums.forEach((sum, k) => {
+      if (sum) visit(k, this.firstMinute, sum, this.counts[k]!);
+    });
+  }
 }
 
 export class RttCoverage {
@@ -43,22 +75,48 @@ export class RttCoverage {
     this.fromSlot = Math.ceil(from / MINUTE_MS) - this.first;
     const mask = rttPathMask(rtt.paths.values, scope, probes);
     const keyOfPath = Int32Array.from(rtt.paths.values, (p) => this.key(p.target, p.proxy));
-    rtt.eachBlock(from - 5 * MINUTE_MS, to, (b) => {
+    const lo = from - 5 * MINUTE_MS;
+    const blocks: RttBlock[] = [];
+    rtt.eachBlock(lo, to, (b) => blocks.push(b));
+    const { whole, edges } = splitWhole(blocks, lo, to);
+    // The whole hours' sums per key from the memo when they did not change (lib/recent/whole-range.ts).
+    const memoKey = ['rtt', rtt.paths.values.length, mask.join('')].join('|');
+    const kept = rtt.memo.get(memoKey, whole, () => {
+      const sums = new MinuteSums(whole, this.keys.length);
+      for (const b of whole) for (let i = 0; i < b.length; i++) if (mask[b.path[i]!] === 1) sums.add(keyOfPath[b.path[i]!]!, b.minute[i]!, b.sum[i]!, b.count[i]!);
+      return sums;
+    });
+    kept.forEach((k, firstMinute, sum, n) => {
+      const key = this.allocated(k);
+      const offset = firstMinute - this.first;
+      for (let j = Math.max(0, -offset); j < sum.length && j + offset < this.slots; j++) {
+        key.sum[j + offset]! += sum[j]!;
+        key.n[j + offset]! += n[j]!;
+      }
+    });
+    if (kept.latest >= from) this.pinged = true;
+    for (const b of edges) {
       for (let i = 0; i < b.length; i++) {
         const m = b.minute[i]!;
-        if (mask[b.path[i]!] !== 1 || !(m >= from - 5 * MINUTE_MS && m < to)) continue;
+        if (mask[b.path[i]!] !== 1 || !(m >= lo && m < to)) continue;
         if (m >= from) this.pinged = true;
-        const key = this.keys[keyOfPath[b.path[i]!]!]!;
-        if (key.sum.length === 0) {
-          key.sum = new Float64Array(this.slots);
-          key.n = new Float64Array(this.slots);
-          key.covered = new Uint8Array(this.slots);
-        }
+        const key = this.allocated(keyOfPath[b.path[i]!]!);
         const slot = Math.floor(m / MINUTE_MS) - this.first;
         key.sum[slot]! += b.sum[i]!;
         key.n[slot]! += b.count[i]!;
       }
-    });
+    }
+  }
+
+  /** Key k with its per-minute arrays (a key gets them with its first RTT minute in scope). */
+  private allocated(k: number): Key {
+    const key = this.keys[k]!;
+    if (key.sum.length === 0) {
+      key.sum = new Float64Array(this.slots);
+      key.n = new Float64Array(this.slots);
+      key.covered = new Uint8Array(this.slots);
+    }
+    return key;
   }
 
   private key(target: string, proxy: string): number {

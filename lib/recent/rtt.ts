@@ -5,6 +5,7 @@
  * after its upsert), in blocks by hour.
  */
 import { Dictionary, grownTo, HOUR_MS } from './sessions';
+import { WholeRangeMemo } from './whole-range';
 
 export interface RttMinuteRow {
   minute: number;
@@ -35,9 +36,17 @@ export class RttBlock {
   count = new Float64Array(16);
   sum = new Float64Array(16);
 
+  /** Counts changes (lib/recent/whole-range.ts). */
+  version = 0;
+
   constructor(readonly hour: number) {}
 
+  wholeIn(from: number, to: number): boolean {
+    return this.hour * HOUR_MS >= from && (this.hour + 1) * HOUR_MS <= to;
+  }
+
   set(minute: number, path: number, count: number, sum: number): void {
+    this.version++;
     if (path >= this.pathSlots) this.widen(path + 1);
     const slot = Math.floor((minute - this.hour * HOUR_MS) / 60_000) * this.pathSlots + path;
     let i = this.rowOf[slot]!;
@@ -71,6 +80,8 @@ export class RttBlock {
 export class RecentRtt {
   readonly paths = new Dictionary<RttPath>((p) => `${p.probeId}\u0000${p.target}\u0000${p.proxy}`);
   readonly blocks = new Map<number, RttBlock>();
+  /** What passes over the whole hours of a range computed (lib/recent/whole-range.ts). */
+  readonly memo = new WholeRangeMemo();
   horizon: number;
 
   constructor(horizon: number) {
@@ -90,6 +101,7 @@ export class RecentRtt {
     const hour = Math.floor(horizon / HOUR_MS);
     if (hour * HOUR_MS <= this.horizon) return;
     for (const h of this.blocks.keys()) if (h < hour) this.blocks.delete(h);
+    this.memo.clear();
     this.horizon = hour * HOUR_MS;
   }
 

@@ -12,10 +12,16 @@
  * Entries are keyed by the caller (what it computed and for which filters) and by the run
  * of blocks; a small number is kept, least recently used evicted.
  */
-import type { EndingBlock } from './sessions';
+/** An hour block of the store's (endings, RTT minutes). */
+export interface HourBlock {
+  readonly hour: number;
+  /** Bumped by every change to the block. */
+  readonly version: number;
+  wholeIn(from: number, to: number): boolean;
+}
 
 interface Entry {
-  blocks: readonly EndingBlock[];
+  blocks: readonly HourBlock[];
   versions: Float64Array;
   value: unknown;
   used: number;
@@ -35,7 +41,7 @@ export class WholeRangeMemo {
    * `key`: the one kept when the same blocks are unchanged since, else computed now.
    * The value is shared: callers copy before adding to it.
    */
-  get<T>(key: string, blocks: readonly EndingBlock[], compute: () => T): T {
+  get<T>(key: string, blocks: readonly HourBlock[], compute: () => T): T {
     const id = `${key}\u0001${blocks[0]?.hour ?? ''}-${blocks.at(-1)?.hour ?? ''}`;
     const entry = this.entries.get(id);
     if (entry && unchanged(entry, blocks)) {
@@ -61,16 +67,16 @@ export class WholeRangeMemo {
   }
 }
 
-function unchanged(entry: Entry, blocks: readonly EndingBlock[]): boolean {
+function unchanged(entry: Entry, blocks: readonly HourBlock[]): boolean {
   if (entry.blocks.length !== blocks.length) return false;
   for (let i = 0; i < blocks.length; i++) if (entry.blocks[i] !== blocks[i] || entry.versions[i] !== blocks[i]!.version) return false;
   return true;
 }
 
 /** A range's blocks split into those wholly inside [from, to), in hour order, and the rest. */
-export function splitWhole(blocks: readonly EndingBlock[], from: number, to: number): { whole: EndingBlock[]; edges: EndingBlock[] } {
-  const whole: EndingBlock[] = [];
-  const edges: EndingBlock[] = [];
+export function splitWhole<B extends HourBlock>(blocks: readonly B[], from: number, to: number): { whole: B[]; edges: B[] } {
+  const whole: B[] = [];
+  const edges: B[] = [];
   for (const b of blocks) (b.wholeIn(from, to) ? whole : edges).push(b);
   whole.sort((a, b) => a.hour - b.hour);
   return { whole, edges };

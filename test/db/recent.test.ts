@@ -228,6 +228,9 @@ for (const backend of backends()) {
       const params = { bin: '1s' as const, scale: 'linear' as const, cluster: 60 };
       const first = await analysisReport(database.db, scope, { ...options, recent: store });
       const firstDrops = await dropsReport(database.db, scope, params, { ...options, recent: store });
+      const probes = await probeRefs(database.db);
+      const rttOf = (xs: RttBeforeDrops[]) => xs.map((x) => JSON.stringify({ ...x, baselineMs: Math.round(x.baselineMs * 1e6), beforeMs: Math.round(x.beforeMs * 1e6) })).sort();
+      const firstRtt = rttOf(memory.rttBeforeDrops(store.sessions, store.rtt, scope, probes));
       const { misses } = store.sessions.memo;
       expect(await analysisReport(database.db, scope, { ...options, recent: store })).toEqual(first);
       expect(store.sessions.memo.misses).toBe(misses);
@@ -236,7 +239,12 @@ for (const backend of backends()) {
       const squid = PATHS[1]!;
       const late = Array.from({ length: 40 }, (_, i) => {
         const at = new Date(BASE.getTime() + 2 * HOUR + 60_000 * i);
-        return [opened(`late-${i}`, { path: squid }, at), ended(`late-${i}`, 75_000 + i, { path: squid, endKind: 'tcp_fin', sinceLastRecvMs: 75_000, sinceLastSentMs: 75_000 }, at)];
+        return [
+          opened(`late-${i}`, { path: squid }, at),
+          // Slow pings on mobile, whose minutes of that hour were already held: they change.
+          rtt(`late-${i}`, [900, 950], { path: PATHS[2]! }, new Date(at.getTime() + 70_000)),
+          ended(`late-${i}`, 75_000 + i, { path: squid, endKind: 'tcp_fin', sinceLastRecvMs: 75_000, sinceLastSentMs: 75_000 }, at),
+        ];
       }).flat();
       const a = (await probeRefs(database.db)).find((p) => p.name === 'edge-a')!.id;
       await storeBatch(database.db, a, late, NOW, store);
@@ -247,6 +255,9 @@ for (const backend of backends()) {
       const afterDrops = await dropsReport(database.db, scope, params, { ...options, recent: store });
       expect(afterDrops).toEqual(await dropsReport(database.db, scope, params, options));
       expect(afterDrops.totalDrops).toBe(firstDrops.totalDrops + 40);
+      const afterRtt = rttOf(memory.rttBeforeDrops(store.sessions, store.rtt, scope, probes));
+      expect(afterRtt).toEqual(rttOf(await rttBeforeDrops(database.db, scope)));
+      expect(afterRtt).not.toEqual(firstRtt);
     });
 
     it('reads the tables for a scope older than it holds', async () => {
