@@ -240,6 +240,7 @@ type ExposureRow = Omit<RecentExposure, 'reached' | 'outlived' | 'hits'> & { win
 /** A member's columns: its wide session row, its probe and the target's view. */
 const memberColumns = {
   id: s.id,
+  probeId: s.probeId,
   probe: probes.name,
   labels: probes.labels,
   target: s.targetName,
@@ -346,12 +347,34 @@ async function windowMembers(tx: Executor, scope: AnalysisScope, windows: readon
 /** The same sample, chosen in the server's store (lib/recent/members.ts); only the chosen rows are read. */
 async function windowMembersInMemory(tx: Executor, { store, scope, probes: refs }: InMemory, windows: readonly SignatureWindow[]): Promise<Map<number, { sample: Drop[]; total: number }>> {
   const chosen = latestMembers(store.sessions, scope, refs, windows.map((w) => ({ dimension: w.dimension, lowMs: w.peak.lowMs, highMs: w.peak.highMs })), BIN_MS, MEMBER_SAMPLE);
-  const ids = [...new Set(chosen.flat())];
-  const rows = ids.length === 0 ? [] : await membersById(tx, ids);
-  const byId = new Map(rows.map((r) => [r.id, memberDrop(r)]));
+  // Rows read before come from the store's member cache (ingest forgets what it writes).
+  const cache = store.members;
+  const known = new Map<string, { probeId: number; drop: Omit<Drop, 'probe' | 'labels'> }>();
+  const missing: string[] = [];
+  for (const id of new Set(chosen.flat())) {
+    const hit = cache.get(id);
+    if (hit) known.set(id, hit);
+    else missing.push(id);
+  }
+  if (missing.length > 0) {
+    const generation = cache.generation;
+    const read = (await membersById(tx, missing)).map((r) => {
+      const { probe: _probe, labels: _labels, ...drop } = memberDrop(r);
+      return [r.id, { probeId: Number(r.probeId), drop }] as const;
+    });
+    cache.keep(generation, read);
+    for (const [id, row] of read) known.set(id, row);
+  }
+  const probeOf = new Map(refs.map((p) => [p.id, p]));
   const out = new Map<number, { sample: Drop[]; total: number }>();
   chosen.forEach((members, i) => {
-    const sample = members.flatMap((id) => byId.get(id) ?? []);
+    const sample = members.flatMap((id): Drop[] => {
+      const row = known.get(id);
+      if (!row) return [];
+      const probe = probeOf.get(row.probeId);
+      const { id: _id, ...rest } = row.drop;
+      return [{ id, probe: probe?.name ?? String(row.probeId), labels: { ...(probe?.labels ?? {}) }, ...rest }];
+    });
     if (sample.length > 0) out.set(i, { sample, total: windows[i]!.peak.count });
   });
   return out;

@@ -81,6 +81,7 @@ export async function storeBatch(db: Db, probeId: number, events: readonly Inges
     return { accepted: applied.length, duplicates: events.length - applied.length, applied };
   });
   if (recent) {
+    recent.members.forget([...rows.sessions.map((r) => r.row.id), ...stored.applied.flatMap((e) => (e.type === 'target.session_ended' ? [e.sessionId] : []))]);
     for (const { row, previous } of rows.sessions) recent.sessions.upsert(row, previous);
     for (const row of rows.rtt) recent.rtt.set(row);
     recent.forgetOld(now.getTime());

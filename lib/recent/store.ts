@@ -2,6 +2,8 @@
  * The recent sessions and RTT minutes the server keeps in memory (lib/recent/sessions.ts
  * says why), and which scopes they can answer.
  */
+import type { Drop } from '../analysis/types';
+import { MemberCache } from './member-cache';
 import { RecentRtt } from './rtt';
 import { RecentSessions } from './sessions';
 
@@ -14,6 +16,8 @@ const LOOK_BACK_MS = 5 * 60_000;
 export class RecentStore {
   readonly sessions: RecentSessions;
   readonly rtt: RecentRtt;
+  /** Signature members' rows by session id, without their probe's name and labels (read fresh). */
+  readonly members = new MemberCache<{ probeId: number; drop: Omit<Drop, 'probe' | 'labels'> }>();
 
   /** Holds the endings and RTT minutes of the last `retainMs` before `now`, and every live canary. */
   constructor(
