@@ -66,6 +66,11 @@ interface Timing {
   endpoint: Endpoint;
   /** Sorted, ms. */
   samples: number[];
+  /**
+   * The first request's time, untimed as a warm-up: the server had not yet answered it, so
+   * whatever it keeps between requests (lib/recent/whole-range.ts) was cold. Null without warm-up.
+   */
+  first: number | null;
   bytes: number;
   /** A request ran past REQUEST_TIMEOUT_MS and was abandoned. */
   timedOut: boolean;
@@ -181,11 +186,14 @@ async function get(server: RunningServer, e: Endpoint): Promise<number> {
 
 async function time(server: RunningServer, e: Endpoint, dbName: string): Promise<Timing> {
   const samples: number[] = [];
+  let first: number | null = null;
   let bytes = 0;
   const started = performance.now();
   try {
     for (let i = 0; i < WARMUP; i++) {
+      const t = performance.now();
       await get(server, e);
+      first ??= performance.now() - t;
       // A slow endpoint gets one warm-up: the budget is better spent on timed requests.
       if (performance.now() - started > ENDPOINT_BUDGET_MS / 4) break;
     }
@@ -197,9 +205,9 @@ async function time(server: RunningServer, e: Endpoint, dbName: string): Promise
   } catch (err) {
     if (!(err instanceof RequestTimeout)) throw err;
     await cancelStatements(dbName);
-    return { endpoint: e, samples: samples.sort((a, b) => a - b), bytes, timedOut: true };
+    return { endpoint: e, samples: samples.sort((a, b) => a - b), first, bytes, timedOut: true };
   }
-  return { endpoint: e, samples: samples.sort((a, b) => a - b), bytes, timedOut: false };
+  return { endpoint: e, samples: samples.sort((a, b) => a - b), first, bytes, timedOut: false };
 }
 
 // ---------------------------------------------------------------- output
@@ -212,7 +220,7 @@ const ms = (t: Timing, v: number) => (t.timedOut ? `> ${v.toFixed(0)}` : v.toFix
 
 function table(rows: Timing[], baseline: Timing[] | null): string {
   return formatTable(
-    ['endpoint', 'n', 'median ms', 'p95 ms', 'bytes', 'verdict', ...(baseline ? ['tables median ms', 'tables / memory'] : [])],
+    ['endpoint', 'n', 'median ms', 'p95 ms', 'first ms', 'bytes', 'verdict', ...(baseline ? ['tables median ms', 'tables / memory'] : [])],
     rows.map((t, i) => {
       const b = baseline?.[i];
       return [
@@ -220,6 +228,7 @@ function table(rows: Timing[], baseline: Timing[] | null): string {
         String(t.samples.length),
         ms(t, median(t)),
         ms(t, p95(t)),
+        t.first === null ? '-' : t.first.toFixed(0),
         t.timedOut ? '-' : t.bytes.toLocaleString('en-US'),
         t.timedOut ? 'SLOW (timeout)' : isSlow(t) ? 'SLOW' : 'OK',
         ...(b ? [ms(b, median(b)), `${(median(b) / median(t)).toFixed(1)}x`] : []),
@@ -331,7 +340,7 @@ async function main(): Promise<void> {
         (tables ? `; the tables-only server (DROPSCOPE_RECENT_DAYS=0): RSS ${tables.rss.toFixed(0)} MiB, so the store costs ~${(memory.rss - tables.rss).toFixed(0)} MiB` : ''),
       '',
       table(timings, tables?.timings ?? null),
-      `n timed sequential GETs after warm-up; median and p95 (nearest rank: with 15, the slowest) of the time to the last byte; bytes: the decoded body.`,
+      `n timed sequential GETs after warm-up; median and p95 (nearest rank: with 15, the slowest) of the time to the last byte; first: the first (untimed) request, before the server kept anything of that question; bytes: the decoded body.`,
       ...(tables ? [`tables median: the same GETs against the same data with the in-memory store off (every report reads the tables), timed after the first server stopped.`] : []),
       `aim: every endpoint's median under ${AIM_MS} ms with ${n(SESSION_TOTAL)} sessions: ${slow.length === 0 ? 'met' : `NOT met (${slow.length} of ${timings.length} SLOW)`}`,
       '',
