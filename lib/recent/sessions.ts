@@ -33,6 +33,8 @@ export interface RecentSessionRow {
   profileKind: string | null;
   gapMs: number | null;
   outcome: string | null;
+  /** The HTTP status of the upgrade's answer (101, or the one that refused it). */
+  httpStatus: number | null;
   attemptedAt: number;
   openedAt: number | null;
   endedAt: number | null;
@@ -112,6 +114,7 @@ export class EndingBlock {
   attemptedAt = new Float64Array(16);
   duration = new Float64Array(16);
   outcome = new Int8Array(16);
+  upgraded = new Uint8Array(16);
 
   constructor(readonly hour: number) {}
 
@@ -142,6 +145,7 @@ export class EndingBlock {
     this.attemptedAt[i] = r.attemptedAt;
     this.duration[i] = duration;
     this.outcome[i] = outcomeCode(r.outcome);
+    this.upgraded[i] = r.httpStatus === 101 ? 1 : 0;
   }
 
   /** Remove the row of `id`, if here: the last row takes its place. */
@@ -184,7 +188,7 @@ export class EndingBlock {
   }
 
   private columns(): Column[] {
-    return [this.idHash, this.path, this.endedAt, this.openedAt, this.age, this.idle, this.sinceLastRecv, this.endKind, this.closeCode, this.egress, this.ladderSurvived, this.attemptedAt, this.duration, this.outcome, this.idStart, this.idLength];
+    return [this.idHash, this.path, this.endedAt, this.openedAt, this.age, this.idle, this.sinceLastRecv, this.endKind, this.closeCode, this.egress, this.ladderSurvived, this.attemptedAt, this.duration, this.outcome, this.upgraded, this.idStart, this.idLength];
   }
 
   private grow(): void {
@@ -204,6 +208,7 @@ export class EndingBlock {
     this.attemptedAt = grown(this.attemptedAt);
     this.duration = grown(this.duration);
     this.outcome = grown(this.outcome);
+    this.upgraded = grown(this.upgraded);
     this.idStart = grown(this.idStart);
     this.idLength = grown(this.idLength);
   }
@@ -220,6 +225,8 @@ export class AttemptBlock {
   path = new Int32Array(16);
   attemptedAt = new Float64Array(16);
   outcome = new Int8Array(16);
+  /** 1 when the answer was HTTP 101 (an upgrade refused after it, say for a bad accept key). */
+  upgraded = new Uint8Array(16);
 
   constructor(readonly hour: number) {}
 
@@ -230,18 +237,20 @@ export class AttemptBlock {
       this.path = grownTo(this.path, size);
       this.attemptedAt = grownTo(this.attemptedAt, size);
       this.outcome = grownTo(this.outcome, size);
+      this.upgraded = grownTo(this.upgraded, size);
     }
     const i = this.length++;
     this.idHash[i] = idHash(id);
     this.path[i] = path;
     this.attemptedAt[i] = r.attemptedAt;
     this.outcome[i] = outcomeCode(r.outcome);
+    this.upgraded[i] = r.httpStatus === 101 ? 1 : 0;
   }
 
   remove(id: string): boolean {
     const i = rowOf(this.idHash, this.length, idHash(id));
     if (i < 0) return false;
-    removeAt(this, i, [this.idHash, this.path, this.attemptedAt, this.outcome]);
+    removeAt(this, i, [this.idHash, this.path, this.attemptedAt, this.outcome, this.upgraded]);
     return true;
   }
 }
@@ -291,6 +300,8 @@ export interface LiveSession {
   attemptedAt: number;
   openedAt: number;
   egress: number;
+  /** The answer was HTTP 101 (as an opened session's always is). */
+  upgraded: boolean;
 }
 
 /** Interns strings (or keys) as small integers, for typed-array columns. */
@@ -359,7 +370,7 @@ export class RecentSessions {
       block.push(row.id, path, egress, row);
       if (row.attemptedAt - row.endedAt > this.endBeforeAttemptMs) this.endBeforeAttemptMs = row.attemptedAt - row.endedAt;
     } else if (row.outcome === 'opened' && row.endedAt === null && row.openedAt !== null) {
-      this.live.set(row.id, { path, attemptedAt: row.attemptedAt, openedAt: row.openedAt, egress });
+      this.live.set(row.id, { path, attemptedAt: row.attemptedAt, openedAt: row.openedAt, egress, upgraded: row.httpStatus === 101 });
     } else {
       if (row.attemptedAt < this.horizon) return;
       const hour = Math.floor(row.attemptedAt / HOUR_MS);

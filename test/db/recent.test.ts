@@ -10,6 +10,7 @@ import { analysisReport } from '../../db/queries/analysis-report';
 import { dropsReport } from '../../db/queries/drops';
 import { storeBatch } from '../../db/queries/ingest';
 import { pathsMatrix } from '../../db/queries/paths';
+import { overview } from '../../db/queries/overview';
 import { AGE, IDLE, dropFilter } from '../../db/queries/drop-values';
 import { canarySessions } from '../../db/schema';
 import { latestMembers } from '../../lib/recent/members';
@@ -200,6 +201,18 @@ for (const backend of backends()) {
           }),
         );
         expect(chosen).toEqual(expected);
+      }
+    });
+
+    it.each([HOUR, 3 * HOUR + 17 * 60_000 + 123, 9 * HOUR])('gives the overview of a window of %i ms as the table does', async (windowMs) => {
+      const loaded = await loadRecent(database.db, { now: NOW });
+      // A `now` inside the data, off the hour, so that the window's edges cut through hours.
+      for (const now of [at(4 * HOUR + 61_001), at(6 * HOUR - 1)]) {
+        const fromTable = await overview(database.db, { now, windowMs });
+        expect(fromTable.attempts).toBeGreaterThan(0);
+        expect(fromTable.histogram.bins.length).toBeGreaterThan(0);
+        expect(await overview(database.db, { now, windowMs, recent: kept })).toEqual(fromTable);
+        expect(await overview(database.db, { now, windowMs, recent: loaded })).toEqual(fromTable);
       }
     });
 

@@ -15,6 +15,7 @@ function baseRow(id: string, over: Partial<RecentSessionRow> = {}): RecentSessio
     profileKind: 'idle',
     gapMs: null,
     outcome: 'opened',
+    httpStatus: 101,
     attemptedAt: T - 500,
     openedAt: T,
     endedAt: null,

@@ -13,7 +13,8 @@ export async function GET(request: Request): Promise<Response> {
     const issues = fieldIssues(parsed.error);
     return problem(400, 'API_ERR_QUERY', `bad query string: ${describeIssues(issues)}`, { issues });
   }
-  const body = await overview(getDatabase().db, { now: new Date(), windowMs: parsed.data.window });
+  const { db, recent } = getDatabase();
+  const body = await overview(db, { now: new Date(), windowMs: parsed.data.window, recent });
   // Numbers change with every batch; a cached answer would show a stale page after a push.
   return Response.json(body, { headers: { 'cache-control': 'no-store' } });
 }

@@ -1,0 +1,69 @@
+/**
+ * The overview's two reads over its whole window, from the store: the attempts and how many
+ * were answered with HTTP 101, and the histogram of ended sessions' durations. Same answers
+ * as db/queries/overview.ts' SQL (test/db/recent.test.ts), which says what each counts; its
+ * window is (from, to], not [from, to).
+ */
+import { binWidthFor } from '../overview/histogram-bins';
+import type { DurationHistogram } from '../overview/overview';
+import { NO_CODE, PROBE_CLOSED, type RecentSessions } from './sessions';
+
+const none = NO_CODE;
+const probeClosed = PROBE_CLOSED;
+
+/** Sessions attempted in (from, to] with a known outcome, and those answered 101. */
+export function attemptCounts(store: RecentSessions, from: number, to: number): { attempts: number; upgrades: number } {
+  let attempts = 0;
+  let upgrades = 0;
+  const inWindow = (at: number) => at > from && at <= to;
+  // A session ends after its attempt (less the largest lead ever held of an end before it).
+  for (const b of store.blocksIn(from - store.endBeforeAttemptMs, Infinity)) {
+    const { attemptedAt, outcome, upgraded } = b;
+    for (let i = 0; i < b.length; i++) {
+      if (outcome[i] === none || !inWindow(attemptedAt[i]!)) continue;
+      attempts++;
+      upgrades += upgraded[i]!;
+    }
+  }
+  for (const live of store.live.values()) {
+    if (!inWindow(live.attemptedAt)) continue;
+    attempts++;
+    if (live.upgraded) upgrades++;
+  }
+  for (const b of store.attempts.values()) {
+    const { attemptedAt, outcome, upgraded } = b;
+    for (let i = 0; i < b.length; i++) {
+      if (outcome[i] === none || !inWindow(attemptedAt[i]!)) continue;
+      attempts++;
+      upgrades += upgraded[i]!;
+    }
+  }
+  return { attempts, upgrades };
+}
+
+/** Sessions ended in (from, to] with a duration, in centred bins of a width fitted to the longest. */
+export function durationHistogram(store: RecentSessions, from: number, to: number): DurationHistogram {
+  const blocks = store.blocksIn(from, to + 1);
+  let max = -Infinity;
+  for (const b of blocks) {
+    const { endedAt, duration } = b;
+    for (let i = 0; i < b.length; i++) if (endedAt[i]! > from && endedAt[i]! <= to && duration[i]! > max) max = duration[i]!;
+  }
+  if (max === -Infinity) return { binWidthMs: 0, bins: [] };
+  const binWidthMs = binWidthFor(max);
+  // Centred bins (lib/overview/histogram-bins.ts): bin k holds [(k - 1/2)w, (k + 1/2)w).
+  const last = Math.floor(max / binWidthMs + 0.5);
+  const bins = Array.from({ length: last + 1 }, (_, k) => ({ startMs: (k - 0.5) * binWidthMs, count: 0, drops: 0 }));
+  for (const b of blocks) {
+    const { endedAt, duration, endKind } = b;
+    for (let i = 0; i < b.length; i++) {
+      const d = duration[i]!;
+      if (!(endedAt[i]! > from && endedAt[i]! <= to) || d !== d) continue;
+      const bin = bins[Math.floor(d / binWidthMs + 0.5)];
+      if (!bin) continue;
+      bin.count++;
+      if (endKind[i] !== probeClosed) bin.drops++;
+    }
+  }
+  return { binWidthMs, bins };
+}
