@@ -19,7 +19,7 @@ export function PathTiles({ cells }: { cells: readonly PathCell[] }) {
                 {c.target} · {c.proxy === 'direct' ? 'direct' : `via ${c.proxy}`}
               </span>
               <span className="path-tile-stats">
-                {WORD[c.health]} · {c.drops} drops · {c.upgradeRatio === null ? 'no attempts' : `${Math.round(c.upgradeRatio * 100)}% upgraded`}
+                {WORD[c.health]} · {c.drops} {c.drops === 1 ? 'drop' : 'drops'} · {c.upgradeRatio === null ? 'no attempts' : `${Math.round(c.upgradeRatio * 100)}% upgraded`}
               </span>
             </a>
           </li>

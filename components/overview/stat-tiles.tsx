@@ -18,7 +18,7 @@ export function StatTiles({ overview }: { overview: Overview }) {
         tone={overview.dropsLastHour > 0 ? 'alert' : undefined}
         data={{ 'data-drops': overview.dropsLastHour }}
       >
-        ended by anything but the probe
+        {`${(overview.dropsLastHour / 60).toFixed(1)} per minute, ended by anything but the probe`}
       </Tile>
       <Tile
         testId="tile-upgrades"
@@ -39,7 +39,7 @@ export function StatTiles({ overview }: { overview: Overview }) {
         no FIN, no reset: noticed by a pong deadline
       </Tile>
       <Tile testId="tile-rtt" label="Median RTT · last hour" value={overview.medianRttMs === null ? '—' : `${overview.medianRttMs < 10 ? overview.medianRttMs.toFixed(1) : Math.round(overview.medianRttMs)} ms`} data={{ 'data-rtt': overview.medianRttMs ?? -1 }}>
-        {overview.medianRttMs === null ? 'no heartbeat or echo samples' : `${(overview.dropsLastHour / 60).toFixed(1)} drops per minute`}
+        {overview.medianRttMs === null ? 'no heartbeat or echo samples' : 'ping to pong, heartbeat and echo canaries'}
       </Tile>
       <Tile testId="tile-probes" label="Probes" value={overview.probes} data={{ 'data-probes': overview.probes }}>
         registered, not revoked
