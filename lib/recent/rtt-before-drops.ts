@@ -11,7 +11,6 @@
 import type { RttBeforeDrops } from '../analysis/findings';
 import type { RecentRtt, RttBlock } from './rtt';
 import { rttPathMask, type ProbeRef, type RecentScope } from './scope';
-import type { PathInfo } from './sessions';
 import { splitWhole } from './whole-range';
 
 const MINUTE_MS = 60_000;
@@ -146,14 +145,6 @@ export class RttCoverage {
     const lo = Math.max(0, -offset);
     const hi = Math.min(marks.length, this.slots - offset);
     for (let j = lo; j < hi; j++) if (marks[j]! > key.covered[j + offset]!) key.covered[j + offset] = marks[j]!;
-  }
-
-  /** Each session path's key (-1: its target × proxy has no RTT minute in scope). */
-  keysOfPaths(paths: readonly PathInfo[]): Int32Array {
-    return Int32Array.from(paths, (p) => {
-      const k = this.keyIndex.get(`${p.target}\u0000${p.proxy}`);
-      return k !== undefined && this.keys[k]!.sum.length > 0 ? k : -1;
-    });
   }
 
   /**

@@ -10,7 +10,7 @@
  * computes it afresh), the edges are read row by row every time.
  *
  * Entries are keyed by the caller (what it computed and for which filters) and by the run
- * of blocks; a small number is kept, least recently used evicted.
+ * of blocks; the least recently used are evicted beyond a budget of memory.
  */
 /** An hour block of the store's (endings, RTT minutes). */
 export interface HourBlock {
@@ -24,17 +24,24 @@ interface Entry {
   blocks: readonly HourBlock[];
   versions: Float64Array;
   value: unknown;
+  bytes: number;
   used: number;
 }
 
-/** Entries kept: a few filters' worth of each report's passes. */
-const CAPACITY = 48;
+/**
+ * What a memo may hold, estimated (bytesOf): a few filters' worth of each report's passes.
+ * An entry is a few MB at a week of a large fleet (the egress runs, the RTT sums: 8 bytes a
+ * minute per target × proxy and sum), more at 30 days.
+ */
+const BUDGET_BYTES = 160 * 2 ** 20;
 
 export class WholeRangeMemo {
   private readonly entries = new Map<string, Entry>();
   private clock = 0;
   hits = 0;
   misses = 0;
+
+  constructor(private readonly budgetBytes = BUDGET_BYTES) {}
 
   /**
    * `compute()`'s value for `blocks` (the whole hours of a range, in hour order) under
@@ -51,20 +58,50 @@ export class WholeRangeMemo {
     }
     this.misses++;
     const value = compute();
-    this.entries.set(id, { blocks: [...blocks], versions: Float64Array.from(blocks, (b) => b.version), value, used: ++this.clock });
-    if (this.entries.size > CAPACITY) {
+    const bytes = bytesOf(value);
+    this.entries.delete(id);
+    this.entries.set(id, { blocks: [...blocks], versions: Float64Array.from(blocks, (b) => b.version), value, bytes, used: ++this.clock });
+    this.evict();
+    return value;
+  }
+
+  /** Estimated bytes held. */
+  get size(): number {
+    let n = 0;
+    for (const e of this.entries.values()) n += e.bytes;
+    return n;
+  }
+
+  /** Least recently used first, until the entries fit the budget (the newest always stays). */
+  private evict(): void {
+    let total = this.size;
+    while (total > this.budgetBytes && this.entries.size > 1) {
       let oldest: string | null = null;
       let least = Infinity;
       for (const [k, e] of this.entries) if (e.used < least) [oldest, least] = [k, e.used];
+      total -= this.entries.get(oldest!)!.bytes;
       this.entries.delete(oldest!);
     }
-    return value;
   }
 
   /** Drop every entry (the store forgot old hours). */
   clear(): void {
     this.entries.clear();
   }
+}
+
+/** A rough size of what a pass kept: typed arrays by their bytes, numbers and references at 8, strings at 2 a character. */
+export function bytesOf(value: unknown, seen = new Set<object>()): number {
+  if (typeof value === 'string') return 16 + 2 * value.length;
+  if (value === null || typeof value !== 'object') return 8;
+  if (seen.has(value)) return 8;
+  seen.add(value);
+  if (ArrayBuffer.isView(value)) return 64 + value.byteLength;
+  let n = 32;
+  if (value instanceof Map) for (const [k, v] of value) n += bytesOf(k, seen) + bytesOf(v, seen);
+  else if (Array.isArray(value)) for (const v of value) n += bytesOf(v, seen);
+  else for (const v of Object.values(value)) n += bytesOf(v, seen);
+  return n;
 }
 
 function unchanged(entry: Entry, blocks: readonly HourBlock[]): boolean {
