@@ -99,7 +99,9 @@ describe('canary endings', () => {
     const { d, ended } = deps();
     await runAttempt(canary(`ws://127.0.0.1:${(wss.address() as { port: number }).port}/`), d);
     expect(ended()).toMatchObject({ endKind: 'close_frame', closeCode: 4000, closeReason: 'deploy' });
-    expect(Math.abs(ended()!.durationMs - 300)).toBeLessThan(50);
+    // Not before the peer's 300 ms; late by event-loop lag on a loaded machine.
+    expect(ended()!.durationMs).toBeGreaterThanOrEqual(290);
+    expect(ended()!.durationMs).toBeLessThan(800);
   });
 
   it('a heartbeat canary notices a black hole by its pong deadline, dated by the last byte received', async () => {

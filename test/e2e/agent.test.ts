@@ -128,7 +128,10 @@ paths:
   it('reports cuts through the proxy at its idle timeout, with the target\'s view beside them', async () => {
     agent = startAgent(configFile, { PROBE_TOKEN: token });
     const cut = await until('a cut through the proxy', async () => (await sessions('&proxy=idle-1500&profile=idle')).find((s) => s.endKind === 'tcp_fin' && s.targetView));
-    expect(Math.abs(cut.durationMs! - 1500)).toBeLessThan(100);
+    // Never before the proxy's 1.5 s; late by the event loops' lag on a loaded 2-core machine
+    // (seen 240 ms late while other suites ran beside this one).
+    expect(cut.durationMs!).toBeGreaterThanOrEqual(1450);
+    expect(cut.durationMs!).toBeLessThan(2000);
     expect(cut).toMatchObject({ probeName: 'edge-agent-1', proxyKind: 'http', proxyUrl: `http://127.0.0.1:${proxy.port}`, outcome: 'opened', httpStatus: 101, egressAddress: '127.0.0.1' });
     expect(cut.proxyMs).toBeGreaterThan(0);
     expect(cut.targetView).toMatchObject({ targetName: 'builtin', closeFrameReceived: false, endKind: 'tcp_fin' });
