@@ -372,8 +372,7 @@ async function windowMembersInMemory(tx: Executor, { store, scope, probes: refs 
       const row = known.get(id);
       if (!row) return [];
       const probe = probeOf.get(row.probeId);
-      const { id: _id, ...rest } = row.drop;
-      return [{ id, probe: probe?.name ?? String(row.probeId), labels: { ...(probe?.labels ?? {}) }, ...rest }];
+      return [{ ...row.drop, probe: probe?.name ?? String(row.probeId), labels: { ...(probe?.labels ?? {}) } }];
     });
     if (sample.length > 0) out.set(i, { sample, total: windows[i]!.peak.count });
   });

@@ -15,29 +15,11 @@ const probeClosed = PROBE_CLOSED;
 export function attemptCounts(store: RecentSessions, from: number, to: number): { attempts: number; upgrades: number } {
   let attempts = 0;
   let upgrades = 0;
-  const inWindow = (at: number) => at > from && at <= to;
-  // A session ends after its attempt (less the largest lead ever held of an end before it).
-  for (const b of store.blocksIn(from - store.endBeforeAttemptMs, Infinity)) {
-    const { attemptedAt, outcome, upgraded } = b;
-    for (let i = 0; i < b.length; i++) {
-      if (outcome[i] === none || !inWindow(attemptedAt[i]!)) continue;
-      attempts++;
-      upgrades += upgraded[i]!;
-    }
-  }
-  for (const live of store.live.values()) {
-    if (!inWindow(live.attemptedAt)) continue;
+  store.eachAttempted(from, to, (_path, at, outcome, upgraded) => {
+    if (at === from || outcome === none) return;
     attempts++;
-    if (live.upgraded) upgrades++;
-  }
-  for (const b of store.attempts.values()) {
-    const { attemptedAt, outcome, upgraded } = b;
-    for (let i = 0; i < b.length; i++) {
-      if (outcome[i] === none || !inWindow(attemptedAt[i]!)) continue;
-      attempts++;
-      upgrades += upgraded[i]!;
-    }
-  }
+    upgrades += upgraded;
+  });
   return { attempts, upgrades };
 }
 

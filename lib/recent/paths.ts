@@ -10,7 +10,7 @@
  */
 import { groupPaths, median } from './groups';
 import { pathMask, type ProbeRef, type RecentScope } from './scope';
-import { HOUR_MS, NO_CODE, OPENED, PROBE_CLOSED, type RecentSessions } from './sessions';
+import { NO_CODE, OPENED, PROBE_CLOSED, type RecentSessions } from './sessions';
 
 export interface RecentPathRow {
   target: string;
@@ -50,41 +50,20 @@ export function recentPathRows(store: RecentSessions, scope: RecentScope, probes
   );
   const from = scope.from.getTime();
   const to = scope.to.getTime();
-  const attempt = (cell: Cell, at: number, outcome: number) => {
+  store.eachAttempted(from, to, (path, at, outcome, _upgraded, ended, row) => {
+    const g = groupOf[path]!;
+    if (g < 0 || at >= to) return;
+    const cell = groups[g]!;
     cell.seen = true;
     if (outcome !== none) cell.row.attempts++;
     if (outcome === opened) cell.row.opened++;
     if (at > cell.row.last) cell.row.last = at;
-  };
-
-  // A session ends after its attempt (less the largest lead ever held of an end before it).
-  for (const b of store.blocksIn(from - store.endBeforeAttemptMs, Infinity)) {
-    const { path, attemptedAt, outcome, endKind, duration } = b;
-    for (let i = 0; i < b.length; i++) {
-      const g = groupOf[path[i]!]!;
-      const at = attemptedAt[i]!;
-      if (g < 0 || !(at >= from && at < to)) continue;
-      const cell = groups[g]!;
-      attempt(cell, at, outcome[i]!);
-      cell.row.ended++;
-      if (endKind[i] !== probeClosed) cell.row.drops++;
-      const d = duration[i]!;
-      if (d === d) cell.durations.push(d);
-    }
-  }
-  for (const live of store.live.values()) {
-    const g = groupOf[live.path]!;
-    if (g >= 0 && live.attemptedAt >= from && live.attemptedAt < to) attempt(groups[g]!, live.attemptedAt, opened);
-  }
-  for (const [hour, b] of store.attempts) {
-    if (!(hour * HOUR_MS < to && (hour + 1) * HOUR_MS > from)) continue;
-    const { path, attemptedAt, outcome } = b;
-    for (let i = 0; i < b.length; i++) {
-      const g = groupOf[path[i]!]!;
-      const at = attemptedAt[i]!;
-      if (g >= 0 && at >= from && at < to) attempt(groups[g]!, at, outcome[i]!);
-    }
-  }
+    if (!ended) return;
+    cell.row.ended++;
+    if (ended.endKind[row] !== probeClosed) cell.row.drops++;
+    const d = ended.duration[row]!;
+    if (d === d) cell.durations.push(d);
+  });
 
   return groups
     .filter((c) => c.seen)

@@ -417,6 +417,27 @@ export class RecentSessions {
     }
   }
 
+  /**
+   * Calls `visit` for every session attempted in [lo, hi] (both ends in: callers with other
+   * edges test `attemptedAt` themselves), wherever it is held: an ending (`ended` is its block
+   * and `row` its row there), a live canary, or another attempt (`ended` null). What the paths
+   * matrix and the overview count by attempt.
+   */
+  eachAttempted(lo: number, hi: number, visit: (path: number, attemptedAt: number, outcome: number, upgraded: number, ended: EndingBlock | null, row: number) => void): void {
+    const inRange = (at: number) => at >= lo && at <= hi;
+    // A session ends after its attempt (less the largest lead ever held of an end before it).
+    for (const b of this.blocksIn(lo - this.endBeforeAttemptMs, Infinity)) {
+      const { path, attemptedAt, outcome, upgraded } = b;
+      for (let i = 0; i < b.length; i++) if (inRange(attemptedAt[i]!)) visit(path[i]!, attemptedAt[i]!, outcome[i]!, upgraded[i]!, b, i);
+    }
+    for (const live of this.live.values()) if (inRange(live.attemptedAt)) visit(live.path, live.attemptedAt, OPENED, live.upgraded ? 1 : 0, null, -1);
+    for (const [hour, b] of this.attempts) {
+      if (!(hour * HOUR_MS <= hi && (hour + 1) * HOUR_MS > lo)) continue;
+      const { path, attemptedAt, outcome, upgraded } = b;
+      for (let i = 0; i < b.length; i++) if (inRange(attemptedAt[i]!)) visit(path[i]!, attemptedAt[i]!, outcome[i]!, upgraded[i]!, null, -1);
+    }
+  }
+
   /** The blocks eachBlock would visit, for loops that want no callback per row. */
   blocksIn(from: number, to: number): EndingBlock[] {
     const out: EndingBlock[] = [];
