@@ -5,6 +5,7 @@ import type { Executor } from '../client';
 import { splitByBucket } from '../../lib/rollups/bucket-split';
 import { attemptRollup as ah, canarySessions as s, probes, rttMinutes as rm } from '../schema';
 import type { AnalysisScope } from './analysis';
+import { AGE } from './drop-values';
 import { rollupAndEdges } from './rollup-parts';
 import { pathFilters, rowsOf } from './scope';
 
@@ -32,6 +33,10 @@ function rttFilters(scope: AnalysisScope): SQL[] {
  * the session rows at the edges (exact, as the handshake page counts them); the refusals
  * are read from the session rows by canary_sessions_failed_attempted_idx, which holds only
  * failed attempts: a day of a million sessions has ~140,000 attempts and ~3,000 refusals.
+ * Each group also carries its latest attempt's identifying headers, error code, error
+ * message and body excerpt (the evidence lib/analysis/refusals.ts classifies by), taken in
+ * the same grouped statement: ordering a few thousand rows per scope costs nothing next to
+ * a second read.
  */
 export async function refusalGroups(db: Executor, scope: AnalysisScope): Promise<RefusalGroup[]> {
   const refused = sql`${s.outcome} in ('upgrade_refused', 'proxy_refused', 'dial_failed')`;
@@ -54,6 +59,13 @@ export async function refusalGroups(db: Executor, scope: AnalysisScope): Promise
       reason: sql<string>`coalesce(${s.httpStatus}::text, ${s.proxyReply}, ${s.errorCode}, 'unknown')`,
       server: sql<string | null>`${s.responseHeaders}->>'server'`,
       n: sql<number>`count(*)`.mapWith(Number),
+      // The latest attempt's evidence; ties broken by id, bytewise, so the answer depends
+      // on neither the plan nor the collation. An array element keeps its column's type:
+      // both drivers parse the jsonb.
+      headers: sql<Record<string, string> | null>`(array_agg(${s.responseHeaders} order by ${s.attemptedAt} desc, ${s.id} collate "C" desc))[1]`,
+      errorCode: sql<string | null>`(array_agg(${s.errorCode} order by ${s.attemptedAt} desc, ${s.id} collate "C" desc))[1]`,
+      errorMessage: sql<string | null>`(array_agg(${s.errorMessage} order by ${s.attemptedAt} desc, ${s.id} collate "C" desc))[1]`,
+      bodyExcerpt: sql<string | null>`(array_agg(${s.bodyExcerpt} order by ${s.attemptedAt} desc, ${s.id} collate "C" desc))[1]`,
     })
     .from(s)
     .where(and(gte(s.attemptedAt, scope.from), lt(s.attemptedAt, scope.to), refused, ...filters(scope)))
@@ -70,6 +82,10 @@ export async function refusalGroups(db: Executor, scope: AnalysisScope): Promise
     count: g.n,
     attempts: attemptsOf.get(`${g.target}|${g.proxy}`) ?? g.n,
     directCount: refusals.filter((d) => d.proxy === 'direct' && d.target === g.target && d.reason === g.reason).reduce((n, d) => n + d.n, 0),
+    headers: g.headers ?? {},
+    errorCode: g.errorCode,
+    errorMessage: g.errorMessage,
+    bodyExcerpt: g.bodyExcerpt,
   }));
 }
 
@@ -81,12 +97,13 @@ export async function silentGroups(db: Executor, scope: AnalysisScope): Promise<
       proxy: s.proxyName,
       n: sql<number>`count(*)`.mapWith(Number),
       quiet: sql<number>`percentile_cont(0.5) within group (order by ${s.sinceLastRecvMs})`.mapWith(Number),
+      neverAnswered: sql<number>`count(*) filter (where ${AGE} is null)`.mapWith(Number),
     })
     .from(s)
     .innerJoin(probes, eq(probes.id, s.probeId))
     .where(and(gte(s.endedAt, scope.from), lt(s.endedAt, scope.to), eq(s.endKind, 'pong_timeout'), ...filters(scope)))
     .groupBy(probes.name, s.targetName, s.proxyName);
-  return rows.map((r) => ({ probe: r.probe, target: r.target, proxy: r.proxy, count: r.n, medianQuietMs: r.quiet }));
+  return rows.map((r) => ({ probe: r.probe, target: r.target, proxy: r.proxy, count: r.n, medianQuietMs: r.quiet, neverAnswered: r.neverAnswered }));
 }
 
 export async function ladderRungs(db: Executor, scope: AnalysisScope): Promise<LadderRung[]> {

@@ -169,6 +169,7 @@ function applyEvent(row: SessionRow, e: SessionOpened | SessionEnded | AttemptFa
       put(row, 'errorCode', e.errorCode);
       put(row, 'errorMessage', e.errorMessage);
       put(row, 'responseHeaders', e.responseHeaders);
+      put(row, 'bodyExcerpt', e.bodyExcerpt);
       row.endedAt = new Date(e.failedAt);
       return;
   }
@@ -189,7 +190,7 @@ function put<K extends keyof SessionRow>(row: SessionRow, key: K, value: Session
 /** Columns that later events fill in; the path and attempt time are fixed by the first. */
 const mergedColumns = [
   'dnsMs', 'tcpMs', 'proxyMs', 'tlsMs', 'upgradeMs', 'outcome', 'httpStatus', 'proxyReply', 'errorCode',
-  'errorMessage', 'responseHeaders', 'egressAddress', 'openedAt', 'endedAt', 'durationMs', 'sinceLastRecvMs',
+  'errorMessage', 'responseHeaders', 'bodyExcerpt', 'egressAddress', 'openedAt', 'endedAt', 'durationMs', 'sinceLastRecvMs',
   'sinceLastSentMs', 'closeCode', 'closeReason', 'endKind', 'bytesIn', 'bytesOut', 'messagesIn', 'messagesOut',
   'rttCount', 'rttMinMs', 'rttMedianMs', 'rttMaxMs', 'updatedAt',
 ] as const satisfies readonly (keyof SessionRow)[];

@@ -5,19 +5,7 @@
  */
 import { formatSeconds } from './stats';
 
-export interface RefusalGroup {
-  target: string;
-  proxy: string;
-  outcome: 'upgrade_refused' | 'proxy_refused' | 'dial_failed';
-  /** HTTP status, proxy reply or socket error code. */
-  reason: string;
-  server: string | null;
-  count: number;
-  /** Attempts on the same path in scope. */
-  attempts: number;
-  /** The same reason on the direct path to the same target. */
-  directCount: number;
-}
+export { refusalFindings, type RefusalGroup } from './refusals';
 
 export interface SilentGroup {
   probe: string;
@@ -26,6 +14,12 @@ export interface SilentGroup {
   count: number;
   /** Median quiet time before the death (last byte received to the deadline firing minus the deadline). */
   medianQuietMs: number;
+  /**
+   * Of `count`, the deaths with no byte at all received after the 101: the endpoint never
+   * answered a ping (an endpoint that does not pong), rather than pongs that stopped (a
+   * black hole). Their age is unknown, so they never enter an age signature.
+   */
+  neverAnswered?: number;
 }
 
 export interface LadderRung {
@@ -48,54 +42,55 @@ export interface EgressStat {
 }
 
 export interface Finding {
-  kind: 'refusal' | 'silent-death' | 'ladder' | 'egress-rotation' | 'rtt-rise';
+  kind: 'refusal' | 'silent-death' | 'ladder' | 'egress-rotation' | 'rtt-rise' | 'early-close';
   severity: 'critical' | 'warning' | 'info';
+  /**
+   * A stable machine-readable class within the kind, so a program can act without parsing
+   * the title: for refusals `upgrade-headers-stripped`, `origin-unavailable`,
+   * `proxy-upstream-unreachable`, `connect-port-closed`, `connect-denied`, `proxy-auth`,
+   * `access-denied`, ...; for silent deaths `never-ponged` or `black-hole`; for early
+   * closes `endpoint-close` or `layer-cut`.
+   */
+  cause?: string;
   title: string;
   detail: string;
   recommendation: string;
 }
 
-export function refusalFindings(groups: readonly RefusalGroup[]): Finding[] {
-  return groups
-    .filter((g) => g.count >= 3)
-    .map((g) => {
-      const share = `${g.count} of ${g.attempts} attempts`;
-      const via = g.proxy === 'direct' ? 'directly' : `through proxy ${g.proxy}`;
-      const status = Number(g.reason);
-      let detail = `${share} ${via} to ${g.target} ended with ${describeReason(g)}${g.server ? ` (Server: ${g.server})` : ''}.`;
-      let recommendation = 'Look at the layer that answered: its access rules or its upstream.';
-      if (g.outcome === 'upgrade_refused' && (status === 400 || status === 426) && g.proxy !== 'direct' && g.directCount === 0) {
-        detail += ' The direct path upgrades fine: the proxy strips the Upgrade and Connection headers.';
-        recommendation = `Make ${g.proxy} tunnel WebSockets (CONNECT) or forward Upgrade/Connection headers (nginx: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection "upgrade").`;
-      } else if (g.outcome === 'upgrade_refused' && (status === 502 || status === 503 || status === 504)) {
-        recommendation = `The layer in front of ${g.target} could not reach its upstream: check the backend's health and the proxy's upstream timeouts.`;
-      } else if (g.outcome === 'upgrade_refused' && (status === 401 || status === 403)) {
-        recommendation = 'An access rule refuses the upgrade: check the WAF or CDN rules, the Origin allow-list and the credentials.';
-      } else if (g.outcome === 'proxy_refused') {
-        recommendation = `Proxy ${g.proxy} refuses the tunnel: allow CONNECT to the target's port (squid: SSL_ports / Safe_ports; tinyproxy: ConnectPort; dante: socks pass rules) or fix the credentials.`;
-      } else if (g.outcome === 'dial_failed') {
-        recommendation = g.reason === 'ETIMEDOUT' ? 'Nothing answered in time: a firewall dropping packets, or an overloaded first hop.' : 'The first hop refused or was unreachable: is it up, and is the address right?';
-      }
-      return { kind: 'refusal' as const, severity: g.count === g.attempts ? ('critical' as const) : ('warning' as const), title: `${describeReason(g)} ${via} to ${g.target}`, detail, recommendation };
-    });
-}
-
-function describeReason(g: RefusalGroup): string {
-  if (g.outcome === 'upgrade_refused') return `HTTP ${g.reason} on upgrade`;
-  if (g.outcome === 'proxy_refused') return `proxy refusal "${g.reason}"`;
-  return `dial failure ${g.reason}`;
-}
-
+/**
+ * Silent deaths per path, told apart by whether any byte came after the 101: an endpoint
+ * that never answers a ping (every canary's pong deadline fires; a heartbeat interval will
+ * not help, the endpoint must answer pings) against pongs that stopped (a NAT or firewall
+ * forgot the flow, or the route black-holed it).
+ */
 export function silentFindings(groups: readonly SilentGroup[]): Finding[] {
-  return groups
-    .filter((g) => g.count >= 3)
-    .map((g) => ({
-      kind: 'silent-death' as const,
-      severity: 'warning' as const,
-      title: `${g.count} silent deaths ${g.proxy === 'direct' ? 'direct' : `through ${g.proxy}`} to ${g.target} from ${g.probe}`,
-      detail: `No FIN, no reset: the path went dark and only the pong deadline noticed, after ${formatSeconds(g.medianQuietMs / 1000)} of quiet (median). A NAT or stateful firewall forgot the flow, or the route black-holed it.`,
-      recommendation: `Keep heartbeats well under the shortest NAT idle timeout on that path, and size client pong deadlines to notice within seconds, not minutes.`,
-    }));
+  const out: Finding[] = [];
+  for (const g of groups) {
+    const via = g.proxy === 'direct' ? 'direct' : `through ${g.proxy}`;
+    const never = g.neverAnswered ?? 0;
+    const stopped = g.count - never;
+    if (never >= 3 && never >= 0.5 * g.count) {
+      out.push({
+        kind: 'silent-death',
+        cause: 'never-ponged',
+        severity: 'warning',
+        title: `${never} canaries ${via} to ${g.target} from ${g.probe} never got a pong`,
+        detail: `${never} of ${g.count} silent deaths received nothing at all after the 101: the endpoint (or a layer in front of it that terminates WebSocket) does not answer pings. These are not drops at any N: their age is unknown and they make no signature.`,
+        recommendation: `Make ${g.target} answer WebSocket pings (most servers do by default; a proxy that terminates WebSocket must pass them), or use application-level heartbeats on this target.`,
+      });
+    }
+    if (stopped >= 3) {
+      out.push({
+        kind: 'silent-death',
+        cause: 'black-hole',
+        severity: 'warning',
+        title: `${stopped} silent deaths ${via} to ${g.target} from ${g.probe}`,
+        detail: `No FIN, no reset: pongs came, then the path went dark and only the pong deadline noticed, after ${formatSeconds(g.medianQuietMs / 1000)} of quiet (median). A NAT or stateful firewall forgot the flow, or the route black-holed it.`,
+        recommendation: `Keep heartbeats well under the shortest NAT idle timeout on that path, and size client pong deadlines to notice within seconds, not minutes.`,
+      });
+    }
+  }
+  return out;
 }
 
 /** "survives 45 s idle, dies by 60 s" per path, from the ladder's rungs. */
@@ -114,7 +109,7 @@ export function ladderFindings(rungs: readonly LadderRung[]): Finding[] {
     let recommendation: string;
     if (longestOk !== null && shortestDead !== null) {
       title = `${path}: survives ${longestOk / 1000} s idle, dies by ${shortestDead / 1000} s`;
-      recommendation = `Send a heartbeat at most every ${Math.floor(longestOk / 2000)} s on this path (half the longest silence it survives).`;
+      recommendation = `Send a heartbeat at most every ${Math.max(1, Math.floor(longestOk / 2000))} s on this path (half the longest silence it survives).`;
     } else if (shortestDead !== null) {
       title = `${path}: dies even at ${shortestDead / 1000} s idle, the shortest rung`;
       recommendation = 'Add shorter rungs to the ladder to bracket the idle timeout.';

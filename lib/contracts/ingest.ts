@@ -132,6 +132,12 @@ export const attemptFailedSchema = z.strictObject({
   errorCode: text(64).optional(),
   errorMessage: text(512).optional(),
   responseHeaders: headers.optional(),
+  /**
+   * The refusal's own words: the first line of text of its body, or an HTML page's
+   * title and first sentence, whitespace collapsed. Tells apart answers that share a
+   * status (HAProxy's "No server is available" 503 from the origin's own 503).
+   */
+  bodyExcerpt: text(256).optional(),
 });
 
 export const rttSamplesSchema = z.strictObject({

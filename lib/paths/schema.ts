@@ -130,8 +130,9 @@ export const pathDetailSchema = z.object({
     rungs: z.array(z.object({ probe: z.string(), target: z.string(), proxy: z.string(), gapMs: z.number(), survived: z.number(), died: z.number() })),
     findings: z.array(
       z.object({
-        kind: z.enum(['refusal', 'silent-death', 'ladder', 'egress-rotation', 'rtt-rise']),
+        kind: z.enum(['refusal', 'silent-death', 'ladder', 'egress-rotation', 'rtt-rise', 'early-close']),
         severity: z.enum(['critical', 'warning', 'info']),
+        cause: z.string().optional(),
         title: z.string(),
         detail: z.string(),
         recommendation: z.string(),

@@ -43,6 +43,7 @@ interface SessionRow {
   endKind: string | null;
 }
 interface AttemptRow {
+  id: string;
   probe: string;
   target: string;
   proxy: string;
@@ -52,6 +53,9 @@ interface AttemptRow {
   proxyReply: string | null;
   errorCode: string | null;
   server: string | null;
+  headers: Record<string, string> | null;
+  errorMessage: string | null;
+  bodyExcerpt: string | null;
 }
 interface RttRow {
   probe: string;
@@ -118,7 +122,10 @@ function mix(seed: number): Map<string, IngestEvent[]> {
         httpStatus: kind === 'upgrade_refused' ? pick([403, 426, 502]) : undefined,
         proxyReply: kind === 'proxy_refused' ? pick(['HTTP/1.1 403 Forbidden', 'NotAllowed']) : undefined,
         errorCode: kind === 'dial_failed' ? pick(['ECONNREFUSED', 'ETIMEDOUT']) : undefined,
-        responseHeaders: kind === 'upgrade_refused' && r() < 0.7 ? { server: pick(['nginx', 'squid/5.7']) } : undefined,
+        errorMessage: r() < 0.5 ? `message ${i}` : undefined,
+        // Same Server, other headers: one group whose latest attempt decides the evidence.
+        responseHeaders: kind === 'upgrade_refused' && r() < 0.7 ? { server: pick(['nginx', 'squid/5.7']), ...(r() < 0.5 && { via: `1.1 hop-${i}` }) } : undefined,
+        bodyExcerpt: r() < 0.5 ? `page ${i}` : undefined,
       }),
     );
   }
@@ -210,17 +217,24 @@ function egressReference(all: readonly SessionRow[], scope: AnalysisScope): Egre
 function refusalReference(all: readonly AttemptRow[], scope: AnalysisScope): RefusalGroup[] {
   const attempts = all.filter((a) => a.outcome !== null && a.attemptedAt >= scope.from.getTime() && a.attemptedAt < scope.to.getTime() && inScope(a, scope));
   const reasonOf = (a: AttemptRow) => a.httpStatus?.toString() ?? a.proxyReply ?? a.errorCode ?? 'unknown';
-  const groups = new Map<string, RefusalGroup>();
+  const groups = new Map<string, RefusalGroup & { latest: AttemptRow }>();
+  // The latest attempt by time, then by id compared bytewise.
+  const later = (a: AttemptRow, b: AttemptRow) => a.attemptedAt > b.attemptedAt || (a.attemptedAt === b.attemptedAt && Buffer.compare(Buffer.from(a.id), Buffer.from(b.id)) > 0);
   for (const a of attempts) {
     if (a.outcome === 'opened') continue;
     const key = JSON.stringify([a.target, a.proxy, a.outcome, reasonOf(a), a.server]);
-    const g = groups.get(key) ?? { target: a.target, proxy: a.proxy, outcome: a.outcome as RefusalGroup['outcome'], reason: reasonOf(a), server: a.server, count: 0, attempts: 0, directCount: 0 };
+    const g = groups.get(key) ?? { target: a.target, proxy: a.proxy, outcome: a.outcome as RefusalGroup['outcome'], reason: reasonOf(a), server: a.server, count: 0, attempts: 0, directCount: 0, latest: a };
     g.count += 1;
+    if (later(a, g.latest)) g.latest = a;
     groups.set(key, g);
   }
   const list = [...groups.values()];
-  return list.map((g) => ({
+  return list.map(({ latest, ...g }) => ({
     ...g,
+    headers: latest.headers ?? {},
+    errorCode: latest.errorCode,
+    errorMessage: latest.errorMessage,
+    bodyExcerpt: latest.bodyExcerpt,
     attempts: attempts.filter((a) => a.target === g.target && a.proxy === g.proxy).length,
     directCount: list.filter((d) => d.proxy === 'direct' && d.target === g.target && d.reason === g.reason).reduce((n, d) => n + d.count, 0),
   }));
@@ -279,8 +293,9 @@ describe.each(backends())('findings statements against their definitions on $nam
       .where(isNotNull(s.openedAt))) as SessionRow[];
     attempts = (await database.db
       .select({
-        probe: probes.name, target: s.targetName, proxy: s.proxyName, attemptedAt: epochMs(sql`${s.attemptedAt}`), outcome: sql<string | null>`${s.outcome}::text`,
+        id: s.id, probe: probes.name, target: s.targetName, proxy: s.proxyName, attemptedAt: epochMs(sql`${s.attemptedAt}`), outcome: sql<string | null>`${s.outcome}::text`,
         httpStatus: s.httpStatus, proxyReply: s.proxyReply, errorCode: s.errorCode, server: sql<string | null>`${s.responseHeaders}->>'server'`,
+        headers: s.responseHeaders, errorMessage: s.errorMessage, bodyExcerpt: s.bodyExcerpt,
       })
       .from(s)
       .innerJoin(probes, eq(probes.id, s.probeId))) as AttemptRow[];
