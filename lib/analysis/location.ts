@@ -15,10 +15,14 @@ export interface Location {
 
 type Dim = { scope: LocationScope; name: string; of: (p: PathExposure) => string; sameElsewhere: (a: PathExposure, b: PathExposure) => boolean };
 
+/** The share of a signature's drops its place must hold: stragglers of other layers are the rest. */
+const CORE_SHARE = 0.9;
+
 export function locate(paths: readonly PathExposure[], kind: SignatureKind, nSeconds: number): Location {
   // An idle timeout cannot touch a canary that talks: those paths are no control for it.
-  const relevant = paths.filter((p) => kind === 'lifetime' || p.profileKind === null || p.profileKind === 'idle' || (p.profileKind === 'ladder' && (p.gapMs ?? 0) > nSeconds * 1000));
-  const affected = relevant.filter((p) => p.hits > 0 && p.hits >= 0.5 * Math.max(p.reached, 1));
+  // Undetermined may be a lifetime: every path is exposed then.
+  const relevant = paths.filter((p) => kind !== 'idle' || p.profileKind === null || p.profileKind === 'idle' || (p.profileKind === 'ladder' && (p.gapMs ?? 0) > nSeconds * 1000));
+  const affected = corePaths(relevant).filter((p) => p.hits >= 0.5 * Math.max(p.reached, 1));
   // A control must have lived through N as a rule, not by the odd session that outlasted
   // whatever else cuts that path earlier.
   const clean = relevant.filter((p) => p.reached >= 2 && p.reached >= 0.2 * p.sessions && p.hits < 0.2 * p.reached);
@@ -40,18 +44,43 @@ export function locate(paths: readonly PathExposure[], kind: SignatureKind, nSec
     const controls = clean.filter((c) => dim.of(c) !== value && affected.some((a) => dim.sameElsewhere(a, c)));
     if (controls.length === 0) continue;
     const inside = relevant.filter((p) => dim.of(p) === value);
+    const outside = relevant.filter((p) => dim.of(p) !== value);
+    // Weighed by sessions, not by paths: the place cuts most of what reached N through it,
+    // and far more often than elsewhere (a few stragglers outside do not make it shared).
+    const rateIn = sum(inside, 'hits') / Math.max(1, sum(inside, 'reached'));
+    const rateOut = sum(outside, 'hits') / Math.max(1, sum(outside, 'reached'));
+    if (rateIn < 0.3 || rateIn < 3 * rateOut) continue;
     const evidence = [
       `${describeGroup(dim, value)}: ${sum(inside, 'hits')} of ${sum(inside, 'reached')} sessions that reached ${nSeconds} s were cut there, on ${countDistinct(affected, dim.scope === 'proxy' ? (p) => p.target : (p) => p.proxy)} ${dim.scope === 'proxy' ? 'target(s)' : 'proxy path(s)'}`,
       ...controlLines(controls, nSeconds),
     ];
-    return { scope: dim.scope, value: dim.scope === 'label' ? value : value, evidence };
+    return { scope: dim.scope, value, evidence };
   }
 
   const evidence = [`${sum(affected, 'hits')} of ${sum(affected, 'reached')} sessions that reached ${nSeconds} s were cut, on ${affected.length} path(s)`];
   if (clean.length > 0) evidence.push(...controlLines(clean, nSeconds));
   else evidence.push('no exposed path escaped it: there is no control path to compare with');
-  if (affected.length === 1 && clean.length === 0) return { scope: 'single-path', value: describePath(affected[0]!), evidence };
+  if (affected.length === 1) return { scope: 'single-path', value: describePath(affected[0]!), evidence };
   return { scope: 'everywhere', value: null, evidence };
+}
+
+/**
+ * The paths that carry a signature: the fewest, most-cut first, that hold CORE_SHARE of
+ * its drops. A handful of another layer's drops that happened to fall in the window (on
+ * paths where one or two sessions reached N) are left out, however high their per-path
+ * share: counted per path, they used to move the place to "every path".
+ */
+function corePaths(paths: readonly PathExposure[]): PathExposure[] {
+  const hit = paths.filter((p) => p.hits > 0).sort((a, b) => b.hits - a.hits || b.hits / Math.max(1, b.reached) - a.hits / Math.max(1, a.reached));
+  const total = sum(hit, 'hits');
+  const out: PathExposure[] = [];
+  let held = 0;
+  for (const p of hit) {
+    if (held >= CORE_SHARE * total && p.hits < (out.at(-1)?.hits ?? 0)) break;
+    out.push(p);
+    held += p.hits;
+  }
+  return out;
 }
 
 function controlLines(controls: readonly PathExposure[], nSeconds: number): string[] {

@@ -1,8 +1,9 @@
 /**
  * Finding "exactly N seconds" in a histogram of drop durations: windows far denser than
  * their neighbourhood. The window is ±max(250 ms, 0.5 % of N), widened adaptively when
- * a layer's timer is coarse; the neighbourhood's density is a trimmed mean, so a second
- * signature nearby (55 s next to 60 s) neither hides nor inflates the first. Significance
+ * a layer's timer is coarse; the neighbourhood's density leaves out the sub-windows that
+ * are spikes of their own, so other signatures nearby (58 s, 61 s and 63 s next to 60 s,
+ * larger or smaller) neither hide nor inflate it. Significance
  * is a Poisson tail corrected for the number of windows looked at, so a background of
  * random drops does not produce phantom signatures.
  */
@@ -42,6 +43,9 @@ export function windowHalfWidthMs(centerMs: number): number {
   return Math.max(250, 0.005 * centerMs);
 }
 
+/** Window widths tried, as multiples of windowHalfWidthMs: sharp cuts first, then coarse timers. */
+const WIDENS = [1, 2, 4] as const;
+
 export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
   const { binMs, minCount = 6, alpha = 1e-5, maxPeaks = 20 } = options;
   const sorted = [...bins].filter((b) => b.count > 0).sort((a, b) => a.startMs - b.startMs);
@@ -49,17 +53,19 @@ export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
   const starts = sorted.map((b) => b.startMs);
   /** Drops in bins that start in [lo, hi). */
   const count = rangeCounter(sorted, starts, binMs);
+  const scratch = new Float64Array(128);
 
   const span = Math.max(binMs, starts.at(-1)! - starts[0]! + binMs);
-  const candidates: Peak[] = [];
+  // Every window dense enough, per width. Each width is kept (not only each bin's best):
+  // the widest window around a sharp cut next to a larger one holds both, and would hide
+  // the smaller if it were the only one kept for that bin.
+  const byWidth: Peak[][] = WIDENS.map(() => []);
   for (const b of sorted) {
     const x = b.startMs + binMs / 2;
-    let best: Peak | null = null;
-    for (const widen of [1, 2, 4]) {
+    WIDENS.forEach((widen, i) => {
       const p = evaluate(x, Math.max(windowHalfWidthMs(x) * widen, binMs));
-      if (p && (!best || p.logP < best.logP)) best = p;
-    }
-    if (best) candidates.push(recenter(best));
+      if (p) byWidth[i]!.push(recenter(p));
+    });
   }
 
   /**
@@ -72,18 +78,11 @@ export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
     const highMs = Math.ceil((x + w) / binMs) * binMs;
     const k = count(lowMs, highMs);
     if (k < minCount) return null;
-    // Most windows are plain background: the neighbourhood's average density, from the
-    // prefix sums at O(log n), rules them out before the costlier per-side estimate.
-    const half = (highMs - lowMs) / 2;
-    const reach = Math.max(10_000, 0.1 * x, 20 * half);
-    const around = count(Math.max(0, x - reach), x + reach) - k;
-    const perWindow = around / Math.max(1, (reach * 2 - 2 * half) / (2 * half));
-    if (k < 2 * perWindow) return null;
-    const expected = background(count, x, half);
+    const expected = background(count, x, (highMs - lowMs) / 2, scratch);
     if (k < 3 * expected) return null;
     const logP = logPoissonUpperTail(k, expected);
     // Bonferroni over the windows of this width that fit in the data's span, three widths.
-    const tests = Math.max(1, span / (highMs - lowMs)) * 3;
+    const tests = Math.max(1, span / (highMs - lowMs)) * WIDENS.length;
     if (logP + Math.log(tests) > Math.log(alpha)) return null;
     return { centerMs: x, lowMs, highMs, count: k, expected, logP };
   }
@@ -95,19 +94,7 @@ export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
   function recenter(p: Peak): Peak {
     let cur = p;
     for (let iter = 0; iter < 2; iter++) {
-      // The bins are sorted: two binary searches, not a pass over every bin per candidate
-      // (that pass was ~40 % of findPeaks on 73,000 bins).
-      const inside = sorted.slice(lowerBound(starts, cur.lowMs), lowerBound(starts, cur.highMs));
-      const total = inside.reduce((n, b) => n + b.count, 0);
-      let acc = 0;
-      let x = cur.centerMs;
-      for (const b of inside) {
-        acc += b.count;
-        if (acc * 2 >= total) {
-          x = b.startMs + binMs / 2;
-          break;
-        }
-      }
+      const x = weightedMedian(cur.lowMs, cur.highMs) ?? cur.centerMs;
       if (x === cur.centerMs) break;
       const moved = evaluate(x, (cur.highMs - cur.lowMs) / 2);
       if (!moved) break;
@@ -116,46 +103,114 @@ export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
     return cur;
   }
 
-  // Strongest first; a window overlapping one already taken belongs to it.
-  candidates.sort((a, b) => a.logP - b.logP || b.count - a.count || a.centerMs - b.centerMs);
-  const taken: Peak[] = [];
-  for (const c of candidates) {
-    if (taken.length >= maxPeaks) break;
-    if (taken.some((t) => c.lowMs < t.highMs && c.highMs > t.lowMs)) continue;
-    taken.push(c);
+  /** The centre of the bin holding the median drop of [lo, hi). */
+  function weightedMedian(lo: number, hi: number): number | null {
+    // The bins are sorted: two binary searches, not a pass over every bin per candidate
+    // (that pass was ~40 % of findPeaks on 73,000 bins).
+    const first = lowerBound(starts, lo);
+    const last = lowerBound(starts, hi);
+    let total = 0;
+    for (let i = first; i < last; i++) total += sorted[i]!.count;
+    let acc = 0;
+    for (let i = first; i < last; i++) {
+      acc += sorted[i]!.count;
+      if (acc * 2 >= total) return sorted[i]!.startMs + binMs / 2;
+    }
+    return null;
   }
-  return taken.sort((a, b) => a.centerMs - b.centerMs);
+
+  /** One peak over [lo, hi) made of adjacent parts: a cut spread wider than one window. */
+  function joined(parts: readonly Peak[]): Peak {
+    const lowMs = parts[0]!.lowMs;
+    const highMs = parts.at(-1)!.highMs;
+    const k = count(lowMs, highMs);
+    const expected = parts.reduce((n, p) => n + p.expected, 0);
+    return { centerMs: weightedMedian(lowMs, highMs) ?? parts[0]!.centerMs, lowMs, highMs, count: k, expected, logP: Math.min(logPoissonUpperTail(k, expected), ...parts.map((p) => p.logP)) };
+  }
+
+  const strongestFirst = (a: Peak, b: Peak) => a.logP - b.logP || b.count - a.count || a.centerMs - b.centerMs;
+  const overlaps = (a: Peak, b: Peak) => a.lowMs < b.highMs && a.highMs > b.lowMs;
+  // Narrow windows first, strongest first: a sharp cut is found on its own, however large
+  // the cuts beside it (a window overlapping one already taken belongs to it).
+  let taken: Peak[] = [];
+  for (const c of byWidth[0]!.sort(strongestFirst)) if (!taken.some((t) => overlaps(t, c))) taken.push(c);
+  taken = joinAdjacent(taken, binMs).map((run) => (run.length === 1 ? run[0]! : joined(run)));
+  // Then wider ones: a coarse timer's cuts (a whole-second clock, a sweep) spread over more
+  // than a narrow window. A wider window takes the place of the narrow ones it holds when
+  // it explains them better and they are one run (fragments of one spread cut), never when
+  // it would swallow two separate cuts.
+  for (let i = 1; i < WIDENS.length; i++) {
+    for (const c of byWidth[i]!.sort(strongestFirst)) {
+      const hit = taken.filter((t) => overlaps(t, c));
+      if (hit.length === 0) {
+        taken.push(c);
+        continue;
+      }
+      const inside = hit.every((t) => t.lowMs >= c.lowMs && t.highMs <= c.highMs);
+      if (inside && joinAdjacent(hit, Math.max(binMs, windowHalfWidthMs(c.centerMs))).length === 1 && c.logP < Math.min(...hit.map((t) => t.logP))) {
+        taken = [...taken.filter((t) => !hit.includes(t)), c];
+      }
+    }
+  }
+  return taken
+    .sort(strongestFirst)
+    .slice(0, maxPeaks)
+    .sort((a, b) => a.centerMs - b.centerMs);
+}
+
+/** Peaks in runs whose gaps are at most `gapMs` (each run in order of position). */
+function joinAdjacent(peaks: readonly Peak[], gapMs: number): Peak[][] {
+  const byPosition = [...peaks].sort((a, b) => a.lowMs - b.lowMs);
+  const runs: Peak[][] = [];
+  for (const p of byPosition) {
+    const run = runs.at(-1);
+    if (run && p.lowMs - run.at(-1)!.highMs <= gapMs) run.push(p);
+    else runs.push([p]);
+  }
+  return runs;
 }
 
 /**
  * Expected drops in a window of half-width w at x from its neighbourhood: sub-windows of
- * the same width on each side, each side trimmed of its densest quarter (which may be
- * another signature), and the denser side wins. Taking the denser side keeps the edge of a
- * plateau (heartbeat canaries' idle time stops at the interval) from passing for a spike:
- * a real "exactly N" stands above both sides.
+ * the same width on each side, each side's mean taken without the sub-windows that are
+ * spikes of their own (other layers' cuts next to this one), and the denser side wins.
+ * Taking the denser side keeps the edge of a plateau (heartbeat canaries' idle time stops
+ * at the interval) from passing for a spike: a real "exactly N" stands above both sides.
+ * A plain or trimmed mean let large neighbours hide a sharp cut: thirty drops within
+ * 130 ms of N were rejected next to three larger spikes a few seconds away.
  */
-function background(count: (lo: number, hi: number) => number, x: number, w: number): number {
+function background(count: (lo: number, hi: number) => number, x: number, w: number, scratch: Float64Array): number {
   const reach = Math.max(10_000, 0.1 * x, 20 * w);
-  // Typed arrays: findPeaks asks this for most windows of a smooth histogram, and the
-  // per-call arrays and comparator sorts were a third of its time on a day's drops.
-  const left = subWindowCounts(count, x - w - 2 * w, -2 * w, (lo) => lo >= x - reach && lo >= 0);
-  const right = subWindowCounts(count, x + w, 2 * w, (lo) => lo + 2 * w <= x + reach);
+  const half = scratch.length >> 1;
+  const left = withoutSpikes(subWindowCounts(count, x - w - 2 * w, -2 * w, (lo) => lo >= x - reach && lo >= 0, scratch.subarray(0, half)));
+  const right = withoutSpikes(subWindowCounts(count, x + w, 2 * w, (lo) => lo + 2 * w <= x + reach, scratch.subarray(half)));
   // Where drops are sparse the trimmed means fall to zero and a handful of coincidences
-  // would look dense: the plain mean is the floor. It overstates the background next to
-  // another signature, which costs a little sensitivity and never invents a signature.
+  // would look dense: the mean of both sides is the floor.
   const n = left.length + right.length;
   const plain = n ? (sum(left) + sum(right)) / n : 0;
   return Math.max(trimmedMean(left), trimmedMean(right), plain);
 }
 
-/** Counts of the sub-windows [lo, lo + |step|) from `start`, stepping by `step` while `inside(lo)`. */
-function subWindowCounts(count: (lo: number, hi: number) => number, start: number, step: number, inside: (lo: number) => boolean): Float64Array {
-  let n = 0;
-  for (let lo = start; inside(lo); lo += step) n++;
-  const out = new Float64Array(n);
+/** Counts of the sub-windows [lo, lo + |step|) from `start`, stepping by `step` while `inside(lo)`, into `into`. */
+function subWindowCounts(count: (lo: number, hi: number) => number, start: number, step: number, inside: (lo: number) => boolean, into: Float64Array): Float64Array {
   const width = Math.abs(step);
-  for (let i = 0, lo = start; i < n; i++, lo += step) out[i] = count(lo, lo + width);
-  return out;
+  let n = 0;
+  for (let lo = start; inside(lo) && n < into.length; lo += step) into[n++] = count(lo, lo + width);
+  return into.subarray(0, n);
+}
+
+/**
+ * The counts, sorted, without those that are spikes of their own: above the median by
+ * more than a Poisson count would stray (3 standard deviations, and one drop of slack).
+ */
+function withoutSpikes(xs: Float64Array): Float64Array {
+  if (xs.length === 0) return xs;
+  xs.sort();
+  const median = xs[xs.length >> 1]!;
+  const limit = median + 3 * Math.sqrt(Math.max(median, 1)) + 1;
+  let n = xs.length;
+  while (n > 0 && xs[n - 1]! > limit) n--;
+  return xs.subarray(0, n);
 }
 
 function sum(xs: Float64Array): number {
@@ -164,12 +219,12 @@ function sum(xs: Float64Array): number {
   return t;
 }
 
-function trimmedMean(xs: Float64Array): number {
-  if (xs.length === 0) return 0;
-  const s = Float64Array.from(xs).sort();
-  const kept = Math.max(1, Math.ceil(s.length * 0.75));
+/** The mean of the lower three quarters of sorted counts. */
+function trimmedMean(sorted: Float64Array): number {
+  if (sorted.length === 0) return 0;
+  const kept = Math.max(1, Math.ceil(sorted.length * 0.75));
   let t = 0;
-  for (let i = 0; i < kept; i++) t += s[i]!;
+  for (let i = 0; i < kept; i++) t += sorted[i]!;
   return t / kept;
 }
 
