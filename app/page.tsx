@@ -31,7 +31,7 @@ export default async function Page() {
     <>
       <OverviewDashboard initial={data} windowParam="1h" origin={origin} curlCommand={curlExample(origin, now).command} />
       {paths && <PathTiles cells={paths.cells} />}
-      {analysis && <TopSignatures signatures={analysis.signatures} totalDrops={analysis.totalDrops} />}
+      {analysis && <TopSignatures signatures={analysis.signatures} totalDrops={analysis.totalDrops} earlyCloses={analysis.findings} />}
     </>
   );
 }

@@ -6,7 +6,7 @@ const KIND_LABEL = { idle: 'idle timeout', lifetime: 'lifetime limit', undetermi
 export function SignatureCard({ sig }: { sig: Signature }) {
   const endings = Object.entries(sig.endings).sort((a, b) => b[1] - a[1]);
   return (
-    <article className="card signature" data-testid="signature" data-n={sig.nSeconds} data-kind={sig.kind} data-scope={sig.location.scope}>
+    <article className="card signature" data-testid="signature" data-n={sig.nSeconds} data-kind={sig.kind} data-scope={sig.location.scope} data-software={sig.software?.name ?? ''} data-confidence={sig.confidence.level}>
       <header className="card-header">
         <h3 className="signature-n">
           {sig.nSeconds.toFixed(1)} s <span className={`badge badge-${sig.kind === 'lifetime' ? 'refused' : 'drop'}`}>{KIND_LABEL[sig.kind]}</span>
@@ -30,13 +30,29 @@ export function SignatureCard({ sig }: { sig: Signature }) {
         </section>
         <section>
           <h4>Who</h4>
-          {sig.candidates.length === 0 ? (
+          <p data-testid="software">
+            {sig.software ? (
+              <>
+                <strong>
+                  {sig.software.name}
+                  {sig.software.version ? ` ${sig.software.version}` : ''}
+                </strong>{' '}
+                <span className="muted">({sig.softwareNote})</span>
+              </>
+            ) : (
+              <span className="muted">Software not seen: {sig.softwareNote}.</span>
+            )}
+          </p>
+          {sig.endedBy === 'endpoint' ? (
+            <p className="muted">Closed by the endpoint itself (an application close code): no layer's timeout.</p>
+          ) : sig.candidates.length === 0 ? (
             <p className="muted">No known layer has a {sig.nSeconds.toFixed(1)} s timeout: add yours with DROPSCOPE_LAYERS_FILE.</p>
           ) : (
             <ol className="candidates">
               {sig.candidates.map((c) => (
                 <li key={c.layerId}>
-                  <strong>{c.name}</strong> ({c.timeoutS} s {c.kind}), score {c.score}
+                  <strong>{c.name}</strong> ({c.basis === 'identity' ? `named by its own header; default ${c.timeoutS} s` : `${c.timeoutS} s`} {c.kind}), score {c.score}
+                  <div>Change: {c.setting}</div>
                   <div className="muted">{c.reasons.join('; ')}</div>
                 </li>
               ))}
@@ -52,6 +68,10 @@ export function SignatureCard({ sig }: { sig: Signature }) {
           </p>
         </section>
       </div>
+      <p className="muted" data-testid="confidence">
+        Confidence {sig.confidence.level}: {sig.confidence.reasons.join('; ')}.
+        {sig.confidence.raise.length > 0 && ` To be surer: ${sig.confidence.raise.join('; ')}.`}
+      </p>
       <details>
         <summary>Paths ({sig.paths.length})</summary>
         <table className="table">

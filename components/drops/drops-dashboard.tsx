@@ -126,8 +126,25 @@ export function DropsDashboard({ initial, query }: { initial: DropsReport; query
               </span>
             </header>
             {report.signaturesIgnoreFilters && <p className={styles.note}>The analysis does not narrow by label or profile: these signatures cover the probe, proxy and target filters only.</p>}
+            {report.earlyCloses.length > 0 && (
+              <ul className="findings" data-testid="early-closes">
+                {report.earlyCloses.map((f) => (
+                  <li key={f.title} className={`finding finding-${f.severity}`} data-cause={f.cause}>
+                    <div className="finding-title">{f.title}</div>
+                    <div>{f.detail}</div>
+                    <div>
+                      <strong>Fix:</strong> {f.recommendation}
+                    </div>
+                  </li>
+                ))}
+              </ul>
+            )}
             {report.signatures.length === 0 ? (
-              <p className="muted">{report.totalDrops} drops, but none cluster at an exact duration: they look like random loss, not a timeout.</p>
+              <p className="muted">
+                {report.earlyCloses.length > 0
+                  ? 'No drop clusters at an exact duration past the first second.'
+                  : `${report.totalDrops} drops, but none cluster at an exact duration: they look like random loss, not a timeout.`}
+              </p>
             ) : (
               <ul className={styles.sigList}>
                 {report.signatures.map((g) => (

@@ -31,8 +31,8 @@ export async function analysisReport(db: Db, scope: AnalysisScope, options: { no
   const rank = { critical: 0, warning: 1, info: 2 } as const;
   // Within a severity: by kind as listed, then by title, so that the order does not change
   // from one refresh to the next with the order groups came out of a hash.
-  const kinds = ['refusal', 'egress-rotation', 'silent-death', 'ladder', 'rtt-rise'];
-  const findings = [...refusalFindings(refusals), ...egressFindings(egress), ...silentFindings(silent), ...ladderFindings(ladder), ...rttFindings(rtt)].sort(
+  const kinds = ['refusal', 'early-close', 'egress-rotation', 'silent-death', 'ladder', 'rtt-rise'];
+  const findings = [...refusalFindings(refusals), ...result.findings, ...egressFindings(egress), ...silentFindings(silent), ...ladderFindings(ladder), ...rttFindings(rtt)].sort(
     (a, b) => rank[a.severity] - rank[b.severity] || kinds.indexOf(a.kind) - kinds.indexOf(b.kind) || (a.title < b.title ? -1 : a.title > b.title ? 1 : 0),
   );
   return { ...result, generatedAt: options.now.toISOString(), findings };

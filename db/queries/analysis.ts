@@ -10,7 +10,9 @@ import { BIN_MS } from '../../lib/analysis/analyze';
 import type { Layer } from '../../lib/analysis/catalogue';
 import { describeSignature } from '../../lib/analysis/signature';
 import type { Drop, PathExposure, Signature } from '../../lib/analysis/types';
-import { signatureWindows, type SignatureWindow } from '../../lib/analysis/windows';
+import { earlyCloseFindings } from '../../lib/analysis/early-close';
+import type { Finding } from '../../lib/analysis/findings';
+import { earlyWindow, signatureWindows, type SignatureWindow } from '../../lib/analysis/windows';
 import type { Bin } from '../../lib/analysis/peaks';
 import type { ProfileKind } from '../../lib/contracts/ingest';
 import type { Db, Executor } from '../client';
@@ -62,14 +64,18 @@ export interface AnalysisResult {
   scope: { from: string; to: string; probe?: string; proxy?: string; target?: string; label?: string; profile?: string };
   totalDrops: number;
   signatures: Signature[];
+  /** Connections closed right after their 101 (lib/analysis/early-close.ts): said here, never as a signature. */
+  findings: Finding[];
 }
 
 /** The scope's drops in 100 ms bins, by age and by idle time: what the analysis starts from. */
 export interface DropBins {
-  /** Every drop in scope by `floor(age / 100 ms)` (a drop without an age counts in bin 0). */
+  /** The drops with an age by `floor(age / 100 ms)`. */
   age: readonly Bin[];
   /** The drops with an idle time (not silent deaths) by `floor(idle / 100 ms)`. */
   idle: readonly Bin[];
+  /** Drops without an age (silent deaths with nothing received after the 101): counted in the total, never binned. */
+  unaged?: number;
 }
 
 export interface AnalyzeOptions {
@@ -127,23 +133,27 @@ export async function analyzeScope(db: Db, scope: AnalysisScope, options: Analyz
 
 async function analyzeWith(db: Executor, scope: AnalysisScope, options: AnalyzeOptions, concurrent: boolean): Promise<AnalysisResult> {
   const memory = options.memory !== undefined ? options.memory : await inMemory(db, options.recent, scope);
-  const { age: ageBins, idle: idleBins } = options.bins ?? (memory ? memoryBins(memory) : await dropBins(db, scope, concurrent));
-  const totalDrops = ageBins.reduce((n, b) => n + b.count, 0);
-  const windows = signatureWindows(ageBins, idleBins, BIN_MS);
-  if (windows.length === 0) return { scope: scopeJson(scope), totalDrops, signatures: [] };
+  const { age: ageBins, idle: idleBins, unaged = 0 } = options.bins ?? (memory ? memoryBins(memory) : await dropBins(db, scope, concurrent));
+  const totalDrops = ageBins.reduce((n, b) => n + b.count, 0) + unaged;
+  const found = signatureWindows(ageBins, idleBins, BIN_MS);
+  // The drops right after the 101 are read as one more window, for a finding of their own.
+  const early = earlyWindow(ageBins);
+  const windows = early ? [...found, early] : found;
+  if (windows.length === 0) return { scope: scopeJson(scope), totalDrops, signatures: [], findings: [] };
 
   const [members, exposures] = await runReads(concurrent, [
     () => (memory ? windowMembersInMemory(db, memory, windows) : windowMembers(db, scope, windows)),
     () => (memory ? afterSending(() => exposuresInMemory(memory, windows, options.now)) : windowExposures(db, scope, windows, options.now)),
   ] as const);
-  const signatures = windows
+  const signatures = found
     .map((w, i) => {
       const m = members.get(i) ?? { sample: [], total: 0 };
       return describeSignature({ ...w, members: m.sample, totalMembers: m.total, paths: exposures.get(i) ?? [], totalDrops, layers: options.layers });
     })
     .filter((x): x is Signature => x !== null)
     .sort((a, b) => b.count - a.count);
-  return { scope: scopeJson(scope), totalDrops, signatures };
+  const findings = early ? earlyCloseFindings(members.get(found.length)?.sample ?? [], exposures.get(found.length) ?? []) : [];
+  return { scope: scopeJson(scope), totalDrops, signatures, findings };
 }
 
 function scopeJson(scope: AnalysisScope): AnalysisResult['scope'] {
@@ -164,18 +174,13 @@ function binStart(value: SQL): SQL<number> {
 }
 
 /**
- * The analysis' bins from histograms of `binIndex` at BIN_MS: a drop without an age counts
- * in bin 0, as the analysis has always counted it (it still counts towards the total).
+ * The analysis' bins from histograms of `binIndex` at BIN_MS. A drop without an age counts
+ * towards the total only: binning it at 0 made a phantom "0.0 s" signature of every
+ * heartbeat whose endpoint never answered a ping.
  */
 export function analysisBins(age: Pick<Histogram, 'bins' | 'nulls'>, idle: Pick<Histogram, 'bins'>): DropBins {
-  const ageBins = age.bins.map((b) => ({ bin: b.bin, count: b.count }));
-  if (age.nulls > 0) {
-    const zero = ageBins.find((b) => b.bin === 0);
-    if (zero) zero.count += age.nulls;
-    else ageBins.unshift({ bin: 0, count: age.nulls });
-  }
   const toBins = (rows: readonly { bin: number; count: number }[]): Bin[] => rows.map((r) => ({ startMs: r.bin * BIN_MS, count: r.count })).sort((x, y) => x.startMs - y.startMs);
-  return { age: toBins(ageBins), idle: toBins(idle.bins) };
+  return { age: toBins(age.bins), idle: toBins(idle.bins), unaged: age.nulls };
 }
 
 async function dropBins(db: Executor, scope: AnalysisScope, concurrent: boolean): Promise<DropBins> {
@@ -249,7 +254,7 @@ const memberColumns = {
   profile: s.profile,
   profileKind: s.profileKind,
   gapMs: s.gapMs,
-  ageMs: sql<number>`${AGE}`.mapWith(Number),
+  ageMs: sql<number | null>`${AGE}`.mapWith((v: unknown) => (v === null ? null : Number(v))),
   idleMs: IDLE,
   endKind: s.endKind,
   closeCode: s.closeCode,

@@ -9,7 +9,10 @@ export function dropFilter(scope: DashboardScope): SQL {
   return and(gte(s.endedAt, scope.from), lt(s.endedAt, scope.to), isNotNull(s.endKind), ne(s.endKind, 'probe_closed'), ...sessionFilters(scope))!;
 }
 
-/** Age at the end: for a silent death, dated by the last byte received (STACK-NOTES). */
-export const AGE = sql<number>`(case when ${s.endKind} = 'pong_timeout' then ${s.durationMs} - coalesce(${s.sinceLastRecvMs}, 0) else ${s.durationMs} end)`;
-/** Silence both ways before the end; unknown (null) for silent deaths. */
+/**
+ * Age at the end: for a silent death, dated by the last byte received (STACK-NOTES), and
+ * unknown (null) when nothing arrived after the 101. lib/analysis/drop-values.ts `dropAge`.
+ */
+export const AGE = sql<number | null>`(case when ${s.endKind} <> 'pong_timeout' then ${s.durationMs} when ${s.sinceLastRecvMs} >= ${s.durationMs} then null else ${s.durationMs} - coalesce(${s.sinceLastRecvMs}, 0) end)`;
+/** Silence both ways before the end; unknown (null) for silent deaths. lib/analysis/drop-values.ts `dropIdle`. */
 export const IDLE = sql<number | null>`(case when ${s.endKind} = 'pong_timeout' then null else least(${s.sinceLastRecvMs}, ${s.sinceLastSentMs}) end)`;

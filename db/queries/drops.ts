@@ -62,7 +62,7 @@ export async function dropsReport(
   // The endings need no histogram: they are read beside the analysis' members and
   // exposures, leaving both cores to the two histograms before.
   const [analysis, endings] = await runReads(concurrent, [
-    () => (age.total === 0 ? Promise.resolve({ signatures: [] }) : analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: passBins(pass), concurrent, memory })),
+    () => (age.total === 0 ? Promise.resolve({ signatures: [], findings: [] }) : analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: passBins(pass), concurrent, memory })),
     () => (pass.endings ? Promise.resolve(sortEndings(pass.endings)) : endingsOf(db, scope)),
   ] as const);
   const signatures: ClusterSignature[] = analysis.signatures.map((g) => ({
@@ -97,6 +97,7 @@ export async function dropsReport(
     endKinds: endings.endKinds,
     closeCodes: endings.closeCodes,
     signatures,
+    earlyCloses: analysis.findings.map((f) => ({ cause: f.cause ?? 'early-close', severity: f.severity, title: f.title, detail: f.detail, recommendation: f.recommendation })),
     signaturesIgnoreFilters: false,
     cluster,
   };

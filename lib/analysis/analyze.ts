@@ -8,7 +8,9 @@ import { pathId } from './kind';
 import type { Bin } from './peaks';
 import { describeSignature, valueOf } from './signature';
 import type { Drop, PathExposure, Signature } from './types';
-import { signatureWindows, type SignatureWindow } from './windows';
+import { earlyCloseFindings } from './early-close';
+import type { Finding } from './findings';
+import { earlyWindow, signatureWindows, type SignatureWindow } from './windows';
 
 export const BIN_MS = 100;
 
@@ -18,6 +20,8 @@ export type SessionSample = Drop & { dropped: boolean };
 export interface Analysis {
   totalDrops: number;
   signatures: Signature[];
+  /** What the drops say beside the signatures: connections closed right after their 101. */
+  findings: Finding[];
 }
 
 export function binsOf(values: Iterable<number>, binMs = BIN_MS): Bin[] {
@@ -31,11 +35,8 @@ export function binsOf(values: Iterable<number>, binMs = BIN_MS): Bin[] {
 
 export function analyzeSessions(sessions: readonly SessionSample[], layers: readonly Layer[] = BUILTIN_LAYERS): Analysis {
   const drops = sessions.filter((s) => s.dropped);
-  const windows = signatureWindows(
-    binsOf(drops.map((d) => d.ageMs)),
-    binsOf(drops.map((d) => d.idleMs).filter((v): v is number => v !== null)),
-    BIN_MS,
-  );
+  const ageBins = binsOf(drops.map((d) => d.ageMs).filter((v): v is number => v !== null));
+  const windows = signatureWindows(ageBins, binsOf(drops.map((d) => d.idleMs).filter((v): v is number => v !== null)), BIN_MS);
   const signatures = windows
     .map((w) =>
       describeSignature({
@@ -48,7 +49,9 @@ export function analyzeSessions(sessions: readonly SessionSample[], layers: read
     )
     .filter((s): s is Signature => s !== null)
     .sort((a, b) => b.count - a.count);
-  return { totalDrops: drops.length, signatures };
+  const early = earlyWindow(ageBins);
+  const findings = early ? earlyCloseFindings(membersOf(drops, early), pathExposures(sessions, early)) : [];
+  return { totalDrops: drops.length, signatures, findings };
 }
 
 export function membersOf(drops: readonly Drop[], w: SignatureWindow): Drop[] {
@@ -69,8 +72,8 @@ export function pathExposures(sessions: readonly SessionSample[], w: SignatureWi
       byPath.set(id, p);
     }
     p.sessions += 1;
-    if (s.ageMs >= w.peak.lowMs) p.reached += 1;
-    if (s.ageMs >= w.peak.highMs) p.outlived += 1;
+    if (s.ageMs !== null && s.ageMs >= w.peak.lowMs) p.reached += 1;
+    if (s.ageMs !== null && s.ageMs >= w.peak.highMs) p.outlived += 1;
     const v = valueOf(s, w.dimension);
     if (s.dropped && v !== null && v >= w.peak.lowMs && v < w.peak.highMs) p.hits += 1;
   }

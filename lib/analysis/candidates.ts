@@ -6,7 +6,7 @@
  */
 import type { EndKind } from '../contracts/ingest';
 import type { Layer } from './catalogue';
-import type { Candidate, Drop, LocationScope, SignatureKind } from './types';
+import type { Candidate, Drop, LocationScope, SignatureKind, Software } from './types';
 
 const ENDING_OF: Record<EndKind, Layer['endings'][number] | null> = {
   tcp_fin: 'fin',
@@ -31,10 +31,15 @@ export function toleranceMs(timeoutS: number): number {
   return Math.max(1000, 0.02 * timeoutS * 1000);
 }
 
+/** Places where the 101's headers speak for another layer than the one that cut. */
+const HEADERS_ELSEWHERE: readonly LocationScope[] = ['proxy', 'probe', 'label'];
+
 export function rankCandidates(
   layers: readonly Layer[],
-  sig: { nMs: number; kind: SignatureKind; members: readonly Drop[]; scope: LocationScope },
+  sig: { nMs: number; kind: SignatureKind; members: readonly Drop[]; scope: LocationScope; software?: Software | null },
 ): Candidate[] {
+  const software = sig.software ?? null;
+  const headersFit = !HEADERS_ELSEWHERE.includes(sig.scope);
   const endings = new Map<string, number>();
   for (const d of sig.members) {
     const e = ENDING_OF[d.endKind];
@@ -47,7 +52,12 @@ export function rankCandidates(
   for (const [order, layer] of layers.entries()) {
     const diff = Math.abs(sig.nMs - layer.timeoutS * 1000);
     const tol = toleranceMs(layer.timeoutS);
-    if (diff > tol) continue;
+    const named = software !== null && layer.software === software.name;
+    if (diff > tol) {
+      // The layer named itself: N is what its setting is set to, whatever its default.
+      if (named && layer.configurable && (sig.kind === 'undetermined' || layer.kind === sig.kind)) out.push(identityCandidate(layer, software, sig.nMs, order));
+      continue;
+    }
     const reasons = [`N = ${(sig.nMs / 1000).toFixed(1)} s matches its ${layer.timeoutS} s ${layer.kind} timeout`];
     let score = 3 * (1 - diff / tol);
     if (sig.kind === layer.kind) {
@@ -69,12 +79,18 @@ export function rankCandidates(
       score += 0.5;
       reasons.push(`close code ${layer.closeCode}`);
     }
-    const matched = sig.members.filter((d) => layer.headerHints.some((h) => new RegExp(h.pattern, 'i').test(d.headers[h.header.toLowerCase()] ?? '')));
-    if (matched.length > 0) {
+    const matched = headersFit ? sig.members.filter((d) => layer.headerHints.some((h) => new RegExp(h.pattern, 'i').test(d.headers[h.header.toLowerCase()] ?? ''))) : [];
+    if (named) {
+      score += 2;
+      reasons.push(`the layer names itself: ${software.shownBy.header}: ${software.shownBy.value}`);
+    } else if (software !== null && layer.software !== undefined && software.known) {
+      // Another software answered in that place.
+      score -= 1;
+    } else if (matched.length > 0) {
       score += 2 * (matched.length / sig.members.length);
       const h = layer.headerHints.find((hint) => matched.some((d) => new RegExp(hint.pattern, 'i').test(d.headers[hint.header.toLowerCase()] ?? '')))!;
       reasons.push(`upgrade responses carry ${h.header}: ${matched[0]!.headers[h.header.toLowerCase()]}`);
-    } else if (layer.headerHints.length > 0 && sig.members.some((d) => Object.keys(d.headers).length > 0) && (layer.role === 'cdn' || layer.role === 'reverse-proxy')) {
+    } else if (headersFit && layer.headerHints.length > 0 && sig.members.some((d) => Object.keys(d.headers).length > 0) && (layer.role === 'cdn' || layer.role === 'reverse-proxy')) {
       // A CDN or reverse proxy in front of the target normally names itself in the 101.
       score -= 0.5;
     }
@@ -83,7 +99,7 @@ export function rankCandidates(
     } else {
       score -= 0.5;
     }
-    out.push({ layerId: layer.id, name: layer.name, timeoutS: layer.timeoutS, kind: layer.kind, score: Math.round(score * 100) / 100, reasons, setting: layer.setting, order });
+    out.push({ layerId: layer.id, name: layer.name, timeoutS: layer.timeoutS, kind: layer.kind, score: Math.round(score * 100) / 100, reasons, setting: layer.setting, basis: 'default', order });
   }
   // Equal scores: the catalogue's order decides (the general case, plain nginx, before the
   // specialised one, ingress-nginx).
@@ -91,6 +107,28 @@ export function rankCandidates(
     .sort((a, b) => b.score - a.score || a.order - b.order)
     .slice(0, 5)
     .map(({ order: _order, ...c }) => c);
+}
+
+/**
+ * A layer of the software that named itself, whose setting is evidently N rather than its
+ * default: above any default that merely matches N, because the layer said what it is.
+ */
+function identityCandidate(layer: Layer, software: Software, nMs: number, order: number): Candidate & { order: number } {
+  const n = Math.round(nMs / 100) / 10;
+  return {
+    layerId: layer.id,
+    name: layer.name,
+    timeoutS: layer.timeoutS,
+    kind: layer.kind,
+    score: 5,
+    reasons: [
+      `the layer names itself: ${software.shownBy.header}: ${software.shownBy.value} (${software.shownBy.seen} of ${software.shownBy.of} upgrade responses)`,
+      `N = ${n} s is not its documented ${layer.timeoutS} s: this setting is evidently set to about ${n} s`,
+    ],
+    setting: layer.setting,
+    basis: 'identity',
+    order,
+  };
 }
 
 export function describeEnding(e: string): string {

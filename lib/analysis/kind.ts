@@ -3,6 +3,7 @@
  * they died whatever their age, and canaries that talk (heartbeat, echo) on the same paths
  * outlive N. A lifetime limit follows age: talking canaries die at N too.
  */
+import { formatSeconds } from './stats';
 import type { Drop, PathExposure, SignatureKind } from './types';
 
 export function decideKind(
@@ -13,9 +14,12 @@ export function decideKind(
   paths: readonly PathExposure[],
 ): { kind: SignatureKind; evidence: string[] } {
   const evidence: string[] = [];
-  const talkers = members.filter((d) => d.idleMs !== null && d.idleMs < nMs / 2);
+  // A canary that talked shortly before it died; a heartbeat that died silently at a fixed
+  // age talked too: it had pongs until then (an age is known only when bytes came after the
+  // 101), so its death follows age even though it has no idle time.
+  const talkers = members.filter((d) => (d.idleMs !== null && d.idleMs < nMs / 2) || (d.endKind === 'pong_timeout' && d.ageMs !== null && (d.profileKind === 'heartbeat' || d.profileKind === 'echo')));
   const silentAtN = members.filter((d) => d.idleMs !== null && Math.abs(d.idleMs - nMs) <= 2 * halfWidthMs);
-  const ageVaries = members.filter((d) => Math.abs(d.ageMs - nMs) > 4 * halfWidthMs);
+  const ageVaries = members.filter((d) => d.ageMs !== null && Math.abs(d.ageMs - nMs) > 4 * halfWidthMs);
   const affected = new Set(members.map((d) => pathId(d)));
   // Talking canaries on the same target and proxy that outlived N.
   const survivors = paths.filter(
@@ -26,7 +30,7 @@ export function decideKind(
   const ladderDead = paths.filter((p) => p.profileKind === 'ladder' && p.gapMs !== null && p.gapMs > nMs && p.hits > 0);
 
   if (talkers.length >= Math.max(2, 0.2 * members.length)) {
-    evidence.push(`${talkers.length} of ${members.length} drops had traffic in the last ${(nMs / 2000).toFixed(1)} s and still died at N: the cut follows age, not silence`);
+    evidence.push(`${talkers.length} of ${members.length} drops had traffic in the last ${formatSeconds(nMs / 2000)} (or were heartbeats answered until they died) and still died at N: the cut follows age, not silence`);
     if (survived === 0) evidence.push('no heartbeat canary on these paths outlived N');
     return { kind: 'lifetime', evidence };
   }

@@ -4,6 +4,9 @@
  */
 import type { Layer } from './catalogue';
 import { bothEnds } from './both-ends';
+import { confidenceOf } from './confidence';
+import { closedByEndpoint } from './early-close';
+import { identifySoftware } from './software';
 import { rankCandidates } from './candidates';
 import { decideKind } from './kind';
 import { locate } from './location';
@@ -26,7 +29,7 @@ export interface SignatureInput {
   layers: readonly Layer[];
 }
 
-export function valueOf(d: Drop, dimension: 'age' | 'idle'): number | null {
+export function valueOf(d: Pick<Drop, 'ageMs' | 'idleMs'>, dimension: 'age' | 'idle'): number | null {
   return dimension === 'age' ? d.ageMs : d.idleMs;
 }
 
@@ -40,10 +43,19 @@ export function describeSignature(input: SignatureInput): Signature | null {
   const halfWidth = (peak.highMs - peak.lowMs) / 2;
   const { kind, evidence } = decideKind(dimension, nMs, halfWidth, members, paths);
   const location = locate(paths, kind, nSeconds);
-  const candidates = rankCandidates(layers, { nMs, kind, members, scope: location.scope });
+  const closedByApp = members.filter(closedByEndpoint);
+  const closeCode = dominantCode(closedByApp);
+  const { software, note: softwareNote } = identifySoftware(members, location, { nMs, kind }, layers);
+  // The endpoint decided (most ended with an application close code), unless a layer of
+  // the catalogue that speaks WebSocket closes with that very code at this N.
+  const layerCloses = rankCandidates(layers, { nMs, kind, members, scope: location.scope, software }).filter((c) => layers.find((l) => l.id === c.layerId)?.closeCode === closeCode && c.basis === 'default');
+  const endedBy = closedByApp.length >= 0.8 * members.length && layerCloses.length === 0 ? 'endpoint' : 'layer';
+  const candidates = endedBy === 'endpoint' ? [] : rankCandidates(layers, { nMs, kind, members, scope: location.scope, software });
   const ends = bothEnds(members);
   const controlIsDirect = location.evidence.some((e) => e.startsWith('control: the direct path'));
+  const hasControl = location.evidence.some((e) => e.startsWith('control:'));
   const ended = members.map((d) => d.endedAt).sort((a, b) => a - b);
+  const facts = { nSeconds, kind, count, scope: location.scope, value: location.value, candidates, controlIsDirect, proxiesCut: new Set(members.map((d) => d.proxy)).size, software, endedBy, closeCode } as const;
   return {
     key: `${dimension}-${nSeconds.toFixed(1)}s`,
     dimension,
@@ -64,8 +76,18 @@ export function describeSignature(input: SignatureInput): Signature | null {
     paths: paths.filter((p) => p.hits > 0 || p.reached > 0).sort((a, b) => b.hits - a.hits || b.reached - a.reached),
     location,
     candidates,
+    endedBy,
+    software,
+    softwareNote,
+    confidence: confidenceOf({ count, kind, scope: location.scope, value: location.value, hasControl, endedBy, software, candidates, bothEndsSeen: ends !== null }),
     bothEnds: ends,
-    verdict: verdictSentence({ nSeconds, kind, count, scope: location.scope, value: location.value, candidates, controlIsDirect, proxiesCut: new Set(members.map((d) => d.proxy)).size }),
-    recommendation: recommendation({ nSeconds, kind, candidates }),
+    verdict: verdictSentence(facts),
+    recommendation: recommendation(facts),
   };
+}
+
+function dominantCode(drops: readonly Drop[]): number | null {
+  const t = tally(drops.map((d) => d.closeCode!));
+  const top = Object.entries(t).sort((a, b) => b[1] - a[1])[0];
+  return top ? Number(top[0]) : null;
 }

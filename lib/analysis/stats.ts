@@ -22,8 +22,9 @@ export function tally<T extends string | number>(xs: readonly T[]): Record<strin
 
 export const pct = (n: number, d: number) => (d === 0 ? '0%' : `${Math.round((100 * n) / d)}%`);
 
-/** "100.0 s", "5 min", "2 h 4 min": how an SRE says a timeout. */
+/** "100.0 s", "5 min", "2 h 4 min": how an SRE says a timeout; under a second in ms ("40 ms"), never "0.0 s". */
 export function formatSeconds(s: number): string {
+  if (s < 0.95) return `${Math.round(s * 1000)} ms`;
   if (s < 120) return `${s.toFixed(1)} s`;
   if (s < 7200) {
     const m = Math.floor(s / 60);

@@ -12,8 +12,12 @@ export interface Drop {
   profile: string;
   profileKind: ProfileKind | null;
   gapMs: number | null;
-  /** Open lifetime; for a silent death, dated by the last byte received, not by the deadline. */
-  ageMs: number;
+  /**
+   * Open lifetime; for a silent death, dated by the last byte received, not by the deadline.
+   * Null for a silent death with no byte received after the 101 (a heartbeat or ladder
+   * canary that never got a pong): when it died is unknown, and it is no evidence of an N.
+   */
+  ageMs: number | null;
   /** Silence in both directions before the end; null for silent deaths (unknown). */
   idleMs: number | null;
   endKind: EndKind;
@@ -55,11 +59,41 @@ export type LocationScope = 'proxy' | 'target' | 'probe' | 'label' | 'profile' |
 export interface Candidate {
   layerId: string;
   name: string;
+  /** The catalogue's value (a documented default, or the user's own layer's). */
   timeoutS: number;
   kind: 'idle' | 'lifetime';
   score: number;
   reasons: string[];
   setting: string;
+  /**
+   * Why it is a candidate: N matches its documented value (`default`), or the layer named
+   * itself (a header or reply) and N is what its setting must be set to (`identity`).
+   */
+  basis: 'default' | 'identity';
+}
+
+/**
+ * The software of the layer that answered, from what it says about itself: a header of
+ * the 101 (or of a refusal), or a forward proxy's CONNECT/SOCKS reply.
+ */
+export interface Software {
+  /** As it names itself, normalised: "nginx", "HAProxy", "Cloudflare", "squid". */
+  name: string;
+  version: string | null;
+  /** What shows it, and on how many of the signature's members. */
+  shownBy: { header: string; value: string; source: 'upgrade' | 'refusal' | 'proxy-reply'; seen: number; of: number };
+  /** Which layer wrote it: one in front of the target, or the forward proxy. */
+  side: 'target-front' | 'proxy';
+  /** The catalogue knows it: its layers' settings are the candidates. */
+  known: boolean;
+}
+
+export interface Confidence {
+  level: 'high' | 'medium' | 'low';
+  /** What holds it up. */
+  reasons: string[];
+  /** What would raise it ("add a heartbeat canary on this path to tell idle from lifetime"). */
+  raise: string[];
 }
 
 export interface Signature {
@@ -92,6 +126,17 @@ export interface Signature {
   paths: PathExposure[];
   location: { scope: LocationScope; value: string | null; evidence: string[] };
   candidates: Candidate[];
+  /**
+   * Who ended these connections: a layer on the path (FIN, reset, silence, or its own close
+   * frame) or an endpoint's own decision (an application close code, 1000-1003, 1008,
+   * 1011-1013, 4000-4999, that no layer of the catalogue sends at this N).
+   */
+  endedBy: 'layer' | 'endpoint';
+  /** The software of the layer, when it showed itself in a place that fits; null otherwise. */
+  software: Software | null;
+  /** Why `software` is null (nothing identifies it, or the only identity is elsewhere on the path), or why this one of several. */
+  softwareNote: string;
+  confidence: Confidence;
   bothEnds: { observed: number; closeFrame: number; sameInstant: number; nothing: number; summary: string } | null;
   verdict: string;
   recommendation: string;

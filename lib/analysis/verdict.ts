@@ -1,8 +1,13 @@
-/** The sentence an SRE acts on, and the one-line fix. */
+/**
+ * The sentence an SRE acts on, and the one-line fix, generated from the signature's
+ * structured fields (place, kind, who ended it, the software, the ranked candidates), so
+ * that a program reading those fields and a person reading the sentence are told the same.
+ */
+import { closeCodeAdvice, describeCloseCode } from './close-codes';
 import { formatSeconds } from './stats';
-import type { Candidate, LocationScope, SignatureKind } from './types';
+import type { Candidate, LocationScope, SignatureKind, Software } from './types';
 
-export function verdictSentence(s: {
+export interface VerdictFacts {
   nSeconds: number;
   kind: SignatureKind;
   count: number;
@@ -12,7 +17,19 @@ export function verdictSentence(s: {
   controlIsDirect: boolean;
   /** Distinct proxies (the direct path counts as one) among the cut sessions. */
   proxiesCut?: number;
-}): string {
+  software?: Software | null;
+  endedBy?: 'layer' | 'endpoint';
+  /** The endpoint's close code when `endedBy` is 'endpoint'. */
+  closeCode?: number | null;
+}
+
+/** A candidate worth naming in the sentence: it named itself, or its default fits well. */
+function namedCandidate(candidates: readonly Candidate[]): Candidate | undefined {
+  const top = candidates[0];
+  return top && (top.basis === 'identity' || top.score >= 3) ? top : undefined;
+}
+
+export function verdictSentence(s: VerdictFacts): string {
   const n = formatSeconds(s.nSeconds);
   const how = s.kind === 'idle' ? `${n} of silence` : s.kind === 'lifetime' ? `${n} of age, traffic or not` : `${n}`;
   const where =
@@ -33,27 +50,42 @@ export function verdictSentence(s: {
               : s.scope === 'single-path'
                 ? `on ${s.value}`
                 : 'on every path observed';
+  if (s.endedBy === 'endpoint' && s.closeCode != null) {
+    return `WebSockets are closed by their endpoint with ${describeCloseCode(s.closeCode)} at ${n} of age ${where} (${s.count} drops): an application's decision (a session limit or a rule), not a layer's timeout.`;
+  }
   const layer =
     s.scope === 'proxy'
       ? s.value === 'direct'
         ? 'a layer on the probe side of the direct route'
         : "a layer inside that proxy's chain"
       : s.scope === 'target'
-        ? "a layer in front of that target (its CDN, load balancer or reverse proxy)"
+        ? 'a layer in front of that target (its CDN, load balancer or reverse proxy)'
         : s.scope === 'probe' || s.scope === 'label'
           ? "a layer on those probes' side (their NAT, firewall or ISP)"
           : 'a layer every path shares';
   const kindWord = s.kind === 'lifetime' ? 'maximum lifetime' : 'idle timeout';
-  const top = s.candidates[0];
-  const named = top && top.score >= 3 ? ` (${top.name} is ${top.timeoutS} s)` : '';
-  return `WebSockets die at ${how} ${where} (${s.count} drops): ${layer} with a ${formatSeconds(s.nSeconds)} ${kindWord}${named}.`;
+  const top = namedCandidate(s.candidates);
+  const sw = s.software ?? null;
+  const front = s.scope === 'target' ? 'in front of that target' : 'that answered the upgrade';
+  if (top?.basis === 'identity' && sw) {
+    return `WebSockets die at ${how} ${where} (${s.count} drops): ${sw.name}${sw.version ? ` ${sw.version}` : ''} ${front} (${sw.shownBy.header}: ${sw.shownBy.value}), whose ${top.name} is set to about ${n} (its default is ${formatSeconds(top.timeoutS)}).`;
+  }
+  if (sw && !top) {
+    return `WebSockets die at ${how} ${where} (${s.count} drops): the layer ${front} identifies itself as ${sw.shownBy.value.trim()} (${sw.shownBy.header}), with a ${n} ${kindWord}.`;
+  }
+  const named = top ? ` (${top.name} is ${formatSeconds(top.timeoutS)})` : '';
+  return `WebSockets die at ${how} ${where} (${s.count} drops): ${layer} with a ${n} ${kindWord}${named}.`;
 }
 
-export function recommendation(s: { nSeconds: number; kind: SignatureKind; candidates: readonly Candidate[] }): string {
-  const top = s.candidates[0];
-  const setting = top && top.score >= 3 ? `, or raise ${top.setting}` : ', or raise that layer\'s timeout';
+export function recommendation(s: { nSeconds: number; kind: SignatureKind; candidates: readonly Candidate[]; endedBy?: 'layer' | 'endpoint'; closeCode?: number | null }): string {
+  if (s.endedBy === 'endpoint' && s.closeCode != null) {
+    const advice = closeCodeAdvice(s.closeCode);
+    return `${advice.charAt(0).toUpperCase()}${advice.slice(1)}; no layer's timeout is involved, and clients should reconnect when it happens.`;
+  }
+  const top = namedCandidate(s.candidates);
+  const setting = top ? `, or raise ${top.setting}${top.basis === 'identity' ? ` (now about ${formatSeconds(s.nSeconds)})` : ''}` : ", or raise that layer's timeout";
   if (s.kind === 'lifetime') {
-    return `Heartbeats will not help: reconnect proactively before ${formatSeconds(s.nSeconds)} (say at ${formatSeconds(Math.floor(s.nSeconds * 0.9))})${setting}.`;
+    return `Heartbeats will not help: reconnect proactively before ${formatSeconds(s.nSeconds)} (say at ${formatSeconds(Math.max(1, Math.floor(s.nSeconds * 0.9)))})${setting}.`;
   }
   const interval = Math.max(1, Math.floor(s.nSeconds / 2 / 5) * 5 || Math.floor(s.nSeconds / 2));
   const advice = `send a WebSocket ping at least every ${interval} s (half of ${formatSeconds(s.nSeconds)})${setting}.`;

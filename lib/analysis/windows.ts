@@ -2,8 +2,18 @@
  * Phase one of the analysis: the dense windows in the histograms of age and of idle time
  * before the drop. An idle window at the same N as an age window is the same signature
  * (idle canaries' age is their idle time), so it is kept once, as age.
+ *
+ * Nothing under EARLY_MS is a signature: no layer times out in under a second, and what
+ * ends there (a target that accepts the upgrade and closes at once, with 1013 while it is
+ * paused) is said as a finding of its own (`earlyWindow`, lib/analysis/early-close.ts),
+ * never as "WebSockets die at 0.0 s".
  */
 import { findPeaks, type Bin, type Peak } from './peaks';
+
+/** Drops younger than this ended "right after the upgrade": never a timeout's signature. */
+export const EARLY_MS = 1000;
+/** Fewest early drops worth a finding. */
+const MIN_EARLY = 3;
 
 export interface SignatureWindow {
   dimension: 'age' | 'idle';
@@ -11,9 +21,17 @@ export interface SignatureWindow {
 }
 
 export function signatureWindows(ageBins: readonly Bin[], idleBins: readonly Bin[], binMs: number): SignatureWindow[] {
-  const age = findPeaks(ageBins, { binMs }).map((peak) => ({ dimension: 'age' as const, peak }));
-  const idle = findPeaks(idleBins, { binMs })
+  const late = (bins: readonly Bin[]) => bins.filter((b) => b.startMs >= EARLY_MS);
+  const age = findPeaks(late(ageBins), { binMs }).map((peak) => ({ dimension: 'age' as const, peak }));
+  const idle = findPeaks(late(idleBins), { binMs })
     .filter((p) => !age.some((a) => p.lowMs < a.peak.highMs && p.highMs > a.peak.lowMs))
     .map((peak) => ({ dimension: 'idle' as const, peak }));
   return [...age, ...idle].sort((a, b) => a.peak.centerMs - b.peak.centerMs);
+}
+
+/** The drops that ended within EARLY_MS of their 101, as a window of age (null when too few to say anything). */
+export function earlyWindow(ageBins: readonly Bin[]): SignatureWindow | null {
+  const count = ageBins.reduce((n, b) => (b.startMs < EARLY_MS ? n + b.count : n), 0);
+  if (count < MIN_EARLY) return null;
+  return { dimension: 'age', peak: { centerMs: EARLY_MS / 2, lowMs: 0, highMs: EARLY_MS, count, expected: 0, logP: 0 } };
 }

@@ -66,6 +66,8 @@ export const dropsReportSchema = z.object({
   endKinds: z.array(z.object({ endKind: z.enum(endKinds), count: z.number().int() })),
   closeCodes: z.array(z.object({ closeCode: z.number().nullable(), count: z.number().int() })),
   signatures: z.array(clusterSignatureSchema),
+  /** What the drops say that is no signature: connections closed right after their 101 (lib/analysis/early-close.ts). */
+  earlyCloses: z.array(z.object({ cause: z.string(), severity: z.enum(['critical', 'warning', 'info']), title: z.string(), detail: z.string(), recommendation: z.string() })),
   /** True when a label or profile filter is set: the analysis does not narrow by those. */
   signaturesIgnoreFilters: z.boolean(),
   cluster: z

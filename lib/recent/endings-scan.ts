@@ -114,7 +114,7 @@ interface Parts {
   idle: BinCounter | null;
   kinds: Float64Array | null;
   codes: Float64Array | null;
-  silent: { count: number; quiet: number[] }[] | null;
+  silent: { count: number; quiet: number[]; neverAnswered: number }[] | null;
   ladder: { survived: number; died: number; seen: boolean }[] | null;
 }
 
@@ -165,7 +165,7 @@ export function scanEndings(store: RecentSessions, scope: RecentScope, probes: r
     kinds: wanted.endings ? new Float64Array(endKinds.length) : null,
     // Close codes are 16-bit; slot 0 is "none".
     codes: wanted.endings ? new Float64Array(65_537) : null,
-    silent: silent ? silent.groups.map(() => ({ count: 0, quiet: [] })) : null,
+    silent: silent ? silent.groups.map(() => ({ count: 0, quiet: [], neverAnswered: 0 })) : null,
     ladder: ladder ? ladder.groups.map(() => ({ survived: 0, died: 0, seen: false })) : null,
   });
 
@@ -203,8 +203,8 @@ export function scanEndings(store: RecentSessions, scope: RecentScope, probes: r
   }
   if (silent) {
     out.silent = silent.groups.flatMap((g, i) => {
-      const { count, quiet } = parts.silent![i]!;
-      return count > 0 ? [{ ...g, count, medianQuietMs: median(quiet) as number }] : [];
+      const { count, quiet, neverAnswered } = parts.silent![i]!;
+      return count > 0 ? [{ ...g, count, medianQuietMs: median(quiet) as number, neverAnswered }] : [];
     });
   }
   if (ladder) {
@@ -252,6 +252,8 @@ function addEndings(parts: Parts, blocks: readonly EndingBlock[], from: number, 
       if (silent && kind === pongTimeout) {
         const g = silent[silentOf![p]!]!;
         g.count++;
+        // No age: nothing came after the 101 (lib/analysis/drop-values.ts).
+        if (ages[i] !== ages[i]) g.neverAnswered++;
         const q = b.sinceLastRecv[i]!;
         if (q === q) g.quiet.push(q);
       }
@@ -269,7 +271,7 @@ function copyParts(p: Parts): Parts {
     idle: p.idle?.copy() ?? null,
     kinds: p.kinds?.slice() ?? null,
     codes: p.codes?.slice() ?? null,
-    silent: p.silent?.map((g) => ({ count: g.count, quiet: g.quiet.slice() })) ?? null,
+    silent: p.silent?.map((g) => ({ count: g.count, quiet: g.quiet.slice(), neverAnswered: g.neverAnswered })) ?? null,
     ladder: p.ladder?.map((g) => ({ ...g })) ?? null,
   };
 }

@@ -17,6 +17,7 @@
  * arriving for a live canary, an open event after its end after a replay) is removed from
  * where it was and added where it now belongs.
  */
+import { dropAge, dropIdle } from '../analysis/drop-values';
 import { endKinds, outcomes, type EndKind } from '../contracts/ingest';
 import { WholeRangeMemo } from './whole-range';
 
@@ -134,9 +135,10 @@ export class EndingBlock {
     this.path[i] = path;
     this.endedAt[i] = r.endedAt!;
     this.openedAt[i] = r.openedAt ?? NaN;
-    // As db/queries/drop-values.ts' AGE and IDLE: SQL's least() skips nulls, coalesce(recv, 0).
-    this.age[i] = kind === PONG_TIMEOUT ? duration - (r.sinceLastRecvMs ?? 0) : duration;
-    this.idle[i] = kind === PONG_TIMEOUT ? NaN : leastOf(r.sinceLastRecvMs, r.sinceLastSentMs);
+    // As db/queries/drop-values.ts' AGE and IDLE; NaN stands for SQL's null.
+    const facts = { endKind: r.endKind!, durationMs: r.durationMs, sinceLastRecvMs: r.sinceLastRecvMs, sinceLastSentMs: r.sinceLastSentMs };
+    this.age[i] = dropAge(facts) ?? NaN;
+    this.idle[i] = dropIdle(facts) ?? NaN;
     this.sinceLastRecv[i] = r.sinceLastRecvMs ?? NaN;
     this.endKind[i] = kind;
     this.closeCode[i] = r.closeCode ?? NO_CODE;
@@ -286,12 +288,6 @@ export function grownTo<T extends Column>(a: T, size: number): T {
   const b = new (a.constructor as new (n: number) => T)(size);
   b.set(a);
   return b;
-}
-
-function leastOf(a: number | null, b: number | null): number {
-  if (a === null) return b ?? NaN;
-  if (b === null) return a;
-  return Math.min(a, b);
 }
 
 /** A live canary: opened, not ended. */

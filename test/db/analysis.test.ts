@@ -26,7 +26,7 @@ function eventsOf(s: SessionSample, i: number): IngestEvent[] {
   };
   const common = { sessionId: `sess-${String(i).padStart(7, '0')}`, path, attemptedAt: new Date(openedAt).toISOString() };
   const silentTail = s.endKind === 'pong_timeout' ? 3000 : 0;
-  const durationMs = s.ageMs + silentTail;
+  const durationMs = s.ageMs! + silentTail;
   return [
     { type: 'session.opened', id: `${common.sessionId}-o`, ...common, openedAt: new Date(openedAt).toISOString(), timings: {}, httpStatus: 101, responseHeaders: s.headers },
     {
@@ -65,7 +65,7 @@ describe.each(backends())('SQL analysis on $name', (backend) => {
     const scope = { from: new Date(BASE), to: NOW };
     const own = await analyzeScope(database.db, scope, { now: NOW, layers: BUILTIN_LAYERS });
     const drops = sessions.filter((s) => s.dropped);
-    const bins = { age: binsOf(drops.map((d) => d.ageMs)), idle: binsOf(drops.flatMap((d) => (d.idleMs === null ? [] : [d.idleMs]))) };
+    const bins = { age: binsOf(drops.flatMap((d) => (d.ageMs === null ? [] : [d.ageMs]))), idle: binsOf(drops.flatMap((d) => (d.idleMs === null ? [] : [d.idleMs]))) };
     expect(await analyzeScope(database.db, scope, { now: NOW, layers: BUILTIN_LAYERS, bins })).toEqual(own);
     // Empty bins find nothing although the sessions are there: the analysis used what it was given.
     expect(await analyzeScope(database.db, scope, { now: NOW, layers: BUILTIN_LAYERS, bins: { age: [], idle: [] } })).toMatchObject({ totalDrops: 0, signatures: [] });

@@ -80,6 +80,8 @@ function fleet(random: () => number, count: number, prefix: string): IngestEvent
     } else if (p.proxy.name === 'mobile' && random() < 0.3) {
       endKind = 'pong_timeout';
       recv = random() < 0.1 ? undefined : 5_000 + Math.floor(random() * 100);
+      // Some never got a pong: nothing after the 101, so no age (null in SQL, NaN in memory).
+      if (recv !== undefined && i % 7 === 0) recv = duration;
     } else if (p.profileKind === 'ladder') {
       const survived = (p.gapMs ?? 0) < 60_000 && random() < 0.8;
       endKind = survived ? 'probe_closed' : 'tcp_fin';

@@ -1,0 +1,112 @@
+/**
+ * Naming the software of the layer that cut, from what it says about itself: a header of
+ * the 101 (Server, Via, CF-Ray ...). The identity must fit the place: the 101 reaches the
+ * probe through a forward proxy's tunnel untouched, so its headers speak for the layers in
+ * front of the target, never for the proxy; and a NAT or firewall on the probes' side says
+ * nothing at all. A Server header the sign table does not know is still the identity of
+ * the layer that answered ("acme-gw/2.3"). When several layers in front of the target name
+ * themselves (a CDN's Via and an origin's Server), the one whose documented timeout is N
+ * is favoured; if none is, nothing tells them apart and the answer says so.
+ */
+import type { Layer } from './catalogue';
+import { toleranceMs } from './candidates';
+import { softwareIn, type SoftwareSign } from './software-signs';
+import type { Drop, LocationScope, SignatureKind, Software } from './types';
+
+export interface Identification {
+  software: Software | null;
+  note: string;
+}
+
+/** Headers that are ours (the canary target's), not a layer's. */
+const OWN_HEADERS = new Set(['x-dropscope-peer', 'x-dropscope-target', 'sec-websocket-protocol', 'sec-websocket-extensions']);
+
+interface Seen {
+  name: string;
+  version: string | null;
+  header: string;
+  value: string;
+  side: SoftwareSign['side'] | 'unknown';
+  members: number;
+}
+
+/** Every identity the members' 101s show, with on how many members. */
+export function identitiesOf(members: readonly Drop[]): Seen[] {
+  const seen = new Map<string, Seen>();
+  for (const d of members) {
+    const names = new Set<string>();
+    const add = (s: Omit<Seen, 'members'>) => {
+      if (names.has(s.name)) return;
+      names.add(s.name);
+      const prior = seen.get(s.name);
+      if (prior) prior.members += 1;
+      else seen.set(s.name, { ...s, members: 1 });
+    };
+    const headers = Object.fromEntries(Object.entries(d.headers).filter(([h]) => !OWN_HEADERS.has(h)));
+    const known = softwareIn(headers);
+    for (const k of known) add({ name: k.sign.software, version: k.version, header: k.sign.header, value: k.value, side: k.sign.side });
+    // A Server header no sign knows: still the identity of whatever answered.
+    const server = headers.server;
+    if (server && !known.some((k) => k.sign.header === 'server')) {
+      const m = /^\s*([^\s/()]+)(?:\/([^\s()]+))?/.exec(server);
+      if (m) add({ name: m[1]!, version: m[2] ?? null, header: 'server', value: server, side: 'unknown' });
+    }
+  }
+  return [...seen.values()].sort((a, b) => b.members - a.members || (a.name < b.name ? -1 : 1));
+}
+
+export function identifySoftware(
+  members: readonly Drop[],
+  place: { scope: LocationScope; value: string | null },
+  sig: { nMs: number; kind: SignatureKind },
+  layers: readonly Layer[],
+): Identification {
+  const n = members.length;
+  if (place.scope === 'probe' || place.scope === 'label') {
+    return { software: null, note: "a layer on the probes' side (their NAT, firewall or ISP) does not show itself in any response" };
+  }
+  const all = identitiesOf(members).filter((s) => s.members >= 0.5 * n);
+  const describe = (s: Seen) => `${s.header}: ${s.value}`;
+  if (place.scope === 'proxy') {
+    if (place.value === 'direct') return { software: null, note: 'the layer on the probe side of the direct route does not show itself in any response' };
+    const front = all.filter((s) => s.side !== 'proxy');
+    return {
+      software: null,
+      note: `proxy ${place.value} does not show itself here: the 101 comes through its tunnel untouched${front.length ? `, so ${front.map(describe).join(' and ')} speak${front.length === 1 ? 's' : ''} for the target's front, not for the proxy` : ''}`,
+    };
+  }
+  // The target's front (or, with no better place, whatever answered the upgrade).
+  const fitting = all.filter((s) => s.side !== 'proxy');
+  if (fitting.length === 0) {
+    const where = place.scope === 'target' ? `in front of target ${place.value}` : 'on this path';
+    return { software: null, note: `nothing in the 101 identifies the layer ${where} (no Server, Via or vendor header): an L4 proxy or a load balancer that does not name itself (HAProxy by default)` };
+  }
+  const known = (name: string) => layers.some((l) => l.software === name);
+  const matchesN = (name: string) => layers.some((l) => l.software === name && Math.abs(sig.nMs - l.timeoutS * 1000) <= toleranceMs(l.timeoutS) && (sig.kind === 'undetermined' || l.kind === sig.kind));
+  let chosen: Seen;
+  let note: string;
+  if (fitting.length === 1) {
+    chosen = fitting[0]!;
+    note = `the layer that answered the upgrade identifies itself by ${describe(chosen)} (${chosen.members} of ${n} upgrade responses)`;
+  } else {
+    const byDefault = fitting.filter((s) => matchesN(s.name));
+    if (byDefault.length !== 1) {
+      return {
+        software: null,
+        note: `several layers identify themselves in front of the target (${fitting.map(describe).join('; ')}) and ${byDefault.length === 0 ? "none's documented timeout is" : "more than one's documented timeout is"} ${(sig.nMs / 1000).toFixed(1)} s: nothing here tells which of them cut`,
+      };
+    }
+    chosen = byDefault[0]!;
+    note = `several layers identify themselves (${fitting.map(describe).join('; ')}); ${chosen.name} is favoured because its documented timeout is ${(sig.nMs / 1000).toFixed(1)} s`;
+  }
+  return {
+    software: {
+      name: chosen.name,
+      version: chosen.version,
+      shownBy: { header: chosen.header, value: chosen.value, source: 'upgrade', seen: chosen.members, of: n },
+      side: 'target-front',
+      known: known(chosen.name),
+    },
+    note,
+  };
+}
