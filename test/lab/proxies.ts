@@ -3,6 +3,8 @@
  * needs two of them in a chain writes the same config as the file that tests one alone.
  * Every starter returns a started {@link Daemon}; the caller stops it in afterAll.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { freePort, labDir, startDaemon, writeConfig, type Daemon } from './daemon';
 
 /**
@@ -204,3 +206,27 @@ socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 }
 
 /** How much later than its configured value dante's `timeout.io` (≥ 2 s) cuts. */
 export const DANTE_LATE_MS = 1000;
+
+/**
+ * The installed nginx's version as `nginx -v` prints it ("1.22.1" from "nginx version:
+ * nginx/1.22.1", on stderr): what its Server header must claim, learnt without the header.
+ */
+export async function nginxVersion(): Promise<string> {
+  const { stdout, stderr } = await promisify(execFile)('nginx', ['-v']);
+  const m = /nginx version: nginx\/(\S+)/.exec(`${stderr}${stdout}`);
+  if (!m) throw new Error(`nginxVersion: unexpected output of nginx -v: ${stderr}${stdout}`);
+  return m[1]!;
+}
+
+export type LabDaemonName = 'nginx' | 'haproxy' | 'squid' | 'tinyproxy' | 'dante';
+
+/**
+ * When a daemon of the lab really cuts an idle connection for a configured timeout, ms:
+ * the value plus the daemon's known lateness. nginx, HAProxy and tinyproxy cut at the value
+ * (to a few ms); dante from 2 s up one second late ({@link DANTE_LATE_MS}); squid at the
+ * value only for tunnels opened just after a whole wall-clock second with heartbeat tunnels
+ * through the same squid ({@link startSquid}), anywhere in N ± 1 s otherwise.
+ */
+export function configuredCutMs(daemon: LabDaemonName, configuredS: number): number {
+  return configuredS * 1000 + (daemon === 'dante' && configuredS >= 2 ? DANTE_LATE_MS : 0);
+}
