@@ -11,6 +11,7 @@ import type { EndKind, IngestEvent, PathDescriptor } from '../lib/contracts/inge
 import type { PlannedCanary } from './config';
 import { dial, type DialTimings, type MonotonicClock } from './dial/dial';
 import { asDialError, DialError } from './dial/errors';
+import { bodyExcerpt, IDENTIFYING_HEADERS, pickHeaders, readBody, REFUSAL_HEADERS, scrubber, secretsOf } from './dial/refusal';
 import { startProfile } from './profiles';
 import { RttBuffer } from './rtt-buffer';
 import { SessionMeter } from './session-meter';
@@ -37,9 +38,6 @@ export interface AttemptResult {
   endKind?: EndKind;
 }
 
-/** Response headers worth keeping: they name the layers in the path. */
-const IDENTIFYING_HEADERS = ['server', 'via', 'x-served-by', 'x-cache', 'cf-ray', 'x-amz-cf-id', 'x-amzn-trace-id', 'x-azure-ref', 'x-powered-by', 'x-dropscope-peer', 'x-dropscope-target', 'sec-websocket-protocol', 'sec-websocket-extensions', 'alt-svc'];
-
 export const SESSION_HEADER = 'x-dropscope-session';
 export const PEER_HEADER = 'x-dropscope-peer';
 
@@ -58,7 +56,12 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
   const path = pathOf(canary);
   const attemptedAt = deps.wall().toISOString();
   const timings: DialTimings & { upgradeMs?: number } = {};
-  const failed = (err: DialError, extra: { httpStatus?: number; responseHeaders?: Record<string, string> } = {}): AttemptResult => {
+  // What the event carries of an answer is the answer's, but a layer that echoes our
+  // request could hand back a credential of ours: none leaves in any field.
+  const scrub = scrubber(secretsOf(canary));
+  const failed = (err: DialError, extra: { httpStatus?: number } = {}): AttemptResult => {
+    const responseHeaders = err.responseHeaders && Object.fromEntries(Object.entries(err.responseHeaders).map(([k, v]) => [k, scrub(v).slice(0, 512)]));
+    const excerpt = err.bodyExcerpt && scrub(err.bodyExcerpt).slice(0, 256);
     deps.emit({
       type: 'attempt.failed',
       id: randomUUID(),
@@ -69,10 +72,11 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
       outcome: extra.httpStatus ? 'upgrade_refused' : err.outcome,
       timings,
       ...(extra.httpStatus && { httpStatus: extra.httpStatus }),
-      ...(err.proxyReply && { proxyReply: err.proxyReply }),
+      ...(err.proxyReply && { proxyReply: scrub(err.proxyReply).slice(0, 256) }),
       errorCode: err.code.slice(0, 64),
-      errorMessage: err.message.slice(0, 512),
-      ...(extra.responseHeaders && { responseHeaders: extra.responseHeaders }),
+      errorMessage: scrub(err.message).slice(0, 512),
+      ...(responseHeaders && { responseHeaders }),
+      ...(excerpt && { bodyExcerpt: excerpt }),
     });
     return { sessionId, opened: false, lifetimeMs: 0 };
   };
@@ -119,6 +123,9 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
   type Upgrade = { ok: true; res: IncomingMessage } | { ok: false; result: AttemptResult };
   const opened = await new Promise<Upgrade>((resolve) => {
     let settled = false;
+    // Set once an HTTP answer refused the upgrade: its report is on its way (after a bounded
+    // read of its body), and the errors of tearing the connection down are not news.
+    let refused = false;
     // The thunk runs only for the first outcome: ws may report a refusal and then an error.
     const settle = (outcome: () => Upgrade) => {
       if (settled) return;
@@ -141,7 +148,8 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
     // ws's handshakeTimeout never fires on a socket handed over already connected, so the
     // dial deadline covers the upgrade too.
     const onDialTimeout = () => {
-      if (deps.stop.aborted) return;
+      // An answer that refused in time is reported as such once its body is read (bounded).
+      if (deps.stop.aborted || refused) return;
       ws.terminate();
       timings.upgradeMs = round(deps.clock() - upgradeStart);
       settle(() => ({ ok: false, result: failed(new DialError('dial_failed', 'upgrade', 'ETIMEDOUT', `upgrade: no response within the dial timeout of ${deps.dialTimeoutMs} ms`)) }));
@@ -153,16 +161,22 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
     });
     ws.once('unexpected-response', (_req, res) => {
       timings.upgradeMs = round(deps.clock() - upgradeStart);
-      const headers = pickHeaders(res);
-      res.resume();
-      // With this listener ws does not abort by itself, and destroying the request would
-      // leave it CONNECTING forever: terminate() is the documented way out.
-      ws.terminate();
+      refused = true;
       const status = res.statusCode ?? 0;
-      const err = new DialError('dial_failed', 'upgrade', `HTTP_${status}`, `upgrade refused: HTTP ${status} ${res.statusMessage ?? ''}`.trim());
-      settle(() => ({ ok: false, result: failed(err, { httpStatus: status, responseHeaders: headers }) }));
+      const responseHeaders = pickHeaders(res.headers, REFUSAL_HEADERS);
+      // A few KiB of the body for a short while: its words tell a proxy's 503 from the
+      // origin's. The probe's stop still cuts this short (it settles first).
+      void readBody(res).then((body) => {
+        // With this listener ws does not abort by itself, and destroying the request would
+        // leave it CONNECTING forever: terminate() is the documented way out.
+        ws.terminate();
+        const excerpt = bodyExcerpt(body, res.headers['content-type']);
+        const err = new DialError('dial_failed', 'upgrade', `HTTP_${status}`, `upgrade refused: HTTP ${status} ${res.statusMessage ?? ''}`.trim(), undefined, { responseHeaders, ...(excerpt && { bodyExcerpt: excerpt }) });
+        settle(() => ({ ok: false, result: failed(err, { httpStatus: status }) }));
+      });
     });
     ws.on('error', (err) => {
+      if (refused) return;
       timings.upgradeMs ??= round(deps.clock() - upgradeStart);
       ws.terminate();
       settle(() => ({ ok: false, result: failed(asDialError(err, 'upgrade')) }));
@@ -173,7 +187,7 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
   // ---- open
   const openAt = deps.clock();
   const meter = new SessionMeter(deps.clock, dialed.tcp, dialed.socket, openAt);
-  const responseHeaders = pickHeaders(opened.res);
+  const responseHeaders = pickHeaders(opened.res.headers, IDENTIFYING_HEADERS);
   const egress = responseHeaders[PEER_HEADER];
   deps.emit({
     type: 'session.opened',
@@ -192,24 +206,42 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
   const rtt = new RttBuffer(sessionId, path, (e) => deps.emit(e));
   let messagesIn = 0;
   let messagesOut = 0;
-  let closeFrameAt: number | null = null;
   // Snapshot of the wire at the moment the probe decided to end: bytes of the closing
   // handshake that follow must not count as "last received before the end".
   type Ending = { kind: 'pong_timeout' | 'probe_closed'; at: number; reason?: string; lastRecvAt: number; lastSentAt: number };
   let ending: Ending | null = null;
   const decide = (kind: Ending['kind'], reason: string): Ending => ({ kind, at: deps.clock(), reason, lastRecvAt: meter.lastRecvAt, lastSentAt: meter.lastSentAt });
+  // The same for a close frame from the peer, which is the end: its own bytes are not the
+  // last thing received before it, and ws's close reply is not the last thing sent. The
+  // silence before it is what a layer that closes idle sessions with a frame (Cloudflare,
+  // API Gateway's 1001) waited for.
+  let closeFrame: { at: number; lastRecvAt: number; lastSentAt: number } | null = null;
+  // When the chunk carrying the latest message, ping or pong arrived: a frame that came in
+  // the same chunk as the close frame was received at that instant, not before it.
+  let lastFrameAt = openAt;
+  const beforeLastChunk = () => {
+    const chunk = meter.lastChunk;
+    return { at: chunk.at, lastRecvAt: Math.max(chunk.recvBefore, lastFrameAt), lastSentAt: chunk.sentBefore };
+  };
 
-  // ws turns readyState to CLOSING inside its own 'data' handler when a close frame arrives;
-  // our listener runs first, so look right after it, to date the close frame by its bytes.
+  // ws turns readyState to CLOSING inside its own 'data' handler (attached before ours) when
+  // a close frame arrives; look right after the handlers, while the meter's snapshot of the
+  // chunk that carried it is still the latest, to date the close frame by its bytes.
   dialed.socket.on('data', () => {
-    const at = deps.clock();
     queueMicrotask(() => {
-      if (closeFrameAt === null && ending === null && ws.readyState === WebSocket.CLOSING) closeFrameAt = at;
+      if (closeFrame === null && ending === null && ws.readyState === WebSocket.CLOSING) closeFrame = beforeLastChunk();
     });
   });
+  // ws emits these synchronously from its 'data' handler, after the meter has dated the chunk.
+  const frameArrived = () => {
+    lastFrameAt = meter.lastRecvAt;
+  };
   ws.on('message', () => {
     messagesIn += 1;
+    frameArrived();
   });
+  ws.on('ping', frameArrived);
+  ws.on('pong', frameArrived);
 
   const session = {
     ws,
@@ -257,17 +289,19 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
   let lastRecvAt = meter.lastRecvAt;
   let lastSentAt = meter.lastSentAt;
   const end = ending as Ending | null;
-  if (end && (end.kind === 'pong_timeout' || closeFrameAt === null || closeFrameAt > end.at)) {
+  const frame = closeFrame as { at: number; lastRecvAt: number; lastSentAt: number } | null;
+  if (end && (end.kind === 'pong_timeout' || frame === null || frame.at > end.at)) {
     endKind = end.kind;
     endAt = end.at;
     lastRecvAt = end.lastRecvAt;
     lastSentAt = end.lastSentAt;
-  } else if (code !== 1006 && closeFrameAt !== null) {
-    endKind = 'close_frame';
-    endAt = closeFrameAt;
   } else if (code !== 1006) {
+    // Not seen arriving (ws parsed it later than its chunk): the last chunk carried it.
+    const f = frame ?? beforeLastChunk();
     endKind = 'close_frame';
-    endAt = meter.lastRecvAt;
+    endAt = f.at;
+    lastRecvAt = f.lastRecvAt;
+    lastSentAt = f.lastSentAt;
   } else if (meter.resetAt !== null) {
     endKind = 'tcp_reset';
     endAt = meter.resetAt;
@@ -306,15 +340,6 @@ function closePolitely(ws: WebSocket, code: number, reason: string): void {
   ws.close(code, reason);
   // A peer that never answers our close frame must not hold the canary for ws's 30 s.
   setTimeout(() => ws.terminate(), 2000).unref();
-}
-
-function pickHeaders(res: IncomingMessage): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const h of IDENTIFYING_HEADERS) {
-    const v = res.headers[h];
-    if (v !== undefined) out[h] = (Array.isArray(v) ? v.join(', ') : v).slice(0, 512);
-  }
-  return out;
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;

@@ -8,6 +8,7 @@ import { setMaxListeners } from 'node:events';
 import { nextDelay, type BackoffOptions } from './backoff';
 import { runAttempt, type CanaryDeps } from './canary';
 import type { PlannedCanary } from './config';
+import type { Timers } from './reporter';
 
 export interface CanaryCounts {
   open: number;
@@ -26,20 +27,27 @@ const HEALTHY_SESSION_MS = 10_000;
 
 export function startRunner(
   canaries: readonly PlannedCanary[],
-  deps: Omit<CanaryDeps, 'stop' | 'onOpen'> & { backoff: BackoffOptions; random?: () => number; onError?(err: unknown): void },
+  deps: Omit<CanaryDeps, 'stop' | 'onOpen'> & {
+    backoff: BackoffOptions;
+    random?: () => number;
+    /** The waits between attempts; tests drive time themselves through this seam. */
+    timers?: Timers;
+    onError?(err: unknown): void;
+  },
 ): Runner {
   const controller = new AbortController();
   // Every canary listens on this one signal: thousands of listeners are expected here.
   setMaxListeners(0, controller.signal);
   const state = new Map<string, keyof CanaryCounts>();
   const random = deps.random ?? Math.random;
+  const timers: Timers = deps.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
       if (controller.signal.aborted) return resolve();
-      const t = setTimeout(done, ms);
+      const t = timers.setTimeout(done, ms);
       function done() {
-        clearTimeout(t);
+        timers.clearTimeout(t);
         controller.signal.removeEventListener('abort', done);
         resolve();
       }

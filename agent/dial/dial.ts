@@ -47,7 +47,10 @@ export async function dial(target: TargetConfig, proxy: ProxyConfig, options: { 
     try {
       return await fn();
     } catch (err) {
-      throw asDialError(signal.aborted ? Object.assign(new Error(`no answer within the dial timeout`), { code: 'ETIMEDOUT' }) : err, name);
+      // A refusal that arrived in time stays a refusal even if the deadline passed while its
+      // body was being read.
+      const refused = err instanceof DialError && err.outcome === 'proxy_refused';
+      throw asDialError(signal.aborted && !refused ? Object.assign(new Error(`no answer within the dial timeout`), { code: 'ETIMEDOUT' }) : err, name);
     } finally {
       if (key) timings[key] = round((timings[key] ?? 0) + clock() - t0);
     }
@@ -118,6 +121,11 @@ async function proxyHandshake(proxy: ProxyConfig, tcp: Socket, target: { host: s
   // what makes it give up when the dial deadline passes or the probe stops.
   const onAbort = () => tcp.destroy(Object.assign(new Error('no SOCKS reply within the dial timeout'), { code: 'ETIMEDOUT' }));
   signal.addEventListener('abort', onAbort, { once: true });
+  // The library reports a refusal only in words; the proxy's bytes say which step refused
+  // and with which reply code. Watched beside the library, never consumed.
+  const wire = new SocksWire(proxy.kind === 'socks4' ? 4 : 5);
+  const watch = (chunk: Buffer) => wire.add(chunk);
+  tcp.on('data', watch);
   try {
     if (signal.aborted) onAbort();
     await SocksClient.createConnection({
@@ -140,16 +148,58 @@ async function proxyHandshake(proxy: ProxyConfig, tcp: Socket, target: { host: s
     // connection - NotAllowed"); a socket error carries a code.
     if ((err as NodeJS.ErrnoException).code) throw err;
     if (signal.aborted) throw Object.assign(new Error('no SOCKS reply within the dial timeout'), { code: 'ETIMEDOUT' });
+    const refused = wire.refusal();
+    // A refused login, told by the proxy's own RFC 1929 status byte: the library can report
+    // it as an "internal error" when the proxy sends more than the two bytes of the status
+    // (simple-socks echoes the whole request back).
+    if (refused?.step === 'auth') {
+      throw new DialError('proxy_refused', 'proxy', 'SOCKS_AUTH_FAILED', `proxy refused the credentials (SOCKS5 username/password status ${refused.code}): ${message}`, `Socks5 authentication failed (status ${refused.code})`);
+    }
     // A proxy that hangs up mid-handshake (a refused login, typically) surfaces from the
     // library as an "internal error" or a closed socket: still the proxy's refusal.
     if (/internal error|socket closed|closed/i.test(message)) {
       throw new DialError('proxy_refused', 'proxy', 'SOCKS_CLOSED', `proxy closed the connection during the SOCKS handshake${url.password ? ' (credentials refused?)' : ''}: ${message}`, `connection closed during the SOCKS handshake: ${message}`.slice(0, 256));
     }
+    // The reply's number goes into the message only: errorCode and proxyReply keep the
+    // library's words, which name the same reply one to one and are what reports group by.
+    const number = refused ? ` (${refused.step === 'method' ? 'method selection' : `SOCKS${wire.version} reply`} ${refused.code})` : '';
     const reply = /rejected|failed|NotAllowed|Refused|Unreachable|auth/i.test(message) ? message : undefined;
-    if (reply) throw new DialError('proxy_refused', 'proxy', socksCode(message), `proxy refused: ${message}`, reply.slice(0, 256));
-    throw new DialError('dial_failed', 'proxy', 'PROBE_ERR_SOCKS', `proxy: ${message}`);
+    if (reply) throw new DialError('proxy_refused', 'proxy', socksCode(message), `proxy refused: ${message}${number}`, reply.slice(0, 256));
+    throw new DialError('dial_failed', 'proxy', 'PROBE_ERR_SOCKS', `proxy: ${message}${number}`);
   } finally {
+    tcp.off('data', watch);
     signal.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * The proxy's side of a SOCKS handshake, as far as it went: which step refused, with which
+ * code. SOCKS5: method selection [5, method], then for username/password [1, status], then
+ * the reply [5, REP, ...]; SOCKS4: [0, CD, ...].
+ */
+class SocksWire {
+  private bytes = Buffer.alloc(0);
+
+  constructor(readonly version: 4 | 5) {}
+
+  add(chunk: Buffer): void {
+    // The handshake's answers are a few bytes; keep no more than it can need.
+    if (this.bytes.length < 64) this.bytes = Buffer.concat([this.bytes, chunk]).subarray(0, 64);
+  }
+
+  refusal(): { step: 'method' | 'auth' | 'reply'; code: number } | undefined {
+    const b = this.bytes;
+    if (this.version === 4) return b.length >= 2 && b[1] !== 90 ? { step: 'reply', code: b[1]! } : undefined;
+    if (b.length < 2) return undefined;
+    const method = b[1]!;
+    if (method === 0xff) return { step: 'method', code: method };
+    let at = 2;
+    if (method === 0x02) {
+      if (b.length < 4) return undefined;
+      if (b[3] !== 0) return { step: 'auth', code: b[3]! };
+      at = 4;
+    }
+    return b.length >= at + 2 && b[at + 1] !== 0 ? { step: 'reply', code: b[at + 1]! } : undefined;
   }
 }
 

@@ -5,7 +5,18 @@
  */
 export type DialPhase = 'dns' | 'tcp' | 'proxy' | 'tls' | 'upgrade';
 
+export interface DialErrorOptions {
+  cause?: unknown;
+  /** The refusing answer's identifying headers (bounded as the ingest contract requires). */
+  responseHeaders?: Record<string, string>;
+  /** The refusing answer's own words: see `bodyExcerpt` in ./refusal. */
+  bodyExcerpt?: string;
+}
+
 export class DialError extends Error {
+  readonly responseHeaders?: Record<string, string>;
+  readonly bodyExcerpt?: string;
+
   constructor(
     readonly outcome: 'proxy_refused' | 'dial_failed',
     readonly phase: DialPhase,
@@ -13,10 +24,12 @@ export class DialError extends Error {
     readonly code: string,
     message: string,
     readonly proxyReply?: string,
-    options?: { cause?: unknown },
+    options: DialErrorOptions = {},
   ) {
-    super(message, options);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DialError';
+    if (options.responseHeaders && Object.keys(options.responseHeaders).length > 0) this.responseHeaders = options.responseHeaders;
+    if (options.bodyExcerpt) this.bodyExcerpt = options.bodyExcerpt;
   }
 }
 

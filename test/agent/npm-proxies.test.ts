@@ -31,10 +31,11 @@ async function target(): Promise<number> {
   return listen(server);
 }
 
-async function attempt(targetPort: number, proxyUrl: string, stopAfterMs?: number) {
+/** `target`: the canary target's port on 127.0.0.1, or a whole URL. */
+async function attempt(target: number | string, proxyUrl: string, stopAfterMs?: number) {
   const canary: PlannedCanary = {
     key: 'k',
-    target: { name: 't', url: `ws://127.0.0.1:${targetPort}/canary`, headers: {}, subprotocols: [], tls: { verify: true } },
+    target: { name: 't', url: typeof target === 'number' ? `ws://127.0.0.1:${target}/canary` : target, headers: {}, subprotocols: [], tls: { verify: true } },
     proxy: toProxyConfig({ name: 'p', url: proxyUrl }),
     profile: BUILTIN_PROFILES[0]!,
     profileLabel: 'idle',
@@ -43,6 +44,7 @@ async function attempt(targetPort: number, proxyUrl: string, stopAfterMs?: numbe
   const deps: CanaryDeps = { emit: (e) => events.push(e), clock: () => performance.now(), wall: () => new Date(), dialTimeoutMs: 3000, stop: stopAfterMs ? AbortSignal.timeout(stopAfterMs) : new AbortController().signal };
   await runAttempt(canary, deps);
   return {
+    events,
     opened: events.find((e): e is SessionOpened => e.type === 'session.opened'),
     ended: events.find((e): e is SessionEnded => e.type === 'session.ended'),
     failed: events.find((e): e is AttemptFailed => e.type === 'attempt.failed'),
@@ -83,4 +85,36 @@ describe('through `simple-socks` (SOCKS5)', () => {
     expect(r.failed).toMatchObject({ outcome: 'proxy_refused' });
     expect(r.failed!.proxyReply).toMatch(/Socks5 proxy rejected connection/);
   });
+
+  // What the analysis groups by: a rule (reply 2), a closed target port (reply 5) and a
+  // refused login each have their own code, the same on every run.
+  it('tells a rule, a closed target port and refused credentials apart by a stable errorCode', async () => {
+    const port = await target();
+    const ruled = await listen(createSocksServer({ connectionFilter: (_d, _o, cb) => cb(new Error('blocked')) }));
+    const open = await listen(createSocksServer());
+    const authed = await listen(createSocksServer({ authenticate: (u, p, _s, cb) => cb(u === 'u' && p === 'pw' ? undefined : new Error('denied')) }));
+
+    const rule = await attempt(port, `socks5://127.0.0.1:${ruled}`);
+    expect(rule.failed).toMatchObject({ outcome: 'proxy_refused', errorCode: 'SOCKS_NOTALLOWED', proxyReply: 'Socks5 proxy rejected connection - NotAllowed' });
+    expect(rule.failed!.errorMessage).toMatch(/\(SOCKS5 reply 2\)$/);
+
+    const refused = await attempt(`ws://127.0.0.2:${await closedPort()}/canary`, `socks5://127.0.0.1:${open}`);
+    expect(refused.failed).toMatchObject({ outcome: 'proxy_refused', errorCode: 'SOCKS_CONNECTIONREFUSED', proxyReply: 'Socks5 proxy rejected connection - ConnectionRefused' });
+    expect(refused.failed!.errorMessage).toMatch(/\(SOCKS5 reply 5\)$/);
+
+    // simple-socks answers a bad login with RFC 1929 status 0xff and then echoes the rest of the
+    // request: the library calls that an internal error; the status byte says what it is.
+    const login = await attempt(port, `socks5://u:wrong-password@127.0.0.1:${authed}`);
+    expect(login.failed).toMatchObject({ outcome: 'proxy_refused', errorCode: 'SOCKS_AUTH_FAILED', proxyReply: 'Socks5 authentication failed (status 255)' });
+    expect(JSON.stringify(login.events)).not.toContain('wrong-password');
+  });
 });
+
+/** A port nothing listens on, on a loopback address no other test binds. */
+async function closedPort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.2', () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(() => r(undefined)));
+  return port;
+}
