@@ -7,7 +7,7 @@
  * is a Poisson tail corrected for the number of windows looked at, so a background of
  * random drops does not produce phantom signatures.
  */
-import { logPoissonUpperTail } from './poisson';
+import { logPoissonUpperTail, poissonLowerTail } from './poisson';
 
 export interface Bin {
   /** Start of the bin, ms. */
@@ -64,7 +64,12 @@ export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
     const x = b.startMs + binMs / 2;
     WIDENS.forEach((widen, i) => {
       const p = evaluate(x, Math.max(windowHalfWidthMs(x) * widen, binMs));
-      if (p) byWidth[i]!.push(recenter(p));
+      if (!p) return;
+      const centred = recenter(p);
+      byWidth[i]!.push(centred);
+      // A wide window is also kept where it was: moved onto the median of a spread cut
+      // whose drops clump by chance on one side, it would leave the other side out.
+      if (i > 0 && centred !== p) byWidth[i]!.push(p);
     });
   }
 
@@ -121,11 +126,41 @@ export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
 
   /** One peak over [lo, hi) made of adjacent parts: a cut spread wider than one window. */
   function joined(parts: readonly Peak[]): Peak {
-    const lowMs = parts[0]!.lowMs;
-    const highMs = parts.at(-1)!.highMs;
+    const lowMs = Math.min(...parts.map((p) => p.lowMs));
+    const highMs = Math.max(...parts.map((p) => p.highMs));
     const k = count(lowMs, highMs);
     const expected = parts.reduce((n, p) => n + p.expected, 0);
     return { centerMs: weightedMedian(lowMs, highMs) ?? parts[0]!.centerMs, lowMs, highMs, count: k, expected, logP: Math.min(logPoissonUpperTail(k, expected), ...parts.map((p) => p.logP)) };
+  }
+
+  /**
+   * Whether peaks are fragments of one spread cut: the region between each two (their gap
+   * and half the narrower window on either side of it) is no valley, that is not
+   * far emptier than their own density would fill it (Poisson, 1 in 1,000). Two separate
+   * sharp cuts have only background between them; a whole-second timer's spread has its
+   * drops there too.
+   */
+  function oneRun(peaks: readonly Peak[]): boolean {
+    const byPosition = [...peaks].sort((a, b) => a.lowMs - b.lowMs);
+    const held = byPosition.reduce((n, p) => n + p.count, 0);
+    const width = byPosition.reduce((n, p) => n + (p.highMs - p.lowMs), 0);
+    for (let i = 1; i < byPosition.length; i++) {
+      const a = byPosition[i - 1]!;
+      const b = byPosition[i]!;
+      const q = Math.max(binMs, Math.floor(Math.min(a.highMs - a.lowMs, b.highMs - b.lowMs) / 2 / binMs) * binMs);
+      const lo = Math.min(a.highMs, b.lowMs) - q;
+      const hi = Math.max(a.highMs, b.lowMs) + q;
+      if (poissonLowerTail(count(lo, hi), (held / width) * (hi - lo)) < 1e-3) return false;
+    }
+    return true;
+  }
+
+  /** Whether a peak's drops fill its window (a spread cut's fragment) rather than a bin or two (a sharp cut). */
+  function spread(p: Peak): boolean {
+    const first = lowerBound(starts, p.lowMs);
+    const last = lowerBound(starts, p.highMs) - 1;
+    if (last <= first) return false;
+    return starts[last]! + binMs - starts[first]! >= 0.4 * (p.highMs - p.lowMs);
   }
 
   const strongestFirst = (a: Peak, b: Peak) => a.logP - b.logP || b.count - a.count || a.centerMs - b.centerMs;
@@ -147,12 +182,30 @@ export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
         continue;
       }
       const inside = hit.every((t) => t.lowMs >= c.lowMs && t.highMs <= c.highMs);
-      if (inside && joinAdjacent(hit, Math.max(binMs, windowHalfWidthMs(c.centerMs))).length === 1 && c.logP < Math.min(...hit.map((t) => t.logP))) {
-        taken = [...taken.filter((t) => !hit.includes(t)), c];
+      // Fragments of a spread cut that stick out of the window a little (it was centred on
+      // their median) are taken with it when they fill their own windows.
+      const mostly = hit.every((t) => count(Math.max(t.lowMs, c.lowMs), Math.min(t.highMs, c.highMs)) >= 0.8 * t.count && spread(t));
+      // Better: clearly more drops explained, at least as far above the background. A wider
+      // window over the same drops (and a stray one) is no better, however its background
+      // estimate came out.
+      const held = hit.reduce((n, t) => n + t.count, 0);
+      // Over several fragments, joining them is the point (the valley test said they are one).
+      const more = hit.length > 1 ? c.count > held : c.count >= held + Math.max(2, 0.1 * held);
+      const better = more && c.logP <= Math.min(...hit.map((t) => t.logP));
+      if ((inside || mostly) && oneRun(hit) && better) {
+        taken = [...taken.filter((t) => !hit.includes(t)), inside ? c : joined([...hit, c])];
       }
     }
   }
-  return taken
+  // Fragments of one spread cut that no single window held (two touching windows over a
+  // timer's ±1 s) become one peak.
+  const merged: Peak[] = [];
+  for (const p of [...taken].sort((a, b) => a.lowMs - b.lowMs)) {
+    const last = merged.at(-1);
+    if (last && p.lowMs - last.highMs <= Math.max(binMs, windowHalfWidthMs(p.centerMs)) && spread(last) && spread(p) && oneRun([last, p])) merged[merged.length - 1] = joined([last, p]);
+    else merged.push(p);
+  }
+  return merged
     .sort(strongestFirst)
     .slice(0, maxPeaks)
     .sort((a, b) => a.centerMs - b.centerMs);

@@ -28,3 +28,15 @@ export function logPoissonUpperTail(k: number, lambda: number): number {
   }
   return first + Math.log(sum);
 }
+
+/** P(X ≤ k) for X ~ Poisson(lambda): how unlikely so few. 1 when k is at or above the mean. */
+export function poissonLowerTail(k: number, lambda: number): number {
+  if (k >= lambda) return 1;
+  let term = Math.exp(-lambda);
+  let sum = term;
+  for (let i = 1; i <= k; i++) {
+    term *= lambda / i;
+    sum += term;
+  }
+  return Math.min(1, sum);
+}

@@ -119,4 +119,22 @@ describe('a planted signature among neighbours', () => {
       { numRuns: 150 },
     );
   });
+
+  // From 48 drops. With fewer, a gap between two halves happens by chance (24 drops over
+  // 2 s at N = 10 s: 5 splits in 100 seeds; over N of 10-600 s: 2 in 2,000) and two
+  // clusters is then what the data says.
+  it('finds a coarse timer\'s cuts (spread evenly over ±1 s) as one signature, never two', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.integer({ min: 10, max: 600 }), fc.integer({ min: 48, max: 200 }), (seed, nS, count) => {
+        const r = rng(seed);
+        const nMs = nS * 1000;
+        const sessions = [...Array.from({ length: count }, () => sample('socks', 'app', nMs - 1000 + r() * 2000, true)), ...controls(40, r)];
+        const { signatures } = analyzeSessions(shuffle(sessions, seed));
+        expect(signatures.map((g) => `${g.nMs}(${g.count})`)).toHaveLength(1);
+        expect(Math.abs(signatures[0]!.nMs - nMs)).toBeLessThanOrEqual(500);
+        expect(signatures[0]!.location).toMatchObject({ scope: 'proxy', value: 'socks' });
+      }),
+      { numRuns: 150 },
+    );
+  });
 });
