@@ -12,7 +12,7 @@ import { describeSignature } from '../../lib/analysis/signature';
 import type { Drop, PathExposure, Signature } from '../../lib/analysis/types';
 import { earlyCloseFindings } from '../../lib/analysis/early-close';
 import type { Finding } from '../../lib/analysis/findings';
-import { earlyWindow, signatureWindows, type SignatureWindow } from '../../lib/analysis/windows';
+import { earlyWindow, isEcho, signatureWindows, type SignatureWindow } from '../../lib/analysis/windows';
 import type { Bin } from '../../lib/analysis/peaks';
 import type { ProfileKind } from '../../lib/contracts/ingest';
 import type { Db, Executor } from '../client';
@@ -148,6 +148,7 @@ async function analyzeWith(db: Executor, scope: AnalysisScope, options: AnalyzeO
   const signatures = found
     .map((w, i) => {
       const m = members.get(i) ?? { sample: [], total: 0 };
+      if (isEcho(w, m.sample, found)) return null;
       return describeSignature({ ...w, members: m.sample, totalMembers: m.total, paths: exposures.get(i) ?? [], totalDrops, layers: options.layers });
     })
     .filter((x): x is Signature => x !== null)

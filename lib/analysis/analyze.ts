@@ -10,7 +10,7 @@ import { describeSignature, valueOf } from './signature';
 import type { Drop, PathExposure, Signature } from './types';
 import { earlyCloseFindings } from './early-close';
 import type { Finding } from './findings';
-import { earlyWindow, signatureWindows, type SignatureWindow } from './windows';
+import { earlyWindow, isEcho, signatureWindows, type SignatureWindow } from './windows';
 
 export const BIN_MS = 100;
 
@@ -38,10 +38,12 @@ export function analyzeSessions(sessions: readonly SessionSample[], layers: read
   const ageBins = binsOf(drops.map((d) => d.ageMs).filter((v): v is number => v !== null));
   const windows = signatureWindows(ageBins, binsOf(drops.map((d) => d.idleMs).filter((v): v is number => v !== null)), BIN_MS);
   const signatures = windows
-    .map((w) =>
+    .map((w) => ({ w, members: membersOf(drops, w) }))
+    .filter(({ w, members }) => !isEcho(w, members, windows))
+    .map(({ w, members }) =>
       describeSignature({
         ...w,
-        members: membersOf(drops, w),
+        members,
         paths: pathExposures(sessions, w),
         totalDrops: drops.length,
         layers,

@@ -5,6 +5,7 @@
 import type { Layer } from './catalogue';
 import { bothEnds } from './both-ends';
 import { confidenceOf } from './confidence';
+import { describeCloseCode } from './close-codes';
 import { closedByEndpoint } from './early-close';
 import { identifySoftware } from './software';
 import { rankCandidates } from './candidates';
@@ -29,6 +30,9 @@ export interface SignatureInput {
   layers: readonly Layer[];
 }
 
+/** The header the dropscope canary target sets on its 101 (target/canary-target.ts TARGET_HEADER). */
+const CANARY_TARGET_HEADER = 'x-dropscope-target';
+
 export function valueOf(d: Pick<Drop, 'ageMs' | 'idleMs'>, dimension: 'age' | 'idle'): number | null {
   return dimension === 'age' ? d.ageMs : d.idleMs;
 }
@@ -45,11 +49,17 @@ export function describeSignature(input: SignatureInput): Signature | null {
   const location = locate(paths, kind, nSeconds);
   const closedByApp = members.filter(closedByEndpoint);
   const closeCode = dominantCode(closedByApp);
-  const { software, note: softwareNote } = identifySoftware(members, location, { nMs, kind }, layers);
+  const identified = identifySoftware(members, location, { nMs, kind }, layers);
   // The endpoint decided (most ended with an application close code), unless a layer of
-  // the catalogue that speaks WebSocket closes with that very code at this N.
-  const layerCloses = rankCandidates(layers, { nMs, kind, members, scope: location.scope, software }).filter((c) => layers.find((l) => l.id === c.layerId)?.closeCode === closeCode && c.basis === 'default');
-  const endedBy = closedByApp.length >= 0.8 * members.length && layerCloses.length === 0 ? 'endpoint' : 'layer';
+  // the catalogue that speaks WebSocket closes with that very code at this N, or the
+  // endpoint is a dropscope canary target, which never closes a session by itself (only
+  // when paused, at one instant for every canary: no N).
+  const layerCloses = rankCandidates(layers, { nMs, kind, members, scope: location.scope, software: identified.software }).filter((c) => layers.find((l) => l.id === c.layerId)?.closeCode === closeCode && c.basis === 'default');
+  const canaryTarget = members.filter((d) => d.headers[CANARY_TARGET_HEADER] !== undefined).length >= 0.8 * members.length;
+  const endedBy = closedByApp.length >= 0.8 * members.length && layerCloses.length === 0 && !canaryTarget ? 'endpoint' : 'layer';
+  // An endpoint's own close is relayed, not made, by the layers in front: naming them would mislead.
+  const { software, note: softwareNote } =
+    endedBy === 'endpoint' ? { software: null, note: `the endpoint closed these itself (${describeCloseCode(closeCode!)}): the layers in front of it only relayed the close` } : identified;
   const candidates = endedBy === 'endpoint' ? [] : rankCandidates(layers, { nMs, kind, members, scope: location.scope, software });
   const ends = bothEnds(members);
   const controlIsDirect = location.evidence.some((e) => e.startsWith('control: the direct path'));

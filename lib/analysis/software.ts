@@ -27,6 +27,8 @@ interface Seen {
   header: string;
   value: string;
   side: SoftwareSign['side'] | 'unknown';
+  /** The sign's role; null for a Server value no sign knows. */
+  role: SoftwareSign['role'] | null;
   members: number;
 }
 
@@ -44,12 +46,19 @@ export function identitiesOf(members: readonly Drop[]): Seen[] {
     };
     const headers = Object.fromEntries(Object.entries(d.headers).filter(([h]) => !OWN_HEADERS.has(h)));
     const known = softwareIn(headers);
-    for (const k of known) add({ name: k.sign.software, version: k.version, header: k.sign.header, value: k.value, side: k.sign.side });
+    // One header names one layer: where two signs read the same value ("istio-envoy" is
+    // both Envoy and Istio), the first in the table speaks for it.
+    const read = new Set<string>();
+    for (const k of known) {
+      if (read.has(k.sign.header)) continue;
+      read.add(k.sign.header);
+      add({ name: k.sign.software, version: k.version, header: k.sign.header, value: k.value, side: k.sign.side, role: k.sign.role });
+    }
     // A Server header no sign knows: still the identity of whatever answered.
     const server = headers.server;
-    if (server && !known.some((k) => k.sign.header === 'server')) {
+    if (server && !read.has('server')) {
       const m = /^\s*([^\s/()]+)(?:\/([^\s()]+))?/.exec(server);
-      if (m) add({ name: m[1]!, version: m[2] ?? null, header: 'server', value: server, side: 'unknown' });
+      if (m) add({ name: m[1]!, version: m[2] ?? null, header: 'server', value: server, side: 'unknown', role: null });
     }
   }
   return [...seen.values()].sort((a, b) => b.members - a.members || (a.name < b.name ? -1 : 1));
@@ -83,6 +92,8 @@ export function identifySoftware(
   }
   const known = (name: string) => layers.some((l) => l.software === name);
   const matchesN = (name: string) => layers.some((l) => l.software === name && Math.abs(sig.nMs - l.timeoutS * 1000) <= toleranceMs(l.timeoutS) && (sig.kind === 'undetermined' || l.kind === sig.kind));
+  /** A known software none of whose timeouts is of this kind (a lifetime-only load balancer for an idle cut). */
+  const wrongKind = (name: string) => sig.kind !== 'undetermined' && known(name) && !layers.some((l) => l.software === name && l.kind === sig.kind);
   let chosen: Seen;
   let note: string;
   if (fitting.length === 1) {
@@ -90,14 +101,24 @@ export function identifySoftware(
     note = `the layer that answered the upgrade identifies itself by ${describe(chosen)} (${chosen.members} of ${n} upgrade responses)`;
   } else {
     const byDefault = fitting.filter((s) => matchesN(s.name));
-    if (byDefault.length !== 1) {
+    // Without a default at N: the application server behind the proxies (uvicorn, Jetty)
+    // names the origin, not a layer in front of it; and a software with no timeout of
+    // this kind cannot have made this cut.
+    const layersInFront = fitting.filter((s) => s.role !== 'library' && !wrongKind(s.name));
+    const favoured = byDefault.length === 1 ? byDefault : byDefault.length === 0 && layersInFront.length === 1 ? layersInFront : [];
+    if (favoured.length !== 1) {
       return {
         software: null,
         note: `several layers identify themselves in front of the target (${fitting.map(describe).join('; ')}) and ${byDefault.length === 0 ? "none's documented timeout is" : "more than one's documented timeout is"} ${(sig.nMs / 1000).toFixed(1)} s: nothing here tells which of them cut`,
       };
     }
-    chosen = byDefault[0]!;
-    note = `several layers identify themselves (${fitting.map(describe).join('; ')}); ${chosen.name} is favoured because its documented timeout is ${(sig.nMs / 1000).toFixed(1)} s`;
+    chosen = favoured[0]!;
+    const others = fitting.filter((s) => s !== chosen);
+    const why =
+      byDefault.length === 1
+        ? `its documented timeout is ${(sig.nMs / 1000).toFixed(1)} s`
+        : `the others are ${others.map((o) => (o.role === 'library' ? `the origin's application server (${o.name})` : `${o.name}, whose timeouts are all ${sig.kind === 'idle' ? 'lifetimes' : 'idle timeouts'}`)).join(' and ')}`;
+    note = `several layers identify themselves (${fitting.map(describe).join('; ')}); ${chosen.name} is favoured because ${why}`;
   }
   return {
     software: {

@@ -9,6 +9,7 @@
  * never as "WebSockets die at 0.0 s".
  */
 import { findPeaks, type Bin, type Peak } from './peaks';
+import type { Drop } from './types';
 
 /** Drops younger than this ended "right after the upgrade": never a timeout's signature. */
 export const EARLY_MS = 1000;
@@ -34,4 +35,17 @@ export function earlyWindow(ageBins: readonly Bin[]): SignatureWindow | null {
   const count = ageBins.reduce((n, b) => (b.startMs < EARLY_MS ? n + b.count : n), 0);
   if (count < MIN_EARLY) return null;
   return { dimension: 'age', peak: { centerMs: EARLY_MS / 2, lowMs: 0, highMs: EARLY_MS, count, expected: 0, logP: 0 } };
+}
+
+/**
+ * An idle window whose drops mostly have their age inside an age window is that age
+ * signature seen on the other axis, not a second layer: heartbeat canaries cut at age N
+ * had all fallen silent N mod their interval before (a 240 s lifetime showed a phantom
+ * 14.9 s idle signature beside it).
+ */
+export function isEcho(w: SignatureWindow, members: readonly Pick<Drop, 'ageMs'>[], windows: readonly SignatureWindow[]): boolean {
+  if (w.dimension !== 'idle' || members.length === 0) return false;
+  const ages = windows.filter((o) => o.dimension === 'age').map((o) => o.peak);
+  const explained = members.filter((d) => d.ageMs !== null && ages.some((p) => d.ageMs! >= p.lowMs && d.ageMs! < p.highMs)).length;
+  return explained >= 0.5 * members.length;
 }
