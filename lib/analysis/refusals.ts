@@ -7,6 +7,7 @@
  * phase it happened in. Pure: the groups come from db/queries/findings.ts.
  */
 import type { Finding } from './findings';
+import { softwareIn } from './software-signs';
 
 export interface RefusalGroup {
   target: string;
@@ -102,53 +103,31 @@ interface Identity {
   shown: string;
 }
 
-/**
- * Software that proxies for others, by the header it sets. Origins' own Server values
- * (Node sets none; Kestrel, gunicorn, Jetty, Apache-Coyote/Tomcat) are not here, so a 5xx
- * naming only them counts as the origin's.
- */
-const PROXY_HEADERS: readonly { name: string; header: string; pattern: RegExp }[] = [
-  { name: 'squid', header: 'x-squid-error', pattern: /./ },
-  { name: 'nginx', header: 'server', pattern: /nginx|openresty/i },
-  { name: 'Apache', header: 'server', pattern: /^apache(?!-coyote)/i },
-  { name: 'HAProxy', header: 'server', pattern: /haproxy/i },
-  { name: 'Envoy', header: 'server', pattern: /envoy|istio/i },
-  { name: 'Caddy', header: 'server', pattern: /caddy/i },
-  { name: 'Traefik', header: 'server', pattern: /traefik/i },
-  { name: 'Cloudflare', header: 'server', pattern: /cloudflare/i },
-  { name: 'Cloudflare', header: 'cf-ray', pattern: /./ },
-  { name: 'AWS ELB', header: 'server', pattern: /awselb/i },
-  { name: 'CloudFront', header: 'server', pattern: /cloudfront/i },
-  { name: 'CloudFront', header: 'x-amz-cf-id', pattern: /./ },
-  { name: 'Akamai', header: 'server', pattern: /akamai/i },
-  { name: 'Azure Application Gateway', header: 'server', pattern: /azure-application-gateway/i },
-  { name: 'Azure Front Door', header: 'x-azure-ref', pattern: /./ },
-  { name: 'Google Cloud load balancer', header: 'server', pattern: /google frontend|^gfe/i },
-  { name: 'Google Cloud load balancer', header: 'via', pattern: /1\.1 google/i },
-  { name: 'Varnish', header: 'server', pattern: /varnish/i },
-  { name: 'Varnish', header: 'via', pattern: /varnish/i },
-  { name: 'Fastly', header: 'x-served-by', pattern: /^cache-/i },
-  { name: 'squid', header: 'server', pattern: /squid/i },
-  { name: 'squid', header: 'via', pattern: /squid/i },
-  { name: 'tinyproxy', header: 'server', pattern: /tinyproxy/i },
-  { name: 'tinyproxy', header: 'via', pattern: /tinyproxy/i },
-  { name: 'Kong', header: 'server', pattern: /kong/i },
-  { name: 'Kong', header: 'via', pattern: /kong/i },
-  // Any other Via: some proxy forwarded the answer, without saying which software.
-  { name: 'a proxy', header: 'via', pattern: /./ },
-];
-
 function header(g: RefusalGroup, name: string): string | null {
   return g.headers?.[name] ?? (name === 'server' ? g.server : null);
 }
 
+/**
+ * Who wrote the answer, from the same signs that name a layer in a 101
+ * (lib/analysis/software-signs.ts), in their order after X-Squid-Error. Origins' own
+ * servers (role 'library': Kestrel, gunicorn, Jetty, Tomcat; Node sets none) are left out,
+ * so a 5xx naming only them counts as the origin's. Any other Via: some proxy forwarded
+ * the answer, without saying which software.
+ */
 function identify(g: RefusalGroup): Identity | null {
-  for (const p of PROXY_HEADERS) {
-    const value = header(g, p.header);
-    if (value && p.pattern.test(value)) return { name: p.name, shown: `${display(p.header)}: ${value}` };
-  }
+  const headers: Record<string, string> = { ...(g.server ? { server: g.server } : {}), ...(g.headers ?? {}) };
+  const squid = headers['x-squid-error'];
+  if (squid) return { name: 'squid', shown: `${display('x-squid-error')}: ${squid}` };
+  const sign = softwareIn(headers).find((x) => x.sign.role !== 'library');
+  if (sign) return { name: PROXY_NAME[sign.sign.software] ?? sign.sign.software, shown: `${display(sign.sign.header)}: ${sign.value}` };
+  // HAProxy sends no Server of its own; one configured to say so is still HAProxy.
+  if (/haproxy/i.test(headers.server ?? '')) return { name: 'HAProxy', shown: `Server: ${headers.server}` };
+  if (headers.via) return { name: 'a proxy', shown: `Via: ${headers.via}` };
   return null;
 }
+
+/** Names of the sign table that the fixes below know by another: OpenResty is nginx, Istio is Envoy. */
+const PROXY_NAME: Record<string, string> = { OpenResty: 'nginx', Istio: 'Envoy' };
 
 const display = (h: string) => (h === 'cf-ray' ? 'CF-RAY' : h.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase()));
 
@@ -267,7 +246,7 @@ function upgradeFix(software: string | undefined, target: string): string {
       return `In Envoy: upgrade_configs: [{ upgrade_type: websocket }] on the HTTP connection manager or the route to ${target}.`;
     case 'Cloudflare':
       return `Turn WebSockets on in the Cloudflare zone's Network settings, and check the origin server passes the Upgrade headers on (${NGINX_UPGRADE}).`;
-    case 'AWS ELB':
+    case 'AWS ALB':
       return 'A Classic ELB with an HTTP listener cannot upgrade: use an Application Load Balancer, or a TCP/SSL listener.';
     default:
       return `Forward the Upgrade and Connection headers in the layer in front of ${target} (${NGINX_UPGRADE}; Apache: ProxyPass ... upgrade=websocket).`;

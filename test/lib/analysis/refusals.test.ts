@@ -85,8 +85,9 @@ const cases: [label: string, over: Partial<RefusalGroup>, cause: RefusalCause, e
   ['HAProxy\'s 503 errorfile: no Server header, the page says it', upgrade(503, {}, '503 Service Unavailable - No server is available to handle this request.'), 'proxy-upstream-unreachable', 'HAProxy in front of chat wrote it (body "503 Service Unavailable - No server is available to handle this request.")', 'server ... check'],
   ['Envoy\'s local reply', upgrade(503, { server: 'envoy' }, 'no healthy upstream'), 'proxy-upstream-unreachable', 'Envoy in front of chat wrote it', 'connect_timeout'],
   ['Cloudflare\'s 521', upgrade(521, { server: 'cloudflare', 'cf-ray': '8f1c2a3b4c5d6e7f-AMS' }, 'chat.example.com | 521: Web server is down'), 'proxy-upstream-unreachable', 'Cloudflare in front of chat wrote it', 'Cloudflare could not reach the origin'],
-  ['an ALB\'s 502 (Server: awselb/2.0, a bare page)', upgrade(502, { server: 'awselb/2.0' }, '502 Bad Gateway'), 'proxy-upstream-unreachable', 'AWS ELB in front of chat wrote it (Server: awselb/2.0)', 'check the upstream\'s health'],
-  ['a Via and no body', upgrade(503, { via: '1.1 vegur' }), 'proxy-upstream-unreachable', 'a proxy in front of chat wrote it (Via: 1.1 vegur)', 'proxy_connect_timeout'],
+  ['an ALB\'s 502 (Server: awselb/2.0, a bare page)', upgrade(502, { server: 'awselb/2.0' }, '502 Bad Gateway'), 'proxy-upstream-unreachable', 'AWS ALB in front of chat wrote it (Server: awselb/2.0)', 'check the upstream\'s health'],
+  ['a Via and no body', upgrade(503, { via: '1.1 vegur' }), 'proxy-upstream-unreachable', 'Heroku in front of chat wrote it (Via: 1.1 vegur)', 'proxy_connect_timeout'],
+  ['a Via no sign knows, and no body', upgrade(503, { via: '1.1 edge-17' }), 'proxy-upstream-unreachable', 'a proxy in front of chat wrote it (Via: 1.1 edge-17)', 'proxy_connect_timeout'],
 
   // ---- origin-unavailable
   ['503 with nothing naming a proxy', upgrade(503), 'origin-unavailable', 'No header or body names a proxy, so the origin wrote it.', 'chat itself answers 503'],
