@@ -8,7 +8,7 @@ import { coarseScenarios } from './synthetic/coarse';
 import { endpointScenarios } from './synthetic/endpoint';
 import { layerScenarios } from './synthetic/layers';
 import { neighbours200NatLabel, neighbours576063, neighboursShort12And15, neighboursSocksSpreadBlackHole, neighboursTightBetweenSpikes } from './synthetic/neighbours';
-import { closeFrameAfterSilence, closeFrameGatewayBothSides, neverPongBesideNginx, neverPongHeartbeatLadder, targetPauseDemo, targetPauseManyProbes } from './synthetic/phantoms';
+import { closeFrameAfterSilence, closeFrameGatewayBothSides, neverPongBesideNginx, neverPongHeartbeatLadder, targetPauseDemo, targetPauseManyProbes, targetPauseOpenCanariesCoincide } from './synthetic/phantoms';
 import { refusalScenarios } from './synthetic/refusals';
 import { blackHoleOnly, lifetimeSilentFirewall, lifetimeSilentLabel, undeterminedProbeOnlyIdle, undeterminedSingleProxyPath } from './synthetic/silent';
 import { softwareScenarios } from './synthetic/software';
@@ -20,6 +20,7 @@ export function syntheticScenarios(): Scenario[] {
     neverPongBesideNginx(),
     targetPauseDemo(),
     targetPauseManyProbes(),
+    targetPauseOpenCanariesCoincide(),
     closeFrameAfterSilence(),
     closeFrameGatewayBothSides(),
     ...softwareScenarios(),

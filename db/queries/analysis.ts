@@ -12,7 +12,7 @@ import { describeSignature } from '../../lib/analysis/signature';
 import type { Drop, PathExposure, Signature } from '../../lib/analysis/types';
 import { earlyCloseFindings } from '../../lib/analysis/early-close';
 import type { Finding } from '../../lib/analysis/findings';
-import { earlyWindow, isEcho, signatureWindows, type SignatureWindow } from '../../lib/analysis/windows';
+import { earlyWindow, isEcho, signatureWindows, withoutEarly, type SignatureWindow } from '../../lib/analysis/windows';
 import type { Bin } from '../../lib/analysis/peaks';
 import type { ProfileKind } from '../../lib/contracts/ingest';
 import type { Db, Executor } from '../client';
@@ -149,7 +149,8 @@ async function analyzeWith(db: Executor, scope: AnalysisScope, options: AnalyzeO
     .map((w, i) => {
       const m = members.get(i) ?? { sample: [], total: 0 };
       if (isEcho(w, m.sample, found)) return null;
-      return describeSignature({ ...w, members: m.sample, totalMembers: m.total, paths: exposures.get(i) ?? [], totalDrops, layers: options.layers });
+      const paths = withoutEarly(exposures.get(i) ?? [], early ? exposures.get(found.length) : undefined);
+      return describeSignature({ ...w, members: m.sample, totalMembers: m.total, paths, totalDrops, layers: options.layers });
     })
     .filter((x): x is Signature => x !== null)
     .sort((a, b) => b.count - a.count);

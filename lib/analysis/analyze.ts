@@ -10,7 +10,7 @@ import { describeSignature, valueOf } from './signature';
 import type { Drop, PathExposure, Signature } from './types';
 import { earlyCloseFindings } from './early-close';
 import type { Finding } from './findings';
-import { earlyWindow, isEcho, signatureWindows, type SignatureWindow } from './windows';
+import { earlyWindow, isEcho, signatureWindows, withoutEarly, type SignatureWindow } from './windows';
 
 export const BIN_MS = 100;
 
@@ -37,6 +37,8 @@ export function analyzeSessions(sessions: readonly SessionSample[], layers: read
   const drops = sessions.filter((s) => s.dropped);
   const ageBins = binsOf(drops.map((d) => d.ageMs).filter((v): v is number => v !== null));
   const windows = signatureWindows(ageBins, binsOf(drops.map((d) => d.idleMs).filter((v): v is number => v !== null)), BIN_MS);
+  const early = earlyWindow(ageBins);
+  const earlyPaths = early ? pathExposures(sessions, early) : undefined;
   const signatures = windows
     .map((w) => ({ w, members: membersOf(drops, w) }))
     .filter(({ w, members }) => !isEcho(w, members, windows))
@@ -44,15 +46,14 @@ export function analyzeSessions(sessions: readonly SessionSample[], layers: read
       describeSignature({
         ...w,
         members,
-        paths: pathExposures(sessions, w),
+        paths: withoutEarly(pathExposures(sessions, w), earlyPaths),
         totalDrops: drops.length,
         layers,
       }),
     )
     .filter((s): s is Signature => s !== null)
     .sort((a, b) => b.count - a.count);
-  const early = earlyWindow(ageBins);
-  const findings = early ? earlyCloseFindings(membersOf(drops, early), pathExposures(sessions, early)) : [];
+  const findings = early ? earlyCloseFindings(membersOf(drops, early), earlyPaths!) : [];
   return { totalDrops: drops.length, signatures, findings };
 }
 

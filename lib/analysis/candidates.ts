@@ -27,6 +27,9 @@ const ROLE_FITS: Record<LocationScope, Layer['role'][]> = {
   'single-path': ['reverse-proxy', 'cdn', 'load-balancer', 'platform', 'gateway', 'forward-proxy', 'nat', 'firewall', 'library', 'custom'],
 };
 
+/** From this score the verdict names a candidate (lib/analysis/verdict.ts). */
+export const NAMED_SCORE = 3;
+
 export function toleranceMs(timeoutS: number): number {
   return Math.max(1000, 0.02 * timeoutS * 1000);
 }
@@ -97,7 +100,10 @@ export function rankCandidates(
     if (ROLE_FITS[sig.scope].includes(layer.role)) {
       score += 0.5;
     } else {
-      score -= 0.5;
+      // A layer that cannot sit where the cut is (a load balancer for a cut that follows a
+      // forward proxy) is listed but never named: its default matching N is a coincidence.
+      score = Math.min(score - 0.5, NAMED_SCORE - 0.5);
+      reasons.push(`but a ${layer.role.replace('-', ' ')} does not sit where this cut is (${sig.scope})`);
     }
     out.push({ layerId: layer.id, name: layer.name, timeoutS: layer.timeoutS, kind: layer.kind, score: Math.round(score * 100) / 100, reasons, setting: layer.setting, basis: 'default', order });
   }

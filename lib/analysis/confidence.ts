@@ -3,6 +3,7 @@
  * fact the analysis established; each suggestion is a canary or a wait that would settle
  * what it could not.
  */
+import { NAMED_SCORE } from './candidates';
 import type { Candidate, Confidence, LocationScope, SignatureKind, Software } from './types';
 
 /** Drops below which N itself may still move. */
@@ -48,7 +49,7 @@ export function confidenceOf(s: {
 
   const top = s.candidates[0];
   if (s.software) reasons.push(`the layer names itself: ${s.software.shownBy.header}: ${s.software.shownBy.value}`);
-  if (top && (top.basis === 'identity' || top.score >= 3)) reasons.push(`${top.name} fits (${top.basis === 'identity' ? 'named by its own header' : 'its documented value'})`);
+  if (top && (top.basis === 'identity' || top.score >= NAMED_SCORE)) reasons.push(`${top.name} fits (${top.basis === 'identity' ? 'named by its own header' : 'its documented value'})`);
   else if (s.endedBy === 'layer' && s.scope === 'target' && !s.software) {
     raise.push(`nothing names the layer in front of ${s.value}: ${s.bothEndsSeen ? 'ask whoever runs it for its timeouts' : 'put a dropscope canary target behind it to see each drop from both ends'}`);
   }

@@ -30,6 +30,9 @@ export interface SignatureInput {
   layers: readonly Layer[];
 }
 
+/** Ends this close together are one event. */
+const ONE_INSTANT_MS = 2000;
+
 /** The header the dropscope canary target sets on its 101 (target/canary-target.ts TARGET_HEADER). */
 const CANARY_TARGET_HEADER = 'x-dropscope-target';
 
@@ -49,6 +52,10 @@ export function describeSignature(input: SignatureInput): Signature | null {
   const location = locate(paths, kind, nSeconds);
   const closedByApp = members.filter(closedByEndpoint);
   const closeCode = dominantCode(closedByApp);
+  // An endpoint that closed its open connections at one instant (a restart, a deploy, the
+  // canary target paused) made their durations whatever they happened to be: no timer.
+  const ended = members.map((d) => d.endedAt).sort((a, b) => a - b);
+  if (closedByApp.length >= 0.8 * members.length && ended.at(-1)! - ended[0]! <= ONE_INSTANT_MS) return null;
   const identified = identifySoftware(members, location, { nMs, kind }, layers);
   // The endpoint decided (most ended with an application close code), unless a layer of
   // the catalogue that speaks WebSocket closes with that very code at this N, or the
@@ -64,7 +71,6 @@ export function describeSignature(input: SignatureInput): Signature | null {
   const ends = bothEnds(members);
   const controlIsDirect = location.evidence.some((e) => e.startsWith('control: the direct path'));
   const hasControl = location.evidence.some((e) => e.startsWith('control:'));
-  const ended = members.map((d) => d.endedAt).sort((a, b) => a - b);
   const facts = { nSeconds, kind, count, scope: location.scope, value: location.value, candidates, controlIsDirect, proxiesCut: new Set(members.map((d) => d.proxy)).size, software, endedBy, closeCode } as const;
   return {
     key: `${dimension}-${nSeconds.toFixed(1)}s`,

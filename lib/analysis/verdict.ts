@@ -3,6 +3,7 @@
  * structured fields (place, kind, who ended it, the software, the ranked candidates), so
  * that a program reading those fields and a person reading the sentence are told the same.
  */
+import { NAMED_SCORE } from './candidates';
 import { closeCodeAdvice, describeCloseCode } from './close-codes';
 import { formatSeconds } from './stats';
 import type { Candidate, LocationScope, SignatureKind, Software } from './types';
@@ -26,7 +27,7 @@ export interface VerdictFacts {
 /** A candidate worth naming in the sentence: it named itself, or its default fits well. */
 function namedCandidate(candidates: readonly Candidate[]): Candidate | undefined {
   const top = candidates[0];
-  return top && (top.basis === 'identity' || top.score >= 3) ? top : undefined;
+  return top && (top.basis === 'identity' || top.score >= NAMED_SCORE) ? top : undefined;
 }
 
 export function verdictSentence(s: VerdictFacts): string {

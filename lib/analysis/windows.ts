@@ -9,7 +9,8 @@
  * never as "WebSockets die at 0.0 s".
  */
 import { findPeaks, type Bin, type Peak } from './peaks';
-import type { Drop } from './types';
+import { pathId } from './kind';
+import type { Drop, PathExposure } from './types';
 
 /** Drops younger than this ended "right after the upgrade": never a timeout's signature. */
 export const EARLY_MS = 1000;
@@ -48,4 +49,19 @@ export function isEcho(w: SignatureWindow, members: readonly Pick<Drop, 'ageMs'>
   const ages = windows.filter((o) => o.dimension === 'age').map((o) => o.peak);
   const explained = members.filter((d) => d.ageMs !== null && ages.some((p) => d.ageMs! >= p.lowMs && d.ageMs! < p.highMs)).length;
   return explained >= 0.5 * members.length;
+}
+
+/**
+ * Each path's exposure without its sessions that ended right after their 101 (`early`:
+ * the early window's exposures). Those said nothing about any N: counted as sessions, a
+ * paused target's hundred early closes made the direct path, whose sessions that did live
+ * all outlived the proxy's cut, look like no control at all.
+ */
+export function withoutEarly(paths: readonly PathExposure[], early: readonly PathExposure[] | undefined): PathExposure[] {
+  if (!early || early.length === 0) return [...paths];
+  const closed = new Map(early.map((p) => [pathId(p), p.hits]));
+  return paths.map((p) => {
+    const n = closed.get(pathId(p));
+    return n ? { ...p, sessions: Math.max(0, p.sessions - n) } : p;
+  });
 }

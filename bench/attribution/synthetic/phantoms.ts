@@ -113,6 +113,42 @@ export function targetPauseDemo(): Scenario {
 }
 
 /**
+ * The quick-start demo paused as it really went (seen on a live server): the idle
+ * canaries through the proxy reconnect right after each 20 s cut, so when the pause
+ * closes every open canary with 1001 at one instant, six of them are 2-4 s old and
+ * silent since their 101. Their idle times cluster by that coincidence, not by a timer:
+ * one instant, one event, no N.
+ */
+export function targetPauseOpenCanariesCoincide(): Scenario {
+  const s = new Scene('target-pause-open-canaries-coincide');
+  const demo = probe('demo');
+  const builtin = target('builtin');
+  const demoProxy = proxy('demo-proxy-idle-20s', 'http');
+  const hb10 = heartbeat(10);
+  const direct = paths([demo], [builtin], [DIRECT])[0]!;
+  const viaProxy = paths([demo], [builtin], [demoProxy])[0]!;
+  const span: [number, number] = [T0, T0 + 3 * 60_000];
+  const pause: [number, number] = [T0 + 3 * 60_000, T0 + 4 * 60_000 + 30_000];
+  const at = timer.precise(20);
+  for (let i = 0; i < 9; i++) s.add(viaProxy, IDLE, { ...cut(s, at), end: FIN, endedAt: s.when(span) });
+  s.survive(direct, 4, IDLE, [60_000, 3 * 60_000]).survive(direct, 1, hb10, [60_000, 3 * 60_000]).survive(viaProxy, 1, hb10, [60_000, 3 * 60_000]);
+  for (const [p, prof, age] of [
+    [viaProxy, IDLE, 2_846], [viaProxy, IDLE, 2_714], [viaProxy, IDLE, 2_356], [direct, IDLE, 3_123], [direct, IDLE, 3_410], [viaProxy, IDLE, 2_990],
+    [direct, hb10, 63_883], [viaProxy, hb10, 64_189], [direct, IDLE, 61_200], [direct, IDLE, 118_004],
+  ] as const) {
+    s.add(p, prof, { ageMs: age, idleMs: prof === IDLE ? age : Math.round(3_000 + s.r() * 1_500), end: closeFrame(1001), endedAt: pause[0] + Math.round(s.r() * 40) });
+  }
+  for (const [p, n] of [[direct, 40], [viaProxy, 29]] as const) earlyCloses(s, p, n, 1013, pause);
+  return s.scenario({
+    classes: ['phantom-target-pause', 'app-close'],
+    expect: {
+      signatures: [{ nMs: expectN(at), kind: 'idle', place: { scope: 'proxy', value: 'demo-proxy-idle-20s' }, software: null }],
+      findings: [{ kind: 'early-close', cause: 'endpoint-close' }],
+    },
+  });
+}
+
+/**
  * A larger outage: target chat paused for 10 minutes under three probes' canaries (300
  * reconnects closed with 1013 right after the upgrade, directly and through squid),
  * while everything to api lives on.

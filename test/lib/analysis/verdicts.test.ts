@@ -117,6 +117,20 @@ describe('software', () => {
   });
 });
 
+describe('names only what can sit there', () => {
+  it('a forward proxy cutting at 20 s is not named after a load balancer whose default is 20 s', () => {
+    const sessions = [
+      ...many(12, () => s({ proxy: 'demo-proxy', proxyKind: 'http', ageMs: 20_000 + jitter(5) })),
+      ...survivors({ proxy: 'direct' }),
+      ...survivors({ proxy: 'demo-proxy', profile: 'hb', profileKind: 'heartbeat', idleMs: 4000 }),
+    ];
+    const [sig] = analyzeSessions(sessions).signatures;
+    expect(sig!.location).toMatchObject({ scope: 'proxy', value: 'demo-proxy' });
+    expect(sig!.verdict).toMatch(/a layer inside that proxy's chain with a 20\.0 s idle timeout\.$/);
+    expect(sig!.candidates.filter((c) => c.score >= 3)).toEqual([]);
+  });
+});
+
 describe('who ended it, and how', () => {
   it('an application close code at a fixed N is the endpoint, with its own advice', () => {
     const sessions = [...many(30, () => s({ ageMs: 300_000 + jitter(20), endKind: 'close_frame', closeCode: 4000, profile: 'hb', profileKind: 'heartbeat', idleMs: 3000 })), ...survivors({ target: 'other', profile: 'hb', profileKind: 'heartbeat' })];
