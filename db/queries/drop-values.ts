@@ -1,5 +1,6 @@
 /** What a drop is, and the two values every drop histogram and the analysis read from it. */
 import { and, gte, isNotNull, lt, ne, sql, type SQL } from 'drizzle-orm';
+import { APPLICATION_CODE_RANGES } from '../../lib/analysis/close-codes';
 import type { DashboardScope } from '../../lib/dashboard/scope';
 import { canarySessions as s } from '../schema';
 import { sessionFilters } from './scope';
@@ -16,3 +17,12 @@ export function dropFilter(scope: DashboardScope): SQL {
 export const AGE = sql<number | null>`(case when ${s.endKind} <> 'pong_timeout' then ${s.durationMs} when ${s.sinceLastRecvMs} >= ${s.durationMs} then null else ${s.durationMs} - coalesce(${s.sinceLastRecvMs}, 0) end)`;
 /** Silence both ways before the end; unknown (null) for silent deaths. lib/analysis/drop-values.ts `dropIdle`. */
 export const IDLE = sql<number | null>`(case when ${s.endKind} = 'pong_timeout' then null else least(${s.sinceLastRecvMs}, ${s.sinceLastSentMs}) end)`;
+
+/**
+ * Closed by its endpoint with an application code (lib/analysis/close-codes.ts): the
+ * endpoint decided, which says nothing about the path's timeouts.
+ */
+export const CLOSED_BY_ENDPOINT = sql<boolean>`(${s.endKind} = 'close_frame' and (${sql.join(
+  APPLICATION_CODE_RANGES.map(([lo, hi]) => sql`${s.closeCode} between ${sql.raw(String(lo))} and ${sql.raw(String(hi))}`),
+  sql` or `,
+)}))`;

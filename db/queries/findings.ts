@@ -5,7 +5,7 @@ import type { Executor } from '../client';
 import { splitByBucket } from '../../lib/rollups/bucket-split';
 import { attemptRollup as ah, canarySessions as s, probes, rttMinutes as rm } from '../schema';
 import type { AnalysisScope } from './analysis';
-import { AGE } from './drop-values';
+import { AGE, CLOSED_BY_ENDPOINT } from './drop-values';
 import { rollupAndEdges } from './rollup-parts';
 import { pathFilters, rowsOf } from './scope';
 
@@ -114,7 +114,8 @@ export async function ladderRungs(db: Executor, scope: AnalysisScope): Promise<L
       proxy: s.proxyName,
       gapMs: s.gapMs,
       survived: sql<number>`count(*) filter (where ${s.endKind} = 'probe_closed' and ${s.closeReason} like 'ladder:%')`.mapWith(Number),
-      died: sql<number>`count(*) filter (where ${s.endKind} <> 'probe_closed')`.mapWith(Number),
+      // An endpoint's own close (a paused target's 1001 and 1013) is no death at the rung's gap.
+      died: sql<number>`count(*) filter (where ${s.endKind} <> 'probe_closed' and not ${CLOSED_BY_ENDPOINT})`.mapWith(Number),
     })
     .from(s)
     .innerJoin(probes, eq(probes.id, s.probeId))

@@ -28,8 +28,16 @@ const NAMES: Record<number, string> = {
  */
 export function isApplicationCode(code: number | null): boolean {
   if (code === null) return false;
-  return (code >= 1000 && code <= 1003) || code === 1008 || (code >= 1011 && code <= 1013) || (code >= 4000 && code <= 4999);
+  return APPLICATION_CODE_RANGES.some(([lo, hi]) => code >= lo && code <= hi);
 }
+
+/** The application codes as inclusive ranges, for SQL (db/queries/drop-values.ts) to say the same. */
+export const APPLICATION_CODE_RANGES: readonly (readonly [number, number])[] = [
+  [1000, 1003],
+  [1008, 1008],
+  [1011, 1013],
+  [4000, 4999],
+];
 
 /** "1013 (Try Again Later)", "4001 (application-defined)". */
 export function describeCloseCode(code: number): string {

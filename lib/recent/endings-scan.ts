@@ -8,13 +8,14 @@
  * The answers equal db/queries' over the tables (test/db/recent.test.ts); db/queries/
  * findings.ts and drops.ts say what each counts and why.
  */
+import { isApplicationCode } from '../analysis/close-codes';
 import type { LadderRung, SilentGroup } from '../analysis/findings';
 import type { EndKind } from '../contracts/ingest';
 import { endKinds } from '../contracts/ingest';
 import { groupPaths, median, nameOf } from './groups';
 import type { RttCoverage } from './rtt-before-drops';
 import { pathMask, type ProbeRef, type RecentScope } from './scope';
-import { NO_CODE, PONG_TIMEOUT, PROBE_CLOSED, type EndingBlock, type RecentSessions } from './sessions';
+import { END_KIND_CODE, NO_CODE, PONG_TIMEOUT, PROBE_CLOSED, type EndingBlock, type RecentSessions } from './sessions';
 import { splitWhole } from './whole-range';
 
 const MINUTE_MS = 60_000;
@@ -24,6 +25,7 @@ const MINUTE_MS = 60_000;
 const none = NO_CODE;
 const probeClosed = PROBE_CLOSED;
 const pongTimeout = PONG_TIMEOUT;
+const closeFrame = END_KIND_CODE.close_frame;
 
 export interface RecentHistogram {
   /** Filled bins by index, `floor(value / widthMs)`, ascending. */
@@ -235,7 +237,8 @@ function addEndings(parts: Parts, blocks: readonly EndingBlock[], from: number, 
         if (g >= 0) {
           const r = ladder[g]!;
           r.seen = true;
-          if (kind !== probeClosed) r.died++;
+          // An endpoint's own close (a paused target's 1001 and 1013) is no death at the rung's gap.
+          if (kind !== probeClosed && !(kind === closeFrame && isApplicationCode(b.closeCode[i]!))) r.died++;
           else if (b.ladderSurvived[i] === 1) r.survived++;
         }
       }

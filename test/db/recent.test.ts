@@ -87,10 +87,16 @@ function fleet(random: () => number, count: number, prefix: string): IngestEvent
       endKind = survived ? 'probe_closed' : 'tcp_fin';
       duration = survived ? (p.gapMs ?? 0) + 1_000 : 60_000 + Math.floor(random() * 20);
       closeReason = survived ? `ladder:${p.gapMs}` : undefined;
+      // A paused target closes some rungs right after their 101 (1013): no death at the gap.
+      if (i % 11 === 0) {
+        endKind = 'close_frame';
+        duration = 20;
+        closeReason = 'target paused';
+      }
     }
     // Some ends fall exactly on a minute: the RTT finding's look-back then reaches a 5th minute.
     if (p.profileKind === 'heartbeat' && i % 10 === 0) duration += 60_000 - ((at.getTime() + 5 + duration) % 60_000);
-    const end = ended(id, duration, { path: p, endKind, sinceLastRecvMs: recv, sinceLastSentMs: sent, closeReason, closeCode: endKind === 'close_frame' ? pick([1000, 1001]) : undefined, egressAddress: egress }, at);
+    const end = ended(id, duration, { path: p, endKind, sinceLastRecvMs: recv, sinceLastSentMs: sent, closeReason, closeCode: endKind === 'close_frame' ? (closeReason === 'target paused' ? 1013 : pick([1000, 1001])) : undefined, egressAddress: egress }, at);
     if (random() > 0.1) out.push(open);
     out.push(end);
     if (p.profileKind === 'heartbeat') {
