@@ -61,13 +61,14 @@ export function describeSignature(input: SignatureInput): Signature | null {
   // the catalogue that speaks WebSocket closes with that very code at this N, or the
   // endpoint is a dropscope canary target, which never closes a session by itself (only
   // when paused, at one instant for every canary: no N).
-  const layerCloses = rankCandidates(layers, { nMs, kind, members, scope: location.scope, software: identified.software }).filter((c) => layers.find((l) => l.id === c.layerId)?.closeCode === closeCode && c.basis === 'default');
+  const ranked = rankCandidates(layers, { nMs, kind, members, scope: location.scope, software: identified.software });
+  const layerCloses = ranked.filter((c) => layers.find((l) => l.id === c.layerId)?.closeCode === closeCode && c.basis === 'default');
   const canaryTarget = members.filter((d) => d.headers[CANARY_TARGET_HEADER] !== undefined).length >= 0.8 * members.length;
   const endedBy = closedByApp.length >= 0.8 * members.length && layerCloses.length === 0 && !canaryTarget ? 'endpoint' : 'layer';
   // An endpoint's own close is relayed, not made, by the layers in front: naming them would mislead.
   const { software, note: softwareNote } =
     endedBy === 'endpoint' ? { software: null, note: `the endpoint closed these itself (${describeCloseCode(closeCode!)}): the layers in front of it only relayed the close` } : identified;
-  const candidates = endedBy === 'endpoint' ? [] : rankCandidates(layers, { nMs, kind, members, scope: location.scope, software });
+  const candidates = endedBy === 'endpoint' ? [] : ranked;
   const ends = bothEnds(members);
   const controlIsDirect = location.evidence.some((e) => e.startsWith('control: the direct path'));
   const hasControl = location.evidence.some((e) => e.startsWith('control:'));
