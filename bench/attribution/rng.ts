@@ -1,7 +1,7 @@
 /**
  * Deterministic randomness for the scenarios: the same seed gives the same sessions on
- * every machine and run, so a scorecard that changes means the analysis changed. Copied
- * from test/lib/analysis/synthetic.ts (mulberry32 with a scrambled seed).
+ * every machine and run, so a scorecard that changes means the analysis changed
+ * (mulberry32 with a scrambled seed; the analysis' own tests draw from it too).
  */
 
 export type Rng = () => number;

@@ -24,9 +24,6 @@ export interface ExpectedSignature {
   endedBy?: 'layer' | 'endpoint';
 }
 
-/** A refusal group as the server builds it; `bodyExcerpt` once RefusalGroup carries it. */
-export type ScenarioRefusal = RefusalGroup & { bodyExcerpt?: string | null };
-
 export interface Scenario {
   name: string;
   /** Which classes of mistake it guards (CLASSES below). */
@@ -34,7 +31,7 @@ export interface Scenario {
   sessions: SessionSample[];
   /** User layers added to the built-in catalogue (as DROPSCOPE_LAYERS_FILE would). */
   layers?: Layer[];
-  refusals?: ScenarioRefusal[];
+  refusals?: RefusalGroup[];
   silent?: SilentGroup[];
   expect: { signatures: ExpectedSignature[]; findings?: { kind: Finding['kind']; cause: string }[] };
   /** Why the expectation is what it is, where an SRE might hesitate. */

@@ -14,11 +14,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ExpectedSignature, Scenario } from '../../bench/attribution/scenario';
 import type { SessionSample } from '../../lib/analysis/analyze';
-import type { Layer } from '../../lib/analysis/catalogue';
-import type { Finding } from '../../lib/analysis/findings';
-import type { LocationScope } from '../../lib/analysis/types';
-import type { LabRefusalGroup } from './samples';
 
 export const RECORDING = process.env.RECORD_ATTRIBUTION === '1';
 
@@ -27,38 +24,8 @@ export const RECORDINGS_DIR = fileURLToPath(new URL('../../bench/attribution/lab
 /** How far from the daemon's real cut the analysis' N may land, ms (the lab suite's bound). */
 export const N_TOLERANCE_MS = 250;
 
-/** As bench/attribution/scenario.ts reads it. */
-export interface ExpectedSignature {
-  /** The analysis' N must lie in [lo, hi], ms. */
-  nMs: [number, number];
-  kind: 'idle' | 'lifetime' | 'undetermined';
-  place: { scope: LocationScope; value: string | null };
-  /**
-   * The software the signature must name (`software.name`), or null: nothing the probe saw
-   * names the layer that cut (HAProxy sends no Server header, a tunnel carries only the
-   * target's 101, or the only name on the path is another layer's).
-   */
-  software: string | null;
-  endedBy?: 'layer' | 'endpoint';
-}
-
-/** A scenario of bench/attribution/scenario.ts, recorded from real daemons. */
-export interface Recording {
-  name: string;
-  /** "lab" first, then the classes of mistake it guards (bench/attribution/scenario.ts CLASSES). */
-  classes: string[];
-  sessions: SessionSample[];
-  /** User layers the scenario registers; absent: the built-in catalogue only. */
-  layers?: Layer[];
-  /** For refusal scenarios: the groups the server would build from the failed attempts. */
-  refusals?: LabRefusalGroup[];
-  expect: {
-    signatures: ExpectedSignature[];
-    findings?: { kind: Finding['kind']; cause: string }[];
-  };
-  /** The daemons and their configuration, and why the expectation is what it is. */
-  why?: string;
-}
+/** A scenario of the scorecard (bench/attribution/scenario.ts), recorded from real daemons: "lab" first in its classes. */
+export type Recording = Scenario;
 
 /** The expected N for a daemon's real cut (proxies.ts `configuredCutMs`). */
 export function nAround(cutMs: number): [number, number] {

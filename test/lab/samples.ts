@@ -76,7 +76,6 @@ export async function samplesOf(runs: readonly Run[], target?: LabTarget, probe 
 }
 
 /** A {@link RefusalGroup} as the server builds it, with the refusal's own words when the probe kept them. */
-export type LabRefusalGroup = RefusalGroup & { bodyExcerpt?: string | null };
 
 /**
  * The refusal groups db/queries/findings.ts `refusalGroups` builds from stored rows, built
@@ -86,7 +85,7 @@ export type LabRefusalGroup = RefusalGroup & { bodyExcerpt?: string | null };
  * reason on the direct path to the same target. Headers, error code, error message and
  * body excerpt come from the group's latest attempt.
  */
-export function refusalGroupsOf(runs: readonly Run[]): LabRefusalGroup[] {
+export function refusalGroupsOf(runs: readonly Run[]): RefusalGroup[] {
   const attempts = new Map<string, number>();
   for (const r of runs) {
     const path = (r.failed ?? r.opened)?.path;
@@ -94,7 +93,7 @@ export function refusalGroupsOf(runs: readonly Run[]): LabRefusalGroup[] {
     const k = `${path.target.name}|${path.proxy.name}`;
     attempts.set(k, (attempts.get(k) ?? 0) + 1);
   }
-  const groups = new Map<string, { group: LabRefusalGroup; latest: number }>();
+  const groups = new Map<string, { group: RefusalGroup; latest: number }>();
   for (const r of runs) {
     const f = r.failed;
     if (!f) continue;
@@ -104,7 +103,7 @@ export function refusalGroupsOf(runs: readonly Run[]): LabRefusalGroup[] {
     const at = Date.parse(f.failedAt);
     const cur = groups.get(k);
     const latest = !cur || at >= cur.latest;
-    const group: LabRefusalGroup = {
+    const group: RefusalGroup = {
       target: f.path.target.name,
       proxy: f.path.proxy.name,
       outcome: f.outcome,

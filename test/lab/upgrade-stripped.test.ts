@@ -16,12 +16,12 @@
 import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
-import { refusalFindings } from '../../lib/analysis/findings';
+import { refusalFindings, type RefusalGroup } from '../../lib/analysis/findings';
 import type { Daemon } from './daemon';
 import { attempt, canary, type Run } from './lab';
 import { nginxVersion, startNginx, wsLocation } from './proxies';
 import { record } from './record';
-import { refusalGroupsOf, runTogether, samplesOf, type LabRefusalGroup } from './samples';
+import { refusalGroupsOf, runTogether, samplesOf } from './samples';
 
 /** refusalFindings reports a group from three refusals up. */
 const REFUSED_N = 4;
@@ -33,7 +33,7 @@ let nginx: Daemon;
 let version: string;
 let refused: Run[];
 let controls: Run[];
-let groups: LabRefusalGroup[];
+let groups: RefusalGroup[];
 
 beforeAll(async () => {
   version = await nginxVersion();

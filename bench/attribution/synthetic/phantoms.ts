@@ -74,6 +74,15 @@ export function neverPongBesideNginx(): Scenario {
   });
 }
 
+/** The quick-start demo's probe and paths: the built-in target, directly and through the 20 s demo proxy. */
+function demoScene(name: string) {
+  const s = new Scene(name);
+  const demo = probe('demo');
+  const builtin = target('builtin');
+  const demoProxy = proxy('demo-proxy-idle-20s', 'http');
+  return { s, hb10: heartbeat(10), direct: paths([demo], [builtin], [DIRECT])[0]!, viaProxy: paths([demo], [builtin], [demoProxy])[0]! };
+}
+
 /**
  * The quick-start demo (demo/run-demo.ts) with `dropscope target pause --for 2m`: the demo
  * proxy cuts idle tunnels at 20 s (a Node socket timeout, FIN both ways) all along; during
@@ -82,13 +91,7 @@ export function neverPongBesideNginx(): Scenario {
  * not a timeout: no signature at ~0 s, an early-close finding instead.
  */
 export function targetPauseDemo(): Scenario {
-  const s = new Scene('target-pause-demo');
-  const demo = probe('demo');
-  const builtin = target('builtin');
-  const demoProxy = proxy('demo-proxy-idle-20s', 'http');
-  const hb10 = heartbeat(10);
-  const direct = paths([demo], [builtin], [DIRECT])[0]!;
-  const viaProxy = paths([demo], [builtin], [demoProxy])[0]!;
+  const { s, hb10, direct, viaProxy } = demoScene('target-pause-demo');
   const span: [number, number] = [T0, T0 + 34 * 60_000];
   const pause: [number, number] = [T0 + 16 * 60_000, T0 + 18 * 60_000];
   const at = timer.precise(20);
@@ -120,13 +123,7 @@ export function targetPauseDemo(): Scenario {
  * one instant, one event, no N.
  */
 export function targetPauseOpenCanariesCoincide(): Scenario {
-  const s = new Scene('target-pause-open-canaries-coincide');
-  const demo = probe('demo');
-  const builtin = target('builtin');
-  const demoProxy = proxy('demo-proxy-idle-20s', 'http');
-  const hb10 = heartbeat(10);
-  const direct = paths([demo], [builtin], [DIRECT])[0]!;
-  const viaProxy = paths([demo], [builtin], [demoProxy])[0]!;
+  const { s, hb10, direct, viaProxy } = demoScene('target-pause-open-canaries-coincide');
   const span: [number, number] = [T0, T0 + 3 * 60_000];
   const pause: [number, number] = [T0 + 3 * 60_000, T0 + 4 * 60_000 + 30_000];
   const at = timer.precise(20);

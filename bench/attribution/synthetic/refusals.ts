@@ -6,12 +6,13 @@
  * work, so a refusal must not turn into a signature either.
  */
 import { DIRECT, expectN, FIN, FRA, NYC, paths, proxy, Scene, SOCKS, SQUID, target, timer, type Proxy, type Target } from '../blocks';
-import type { Scenario, ScenarioRefusal } from '../scenario';
+import type { RefusalGroup } from '../../../lib/analysis/findings';
+import type { Scenario } from '../scenario';
 
-type Group = Omit<ScenarioRefusal, 'directCount'> & { directCount?: number };
+type Group = Omit<RefusalGroup, 'directCount'> & { directCount?: number };
 
 /** Refusal groups with `directCount` filled as the server does: the same reason on the direct path to the same target. */
-function grouped(groups: Group[]): ScenarioRefusal[] {
+function grouped(groups: Group[]): RefusalGroup[] {
   return groups.map((g) => ({
     ...g,
     directCount: g.directCount ?? groups.filter((d) => d.proxy === 'direct' && d.target === g.target && d.reason === g.reason).reduce((n, d) => n + d.count, 0),

@@ -5,18 +5,8 @@
 import type { EndKind, ProfileKind } from '../../../lib/contracts/ingest';
 import type { SessionSample } from '../../../lib/analysis/analyze';
 
-export function rng(seed: number): () => number {
-  // Scramble the seed first: mulberry32 started from small integers is streaky.
-  let a = Math.imul((seed ^ 0x9e3779b9) >>> 0, 0x85ebca6b) >>> 0;
-  a = Math.imul(a ^ (a >>> 13), 0xc2b2ae35) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../../../bench/attribution/rng';
+import { rng } from '../../../bench/attribution/rng';
 
 const gauss = (r: () => number) => Math.sqrt(-2 * Math.log(r() || 1e-12)) * Math.cos(2 * Math.PI * r());
 
