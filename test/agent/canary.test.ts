@@ -113,6 +113,22 @@ const waitFor = async (cond: () => boolean, ms = 3000) => {
   while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 };
 
+// A self-signed certificate for 127.0.0.1 and localhost, valid until 2126: the canary
+// verifies it with the certificate itself as the CA.
+const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
+
+async function startWssServer() {
+  const server = createHttpsServer({ key: readFileSync(fixture('localhost-key.pem')), cert: readFileSync(fixture('localhost-cert.pem')) });
+  const wss = new WebSocketServer({ server });
+  cleanups.push(() => new Promise((r) => wss.close(r)));
+  return { wss, port: await listen(server) };
+}
+
+function wssCanary(port: number): PlannedCanary {
+  const c = canary(`wss://127.0.0.1:${port}/`);
+  return { ...c, target: { ...c.target, tls: { verify: true, caFile: fixture('localhost-cert.pem').pathname } } };
+}
+
 describe('canary endings', () => {
   it.each([
     ['fin', 'tcp_fin'],
@@ -157,8 +173,12 @@ describe('canary endings', () => {
   // A layer that closes idle sessions with a frame (Cloudflare, API Gateway's 1001) must show
   // the silence it waited for: the close frame's own bytes and ws's close reply are the end,
   // not traffic before it.
-  it('a close frame after silence: the idle time is the silence before the frame, both ways', async () => {
-    const { wss, url } = await startWsServer();
+  // Over TLS the bytes are read on the TLS socket, not the TCP one under it: both must show it.
+  it.each([
+    ['ws', async () => ((srv) => ({ wss: srv.wss, plan: canary(srv.url) }))(await startWsServer())],
+    ['wss', async () => ((srv) => ({ wss: srv.wss, plan: wssCanary(srv.port) }))(await startWssServer())],
+  ] as const)('a close frame after silence (%s): the idle time is the silence before the frame, both ways', async (_scheme, start) => {
+    const { wss, plan } = await start();
     const clock = steppedClock();
     const { d, ended, opened } = deps(undefined, clock.now);
     wss.on('connection', async (ws) => {
@@ -166,7 +186,7 @@ describe('canary endings', () => {
       clock.set(5000);
       ws.close(1001, 'going away');
     });
-    await runAttempt(canary(url), d);
+    await runAttempt(plan, d);
     expect(ended()).toMatchObject({ endKind: 'close_frame', closeCode: 1001, durationMs: 5000, sinceLastRecvMs: 5000, sinceLastSentMs: 5000 });
   });
 
@@ -290,22 +310,6 @@ describe('canary endings', () => {
 });
 
 describe('over wss', () => {
-  // A self-signed certificate for 127.0.0.1 and localhost, valid until 2126: the canary
-  // verifies it with the certificate itself as the CA.
-  const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
-
-  async function startWssServer() {
-    const server = createHttpsServer({ key: readFileSync(fixture('localhost-key.pem')), cert: readFileSync(fixture('localhost-cert.pem')) });
-    const wss = new WebSocketServer({ server });
-    cleanups.push(() => new Promise((r) => wss.close(r)));
-    return { wss, port: await listen(server) };
-  }
-
-  function wssCanary(port: number): PlannedCanary {
-    const c = canary(`wss://127.0.0.1:${port}/`);
-    return { ...c, target: { ...c.target, tls: { verify: true, caFile: fixture('localhost-cert.pem').pathname } } };
-  }
-
   // TLS made over a connected TCP socket takes over its handle: the TCP socket then reports
   // no bytes, no FIN and no reset, and all three must be seen on the TLS socket instead.
   it.each([
@@ -332,18 +336,6 @@ describe('over wss', () => {
     expect(ended()!.bytesIn).toBeGreaterThan(0);
   });
 
-  it('a close frame after silence: the idle time is the silence before the frame', async () => {
-    const { wss, port } = await startWssServer();
-    const clock = steppedClock();
-    const { d, ended, opened } = deps(undefined, clock.now);
-    wss.on('connection', async (ws) => {
-      await opened;
-      clock.set(5000);
-      ws.close(1001, 'going away');
-    });
-    await runAttempt(wssCanary(port), d);
-    expect(ended()).toMatchObject({ endKind: 'close_frame', closeCode: 1001, durationMs: 5000, sinceLastRecvMs: 5000, sinceLastSentMs: 5000 });
-  });
 });
 
 describe('failed attempts', () => {
