@@ -59,8 +59,9 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
   // What the event carries of an answer is the answer's, but a layer that echoes our
   // request could hand back a credential of ours: none leaves in any field.
   const scrub = scrubber(secretsOf(canary));
+  const scrubHeaders = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k, scrub(v).slice(0, 512)]));
   const failed = (err: DialError, extra: { httpStatus?: number } = {}): AttemptResult => {
-    const responseHeaders = err.responseHeaders && Object.fromEntries(Object.entries(err.responseHeaders).map(([k, v]) => [k, scrub(v).slice(0, 512)]));
+    const responseHeaders = err.responseHeaders && scrubHeaders(err.responseHeaders);
     const excerpt = err.bodyExcerpt && scrub(err.bodyExcerpt).slice(0, 256);
     deps.emit({
       type: 'attempt.failed',
@@ -145,6 +146,8 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
       settle(() => ({ ok: false, result: { sessionId, opened: false, lifetimeMs: 0 } }));
     };
     deps.stop.addEventListener('abort', onStop, { once: true });
+  // A stop that came while the session opened (its onOpen, the last of the upgrade) fires no event now.
+  if (deps.stop.aborted) onStop();
     // ws's handshakeTimeout never fires on a socket handed over already connected, so the
     // dial deadline covers the upgrade too.
     const onDialTimeout = () => {
@@ -188,6 +191,7 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
   const openAt = deps.clock();
   const meter = new SessionMeter(deps.clock, dialed.tcp, dialed.socket, openAt);
   const responseHeaders = pickHeaders(opened.res.headers, IDENTIFYING_HEADERS);
+  const proxyHeaders = scrubHeaders(dialed.proxyHeaders);
   const egress = responseHeaders[PEER_HEADER];
   deps.emit({
     type: 'session.opened',
@@ -199,6 +203,7 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
     timings,
     httpStatus: 101,
     responseHeaders,
+    ...(Object.keys(proxyHeaders).length > 0 && { proxyHeaders }),
     ...(egress && { egressAddress: egress.slice(0, 64) }),
   });
   deps.onOpen?.();
@@ -272,6 +277,8 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
     closePolitely(ws, 1001, 'probe stopping');
   };
   deps.stop.addEventListener('abort', onStop, { once: true });
+  // A stop that came while the session opened (its onOpen, the last of the upgrade) fires no event now.
+  if (deps.stop.aborted) onStop();
 
   const { code, reason } = await new Promise<{ code: number; reason: string }>((resolve) => {
     ws.once('close', (c, r) => resolve({ code: c, reason: r.toString('utf8') }));

@@ -89,6 +89,8 @@ export const canarySessions = pgTable(
     errorCode: text(),
     errorMessage: text(),
     responseHeaders: jsonb().$type<Record<string, string>>(),
+    /** The forward proxy's identifying CONNECT reply headers (session.opened proxyHeaders). */
+    proxyHeaders: jsonb().$type<Record<string, string>>(),
     /** A refusal's own words (first line of its body, or an HTML page's title and first sentence). */
     bodyExcerpt: text(),
     egressAddress: text(),

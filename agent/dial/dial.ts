@@ -14,6 +14,7 @@ import { SocksClient } from 'socks';
 import type { ProxyConfig, TargetConfig } from '../config';
 import { asDialError, DialError, type DialPhase } from './errors';
 import { httpConnect } from './http-connect';
+import { pickHeaders, PROXY_IDENTITY_HEADERS } from './refusal';
 
 export interface DialTimings {
   dnsMs?: number;
@@ -31,6 +32,8 @@ export interface Dialed {
   /** The TCP socket to the first hop: where FIN and RST show up. */
   tcp: Socket;
   timings: DialTimings;
+  /** A forward proxy's identifying headers from its CONNECT reply (none for SOCKS and direct). */
+  proxyHeaders: Record<string, string>;
 }
 
 export type MonotonicClock = () => number;
@@ -66,8 +69,9 @@ export async function dial(target: TargetConfig, proxy: ProxyConfig, options: { 
   const tcp = await phase('tcp', 'tcpMs', () => connectTcp(hopAddress, firstHop.port, signal));
   try {
     let tunnel: Socket | TLSSocket = tcp;
+    let proxyHeaders: Record<string, string> = {};
     if (proxy.kind !== 'direct') {
-      tunnel = await phase('proxy', 'proxyMs', () => proxyHandshake(proxy, tcp, { host: targetAddress, port }, signal));
+      ({ tunnel, proxyHeaders } = await phase('proxy', 'proxyMs', () => proxyHandshake(proxy, tcp, { host: targetAddress, port }, signal)));
     }
     if (url.protocol === 'wss:') {
       // The proxy handshake leaves the tunnel paused so no byte is lost before its next
@@ -75,7 +79,7 @@ export async function dial(target: TargetConfig, proxy: ProxyConfig, options: { 
       tunnel.resume();
       tunnel = await phase('tls', 'tlsMs', () => tlsHandshake(tunnel, host, target, signal));
     }
-    return { socket: tunnel, tcp, timings };
+    return { socket: tunnel, tcp, timings, proxyHeaders };
   } catch (err) {
     tcp.destroy();
     throw err;
@@ -110,12 +114,12 @@ function connectTcp(host: string, port: number, signal: AbortSignal): Promise<So
   });
 }
 
-async function proxyHandshake(proxy: ProxyConfig, tcp: Socket, target: { host: string; port: number }, signal: AbortSignal): Promise<Socket | TLSSocket> {
+async function proxyHandshake(proxy: ProxyConfig, tcp: Socket, target: { host: string; port: number }, signal: AbortSignal): Promise<{ tunnel: Socket | TLSSocket; proxyHeaders: Record<string, string> }> {
   const url = proxy.url!;
   if (proxy.kind === 'http' || proxy.kind === 'https') {
     const hop = proxy.kind === 'https' ? await tlsHandshake(tcp, url.hostname.replace(/^\[|\]$/g, ''), { tls: { verify: true } }, signal) : tcp;
-    await httpConnect(hop, target, url.username ? { username: url.username, password: url.password } : null, signal);
-    return hop;
+    const reply = await httpConnect(hop, target, url.username ? { username: url.username, password: url.password } : null, signal);
+    return { tunnel: hop, proxyHeaders: pickHeaders(reply.headers, PROXY_IDENTITY_HEADERS) };
   }
   // The socks library has its own timeout but no abort signal: destroying the socket is
   // what makes it give up when the dial deadline passes or the probe stops.
@@ -141,7 +145,7 @@ async function proxyHandshake(proxy: ProxyConfig, tcp: Socket, target: { host: s
       existing_socket: tcp,
       timeout: 60_000,
     });
-    return tcp;
+    return { tunnel: tcp, proxyHeaders: {} };
   } catch (err) {
     const message = (err as Error).message;
     // The socks library reports refusals only in its message ("Socks5 proxy rejected

@@ -28,6 +28,9 @@ export const REFUSAL_BODY_WAIT_MS = 100;
 /** Headers that name the layers in the path, kept on every answer (session.opened too). */
 export const IDENTIFYING_HEADERS = ['server', 'via', 'x-served-by', 'x-cache', 'cf-ray', 'x-amz-cf-id', 'x-amzn-trace-id', 'x-azure-ref', 'x-powered-by', 'x-dropscope-peer', 'x-dropscope-target', 'sec-websocket-protocol', 'sec-websocket-extensions', 'alt-svc'];
 
+/** Headers of a forward proxy's successful CONNECT reply that name it (tinyproxy: Proxy-agent). */
+export const PROXY_IDENTITY_HEADERS = ['proxy-agent', 'server', 'via', 'x-cache', 'x-squid-error'];
+
 /**
  * Kept on a refusal, in this order until {@link MAX_HEADERS}: what says why first (squid's
  * error name, RFC 9209 Proxy-Status, the auth scheme asked for, API Gateway's error type),

@@ -262,6 +262,7 @@ const memberColumns = {
   closeCode: s.closeCode,
   endedAt: s.endedAt,
   headers: s.responseHeaders,
+  proxyHeaders: s.proxyHeaders,
   egress: s.egressAddress,
   tvCloseFrame: tv.closeFrameReceived,
   tvEndKind: tv.endKind,
@@ -297,6 +298,7 @@ function memberDrop(r: MemberRow): Drop {
     closeCode: r.closeCode === null ? null : Number(r.closeCode),
     endedAt: r.endedAt!.getTime(),
     headers: r.headers ?? {},
+    ...(r.proxyHeaders && { proxyHeaders: r.proxyHeaders }),
     egress: r.egress,
     targetView: r.tvEndedAt === null ? null : { closeFrameReceived: Boolean(r.tvCloseFrame), endKind: r.tvEndKind ?? 'error', endedAt: r.tvEndedAt.getTime() },
   };

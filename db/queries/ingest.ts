@@ -137,6 +137,7 @@ function applyEvent(row: SessionRow, e: SessionOpened | SessionEnded | AttemptFa
       row.outcome = 'opened';
       row.httpStatus = e.httpStatus;
       put(row, 'responseHeaders', e.responseHeaders);
+      put(row, 'proxyHeaders', e.proxyHeaders);
       put(row, 'egressAddress', e.egressAddress);
       row.openedAt = new Date(e.openedAt);
       return;
@@ -190,7 +191,7 @@ function put<K extends keyof SessionRow>(row: SessionRow, key: K, value: Session
 /** Columns that later events fill in; the path and attempt time are fixed by the first. */
 const mergedColumns = [
   'dnsMs', 'tcpMs', 'proxyMs', 'tlsMs', 'upgradeMs', 'outcome', 'httpStatus', 'proxyReply', 'errorCode',
-  'errorMessage', 'responseHeaders', 'bodyExcerpt', 'egressAddress', 'openedAt', 'endedAt', 'durationMs', 'sinceLastRecvMs',
+  'errorMessage', 'responseHeaders', 'proxyHeaders', 'bodyExcerpt', 'egressAddress', 'openedAt', 'endedAt', 'durationMs', 'sinceLastRecvMs',
   'sinceLastSentMs', 'closeCode', 'closeReason', 'endKind', 'bytesIn', 'bytesOut', 'messagesIn', 'messagesOut',
   'rttCount', 'rttMinMs', 'rttMedianMs', 'rttMaxMs', 'updatedAt',
 ] as const satisfies readonly (keyof SessionRow)[];

@@ -32,8 +32,12 @@ interface Seen {
   members: number;
 }
 
-/** Every identity the members' 101s show, with on how many members. */
-export function identitiesOf(members: readonly Drop[]): Seen[] {
+/**
+ * Every identity the members' answers show, with on how many members: the 101's headers
+ * by default, or another set (a forward proxy's CONNECT reply). A value of `selfNaming`
+ * that no sign knows still names whatever answered.
+ */
+export function identitiesOf(members: readonly Drop[], headersOf: (d: Drop) => Record<string, string> = (d) => d.headers, selfNaming: readonly string[] = ['server']): Seen[] {
   const seen = new Map<string, Seen>();
   for (const d of members) {
     const names = new Set<string>();
@@ -44,7 +48,7 @@ export function identitiesOf(members: readonly Drop[]): Seen[] {
       if (prior) prior.members += 1;
       else seen.set(s.name, { ...s, members: 1 });
     };
-    const headers = Object.fromEntries(Object.entries(d.headers).filter(([h]) => !OWN_HEADERS.has(h)));
+    const headers = Object.fromEntries(Object.entries(headersOf(d)).filter(([h]) => !OWN_HEADERS.has(h)));
     const known = softwareIn(headers);
     // One header names one layer: where two signs read the same value ("istio-envoy" is
     // both Envoy and Istio), the first in the table speaks for it.
@@ -54,11 +58,12 @@ export function identitiesOf(members: readonly Drop[]): Seen[] {
       read.add(k.sign.header);
       add({ name: k.sign.software, version: k.version, header: k.sign.header, value: k.value, side: k.sign.side, role: k.sign.role });
     }
-    // A Server header no sign knows: still the identity of whatever answered.
-    const server = headers.server;
-    if (server && !read.has('server')) {
-      const m = /^\s*([^\s/()]+)(?:\/([^\s()]+))?/.exec(server);
-      if (m) add({ name: m[1]!, version: m[2] ?? null, header: 'server', value: server, side: 'unknown', role: null });
+    // A Server (or Proxy-Agent) header no sign knows: still the identity of whatever answered.
+    for (const h of selfNaming) {
+      const value = headers[h];
+      if (!value || read.has(h)) continue;
+      const m = /^\s*([^\s/()]+)(?:\/([^\s()]+))?/.exec(value);
+      if (m) add({ name: m[1]!, version: m[2] ?? null, header: h, value, side: 'unknown', role: null });
     }
   }
   return [...seen.values()].sort((a, b) => b.members - a.members || (a.name < b.name ? -1 : 1));
@@ -78,10 +83,19 @@ export function identifySoftware(
   const describe = (s: Seen) => `${s.header}: ${s.value}`;
   if (place.scope === 'proxy') {
     if (place.value === 'direct') return { software: null, note: 'the layer on the probe side of the direct route does not show itself in any response' };
+    // Only the proxy's own CONNECT reply speaks for it (tinyproxy: Proxy-agent).
+    const own = identitiesOf(members, (d) => d.proxyHeaders ?? {}, ['proxy-agent', 'server']).filter((s) => s.members >= 0.5 * n && s.side !== 'target-front');
+    if (own.length === 1) {
+      const p = own[0]!;
+      return {
+        software: { name: p.name, version: p.version, shownBy: { header: p.header, value: p.value, source: 'proxy-reply', seen: p.members, of: n }, side: 'proxy', known: layers.some((l) => l.software === p.name) },
+        note: `proxy ${place.value} names itself in its CONNECT reply (${describe(p)}, ${p.members} of ${n})`,
+      };
+    }
     const front = all.filter((s) => s.side !== 'proxy');
     return {
       software: null,
-      note: `proxy ${place.value} does not show itself here: the 101 comes through its tunnel untouched${front.length ? `, so ${front.map(describe).join(' and ')} speak${front.length === 1 ? 's' : ''} for the target's front, not for the proxy` : ''}`,
+      note: `proxy ${place.value} does not show itself here: the 101 comes through its tunnel untouched${front.length ? `, so ${front.map(describe).join(' and ')} speak${front.length === 1 ? 's' : ''} for the target's front, not for the proxy` : ''}${own.length > 1 ? `, and its CONNECT replies name several (${own.map(describe).join('; ')})` : ', and its CONNECT reply names nothing'}`,
     };
   }
   // The target's front (or, with no better place, whatever answered the upgrade).

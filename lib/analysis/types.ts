@@ -26,6 +26,8 @@ export interface Drop {
   endedAt: number;
   /** Identifying upgrade response headers (server, via ...), lower-case names. */
   headers: Record<string, string>;
+  /** The forward proxy's identifying CONNECT reply headers (proxy-agent, server, via); absent: none. */
+  proxyHeaders?: Record<string, string>;
   egress: string | null;
   targetView: { closeFrameReceived: boolean; endKind: string; endedAt: number } | null;
 }

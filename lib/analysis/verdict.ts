@@ -67,12 +67,13 @@ export function verdictSentence(s: VerdictFacts): string {
   const kindWord = s.kind === 'lifetime' ? 'maximum lifetime' : 'idle timeout';
   const top = namedCandidate(s.candidates);
   const sw = s.software ?? null;
-  const front = s.scope === 'target' ? 'in front of that target' : 'that answered the upgrade';
+  const front = sw?.side === 'proxy' ? 'the proxy itself' : s.scope === 'target' ? 'in front of that target' : 'that answered the upgrade';
   if (top?.basis === 'identity' && sw) {
-    return `WebSockets die at ${how} ${where} (${s.count} drops): ${sw.name}${sw.version ? ` ${sw.version}` : ''} ${front} (${sw.shownBy.header}: ${sw.shownBy.value}), whose ${top.name} is set to about ${n} (its default is ${formatSeconds(top.timeoutS)}).`;
+    return `WebSockets die at ${how} ${where} (${s.count} drops): ${sw.name}${sw.version ? ` ${sw.version}` : ''}, ${front} (${sw.shownBy.header}: ${sw.shownBy.value}), whose ${top.name} is set to about ${n} (its default is ${formatSeconds(top.timeoutS)}).`;
   }
   if (sw && !top) {
-    return `WebSockets die at ${how} ${where} (${s.count} drops): the layer ${front} identifies itself as ${sw.shownBy.value.trim()} (${sw.shownBy.header}), with a ${n} ${kindWord}.`;
+    const who = sw.side === 'proxy' ? 'the proxy' : `the layer ${front}`;
+    return `WebSockets die at ${how} ${where} (${s.count} drops): ${who} identifies itself as ${sw.shownBy.value.trim()} (${sw.shownBy.header}), with a ${n} ${kindWord}.`;
   }
   const named = top ? ` (${top.name} is ${formatSeconds(top.timeoutS)})` : '';
   return `WebSockets die at ${how} ${where} (${s.count} drops): ${layer} with a ${n} ${kindWord}${named}.`;

@@ -89,6 +89,11 @@ export const sessionOpenedSchema = z.strictObject({
   timings: dialTimingsSchema,
   httpStatus: z.literal(101),
   responseHeaders: headers.optional(),
+  /**
+   * The forward proxy's own identifying headers from its CONNECT reply (Proxy-Agent,
+   * Server, Via): the 101 comes through the tunnel untouched, so only these name the proxy.
+   */
+  proxyHeaders: headers.optional(),
   egressAddress: text(64).optional(),
 });
 

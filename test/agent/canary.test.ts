@@ -426,6 +426,32 @@ describe('through an HTTP CONNECT proxy', () => {
     expect(end.sinceLastRecvMs).toBe(end.durationMs);
   });
 
+  it('keeps what the proxy says of itself in its CONNECT reply (Proxy-agent), scrubbed of our credentials', async () => {
+    const target = await startTarget();
+    // tinyproxy's reply to a CONNECT it accepts; this one also echoes the user name.
+    const proxy = createNetServer((client) => {
+      client.once('data', (head) => {
+        const [, host, port] = /^CONNECT ([^:\s]+):(\d+)/.exec(head.toString('latin1')) ?? [];
+        const upstream = connect(Number(port), host!, () => {
+          client.write('HTTP/1.0 200 Connection established\r\nProxy-agent: tinyproxy/1.11.1\r\nVia: 1.1 gw (alice)\r\n\r\n');
+          client.pipe(upstream).pipe(client);
+        });
+        upstream.on('error', () => client.destroy());
+        client.on('error', () => upstream.destroy());
+        cleanups.push(async () => void (upstream.destroy(), client.destroy()));
+      });
+    });
+    const port = await listen(proxy);
+    const stop = new AbortController();
+    const { d, events } = deps(stop.signal);
+    d.onOpen = () => stop.abort();
+    await runAttempt(canary(`ws://127.0.0.1:${target.port}/canary`, undefined, `http://alice:right@127.0.0.1:${port}`), d);
+    const opened = events.find((e): e is Extract<IngestEvent, { type: 'session.opened' }> => e.type === 'session.opened')!;
+    expect(opened.proxyHeaders).toEqual({ 'proxy-agent': 'tinyproxy/1.11.1', via: expect.not.stringContaining('alice') });
+    expect(opened.responseHeaders).not.toHaveProperty('proxy-agent');
+    expect(ingestEventSchema.safeParse(opened).success).toBe(true);
+  });
+
   it('keeps the proxy\'s refusal apart from the target\'s, without leaking credentials', async () => {
     const target = await startTarget();
     const proxy = await startConnectProxy({ credentials: 'alice:right' });

@@ -28,7 +28,7 @@ function eventsOf(s: SessionSample, i: number): IngestEvent[] {
   const silentTail = s.endKind === 'pong_timeout' ? 3000 : 0;
   const durationMs = s.ageMs! + silentTail;
   return [
-    { type: 'session.opened', id: `${common.sessionId}-o`, ...common, openedAt: new Date(openedAt).toISOString(), timings: {}, httpStatus: 101, responseHeaders: s.headers },
+    { type: 'session.opened', id: `${common.sessionId}-o`, ...common, openedAt: new Date(openedAt).toISOString(), timings: {}, httpStatus: 101, responseHeaders: s.headers, ...(s.proxyHeaders && { proxyHeaders: s.proxyHeaders }) },
     {
       type: 'session.ended', id: `${common.sessionId}-e`, ...common, endedAt: new Date(openedAt + durationMs).toISOString(), durationMs,
       sinceLastRecvMs: s.endKind === 'pong_timeout' ? silentTail : (s.idleMs ?? 0), sinceLastSentMs: s.endKind === 'pong_timeout' ? 1000 : (s.idleMs ?? 0),
@@ -39,7 +39,8 @@ function eventsOf(s: SessionSample, i: number): IngestEvent[] {
 
 describe.each(backends())('SQL analysis on $name', (backend) => {
   let database: Database;
-  const sessions = mixture(PLANTS, { seed: 42, perPath: 12, background: 200, jitterMs: 50 });
+  // The proxy that cuts at 100 s names itself in its CONNECT reply: stored, read back, named.
+  const sessions = mixture(PLANTS, { seed: 42, perPath: 12, background: 200, jitterMs: 50 }).map((s) => (s.proxy === 'mobile-de' ? { ...s, proxyHeaders: { 'proxy-agent': 'tinyproxy/1.11.1' } } : s));
 
   beforeAll(async () => {
     database = await backend.open();
@@ -56,8 +57,9 @@ describe.each(backends())('SQL analysis on $name', (backend) => {
     const memory = analyzeSessions(sessions);
     const sql = await analyzeScope(database.db, { from: new Date(BASE), to: NOW }, { now: NOW, layers: BUILTIN_LAYERS });
     expect(sql.totalDrops).toBe(memory.totalDrops);
-    const shape = (a: typeof memory.signatures) => a.map((s) => ({ key: s.key, count: s.count, kind: s.kind, scope: s.location.scope, value: s.location.value, top: s.candidates[0]?.layerId ?? null }));
+    const shape = (a: typeof memory.signatures) => a.map((s) => ({ key: s.key, count: s.count, kind: s.kind, scope: s.location.scope, value: s.location.value, top: s.candidates[0]?.layerId ?? null, software: s.software?.name ?? null }));
     expect(shape(sql.signatures)).toEqual(shape(memory.signatures));
+    expect(sql.signatures.find((s) => s.location.value === 'mobile-de')?.software).toMatchObject({ name: 'tinyproxy', side: 'proxy', shownBy: { source: 'proxy-reply' } });
     expect(sql.signatures.map((s) => s.nSeconds).sort((a, b) => a - b)).toEqual([55, 60, 100, 350]);
   });
 

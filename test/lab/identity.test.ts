@@ -251,17 +251,6 @@ const UNNAMED: Unnamed[] = [
     software: null,
   }),
   unnamed({
-    name: 'tinyproxy-3s',
-    classes: ['lab', 'software-unseen'],
-    why: 'tinyproxy 1.11 CONNECT with Timeout 3 (millisecond poll: 3.00 s); the tunnel carries only the origin\'s 101, which names nothing.',
-    daemon: 'tinyproxy',
-    configuredS: 3,
-    launch: () => startTinyproxy({ timeoutS: 3, connectPorts: [target.port] }),
-    via: (d, p) => canary(origin(), `http://127.0.0.1:${d.port}`, p, { target: 'origin', proxy: 'tinyproxy' }),
-    place: { scope: 'proxy', value: 'tinyproxy' },
-    software: null,
-  }),
-  unnamed({
     name: 'dante-io-3s',
     classes: ['lab', 'software-unseen', 'coarse-timer'],
     why: 'dante 1.4.2 SOCKS5 with timeout.io 3, which cuts one second late (4.0 s) and only while no session of its io process has traffic: the heartbeats through it run after the idle batch.',
@@ -314,5 +303,48 @@ describe.each(UNNAMED)('$name: a layer that names itself nowhere the probe looks
     expect(sig.softwareNote).toEqual(expect.any(String));
     expect(sig.softwareNote.length).toBeGreaterThan(0);
     expect(sig.candidates.filter((c) => c.basis === 'identity'), summaryOf(sig)).toEqual([]);
+  });
+});
+
+/** A forward proxy that names itself where the probe does look: its CONNECT reply. */
+const TINYPROXY = unnamed({
+  name: 'tinyproxy-3s',
+  classes: ['lab', 'software-non-default'],
+  why: "tinyproxy 1.11 CONNECT with Timeout 3 (millisecond poll: 3.00 s; its shipped default is 600 s); the tunnel carries only the origin's 101, but tinyproxy's own CONNECT reply says Proxy-agent: tinyproxy/1.11.1.",
+  daemon: 'tinyproxy',
+  configuredS: 3,
+  launch: () => startTinyproxy({ timeoutS: 3, connectPorts: [target.port] }),
+  via: (d, p) => canary(origin(), `http://127.0.0.1:${d.port}`, p, { target: 'origin', proxy: 'tinyproxy' }),
+  place: { scope: 'proxy', value: 'tinyproxy' },
+  software: 'tinyproxy',
+});
+
+describe('tinyproxy-3s: a forward proxy named by its own CONNECT reply at a non-default timeout', () => {
+  const sc = TINYPROXY;
+  let daemon: Daemon;
+  let outcome: Outcome;
+
+  beforeAll(async () => {
+    daemon = await sc.start();
+    outcome = await run(sc);
+  }, 60_000);
+
+  afterAll(async () => {
+    await daemon?.stop();
+  });
+
+  it('tinyproxy cut the idle canaries through it at 3 s', () => {
+    expectCutAsConfigured(sc, outcome.samples);
+  });
+
+  it('finds the one signature at 3 s, idle, at proxy tinyproxy', () => {
+    expectOneSignature(sc, outcome.analysis);
+  });
+
+  it('names tinyproxy from its CONNECT reply, and its Timeout as the setting set to N', () => {
+    const sig = outcome.analysis.signatures[0]!;
+    expect(sig.software, summaryOf(sig)).toMatchObject({ name: 'tinyproxy', side: 'proxy', shownBy: { header: 'proxy-agent', source: 'proxy-reply' } });
+    expect(sig.candidates[0], summaryOf(sig)).toMatchObject({ basis: 'identity', layerId: 'tinyproxy-timeout' });
+    expect(sig.verdict).toContain('tinyproxy');
   });
 });

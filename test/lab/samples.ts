@@ -37,6 +37,7 @@ export function toSample(run: Run, view: TargetView | undefined, probe = 'lab'):
     closeCode: ended.closeCode ?? null,
     endedAt: Date.parse(ended.endedAt),
     headers: opened.responseHeaders ?? {},
+    ...(opened.proxyHeaders && { proxyHeaders: opened.proxyHeaders }),
     egress: opened.egressAddress ?? null,
     targetView: view ? { closeFrameReceived: view.closeFrameReceived, endKind: view.endKind, endedAt: Date.parse(view.endedAt) } : null,
     dropped: ended.endKind !== 'probe_closed',

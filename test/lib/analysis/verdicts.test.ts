@@ -82,7 +82,7 @@ describe('software', () => {
     expect(sig).toMatchObject({ kind: 'idle', endedBy: 'layer', location: { scope: 'target', value: 'app' } });
     expect(sig!.software).toMatchObject({ name: 'nginx', version: '1.22.1', side: 'target-front', known: true, shownBy: { header: 'server', value: 'nginx/1.22.1', source: 'upgrade' } });
     expect(sig!.candidates[0]).toMatchObject({ basis: 'identity', layerId: 'nginx-proxy-read' });
-    expect(sig!.verdict).toContain('nginx 1.22.1 in front of that target (server: nginx/1.22.1)');
+    expect(sig!.verdict).toContain('nginx 1.22.1, in front of that target (server: nginx/1.22.1)');
     expect(sig!.verdict).toContain('set to about 75.0 s');
     expect(sig!.recommendation).toContain('proxy_read_timeout');
     expect(sig!.confidence.level).toBe("high");

@@ -1,0 +1,1 @@
+ALTER TABLE "canary_sessions" ADD COLUMN "proxy_headers" jsonb;
