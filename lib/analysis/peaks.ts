@@ -63,7 +63,15 @@ export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
   for (const b of sorted) {
     const x = b.startMs + binMs / 2;
     WIDENS.forEach((widen, i) => {
-      const p = evaluate(x, Math.max(windowHalfWidthMs(x) * widen, binMs));
+      const w = Math.max(windowHalfWidthMs(x) * widen, binMs);
+      // Only where the window is at least as full as the same window a bin either side: a
+      // peak is found from its local maximum (and moved onto its median), and the
+      // background estimate, the costly part, is skipped for the slopes between.
+      const lo = Math.floor((x - w) / binMs) * binMs;
+      const hi = Math.ceil((x + w) / binMs) * binMs;
+      const k = count(lo, hi);
+      if (k < minCount || count(lo - binMs, hi - binMs) > k || count(lo + binMs, hi + binMs) > k) return;
+      const p = evaluate(x, w);
       if (!p) return;
       const centred = recenter(p);
       byWidth[i]!.push(centred);
@@ -258,7 +266,16 @@ function subWindowCounts(count: (lo: number, hi: number) => number, start: numbe
  */
 function withoutSpikes(xs: Float64Array): Float64Array {
   if (xs.length === 0) return xs;
-  xs.sort();
+  // Insertion sort: a score of counts, many of them equal; TypedArray#sort's call costs more.
+  for (let i = 1; i < xs.length; i++) {
+    const v = xs[i]!;
+    let j = i - 1;
+    while (j >= 0 && xs[j]! > v) {
+      xs[j + 1] = xs[j]!;
+      j--;
+    }
+    xs[j + 1] = v;
+  }
   const median = xs[xs.length >> 1]!;
   const limit = median + 3 * Math.sqrt(Math.max(median, 1)) + 1;
   let n = xs.length;
