@@ -86,12 +86,37 @@ async function openPostgres(url: string, max: number, migrationsFolder: string):
   }
   const db = drizzlePostgres(client, { schema, casing: 'snake_case' });
   try {
-    await migratePostgres(db, { migrationsFolder });
+    await migrateOnce(url, migrationsFolder);
   } catch (err) {
     await client.end({ timeout: 1 }).catch(() => {});
     throw new DatabaseOpenError('DB_ERR_MIGRATE', `migrations failed on ${location}: ${(err as Error).message}`, { cause: err });
   }
   return { db: db as unknown as Db, kind: 'postgres', location, close: () => client.end({ timeout: 5 }) };
+}
+
+/** The advisory lock key under which servers sharing a database migrate it, one at a time. */
+const MIGRATION_LOCK_KEY = 0x64726f70; // "drop"
+
+/**
+ * Migrate under a session advisory lock, on a client of one connection of its own (so the
+ * lock, the migrations and the unlock share a session): servers started at the same moment
+ * on an empty database (replicas, a rolling deploy) take turns, and each after the first
+ * finds every migration applied. Without it the second died on CREATE TYPE "end_kind",
+ * which the first had just created. The lock ends with the connection if the process dies
+ * mid-migration; each migration runs in its own transaction.
+ */
+async function migrateOnce(url: string, migrationsFolder: string): Promise<void> {
+  const client = postgres(url, { max: 1, connect_timeout: 10, onnotice: () => {} });
+  try {
+    await client`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+    try {
+      await migratePostgres(drizzlePostgres(client, { schema, casing: 'snake_case' }), { migrationsFolder });
+    } finally {
+      await client`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+    }
+  } finally {
+    await client.end({ timeout: 5 });
+  }
 }
 
 async function openPglite(dir: string, migrationsFolder: string): Promise<Database> {

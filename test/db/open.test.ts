@@ -2,11 +2,13 @@
  * Opening the database: migrations on both backends, data kept across a restart, one
  * process per PGlite directory, and failures that say what to do.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { count } from 'drizzle-orm';
+import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../../db/data-dir-lock';
 import { storeBatch } from '../../db/queries/ingest';
@@ -98,6 +100,34 @@ describe('PGlite data directory', () => {
 });
 
 describe('PostgreSQL', () => {
+  const url = process.env.TEST_DATABASE_URL;
+
+  // Replicas or a rolling deploy start servers at one moment on an empty database: the
+  // second used to die on CREATE TYPE "end_kind" that the first had just created.
+  it.runIf(url)('migrates an empty database once when several servers open it at the same moment', async () => {
+    const name = `dropscope_t_${randomBytes(6).toString('hex')}`;
+    const admin = postgres(url!, { max: 1, onnotice: () => {} });
+    await admin.unsafe(`create database ${name}`);
+    const scratch = new URL(url!);
+    scratch.pathname = `/${name}`;
+    try {
+      const opened = await Promise.all(Array.from({ length: 4 }, () => openDatabase({ kind: 'postgres', url: scratch.toString(), poolSize: 2 })));
+      try {
+        const { probe } = await addProbe(opened[0]!.db, { name: 'edge-1', labels: {} });
+        expect((await listProbes(opened[3]!.db)).map((p) => p.id)).toEqual([probe.id]);
+      } finally {
+        await Promise.all(opened.map((d) => d.close()));
+      }
+      const journal = await postgres(scratch.toString(), { max: 1, onnotice: () => {} });
+      const applied = await journal`select count(*)::int as n from drizzle.__drizzle_migrations`;
+      await journal.end({ timeout: 5 });
+      expect(applied[0]!.n).toBe(readdirSync(path.join(process.cwd(), 'db/migrations')).filter((f) => f.endsWith('.sql')).length);
+    } finally {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end({ timeout: 5 });
+    }
+  });
+
   it('reports an unreachable server without its password', async () => {
     await expect(openDatabase({ kind: 'postgres', url: 'postgres://app:hunter2@127.0.0.1:1/none' })).rejects.toMatchObject({
       code: 'DB_ERR_UNREACHABLE',
