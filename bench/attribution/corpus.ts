@@ -10,7 +10,7 @@ import { layerScenarios } from './synthetic/layers';
 import { neighbours200NatLabel, neighbours576063, neighboursShort12And15, neighboursSocksSpreadBlackHole, neighboursTightBetweenSpikes } from './synthetic/neighbours';
 import { closeFrameAfterSilence, closeFrameGatewayBothSides, neverPongBesideNginx, neverPongHeartbeatLadder, targetPauseDemo, targetPauseManyProbes, targetPauseOpenCanariesCoincide } from './synthetic/phantoms';
 import { refusalScenarios } from './synthetic/refusals';
-import { blackHoleOnly, lifetimeSilentFirewall, lifetimeSilentLabel, undeterminedProbeOnlyIdle, undeterminedSingleProxyPath } from './synthetic/silent';
+import { blackHoleOnly, lifetimeSilentFirewall, lifetimeSilentLabel, undeterminedLadderThatDied, undeterminedProbeOnlyIdle, undeterminedSingleProxyPath } from './synthetic/silent';
 import { softwareScenarios } from './synthetic/software';
 import { stragglersLabel, stragglersProxy, stragglersTarget } from './synthetic/stragglers';
 
@@ -38,6 +38,7 @@ export function syntheticScenarios(): Scenario[] {
     blackHoleOnly(),
     undeterminedSingleProxyPath(),
     undeterminedProbeOnlyIdle(),
+    undeterminedLadderThatDied(),
     ...endpointScenarios(),
     ...layerScenarios(),
     ...refusalScenarios(),

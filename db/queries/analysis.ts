@@ -233,6 +233,7 @@ function exposuresByWindow(windows: readonly SignatureWindow[], rows: readonly E
           profileKind: r.profileKind as ProfileKind | null,
           gapMs: r.gapMs === null ? null : Number(r.gapMs),
           sessions: r.sessions,
+          drops: r.drops,
           ...r.window(i),
         };
       }),
@@ -421,14 +422,14 @@ async function windowExposures(tx: Executor, scope: AnalysisScope, windows: read
   // and the live canaries (canary_sessions_live_idx).
   const rows = rowsOf<Record<string, unknown>>(
     await tx.execute(sql`select probe_id as "probeId", target_name as target, proxy_name as proxy, profile,
-        profile_kind as "profileKind", gap_ms as "gapMs", count(*) as sessions, ${sql.join(counts, sql`, `)}
+        profile_kind as "profileKind", gap_ms as "gapMs", count(*) as sessions, count(*) filter (where dropped) as drops, ${sql.join(counts, sql`, `)}
       from (select ${exposureRow(AGE, IDLE, sql`(${s.endKind} <> 'probe_closed')`)} from ${s}
               where ${and(isNotNull(s.endKind), gte(s.endedAt, scope.from), lt(s.endedAt, scope.to), ...scopeFilters(scope))}
             union all
             select ${exposureRow(liveAge, sql`null`, sql`false`)} from ${s}
               where ${and(eq(s.outcome, 'opened'), isNull(s.endedAt), lt(s.openedAt, scope.to), ...scopeFilters(scope))}) as e
       group by probe_id, target_name, proxy_name, profile, profile_kind, gap_ms`),
-  ).map((r) => ({ ...r, probeId: Number(r.probeId), sessions: Number(r.sessions) })) as (Record<string, number> & {
+  ).map((r) => ({ ...r, probeId: Number(r.probeId), sessions: Number(r.sessions), drops: Number(r.drops) })) as (Record<string, number> & {
     probeId: number;
     target: string;
     proxy: string;
@@ -436,6 +437,7 @@ async function windowExposures(tx: Executor, scope: AnalysisScope, windows: read
     profileKind: ProfileKind | null;
     gapMs: number | null;
     sessions: number;
+    drops: number;
   })[];
   const probeRows = await tx.select({ id: probes.id, name: probes.name, labels: probes.labels }).from(probes);
   return exposuresByWindow(

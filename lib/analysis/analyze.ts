@@ -71,10 +71,11 @@ export function pathExposures(sessions: readonly SessionSample[], w: SignatureWi
     const id = pathId(s);
     let p = byPath.get(id);
     if (!p) {
-      p = { probe: s.probe, target: s.target, proxy: s.proxy, profile: s.profile, profileKind: s.profileKind, gapMs: s.gapMs, labels: s.labels, sessions: 0, reached: 0, hits: 0, outlived: 0 };
+      p = { probe: s.probe, target: s.target, proxy: s.proxy, profile: s.profile, profileKind: s.profileKind, gapMs: s.gapMs, labels: s.labels, sessions: 0, drops: 0, reached: 0, hits: 0, outlived: 0 };
       byPath.set(id, p);
     }
     p.sessions += 1;
+    if (s.dropped) p.drops += 1;
     if (s.ageMs !== null && s.ageMs >= w.peak.lowMs) p.reached += 1;
     if (s.ageMs !== null && s.ageMs >= w.peak.highMs) p.outlived += 1;
     const v = valueOf(s, w.dimension);

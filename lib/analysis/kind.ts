@@ -26,7 +26,9 @@ export function decideKind(
     (p) => (p.profileKind === 'heartbeat' || p.profileKind === 'echo') && p.outlived > 0 && [...affected].some((a) => a.startsWith(`${p.probe}|${p.target}|${p.proxy}|`)),
   );
   const survived = survivors.reduce((n, p) => n + p.outlived, 0);
-  const ladderAlive = paths.filter((p) => p.profileKind === 'ladder' && p.gapMs !== null && p.gapMs < nMs && p.sessions > 0 && p.hits === 0);
+  // A rung shorter than N survives only if its canaries did: one that died nearly every
+  // time (at another layer's cut, or closed by a paused target) is no evidence of idle.
+  const ladderAlive = paths.filter((p) => p.profileKind === 'ladder' && p.gapMs !== null && p.gapMs < nMs && p.sessions > 0 && p.hits === 0 && p.drops <= p.sessions / 4);
   const ladderDead = paths.filter((p) => p.profileKind === 'ladder' && p.gapMs !== null && p.gapMs > nMs && p.hits > 0);
 
   if (talkers.length >= Math.max(2, 0.2 * members.length)) {

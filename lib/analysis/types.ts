@@ -47,6 +47,8 @@ export interface PathKey {
 export interface PathExposure extends PathKey {
   /** Sessions of the path in scope, however they ended. */
   sessions: number;
+  /** Of `sessions`, those not ended by the probe, at any duration (a ladder rung that died is no survivor). */
+  drops: number;
   /** Sessions (ended, by anyone, or still open) whose age reached the window's low edge. */
   reached: number;
   /** Drops inside the window. */

@@ -32,6 +32,8 @@ export interface RecentExposure {
   profileKind: string | null;
   gapMs: number | null;
   sessions: number;
+  /** Of `sessions`, those not ended by the probe (at any duration). */
+  drops: number;
   reached: number[];
   outlived: number[];
   hits: number[];
@@ -117,10 +119,11 @@ export function windowExposures(store: RecentSessions, scope: RecentScope, probe
     const key = `${p.probeId}\u0000${p.target}\u0000${p.proxy}\u0000${p.profile}\u0000${p.profileKind}\u0000${p.gapMs}`;
     let e = out.get(key);
     if (!e) {
-      e = { probeId: p.probeId, target: p.target, proxy: p.proxy, profile: p.profile, profileKind: p.profileKind, gapMs: p.gapMs, sessions: 0, reached: windows.map(() => 0), outlived: windows.map(() => 0), hits: windows.map(() => 0) };
+      e = { probeId: p.probeId, target: p.target, proxy: p.proxy, profile: p.profile, profileKind: p.profileKind, gapMs: p.gapMs, sessions: 0, drops: 0, reached: windows.map(() => 0), outlived: windows.map(() => 0), hits: windows.map(() => 0) };
       out.set(key, e);
     }
     e.sessions += sessions;
+    e.drops += sumOf(dropAge, path * A, 0, A);
     windows.forEach((w, k) => {
       // The first interval at or past each edge: edges[e] <= v holds from interval e + 1 on.
       const lo = intervalOf(ageEdges, w.peak.lowMs);

@@ -6,7 +6,7 @@
  * heartbeat grid at no fixed age: no signature. A path with only idle canaries cannot tell
  * idle from lifetime, but its place is still known.
  */
-import { DIRECT, expectN, FIN, FRA, HB, HEARTBEAT_INTERVAL_MS, IDLE, NYC, paths, probe, proxy, RST, Scene, SQUID, target, timer, type Path, type Timer } from '../blocks';
+import { closeFrame, DIRECT, expectN, FIN, FRA, HB, HEARTBEAT_INTERVAL_MS, IDLE, NYC, paths, probe, proxy, RST, rung, Scene, SQUID, target, timer, type Path, type Timer } from '../blocks';
 import type { Scenario } from '../scenario';
 
 /**
@@ -102,5 +102,31 @@ export function undeterminedProbeOnlyIdle(): Scenario {
   return s.scenario({
     classes: ['undetermined-place', 'probe'],
     expect: { signatures: [{ nMs: expectN(at), kind: 'undetermined', place: { scope: 'probe', value: 'edge-gru-1' }, software: null }] },
+  });
+}
+
+/**
+ * The same single proxy path with a ladder whose 30 s rung died nearly every time, right
+ * after its 101 (the partner's gateway refuses most upgrades of that canary with 1013):
+ * that rung is no survivor, so nothing confirms idle, and the kind stays undetermined.
+ * The ladder used to be read by the absence of drops at N alone, which made it "survives
+ * 30 s idle" and the kind idle.
+ */
+export function undeterminedLadderThatDied(): Scenario {
+  const s = new Scene('undetermined-ladder-that-died');
+  const partner = proxy('partner-gw', 'http');
+  const api = target('api');
+  const at = timer.precise(110);
+  const only: Path = paths([FRA], [api], [partner])[0]!;
+  s.idleCut(only, 14, at, FIN);
+  for (let i = 0; i < 9; i++) {
+    const age = Math.round((2 + s.r() * 30) * 1000) / 1000;
+    s.add(only, rung(30), { ageMs: age, idleMs: age, end: closeFrame(1013) });
+  }
+  s.ladder(only, 1, null, [30]);
+  s.healthy(paths([FRA, NYC], [api, target('chat')], [DIRECT]), 6);
+  return s.scenario({
+    classes: ['undetermined-place', 'ladder'],
+    expect: { signatures: [{ nMs: expectN(at), kind: 'undetermined', place: { scope: 'proxy', value: 'partner-gw' }, software: null }] },
   });
 }

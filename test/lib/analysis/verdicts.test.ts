@@ -131,6 +131,22 @@ describe('names only what can sit there', () => {
   });
 });
 
+describe('ladder evidence', () => {
+  it('never quotes a rung that died nearly every time as one that survives', () => {
+    const rung = (gapMs: number, o: Over & { ageMs: number }) => s({ profile: `ladder/${gapMs / 1000}s`, profileKind: 'ladder', gapMs, ...o });
+    const sessions = [
+      ...many(20, () => s({ proxy: 'squid', proxyKind: 'http', ageMs: 60_000 + jitter(5) })),
+      ...survivors({ proxy: 'direct' }),
+      // The 30 s rung through squid died nearly every time, right after its 101 (another cause).
+      ...many(9, () => rung(30_000, { proxy: 'squid', proxyKind: 'http', ageMs: 20 + r() * 20, endKind: 'close_frame', closeCode: 1013 })),
+      rung(30_000, { proxy: 'squid', proxyKind: 'http', ageMs: 31_000, endKind: 'probe_closed', dropped: false }),
+    ];
+    const [sig] = analyzeSessions(sessions).signatures;
+    expect(sig!.nSeconds).toBe(60);
+    expect(sig!.kindEvidence.join(' ')).not.toMatch(/survives 30 s/);
+  });
+});
+
 describe('who ended it, and how', () => {
   it('an application close code at a fixed N is the endpoint, with its own advice', () => {
     const sessions = [...many(30, () => s({ ageMs: 300_000 + jitter(20), endKind: 'close_frame', closeCode: 4000, profile: 'hb', profileKind: 'heartbeat', idleMs: 3000 })), ...survivors({ target: 'other', profile: 'hb', profileKind: 'heartbeat' })];
