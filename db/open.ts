@@ -77,7 +77,9 @@ export const POSTGRES_SESSION_SETTINGS = { work_mem: '32MB', jit: 'off', max_par
 
 async function openPostgres(url: string, max: number, migrationsFolder: string): Promise<Database> {
   const location = redactDatabaseUrl(url);
-  const client = postgres(url, { max, connect_timeout: 10, onnotice: () => {}, connection: POSTGRES_SESSION_SETTINGS });
+  // Fail fast: while the database cannot be reached, ingest answers 503 within seconds
+  // instead of holding the probe for the driver's default 30 s.
+  const client = postgres(url, { max, connect_timeout: CONNECT_TIMEOUT_S, onnotice: () => {}, connection: POSTGRES_SESSION_SETTINGS });
   try {
     await client`select 1`;
   } catch (err) {
@@ -93,6 +95,9 @@ async function openPostgres(url: string, max: number, migrationsFolder: string):
   }
   return { db: db as unknown as Db, kind: 'postgres', location, close: () => client.end({ timeout: 5 }) };
 }
+
+/** How long a new connection may take before the attempt fails (postgres.js, seconds). */
+const CONNECT_TIMEOUT_S = 2;
 
 /** The advisory lock key under which servers sharing a database migrate it, one at a time. */
 const MIGRATION_LOCK_KEY = 0x64726f70; // "drop"

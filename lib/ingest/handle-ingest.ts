@@ -5,7 +5,9 @@
  *
  * Answers: 200 stored (or all duplicates); 400 malformed JSON or schema violation, with
  * the path of each bad field; 401 missing, unknown or revoked token; 413 body too large;
- * 415 unsupported content-encoding; 500 storage failure (nothing stored: the probe retries).
+ * 415 unsupported content-encoding; 503 with Retry-After while the database cannot be
+ * reached (nothing stored: the probe waits and resends); 500 any other storage failure
+ * (nothing stored: the probe retries).
  */
 import { ingestBatchSchema, type IngestEvent, type IngestResult } from '../contracts/ingest';
 import { BodyError, readBody } from '../http/read-body';
@@ -19,6 +21,17 @@ export interface IngestDeps {
   now(): Date;
   maxBodyBytes: number;
   log: Logger;
+  /** Whether a storage error means the database cannot be reached right now (db/unavailable.ts). */
+  unavailable(err: unknown): boolean;
+}
+
+/** How long a probe should wait before resending while the database is unreachable. */
+export const UNAVAILABLE_RETRY_AFTER_S = 5;
+
+function unavailable(): Response {
+  return problem(503, 'INGEST_ERR_UNAVAILABLE', `the database cannot be reached; nothing was kept, retry in ${UNAVAILABLE_RETRY_AFTER_S} s`, {
+    headers: { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_S) },
+  });
 }
 
 export async function handleIngest(request: Request, deps: IngestDeps): Promise<Response> {
@@ -29,7 +42,14 @@ export async function handleIngest(request: Request, deps: IngestDeps): Promise<
       headers: { 'www-authenticate': 'Bearer realm="dropscope-ingest"' },
     });
   }
-  const probe = await deps.authenticate(m[1]);
+  let probe: { id: number; name: string } | null;
+  try {
+    probe = await deps.authenticate(m[1]);
+  } catch (err) {
+    if (!deps.unavailable(err)) throw err;
+    deps.log.warn({ err }, 'ingest: the database cannot be reached to authenticate');
+    return unavailable();
+  }
   if (!probe) {
     return problem(401, 'INGEST_ERR_UNAUTHORIZED', 'unknown or revoked probe token', {
       headers: { 'www-authenticate': 'Bearer realm="dropscope-ingest", error="invalid_token"' },
@@ -61,6 +81,10 @@ export async function handleIngest(request: Request, deps: IngestDeps): Promise<
   try {
     stored = await deps.store(probe.id, parsed.data.events, deps.now());
   } catch (err) {
+    if (deps.unavailable(err)) {
+      deps.log.warn({ err, probe: probe.name, events: parsed.data.events.length }, 'ingest: the database cannot be reached');
+      return unavailable();
+    }
     deps.log.error({ err, probe: probe.name, events: parsed.data.events.length }, 'storing an ingest batch failed');
     return problem(500, 'INGEST_ERR_STORE', 'the batch could not be stored; nothing was kept, retry later');
   }

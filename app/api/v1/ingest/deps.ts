@@ -2,6 +2,7 @@
 import type { Db } from '@/db/client';
 import type { RecentStore } from '@/lib/recent/store';
 import { storeBatch } from '@/db/queries/ingest';
+import { isDatabaseUnavailable } from '@/db/unavailable';
 import { authenticateProbe } from '@/db/queries/probes';
 import type { IngestDeps } from '@/lib/ingest/handle-ingest';
 import type { Logger } from '@/lib/log';
@@ -21,5 +22,6 @@ export function ingestDeps(db: Db, options: { publisher: LivePublisher; maxBodyB
     now: options.now ?? (() => new Date()),
     maxBodyBytes: options.maxBodyBytes,
     log: options.log,
+    unavailable: isDatabaseUnavailable,
   };
 }

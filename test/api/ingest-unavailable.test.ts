@@ -1,0 +1,64 @@
+/**
+ * Ingest while the database cannot be reached: 503 with Retry-After, so the probe waits and
+ * resends its spool, and nothing is kept; any other storage failure stays a 500. The
+ * outage itself, with a PostgreSQL the test stops and starts, is in the lab suite
+ * (test/lab/postgres-outage.test.ts).
+ */
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ingestDeps } from '../../app/api/v1/ingest/deps';
+import type { Db } from '../../db/client';
+import { isDatabaseUnavailable } from '../../db/unavailable';
+import { handleIngest, UNAVAILABLE_RETRY_AFTER_S } from '../../lib/ingest/handle-ingest';
+import { createLogger } from '../../lib/log';
+import { ended, opened } from '../helpers/events';
+
+const silent = createLogger({ level: 'silent' });
+// Port 1 on loopback: nothing listens, the connection is refused at once.
+const client = postgres('postgres://dropscope@127.0.0.1:1/none', { max: 1, connect_timeout: 2, onnotice: () => {} });
+const unreachable = drizzle(client) as unknown as Db;
+afterAll(() => client.end({ timeout: 1 }));
+
+function post(deps: ReturnType<typeof ingestDeps>) {
+  const body = JSON.stringify({ events: [opened('s-down0001'), ended('s-down0001', 5000)] });
+  return handleIngest(new Request('http://127.0.0.1/api/v1/ingest', { method: 'POST', headers: { authorization: `Bearer dsp_1_${'a'.repeat(43)}`, 'content-type': 'application/json' }, body }), deps);
+}
+
+describe('ingest while the database cannot be reached', () => {
+  it('answers 503 with Retry-After, naming the cause, when it cannot even authenticate', async () => {
+    const response = await post(ingestDeps(unreachable, { publisher: { publish() {} }, maxBodyBytes: 1 << 20, log: silent }));
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe(String(UNAVAILABLE_RETRY_AFTER_S));
+    expect(await response.json()).toMatchObject({ error: { code: 'INGEST_ERR_UNAVAILABLE', message: expect.stringContaining('nothing was kept') } });
+  });
+
+  it('answers 503 when the store loses the database mid-batch, and 500 for a statement that fails on its data', async () => {
+    const deps = ingestDeps(unreachable, { publisher: { publish() {} }, maxBodyBytes: 1 << 20, log: silent });
+    const authenticated = { ...deps, authenticate: async () => ({ id: 1, name: 'edge-1' }) };
+    const lost = await post({ ...authenticated, store: () => unreachable.execute('select 1') as never });
+    expect(lost.status).toBe(503);
+    const bad = await post({ ...authenticated, store: async () => Promise.reject(Object.assign(new Error('date/time field value out of range'), { code: '22008' })) });
+    expect(bad.status).toBe(500);
+    expect(await bad.json()).toMatchObject({ error: { code: 'INGEST_ERR_STORE' } });
+  });
+});
+
+describe('isDatabaseUnavailable', () => {
+  it.each([
+    [{ code: 'ECONNREFUSED' }, true],
+    [{ code: 'CONNECT_TIMEOUT' }, true],
+    [{ code: 'CONNECTION_CLOSED' }, true],
+    [{ code: '57P01', message: 'terminating connection due to administrator command' }, true],
+    [{ code: '57P03' }, true],
+    [{ code: '08006' }, true],
+    [{ code: '53300' }, true],
+    [{ message: 'Failed query: insert ...', cause: { code: 'ECONNRESET' } }, true],
+    [{ code: '22008' }, false],
+    [{ code: '23505' }, false],
+    [new Error('no code'), false],
+    [null, false],
+  ])('%j → %s', (err, expected) => {
+    expect(isDatabaseUnavailable(err)).toBe(expected);
+  });
+});
