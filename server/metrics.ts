@@ -67,5 +67,22 @@ export function createServerMetrics(database: Database, log: Logger): Registry {
       }
     },
   });
+
+  // Whether the gauges read from the database are current: while it cannot be reached
+  // /metrics still answers (process metrics, counters), and this says the rest is stale.
+  new Gauge({
+    name: 'dropscope_database_up',
+    help: '1 when the database answered this scrape, 0 when it could not be reached (the database gauges are then stale).',
+    registers: [registry],
+    async collect() {
+      try {
+        await database.db.execute(sql`select 1`);
+        this.set(1);
+      } catch (err) {
+        this.set(0);
+        log.warn({ err }, 'the database did not answer the /metrics scrape');
+      }
+    },
+  });
   return registry;
 }

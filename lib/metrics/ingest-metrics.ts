@@ -5,7 +5,7 @@
  */
 import type { IngestEvent } from '../contracts/ingest';
 
-export type BatchResult = 'ok' | 'bad_request' | 'unauthorized' | 'too_large' | 'unsupported' | 'error';
+export type BatchResult = 'ok' | 'bad_request' | 'unauthorized' | 'too_large' | 'unsupported' | 'unavailable' | 'error';
 
 export interface IngestMetrics {
   batch(result: BatchResult, seconds?: number): void;

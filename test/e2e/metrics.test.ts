@@ -35,6 +35,7 @@ describe('/metrics', () => {
     expect(sampleValue(samples, 'dropscope_rtt_seconds_bucket', { le: '0.025' })).toBe(1);
     expect(sampleValue(samples, 'dropscope_sessions_live', { path: 'canary~direct' })).toBe(1);
     expect(sampleValue(samples, 'dropscope_process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(sampleValue(samples, 'dropscope_database_up')).toBe(1);
   });
 
   it('exposes the alert and webhook series, bounded to fixed label values', async () => {

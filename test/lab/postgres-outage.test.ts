@@ -81,6 +81,10 @@ describe('ingest through a PostgreSQL outage', () => {
     expect(down.status).toBe(503);
     expect(down.retryAfter).toBe('5');
     expect(answeredMs).toBeLessThan(2000);
+    // /metrics still answers, and says its database gauges are stale.
+    const scrape = await fetch(`${server!.url}/metrics`, { signal: AbortSignal.timeout(5000) });
+    expect(scrape.status).toBe(200);
+    expect(await scrape.text()).toMatch(/^dropscope_database_up 0$/m);
 
     pgCtl('start');
     const back = performance.now();
@@ -97,6 +101,7 @@ describe('ingest through a PostgreSQL outage', () => {
     expect(servingMs).toBeLessThan(5000);
     // The probe resends once more (its answer was lost, say): nothing is applied twice.
     expect((await post(during)).body).toEqual({ accepted: 0, duplicates: 2 });
+    expect(await (await fetch(`${server!.url}/metrics`)).text()).toMatch(/^dropscope_database_up 1$/m);
 
     const check = postgres(url, { max: 1, onnotice: () => {} });
     const rows = await check`select id from canary_sessions order by id`;

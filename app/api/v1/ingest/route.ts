@@ -8,7 +8,7 @@ import { ingestDeps } from './deps';
 
 export const dynamic = 'force-dynamic';
 
-const RESULT: Record<number, BatchResult> = { 200: 'ok', 400: 'bad_request', 401: 'unauthorized', 413: 'too_large', 415: 'unsupported' };
+const RESULT: Record<number, BatchResult> = { 200: 'ok', 400: 'bad_request', 401: 'unauthorized', 413: 'too_large', 415: 'unsupported', 503: 'unavailable' };
 
 export async function POST(request: Request): Promise<Response> {
   const started = performance.now();
