@@ -10,7 +10,7 @@ import next from 'next';
 import { installDatabase, uninstallDatabase } from './db/client';
 import { openDatabase, type DatabaseConfig } from './db/open';
 import { loadRecent } from './db/recent';
-import { storeTargetViews } from './db/queries/ingest';
+import { startTargetViewWriter } from './server/target-views';
 import { startDemo } from './demo/run-demo';
 import { createCanaryTarget } from './target/canary-target';
 import { layersInUse } from './lib/config/layers';
@@ -68,12 +68,12 @@ async function main(): Promise<void> {
     });
   });
   const live = attachLive(httpServer, { intervalMs: config.DROPSCOPE_LIVE_INTERVAL_MS });
-  const targetLog = moduleLogger(log, 'canary-target');
+  // The built-in target's views go through a spool in the data directory, as a probe's
+  // events do: never lost while the database cannot be reached.
+  const targetViews = await startTargetViewWriter({ dataDir: config.DROPSCOPE_DATA_DIR, db: database.db, log: moduleLogger(log, 'canary-target') });
   const target = createCanaryTarget({
     name: config.DROPSCOPE_TARGET_NAME,
-    onSessionEnded: (view) => {
-      storeTargetViews(database.db, null, [view]).catch((err: unknown) => targetLog.error({ err, sessionId: view.sessionId }, 'storing the target view failed'));
-    },
+    onSessionEnded: (view) => targetViews.write(view),
   });
   // Other upgrades (socket.io, Next's HMR in dev) have listeners of their own.
   httpServer.on('upgrade', (req, socket, head) => void target.handleUpgrade(req, socket as Socket, head));
@@ -120,6 +120,7 @@ async function main(): Promise<void> {
     // Before the database closes: an evaluation or a delivery in flight finishes first.
     await alerts.close();
     await target.close();
+    await targetViews.close();
     await live.close();
     await admin?.close();
     httpServer.closeAllConnections();

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
 import { openDatabase } from '../../db/open';
 import { addProbe } from '../../db/queries/probes';
 import { ended, opened } from '../helpers/events';
@@ -86,6 +87,14 @@ describe('ingest through a PostgreSQL outage', () => {
     expect(scrape.status).toBe(200);
     expect(await scrape.text()).toMatch(/^dropscope_database_up 0$/m);
 
+    // A canary to the server's own target ends while the database is down: its view of the
+    // end must not be lost.
+    const viewed = 'view-during-outage-1';
+    const ws = new WebSocket(`${server!.url.replace('http', 'ws')}/canary`, { headers: { 'x-dropscope-session': viewed } });
+    await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
+    ws.close(1000, 'done');
+    await new Promise((resolve) => ws.once('close', resolve));
+
     pgCtl('start');
     const back = performance.now();
     let served: Awaited<ReturnType<typeof post>> | null = null;
@@ -105,7 +114,14 @@ describe('ingest through a PostgreSQL outage', () => {
 
     const check = postgres(url, { max: 1, onnotice: () => {} });
     const rows = await check`select id from canary_sessions order by id`;
-    await check.end({ timeout: 5 });
     expect(rows.map((r) => r.id)).toEqual(['s-before001', 's-during01']);
+    // The target's view, spooled during the outage, reaches the database once it is back (bounded wait).
+    let views: { session_id: string; close_code: number | null }[] = [];
+    for (let i = 0; i < 50 && views.length === 0; i++) {
+      views = await check`select session_id, close_code from target_session_views where session_id = ${viewed}`;
+      if (views.length === 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await check.end({ timeout: 5 });
+    expect(views).toEqual([{ session_id: viewed, close_code: 1000 }]);
   }, 60_000);
 });
