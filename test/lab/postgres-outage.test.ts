@@ -82,6 +82,10 @@ describe('ingest through a PostgreSQL outage', () => {
     expect(down.status).toBe(503);
     expect(down.retryAfter).toBe('5');
     expect(answeredMs).toBeLessThan(2000);
+    // The dashboard's API says so too, rather than a 500.
+    const report = await fetch(`${server!.url}/api/v1/drops?range=1h`, { signal: AbortSignal.timeout(5000) });
+    expect(report.status).toBe(503);
+    expect(report.headers.get('retry-after')).toBe('5');
     // /metrics still answers, and says its database gauges are stale.
     const scrape = await fetch(`${server!.url}/metrics`, { signal: AbortSignal.timeout(5000) });
     expect(scrape.status).toBe(200);

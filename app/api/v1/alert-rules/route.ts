@@ -4,18 +4,19 @@ import { currentAlerts } from '@/db/queries/alerts-history';
 import { alertRuleInputSchema } from '@/lib/alerts/rule';
 import { parseJsonBody } from '@/lib/http/json-input';
 import { ruleJson, ruleErrorResponse } from './respond';
+import { withDatabaseErrors } from '@/app/api/v1/database-errors';
 
 export const dynamic = 'force-dynamic';
 
 /** GET /api/v1/alert-rules: every rule with its alerts that are not inactive. */
-export async function GET(): Promise<Response> {
+export const GET = withDatabaseErrors(async function GET(): Promise<Response> {
   const db = getDatabase().db;
   const [rules, alerts] = [await listRules(db), await currentAlerts(db)];
   return Response.json({ rules: rules.map((r) => ruleJson(r, alerts.filter((a) => a.ruleId === r.id))) }, { headers: { 'cache-control': 'no-store' } });
-}
+});
 
 /** POST /api/v1/alert-rules: create a rule (201), or 400 naming the bad field, 409 for a taken name. */
-export async function POST(request: Request): Promise<Response> {
+export const POST = withDatabaseErrors(async function POST(request: Request): Promise<Response> {
   const body = await parseJsonBody(request, alertRuleInputSchema);
   if (!body.ok) return body.response;
   try {
@@ -24,4 +25,4 @@ export async function POST(request: Request): Promise<Response> {
   } catch (err) {
     return ruleErrorResponse(err);
   }
-}
+});

@@ -4,11 +4,12 @@ import { analysisQuerySchema, DEFAULT_ANALYSIS_RANGE_MS, labelOf } from '@/lib/c
 import { layersInUse } from '@/lib/config/layers';
 import { describeIssues, fieldIssues, problem } from '@/lib/http/problem';
 import { queryObject } from '@/lib/http/query';
+import { withDatabaseErrors } from '@/app/api/v1/database-errors';
 
 export const dynamic = 'force-dynamic';
 
 /** GET /api/v1/analysis?from=&to=&probe=&proxy=&target=&label=&profile= : signatures, verdicts, evidence, fixes. */
-export async function GET(request: Request): Promise<Response> {
+export const GET = withDatabaseErrors(async function GET(request: Request): Promise<Response> {
   const parsed = analysisQuerySchema.safeParse(queryObject(new URL(request.url).searchParams));
   if (!parsed.success) {
     const issues = fieldIssues(parsed.error);
@@ -20,4 +21,4 @@ export async function GET(request: Request): Promise<Response> {
   const database = getDatabase();
   const report = await analysisReport(database.db, { from, to, probe: parsed.data.probe, proxy: parsed.data.proxy, target: parsed.data.target, label: labelOf(parsed.data), profile: parsed.data.profile }, { now, layers: layersInUse(), ...readOptions(database) });
   return Response.json(report, { headers: { 'cache-control': 'no-store' } });
-}
+});

@@ -5,11 +5,12 @@ import { resolveScope } from '@/lib/dashboard/scope';
 import { dropsQuerySchema, splitDropsQuery } from '@/lib/drops/query';
 import { describeIssues, fieldIssues, problem } from '@/lib/http/problem';
 import { queryObject } from '@/lib/http/query';
+import { withDatabaseErrors } from '@/app/api/v1/database-errors';
 
 export const dynamic = 'force-dynamic';
 
 /** GET /api/v1/drops?range=&probe=&…&bin=&scale=&cluster= : exactly what the drops page renders. */
-export async function GET(request: Request): Promise<Response> {
+export const GET = withDatabaseErrors(async function GET(request: Request): Promise<Response> {
   const parsed = dropsQuerySchema.safeParse(queryObject(new URL(request.url).searchParams));
   if (!parsed.success) {
     const issues = fieldIssues(parsed.error);
@@ -20,4 +21,4 @@ export async function GET(request: Request): Promise<Response> {
   const database = getDatabase();
   const report = await dropsReport(database.db, resolveScope(q.scope, now), q, { now, layers: layersInUse(), ...readOptions(database) });
   return Response.json(report, { headers: { 'cache-control': 'no-store' } });
-}
+});

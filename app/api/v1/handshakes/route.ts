@@ -3,11 +3,12 @@ import { handshakesReport } from '@/db/queries/handshakes';
 import { dashboardScopeSchema, resolveScope } from '@/lib/dashboard/scope';
 import { describeIssues, fieldIssues, problem } from '@/lib/http/problem';
 import { queryObject } from '@/lib/http/query';
+import { withDatabaseErrors } from '@/app/api/v1/database-errors';
 
 export const dynamic = 'force-dynamic';
 
 /** GET /api/v1/handshakes?range=&probe=&… : exactly what the handshake page renders. */
-export async function GET(request: Request): Promise<Response> {
+export const GET = withDatabaseErrors(async function GET(request: Request): Promise<Response> {
   const parsed = dashboardScopeSchema.safeParse(queryObject(new URL(request.url).searchParams));
   if (!parsed.success) {
     const issues = fieldIssues(parsed.error);
@@ -15,4 +16,4 @@ export async function GET(request: Request): Promise<Response> {
   }
   const report = await handshakesReport(getDatabase().db, resolveScope(parsed.data, new Date()));
   return Response.json(report, { headers: { 'cache-control': 'no-store' } });
-}
+});

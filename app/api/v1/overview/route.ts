@@ -3,11 +3,12 @@ import { overview } from '@/db/queries/overview';
 import { describeIssues, fieldIssues, problem } from '@/lib/http/problem';
 import { queryObject } from '@/lib/http/query';
 import { overviewQuerySchema } from '@/lib/overview/overview';
+import { withDatabaseErrors } from '@/app/api/v1/database-errors';
 
 export const dynamic = 'force-dynamic';
 
 /** GET /api/v1/overview?window=1h: the first page's numbers as JSON (lib/overview/overview.ts). */
-export async function GET(request: Request): Promise<Response> {
+export const GET = withDatabaseErrors(async function GET(request: Request): Promise<Response> {
   const parsed = overviewQuerySchema.safeParse(queryObject(new URL(request.url).searchParams));
   if (!parsed.success) {
     const issues = fieldIssues(parsed.error);
@@ -17,4 +18,4 @@ export async function GET(request: Request): Promise<Response> {
   const body = await overview(db, { now: new Date(), windowMs: parsed.data.window, recent });
   // Numbers change with every batch; a cached answer would show a stale page after a push.
   return Response.json(body, { headers: { 'cache-control': 'no-store' } });
-}
+});

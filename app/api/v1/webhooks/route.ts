@@ -2,16 +2,17 @@ import { getDatabase } from '@/db/client';
 import { createWebhook, listWebhooks, WebhookError } from '@/db/queries/webhooks';
 import { fieldProblem, parseJsonBody } from '@/lib/http/json-input';
 import { webhookInputSchema } from '@/lib/webhooks/endpoint';
+import { withDatabaseErrors } from '@/app/api/v1/database-errors';
 
 export const dynamic = 'force-dynamic';
 
 /** GET /api/v1/webhooks: every endpoint, without secrets. */
-export async function GET(): Promise<Response> {
+export const GET = withDatabaseErrors(async function GET(): Promise<Response> {
   return Response.json({ webhooks: await listWebhooks(getDatabase().db) }, { headers: { 'cache-control': 'no-store' } });
-}
+});
 
 /** POST /api/v1/webhooks: create an endpoint; the answer carries its secret, the only time it is shown. */
-export async function POST(request: Request): Promise<Response> {
+export const POST = withDatabaseErrors(async function POST(request: Request): Promise<Response> {
   const body = await parseJsonBody(request, webhookInputSchema);
   if (!body.ok) return body.response;
   try {
@@ -21,4 +22,4 @@ export async function POST(request: Request): Promise<Response> {
     if (err instanceof WebhookError) return fieldProblem(409, err.code, err.field, err.message);
     throw err;
   }
-}
+});

@@ -7,13 +7,14 @@ import { alertRuleInputSchema } from '@/lib/alerts/rule';
 import { parseId, parseJsonBody } from '@/lib/http/json-input';
 import { problem } from '@/lib/http/problem';
 import { ruleErrorResponse, ruleJson } from '../respond';
+import { withDatabaseErrors } from '@/app/api/v1/database-errors';
 
 export const dynamic = 'force-dynamic';
 
 type Ctx = { params: Promise<{ id: string }> };
 
 /** GET /api/v1/alert-rules/:id: the rule, its alerts and their recent transitions. */
-export async function GET(_request: Request, ctx: Ctx): Promise<Response> {
+export const GET = withDatabaseErrors(async function GET(_request: Request, ctx: Ctx): Promise<Response> {
   const id = parseId((await ctx.params).id);
   if (!id.ok) return id.response;
   const db = getDatabase().db;
@@ -21,10 +22,10 @@ export async function GET(_request: Request, ctx: Ctx): Promise<Response> {
   if (!rule) return problem(404, 'ALERT_ERR_NOT_FOUND', `no alert rule with id ${id.data}`);
   const alerts = await currentAlerts(db, { ruleId: rule.id });
   return Response.json({ ...ruleJson(rule, alerts), history: await alertHistory(db, { ruleId: rule.id, limit: 50 }) }, { headers: { 'cache-control': 'no-store' } });
-}
+});
 
 /** PUT /api/v1/alert-rules/:id: replace the rule (the same body as POST). */
-export async function PUT(request: Request, ctx: Ctx): Promise<Response> {
+export const PUT = withDatabaseErrors(async function PUT(request: Request, ctx: Ctx): Promise<Response> {
   const id = parseId((await ctx.params).id);
   if (!id.ok) return id.response;
   const body = await parseJsonBody(request, alertRuleInputSchema);
@@ -35,10 +36,10 @@ export async function PUT(request: Request, ctx: Ctx): Promise<Response> {
   } catch (err) {
     return ruleErrorResponse(err);
   }
-}
+});
 
 /** DELETE /api/v1/alert-rules/:id: 204; firing alerts are resolved (and sent) first, then its alerts and history go. */
-export async function DELETE(request: Request, ctx: Ctx): Promise<Response> {
+export const DELETE = withDatabaseErrors(async function DELETE(request: Request, ctx: Ctx): Promise<Response> {
   const id = parseId((await ctx.params).id);
   if (!id.ok) return id.response;
   const database = getDatabase();
@@ -49,4 +50,4 @@ export async function DELETE(request: Request, ctx: Ctx): Promise<Response> {
   await deleteRule(database.db, rule.id);
   if (resolved.messages > 0) runtime?.nudgeDeliveries();
   return new Response(null, { status: 204 });
-}
+});

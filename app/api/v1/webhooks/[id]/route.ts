@@ -4,6 +4,7 @@ import { deleteWebhook, getWebhook, updateWebhook, WebhookError } from '@/db/que
 import { fieldProblem, parseId, parseJsonBody } from '@/lib/http/json-input';
 import { problem } from '@/lib/http/problem';
 import { webhookInputSchema } from '@/lib/webhooks/endpoint';
+import { withDatabaseErrors } from '@/app/api/v1/database-errors';
 
 export const dynamic = 'force-dynamic';
 
@@ -11,17 +12,17 @@ type Ctx = { params: Promise<{ id: string }> };
 const notFound = (id: number) => problem(404, 'WEBHOOK_ERR_NOT_FOUND', `no webhook endpoint with id ${id}`);
 
 /** GET /api/v1/webhooks/:id: the endpoint (no secret) and its recent deliveries with every attempt. */
-export async function GET(_request: Request, ctx: Ctx): Promise<Response> {
+export const GET = withDatabaseErrors(async function GET(_request: Request, ctx: Ctx): Promise<Response> {
   const id = parseId((await ctx.params).id);
   if (!id.ok) return id.response;
   const db = getDatabase().db;
   const webhook = await getWebhook(db, id.data);
   if (!webhook) return notFound(id.data);
   return Response.json({ ...webhook, deliveries: await recentDeliveries(db, { webhookId: id.data, limit: 50 }) }, { headers: { 'cache-control': 'no-store' } });
-}
+});
 
 /** PUT /api/v1/webhooks/:id: replace name, url, format, enabled; the secret stays. */
-export async function PUT(request: Request, ctx: Ctx): Promise<Response> {
+export const PUT = withDatabaseErrors(async function PUT(request: Request, ctx: Ctx): Promise<Response> {
   const id = parseId((await ctx.params).id);
   if (!id.ok) return id.response;
   const body = await parseJsonBody(request, webhookInputSchema);
@@ -33,11 +34,11 @@ export async function PUT(request: Request, ctx: Ctx): Promise<Response> {
     if (err instanceof WebhookError) return fieldProblem(409, err.code, err.field, err.message);
     throw err;
   }
-}
+});
 
 /** DELETE /api/v1/webhooks/:id: 204; its queued messages go with it. */
-export async function DELETE(_request: Request, ctx: Ctx): Promise<Response> {
+export const DELETE = withDatabaseErrors(async function DELETE(_request: Request, ctx: Ctx): Promise<Response> {
   const id = parseId((await ctx.params).id);
   if (!id.ok) return id.response;
   return (await deleteWebhook(getDatabase().db, id.data)) ? new Response(null, { status: 204 }) : notFound(id.data);
-}
+});

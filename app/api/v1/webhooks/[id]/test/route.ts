@@ -3,6 +3,7 @@ import { enqueueTestMessage, recentDeliveries } from '@/db/queries/webhook-outbo
 import { alertRuntime } from '@/lib/alerts/runtime';
 import { parseId } from '@/lib/http/json-input';
 import { problem } from '@/lib/http/problem';
+import { withDatabaseErrors } from '@/app/api/v1/database-errors';
 
 export const dynamic = 'force-dynamic';
 
@@ -13,7 +14,7 @@ const POLL_MS = 100;
  * retried like any other) and wait for its first attempt, at most the request timeout.
  * 202 with the delivery as it stands; `history` is empty if the attempt is still running.
  */
-export async function POST(request: Request, ctx: { params: Promise<{ id: string }> }): Promise<Response> {
+export const POST = withDatabaseErrors(async function POST(request: Request, ctx: { params: Promise<{ id: string }> }): Promise<Response> {
   const id = parseId((await ctx.params).id);
   if (!id.ok) return id.response;
   const db = getDatabase().db;
@@ -31,4 +32,4 @@ export async function POST(request: Request, ctx: { params: Promise<{ id: string
     delivery = await current();
   }
   return Response.json({ messageId: queued.messageId, delivery: delivery ?? null }, { status: 202, headers: { 'cache-control': 'no-store' } });
-}
+});
