@@ -276,8 +276,12 @@ const UNNAMED: Unnamed[] = [
   }),
 ];
 
-describe.each(UNNAMED)('$name: a layer that names itself nowhere the probe looks', (sc) => {
-  let daemon: Daemon;
+/**
+ * Starts a scenario's daemon, runs its canaries, and checks its real cut and the one
+ * signature; the outcome is for the case's own checks.
+ */
+function labCase(sc: Unnamed): () => Outcome {
+  let daemon: Daemon | undefined;
   let outcome: Outcome;
 
   beforeAll(async () => {
@@ -296,9 +300,14 @@ describe.each(UNNAMED)('$name: a layer that names itself nowhere the probe looks
   it('finds the one signature at its N, idle, in its place', () => {
     expectOneSignature(sc, outcome.analysis);
   });
+  return () => outcome;
+}
+
+describe.each(UNNAMED)('$name: a layer that names itself nowhere the probe looks', (sc) => {
+  const outcome = labCase(sc);
 
   it('names no software, and says why', () => {
-    const sig = outcome.analysis.signatures[0]!;
+    const sig = outcome().analysis.signatures[0]!;
     expect(sig.software, summaryOf(sig)).toBeNull();
     expect(sig.softwareNote).toEqual(expect.any(String));
     expect(sig.softwareNote.length).toBeGreaterThan(0);
@@ -320,29 +329,10 @@ const TINYPROXY = unnamed({
 });
 
 describe('tinyproxy-3s: a forward proxy named by its own CONNECT reply at a non-default timeout', () => {
-  const sc = TINYPROXY;
-  let daemon: Daemon;
-  let outcome: Outcome;
-
-  beforeAll(async () => {
-    daemon = await sc.start();
-    outcome = await run(sc);
-  }, 60_000);
-
-  afterAll(async () => {
-    await daemon?.stop();
-  });
-
-  it('tinyproxy cut the idle canaries through it at 3 s', () => {
-    expectCutAsConfigured(sc, outcome.samples);
-  });
-
-  it('finds the one signature at 3 s, idle, at proxy tinyproxy', () => {
-    expectOneSignature(sc, outcome.analysis);
-  });
+  const outcome = labCase(TINYPROXY);
 
   it('names tinyproxy from its CONNECT reply, and its Timeout as the setting set to N', () => {
-    const sig = outcome.analysis.signatures[0]!;
+    const sig = outcome().analysis.signatures[0]!;
     expect(sig.software, summaryOf(sig)).toMatchObject({ name: 'tinyproxy', side: 'proxy', shownBy: { header: 'proxy-agent', source: 'proxy-reply' } });
     expect(sig.candidates[0], summaryOf(sig)).toMatchObject({ basis: 'identity', layerId: 'tinyproxy-timeout' });
     expect(sig.verdict).toContain('tinyproxy');
