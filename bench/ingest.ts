@@ -28,7 +28,7 @@ import { openScratchPostgres } from '../test/helpers/databases';
 import { addProbeToken, assertBuilt, startServer, type RunningServer } from '../test/helpers/server';
 import { poster } from './http-post';
 import { backendPids, cpuMeter, formatTable, machineLine, ownCpuMs, quantile } from './measure';
-import { PLAIN_INSERT_ROWS, plainInsert } from './plain-insert';
+import { copyRows, PLAIN_INSERT_ROWS, plainInsert } from './plain-insert';
 import { BATCH_EVENTS, makeBatches } from './workload';
 import { cleanupAll, cleanups } from './cleanup';
 
@@ -55,6 +55,8 @@ interface Row {
   pgCpu: number | null;
   clientCpu: number;
   baseRate: number;
+  /** COPY FROM STDIN of the same rows (PostgreSQL only). */
+  copyRate: number | null;
 }
 
 // ---------------------------------------------------------------- cleanup
@@ -99,6 +101,9 @@ async function benchBackend(backend: 'postgres' | 'pglite'): Promise<Row[]> {
   const base1 = await baseline(database, single, baseProbes);
   const baseN = await baseline(database, several, baseProbes);
   await database.db.execute(sql`truncate ${canarySessions}`);
+  const copy1 = await copyBaseline(database, single, baseProbes);
+  const copyN = await copyBaseline(database, several, baseProbes);
+  await database.db.execute(sql`truncate ${canarySessions}`);
   // PGlite allows one process per directory: hand it over to the server.
   if (backend === 'pglite') await database.close();
 
@@ -128,8 +133,8 @@ async function benchBackend(backend: 'postgres' | 'pglite'): Promise<Row[]> {
   }
 
   return [
-    { backend, senders: 1, events: EVENTS, ...api1, baseRate: base1 },
-    { backend, senders: SENDERS, events: EVENTS, ...apiN, baseRate: baseN },
+    { backend, senders: 1, events: EVENTS, ...api1, baseRate: base1, copyRate: copy1 },
+    { backend, senders: SENDERS, events: EVENTS, ...apiN, baseRate: baseN, copyRate: copyN },
   ];
 }
 
@@ -146,13 +151,26 @@ async function baseline(database: Database, streams: IngestEvent[][][], probeIds
   return eventCount(streams) / ((performance.now() - t0) / 1000);
 }
 
+/**
+ * The same rows by COPY FROM STDIN, one connection per sender, senders concurrently (the
+ * floor issue 14 measures the API against); null on PGlite, which cannot stream COPY.
+ */
+async function copyBaseline(database: Database, streams: IngestEvent[][][], probeIds: number[]): Promise<number | null> {
+  const now = new Date();
+  const perSender = streams.map((batches, k) => sessionRows(probeIds[k]!, batches.flat(), now));
+  const t0 = performance.now();
+  const done = await Promise.all(perSender.map((rows) => copyRows(database, canarySessions, rows)));
+  if (!done.every(Boolean)) return null;
+  return eventCount(streams) / ((performance.now() - t0) / 1000);
+}
+
 /** Each sender POSTs its batches one after another; senders run concurrently. */
 async function send(
   server: RunningServer,
   tokens: string[],
   streams: IngestEvent[][][],
   pgPids: () => Promise<number[]>,
-): Promise<Omit<Row, 'backend' | 'senders' | 'events' | 'baseRate'>> {
+): Promise<Omit<Row, 'backend' | 'senders' | 'events' | 'baseRate' | 'copyRate'>> {
   // Serialize and encode up front so the timed part is the server's work, not ours.
   const bodies = streams.map((batches) => batches.map((events) => Buffer.from(JSON.stringify({ events }))));
   const client = poster(server.url, tokens.length);
@@ -215,7 +233,7 @@ function onceOnly(fn: () => Promise<void>): () => Promise<void> {
 function table(rows: Row[]): string {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
   return formatTable(
-    ['backend', 'senders', 'events', 'API ev/s', 'p50 ms', 'p95 ms', 'cpu ms: server', 'postgres', 'client', 'baseline ev/s', 'API/baseline'],
+    ['backend', 'senders', 'events', 'API ev/s', 'p50 ms', 'p95 ms', 'cpu ms: server', 'postgres', 'client', 'baseline ev/s', 'API/baseline', 'COPY ev/s', 'API/COPY'],
     rows.map((r) => [
       r.backend,
       String(r.senders),
@@ -228,6 +246,8 @@ function table(rows: Row[]): string {
       r.clientCpu.toFixed(1),
       n(r.baseRate),
       (r.apiRate / r.baseRate).toFixed(2),
+      r.copyRate === null ? '-' : n(r.copyRate),
+      r.copyRate === null ? '-' : (r.apiRate / r.copyRate).toFixed(2),
     ]),
   );
 }

@@ -6,6 +6,9 @@
  */
 import { getTableColumns, getTableName } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { Database } from '../db/client';
 
 /** Rows per statement: 1000 session rows x 38 columns stays under PostgreSQL's 65,535 parameters. */
@@ -42,4 +45,34 @@ function toParam(value: unknown): unknown {
 
 function snake(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/**
+ * The honest floor on PostgreSQL: `COPY ... FROM STDIN (FORMAT csv)` of the same rows over
+ * one connection, the fastest way the database takes rows at all (no parse per row, no
+ * plan). PGlite has no streaming COPY FROM STDIN: null there.
+ */
+export async function copyRows(database: Database, table: PgTable, rows: readonly Record<string, unknown>[]): Promise<boolean> {
+  const client = (database.db as unknown as { $client: CopyClient | object }).$client;
+  if (!('unsafe' in client)) return false;
+  const columns = Object.entries(getTableColumns(table));
+  const stream = await client.unsafe(`copy "${getTableName(table)}" (${columns.map(([, c]) => `"${snake(c.name)}"`).join(', ')}) from stdin (format csv)`).writable();
+  for (let start = 0; start < rows.length; start += PLAIN_INSERT_ROWS) {
+    const chunk = rows.slice(start, start + PLAIN_INSERT_ROWS).map((row) => `${columns.map(([key]) => csv(row[key])).join(',')}\n`).join('');
+    if (!stream.write(chunk)) await once(stream, 'drain');
+  }
+  stream.end();
+  await finished(stream);
+  return true;
+}
+
+/** postgres.js: a COPY statement's writable stream. */
+type CopyClient = { unsafe(query: string): { writable(): Promise<Writable> } };
+
+function csv(value: unknown): string {
+  const v = toParam(value);
+  if (v === null) return '';
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'boolean') return v ? 't' : 'f';
+  return `"${String(v).replace(/"/g, '""')}"`;
 }
