@@ -37,7 +37,7 @@ interface Seen {
  * by default, or another set (a forward proxy's CONNECT reply). A value of `selfNaming`
  * that no sign knows still names whatever answered.
  */
-export function identitiesOf(members: readonly Drop[], headersOf: (d: Drop) => Record<string, string> = (d) => d.headers, selfNaming: readonly string[] = ['server']): Seen[] {
+function identitiesOf(members: readonly Drop[], headersOf: (d: Drop) => Record<string, string> = (d) => d.headers, selfNaming: readonly string[] = ['server']): Seen[] {
   const seen = new Map<string, Seen>();
   for (const d of members) {
     const names = new Set<string>();

@@ -17,6 +17,19 @@ export function problem(status: number, code: string, message: string, extra?: {
   );
 }
 
+/** How long a client should wait before asking again while the database cannot be reached. */
+export const UNAVAILABLE_RETRY_AFTER_S = 5;
+
+/**
+ * 503 with Retry-After: the database cannot be reached. `what` is what the caller may need
+ * to know of its own request ("nothing was kept").
+ */
+export function unavailable(code: string, what?: string): Response {
+  return problem(503, code, `the database cannot be reached${what ? `; ${what}` : ''}; retry in ${UNAVAILABLE_RETRY_AFTER_S} s`, {
+    headers: { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_S) },
+  });
+}
+
 /** Flatten zod issues into field paths a human can find in their payload. */
 export function fieldIssues(error: z.ZodError): FieldIssue[] {
   return error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message }));

@@ -11,7 +11,7 @@
  */
 import { ingestBatchSchema, type IngestEvent, type IngestResult } from '../contracts/ingest';
 import { BodyError, readBody } from '../http/read-body';
-import { describeIssues, fieldIssues, problem } from '../http/problem';
+import { describeIssues, fieldIssues, problem, unavailable } from '../http/problem';
 import type { Logger } from '../log';
 
 export interface IngestDeps {
@@ -23,15 +23,6 @@ export interface IngestDeps {
   log: Logger;
   /** Whether a storage error means the database cannot be reached right now (db/unavailable.ts). */
   unavailable(err: unknown): boolean;
-}
-
-/** How long a probe should wait before resending while the database is unreachable. */
-export const UNAVAILABLE_RETRY_AFTER_S = 5;
-
-function unavailable(): Response {
-  return problem(503, 'INGEST_ERR_UNAVAILABLE', `the database cannot be reached; nothing was kept, retry in ${UNAVAILABLE_RETRY_AFTER_S} s`, {
-    headers: { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_S) },
-  });
 }
 
 export async function handleIngest(request: Request, deps: IngestDeps): Promise<Response> {
@@ -48,7 +39,7 @@ export async function handleIngest(request: Request, deps: IngestDeps): Promise<
   } catch (err) {
     if (!deps.unavailable(err)) throw err;
     deps.log.warn({ err }, 'ingest: the database cannot be reached to authenticate');
-    return unavailable();
+    return unavailable('INGEST_ERR_UNAVAILABLE', 'nothing was kept');
   }
   if (!probe) {
     return problem(401, 'INGEST_ERR_UNAUTHORIZED', 'unknown or revoked probe token', {
@@ -83,7 +74,7 @@ export async function handleIngest(request: Request, deps: IngestDeps): Promise<
   } catch (err) {
     if (deps.unavailable(err)) {
       deps.log.warn({ err, probe: probe.name, events: parsed.data.events.length }, 'ingest: the database cannot be reached');
-      return unavailable();
+      return unavailable('INGEST_ERR_UNAVAILABLE', 'nothing was kept');
     }
     deps.log.error({ err, probe: probe.name, events: parsed.data.events.length }, 'storing an ingest batch failed');
     return problem(500, 'INGEST_ERR_STORE', 'the batch could not be stored; nothing was kept, retry later');

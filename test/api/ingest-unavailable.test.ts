@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ingestDeps } from '../../app/api/v1/ingest/deps';
 import type { Db } from '../../db/client';
 import { isDatabaseUnavailable } from '../../db/unavailable';
-import { handleIngest, UNAVAILABLE_RETRY_AFTER_S } from '../../lib/ingest/handle-ingest';
+import { UNAVAILABLE_RETRY_AFTER_S } from '../../lib/http/problem';
+import { handleIngest } from '../../lib/ingest/handle-ingest';
 import { createLogger } from '../../lib/log';
 import { ended, opened } from '../helpers/events';
 

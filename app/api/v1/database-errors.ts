@@ -3,11 +3,8 @@
  * reached: a dashboard or a script then knows to wait, and the log says why once.
  */
 import { isDatabaseUnavailable } from '@/db/unavailable';
-import { problem } from '@/lib/http/problem';
+import { unavailable } from '@/lib/http/problem';
 import { moduleLogger, rootLogger } from '@/lib/log';
-
-/** How long a client should wait before asking again while the database is unreachable. */
-const RETRY_AFTER_S = 5;
 
 export function withDatabaseErrors<A extends unknown[]>(handler: (...args: A) => Promise<Response>): (...args: A) => Promise<Response> {
   return async (...args: A) => {
@@ -16,7 +13,7 @@ export function withDatabaseErrors<A extends unknown[]>(handler: (...args: A) =>
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err;
       moduleLogger(rootLogger(), 'api').warn({ err }, 'the database cannot be reached');
-      return problem(503, 'API_ERR_UNAVAILABLE', `the database cannot be reached; retry in ${RETRY_AFTER_S} s`, { headers: { 'retry-after': String(RETRY_AFTER_S) } });
+      return unavailable('API_ERR_UNAVAILABLE');
     }
   };
 }
