@@ -21,6 +21,7 @@ import { registerAlertMetrics } from './server/alerts/metrics';
 import { startAlerts } from './server/alerts/start';
 import { attachLive } from './server/live';
 import { createServerMetrics } from './server/metrics';
+import { startEndingSealer } from './server/ending-sealer';
 
 const log = moduleLogger(rootLogger(), 'server');
 
@@ -100,6 +101,9 @@ async function main(): Promise<void> {
     log,
   });
 
+  // Hours of endings are sealed into their aggregate once closed (db/queries/ending-bins.ts).
+  const sealer = startEndingSealer({ database, intervalMs: 30_000, log: moduleLogger(log, 'ending-sealer') });
+
   const demo =
     config.DROPSCOPE_DEMO === 'on'
       ? await startDemo({
@@ -119,6 +123,7 @@ async function main(): Promise<void> {
     await demo?.stop();
     // Before the database closes: an evaluation or a delivery in flight finishes first.
     await alerts.close();
+    await sealer.close();
     await target.close();
     await targetViews.close();
     await live.close();

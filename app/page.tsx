@@ -22,7 +22,7 @@ export default async function Page() {
   const { concurrent, recent } = readOptions(database);
   const [data, dayAnalysis, hourPaths] = await runReads(concurrent, [
     () => overview(db, { now, windowMs: HOUR_MS, recent }),
-    () => analyzeScope(db, { from: new Date(now.getTime() - 24 * HOUR_MS), to: now }, { now, layers: layersInUse(), concurrent, recent }),
+    () => analyzeScope(db, { from: new Date(now.getTime() - 24 * HOUR_MS), to: now }, { now, layers: layersInUse(), concurrent }),
     () => pathsMatrix(db, { from: new Date(now.getTime() - HOUR_MS), to: now }, { byProbe: false, recent }),
   ] as const);
   const analysis = data.hasSessions ? dayAnalysis : null;

@@ -274,6 +274,52 @@ export const endRollup = pgTable(
   (t) => [primaryKey({ columns: [t.bucket, t.probeId, t.targetName, t.proxyName, t.profile, t.endKind, t.closeCode] })],
 );
 
+/**
+ * The endings aggregate (lib/rollups/ending-buckets.ts): per hour of ended_at and path, the
+ * ended sessions by their 100 ms bin (`floor(value / 100 ms)`, the analysis' BIN_MS). One
+ * row per bin holds three counts, each of its own value at that index: `sessions` and
+ * `drops` by age (AGE, db/queries/drop-values.ts; the exposures read the sessions, the
+ * histogram the drops), `idleDrops` by idle time (IDLE). The row with a null bin counts the
+ * values that are null (a silent death's age, its idle time). Sealed by
+ * db/queries/ending-bins.ts from the rows of an hour, never kept by difference.
+ */
+export const endingBins = pgTable(
+  'ending_bins',
+  {
+    /** Start of the hour of ended_at (ENDING_BUCKET_MS). */
+    bucket: tstz().notNull(),
+    probeId: integer()
+      .notNull()
+      .references(() => probes.id, { onDelete: 'cascade' }),
+    targetName: text().notNull(),
+    proxyName: text().notNull(),
+    profile: text().notNull(),
+    profileKind: profileKind(),
+    gapMs: doublePrecision(),
+    bin: bigint({ mode: 'number' }),
+    sessions: integer().notNull(),
+    drops: integer().notNull(),
+    idleDrops: integer().notNull(),
+  },
+  (t) => [index('ending_bins_bucket_idx').on(t.bucket, t.probeId)],
+);
+
+/**
+ * The (hour, probe) pairs whose session rows are not all in ending_bins: marked by a
+ * statement trigger on canary_sessions (migration 0011) in the writing transaction, removed
+ * by the sealer when the version it sealed is still the current one. Ingest takes one
+ * batch of a probe at a time, so the pair's row is never contended across probes.
+ */
+export const endingBinsDirty = pgTable(
+  'ending_bins_dirty',
+  {
+    bucket: tstz().notNull(),
+    probeId: integer().notNull(),
+    version: bigint({ mode: 'number' }).notNull().default(1),
+  },
+  (t) => [primaryKey({ columns: [t.bucket, t.probeId] })],
+);
+
 // ─── Alerts and webhooks (issue 6) ──────────────────────────────────────────────────────
 // Rules, the current state of each alert (rule × label set), the history of transitions,
 // webhook endpoints, and the durable outbox with every delivery attempt. A transition and

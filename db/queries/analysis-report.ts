@@ -3,12 +3,11 @@ import type { Layer } from '../../lib/analysis/catalogue';
 import { egressFindings, ladderFindings, refusalFindings, rttFindings, silentFindings, type Finding } from '../../lib/analysis/findings';
 import type { Db } from '../client';
 import type { EgressStat, LadderRung, RefusalGroup, RttBeforeDrops, SilentGroup } from '../../lib/analysis/findings';
-import { BIN_MS } from '../../lib/analysis/analyze';
 import { scanEndings } from '../../lib/recent/endings-scan';
 import { EgressPass } from '../../lib/recent/findings';
 import { RttCoverage } from '../../lib/recent/rtt-before-drops';
 import type { RecentStore } from '../../lib/recent/store';
-import { analysisBins, analyzeScope, type AnalysisResult, type AnalysisScope } from './analysis';
+import { analyzeScope, type AnalysisResult, type AnalysisScope } from './analysis';
 import { afterSending, runReads } from './reads';
 import * as tables from './findings';
 import { inMemory, type InMemory } from './in-memory';
@@ -42,7 +41,7 @@ type Parts = readonly [AnalysisResult, RefusalGroup[], SilentGroup[], LadderRung
 
 function fromTables(db: Db, scope: AnalysisScope, options: { now: Date; layers: readonly Layer[]; concurrent?: boolean }): Promise<Parts> {
   return runReads(options.concurrent ?? false, [
-    () => analyzeScope(db, scope, { ...options, memory: null }),
+    () => analyzeScope(db, scope, options),
     () => tables.refusalGroups(db, scope),
     () => tables.silentGroups(db, scope),
     () => tables.ladderRungs(db, scope),
@@ -52,7 +51,7 @@ function fromTables(db: Db, scope: AnalysisScope, options: { now: Date; layers: 
 }
 
 /**
- * The endings read once for the histograms, silent deaths, ladder rungs, the minutes
+ * The endings read once for the silent deaths, ladder rungs, the minutes
  * before drops and the egress openings (lib/recent/endings-scan.ts). The statements go out
  * before the work in memory that does not need their answers, so that the database's core
  * works while this one does: on PostgreSQL the refusals (a rollup and a small partial
@@ -67,13 +66,13 @@ async function fromMemory(db: Db, scope: AnalysisScope, options: { now: Date; la
     const coverage = new RttCoverage(store.rtt, scope, probes);
     // Only pairs that rotate can make an egress finding.
     const egress = new EgressPass(store.sessions, scope, probes, { onlyRotating: true });
-    const scan = scanEndings(store.sessions, scope, probes, { binMs: BIN_MS, silent: true, ladder: true, rtt: coverage });
+    const scan = scanEndings(store.sessions, scope, probes, { silent: true, ladder: true, rtt: coverage });
     egress.visitEndings();
     return { coverage, egress, scan };
   };
   const { coverage, egress, scan } = early ? await afterSending(pass) : pass();
   const [result, refusals, egressStats] = await runReads(concurrent, [
-    () => analyzeScope(db, scope, { ...options, memory, bins: analysisBins(scan.age!, scan.idle!) }),
+    () => analyzeScope(db, scope, { now: options.now, layers: options.layers, concurrent }),
     () => early ?? tables.refusalGroups(db, scope),
     () => afterSending(() => egress.finish()),
   ] as const);

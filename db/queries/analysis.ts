@@ -1,9 +1,10 @@
 /**
- * The drop analysis over a scope of the database. SQL does the heavy lifting in four
- * statements, whatever the number of sessions: the histograms of age and of idle time
- * before the drop, the members of each dense window (sampled), and the per-path counts
- * around every window in one pass (each window counted with FILTER). The pure code in
- * lib/analysis finds the windows and draws the conclusions.
+ * The drop analysis over a scope of the database. SQL does the heavy lifting, whatever the
+ * number of sessions: the histograms of age and of idle time before the drop and the
+ * per-path counts around every window, read for the range's sealed hours from the endings
+ * aggregate (db/queries/ending-bins.ts) and for the rest from the rows, and the members of
+ * each window (a sample, from the rows). The pure code in lib/analysis finds the windows
+ * and draws the conclusions.
  */
 import { and, eq, gte, isNotNull, isNull, lt, sql, type SQL } from 'drizzle-orm';
 import { BIN_MS } from '../../lib/analysis/analyze';
@@ -17,14 +18,13 @@ import type { Bin } from '../../lib/analysis/peaks';
 import type { ProfileKind } from '../../lib/contracts/ingest';
 import type { Db, Executor } from '../client';
 import { canarySessions as s, probes, targetSessionViews as tv } from '../schema';
-import { AGE, IDLE, dropFilter } from './drop-values';
+import type { EndingSplit } from '../../lib/rollups/ending-buckets';
+import { AGE, IDLE, dropFilter, dropFilterIn } from './drop-values';
+import { endingSplit, sealedDropBins, sealedFilter } from './ending-bins';
 import { binIndex, histogram, type Histogram } from './histogram';
-import { afterSending, runReads } from './reads';
-import { pathFilters, rowsOf } from './scope';
-import { inMemory, type InMemory } from './in-memory';
-import { dropHistograms, windowExposures as memoryExposures, type RecentExposure } from '../../lib/recent/drop-reads';
-import { latestMembers } from '../../lib/recent/members';
-import type { RecentStore } from '../../lib/recent/store';
+import { runReads } from './reads';
+import { pathFilters, rowsOf, within } from './scope';
+import { endingBins as eb } from '../schema';
 
 export interface AnalysisScope {
   from: Date;
@@ -97,17 +97,6 @@ export interface AnalyzeOptions {
    * of it runs in one read-only snapshot.
    */
   concurrent?: boolean;
-  /**
-   * The server's in-memory store: when it holds the whole scope, the histograms and the
-   * per-path counts are read from it (the members, a sample, still from the table).
-   */
-  recent?: RecentStore;
-  /**
-   * `recent` already resolved for this scope by the caller (db/queries/in-memory.ts; null:
-   * read the tables), so that no read runs before the analysis' own: the statements it
-   * sends then overlap the caller's work in memory.
-   */
-  memory?: InMemory | null;
 }
 
 /**
@@ -132,8 +121,9 @@ export async function analyzeScope(db: Db, scope: AnalysisScope, options: Analyz
 }
 
 async function analyzeWith(db: Executor, scope: AnalysisScope, options: AnalyzeOptions, concurrent: boolean): Promise<AnalysisResult> {
-  const memory = options.memory !== undefined ? options.memory : await inMemory(db, options.recent, scope);
-  const { age: ageBins, idle: idleBins, unaged = 0 } = options.bins ?? (memory ? memoryBins(memory) : await dropBins(db, scope, concurrent));
+  // The sealed hours are read from the endings aggregate, the rest of the range from the rows.
+  const split = await endingSplit(db, scope.from, scope.to);
+  const { age: ageBins, idle: idleBins, unaged = 0 } = options.bins ?? (await dropBins(db, scope, split, concurrent));
   const totalDrops = ageBins.reduce((n, b) => n + b.count, 0) + unaged;
   const found = signatureWindows(ageBins, idleBins, BIN_MS);
   // The drops right after the 101 are read as one more window, for a finding of their own.
@@ -142,8 +132,8 @@ async function analyzeWith(db: Executor, scope: AnalysisScope, options: AnalyzeO
   if (windows.length === 0) return { scope: scopeJson(scope), totalDrops, signatures: [], findings: [] };
 
   const [members, exposures] = await runReads(concurrent, [
-    () => (memory ? windowMembersInMemory(db, memory, windows) : windowMembers(db, scope, windows)),
-    () => (memory ? afterSending(() => exposuresInMemory(memory, windows, options.now)) : windowExposures(db, scope, windows, options.now)),
+    () => windowMembers(db, scope, windows),
+    () => windowExposures(db, scope, windows, options.now, split),
   ] as const);
   const signatures = found
     .map((w, i) => {
@@ -185,25 +175,24 @@ export function analysisBins(age: Pick<Histogram, 'bins' | 'nulls'>, idle: Pick<
   return { age: toBins(age.bins), idle: toBins(idle.bins), unaged: age.nulls };
 }
 
-async function dropBins(db: Executor, scope: AnalysisScope, concurrent: boolean): Promise<DropBins> {
-  const where = dropFilter(scope);
-  const [age, idle] = await runReads(concurrent, [() => histogram(db, AGE, where, BIN_MS), () => histogram(db, IDLE, where, BIN_MS)] as const);
-  return analysisBins(age, idle);
-}
-
-function memoryBins({ store, scope, probes }: InMemory): DropBins {
-  const { age, idle } = dropHistograms(store.sessions, scope, probes, BIN_MS);
-  return analysisBins(age, idle);
-}
-
-/** windowExposures' answer from the in-memory store. */
-function exposuresInMemory({ store, scope, probes }: InMemory, windows: readonly SignatureWindow[], now: Date): Map<number, PathExposure[]> {
-  const rows = memoryExposures(store.sessions, scope, probes, windows, now.getTime());
-  return exposuresByWindow(
-    windows,
-    rows.map(({ reached, outlived, hits, ...path }) => ({ ...path, window: (i: number) => ({ reached: reached[i]!, outlived: outlived[i]!, hits: hits[i]! }) })),
-    probes,
-  );
+/**
+ * The scope's drops in 100 ms bins: the sealed hours' from the aggregate, the rest counted
+ * from the rows, added bin by bin.
+ */
+async function dropBins(db: Executor, scope: AnalysisScope, split: EndingSplit, concurrent: boolean): Promise<DropBins> {
+  const where = dropFilterIn(scope, split.raw);
+  const none: Histogram = { bins: [], nulls: 0, max: null };
+  const [sealed, age, idle] = await runReads(concurrent, [
+    () => sealedDropBins(db, scope, split.sealed),
+    () => (split.raw.length > 0 ? histogram(db, AGE, where, BIN_MS) : Promise.resolve(none)),
+    () => (split.raw.length > 0 ? histogram(db, IDLE, where, BIN_MS) : Promise.resolve(none)),
+  ] as const);
+  const add = (rows: readonly { bin: number; count: number }[], more: Map<number, number>) => {
+    const sum = new Map(more);
+    for (const r of rows) sum.set(r.bin, (sum.get(r.bin) ?? 0) + r.count);
+    return [...sum].map(([bin, count]) => ({ bin, count }));
+  };
+  return analysisBins({ bins: add(age.bins, sealed.age), nulls: age.nulls + sealed.unaged }, { bins: add(idle.bins, sealed.idle) });
 }
 
 /** Per window, each path's exposure, with its probe's name and labels. */
@@ -242,8 +231,19 @@ function exposuresByWindow(windows: readonly SignatureWindow[], rows: readonly E
   return out;
 }
 
-/** A path's exposure, however it was counted, with its counts for window i. */
-type ExposureRow = Omit<RecentExposure, 'reached' | 'outlived' | 'hits'> & { window(i: number): { reached: number; outlived: number; hits: number } };
+/** A path's exposure with its counts for window i. */
+interface ExposureRow {
+  probeId: number;
+  target: string;
+  proxy: string;
+  profile: string;
+  profileKind: string | null;
+  gapMs: number | null;
+  sessions: number;
+  /** Of `sessions`, those not ended by the probe (at any duration). */
+  drops: number;
+  window(i: number): { reached: number; outlived: number; hits: number };
+}
 
 /** A member's columns: its wide session row, its probe and the target's view. */
 const memberColumns = {
@@ -354,41 +354,6 @@ async function windowMembers(tx: Executor, scope: AnalysisScope, windows: readon
   return out;
 }
 
-/** The same sample, chosen in the server's store (lib/recent/members.ts); only the chosen rows are read. */
-async function windowMembersInMemory(tx: Executor, { store, scope, probes: refs }: InMemory, windows: readonly SignatureWindow[]): Promise<Map<number, { sample: Drop[]; total: number }>> {
-  const chosen = latestMembers(store.sessions, scope, refs, windows.map((w) => ({ dimension: w.dimension, lowMs: w.peak.lowMs, highMs: w.peak.highMs })), BIN_MS, MEMBER_SAMPLE);
-  // Rows read before come from the store's member cache (ingest forgets what it writes).
-  const cache = store.members;
-  const known = new Map<string, { probeId: number; drop: Omit<Drop, 'probe' | 'labels'> }>();
-  const missing: string[] = [];
-  for (const id of new Set(chosen.flat())) {
-    const hit = cache.get(id);
-    if (hit) known.set(id, hit);
-    else missing.push(id);
-  }
-  if (missing.length > 0) {
-    const generation = cache.generation;
-    const read = (await membersById(tx, missing)).map((r) => {
-      const { probe: _probe, labels: _labels, ...drop } = memberDrop(r);
-      return [r.id, { probeId: Number(r.probeId), drop }] as const;
-    });
-    cache.keep(generation, read);
-    for (const [id, row] of read) known.set(id, row);
-  }
-  const probeOf = new Map(refs.map((p) => [p.id, p]));
-  const out = new Map<number, { sample: Drop[]; total: number }>();
-  chosen.forEach((members, i) => {
-    const sample = members.flatMap((id): Drop[] => {
-      const row = known.get(id);
-      if (!row) return [];
-      const probe = probeOf.get(row.probeId);
-      return [{ ...row.drop, probe: probe?.name ?? String(row.probeId), labels: { ...(probe?.labels ?? {}) } }];
-    });
-    if (sample.length > 0) out.set(i, { sample, total: windows[i]!.peak.count });
-  });
-  return out;
-}
-
 /**
  * The row windowExposures counts, per session: its path, its age (a live canary's by the
  * clock), its idle time and whether it dropped, each computed once here rather than in
@@ -402,11 +367,51 @@ function exposureRow(age: SQL, idle: SQL, dropped: SQL): SQL {
 /**
  * Per path and window: sessions, how many reached the window (by age), were cut in it,
  * outlived it. Sessions in scope: ended in the scope (by anyone; an ending means it had
- * opened, even if its open event is still on the way) or still open. One scan grouped by the path's own columns (a few hundred groups), each
- * window counted with FILTER; probes joined after grouping. Grouping by computed buckets
- * instead made PostgreSQL expect a million groups and sort the whole table to disk.
+ * opened, even if its open event is still on the way) or still open. The sealed hours'
+ * endings are counted from the aggregate, the rest from the rows; both are grouped by the
+ * path's own columns (a few hundred groups) with each window counted by FILTER, and added
+ * path by path. Grouping by computed buckets instead made PostgreSQL expect a million
+ * groups and sort the whole table to disk.
  */
-async function windowExposures(tx: Executor, scope: AnalysisScope, windows: readonly SignatureWindow[], now: Date): Promise<Map<number, PathExposure[]>> {
+async function windowExposures(tx: Executor, scope: AnalysisScope, windows: readonly SignatureWindow[], now: Date, split: EndingSplit): Promise<Map<number, PathExposure[]>> {
+  const [fromRows, fromSealed, probeRows] = await Promise.all([
+    rowExposures(tx, scope, windows, now, split),
+    sealedExposures(tx, scope, windows, split),
+    tx.select({ id: probes.id, name: probes.name, labels: probes.labels }).from(probes),
+  ]);
+  const byPath = new Map<string, Record<string, unknown>>();
+  const keyOf = (r: Record<string, unknown>) => JSON.stringify([Number(r.probeId), r.target, r.proxy, r.profile, r.profileKind ?? null, r.gapMs === null ? null : Number(r.gapMs)]);
+  for (const r of [...fromRows, ...fromSealed]) {
+    const key = keyOf(r);
+    const seen = byPath.get(key);
+    if (!seen) {
+      byPath.set(key, { ...r });
+      continue;
+    }
+    for (const [name, value] of Object.entries(r)) if (name === 'sessions' || name === 'drops' || /^(reached|outlived|hits)\d+$/.test(name)) seen[name] = Number(seen[name] ?? 0) + Number(value ?? 0);
+  }
+  const rows = [...byPath.values()].map(
+    (r): ExposureRow => ({
+      probeId: Number(r.probeId),
+      target: r.target as string,
+      proxy: r.proxy as string,
+      profile: r.profile as string,
+      profileKind: (r.profileKind as string | null) ?? null,
+      gapMs: r.gapMs === null || r.gapMs === undefined ? null : Number(r.gapMs),
+      sessions: Number(r.sessions),
+      drops: Number(r.drops),
+      window: (i: number) => ({ reached: Number(r[`reached${i}`] ?? 0), outlived: Number(r[`outlived${i}`] ?? 0), hits: Number(r[`hits${i}`] ?? 0) }),
+    }),
+  );
+  return exposuresByWindow(windows, rows, probeRows);
+}
+
+/** The path columns every exposure statement answers with, under the names ExposureRow reads. */
+const EXPOSURE_PATH = sql.raw(`probe_id as "probeId", target_name as target, proxy_name as proxy, profile, profile_kind as "profileKind", gap_ms as "gapMs"`);
+const EXPOSURE_GROUP = sql.raw('group by probe_id, target_name, proxy_name, profile, profile_kind, gap_ms');
+
+/** The exposures of the endings read from the rows (edges, open and dirty hours) and of the live canaries. */
+async function rowExposures(tx: Executor, scope: AnalysisScope, windows: readonly SignatureWindow[], now: Date, split: EndingSplit): Promise<Record<string, unknown>[]> {
   const liveAge = sql`extract(epoch from (${instant(now)} - ${s.openedAt})) * 1000`;
   const counts: SQL[] = [];
   windows.forEach((w, i) => {
@@ -417,32 +422,42 @@ async function windowExposures(tx: Executor, scope: AnalysisScope, windows: read
     counts.push(sql`count(*) filter (where age_ms >= ${hi}) as ${sql.identifier(`outlived${i}`)}`);
     counts.push(sql`count(*) filter (where dropped and ${value} >= ${lo} and ${value} < ${hi}) as ${sql.identifier(`hits${i}`)}`);
   });
-  // The sessions in scope as two branches, each with its own index: the endings (an
-  // index-only scan of canary_sessions_endings_idx, which holds every column used here)
-  // and the live canaries (canary_sessions_live_idx).
-  const rows = rowsOf<Record<string, unknown>>(
-    await tx.execute(sql`select probe_id as "probeId", target_name as target, proxy_name as proxy, profile,
-        profile_kind as "profileKind", gap_ms as "gapMs", count(*) as sessions, count(*) filter (where dropped) as drops, ${sql.join(counts, sql`, `)}
+  // The sessions as two branches, each with its own index: the endings (an index-only scan
+  // of canary_sessions_endings_idx, which holds every column used here) and the live
+  // canaries (canary_sessions_live_idx).
+  return rowsOf<Record<string, unknown>>(
+    await tx.execute(sql`select ${EXPOSURE_PATH}, count(*) as sessions, count(*) filter (where dropped) as drops, ${sql.join(counts, sql`, `)}
       from (select ${exposureRow(AGE, IDLE, sql`(${s.endKind} <> 'probe_closed')`)} from ${s}
-              where ${and(isNotNull(s.endKind), gte(s.endedAt, scope.from), lt(s.endedAt, scope.to), ...scopeFilters(scope))}
+              where ${and(isNotNull(s.endKind), within(s.endedAt, split.raw), ...scopeFilters(scope))}
             union all
             select ${exposureRow(liveAge, sql`null`, sql`false`)} from ${s}
               where ${and(eq(s.outcome, 'opened'), isNull(s.endedAt), lt(s.openedAt, scope.to), ...scopeFilters(scope))}) as e
-      group by probe_id, target_name, proxy_name, profile, profile_kind, gap_ms`),
-  ).map((r) => ({ ...r, probeId: Number(r.probeId), sessions: Number(r.sessions), drops: Number(r.drops) })) as (Record<string, number> & {
-    probeId: number;
-    target: string;
-    proxy: string;
-    profile: string;
-    profileKind: ProfileKind | null;
-    gapMs: number | null;
-    sessions: number;
-    drops: number;
-  })[];
-  const probeRows = await tx.select({ id: probes.id, name: probes.name, labels: probes.labels }).from(probes);
-  return exposuresByWindow(
-    windows,
-    rows.map((r) => ({ ...r, window: (i: number) => ({ reached: Number(r[`reached${i}`]), outlived: Number(r[`outlived${i}`]), hits: Number(r[`hits${i}`]) }) })),
-    probeRows,
+      ${EXPOSURE_GROUP}`),
+  );
+}
+
+/**
+ * The exposures of the sealed hours' endings, from the aggregate: a window's edges are bin
+ * edges (findPeaks puts them there), so "age >= lowMs" is "bin >= lowMs / BIN_MS" exactly.
+ */
+async function sealedExposures(tx: Executor, scope: AnalysisScope, windows: readonly SignatureWindow[], split: EndingSplit): Promise<Record<string, unknown>[]> {
+  if (split.sealed.length === 0) return [];
+  const edge = (ms: number) => {
+    const bin = Math.round(ms / BIN_MS);
+    if (Math.abs(bin * BIN_MS - ms) > 1e-6) throw new RangeError(`a window edge off the ${BIN_MS} ms bins: ${ms}`);
+    return sql.raw(String(bin));
+  };
+  const counts: SQL[] = [];
+  windows.forEach((w, i) => {
+    const lo = edge(w.peak.lowMs);
+    const hi = edge(w.peak.highMs);
+    const hits = w.dimension === 'age' ? eb.drops : eb.idleDrops;
+    counts.push(sql`coalesce(sum(${eb.sessions}) filter (where ${eb.bin} >= ${lo}), 0) as ${sql.identifier(`reached${i}`)}`);
+    counts.push(sql`coalesce(sum(${eb.sessions}) filter (where ${eb.bin} >= ${hi}), 0) as ${sql.identifier(`outlived${i}`)}`);
+    counts.push(sql`coalesce(sum(${hits}) filter (where ${eb.bin} >= ${lo} and ${eb.bin} < ${hi}), 0) as ${sql.identifier(`hits${i}`)}`);
+  });
+  return rowsOf<Record<string, unknown>>(
+    await tx.execute(sql`select ${EXPOSURE_PATH}, sum(${eb.sessions}) as sessions, sum(${eb.drops}) as drops, ${sql.join(counts, sql`, `)}
+      from ${eb} where ${sealedFilter(scope, split.sealed)} ${EXPOSURE_GROUP}`),
   );
 }

@@ -3,11 +3,16 @@ import { and, gte, isNotNull, lt, ne, sql, type SQL } from 'drizzle-orm';
 import { APPLICATION_CODE_RANGES } from '../../lib/analysis/close-codes';
 import type { DashboardScope } from '../../lib/dashboard/scope';
 import { canarySessions as s } from '../schema';
-import { sessionFilters } from './scope';
+import { sessionFilters, within } from './scope';
 
 /** Drops in the scope: ended in [from, to), not closed by the probe, filters applied. */
 export function dropFilter(scope: DashboardScope): SQL {
   return and(gte(s.endedAt, scope.from), lt(s.endedAt, scope.to), isNotNull(s.endKind), ne(s.endKind, 'probe_closed'), ...sessionFilters(scope))!;
+}
+
+/** The scope's drops that ended in any of `intervals` (parts of its range). */
+export function dropFilterIn(scope: DashboardScope, intervals: readonly { from: Date; to: Date }[]): SQL {
+  return and(within(s.endedAt, intervals), isNotNull(s.endKind), ne(s.endKind, 'probe_closed'), ...sessionFilters(scope))!;
 }
 
 /**

@@ -62,7 +62,7 @@ export async function dropsReport(
   // The endings need no histogram: they are read beside the analysis' members and
   // exposures, leaving both cores to the two histograms before.
   const [analysis, endings] = await runReads(concurrent, [
-    () => (age.total === 0 ? Promise.resolve({ signatures: [], findings: [] }) : analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: passBins(pass), concurrent, memory })),
+    () => (age.total === 0 ? Promise.resolve({ signatures: [], findings: [] }) : analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: passBins(pass), concurrent })),
     () => (pass.endings ? Promise.resolve(sortEndings(pass.endings)) : endingsOf(db, scope)),
   ] as const);
   const signatures: ClusterSignature[] = analysis.signatures.map((g) => ({

@@ -1,5 +1,5 @@
 /** SQL pieces for the dashboard scope (lib/dashboard/scope.ts), shared by every page's queries. */
-import { asc, eq, isNull, sql, type SQL } from 'drizzle-orm';
+import { and, asc, eq, gte, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { DashboardScope, ScopeOptions } from '../../lib/dashboard/scope';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Executor } from '../client';
@@ -22,6 +22,12 @@ export function pathFilters(c: PathColumns, scope: DashboardScope): SQL[] {
   if (scope.probe) out.push(sql`${c.probeId} in (select ${probes.id} from ${probes} where ${probes.name} = ${scope.probe})`);
   if (scope.label) out.push(sql`${c.probeId} in (select ${probes.id} from ${probes} where ${probes.labels} ->> ${scope.label.key} = ${scope.label.value})`);
   return out;
+}
+
+/** Rows whose `column` lies in any of `intervals` (each [from, to)); false when there are none. */
+export function within(column: AnyPgColumn, intervals: readonly { from: Date; to: Date }[]): SQL {
+  if (intervals.length === 0) return sql`false`;
+  return or(...intervals.map((i) => and(gte(column, i.from), lt(column, i.to))))!;
 }
 
 /** Filters on canary_sessions for everything in the scope but the time range. */

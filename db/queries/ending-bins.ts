@@ -1,0 +1,120 @@
+/**
+ * The endings aggregate (db/schema.ts `ending_bins`, lib/rollups/ending-buckets.ts): sealing
+ * dirty hours from the session rows, and the reads that split a range between the aggregate
+ * and the rows.
+ *
+ * Sealed rather than kept at ingest by difference: ingest writes nothing but the dirty
+ * mark (a trigger, one small upsert per batch), and the aggregate of an hour is by
+ * construction the GROUP BY of its rows, defined once, below.
+ */
+import { and, gte, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
+import { BIN_MS } from '../../lib/analysis/analyze';
+import type { DashboardScope } from '../../lib/dashboard/scope';
+import { ENDING_BUCKET_MS, SEAL_GRACE_MS, splitEndings, type EndingSplit, type Interval } from '../../lib/rollups/ending-buckets';
+import type { Db, Executor } from '../client';
+import { canarySessions as s, endingBins as eb, endingBinsDirty as dirty } from '../schema';
+import { AGE, IDLE } from './drop-values';
+import { binIndex } from './histogram';
+import { pathFilters, rowsOf, within } from './scope';
+
+/** Advisory lock class of a seal (the other int is a hash of the hour and probe). */
+const SEAL_LOCK_CLASS = 0x0e_b1_75;
+
+/**
+ * How [from, to) of the endings splits between the aggregate and the rows: the hours in it
+ * that are dirty (written since their seal, or still open) are read from the rows.
+ */
+export async function endingSplit(db: Executor, from: Date, to: Date): Promise<EndingSplit> {
+  const floor = new Date(Math.floor(from.getTime() / ENDING_BUCKET_MS) * ENDING_BUCKET_MS);
+  const rows = rowsOf<{ bucket: string | Date }>(
+    await db.execute(sql`select distinct ${dirty.bucket} as bucket from ${dirty} where ${dirty.bucket} >= ${floor.toISOString()}::timestamptz and ${dirty.bucket} < ${to.toISOString()}::timestamptz`),
+  );
+  return splitEndings(from, to, rows.map((r) => new Date(r.bucket).getTime()));
+}
+
+/** The aggregate rows of the scope's paths in the sealed hours. */
+export function sealedFilter(scope: DashboardScope, sealed: readonly Interval[]): SQL {
+  return and(within(eb.bucket, sealed), ...pathFilters(eb, scope))!;
+}
+
+/** Drops by 100 ms bin of age and of idle time in the sealed hours, and the drops without an age. */
+export async function sealedDropBins(db: Executor, scope: DashboardScope, sealed: readonly Interval[]): Promise<{ age: Map<number, number>; idle: Map<number, number>; unaged: number }> {
+  const age = new Map<number, number>();
+  const idle = new Map<number, number>();
+  let unaged = 0;
+  if (sealed.length === 0) return { age, idle, unaged };
+  const rows = rowsOf<{ bin: string | number | null; drops: string | number; idle: string | number }>(
+    await db.execute(sql`select ${eb.bin} as bin, sum(${eb.drops}) as drops, sum(${eb.idleDrops}) as idle from ${eb}
+      where ${sealedFilter(scope, sealed)} group by ${eb.bin}`),
+  );
+  for (const r of rows) {
+    const drops = Number(r.drops);
+    if (r.bin === null) {
+      unaged += drops;
+      continue;
+    }
+    const bin = Number(r.bin);
+    if (drops > 0) age.set(bin, drops);
+    if (Number(r.idle) > 0) idle.set(bin, Number(r.idle));
+  }
+  return { age, idle, unaged };
+}
+
+export interface SealOutcome {
+  /** (hour, probe) pairs sealed. */
+  sealed: number;
+  /** Pairs left for a later pass: locked by another server, written meanwhile, or past `limit`. */
+  left: number;
+}
+
+/**
+ * Seal up to `limit` dirty (hour, probe) pairs whose hour closed SEAL_GRACE_MS before `now`,
+ * oldest first, each in its own transaction. Any number of servers may run this at once:
+ * a pair is sealed under a transaction-scoped advisory lock, and its dirty mark is removed
+ * only if no write bumped its version meanwhile (a write committed after the seal's
+ * snapshot leaves it dirty, to be sealed again).
+ */
+export async function sealEndingBins(db: Db, options: { now: Date; limit?: number }): Promise<SealOutcome> {
+  const limit = options.limit ?? 500;
+  const closedBefore = new Date(options.now.getTime() - ENDING_BUCKET_MS - SEAL_GRACE_MS);
+  const due = await db
+    .select({ bucket: dirty.bucket, probeId: dirty.probeId, version: dirty.version })
+    .from(dirty)
+    .where(sql`${dirty.bucket} <= ${closedBefore.toISOString()}::timestamptz`)
+    .orderBy(dirty.bucket, dirty.probeId)
+    .limit(limit + 1);
+  let sealed = 0;
+  for (const pair of due.slice(0, limit)) if (await sealPair(db, pair)) sealed += 1;
+  return { sealed, left: due.length - sealed };
+}
+
+/** Seal one (hour, probe) at the version read: false when locked elsewhere or written again meanwhile. */
+export async function sealPair(db: Db, pair: { bucket: Date; probeId: number; version: number }): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const key = `${pair.bucket.toISOString()}/${pair.probeId}`;
+    const [lock] = rowsOf<{ locked: boolean }>(await tx.execute(sql`select pg_try_advisory_xact_lock(${SEAL_LOCK_CLASS}, hashtext(${key})) as locked`));
+    if (!lock?.locked) return false;
+    await tx.execute(sql`delete from ${eb} where ${eb.bucket} = ${pair.bucket.toISOString()}::timestamptz and ${eb.probeId} = ${pair.probeId}`);
+    await tx.execute(sql`insert into ${eb} (bucket, probe_id, target_name, proxy_name, profile, profile_kind, gap_ms, bin, sessions, drops, idle_drops)
+      ${hourAggregate(pair.bucket, pair.probeId)}`);
+    const removed = await tx.delete(dirty).where(sql`${dirty.bucket} = ${pair.bucket.toISOString()}::timestamptz and ${dirty.probeId} = ${pair.probeId} and ${dirty.version} = ${pair.version}`).returning({ v: dirty.version });
+    return removed.length > 0;
+  });
+}
+
+/**
+ * The aggregate of one (hour, probe), as rows of ending_bins: the one definition of what the
+ * aggregate holds. Each ended session counts once at its age bin (sessions; drops when not
+ * closed by the probe) and each drop once at its idle bin.
+ */
+function hourAggregate(bucket: Date, probeId: number): SQL {
+  const hour = and(isNotNull(s.endKind), gte(s.endedAt, bucket), lt(s.endedAt, new Date(bucket.getTime() + ENDING_BUCKET_MS)), sql`${s.probeId} = ${probeId}`)!;
+  const path = sql`${s.probeId} as probe_id, ${s.targetName} as target_name, ${s.proxyName} as proxy_name, ${s.profile} as profile, ${s.profileKind} as profile_kind, ${s.gapMs} as gap_ms`;
+  const dropped = sql`(${s.endKind} <> 'probe_closed')`;
+  return sql`select ${bucket.toISOString()}::timestamptz, probe_id, target_name, proxy_name, profile, profile_kind, gap_ms, bin,
+      sum(n_sessions)::int, sum(n_drops)::int, sum(n_idle)::int
+    from (select ${path}, ${binIndex(AGE, BIN_MS)} as bin, 1 as n_sessions, ${dropped}::int as n_drops, 0 as n_idle from ${s} where ${hour}
+          union all
+          select ${path}, ${binIndex(IDLE, BIN_MS)} as bin, 0, 0, 1 from ${s} where ${hour} and ${dropped}) as x
+    group by probe_id, target_name, proxy_name, profile, profile_kind, gap_ms, bin`;
+}
