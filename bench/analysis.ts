@@ -29,6 +29,7 @@ import type { Signature } from '../lib/analysis/types';
 import { PLANTED, PROBES, seed } from './analysis-seed';
 import { formatTable, machineLine, quantile } from './measure';
 import { cleanupAll, cleanups } from './cleanup';
+import { sealAll } from './seal';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -241,9 +242,14 @@ async function main(): Promise<void> {
   const counts = await seed(sql, probeIds, FROM, SESSIONS);
   const seedS = (performance.now() - t) / 1000;
   t = performance.now();
+  // The servers' sealer would have sealed the day's hours by the time anyone asks.
+  const sealed = await sealAll(database.db, new Date(TO.getTime() + 3_600_000));
+  const sealS = (performance.now() - t) / 1000;
+  t = performance.now();
   // As autovacuum would have done by the time anyone asks: statistics and the visibility map.
   await sql.unsafe('vacuum analyze canary_sessions');
   await sql.unsafe('vacuum analyze target_session_views');
+  await sql.unsafe('vacuum analyze ending_bins');
   const vacuumS = (performance.now() - t) / 1000;
   const [size] = await sql.unsafe<{ table: string; indexes: string }[]>(
     `select pg_size_pretty(pg_table_size('canary_sessions')) as table, pg_size_pretty(pg_indexes_size('canary_sessions')) as indexes`,
@@ -294,7 +300,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `load average at end:   ${load()}; total ${((performance.now() - started) / 1000).toFixed(0)} s\n` +
       `database: PostgreSQL ${version} at ${scratch.host} (scratch database ${name}, dropped after), shared_buffers ${buffers}, work_mem ${workMem}\n` +
-      `seeded in ${seedS.toFixed(1)} s (insert ... select generate_series), vacuum analyze ${vacuumS.toFixed(1)} s: ` +
+      `seeded in ${seedS.toFixed(1)} s (insert ... select generate_series), ${sealed} (hour, probe) pairs of the endings aggregate sealed in ${sealS.toFixed(1)} s, vacuum analyze ${vacuumS.toFixed(1)} s: ` +
       `${counts.ended.toLocaleString('en-US')} ended sessions, ${counts.live.toLocaleString('en-US')} still open, ${counts.failed.toLocaleString('en-US')} failed attempts, ` +
       `${counts.targetViews.toLocaleString('en-US')} target views; canary_sessions ${size!.table} + indexes ${size!.indexes}\n` +
       `ends: ${mix.map((m) => `${m.end_kind} ${Number(m.n).toLocaleString('en-US')}`).join(', ')}\n` +

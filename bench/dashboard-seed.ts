@@ -215,6 +215,10 @@ export async function seedDashboard(sql: Sql, to: Date): Promise<SeedSummary> {
       from m join tpl using (j)`);
     for (const k of keys) await tx.unsafe(`alter table ${k.tab} add constraint "${k.name}" ${k.def}`);
     for (const ix of secondary) await tx.unsafe(ix.def);
+    // The replica role skipped the trigger that marks written hours for the endings aggregate:
+    // mark them as migration 0011 marks the rows it finds (the bench seals them after).
+    await tx.unsafe(`insert into ending_bins_dirty (bucket, probe_id)
+      select distinct date_bin('1 hour', ended_at, timestamptz '2000-01-01 00:00:00+00'), probe_id from canary_sessions where ended_at is not null`);
 
     const [n] = await tx.unsafe<Record<string, string>[]>(`
       select (select count(*) from canary_sessions) as sessions,

@@ -38,6 +38,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { openDatabase } from '../db/open';
+import { sealAll } from './seal';
 import { assertBuilt, startServer, type RunningServer } from '../test/helpers/server';
 import { dashboardEndpoints, type Endpoint } from './dashboard-endpoints';
 import { explainEndpoint, type StatementCost } from './dashboard-explain';
@@ -121,17 +122,25 @@ async function cancelStatements(name: string): Promise<void> {
   throw new Error(`statements in ${name} still running 5 s after being cancelled`);
 }
 
-async function seed(url: string, to: Date): Promise<{ summary: SeedSummary; seedS: number; analyzeS: number; version: string }> {
+async function seed(url: string, to: Date): Promise<{ summary: SeedSummary; seedS: number; sealS: number; analyzeS: number; version: string }> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     const t0 = performance.now();
     const summary = await seedDashboard(sql, to);
     const t1 = performance.now();
+    // As the servers' sealer would have done while the week went by (server/ending-sealer.ts).
+    const sealing = await openDatabase({ kind: 'postgres', url, poolSize: 1 });
+    try {
+      await sealAll(sealing.db, to);
+    } finally {
+      await sealing.close();
+    }
+    const t2 = performance.now();
     // As a database that has run for a week would be: statistics gathered, visibility map set.
-    await sql.unsafe('vacuum analyze canary_sessions, rtt_minutes, target_session_views, probes');
+    await sql.unsafe('vacuum analyze canary_sessions, rtt_minutes, target_session_views, probes, ending_bins, ending_bins_dirty');
     const [v] = await sql.unsafe<{ server_version: string }[]>('show server_version');
     if (summary.sessions !== SESSION_TOTAL) throw new Error(`seeded ${summary.sessions} sessions, expected ${SESSION_TOTAL}`);
-    return { summary, seedS: (t1 - t0) / 1000, analyzeS: (performance.now() - t1) / 1000, version: v?.server_version ?? '?' };
+    return { summary, seedS: (t1 - t0) / 1000, sealS: (t2 - t1) / 1000, analyzeS: (performance.now() - t2) / 1000, version: v?.server_version ?? '?' };
   } finally {
     await sql.end({ timeout: 5 });
   }
@@ -319,7 +328,7 @@ async function main(): Promise<void> {
   const n = (x: number) => x.toLocaleString('en-US');
   process.stdout.write(
     `database: PostgreSQL ${seeded.version} at ${new URL(PG_URL).host}, scratch database ${name} (${KEEP_DB ? 'kept' : 'dropped after'})\n` +
-      `seeded in ${seeded.seedS.toFixed(0)} s (+ vacuum analyze ${seeded.analyzeS.toFixed(0)} s): ${n(s.sessions)} sessions (${n(s.ended)} ended, ${n(s.drops)} of them drops; ` +
+      `seeded in ${seeded.seedS.toFixed(0)} s (+ endings aggregate sealed ${seeded.sealS.toFixed(0)} s, vacuum analyze ${seeded.analyzeS.toFixed(0)} s): ${n(s.sessions)} sessions (${n(s.ended)} ended, ${n(s.drops)} of them drops; ` +
       `${n(s.live)} live; ${n(s.failed)} failed attempts), ${n(s.targetViews)} target views, ${n(s.rttMinutes)} rtt_minutes rows, ${s.probes} probes\n` +
       `busiest path: ${s.busiestPath.target} via ${s.busiestPath.proxy} (${n(s.busiestPath.sessions24h)} sessions attempted in 24 h)\n`,
   );
