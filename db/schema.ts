@@ -279,7 +279,7 @@ export const endRollup = pgTable(
  * ended sessions by their 100 ms bin (`floor(value / 100 ms)`, the analysis' BIN_MS). One
  * row per bin holds three counts, each of its own value at that index: `sessions` and
  * `drops` by age (AGE, db/queries/drop-values.ts; the exposures read the sessions, the
- * histogram the drops), `idleDrops` by idle time (IDLE). The row with a null bin counts the
+ * histogram the drops), `idleDrops` by idle time (IDLE), and the drops' longest age. The row with a null bin counts the
  * values that are null (a silent death's age, its idle time). Sealed by
  * db/queries/ending-bins.ts from the rows of an hour, never kept by difference.
  */
@@ -300,6 +300,8 @@ export const endingBins = pgTable(
     sessions: integer().notNull(),
     drops: integer().notNull(),
     idleDrops: integer().notNull(),
+    /** The longest age of the row's drops (the drops page picks its bin width by it); null when none. */
+    maxAgeMs: doublePrecision(),
   },
   (t) => [index('ending_bins_bucket_idx').on(t.bucket, t.probeId)],
 );

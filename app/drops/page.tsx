@@ -29,7 +29,7 @@ export default async function DropsPage(props: { searchParams: Promise<Record<st
   const q = splitDropsQuery(parsed.data);
   const { concurrent, recent } = readOptions(database);
   const [report, options] = await runReads(concurrent, [
-    () => dropsReport(db, resolveScope(q.scope, now), q, { now, layers: layersInUse(), concurrent, recent }),
+    () => dropsReport(db, resolveScope(q.scope, now), q, { now, layers: layersInUse(), concurrent }),
     () => scopeOptions(db),
   ] as const);
   // The same query string the API answers: the live refetch asks for exactly this view.

@@ -9,7 +9,8 @@ CREATE TABLE "ending_bins" (
 	"bin" bigint,
 	"sessions" integer NOT NULL,
 	"drops" integer NOT NULL,
-	"idle_drops" integer NOT NULL
+	"idle_drops" integer NOT NULL,
+	"max_age_ms" double precision
 );
 --> statement-breakpoint
 CREATE TABLE "ending_bins_dirty" (

@@ -19,9 +19,9 @@ import type { ProfileKind } from '../../lib/contracts/ingest';
 import type { Db, Executor } from '../client';
 import { canarySessions as s, probes, targetSessionViews as tv } from '../schema';
 import type { EndingSplit } from '../../lib/rollups/ending-buckets';
-import { AGE, IDLE, dropFilter, dropFilterIn } from './drop-values';
-import { endingSplit, sealedDropBins, sealedFilter } from './ending-bins';
-import { binIndex, histogram, type Histogram } from './histogram';
+import { AGE, IDLE, dropFilter } from './drop-values';
+import { dropBinsIn, endingSplit, sealedFilter } from './ending-bins';
+import { binIndex, type Histogram } from './histogram';
 import { runReads } from './reads';
 import { pathFilters, rowsOf, within } from './scope';
 import { endingBins as eb } from '../schema';
@@ -175,24 +175,9 @@ export function analysisBins(age: Pick<Histogram, 'bins' | 'nulls'>, idle: Pick<
   return { age: toBins(age.bins), idle: toBins(idle.bins), unaged: age.nulls };
 }
 
-/**
- * The scope's drops in 100 ms bins: the sealed hours' from the aggregate, the rest counted
- * from the rows, added bin by bin.
- */
 async function dropBins(db: Executor, scope: AnalysisScope, split: EndingSplit, concurrent: boolean): Promise<DropBins> {
-  const where = dropFilterIn(scope, split.raw);
-  const none: Histogram = { bins: [], nulls: 0, max: null };
-  const [sealed, age, idle] = await runReads(concurrent, [
-    () => sealedDropBins(db, scope, split.sealed),
-    () => (split.raw.length > 0 ? histogram(db, AGE, where, BIN_MS) : Promise.resolve(none)),
-    () => (split.raw.length > 0 ? histogram(db, IDLE, where, BIN_MS) : Promise.resolve(none)),
-  ] as const);
-  const add = (rows: readonly { bin: number; count: number }[], more: Map<number, number>) => {
-    const sum = new Map(more);
-    for (const r of rows) sum.set(r.bin, (sum.get(r.bin) ?? 0) + r.count);
-    return [...sum].map(([bin, count]) => ({ bin, count }));
-  };
-  return analysisBins({ bins: add(age.bins, sealed.age), nulls: age.nulls + sealed.unaged }, { bins: add(idle.bins, sealed.idle) });
+  const bins = await dropBinsIn(db, scope, split, concurrent);
+  return analysisBins({ bins: bins.age, nulls: bins.unaged }, { bins: bins.idle });
 }
 
 /** Per window, each path's exposure, with its probe's name and labels. */

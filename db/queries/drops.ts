@@ -24,9 +24,7 @@ import { histogram } from './histogram';
 import { runReads } from './reads';
 import { rollupAndEdges } from './rollup-parts';
 import { pathFilters, rowsOf } from './scope';
-import { inMemory, type InMemory } from './in-memory';
-import { scanEndings } from '../../lib/recent/endings-scan';
-import type { RecentStore } from '../../lib/recent/store';
+import { dropBinsIn, endingSplit, type DropBins100 } from './ending-bins';
 
 export interface DropsParams {
   bin: BinWidth;
@@ -43,14 +41,14 @@ export async function dropsReport(
   db: Db,
   scope: DashboardScope,
   params: DropsParams,
-  options: { now: Date; layers: readonly Layer[]; concurrent?: boolean; recent?: RecentStore },
+  options: { now: Date; layers: readonly Layer[]; concurrent?: boolean },
 ): Promise<DropsReport> {
   if (params.bin !== 'auto' && !(params.bin in BIN_WIDTHS)) throw new RangeError(`unknown bin width ${params.bin}`);
   const where = dropFilter(scope);
 
   const concurrent = options.concurrent ?? false;
-  const memory = await inMemory(db, options.recent, scope);
-  const histograms = (binMs: number) => (memory ? memoryHistograms(memory, binMs) : dropHistograms(db, where, binMs, concurrent));
+  // 100 ms bins come from the endings aggregate for the sealed hours; 50 ms from the rows.
+  const histograms = async (binMs: number) => (binMs === BIN_MS ? binsOfAggregate(await dropBinsIn(db, scope, await endingSplit(db, scope.from, scope.to), concurrent)) : dropHistograms(db, where, binMs, concurrent));
   const picked = params.bin === 'auto' ? null : BIN_WIDTHS[params.bin];
   let pass = await histograms(picked === null ? COARSE_PASS_BIN_MS : passBinFor(picked));
   const binWidthMs = picked ?? binWidthFor(Math.max(0, pass.maxAgeMs ?? 0));
@@ -63,7 +61,7 @@ export async function dropsReport(
   // exposures, leaving both cores to the two histograms before.
   const [analysis, endings] = await runReads(concurrent, [
     () => (age.total === 0 ? Promise.resolve({ signatures: [], findings: [] }) : analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: passBins(pass), concurrent })),
-    () => (pass.endings ? Promise.resolve(sortEndings(pass.endings)) : endingsOf(db, scope)),
+    () => endingsOf(db, scope),
   ] as const);
   const signatures: ClusterSignature[] = analysis.signatures.map((g) => ({
     key: g.key,
@@ -121,7 +119,7 @@ function scopeJson(scope: DashboardScope): DropsReport['scope'] {
  * when w is an even multiple of 100 ms: 200 ms, and every width from 1 s up. The 100 and
  * 500 ms widths need 50 ms bins, twice as many rows to count, send and sum.
  */
-const COARSE_PASS_BIN_MS = 100;
+const COARSE_PASS_BIN_MS = BIN_MS;
 const FINE_PASS_BIN_MS = 50;
 
 function passBinFor(widthMs: number): number {
@@ -135,8 +133,6 @@ interface DropHistograms {
   ageUnknown: number;
   idle: { bin: number; count: number }[];
   maxAgeMs: number | null;
-  /** The drops by ending and close code, when the pass counted them too (in memory). */
-  endings?: Pick<DropsReport, 'endKinds' | 'closeCodes'>;
 }
 
 /**
@@ -150,10 +146,9 @@ async function dropHistograms(db: Db, where: SQL, binMs: number, concurrent: boo
   return { binMs, age: age.bins, ageUnknown: age.nulls, idle: idle.bins, maxAgeMs: age.max };
 }
 
-/** dropHistograms' answer from the in-memory store, with the endings counted in the same pass. */
-function memoryHistograms({ store, scope, probes }: InMemory, binMs: number): DropHistograms {
-  const { age, idle, endings } = scanEndings(store.sessions, scope, probes, { binMs, endings: true });
-  return { binMs, age: age!.bins, ageUnknown: age!.nulls, idle: idle!.bins, maxAgeMs: age!.max, endings };
+/** The pass at BIN_MS, as the aggregate and the rows together count it (db/queries/ending-bins.ts). */
+function binsOfAggregate(bins: DropBins100): DropHistograms {
+  return { binMs: BIN_MS, age: bins.age, ageUnknown: bins.unaged, idle: bins.idle, maxAgeMs: bins.maxAgeMs };
 }
 
 /** Most frequent first, as the page lists them. */

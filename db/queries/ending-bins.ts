@@ -10,11 +10,13 @@
 import { and, gte, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
 import { BIN_MS } from '../../lib/analysis/analyze';
 import type { DashboardScope } from '../../lib/dashboard/scope';
-import { ENDING_BUCKET_MS, SEAL_GRACE_MS, splitEndings, type EndingSplit, type Interval } from '../../lib/rollups/ending-buckets';
+import { ENDING_BUCKET_MS, SEAL_GRACE_MS, splitEndings, type Interval } from '../../lib/rollups/ending-buckets';
 import type { Db, Executor } from '../client';
 import { canarySessions as s, endingBins as eb, endingBinsDirty as dirty } from '../schema';
-import { AGE, IDLE } from './drop-values';
-import { binIndex } from './histogram';
+import type { EndingSplit } from '../../lib/rollups/ending-buckets';
+import { AGE, IDLE, dropFilterIn } from './drop-values';
+import { binIndex, histogram, parseBins, type Histogram } from './histogram';
+import { runReads } from './reads';
 import { pathFilters, rowsOf, within } from './scope';
 
 /** Advisory lock class of a seal (the other int is a hash of the hour and probe). */
@@ -37,27 +39,53 @@ export function sealedFilter(scope: DashboardScope, sealed: readonly Interval[])
   return and(within(eb.bucket, sealed), ...pathFilters(eb, scope))!;
 }
 
-/** Drops by 100 ms bin of age and of idle time in the sealed hours, and the drops without an age. */
-export async function sealedDropBins(db: Executor, scope: DashboardScope, sealed: readonly Interval[]): Promise<{ age: Map<number, number>; idle: Map<number, number>; unaged: number }> {
-  const age = new Map<number, number>();
-  const idle = new Map<number, number>();
-  let unaged = 0;
-  if (sealed.length === 0) return { age, idle, unaged };
-  const rows = rowsOf<{ bin: string | number | null; drops: string | number; idle: string | number }>(
-    await db.execute(sql`select ${eb.bin} as bin, sum(${eb.drops}) as drops, sum(${eb.idleDrops}) as idle from ${eb}
-      where ${sealedFilter(scope, sealed)} group by ${eb.bin}`),
+/** A scope's drops in BIN_MS bins, by age and by idle time. */
+export interface DropBins100 {
+  /** Filled bins by `floor(age / BIN_MS)`, ascending. */
+  age: { bin: number; count: number }[];
+  /** Filled bins by `floor(idle / BIN_MS)`, ascending (silent deaths have no idle time). */
+  idle: { bin: number; count: number }[];
+  /** Drops without an age (silent deaths with nothing received after the 101). */
+  unaged: number;
+  /** The longest age; null when no drop has one. */
+  maxAgeMs: number | null;
+}
+
+/**
+ * The scope's drops in BIN_MS bins: the sealed hours' from the aggregate, the rest of the
+ * range counted from the rows (`histogram`, as every drop histogram bins), added bin by bin.
+ */
+export async function dropBinsIn(db: Executor, scope: DashboardScope, split: EndingSplit, concurrent: boolean): Promise<DropBins100> {
+  const where = dropFilterIn(scope, split.raw);
+  const none: Histogram = { bins: [], nulls: 0, max: null };
+  const [sealed, age, idle] = await runReads(concurrent, [
+    () => sealedDropBins(db, scope, split.sealed),
+    () => (split.raw.length > 0 ? histogram(db, AGE, where, BIN_MS) : Promise.resolve(none)),
+    () => (split.raw.length > 0 ? histogram(db, IDLE, where, BIN_MS) : Promise.resolve(none)),
+  ] as const);
+  const add = (a: readonly { bin: number; count: number }[], b: readonly { bin: number; count: number }[]) => {
+    const sum = new Map<number, number>();
+    for (const r of [...a, ...b]) sum.set(r.bin, (sum.get(r.bin) ?? 0) + r.count);
+    return [...sum].map(([bin, count]) => ({ bin, count })).sort((x, y) => x.bin - y.bin);
+  };
+  const maxes = [sealed.maxAgeMs, age.max].filter((m): m is number => m !== null);
+  return { age: add(age.bins, sealed.age), idle: add(idle.bins, sealed.idle), unaged: age.nulls + sealed.unaged, maxAgeMs: maxes.length > 0 ? Math.max(...maxes) : null };
+}
+
+/**
+ * The sealed hours' part of dropBinsIn, sent back as one row of "bin:count" lists (as
+ * `histogram` does: tens of thousands of rows cost more to parse than to count).
+ */
+async function sealedDropBins(db: Executor, scope: DashboardScope, sealed: readonly Interval[]): Promise<DropBins100> {
+  if (sealed.length === 0) return { age: [], idle: [], unaged: 0, maxAgeMs: null };
+  const [row] = rowsOf<{ age: string | null; idle: string | null; unaged: string | number | null; max: string | number | null }>(
+    await db.execute(sql`select string_agg(bin::text || ':' || drops::text, ',') filter (where bin is not null and drops > 0) as age,
+        string_agg(bin::text || ':' || idle::text, ',') filter (where bin is not null and idle > 0) as idle,
+        coalesce(sum(drops) filter (where bin is null), 0) as unaged, max(max_age) as max
+      from (select ${eb.bin} as bin, sum(${eb.drops}) as drops, sum(${eb.idleDrops}) as idle, max(${eb.maxAgeMs}) as max_age from ${eb}
+            where ${sealedFilter(scope, sealed)} group by ${eb.bin}) as g`),
   );
-  for (const r of rows) {
-    const drops = Number(r.drops);
-    if (r.bin === null) {
-      unaged += drops;
-      continue;
-    }
-    const bin = Number(r.bin);
-    if (drops > 0) age.set(bin, drops);
-    if (Number(r.idle) > 0) idle.set(bin, Number(r.idle));
-  }
-  return { age, idle, unaged };
+  return { age: parseBins(row?.age ?? null), idle: parseBins(row?.idle ?? null), unaged: Number(row?.unaged ?? 0), maxAgeMs: row?.max == null ? null : Number(row.max) };
 }
 
 export interface SealOutcome {
@@ -95,7 +123,7 @@ export async function sealPair(db: Db, pair: { bucket: Date; probeId: number; ve
     const [lock] = rowsOf<{ locked: boolean }>(await tx.execute(sql`select pg_try_advisory_xact_lock(${SEAL_LOCK_CLASS}, hashtext(${key})) as locked`));
     if (!lock?.locked) return false;
     await tx.execute(sql`delete from ${eb} where ${eb.bucket} = ${pair.bucket.toISOString()}::timestamptz and ${eb.probeId} = ${pair.probeId}`);
-    await tx.execute(sql`insert into ${eb} (bucket, probe_id, target_name, proxy_name, profile, profile_kind, gap_ms, bin, sessions, drops, idle_drops)
+    await tx.execute(sql`insert into ${eb} (bucket, probe_id, target_name, proxy_name, profile, profile_kind, gap_ms, bin, sessions, drops, idle_drops, max_age_ms)
       ${hourAggregate(pair.bucket, pair.probeId)}`);
     const removed = await tx.delete(dirty).where(sql`${dirty.bucket} = ${pair.bucket.toISOString()}::timestamptz and ${dirty.probeId} = ${pair.probeId} and ${dirty.version} = ${pair.version}`).returning({ v: dirty.version });
     return removed.length > 0;
@@ -112,9 +140,10 @@ function hourAggregate(bucket: Date, probeId: number): SQL {
   const path = sql`${s.probeId} as probe_id, ${s.targetName} as target_name, ${s.proxyName} as proxy_name, ${s.profile} as profile, ${s.profileKind} as profile_kind, ${s.gapMs} as gap_ms`;
   const dropped = sql`(${s.endKind} <> 'probe_closed')`;
   return sql`select ${bucket.toISOString()}::timestamptz, probe_id, target_name, proxy_name, profile, profile_kind, gap_ms, bin,
-      sum(n_sessions)::int, sum(n_drops)::int, sum(n_idle)::int
-    from (select ${path}, ${binIndex(AGE, BIN_MS)} as bin, 1 as n_sessions, ${dropped}::int as n_drops, 0 as n_idle from ${s} where ${hour}
+      sum(n_sessions)::int, sum(n_drops)::int, sum(n_idle)::int, max(drop_age)
+    from (select ${path}, ${binIndex(AGE, BIN_MS)} as bin, 1 as n_sessions, ${dropped}::int as n_drops, 0 as n_idle,
+            case when ${dropped} then ${AGE} end as drop_age from ${s} where ${hour}
           union all
-          select ${path}, ${binIndex(IDLE, BIN_MS)} as bin, 0, 0, 1 from ${s} where ${hour} and ${dropped}) as x
+          select ${path}, ${binIndex(IDLE, BIN_MS)} as bin, 0, 0, 1, null from ${s} where ${hour} and ${dropped}) as x
     group by probe_id, target_name, proxy_name, profile, profile_kind, gap_ms, bin`;
 }

@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client';
 import { analyzeScope, type AnalysisScope } from '../../db/queries/analysis';
+import { dropsReport } from '../../db/queries/drops';
 import { sealEndingBins, sealPair } from '../../db/queries/ending-bins';
 import { storeBatch } from '../../db/queries/ingest';
 import { addProbe } from '../../db/queries/probes';
@@ -82,6 +83,9 @@ describe.each(backends())('endings aggregate on $name', (backend) => {
       version: Number(r.version),
     }));
   const analyses = () => Promise.all(SCOPES.map((scope) => analyzeScope(database.db, scope, { now: LATER, layers: BUILTIN_LAYERS })));
+  /** The drops page of every scope at the widths read from 100 ms bins (auto, 1 s, 1 min) and from 50 ms ones (100 ms), with a cluster listed. */
+  const dropPages = () =>
+    Promise.all(SCOPES.flatMap((scope) => (['auto', '1s', '1m', '100ms'] as const).map((bin) => dropsReport(database.db, scope, { bin, scale: 'linear', cluster: 60 }, { now: LATER, layers: BUILTIN_LAYERS }))));
 
   beforeAll(async () => {
     database = await backend.open();
@@ -119,6 +123,8 @@ describe.each(backends())('endings aggregate on $name', (backend) => {
     expect(written.length).toBeGreaterThan(6);
 
     const fromRows = await analyses();
+    const pagesFromRows = await dropPages();
+    expect(pagesFromRows[0]!.cluster?.total).toBeGreaterThan(0);
     expect(fromRows[0]!.signatures.map((s) => s.nSeconds).sort((a, b) => a - b)).toEqual([55, 60, 100, 350]);
 
     const outcome = await sealEndingBins(database.db, { now: LATER, limit: 1000 });
@@ -138,6 +144,7 @@ describe.each(backends())('endings aggregate on $name', (backend) => {
 
     // Sealed hours from the aggregate, edges from the rows: the same answers.
     expect(await analyses()).toEqual(fromRows);
+    expect(await dropPages()).toEqual(pagesFromRows);
   });
 
   it('takes an hour written after its seal from the rows until it is sealed again', async () => {
@@ -151,7 +158,9 @@ describe.each(backends())('endings aggregate on $name', (backend) => {
     expect(dirty[0]).toMatchObject({ probeId, bucket: endingBucketOf(Date.parse((late[1] as { endedAt: string }).endedAt)) });
 
     const withLate = await analyses();
+    const pagesWithLate = await dropPages();
     expect(withLate[0]!.totalDrops).toBe(before[0]!.totalDrops + 1);
+    expect(pagesWithLate[0]!.totalDrops).toBe(before[0]!.totalDrops + 1);
 
     // A seal that read an older version (a write landed meanwhile) leaves the mark.
     const pair = { bucket: new Date(dirty[0]!.bucket), probeId, version: dirty[0]!.version };
@@ -160,6 +169,7 @@ describe.each(backends())('endings aggregate on $name', (backend) => {
     expect(await sealPair(database.db, pair)).toBe(true);
     expect(await dirtyPairs()).toEqual([]);
     expect(await analyses()).toEqual(withLate);
+    expect(await dropPages()).toEqual(pagesWithLate);
   });
 
   it('leaves an hour open until its grace has passed', async () => {
