@@ -20,6 +20,7 @@ import { startAdminSocket } from './server/admin-socket';
 import { registerAlertMetrics } from './server/alerts/metrics';
 import { startAlerts } from './server/alerts/start';
 import { attachLive } from './server/live';
+import { registerLiveMetrics } from './server/live-metrics';
 import { createServerMetrics } from './server/metrics';
 import { startEndingSealer } from './server/ending-sealer';
 
@@ -68,7 +69,9 @@ async function main(): Promise<void> {
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
-  const live = attachLive(httpServer, { intervalMs: config.DROPSCOPE_LIVE_INTERVAL_MS });
+  // On PostgreSQL, pushes reach the browsers of every server on the database (server/live-adapter.ts).
+  const live = await attachLive(httpServer, { intervalMs: config.DROPSCOPE_LIVE_INTERVAL_MS, log: moduleLogger(log, 'live'), postgresUrl: config.DATABASE_URL });
+  registerLiveMetrics(metrics);
   // The built-in target's views go through a spool in the data directory, as a probe's
   // events do: never lost while the database cannot be reached.
   const targetViews = await startTargetViewWriter({ dataDir: config.DROPSCOPE_DATA_DIR, db: database.db, log: moduleLogger(log, 'canary-target') });

@@ -7,9 +7,6 @@
 import { dropsReportSchema, type DropsReport } from '../../lib/drops/report';
 import { useLiveReport, type LiveReport } from '../live/use-live-report';
 
-/** A refetch a second at most: each one runs the histograms and the analysis. */
-const REFRESH_INTERVAL_MS = 1000;
-
 export function useLiveDrops(initial: DropsReport, query: string): LiveReport<DropsReport> {
-  return useLiveReport(initial, { url: `/api/v1/drops${query}`, schema: dropsReportSchema, minIntervalMs: REFRESH_INTERVAL_MS });
+  return useLiveReport(initial, { url: `/api/v1/drops${query}`, schema: dropsReportSchema, spans: { kind: 'scope' } });
 }

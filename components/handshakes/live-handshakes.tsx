@@ -14,13 +14,10 @@ import { FailureTable } from './failure-table';
 import styles from './handshakes.module.css';
 import { RatioChart } from './ratio-chart';
 
-/** One refetch a second at most: each groups every attempt of the range three ways. */
-const REFRESH_INTERVAL_MS = 1000;
-
 const OUTCOME_LABELS: Record<Outcome, string> = { opened: 'upgraded (101)', upgrade_refused: 'upgrade refused', proxy_refused: 'refused by the proxy', dial_failed: 'dial failed' };
 
 export function LiveHandshakes({ initial, query }: { initial: HandshakesReport; query: string }) {
-  const { report: r, status, refreshing, error, retry } = useLiveReport(initial, { url: `/api/v1/handshakes${query}`, schema: handshakesReportSchema, minIntervalMs: REFRESH_INTERVAL_MS });
+  const { report: r, status, refreshing, error, retry } = useLiveReport(initial, { url: `/api/v1/handshakes${query}`, schema: handshakesReportSchema, spans: { kind: 'scope' } });
   const failures = r.attempts - r.upgrades;
   const span = `${r.scope.from.replace('T', ' ').slice(0, 16)} – ${r.scope.to.replace('T', ' ').slice(0, 16)} UTC`;
 

@@ -1,17 +1,22 @@
 'use client';
 /**
- * One dashboard report kept live. Every socket.io push (any accepted batch) asks for a
- * refetch of the page's JSON endpoint with the page's own query string, so a relative range
- * moves with the clock; refetches are throttled to `minIntervalMs`, coalesced while one is
- * in flight, aborted on unmount or when the URL changes, and every answer and push is
- * parsed with zod before it reaches state. An error stays shown until a refetch succeeds.
+ * One dashboard report kept live. Every socket.io push (any accepted batch, on any server
+ * of the database) asks for a refetch of the page's JSON endpoint with the page's own query
+ * string, so a relative range moves with the clock, and the push's watermark (`w=`), so the
+ * server hands every viewer of this view the one answer it computed for that watermark
+ * (lib/realtime/live-answer.ts). Refetches come at most once per slot of the view's refresh
+ * period, which grows with its span (lib/realtime/cadence.ts), aligned to the wall clock so
+ * that viewers ask together; they are coalesced while one is in flight, aborted on unmount
+ * or when the URL changes, and every answer and push is parsed with zod before it reaches
+ * state. An error stays shown until a refetch succeeds.
  */
 import { useEffect, useRef, useState } from 'react';
 import { io } from 'socket.io-client';
 import { z } from 'zod';
 import { describeIssues, fieldIssues } from '../../lib/http/problem';
-import { LIVE_EVENT, type LivePush } from '../../lib/realtime/feed';
-import { livePushSchema } from '../../lib/realtime/feed-schema';
+import { queryCadenceMs, type SpanParams } from '../../lib/realtime/cadence';
+import { LIVE_EVENT, LIVE_WATERMARK_EVENT, WATERMARK_PARAM, type LivePush, type Watermark } from '../../lib/realtime/feed';
+import { livePushSchema, liveWatermarkSchema } from '../../lib/realtime/feed-schema';
 import { createRefetcher, type Refetcher } from '../../lib/realtime/refetcher';
 
 export type LiveStatus = 'connecting' | 'live' | 'offline';
@@ -20,8 +25,8 @@ export interface LiveReportOptions<T> {
   /** The endpoint and the page's query string, e.g. `/api/v1/paths?range=6h`. */
   url: string;
   schema: z.ZodType<T>;
-  /** At most one refetch per this many ms, however fast pushes arrive. */
-  minIntervalMs: number;
+  /** Where the query string holds the view's span, which sets its refresh period (cadence.ts). */
+  spans: SpanParams;
   /** Also refetch on this period while the tab is visible: for answers that change with the clock alone. */
   pollMs?: number;
   /** Each understood push, before its refetch is asked for (the overview queues feed items). */
@@ -61,12 +66,17 @@ export function useLiveReport<T>(initial: T, options: LiveReportOptions<T>): Liv
     latest.current = options;
   });
 
-  const { url, minIntervalMs, pollMs } = options;
+  const { url, pollMs } = options;
+  const spanKind = options.spans.kind;
   useEffect(() => {
+    /** The newest push's watermark: the answer each refetch asks for. */
+    let watermark: Watermark | null = null;
+    const query = new URLSearchParams(url.split('?')[1] ?? '');
     const r = createRefetcher<T>(
       {
         load: async (signal) => {
-          const res = await fetch(url, { cache: 'no-store', signal });
+          const asked = watermark ? `${url}${url.includes('?') ? '&' : '?'}${WATERMARK_PARAM}=${encodeURIComponent(watermark)}` : url;
+          const res = await fetch(asked, { cache: 'no-store', signal });
           if (!res.ok) throw new Error(`GET ${url.split('?')[0]} answered ${res.status}${await problemMessage(res)}`);
           const parsed = latest.current.schema.safeParse(await res.json());
           if (!parsed.success) throw new Error(`the answer was not understood: ${describeIssues(fieldIssues(parsed.error))}`);
@@ -88,16 +98,25 @@ export function useLiveReport<T>(initial: T, options: LiveReportOptions<T>): Liv
         },
         onSettled: () => setRefreshing(false),
       },
-      minIntervalMs,
+      queryCadenceMs(query, { kind: spanKind }, Date.now()),
+      undefined,
+      { aligned: true },
     );
     refetcher.current = r;
 
     const socket = io({ path: '/socket.io' });
-    socket.on('connect', () => {
-      setStatus('live');
+    socket.on('connect', () => setStatus('live'));
+    // Sent by the server right after connecting, with the newest watermark it knows.
+    socket.on(LIVE_WATERMARK_EVENT, (payload: unknown) => {
+      const hello = liveWatermarkSchema.safeParse(payload);
+      if (!hello.success) {
+        setError(`a live update was not understood: ${describeIssues(fieldIssues(hello.error))}`);
+        return;
+      }
+      watermark = hello.data.watermark;
       // Batches stored between the server render (or a disconnect) and this subscription
-      // were pushed to nobody: catch up once.
-      r.request();
+      // were pushed to nobody: catch up once, now, outside the throttle.
+      r.refresh();
     });
     socket.on('disconnect', () => setStatus('offline'));
     socket.io.on('reconnect_attempt', () => setStatus('connecting'));
@@ -108,6 +127,7 @@ export function useLiveReport<T>(initial: T, options: LiveReportOptions<T>): Liv
         setError(`a live update was not understood: ${describeIssues(fieldIssues(push.error))}`);
         return;
       }
+      watermark = push.data.watermark;
       latest.current.onPush?.(push.data);
       r.request();
     });
@@ -133,7 +153,7 @@ export function useLiveReport<T>(initial: T, options: LiveReportOptions<T>): Liv
       }
       setRefreshing(false);
     };
-  }, [url, minIntervalMs, pollMs]);
+  }, [url, spanKind, pollMs]);
 
   return { report, status, refreshing, error, retry: () => refetcher.current?.request() };
 }

@@ -10,8 +10,6 @@ import { overviewSchema, type Overview } from '../../lib/overview/overview';
 import type { FeedItem } from '../../lib/realtime/feed';
 import { useLiveReport, type LiveStatus } from '../live/use-live-report';
 
-/** About three renders a second at most, however fast batches arrive. */
-const RENDER_INTERVAL_MS = 333;
 export const FEED_LIMIT = 50;
 
 export interface LiveOverview {
@@ -31,7 +29,7 @@ export function useLiveOverview(initial: Overview, windowParam: string): LiveOve
   const { report, status, error, retry } = useLiveReport(initial, {
     url: `/api/v1/overview?window=${encodeURIComponent(windowParam)}`,
     schema: overviewSchema,
-    minIntervalMs: RENDER_INTERVAL_MS,
+    spans: { kind: 'window' },
     onPush: (push) => pending.current.push(...push.items),
     onRefreshStart: () => {
       taken.current = pending.current;

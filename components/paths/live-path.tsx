@@ -19,13 +19,10 @@ import { PhasesChart } from './phases-chart';
 import { RttChart } from './rtt-chart';
 import { SessionTable } from './session-table';
 
-/** Each refetch reads the path's timeline, RTT, phases, ladder and sessions: one a second at most. */
-const REFRESH_INTERVAL_MS = 1000;
-
 const BADGE: Record<Health, string> = { healthy: 'badge-open', failing: 'badge-drop', degraded: 'badge-refused', idle: 'badge-closed' };
 
 export function LivePath(props: { initial: PathDetail; apiPath: string; query: string; options: ScopeOptions; backHref: string; profileFiltered: boolean; sessionLimit: number }) {
-  const { report: d, status, refreshing, error, retry } = useLiveReport(props.initial, { url: `${props.apiPath}${props.query}`, schema: pathDetailSchema, minIntervalMs: REFRESH_INTERVAL_MS });
+  const { report: d, status, refreshing, error, retry } = useLiveReport(props.initial, { url: `${props.apiPath}${props.query}`, schema: pathDetailSchema, spans: { kind: 'scope' } });
   const s = d.summary;
 
   return (

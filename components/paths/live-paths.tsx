@@ -14,13 +14,10 @@ import { NoProbesYet } from './no-probes';
 import { HealthLegend, PathsMatrix } from './paths-matrix';
 import css from './paths.module.css';
 
-/** Each refetch groups every session of the range by path: one a second is plenty. */
-const REFRESH_INTERVAL_MS = 1000;
-
 const minute = (iso: string) => iso.slice(0, 16).replace('T', ' ');
 
 export function LivePaths(props: { initial: Matrix; query: string; options: ScopeOptions; toggleHref: string; filtered: boolean; scopeQuery: Record<string, string> }) {
-  const { report: matrix, status, refreshing, error, retry } = useLiveReport(props.initial, { url: `/api/v1/paths${props.query}`, schema: pathsMatrixSchema, minIntervalMs: REFRESH_INTERVAL_MS });
+  const { report: matrix, status, refreshing, error, retry } = useLiveReport(props.initial, { url: `/api/v1/paths${props.query}`, schema: pathsMatrixSchema, spans: { kind: 'scope' } });
   const { options, filtered } = props;
 
   return (

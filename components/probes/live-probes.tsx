@@ -13,8 +13,6 @@ import { NoProbesYet } from '../paths/no-probes';
 import { ProbesTable } from './probes-table';
 import css from './probes.module.css';
 
-/** The query is a cheap one row per probe, but a fleet's heartbeats arrive all the time. */
-const REFRESH_INTERVAL_MS = 1000;
 /**
  * Heartbeats come every 30 s and a probe is offline after 90 s of silence: a 15 s poll
  * shows the change within 15 s of it, at four small requests a minute per open tab.
@@ -22,7 +20,7 @@ const REFRESH_INTERVAL_MS = 1000;
 export const PROBES_POLL_MS = 15_000;
 
 export function LiveProbes({ initial, query, filter }: { initial: ProbesReport; query: string; filter: string }) {
-  const { report, status, refreshing, error, retry } = useLiveReport(initial, { url: `/api/v1/probes${query}`, schema: probesReportSchema, minIntervalMs: REFRESH_INTERVAL_MS, pollMs: PROBES_POLL_MS });
+  const { report, status, refreshing, error, retry } = useLiveReport(initial, { url: `/api/v1/probes${query}`, schema: probesReportSchema, spans: { kind: 'none' }, pollMs: PROBES_POLL_MS });
   const { probes } = report;
   const count = (s: ProbeState) => probes.filter((p) => p.state === s).length;
 

@@ -3,7 +3,7 @@
  * replaying its spool does not flood browsers: whatever arrives inside one interval goes
  * out as one message holding the newest `maxItems` items and the counts of all of them.
  */
-import type { FeedItem, LivePush } from './feed';
+import type { CoalescedPush, FeedItem } from './feed';
 
 export interface Coalescer {
   add(items: readonly FeedItem[]): void;
@@ -11,9 +11,9 @@ export interface Coalescer {
   close(): void;
 }
 
-export function createCoalescer(emit: (push: LivePush) => void, options: { intervalMs: number; maxItems: number }): Coalescer {
+export function createCoalescer(emit: (push: CoalescedPush) => void, options: { intervalMs: number; maxItems: number }): Coalescer {
   let pending: FeedItem[] = [];
-  let counts: LivePush['counts'] = {};
+  let counts: CoalescedPush['counts'] = {};
   let total = 0;
   let timer: NodeJS.Timeout | null = null;
   let lastEmit = Number.NEGATIVE_INFINITY;
@@ -22,7 +22,7 @@ export function createCoalescer(emit: (push: LivePush) => void, options: { inter
     timer = null;
     if (total === 0) return;
     const items = pending.slice(-options.maxItems);
-    const push: LivePush = { items, counts, dropped: total - items.length };
+    const push: CoalescedPush = { items, counts, dropped: total - items.length };
     pending = [];
     counts = {};
     total = 0;

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { ingestEventTypes } from '../contracts/ingest';
-import type { FeedItem, LivePush } from './feed';
+import type { FeedItem, LivePush, LiveWatermark } from './feed';
 import type { Same } from './same-shape';
 
 const eventType = z.enum(ingestEventTypes);
@@ -27,14 +27,22 @@ export const feedItemSchema = z.object({
   samples: z.number().optional(),
 });
 
+/** `<origin>:<sequence>` (lib/realtime/feed.ts); also the `w` parameter of live refetches. */
+export const watermarkSchema = z.string().regex(/^[0-9a-f]{12}:[0-9]{1,15}$/, 'expected a watermark such as 3f9a0c1b2d4e:17');
+
 export const livePushSchema = z.object({
   items: z.array(feedItemSchema),
   counts: z.partialRecord(eventType, z.number()),
   dropped: z.number(),
+  watermark: watermarkSchema,
 });
+
+export const liveWatermarkSchema = z.object({ watermark: watermarkSchema.nullable() });
 
 // Keep the schemas and the server-side interfaces from drifting apart.
 const _feedItem: Same<z.infer<typeof feedItemSchema>, FeedItem> = true;
 const _livePush: Same<z.infer<typeof livePushSchema>, LivePush> = true;
+const _liveWatermark: Same<z.infer<typeof liveWatermarkSchema>, LiveWatermark> = true;
 void _feedItem;
 void _livePush;
+void _liveWatermark;

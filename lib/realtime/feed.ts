@@ -5,6 +5,22 @@
 import type { IngestEvent } from '../contracts/ingest';
 
 export const LIVE_EVENT = 'ingest';
+/**
+ * Sent to each socket once it connects: the watermark of the newest push its server has
+ * seen (null before any), so the page's catch-up refetch asks for that answer.
+ */
+export const LIVE_WATERMARK_EVENT = 'watermark';
+
+/**
+ * What was committed when a push left its server: `<origin>:<sequence>`, the pushing
+ * process's random id and the number of its pushes so far. Assigned after the batches it
+ * covers committed, so any server that reads after receiving it sees them. Opaque to
+ * everyone else: only compared for equality (the answer memo's key), never ordered.
+ */
+export type Watermark = string;
+
+/** The query parameter in which a live refetch names the watermark it wants the answer at. */
+export const WATERMARK_PARAM = 'w';
 
 export interface FeedItem {
   id: string;
@@ -31,6 +47,16 @@ export interface LivePush {
   counts: Partial<Record<IngestEvent['type'], number>>;
   /** Items left out of `items` because the push was capped. */
   dropped: number;
+  /** What was committed when it was sent; browsers ask for the answer at this watermark. */
+  watermark: Watermark;
+}
+
+/** A push as the coalescer makes it, before the server stamps its watermark. */
+export type CoalescedPush = Omit<LivePush, 'watermark'>;
+
+/** The payload of {@link LIVE_WATERMARK_EVENT}. */
+export interface LiveWatermark {
+  watermark: Watermark | null;
 }
 
 export function toFeedItem(probe: string, e: IngestEvent): FeedItem {

@@ -5,7 +5,7 @@
  * and one more fetch follows it, because that answer may predate the push. close() aborts
  * the fetch in flight and silences every callback after it (unmount, query change).
  */
-import { createThrottle, type ThrottleClock } from './throttle';
+import { createAlignedThrottle, createThrottle, type ThrottleClock } from './throttle';
 
 export interface RefetchHandlers<T> {
   /** Fetch and parse one answer; a throw (or a rejection) is reported to onError. */
@@ -21,12 +21,25 @@ export interface RefetchHandlers<T> {
 export interface Refetcher {
   /** Ask for a fresh answer: now, at the end of the throttle interval, or after the fetch in flight. */
   request(): void;
+  /**
+   * Fetch now, outside the throttle (after the fetch in flight if one runs): the catch-up
+   * once the socket is up, which must not make the first push after it wait a whole interval.
+   */
+  refresh(): void;
   /** Abort the fetch in flight and drop pending requests; no callback runs afterwards. */
   close(): void;
 }
 
+export interface RefetcherOptions {
+  /**
+   * Refetch in slots of the wall clock (createAlignedThrottle) instead of `intervalMs` after
+   * the last fetch: live pages do, so that their viewers ask the server together.
+   */
+  aligned?: boolean;
+}
+
 /** @throws RangeError when `intervalMs` is not positive (from the throttle). */
-export function createRefetcher<T>(handlers: RefetchHandlers<T>, intervalMs: number, clock?: ThrottleClock): Refetcher {
+export function createRefetcher<T>(handlers: RefetchHandlers<T>, intervalMs: number, clock?: ThrottleClock, options: RefetcherOptions = {}): Refetcher {
   const abort = new AbortController();
   let inFlight = false;
   let again = false;
@@ -56,11 +69,12 @@ export function createRefetcher<T>(handlers: RefetchHandlers<T>, intervalMs: num
     }
   };
 
-  const throttle = createThrottle(() => void run(), intervalMs, clock);
+  const throttle = (options.aligned ? createAlignedThrottle : createThrottle)(() => void run(), intervalMs, clock);
   return {
     request: () => {
       if (!abort.signal.aborted) throttle.schedule();
     },
+    refresh: () => void run(),
     close: () => {
       abort.abort();
       throttle.cancel();

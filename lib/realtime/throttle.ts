@@ -45,3 +45,39 @@ export function createThrottle(run: () => void, intervalMs: number, clock: Throt
     },
   };
 }
+
+/**
+ * A throttle whose runs fall in slots of the wall clock: [k·interval, (k+1)·interval). A
+ * call in a slot with no run yet runs at once; the rest of the slot collapses into one run
+ * at the start of the next. So every browser showing one view, whatever moment it opened,
+ * refetches at the same instants and asks for the same watermark: with pushes arriving all
+ * the time, the server computes one answer per slot instead of one per viewer (leading-edge
+ * throttles started at each page's own moment would spread the viewers over the interval).
+ * `clock.now()` must be wall time (Date.now()) for the slots of different browsers to line
+ * up; clocks a second apart only cost an extra answer now and then.
+ */
+export function createAlignedThrottle(run: () => void, intervalMs: number, clock: ThrottleClock = wallClock): Throttle {
+  if (!(intervalMs > 0)) throw new RangeError(`intervalMs must be positive, got ${intervalMs}`);
+  let lastSlot = Number.NEGATIVE_INFINITY;
+  let timer: unknown = null;
+  const slot = () => Math.floor(clock.now() / intervalMs);
+  const fire = () => {
+    timer = null;
+    lastSlot = slot();
+    run();
+  };
+  return {
+    schedule() {
+      if (timer !== null) return;
+      const current = slot();
+      if (current !== lastSlot) fire();
+      else timer = clock.setTimeout(fire, (current + 1) * intervalMs - clock.now());
+    },
+    cancel() {
+      if (timer !== null) clock.clearTimeout(timer);
+      timer = null;
+    },
+  };
+}
+
+const wallClock: ThrottleClock = { ...realClock, now: () => Date.now() };

@@ -87,4 +87,24 @@ describe('createRefetcher', () => {
     expect(calls).toHaveLength(1);
     expect(log).toEqual([]);
   });
+
+  it('refresh() fetches at once outside the throttle; the next push is not held back by it', async () => {
+    const { clock, advance } = fakeClock();
+    advance(500);
+    const { calls, load } = manualLoads<number>();
+    const r = createRefetcher({ load, onData: () => {}, onError: () => {} }, 1000, clock, { aligned: true });
+    r.refresh();
+    expect(calls).toHaveLength(1);
+    calls[0]!.resolve(1);
+    await tick();
+    // The slot had no throttled run yet: the first push after the catch-up runs at once.
+    r.request();
+    expect(calls).toHaveLength(2);
+    calls[1]!.resolve(2);
+    await tick();
+    r.request();
+    expect(calls).toHaveLength(2);
+    advance(500);
+    expect(calls).toHaveLength(3);
+  });
 });

@@ -6,11 +6,12 @@ import { dropsQuerySchema, splitDropsQuery } from '@/lib/drops/query';
 import { describeIssues, fieldIssues, problem } from '@/lib/http/problem';
 import { queryObject } from '@/lib/http/query';
 import { withDatabaseErrors } from '@/app/api/v1/database-errors';
+import { liveAnswer } from '@/lib/realtime/live-answer';
 
 export const dynamic = 'force-dynamic';
 
-/** GET /api/v1/drops?range=&probe=&…&bin=&scale=&cluster= : exactly what the drops page renders. */
-export const GET = withDatabaseErrors(async function GET(request: Request): Promise<Response> {
+/** GET /api/v1/drops?range=&probe=&…&bin=&scale=&cluster= : exactly what the drops page renders. Live pages add `w=` (lib/realtime/live-answer.ts). */
+export const GET = withDatabaseErrors(liveAnswer('drops', { kind: 'scope' }, async function GET(request: Request): Promise<Response> {
   const parsed = dropsQuerySchema.safeParse(queryObject(new URL(request.url).searchParams));
   if (!parsed.success) {
     const issues = fieldIssues(parsed.error);
@@ -21,4 +22,4 @@ export const GET = withDatabaseErrors(async function GET(request: Request): Prom
   const database = getDatabase();
   const report = await dropsReport(database.db, resolveScope(q.scope, now), q, { now, layers: layersInUse(), ...readOptions(database) });
   return Response.json(report, { headers: { 'cache-control': 'no-store' } });
-});
+}));

@@ -5,14 +5,15 @@ import { describeIssues, problem } from '@/lib/http/problem';
 import { queryObject } from '@/lib/http/query';
 import { parsePathsQuery } from '@/lib/paths/query';
 import { withDatabaseErrors } from '@/app/api/v1/database-errors';
+import { liveAnswer } from '@/lib/realtime/live-answer';
 
 export const dynamic = 'force-dynamic';
 
-/** GET /api/v1/paths?range=&from=&to=&probe=&label=&proxy=&target=&profile=&by=probe : the paths matrix. */
-export const GET = withDatabaseErrors(async function GET(request: Request): Promise<Response> {
+/** GET /api/v1/paths?range=&from=&to=&probe=&label=&proxy=&target=&profile=&by=probe : the paths matrix. Live pages add `w=` (lib/realtime/live-answer.ts). */
+export const GET = withDatabaseErrors(liveAnswer('paths', { kind: 'scope' }, async function GET(request: Request): Promise<Response> {
   const parsed = parsePathsQuery(queryObject(new URL(request.url).searchParams));
   if (!parsed.success) return problem(400, 'API_ERR_QUERY', `bad query string: ${describeIssues(parsed.issues)}`, { issues: parsed.issues });
   const database = getDatabase();
   const matrix = await pathsMatrix(database.db, resolveScope(parsed.data.scope, new Date()), { byProbe: parsed.data.byProbe, recent: database.recent });
   return Response.json(matrix, { headers: { 'cache-control': 'no-store' } });
-});
+}));

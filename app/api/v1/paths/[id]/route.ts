@@ -6,11 +6,12 @@ import { queryObject } from '@/lib/http/query';
 import { parsePathId } from '@/lib/paths/path-id';
 import { parseScopeQuery } from '@/lib/paths/query';
 import { withDatabaseErrors } from '@/app/api/v1/database-errors';
+import { liveAnswer } from '@/lib/realtime/live-answer';
 
 export const dynamic = 'force-dynamic';
 
-/** GET /api/v1/paths/:id?range=&from=&to=&probe=&label=&profile= : one target × proxy (`target~proxy`, each percent-encoded). */
-export const GET = withDatabaseErrors(async function GET(request: Request, props: { params: Promise<{ id: string }> }): Promise<Response> {
+/** GET /api/v1/paths/:id?range=&from=&to=&probe=&label=&profile= : one target × proxy (`target~proxy`, each percent-encoded). Live pages add `w=` (lib/realtime/live-answer.ts). */
+export const GET = withDatabaseErrors(liveAnswer('path', { kind: 'scope' }, async function GET(request: Request, props: { params: Promise<{ id: string }> }): Promise<Response> {
   const key = parsePathId((await props.params).id);
   if (!key) return problem(404, 'API_ERR_PATH_ID', 'expected a path id of the form encodeURIComponent(target)~encodeURIComponent(proxy)');
   const parsed = parseScopeQuery(queryObject(new URL(request.url).searchParams));
@@ -20,4 +21,4 @@ export const GET = withDatabaseErrors(async function GET(request: Request, props
   if (!(await pathExists(db, key))) return problem(404, 'API_ERR_PATH_UNKNOWN', `no session was ever recorded from target ${key.target} through proxy ${key.proxy}`);
   const now = new Date();
   return Response.json(await pathDetail(db, key, resolveScope(parsed.data, now), now, readOptions(database)), { headers: { 'cache-control': 'no-store' } });
-});
+}));
