@@ -12,7 +12,6 @@ import type { GroupDimension, RuleScope } from '../../lib/alerts/rule';
 import type { SignatureSighting } from '../../lib/alerts/signature-watch';
 import { judge } from '../../lib/alerts/verdict';
 import { rttQuantile } from '../../lib/rtt/buckets';
-import type { RecentStore } from '../../lib/recent/store';
 import type { Db, Executor } from '../client';
 import { canarySessions as s, probes as p, rttMinutes as r } from '../schema';
 import type { StoredRule } from './alert-rules';
@@ -189,7 +188,7 @@ async function probeOffline(db: Executor, rule: StoredRule, now: Date): Promise<
 }
 
 /** The signatures of the rule's window, for the signature rule (lib/alerts/signature-watch.ts). */
-export async function signatureSightings(db: Db, rule: StoredRule, now: Date, layers: readonly Layer[], recent?: RecentStore): Promise<SignatureSighting[]> {
+export async function signatureSightings(db: Db, rule: StoredRule, now: Date, layers: readonly Layer[]): Promise<SignatureSighting[]> {
   const { from } = windowOf(rule, now);
   const result = await analyzeScope(db, { from, to: now, ...(rule.scope.probe && { probe: rule.scope.probe }), ...(rule.scope.proxy && { proxy: rule.scope.proxy }), ...(rule.scope.target && { target: rule.scope.target }) }, { now, layers });
   return result.signatures.map((sig) => ({ dimension: sig.dimension, nMs: sig.nMs, nSeconds: sig.nSeconds, count: sig.count, verdict: sig.verdict, location: { scope: sig.location.scope, value: sig.location.value } }));

@@ -59,7 +59,7 @@ async function observeRule(database: Database, rule: StoredRule, ctx: EvaluateCo
   const last = ctx.signatureRuns.get(rule.id);
   if (last !== undefined && ctx.now.getTime() - last < ctx.signatureEveryMs) return null;
   ctx.signatureRuns.set(rule.id, ctx.now.getTime());
-  const sightings = await signatureSightings(database.db, rule, ctx.now, ctx.layers, database.recent);
+  const sightings = await signatureSightings(database.db, rule, ctx.now, ctx.layers);
   if (!rule.baseline) {
     await saveBaseline(database.db, rule.id, learnBaseline(sightings, rule.condition.minCount, ctx.now));
     return null;

@@ -152,12 +152,6 @@ for (const backend of backends()) {
       expect(kept.sessions.live.size).toBe(loaded.sessions.live.size);
     });
 
-    it.each(SCOPES.map((scope, i) => [i, scope] as const))('gives the analysis and findings of scope %i as the table does', async (_i, scope) => {
-      const fromTable = await analysisReport(database.db, scope, { now: NOW, layers: BUILTIN_LAYERS });
-      const fromMemory = await analysisReport(database.db, scope, { now: NOW, layers: BUILTIN_LAYERS, recent: kept });
-      expect(fromMemory).toEqual(fromTable);
-    });
-
     it.each(SCOPES.map((scope, i) => [i, scope] as const))('counts the findings of scope %i as the table does', async (_i, scope) => {
       const probes = await probeRefs(database.db);
       const sorted = <T,>(xs: T[]) => xs.map((x) => JSON.stringify(x)).sort();
@@ -178,29 +172,6 @@ for (const backend of backends()) {
       }
     });
 
-    it.each(SCOPES.map((scope, i) => [i, scope] as const))('picks the latest members of each window of scope %i as SQL does', async (_i, scope) => {
-      const { signatures } = await analysisReport(database.db, scope, { now: NOW, layers: BUILTIN_LAYERS, recent: kept });
-      // Small samples, so that each window is cut (the report's 500 is more than the test has).
-      const windows = signatures.map((g) => ({ dimension: g.dimension, lowMs: g.window.lowMs, highMs: g.window.highMs }));
-      for (const sample of [1, 7]) {
-        const chosen = latestMembers(kept.sessions, scope, await probeRefs(database.db), windows, 100, sample);
-        const expected = await Promise.all(
-          windows.map(async (w) => {
-            const value = w.dimension === 'age' ? AGE : IDLE;
-            const bin = sql`(floor(${value} / 100::float8)::bigint * 100::float8)`;
-            const rows = await database.db
-              .select({ id: canarySessions.id })
-              .from(canarySessions)
-              .where(sql`${dropFilter(scope)} and ${value} is not null and ${bin} >= ${w.lowMs}::float8 and ${bin} < ${w.highMs}::float8`)
-              .orderBy(sql`${canarySessions.endedAt} desc, ${canarySessions.id} collate "C"`)
-              .limit(sample);
-            return rows.map((r) => r.id);
-          }),
-        );
-        expect(chosen).toEqual(expected);
-      }
-    });
-
     it.each([HOUR, 3 * HOUR + 17 * 60_000 + 123, 9 * HOUR])('gives the overview of a window of %i ms as the table does', async (windowMs) => {
       const loaded = await loadRecent(database.db, { now: NOW });
       // A `now` inside the data, off the hour, so that the window's edges cut through hours.
@@ -213,67 +184,5 @@ for (const backend of backends()) {
       }
     });
 
-    it('plants what the reports must find, so the comparisons above compare something', async () => {
-      const report = await analysisReport(database.db, SCOPES[0]!, { now: NOW, layers: BUILTIN_LAYERS, recent: kept });
-      expect(report.signatures.map((s) => [s.dimension, s.nSeconds])).toEqual(expect.arrayContaining([['age', 60], ['idle', 45]]));
-      expect(report.findings.map((f) => f.kind)).toEqual(expect.arrayContaining(['silent-death', 'ladder', 'egress-rotation']));
-      const probes = await probeRefs(database.db);
-      const egress = memory.egressStats(kept.sessions, SCOPES[0]!, probes).find((e) => e.proxy === 'mobile' && e.probe === 'edge-a')!;
-      expect(egress.changes).toBeGreaterThan(10);
-      expect(egress.dropsNearChange).toBeGreaterThan(0);
-      const rise = memory.rttBeforeDrops(kept.sessions, kept.rtt, SCOPES[0]!, probes).find((r) => r.proxy === 'mobile')!;
-      expect(rise.beforeSamples).toBeGreaterThan(0);
-      expect(rise.beforeSamples).toBeLessThan(rise.baselineSamples);
-      // Refused upgrades, live canaries and drops all count in the matrix.
-      const cells = (await pathsMatrix(database.db, SCOPES[0]!, { byProbe: true, recent: kept })).cells;
-      expect(cells.some((c) => c.upgradeRatio !== null && c.upgradeRatio < 1)).toBe(true);
-      expect(cells.some((c) => c.opened > c.ended)).toBe(true);
-      expect(cells.every((c) => c.medianLifetimeMs !== null)).toBe(true);
-    });
-
-    it('computes again what it kept for whole hours once one of them changes (a replayed spool)', async () => {
-      const store = await loadRecent(database.db, { now: NOW });
-      const scope = SCOPES[0]!;
-      const options = { now: NOW, layers: BUILTIN_LAYERS };
-      const params = { bin: '1s' as const, scale: 'linear' as const, cluster: 60 };
-      const first = await analysisReport(database.db, scope, { ...options, recent: store });
-      const firstDrops = await dropsReport(database.db, scope, params, options);
-      const probes = await probeRefs(database.db);
-      const rttOf = (xs: RttBeforeDrops[]) => xs.map((x) => JSON.stringify({ ...x, baselineMs: Math.round(x.baselineMs * 1e6), beforeMs: Math.round(x.beforeMs * 1e6) })).sort();
-      const firstRtt = rttOf(memory.rttBeforeDrops(store.sessions, store.rtt, scope, probes));
-      const { misses } = store.sessions.memo;
-      expect(await analysisReport(database.db, scope, { ...options, recent: store })).toEqual(first);
-      expect(store.sessions.memo.misses).toBe(misses);
-      expect(store.sessions.memo.hits).toBeGreaterThan(0);
-      // Drops at 75 s through squid, ended in an hour long whole, arriving now.
-      const squid = PATHS[1]!;
-      const late = Array.from({ length: 40 }, (_, i) => {
-        const at = new Date(BASE.getTime() + 2 * HOUR + 60_000 * i);
-        return [
-          opened(`late-${i}`, { path: squid }, at),
-          // Slow pings on mobile, whose minutes of that hour were already held: they change.
-          rtt(`late-${i}`, [900, 950], { path: PATHS[2]! }, new Date(at.getTime() + 70_000)),
-          ended(`late-${i}`, 75_000 + i, { path: squid, endKind: 'tcp_fin', sinceLastRecvMs: 75_000, sinceLastSentMs: 75_000 }, at),
-        ];
-      }).flat();
-      const a = (await probeRefs(database.db)).find((p) => p.name === 'edge-a')!.id;
-      await storeBatch(database.db, a, late, NOW, store);
-      const after = await analysisReport(database.db, scope, { ...options, recent: store });
-      expect(after).toEqual(await analysisReport(database.db, scope, options));
-      expect(after.signatures.map((g) => g.nSeconds)).toContain(75);
-      expect(first.signatures.map((g) => g.nSeconds)).not.toContain(75);
-      const afterDrops = await dropsReport(database.db, scope, params, options);
-      expect(afterDrops.totalDrops).toBe(firstDrops.totalDrops + 40);
-      const afterRtt = rttOf(memory.rttBeforeDrops(store.sessions, store.rtt, scope, probes));
-      expect(afterRtt).toEqual(rttOf(await rttBeforeDrops(database.db, scope)));
-      expect(afterRtt).not.toEqual(firstRtt);
-    });
-
-    it('reads the tables for a scope older than it holds', async () => {
-      const short = new RecentStore(3 * HOUR, NOW.getTime());
-      expect(short.covers(at(0))).toBe(false);
-      const scope = { from: at(0), to: NOW };
-      expect(await analysisReport(database.db, scope, { now: NOW, layers: BUILTIN_LAYERS, recent: short })).toEqual(await analysisReport(database.db, scope, { now: NOW, layers: BUILTIN_LAYERS }));
-    });
   });
 }
