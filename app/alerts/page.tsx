@@ -9,10 +9,11 @@ import { alertHistory, currentAlerts } from '@/db/queries/alerts-history';
 import { recentDeliveries } from '@/db/queries/webhook-outbox';
 import { listWebhooks } from '@/db/queries/webhooks';
 import { ruleToWire } from '@/lib/alerts/rule';
+import { withDatabasePage } from '@/app/database-page';
 
 export const dynamic = 'force-dynamic';
 
-export default async function AlertsPage() {
+export default withDatabasePage(async function AlertsPage() {
   const db = getDatabase().db;
   const rules = await listRules(db);
   const alerts = await currentAlerts(db);
@@ -29,4 +30,4 @@ export default async function AlertsPage() {
       <AlertHistory history={history} />
     </div>
   );
-}
+});

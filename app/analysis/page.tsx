@@ -5,6 +5,7 @@ import { analysisReport } from '@/db/queries/analysis-report';
 import { analysisQuerySchema, DEFAULT_ANALYSIS_RANGE_MS, labelOf } from '@/lib/contracts/analysis-query';
 import { layersInUse } from '@/lib/config/layers';
 import { describeIssues, fieldIssues } from '@/lib/http/problem';
+import { withDatabasePage } from '@/app/database-page';
 
 export const dynamic = 'force-dynamic';
 
@@ -17,7 +18,7 @@ const RANGES = [
   ['30d', 30 * 86_400_000],
 ] as const;
 
-export default async function AnalysisPage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default withDatabasePage(async function AnalysisPage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const sp = await props.searchParams;
   const { range, ...rest } = sp;
   const parsed = analysisQuerySchema.safeParse(Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined && v !== '')));
@@ -66,4 +67,4 @@ export default async function AnalysisPage(props: { searchParams: Promise<Record
       <FindingsList findings={report.findings} />
     </div>
   );
-}
+});

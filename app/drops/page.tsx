@@ -9,11 +9,12 @@ import { resolveScope } from '@/lib/dashboard/scope';
 import { dropsQuerySchema, splitDropsQuery } from '@/lib/drops/query';
 import { queryStringOf, searchParamsInput } from '@/lib/http/search-params';
 import { describeIssues, fieldIssues } from '@/lib/http/problem';
+import { withDatabasePage } from '@/app/database-page';
 
 // Reads the database on every request; without this, `next build` would prerender it.
 export const dynamic = 'force-dynamic';
 
-export default async function DropsPage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default withDatabasePage(async function DropsPage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const input = searchParamsInput(await props.searchParams);
   const parsed = dropsQuerySchema.safeParse(input);
   if (!parsed.success) {
@@ -40,4 +41,4 @@ export default async function DropsPage(props: { searchParams: Promise<Record<st
       <DropsDashboard key={query} initial={report} query={query} />
     </>
   );
-}
+});

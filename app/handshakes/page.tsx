@@ -6,11 +6,12 @@ import { scopeOptions } from '@/db/queries/scope';
 import { dashboardScopeSchema, resolveScope } from '@/lib/dashboard/scope';
 import { queryStringOf, searchParamsInput } from '@/lib/http/search-params';
 import { describeIssues, fieldIssues } from '@/lib/http/problem';
+import { withDatabasePage } from '@/app/database-page';
 
 // Reads the database on every request; without this, `next build` would prerender it.
 export const dynamic = 'force-dynamic';
 
-export default async function HandshakesPage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default withDatabasePage(async function HandshakesPage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const input = searchParamsInput(await props.searchParams);
   const parsed = dashboardScopeSchema.safeParse(input);
   if (!parsed.success) {
@@ -30,4 +31,4 @@ export default async function HandshakesPage(props: { searchParams: Promise<Reco
       <LiveHandshakes key={query} initial={report} query={query} />
     </>
   );
-}
+});

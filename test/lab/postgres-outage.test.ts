@@ -90,6 +90,14 @@ describe('ingest through a PostgreSQL outage', () => {
     const scrape = await fetch(`${server!.url}/metrics`, { signal: AbortSignal.timeout(5000) });
     expect(scrape.status).toBe(200);
     expect(await scrape.text()).toMatch(/^dropscope_database_up 0$/m);
+    // A page shows the banner that says so, not an error page, within the connect timeout.
+    const p0 = performance.now();
+    const page = await fetch(`${server!.url}/drops?range=1h`, { signal: AbortSignal.timeout(5000) });
+    const pageMs = performance.now() - p0;
+    console.log(`LAB | postgres outage: /drops answered ${page.status} in ${pageMs.toFixed(0)} ms`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('data-testid="database-unavailable"');
+    expect(pageMs).toBeLessThan(2000);
 
     // A canary to the server's own target ends while the database is down: its view of the
     // end must not be lost.
