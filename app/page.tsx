@@ -19,11 +19,11 @@ export default async function Page() {
   const database = getDatabase();
   const db = database.db;
   const origin = await requestOrigin();
-  const { concurrent, recent } = readOptions(database);
+  const { concurrent } = readOptions(database);
   const [data, dayAnalysis, hourPaths] = await runReads(concurrent, [
-    () => overview(db, { now, windowMs: HOUR_MS, recent }),
+    () => overview(db, { now, windowMs: HOUR_MS }),
     () => analyzeScope(db, { from: new Date(now.getTime() - 24 * HOUR_MS), to: now }, { now, layers: layersInUse(), concurrent }),
-    () => pathsMatrix(db, { from: new Date(now.getTime() - HOUR_MS), to: now }, { byProbe: false, recent }),
+    () => pathsMatrix(db, { from: new Date(now.getTime() - HOUR_MS), to: now }, { byProbe: false }),
   ] as const);
   const analysis = data.hasSessions ? dayAnalysis : null;
   const paths = data.hasSessions ? hourPaths : null;

@@ -472,3 +472,86 @@ export const webhookAttempts = pgTable(
   },
   (t) => [index('webhook_attempts_outbox_idx').on(t.outboxId, t.startedAt)],
 );
+
+// ─── Report aggregates (issue 14): the paths matrix and the overview's histogram ─────────
+// Sealed per (hour, probe) as ending_bins is (db/queries/report-bins.ts): a statement
+// trigger on canary_sessions (migration 0012) marks what a write touched, the servers'
+// sealer recomputes closed hours, and reads take sealed hours from here and the rest from
+// the rows, so answers equal a read of every row.
+
+/**
+ * The paths matrix's aggregate (db/queries/attempt-lifetimes.ts): per hour of attempted_at
+ * and path, the sessions by lifetime bin (lib/rollups/lifetime-bins.ts; null for a session
+ * not ended or without a duration) with the matrix's counts and the latest attempt.
+ */
+export const attemptLifetimes = pgTable(
+  'attempt_lifetimes',
+  {
+    /** Start of the hour of attempted_at. */
+    bucket: tstz().notNull(),
+    probeId: integer()
+      .notNull()
+      .references(() => probes.id, { onDelete: 'cascade' }),
+    targetName: text().notNull(),
+    proxyName: text().notNull(),
+    profile: text().notNull(),
+    /** Log-scale lifetime bin of an ended session's duration; null when none. */
+    bin: integer(),
+    sessions: integer().notNull(),
+    /** Sessions with a known outcome. */
+    attempts: integer().notNull(),
+    opened: integer().notNull(),
+    ended: integer().notNull(),
+    /** Endings not caused by the probe. */
+    drops: integer().notNull(),
+    lastAttemptedAt: tstz().notNull(),
+  },
+  (t) => [index('attempt_lifetimes_bucket_idx').on(t.bucket, t.probeId)],
+);
+
+/** The (hour of attempted_at, probe) pairs whose rows are not all in attempt_lifetimes (as ending_bins_dirty). */
+export const attemptLifetimesDirty = pgTable(
+  'attempt_lifetimes_dirty',
+  {
+    bucket: tstz().notNull(),
+    probeId: integer().notNull(),
+    version: bigint({ mode: 'number' }).notNull().default(1),
+  },
+  (t) => [primaryKey({ columns: [t.bucket, t.probeId] })],
+);
+
+/**
+ * The overview's duration histogram (db/queries/duration-bins.ts): per hour of ended_at and
+ * probe, the ended sessions with a duration in the centred bins of every nice width the
+ * histogram could use for a window holding the hour (lib/overview/histogram-bins.ts: the
+ * widths w with floor(maxMs / w) + 1 <= MAX_BINS), and the hour's longest duration.
+ */
+export const durationBins = pgTable(
+  'duration_bins',
+  {
+    /** Start of the hour of ended_at. */
+    bucket: tstz().notNull(),
+    probeId: integer()
+      .notNull()
+      .references(() => probes.id, { onDelete: 'cascade' }),
+    widthMs: integer().notNull(),
+    /** floor(duration_ms / widthMs + 0.5): the centred bin. */
+    bin: integer().notNull(),
+    sessions: integer().notNull(),
+    drops: integer().notNull(),
+    /** The (hour, probe)'s longest duration, on each of its rows. */
+    maxMs: doublePrecision().notNull(),
+  },
+  (t) => [index('duration_bins_bucket_idx').on(t.bucket, t.widthMs)],
+);
+
+/** The (hour of ended_at, probe) pairs whose rows are not all in duration_bins. */
+export const durationBinsDirty = pgTable(
+  'duration_bins_dirty',
+  {
+    bucket: tstz().notNull(),
+    probeId: integer().notNull(),
+    version: bigint({ mode: 'number' }).notNull().default(1),
+  },
+  (t) => [primaryKey({ columns: [t.bucket, t.probeId] })],
+);

@@ -8,6 +8,7 @@
  */
 import type { Database } from '../db/client';
 import { sealEndingBins } from '../db/queries/ending-bins';
+import { sealReportBins } from '../db/queries/report-bins';
 import { isDatabaseUnavailable } from '../db/unavailable';
 import type { Logger } from '../lib/log';
 import { startLoop } from './alerts/loop';
@@ -20,9 +21,12 @@ export function startEndingSealer(options: { database: Database; intervalMs: num
   const loop = startLoop(async () => {
     try {
       const outcome = await sealEndingBins(database.db, { now: new Date(), limit: SEAL_BATCH });
+      // The report aggregates (attempt_lifetimes, duration_bins): same protocol, same cadence.
+      const reports = await sealReportBins(database.db, { now: new Date(), limit: SEAL_BATCH });
+      if (reports.sealed > 0) log.debug(reports, 'report aggregates sealed');
       if (outcome.sealed > 0) log.debug(outcome, 'endings aggregate sealed');
       // More due and some progress made: go on at once (a locked pair waits for the cadence).
-      return outcome.sealed === SEAL_BATCH && outcome.left > 0;
+      return (outcome.sealed === SEAL_BATCH && outcome.left > 0) || (reports.sealed >= SEAL_BATCH && reports.left > 0);
     } catch (err) {
       if (isDatabaseUnavailable(err)) log.warn({ err: (err as Error).message }, 'endings aggregate not sealed: database unavailable');
       else log.error({ err }, 'endings aggregate not sealed');

@@ -26,8 +26,8 @@ export default async function PathsPage(props: { searchParams: Promise<Record<st
 
 async function Matrix({ query, byProbe, apiQuery }: { query: DashboardQuery; byProbe: boolean; apiQuery: string }) {
   const scope = resolveScope(query, new Date());
-  const { db, recent } = getDatabase();
-  const [matrix, options] = [await pathsMatrix(db, scope, { byProbe, recent }), await scopeOptions(db)];
+  const { db } = getDatabase();
+  const [matrix, options] = [await pathsMatrix(db, scope, { byProbe }), await scopeOptions(db)];
   const scopeQs = scopeQueryString(query);
   const toggle = byProbe ? `/paths${scopeQs}` : `/paths${scopeQs}${scopeQs ? '&' : '?'}by=probe`;
   const filtered = Boolean(query.probe || query.label || query.proxy || query.target || query.profile);

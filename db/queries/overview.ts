@@ -7,15 +7,16 @@
  * (the attempts and the duration histogram: a day is ~140,000 sessions, ~120 ms in SQL) come
  * from memory instead; they may then include a batch committed while the transaction ran.
  */
-import { and, count, desc, eq, gt, isNotNull, isNull, lte, ne, sql } from 'drizzle-orm';
-import { binWidthFor } from '../../lib/overview/histogram-bins';
-import { HOUR_MS, type DurationHistogram, type Overview } from '../../lib/overview/overview';
+import { and, count, desc, eq, gt, isNotNull, isNull, lte, ne, sql, type SQL } from 'drizzle-orm';
+import { HOUR_MS, type Overview } from '../../lib/overview/overview';
 import type { FeedItem } from '../../lib/realtime/feed';
+import { ROLLUP_BUCKET_MS } from '../../lib/rollups/contributions';
+import { splitWindow, type WindowPiece } from '../../lib/rollups/window-split';
 import type { Db, Executor } from '../client';
 import { rttQuantile } from '../../lib/rtt/buckets';
-import { attemptCounts, durationHistogram as durationHistogramInMemory } from '../../lib/recent/overview';
-import type { RecentStore } from '../../lib/recent/store';
-import { canarySessions as s, probes, rttMinutes } from '../schema';
+import { attemptRollup as ar, canarySessions as s, probes, rttMinutes } from '../schema';
+import { durationHistogram } from './duration-bins';
+import { rowsOf, within } from './scope';
 
 export interface OverviewOptions {
   /** The instant the overview describes; windows end here. */
@@ -24,7 +25,6 @@ export interface OverviewOptions {
   windowMs: number;
   /** How many recent events to list; 50 unless told. */
   recentLimit?: number;
-  recent?: RecentStore;
 }
 
 /** Compute the overview. Throws RangeError for a window or limit that is not a positive integer. */
@@ -35,7 +35,6 @@ export async function overview(db: Db, options: OverviewOptions): Promise<Overvi
   if (!Number.isSafeInteger(recentLimit) || recentLimit <= 0) throw new RangeError(`recentLimit must be a positive integer, got ${recentLimit}`);
   const windowStart = new Date(now.getTime() - windowMs);
   const hourStart = new Date(now.getTime() - HOUR_MS);
-  const memory = options.recent?.covers(windowStart) ? options.recent.sessions : null;
 
   return db.transaction(
     async (tx) => {
@@ -61,21 +60,12 @@ export async function overview(db: Db, options: OverviewOptions): Promise<Overvi
 
       const medianRttMs = await hourlyMedianRtt(tx, hourStart, now);
 
-      const [attempts] = memory
-        ? [attemptCounts(memory, windowStart.getTime(), now.getTime())]
-        : await tx
-            .select({
-              attempts: count(),
-              upgrades: sql<number>`count(*) filter (where ${s.httpStatus} = 101)`.mapWith(Number),
-            })
-            .from(s)
-            .where(and(gt(s.attemptedAt, windowStart), lte(s.attemptedAt, now), isNotNull(s.outcome)));
-
-      const histogram = memory ? durationHistogramInMemory(memory, windowStart.getTime(), now.getTime()) : await durationHistogram(tx, windowStart, now);
+      const attempts = await attemptCounts(tx, windowStart, now);
+      const histogram = await durationHistogram(tx, windowStart, now);
       const recentEvents = await recentFeed(tx, now, recentLimit);
 
-      const attemptCount = attempts?.attempts ?? 0;
-      const upgrades101 = attempts?.upgrades ?? 0;
+      const attemptCount = attempts.attempts;
+      const upgrades101 = attempts.upgrades;
       return {
         at: now.toISOString(),
         windowMs,
@@ -108,42 +98,22 @@ async function hourlyMedianRtt(tx: Executor, from: Date, now: Date): Promise<num
   return rttQuantile(row.buckets.map(Number), 0.5, Number(row.maxMs));
 }
 
-async function durationHistogram(tx: Executor, windowStart: Date, now: Date): Promise<DurationHistogram> {
-  const ended = and(gt(s.endedAt, windowStart), lte(s.endedAt, now), isNotNull(s.endKind), isNotNull(s.durationMs));
-
-  // The width depends on the longest session, so it takes a first pass; both passes are
-  // index range scans on ended_at.
-  const [range] = await tx.select({ maxMs: sql<number | null>`max(${s.durationMs})`.mapWith((v) => (v === null ? null : Number(v))) }).from(s).where(ended);
-  const maxMs = range?.maxMs ?? null;
-  if (maxMs === null) return { binWidthMs: 0, bins: [] };
-  const binWidthMs = binWidthFor(maxMs);
-
-  // Inlined, not bound: with a parameter, the SELECT and GROUP BY expressions get different
-  // placeholders and PostgreSQL no longer sees them as the same expression.
-  // Centred bins (lib/overview/histogram-bins.ts): bin k holds [(k - 1/2)w, (k + 1/2)w).
-  const bin = sql<number>`floor(${s.durationMs} / ${sql.raw(String(binWidthMs))} + 0.5)::int`.mapWith(Number);
-  const rows = await tx
-    .select({
-      bin,
-      count: count(),
-      drops: sql<number>`count(*) filter (where ${s.endKind} <> 'probe_closed')`.mapWith(Number),
-    })
-    .from(s)
-    .where(ended)
-    .groupBy(bin)
-    .orderBy(bin);
-
-  // Dense bins from 0, so an empty stretch reads as empty instead of being squeezed out.
-  const last = rows.at(-1)?.bin ?? 0;
-  const bins = Array.from({ length: last + 1 }, (_, i) => ({ startMs: (i - 0.5) * binWidthMs, count: 0, drops: 0 }));
-  for (const r of rows) {
-    const b = bins[r.bin];
-    if (b) {
-      b.count = r.count;
-      b.drops = r.drops;
-    }
+/**
+ * Attempts in (windowStart, now] with a known outcome, and those answered 101: whole
+ * quarter-hours from attempt_rollup (kept at ingest in the batch's transaction, so never
+ * stale), the partial ones at the window's ends from the rows (lib/rollups/window-split.ts).
+ */
+async function attemptCounts(tx: Executor, windowStart: Date, now: Date): Promise<{ attempts: number; upgrades: number }> {
+  const split = splitWindow(windowStart, now, ROLLUP_BUCKET_MS, []);
+  const piece = (p: WindowPiece) =>
+    sql`(${s.attemptedAt} ${sql.raw(p.fromOpen ? '>' : '>=')} ${p.from.toISOString()}::timestamptz and ${s.attemptedAt} ${sql.raw(p.toClosed ? '<=' : '<')} ${p.to.toISOString()}::timestamptz)`;
+  const parts: SQL[] = [];
+  if (split.sealed.length > 0) {
+    parts.push(sql`select sum(${ar.attempts}) as n, coalesce(sum(${ar.attempts}) filter (where ${ar.httpStatus} = 101), 0) as up from ${ar} where ${within(ar.bucket, split.sealed)}`);
   }
-  return { binWidthMs, bins };
+  parts.push(sql`select count(*) as n, count(*) filter (where ${s.httpStatus} = 101) as up from ${s} where (${sql.join(split.raw.map(piece), sql` or `)}) and ${s.outcome} is not null`);
+  const [row] = rowsOf<{ n: string | number | null; up: string | number | null }>(await tx.execute(sql`select sum(n) as n, sum(up) as up from (${sql.join(parts, sql` union all `)}) as u`));
+  return { attempts: Number(row?.n ?? 0), upgrades: Number(row?.up ?? 0) };
 }
 
 const feedColumns = {

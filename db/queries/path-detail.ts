@@ -10,7 +10,6 @@ import type { DashboardScope } from '../../lib/dashboard/scope';
 import type { PathKey } from '../../lib/paths/path-id';
 import { PHASES, type EgressChange, type PathDetail, type PathSessionRow, type PhaseStat, type TimelineBar } from '../../lib/paths/types';
 import { RTT_BUCKET_COUNT, rttQuantile } from '../../lib/rtt/buckets';
-import type { RecentStore } from '../../lib/recent/store';
 import type { Executor } from '../client';
 import { canarySessions as s, probes, rttMinutes as r, targetSessionViews as v } from '../schema';
 import { ladderRungs } from './findings';
@@ -31,14 +30,14 @@ export async function pathExists(db: Executor, key: PathKey): Promise<boolean> {
   return rows.length > 0;
 }
 
-export async function pathDetail(db: Executor, key: PathKey, scope: DashboardScope, now: Date, options: { concurrent?: boolean; recent?: RecentStore } = {}): Promise<PathDetail> {
+export async function pathDetail(db: Executor, key: PathKey, scope: DashboardScope, now: Date, options: { concurrent?: boolean } = {}): Promise<PathDetail> {
   // The path itself overrides any target or proxy filter in the scope.
   const pathScope: DashboardScope = { ...scope, target: key.target, proxy: key.proxy };
   const filters = sessionFilters(pathScope);
   // Seven statements, each on its own pool connection on PostgreSQL (db/queries/reads.ts):
   // the page takes about as long as the slowest instead of their sum.
   const [matrix, timeline, egressChanges, rtt, phases, rungs, sessions] = await runReads(options.concurrent ?? false, [
-    () => pathsMatrix(db, pathScope, { byProbe: false, recent: options.recent }),
+    () => pathsMatrix(db, pathScope, { byProbe: false }),
     () => timelineBars(db, pathScope, filters),
     () => egress(db, pathScope, filters),
     () => rttSeries(db, pathScope),
@@ -53,6 +52,7 @@ export async function pathDetail(db: Executor, key: PathKey, scope: DashboardSco
     from: scope.from.toISOString(),
     to: scope.to.toISOString(),
     now: now.toISOString(),
+    medianLifetimeRelativeError: matrix.medianLifetimeRelativeError,
     summary: matrix.cells[0] ?? null,
     timeline,
     egressChanges,

@@ -1,27 +1,26 @@
 /**
- * The paths matrix: targets × proxies (× probes on demand), one grouped statement. Each
- * cell carries its counts, the median lifetime of its ended sessions (percentile_cont in
- * SQL) and the health rule's verdict, reshaped for the page and GET /api/v1/paths. When
- * the server's store holds the scope, the same rows come from memory (lib/recent/paths.ts).
+ * The paths matrix: targets × proxies (× probes on demand). Each cell carries its counts,
+ * the median lifetime of its ended sessions and the health rule's verdict, reshaped for
+ * the page and GET /api/v1/paths. The rows come from the sealed hours of attempt_lifetimes
+ * and the rest of the range's session rows (db/queries/attempt-lifetimes.ts): counts are
+ * exact, the median is read from log bins within MEDIAN_LIFETIME_RELATIVE_ERROR
+ * (lib/rollups/lifetime-bins.ts), which the answer states.
  */
-import { and, gte, lt, sql } from 'drizzle-orm';
 import type { DashboardScope } from '../../lib/dashboard/scope';
 import { pathHealth } from '../../lib/paths/health';
 import { pathId } from '../../lib/paths/path-id';
 import type { PathCell, PathsMatrix } from '../../lib/paths/types';
-import { recentPathRows, type RecentPathRow } from '../../lib/recent/paths';
-import type { RecentStore } from '../../lib/recent/store';
+import { MEDIAN_LIFETIME_RELATIVE_ERROR, binnedMedian } from '../../lib/rollups/lifetime-bins';
 import type { Executor } from '../client';
-import { canarySessions as s, probes } from '../schema';
-import { inMemory } from './in-memory';
-import { sessionFilters } from './scope';
+import { probes } from '../schema';
+import { lifetimeRows } from './attempt-lifetimes';
 
 /** Sessions attempted in [scope.from, scope.to) matching the scope's filters, grouped by path. */
-export async function pathsMatrix(db: Executor, scope: DashboardScope, opts: { byProbe: boolean; recent?: RecentStore }): Promise<PathsMatrix> {
-  const memory = await inMemory(db, opts.recent, scope);
-  const { rows, probeName } = memory
-    ? { rows: recentPathRows(memory.store.sessions, scope, memory.probes, opts), probeName: new Map(memory.probes.map((p) => [p.id, p.name])) }
-    : await fromTable(db, scope, opts);
+export async function pathsMatrix(db: Executor, scope: DashboardScope, opts: { byProbe: boolean }): Promise<PathsMatrix> {
+  const rows = await lifetimeRows(db, scope, opts.byProbe);
+  // Probes by id, named afterwards from their (small) table.
+  const probeRows = opts.byProbe && rows.length > 0 ? await db.select({ id: probes.id, name: probes.name }).from(probes) : [];
+  const probeName = new Map(probeRows.map((p) => [p.id, p.name]));
   const probeOf = (id: number | null) => (id === null ? null : (probeName.get(Number(id)) ?? String(id)));
   const order = (a: string | null, b: string | null) => (a ?? '').localeCompare(b ?? '');
   rows.sort((a, b) => order(a.target, b.target) || order(a.proxy, b.proxy) || order(probeOf(a.probeId), probeOf(b.probeId)));
@@ -39,8 +38,8 @@ export async function pathsMatrix(db: Executor, scope: DashboardScope, opts: { b
     drops: r.drops,
     dropShare: r.ended === 0 ? null : r.drops / r.ended,
     dropsPerHour: hours > 0 ? r.drops / hours : 0,
-    medianLifetimeMs: r.median === null ? null : Number(r.median),
-    lastAttemptAt: new Date(r.last).toISOString(),
+    medianLifetimeMs: binnedMedian(r.timed, r.lowerBin, r.upperBin),
+    lastAttemptAt: r.last.toISOString(),
     health: pathHealth(r),
   }));
   const uniq = (xs: (string | null)[]) => [...new Set(xs.filter((x): x is string => x !== null))].sort();
@@ -48,35 +47,10 @@ export async function pathsMatrix(db: Executor, scope: DashboardScope, opts: { b
     from: scope.from.toISOString(),
     to: scope.to.toISOString(),
     byProbe: opts.byProbe,
+    medianLifetimeRelativeError: MEDIAN_LIFETIME_RELATIVE_ERROR,
     targets: uniq(cells.map((c) => c.target)),
     proxies: uniq(cells.map((c) => c.proxy)),
     probes: uniq(cells.map((c) => c.probe)),
     cells,
   };
-}
-
-async function fromTable(db: Executor, scope: DashboardScope, opts: { byProbe: boolean }): Promise<{ rows: RecentPathRow[]; probeName: Map<number, string> }> {
-  // Grouped by the bytes of the names (collate "C"): the median needs the sessions sorted by
-  // path, and a locale-aware sort of a day's 140,000 sessions cost more than the rest of the
-  // statement. Probes by id, named afterwards from their (small) table.
-  const target = sql<string>`${s.targetName} collate "C"`;
-  const proxy = sql<string>`${s.proxyName} collate "C"`;
-  const probeId = opts.byProbe ? sql<number>`${s.probeId}` : sql<null>`null::int`;
-  const rows = await db
-    .select({
-      target,
-      proxy,
-      probeId,
-      attempts: sql<number>`count(*) filter (where ${s.outcome} is not null)`.mapWith(Number),
-      opened: sql<number>`count(*) filter (where ${s.outcome} = 'opened')`.mapWith(Number),
-      ended: sql<number>`count(*) filter (where ${s.endKind} is not null)`.mapWith(Number),
-      drops: sql<number>`count(*) filter (where ${s.endKind} is not null and ${s.endKind} <> 'probe_closed')`.mapWith(Number),
-      median: sql<number | null>`percentile_cont(0.5) within group (order by ${s.durationMs}) filter (where ${s.endKind} is not null)`,
-      last: sql<Date>`max(${s.attemptedAt})`.mapWith(s.attemptedAt),
-    })
-    .from(s)
-    .where(and(gte(s.attemptedAt, scope.from), lt(s.attemptedAt, scope.to), ...sessionFilters(scope)))
-    .groupBy(sql`1, 2, 3`);
-  const probeRows = opts.byProbe ? await db.select({ id: probes.id, name: probes.name }).from(probes) : [];
-  return { rows: rows.map((r) => ({ ...r, last: r.last.getTime() })), probeName: new Map(probeRows.map((p) => [p.id, p.name])) };
 }

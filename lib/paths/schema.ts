@@ -33,6 +33,7 @@ export const pathsMatrixSchema = z.object({
   from: iso,
   to: iso,
   byProbe: z.boolean(),
+  medianLifetimeRelativeError: z.number().nonnegative(),
   targets: z.array(z.string()),
   proxies: z.array(z.string()),
   probes: z.array(z.string()),
@@ -103,6 +104,7 @@ export const pathDetailSchema = z.object({
   from: iso,
   to: iso,
   now: iso,
+  medianLifetimeRelativeError: z.number().nonnegative(),
   summary: pathCellSchema.nullable(),
   timeline: z.object({
     sessions: z.array(

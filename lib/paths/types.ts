@@ -30,7 +30,10 @@ export interface PathCell {
   dropShare: number | null;
   /** drops per hour of the scope's range. */
   dropsPerHour: number;
-  /** Median lifetime of the ended sessions. */
+  /**
+   * Median lifetime of the ended sessions (percentile_cont(0.5) of their durations), read
+   * from log bins: within the answer's `medianLifetimeRelativeError` of the exact value.
+   */
   medianLifetimeMs: number | null;
   lastAttemptAt: string;
   health: Health;
@@ -40,6 +43,8 @@ export interface PathsMatrix {
   from: string;
   to: string;
   byProbe: boolean;
+  /** Every cell's medianLifetimeMs is within this fraction of the exact median (lib/rollups/lifetime-bins.ts). */
+  medianLifetimeRelativeError: number;
   /** Row and column headers, sorted. */
   targets: string[];
   proxies: string[];
@@ -146,6 +151,8 @@ export interface PathDetail {
   from: string;
   to: string;
   now: string;
+  /** The summary's medianLifetimeMs is within this fraction of the exact median. */
+  medianLifetimeRelativeError: number;
   /** The matrix cell for this path in the scope; null when nothing was attempted in range. */
   summary: PathCell | null;
   timeline: { sessions: TimelineBar[]; total: number; limit: number };

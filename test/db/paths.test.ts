@@ -12,12 +12,19 @@ import { addProbe } from '../../db/queries/probes';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import type { DashboardScope } from '../../lib/dashboard/scope';
 import { parsePathId, pathId } from '../../lib/paths/path-id';
+import { MEDIAN_LIFETIME_RELATIVE_ERROR } from '../../lib/rollups/lifetime-bins';
 import { backends } from '../helpers/databases';
 import { ended, failed, opened, path, rtt, T0 } from '../helpers/events';
 
 const at = (ms: number) => new Date(T0.getTime() + ms);
 const scope: DashboardScope = { from: at(-3_600_000), to: at(2 * 3_600_000) };
 const NOW = at(2 * 3_600_000);
+
+/** A median read from the lifetime bins: within the stated relative error of percentile_cont's. */
+function expectMedian(actual: number | null | undefined, exact: number) {
+  expect(actual).not.toBeNull();
+  expect(Math.abs(actual! - exact)).toBeLessThanOrEqual(exact * MEDIAN_LIFETIME_RELATIVE_ERROR);
+}
 
 describe.each(backends())('paths on $name', (backend) => {
   let database: Database;
@@ -79,11 +86,15 @@ describe.each(backends())('paths on $name', (backend) => {
     expect(m.targets).toEqual(['canary', 'other']);
     expect(m.proxies).toEqual(['direct', 'squid', 'tiny']);
     const cell = (t: string, p: string) => m.cells.find((c) => c.target === t && c.proxy === p)!;
-    expect(cell('canary', 'direct')).toMatchObject({ attempts: 10, opened: 10, upgradeRatio: 1, ended: 10, drops: 0, dropShare: 0, medianLifetimeMs: 330_000, health: 'healthy', probe: null });
-    expect(cell('canary', 'squid')).toMatchObject({ attempts: 4, opened: 3, upgradeRatio: 0.75, ended: 3, drops: 2, medianLifetimeMs: 20_000, health: 'failing' });
+    expect(m.medianLifetimeRelativeError).toBe(MEDIAN_LIFETIME_RELATIVE_ERROR);
+    expect(cell('canary', 'direct')).toMatchObject({ attempts: 10, opened: 10, upgradeRatio: 1, ended: 10, drops: 0, dropShare: 0, health: 'healthy', probe: null });
+    expectMedian(cell('canary', 'direct').medianLifetimeMs, 330_000);
+    expect(cell('canary', 'squid')).toMatchObject({ attempts: 4, opened: 3, upgradeRatio: 0.75, ended: 3, drops: 2, health: 'failing' });
+    expectMedian(cell('canary', 'squid').medianLifetimeMs, 20_000);
     expect(cell('canary', 'squid').dropShare).toBeCloseTo(2 / 3);
     expect(cell('canary', 'squid').dropsPerHour).toBeCloseTo(2 / 3);
-    expect(cell('other', 'direct')).toMatchObject({ attempts: 2, opened: 2, ended: 1, drops: 0, medianLifetimeMs: 50_000, health: 'healthy' });
+    expect(cell('other', 'direct')).toMatchObject({ attempts: 2, opened: 2, ended: 1, drops: 0, health: 'healthy' });
+    expectMedian(cell('other', 'direct').medianLifetimeMs, 50_000);
     expect(cell('canary', 'squid').id).toBe('canary~squid');
   });
 
@@ -91,7 +102,9 @@ describe.each(backends())('paths on $name', (backend) => {
     const m = await pathsMatrix(database.db, scope, { byProbe: true });
     expect(m.probes).toEqual(['edge-1', 'edge-2']);
     const direct = m.cells.filter((c) => c.target === 'canary' && c.proxy === 'direct');
-    expect(direct.map((c) => [c.probe, c.attempts, c.medianLifetimeMs])).toEqual([['edge-1', 6, 210_000], ['edge-2', 4, 510_000]]);
+    expect(direct.map((c) => [c.probe, c.attempts])).toEqual([['edge-1', 6], ['edge-2', 4]]);
+    expectMedian(direct[0]!.medianLifetimeMs, 210_000);
+    expectMedian(direct[1]!.medianLifetimeMs, 510_000);
     const us = await pathsMatrix(database.db, { ...scope, label: { key: 'region', value: 'us' } }, { byProbe: false });
     expect(us.cells.map((c) => c.id)).toEqual(['canary~direct', 'other~direct']);
     const e1 = await pathsMatrix(database.db, { ...scope, probe: 'edge-1', proxy: 'squid' }, { byProbe: false });
@@ -110,7 +123,9 @@ describe.each(backends())('paths on $name', (backend) => {
 
   it('builds the path page: timeline, egress changes, phases, sessions with the target view', async () => {
     const d = await pathDetail(database.db, { target: 'canary', proxy: 'direct' }, scope, NOW);
-    expect(d.summary).toMatchObject({ attempts: 10, medianLifetimeMs: 330_000 });
+    expect(d.summary).toMatchObject({ attempts: 10 });
+    expectMedian(d.summary!.medianLifetimeMs, 330_000);
+    expect(d.medianLifetimeRelativeError).toBe(MEDIAN_LIFETIME_RELATIVE_ERROR);
     expect(d.timeline.total).toBe(10);
     expect(d.timeline.sessions.map((b) => b.id)).toEqual(Array.from({ length: 10 }, (_, i) => `dir-${9 - i}-aaaa`));
     expect(d.egressChanges).toEqual([{ at: at(3 * 60_000 + 5).toISOString(), probe: 'edge-1', previous: '198.51.100.1', address: '198.51.100.2' }]);

@@ -1,6 +1,6 @@
 /**
  * The in-memory store (lib/recent) answers every report exactly as the tables do: the same
- * drops page, the same analysis, the same findings, the same paths matrix, for scopes with and without filters and
+ * drops page, the same analysis, the same findings, for scopes with and without filters and
  * with edges inside hours, whether the store was kept by ingest batch by batch (shuffled,
  * replayed, ends before opens, another probe reusing ids) or loaded from the database.
  */
@@ -9,8 +9,6 @@ import type { Database } from '../../db/client';
 import { analysisReport } from '../../db/queries/analysis-report';
 import { dropsReport } from '../../db/queries/drops';
 import { storeBatch } from '../../db/queries/ingest';
-import { pathsMatrix } from '../../db/queries/paths';
-import { overview } from '../../db/queries/overview';
 import { AGE, IDLE, dropFilter } from '../../db/queries/drop-values';
 import { canarySessions } from '../../db/schema';
 import { latestMembers } from '../../lib/recent/members';
@@ -161,28 +159,5 @@ for (const backend of backends()) {
       const rttOf = (xs: RttBeforeDrops[]) => xs.map((x) => ({ ...x, baselineMs: Math.round(x.baselineMs * 1e6), beforeMs: Math.round(x.beforeMs * 1e6) }));
       expect(sorted(rttOf(memory.rttBeforeDrops(kept.sessions, kept.rtt, scope, probes)))).toEqual(sorted(rttOf(await rttBeforeDrops(database.db, scope))));
     });
-
-    it.each(SCOPES.map((scope, i) => [i, scope] as const))('gives the paths matrix of scope %i as the table does', async (_i, scope) => {
-      const loaded = await loadRecent(database.db, { now: NOW });
-      for (const byProbe of [false, true]) {
-        const fromTable = await pathsMatrix(database.db, scope, { byProbe });
-        expect(fromTable.cells.length).toBeGreaterThan(0);
-        expect(await pathsMatrix(database.db, scope, { byProbe, recent: kept })).toEqual(fromTable);
-        expect(await pathsMatrix(database.db, scope, { byProbe, recent: loaded })).toEqual(fromTable);
-      }
-    });
-
-    it.each([HOUR, 3 * HOUR + 17 * 60_000 + 123, 9 * HOUR])('gives the overview of a window of %i ms as the table does', async (windowMs) => {
-      const loaded = await loadRecent(database.db, { now: NOW });
-      // A `now` inside the data, off the hour, so that the window's edges cut through hours.
-      for (const now of [at(4 * HOUR + 61_001), at(6 * HOUR - 1)]) {
-        const fromTable = await overview(database.db, { now, windowMs });
-        expect(fromTable.attempts).toBeGreaterThan(0);
-        expect(fromTable.histogram.bins.length).toBeGreaterThan(0);
-        expect(await overview(database.db, { now, windowMs, recent: kept })).toEqual(fromTable);
-        expect(await overview(database.db, { now, windowMs, recent: loaded })).toEqual(fromTable);
-      }
-    });
-
   });
 }

@@ -36,7 +36,7 @@ async function PathBody({ pathKey: key, query, apiQuery }: { pathKey: PathKey; q
   const database = getDatabase();
   const db = database.db;
   const now = new Date();
-  const [d, options] = [await pathDetail(db, key, resolveScope(query, now), now, readOptions(database)), await scopeOptions(db)];
+  const [d, options] = [await pathDetail(db, key, resolveScope(query, now), now, { concurrent: readOptions(database).concurrent }), await scopeOptions(db)];
   // Not keyed by the query (see app/paths/page.tsx): the scope bar inside keeps its focus.
   return (
     <LivePath

@@ -15,8 +15,8 @@ export const GET = withDatabaseErrors(liveAnswer('overview', { kind: 'window' },
     const issues = fieldIssues(parsed.error);
     return problem(400, 'API_ERR_QUERY', `bad query string: ${describeIssues(issues)}`, { issues });
   }
-  const { db, recent } = getDatabase();
-  const body = await overview(db, { now: new Date(), windowMs: parsed.data.window, recent });
+  const { db } = getDatabase();
+  const body = await overview(db, { now: new Date(), windowMs: parsed.data.window });
   // Numbers change with every batch; a cached answer would show a stale page after a push.
   return Response.json(body, { headers: { 'cache-control': 'no-store' } });
 }));

@@ -14,6 +14,6 @@ export const GET = withDatabaseErrors(liveAnswer('paths', { kind: 'scope' }, asy
   const parsed = parsePathsQuery(queryObject(new URL(request.url).searchParams));
   if (!parsed.success) return problem(400, 'API_ERR_QUERY', `bad query string: ${describeIssues(parsed.issues)}`, { issues: parsed.issues });
   const database = getDatabase();
-  const matrix = await pathsMatrix(database.db, resolveScope(parsed.data.scope, new Date()), { byProbe: parsed.data.byProbe, recent: database.recent });
+  const matrix = await pathsMatrix(database.db, resolveScope(parsed.data.scope, new Date()), { byProbe: parsed.data.byProbe });
   return Response.json(matrix, { headers: { 'cache-control': 'no-store' } });
 }));

@@ -20,5 +20,5 @@ export const GET = withDatabaseErrors(liveAnswer('path', { kind: 'scope' }, asyn
   const db = database.db;
   if (!(await pathExists(db, key))) return problem(404, 'API_ERR_PATH_UNKNOWN', `no session was ever recorded from target ${key.target} through proxy ${key.proxy}`);
   const now = new Date();
-  return Response.json(await pathDetail(db, key, resolveScope(parsed.data, now), now, readOptions(database)), { headers: { 'cache-control': 'no-store' } });
+  return Response.json(await pathDetail(db, key, resolveScope(parsed.data, now), now, { concurrent: readOptions(database).concurrent }), { headers: { 'cache-control': 'no-store' } });
 }));
