@@ -312,15 +312,20 @@ export const endingBins = pgTable(
  * by the sealer when the version it sealed is still the current one. Ingest takes one
  * batch of a probe at a time, so the pair's row is never contended across probes.
  */
-export const endingBinsDirty = pgTable(
-  'ending_bins_dirty',
-  {
-    bucket: tstz().notNull(),
-    probeId: integer().notNull(),
-    version: bigint({ mode: 'number' }).notNull().default(1),
-  },
-  (t) => [primaryKey({ columns: [t.bucket, t.probeId] })],
-);
+export const endingBinsDirty = dirtyMarks('ending_bins_dirty');
+
+/** A sealed aggregate's dirty marks: (hour, probe) pairs and the version the last write left. */
+function dirtyMarks<N extends string>(name: N) {
+  return pgTable(
+    name,
+    {
+      bucket: tstz().notNull(),
+      probeId: integer().notNull(),
+      version: bigint({ mode: 'number' }).notNull().default(1),
+    },
+    (t) => [primaryKey({ columns: [t.bucket, t.probeId] })],
+  );
+}
 
 // ─── Alerts and webhooks (issue 6) ──────────────────────────────────────────────────────
 // Rules, the current state of each alert (rule × label set), the history of transitions,
@@ -510,15 +515,7 @@ export const attemptLifetimes = pgTable(
 );
 
 /** The (hour of attempted_at, probe) pairs whose rows are not all in attempt_lifetimes (as ending_bins_dirty). */
-export const attemptLifetimesDirty = pgTable(
-  'attempt_lifetimes_dirty',
-  {
-    bucket: tstz().notNull(),
-    probeId: integer().notNull(),
-    version: bigint({ mode: 'number' }).notNull().default(1),
-  },
-  (t) => [primaryKey({ columns: [t.bucket, t.probeId] })],
-);
+export const attemptLifetimesDirty = dirtyMarks('attempt_lifetimes_dirty');
 
 /**
  * The overview's duration histogram (db/queries/duration-bins.ts): per hour of ended_at and
@@ -546,12 +543,4 @@ export const durationBins = pgTable(
 );
 
 /** The (hour of ended_at, probe) pairs whose rows are not all in duration_bins. */
-export const durationBinsDirty = pgTable(
-  'duration_bins_dirty',
-  {
-    bucket: tstz().notNull(),
-    probeId: integer().notNull(),
-    version: bigint({ mode: 'number' }).notNull().default(1),
-  },
-  (t) => [primaryKey({ columns: [t.bucket, t.probeId] })],
-);
+export const durationBinsDirty = dirtyMarks('duration_bins_dirty');

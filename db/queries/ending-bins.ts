@@ -10,7 +10,7 @@
 import { and, gte, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
 import { BIN_MS } from '../../lib/analysis/analyze';
 import type { DashboardScope } from '../../lib/dashboard/scope';
-import { ENDING_BUCKET_MS, SEAL_GRACE_MS, splitEndings, type Interval } from '../../lib/rollups/ending-buckets';
+import { ENDING_BUCKET_MS, splitEndings, type Interval } from '../../lib/rollups/ending-buckets';
 import type { Db, Executor } from '../client';
 import { canarySessions as s, endingBins as eb, endingBinsDirty as dirty } from '../schema';
 import type { EndingSplit } from '../../lib/rollups/ending-buckets';
@@ -18,6 +18,7 @@ import { AGE, IDLE, dropFilterIn } from './drop-values';
 import { binIndex, histogram, parseBins, type Histogram } from './histogram';
 import { runReads } from './reads';
 import { pathFilters, rowsOf, within } from './scope';
+import { dirtyHours, sealAggregate, sealReportPair, type SealedAggregate, type SealOutcome } from './sealed-aggregate';
 
 /** Advisory lock class of a seal (the other int is a hash of the hour and probe). */
 const SEAL_LOCK_CLASS = 0x0e_b1_75;
@@ -27,11 +28,7 @@ const SEAL_LOCK_CLASS = 0x0e_b1_75;
  * that are dirty (written since their seal, or still open) are read from the rows.
  */
 export async function endingSplit(db: Executor, from: Date, to: Date): Promise<EndingSplit> {
-  const floor = new Date(Math.floor(from.getTime() / ENDING_BUCKET_MS) * ENDING_BUCKET_MS);
-  const rows = rowsOf<{ bucket: string | Date }>(
-    await db.execute(sql`select distinct ${dirty.bucket} as bucket from ${dirty} where ${dirty.bucket} >= ${floor.toISOString()}::timestamptz and ${dirty.bucket} < ${to.toISOString()}::timestamptz`),
-  );
-  return splitEndings(from, to, rows.map((r) => new Date(r.bucket).getTime()));
+  return splitEndings(from, to, await dirtyHours(db, ENDING_AGGREGATE, from, to));
 }
 
 /** The aggregate rows of the scope's paths in the sealed hours. */
@@ -88,46 +85,29 @@ async function sealedDropBins(db: Executor, scope: DashboardScope, sealed: reado
   return { age: parseBins(row?.age ?? null), idle: parseBins(row?.idle ?? null), unaged: Number(row?.unaged ?? 0), maxAgeMs: row?.max == null ? null : Number(row.max) };
 }
 
-export interface SealOutcome {
-  /** (hour, probe) pairs sealed. */
-  sealed: number;
-  /** Pairs left for a later pass: locked by another server, written meanwhile, or past `limit`. */
-  left: number;
-}
+/** The endings aggregate, sealed as every aggregate of ours is (db/queries/sealed-aggregate.ts). */
+export const ENDING_AGGREGATE: SealedAggregate = {
+  name: 'ending_bins',
+  lockClass: SEAL_LOCK_CLASS,
+  table: eb,
+  dirty,
+  aggregate: (bucket, probeId) => ({
+    columns: sql.raw('bucket, probe_id, target_name, proxy_name, profile, profile_kind, gap_ms, bin, sessions, drops, idle_drops, max_age_ms'),
+    select: hourAggregate(bucket, probeId),
+  }),
+};
 
 /**
  * Seal up to `limit` dirty (hour, probe) pairs whose hour closed SEAL_GRACE_MS before `now`,
- * oldest first, each in its own transaction. Any number of servers may run this at once:
- * a pair is sealed under a transaction-scoped advisory lock, and its dirty mark is removed
- * only if no write bumped its version meanwhile (a write committed after the seal's
- * snapshot leaves it dirty, to be sealed again).
+ * oldest first (sealAggregate).
  */
-export async function sealEndingBins(db: Db, options: { now: Date; limit?: number }): Promise<SealOutcome> {
-  const limit = options.limit ?? 500;
-  const closedBefore = new Date(options.now.getTime() - ENDING_BUCKET_MS - SEAL_GRACE_MS);
-  const due = await db
-    .select({ bucket: dirty.bucket, probeId: dirty.probeId, version: dirty.version })
-    .from(dirty)
-    .where(sql`${dirty.bucket} <= ${closedBefore.toISOString()}::timestamptz`)
-    .orderBy(dirty.bucket, dirty.probeId)
-    .limit(limit + 1);
-  let sealed = 0;
-  for (const pair of due.slice(0, limit)) if (await sealPair(db, pair)) sealed += 1;
-  return { sealed, left: due.length - sealed };
+export function sealEndingBins(db: Db, options: { now: Date; limit?: number }): Promise<SealOutcome> {
+  return sealAggregate(db, ENDING_AGGREGATE, options);
 }
 
 /** Seal one (hour, probe) at the version read: false when locked elsewhere or written again meanwhile. */
-export async function sealPair(db: Db, pair: { bucket: Date; probeId: number; version: number }): Promise<boolean> {
-  return db.transaction(async (tx) => {
-    const key = `${pair.bucket.toISOString()}/${pair.probeId}`;
-    const [lock] = rowsOf<{ locked: boolean }>(await tx.execute(sql`select pg_try_advisory_xact_lock(${SEAL_LOCK_CLASS}, hashtext(${key})) as locked`));
-    if (!lock?.locked) return false;
-    await tx.execute(sql`delete from ${eb} where ${eb.bucket} = ${pair.bucket.toISOString()}::timestamptz and ${eb.probeId} = ${pair.probeId}`);
-    await tx.execute(sql`insert into ${eb} (bucket, probe_id, target_name, proxy_name, profile, profile_kind, gap_ms, bin, sessions, drops, idle_drops, max_age_ms)
-      ${hourAggregate(pair.bucket, pair.probeId)}`);
-    const removed = await tx.delete(dirty).where(sql`${dirty.bucket} = ${pair.bucket.toISOString()}::timestamptz and ${dirty.probeId} = ${pair.probeId} and ${dirty.version} = ${pair.version}`).returning({ v: dirty.version });
-    return removed.length > 0;
-  });
+export function sealPair(db: Db, pair: { bucket: Date; probeId: number; version: number }): Promise<boolean> {
+  return sealReportPair(db, ENDING_AGGREGATE, pair);
 }
 
 /**

@@ -6,7 +6,7 @@
 import type { Db } from '../client';
 import { ATTEMPT_LIFETIMES } from './attempt-lifetimes';
 import { DURATION_BINS } from './duration-bins';
-import type { SealOutcome } from './ending-bins';
+import type { SealOutcome } from './sealed-aggregate';
 import { sealAggregate } from './sealed-aggregate';
 
 /** Seal up to `limit` closed dirty pairs of each report aggregate; `left` counts what remains. */

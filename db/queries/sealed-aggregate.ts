@@ -1,7 +1,7 @@
 /**
- * Sealing a report aggregate (db/queries/report-bins.ts lists them) (db/schema.ts `attempt_lifetimes`, `duration_bins`): the
- * same protocol as the endings aggregate (db/queries/ending-bins.ts), for two more tables.
- * A trigger (migration 0012) marks the (hour, probe) pairs a write touched; a closed pair
+ * Sealing an aggregate (db/schema.ts `ending_bins`, `attempt_lifetimes`, `duration_bins`;
+ * db/queries/ending-bins.ts and report-bins.ts describe them). A trigger (migrations 0011,
+ * 0012) marks the (hour, probe) pairs a write touched; a closed pair
  * is recomputed from its rows under a transaction-scoped advisory lock, and its mark is
  * removed only if no write bumped its version meanwhile. Any number of servers may seal at
  * once, and reads take dirty hours from the rows, so answers never depend on it.
@@ -11,7 +11,13 @@ import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { ENDING_BUCKET_MS, SEAL_GRACE_MS } from '../../lib/rollups/ending-buckets';
 import type { Db, Executor } from '../client';
 import { rowsOf } from './scope';
-import type { SealOutcome } from './ending-bins';
+
+export interface SealOutcome {
+  /** (hour, probe) pairs sealed. */
+  sealed: number;
+  /** Pairs left for a later pass: locked by another server, written meanwhile, or past `limit`. */
+  left: number;
+}
 
 /** Hours, as the endings aggregate: the open hour read from the rows stays small. */
 export const REPORT_BUCKET_MS = ENDING_BUCKET_MS;
