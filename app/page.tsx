@@ -10,11 +10,12 @@ import { runReads } from '@/db/queries/reads';
 import { layersInUse } from '@/lib/config/layers';
 import { curlExample } from '@/lib/overview/curl-example';
 import { HOUR_MS } from '@/lib/overview/overview';
+import { withDatabasePage } from '@/app/database-page';
 
 // Reads the database on every request; without this, `next build` would prerender it.
 export const dynamic = 'force-dynamic';
 
-export default async function Page() {
+export default withDatabasePage(async function Page() {
   const now = new Date();
   const database = getDatabase();
   const db = database.db;
@@ -34,7 +35,7 @@ export default async function Page() {
       {analysis && <TopSignatures signatures={analysis.signatures} totalDrops={analysis.totalDrops} earlyCloses={analysis.findings} />}
     </>
   );
-}
+});
 
 /**
  * The address the browser used, for the copy-paste examples. Only shown, never fetched;

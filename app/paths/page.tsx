@@ -10,10 +10,11 @@ import { resolveScope, scopeQueryString } from '@/lib/dashboard/scope';
 import { describeIssues } from '@/lib/http/problem';
 import { queryStringOf } from '@/lib/http/search-params';
 import { parsePathsQuery, presentParams } from '@/lib/paths/query';
+import { withDatabasePage } from '@/app/database-page';
 
 export const dynamic = 'force-dynamic';
 
-export default async function PathsPage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default withDatabasePage(async function PathsPage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const input = presentParams(await props.searchParams);
   const parsed = parsePathsQuery(input);
   if (!parsed.success) return <BadLink message={describeIssues(parsed.issues)} reset={{ href: '/paths', label: 'Show every path over the last 24 hours' }} />;
@@ -22,7 +23,7 @@ export default async function PathsPage(props: { searchParams: Promise<Record<st
       <Matrix query={parsed.data.scope} byProbe={parsed.data.byProbe} apiQuery={queryStringOf(input)} />
     </Suspense>
   );
-}
+});
 
 async function Matrix({ query, byProbe, apiQuery }: { query: DashboardQuery; byProbe: boolean; apiQuery: string }) {
   const scope = resolveScope(query, new Date());

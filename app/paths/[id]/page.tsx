@@ -13,10 +13,11 @@ import { describeIssues } from '@/lib/http/problem';
 import { queryStringOf } from '@/lib/http/search-params';
 import { parsePathId, pathId } from '@/lib/paths/path-id';
 import { parseScopeQuery, presentParams } from '@/lib/paths/query';
+import { withDatabasePage } from '@/app/database-page';
 
 export const dynamic = 'force-dynamic';
 
-export default async function PathPage(props: { params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default withDatabasePage(async function PathPage(props: { params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const key = parsePathId((await props.params).id);
   if (!key) notFound();
   const input = presentParams(await props.searchParams);
@@ -30,7 +31,7 @@ export default async function PathPage(props: { params: Promise<{ id: string }>;
       <PathBody pathKey={key} query={parsed.data} apiQuery={queryStringOf(input)} />
     </Suspense>
   );
-}
+});
 
 async function PathBody({ pathKey: key, query, apiQuery }: { pathKey: PathKey; query: DashboardQuery; apiQuery: string }) {
   const database = getDatabase();
