@@ -3,7 +3,7 @@
  * stage by stage, on PostgreSQL. Companion to bench/ingest.ts, which gives the rates.
  *
  * In this process: the pure steps (JSON.parse, the zod contract, the session-row merge,
- * serializing the rows for json_to_recordset). Through the built server, single sender,
+ * serializing the rows for the ingest statement). Through the built server, single sender,
  * requests that stop at successive stages, with the server's and PostgreSQL's CPU per
  * request read from /proc:
  *   401 tiny body           HTTP + Next routing + the token lookup

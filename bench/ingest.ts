@@ -9,10 +9,17 @@
  * Only 127.0.0.1 is used. Every server, scratch database and temp directory it creates
  * is removed at the end, also on failure or Ctrl-C.
  *
+ * Workloads (issue 14: the realistic batches and the worst cases, each against a COPY of
+ * the same rows): `realistic` (bench/workload.ts, as a probe's reporter sends them),
+ * `new-sessions` (every event opens a session of its own: 500 rows per batch, nothing to
+ * merge), `split` (every session's open and end arrive in different batches: each row is
+ * inserted by one batch and rewritten by the next, where COPY writes it once).
+ *
  * Environment: BENCH_EVENTS (events per case, default 80000, a multiple of
  * 500 x BENCH_SENDERS), BENCH_SENDERS (default 4), BENCH_DATABASE_URL (default
  * postgres://postgres@127.0.0.1:5432/test), BENCH_BACKENDS (default "postgres,pglite"),
- * BENCH_CPU_PROF (a directory: the server writes a V8 CPU profile there on exit).
+ * BENCH_WORKLOADS (default "realistic,new-sessions,split"), BENCH_CPU_PROF (a directory:
+ * the server writes a V8 CPU profile there on exit).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -29,6 +36,7 @@ import { addProbeToken, assertBuilt, startServer, type RunningServer } from '../
 import { poster } from './http-post';
 import { backendPids, cpuMeter, formatTable, machineLine, ownCpuMs, quantile } from './measure';
 import { copyRows, PLAIN_INSERT_ROWS, plainInsert } from './plain-insert';
+import { ended, opened, path as pathOf } from '../test/helpers/events';
 import { BATCH_EVENTS, makeBatches } from './workload';
 import { cleanupAll, cleanups } from './cleanup';
 
@@ -37,6 +45,7 @@ const SENDERS = Number(process.env.BENCH_SENDERS ?? 4);
 const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'postgres,pglite').split(',');
 const CPU_PROF = process.env.BENCH_CPU_PROF;
+const WORKLOADS = (process.env.BENCH_WORKLOADS ?? 'realistic,new-sessions,split').split(',');
 /** Batches sent before timing, so Next has loaded the route and V8 has compiled the hot path. */
 const WARMUP_BATCHES = 6;
 /** What the API should sustain into PostgreSQL on a 2-core machine. */
@@ -45,6 +54,7 @@ const versions: string[] = [];
 
 interface Row {
   backend: string;
+  workload: string;
   senders: number;
   events: number;
   apiRate: number;
@@ -66,11 +76,17 @@ interface Row {
 // ---------------------------------------------------------------- one backend
 
 async function benchBackend(backend: 'postgres' | 'pglite'): Promise<Row[]> {
-  const single = [makeBatches('one', EVENTS / BATCH_EVENTS)];
-  const several = Array.from({ length: SENDERS }, (_, k) => makeBatches(`s${k}`, EVENTS / BATCH_EVENTS / SENDERS));
+  const cases = WORKLOADS.map((workload) => {
+    const make = WORKLOAD[workload]!;
+    return {
+      workload,
+      single: [make(`${workload}-one`, EVENTS / BATCH_EVENTS)],
+      several: Array.from({ length: SENDERS }, (_, k) => make(`${workload}-s${k}`, EVENTS / BATCH_EVENTS / SENDERS)),
+    };
+  });
   const warmup = [makeBatches('warm', WARMUP_BATCHES)];
 
-  // The database, opened in this process for the baseline and the final check.
+  // The database, opened in this process for the baselines and the final check.
   let database: Database;
   let serverEnv: Record<string, string>;
   let reopen: () => Promise<Database>;
@@ -95,14 +111,20 @@ async function benchBackend(backend: 'postgres' | 'pglite'): Promise<Row[]> {
     database = { ...opened, close };
   }
 
-  // Baseline first, into the empty tables, then emptied again for the API cases.
+  // Baselines first, into the empty table (emptied again before each), then for the API cases.
   const baseProbes = [];
   for (let k = 0; k < SENDERS; k++) baseProbes.push((await addProbe(database.db, { name: `baseline-${k}`, labels: {} })).probe.id);
-  const base1 = await baseline(database, single, baseProbes);
-  const baseN = await baseline(database, several, baseProbes);
-  await database.db.execute(sql`truncate ${canarySessions}`);
-  const copy1 = await copyBaseline(database, single, baseProbes);
-  const copyN = await copyBaseline(database, several, baseProbes);
+  const floors = [];
+  for (const c of cases) {
+    const floor = { base1: 0, baseN: 0, copy1: null as number | null, copyN: null as number | null };
+    for (const [key, streams] of [['1', c.single], ['N', c.several]] as const) {
+      await database.db.execute(sql`truncate ${canarySessions}`);
+      floor[`base${key}`] = await baseline(database, streams, baseProbes);
+      await database.db.execute(sql`truncate ${canarySessions}`);
+      floor[`copy${key}`] = await copyBaseline(database, streams, baseProbes);
+    }
+    floors.push(floor);
+  }
   await database.db.execute(sql`truncate ${canarySessions}`);
   // PGlite allows one process per directory: hand it over to the server.
   if (backend === 'pglite') await database.close();
@@ -118,24 +140,68 @@ async function benchBackend(backend: 'postgres' | 'pglite'): Promise<Row[]> {
   const pgPids = backend === 'postgres' ? () => backendPids(database) : async () => [];
 
   await send(server, [token('warmup')], warmup, pgPids);
-  const api1 = await send(server, [token('api-one')], single, pgPids);
-  const apiN = await send(server, several.map((_, k) => token(`api-${k}`)), several, pgPids);
+  const rows: Row[] = [];
+  for (const [i, c] of cases.entries()) {
+    const api1 = await send(server, [token(`${c.workload}-one`)], c.single, pgPids);
+    const apiN = await send(server, c.several.map((_, k) => token(`${c.workload}-${k}`)), c.several, pgPids);
+    const f = floors[i]!;
+    rows.push(
+      { backend, workload: c.workload, senders: 1, events: EVENTS, ...api1, baseRate: f.base1, copyRate: f.copy1 },
+      { backend, workload: c.workload, senders: SENDERS, events: EVENTS, ...apiN, baseRate: f.baseN, copyRate: f.copyN },
+    );
+  }
   await stopServer();
 
   // Every event must be in the idempotency ledger, or the figures mean nothing.
   const checkDb = backend === 'pglite' ? await reopen() : database;
   try {
-    const expected = (WARMUP_BATCHES + 2 * (EVENTS / BATCH_EVENTS)) * BATCH_EVENTS;
+    const expected = (WARMUP_BATCHES + 2 * cases.length * (EVENTS / BATCH_EVENTS)) * BATCH_EVENTS;
     const [row] = await checkDb.db.select({ n: count() }).from(ingestedEvents);
     if (row?.n !== expected) throw new Error(`${backend}: the ledger holds ${row?.n} events, expected ${expected}`);
   } finally {
     if (backend === 'pglite') await checkDb.close();
   }
+  return rows;
+}
 
-  return [
-    { backend, senders: 1, events: EVENTS, ...api1, baseRate: base1, copyRate: copy1 },
-    { backend, senders: SENDERS, events: EVENTS, ...apiN, baseRate: baseN, copyRate: copyN },
-  ];
+// ---------------------------------------------------------------- worst cases
+
+const WORKLOAD: Record<string, (sender: string, batches: number) => IngestEvent[][]> = {
+  realistic: makeBatches,
+  'new-sessions': newSessions,
+  split: splitSessions,
+};
+const WORST_PATHS = [pathOf({ target: 'canary-eu' }), pathOf({ target: 'canary-us', proxy: 'squid', kind: 'http', profile: 'chatty' })];
+const START = new Date('2026-11-01T12:00:00.000Z');
+
+/** Every event opens a session of its own: one new row per event, nothing merged. */
+function newSessions(sender: string, batches: number): IngestEvent[][] {
+  return Array.from({ length: batches }, (_, b) =>
+    Array.from({ length: BATCH_EVENTS }, (_, i) =>
+      opened(`${sender}-n${b}-${i}-${crypto.randomUUID()}`, { path: WORST_PATHS[i % 2]!, egressAddress: '203.0.113.7' }, new Date(START.getTime() + b * 60_000 + i * 37)),
+    ),
+  );
+}
+
+/**
+ * Every session's open in one batch and its end in the next: half of each batch inserts
+ * rows, half rewrites the rows the previous batch inserted (the first batch's ends come
+ * before their opens, which never arrive: rows that only ever have an end).
+ */
+function splitSessions(sender: string, batches: number): IngestEvent[][] {
+  const half = BATCH_EVENTS / 2;
+  const ids = (b: number) => Array.from({ length: half }, (_, i) => ({ id: `${sender}-x${b}-${i}-${crypto.randomUUID()}`, p: WORST_PATHS[i % 2]!, at: new Date(START.getTime() + b * 60_000 + i * 37) }));
+  let previous = ids(-1);
+  const out: IngestEvent[][] = [];
+  for (let b = 0; b < batches; b++) {
+    const current = ids(b);
+    out.push([
+      ...current.map((s) => opened(s.id, { path: s.p, egressAddress: '203.0.113.7' }, s.at)),
+      ...previous.map((s, i) => ended(s.id, 30_000 + i * 101, { path: s.p, endKind: i % 3 ? 'tcp_fin' : 'pong_timeout', bytesIn: i, bytesOut: i, messagesIn: i, messagesOut: i }, s.at)),
+    ]);
+    previous = current;
+  }
+  return out;
 }
 
 /**
@@ -154,8 +220,9 @@ async function baseline(database: Database, streams: IngestEvent[][][], probeIds
 /**
  * The same rows by COPY FROM STDIN, one connection per sender, senders concurrently (the
  * floor issue 14 measures the API against); null on PGlite, which cannot stream COPY.
+ * Returns events/s (events represented by the rows). bench/scale.ts uses it too.
  */
-async function copyBaseline(database: Database, streams: IngestEvent[][][], probeIds: number[]): Promise<number | null> {
+export async function copyBaseline(database: Database, streams: IngestEvent[][][], probeIds: number[]): Promise<number | null> {
   const now = new Date();
   const perSender = streams.map((batches, k) => sessionRows(probeIds[k]!, batches.flat(), now));
   const t0 = performance.now();
@@ -170,7 +237,7 @@ async function send(
   tokens: string[],
   streams: IngestEvent[][][],
   pgPids: () => Promise<number[]>,
-): Promise<Omit<Row, 'backend' | 'senders' | 'events' | 'baseRate' | 'copyRate'>> {
+): Promise<Omit<Row, 'backend' | 'workload' | 'senders' | 'events' | 'baseRate' | 'copyRate'>> {
   // Serialize and encode up front so the timed part is the server's work, not ours.
   const bodies = streams.map((batches) => batches.map((events) => Buffer.from(JSON.stringify({ events }))));
   const client = poster(server.url, tokens.length);
@@ -211,7 +278,7 @@ async function send(
 
 // ---------------------------------------------------------------- helpers
 
-function eventCount(streams: IngestEvent[][][]): number {
+export function eventCount(streams: IngestEvent[][][]): number {
   return streams.reduce((n, batches) => n + batches.length * BATCH_EVENTS, 0);
 }
 
@@ -233,9 +300,10 @@ function onceOnly(fn: () => Promise<void>): () => Promise<void> {
 function table(rows: Row[]): string {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
   return formatTable(
-    ['backend', 'senders', 'events', 'API ev/s', 'p50 ms', 'p95 ms', 'cpu ms: server', 'postgres', 'client', 'baseline ev/s', 'API/baseline', 'COPY ev/s', 'API/COPY'],
+    ['backend', 'workload', 'senders', 'events', 'API ev/s', 'p50 ms', 'p95 ms', 'cpu ms: server', 'postgres', 'client', 'baseline ev/s', 'API/baseline', 'COPY ev/s', 'API/COPY'],
     rows.map((r) => [
       r.backend,
+      r.workload,
       String(r.senders),
       n(r.events),
       n(r.apiRate),
@@ -250,6 +318,15 @@ function table(rows: Row[]): string {
       r.copyRate === null ? '-' : (r.apiRate / r.copyRate).toFixed(2),
     ]),
   );
+}
+
+/** Issue 14's acceptance: the API at >= 0.5x a COPY of the same rows, in the same run. */
+function ratios(rows: Row[]): string {
+  const withCopy = rows.filter((r) => r.copyRate !== null);
+  if (withCopy.length === 0) return '';
+  const each = withCopy.map((r) => `${r.workload} ${r.senders} sender${r.senders > 1 ? 's' : ''} ${(r.apiRate / r.copyRate!).toFixed(2)}x`);
+  const worst = Math.min(...withCopy.map((r) => r.apiRate / r.copyRate!));
+  return `API/COPY (issue 14 asks >= 0.5x): ${each.join(', ')}; lowest ${worst.toFixed(2)}x\n`;
 }
 
 const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
@@ -283,13 +360,17 @@ async function main(): Promise<void> {
       `${table(rows)}\n` +
       'p50/p95: one batch round trip. cpu ms: per batch of 500 events, in the server process, the PostgreSQL\n' +
       'backends of its pool (PGlite runs inside the server) and this bench sending. bench/README.md explains.\n' +
+      ratios(rows) +
       (rows.some((r) => r.backend === 'postgres')
         ? `aim: >= ${AIM_EVENTS_PER_S.toLocaleString('en-US')} events/s into PostgreSQL through the API: ${best >= AIM_EVENTS_PER_S ? 'met' : 'NOT met'} (best ${Math.round(best).toLocaleString('en-US')})\n`
         : ''),
   );
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
-  process.exitCode = 1;
-});
+// Run as a script, not when another bench imports its baseline.
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  });
+}

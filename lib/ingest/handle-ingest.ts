@@ -25,8 +25,23 @@ export interface IngestDeps {
   unavailable(err: unknown): boolean;
 }
 
-export async function handleIngest(request: Request, deps: IngestDeps): Promise<Response> {
-  const auth = request.headers.get('authorization') ?? '';
+/**
+ * What the handler needs of a request, whichever server received it: a header, and the
+ * body read under a byte limit (throwing BodyError). The web one (`handleIngest`) serves
+ * Next's route; lib/ingest/serve-node.ts serves node:http directly (issue 14).
+ */
+export interface IngestRequest {
+  header(name: string): string | null;
+  readBody(maxBytes: number): Promise<string>;
+}
+
+/** `POST /api/v1/ingest` for a web Request (Next's route handler, tests). */
+export function handleIngest(request: Request, deps: IngestDeps): Promise<Response> {
+  return answerIngest({ header: (name) => request.headers.get(name), readBody: (max) => readBody(request, max) }, deps);
+}
+
+export async function answerIngest(request: IngestRequest, deps: IngestDeps): Promise<Response> {
+  const auth = request.header('authorization') ?? '';
   const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
   if (!m?.[1]) {
     return problem(401, 'INGEST_ERR_UNAUTHORIZED', 'missing bearer token: send "Authorization: Bearer <probe token>"', {
@@ -49,7 +64,7 @@ export async function handleIngest(request: Request, deps: IngestDeps): Promise<
 
   let text: string;
   try {
-    text = await readBody(request, deps.maxBodyBytes);
+    text = await request.readBody(deps.maxBodyBytes);
   } catch (err) {
     if (!(err instanceof BodyError)) throw err;
     const status = err.code === 'BODY_TOO_LARGE' ? 413 : err.code === 'BODY_UNSUPPORTED_ENCODING' ? 415 : 400;

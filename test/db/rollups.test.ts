@@ -121,6 +121,30 @@ for (const backend of backends()) {
       expect(kept).toEqual(await recomputed(database.db));
     });
 
+    it('equal a GROUP BY after overlapping batches: each applies only its events the ledger did not hold', async () => {
+      const random = prng(20261206);
+      // Session ids of their own, apart from the other test's.
+      const events = sessions(random, 200).map((e) => ({ ...e, sessionId: `o-${(e as { sessionId: string }).sessionId}` }) as IngestEvent);
+      const now = new Date(BASE.getTime() + 6 * 3_600_000);
+      let accepted = 0;
+      // Windows that overlap their predecessor: part replay, part new (the second statement's path).
+      for (let start = 0; start < events.length; ) {
+        const size = 5 + Math.floor(random() * 30);
+        const from = Math.max(0, start - Math.floor(random() * 10));
+        const batch = events.slice(from, start + size);
+        // The same session twice in one batch, and an id repeated inside it.
+        if (batch.length > 2 && random() < 0.3) batch.push(batch[0]!, { ...batch[1]!, id: `${batch[1]!.id}-again` });
+        const stored = await storeBatch(database.db, probeA, batch, now);
+        expect(stored.accepted + stored.duplicates).toBe(batch.length);
+        accepted += stored.accepted;
+        start += size;
+      }
+      const repeats = await database.db.execute(sql`select count(*)::int as n from ingested_events where event_id like '%-again'`);
+      const n = Number(((repeats as { rows?: { n: number }[] }).rows ?? (repeats as unknown as { n: number }[]))[0]!.n);
+      expect(accepted).toBe(events.length + n);
+      expect(await rollups(database.db)).toEqual(await recomputed(database.db));
+    });
+
     it('count each session once in the quarter-hour it was attempted and the one it ended in', async () => {
       const at = new Date('2026-11-21T10:59:59.000Z');
       await storeBatch(database.db, probeA, [opened('edge-1', { path: path({ target: 'edge' }) }, at)], at);

@@ -8,11 +8,13 @@ import { count, eq, getTableColumns } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../db/client';
 import { sessionRows, storeBatch } from '../../../db/queries/ingest';
+import { loadRecent } from '../../../db/recent';
+import { RecentStore } from '../../../lib/recent/store';
 import { addProbe } from '../../../db/queries/probes';
 import { canarySessions, ingestedEvents, probes, rttMinutes } from '../../../db/schema';
 import type { IngestEvent } from '../../../lib/contracts/ingest';
 import { backends } from '../../helpers/databases';
-import { ended, failed, opened, path, rtt } from '../../helpers/events';
+import { ended, failed, heartbeat, opened, path, rtt } from '../../helpers/events';
 
 const NOW = new Date('2026-11-02T00:00:00.000Z');
 
@@ -42,7 +44,16 @@ describe.each(backends())('storeBatch on $name', (backend) => {
     await storeBatch(database.db, probeId, events, NOW);
 
     const nulls = Object.fromEntries(Object.keys(getTableColumns(canarySessions)).map((k) => [k, null]));
-    const expected = sessionRows(probeId, events, NOW).map((r) => ({ ...nulls, ...r }));
+    // sessionRows keeps instants as the events' ISO strings; the table answers Dates.
+    const instant = (v: string | null | undefined) => (typeof v === 'string' ? new Date(v) : null);
+    const expected = sessionRows(probeId, events, NOW).map((r) => ({
+      ...nulls,
+      ...r,
+      attemptedAt: instant(r.attemptedAt),
+      openedAt: instant(r.openedAt),
+      endedAt: instant(r.endedAt),
+      updatedAt: instant(r.updatedAt),
+    }));
     const stored = await database.db.select().from(canarySessions).orderBy(canarySessions.id);
     expect(stored).toEqual(expected.sort((a, b) => (a.id < b.id ? -1 : 1)));
   });
@@ -71,5 +82,54 @@ describe.each(backends())('storeBatch on $name', (backend) => {
     const [two] = await database.db.select().from(canarySessions).where(eq(canarySessions.id, 's-surr0002'));
     const [minute] = await database.db.select().from(rttMinutes);
     expect([one?.closeReason, one?.errorCode, two?.responseHeaders, minute?.proxyName]).toEqual(['a\ufffdb \ud83d\ude00', '\ufffd', { server: 'x\ufffd' }, 'p\ufffd']);
+  });
+
+  describe('the ledger decides what a batch applies', () => {
+    it('applies only the new events of a partly replayed batch, feeding the store only those', async () => {
+      const store = new RecentStore(31 * 86_400_000, NOW.getTime());
+      const open = opened('s-part0001', {}, new Date(NOW.getTime() - 60_000));
+      const samples = rtt('s-part0001', [10, 20], {}, new Date(NOW.getTime() - 60_000));
+      expect(await storeBatch(database.db, probeId, [open, samples], NOW, store)).toMatchObject({ accepted: 2, duplicates: 0 });
+      expect(store.sessions.live.size).toBe(1);
+
+      // The reporter resends both with an end and a new session: two applied, two duplicates.
+      const end = ended('s-part0001', 30_000, {}, new Date(NOW.getTime() - 60_000));
+      const other = failed('s-part0002', {}, new Date(NOW.getTime() - 60_000));
+      const second = await storeBatch(database.db, probeId, [open, end, samples, other, heartbeat({ spoolDepth: 3 })], NOW, store);
+      expect(second).toMatchObject({ accepted: 3, duplicates: 2 });
+      expect(second.applied.map((e) => e.type)).toEqual(['session.ended', 'attempt.failed', 'probe.heartbeat']);
+
+      const [row] = await database.db.select().from(canarySessions).where(eq(canarySessions.id, 's-part0001'));
+      expect(row).toMatchObject({ outcome: 'opened', durationMs: 30_000, endKind: 'tcp_fin' });
+      const [minute] = await database.db.select().from(rttMinutes);
+      expect(minute).toMatchObject({ count: 2, sumMs: 30 });
+      const [probe] = await database.db.select().from(probes).where(eq(probes.id, probeId));
+      expect(probe).toMatchObject({ spoolDepth: 3 });
+      // The store moved the session from the live canaries to the endings, as a reload has it.
+      const loaded = await loadRecent(database.db, { now: NOW });
+      expect([store.sessions.live.size, store.sessions.endings]).toEqual([0, 1]);
+      expect([store.sessions.live.size, store.sessions.endings]).toEqual([loaded.sessions.live.size, loaded.sessions.endings]);
+    });
+
+    it('counts an id repeated in a batch once and merges two events of one session in order', async () => {
+      const end = ended('s-twice001', 5000, { closeCode: 1001, endKind: 'close_frame' });
+      const open = opened('s-twice001', { egressAddress: '198.51.100.1' });
+      const result = await storeBatch(database.db, probeId, [end, open, end, open], NOW);
+      expect(result).toMatchObject({ accepted: 2, duplicates: 2 });
+      const [row] = await database.db.select().from(canarySessions).where(eq(canarySessions.id, 's-twice001'));
+      expect(row).toMatchObject({ outcome: 'opened', httpStatus: 101, durationMs: 5000, closeCode: 1001, endKind: 'close_frame', egressAddress: '198.51.100.1' });
+    });
+
+    it('answers an all-duplicate batch without applying anything, not even its heartbeat', async () => {
+      const batch = [opened('s-dupe0001'), heartbeat({ spoolDepth: 1 })];
+      await storeBatch(database.db, probeId, batch, NOW);
+      await database.db.update(probes).set({ spoolDepth: 7 }).where(eq(probes.id, probeId));
+      const replay = await storeBatch(database.db, probeId, batch, NOW);
+      expect(replay).toMatchObject({ accepted: 0, duplicates: 2, applied: [] });
+      const [probe] = await database.db.select().from(probes).where(eq(probes.id, probeId));
+      expect(probe).toMatchObject({ spoolDepth: 7 });
+      const [e] = await database.db.select({ n: count() }).from(ingestedEvents);
+      expect(e!.n).toBe(2);
+    });
   });
 });

@@ -1,14 +1,15 @@
 /** Wires the framework-free ingest handler to the database and the live feed. */
-import type { Db } from '@/db/client';
+import { getDatabase, type Db } from '@/db/client';
 import type { RecentStore } from '@/lib/recent/store';
 import { storeBatch } from '@/db/queries/ingest';
 import { isDatabaseUnavailable } from '@/db/unavailable';
 import { authenticateProbe } from '@/db/queries/probes';
 import type { IngestDeps } from '@/lib/ingest/handle-ingest';
-import type { Logger } from '@/lib/log';
-import { ingestMetrics } from '@/lib/metrics/ingest-metrics';
+import { ingestMaxBytes } from '@/lib/config/server-env';
+import { moduleLogger, rootLogger, type Logger } from '@/lib/log';
+import { ingestMetrics, type BatchResult } from '@/lib/metrics/ingest-metrics';
 import { toFeedItem } from '@/lib/realtime/feed';
-import type { LivePublisher } from '@/lib/realtime/registry';
+import { livePublisher, type LivePublisher } from '@/lib/realtime/registry';
 
 export function ingestDeps(db: Db, options: { publisher: LivePublisher; maxBodyBytes: number; log: Logger; now?: () => Date; recent?: RecentStore }): IngestDeps {
   return {
@@ -25,3 +26,17 @@ export function ingestDeps(db: Db, options: { publisher: LivePublisher; maxBodyB
     unavailable: isDatabaseUnavailable,
   };
 }
+
+/** The dependencies of a request served by this process: its database, store and live feed. */
+export function installedIngestDeps(): IngestDeps {
+  const database = getDatabase();
+  return ingestDeps(database.db, {
+    recent: database.recent,
+    publisher: livePublisher(),
+    maxBodyBytes: ingestMaxBytes(),
+    log: moduleLogger(rootLogger(), 'ingest'),
+  });
+}
+
+/** The status an answer is counted under in the ingest metrics. */
+export const BATCH_RESULT: Record<number, BatchResult> = { 200: 'ok', 400: 'bad_request', 401: 'unauthorized', 413: 'too_large', 415: 'unsupported', 503: 'unavailable' };
