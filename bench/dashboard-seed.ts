@@ -2,7 +2,9 @@
  * The dashboard bench's data, generated inside PostgreSQL (`insert ... select` over
  * generate_series, seeded with setseed so every run stores the same rows): exactly
  * SESSION_TOTAL canary_sessions rows over the 7 days before `to`, as 4 probes would
- * report them running canaries on 3 targets x 4 proxies x 3 profiles.
+ * report them running canaries on 3 targets x 4 proxies x 3 profiles. The scale bench
+ * (bench/scale.ts) seeds other fleets with it: more sessions, more probes (paths),
+ * heartbeat canaries that live longer, or the smooth worst case (`Fleet`).
  *
  * - ended sessions: most are drops at random exponential ages (mean 15 min), with three
  *   layers planted so the analysis has signatures to find (as bench/analysis-seed.ts
@@ -25,9 +27,44 @@ import { PROBES, PROXIES, TARGETS } from './analysis-seed';
 
 export const SESSION_TOTAL = 1_000_000;
 export const SPAN_MS = 7 * 86_400_000;
-const LIVE = 2_000;
-const FAILED = 20_000;
-const ENDED = SESSION_TOTAL - LIVE - FAILED;
+/** Shares of the sessions that are open canaries and failed attempts (2,000 and 20,000 of a million). */
+const LIVE_SHARE = 0.002;
+const FAILED_SHARE = 0.02;
+/** Mean age of a background drop (exponential), and of a heartbeat canary's unless the fleet says otherwise. */
+const BACKGROUND_MEAN_MS = 900_000;
+/** The smooth worst case fills every 100 ms bin of ages below this, none more than the next. */
+export const SMOOTH_MAX_AGE_MS = 2 * 3_600_000;
+
+/**
+ * What to seed. The defaults are the dashboard bench's fleet: 1,000,000 sessions from 4
+ * probes (144 paths: probe x target x proxy x profile), every layer planted.
+ */
+export interface Fleet {
+  /** canary_sessions rows in all: ended, live (0.2 %) and failed attempts (2 %). */
+  sessions: number;
+  /** Probes reporting (at least 4: the first four are bench/analysis-seed.ts's, edge-sin-1 third); more make more paths. */
+  probes: number;
+  /** Mean age of a heartbeat canary that no layer cuts (exponential); the default is the background drops' 15 min. */
+  heartbeatMeanMs: number;
+  /**
+   * `planted`: background drops plus the planted layers' peaks, probe-closed survivors and
+   * ladder rungs. `smooth`: the worst case for the histograms: every session a background
+   * drop, ages spread evenly over [0, SMOOTH_MAX_AGE_MS) so every 100 ms bin is filled and
+   * none stands out (no peak to find).
+   */
+  ages: 'planted' | 'smooth';
+}
+
+export const DEFAULT_FLEET: Fleet = { sessions: SESSION_TOTAL, probes: 4, heartbeatMeanMs: BACKGROUND_MEAN_MS, ages: 'planted' };
+
+const REGIONS = ['fra', 'nyc', 'sin', 'gru'] as const;
+const LABELS = ['eu', 'us', 'ap', 'sa'] as const;
+/** The first `n` probes: PROBES, then edge-fra-2, edge-nyc-2, ... */
+function fleetProbes(n: number): { name: string; labels: Record<string, string> }[] {
+  return Array.from({ length: n }, (_, k) =>
+    k < PROBES.length ? PROBES[k]! : { name: `edge-${REGIONS[k % 4]!}-${1 + Math.floor(k / 4)}`, labels: { region: LABELS[k % 4]! } },
+  );
+}
 
 const PROFILES = [
   { name: 'idle', kind: 'idle' },
@@ -53,9 +90,21 @@ const arr = (xs: readonly (string | null)[]) => `array[${xs.map(lit).join(', ')}
 
 /**
  * Seed an empty, migrated database. `to` is the newest instant (sessions end before it);
- * everything lies in [to - 7 d, to). One transaction; returns what it stored.
+ * everything lies in [to - 7 d, to). One transaction; returns what it stored. With the
+ * default fleet the rows are the same on every run (setseed).
+ *
+ * @throws RangeError for a fleet of fewer than 10,000 sessions or 4 probes.
  */
-export async function seedDashboard(sql: Sql, to: Date): Promise<SeedSummary> {
+export async function seedDashboard(sql: Sql, to: Date, fleet: Fleet = DEFAULT_FLEET): Promise<SeedSummary> {
+  if (!Number.isInteger(fleet.sessions) || fleet.sessions < 10_000) throw new RangeError(`fleet.sessions must be an integer >= 10000, got ${fleet.sessions}`);
+  if (!Number.isInteger(fleet.probes) || fleet.probes < PROBES.length) throw new RangeError(`fleet.probes must be an integer >= ${PROBES.length}, got ${fleet.probes}`);
+  if (!(fleet.heartbeatMeanMs > 0)) throw new RangeError(`fleet.heartbeatMeanMs must be positive, got ${fleet.heartbeatMeanMs}`);
+  const LIVE = Math.round(fleet.sessions * LIVE_SHARE);
+  const FAILED = Math.round(fleet.sessions * FAILED_SHARE);
+  const ENDED = fleet.sessions - LIVE - FAILED;
+  const P = fleet.probes;
+  const probes = fleetProbes(P);
+  const smooth = fleet.ages === 'smooth';
   const t1 = `'${to.toISOString()}'::timestamptz`;
   const t0 = `(${t1} - interval '${SPAN_MS} milliseconds')`;
 
@@ -82,15 +131,15 @@ export async function seedDashboard(sql: Sql, to: Date): Promise<SeedSummary> {
       insert into probes (name, labels, token_hash, agent_version, created_at, first_seen_at, last_seen_at, revoked_at, spool_depth, canaries_open, canaries_connecting, canaries_backoff)
       select name, labels::jsonb, md5('token-' || name), v, ${t0} - interval '1 day', fs, ls, rv, 0, 40, 1, 0
       from (values
-        ${PROBES.map((p) => `(${lit(p.name)}, ${lit(JSON.stringify(p.labels))}, '0.1.0', ${t0}, ${t1}, null::timestamptz)`).join(',\n        ')},
+        ${probes.map((p) => `(${lit(p.name)}, ${lit(JSON.stringify(p.labels))}, '0.1.0', ${t0}, ${t1}, null::timestamptz)`).join(',\n        ')},
         ('edge-old-1', '{"region":"eu"}', '0.0.9', ${t0} - interval '30 days', ${t0} - interval '20 days', ${t0} - interval '19 days'),
         ('edge-new-1', '{"region":"us"}', null, null, null, null)
       ) as p(name, labels, v, fs, ls, rv)
       returning id`);
-    const ids = `array[${probeRows.slice(0, PROBES.length).map((r) => r.id).join(', ')}]::int[]`;
+    const ids = `array[${probeRows.slice(0, P).map((r) => r.id).join(', ')}]::int[]`;
 
     // i -> probe p, target t, proxy x, profile f, ladder rung k: every combination equally often.
-    const path = (i: string) => `${i} % 4 as p, (${i} / 4) % 3 as t, (${i} / 12) % 4 as x, (${i} / 48) % 3 as f, (${i} / 144) % 4 as k`;
+    const path = (i: string) => `${i} % ${P} as p, (${i} / ${P}) % 3 as t, (${i} / ${3 * P}) % 4 as x, (${i} / ${12 * P}) % 3 as f, (${i} / ${36 * P}) % 4 as k`;
     const pathColumns = `
       (${ids})[p + 1], (${arr(TARGETS.map((t) => t.name))})[t + 1], (${arr(TARGETS.map((t) => t.url))})[t + 1],
       (${arr(PROXIES.map((x) => x.name))})[x + 1], ((${arr(PROXIES.map((x) => x.kind))})[x + 1])::proxy_kind, (${arr(PROXIES.map((x) => x.url))})[x + 1],
@@ -103,6 +152,13 @@ export async function seedDashboard(sql: Sql, to: Date): Promise<SeedSummary> {
     const columns = `id, probe_id, target_name, target_url, proxy_name, proxy_kind, proxy_url, profile, profile_kind, gap_ms, attempted_at,
       dns_ms, tcp_ms, proxy_ms, tls_ms, upgrade_ms, outcome, http_status, response_headers, egress_address`;
 
+    // A background drop's age: exponential (heartbeat canaries with their own mean), or in the
+    // smooth case session i's 100 ms bin, the bins taken in turn and shifted by one every round
+    // so that a bin's sessions are not all on one path.
+    const bins = SMOOTH_MAX_AGE_MS / 100;
+    const backgroundAge = smooth
+      ? `((i - 1 + (i - 1) / ${bins}) % ${bins} + r_age) * 100`
+      : `-ln(1 - r_age) * case when f = 1 then ${fleet.heartbeatMeanMs} else ${BACKGROUND_MEAN_MS} end`;
     await tx.unsafe(`
       insert into canary_sessions (${columns}, opened_at, ended_at, duration_ms, since_last_recv_ms, since_last_sent_ms,
         close_code, close_reason, end_kind, bytes_in, bytes_out, messages_in, messages_out, rtt_count, rtt_min_ms, rtt_median_ms, rtt_max_ms)
@@ -112,19 +168,19 @@ export async function seedDashboard(sql: Sql, to: Date): Promise<SeedSummary> {
         from generate_series(1, ${ENDED}) as i
       ), c as (
         -- The smallest N of the planted layers that cut this path (least() skips nulls).
-        select g.*, -ln(1 - r_age) * 900000 as exp_age,
+        select g.*, ${backgroundAge} as exp_age,
           least(case when x = 1 and f <> 1 then 60000 end, case when t = 1 then 100000 end, case when p = 2 and f = 0 then 350000 end) as cap,
           case when f = 2 then (k + 1) * 30000 + 500 end as rung_age
         from g
       ), d as (
         select c.*,
-          case when f = 2 then
+          ${smooth ? `'background'` : `case when f = 2 then
                  case when exp_age < least(rung_age, coalesce(cap, rung_age)) then 'background'
                       when cap < rung_age then case cap when 60000 then 'squid' when 100000 then 'chat' else 'sin' end
                       else 'rung' end
                when r_surv < 0.03 then 'survivor'
                when cap is not null and exp_age >= cap then case cap when 60000 then 'squid' when 100000 then 'chat' else 'sin' end
-               else 'background' end as fate,
+               else 'background' end`} as fate,
           sqrt(-2 * ln(1 - r_j1)) * cos(2 * pi() * r_j2) * 50 as jitter
         from c
       ), e as (
@@ -177,7 +233,7 @@ export async function seedDashboard(sql: Sql, to: Date): Promise<SeedSummary> {
         case when o = 'dial_failed' then 'connect failed' end,
         case when o = 'proxy_refused' then case when x = 2 then 'SOCKS5 reply 5: connection refused' else '407 Proxy Authentication Required' end end
       from (select i, ${path('i')}, ${t0} + random() * interval '${SPAN_MS} milliseconds' as attempted,
-                   case when i % 10 < 4 then 'dial_failed' when i % 10 < 7 or (i / 12) % 4 = 0 then 'upgrade_refused' else 'proxy_refused' end as o
+                   case when i % 10 < 4 then 'dial_failed' when i % 10 < 7 or (i / ${3 * P}) % 4 = 0 then 'upgrade_refused' else 'proxy_refused' end as o
             from generate_series(1, ${FAILED}) as i) as l
       order by attempted`);
 
@@ -208,7 +264,7 @@ export async function seedDashboard(sql: Sql, to: Date): Promise<SeedSummary> {
         -- Minute by minute, as the rollup fills up (the first generate_series is the outer loop).
         select minute, p, t, x, (((extract(epoch from minute) / 60)::bigint + p * 7 + t * 3 + x) % 64)::int as j
         from generate_series(date_trunc('minute', ${t0}), ${t1} - interval '1 minute', interval '1 minute') as minute
-             cross join lateral (select p, t, x from generate_series(0, 3) as p, generate_series(0, 2) as t, generate_series(0, 3) as x) as ptx
+             cross join lateral (select p, t, x from generate_series(0, ${P - 1}) as p, generate_series(0, 2) as t, generate_series(0, 3) as x) as ptx
       )
       select minute, (${ids})[p + 1], (${arr(TARGETS.map((t) => t.name))})[t + 1], (${arr(PROXIES.map((x) => x.name))})[x + 1],
         9, 9 * mean_ms, mean_ms * 0.7, mean_ms * 1.8, tpl.buckets
