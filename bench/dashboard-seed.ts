@@ -22,6 +22,8 @@
  * bench/analysis-seed.ts seeds one day with fixed ids; this one needs seven, so it is
  * its own file.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import { PROBES, PROXIES, TARGETS } from './analysis-seed';
 
@@ -271,10 +273,17 @@ export async function seedDashboard(sql: Sql, to: Date, fleet: Fleet = DEFAULT_F
       from m join tpl using (j)`);
     for (const k of keys) await tx.unsafe(`alter table ${k.tab} add constraint "${k.name}" ${k.def}`);
     for (const ix of secondary) await tx.unsafe(ix.def);
-    // The replica role skipped the trigger that marks written hours for the endings aggregate:
-    // mark them as migration 0011 marks the rows it finds (the bench seals them after).
+    // The replica role skipped the triggers that mark written hours for the sealed aggregates:
+    // mark them as migrations 0011 and 0012 mark the rows they find (the bench seals them
+    // after). The quarter-hour rollups, kept at ingest, are filled by the backfill migration's
+    // own statements.
     await tx.unsafe(`insert into ending_bins_dirty (bucket, probe_id)
       select distinct date_bin('1 hour', ended_at, timestamptz '2000-01-01 00:00:00+00'), probe_id from canary_sessions where ended_at is not null`);
+    await tx.unsafe(`insert into duration_bins_dirty (bucket, probe_id)
+      select distinct date_bin('1 hour', ended_at, timestamptz '2000-01-01 00:00:00+00'), probe_id from canary_sessions where ended_at is not null`);
+    await tx.unsafe(`insert into attempt_lifetimes_dirty (bucket, probe_id)
+      select distinct date_bin('1 hour', attempted_at, timestamptz '2000-01-01 00:00:00+00'), probe_id from canary_sessions`);
+    for (const statement of readFileSync(join(__dirname, '../db/migrations/0004_rollups_backfill.sql'), 'utf8').split('--> statement-breakpoint')) await tx.unsafe(statement);
 
     const [n] = await tx.unsafe<Record<string, string>[]>(`
       select (select count(*) from canary_sessions) as sessions,
