@@ -10,7 +10,6 @@ import next from 'next';
 import { isIngestRequest, serveIngestRequest } from './app/api/v1/ingest/node';
 import { installDatabase, uninstallDatabase } from './db/client';
 import { openDatabase, type DatabaseConfig } from './db/open';
-import { loadRecent } from './db/recent';
 import { startTargetViewWriter } from './server/target-views';
 import { startDemo } from './demo/run-demo';
 import { createCanaryTarget } from './target/canary-target';
@@ -34,17 +33,9 @@ async function main(): Promise<void> {
   const dbConfig: DatabaseConfig = config.DATABASE_URL
     ? { kind: 'postgres', url: config.DATABASE_URL }
     : { kind: 'pglite', dataDir: config.DROPSCOPE_DATA_DIR };
-  const opened = await openDatabase(dbConfig);
-  // Before anything can ingest: from here on, only this process's ingest changes the rows
-  // the store mirrors, and it applies each batch it commits.
-  const started = Date.now();
-  const recent = config.DROPSCOPE_RECENT_DAYS > 0 ? await loadRecent(opened.db, { now: new Date(), retainMs: config.DROPSCOPE_RECENT_DAYS * 86_400_000 }) : undefined;
-  const database = recent ? { ...opened, recent } : opened;
+  const database = await openDatabase(dbConfig);
   installDatabase(database);
-  log.info(
-    { backend: database.kind, location: database.location, layers: layers.length, ...(recent && { recentEndings: recent.sessions.endings, recentLive: recent.sessions.live.size, recentLoadMs: Date.now() - started }) },
-    'database ready',
-  );
+  log.info({ backend: database.kind, location: database.location, layers: layers.length }, 'database ready');
 
   const dev = process.env.NODE_ENV !== 'production';
   const app = next({ dev, dir: process.cwd(), hostname: config.HOST, port: config.PORT });

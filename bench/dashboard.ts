@@ -21,10 +21,9 @@
  * also on failure or Ctrl-C. Needs `npm run build` first, and a superuser on
  * BENCH_DATABASE_URL (the seed sets session_replication_role to skip foreign-key triggers).
  *
- * The server runs twice on the same data: as deployed (the recent sessions in memory,
- * lib/recent), then with DROPSCOPE_RECENT_DAYS=0, every report reading the tables: the
- * baseline, printed beside each endpoint with the ratio (BENCH_TABLES=0 skips it). Each
- * server's RSS after its timing and the store's load time at start are printed too.
+ * The server reads the aggregates sealed after seeding (bench/seal.ts) and the rows for
+ * the rest, as every server does; its RSS after the timing is printed too. (Until session
+ * 7 a second run timed an in-memory store against the tables; the store is gone.)
  *
  * Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
  * BENCH_REQUESTS, BENCH_WARMUP, BENCH_ENDPOINT_BUDGET_S, BENCH_REQUEST_TIMEOUT_S,
@@ -56,7 +55,6 @@ const EXPLAIN_BUDGET_MS = Number(process.env.BENCH_EXPLAIN_BUDGET_S ?? 120) * 10
 const STATEMENT_LIMIT_MS = 10_000;
 const PLANS_DIR = process.env.BENCH_PLANS_DIR;
 const KEEP_DB = process.env.BENCH_KEEP_DB === '1';
-const TABLES_BASELINE = process.env.BENCH_TABLES !== '0';
 /** Issue 5: every dashboard endpoint answers in under this, median. */
 const AIM_MS = 300;
 /** Timed requests per endpoint never drop below this, whatever the budget. */
@@ -69,7 +67,7 @@ interface Timing {
   samples: number[];
   /**
    * The first request's time, untimed as a warm-up: the server had not yet answered it, so
-   * whatever it keeps between requests (lib/recent/whole-range.ts) was cold. Null without warm-up.
+   * its caches (the database's buffers, the compiled route) were cold. Null without warm-up.
    */
   first: number | null;
   bytes: number;
@@ -227,11 +225,10 @@ const p95 = (t: Timing) => (t.timedOut ? REQUEST_TIMEOUT_MS : quantile(t.samples
 const isSlow = (t: Timing) => median(t) >= AIM_MS;
 const ms = (t: Timing, v: number) => (t.timedOut ? `> ${v.toFixed(0)}` : v.toFixed(0));
 
-function table(rows: Timing[], baseline: Timing[] | null): string {
+function table(rows: Timing[]): string {
   return formatTable(
-    ['endpoint', 'n', 'median ms', 'p95 ms', 'first ms', 'bytes', 'verdict', ...(baseline ? ['tables median ms', 'tables / memory'] : [])],
-    rows.map((t, i) => {
-      const b = baseline?.[i];
+    ['endpoint', 'n', 'median ms', 'p95 ms', 'first ms', 'bytes', 'verdict'],
+    rows.map((t) => {
       return [
         t.endpoint.url,
         String(t.samples.length),
@@ -240,7 +237,6 @@ function table(rows: Timing[], baseline: Timing[] | null): string {
         t.first === null ? '-' : t.first.toFixed(0),
         t.timedOut ? '-' : t.bytes.toLocaleString('en-US'),
         t.timedOut ? 'SLOW (timeout)' : isSlow(t) ? 'SLOW' : 'OK',
-        ...(b ? [ms(b, median(b)), `${(median(b) / median(t)).toFixed(1)}x`] : []),
       ];
     }),
   );
@@ -252,19 +248,8 @@ function rssMiB(pid: number): number {
   return Number(line?.replace(/\D+/g, '') ?? NaN) / 1024;
 }
 
-/** The server's 'database ready' log line: how many sessions it loaded into memory, and how long that took. */
-function storeLoad(output: string): string {
-  for (const line of output.split('\n')) {
-    if (!line.includes('"database ready"')) continue;
-    const r = JSON.parse(line) as { recentEndings?: number; recentLive?: number; recentLoadMs?: number };
-    if (r.recentEndings === undefined) return 'store off';
-    return `store loaded at start: ${r.recentEndings.toLocaleString('en-US')} endings + ${r.recentLive!.toLocaleString('en-US')} live in ${r.recentLoadMs} ms`;
-  }
-  return 'store: no "database ready" line';
-}
-
 /** Times every endpoint against a server started with `env`; returns the timings and the server's RSS after them. */
-async function timeServer(url: string, name: string, endpoints: Endpoint[], env: Record<string, string>, label: string): Promise<{ timings: Timing[]; rss: number; load: string }> {
+async function timeServer(url: string, name: string, endpoints: Endpoint[], env: Record<string, string>, label: string): Promise<{ timings: Timing[]; rss: number }> {
   const server = await startServer({ env: { DATABASE_URL: url, DROPSCOPE_LIVE_INTERVAL_MS: '250', ...env } });
   const stopServer = once(() => server.dispose());
   cleanups.push(stopServer);
@@ -275,9 +260,8 @@ async function timeServer(url: string, name: string, endpoints: Endpoint[], env:
     process.stderr.write(`  ${label} ${e.url}: median ${ms(t, median(t))} ms (n ${t.samples.length})\n`);
   }
   const rss = rssMiB(server.pid);
-  const loaded = storeLoad(server.output());
   await stopServer();
-  return { timings, rss, load: loaded };
+  return { timings, rss };
 }
 
 function explained(url: string, costs: StatementCost[]): string {
@@ -335,22 +319,19 @@ async function main(): Promise<void> {
 
   const endpoints = dashboardEndpoints({ analysisFrom: new Date(to.getTime() - SPAN_MS), busy: s.busiestPath });
   const timingStarted = performance.now();
-  const memory = await timeServer(url, name, endpoints, {}, 'memory');
-  const timings = memory.timings;
+  const served = await timeServer(url, name, endpoints, {}, 'server');
+  const timings = served.timings;
   const timingS = (performance.now() - timingStarted) / 1000;
-  const loadAfterMemory = load();
-  const tables = TABLES_BASELINE ? await timeServer(url, name, endpoints, { DROPSCOPE_RECENT_DAYS: '0' }, 'tables') : null;
+  const loadAfterTiming = load();
 
   const slow = timings.filter(isSlow);
   process.stdout.write(
     [
-      `load average at end of timing: ${loadAfterMemory}${tables ? ` (after the tables baseline: ${load()})` : ''}`,
-      `server as deployed: ${memory.load}; RSS after timing ${memory.rss.toFixed(0)} MiB` +
-        (tables ? `; the tables-only server (DROPSCOPE_RECENT_DAYS=0): RSS ${tables.rss.toFixed(0)} MiB, so the store costs ~${(memory.rss - tables.rss).toFixed(0)} MiB` : ''),
+      `load average at end of timing: ${loadAfterTiming}`,
+      `server RSS after timing ${served.rss.toFixed(0)} MiB`,
       '',
-      table(timings, tables?.timings ?? null),
+      table(timings),
       `n timed sequential GETs after warm-up; median and p95 (nearest rank: with 15, the slowest) of the time to the last byte; first: the first (untimed) request, before the server kept anything of that question; bytes: the decoded body.`,
-      ...(tables ? [`tables median: the same GETs against the same data with the in-memory store off (every report reads the tables), timed after the first server stopped.`] : []),
       `aim: every endpoint's median under ${AIM_MS} ms with ${n(SESSION_TOTAL)} sessions: ${slow.length === 0 ? 'met' : `NOT met (${slow.length} of ${timings.length} SLOW)`}`,
       '',
     ].join('\n'),

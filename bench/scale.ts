@@ -1,7 +1,7 @@
 /**
- * `npm run bench:scale`: what the server costs as the data grows, on PostgreSQL, with the
- * in-memory store off (DROPSCOPE_RECENT_DAYS=0: every report reads the tables and the
- * endings aggregate). bench/README.md says how to read it.
+ * `npm run bench:scale`: what the server costs as the data grows, on PostgreSQL, every
+ * report reading the sealed aggregates and the rows for the rest. bench/README.md says how
+ * to read it.
  *
  * Data sets, each in a scratch database of its own (bench/scale-seed.ts, seeded inside
  * PostgreSQL by bench/dashboard-seed.ts, the endings aggregate sealed, vacuum analyze),
@@ -106,7 +106,7 @@ async function runSet(set: DataSet, admin: postgres.Sql): Promise<Result> {
       `${n(s.targetViews)} target views, ${n(s.rttMinutes)} rtt_minutes rows, ${s.probes} probes`,
   );
 
-  const started = await startTimed({ DATABASE_URL: seeded.url, DROPSCOPE_RECENT_DAYS: '0', DROPSCOPE_LIVE_INTERVAL_MS: '250' }, START_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
+  const started = await startTimed({ DATABASE_URL: seeded.url, DROPSCOPE_LIVE_INTERVAL_MS: '250' }, START_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
   const { server } = started;
   const afterStart = memoryMiB(server.pid).rss;
   say(`server: listening after ${started.listenS.toFixed(1)} s, first 200 after ${started.startS.toFixed(1)} s; RSS ${n(afterStart)} MiB`);
@@ -218,7 +218,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const sets = dataSets();
   say(
-    `dropscope scale bench: ${sets.map((s) => s.label).join('; ')}; store off (DROPSCOPE_RECENT_DAYS=0)\n` +
+    `dropscope scale bench: ${sets.map((s) => s.label).join('; ')}\n` +
       `${machineLine()}\n` +
       `build: .next/BUILD_ID of ${statSync(path.join(ROOT, '.next/BUILD_ID')).mtime.toISOString()}; database ${new URL(PG_URL).host}\n` +
       `per endpoint: 1 cold + up to ${REQUESTS} timed sequential GETs (fewer past ${ENDPOINT_BUDGET_MS / 1000} s, at least ${MIN_REQUESTS}); request timeout ${REQUEST_TIMEOUT_MS / 1000} s\n` +

@@ -7,7 +7,6 @@
  * bundles share.
  */
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
-import type { RecentStore } from '../lib/recent/store';
 import type * as schema from './schema';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -20,11 +19,6 @@ export interface Database {
   readonly kind: 'pglite' | 'postgres';
   /** Where the data lives, without credentials: a directory or a redacted URL. */
   readonly location: string;
-  /**
-   * The recent sessions in memory (lib/recent), kept by this process's ingest: the server
-   * loads it at start. Absent elsewhere (tests, CLIs), where every report reads the tables.
-   */
-  readonly recent?: RecentStore;
   close(): Promise<void>;
 }
 
@@ -60,7 +54,7 @@ export function readsRunConcurrently(database: Database): boolean {
   return database.kind === 'postgres';
 }
 
-/** How a report may read `database`: concurrently (PostgreSQL), and from its in-memory store when it has one. */
-export function readOptions(database: Database): { concurrent: boolean; recent?: RecentStore } {
-  return { concurrent: readsRunConcurrently(database), ...(database.recent && { recent: database.recent }) };
+/** How a report may read `database`: concurrently on PostgreSQL. */
+export function readOptions(database: Database): { concurrent: boolean } {
+  return { concurrent: readsRunConcurrently(database) };
 }

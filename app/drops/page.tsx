@@ -28,7 +28,7 @@ export default withDatabasePage(async function DropsPage(props: { searchParams: 
   const database = getDatabase();
   const db = database.db;
   const q = splitDropsQuery(parsed.data);
-  const { concurrent, recent } = readOptions(database);
+  const { concurrent } = readOptions(database);
   const [report, options] = await runReads(concurrent, [
     () => dropsReport(db, resolveScope(q.scope, now), q, { now, layers: layersInUse(), concurrent }),
     () => scopeOptions(db),

@@ -292,7 +292,7 @@ function memberDrop(r: MemberRow): Drop {
 
 /**
  * A sample of each window's members: the latest MEMBER_SAMPLE by end (ties by id in byte
- * order, as lib/recent/members.ts orders them). Each window's sample is a LIMIT over the
+ * order). Each window's sample is a LIMIT over the
  * scope's drops newest first (a backward scan of the endings index that stops once it has
  * them), and only the sample is joined to its wide session row, its probe and the target's
  * view. Numbering every member of every window instead (row_number over 50,000 members at

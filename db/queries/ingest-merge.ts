@@ -23,9 +23,6 @@
 import { getTableColumns, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { PROXY_REPLY_KEY_CHARS, ROLLUP_BUCKET_MS } from '../../lib/rollups/contributions';
-import type { RttMinuteRow } from '../../lib/recent/rtt';
-import type { PreviousPlace, RecentSessionRow } from '../../lib/recent/sessions';
-import { recentRttColumns, recentRttRow, recentSessionColumns, recentSessionRow, type RecentSessionResult } from '../recent';
 import { canarySessions, probes, rttMinutes, targetSessionViews } from '../schema';
 import type { BatchRows } from './ingest-rows';
 
@@ -35,8 +32,6 @@ export interface MergeInput {
   /** The batch's distinct event ids for the ledger; null when the ledger holds them already. */
   ledgerIds: readonly string[] | null;
   rows: BatchRows;
-  /** Answer the rows as they are after the batch, for the in-memory store (db/recent.ts). */
-  returnRows: boolean;
 }
 
 export interface MergeResult {
@@ -44,8 +39,6 @@ export interface MergeResult {
   applied: boolean;
   /** When not applied: the ids the ledger did not hold before (their events still need applying). */
   freshIds: string[];
-  sessions: { row: RecentSessionRow; previous: PreviousPlace | undefined }[];
-  rtt: RttMinuteRow[];
 }
 
 export function mergeStatement(input: MergeInput): SQL {
@@ -63,15 +56,13 @@ export function mergeStatement(input: MergeInput): SQL {
   } else {
     parts.push(sql`fresh as (select true as ok)`);
   }
-  if (rows.sessions.length > 0) parts.push(...sessionParts(probeId, at, rows, input.returnRows));
-  if (rows.rtt.length > 0) parts.push(rttPart(probeId, rows, input.returnRows));
+  if (rows.sessions.length > 0) parts.push(...sessionParts(probeId, at, rows));
+  if (rows.rtt.length > 0) parts.push(rttPart(probeId, rows));
   if (rows.views.length > 0) parts.push(sql`views as (${viewsInsert(rows.views, sql`(select ok from fresh)`)})`);
   parts.push(probePart(probeId, at, rows));
 
   const answer: SQL[] = [sql`(select ok from fresh) as ok`];
   if (input.ledgerIds) answer.push(sql`(select json_agg(event_id) from ledger where not (select ok from fresh)) as fresh_ids`);
-  if (input.returnRows && rows.sessions.length > 0) answer.push(sql`(select json_agg(x) from (select ${RECENT_SELECT}, ${previousColumns} from after a left join before b on b.id = a.id) x) as sessions`);
-  if (input.returnRows && rows.rtt.length > 0) answer.push(sql`(select json_agg(r) from rtt r) as rtt`);
   return sql`with ${sql.join(parts, sql`, `)} select ${sql.join(answer, sql`, `)}`;
 }
 
@@ -80,18 +71,11 @@ export function mergeResult(raw: unknown): MergeResult {
   const [row] = (Array.isArray(raw) ? raw : (raw as { rows: unknown[] }).rows) as {
     ok: boolean;
     fresh_ids?: string[] | null;
-    sessions?: (RecentSessionResult & PreviousColumns)[] | null;
-    rtt?: Parameters<typeof recentRttRow>[0][] | null;
   }[];
   if (!row) throw new Error('the ingest statement answered no row');
   return {
     applied: row.ok,
     freshIds: row.fresh_ids ?? [],
-    sessions: (row.sessions ?? []).map((r) => ({
-      row: recentSessionRow(r),
-      previous: r.prevAttemptedAt === null ? undefined : { outcome: r.prevOutcome, attemptedAt: r.prevAttemptedAt, endedAt: r.prevEndedAt, endKind: r.prevEndKind },
-    })),
-    rtt: (row.rtt ?? []).map(recentRttRow),
   };
 }
 
@@ -146,19 +130,8 @@ const ROLLUPS = sql.raw(`attempt_delta as (
     do update set sessions = end_rollup.sessions + excluded.sessions
   )`);
 
-/** Where the in-memory store had a row before the batch (lib/recent/sessions.ts PreviousPlace). */
-interface PreviousColumns {
-  prevOutcome: string | null;
-  prevAttemptedAt: number | null;
-  prevEndedAt: number | null;
-  prevEndKind: string | null;
-}
-const previousColumns = sql.raw(
-  'b.outcome as "prevOutcome", (extract(epoch from b.attempted_at) * 1000)::float8 as "prevAttemptedAt", ' +
-    '(extract(epoch from b.ended_at) * 1000)::float8 as "prevEndedAt", b.end_kind as "prevEndKind"',
-);
 
-function sessionParts(probeId: number, at: string, rows: BatchRows, returnRows: boolean): SQL[] {
+function sessionParts(probeId: number, at: string, rows: BatchRows): SQL[] {
   const bind = { probeId: sql`${probeId}::integer`, updatedAt: sql`${at}::timestamptz` };
   return [
     // Materialized: read by `before` for the ids and by `after` for the values, parsed once.
@@ -178,7 +151,7 @@ function sessionParts(probeId: number, at: string, rows: BatchRows, returnRows: 
       insert into canary_sessions (${sessionShape.columns}) select * from src
       on conflict (id) do update set ${MERGE_SET}
       where canary_sessions.probe_id = ${probeId}::integer
-      returning ${sql.raw(FACTS)}${returnRows ? sql`, ${RECENT_RETURNING}` : sql``}
+      returning ${sql.raw(FACTS)}
     )`,
     ROLLUPS,
   ];
@@ -187,25 +160,11 @@ function sessionParts(probeId: number, at: string, rows: BatchRows, returnRows: 
 // A session id belongs to the probe that created it; another probe cannot rewrite it.
 const MERGE_SET = sql.raw(MERGED.map((k) => `${snake(k)} = coalesce(excluded.${snake(k)}, canary_sessions.${snake(k)})`).join(', '));
 
-/**
- * The store's columns (db/recent.ts), returned under names of their own beside the rollups'
- * facts (some share a name with a fact but not its type), and answered under their keys.
- */
-const RECENT_RETURNING = sql.join(
-  Object.entries(recentSessionColumns).map(([key, column]) => sql`${column} as ${sql.identifier(`recent_${key}`)}`),
-  sql`, `,
-);
-const RECENT_SELECT = sql.raw(Object.keys(recentSessionColumns).map((key) => `a."recent_${key}" as "${key}"`).join(', '));
 
 // ---------------------------------------------------------------- RTT, probe, target views
 
 const rttShape = positional(rttMinutes, ['probeId']);
-const RTT_RETURNING = sql.join(
-  Object.entries(recentRttColumns).map(([key, column]) => sql`${column} as ${sql.identifier(key)}`),
-  sql`, `,
-);
-
-function rttPart(probeId: number, rows: BatchRows, returnRows: boolean): SQL {
+function rttPart(probeId: number, rows: BatchRows): SQL {
   return sql`rtt as (
     insert into rtt_minutes (${rttShape.columns})
     select ${rttShape.select({ probeId: sql`${probeId}::integer` })} from jsonb_array_elements(${positionalJson(rttShape, rows.rtt)}::jsonb) as r
@@ -216,7 +175,6 @@ function rttPart(probeId: number, rows: BatchRows, returnRows: boolean): SQL {
       min_ms = least(rtt_minutes.min_ms, excluded.min_ms),
       max_ms = greatest(rtt_minutes.max_ms, excluded.max_ms),
       buckets = array(select coalesce(a, 0) + coalesce(b, 0) from unnest(rtt_minutes.buckets, excluded.buckets) with ordinality as u(a, b, n) order by n)
-    ${returnRows ? sql`returning ${RTT_RETURNING}` : sql``}
   )`;
 }
 

@@ -11,9 +11,8 @@
  */
 import { sql } from 'drizzle-orm';
 import type { IngestEvent, IngestResult } from '../../lib/contracts/ingest';
-import type { RecentStore } from '../../lib/recent/store';
 import type { Db, Executor } from '../client';
-import { mergeResult, mergeStatement, viewsInsert, type MergeResult } from './ingest-merge';
+import { mergeResult, mergeStatement, viewsInsert } from './ingest-merge';
 import { batchRows, targetViewRows, type TargetView } from './ingest-rows';
 
 export { sessionRows } from './ingest-rows';
@@ -25,19 +24,17 @@ export interface StoredBatch extends IngestResult {
 
 /**
  * Store `events` from probe `probeId` in one transaction. Events whose id was stored before
- * (by this or an earlier request) are skipped and counted as duplicates. `recent`, the
- * server's in-memory store, gets the batch's rows after the commit (never a rolled-back one).
+ * (by this or an earlier request) are skipped and counted as duplicates.
  */
-export async function storeBatch(db: Db, probeId: number, events: readonly IngestEvent[], now: Date, recent?: RecentStore): Promise<StoredBatch> {
+export async function storeBatch(db: Db, probeId: number, events: readonly IngestEvent[], now: Date): Promise<StoredBatch> {
   const unique = new Map<string, IngestEvent>();
   for (const e of events) if (!unique.has(e.id)) unique.set(e.id, e);
   const all = [...unique.values()];
   // Built before the transaction opens, on the assumption that every event is new: it is
   // held for the statements only, not for this work.
   const rows = batchRows(probeId, all, now);
-  const returnRows = recent !== undefined;
 
-  const { applied, merged } = await db.transaction(async (tx) => {
+  const applied = await db.transaction(async (tx) => {
     // One batch of a probe at a time: the rollups are kept by difference (what a session
     // row counted before this batch, what it counts after), which needs the "before" to
     // stay true until commit, also for rows a concurrent batch of the same probe would
@@ -47,29 +44,18 @@ export async function storeBatch(db: Db, probeId: number, events: readonly Inges
     // sent at once: the driver pipelines them on the transaction's connection.
     const [, first] = await Promise.all([
       tx.execute(sql`select pg_advisory_xact_lock(${ADVISORY_LOCK_SPACE}::integer, ${probeId}::integer)`),
-      tx.execute(mergeStatement({ probeId, now, ledgerIds: [...unique.keys()], rows, returnRows })),
+      tx.execute(mergeStatement({ probeId, now, ledgerIds: [...unique.keys()], rows })),
     ]);
     const result = mergeResult(first);
-    if (result.applied) return { applied: all, merged: result };
+    if (result.applied) return all;
     // Some ids were in the ledger already (a replay): apply only the events that were not.
     const fresh = new Set(result.freshIds);
     const rest = all.filter((e) => fresh.has(e.id));
-    if (rest.length === 0) return { applied: rest, merged: result };
-    const again = mergeResult(await tx.execute(mergeStatement({ probeId, now, ledgerIds: null, rows: batchRows(probeId, rest, now), returnRows })));
-    return { applied: rest, merged: again };
+    if (rest.length === 0) return rest;
+    await tx.execute(mergeStatement({ probeId, now, ledgerIds: null, rows: batchRows(probeId, rest, now) }));
+    return rest;
   });
-  if (recent) keepRecent(recent, applied, merged, now);
   return { accepted: applied.length, duplicates: events.length - applied.length, applied };
-}
-
-/** The committed batch's rows, into the server's in-memory store (lib/recent). */
-function keepRecent(recent: RecentStore, applied: readonly IngestEvent[], merged: MergeResult, now: Date): void {
-  const targetIds: string[] = [];
-  for (const e of applied) if (e.type === 'target.session_ended') targetIds.push(e.sessionId);
-  recent.members.forget([...merged.sessions.map((s) => s.row.id), ...targetIds]);
-  for (const { row, previous } of merged.sessions) recent.sessions.upsert(row, previous);
-  for (const row of merged.rtt) recent.rtt.set(row);
-  recent.forgetOld(now.getTime());
 }
 
 /** First key of pg_advisory_xact_lock(int, int): this module's locks, keyed by probe id. */

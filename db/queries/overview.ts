@@ -2,10 +2,9 @@
  * The numbers on the first page, computed in SQL for a given `now` (never the clock).
  *
  * All queries run in one read-only REPEATABLE READ transaction, so the tiles, the histogram
- * and the feed describe the same snapshot even while a probe's batch is being stored. With
- * the server's store (`recent`, lib/recent) holding the window, the two reads over all of it
- * (the attempts and the duration histogram: a day is ~140,000 sessions, ~120 ms in SQL) come
- * from memory instead; they may then include a batch committed while the transaction ran.
+ * and the feed describe the same snapshot even while a probe's batch is being stored. The
+ * two reads over all of the window (the attempts and the duration histogram) take its whole
+ * hours from attempt_rollup and duration_bins and only the rest from the rows.
  */
 import { and, count, desc, eq, gt, isNotNull, isNull, lte, ne, sql, type SQL } from 'drizzle-orm';
 import { HOUR_MS, type Overview } from '../../lib/overview/overview';

@@ -1,8 +1,8 @@
 /**
  * The two values every drop histogram and the analysis read from an ending, defined once
- * for the code that holds sessions in memory (lib/recent, the lab suite, the scorecard).
- * db/queries/drop-values.ts computes the same in SQL (AGE, IDLE); test/db/recent.test.ts
- * holds them equal.
+ * for the code that holds sessions in memory (the lab suite, the scorecard, the tests'
+ * oracles). db/queries/drop-values.ts computes the same in SQL (AGE, IDLE);
+ * test/db/ending-bins.test.ts holds the endings aggregate equal to these.
  */
 import type { EndKind } from '../contracts/ingest';
 

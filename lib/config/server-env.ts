@@ -21,11 +21,6 @@ const envSchema = z.object({
   DROPSCOPE_DEMO: z.enum(['on', 'off']).default('on'),
   /** Name the built-in canary target reports (it serves /canary on this server). */
   DROPSCOPE_TARGET_NAME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).default('builtin'),
-  /**
-   * Days of endings the server keeps in memory for the dashboard's reports (lib/recent);
-   * older scopes read the tables. 31 covers every preset of the range picker; 0 turns it off.
-   */
-  DROPSCOPE_RECENT_DAYS: z.coerce.number().int().min(0).max(366).default(31),
   /** How often alert rules are evaluated. */
   DROPSCOPE_ALERT_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   /** The dashboard's address as receivers should link to it; default http://localhost:PORT. */

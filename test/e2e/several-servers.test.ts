@@ -40,7 +40,7 @@ describe.skipIf(!ADMIN_URL)('several servers on one PostgreSQL', { timeout: 90_0
     url = u.toString();
     // At the same moment, on the empty database: they migrate in turn and create the
     // adapter's table in turn, and both come up.
-    const env = { DATABASE_URL: url, DROPSCOPE_RECENT_DAYS: '0' };
+    const env = { DATABASE_URL: url };
     [a, b] = await Promise.all([startServer({ env }), startServer({ env })]);
     // On PostgreSQL the CLI writes the probe to the database itself: every server knows it.
     token = addProbeToken('edge-multi-1', { DATABASE_URL: url });

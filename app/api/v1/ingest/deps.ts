@@ -1,6 +1,5 @@
 /** Wires the framework-free ingest handler to the database and the live feed. */
 import { getDatabase, type Db } from '@/db/client';
-import type { RecentStore } from '@/lib/recent/store';
 import { storeBatch } from '@/db/queries/ingest';
 import { isDatabaseUnavailable } from '@/db/unavailable';
 import { authenticateProbe } from '@/db/queries/probes';
@@ -11,11 +10,11 @@ import { ingestMetrics, type BatchResult } from '@/lib/metrics/ingest-metrics';
 import { toFeedItem } from '@/lib/realtime/feed';
 import { livePublisher, type LivePublisher } from '@/lib/realtime/registry';
 
-export function ingestDeps(db: Db, options: { publisher: LivePublisher; maxBodyBytes: number; log: Logger; now?: () => Date; recent?: RecentStore }): IngestDeps {
+export function ingestDeps(db: Db, options: { publisher: LivePublisher; maxBodyBytes: number; log: Logger; now?: () => Date }): IngestDeps {
   return {
     authenticate: (token) => authenticateProbe(db, token),
     store: async (probeId, events, now) => {
-      const stored = await storeBatch(db, probeId, events, now, options.recent);
+      const stored = await storeBatch(db, probeId, events, now);
       ingestMetrics().applied(stored.applied, stored.duplicates);
       return stored;
     },
@@ -27,11 +26,10 @@ export function ingestDeps(db: Db, options: { publisher: LivePublisher; maxBodyB
   };
 }
 
-/** The dependencies of a request served by this process: its database, store and live feed. */
+/** The dependencies of a request served by this process: its database and live feed. */
 export function installedIngestDeps(): IngestDeps {
   const database = getDatabase();
   return ingestDeps(database.db, {
-    recent: database.recent,
     publisher: livePublisher(),
     maxBodyBytes: ingestMaxBytes(),
     log: moduleLogger(rootLogger(), 'ingest'),
