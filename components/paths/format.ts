@@ -4,6 +4,8 @@ import { formatDurationPrecise } from '../../lib/overview/format';
 export const orDash = (x: number | null | undefined, f: (n: number) => string) => (x === null || x === undefined ? '—' : f(x));
 export const ms = (x: number | null | undefined) => orDash(x, (n) => (n < 10 ? `${n.toFixed(2)} ms` : n < 1000 ? `${n.toFixed(1)} ms` : formatDurationPrecise(n)));
 export const lifetime = (x: number | null | undefined) => orDash(x, formatDurationPrecise);
+/** A median lifetime read from the aggregates' log bins (within 1 %, PathsMatrix.medianLifetimeRelativeError): marked as approximate. */
+export const approxLifetime = (x: number | null | undefined) => orDash(x, (n) => `≈${formatDurationPrecise(n)}`);
 export const rate = (perHour: number) => (perHour === 0 ? '0/h' : perHour < 0.1 ? `${perHour.toFixed(3)}/h` : perHour < 10 ? `${perHour.toFixed(2)}/h` : `${Math.round(perHour)}/h`);
 /** `2026-11-01 12:00:05` (UTC). */
 export const stamp = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 19) : '—');

@@ -12,7 +12,7 @@ import type { PathDetail } from '../../lib/paths/types';
 import { ScopeBar } from '../dashboard/scope-bar';
 import { LiveStatusBadge, RefreshError } from '../live/live-status';
 import { useLiveReport } from '../live/use-live-report';
-import { lifetime, rate } from './format';
+import { approxLifetime, rate } from './format';
 import { PathTimeline } from './path-timeline';
 import css from './paths.module.css';
 import { PhasesChart } from './phases-chart';
@@ -50,7 +50,7 @@ export function LivePath(props: { initial: PathDetail; apiPath: string; query: s
         <div className={css.tiles} data-testid="path-summary">
           <Tile label="attempts" value={String(s.attempts)} note={`${s.opened} upgraded (101)`} />
           <Tile label="upgrade success" value={formatPercent(s.upgradeRatio)} note={`${s.attempts - s.opened} refused or failed`} />
-          <Tile label="median lifetime" value={lifetime(s.medianLifetimeMs)} note={`of ${s.ended} ended`} />
+          <Tile label="median lifetime" value={approxLifetime(s.medianLifetimeMs)} note={`of ${s.ended} ended`} />
           <Tile label="drops" value={String(s.drops)} note={`${formatPercent(s.dropShare)} of ended · ${rate(s.dropsPerHour)}`} />
           <Tile label="last attempt" value={s.lastAttemptAt.slice(11, 19)} note={`${s.lastAttemptAt.slice(0, 10)} UTC`} />
         </div>

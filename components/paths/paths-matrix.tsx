@@ -6,7 +6,7 @@
 import { formatPercent } from '../../lib/overview/format';
 import { HEALTH_RULES, type Health } from '../../lib/paths/health';
 import type { PathCell, PathsMatrix as Matrix } from '../../lib/paths/types';
-import { lifetime, rate } from './format';
+import { approxLifetime, rate } from './format';
 import css from './paths.module.css';
 
 const WORD: Record<Health, string> = { healthy: 'healthy', degraded: 'degraded', failing: 'failing', idle: 'no attempts' };
@@ -78,7 +78,7 @@ function CellLink({ cell, scopeQuery }: { cell: PathCell; scopeQuery: Record<str
       <span className={css.healthWord}>{WORD[cell.health]}</span>
       <dl style={{ display: 'contents' }}>
         <dt>median life</dt>
-        <dd>{lifetime(cell.medianLifetimeMs)}</dd>
+        <dd>{approxLifetime(cell.medianLifetimeMs)}</dd>
         <dt>drops</dt>
         <dd>
           {rate(cell.dropsPerHour)} · {cell.drops}/{cell.ended}
