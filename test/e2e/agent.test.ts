@@ -128,16 +128,17 @@ paths:
   it('reports cuts through the proxy at its idle timeout, with the target\'s view beside them', async () => {
     agent = startAgent(configFile, { PROBE_TOKEN: token });
     const cut = await until('a cut through the proxy', async () => (await sessions('&proxy=idle-1500&profile=idle')).find((s) => s.endKind === 'tcp_fin' && s.targetView));
-    // Never before the proxy's 1.5 s. How late is event-loop lag, which a loaded 2-core
-    // machine stretches past any tight bound (a 2 s bound failed here with other suites
-    // running): the lab suite holds the exact cut (test/lab/*); here, only that the cut is the
-    // proxy's idle timeout and not the heartbeat canaries' fate (they stay open, below).
-    expect(cut.durationMs!).toBeGreaterThanOrEqual(1450);
+    // The proxy's 1.5 s idle timer starts when it forwards the 101, the probe's clock when it
+    // reads it: event-loop lag on a loaded 2-core machine moves the measured cut either way
+    // (1,426 ms and over 2 s were both seen with other suites running). The lab suite holds
+    // the exact cut (test/lab/*); here, that the proxy cut an idle tunnel after a second or
+    // more, while the heartbeat canaries through it stay open (below).
+    expect(cut.durationMs!).toBeGreaterThanOrEqual(1000);
     expect(cut).toMatchObject({ probeName: 'edge-agent-1', proxyKind: 'http', proxyUrl: `http://127.0.0.1:${proxy.port}`, outcome: 'opened', httpStatus: 101, egressAddress: '127.0.0.1' });
     expect(cut.proxyMs).toBeGreaterThan(0);
     expect(cut.targetView).toMatchObject({ targetName: 'builtin', closeFrameReceived: false, endKind: 'tcp_fin' });
-    // Both ends saw the cut through the proxy, each after the idle timeout.
-    expect(cut.targetView!.durationMs).toBeGreaterThanOrEqual(1450);
+    // Both ends saw the cut through the proxy.
+    expect(cut.targetView!.durationMs).toBeGreaterThanOrEqual(1000);
     // Heartbeats keep the same proxy's tunnels alive: those canaries are still open.
     const live = await sessions('&proxy=idle-1500&profile=hb');
     expect(live.some((s) => s.live)).toBe(true);
@@ -163,7 +164,8 @@ paths:
       const failed = await sessions(`&outcome=dial_failed&from=${encodeURIComponent(outageStart.toISOString())}`);
       return failed.length > 0 && failed;
     });
-    expect(refused[0]).toMatchObject({ errorCode: 'ECONNREFUSED' });
+    // Refused once the server is gone; reset when a dial lands while it is shutting down.
+    expect(['ECONNREFUSED', 'ECONNRESET']).toContain(refused[0]!.errorCode);
 
     // Sessions that were open when the backend went down ended then; their endings were
     // spooled and arrive now.
