@@ -23,6 +23,7 @@ import { attachLive } from './server/live';
 import { registerLiveMetrics } from './server/live-metrics';
 import { createServerMetrics } from './server/metrics';
 import { startEndingSealer } from './server/ending-sealer';
+import { startRetention } from './server/retention';
 
 const log = moduleLogger(rootLogger(), 'server');
 
@@ -107,6 +108,8 @@ async function main(): Promise<void> {
 
   // Hours of endings are sealed into their aggregate once closed (db/queries/ending-bins.ts).
   const sealer = startEndingSealer({ database, intervalMs: 30_000, log: moduleLogger(log, 'ending-sealer') });
+  // Days of raw sessions ahead of the clock created, past ones dropped (db/queries/retention.ts).
+  const retention = startRetention({ database, policy: { rawMs: config.DROPSCOPE_RETENTION_RAW, aggregatesMs: config.DROPSCOPE_RETENTION_AGGREGATES }, log: moduleLogger(log, 'retention') });
 
   const demo =
     config.DROPSCOPE_DEMO === 'on'
@@ -128,6 +131,7 @@ async function main(): Promise<void> {
     // Before the database closes: an evaluation or a delivery in flight finishes first.
     await alerts.close();
     await sealer.close();
+    await retention.close();
     await target.close();
     await targetViews.close();
     await live.close();

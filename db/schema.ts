@@ -55,13 +55,18 @@ export const probes = pgTable(
 );
 
 /**
- * One row per connection attempt, keyed by the probe-generated session id. Columns are
- * nullable where the value arrives with a later event (an end may arrive before its open).
+ * One row per connection attempt, keyed by the probe-generated session id and the instant
+ * its dial started (every event of a session carries both). Columns are nullable where the
+ * value arrives with a later event (an end may arrive before its open).
+ *
+ * Partitioned by UTC day of attempted_at (migration 0013; lib/retention/partitions.ts),
+ * which is why the key holds attempted_at: retention drops whole days. drizzle does not
+ * model partitions; the table is used as any other.
  */
 export const canarySessions = pgTable(
   'canary_sessions',
   {
-    id: text().primaryKey(),
+    id: text().notNull(),
     probeId: integer()
       .notNull()
       .references(() => probes.id, { onDelete: 'cascade' }),
@@ -115,6 +120,7 @@ export const canarySessions = pgTable(
     updatedAt: tstz().notNull().defaultNow(),
   },
   (t) => [
+    primaryKey({ columns: [t.id, t.attemptedAt] }),
     // The attempts of a range by path (the paths matrix, a path page's phases, the analysis'
     // refusals, the overview's upgrade ratio): the columns they group and count by, so these
     // are index-only scans and a path page visits only its own path's rows.
@@ -326,6 +332,17 @@ function dirtyMarks<N extends string>(name: N) {
     (t) => [primaryKey({ columns: [t.bucket, t.probeId] })],
   );
 }
+
+/**
+ * The instant before which raw session rows may be gone (retention dropped their days): one
+ * row, written by the retention pass (db/queries/retention.ts) in the transaction that drops
+ * them. Reports reaching back past it say which parts are approximate.
+ */
+export const rawRetention = pgTable('raw_retention', {
+  /** Always true: the table holds one row. */
+  only: boolean().primaryKey().default(true),
+  rawSince: tstz().notNull(),
+});
 
 // ─── Alerts and webhooks (issue 6) ──────────────────────────────────────────────────────
 // Rules, the current state of each alert (rule × label set), the history of transitions,

@@ -53,6 +53,13 @@ export default withDatabasePage(async function AnalysisPage(props: { searchParam
         {report.totalDrops} drops from {from.toISOString().replace('T', ' ').slice(0, 16)} to {to.toISOString().replace('T', ' ').slice(0, 16)} UTC
         {filters.length > 0 && ` · ${filters.join(' · ')}`} · drops closed by the probe itself are not counted
       </p>
+      {report.rawSince && (
+        <p className="banner" role="note" data-testid="raw-retention">
+          Raw sessions before {report.rawSince.replace('T', ' ').slice(0, 16)} UTC are past their retention (DROPSCOPE_RETENTION_RAW): the counts,
+          histograms and places below still come from the hourly aggregates, but the drops each signature shows (its members, their headers
+          and ends) are only those since then, so a verdict that rests on them may be less sure than it was.
+        </p>
+      )}
       <h2>Signatures</h2>
       {report.signatures.length === 0 ? (
         <p className="placeholder">

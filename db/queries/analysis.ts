@@ -23,6 +23,7 @@ import { AGE, IDLE, dropFilter } from './drop-values';
 import { dropBinsIn, endingSplit, sealedFilter } from './ending-bins';
 import { binIndex, type Histogram } from './histogram';
 import { runReads } from './reads';
+import { rawSince } from './retention';
 import { pathFilters, rowsOf, within } from './scope';
 import { endingBins as eb } from '../schema';
 
@@ -66,6 +67,12 @@ export interface AnalysisResult {
   signatures: Signature[];
   /** Connections closed right after their 101 (lib/analysis/early-close.ts): said here, never as a signature. */
   findings: Finding[];
+  /**
+   * Set when the scope reaches back past what retention kept of the raw sessions (DROPSCOPE_RETENTION_RAW):
+   * counts, histograms and where each signature sits still come from the aggregates, but
+   * its members (the drops it shows, their headers and ends) only from after this instant.
+   */
+  rawSince?: string;
 }
 
 /** The scope's drops in 100 ms bins, by age and by idle time: what the analysis starts from. */
@@ -122,14 +129,15 @@ export async function analyzeScope(db: Db, scope: AnalysisScope, options: Analyz
 
 async function analyzeWith(db: Executor, scope: AnalysisScope, options: AnalyzeOptions, concurrent: boolean): Promise<AnalysisResult> {
   // The sealed hours are read from the endings aggregate, the rest of the range from the rows.
-  const split = await endingSplit(db, scope.from, scope.to);
+  const [split, since] = await Promise.all([endingSplit(db, scope.from, scope.to), rawSince(db)]);
+  const approximate = since && since > scope.from ? { rawSince: since.toISOString() } : {};
   const { age: ageBins, idle: idleBins, unaged = 0 } = options.bins ?? (await dropBins(db, scope, split, concurrent));
   const totalDrops = ageBins.reduce((n, b) => n + b.count, 0) + unaged;
   const found = signatureWindows(ageBins, idleBins, BIN_MS);
   // The drops right after the 101 are read as one more window, for a finding of their own.
   const early = earlyWindow(ageBins);
   const windows = early ? [...found, early] : found;
-  if (windows.length === 0) return { scope: scopeJson(scope), totalDrops, signatures: [], findings: [] };
+  if (windows.length === 0) return { scope: scopeJson(scope), totalDrops, signatures: [], findings: [], ...approximate };
 
   const [members, exposures] = await runReads(concurrent, [
     () => windowMembers(db, scope, windows),
@@ -145,7 +153,7 @@ async function analyzeWith(db: Executor, scope: AnalysisScope, options: AnalyzeO
     .filter((x): x is Signature => x !== null)
     .sort((a, b) => b.count - a.count);
   const findings = early ? earlyCloseFindings(members.get(found.length)?.sample ?? [], exposures.get(found.length) ?? []) : [];
-  return { scope: scopeJson(scope), totalDrops, signatures, findings };
+  return { scope: scopeJson(scope), totalDrops, signatures, findings, ...approximate };
 }
 
 function scopeJson(scope: AnalysisScope): AnalysisResult['scope'] {

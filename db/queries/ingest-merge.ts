@@ -142,14 +142,19 @@ function sessionParts(probeId: number, at: string, rows: BatchRows): SQL[] {
     // The rows by primary key alone, then only this probe's (another probe's session with
     // the same id is left alone below): with the probe in the same WHERE, the planner
     // combined the key lookups with every index entry of the probe (2.7 ms at 13,000 rows,
-    // growing with the table); the old `in (select ...)` read every row of the probe.
+    // growing with the table); the old `in (select ...)` read every row of the probe. The
+    // batch's span of attempted_at prunes the day partitions to look in (once the
+    // statement starts, from the subqueries' values), and the key is (id, attempted_at).
     sql`found as materialized (
-      select ${sql.raw(FACTS)} from canary_sessions where id = any(array(select id from src))
+      select ${sql.raw(FACTS)} from canary_sessions
+      where id = any(array(select id from src))
+        and attempted_at >= (select min(attempted_at) from src) and attempted_at <= (select max(attempted_at) from src)
+        and (id, attempted_at) in (select id, attempted_at from src)
     )`,
     sql`before as (select * from found where probe_id = ${probeId}::integer)`,
     sql`after as (
       insert into canary_sessions (${sessionShape.columns}) select * from src
-      on conflict (id) do update set ${MERGE_SET}
+      on conflict (id, attempted_at) do update set ${MERGE_SET}
       where canary_sessions.probe_id = ${probeId}::integer
       returning ${sql.raw(FACTS)}
     )`,

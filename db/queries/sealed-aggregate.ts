@@ -9,7 +9,9 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { ENDING_BUCKET_MS, SEAL_GRACE_MS } from '../../lib/rollups/ending-buckets';
+import { DAY_MS } from '../../lib/retention/partitions';
 import type { Db, Executor } from '../client';
+import { rawSince } from './retention';
 import { rowsOf } from './scope';
 
 export interface SealOutcome {
@@ -53,6 +55,10 @@ export async function sealAggregate(db: Db, aggregate: SealedAggregate, options:
   const limit = options.limit ?? 500;
   const d = aggregate.dirty;
   const closedBefore = new Date(options.now.getTime() - REPORT_BUCKET_MS - SEAL_GRACE_MS);
+  // Hours whose rows retention may have dropped in part (a session ends up to a day after
+  // the day it was attempted on) keep their aggregate: a late write there is not sealed in.
+  const since = await rawSince(db);
+  if (since) await db.execute(sql`delete from ${d} where ${d.bucket} < ${new Date(since.getTime() + DAY_MS).toISOString()}::timestamptz`);
   const due = rowsOf<{ bucket: string | Date; probe_id: number; version: string | number }>(
     await db.execute(sql`select ${d.bucket} as bucket, ${d.probeId} as probe_id, ${d.version} as version from ${d}
       where ${d.bucket} <= ${closedBefore.toISOString()}::timestamptz order by ${d.bucket}, ${d.probeId} limit ${limit + 1}`),

@@ -4,6 +4,21 @@
  */
 import { z } from 'zod';
 import { describeIssues, fieldIssues } from '../http/problem';
+import { parseRetention } from '../retention/partitions';
+
+/** A retention period (lib/retention/partitions.ts parseRetention), in ms. */
+const retention = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      const ms = parseRetention(text);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: `expected a period such as 30d, 36h or 90m, got ${JSON.stringify(text)}` });
+        return z.NEVER;
+      }
+      return ms;
+    });
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -21,6 +36,13 @@ const envSchema = z.object({
   DROPSCOPE_DEMO: z.enum(['on', 'off']).default('on'),
   /** Name the built-in canary target reports (it serves /canary on this server). */
   DROPSCOPE_TARGET_NAME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).default('builtin'),
+  /**
+   * How long raw session rows are kept (`30d`, `36h`, or days): older days of
+   * canary_sessions are dropped whole (lib/retention/partitions.ts).
+   */
+  DROPSCOPE_RETENTION_RAW: retention('30d'),
+  /** How long the aggregates are kept (ending_bins, attempt_lifetimes, duration_bins, the rollups); at least the raw retention. */
+  DROPSCOPE_RETENTION_AGGREGATES: retention('400d'),
   /** How often alert rules are evaluated. */
   DROPSCOPE_ALERT_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),
   /** The dashboard's address as receivers should link to it; default http://localhost:PORT. */
@@ -64,6 +86,9 @@ export function parseServerConfig(env: Record<string, string | undefined>, argv:
   }
   const parsed = envSchema.safeParse({ ...pick(env, Object.keys(envSchema.shape)), ...flags });
   if (!parsed.success) throw new ConfigError(`invalid configuration: ${describeIssues(fieldIssues(parsed.error), 10)}`);
+  if (parsed.data.DROPSCOPE_RETENTION_AGGREGATES < parsed.data.DROPSCOPE_RETENTION_RAW) {
+    throw new ConfigError('invalid configuration: DROPSCOPE_RETENTION_AGGREGATES must be at least DROPSCOPE_RETENTION_RAW (the aggregates answer what the raw rows no longer can)');
+  }
   return parsed.data;
 }
 
