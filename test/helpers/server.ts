@@ -51,6 +51,10 @@ export async function startServer(
       DROPSCOPE_DATA_DIR: dataDir,
       DROPSCOPE_LIVE_INTERVAL_MS: '100',
       DROPSCOPE_DEMO: 'off',
+      // Tests post sessions at fixed instants (test/helpers/events.ts: November 2026), which
+      // the default 30 days of raw retention would drop at a restart's first pass.
+      DROPSCOPE_RETENTION_RAW: '3650d',
+      DROPSCOPE_RETENTION_AGGREGATES: '3650d',
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
