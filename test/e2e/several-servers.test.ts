@@ -109,6 +109,27 @@ describe.skipIf(!ADMIN_URL)('several servers on one PostgreSQL', { timeout: 90_0
     expect((await subscribe(b!)).hello.watermark).toBe(pb.watermark);
   });
 
+  it('answers every report read through B as through A, after a batch ingested through A', async () => {
+    const at = new Date(Date.now() - 10 * MIN);
+    await ingest(a!, [...session('s-multi-same-1', at), ...session('s-multi-same-2', new Date(at.getTime() + 1000))]);
+    const window = `from=${encodeURIComponent(new Date(at.getTime() - 60 * MIN).toISOString())}&to=${encodeURIComponent(new Date(Date.now() + MIN).toISOString())}`;
+    // Fields that name the instant the answer was made (its own clock), not what it says.
+    const withoutClock = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(withoutClock) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k]) => !['generatedAt', 'now', 'silentForMs'].includes(k)).map(([k, x]) => [k, withoutClock(x)])) : v;
+    for (const report of [`/api/v1/drops?${window}`, `/api/v1/analysis?${window}`, `/api/v1/paths?${window}`, `/api/v1/handshakes?${window}`, '/api/v1/sessions?limit=100', '/api/v1/probes']) {
+      const [fromA, fromB] = await Promise.all([a!, b!].map(async (server) => {
+        const res = await fetch(`${server.url}${report}`);
+        expect(res.status, report).toBe(200);
+        return withoutClock(await res.json());
+      }));
+      expect(fromB, report).toEqual(fromA);
+      expect(JSON.stringify(fromB), report).not.toBe('{}');
+    }
+    // Not vacuous: B sees A's batch.
+    const sessions = (await (await fetch(`${b!.url}/api/v1/sessions?limit=100`)).json()) as { sessions: { id: string }[] };
+    expect(sessions.sessions.map((x) => x.id)).toContain('s-multi-same-2');
+  });
+
   it('relays a push larger than NOTIFY takes (8000 bytes) through the attachments table', async () => {
     const onB = await subscribe(b!);
     const pushed = nextPush(onB.socket);
