@@ -37,7 +37,7 @@ import os from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { openDatabase } from '../db/open';
-import { sealAll } from './seal';
+import { sealDatabase } from './seal';
 import { assertBuilt, startServer, type RunningServer } from '../test/helpers/server';
 import { dashboardEndpoints, type Endpoint } from './dashboard-endpoints';
 import { explainEndpoint, type StatementCost } from './dashboard-explain';
@@ -127,15 +127,10 @@ async function seed(url: string, to: Date): Promise<{ summary: SeedSummary; seed
     const summary = await seedDashboard(sql, to);
     const t1 = performance.now();
     // As the servers' sealer would have done while the week went by (server/ending-sealer.ts).
-    const sealing = await openDatabase({ kind: 'postgres', url, poolSize: 1 });
-    try {
-      await sealAll(sealing.db, to);
-    } finally {
-      await sealing.close();
-    }
+    await sealDatabase(url, to);
     const t2 = performance.now();
     // As a database that has run for a week would be: statistics gathered, visibility map set.
-    await sql.unsafe('vacuum analyze canary_sessions, rtt_minutes, target_session_views, probes, ending_bins, ending_bins_dirty');
+    await sql.unsafe('vacuum analyze');
     const [v] = await sql.unsafe<{ server_version: string }[]>('show server_version');
     if (summary.sessions !== SESSION_TOTAL) throw new Error(`seeded ${summary.sessions} sessions, expected ${SESSION_TOTAL}`);
     return { summary, seedS: (t1 - t0) / 1000, sealS: (t2 - t1) / 1000, analyzeS: (performance.now() - t2) / 1000, version: v?.server_version ?? '?' };

@@ -6,11 +6,10 @@
  */
 import postgres from 'postgres';
 import type { Database } from '../db/client';
-import { openDatabase } from '../db/open';
 import { openScratchPostgres } from '../test/helpers/databases';
 import { cleanups } from './cleanup';
 import { seedDashboard, type Fleet, type SeedSummary } from './dashboard-seed';
-import { sealAll } from './seal';
+import { sealDatabase } from './seal';
 
 export interface DataSet {
   /** What the summary line calls it. */
@@ -51,12 +50,7 @@ export async function seedDataSet(pgUrl: string, set: DataSet, to: Date): Promis
     const summary = await seedDashboard(sql, to, set.fleet);
     if (summary.sessions !== set.fleet.sessions) throw new Error(`seeded ${summary.sessions} sessions, expected ${set.fleet.sessions}`);
     const t1 = performance.now();
-    const sealing = await openDatabase({ kind: 'postgres', url: scratch.url, poolSize: 1 });
-    try {
-      await sealAll(sealing.db, to);
-    } finally {
-      await sealing.close();
-    }
+    await sealDatabase(scratch.url, to);
     const t2 = performance.now();
     await sql.unsafe('vacuum analyze');
     const t3 = performance.now();

@@ -4,8 +4,19 @@
  * Bounded: a round seals up to 500 (hour, probe) pairs, and a round that seals none ends it.
  */
 import type { Db } from '../db/client';
+import { openDatabase } from '../db/open';
 import { sealEndingBins } from '../db/queries/ending-bins';
 import { sealReportBins } from '../db/queries/report-bins';
+
+/** sealAll on the PostgreSQL database at `url`, through a connection of its own. */
+export async function sealDatabase(url: string, now: Date): Promise<number> {
+  const database = await openDatabase({ kind: 'postgres', url, poolSize: 1 });
+  try {
+    return await sealAll(database.db, now);
+  } finally {
+    await database.close();
+  }
+}
 
 export async function sealAll(db: Db, now: Date): Promise<number> {
   let total = 0;
