@@ -249,7 +249,7 @@ async function main(): Promise<void> {
   // As autovacuum would have done by the time anyone asks: statistics and the visibility map.
   await sql.unsafe('vacuum analyze canary_sessions');
   await sql.unsafe('vacuum analyze target_session_views');
-  await sql.unsafe('vacuum analyze ending_bins');
+  await sql.unsafe('vacuum analyze ending_packs');
   const vacuumS = (performance.now() - t) / 1000;
   const [size] = await sql.unsafe<{ table: string; indexes: string }[]>(
     `select pg_size_pretty(pg_table_size('canary_sessions')) as table, pg_size_pretty(pg_indexes_size('canary_sessions')) as indexes`,

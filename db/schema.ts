@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  customType,
   doublePrecision,
   index,
   integer,
@@ -26,6 +27,8 @@ import { endKinds, outcomes, profileKinds, proxyKinds } from '../lib/contracts/i
 import { WEBHOOK_FORMATS } from '../lib/webhooks/endpoint';
 
 const tstz = () => timestamp({ withTimezone: true, mode: 'date' });
+/** Raw bytes (drizzle has no bytea builder); reads select them as base64 text. */
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
 
 export const proxyKind = pgEnum('proxy_kind', proxyKinds);
 export const endKind = pgEnum('end_kind', endKinds);
@@ -281,39 +284,32 @@ export const endRollup = pgTable(
 );
 
 /**
- * The endings aggregate (lib/rollups/ending-buckets.ts): per hour of ended_at and path, the
- * ended sessions by their 100 ms bin (`floor(value / 100 ms)`, the analysis' BIN_MS). One
- * row per bin holds three counts, each of its own value at that index: `sessions` and
- * `drops` by age (AGE, db/queries/drop-values.ts; the exposures read the sessions, the
- * histogram the drops), `idleDrops` by idle time (IDLE), and the drops' longest age. The row with a null bin counts the
- * values that are null (a silent death's age, its idle time). Sealed by
- * db/queries/ending-bins.ts from the rows of an hour, never kept by difference.
+ * The endings aggregate (lib/rollups/ending-buckets.ts), packed (lib/rollups/ending-pack.ts):
+ * per hour of ended_at and probe, one row holding each path's ended sessions by their
+ * 100 ms bin (`floor(value / 100 ms)`, the analysis' BIN_MS): per filled bin, `sessions`
+ * and `drops` by age (AGE, db/queries/drop-values.ts), `idleDrops` by idle time (IDLE),
+ * and per path the drops' longest age. Sealed by db/queries/ending-bins.ts from the rows of
+ * an hour, never kept by difference. A row per (hour, path, bin) held about one session on
+ * a fleet with spread background drops, so reads summed nearly as many rows as sessions.
  */
-export const endingBins = pgTable(
-  'ending_bins',
+export const endingPacks = pgTable(
+  'ending_packs',
   {
     /** Start of the hour of ended_at (ENDING_BUCKET_MS). */
     bucket: tstz().notNull(),
     probeId: integer()
       .notNull()
       .references(() => probes.id, { onDelete: 'cascade' }),
-    targetName: text().notNull(),
-    proxyName: text().notNull(),
-    profile: text().notNull(),
-    profileKind: profileKind(),
-    gapMs: doublePrecision(),
-    bin: bigint({ mode: 'number' }),
-    sessions: integer().notNull(),
-    drops: integer().notNull(),
-    idleDrops: integer().notNull(),
-    /** The longest age of the row's drops (the drops page picks its bin width by it); null when none. */
-    maxAgeMs: doublePrecision(),
+    /** Per path, in the order of `cells`: [target, proxy, profile, profileKind, gapMs, maxAgeMs, cell count]. */
+    paths: jsonb().notNull(),
+    /** Four big-endian int32 per filled bin (bin, sessions, drops, idleDrops), path after path. */
+    cells: bytea().notNull(),
   },
-  (t) => [index('ending_bins_bucket_idx').on(t.bucket, t.probeId)],
+  (t) => [primaryKey({ columns: [t.bucket, t.probeId] })],
 );
 
 /**
- * The (hour, probe) pairs whose session rows are not all in ending_bins: marked by a
+ * The (hour, probe) pairs whose session rows are not all in ending_packs: marked by a
  * statement trigger on canary_sessions (migration 0011) in the writing transaction, removed
  * by the sealer when the version it sealed is still the current one. Ingest takes one
  * batch of a probe at a time, so the pair's row is never contended across probes.
@@ -496,7 +492,7 @@ export const webhookAttempts = pgTable(
 );
 
 // ─── Report aggregates (issue 14): the paths matrix and the overview's histogram ─────────
-// Sealed per (hour, probe) as ending_bins is (db/queries/report-bins.ts): a statement
+// Sealed per (hour, probe) as ending_packs is (db/queries/report-bins.ts): a statement
 // trigger on canary_sessions (migration 0012) marks what a write touched, the servers'
 // sealer recomputes closed hours, and reads take sealed hours from here and the rest from
 // the rows, so answers equal a read of every row.

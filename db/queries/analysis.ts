@@ -19,13 +19,13 @@ import type { ProfileKind } from '../../lib/contracts/ingest';
 import type { Db, Executor } from '../client';
 import { canarySessions as s, probes, targetSessionViews as tv } from '../schema';
 import type { EndingSplit } from '../../lib/rollups/ending-buckets';
+import { packExposures, type EndingPack } from '../../lib/rollups/ending-pack';
 import { AGE, IDLE, dropFilter } from './drop-values';
-import { dropBinsIn, endingSplit, sealedFilter } from './ending-bins';
+import { dropBinsIn, endingSplit, packFilter, sealedPacks } from './ending-bins';
 import { binIndex, type Histogram } from './histogram';
 import { runReads } from './reads';
 import { rawSince } from './retention';
 import { pathFilters, rowsOf, within } from './scope';
-import { endingBins as eb } from '../schema';
 
 export interface AnalysisScope {
   from: Date;
@@ -131,7 +131,10 @@ async function analyzeWith(db: Executor, scope: AnalysisScope, options: AnalyzeO
   // The sealed hours are read from the endings aggregate, the rest of the range from the rows.
   const [split, since] = await Promise.all([endingSplit(db, scope.from, scope.to), rawSince(db)]);
   const approximate = since && since > scope.from ? { rawSince: since.toISOString() } : {};
-  const { age: ageBins, idle: idleBins, unaged = 0 } = options.bins ?? (await dropBins(db, scope, split, concurrent));
+  // The sealed hours' packs, read once for the histograms and the exposures, when needed.
+  let packs: Promise<EndingPack[]> | undefined;
+  const sealed = () => (packs ??= sealedPacks(db, scope, split.sealed));
+  const { age: ageBins, idle: idleBins, unaged = 0 } = options.bins ?? (await dropBins(db, scope, split, concurrent, sealed()));
   const totalDrops = ageBins.reduce((n, b) => n + b.count, 0) + unaged;
   const found = signatureWindows(ageBins, idleBins, BIN_MS);
   // The drops right after the 101 are read as one more window, for a finding of their own.
@@ -141,7 +144,7 @@ async function analyzeWith(db: Executor, scope: AnalysisScope, options: AnalyzeO
 
   const [members, exposures] = await runReads(concurrent, [
     () => windowMembers(db, scope, windows),
-    () => windowExposures(db, scope, windows, options.now, split),
+    () => windowExposures(db, scope, windows, options.now, split, sealed),
   ] as const);
   const signatures = found
     .map((w, i) => {
@@ -183,8 +186,8 @@ export function analysisBins(age: Pick<Histogram, 'bins' | 'nulls'>, idle: Pick<
   return { age: toBins(age.bins), idle: toBins(idle.bins), unaged: age.nulls };
 }
 
-async function dropBins(db: Executor, scope: AnalysisScope, split: EndingSplit, concurrent: boolean): Promise<DropBins> {
-  const bins = await dropBinsIn(db, scope, split, concurrent);
+async function dropBins(db: Executor, scope: AnalysisScope, split: EndingSplit, concurrent: boolean, packs: Promise<EndingPack[]>): Promise<DropBins> {
+  const bins = await dropBinsIn(db, scope, split, concurrent, packs);
   return analysisBins({ bins: bins.age, nulls: bins.unaged }, { bins: bins.idle });
 }
 
@@ -366,10 +369,17 @@ function exposureRow(age: SQL, idle: SQL, dropped: SQL): SQL {
  * path by path. Grouping by computed buckets instead made PostgreSQL expect a million
  * groups and sort the whole table to disk.
  */
-async function windowExposures(tx: Executor, scope: AnalysisScope, windows: readonly SignatureWindow[], now: Date, split: EndingSplit): Promise<Map<number, PathExposure[]>> {
+async function windowExposures(
+  tx: Executor,
+  scope: AnalysisScope,
+  windows: readonly SignatureWindow[],
+  now: Date,
+  split: EndingSplit,
+  packs: () => Promise<EndingPack[]>,
+): Promise<Map<number, PathExposure[]>> {
   const [fromRows, fromSealed, probeRows] = await Promise.all([
     rowExposures(tx, scope, windows, now, split),
-    sealedExposures(tx, scope, windows, split),
+    split.sealed.length === 0 ? [] : packs().then((p) => sealedExposures(p, scope, windows)),
     tx.select({ id: probes.id, name: probes.name, labels: probes.labels }).from(probes),
   ]);
   const byPath = new Map<string, Record<string, unknown>>();
@@ -430,27 +440,24 @@ async function rowExposures(tx: Executor, scope: AnalysisScope, windows: readonl
 }
 
 /**
- * The exposures of the sealed hours' endings, from the aggregate: a window's edges are bin
- * edges (findPeaks puts them there), so "age >= lowMs" is "bin >= lowMs / BIN_MS" exactly.
+ * The exposures of the sealed hours' endings, from the aggregate's packs: a window's edges
+ * are bin edges (findPeaks puts them there), so "age >= lowMs" is "bin >= lowMs / BIN_MS"
+ * exactly. Answered in the shape of rowExposures' rows, which they are added to.
  */
-async function sealedExposures(tx: Executor, scope: AnalysisScope, windows: readonly SignatureWindow[], split: EndingSplit): Promise<Record<string, unknown>[]> {
-  if (split.sealed.length === 0) return [];
+function sealedExposures(packs: readonly EndingPack[], scope: AnalysisScope, windows: readonly SignatureWindow[]): Record<string, unknown>[] {
   const edge = (ms: number) => {
     const bin = Math.round(ms / BIN_MS);
     if (Math.abs(bin * BIN_MS - ms) > 1e-6) throw new RangeError(`a window edge off the ${BIN_MS} ms bins: ${ms}`);
-    return sql.raw(String(bin));
+    return bin;
   };
-  const counts: SQL[] = [];
-  windows.forEach((w, i) => {
-    const lo = edge(w.peak.lowMs);
-    const hi = edge(w.peak.highMs);
-    const hits = w.dimension === 'age' ? eb.drops : eb.idleDrops;
-    counts.push(sql`coalesce(sum(${eb.sessions}) filter (where ${eb.bin} >= ${lo}), 0) as ${sql.identifier(`reached${i}`)}`);
-    counts.push(sql`coalesce(sum(${eb.sessions}) filter (where ${eb.bin} >= ${hi}), 0) as ${sql.identifier(`outlived${i}`)}`);
-    counts.push(sql`coalesce(sum(${hits}) filter (where ${eb.bin} >= ${lo} and ${eb.bin} < ${hi}), 0) as ${sql.identifier(`hits${i}`)}`);
+  const bins = windows.map((w) => ({ dimension: w.dimension, lo: edge(w.peak.lowMs), hi: edge(w.peak.highMs) }));
+  return packExposures(packs, packFilter(scope), bins).map((e) => {
+    const row: Record<string, unknown> = { probeId: e.probeId, target: e.target, proxy: e.proxy, profile: e.profile, profileKind: e.profileKind, gapMs: e.gapMs, sessions: e.sessions, drops: e.drops };
+    windows.forEach((_w, i) => {
+      row[`reached${i}`] = e.reached[i];
+      row[`outlived${i}`] = e.outlived[i];
+      row[`hits${i}`] = e.hits[i];
+    });
+    return row;
   });
-  return rowsOf<Record<string, unknown>>(
-    await tx.execute(sql`select ${EXPOSURE_PATH}, sum(${eb.sessions}) as sessions, sum(${eb.drops}) as drops, ${sql.join(counts, sql`, `)}
-      from ${eb} where ${sealedFilter(scope, split.sealed)} ${EXPOSURE_GROUP}`),
-  );
 }

@@ -1,7 +1,7 @@
 /**
- * The endings aggregate (db/schema.ts `ending_bins`, lib/rollups/ending-buckets.ts): sealing
- * dirty hours from the session rows, and the reads that split a range between the aggregate
- * and the rows.
+ * The endings aggregate (db/schema.ts `ending_packs`, lib/rollups/ending-buckets.ts and
+ * ending-pack.ts): sealing dirty hours from the session rows, and the reads that split a
+ * range between the aggregate and the rows.
  *
  * Sealed rather than kept at ingest by difference: ingest writes nothing but the dirty
  * mark (a trigger, one small upsert per batch), and the aggregate of an hour is by
@@ -11,13 +11,14 @@ import { and, gte, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
 import { BIN_MS } from '../../lib/analysis/analyze';
 import type { DashboardScope } from '../../lib/dashboard/scope';
 import { ENDING_BUCKET_MS, splitEndings, type Interval } from '../../lib/rollups/ending-buckets';
+import { decodePack, MAX_BIN, MIN_BIN, NULL_BIN, packDropBins, type EndingPack, type PackPathFilter } from '../../lib/rollups/ending-pack';
 import type { Db, Executor } from '../client';
-import { canarySessions as s, endingBins as eb, endingBinsDirty as dirty } from '../schema';
+import { canarySessions as s, endingPacks as ep, endingBinsDirty as dirty } from '../schema';
 import type { EndingSplit } from '../../lib/rollups/ending-buckets';
 import { AGE, IDLE, dropFilterIn } from './drop-values';
-import { binIndex, histogram, parseBins, type Histogram } from './histogram';
+import { binIndex, histogram, type Histogram } from './histogram';
 import { runReads } from './reads';
-import { pathFilters, rowsOf, within } from './scope';
+import { probeFilters, rowsOf, within } from './scope';
 import { dirtyHours, sealAggregate, sealReportPair, type SealedAggregate, type SealOutcome } from './sealed-aggregate';
 
 /** Advisory lock class of a seal (the other int is a hash of the hour and probe). */
@@ -31,9 +32,22 @@ export async function endingSplit(db: Executor, from: Date, to: Date): Promise<E
   return splitEndings(from, to, await dirtyHours(db, ENDING_AGGREGATE, from, to));
 }
 
-/** The aggregate rows of the scope's paths in the sealed hours. */
-export function sealedFilter(scope: DashboardScope, sealed: readonly Interval[]): SQL {
-  return and(within(eb.bucket, sealed), ...pathFilters(eb, scope))!;
+/**
+ * The sealed hours' packs of the scope's probes, decoded; the scope's other path filters
+ * (target, proxy, profile) are applied to their paths by the readers (`packFilter`).
+ */
+export async function sealedPacks(db: Executor, scope: DashboardScope, sealed: readonly Interval[]): Promise<EndingPack[]> {
+  if (sealed.length === 0) return [];
+  const rows = rowsOf<{ probe_id: number; paths: unknown; cells: string }>(
+    await db.execute(sql`select ${ep.probeId} as probe_id, ${ep.paths} as paths, encode(${ep.cells}, 'base64') as cells from ${ep}
+      where ${and(within(ep.bucket, sealed), ...probeFilters(ep.probeId, scope))}`),
+  );
+  return rows.map((r) => decodePack({ probeId: Number(r.probe_id), paths: r.paths, cellsBase64: r.cells }));
+}
+
+/** The scope's filters that a pack's paths answer. */
+export function packFilter(scope: DashboardScope): PackPathFilter {
+  return { ...(scope.target && { target: scope.target }), ...(scope.proxy && { proxy: scope.proxy }), ...(scope.profile && { profile: scope.profile }) };
 }
 
 /** A scope's drops in BIN_MS bins, by age and by idle time. */
@@ -51,16 +65,18 @@ export interface DropBins100 {
 /**
  * The scope's drops in BIN_MS bins: the sealed hours' from the aggregate, the rest of the
  * range counted from the rows (`histogram`, as every drop histogram bins), added bin by bin.
+ * `packs`, when given, are the sealed hours' packs read already (sealedPacks).
  */
-export async function dropBinsIn(db: Executor, scope: DashboardScope, split: EndingSplit, concurrent: boolean): Promise<DropBins100> {
+export async function dropBinsIn(db: Executor, scope: DashboardScope, split: EndingSplit, concurrent: boolean, packs?: Promise<EndingPack[]>): Promise<DropBins100> {
   const where = dropFilterIn(scope, split.raw);
   const none: Histogram = { bins: [], nulls: 0, max: null };
   const [sealed, age, idle] = await runReads(concurrent, [
-    () => sealedDropBins(db, scope, split.sealed),
+    async () => packDropBins(await (packs ?? sealedPacks(db, scope, split.sealed)), packFilter(scope)),
     () => (split.raw.length > 0 ? histogram(db, AGE, where, BIN_MS) : Promise.resolve(none)),
     () => (split.raw.length > 0 ? histogram(db, IDLE, where, BIN_MS) : Promise.resolve(none)),
   ] as const);
   const add = (a: readonly { bin: number; count: number }[], b: readonly { bin: number; count: number }[]) => {
+    if (a.length === 0) return [...b];
     const sum = new Map<number, number>();
     for (const r of [...a, ...b]) sum.set(r.bin, (sum.get(r.bin) ?? 0) + r.count);
     return [...sum].map(([bin, count]) => ({ bin, count })).sort((x, y) => x.bin - y.bin);
@@ -69,32 +85,13 @@ export async function dropBinsIn(db: Executor, scope: DashboardScope, split: End
   return { age: add(age.bins, sealed.age), idle: add(idle.bins, sealed.idle), unaged: age.nulls + sealed.unaged, maxAgeMs: maxes.length > 0 ? Math.max(...maxes) : null };
 }
 
-/**
- * The sealed hours' part of dropBinsIn, sent back as one row of "bin:count" lists (as
- * `histogram` does: tens of thousands of rows cost more to parse than to count).
- */
-async function sealedDropBins(db: Executor, scope: DashboardScope, sealed: readonly Interval[]): Promise<DropBins100> {
-  if (sealed.length === 0) return { age: [], idle: [], unaged: 0, maxAgeMs: null };
-  const [row] = rowsOf<{ age: string | null; idle: string | null; unaged: string | number | null; max: string | number | null }>(
-    await db.execute(sql`select string_agg(bin::text || ':' || drops::text, ',') filter (where bin is not null and drops > 0) as age,
-        string_agg(bin::text || ':' || idle::text, ',') filter (where bin is not null and idle > 0) as idle,
-        coalesce(sum(drops) filter (where bin is null), 0) as unaged, max(max_age) as max
-      from (select ${eb.bin} as bin, sum(${eb.drops}) as drops, sum(${eb.idleDrops}) as idle, max(${eb.maxAgeMs}) as max_age from ${eb}
-            where ${sealedFilter(scope, sealed)} group by ${eb.bin}) as g`),
-  );
-  return { age: parseBins(row?.age ?? null), idle: parseBins(row?.idle ?? null), unaged: Number(row?.unaged ?? 0), maxAgeMs: row?.max == null ? null : Number(row.max) };
-}
-
 /** The endings aggregate, sealed as every aggregate of ours is (db/queries/sealed-aggregate.ts). */
 export const ENDING_AGGREGATE: SealedAggregate = {
-  name: 'ending_bins',
+  name: 'ending_packs',
   lockClass: SEAL_LOCK_CLASS,
-  table: eb,
+  table: ep,
   dirty,
-  aggregate: (bucket, probeId) => ({
-    columns: sql.raw('bucket, probe_id, target_name, proxy_name, profile, profile_kind, gap_ms, bin, sessions, drops, idle_drops, max_age_ms'),
-    select: hourAggregate(bucket, probeId),
-  }),
+  aggregate: (bucket, probeId) => ({ columns: sql.raw('bucket, probe_id, paths, cells'), select: hourPack(bucket, probeId) }),
 };
 
 /**
@@ -111,19 +108,31 @@ export function sealPair(db: Db, pair: { bucket: Date; probeId: number; version:
 }
 
 /**
- * The aggregate of one (hour, probe), as rows of ending_bins: the one definition of what the
- * aggregate holds. Each ended session counts once at its age bin (sessions; drops when not
- * closed by the probe) and each drop once at its idle bin.
+ * The aggregate of one (hour, probe): the one definition of what it holds. Each ended
+ * session counts once at its age bin (sessions; drops when not closed by the probe) and
+ * each drop once at its idle bin; the bins of a path are then packed in bin order (the null
+ * bin first) and the paths in the order of their columns, `paths` listing them in that same
+ * order (lib/rollups/ending-pack.ts has the layout). No row when the hour has no endings.
  */
-function hourAggregate(bucket: Date, probeId: number): SQL {
+function hourPack(bucket: Date, probeId: number): SQL {
   const hour = and(isNotNull(s.endKind), gte(s.endedAt, bucket), lt(s.endedAt, new Date(bucket.getTime() + ENDING_BUCKET_MS)), sql`${s.probeId} = ${probeId}`)!;
-  const path = sql`${s.probeId} as probe_id, ${s.targetName} as target_name, ${s.proxyName} as proxy_name, ${s.profile} as profile, ${s.profileKind} as profile_kind, ${s.gapMs} as gap_ms`;
+  const path = sql`${s.targetName} as target_name, ${s.proxyName} as proxy_name, ${s.profile} as profile, ${s.profileKind} as profile_kind, ${s.gapMs} as gap_ms`;
   const dropped = sql`(${s.endKind} <> 'probe_closed')`;
-  return sql`select ${bucket.toISOString()}::timestamptz, probe_id, target_name, proxy_name, profile, profile_kind, gap_ms, bin,
-      sum(n_sessions)::int, sum(n_drops)::int, sum(n_idle)::int, max(drop_age)
-    from (select ${path}, ${binIndex(AGE, BIN_MS)} as bin, 1 as n_sessions, ${dropped}::int as n_drops, 0 as n_idle,
-            case when ${dropped} then ${AGE} end as drop_age from ${s} where ${hour}
-          union all
-          select ${path}, ${binIndex(IDLE, BIN_MS)} as bin, 0, 0, 1, null from ${s} where ${hour} and ${dropped}) as x
-    group by probe_id, target_name, proxy_name, profile, profile_kind, gap_ms, bin`;
+  // A bin past int4 (an age of 6.8 years) is kept at the last one rather than failing the seal.
+  const bin = sql.raw(`(case when bin is null then ${NULL_BIN} else greatest(least(bin, ${MAX_BIN}), ${MIN_BIN}) end)::int4`);
+  const pathOrder = sql.raw('target_name, proxy_name, profile, profile_kind, gap_ms');
+  return sql`select ${bucket.toISOString()}::timestamptz, ${probeId}::int,
+      jsonb_agg(jsonb_build_array(target_name, proxy_name, profile, profile_kind, gap_ms, max_age, n) order by ${pathOrder}),
+      string_agg(cells, ''::bytea order by ${pathOrder})
+    from (select target_name, proxy_name, profile, profile_kind, gap_ms, max(max_age) as max_age, count(*) as n,
+            string_agg(int4send(${bin}) || int4send(n_sessions) || int4send(n_drops) || int4send(n_idle), ''::bytea order by bin nulls first) as cells
+          from (select target_name, proxy_name, profile, profile_kind, gap_ms, bin,
+                  sum(n_sessions)::int4 as n_sessions, sum(n_drops)::int4 as n_drops, sum(n_idle)::int4 as n_idle, max(drop_age) as max_age
+                from (select ${path}, ${binIndex(AGE, BIN_MS)} as bin, 1 as n_sessions, ${dropped}::int as n_drops, 0 as n_idle,
+                        case when ${dropped} then ${AGE} end as drop_age from ${s} where ${hour}
+                      union all
+                      select ${path}, ${binIndex(IDLE, BIN_MS)} as bin, 0, 0, 1, null from ${s} where ${hour} and ${dropped}) as x
+                group by target_name, proxy_name, profile, profile_kind, gap_ms, bin) as bins
+          group by target_name, proxy_name, profile, profile_kind, gap_ms) as paths
+    having count(*) > 0`;
 }

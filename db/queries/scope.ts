@@ -19,8 +19,14 @@ export function pathFilters(c: PathColumns, scope: DashboardScope): SQL[] {
   if (scope.proxy) out.push(eq(c.proxyName, scope.proxy));
   if (scope.target) out.push(eq(c.targetName, scope.target));
   if (scope.profile) out.push(eq(c.profile, scope.profile));
-  if (scope.probe) out.push(sql`${c.probeId} in (select ${probes.id} from ${probes} where ${probes.name} = ${scope.probe})`);
-  if (scope.label) out.push(sql`${c.probeId} in (select ${probes.id} from ${probes} where ${probes.labels} ->> ${scope.label.key} = ${scope.label.value})`);
+  return [...out, ...probeFilters(c.probeId, scope)];
+}
+
+/** The scope's probe and label filters on a column of probe ids. */
+export function probeFilters(probeId: AnyPgColumn, scope: Pick<DashboardScope, 'probe' | 'label'>): SQL[] {
+  const out: SQL[] = [];
+  if (scope.probe) out.push(sql`${probeId} in (select ${probes.id} from ${probes} where ${probes.name} = ${scope.probe})`);
+  if (scope.label) out.push(sql`${probeId} in (select ${probes.id} from ${probes} where ${probes.labels} ->> ${scope.label.key} = ${scope.label.value})`);
   return out;
 }
 

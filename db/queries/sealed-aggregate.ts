@@ -1,5 +1,5 @@
 /**
- * Sealing an aggregate (db/schema.ts `ending_bins`, `attempt_lifetimes`, `duration_bins`;
+ * Sealing an aggregate (db/schema.ts `ending_packs`, `attempt_lifetimes`, `duration_bins`;
  * db/queries/ending-bins.ts and report-bins.ts describe them). A trigger (migrations 0011,
  * 0012) marks the (hour, probe) pairs a write touched; a closed pair
  * is recomputed from its rows under a transaction-scoped advisory lock, and its mark is

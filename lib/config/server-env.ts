@@ -41,7 +41,7 @@ const envSchema = z.object({
    * canary_sessions are dropped whole (lib/retention/partitions.ts).
    */
   DROPSCOPE_RETENTION_RAW: retention('30d'),
-  /** How long the aggregates are kept (ending_bins, attempt_lifetimes, duration_bins, the rollups); at least the raw retention. */
+  /** How long the aggregates are kept (ending_packs, attempt_lifetimes, duration_bins, the rollups); at least the raw retention. */
   DROPSCOPE_RETENTION_AGGREGATES: retention('400d'),
   /** How often alert rules are evaluated. */
   DROPSCOPE_ALERT_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(15_000),

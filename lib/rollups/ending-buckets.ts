@@ -1,12 +1,13 @@
 /**
- * The endings aggregate (db/schema.ts `ending_bins`): per hour of `ended_at` and path, the
- * endings counted by their 100 ms bin of age and of idle time. It is sealed, not kept at
+ * The endings aggregate (db/schema.ts `ending_packs`, packed as lib/rollups/ending-pack.ts
+ * says): per hour of `ended_at` and path, the endings counted by their 100 ms bin of age and
+ * of idle time. It is sealed, not kept at
  * ingest: a write marks its (hour, probe) dirty, a sealer recomputes dirty hours once they
  * have closed, and a read takes the sealed hours from the aggregate and everything else
  * (the range's partial hours at its edges, the hours still open or dirty) from the session
  * rows. An answer is therefore always exact, whatever has been sealed so far.
  *
- * This module is the pure part: the bucket arithmetic and how a range splits.
+ * This module is the bucket arithmetic and how a range splits.
  */
 
 /** An hour: a week is 168 buckets per path, and the open hour read from the rows is small. */

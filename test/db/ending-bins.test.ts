@@ -17,6 +17,7 @@ import { BUILTIN_LAYERS } from '../../lib/analysis/catalogue';
 import { dropAge, dropIdle } from '../../lib/analysis/drop-values';
 import type { EndKind } from '../../lib/contracts/ingest';
 import { ENDING_BUCKET_MS, SEAL_GRACE_MS, endingBucketOf } from '../../lib/rollups/ending-buckets';
+import { CELL_INTS, decodePack, NULL_BIN } from '../../lib/rollups/ending-pack';
 import { backends } from '../helpers/databases';
 import { sampleEvents } from '../helpers/sample-events';
 import { mixture, PLANTS } from '../lib/analysis/synthetic';
@@ -53,7 +54,7 @@ interface RowFacts {
   sinceLastSentMs: number | null;
 }
 
-/** The oracle: the aggregate of the rows, counted here from lib/analysis/drop-values.ts. */
+/** The oracle: the aggregate of the rows, counted here from lib/analysis/drop-values.ts (zero counts are no cell). */
 function expectedBins(rows: readonly RowFacts[]): Map<string, [number, number, number]> {
   const out = new Map<string, [number, number, number]>();
   const bump = (r: RowFacts, value: number | null, i: 0 | 1 | 2) => {
@@ -131,15 +132,24 @@ describe.each(backends())('endings aggregate on $name', (backend) => {
     expect(outcome).toEqual({ sealed: written.length, left: 0 });
     expect(await dirtyPairs()).toEqual([]);
 
-    const stored = rowsOf<Record<string, unknown>>(
-      await database.db.execute(sql`select (extract(epoch from bucket) * 1000)::float8 as bucket, probe_id, target_name, proxy_name, profile, profile_kind, gap_ms, bin, sessions, drops, idle_drops from ending_bins`),
+    const stored = rowsOf<{ bucket: number | string; probe_id: number; paths: unknown; cells: string }>(
+      await database.db.execute(sql`select (extract(epoch from bucket) * 1000)::float8 as bucket, probe_id, paths, encode(cells, 'base64') as cells from ending_packs`),
     );
-    const got = new Map(
-      stored.map((r) => [
-        JSON.stringify([Number(r.bucket), Number(r.probe_id), r.target_name, r.proxy_name, r.profile, r.profile_kind ?? null, r.gap_ms === null ? null : Number(r.gap_ms), r.bin === null ? null : Number(r.bin)]),
-        [Number(r.sessions), Number(r.drops), Number(r.idle_drops)],
-      ]),
-    );
+    const got = new Map<string, [number, number, number]>();
+    for (const r of stored) {
+      const pack = decodePack({ probeId: Number(r.probe_id), paths: r.paths, cellsBase64: r.cells });
+      let at = 0;
+      for (const p of pack.paths) {
+        const bins = [];
+        for (let k = 0; k < p.cells; k++, at += CELL_INTS) {
+          const [bin, sessions, drops, idle] = pack.cells.subarray(at, at + CELL_INTS);
+          bins.push(bin!);
+          got.set(JSON.stringify([Number(r.bucket), pack.probeId, p.target, p.proxy, p.profile, p.profileKind, p.gapMs, bin === NULL_BIN ? null : bin]), [sessions!, drops!, idle!]);
+        }
+        // A path's cells in bin order, the null bin first.
+        expect(bins).toEqual([...bins].sort((a, b) => a - b));
+      }
+    }
     expect(got).toEqual(expectedBins(rows));
 
     // Sealed hours from the aggregate, edges from the rows: the same answers.
