@@ -25,6 +25,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
+import { DAY_MS, dayOf, partitionName } from '../lib/retention/partitions';
 import { PROBES, PROXIES, TARGETS } from './analysis-seed';
 
 export const SESSION_TOTAL = 1_000_000;
@@ -128,6 +129,16 @@ export async function seedDashboard(sql: Sql, to: Date, fleet: Fleet = DEFAULT_F
         and indexname not in (select conname from pg_constraint where contype in ('p', 'u'))`);
     for (const ix of secondary) await tx.unsafe(`drop index "${ix.name}"`);
     for (const k of keys) await tx.unsafe(`alter table ${k.tab} drop constraint "${k.name}"`);
+    // Every seeded day in a partition of its own, as a server that ran through those days
+    // would have created them (server/retention.ts, days ahead): rows in the default
+    // partition would make every read by day scan all of them.
+    for (let day = dayOf(to.getTime() - SPAN_MS - 2 * DAY_MS); day <= dayOf(to.getTime()); day += DAY_MS) {
+      const name = partitionName(day);
+      const [exists] = await tx.unsafe<{ n: number }[]>(`select count(*)::int as n from pg_class where relname = ${lit(name)}`);
+      if (exists && exists.n === 0) {
+        await tx.unsafe(`create table "${name}" partition of canary_sessions for values from ('${new Date(day).toISOString()}') to ('${new Date(day + DAY_MS).toISOString()}')`);
+      }
+    }
 
     const probeRows = await tx.unsafe<{ id: number }[]>(`
       insert into probes (name, labels, token_hash, agent_version, created_at, first_seen_at, last_seen_at, revoked_at, spool_depth, canaries_open, canaries_connecting, canaries_backoff)
@@ -272,7 +283,9 @@ export async function seedDashboard(sql: Sql, to: Date, fleet: Fleet = DEFAULT_F
         9, 9 * mean_ms, mean_ms * 0.7, mean_ms * 1.8, tpl.buckets
       from m join tpl using (j)`);
     for (const k of keys) await tx.unsafe(`alter table ${k.tab} add constraint "${k.name}" ${k.def}`);
-    for (const ix of secondary) await tx.unsafe(ix.def);
+    // pg_indexes gives a partitioned table's index as `ON ONLY`, which would build it on the
+    // parent alone (invalid, and no partition indexed): build it on every partition.
+    for (const ix of secondary) await tx.unsafe(ix.def.replace(/ ON ONLY /, ' ON '));
     // The replica role skipped the triggers that mark written hours for the sealed aggregates:
     // mark them as migrations 0011 and 0012 mark the rows they find (the bench seals them
     // after). The quarter-hour rollups, kept at ingest, are filled by the backfill migration's
