@@ -19,7 +19,7 @@ import type { ProfileKind } from '../../lib/contracts/ingest';
 import type { Db, Executor } from '../client';
 import { canarySessions as s, probes, targetSessionViews as tv } from '../schema';
 import type { EndingSplit } from '../../lib/rollups/ending-buckets';
-import { packExposures, type EndingPack } from '../../lib/rollups/ending-pack';
+import { memberHorizons, packExposures, type BinWindow, type EndingPack } from '../../lib/rollups/ending-pack';
 import { AGE, IDLE, dropFilter } from './drop-values';
 import { dropBinsIn, endingSplit, packFilter, sealedPacks } from './ending-bins';
 import { binIndex, type Histogram } from './histogram';
@@ -97,6 +97,12 @@ export interface AnalyzeOptions {
    */
   bins?: DropBins;
   /**
+   * How the caller split the scope between the aggregate and the rows, and the sealed
+   * hours' packs it read (the drops page, for its 100 ms pass): the analysis then reads
+   * neither again. Must be of this scope.
+   */
+  sealed?: { split: EndingSplit; packs: Promise<EndingPack[]> };
+  /**
    * Run the independent statements at once, each on its own pool connection (PostgreSQL,
    * see db/queries/reads.ts): the two histograms, then the members and the exposures. They
    * then read separate snapshots, so a session ending meanwhile may be counted in one and
@@ -129,10 +135,10 @@ export async function analyzeScope(db: Db, scope: AnalysisScope, options: Analyz
 
 async function analyzeWith(db: Executor, scope: AnalysisScope, options: AnalyzeOptions, concurrent: boolean): Promise<AnalysisResult> {
   // The sealed hours are read from the endings aggregate, the rest of the range from the rows.
-  const [split, since] = await Promise.all([endingSplit(db, scope.from, scope.to), rawSince(db)]);
+  const [split, since] = await Promise.all([options.sealed?.split ?? endingSplit(db, scope.from, scope.to), rawSince(db)]);
   const approximate = since && since > scope.from ? { rawSince: since.toISOString() } : {};
   // The sealed hours' packs, read once for the histograms and the exposures, when needed.
-  let packs: Promise<EndingPack[]> | undefined;
+  let packs: Promise<EndingPack[]> | undefined = options.sealed?.packs;
   const sealed = () => (packs ??= sealedPacks(db, scope, split.sealed));
   const { age: ageBins, idle: idleBins, unaged = 0 } = options.bins ?? (await dropBins(db, scope, split, concurrent, sealed()));
   const totalDrops = ageBins.reduce((n, b) => n + b.count, 0) + unaged;
@@ -143,7 +149,7 @@ async function analyzeWith(db: Executor, scope: AnalysisScope, options: AnalyzeO
   if (windows.length === 0) return { scope: scopeJson(scope), totalDrops, signatures: [], findings: [], ...approximate };
 
   const [members, exposures] = await runReads(concurrent, [
-    () => windowMembers(db, scope, windows),
+    async () => windowMembers(db, scope, windows, split.sealed.length === 0 ? windows.map(() => null) : memberHorizons(await sealed(), packFilter(scope), windowBins(windows), MEMBER_SAMPLE)),
     () => windowExposures(db, scope, windows, options.now, split, sealed),
   ] as const);
   const signatures = found
@@ -313,7 +319,7 @@ function memberDrop(r: MemberRow): Drop {
  * histogram's count made: the windows' edges are bin edges (findPeaks puts them there), so
  * the window's total is the peak's count from those bins and need not be counted again.
  */
-async function windowMembers(tx: Executor, scope: AnalysisScope, windows: readonly SignatureWindow[]): Promise<Map<number, { sample: Drop[]; total: number }>> {
+async function windowMembers(tx: Executor, scope: AnalysisScope, windows: readonly SignatureWindow[], horizons: readonly (number | null)[]): Promise<Map<number, { sample: Drop[]; total: number }>> {
   const out = new Map<number, { sample: Drop[]; total: number }>();
   // Both dimensions' statements at once: on the pool, the second is not held up by the
   // first's answer waiting for the event loop (the analysis report runs findings meanwhile).
@@ -321,15 +327,18 @@ async function windowMembers(tx: Executor, scope: AnalysisScope, windows: readon
     const dimWindows = windows.map((w, i) => ({ w, i })).filter((x) => x.w.dimension === dimension);
     if (dimWindows.length === 0) return Promise.resolve([]);
     const value = dimension === 'age' ? AGE : IDLE;
-    const list = sql.join(dimWindows.map(({ w, i }) => sql`(${sql.raw(String(i))}, ${num(w.peak.lowMs)}, ${num(w.peak.highMs)})`), sql`, `);
+    // From each window's horizon on (when the sealed hours tell it): the backward scan of
+    // a rare window stops there instead of at the start of the range.
+    const since = (i: number) => instant(new Date(Math.max(scope.from.getTime(), horizons[i] ?? scope.from.getTime())));
+    const list = sql.join(dimWindows.map(({ w, i }) => sql`(${sql.raw(String(i))}, ${num(w.peak.lowMs)}, ${num(w.peak.highMs)}, ${since(i)})`), sql`, `);
     return tx
       .select({ window: sql<number>`m.w`.mapWith(Number), ...memberColumns })
       .from(
         sql`(select w.i as w, latest.id
-             from (values ${list}) as w(i, lo, hi)
+             from (values ${list}) as w(i, lo, hi, since)
              cross join lateral (
                select ${s.id} as id from ${s}
-               where ${dropFilter(scope)} and ${value} is not null and ${binStart(value)} >= w.lo and ${binStart(value)} < w.hi
+               where ${dropFilter(scope)} and ${s.endedAt} >= w.since and ${value} is not null and ${binStart(value)} >= w.lo and ${binStart(value)} < w.hi
                order by ${s.endedAt} desc, ${s.id} collate "C"
                limit ${sql.raw(String(MEMBER_SAMPLE))}) as latest) as m`,
       )
@@ -439,19 +448,23 @@ async function rowExposures(tx: Executor, scope: AnalysisScope, windows: readonl
   );
 }
 
+/** The windows in BIN_MS bins: their edges are bin edges (findPeaks puts them there). */
+function windowBins(windows: readonly SignatureWindow[]): BinWindow[] {
+  const edge = (ms: number) => {
+    const bin = Math.round(ms / BIN_MS);
+    if (Math.abs(bin * BIN_MS - ms) > 1e-6) throw new RangeError(`a window edge off the ${BIN_MS} ms bins: ${ms}`);
+    return bin;
+  };
+  return windows.map((w) => ({ dimension: w.dimension, lo: edge(w.peak.lowMs), hi: edge(w.peak.highMs) }));
+}
+
 /**
  * The exposures of the sealed hours' endings, from the aggregate's packs: a window's edges
  * are bin edges (findPeaks puts them there), so "age >= lowMs" is "bin >= lowMs / BIN_MS"
  * exactly. Answered in the shape of rowExposures' rows, which they are added to.
  */
 function sealedExposures(packs: readonly EndingPack[], scope: AnalysisScope, windows: readonly SignatureWindow[]): Record<string, unknown>[] {
-  const edge = (ms: number) => {
-    const bin = Math.round(ms / BIN_MS);
-    if (Math.abs(bin * BIN_MS - ms) > 1e-6) throw new RangeError(`a window edge off the ${BIN_MS} ms bins: ${ms}`);
-    return bin;
-  };
-  const bins = windows.map((w) => ({ dimension: w.dimension, lo: edge(w.peak.lowMs), hi: edge(w.peak.highMs) }));
-  return packExposures(packs, packFilter(scope), bins).map((e) => {
+  return packExposures(packs, packFilter(scope), windowBins(windows)).map((e) => {
     const row: Record<string, unknown> = { probeId: e.probeId, target: e.target, proxy: e.proxy, profile: e.profile, profileKind: e.profileKind, gapMs: e.gapMs, sessions: e.sessions, drops: e.drops };
     windows.forEach((_w, i) => {
       row[`reached${i}`] = e.reached[i];

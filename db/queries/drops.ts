@@ -24,7 +24,9 @@ import { histogram } from './histogram';
 import { runReads } from './reads';
 import { rollupAndEdges } from './rollup-parts';
 import { pathFilters, rowsOf } from './scope';
-import { dropBinsIn, endingSplit, type DropBins100 } from './ending-bins';
+import { dropBinsIn, endingSplit, sealedPacks, type DropBins100 } from './ending-bins';
+import type { EndingSplit } from '../../lib/rollups/ending-buckets';
+import type { EndingPack } from '../../lib/rollups/ending-pack';
 
 export interface DropsParams {
   bin: BinWidth;
@@ -48,7 +50,14 @@ export async function dropsReport(
 
   const concurrent = options.concurrent ?? false;
   // 100 ms bins come from the endings aggregate for the sealed hours; 50 ms from the rows.
-  const histograms = async (binMs: number) => (binMs === BIN_MS ? binsOfAggregate(await dropBinsIn(db, scope, await endingSplit(db, scope.from, scope.to), concurrent)) : dropHistograms(db, where, binMs, concurrent));
+  // The aggregate's read is kept for the analysis' exposures and members.
+  let sealed: { split: EndingSplit; packs: Promise<EndingPack[]> } | undefined;
+  const histograms = async (binMs: number) => {
+    if (binMs !== BIN_MS) return dropHistograms(db, where, binMs, concurrent);
+    const split = await endingSplit(db, scope.from, scope.to);
+    sealed = { split, packs: sealedPacks(db, scope, split.sealed) };
+    return binsOfAggregate(await dropBinsIn(db, scope, split, concurrent, sealed.packs));
+  };
   const picked = params.bin === 'auto' ? null : BIN_WIDTHS[params.bin];
   let pass = await histograms(picked === null ? COARSE_PASS_BIN_MS : passBinFor(picked));
   const binWidthMs = picked ?? binWidthFor(Math.max(0, pass.maxAgeMs ?? 0));
@@ -60,7 +69,7 @@ export async function dropsReport(
   // The endings need no histogram: they are read beside the analysis' members and
   // exposures, leaving both cores to the two histograms before.
   const [analysis, endings] = await runReads(concurrent, [
-    () => (age.total === 0 ? Promise.resolve({ signatures: [], findings: [] }) : analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: passBins(pass), concurrent })),
+    () => (age.total === 0 ? Promise.resolve({ signatures: [], findings: [] }) : analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: passBins(pass), concurrent, ...(sealed && { sealed }) })),
     () => endingsOf(db, scope),
   ] as const);
   const signatures: ClusterSignature[] = analysis.signatures.map((g) => ({

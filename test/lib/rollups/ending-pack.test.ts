@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { CELL_INTS, decodePack, NULL_BIN, packDropBins, packExposures, type EndingPack, type PackPath } from '../../../lib/rollups/ending-pack';
+import { CELL_INTS, decodePack, memberHorizons, NULL_BIN, packDropBins, packExposures, type EndingPack, type PackPath } from '../../../lib/rollups/ending-pack';
 
 /** A stored pack as PostgreSQL's int4send writes it: big-endian int32, base64 on the wire. */
-function stored(probeId: number, paths: { path: Omit<PackPath, 'cells'>; cells: [number, number, number, number][] }[]) {
+function stored(probeId: number, paths: { path: Omit<PackPath, 'cells'>; cells: [number, number, number, number][] }[], bucket = Date.parse('2026-11-20T00:00:00Z')) {
   const ints = paths.flatMap((p) => p.cells.flat());
   const bytes = Buffer.alloc(ints.length * 4);
   ints.forEach((v, i) => bytes.writeInt32BE(v, i * 4));
   return {
+    bucket,
     probeId,
     paths: paths.map(({ path: p, cells }) => [p.target, p.proxy, p.profile, p.profileKind, p.gapMs, p.maxAgeMs, cells.length]),
     cellsBase64: bytes.toString('base64'),
@@ -98,5 +99,33 @@ describe('packExposures', () => {
       { probe: 1, target: 'chat', sessions: 9, drops: 7, reached: [6, 7], outlived: [1, 7], hits: [4, 1] },
       { probe: 2, target: 'chat', sessions: 3, drops: 3, reached: [3, 3], outlived: [0, 3], hits: [3, 0] },
     ]);
+  });
+});
+
+describe('memberHorizons', () => {
+  const HOUR = 3_600_000;
+  const at = (h: number) => Date.parse('2026-11-20T00:00:00Z') + h * HOUR;
+  // Hits of the age window [600, 601) by hour: 3 at hour 0, 2 at hour 1 (two probes), 4 at hour 2.
+  const hourly = [
+    decodePack(stored(1, [{ path: chat, cells: [[600, 3, 3, 0]] }], at(0))),
+    decodePack(stored(1, [{ path: chat, cells: [[600, 1, 1, 0], [700, 5, 5, 5]] }], at(1))),
+    decodePack(stored(2, [{ path: chat, cells: [[600, 1, 1, 2]] }], at(1))),
+    decodePack(stored(1, [{ path: chat, cells: [[NULL_BIN, 9, 9, 9], [600, 4, 4, 0]] }, { path: feed, cells: [[600, 50, 50, 0]] }], at(2))),
+  ];
+  const windows = [
+    { dimension: 'age' as const, lo: 600, hi: 601 },
+    { dimension: 'idle' as const, lo: 600, hi: 601 },
+  ];
+
+  it('gives the oldest hour from which the newer hours hold the sample', () => {
+    expect(memberHorizons(hourly, { target: 'chat' }, windows, 4)).toEqual([at(2), null]);
+    expect(memberHorizons(hourly, { target: 'chat' }, windows, 5)).toEqual([at(1), null]);
+    expect(memberHorizons(hourly, { target: 'chat' }, windows, 9)).toEqual([at(0), null]);
+    expect(memberHorizons(hourly, { target: 'chat' }, windows, 2)).toEqual([at(2), at(1)]);
+  });
+
+  it('is null when all the packs hold fewer, and counts only admitted paths', () => {
+    expect(memberHorizons(hourly, { target: 'chat' }, windows, 10)).toEqual([null, null]);
+    expect(memberHorizons(hourly, {}, windows, 54)).toEqual([at(2), null]);
   });
 });
