@@ -45,7 +45,10 @@ export function sessionFilters(scope: DashboardScope): SQL[] {
  * The values the filter bar offers: probes from their table, paths seen in the last 30
  * days. Distinct paths are found by skipping through canary_sessions_path_profile_idx
  * (one index probe per distinct path, a loose index scan written as a recursive CTE)
- * instead of reading every session: ~1 ms instead of ~0.5 s at a million sessions.
+ * instead of reading every session: ~1 ms instead of ~0.5 s at a million sessions. Each
+ * path's recent use is a LIMIT 1 probe: written as EXISTS, the planner made it a semi-join
+ * that hashed every session of the 30 days (0.45 s at 1M sessions, ~2 s at 10M, on every
+ * page, for the filter bar).
  */
 export async function scopeOptions(db: Executor): Promise<ScopeOptions> {
   const probeRows = await db.select({ name: probes.name, labels: probes.labels }).from(probes).where(isNull(probes.revokedAt)).orderBy(asc(probes.name));
@@ -60,9 +63,9 @@ export async function scopeOptions(db: Executor): Promise<ScopeOptions> {
           where (${s.targetName}, ${s.proxyName}, ${s.profile}) > (p.target, p.proxy, p.profile)
           order by ${s.targetName}, ${s.proxyName}, ${s.profile} limit 1) n
       )
-      select target, proxy, profile from p
-      where exists (select 1 from ${s} where ${s.targetName} = p.target and ${s.proxyName} = p.proxy and ${s.profile} = p.profile
-                    and ${s.attemptedAt} > now() - interval '30 days')`),
+      select p.target, p.proxy, p.profile from p
+      cross join lateral (select 1 from ${s} where ${s.targetName} = p.target and ${s.proxyName} = p.proxy and ${s.profile} = p.profile
+                          and ${s.attemptedAt} > now() - interval '30 days' limit 1) as recent`),
   );
   const uniq = (xs: string[]) => [...new Set(xs)].sort();
   return {
