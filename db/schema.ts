@@ -557,3 +557,201 @@ export const durationBins = pgTable(
 
 /** The (hour of ended_at, probe) pairs whose rows are not all in duration_bins. */
 export const durationBinsDirty = dirtyMarks('duration_bins_dirty');
+
+// ─── Findings aggregates (issue 14) ─────────────────────────────────────────────────────
+// What the analysis' findings (db/queries/finding-*.ts) read for whole hours instead of the
+// session rows, sealed as every aggregate of ours (db/queries/sealed-aggregate.ts): per
+// (hour, probe), marked dirty by the triggers of migration 0015 (rtt_hours by one on
+// rtt_minutes), recomputed from the rows once the hour has closed. Reads take the sealed
+// hours from here and the rest from the rows, so answers equal a read of every row.
+
+/**
+ * Attempts and refusals (db/queries/finding-refusals.ts): per hour of attempted_at and
+ * path, the attempts by outcome: the refused ones (upgrade_refused, proxy_refused,
+ * dial_failed) also by reason and Server header, with the latest one's evidence; the
+ * opened ones in one row, with an empty reason and no evidence.
+ */
+export const findingRefusals = pgTable(
+  'finding_refusals',
+  {
+    /** Start of the hour of attempted_at. */
+    bucket: tstz().notNull(),
+    probeId: integer()
+      .notNull()
+      .references(() => probes.id, { onDelete: 'cascade' }),
+    targetName: text().notNull(),
+    proxyName: text().notNull(),
+    profile: text().notNull(),
+    outcome: outcome().notNull(),
+    /** A refusal's HTTP status, else the proxy's reply, else the error code, else 'unknown'; '' when opened. */
+    reason: text().notNull(),
+    server: text(),
+    attempts: integer().notNull(),
+    /**
+     * The latest refusal as one text that sorts bytewise as (attempted_at, id) do, then its
+     * evidence as JSON (finding-refusals.ts `LATEST`): the greatest over any hours is the
+     * latest of them, found by hash, with its evidence. Null when opened.
+     */
+    latest: text(),
+  },
+  (t) => [index('finding_refusals_bucket_idx').on(t.bucket, t.probeId)],
+);
+
+/** The (hour of attempted_at, probe) pairs whose rows are not all in finding_refusals. */
+export const findingRefusalsDirty = dirtyMarks('finding_refusals_dirty');
+
+/**
+ * Silent deaths (db/queries/finding-silent.ts): per hour of ended_at and path, the
+ * pong_timeout endings by their exact quiet time (since_last_recv_ms; null kept as such),
+ * so that the median over any set of hours is exact.
+ */
+export const findingSilentDeaths = pgTable(
+  'finding_silent_deaths',
+  {
+    /** Start of the hour of ended_at. */
+    bucket: tstz().notNull(),
+    probeId: integer()
+      .notNull()
+      .references(() => probes.id, { onDelete: 'cascade' }),
+    targetName: text().notNull(),
+    proxyName: text().notNull(),
+    profile: text().notNull(),
+    quietMs: doublePrecision(),
+    deaths: integer().notNull(),
+    /** Of `deaths`, those without an age (nothing received after the 101). */
+    neverAnswered: integer().notNull(),
+  },
+  (t) => [index('finding_silent_deaths_bucket_idx').on(t.bucket, t.probeId)],
+);
+
+/** The (hour of ended_at, probe) pairs whose rows are not all in finding_silent_deaths. */
+export const findingSilentDeathsDirty = dirtyMarks('finding_silent_deaths_dirty');
+
+/** Ladder rungs (db/queries/finding-ladder.ts): per hour of ended_at, path and gap, the rungs survived and died. */
+export const findingLadderRungs = pgTable(
+  'finding_ladder_rungs',
+  {
+    /** Start of the hour of ended_at. */
+    bucket: tstz().notNull(),
+    probeId: integer()
+      .notNull()
+      .references(() => probes.id, { onDelete: 'cascade' }),
+    targetName: text().notNull(),
+    proxyName: text().notNull(),
+    profile: text().notNull(),
+    gapMs: doublePrecision().notNull(),
+    survived: integer().notNull(),
+    died: integer().notNull(),
+  },
+  (t) => [index('finding_ladder_rungs_bucket_idx').on(t.bucket, t.probeId)],
+);
+
+/** The (hour of ended_at, probe) pairs whose rows are not all in finding_ladder_rungs. */
+export const findingLadderRungsDirty = dirtyMarks('finding_ladder_rungs_dirty');
+
+/**
+ * Drops by minute (db/queries/finding-rtt.ts): per hour of ended_at and path, the drops
+ * and two 60-bit masks of the hour's minutes: bit i set when a drop ended in minute i, and
+ * when one ended exactly on its first instant (it then reaches one RTT minute further back).
+ */
+export const findingDropMinutes = pgTable(
+  'finding_drop_minutes',
+  {
+    /** Start of the hour of ended_at. */
+    bucket: tstz().notNull(),
+    probeId: integer()
+      .notNull()
+      .references(() => probes.id, { onDelete: 'cascade' }),
+    targetName: text().notNull(),
+    proxyName: text().notNull(),
+    profile: text().notNull(),
+    drops: integer().notNull(),
+    minutes: bigint({ mode: 'number' }).notNull(),
+    onMinute: bigint({ mode: 'number' }).notNull(),
+  },
+  (t) => [index('finding_drop_minutes_bucket_idx').on(t.bucket, t.probeId)],
+);
+
+/** The (hour of ended_at, probe) pairs whose rows are not all in finding_drop_minutes. */
+export const findingDropMinutesDirty = dirtyMarks('finding_drop_minutes_dirty');
+
+/**
+ * RTT per hour (db/queries/finding-rtt.ts): rtt_minutes' samples and their sum per hour,
+ * probe and path, in all and minute by minute (60 elements each, 0 for a minute without).
+ */
+export const rttHours = pgTable(
+  'rtt_hours',
+  {
+    /** Start of the hour of the minutes. */
+    bucket: tstz().notNull(),
+    probeId: integer()
+      .notNull()
+      .references(() => probes.id, { onDelete: 'cascade' }),
+    targetName: text().notNull(),
+    proxyName: text().notNull(),
+    count: bigint({ mode: 'number' }).notNull(),
+    sumMs: doublePrecision().notNull(),
+    minuteCounts: integer().array().notNull(),
+    minuteSums: doublePrecision().array().notNull(),
+  },
+  (t) => [index('rtt_hours_bucket_idx').on(t.bucket, t.probeId)],
+);
+
+/** The (hour of minute, probe) pairs whose rtt_minutes are not all in rtt_hours. */
+export const rttHoursDirty = dirtyMarks('rtt_hours_dirty');
+
+/**
+ * Egress runs (db/queries/finding-egress.ts): per hour of opened_at, probe and proxy, the
+ * openings with an egress address in runs of one address (in the order of opened_at, then
+ * the address bytewise): per run a row of all its openings (target and profile null) and
+ * one per target and profile; a run is named by its first opening and its address, which
+ * order the runs of the hour.
+ */
+export const findingEgressRuns = pgTable(
+  'finding_egress_runs',
+  {
+    /** Start of the hour of opened_at. */
+    bucket: tstz().notNull(),
+    probeId: integer()
+      .notNull()
+      .references(() => probes.id, { onDelete: 'cascade' }),
+    proxyName: text().notNull(),
+    runStart: tstz().notNull(),
+    egress: text().notNull(),
+    /** Null on the run's row of all its openings. */
+    targetName: text(),
+    profile: text(),
+    openings: integer().notNull(),
+    drops: integer().notNull(),
+  },
+  (t) => [index('finding_egress_runs_bucket_idx').on(t.bucket, t.probeId)],
+);
+
+/** The (hour of opened_at, probe) pairs whose rows are not all in finding_egress_runs. */
+export const findingEgressRunsDirty = dirtyMarks('finding_egress_runs_dirty');
+
+/**
+ * Drops near another egress address (db/queries/finding-egress.ts): per hour of ended_at,
+ * the drops with an address that ended within 5 s of an opening of the same probe and
+ * proxy with another one, by path and the instant the dropped session opened (which the
+ * scope selects them by).
+ */
+export const findingEgressNear = pgTable(
+  'finding_egress_near',
+  {
+    /** Start of the hour of ended_at. */
+    bucket: tstz().notNull(),
+    probeId: integer()
+      .notNull()
+      .references(() => probes.id, { onDelete: 'cascade' }),
+    proxyName: text().notNull(),
+    targetName: text().notNull(),
+    profile: text().notNull(),
+    openedAt: tstz().notNull(),
+    drops: integer().notNull(),
+  },
+  (t) => [index('finding_egress_near_bucket_idx').on(t.bucket, t.probeId), index('finding_egress_near_opened_at_idx').on(t.openedAt)],
+);
+
+/** The (hour of ended_at, probe) pairs whose rows are not all in finding_egress_near. */
+export const findingEgressNearDirty = dirtyMarks('finding_egress_near_dirty');
