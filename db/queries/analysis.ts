@@ -177,11 +177,6 @@ function scopeJson(scope: AnalysisScope): AnalysisResult['scope'] {
   };
 }
 
-/** The start of a value's 100 ms bin, as `histogram` bins it at BIN_MS. */
-function binStart(value: SQL): SQL<number> {
-  return sql<number>`(${binIndex(value, BIN_MS)} * ${num(BIN_MS)})`;
-}
-
 /**
  * The analysis' bins from histograms of `binIndex` at BIN_MS. A drop without an age counts
  * towards the total only: binning it at 0 made a phantom "0.0 s" signature of every
@@ -315,7 +310,7 @@ function memberDrop(r: MemberRow): Drop {
  * view. Numbering every member of every window instead (row_number over 50,000 members at
  * a day of a million sessions) cost a sort of them all.
  *
- * A member is a drop whose 100 ms bin starts in [lowMs, highMs), the same test the
+ * A member is a drop whose 100 ms bin lies in the window's bins [lo, hi), the same test the
  * histogram's count made: the windows' edges are bin edges (findPeaks puts them there), so
  * the window's total is the peak's count from those bins and need not be counted again.
  */
@@ -330,19 +325,24 @@ async function windowMembers(tx: Executor, scope: AnalysisScope, windows: readon
     // From each window's horizon on (when the sealed hours tell it): the backward scan of
     // a rare window stops there instead of at the start of the range.
     const since = (i: number) => instant(new Date(Math.max(scope.from.getTime(), horizons[i] ?? scope.from.getTime())));
-    const list = sql.join(dimWindows.map(({ w, i }) => sql`(${sql.raw(String(i))}, ${num(w.peak.lowMs)}, ${num(w.peak.highMs)}, ${since(i)})`), sql`, `);
+    // Compared as bin indices, the expression canary_sessions_drop_age_bin_idx holds: a
+    // rare window's members are read from that index instead of a backward scan of them all.
+    const bins = windowBins(windows);
+    const bin = (v: number) => sql.raw(`${v}::bigint`);
+    const list = sql.join(dimWindows.map(({ i }) => sql`(${sql.raw(String(i))}, ${bin(bins[i]!.lo)}, ${bin(bins[i]!.hi)}, ${since(i)})`), sql`, `);
     return tx
       .select({ window: sql<number>`m.w`.mapWith(Number), ...memberColumns })
       .from(
-        sql`(select w.i as w, latest.id
+        sql`(select w.i as w, latest.id, latest.attempted_at
              from (values ${list}) as w(i, lo, hi, since)
              cross join lateral (
-               select ${s.id} as id from ${s}
-               where ${dropFilter(scope)} and ${s.endedAt} >= w.since and ${value} is not null and ${binStart(value)} >= w.lo and ${binStart(value)} < w.hi
+               select ${s.id} as id, ${s.attemptedAt} as attempted_at from ${s}
+               where ${dropFilter(scope)} and ${s.endedAt} >= w.since and ${value} is not null and ${binIndex(value, BIN_MS)} >= w.lo and ${binIndex(value, BIN_MS)} < w.hi
                order by ${s.endedAt} desc, ${s.id} collate "C"
                limit ${sql.raw(String(MEMBER_SAMPLE))}) as latest) as m`,
       )
-      .innerJoin(s, eq(s.id, sql`m.id`))
+      // By the whole key: the partition of its day alone is probed per member, not every day's.
+      .innerJoin(s, and(eq(s.id, sql`m.id`), eq(s.attemptedAt, sql`m.attempted_at`)))
       .innerJoin(probes, eq(probes.id, s.probeId))
       .leftJoin(tv, eq(tv.sessionId, s.id))
       .then((rows) => rows);
