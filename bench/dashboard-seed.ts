@@ -22,7 +22,7 @@
  * bench/analysis-seed.ts seeds one day with fixed ids; this one needs seven, so it is
  * its own file.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
 import { DAY_MS, dayOf, partitionName } from '../lib/retention/partitions';
@@ -86,6 +86,29 @@ export interface SeedSummary {
   probes: number;
   /** The target x proxy with the most sessions attempted in the last 24 h before `to`. */
   busiestPath: { target: string; proxy: string; sessions24h: number };
+}
+
+/** Where a migration that adds a sealed aggregate starts marking the hours of the rows already there. */
+const MARKING = "-- The rows already there: every hour of them is dirty until the servers' sealer has read it.";
+
+/**
+ * The statements of every migration after its MARKING line (each such migration ends with
+ * them): a seed that writes with the triggers off marks the hours of every aggregate, also
+ * of one added later, as upgrading a database would.
+ * @throws when no migration has any (the marker text changed).
+ */
+function markingStatements(): string[] {
+  const dir = join(__dirname, '../db/migrations');
+  const out = readdirSync(dir)
+    .filter((f) => f.endsWith('.sql'))
+    .sort()
+    .flatMap((f) => {
+      const text = readFileSync(join(dir, f), 'utf8');
+      const at = text.indexOf(MARKING);
+      return at < 0 ? [] : text.slice(at).split('--> statement-breakpoint').map((x) => x.trim()).filter((x) => x.length > 0);
+    });
+  if (out.length === 0) throw new Error(`no migration marks the hours of its rows (${MARKING})`);
+  return out;
 }
 
 const lit = (s: string | null) => (s === null ? 'null' : `'${s.replace(/'/g, "''")}'`);
@@ -287,15 +310,10 @@ export async function seedDashboard(sql: Sql, to: Date, fleet: Fleet = DEFAULT_F
     // parent alone (invalid, and no partition indexed): build it on every partition.
     for (const ix of secondary) await tx.unsafe(ix.def.replace(/ ON ONLY /, ' ON '));
     // The replica role skipped the triggers that mark written hours for the sealed aggregates:
-    // mark them as migrations 0011 and 0012 mark the rows they find (the bench seals them
-    // after). The quarter-hour rollups, kept at ingest, are filled by the backfill migration's
-    // own statements.
-    await tx.unsafe(`insert into ending_bins_dirty (bucket, probe_id)
-      select distinct date_bin('1 hour', ended_at, timestamptz '2000-01-01 00:00:00+00'), probe_id from canary_sessions where ended_at is not null`);
-    await tx.unsafe(`insert into duration_bins_dirty (bucket, probe_id)
-      select distinct date_bin('1 hour', ended_at, timestamptz '2000-01-01 00:00:00+00'), probe_id from canary_sessions where ended_at is not null`);
-    await tx.unsafe(`insert into attempt_lifetimes_dirty (bucket, probe_id)
-      select distinct date_bin('1 hour', attempted_at, timestamptz '2000-01-01 00:00:00+00'), probe_id from canary_sessions`);
+    // mark them as the migrations that made each aggregate mark the rows they found (the
+    // bench seals them after), by running those migrations' closing statements. The
+    // quarter-hour rollups, kept at ingest, are filled by the backfill migration's own.
+    for (const statement of markingStatements()) await tx.unsafe(statement);
     for (const statement of readFileSync(join(__dirname, '../db/migrations/0004_rollups_backfill.sql'), 'utf8').split('--> statement-breakpoint')) await tx.unsafe(statement);
 
     const [n] = await tx.unsafe<Record<string, string>[]>(`
