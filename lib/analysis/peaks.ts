@@ -243,58 +243,59 @@ function joinAdjacent(peaks: readonly Peak[], gapMs: number): Peak[][] {
 function background(count: (lo: number, hi: number) => number, x: number, w: number, scratch: Float64Array): number {
   const reach = Math.max(10_000, 0.1 * x, 20 * w);
   const half = scratch.length >> 1;
-  const left = withoutSpikes(subWindowCounts(count, x - w - 2 * w, -2 * w, (lo) => lo >= x - reach && lo >= 0, scratch.subarray(0, half)));
-  const right = withoutSpikes(subWindowCounts(count, x + w, 2 * w, (lo) => lo + 2 * w <= x + reach, scratch.subarray(half)));
+  // Sub-windows of width 2w: the left ones from x - 3w down, the right ones from x + w up,
+  // each side into its half of `scratch`. Offsets into one array, no views or closures per
+  // call: this runs for every local maximum of every width (~0.6 s of a week at 1M sessions).
+  const width = 2 * w;
+  let nl = 0;
+  for (let lo = x - w - 2 * w; lo >= x - reach && lo >= 0 && nl < half; lo += -2 * w) scratch[nl++] = count(lo, lo + width);
+  let nr = 0;
+  for (let lo = x + w; lo + 2 * w <= x + reach && nr < half; lo += 2 * w) scratch[half + nr++] = count(lo, lo + width);
+  const kl = withoutSpikes(scratch, 0, nl);
+  const kr = withoutSpikes(scratch, half, nr);
   // Where drops are sparse the trimmed means fall to zero and a handful of coincidences
   // would look dense: the mean of both sides is the floor.
-  const n = left.length + right.length;
-  const plain = n ? (sum(left) + sum(right)) / n : 0;
-  return Math.max(trimmedMean(left), trimmedMean(right), plain);
-}
-
-/** Counts of the sub-windows [lo, lo + |step|) from `start`, stepping by `step` while `inside(lo)`, into `into`. */
-function subWindowCounts(count: (lo: number, hi: number) => number, start: number, step: number, inside: (lo: number) => boolean, into: Float64Array): Float64Array {
-  const width = Math.abs(step);
-  let n = 0;
-  for (let lo = start; inside(lo) && n < into.length; lo += step) into[n++] = count(lo, lo + width);
-  return into.subarray(0, n);
+  const n = kl + kr;
+  const plain = n ? (sum(scratch, 0, kl) + sum(scratch, half, kr)) / n : 0;
+  return Math.max(trimmedMean(scratch, 0, kl), trimmedMean(scratch, half, kr), plain);
 }
 
 /**
- * The counts, sorted, without those that are spikes of their own: above the median by
- * more than a Poisson count would stray (3 standard deviations, and one drop of slack).
+ * Sorts the `n` counts at `from` in place and returns how many are kept, from the lowest:
+ * those that are not spikes of their own, above the median by more than a Poisson count
+ * would stray (3 standard deviations, and one drop of slack).
  */
-function withoutSpikes(xs: Float64Array): Float64Array {
-  if (xs.length === 0) return xs;
+function withoutSpikes(xs: Float64Array, from: number, n: number): number {
+  if (n === 0) return 0;
   // Insertion sort: a score of counts, many of them equal; TypedArray#sort's call costs more.
-  for (let i = 1; i < xs.length; i++) {
+  for (let i = from + 1; i < from + n; i++) {
     const v = xs[i]!;
     let j = i - 1;
-    while (j >= 0 && xs[j]! > v) {
+    while (j >= from && xs[j]! > v) {
       xs[j + 1] = xs[j]!;
       j--;
     }
     xs[j + 1] = v;
   }
-  const median = xs[xs.length >> 1]!;
+  const median = xs[from + (n >> 1)]!;
   const limit = median + 3 * Math.sqrt(Math.max(median, 1)) + 1;
-  let n = xs.length;
-  while (n > 0 && xs[n - 1]! > limit) n--;
-  return xs.subarray(0, n);
+  let kept = n;
+  while (kept > 0 && xs[from + kept - 1]! > limit) kept--;
+  return kept;
 }
 
-function sum(xs: Float64Array): number {
+function sum(xs: Float64Array, from: number, n: number): number {
   let t = 0;
-  for (const v of xs) t += v;
+  for (let i = from; i < from + n; i++) t += xs[i]!;
   return t;
 }
 
-/** The mean of the lower three quarters of sorted counts. */
-function trimmedMean(sorted: Float64Array): number {
-  if (sorted.length === 0) return 0;
-  const kept = Math.max(1, Math.ceil(sorted.length * 0.75));
+/** The mean of the lower three quarters of `n` sorted counts at `from`. */
+function trimmedMean(sorted: Float64Array, from: number, n: number): number {
+  if (n === 0) return 0;
+  const kept = Math.max(1, Math.ceil(n * 0.75));
   let t = 0;
-  for (let i = 0; i < kept; i++) t += sorted[i]!;
+  for (let i = from; i < from + kept; i++) t += sorted[i]!;
   return t / kept;
 }
 
