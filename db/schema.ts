@@ -30,6 +30,24 @@ const tstz = () => timestamp({ withTimezone: true, mode: 'date' });
 /** Raw bytes (drizzle has no bytea builder); reads select them as base64 text. */
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({ dataType: () => 'bytea' });
 
+/**
+ * The key columns an aggregate by path shares: the start of its time bucket (what the bucket
+ * is, each table says), the probe (rows go with it) and the path without the probe.
+ * A function: drizzle needs new column builders for every table.
+ */
+function bucketPathKey() {
+  return {
+    bucket: tstz().notNull(),
+    probeId: integer()
+      .notNull()
+      .references(() => probes.id, { onDelete: 'cascade' }),
+    targetName: text().notNull(),
+    proxyName: text().notNull(),
+    profile: text().notNull(),
+  };
+}
+
+
 export const proxyKind = pgEnum('proxy_kind', proxyKinds);
 export const endKind = pgEnum('end_kind', endKinds);
 export const outcome = pgEnum('outcome', outcomes);
@@ -255,14 +273,8 @@ export const targetSessionViews = pgTable(
 export const attemptRollup = pgTable(
   'attempt_rollup',
   {
-    /** Start of the quarter-hour (ROLLUP_BUCKET_MS). */
-    bucket: tstz().notNull(),
-    probeId: integer()
-      .notNull()
-      .references(() => probes.id, { onDelete: 'cascade' }),
-    targetName: text().notNull(),
-    proxyName: text().notNull(),
-    profile: text().notNull(),
+    /** bucket: start of the quarter-hour (ROLLUP_BUCKET_MS). */
+    ...bucketPathKey(),
     outcome: outcome().notNull(),
     /** 0 when there was no HTTP answer. */
     httpStatus: smallint().notNull(),
@@ -278,14 +290,8 @@ export const attemptRollup = pgTable(
 export const endRollup = pgTable(
   'end_rollup',
   {
-    /** Start of the quarter-hour (ROLLUP_BUCKET_MS). */
-    bucket: tstz().notNull(),
-    probeId: integer()
-      .notNull()
-      .references(() => probes.id, { onDelete: 'cascade' }),
-    targetName: text().notNull(),
-    proxyName: text().notNull(),
-    profile: text().notNull(),
+    /** bucket: start of the quarter-hour (ROLLUP_BUCKET_MS). */
+    ...bucketPathKey(),
     endKind: endKind().notNull(),
     /** 0 when no close frame. */
     closeCode: smallint().notNull(),
@@ -516,14 +522,8 @@ export const webhookAttempts = pgTable(
 export const attemptLifetimes = pgTable(
   'attempt_lifetimes',
   {
-    /** Start of the hour of attempted_at. */
-    bucket: tstz().notNull(),
-    probeId: integer()
-      .notNull()
-      .references(() => probes.id, { onDelete: 'cascade' }),
-    targetName: text().notNull(),
-    proxyName: text().notNull(),
-    profile: text().notNull(),
+    /** bucket: start of the hour of attempted_at. */
+    ...bucketPathKey(),
     /** Log-scale lifetime bin of an ended session's duration; null when none. */
     bin: integer(),
     sessions: integer().notNull(),
@@ -585,14 +585,8 @@ export const durationBinsDirty = dirtyMarks('duration_bins_dirty');
 export const findingRefusals = pgTable(
   'finding_refusals',
   {
-    /** Start of the hour of attempted_at. */
-    bucket: tstz().notNull(),
-    probeId: integer()
-      .notNull()
-      .references(() => probes.id, { onDelete: 'cascade' }),
-    targetName: text().notNull(),
-    proxyName: text().notNull(),
-    profile: text().notNull(),
+    /** bucket: start of the hour of attempted_at. */
+    ...bucketPathKey(),
     outcome: outcome().notNull(),
     /** A refusal's HTTP status, else the proxy's reply, else the error code, else 'unknown'; '' when opened. */
     reason: text().notNull(),
@@ -619,14 +613,8 @@ export const findingRefusalsDirty = dirtyMarks('finding_refusals_dirty');
 export const findingSilentDeaths = pgTable(
   'finding_silent_deaths',
   {
-    /** Start of the hour of ended_at. */
-    bucket: tstz().notNull(),
-    probeId: integer()
-      .notNull()
-      .references(() => probes.id, { onDelete: 'cascade' }),
-    targetName: text().notNull(),
-    proxyName: text().notNull(),
-    profile: text().notNull(),
+    /** bucket: start of the hour of ended_at. */
+    ...bucketPathKey(),
     quietMs: doublePrecision(),
     deaths: integer().notNull(),
     /** Of `deaths`, those without an age (nothing received after the 101). */
@@ -642,14 +630,8 @@ export const findingSilentDeathsDirty = dirtyMarks('finding_silent_deaths_dirty'
 export const findingLadderRungs = pgTable(
   'finding_ladder_rungs',
   {
-    /** Start of the hour of ended_at. */
-    bucket: tstz().notNull(),
-    probeId: integer()
-      .notNull()
-      .references(() => probes.id, { onDelete: 'cascade' }),
-    targetName: text().notNull(),
-    proxyName: text().notNull(),
-    profile: text().notNull(),
+    /** bucket: start of the hour of ended_at. */
+    ...bucketPathKey(),
     gapMs: doublePrecision().notNull(),
     survived: integer().notNull(),
     died: integer().notNull(),
@@ -668,14 +650,8 @@ export const findingLadderRungsDirty = dirtyMarks('finding_ladder_rungs_dirty');
 export const findingDropMinutes = pgTable(
   'finding_drop_minutes',
   {
-    /** Start of the hour of ended_at. */
-    bucket: tstz().notNull(),
-    probeId: integer()
-      .notNull()
-      .references(() => probes.id, { onDelete: 'cascade' }),
-    targetName: text().notNull(),
-    proxyName: text().notNull(),
-    profile: text().notNull(),
+    /** bucket: start of the hour of ended_at. */
+    ...bucketPathKey(),
     drops: integer().notNull(),
     minutes: bigint({ mode: 'number' }).notNull(),
     onMinute: bigint({ mode: 'number' }).notNull(),
