@@ -15,9 +15,9 @@ import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { RttBeforeDrops } from '../../lib/analysis/findings';
 import { splitEndings } from '../../lib/rollups/ending-buckets';
 import type { Executor } from '../client';
-import { canarySessions as s, findingDropMinutes as fd, findingDropMinutesDirty, probes, rttHours as rh, rttHoursDirty, rttMinutes as rm } from '../schema';
+import { canarySessions as s, findingDropMinutes as fd, findingDropMinutesDirty, rttHours as rh, rttHoursDirty, rttMinutes as rm } from '../schema';
 import type { AnalysisScope } from './analysis';
-import { pathFilters, rowsOf, within } from './scope';
+import { pathFilters, probeFilters, rowsOf, within } from './scope';
 import { REPORT_BUCKET_MS, dirtyHours, type SealedAggregate } from './sealed-aggregate';
 
 const DROPPED = sql`(${s.endKind} is not null and ${s.endKind} <> 'probe_closed')`;
@@ -68,9 +68,7 @@ function rttFilters(c: { probeId: AnyPgColumn; targetName: AnyPgColumn; proxyNam
   const out: SQL[] = [];
   if (scope.proxy) out.push(sql`${c.proxyName} = ${scope.proxy}`);
   if (scope.target) out.push(sql`${c.targetName} = ${scope.target}`);
-  if (scope.probe) out.push(sql`${c.probeId} = (select ${probes.id} from ${probes} where ${probes.name} = ${scope.probe})`);
-  if (scope.label) out.push(sql`${c.probeId} in (select ${probes.id} from ${probes} where ${probes.labels} ->> ${scope.label.key} = ${scope.label.value})`);
-  return out;
+  return [...out, ...probeFilters(c.probeId, scope)];
 }
 
 /**
