@@ -3,7 +3,7 @@
  * browser runs it (components/live/use-live-report.ts): a socket.io connection on
  * '/socket.io', a catch-up refetch when the server sends its watermark, and on every `live`
  * push a refetch of the page's JSON endpoint with `w=<watermark>`, through the same
- * refetcher and wall-clock-aligned throttle at the same cadence (lib/realtime/refetcher.ts,
+ * refetcher and wall-clock-aligned throttle at the same cadence and phase (lib/realtime/refetcher.ts,
  * lib/realtime/cadence.ts). The probes page also polls every PROBES_POLL_MS.
  *
  * Websocket transport only (the browser starts with long polling and upgrades): the bench
@@ -15,6 +15,7 @@ import { queryCadenceMs, type SpanParams } from '../lib/realtime/cadence';
 import { LIVE_EVENT, LIVE_WATERMARK_EVENT, WATERMARK_PARAM } from '../lib/realtime/feed';
 import { livePushSchema, liveWatermarkSchema } from '../lib/realtime/feed-schema';
 import { createRefetcher, type Refetcher } from '../lib/realtime/refetcher';
+import { viewPhaseMs } from '../lib/realtime/view-key';
 import { quantile } from './measure';
 
 /** components/probes/live-probes.tsx. */
@@ -97,6 +98,7 @@ export async function openViewers(baseUrl: string, pages: LivePage[], count: num
           if (res.status !== 200) throw new Error(`GET ${asked} answered ${res.status}: ${body.slice(0, 200)}`);
           JSON.parse(body);
         };
+        const cadence = queryCadenceMs(new URLSearchParams(page.url.split('?')[1] ?? ''), page.spans, Date.now());
         const r = createRefetcher(
           {
             load: (signal) => {
@@ -115,9 +117,9 @@ export async function openViewers(baseUrl: string, pages: LivePage[], count: num
               if (!caughtUp) reject(err);
             },
           },
-          queryCadenceMs(new URLSearchParams(page.url.split('?')[1] ?? ''), page.spans, Date.now()),
+          cadence,
           undefined,
-          { aligned: true },
+          { aligned: true, phaseMs: viewPhaseMs(page.url, cadence) },
         );
         refetchers.push(r);
         const socket = io(baseUrl, { path: '/socket.io', transports: ['websocket'], reconnection: false, timeout: timeoutMs });

@@ -6,7 +6,8 @@
  * server hands every viewer of this view the one answer it computed for that watermark
  * (lib/realtime/live-answer.ts). Refetches come at most once per slot of the view's refresh
  * period, which grows with its span (lib/realtime/cadence.ts), aligned to the wall clock so
- * that viewers ask together; they are coalesced while one is in flight, aborted on unmount
+ * that viewers ask together (each view at its own phase of the period, so that different views
+ * do not); they are coalesced while one is in flight, aborted on unmount
  * or when the URL changes, and every answer and push is parsed with zod before it reaches
  * state. An error stays shown until a refetch succeeds.
  */
@@ -18,6 +19,7 @@ import { queryCadenceMs, type SpanParams } from '../../lib/realtime/cadence';
 import { LIVE_EVENT, LIVE_WATERMARK_EVENT, WATERMARK_PARAM, type LivePush, type Watermark } from '../../lib/realtime/feed';
 import { livePushSchema, liveWatermarkSchema } from '../../lib/realtime/feed-schema';
 import { createRefetcher, type Refetcher } from '../../lib/realtime/refetcher';
+import { viewPhaseMs } from '../../lib/realtime/view-key';
 
 export type LiveStatus = 'connecting' | 'live' | 'offline';
 
@@ -72,6 +74,7 @@ export function useLiveReport<T>(initial: T, options: LiveReportOptions<T>): Liv
     /** The newest push's watermark: the answer each refetch asks for. */
     let watermark: Watermark | null = null;
     const query = new URLSearchParams(url.split('?')[1] ?? '');
+    const cadence = queryCadenceMs(query, { kind: spanKind }, Date.now());
     const r = createRefetcher<T>(
       {
         load: async (signal) => {
@@ -98,9 +101,9 @@ export function useLiveReport<T>(initial: T, options: LiveReportOptions<T>): Liv
         },
         onSettled: () => setRefreshing(false),
       },
-      queryCadenceMs(query, { kind: spanKind }, Date.now()),
+      cadence,
       undefined,
-      { aligned: true },
+      { aligned: true, phaseMs: viewPhaseMs(url, cadence) },
     );
     refetcher.current = r;
 

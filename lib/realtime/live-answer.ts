@@ -18,6 +18,9 @@ import { createAnswerMemo, type AnswerMemo, type AnswerSource } from './answer-m
 import { queryCadenceMs, type SpanParams } from './cadence';
 import { WATERMARK_PARAM } from './feed';
 import { watermarkSchema } from './feed-schema';
+import { normalisedQuery } from './view-key';
+
+export { normalisedQuery } from './view-key';
 
 export type LiveReportName = 'overview' | 'drops' | 'paths' | 'path' | 'handshakes' | 'probes';
 
@@ -78,16 +81,6 @@ export function liveAnswer<A extends unknown[]>(
     metrics.answer(report, source);
     return new Response(value.body, { status: value.status, headers: value.headers });
   };
-}
-
-/**
- * The query string with its parameters in name order (repeated names keep their order): two
- * pages asking the same question in another order share an answer. Values are not touched
- * (an empty value may be refused where an absent one is not).
- */
-export function normalisedQuery(params: URLSearchParams): string {
-  const sorted = [...params].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return new URLSearchParams(sorted).toString();
 }
 
 /** Bounds of the process's memo: a few hundred views, and a few large answers (a week's session list). */

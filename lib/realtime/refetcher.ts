@@ -36,6 +36,8 @@ export interface RefetcherOptions {
    * the last fetch: live pages do, so that their viewers ask the server together.
    */
   aligned?: boolean;
+  /** With `aligned`: where in the period this view's slots start (view-key.ts viewPhaseMs). */
+  phaseMs?: number;
 }
 
 /** @throws RangeError when `intervalMs` is not positive (from the throttle). */
@@ -69,7 +71,9 @@ export function createRefetcher<T>(handlers: RefetchHandlers<T>, intervalMs: num
     }
   };
 
-  const throttle = (options.aligned ? createAlignedThrottle : createThrottle)(() => void run(), intervalMs, clock);
+  const throttle = options.aligned
+    ? createAlignedThrottle(() => void run(), intervalMs, clock, options.phaseMs)
+    : createThrottle(() => void run(), intervalMs, clock);
   return {
     request: () => {
       if (!abort.signal.aborted) throttle.schedule();

@@ -55,12 +55,18 @@ export function createThrottle(run: () => void, intervalMs: number, clock: Throt
  * throttles started at each page's own moment would spread the viewers over the interval).
  * `clock.now()` must be wall time (Date.now()) for the slots of different browsers to line
  * up; clocks a second apart only cost an extra answer now and then.
+ *
+ * `phaseMs` shifts the grid: slots are [k·interval + phase, (k+1)·interval + phase). Views
+ * given different phases (view-key.ts: one per view, the same in every browser) refresh at
+ * different instants, so the server computes their answers one after another instead of all
+ * at each whole 10 s.
  */
-export function createAlignedThrottle(run: () => void, intervalMs: number, clock: ThrottleClock = wallClock): Throttle {
+export function createAlignedThrottle(run: () => void, intervalMs: number, clock: ThrottleClock = wallClock, phaseMs = 0): Throttle {
   if (!(intervalMs > 0)) throw new RangeError(`intervalMs must be positive, got ${intervalMs}`);
+  if (!(phaseMs >= 0 && phaseMs < intervalMs)) throw new RangeError(`phaseMs must be in [0, ${intervalMs}), got ${phaseMs}`);
   let lastSlot = Number.NEGATIVE_INFINITY;
   let timer: unknown = null;
-  const slot = () => Math.floor(clock.now() / intervalMs);
+  const slot = () => Math.floor((clock.now() - phaseMs) / intervalMs);
   const fire = () => {
     timer = null;
     lastSlot = slot();
@@ -71,7 +77,7 @@ export function createAlignedThrottle(run: () => void, intervalMs: number, clock
       if (timer !== null) return;
       const current = slot();
       if (current !== lastSlot) fire();
-      else timer = clock.setTimeout(fire, (current + 1) * intervalMs - clock.now());
+      else timer = clock.setTimeout(fire, (current + 1) * intervalMs + phaseMs - clock.now());
     },
     cancel() {
       if (timer !== null) clock.clearTimeout(timer);

@@ -97,4 +97,43 @@ describe('createAlignedThrottle', () => {
     expect(runs).toBe(1);
     expect(() => createAlignedThrottle(() => {}, 0, clock)).toThrow(RangeError);
   });
+  it('shifts its slots by the phase: runs fall at k·interval + phase, never twice in a shifted slot', () => {
+    const { clock, advance } = fakeClock();
+    advance(10_000);
+    const at: number[] = [];
+    const th = createAlignedThrottle(() => at.push(clock.now()), 1000, clock, 300);
+    th.schedule(); // 10,000 lies in the slot [9,300, 10,300): runs at once
+    advance(100);
+    th.schedule(); // same slot: waits for 10,300
+    advance(199);
+    expect(at).toEqual([10_000]);
+    advance(1); // 10,300
+    expect(at).toEqual([10_000, 10_300]);
+    th.schedule(); // the 10,300 slot already ran: next at 11,300
+    advance(999);
+    expect(at).toEqual([10_000, 10_300]);
+    advance(1);
+    expect(at).toEqual([10_000, 10_300, 11_300]);
+    expect(() => createAlignedThrottle(() => {}, 1000, clock, 1000)).toThrow(RangeError);
+    expect(() => createAlignedThrottle(() => {}, 1000, clock, -1)).toThrow(RangeError);
+  });
+
+  it('puts two views with different phases on different instants', () => {
+    const { clock, advance } = fakeClock();
+    const a: number[] = [];
+    const b: number[] = [];
+    const ta = createAlignedThrottle(() => a.push(clock.now()), 2000, clock, 0);
+    const tb = createAlignedThrottle(() => b.push(clock.now()), 2000, clock, 900);
+    // Pushes every 100 ms for 10 s (the fake clock fires a due timer at the end of the step that passes it).
+    for (let t = 0; t < 100; t++) {
+      ta.schedule();
+      tb.schedule();
+      advance(100);
+    }
+    expect(a.length).toBeGreaterThan(4);
+    expect(b.length).toBeGreaterThan(4);
+    const later = (xs: number[]) => xs.slice(1);
+    for (const t of later(a)) expect(t % 2000).toBe(0);
+    for (const t of later(b)) expect(t % 2000).toBe(900);
+  });
 });
