@@ -129,3 +129,108 @@ describe('memberHorizons', () => {
     expect(memberHorizons(hourly, {}, windows, 54)).toEqual([at(2), null]);
   });
 });
+
+/**
+ * The readers against the cell-by-cell definitions they replace (one pass per cell and
+ * window, the null cell apart), on random packs: bins sorted within each path, the null
+ * cell first when present, negative and far bins, windows of both dimensions.
+ */
+describe('pack readers against a cell-by-cell oracle', () => {
+  function random(seed: number): () => number {
+    let x = seed >>> 0;
+    return () => {
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      return x / 2 ** 32;
+    };
+  }
+  const targets = ['chat', 'feed', 'ws'];
+  function randomPacks(rnd: () => number): EndingPack[] {
+    const out: EndingPack[] = [];
+    for (let h = 0; h < 12; h++) {
+      for (const probeId of [1, 2]) {
+        const paths = targets.filter(() => rnd() < 0.8).map((target) => {
+          const bins = new Set<number>();
+          const n = Math.floor(rnd() * 40);
+          for (let i = 0; i < n; i++) bins.add(Math.floor((rnd() - 0.05) * (rnd() < 0.1 ? 100_000 : 2_000)));
+          const cells: [number, number, number, number][] = [...bins].sort((a, b) => a - b).map((bin) => [bin, 1 + Math.floor(rnd() * 5), Math.floor(rnd() * 4), Math.floor(rnd() * 4)]);
+          if (rnd() < 0.3) cells.unshift([NULL_BIN, 1 + Math.floor(rnd() * 3), Math.floor(rnd() * 3), 0]);
+          return { path: { ...chat, target }, cells };
+        });
+        if (paths.length > 0) out.push(decodePack(stored(probeId, paths, Date.parse('2026-11-20T00:00:00Z') + h * 3_600_000)));
+      }
+    }
+    return out;
+  }
+  type Cell = { bucket: number; probeId: number; target: string; bin: number; sessions: number; drops: number; idle: number };
+  const cellsOf = (packs: EndingPack[], target?: string): Cell[] =>
+    packs.flatMap((p) => {
+      const out: Cell[] = [];
+      let i = 0;
+      for (const path of p.paths) {
+        for (let k = 0; k < path.cells; k++, i += CELL_INTS) {
+          if (target === undefined || path.target === target) out.push({ bucket: p.bucket, probeId: p.probeId, target: path.target, bin: p.cells[i]!, sessions: p.cells[i + 1]!, drops: p.cells[i + 2]!, idle: p.cells[i + 3]! });
+        }
+      }
+      return out;
+    });
+
+  it('gives what summing every cell gives', () => {
+    for (let seed = 1; seed <= 25; seed++) {
+      const rnd = random(seed);
+      const packs = randomPacks(rnd);
+      const target = seed % 2 ? 'chat' : undefined;
+      const cells = cellsOf(packs, target);
+      const binned = cells.filter((c) => c.bin !== NULL_BIN);
+      const windows = Array.from({ length: 6 }, () => {
+        const lo = Math.floor((rnd() - 0.05) * 2_500);
+        return { dimension: rnd() < 0.5 ? ('age' as const) : ('idle' as const), lo, hi: lo + 1 + Math.floor(rnd() * 300) };
+      });
+      const filter = target ? { target } : {};
+
+      // packDropBins
+      const sumBy = (key: 'drops' | 'idle') => {
+        const m = new Map<number, number>();
+        for (const c of binned) m.set(c.bin, (m.get(c.bin) ?? 0) + c[key]);
+        return [...m].filter(([, n]) => n !== 0).sort((a, b) => a[0] - b[0]).map(([bin, count]) => ({ bin, count }));
+      };
+      const bins = packDropBins(packs, filter);
+      expect(bins.age).toEqual(sumBy('drops'));
+      expect(bins.idle).toEqual(sumBy('idle'));
+      expect(bins.unaged).toBe(cells.filter((c) => c.bin === NULL_BIN).reduce((n, c) => n + c.drops, 0));
+
+      // packExposures
+      const expected = new Map<string, { sessions: number; drops: number; reached: number[]; outlived: number[]; hits: number[] }>();
+      for (const c of cells) {
+        const key = `${c.probeId} ${c.target}`;
+        const e = expected.get(key) ?? { sessions: 0, drops: 0, reached: windows.map(() => 0), outlived: windows.map(() => 0), hits: windows.map(() => 0) };
+        expected.set(key, e);
+        e.sessions += c.sessions;
+        e.drops += c.drops;
+        if (c.bin === NULL_BIN) continue;
+        windows.forEach((w, k) => {
+          if (c.bin < w.lo) return;
+          e.reached[k]! += c.sessions;
+          if (c.bin >= w.hi) e.outlived[k]! += c.sessions;
+          else e.hits[k]! += w.dimension === 'age' ? c.drops : c.idle;
+        });
+      }
+      const got = new Map(packExposures(packs, filter, windows).map((e) => [`${e.probeId} ${e.target}`, { sessions: e.sessions, drops: e.drops, reached: e.reached, outlived: e.outlived, hits: e.hits }]));
+      expect(got).toEqual(expected);
+
+      // memberHorizons
+      for (const sample of [1, 5, 40]) {
+        const horizons = windows.map((w) => {
+          const byHour = new Map<number, number>();
+          for (const c of binned) if (c.bin >= w.lo && c.bin < w.hi) byHour.set(c.bucket, (byHour.get(c.bucket) ?? 0) + (w.dimension === 'age' ? c.drops : c.idle));
+          let held = 0;
+          for (const hour of [...new Set(cells.map((c) => c.bucket))].sort((a, b) => b - a)) {
+            held += byHour.get(hour) ?? 0;
+            if (held >= sample) return hour;
+          }
+          return null;
+        });
+        expect(memberHorizons(packs, filter, windows, sample)).toEqual(horizons);
+      }
+    }
+  });
+});
