@@ -110,8 +110,14 @@ export interface PackedDropBins {
   maxAgeMs: number | null;
 }
 
-/** The widest span of bins added in dense arrays (8 bytes a bin, two arrays: 64 MiB); wider spans go to maps. */
-const DENSE_SPAN = 1 << 22;
+/**
+ * Sums go to dense arrays over the span of the bins when it is at most this many times the
+ * cells summed (or small anyway): a week of spread ages at 1M sessions spans 1.78M bins for
+ * 800k cells, and a day of it the same span for 115k cells, two arrays of 14 MB each per
+ * read. Sparser spans are summed by sorting the cells instead.
+ */
+const DENSE_PER_CELL = 4;
+const DENSE_ALWAYS = 1 << 16;
 
 /**
  * Calls `each(cells, start, end)` for every admitted path's cells, `start` and `end` in
@@ -135,20 +141,73 @@ function denseList(sums: Float64Array, low: number): BinCounts {
   return out;
 }
 
-function mapList(sums: Map<number, number>): BinCounts {
-  return [...sums].filter(([, n]) => n !== 0).sort((a, b) => a[0] - b[0]).map(([bin, count]) => ({ bin, count }));
+/**
+ * The `n` binned cells of the admitted paths summed by bin, through a sort of the cells by
+ * bin (least-significant-digit radix on bin - low, 11 bits a pass): memory and time in
+ * proportion to the cells, whatever the span of their bins.
+ */
+function sortedSums(packs: readonly EndingPack[], filter: PackPathFilter, n: number, low: number, high: number): { age: BinCounts; idle: BinCounts } {
+  const keys = new Uint32Array(n);
+  const drops = new Int32Array(n);
+  const idles = new Int32Array(n);
+  let at = 0;
+  forAdmitted(packs, filter, (pack, _path, start, end) => {
+    const c = pack.cells;
+    for (let i = start; i < end; i += CELL_INTS) {
+      const bin = c[i]!;
+      if (bin === NULL_BIN) continue;
+      keys[at] = bin - low;
+      drops[at] = c[i + 2]!;
+      idles[at] = c[i + 3]!;
+      at++;
+    }
+  });
+  let order = new Uint32Array(n);
+  let spare = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const RADIX_BITS = 11;
+  const counts = new Uint32Array(1 << RADIX_BITS);
+  for (let shift = 0; shift < 32 && (high - low) / 2 ** shift >= 1; shift += RADIX_BITS) {
+    counts.fill(0);
+    for (let i = 0; i < n; i++) counts[(keys[order[i]!]! >>> shift) & 2047]!++;
+    for (let d = 0, total = 0; d < counts.length; d++) {
+      const c = counts[d]!;
+      counts[d] = total;
+      total += c;
+    }
+    for (let i = 0; i < n; i++) {
+      const j = order[i]!;
+      spare[counts[(keys[j]! >>> shift) & 2047]!++] = j;
+    }
+    [order, spare] = [spare, order];
+  }
+  const age: BinCounts = [];
+  const idle: BinCounts = [];
+  for (let i = 0; i < n; ) {
+    const key = keys[order[i]!]!;
+    let a = 0;
+    let b = 0;
+    for (; i < n && keys[order[i]!] === key; i++) {
+      a += drops[order[i]!]!;
+      b += idles[order[i]!]!;
+    }
+    if (a !== 0) age.push({ bin: key + low, count: a });
+    if (b !== 0) idle.push({ bin: key + low, count: b });
+  }
+  return { age, idle };
 }
 
 /**
  * The drops of the admitted paths, binned as the analysis histograms bin them: by age
  * (`drops`), by idle time (`idleDrops`), the drops without an age counted apart. The span
  * of the bins from each path's first and last cells, then the sums in arrays over that span
- * (a week at 1M sessions: 795k cells; a map cost ~150 ms).
+ * when it is compact, else through a sort of the cells (a map cost ~150 ms a week).
  */
 export function packDropBins(packs: readonly EndingPack[], filter: PackPathFilter): PackedDropBins {
   let low = Infinity;
   let high = -Infinity;
   let unaged = 0;
+  let binned = 0;
   let maxAgeMs: number | null = null;
   forAdmitted(packs, filter, (pack, path, start, end) => {
     // A path's cells are in bin order, the null cell first: its span is its first and last
@@ -162,37 +221,25 @@ export function packDropBins(packs: readonly EndingPack[], filter: PackPathFilte
     if (first < end) {
       if (c[first]! < low) low = c[first]!;
       if (c[end - CELL_INTS]! > high) high = c[end - CELL_INTS]!;
+      binned += (end - first) / CELL_INTS;
     }
     if (path.maxAgeMs !== null && (maxAgeMs === null || path.maxAgeMs > maxAgeMs)) maxAgeMs = path.maxAgeMs;
   });
   if (high < low) return { age: [], idle: [], unaged, maxAgeMs };
-  if (high - low < DENSE_SPAN) {
-    const age = new Float64Array(high - low + 1);
-    const idle = new Float64Array(high - low + 1);
-    forAdmitted(packs, filter, (pack, _path, start, end) => {
-      const c = pack.cells;
-      for (let i = start; i < end; i += CELL_INTS) {
-        const bin = c[i]!;
-        if (bin === NULL_BIN) continue;
-        const k = bin - low;
-        age[k] = age[k]! + c[i + 2]!;
-        idle[k] = idle[k]! + c[i + 3]!;
-      }
-    });
-    return { age: denseList(age, low), idle: denseList(idle, low), unaged, maxAgeMs };
-  }
-  const age = new Map<number, number>();
-  const idle = new Map<number, number>();
+  if (high - low > Math.max(DENSE_ALWAYS, DENSE_PER_CELL * binned)) return { ...sortedSums(packs, filter, binned, low, high), unaged, maxAgeMs };
+  const age = new Float64Array(high - low + 1);
+  const idle = new Float64Array(high - low + 1);
   forAdmitted(packs, filter, (pack, _path, start, end) => {
     const c = pack.cells;
     for (let i = start; i < end; i += CELL_INTS) {
       const bin = c[i]!;
       if (bin === NULL_BIN) continue;
-      age.set(bin, (age.get(bin) ?? 0) + c[i + 2]!);
-      idle.set(bin, (idle.get(bin) ?? 0) + c[i + 3]!);
+      const k = bin - low;
+      age[k] = age[k]! + c[i + 2]!;
+      idle[k] = idle[k]! + c[i + 3]!;
     }
   });
-  return { age: mapList(age), idle: mapList(idle), unaged, maxAgeMs };
+  return { age: denseList(age, low), idle: denseList(idle, low), unaged, maxAgeMs };
 }
 
 /** A window of the analysis in bins: [lo, hi), by age or by idle time. */
