@@ -1,10 +1,12 @@
 /**
  * Metrics of the live endpoints' shared answers (lib/realtime/live-answer.ts), on the
  * server's registry: how many answers were computed, and how many were served from the
- * memo or from a computation in flight. With many viewers, `computed` should grow with the
+ * memo or from a computation in flight; and of the heavy reports' slots
+ * (lib/http/report-slots.ts). With many viewers, `computed` should grow with the
  * pushes (one per view and watermark), not with the viewers.
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { reportSlotUse } from '../lib/http/report-slots';
 import { installLiveAnswerMetrics, liveAnswerMemo } from '../lib/realtime/live-answer';
 
 export function registerLiveMetrics(registry: Registry): void {
@@ -21,6 +23,17 @@ export function registerLiveMetrics(registry: Registry): void {
     registers: [registry],
     collect() {
       this.set(liveAnswerMemo().size().bytes);
+    },
+  });
+  new Gauge({
+    name: 'dropscope_reports_in_progress',
+    help: 'Heavy reports (drops, analysis, path pages) being computed, by state: active (holding one of DROPSCOPE_REPORT_CONCURRENCY slots) or waiting for one.',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const use = reportSlotUse();
+      this.set({ state: 'active' }, use.active);
+      this.set({ state: 'waiting' }, use.waiting);
     },
   });
 }

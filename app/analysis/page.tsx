@@ -6,6 +6,7 @@ import { analysisQuerySchema, DEFAULT_ANALYSIS_RANGE_MS, labelOf } from '@/lib/c
 import { layersInUse } from '@/lib/config/layers';
 import { describeIssues, fieldIssues } from '@/lib/http/problem';
 import { withDatabasePage } from '@/app/database-page';
+import { inReportSlot } from '@/lib/http/report-slots';
 
 export const dynamic = 'force-dynamic';
 
@@ -34,7 +35,7 @@ export default withDatabasePage(async function AnalysisPage(props: { searchParam
   const to = parsed.data.to ? new Date(parsed.data.to) : now;
   const from = parsed.data.from ? new Date(parsed.data.from) : new Date(to.getTime() - rangeMs);
   const database = getDatabase();
-  const report = await analysisReport(database.db, { from, to, probe: parsed.data.probe, proxy: parsed.data.proxy, target: parsed.data.target, label: labelOf(parsed.data), profile: parsed.data.profile }, { now, layers: layersInUse(), ...readOptions(database) });
+  const report = await inReportSlot(() => analysisReport(database.db, { from, to, probe: parsed.data.probe, proxy: parsed.data.proxy, target: parsed.data.target, label: labelOf(parsed.data), profile: parsed.data.profile }, { now, layers: layersInUse(), ...readOptions(database) }));
   const filters = [parsed.data.probe && `probe ${parsed.data.probe}`, parsed.data.proxy && `proxy ${parsed.data.proxy}`, parsed.data.target && `target ${parsed.data.target}`, parsed.data.label && `label ${parsed.data.label}`, parsed.data.profile && `profile ${parsed.data.profile}`].filter(Boolean);
 
   return (

@@ -10,6 +10,7 @@ import { dropsQuerySchema, splitDropsQuery } from '@/lib/drops/query';
 import { queryStringOf, searchParamsInput } from '@/lib/http/search-params';
 import { describeIssues, fieldIssues } from '@/lib/http/problem';
 import { withDatabasePage } from '@/app/database-page';
+import { inReportSlot } from '@/lib/http/report-slots';
 
 // Reads the database on every request; without this, `next build` would prerender it.
 export const dynamic = 'force-dynamic';
@@ -30,7 +31,7 @@ export default withDatabasePage(async function DropsPage(props: { searchParams: 
   const q = splitDropsQuery(parsed.data);
   const { concurrent } = readOptions(database);
   const [report, options] = await runReads(concurrent, [
-    () => dropsReport(db, resolveScope(q.scope, now), q, { now, layers: layersInUse(), concurrent }),
+    () => inReportSlot(() => dropsReport(db, resolveScope(q.scope, now), q, { now, layers: layersInUse(), concurrent })),
     () => scopeOptions(db),
   ] as const);
   // The same query string the API answers: the live refetch asks for exactly this view.

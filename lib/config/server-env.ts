@@ -2,6 +2,7 @@
  * The server's configuration: environment variables, overridable by command-line flags.
  * Parsed once with zod; a bad value stops the server with the variable's name.
  */
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { describeIssues, fieldIssues } from '../http/problem';
 import { parseRetention } from '../retention/partitions';
@@ -58,6 +59,11 @@ const envSchema = z.object({
   DROPSCOPE_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** How often the outbox is checked for due retries (new messages are sent at once). */
   DROPSCOPE_WEBHOOK_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  /**
+   * Heavy reports (drops, analysis, a path's page) computed at once by this process; the rest
+   * wait their turn (lib/http/report-slots.ts). Default: the machine's cores.
+   */
+  DROPSCOPE_REPORT_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(() => Math.max(1, availableParallelism())),
 });
 
 export type ServerConfig = z.infer<typeof envSchema>;
@@ -105,4 +111,10 @@ function pick(env: Record<string, string | undefined>, keys: string[]): Record<s
 let ingestLimit: number | undefined;
 export function ingestMaxBytes(): number {
   return (ingestLimit ??= parseServerConfig(process.env).DROPSCOPE_INGEST_MAX_BYTES);
+}
+
+/** How many heavy reports run at once, read from the environment once. */
+let reportConcurrency: number | undefined;
+export function reportConcurrencyLimit(): number {
+  return (reportConcurrency ??= parseServerConfig(process.env).DROPSCOPE_REPORT_CONCURRENCY);
 }

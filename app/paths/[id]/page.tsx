@@ -14,6 +14,7 @@ import { queryStringOf } from '@/lib/http/search-params';
 import { parsePathId, pathId } from '@/lib/paths/path-id';
 import { parseScopeQuery, presentParams } from '@/lib/paths/query';
 import { withDatabasePage } from '@/app/database-page';
+import { inReportSlot } from '@/lib/http/report-slots';
 
 export const dynamic = 'force-dynamic';
 
@@ -37,7 +38,7 @@ async function PathBody({ pathKey: key, query, apiQuery }: { pathKey: PathKey; q
   const database = getDatabase();
   const db = database.db;
   const now = new Date();
-  const [d, options] = [await pathDetail(db, key, resolveScope(query, now), now, { concurrent: readOptions(database).concurrent }), await scopeOptions(db)];
+  const [d, options] = [await inReportSlot(() => pathDetail(db, key, resolveScope(query, now), now, { concurrent: readOptions(database).concurrent })), await scopeOptions(db)];
   // Not keyed by the query (see app/paths/page.tsx): the scope bar inside keeps its focus.
   return (
     <LivePath

@@ -5,6 +5,7 @@ import { layersInUse } from '@/lib/config/layers';
 import { describeIssues, fieldIssues, problem } from '@/lib/http/problem';
 import { queryObject } from '@/lib/http/query';
 import { withDatabaseErrors } from '@/app/api/v1/database-errors';
+import { inReportSlot } from '@/lib/http/report-slots';
 
 export const dynamic = 'force-dynamic';
 
@@ -19,6 +20,6 @@ export const GET = withDatabaseErrors(async function GET(request: Request): Prom
   const to = parsed.data.to ? new Date(parsed.data.to) : now;
   const from = parsed.data.from ? new Date(parsed.data.from) : new Date(to.getTime() - DEFAULT_ANALYSIS_RANGE_MS);
   const database = getDatabase();
-  const report = await analysisReport(database.db, { from, to, probe: parsed.data.probe, proxy: parsed.data.proxy, target: parsed.data.target, label: labelOf(parsed.data), profile: parsed.data.profile }, { now, layers: layersInUse(), ...readOptions(database) });
+  const report = await inReportSlot(() => analysisReport(database.db, { from, to, probe: parsed.data.probe, proxy: parsed.data.proxy, target: parsed.data.target, label: labelOf(parsed.data), profile: parsed.data.profile }, { now, layers: layersInUse(), ...readOptions(database) }));
   return Response.json(report, { headers: { 'cache-control': 'no-store' } });
 });

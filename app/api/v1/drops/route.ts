@@ -7,6 +7,7 @@ import { describeIssues, fieldIssues, problem } from '@/lib/http/problem';
 import { queryObject } from '@/lib/http/query';
 import { withDatabaseErrors } from '@/app/api/v1/database-errors';
 import { liveAnswer } from '@/lib/realtime/live-answer';
+import { inReportSlot } from '@/lib/http/report-slots';
 
 export const dynamic = 'force-dynamic';
 
@@ -20,6 +21,6 @@ export const GET = withDatabaseErrors(liveAnswer('drops', { kind: 'scope' }, asy
   const now = new Date();
   const q = splitDropsQuery(parsed.data);
   const database = getDatabase();
-  const report = await dropsReport(database.db, resolveScope(q.scope, now), q, { now, layers: layersInUse(), ...readOptions(database) });
+  const report = await inReportSlot(() => dropsReport(database.db, resolveScope(q.scope, now), q, { now, layers: layersInUse(), ...readOptions(database) }));
   return Response.json(report, { headers: { 'cache-control': 'no-store' } });
 }));

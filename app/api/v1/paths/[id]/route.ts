@@ -7,6 +7,7 @@ import { parsePathId } from '@/lib/paths/path-id';
 import { parseScopeQuery } from '@/lib/paths/query';
 import { withDatabaseErrors } from '@/app/api/v1/database-errors';
 import { liveAnswer } from '@/lib/realtime/live-answer';
+import { inReportSlot } from '@/lib/http/report-slots';
 
 export const dynamic = 'force-dynamic';
 
@@ -20,5 +21,6 @@ export const GET = withDatabaseErrors(liveAnswer('path', { kind: 'scope' }, asyn
   const db = database.db;
   if (!(await pathExists(db, key))) return problem(404, 'API_ERR_PATH_UNKNOWN', `no session was ever recorded from target ${key.target} through proxy ${key.proxy}`);
   const now = new Date();
-  return Response.json(await pathDetail(db, key, resolveScope(parsed.data, now), now, { concurrent: readOptions(database).concurrent }), { headers: { 'cache-control': 'no-store' } });
+  const detail = await inReportSlot(() => pathDetail(db, key, resolveScope(parsed.data, now), now, { concurrent: readOptions(database).concurrent }));
+  return Response.json(detail, { headers: { 'cache-control': 'no-store' } });
 }));
