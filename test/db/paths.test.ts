@@ -145,6 +145,15 @@ describe.each(backends())('paths on $name', (backend) => {
     expect(sq.phases.find((p) => p.phase === 'proxy')).toMatchObject({ count: 1, p50Ms: 4 });
   });
 
+  it('puts the sessions opened before the range and still open in it after those opened in it, latest first', async () => {
+    // dir-i opens at i min and lives i + 1 min. From 2.5 min on: dir-0 (ended at 1 min) is
+    // not open in the range; dir-1 and dir-2 opened before it and were still open.
+    const later = { from: at(150_000), to: scope.to };
+    const d = await pathDetail(database.db, { target: 'canary', proxy: 'direct' }, later, NOW);
+    expect(d.timeline.sessions.map((b) => b.id)).toEqual(Array.from({ length: 9 }, (_, i) => `dir-${9 - i}-aaaa`));
+    expect(d.timeline.total).toBe(9);
+  });
+
   it('reads RTT p50/p95 back from merged minute buckets, in at most 200 points', async () => {
     const d = await pathDetail(database.db, { target: 'canary', proxy: 'squid' }, scope, NOW);
     expect(d.rtt.bucketMs).toBe(60_000);
