@@ -183,7 +183,12 @@ function scopeJson(scope: AnalysisScope): AnalysisResult['scope'] {
  * heartbeat whose endpoint never answered a ping.
  */
 export function analysisBins(age: Pick<Histogram, 'bins' | 'nulls'>, idle: Pick<Histogram, 'bins'>): DropBins {
-  const toBins = (rows: readonly { bin: number; count: number }[]): Bin[] => rows.map((r) => ({ startMs: r.bin * BIN_MS, count: r.count })).sort((x, y) => x.startMs - y.startMs);
+  const toBins = (rows: readonly { bin: number; count: number }[]): Bin[] => {
+    const bins = rows.map((r) => ({ startMs: r.bin * BIN_MS, count: r.count }));
+    // The readers hand them in order (dropBinsIn merges sorted lists): sorted only when not.
+    for (let i = 1; i < bins.length; i++) if (bins[i]!.startMs < bins[i - 1]!.startMs) return bins.sort((x, y) => x.startMs - y.startMs);
+    return bins;
+  };
   return { age: toBins(age.bins), idle: toBins(idle.bins), unaged: age.nulls };
 }
 

@@ -23,7 +23,13 @@ export interface SignatureWindow {
 }
 
 export function signatureWindows(ageBins: readonly Bin[], idleBins: readonly Bin[], binMs: number): SignatureWindow[] {
-  const late = (bins: readonly Bin[]) => bins.filter((b) => b.startMs >= EARLY_MS);
+  const late = (bins: readonly Bin[]) => {
+    // Bins in order (as the readers give them) lose their head by one slice, no per-bin test.
+    for (let i = 1; i < bins.length; i++) if (bins[i]!.startMs < bins[i - 1]!.startMs) return bins.filter((b) => b.startMs >= EARLY_MS);
+    let first = 0;
+    while (first < bins.length && bins[first]!.startMs < EARLY_MS) first++;
+    return bins.slice(first);
+  };
   const age = findPeaks(late(ageBins), { binMs }).map((peak) => ({ dimension: 'age' as const, peak }));
   const idle = findPeaks(late(idleBins), { binMs })
     .filter((p) => !age.some((a) => p.lowMs < a.peak.highMs && p.highMs > a.peak.lowMs))

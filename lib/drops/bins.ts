@@ -16,6 +16,8 @@ export function rebinCentred(rows: readonly { bin: number; count: number }[], fr
 export function rebin(rows: readonly { bin: number; count: number }[], fromMs: number, toMs: number): { bin: number; count: number }[] {
   const k = toMs / fromMs;
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`bin width ${toMs} ms is not a multiple of ${fromMs} ms`);
+  // The same width: the rows are the answer, when in order (a week's are 160k objects to copy).
+  if (k === 1 && isSorted(rows)) return rows as { bin: number; count: number }[];
   return sumInto(rows, (bin) => Math.floor(bin / k));
 }
 
