@@ -11,6 +11,7 @@ import { layersInUse } from '@/lib/config/layers';
 import { curlExample } from '@/lib/overview/curl-example';
 import { HOUR_MS } from '@/lib/overview/overview';
 import { withDatabasePage } from '@/app/database-page';
+import { inReportSlot } from '@/lib/http/report-slots';
 
 // Reads the database on every request; without this, `next build` would prerender it.
 export const dynamic = 'force-dynamic';
@@ -23,7 +24,7 @@ export default withDatabasePage(async function Page() {
   const { concurrent } = readOptions(database);
   const [data, dayAnalysis, hourPaths] = await runReads(concurrent, [
     () => overview(db, { now, windowMs: HOUR_MS }),
-    () => analyzeScope(db, { from: new Date(now.getTime() - 24 * HOUR_MS), to: now }, { now, layers: layersInUse(), concurrent }),
+    () => inReportSlot(() => analyzeScope(db, { from: new Date(now.getTime() - 24 * HOUR_MS), to: now }, { now, layers: layersInUse(), concurrent })),
     () => pathsMatrix(db, { from: new Date(now.getTime() - HOUR_MS), to: now }, { byProbe: false }),
   ] as const);
   const analysis = data.hasSessions ? dayAnalysis : null;
