@@ -6,7 +6,7 @@ const KIND_LABEL = { idle: 'idle timeout', lifetime: 'lifetime limit', undetermi
 export function SignatureCard({ sig }: { sig: Signature }) {
   const endings = Object.entries(sig.endings).sort((a, b) => b[1] - a[1]);
   return (
-    <article className="card signature" data-testid="signature" data-n={sig.nSeconds} data-kind={sig.kind} data-scope={sig.location.scope} data-software={sig.software?.name ?? ''} data-confidence={sig.confidence.level}>
+    <article className="card signature" data-testid="signature" data-n={sig.nSeconds} data-kind={sig.kind} data-scope={sig.location.scope} data-software={sig.software?.name ?? ''} data-confidence={sig.confidence.level} data-from-aggregates={sig.fromAggregatesOnly ? 'yes' : undefined}>
       <header className="card-header">
         <h3 className="signature-n">
           {sig.nSeconds.toFixed(1)} s <span className={`badge badge-${sig.kind === 'lifetime' ? 'refused' : 'drop'}`}>{KIND_LABEL[sig.kind]}</span>
@@ -16,6 +16,11 @@ export function SignatureCard({ sig }: { sig: Signature }) {
         </span>
       </header>
       <p className="verdict">{sig.verdict}</p>
+      {sig.fromAggregatesOnly && (
+        <p className="banner" role="note" data-testid="from-aggregates">
+          From the hourly aggregates only: {sig.fromAggregatesOnly}.
+        </p>
+      )}
       <p className="recommendation">
         <strong>Fix:</strong> {sig.recommendation}
       </p>

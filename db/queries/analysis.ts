@@ -18,8 +18,8 @@ import type { Bin } from '../../lib/analysis/peaks';
 import type { ProfileKind } from '../../lib/contracts/ingest';
 import type { Db, Executor } from '../client';
 import { canarySessions as s, probes, targetSessionViews as tv } from '../schema';
-import type { EndingSplit } from '../../lib/rollups/ending-buckets';
-import { memberHorizons, packExposures, type BinWindow, type EndingPack } from '../../lib/rollups/ending-pack';
+import { ENDING_BUCKET_MS, type EndingSplit } from '../../lib/rollups/ending-buckets';
+import { memberHorizons, packExposures, windowHours, type BinWindow, type EndingPack } from '../../lib/rollups/ending-pack';
 import { AGE, IDLE, dropFilter } from './drop-values';
 import { dropBinsIn, endingSplit, packFilter, sealedPacks } from './ending-bins';
 import { binIndex, type Histogram } from './histogram';
@@ -152,12 +152,17 @@ async function analyzeWith(db: Executor, scope: AnalysisScope, options: AnalyzeO
     async () => windowMembers(db, scope, windows, split.sealed.length === 0 ? windows.map(() => null) : memberHorizons(await sealed(), packFilter(scope), windowBins(windows), MEMBER_SAMPLE)),
     () => windowExposures(db, scope, windows, options.now, split, sealed),
   ] as const);
+  // Windows none of whose drops are left in the rows (all past raw retention) are described
+  // from the aggregates, with the hours that hold them.
+  const gone = since && since > scope.from ? found.map((_w, i) => (members.get(i)?.sample.length ?? 0) === 0) : [];
+  const seen = gone.some(Boolean) ? windowHours(await sealed(), packFilter(scope), windowBins(found), ENDING_BUCKET_MS) : [];
   const signatures = found
     .map((w, i) => {
       const m = members.get(i) ?? { sample: [], total: 0 };
       if (isEcho(w, m.sample, found)) return null;
       const paths = withoutEarly(exposures.get(i) ?? [], early ? exposures.get(found.length) : undefined);
-      return describeSignature({ ...w, members: m.sample, totalMembers: m.total, paths, totalDrops, layers: options.layers });
+      const hours = gone[i] ? seen[i] : null;
+      return describeSignature({ ...w, members: m.sample, totalMembers: m.total, paths, totalDrops, layers: options.layers, ...(hours && { seen: hours }) });
     })
     .filter((x): x is Signature => x !== null)
     .sort((a, b) => b.count - a.count);

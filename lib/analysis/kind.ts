@@ -52,6 +52,32 @@ export function decideKind(
   return { kind: 'undetermined', evidence };
 }
 
+/**
+ * The kind of a window none of whose drops can be read any more (their raw sessions are past
+ * retention), from the per-path counts alone: drops of canaries that talk (heartbeat, echo)
+ * in the window make it a lifetime, as talkers among the members do; talking canaries on the
+ * cut paths that outlived N, or a ladder, make it idle; a window found in the idle histogram
+ * and not in the age one is idle too (its drops had varied ages, as `ageVaries` reads them).
+ */
+export function decideKindFromPaths(dimension: 'age' | 'idle', nMs: number, count: number, paths: readonly PathExposure[]): { kind: SignatureKind; evidence: string[] } {
+  const evidence: string[] = ['its drops are past raw retention: the kind is read from the per-path counts of the aggregates, not from the drops themselves'];
+  const talking = (p: PathExposure) => p.profileKind === 'heartbeat' || p.profileKind === 'echo';
+  const talkerHits = paths.filter(talking).reduce((n, p) => n + p.hits, 0);
+  if (talkerHits >= Math.max(2, 0.2 * count)) {
+    evidence.push(`${talkerHits} of ${count} drops were of heartbeat or echo canaries, which talk, and still died at N: the cut follows age, not silence`);
+    return { kind: 'lifetime', evidence };
+  }
+  const cut = new Set(paths.filter((p) => p.hits > 0).map((p) => `${p.probe}|${p.target}|${p.proxy}`));
+  const survived = paths.filter((p) => talking(p) && p.outlived > 0 && cut.has(`${p.probe}|${p.target}|${p.proxy}`)).reduce((n, p) => n + p.outlived, 0);
+  const ladder = paths.some((p) => p.profileKind === 'ladder' && p.gapMs !== null && ((p.gapMs < nMs && p.sessions > 0 && p.hits === 0 && p.drops <= p.sessions / 4) || (p.gapMs > nMs && p.hits > 0)));
+  if (survived > 0) evidence.push(`${survived} heartbeat or echo session${survived === 1 ? '' : 's'} on the same paths outlived N`);
+  if (ladder) evidence.push('the ladder canaries on these paths bracket N');
+  if (dimension === 'idle') evidence.push('found in the idle times before the drops and not in their ages');
+  if (survived > 0 || ladder || dimension === 'idle') return { kind: 'idle', evidence };
+  evidence.push('only silent canaries were cut and none that talk was on these paths: add a heartbeat canary to tell idle from lifetime');
+  return { kind: 'undetermined', evidence };
+}
+
 export function pathId(p: { probe: string; target: string; proxy: string; profile: string }): string {
   return `${p.probe}|${p.target}|${p.proxy}|${p.profile}`;
 }

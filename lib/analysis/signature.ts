@@ -9,7 +9,7 @@ import { describeCloseCode } from './close-codes';
 import { closedByEndpoint } from './early-close';
 import { identifySoftware } from './software';
 import { rankCandidates } from './candidates';
-import { decideKind } from './kind';
+import { decideKind, decideKindFromPaths } from './kind';
 import { locate } from './location';
 import type { Peak } from './peaks';
 import { median, robustSpread, tally } from './stats';
@@ -28,6 +28,12 @@ export interface SignatureInput {
   /** All drops in scope (for the share). */
   totalDrops: number;
   layers: readonly Layer[];
+  /**
+   * When the window's drops are past raw retention, so that `members` is empty: the span of
+   * the hours the aggregates hold them in. The signature is then described from the window
+   * and the paths alone (`fromAggregates`); without it, a window without members is none.
+   */
+  seen?: { firstMs: number; lastMs: number };
 }
 
 /** Ends this close together are one event. */
@@ -44,7 +50,7 @@ export function describeSignature(input: SignatureInput): Signature | null {
   const { dimension, peak, members, paths, totalDrops, layers } = input;
   const count = Math.max(input.totalMembers ?? 0, members.length);
   const values = members.map((d) => valueOf(d, dimension)).filter((v): v is number => v !== null);
-  if (values.length === 0) return null;
+  if (values.length === 0) return input.seen && members.length === 0 ? fromAggregates(input, input.seen) : null;
   const nMs = median(values);
   const nSeconds = Math.round(nMs / 100) / 10;
   const halfWidth = (peak.highMs - peak.lowMs) / 2;
@@ -100,6 +106,56 @@ export function describeSignature(input: SignatureInput): Signature | null {
     bothEnds: ends,
     verdict: verdictSentence(facts),
     recommendation: recommendation(facts),
+  };
+}
+
+/**
+ * A window whose drops are all past raw retention: what the aggregates still say. N is the
+ * centre of the window's median 100 ms bin (findPeaks places it there), the kind and the place
+ * come from the per-path counts, the candidates from the catalogue by N and kind; what only
+ * the drops could tell (their software, close codes, both ends) is absent, and said so.
+ */
+function fromAggregates(input: SignatureInput, seen: { firstMs: number; lastMs: number }): Signature {
+  const { dimension, peak, paths, totalDrops, layers } = input;
+  const count = Math.max(input.totalMembers ?? 0, peak.count);
+  const nMs = peak.centerMs;
+  const nSeconds = Math.round(nMs / 100) / 10;
+  const { kind, evidence } = decideKindFromPaths(dimension, nMs, count, paths);
+  const location = locate(paths, kind, nSeconds);
+  const candidates = rankCandidates(layers, { nMs, kind, members: [], scope: location.scope, software: null });
+  const controlIsDirect = location.evidence.some((e) => e.startsWith('control: the direct path'));
+  const hasControl = location.evidence.some((e) => e.startsWith('control:'));
+  const facts = { nSeconds, kind, count, scope: location.scope, value: location.value, candidates, controlIsDirect, proxiesCut: 0, software: null, endedBy: 'layer', closeCode: null } as const;
+  return {
+    key: `${dimension}-${nSeconds.toFixed(1)}s`,
+    dimension,
+    nMs: Math.round(nMs),
+    nSeconds,
+    // Unknown without the values: at most the window's half-width.
+    spreadMs: Math.round((peak.highMs - peak.lowMs) / 2),
+    minMs: peak.lowMs,
+    maxMs: peak.highMs,
+    window: { lowMs: peak.lowMs, highMs: peak.highMs },
+    count,
+    share: totalDrops > 0 ? Math.round((count / totalDrops) * 1000) / 1000 : 0,
+    firstSeen: new Date(seen.firstMs).toISOString(),
+    lastSeen: new Date(seen.lastMs).toISOString(),
+    kind,
+    kindEvidence: evidence,
+    endings: {},
+    closeCodes: {},
+    paths: paths.filter((p) => p.hits > 0 || p.reached > 0).sort((a, b) => b.hits - a.hits || b.reached - a.reached),
+    location,
+    candidates,
+    endedBy: 'layer',
+    software: null,
+    softwareNote: 'its drops are past raw retention: the headers that would name the software are gone',
+    confidence: confidenceOf({ count, kind, scope: location.scope, value: location.value, hasControl, endedBy: 'layer', software: null, candidates, bothEndsSeen: false }),
+    bothEnds: null,
+    verdict: verdictSentence(facts),
+    recommendation: recommendation(facts),
+    fromAggregatesOnly:
+      'every drop of this window is older than the raw sessions kept (DROPSCOPE_RETENTION_RAW): N is its median 100 ms bin, the first and last sightings are to the hour, and the kind, place and candidates come from the hourly aggregates; software, close codes and the target\'s view of the ends are not known',
   };
 }
 

@@ -144,4 +144,10 @@ export interface Signature {
   bothEnds: { observed: number; closeFrame: number; sameInstant: number; nothing: number; summary: string } | null;
   verdict: string;
   recommendation: string;
+  /**
+   * Set when none of the window's drops could be read (their raw sessions are past
+   * DROPSCOPE_RETENTION_RAW): N, the kind and the place then come from the aggregates alone,
+   * and this says what is missing.
+   */
+  fromAggregatesOnly?: string;
 }

@@ -347,3 +347,31 @@ export function memberHorizons(packs: readonly EndingPack[], filter: PackPathFil
     return null;
   });
 }
+
+/**
+ * Per window, the first and last hour of the packs that hold any of its drops (its hits, as
+ * packExposures counts them): `firstMs` the start of the first, `lastMs` the end of the last;
+ * null when none does. What the aggregates say of when a window's drops happened once their
+ * rows are past retention.
+ */
+export function windowHours(packs: readonly EndingPack[], filter: PackPathFilter, windows: readonly BinWindow[], hourMs: number): ({ firstMs: number; lastMs: number } | null)[] {
+  const out: ({ firstMs: number; lastMs: number } | null)[] = windows.map(() => null);
+  forAdmitted(packs, filter, (pack, _path, start, end) => {
+    const c = pack.cells;
+    for (let i = start; i < end; i += CELL_INTS) {
+      const bin = c[i]!;
+      if (bin === NULL_BIN) continue;
+      for (let w = 0; w < windows.length; w++) {
+        const win = windows[w]!;
+        if (bin < win.lo || bin >= win.hi || c[i + (win.dimension === 'age' ? 2 : 3)]! === 0) continue;
+        const seen = out[w];
+        if (!seen) out[w] = { firstMs: pack.bucket, lastMs: pack.bucket + hourMs };
+        else {
+          if (pack.bucket < seen.firstMs) seen.firstMs = pack.bucket;
+          if (pack.bucket + hourMs > seen.lastMs) seen.lastMs = pack.bucket + hourMs;
+        }
+      }
+    }
+  });
+  return out;
+}
