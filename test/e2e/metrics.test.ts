@@ -49,4 +49,12 @@ describe('/metrics', () => {
     expect(sampleValue(samples, 'dropscope_alert_evaluations_total', { result: 'ok' })).toBeGreaterThanOrEqual(1);
     expect(samples.filter((s) => s.name === 'dropscope_alerts_firing')).toHaveLength(3);
   });
+
+  it('counts the heavy reports in their slots: none left active or waiting once answered', async () => {
+    expect((await fetch(`${server.url}/api/v1/drops?range=1h`)).status).toBe(200);
+    expect((await fetch(`${server.url}/api/v1/analysis`)).status).toBe(200);
+    const samples = parsePrometheusText(await (await fetch(`${server.url}/metrics`)).text());
+    expect(sampleValue(samples, 'dropscope_reports_in_progress', { state: 'active' })).toBe(0);
+    expect(sampleValue(samples, 'dropscope_reports_in_progress', { state: 'waiting' })).toBe(0);
+  });
 });
