@@ -11,10 +11,12 @@
  * `before` holds what the session rows counted before this batch even though `after`
  * changes them in the same statement; PostgreSQL runs each data-modifying CTE exactly once.
  *
- * The ledger decides what is applied: the statement applies the batch only when every one
- * of its ids was new (`fresh.ok`), the normal case, and otherwise writes just the ledger and
- * answers the ids that were new; the caller then sends this statement again without the
- * ledger for those events only (a replay, rare and mostly all-duplicates).
+ * The ledger decides what is applied. First the ids are inserted plainly on the assumption
+ * that all are new (the normal case): a replayed id fails the statement on the ledger's key
+ * and nothing is kept. The caller then sends it again with ON CONFLICT DO NOTHING: it applies
+ * the batch only when every one of its ids was new (`fresh.ok`), and otherwise writes just
+ * the ledger and answers the ids that were new; the caller then sends this statement again
+ * without the ledger for those events only (a replay, rare and mostly all-duplicates).
  *
  * Rows travel as json arrays of positional values (about half the bytes of keyed objects,
  * and jsonb reads an array element by position without hashing keys; json_to_recordset
@@ -29,8 +31,13 @@ import type { BatchRows } from './ingest-rows';
 export interface MergeInput {
   probeId: number;
   now: Date;
-  /** The batch's distinct event ids for the ledger; null when the ledger holds them already. */
-  ledgerIds: readonly string[] | null;
+  /**
+   * The batch's distinct event ids for the ledger; null when the ledger holds them already.
+   * `assumeNew`: inserted plainly, so that an id the ledger holds fails the statement on the
+   * ledger's key (db/queries/ingest.ts then stores the batch again without it); otherwise
+   * ON CONFLICT DO NOTHING leaves such ids out and the statement answers which were new.
+   */
+  ledger: { ids: readonly string[]; assumeNew: boolean } | null;
   rows: BatchRows;
 }
 
@@ -45,14 +52,17 @@ export function mergeStatement(input: MergeInput): SQL {
   const { probeId, now, rows } = input;
   const parts: SQL[] = [];
   const at = now.toISOString();
-  if (input.ledgerIds) {
-    parts.push(sql`ledger as (
-      insert into ingested_events (probe_id, event_id, received_at)
-      select ${probeId}::integer, e, ${at}::timestamptz from unnest(${textArray(input.ledgerIds)}::text[]) as e
-      on conflict do nothing
-      returning event_id
-    )`);
-    parts.push(sql`fresh as (select count(*) = ${input.ledgerIds.length}::integer as ok from ledger)`);
+  const { ledger } = input;
+  if (ledger) {
+    const insert = sql`insert into ingested_events (probe_id, event_id, received_at)
+      select ${probeId}::integer, e, ${at}::timestamptz from unnest(${textArray(ledger.ids)}::text[]) as e`;
+    if (ledger.assumeNew) {
+      // Run however the rest reads it: PostgreSQL runs every data-modifying CTE to completion.
+      parts.push(sql`ledger as (${insert})`, sql`fresh as (select true as ok)`);
+    } else {
+      parts.push(sql`ledger as (${insert} on conflict do nothing returning event_id)`);
+      parts.push(sql`fresh as (select count(*) = ${ledger.ids.length}::integer as ok from ledger)`);
+    }
   } else {
     parts.push(sql`fresh as (select true as ok)`);
   }
@@ -62,7 +72,7 @@ export function mergeStatement(input: MergeInput): SQL {
   parts.push(probePart(probeId, at, rows));
 
   const answer: SQL[] = [sql`(select ok from fresh) as ok`];
-  if (input.ledgerIds) answer.push(sql`(select json_agg(event_id) from ledger where not (select ok from fresh)) as fresh_ids`);
+  if (ledger && !ledger.assumeNew) answer.push(sql`(select json_agg(event_id) from ledger where not (select ok from fresh)) as fresh_ids`);
   return sql`with ${sql.join(parts, sql`, `)} select ${sql.join(answer, sql`, `)}`;
 }
 

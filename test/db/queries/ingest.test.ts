@@ -123,5 +123,39 @@ describe.each(backends())('storeBatch on $name', (backend) => {
       const [e] = await database.db.select({ n: count() }).from(ingestedEvents);
       expect(e!.n).toBe(2);
     });
+
+    it('keeps a replayed batch whole: a failed first attempt on the ledger leaves nothing of it behind', async () => {
+      // The first attempt inserts the ledger plainly and fails on the replayed id after the
+      // session rows and rollups were written; only the second attempt's effects may remain.
+      const first = [opened('s-again001'), ended('s-again001', 1000)];
+      await storeBatch(database.db, probeId, first, NOW);
+      const replay = await storeBatch(database.db, probeId, [...first, opened('s-again002'), rtt('s-again002', [5])], NOW);
+      expect(replay).toMatchObject({ accepted: 2, duplicates: 2 });
+      const rows = await database.db.select({ id: canarySessions.id, durationMs: canarySessions.durationMs }).from(canarySessions).orderBy(canarySessions.id);
+      expect(rows).toEqual([{ id: 's-again001', durationMs: 1000 }, { id: 's-again002', durationMs: null }]);
+      const [minute] = await database.db.select().from(rttMinutes);
+      expect(minute).toMatchObject({ count: 1, sumMs: 5 });
+      const [e] = await database.db.select({ n: count() }).from(ingestedEvents);
+      expect(e!.n).toBe(4);
+    });
+  });
+
+  describe('the ledger without a foreign key (migration 0017)', () => {
+    it('loses a deleted probe\'s ledger rows with it, as the cascade did', async () => {
+      const other = (await addProbe(database.db, { name: `other-${++seq}`, labels: {} })).probe.id;
+      await storeBatch(database.db, probeId, [opened('s-gone0001'), heartbeat({})], NOW);
+      await storeBatch(database.db, other, [opened('s-stay0001')], NOW);
+      await database.db.delete(probes).where(eq(probes.id, probeId));
+      const left = await database.db.select({ probeId: ingestedEvents.probeId }).from(ingestedEvents);
+      expect(left).toEqual([{ probeId: other }]);
+    });
+
+    it('refuses a batch for a probe deleted before it was stored, keeping nothing', async () => {
+      await database.db.delete(probes).where(eq(probes.id, probeId));
+      await expect(storeBatch(database.db, probeId, [opened('s-late0001')], NOW)).rejects.toMatchObject({ code: 'INGEST_ERR_PROBE_GONE' });
+      const [e] = await database.db.select({ n: count() }).from(ingestedEvents);
+      const [s] = await database.db.select({ n: count() }).from(canarySessions);
+      expect([e!.n, s!.n]).toEqual([0, 0]);
+    });
   });
 });
