@@ -14,6 +14,9 @@ import { BodyError, readBody } from '../http/read-body';
 import { describeIssues, fieldIssues, problem, unavailable } from '../http/problem';
 import type { Logger } from '../log';
 
+/** The code of the store's error for a probe deleted meanwhile (db/queries/ingest.ts ProbeGoneError). */
+const PROBE_GONE = 'INGEST_ERR_PROBE_GONE';
+
 export interface IngestDeps {
   authenticate(token: string): Promise<{ id: number; name: string } | null>;
   store(probeId: number, events: IngestEvent[], now: Date): Promise<IngestResult & { applied: IngestEvent[] }>;
@@ -90,6 +93,13 @@ export async function answerIngest(request: IngestRequest, deps: IngestDeps): Pr
     if (deps.unavailable(err)) {
       deps.log.warn({ err, probe: probe.name, events: parsed.data.events.length }, 'ingest: the database cannot be reached');
       return unavailable('INGEST_ERR_UNAVAILABLE', 'nothing was kept');
+    }
+    // Deleted between its token's check and the store (db/queries/ingest.ts ProbeGoneError):
+    // the token is no longer valid, as it would have been found a moment later.
+    if ((err as { code?: unknown }).code === PROBE_GONE) {
+      return problem(401, 'INGEST_ERR_UNAUTHORIZED', 'this probe was deleted while its batch was being stored; nothing was kept', {
+        headers: { 'www-authenticate': 'Bearer realm="dropscope-ingest", error="invalid_token"' },
+      });
     }
     deps.log.error({ err, probe: probe.name, events: parsed.data.events.length }, 'storing an ingest batch failed');
     return problem(500, 'INGEST_ERR_STORE', 'the batch could not be stored; nothing was kept, retry later');

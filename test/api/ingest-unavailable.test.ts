@@ -11,6 +11,7 @@ import { ingestDeps } from '../../app/api/v1/ingest/deps';
 import type { Db } from '../../db/client';
 import { isDatabaseUnavailable } from '../../db/unavailable';
 import { UNAVAILABLE_RETRY_AFTER_S } from '../../lib/http/problem';
+import { ProbeGoneError } from '../../db/queries/ingest';
 import { handleIngest } from '../../lib/ingest/handle-ingest';
 import { createLogger } from '../../lib/log';
 import { ended, opened } from '../helpers/events';
@@ -34,7 +35,7 @@ describe('ingest while the database cannot be reached', () => {
     expect(await response.json()).toMatchObject({ error: { code: 'INGEST_ERR_UNAVAILABLE', message: expect.stringContaining('nothing was kept') } });
   });
 
-  it('answers 503 when the store loses the database mid-batch, and 500 for a statement that fails on its data', async () => {
+  it('answers 503 when the store loses the database mid-batch, 500 for a statement that fails on its data, 401 for a probe deleted meanwhile', async () => {
     const deps = ingestDeps(unreachable, { publisher: { publish() {} }, maxBodyBytes: 1 << 20, log: silent });
     const authenticated = { ...deps, authenticate: async () => ({ id: 1, name: 'edge-1' }) };
     const lost = await post({ ...authenticated, store: () => unreachable.execute('select 1') as never });
@@ -42,6 +43,11 @@ describe('ingest while the database cannot be reached', () => {
     const bad = await post({ ...authenticated, store: async () => Promise.reject(Object.assign(new Error('date/time field value out of range'), { code: '22008' })) });
     expect(bad.status).toBe(500);
     expect(await bad.json()).toMatchObject({ error: { code: 'INGEST_ERR_STORE' } });
+    // A probe deleted between its token's check and the store: its token is no longer valid.
+    const gone = await post({ ...authenticated, store: async () => Promise.reject(new ProbeGoneError(1)) });
+    expect(gone.status).toBe(401);
+    expect(gone.headers.get('www-authenticate')).toMatch(/invalid_token/);
+    expect(await gone.json()).toMatchObject({ error: { code: 'INGEST_ERR_UNAUTHORIZED', message: expect.stringContaining('nothing was kept') } });
   });
 });
 
