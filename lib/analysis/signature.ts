@@ -75,38 +75,18 @@ export function describeSignature(input: SignatureInput): Signature | null {
   const { software, note: softwareNote } =
     endedBy === 'endpoint' ? { software: null, note: `the endpoint closed these itself (${describeCloseCode(closeCode!)}): the layers in front of it only relayed the close` } : identified;
   const candidates = endedBy === 'endpoint' ? [] : ranked;
-  const ends = bothEnds(members);
-  const controlIsDirect = location.evidence.some((e) => e.startsWith('control: the direct path'));
-  const hasControl = location.evidence.some((e) => e.startsWith('control:'));
-  const facts = { nSeconds, kind, count, scope: location.scope, value: location.value, candidates, controlIsDirect, proxiesCut: new Set(members.map((d) => d.proxy)).size, software, endedBy, closeCode } as const;
-  return {
-    key: `${dimension}-${nSeconds.toFixed(1)}s`,
-    dimension,
-    nMs: Math.round(nMs),
-    nSeconds,
+  return assemble({
+    dimension, peak, nMs, nSeconds, count, totalDrops, paths, kind, kindEvidence: evidence, location, candidates, endedBy, software, softwareNote, closeCode,
+    proxiesCut: new Set(members.map((d) => d.proxy)).size,
     spreadMs: Math.round(robustSpread(values)),
     minMs: Math.min(...values),
     maxMs: Math.max(...values),
-    window: { lowMs: peak.lowMs, highMs: peak.highMs },
-    count,
-    share: totalDrops > 0 ? Math.round((count / totalDrops) * 1000) / 1000 : 0,
-    firstSeen: new Date(ended[0]!).toISOString(),
-    lastSeen: new Date(ended.at(-1)!).toISOString(),
-    kind,
-    kindEvidence: evidence,
+    firstSeenMs: ended[0]!,
+    lastSeenMs: ended.at(-1)!,
     endings: tally(members.map((d) => d.endKind)),
     closeCodes: tally(members.filter((d) => d.closeCode !== null).map((d) => d.closeCode!)),
-    paths: paths.filter((p) => p.hits > 0 || p.reached > 0).sort((a, b) => b.hits - a.hits || b.reached - a.reached),
-    location,
-    candidates,
-    endedBy,
-    software,
-    softwareNote,
-    confidence: confidenceOf({ count, kind, scope: location.scope, value: location.value, hasControl, endedBy, software, candidates, bothEndsSeen: ends !== null }),
-    bothEnds: ends,
-    verdict: verdictSentence(facts),
-    recommendation: recommendation(facts),
-  };
+    bothEnds: bothEnds(members),
+  });
 }
 
 /**
@@ -123,39 +103,91 @@ function fromAggregates(input: SignatureInput, seen: { firstMs: number; lastMs: 
   const { kind, evidence } = decideKindFromPaths(dimension, nMs, count, paths);
   const location = locate(paths, kind, nSeconds);
   const candidates = rankCandidates(layers, { nMs, kind, members: [], scope: location.scope, software: null });
-  const controlIsDirect = location.evidence.some((e) => e.startsWith('control: the direct path'));
-  const hasControl = location.evidence.some((e) => e.startsWith('control:'));
-  const facts = { nSeconds, kind, count, scope: location.scope, value: location.value, candidates, controlIsDirect, proxiesCut: 0, software: null, endedBy: 'layer', closeCode: null } as const;
   return {
-    key: `${dimension}-${nSeconds.toFixed(1)}s`,
-    dimension,
-    nMs: Math.round(nMs),
-    nSeconds,
-    // Unknown without the values: at most the window's half-width.
-    spreadMs: Math.round((peak.highMs - peak.lowMs) / 2),
-    minMs: peak.lowMs,
-    maxMs: peak.highMs,
-    window: { lowMs: peak.lowMs, highMs: peak.highMs },
-    count,
-    share: totalDrops > 0 ? Math.round((count / totalDrops) * 1000) / 1000 : 0,
-    firstSeen: new Date(seen.firstMs).toISOString(),
-    lastSeen: new Date(seen.lastMs).toISOString(),
-    kind,
-    kindEvidence: evidence,
-    endings: {},
-    closeCodes: {},
-    paths: paths.filter((p) => p.hits > 0 || p.reached > 0).sort((a, b) => b.hits - a.hits || b.reached - a.reached),
-    location,
-    candidates,
-    endedBy: 'layer',
-    software: null,
-    softwareNote: 'its drops are past raw retention: the headers that would name the software are gone',
-    confidence: confidenceOf({ count, kind, scope: location.scope, value: location.value, hasControl, endedBy: 'layer', software: null, candidates, bothEndsSeen: false }),
-    bothEnds: null,
-    verdict: verdictSentence(facts),
-    recommendation: recommendation(facts),
+    ...assemble({
+      dimension, peak, nMs, nSeconds, count, totalDrops, paths, kind, kindEvidence: evidence, location, candidates,
+      endedBy: 'layer',
+      software: null,
+      softwareNote: 'its drops are past raw retention: the headers that would name the software are gone',
+      closeCode: null,
+      proxiesCut: 0,
+      // Unknown without the values: at most the window's half-width.
+      spreadMs: Math.round((peak.highMs - peak.lowMs) / 2),
+      minMs: peak.lowMs,
+      maxMs: peak.highMs,
+      firstSeenMs: seen.firstMs,
+      lastSeenMs: seen.lastMs,
+      endings: {},
+      closeCodes: {},
+      bothEnds: null,
+    }),
     fromAggregatesOnly:
       'every drop of this window is older than the raw sessions kept (DROPSCOPE_RETENTION_RAW): N is its median 100 ms bin, the first and last sightings are to the hour, and the kind, place and candidates come from the hourly aggregates; software, close codes and the target\'s view of the ends are not known',
+  };
+}
+
+/** What a signature is made of, however it was decided (from its members or from the aggregates). */
+interface Decided {
+  dimension: 'age' | 'idle';
+  peak: Peak;
+  nMs: number;
+  nSeconds: number;
+  count: number;
+  totalDrops: number;
+  paths: readonly PathExposure[];
+  kind: Signature['kind'];
+  kindEvidence: string[];
+  location: Signature['location'];
+  candidates: Signature['candidates'];
+  endedBy: Signature['endedBy'];
+  software: Signature['software'];
+  softwareNote: string;
+  closeCode: number | null;
+  /** Proxies among the drops read (0 when none could be). */
+  proxiesCut: number;
+  spreadMs: number;
+  minMs: number;
+  maxMs: number;
+  firstSeenMs: number;
+  lastSeenMs: number;
+  endings: Signature['endings'];
+  closeCodes: Signature['closeCodes'];
+  bothEnds: Signature['bothEnds'];
+}
+
+/** The signature of what was decided: its share, the paths it shows, its confidence, verdict and fix. */
+function assemble(d: Decided): Signature {
+  const { location, kind, count, candidates, software, endedBy } = d;
+  const controlIsDirect = location.evidence.some((e) => e.startsWith('control: the direct path'));
+  const hasControl = location.evidence.some((e) => e.startsWith('control:'));
+  const facts = { nSeconds: d.nSeconds, kind, count, scope: location.scope, value: location.value, candidates, controlIsDirect, proxiesCut: d.proxiesCut, software, endedBy, closeCode: d.closeCode } as const;
+  return {
+    key: `${d.dimension}-${d.nSeconds.toFixed(1)}s`,
+    dimension: d.dimension,
+    nMs: Math.round(d.nMs),
+    nSeconds: d.nSeconds,
+    spreadMs: d.spreadMs,
+    minMs: d.minMs,
+    maxMs: d.maxMs,
+    window: { lowMs: d.peak.lowMs, highMs: d.peak.highMs },
+    count,
+    share: d.totalDrops > 0 ? Math.round((count / d.totalDrops) * 1000) / 1000 : 0,
+    firstSeen: new Date(d.firstSeenMs).toISOString(),
+    lastSeen: new Date(d.lastSeenMs).toISOString(),
+    kind,
+    kindEvidence: d.kindEvidence,
+    endings: d.endings,
+    closeCodes: d.closeCodes,
+    paths: d.paths.filter((p) => p.hits > 0 || p.reached > 0).sort((a, b) => b.hits - a.hits || b.reached - a.reached),
+    location,
+    candidates,
+    endedBy,
+    software,
+    softwareNote: d.softwareNote,
+    confidence: confidenceOf({ count, kind, scope: location.scope, value: location.value, hasControl, endedBy, software, candidates, bothEndsSeen: d.bothEnds !== null }),
+    bothEnds: d.bothEnds,
+    verdict: verdictSentence(facts),
+    recommendation: recommendation(facts),
   };
 }
 
