@@ -14,7 +14,7 @@ import type { Drop, PathExposure, Signature } from '../../lib/analysis/types';
 import { earlyCloseFindings } from '../../lib/analysis/early-close';
 import type { Finding } from '../../lib/analysis/findings';
 import { earlyWindow, isEcho, signatureWindows, withoutEarly, type SignatureWindow } from '../../lib/analysis/windows';
-import type { Bin } from '../../lib/analysis/peaks';
+import { ascending, type Bin } from '../../lib/analysis/peaks';
 import type { ProfileKind } from '../../lib/contracts/ingest';
 import type { Db, Executor } from '../client';
 import { canarySessions as s, probes, targetSessionViews as tv } from '../schema';
@@ -191,8 +191,7 @@ export function analysisBins(age: Pick<Histogram, 'bins' | 'nulls'>, idle: Pick<
   const toBins = (rows: readonly { bin: number; count: number }[]): Bin[] => {
     const bins = rows.map((r) => ({ startMs: r.bin * BIN_MS, count: r.count }));
     // The readers hand them in order (dropBinsIn merges sorted lists): sorted only when not.
-    for (let i = 1; i < bins.length; i++) if (bins[i]!.startMs < bins[i - 1]!.startMs) return bins.sort((x, y) => x.startMs - y.startMs);
-    return bins;
+    return ascending(bins) ? bins : bins.sort((x, y) => x.startMs - y.startMs);
   };
   return { age: toBins(age.bins), idle: toBins(idle.bins), unaged: age.nulls };
 }

@@ -219,6 +219,12 @@ export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
     .sort((a, b) => a.centerMs - b.centerMs);
 }
 
+/** Whether the bins are in ascending order of their starts (equal starts allowed). */
+export function ascending(bins: readonly Bin[]): boolean {
+  for (let i = 1; i < bins.length; i++) if (bins[i]!.startMs < bins[i - 1]!.startMs) return false;
+  return true;
+}
+
 /** Whether the bins are filled and in strictly ascending order already (the readers' are): then they are used as given. */
 function inOrder(bins: readonly Bin[]): boolean {
   for (let i = 0; i < bins.length; i++) if (!(bins[i]!.count > 0) || (i > 0 && !(bins[i]!.startMs > bins[i - 1]!.startMs))) return false;

@@ -8,7 +8,7 @@
  * paused) is said as a finding of its own (`earlyWindow`, lib/analysis/early-close.ts),
  * never as "WebSockets die at 0.0 s".
  */
-import { findPeaks, type Bin, type Peak } from './peaks';
+import { ascending, findPeaks, type Bin, type Peak } from './peaks';
 import { pathId } from './kind';
 import type { Drop, PathExposure } from './types';
 
@@ -25,7 +25,7 @@ export interface SignatureWindow {
 export function signatureWindows(ageBins: readonly Bin[], idleBins: readonly Bin[], binMs: number): SignatureWindow[] {
   const late = (bins: readonly Bin[]) => {
     // Bins in order (as the readers give them) lose their head by one slice, no per-bin test.
-    for (let i = 1; i < bins.length; i++) if (bins[i]!.startMs < bins[i - 1]!.startMs) return bins.filter((b) => b.startMs >= EARLY_MS);
+    if (!ascending(bins)) return bins.filter((b) => b.startMs >= EARLY_MS);
     let first = 0;
     while (first < bins.length && bins[first]!.startMs < EARLY_MS) first++;
     return bins.slice(first);
