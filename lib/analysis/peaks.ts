@@ -8,6 +8,7 @@
  * random drops does not produce phantom signatures.
  */
 import { logPoissonUpperTail, poissonLowerTail } from './poisson';
+import { uniformGrid, type BinGrid } from './relative-bins';
 
 export interface Bin {
   /** Start of the bin, ms. */
@@ -28,7 +29,13 @@ export interface Peak {
 }
 
 export interface PeakOptions {
+  /** The base bin: every bin's start and width are multiples of it. */
   binMs: number;
+  /**
+   * The bins' grid: windows are placed on its bin edges. The base bins by default; the
+   * analysis passes relative bins (lib/analysis/relative-bins.ts) on base `binMs`.
+   */
+  grid?: BinGrid;
   /** Fewest drops a signature may have. */
   minCount?: number;
   /**
@@ -48,11 +55,13 @@ const WIDENS = [1, 2, 4] as const;
 
 export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
   const { binMs, minCount = 6, alpha = 1e-5, maxPeaks = 20 } = options;
+  const grid = options.grid ?? uniformGrid(binMs);
+  if (grid.baseMs !== binMs) throw new RangeError(`a grid on ${grid.baseMs} ms bins for ${binMs} ms bins`);
   const sorted = inOrder(bins) ? bins : [...bins].filter((b) => b.count > 0).sort((a, b) => a.startMs - b.startMs);
   if (sorted.length === 0) return [];
   const starts = sorted.map((b) => b.startMs);
   /** Drops in bins that start in [lo, hi). */
-  const count = rangeCounter(sorted, starts, binMs);
+  const count = rangeCounter(sorted, starts, grid);
   const scratch = new Float64Array(128);
 
   const span = Math.max(binMs, starts.at(-1)! - starts[0]! + binMs);
@@ -61,24 +70,24 @@ export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
   // the smaller if it were the only one kept for that bin.
   const byWidth: Peak[][] = WIDENS.map(() => []);
   for (const b of sorted) {
-    const x = b.startMs + binMs / 2;
-    WIDENS.forEach((widen, i) => {
-      const w = Math.max(windowHalfWidthMs(x) * widen, binMs);
+    const x = b.startMs + grid.width(b.startMs) / 2;
+    for (let i = 0; i < WIDENS.length; i++) {
+      const w = Math.max(windowHalfWidthMs(x) * WIDENS[i]!, grid.width(x));
       // Only where the window is at least as full as the same window a bin either side: a
       // peak is found from its local maximum (and moved onto its median), and the
       // background estimate, the costly part, is skipped for the slopes between.
-      const lo = Math.floor((x - w) / binMs) * binMs;
-      const hi = Math.ceil((x + w) / binMs) * binMs;
+      const lo = grid.floor(x - w);
+      const hi = grid.ceil(x + w);
       const k = count(lo, hi);
-      if (k < minCount || count(lo - binMs, hi - binMs) > k || count(lo + binMs, hi + binMs) > k) return;
+      if (k < minCount || count(grid.prev(lo), grid.prev(hi)) > k || count(grid.next(lo), grid.next(hi)) > k) continue;
       const p = evaluate(x, w);
-      if (!p) return;
+      if (!p) continue;
       const centred = recenter(p);
       byWidth[i]!.push(centred);
       // A wide window is also kept where it was: moved onto the median of a spread cut
       // whose drops clump by chance on one side, it would leave the other side out.
       if (i > 0 && centred !== p) byWidth[i]!.push(p);
-    });
+    }
   }
 
   /**
@@ -87,8 +96,8 @@ export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
    * enough to be a signature.
    */
   function evaluate(x: number, w: number): Peak | null {
-    const lowMs = Math.floor((x - w) / binMs) * binMs;
-    const highMs = Math.ceil((x + w) / binMs) * binMs;
+    const lowMs = grid.floor(x - w);
+    const highMs = grid.ceil(x + w);
     const k = count(lowMs, highMs);
     if (k < minCount) return null;
     const expected = background(count, x, (highMs - lowMs) / 2, scratch, k);
@@ -127,7 +136,7 @@ export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
     let acc = 0;
     for (let i = first; i < last; i++) {
       acc += sorted[i]!.count;
-      if (acc * 2 >= total) return sorted[i]!.startMs + binMs / 2;
+      if (acc * 2 >= total) return sorted[i]!.startMs + grid.width(sorted[i]!.startMs) / 2;
     }
     return null;
   }
@@ -168,7 +177,7 @@ export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
     const first = lowerBound(starts, p.lowMs);
     const last = lowerBound(starts, p.highMs) - 1;
     if (last <= first) return false;
-    return starts[last]! + binMs - starts[first]! >= 0.4 * (p.highMs - p.lowMs);
+    return grid.next(starts[last]!) - starts[first]! >= 0.4 * (p.highMs - p.lowMs);
   }
 
   const strongestFirst = (a: Peak, b: Peak) => a.logP - b.logP || b.count - a.count || a.centerMs - b.centerMs;
@@ -325,19 +334,26 @@ const DENSE_SPAN_LIMIT = 4_000_000;
 
 /**
  * `count(lo, hi)`: the drops in bins that start in [lo, hi), from prefix sums. findPeaks
- * asks this a few times per window it tries, for every filled bin: on bins that sit on a
- * grid of binMs (as the database's are) the prefix is dense and a count is two array reads;
+ * asks this a few times per window it tries, for every filled bin: on bins that sit on the
+ * grid (as the database's are) the prefix is dense and a count is two array reads;
  * otherwise each side is a binary search over the bins' starts.
  */
-export function rangeCounter(sorted: readonly Bin[], starts: readonly number[], binMs: number): (lo: number, hi: number) => number {
+export function rangeCounter(sorted: readonly Bin[], starts: readonly number[], grid: BinGrid): (lo: number, hi: number) => number {
+  return grid.uniform ? uniformCounter(sorted, starts, grid.baseMs) : gridCounter(sorted, starts, grid);
+}
+
+/** Counts by binary search over the starts: bins anywhere. */
+function searchCounter(sorted: readonly Bin[], starts: readonly number[]): (lo: number, hi: number) => number {
+  const prefix = [0];
+  for (const b of sorted) prefix.push(prefix.at(-1)! + b.count);
+  return (lo, hi) => prefix[lowerBound(starts, hi)]! - prefix[lowerBound(starts, lo)]!;
+}
+
+function uniformCounter(sorted: readonly Bin[], starts: readonly number[], binMs: number): (lo: number, hi: number) => number {
   const first = starts[0]!;
   const span = Math.round((starts.at(-1)! - first) / binMs) + 1;
   const onGrid = span <= DENSE_SPAN_LIMIT && starts.every((x) => first + Math.round((x - first) / binMs) * binMs === x);
-  if (!onGrid) {
-    const prefix = [0];
-    for (const b of sorted) prefix.push(prefix.at(-1)! + b.count);
-    return (lo, hi) => prefix[lowerBound(starts, hi)]! - prefix[lowerBound(starts, lo)]!;
-  }
+  if (!onGrid) return searchCounter(sorted, starts);
   // dense[j] = drops in grid bins 0..j-1, so bins starting before v are dense[lowerIndex(v)].
   const dense = new Float64Array(span + 1);
   for (const b of sorted) dense[Math.round((b.startMs - first) / binMs) + 1]! += b.count;
@@ -351,6 +367,22 @@ export function rangeCounter(sorted: readonly Bin[], starts: readonly number[], 
     return j;
   };
   return (lo, hi) => dense[lowerIndex(hi)]! - dense[lowerIndex(lo)]!;
+}
+
+/**
+ * Counts on a grid of uneven bins (relative bins): the prefix is dense over the grid's bin
+ * numbers from the first filled bin to the last, and the bins starting before v are those
+ * numbered below `grid.index(v)`.
+ */
+function gridCounter(sorted: readonly Bin[], starts: readonly number[], grid: BinGrid): (lo: number, hi: number) => number {
+  const first = grid.index(starts[0]!);
+  const span = grid.index(starts.at(-1)!) - first + 1;
+  if (span > DENSE_SPAN_LIMIT || !starts.every((x) => grid.floor(x) === x)) return searchCounter(sorted, starts);
+  const dense = new Float64Array(span + 1);
+  for (const b of sorted) dense[grid.index(b.startMs) - first + 1]! += b.count;
+  for (let j = 1; j <= span; j++) dense[j]! += dense[j - 1]!;
+  const before = (v: number) => dense[Math.min(span, Math.max(0, grid.index(v) - first))]!;
+  return (lo, hi) => before(hi) - before(lo);
 }
 
 function lowerBound(xs: readonly number[], v: number): number {

@@ -10,6 +10,7 @@
  */
 import { ascending, findPeaks, type Bin, type Peak } from './peaks';
 import { pathId } from './kind';
+import { relativeGrid, toRelativeBins } from './relative-bins';
 import type { Drop, PathExposure } from './types';
 
 /** Drops younger than this ended "right after the upgrade": never a timeout's signature. */
@@ -22,16 +23,23 @@ export interface SignatureWindow {
   peak: Peak;
 }
 
+/**
+ * The windows of the histograms of age and of idle time (bins of `binMs`, any order), found
+ * on relative bins (lib/analysis/relative-bins.ts): the bins themselves below 409.6 s, 0.05 %
+ * of the value above, so that a week of spread heartbeat lifetimes costs what a day does.
+ * Window edges are on `binMs` bin edges.
+ */
 export function signatureWindows(ageBins: readonly Bin[], idleBins: readonly Bin[], binMs: number): SignatureWindow[] {
   const late = (bins: readonly Bin[]) => {
     // Bins in order (as the readers give them) lose their head by one slice, no per-bin test.
-    if (!ascending(bins)) return bins.filter((b) => b.startMs >= EARLY_MS);
+    if (!ascending(bins)) return toRelativeBins(bins.filter((b) => b.startMs >= EARLY_MS), binMs);
     let first = 0;
     while (first < bins.length && bins[first]!.startMs < EARLY_MS) first++;
-    return bins.slice(first);
+    return toRelativeBins(first === 0 ? bins : bins.slice(first), binMs);
   };
-  const age = findPeaks(late(ageBins), { binMs }).map((peak) => ({ dimension: 'age' as const, peak }));
-  const idle = findPeaks(late(idleBins), { binMs })
+  const grid = relativeGrid(binMs);
+  const age = findPeaks(late(ageBins), { binMs, grid }).map((peak) => ({ dimension: 'age' as const, peak }));
+  const idle = findPeaks(late(idleBins), { binMs, grid })
     .filter((p) => !age.some((a) => p.lowMs < a.peak.highMs && p.highMs > a.peak.lowMs))
     .map((peak) => ({ dimension: 'idle' as const, peak }));
   return [...age, ...idle].sort((a, b) => a.peak.centerMs - b.peak.centerMs);

@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { rangeCounter, type Bin } from '../../../lib/analysis/peaks';
+import { uniformGrid } from '../../../lib/analysis/relative-bins';
 
 fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261122) });
 
@@ -23,7 +24,7 @@ describe('rangeCounter', () => {
         fc.array(fc.tuple(query, query), { minLength: 1, maxLength: 20 }),
         (indices, counts, offset, ranges) => {
           const bins = sortedBins(indices, counts, 100, offset);
-          const count = rangeCounter(bins, bins.map((b) => b.startMs), 100);
+          const count = rangeCounter(bins, bins.map((b) => b.startMs), uniformGrid(100));
           for (const [a, b] of ranges) expect(count(Math.min(a, b), Math.max(a, b))).toBe(naive(bins, Math.min(a, b), Math.max(a, b)));
         },
       ),
@@ -32,7 +33,7 @@ describe('rangeCounter', () => {
 
   it('counts bins off the grid by binary search, the same way', () => {
     const bins: Bin[] = [{ startMs: 0, count: 2 }, { startMs: 130, count: 5 }, { startMs: 250, count: 1 }];
-    const count = rangeCounter(bins, bins.map((b) => b.startMs), 100);
+    const count = rangeCounter(bins, bins.map((b) => b.startMs), uniformGrid(100));
     expect(count(0, 250)).toBe(7);
     expect(count(130, 131)).toBe(5);
     expect(count(131, 1_000)).toBe(1);
