@@ -75,7 +75,11 @@ export interface AnalysisResult {
   rawSince?: string;
 }
 
-/** The scope's drops in 100 ms bins, by age and by idle time: what the analysis starts from. */
+/**
+ * The scope's drops in 100 ms bins, by age and by idle time: what the analysis starts from.
+ * Some or all may come summed into relative bins already, each at its first 100 ms bin
+ * (the aggregate's, packRelativeDropBins): the windows are found in relative bins anyway.
+ */
 export interface DropBins {
   /** The drops with an age by `floor(age / 100 ms)`. */
   age: readonly Bin[];
@@ -197,7 +201,8 @@ export function analysisBins(age: Pick<Histogram, 'bins' | 'nulls'>, idle: Pick<
 }
 
 async function dropBins(db: Executor, scope: AnalysisScope, split: EndingSplit, concurrent: boolean, packs: Promise<EndingPack[]>): Promise<DropBins> {
-  const bins = await dropBinsIn(db, scope, split, concurrent, packs);
+  // Relative bins from the aggregate: the windows are found in them (signatureWindows).
+  const bins = await dropBinsIn(db, scope, split, concurrent, packs, 'relative');
   return analysisBins({ bins: bins.age, nulls: bins.unaged }, { bins: bins.idle });
 }
 

@@ -11,7 +11,7 @@ import { and, gte, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
 import { BIN_MS } from '../../lib/analysis/analyze';
 import type { DashboardScope } from '../../lib/dashboard/scope';
 import { ENDING_BUCKET_MS, splitEndings, type Interval } from '../../lib/rollups/ending-buckets';
-import { decodePack, MAX_BIN, MIN_BIN, NULL_BIN, packDropBins, type BinCounts, type EndingPack, type PackPathFilter } from '../../lib/rollups/ending-pack';
+import { decodePack, MAX_BIN, MIN_BIN, NULL_BIN, packDropBins, packRelativeDropBins, type BinCounts, type EndingPack, type PackPathFilter } from '../../lib/rollups/ending-pack';
 import type { Db, Executor } from '../client';
 import { canarySessions as s, endingPacks as ep, endingBinsDirty as dirty } from '../schema';
 import type { EndingSplit } from '../../lib/rollups/ending-buckets';
@@ -65,13 +65,16 @@ export interface DropBins100 {
 /**
  * The scope's drops in BIN_MS bins: the sealed hours' from the aggregate, the rest of the
  * range counted from the rows (`histogram`, as every drop histogram bins), added bin by bin.
- * `packs`, when given, are the sealed hours' packs read already (sealedPacks).
+ * `packs`, when given, are the sealed hours' packs read already (sealedPacks). With
+ * `relative`, the aggregate's drops come summed into relative bins (packRelativeDropBins),
+ * each at its first BIN_MS bin: enough for the analysis' windows, not for a histogram.
  */
-export async function dropBinsIn(db: Executor, scope: DashboardScope, split: EndingSplit, concurrent: boolean, packs?: Promise<EndingPack[]>): Promise<DropBins100> {
+export async function dropBinsIn(db: Executor, scope: DashboardScope, split: EndingSplit, concurrent: boolean, packs?: Promise<EndingPack[]>, resolution: 'base' | 'relative' = 'base'): Promise<DropBins100> {
   const where = dropFilterIn(scope, split.raw);
   const none: Histogram = { bins: [], nulls: 0, max: null };
+  const sum = resolution === 'relative' ? packRelativeDropBins : packDropBins;
   const [sealed, age, idle] = await runReads(concurrent, [
-    async () => packDropBins(await (packs ?? sealedPacks(db, scope, split.sealed)), packFilter(scope)),
+    async () => sum(await (packs ?? sealedPacks(db, scope, split.sealed)), packFilter(scope)),
     () => (split.raw.length > 0 ? histogram(db, AGE, where, BIN_MS) : Promise.resolve(none)),
     () => (split.raw.length > 0 ? histogram(db, IDLE, where, BIN_MS) : Promise.resolve(none)),
   ] as const);

@@ -17,6 +17,7 @@
  * PostgreSQL per read. Packed, a week is 168 × probes rows whose bytes are decoded and
  * added here, in this pure module, at a few ns per cell.
  */
+import { firstBaseBin, relativeBin, toRelativeBins } from '../analysis/relative-bins';
 
 /**
  * The bin of a null value (no age, no idle time). Not -1: idle times can be negative (the
@@ -198,20 +199,17 @@ function sortedSums(packs: readonly EndingPack[], filter: PackPathFilter, n: num
 }
 
 /**
- * The drops of the admitted paths, binned as the analysis histograms bin them: by age
- * (`drops`), by idle time (`idleDrops`), the drops without an age counted apart. The span
- * of the bins from each path's first and last cells, then the sums in arrays over that span
- * when it is compact, else through a sort of the cells (a map cost ~150 ms a week).
+ * The admitted paths' binned cells: the lowest and highest bin (high < low when none), how
+ * many, the unaged drops and the longest age. A path's cells are in bin order, the null cell
+ * first: its span is its first and last cells, and its unaged drops are in its first.
  */
-export function packDropBins(packs: readonly EndingPack[], filter: PackPathFilter): PackedDropBins {
+function dropSpan(packs: readonly EndingPack[], filter: PackPathFilter): { low: number; high: number; binned: number; unaged: number; maxAgeMs: number | null } {
   let low = Infinity;
   let high = -Infinity;
   let unaged = 0;
   let binned = 0;
   let maxAgeMs: number | null = null;
   forAdmitted(packs, filter, (pack, path, start, end) => {
-    // A path's cells are in bin order, the null cell first: its span is its first and last
-    // cells, and its unaged drops are in its first.
     const c = pack.cells;
     let first = start;
     if (first < end && c[first] === NULL_BIN) {
@@ -225,6 +223,17 @@ export function packDropBins(packs: readonly EndingPack[], filter: PackPathFilte
     }
     if (path.maxAgeMs !== null && (maxAgeMs === null || path.maxAgeMs > maxAgeMs)) maxAgeMs = path.maxAgeMs;
   });
+  return { low, high, binned, unaged, maxAgeMs };
+}
+
+/**
+ * The drops of the admitted paths, binned as the analysis histograms bin them: by age
+ * (`drops`), by idle time (`idleDrops`), the drops without an age counted apart. The span
+ * of the bins from each path's first and last cells, then the sums in arrays over that span
+ * when it is compact, else through a sort of the cells (a map cost ~150 ms a week).
+ */
+export function packDropBins(packs: readonly EndingPack[], filter: PackPathFilter): PackedDropBins {
+  const { low, high, unaged, binned, maxAgeMs } = dropSpan(packs, filter);
   if (high < low) return { age: [], idle: [], unaged, maxAgeMs };
   if (high - low > Math.max(DENSE_ALWAYS, DENSE_PER_CELL * binned)) return { ...sortedSums(packs, filter, binned, low, high), unaged, maxAgeMs };
   const age = new Float64Array(high - low + 1);
@@ -240,6 +249,49 @@ export function packDropBins(packs: readonly EndingPack[], filter: PackPathFilte
     }
   });
   return { age: denseList(age, low), idle: denseList(idle, low), unaged, maxAgeMs };
+}
+
+/**
+ * Relative spans summed in an array over the span up to this many bins (a week of ages at
+ * 1M sessions spans ~26,000); wider ones (idle times far below zero) through packDropBins.
+ */
+const RELATIVE_DENSE_LIMIT = 1 << 20;
+
+/**
+ * packDropBins' drops summed into relative bins (lib/analysis/relative-bins.ts), each given
+ * at its first base bin: what the analysis finds windows in, without the base bins' span
+ * (a week of spread ages at 1M sessions: 1.78M bins, two arrays of 14 MB a read) or their
+ * 160,000 filled bins in between. Added to base bins of the rows by base bin (in order),
+ * `toRelativeBins` then sums them as if all had been base bins.
+ */
+export function packRelativeDropBins(packs: readonly EndingPack[], filter: PackPathFilter): PackedDropBins {
+  const { low, high, unaged, maxAgeMs } = dropSpan(packs, filter);
+  if (high < low) return { age: [], idle: [], unaged, maxAgeMs };
+  const rLow = relativeBin(low);
+  const span = relativeBin(high) - rLow + 1;
+  if (span > RELATIVE_DENSE_LIMIT) {
+    const base = packDropBins(packs, filter);
+    const relative = (bins: BinCounts) => toRelativeBins(bins.map((b) => ({ startMs: b.bin, count: b.count })), 1).map((b) => ({ bin: b.startMs, count: b.count }));
+    return { ...base, age: relative(base.age), idle: relative(base.idle) };
+  }
+  const age = new Float64Array(span);
+  const idle = new Float64Array(span);
+  forAdmitted(packs, filter, (pack, _path, start, end) => {
+    const c = pack.cells;
+    for (let i = start; i < end; i += CELL_INTS) {
+      const bin = c[i]!;
+      if (bin === NULL_BIN) continue;
+      const k = relativeBin(bin) - rLow;
+      age[k] = age[k]! + c[i + 2]!;
+      idle[k] = idle[k]! + c[i + 3]!;
+    }
+  });
+  const list = (sums: Float64Array): BinCounts => {
+    const out: BinCounts = [];
+    for (let k = 0; k < sums.length; k++) if (sums[k] !== 0) out.push({ bin: firstBaseBin(k + rLow), count: sums[k]! });
+    return out;
+  };
+  return { age: list(age), idle: list(idle), unaged, maxAgeMs };
 }
 
 /** A window of the analysis in bins: [lo, hi), by age or by idle time. */
