@@ -12,6 +12,7 @@ import type { Db, Executor } from '../client';
 import { attemptLifetimes, attemptLifetimesDirty, attemptRollup, durationBins, durationBinsDirty, endRollup, endingPacks, endingBinsDirty, ingestedEvents, rawRetention, rttMinutes, targetSessionViews } from '../schema';
 import { findingDropMinutes, findingEgressNear, findingEgressRuns, findingLadderRungs, findingRefusals, findingSilentDeaths, rttHours } from '../schema';
 import { rowsOf } from './scope';
+import { instant } from './literals';
 
 /** Advisory lock of the retention pass (one server at a time): "rtn". */
 const RETENTION_LOCK = 0x72_74_6e;
@@ -97,8 +98,8 @@ export async function applyRetention(db: Db, now: Date, policy: RetentionPolicy)
       outcome.dropped.push(name);
     }
   });
-  const rawHorizon = sql.raw(`'${new Date(horizon).toISOString()}'::timestamptz`);
-  const aggregatesHorizon = sql.raw(`'${new Date(now.getTime() - policy.aggregatesMs).toISOString()}'::timestamptz`);
+  const rawHorizon = instant(new Date(horizon));
+  const aggregatesHorizon = instant(new Date(now.getTime() - policy.aggregatesMs));
   await deleted(DEFAULT_PARTITION, sql`delete from ${sql.identifier(DEFAULT_PARTITION)} where attempted_at < ${rawHorizon}`);
   // A replay older than the raw horizon finds its sessions gone: its ledger entries may go too.
   await deleted('ingested_events', sql`delete from ${ingestedEvents} where ${ingestedEvents.receivedAt} < ${rawHorizon}`);
