@@ -53,6 +53,16 @@ describe('decodePack', () => {
     expect(decodePack({ ...s, paths: JSON.stringify(s.paths) }).paths[0]!.target).toBe('chat');
   });
 
+  it("reads base64 as PostgreSQL's encode() writes it, a line break every 76 characters", () => {
+    const cells = Array.from({ length: 20 }, (_, i): [number, number, number, number] => [i * 7, i + 1, i, i === 0 ? 0 : -i]);
+    const s = stored(7, [{ path: chat, cells }]);
+    const wrapped = s.cellsBase64.replace(/.{76}/g, '$&\n');
+    expect(wrapped).toContain('\n');
+    const pack = decodePack({ ...s, cellsBase64: wrapped });
+    expect([...pack.cells]).toEqual(cells.flat());
+    expect(pack.cells.length).toBe(80);
+  });
+
   it('refuses bytes that are not whole cells or disagree with the paths', () => {
     const s = stored(7, [{ path: chat, cells: [[1, 1, 1, 1]] }]);
     expect(() => decodePack({ ...s, cellsBase64: Buffer.alloc(10).toString('base64') })).toThrow(/whole number of cells/);
