@@ -104,7 +104,10 @@ export function relativeGrid(baseMs: number): BinGrid {
   const start = (k: number) => firstBaseBin(k) * baseMs;
   /** The relative bin holding v (past the linear bins): from its base bin, settled on exact comparisons of starts. */
   const holding = (v: number) => {
-    let k = relativeBin(Math.floor(v / baseMs));
+    const b = Math.floor(v / baseMs);
+    // The base bin holds v (the division did not round across its edge): so does its relative bin.
+    if (b * baseMs <= v && (b + 1) * baseMs > v) return relativeBin(b);
+    let k = relativeBin(b);
     while (start(k) > v) k--;
     while (start(k + 1) <= v) k++;
     return k;
