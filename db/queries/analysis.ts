@@ -20,7 +20,7 @@ import { canarySessions as s, probes, targetSessionViews as tv } from '../schema
 import { ENDING_BUCKET_MS, type EndingSplit } from '../../lib/rollups/ending-buckets';
 import { memberHorizons, windowHours, type EndingPack } from '../../lib/rollups/ending-pack';
 import { AGE, IDLE, dropFilter } from './drop-values';
-import { dropBinsIn, endingSplit, packFilter, sealedPacks } from './ending-bins';
+import { endingSplit, packFilter, sealedPacks, windowBinsIn } from './ending-bins';
 import { binIndex, type Histogram } from './histogram';
 import { runReads } from './reads';
 import { rawSince } from './retention';
@@ -61,7 +61,7 @@ export interface AnalysisResult {
 /**
  * The scope's drops in 100 ms bins, by age and by idle time: what the analysis starts from.
  * Some or all may come summed into relative bins already, each at its first 100 ms bin
- * (the aggregate's, packRelativeDropBins): the windows are found in relative bins anyway.
+ * (the aggregate's, RELATIVE_BINS): the windows are found in relative bins anyway.
  */
 export interface DropBins {
   /** The drops with an age by `floor(age / 100 ms)`. */
@@ -177,15 +177,14 @@ function scopeJson(scope: AnalysisScope): AnalysisResult['scope'] {
 export function analysisBins(age: Pick<Histogram, 'bins' | 'nulls'>, idle: Pick<Histogram, 'bins'>): DropBins {
   const toBins = (rows: readonly { bin: number; count: number }[]): Bin[] => {
     const bins = rows.map((r) => ({ startMs: r.bin * BIN_MS, count: r.count }));
-    // The readers hand them in order (dropBinsIn merges sorted lists): sorted only when not.
+    // The readers hand them in order (windowBinsIn merges sorted lists): sorted only when not.
     return ascending(bins) ? bins : bins.sort((x, y) => x.startMs - y.startMs);
   };
   return { age: toBins(age.bins), idle: toBins(idle.bins), unaged: age.nulls };
 }
 
 async function dropBins(db: Executor, scope: AnalysisScope, split: EndingSplit, concurrent: boolean, packs: Promise<EndingPack[]>): Promise<DropBins> {
-  // Relative bins from the aggregate: the windows are found in them (signatureWindows).
-  const bins = await dropBinsIn(db, scope, split, concurrent, packs, 'relative');
+  const bins = await windowBinsIn(db, scope, split, concurrent, packs);
   return analysisBins({ bins: bins.age, nulls: bins.unaged }, { bins: bins.idle });
 }
 

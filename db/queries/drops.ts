@@ -24,9 +24,9 @@ import { histogram } from './histogram';
 import { runReads } from './reads';
 import { rollupAndEdges } from './rollup-parts';
 import { pathFilters, rowsOf } from './scope';
-import { dropBinsIn, endingSplit, sealedPacks, type DropBins100 } from './ending-bins';
+import { dropPassIn, endingSplit, sealedPacks } from './ending-bins';
 import type { EndingSplit } from '../../lib/rollups/ending-buckets';
-import type { EndingPack } from '../../lib/rollups/ending-pack';
+import type { BinCounts, EndingPack } from '../../lib/rollups/ending-pack';
 
 export interface DropsParams {
   bin: BinWidth;
@@ -49,27 +49,33 @@ export async function dropsReport(
   const where = dropFilter(scope);
 
   const concurrent = options.concurrent ?? false;
-  // 100 ms bins come from the endings aggregate for the sealed hours; 50 ms from the rows.
-  // The aggregate's read is kept for the analysis' exposures and members.
+  const picked = params.bin === 'auto' ? null : BIN_WIDTHS[params.bin];
+  // Widths of an even number of 100 ms bins (every one from 1 s up, and 200 ms) come from
+  // the endings aggregate for the sealed hours, summed straight into the bars and the
+  // analysis' bins (dropPassIn); its read is kept for the analysis' exposures and members.
+  // The others (100 and 500 ms; auto picks them only for drops all younger than half a
+  // minute) from 50 ms bins of the rows.
   let sealed: { split: EndingSplit; packs: Promise<EndingPack[]> } | undefined;
-  const histograms = async (binMs: number) => {
-    if (binMs !== BIN_MS) return dropHistograms(db, where, binMs, concurrent);
+  let shaped: { binWidthMs: number; age: BinCounts; idle: BinCounts; analysisBins: DropBins } | null = null;
+  if (picked === null || passBinFor(picked) === COARSE_PASS_BIN_MS) {
     const split = await endingSplit(db, scope.from, scope.to);
     sealed = { split, packs: sealedPacks(db, scope, split.sealed) };
-    return binsOfAggregate(await dropBinsIn(db, scope, split, concurrent, sealed.packs));
-  };
-  const picked = params.bin === 'auto' ? null : BIN_WIDTHS[params.bin];
-  let pass = await histograms(picked === null ? COARSE_PASS_BIN_MS : passBinFor(picked));
-  const binWidthMs = picked ?? binWidthFor(Math.max(0, pass.maxAgeMs ?? 0));
-  // Auto picks 100 or 500 ms only for drops all younger than half a minute.
-  if (passBinFor(binWidthMs) !== pass.binMs) pass = await histograms(passBinFor(binWidthMs));
-  const age = shapeBins(rebinCentred(pass.age, pass.binMs, binWidthMs), binWidthMs);
-  const idle = shapeBins(rebinCentred(pass.idle, pass.binMs, binWidthMs), binWidthMs);
+    const pass = await dropPassIn(db, scope, split, concurrent, sealed.packs, (maxAgeMs) => picked ?? binWidthFor(Math.max(0, maxAgeMs ?? 0)));
+    if (pass) shaped = { binWidthMs: pass.binWidthMs, age: pass.age, idle: pass.idle, analysisBins: analysisBins({ bins: pass.windows.age, nulls: pass.windows.unaged }, { bins: pass.windows.idle }) };
+  }
+  if (!shaped) {
+    const pass = await dropHistograms(db, where, FINE_PASS_BIN_MS, concurrent);
+    const binWidthMs = picked ?? binWidthFor(Math.max(0, pass.maxAgeMs ?? 0));
+    shaped = { binWidthMs, age: rebinCentred(pass.age, pass.binMs, binWidthMs), idle: rebinCentred(pass.idle, pass.binMs, binWidthMs), analysisBins: passBins(pass) };
+  }
+  const { binWidthMs } = shaped;
+  const age = shapeBins(shaped.age, binWidthMs);
+  const idle = shapeBins(shaped.idle, binWidthMs);
 
   // The endings need no histogram: they are read beside the analysis' members and
   // exposures, leaving both cores to the two histograms before.
   const [analysis, endings] = await runReads(concurrent, [
-    () => (age.total === 0 ? Promise.resolve({ signatures: [], findings: [] }) : analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: passBins(pass), concurrent, ...(sealed && { sealed }) })),
+    () => (age.total === 0 ? Promise.resolve({ signatures: [], findings: [] }) : analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: shaped.analysisBins, concurrent, ...(sealed && { sealed }) })),
     () => endingsOf(db, scope),
   ] as const);
   const signatures: ClusterSignature[] = analysis.signatures.map((g) => ({
@@ -123,10 +129,10 @@ function scopeJson(scope: DashboardScope): DropsReport['scope'] {
 }
 
 /**
- * The pass's bins: 100 ms, of which the analysis' plain 100 ms bins are the bins themselves
- * and the page's centred bins of width w (bin k holds [(k − ½)·w, (k + ½)·w)) are sums
- * when w is an even multiple of 100 ms: 200 ms, and every width from 1 s up. The 100 and
- * 500 ms widths need 50 ms bins, twice as many rows to count, send and sum.
+ * The pass's bins: 100 ms, of which the page's centred bins of width w (bin k holds
+ * [(k − ½)·w, (k + ½)·w)) are sums when w is an even multiple of 100 ms: 200 ms, and every
+ * width from 1 s up (the aggregate's cells are summed straight into them, dropPassIn). The
+ * 100 and 500 ms widths need 50 ms bins of the rows, twice as many to count, send and sum.
  */
 const COARSE_PASS_BIN_MS = BIN_MS;
 const FINE_PASS_BIN_MS = 50;
@@ -153,11 +159,6 @@ interface DropHistograms {
 async function dropHistograms(db: Db, where: SQL, binMs: number, concurrent: boolean): Promise<DropHistograms> {
   const [age, idle] = await runReads(concurrent, [() => histogram(db, AGE, where, binMs), () => histogram(db, IDLE, where, binMs)] as const);
   return { binMs, age: age.bins, ageUnknown: age.nulls, idle: idle.bins, maxAgeMs: age.max };
-}
-
-/** The pass at BIN_MS, as the aggregate and the rows together count it (db/queries/ending-bins.ts). */
-function binsOfAggregate(bins: DropBins100): DropHistograms {
-  return { binMs: BIN_MS, age: bins.age, ageUnknown: bins.unaged, idle: bins.idle, maxAgeMs: bins.maxAgeMs };
 }
 
 /** Most frequent first, as the page lists them. */

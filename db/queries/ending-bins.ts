@@ -11,10 +11,11 @@ import { and, gte, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
 import { BIN_MS } from '../../lib/analysis/analyze';
 import type { DashboardScope } from '../../lib/dashboard/scope';
 import { ENDING_BUCKET_MS, splitEndings, type Interval } from '../../lib/rollups/ending-buckets';
-import { decodePack, MAX_BIN, MIN_BIN, NULL_BIN, packDropBins, packRelativeDropBins, type BinCounts, type EndingPack, type PackPathFilter } from '../../lib/rollups/ending-pack';
+import { decodePack, MAX_BIN, MIN_BIN, NULL_BIN, centredBins, packDropBinsMapped, RELATIVE_BINS, type BinCounts, type EndingPack, type PackPathFilter } from '../../lib/rollups/ending-pack';
 import type { Db, Executor } from '../client';
 import { canarySessions as s, endingPacks as ep, endingBinsDirty as dirty } from '../schema';
 import type { EndingSplit } from '../../lib/rollups/ending-buckets';
+import { rebinCentred } from '../../lib/drops/bins';
 import { AGE, IDLE, dropFilterIn } from './drop-values';
 import { binIndex, histogram, type Histogram } from './histogram';
 import { runReads } from './reads';
@@ -50,12 +51,15 @@ export function packFilter(scope: DashboardScope): PackPathFilter {
   return { ...(scope.target && { target: scope.target }), ...(scope.proxy && { proxy: scope.proxy }), ...(scope.profile && { profile: scope.profile }) };
 }
 
-/** A scope's drops in BIN_MS bins, by age and by idle time. */
-export interface DropBins100 {
-  /** Filled bins by `floor(age / BIN_MS)`, ascending. */
-  age: { bin: number; count: number }[];
-  /** Filled bins by `floor(idle / BIN_MS)`, ascending (silent deaths have no idle time). */
-  idle: { bin: number; count: number }[];
+/**
+ * What the analysis finds its windows in: a scope's drops by age and by idle time, the
+ * aggregate's in relative bins (each at its first BIN_MS bin, RELATIVE_BINS) and the rows'
+ * in BIN_MS bins, added by bin in ascending order (toRelativeBins sums them alike).
+ */
+export interface WindowBins {
+  age: BinCounts;
+  /** Silent deaths have no idle time. */
+  idle: BinCounts;
   /** Drops without an age (silent deaths with nothing received after the 101). */
   unaged: number;
   /** The longest age; null when no drop has one. */
@@ -63,23 +67,58 @@ export interface DropBins100 {
 }
 
 /**
- * The scope's drops in BIN_MS bins: the sealed hours' from the aggregate, the rest of the
- * range counted from the rows (`histogram`, as every drop histogram bins), added bin by bin.
- * `packs`, when given, are the sealed hours' packs read already (sealedPacks). With
- * `relative`, the aggregate's drops come summed into relative bins (packRelativeDropBins),
- * each at its first BIN_MS bin: enough for the analysis' windows, not for a histogram.
+ * The scope's drops for the analysis' windows: the sealed hours' from the aggregate (read
+ * already when `packs` is given, sealedPacks), the rest of the range counted from the rows
+ * (`histogram`, as every drop histogram bins). `read`: the packs, for what else is summed
+ * from them.
  */
-export async function dropBinsIn(db: Executor, scope: DashboardScope, split: EndingSplit, concurrent: boolean, packs?: Promise<EndingPack[]>, resolution: 'base' | 'relative' = 'base'): Promise<DropBins100> {
+async function windowBinsRead(db: Executor, scope: DashboardScope, split: EndingSplit, concurrent: boolean, packs?: Promise<EndingPack[]>): Promise<{ bins: WindowBins; read: EndingPack[]; rows: { age: Histogram; idle: Histogram } }> {
   const where = dropFilterIn(scope, split.raw);
   const none: Histogram = { bins: [], nulls: 0, max: null };
-  const sum = resolution === 'relative' ? packRelativeDropBins : packDropBins;
-  const [sealed, age, idle] = await runReads(concurrent, [
-    async () => sum(await (packs ?? sealedPacks(db, scope, split.sealed)), packFilter(scope)),
+  const [read, age, idle] = await runReads(concurrent, [
+    () => packs ?? sealedPacks(db, scope, split.sealed),
     () => (split.raw.length > 0 ? histogram(db, AGE, where, BIN_MS) : Promise.resolve(none)),
     () => (split.raw.length > 0 ? histogram(db, IDLE, where, BIN_MS) : Promise.resolve(none)),
   ] as const);
+  const sealed = packDropBinsMapped(read, packFilter(scope), RELATIVE_BINS);
   const maxes = [sealed.maxAgeMs, age.max].filter((m): m is number => m !== null);
-  return { age: mergeBins(age.bins, sealed.age), idle: mergeBins(idle.bins, sealed.idle), unaged: age.nulls + sealed.unaged, maxAgeMs: maxes.length > 0 ? Math.max(...maxes) : null };
+  const bins = { age: mergeBins(age.bins, sealed.age), idle: mergeBins(idle.bins, sealed.idle), unaged: age.nulls + sealed.unaged, maxAgeMs: maxes.length > 0 ? Math.max(...maxes) : null };
+  return { bins, read, rows: { age, idle } };
+}
+
+/** The scope's drops for the analysis' windows (WindowBins). */
+export async function windowBinsIn(db: Executor, scope: DashboardScope, split: EndingSplit, concurrent: boolean, packs?: Promise<EndingPack[]>): Promise<WindowBins> {
+  return (await windowBinsRead(db, scope, split, concurrent, packs)).bins;
+}
+
+/** The drops page's pass (dropPassIn): its bars and the analysis' bins, from one read. */
+export interface DropPass {
+  binWidthMs: number;
+  /** Centred bins of binWidthMs (lib/drops/bins.ts `rebinCentred`), by age and by idle time. */
+  age: BinCounts;
+  idle: BinCounts;
+  windows: WindowBins;
+}
+
+/**
+ * The drops page's bars of a width that `widthOf` picks from the longest age, and the
+ * analysis' bins, from one read: the sealed hours' packs summed straight into both
+ * (packDropBinsMapped), the rest of the range counted from the rows in BIN_MS bins and
+ * summed into both. Never a list of BIN_MS bins of the whole range (a week at 1M sessions:
+ * 160,000 of them, and two arrays of 1.78M to sum them). Null when the width picked is not
+ * an even number of BIN_MS bins: its centred bins need finer ones.
+ */
+export async function dropPassIn(db: Executor, scope: DashboardScope, split: EndingSplit, concurrent: boolean, packs: Promise<EndingPack[]>, widthOf: (maxAgeMs: number | null) => number): Promise<DropPass | null> {
+  const { bins, read, rows } = await windowBinsRead(db, scope, split, concurrent, packs);
+  const binWidthMs = widthOf(bins.maxAgeMs);
+  if (binWidthMs % (2 * BIN_MS) !== 0) return null;
+  const bars = packDropBinsMapped(read, packFilter(scope), centredBins(binWidthMs / BIN_MS));
+  return {
+    binWidthMs,
+    age: mergeBins(rebinCentred(rows.age.bins, BIN_MS, binWidthMs), bars.age),
+    idle: mergeBins(rebinCentred(rows.idle.bins, BIN_MS, binWidthMs), bars.idle),
+    windows: bins,
+  };
 }
 
 /**

@@ -17,7 +17,7 @@
  * PostgreSQL per read. Packed, a week is 168 × probes rows whose bytes are decoded and
  * added here, in this pure module, at a few ns per cell.
  */
-import { firstBaseBin, relativeBin, toRelativeBins } from '../analysis/relative-bins';
+import { firstBaseBin, relativeBin } from '../analysis/relative-bins';
 
 /**
  * The bin of a null value (no age, no idle time). Not -1: idle times can be negative (the
@@ -255,27 +255,47 @@ export function packDropBins(packs: readonly EndingPack[], filter: PackPathFilte
 }
 
 /**
- * Relative spans summed in an array over the span up to this many bins (a week of ages at
- * 1M sessions spans ~26,000); wider ones (idle times far below zero) through packDropBins.
+ * Base bins mapped onto coarser ones, in order: `key(bin)` numbers the coarser bin of a
+ * base bin and never decreases as the bin grows; `label(key)` is how the answer names it.
  */
-const RELATIVE_DENSE_LIMIT = 1 << 20;
+export interface BinMap {
+  key(bin: number): number;
+  label(key: number): number;
+}
 
 /**
- * packDropBins' drops summed into relative bins (lib/analysis/relative-bins.ts), each given
- * at its first base bin: what the analysis finds windows in, without the base bins' span
- * (a week of spread ages at 1M sessions: 1.78M bins, two arrays of 14 MB a read) or their
- * 160,000 filled bins in between. Added to base bins of the rows by base bin (in order),
+ * Relative bins (lib/analysis/relative-bins.ts), each named by its first base bin: what the
+ * analysis finds windows in. Added to base bins of the rows by base bin (in order),
  * `toRelativeBins` then sums them as if all had been base bins.
  */
-export function packRelativeDropBins(packs: readonly EndingPack[], filter: PackPathFilter): PackedDropBins {
+export const RELATIVE_BINS: BinMap = { key: relativeBin, label: firstBaseBin };
+
+/**
+ * Centred bins of `k` base bins (k even): bin j holds base bins [j·k − k/2, j·k + k/2), as
+ * lib/drops/bins.ts `rebinCentred` sums them: the drops page's bars.
+ */
+export function centredBins(k: number): BinMap {
+  if (!Number.isInteger(k) || k < 2 || k % 2 !== 0) throw new RangeError(`centred bins of ${k} base bins: not an even number of them`);
+  return { key: (bin) => Math.floor((bin + k / 2) / k), label: (j) => j };
+}
+
+/** Mapped spans summed in an array over the span up to this many bins; wider ones through packDropBins. */
+const MAPPED_DENSE_LIMIT = 1 << 20;
+
+/**
+ * packDropBins' drops summed straight into the bins of `map`: without the base bins' span
+ * (a week of spread ages at 1M sessions: 1.78M bins, two arrays of 14 MB first touched at
+ * every read) or the 160,000 filled base bins in between. Spans too wide for an array
+ * (idle times far below zero, bins over years) go through the base bins.
+ */
+export function packDropBinsMapped(packs: readonly EndingPack[], filter: PackPathFilter, map: BinMap): PackedDropBins {
   const { low, high, unaged, maxAgeMs } = dropSpan(packs, filter);
   if (high < low) return { age: [], idle: [], unaged, maxAgeMs };
-  const rLow = relativeBin(low);
-  const span = relativeBin(high) - rLow + 1;
-  if (span > RELATIVE_DENSE_LIMIT) {
+  const first = map.key(low);
+  const span = map.key(high) - first + 1;
+  if (span > MAPPED_DENSE_LIMIT) {
     const base = packDropBins(packs, filter);
-    const relative = (bins: BinCounts) => toRelativeBins(bins.map((b) => ({ startMs: b.bin, count: b.count })), 1).map((b) => ({ bin: b.startMs, count: b.count }));
-    return { ...base, age: relative(base.age), idle: relative(base.idle) };
+    return { ...base, age: mapBins(base.age, map), idle: mapBins(base.idle, map) };
   }
   const age = new Float64Array(span);
   const idle = new Float64Array(span);
@@ -284,17 +304,32 @@ export function packRelativeDropBins(packs: readonly EndingPack[], filter: PackP
     for (let i = start; i < end; i += CELL_INTS) {
       const bin = c[i]!;
       if (bin === NULL_BIN) continue;
-      const k = relativeBin(bin) - rLow;
+      const k = map.key(bin) - first;
       age[k] = age[k]! + c[i + 2]!;
       idle[k] = idle[k]! + c[i + 3]!;
     }
   });
   const list = (sums: Float64Array): BinCounts => {
     const out: BinCounts = [];
-    for (let k = 0; k < sums.length; k++) if (sums[k] !== 0) out.push({ bin: firstBaseBin(k + rLow), count: sums[k]! });
+    for (let k = 0; k < sums.length; k++) if (sums[k] !== 0) out.push({ bin: map.label(k + first), count: sums[k]! });
     return out;
   };
   return { age: list(age), idle: list(idle), unaged, maxAgeMs };
+}
+
+/** Base bins in order summed into the bins of `map`, in order. */
+export function mapBins(bins: BinCounts, map: BinMap): BinCounts {
+  const out: BinCounts = [];
+  let last = NaN;
+  for (const b of bins) {
+    const k = map.key(b.bin);
+    if (k === last) out[out.length - 1]!.count += b.count;
+    else {
+      out.push({ bin: map.label(k), count: b.count });
+      last = k;
+    }
+  }
+  return out;
 }
 
 /** A window of the analysis in bins: [lo, hi), by age or by idle time. */
@@ -313,6 +348,7 @@ export interface PackExposure {
   profileKind: string | null;
   gapMs: number | null;
   sessions: number;
+  /** Of `sessions`, those not ended by the probe (at any duration). */
   drops: number;
   /** Per window: sessions whose age bin is >= lo; >= hi; drops whose bin (of the window's dimension) is in [lo, hi). */
   reached: number[];

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { firstBaseBin, relativeBin } from '../../../lib/analysis/relative-bins';
-import { CELL_INTS, decodePack, memberHorizons, NULL_BIN, packDropBins, packExposures, packRelativeDropBins, type EndingPack, type PackPath } from '../../../lib/rollups/ending-pack';
+import { rebinCentred } from '../../../lib/drops/bins';
+import { CELL_INTS, decodePack, memberHorizons, NULL_BIN, packDropBins, packDropBinsMapped, packExposures, RELATIVE_BINS, centredBins, type EndingPack, type PackPath } from '../../../lib/rollups/ending-pack';
 
 /** A stored pack as PostgreSQL's int4send writes it: big-endian int32, base64 on the wire. */
 function stored(probeId: number, paths: { path: Omit<PackPath, 'cells'>; cells: [number, number, number, number][] }[], bucket = Date.parse('2026-11-20T00:00:00Z')) {
@@ -99,14 +100,15 @@ describe('packDropBins', () => {
   });
 });
 
-describe('packRelativeDropBins', () => {
+describe('packDropBinsMapped', () => {
   it('sums into relative bins at their first base bin, through the base bins when the span is too wide for an array', () => {
     const far = [decodePack(stored(1, [{ path: chat, cells: [[-3_000_000, 1, 0, 2], [5_000, 2, 2, 0], [5_001, 1, 1, 1]] }]))];
     // 5,000 and 5,001 are one relative bin of two base bins from 5,000 on.
     const expected = { age: [{ bin: 5_000, count: 3 }], idle: [{ bin: -3_000_000, count: 2 }, { bin: 5_000, count: 1 }], unaged: 0, maxAgeMs: 60_050 };
-    expect(packRelativeDropBins(far, {})).toEqual(expected);
+    expect(packDropBinsMapped(far, {}, RELATIVE_BINS)).toEqual(expected);
     const near = [decodePack(stored(1, [{ path: chat, cells: [[-3, 1, 0, 2], [5_000, 2, 2, 0], [5_001, 1, 1, 1]] }]))];
-    expect(packRelativeDropBins(near, {})).toEqual({ ...expected, idle: [{ bin: -3, count: 2 }, { bin: 5_000, count: 1 }] });
+    expect(packDropBinsMapped(near, {}, RELATIVE_BINS)).toEqual({ ...expected, idle: [{ bin: -3, count: 2 }, { bin: 5_000, count: 1 }] });
+    expect(() => centredBins(3)).toThrow(RangeError);
   });
 });
 
@@ -221,13 +223,15 @@ describe('pack readers against a cell-by-cell oracle', () => {
       expect(bins.idle).toEqual(sumBy('idle'));
       expect(bins.unaged).toBe(cells.filter((c) => c.bin === NULL_BIN).reduce((n, c) => n + c.drops, 0));
 
-      // packRelativeDropBins: the same drops summed into relative bins, each at its first base bin.
+      // packDropBinsMapped: the same drops summed into relative bins, each at its first base bin.
       const relative = (key: 'drops' | 'idle') => {
         const m = new Map<number, number>();
         for (const c of binned) m.set(relativeBin(c.bin), (m.get(relativeBin(c.bin)) ?? 0) + c[key]);
         return [...m].filter(([, n]) => n !== 0).sort((a, b) => a[0] - b[0]).map(([k, count]) => ({ bin: firstBaseBin(k), count }));
       };
-      expect(packRelativeDropBins(packs, filter)).toEqual({ ...bins, age: relative('drops'), idle: relative('idle') });
+      expect(packDropBinsMapped(packs, filter, RELATIVE_BINS)).toEqual({ ...bins, age: relative('drops'), idle: relative('idle') });
+      // Centred bins of 1 s, as the drops page draws them: what rebinCentred makes of the base bins.
+      expect(packDropBinsMapped(packs, filter, centredBins(10))).toEqual({ ...bins, age: rebinCentred(bins.age, 100, 1_000), idle: rebinCentred(bins.idle, 100, 1_000) });
 
       // packExposures
       const expected = new Map<string, { sessions: number; drops: number; reached: number[]; outlived: number[]; hits: number[] }>();
