@@ -26,7 +26,8 @@ import { rollupAndEdges } from './rollup-parts';
 import { pathFilters, rowsOf } from './scope';
 import { dropPassIn, endingSplit, sealedPacks } from './ending-bins';
 import type { EndingSplit } from '../../lib/rollups/ending-buckets';
-import type { BinCounts, EndingPack } from '../../lib/rollups/ending-pack';
+import type { EndingPack } from '../../lib/rollups/ending-pack';
+import type { BinCounts } from '../../lib/rollups/pack-drop-bins';
 
 export interface DropsParams {
   bin: BinWidth;

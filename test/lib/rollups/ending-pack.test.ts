@@ -1,43 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { firstBaseBin, relativeBin } from '../../../lib/analysis/relative-bins';
 import { rebinCentred } from '../../../lib/drops/bins';
-import { CELL_INTS, decodePack, memberHorizons, NULL_BIN, packDropBins, packDropBinsMapped, packExposures, RELATIVE_BINS, centredBins, type EndingPack, type PackPath } from '../../../lib/rollups/ending-pack';
-
-/** A stored pack as PostgreSQL's int4send writes it: big-endian int32, base64 on the wire. */
-function stored(probeId: number, paths: { path: Omit<PackPath, 'cells'>; cells: [number, number, number, number][] }[], bucket = Date.parse('2026-11-20T00:00:00Z')) {
-  const ints = paths.flatMap((p) => p.cells.flat());
-  const bytes = Buffer.alloc(ints.length * 4);
-  ints.forEach((v, i) => bytes.writeInt32BE(v, i * 4));
-  return {
-    bucket,
-    probeId,
-    paths: paths.map(({ path: p, cells }) => [p.target, p.proxy, p.profile, p.profileKind, p.gapMs, p.maxAgeMs, cells.length]),
-    cellsBase64: bytes.toString('base64'),
-  };
-}
-
-const chat = { target: 'chat', proxy: 'direct', profile: 'idle', profileKind: 'idle', gapMs: null, maxAgeMs: 60_050 };
-const feed = { target: 'feed', proxy: 'squid', profile: 'hb', profileKind: 'heartbeat', gapMs: 25_000, maxAgeMs: 1e12 };
-
-// Cells: bin, sessions, drops, idleDrops.
-const packs: EndingPack[] = [
-  decodePack(
-    stored(1, [
-      {
-        path: chat,
-        cells: [
-          [NULL_BIN, 2, 2, 3],
-          [-3, 0, 0, 1],
-          [600, 5, 4, 2],
-          [601, 1, 1, 0],
-        ],
-      },
-      { path: feed, cells: [[3_000_000, 1, 1, 1]] },
-    ]),
-  ),
-  decodePack(stored(2, [{ path: chat, cells: [[600, 3, 3, 3]] }])),
-  decodePack(stored(1, [{ path: chat, cells: [[599, 1, 0, 0]] }])),
-];
+import { CELL_INTS, decodePack, memberHorizons, NULL_BIN, packExposures, type EndingPack } from '../../../lib/rollups/ending-pack';
+import { centredBins, packDropBins, packDropBinsMapped, RELATIVE_BINS } from '../../../lib/rollups/pack-drop-bins';
+import { chat, feed, packs, stored } from './pack-fixtures';
 
 describe('decodePack', () => {
   it('reads the paths and their cells in order', () => {
@@ -68,47 +34,6 @@ describe('decodePack', () => {
     const s = stored(7, [{ path: chat, cells: [[1, 1, 1, 1]] }]);
     expect(() => decodePack({ ...s, cellsBase64: Buffer.alloc(10).toString('base64') })).toThrow(/whole number of cells/);
     expect(() => decodePack({ ...s, cellsBase64: Buffer.alloc(32).toString('base64') })).toThrow(/paths count 1 cells, bytes hold 2/);
-  });
-});
-
-describe('packDropBins', () => {
-  it('adds drops by age and idle bins across packs, the null bin apart, negative and far bins kept', () => {
-    expect(packDropBins(packs, {})).toEqual({
-      age: [
-        { bin: 600, count: 7 },
-        { bin: 601, count: 1 },
-        { bin: 3_000_000, count: 1 },
-      ],
-      idle: [
-        { bin: -3, count: 1 },
-        { bin: 600, count: 5 },
-        { bin: 3_000_000, count: 1 },
-      ],
-      unaged: 2,
-      maxAgeMs: 1e12,
-    });
-  });
-
-  it('applies the path filters', () => {
-    const bins = packDropBins(packs, { target: 'chat', proxy: 'direct' });
-    expect(bins.age).toEqual([
-      { bin: 600, count: 7 },
-      { bin: 601, count: 1 },
-    ]);
-    expect(bins.maxAgeMs).toBe(60_050);
-    expect(packDropBins(packs, { profile: 'nope' })).toEqual({ age: [], idle: [], unaged: 0, maxAgeMs: null });
-  });
-});
-
-describe('packDropBinsMapped', () => {
-  it('sums into relative bins at their first base bin, through the base bins when the span is too wide for an array', () => {
-    const far = [decodePack(stored(1, [{ path: chat, cells: [[-3_000_000, 1, 0, 2], [5_000, 2, 2, 0], [5_001, 1, 1, 1]] }]))];
-    // 5,000 and 5,001 are one relative bin of two base bins from 5,000 on.
-    const expected = { age: [{ bin: 5_000, count: 3 }], idle: [{ bin: -3_000_000, count: 2 }, { bin: 5_000, count: 1 }], unaged: 0, maxAgeMs: 60_050 };
-    expect(packDropBinsMapped(far, {}, RELATIVE_BINS)).toEqual(expected);
-    const near = [decodePack(stored(1, [{ path: chat, cells: [[-3, 1, 0, 2], [5_000, 2, 2, 0], [5_001, 1, 1, 1]] }]))];
-    expect(packDropBinsMapped(near, {}, RELATIVE_BINS)).toEqual({ ...expected, idle: [{ bin: -3, count: 2 }, { bin: 5_000, count: 1 }] });
-    expect(() => centredBins(3)).toThrow(RangeError);
   });
 });
 
