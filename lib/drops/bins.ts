@@ -21,7 +21,8 @@ export function rebin(rows: readonly { bin: number; count: number }[], fromMs: n
   return sumInto(rows, (bin) => Math.floor(bin / k));
 }
 
-function sumInto(rows: readonly { bin: number; count: number }[], target: (bin: number) => number): { bin: number; count: number }[] {
+/** Bins summed into `target(bin)`, which never decreases as the bin grows: the sums in order of their targets. */
+export function sumInto(rows: readonly { bin: number; count: number }[], target: (bin: number) => number): { bin: number; count: number }[] {
   // Both targets are monotonic, so sorted rows sum in one pass of runs (the usual case: a
   // day's histogram has tens of thousands of rows); a Map otherwise.
   if (isSorted(rows)) {

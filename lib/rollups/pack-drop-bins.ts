@@ -4,6 +4,7 @@
  * (`packDropBinsMapped`): the analysis' relative bins and the drops page's centred bars.
  */
 import { firstBaseBin, relativeBin } from '../analysis/relative-bins';
+import { sumInto } from '../drops/bins';
 import { CELL_INTS, forAdmitted, NULL_BIN, type EndingPack, type PackPathFilter } from './ending-pack';
 
 /** Filled bins in ascending order. */
@@ -205,17 +206,7 @@ export function packDropBinsMapped(packs: readonly EndingPack[], filter: PackPat
   return { age: list(age), idle: list(idle), unaged, maxAgeMs };
 }
 
-/** Base bins in order summed into the bins of `map`, in order. */
+/** Base bins summed into the bins of `map`, in order. */
 export function mapBins(bins: BinCounts, map: BinMap): BinCounts {
-  const out: BinCounts = [];
-  let last = NaN;
-  for (const b of bins) {
-    const k = map.key(b.bin);
-    if (k === last) out[out.length - 1]!.count += b.count;
-    else {
-      out.push({ bin: map.label(k), count: b.count });
-      last = k;
-    }
-  }
-  return out;
+  return sumInto(bins, map.key).map((b) => ({ bin: map.label(b.bin), count: b.count }));
 }
