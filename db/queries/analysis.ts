@@ -14,7 +14,7 @@ import type { Drop, Signature } from '../../lib/analysis/types';
 import { earlyCloseFindings } from '../../lib/analysis/early-close';
 import type { Finding } from '../../lib/analysis/findings';
 import { earlyWindow, isEcho, signatureWindows, withoutEarly, type SignatureWindow } from '../../lib/analysis/windows';
-import { ascending, type Bin } from '../../lib/analysis/peaks';
+import { ascending, type Bin } from '../../lib/analysis/bins';
 import type { Db, Executor } from '../client';
 import { canarySessions as s, probes, targetSessionViews as tv } from '../schema';
 import { ENDING_BUCKET_MS, type EndingSplit } from '../../lib/rollups/ending-buckets';

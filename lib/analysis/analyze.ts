@@ -5,7 +5,7 @@
  */
 import { BUILTIN_LAYERS, type Layer } from './catalogue';
 import { pathId } from './kind';
-import type { Bin } from './peaks';
+import type { Bin } from './bins';
 import { describeSignature, valueOf } from './signature';
 import type { Drop, PathExposure, Signature } from './types';
 import { earlyCloseFindings } from './early-close';

@@ -8,13 +8,8 @@
  * random drops does not produce phantom signatures.
  */
 import { logPoissonUpperTail, poissonLowerTail } from './poisson';
+import type { Bin } from './bins';
 import { uniformGrid, type BinGrid } from './relative-bins';
-
-export interface Bin {
-  /** Start of the bin, ms. */
-  startMs: number;
-  count: number;
-}
 
 export interface Peak {
   /** Centre of the densest window, ms (refined later from the exact members). */
@@ -226,12 +221,6 @@ export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
     .sort(strongestFirst)
     .slice(0, maxPeaks)
     .sort((a, b) => a.centerMs - b.centerMs);
-}
-
-/** Whether the bins are in ascending order of their starts (equal starts allowed). */
-export function ascending(bins: readonly Bin[]): boolean {
-  for (let i = 1; i < bins.length; i++) if (bins[i]!.startMs < bins[i - 1]!.startMs) return false;
-  return true;
 }
 
 /** Whether the bins are filled and in strictly ascending order already (the readers' are): then they are used as given. */

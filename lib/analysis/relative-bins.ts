@@ -19,7 +19,7 @@
  * too), then PER_OCTAVE per octave. Pure integer arithmetic on the base bin, so the rows and
  * the aggregates bin alike.
  */
-import { ascending, type Bin } from './peaks';
+import { ascending, type Bin } from './bins';
 
 /** Base bins kept as they are: 4,096 × 100 ms = 409.6 s. */
 export const LINEAR_BINS = 4096;

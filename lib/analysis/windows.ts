@@ -8,7 +8,8 @@
  * paused) is said as a finding of its own (`earlyWindow`, lib/analysis/early-close.ts),
  * never as "WebSockets die at 0.0 s".
  */
-import { ascending, findPeaks, type Bin, type Peak } from './peaks';
+import { ascending, type Bin } from './bins';
+import { findPeaks, type Peak } from './peaks';
 import { pathId } from './kind';
 import { relativeGrid, toRelativeBins } from './relative-bins';
 import type { Drop, PathExposure } from './types';

@@ -1,7 +1,8 @@
 /** findPeaks' counts from dense prefix sums equal counting the bins one by one. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { rangeCounter, type Bin } from '../../../lib/analysis/peaks';
+import type { Bin } from '../../../lib/analysis/bins';
+import { rangeCounter } from '../../../lib/analysis/peaks';
 import { uniformGrid } from '../../../lib/analysis/relative-bins';
 
 fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261122) });

@@ -1,7 +1,8 @@
 /** Relative bins against their definition, and findPeaks on them against the base bins below 409.6 s. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findPeaks, rangeCounter, type Bin } from '../../../lib/analysis/peaks';
+import type { Bin } from '../../../lib/analysis/bins';
+import { findPeaks, rangeCounter } from '../../../lib/analysis/peaks';
 import { baseBinsIn, firstBaseBin, LINEAR_BINS, PER_OCTAVE, relativeBin, relativeGrid, toRelativeBins, uniformGrid } from '../../../lib/analysis/relative-bins';
 
 fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261206) });
