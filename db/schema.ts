@@ -18,6 +18,7 @@ import {
   smallint,
   text,
   timestamp,
+  unique,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import { ALERT_KINDS, SEVERITIES, type GroupDimension, type RuleCondition, type RuleScope } from '../lib/alerts/rule';
@@ -308,7 +309,8 @@ export const endRollup = pgTable(
  * per hour of ended_at and probe, one row holding each path's ended sessions by their
  * 100 ms bin (`floor(value / 100 ms)`, the analysis' BIN_MS): per filled bin, `sessions`
  * and `drops` by age (AGE, db/queries/drop-values.ts), `idleDrops` by idle time (IDLE),
- * and per path the drops' longest age. Sealed by db/queries/ending-bins.ts from the rows of
+ * and per path the drops' longest age; the paths themselves are ids into ending_pack_paths
+ * (below). Sealed by db/queries/ending-bins.ts from the rows of
  * an hour, never kept by difference. A row per (hour, path, bin) held about one session on
  * a fleet with spread background drops, so reads summed nearly as many rows as sessions.
  */
@@ -320,12 +322,34 @@ export const endingPacks = pgTable(
     probeId: integer()
       .notNull()
       .references(() => probes.id, { onDelete: 'cascade' }),
-    /** Per path, in the order of `cells`: [target, proxy, profile, profileKind, gapMs, maxAgeMs, cell count]. */
-    paths: jsonb().notNull(),
+    /**
+     * Per path, in the order of `cells`, 16 bytes big-endian: its ending_pack_paths id
+     * (int4), the longest age of its drops in ms (float8, NaN for none), its cell count (int4).
+     */
+    pathList: bytea().notNull(),
     /** Four big-endian int32 per filled bin (bin, sessions, drops, idleDrops), path after path. */
     cells: bytea().notNull(),
   },
   (t) => [primaryKey({ columns: [t.bucket, t.probeId] })],
+);
+
+/**
+ * The paths of ending_packs, each stored once: a week's packs at 1M sessions repeated the
+ * same ~1,700 (path, probe) tuples 72,000 times as jsonb, and parsing them was half of a
+ * week's read. Filled by the seal (`insert … on conflict do nothing`), never updated; a
+ * pack's `path_list` refers to them by id. Kept as long as any pack may refer to them.
+ */
+export const endingPackPaths = pgTable(
+  'ending_pack_paths',
+  {
+    id: serial().primaryKey(),
+    targetName: text().notNull(),
+    proxyName: text().notNull(),
+    profile: text().notNull(),
+    profileKind: profileKind(),
+    gapMs: doublePrecision(),
+  },
+  (t) => [unique('ending_pack_paths_key').on(t.targetName, t.proxyName, t.profile, t.profileKind, t.gapMs).nullsNotDistinct()],
 );
 
 /**

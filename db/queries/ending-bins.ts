@@ -11,10 +11,10 @@ import { and, gte, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
 import { BIN_MS } from '../../lib/analysis/analyze';
 import type { DashboardScope } from '../../lib/dashboard/scope';
 import { ENDING_BUCKET_MS, splitEndings, type Interval } from '../../lib/rollups/ending-buckets';
-import { decodePack, MAX_BIN, MIN_BIN, NULL_BIN, type EndingPack, type PackPathFilter } from '../../lib/rollups/ending-pack';
+import { decodePack, MAX_BIN, MIN_BIN, NULL_BIN, readPathList, type EndingPack, type PackPathFilter, type PackPaths } from '../../lib/rollups/ending-pack';
 import { centredBins, packDropBinsMapped, RELATIVE_BINS, type BinCounts } from '../../lib/rollups/pack-drop-bins';
 import type { Db, Executor } from '../client';
-import { canarySessions as s, endingPacks as ep, endingBinsDirty as dirty } from '../schema';
+import { canarySessions as s, endingPacks as ep, endingPackPaths as pp, endingBinsDirty as dirty } from '../schema';
 import type { EndingSplit } from '../../lib/rollups/ending-buckets';
 import { rebinCentred } from '../../lib/drops/bins';
 import { AGE, IDLE, dropFilterIn } from './drop-values';
@@ -36,15 +36,30 @@ export async function endingSplit(db: Executor, from: Date, to: Date): Promise<E
 
 /**
  * The sealed hours' packs of the scope's probes, decoded; the scope's other path filters
- * (target, proxy, profile) are applied to their paths by the readers (`packFilter`).
+ * (target, proxy, profile) are applied to their paths by the readers (`packFilter`). Two
+ * reads: the packs, then the paths they name (a few thousand rows, however many packs).
  */
 export async function sealedPacks(db: Executor, scope: DashboardScope, sealed: readonly Interval[]): Promise<EndingPack[]> {
   if (sealed.length === 0) return [];
-  const rows = rowsOf<{ bucket: string | number; probe_id: number; paths: unknown; cells: string }>(
-    await db.execute(sql`select (extract(epoch from ${ep.bucket}) * 1000)::float8 as bucket, ${ep.probeId} as probe_id, ${ep.paths} as paths, encode(${ep.cells}, 'base64') as cells from ${ep}
+  const rows = rowsOf<{ bucket: string | number; probe_id: number; path_list: string; cells: string }>(
+    await db.execute(sql`select (extract(epoch from ${ep.bucket}) * 1000)::float8 as bucket, ${ep.probeId} as probe_id, encode(${ep.pathList}, 'base64') as path_list, encode(${ep.cells}, 'base64') as cells from ${ep}
       where ${and(within(ep.bucket, sealed), ...probeFilters(ep.probeId, scope))}`),
   );
-  return rows.map((r) => decodePack({ bucket: Number(r.bucket), probeId: Number(r.probe_id), paths: r.paths, cellsBase64: r.cells }));
+  if (rows.length === 0) return [];
+  const lists = rows.map((r) => readPathList(r.path_list));
+  const ids = new Set<number>();
+  for (const list of lists) for (const id of list.ids) ids.add(id);
+  const paths = await packPaths(db, [...ids]);
+  return rows.map((r, i) => decodePack({ bucket: Number(r.bucket), probeId: Number(r.probe_id), pathList: lists[i]!, cellsBase64: r.cells }, paths));
+}
+
+/** The paths with these ids (ending_pack_paths), by id. */
+async function packPaths(db: Executor, ids: readonly number[]): Promise<PackPaths> {
+  const rows = rowsOf<{ id: number; target_name: string; proxy_name: string; profile: string; profile_kind: string | null; gap_ms: number | string | null }>(
+    await db.execute(sql`select ${pp.id} as id, ${pp.targetName} as target_name, ${pp.proxyName} as proxy_name, ${pp.profile} as profile, ${pp.profileKind} as profile_kind, ${pp.gapMs} as gap_ms
+      from ${pp} where ${pp.id} = any(${`{${ids.join(',')}}`}::int4[])`),
+  );
+  return new Map(rows.map((r) => [Number(r.id), { id: Number(r.id), target: r.target_name, proxy: r.proxy_name, profile: r.profile, profileKind: r.profile_kind, gapMs: r.gap_ms === null ? null : Number(r.gap_ms) }]));
 }
 
 /** The scope's filters that a pack's paths answer. */
@@ -157,7 +172,7 @@ export const ENDING_AGGREGATE: SealedAggregate = {
   lockClass: SEAL_LOCK_CLASS,
   table: ep,
   dirty,
-  aggregate: (bucket, probeId) => ({ columns: sql.raw('bucket, probe_id, paths, cells'), select: hourPack(bucket, probeId) }),
+  aggregate: (bucket, probeId) => ({ columns: sql.raw('bucket, probe_id, path_list, cells'), select: hourPack(bucket, probeId), before: hourPaths(bucket, probeId) }),
 };
 
 /**
@@ -173,24 +188,45 @@ export function sealPair(db: Db, pair: { bucket: Date; probeId: number; version:
   return sealReportPair(db, ENDING_AGGREGATE, pair);
 }
 
+/** The ended sessions of one (hour, probe). */
+function hourEndings(bucket: Date, probeId: number): SQL {
+  return and(isNotNull(s.endKind), gte(s.endedAt, bucket), lt(s.endedAt, new Date(bucket.getTime() + ENDING_BUCKET_MS)), sql`${s.probeId} = ${probeId}`)!;
+}
+
+/** A pack's path columns, in the order its paths are packed. */
+const PATH_COLUMNS = sql.raw('target_name, proxy_name, profile, profile_kind, gap_ms');
+
+/**
+ * The paths of one (hour, probe) into the dictionary (ending_pack_paths), before its pack
+ * is built. Inserted in their columns' order, so that two seals of the same hour on other
+ * probes, taking the same new paths, wait on each other instead of deadlocking.
+ */
+function hourPaths(bucket: Date, probeId: number): SQL {
+  return sql`insert into ${pp} (${PATH_COLUMNS})
+    select distinct ${s.targetName}, ${s.proxyName}, ${s.profile}, ${s.profileKind}, ${s.gapMs} from ${s} where ${hourEndings(bucket, probeId)}
+    order by 1, 2, 3, 4, 5
+    on conflict do nothing`;
+}
+
 /**
  * The aggregate of one (hour, probe): the one definition of what it holds. Each ended
  * session counts once at its age bin (sessions; drops when not closed by the probe) and
  * each drop once at its idle bin; the bins of a path are then packed in bin order (the null
- * bin first) and the paths in the order of their columns, `paths` listing them in that same
- * order (lib/rollups/ending-pack.ts has the layout). No row when the hour has no endings.
+ * bin first) and the paths in the order of their columns, `path_list` naming them by their
+ * dictionary id in that same order (lib/rollups/ending-pack.ts has the layout). No row
+ * when the hour has no endings. Its paths are in the dictionary already (hourPaths).
  */
 function hourPack(bucket: Date, probeId: number): SQL {
-  const hour = and(isNotNull(s.endKind), gte(s.endedAt, bucket), lt(s.endedAt, new Date(bucket.getTime() + ENDING_BUCKET_MS)), sql`${s.probeId} = ${probeId}`)!;
+  const hour = hourEndings(bucket, probeId);
   const path = sql`${s.targetName} as target_name, ${s.proxyName} as proxy_name, ${s.profile} as profile, ${s.profileKind} as profile_kind, ${s.gapMs} as gap_ms`;
   const dropped = sql`(${s.endKind} <> 'probe_closed')`;
   // A bin past int4 (an age of 6.8 years) is kept at the last one rather than failing the seal.
   const bin = sql.raw(`(case when bin is null then ${NULL_BIN} else greatest(least(bin, ${MAX_BIN}), ${MIN_BIN}) end)::int4`);
-  const pathOrder = sql.raw('target_name, proxy_name, profile, profile_kind, gap_ms');
+  const pathOrder = sql.raw('paths.target_name, paths.proxy_name, paths.profile, paths.profile_kind, paths.gap_ms');
   return sql`select ${bucket.toISOString()}::timestamptz, ${probeId}::int,
-      jsonb_agg(jsonb_build_array(target_name, proxy_name, profile, profile_kind, gap_ms, max_age, n) order by ${pathOrder}),
+      string_agg(int4send(${pp.id}) || float8send(coalesce(max_age, 'NaN'::float8)) || int4send(n::int4), ''::bytea order by ${pathOrder}),
       string_agg(cells, ''::bytea order by ${pathOrder})
-    from (select target_name, proxy_name, profile, profile_kind, gap_ms, max(max_age) as max_age, count(*) as n,
+    from (select target_name, proxy_name, profile, profile_kind, gap_ms, max(max_age)::float8 as max_age, count(*) as n,
             string_agg(int4send(${bin}) || int4send(n_sessions) || int4send(n_drops) || int4send(n_idle), ''::bytea order by bin nulls first) as cells
           from (select target_name, proxy_name, profile, profile_kind, gap_ms, bin,
                   sum(n_sessions)::int4 as n_sessions, sum(n_drops)::int4 as n_drops, sum(n_idle)::int4 as n_idle, max(drop_age) as max_age
@@ -200,5 +236,7 @@ function hourPack(bucket: Date, probeId: number): SQL {
                       select ${path}, ${binIndex(IDLE, BIN_MS)} as bin, 0, 0, 1, null from ${s} where ${hour} and ${dropped}) as x
                 group by target_name, proxy_name, profile, profile_kind, gap_ms, bin) as bins
           group by target_name, proxy_name, profile, profile_kind, gap_ms) as paths
+    join ${pp} on ${pp.targetName} = paths.target_name and ${pp.proxyName} = paths.proxy_name and ${pp.profile} = paths.profile
+      and ${pp.profileKind} is not distinct from paths.profile_kind and ${pp.gapMs} is not distinct from paths.gap_ms
     having count(*) > 0`;
 }

@@ -37,8 +37,11 @@ export interface SealedAggregate {
   lockClass: number;
   table: PgTable & { bucket: AnyPgColumn; probeId: AnyPgColumn };
   dirty: DirtyTable;
-  /** The column list and SELECT of the pair's rows. */
-  aggregate: (bucket: Date, probeId: number) => { columns: SQL; select: SQL };
+  /**
+   * The column list and SELECT of the pair's rows, and a statement to run first in the same
+   * transaction (`before`: what the SELECT reads must exist, as a dictionary's entries).
+   */
+  aggregate: (bucket: Date, probeId: number) => { columns: SQL; select: SQL; before?: SQL };
 }
 
 /** Starts (ms) of the dirty hours of an aggregate that meet [from, to]. */
@@ -79,7 +82,10 @@ export async function sealReportPair(db: Db, aggregate: SealedAggregate, pair: {
     const { table: t, dirty: d } = aggregate;
     const at = sql`${pair.bucket.toISOString()}::timestamptz`;
     await tx.execute(sql`delete from ${t} where ${t.bucket} = ${at} and ${t.probeId} = ${pair.probeId}`);
-    const { columns, select } = aggregate.aggregate(pair.bucket, pair.probeId);
+    const { columns, select, before } = aggregate.aggregate(pair.bucket, pair.probeId);
+    // A statement of its own: under READ COMMITTED the SELECT's snapshot then sees what
+    // `before` wrote and what a concurrent seal it waited on committed.
+    if (before) await tx.execute(before);
     await tx.execute(sql`insert into ${t} (${columns}) ${select}`);
     const removed = rowsOf(await tx.execute(sql`delete from ${d} where ${d.bucket} = ${at} and ${d.probeId} = ${pair.probeId} and ${d.version} = ${pair.version} returning 1`));
     return removed.length > 0;

@@ -10,6 +10,9 @@
  * two values at one index, as the analysis histograms read them). The cell with bin
  * NULL_BIN counts the null values (a silent death with nothing received after the 101 has
  * neither age nor idle time). A path's cells are ordered by bin, the null cell first.
+ * The row's `path_list` names its paths in the order of their cells, 16 bytes each: the
+ * path's id in `ending_pack_paths` (its columns, stored once), the longest age of its
+ * drops in the hour and its cell count.
  *
  * Why packed: a row per (hour, path, bin) held about one session per row on a fleet whose
  * background drops spread over thousands of bins (800k rows for 978k endings, a week at
@@ -32,48 +35,75 @@ export const CELL_INTS = 4;
 /** Whether this machine stores an int32 low byte first (every platform Node runs on here). */
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
-/** A path of a pack, as sealed: its columns, its drops' longest age and how many cells it has. */
+/**
+ * A path of the packs (target × proxy × profile and its kind and gap), stored once
+ * (db/schema.ts `ending_pack_paths`) and shared by every pack of a read that holds it.
+ */
 export interface PackPath {
+  id: number;
   target: string;
   proxy: string;
   profile: string;
   profileKind: string | null;
   gapMs: number | null;
-  /** The longest age of the path's drops in the hour; null when none has one. */
-  maxAgeMs: number | null;
-  cells: number;
 }
+
+/** The paths a read's packs refer to, by id. */
+export type PackPaths = ReadonlyMap<number, PackPath>;
 
 /** One (hour, probe) row, decoded: its paths and their cells in order. */
 export interface EndingPack {
   /** Start of its hour, ms since the epoch. */
   bucket: number;
   probeId: number;
+  /** The pack's paths in the order of their cells. */
   paths: readonly PackPath[];
+  /** Per path (same index): the longest age of its drops in the hour, NaN when none has one. */
+  maxAgeMs: Float64Array;
   /** CELL_INTS int32 per cell, the paths' cells one after another. */
   cells: Int32Array;
+  /** Per path (same index): the int32 offsets of its cells in `cells`, and one past the last. */
+  offsets: Int32Array;
 }
 
-/** The sealed row as the database sends it: `paths` as stored (jsonb), `cells` as base64. */
+/** A pack's `path_list`, decoded: per path its id, longest age (NaN for none) and cell count. */
+export interface PathList {
+  ids: Int32Array;
+  maxAgeMs: Float64Array;
+  cellCounts: Int32Array;
+}
+
+/** Bytes per path in `path_list`: id int4, longest age float8, cell count int4. */
+export const PATH_BYTES = 16;
+
+/** Decode a pack's `path_list` as the database sends it (base64 of big-endian bytes). */
+export function readPathList(base64: string): PathList {
+  const bytes = Buffer.from(base64, 'base64');
+  if (bytes.length % PATH_BYTES !== 0) throw new RangeError(`ending pack path list: ${bytes.length} bytes is not a whole number of paths`);
+  const n = bytes.length / PATH_BYTES;
+  const list = { ids: new Int32Array(n), maxAgeMs: new Float64Array(n), cellCounts: new Int32Array(n) };
+  for (let i = 0, at = 0; i < n; i++, at += PATH_BYTES) {
+    list.ids[i] = bytes.readInt32BE(at);
+    list.maxAgeMs[i] = bytes.readDoubleBE(at + 4);
+    list.cellCounts[i] = bytes.readInt32BE(at + 12);
+  }
+  return list;
+}
+
+/** The sealed row as the database sends it: its path list decoded (readPathList), `cells` as base64. */
 export interface StoredPack {
   bucket: number;
   probeId: number;
-  paths: unknown;
+  pathList: PathList;
   cellsBase64: string;
 }
 
-/** The jsonb `paths` entry: [target, proxy, profile, profileKind, gapMs, maxAgeMs, cells]. */
-type StoredPath = [string, string, string, string | null, number | string | null, number | string | null, number | string];
-
-function toNumberOrNull(v: number | string | null): number | null {
-  return v === null ? null : Number(v);
-}
-
 /**
- * Decode a stored pack.
- * @throws when its bytes and its paths disagree (a pack is written in one statement, so this is corruption).
+ * Decode a stored pack, its paths looked up in `paths`.
+ * @throws when its bytes and its paths disagree, or it names a path `paths` lacks (a pack
+ *   and its paths are written in one transaction, so either is corruption or a bad read).
  */
-export function decodePack(stored: StoredPack): EndingPack {
+export function decodePack(stored: StoredPack, paths: PackPaths): EndingPack {
   // Decoded straight into an array of its own (aligned, not a view of Buffer's pool; no
   // intermediate Buffer to copy from: a week at 1M sessions is 12.8 MB of cells), then
   // turned from network order to the host's in one native pass instead of a DataView read
@@ -85,11 +115,17 @@ export function decodePack(stored: StoredPack): EndingPack {
   if (written % (4 * CELL_INTS) !== 0) throw new RangeError(`ending pack of probe ${stored.probeId}: ${written} bytes is not a whole number of cells`);
   const cells = new Int32Array(room, 0, written / 4);
   if (LITTLE_ENDIAN) Buffer.from(room, 0, written).swap32();
-  const raw = (typeof stored.paths === 'string' ? JSON.parse(stored.paths) : stored.paths) as StoredPath[];
-  const paths = raw.map(([target, proxy, profile, profileKind, gapMs, maxAgeMs, n]) => ({ target, proxy, profile, profileKind, gapMs: toNumberOrNull(gapMs), maxAgeMs: toNumberOrNull(maxAgeMs), cells: Number(n) }));
-  const total = paths.reduce((n, p) => n + p.cells, 0);
-  if (total * CELL_INTS !== cells.length) throw new RangeError(`ending pack of probe ${stored.probeId}: paths count ${total} cells, bytes hold ${cells.length / CELL_INTS}`);
-  return { bucket: stored.bucket, probeId: stored.probeId, paths, cells };
+  const { ids, maxAgeMs, cellCounts } = stored.pathList;
+  const offsets = new Int32Array(ids.length + 1);
+  const shared = new Array<PackPath>(ids.length);
+  for (let i = 0; i < ids.length; i++) {
+    const path = paths.get(ids[i]!);
+    if (!path) throw new RangeError(`ending pack of probe ${stored.probeId}: path ${ids[i]} is not in ending_pack_paths`);
+    shared[i] = path;
+    offsets[i + 1] = offsets[i]! + cellCounts[i]! * CELL_INTS;
+  }
+  if (offsets[ids.length] !== cells.length) throw new RangeError(`ending pack of probe ${stored.probeId}: paths count ${offsets[ids.length]! / CELL_INTS} cells, bytes hold ${cells.length / CELL_INTS}`);
+  return { bucket: stored.bucket, probeId: stored.probeId, paths: shared, maxAgeMs, cells, offsets };
 }
 
 /** The scope's path filters that the packs answer in memory (probe and label are chosen by row). */
@@ -104,16 +140,16 @@ function admits(filter: PackPathFilter, p: PackPath): boolean {
 }
 
 /**
- * Calls `each(cells, start, end)` for every admitted path's cells, `start` and `end` in
- * int32 offsets. A plain loop, not a generator: the readers run it over a week's cells.
+ * Calls `each(pack, p, start, end)` for every admitted path of every pack: `p` its index in
+ * the pack, `start` and `end` the int32 offsets of its cells. A plain loop, not a
+ * generator: the readers run it over a week's cells.
  */
-export function forAdmitted(packs: readonly EndingPack[], filter: PackPathFilter, each: (pack: EndingPack, path: PackPath, start: number, end: number) => void): void {
+export function forAdmitted(packs: readonly EndingPack[], filter: PackPathFilter, each: (pack: EndingPack, p: number, start: number, end: number) => void): void {
+  const all = filter.target === undefined && filter.proxy === undefined && filter.profile === undefined;
   for (const pack of packs) {
-    let start = 0;
-    for (const path of pack.paths) {
-      const end = start + path.cells * CELL_INTS;
-      if (admits(filter, path)) each(pack, path, start, end);
-      start = end;
+    const { paths, offsets } = pack;
+    for (let p = 0; p < paths.length; p++) {
+      if (all || admits(filter, paths[p]!)) each(pack, p, offsets[p]!, offsets[p + 1]!);
     }
   }
 }
@@ -142,20 +178,26 @@ export interface PackExposure {
   hits: number[];
 }
 
+/** Path ids are int4 (serial): a probe id times this plus a path id is unique and exact. */
+const PROBE_KEY = 2 ** 32;
+
 /**
  * Per path (probe and columns) over the admitted paths of every pack: its sessions and
  * drops, and for each window how many of its sessions reached it (age bin >= lo), outlived
  * it (>= hi) and dropped in it. Null bins count in the totals only, as a NULL compares in SQL.
  */
 export function packExposures(packs: readonly EndingPack[], filter: PackPathFilter, windows: readonly BinWindow[]): PackExposure[] {
-  const byPath = new Map<string, PackExposure>();
+  // Keyed by number (probe and path id), not by a string of the path's columns: a week's
+  // read visits 72,000 (pack, path) pairs.
+  const byPath = new Map<number, PackExposure>();
   const n = windows.length;
   const lo = Int32Array.from(windows, (w) => w.lo);
   const hi = Int32Array.from(windows, (w) => w.hi);
   // The count a window's hits add: drops by age (cell offset 2) or by idle time (3).
   const hitAt = Int32Array.from(windows, (w) => (w.dimension === 'age' ? 2 : 3));
-  forAdmitted(packs, filter, (pack, path, start, end) => {
-    const key = `${pack.probeId}\u0000${path.target}\u0000${path.proxy}\u0000${path.profile}\u0000${path.profileKind}\u0000${path.gapMs}`;
+  forAdmitted(packs, filter, (pack, p, start, end) => {
+    const path = pack.paths[p]!;
+    const key = pack.probeId * PROBE_KEY + path.id;
     let e = byPath.get(key);
     if (!e) {
       e = {

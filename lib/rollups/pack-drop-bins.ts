@@ -44,7 +44,7 @@ function sortedSums(packs: readonly EndingPack[], filter: PackPathFilter, n: num
   const drops = new Int32Array(n);
   const idles = new Int32Array(n);
   let at = 0;
-  forAdmitted(packs, filter, (pack, _path, start, end) => {
+  forAdmitted(packs, filter, (pack, _p, start, end) => {
     const c = pack.cells;
     for (let i = start; i < end; i += CELL_INTS) {
       const bin = c[i]!;
@@ -100,8 +100,8 @@ function dropSpan(packs: readonly EndingPack[], filter: PackPathFilter): { low: 
   let high = -Infinity;
   let unaged = 0;
   let binned = 0;
-  let maxAgeMs: number | null = null;
-  forAdmitted(packs, filter, (pack, path, start, end) => {
+  let maxAgeMs = -Infinity;
+  forAdmitted(packs, filter, (pack, p, start, end) => {
     const c = pack.cells;
     let first = start;
     if (first < end && c[first] === NULL_BIN) {
@@ -113,9 +113,10 @@ function dropSpan(packs: readonly EndingPack[], filter: PackPathFilter): { low: 
       if (c[end - CELL_INTS]! > high) high = c[end - CELL_INTS]!;
       binned += (end - first) / CELL_INTS;
     }
-    if (path.maxAgeMs !== null && (maxAgeMs === null || path.maxAgeMs > maxAgeMs)) maxAgeMs = path.maxAgeMs;
+    // NaN (no drop with an age) never compares greater.
+    if (pack.maxAgeMs[p]! > maxAgeMs) maxAgeMs = pack.maxAgeMs[p]!;
   });
-  return { low, high, binned, unaged, maxAgeMs };
+  return { low, high, binned, unaged, maxAgeMs: maxAgeMs === -Infinity ? null : maxAgeMs };
 }
 
 /**
@@ -130,7 +131,7 @@ export function packDropBins(packs: readonly EndingPack[], filter: PackPathFilte
   if (high - low > Math.max(DENSE_ALWAYS, DENSE_PER_CELL * binned)) return { ...sortedSums(packs, filter, binned, low, high), unaged, maxAgeMs };
   const age = new Float64Array(high - low + 1);
   const idle = new Float64Array(high - low + 1);
-  forAdmitted(packs, filter, (pack, _path, start, end) => {
+  forAdmitted(packs, filter, (pack, _p, start, end) => {
     const c = pack.cells;
     for (let i = start; i < end; i += CELL_INTS) {
       const bin = c[i]!;
@@ -188,7 +189,7 @@ export function packDropBinsMapped(packs: readonly EndingPack[], filter: PackPat
   }
   const age = new Float64Array(span);
   const idle = new Float64Array(span);
-  forAdmitted(packs, filter, (pack, _path, start, end) => {
+  forAdmitted(packs, filter, (pack, _p, start, end) => {
     const c = pack.cells;
     for (let i = start; i < end; i += CELL_INTS) {
       const bin = c[i]!;

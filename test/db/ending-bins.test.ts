@@ -17,7 +17,7 @@ import { BUILTIN_LAYERS } from '../../lib/analysis/catalogue';
 import { dropAge, dropIdle } from '../../lib/analysis/drop-values';
 import type { EndKind } from '../../lib/contracts/ingest';
 import { ENDING_BUCKET_MS, SEAL_GRACE_MS, endingBucketOf } from '../../lib/rollups/ending-buckets';
-import { CELL_INTS, decodePack, memberHorizons, NULL_BIN } from '../../lib/rollups/ending-pack';
+import { CELL_INTS, decodePack, memberHorizons, NULL_BIN, readPathList } from '../../lib/rollups/ending-pack';
 import { backends } from '../helpers/databases';
 import { sampleEvents } from '../helpers/sample-events';
 import { mixture, PLANTS } from '../lib/analysis/synthetic';
@@ -132,16 +132,23 @@ describe.each(backends())('endings aggregate on $name', (backend) => {
     expect(outcome).toEqual({ sealed: written.length, left: 0 });
     expect(await dirtyPairs()).toEqual([]);
 
-    const stored = rowsOf<{ bucket: number | string; probe_id: number; paths: unknown; cells: string }>(
-      await database.db.execute(sql`select (extract(epoch from bucket) * 1000)::float8 as bucket, probe_id, paths, encode(cells, 'base64') as cells from ending_packs`),
+    const stored = rowsOf<{ bucket: number | string; probe_id: number; path_list: string; cells: string }>(
+      await database.db.execute(sql`select (extract(epoch from bucket) * 1000)::float8 as bucket, probe_id, encode(path_list, 'base64') as path_list, encode(cells, 'base64') as cells from ending_packs`),
     );
+    const dictionary = new Map(
+      rowsOf<{ id: number; target_name: string; proxy_name: string; profile: string; profile_kind: string | null; gap_ms: number | null }>(await database.db.execute(sql`select * from ending_pack_paths`)).map((r) => [
+        r.id,
+        { id: r.id, target: r.target_name, proxy: r.proxy_name, profile: r.profile, profileKind: r.profile_kind, gapMs: r.gap_ms },
+      ]),
+    );
+    // Each path once in the dictionary.
+    expect(new Set([...dictionary.values()].map((p) => JSON.stringify([p.target, p.proxy, p.profile, p.profileKind, p.gapMs]))).size).toBe(dictionary.size);
     const got = new Map<string, [number, number, number]>();
     for (const r of stored) {
-      const pack = decodePack({ bucket: Number(r.bucket), probeId: Number(r.probe_id), paths: r.paths, cellsBase64: r.cells });
-      let at = 0;
-      for (const p of pack.paths) {
+      const pack = decodePack({ bucket: Number(r.bucket), probeId: Number(r.probe_id), pathList: readPathList(r.path_list), cellsBase64: r.cells }, dictionary);
+      for (const [k, p] of pack.paths.entries()) {
         const bins = [];
-        for (let k = 0; k < p.cells; k++, at += CELL_INTS) {
+        for (let at = pack.offsets[k]!; at < pack.offsets[k + 1]!; at += CELL_INTS) {
           const [bin, sessions, drops, idle] = pack.cells.subarray(at, at + CELL_INTS);
           bins.push(bin!);
           got.set(JSON.stringify([Number(r.bucket), pack.probeId, p.target, p.proxy, p.profile, p.profileKind, p.gapMs, bin === NULL_BIN ? null : bin]), [sessions!, drops!, idle!]);

@@ -1,23 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { firstBaseBin, relativeBin } from '../../../lib/analysis/relative-bins';
 import { rebinCentred } from '../../../lib/drops/bins';
-import { CELL_INTS, decodePack, memberHorizons, NULL_BIN, packExposures, type EndingPack } from '../../../lib/rollups/ending-pack';
+import { CELL_INTS, decodePack, memberHorizons, NULL_BIN, packExposures, PATH_BYTES, readPathList, type EndingPack } from '../../../lib/rollups/ending-pack';
 import { centredBins, packDropBins, packDropBinsMapped, RELATIVE_BINS } from '../../../lib/rollups/pack-drop-bins';
-import { chat, feed, packs, stored } from './pack-fixtures';
+import { chat, dictionary, feed, pack, packs, stored } from './pack-fixtures';
 
 describe('decodePack', () => {
-  it('reads the paths and their cells in order', () => {
-    expect(packs[0]!.paths.map((p) => [p.target, p.cells, p.gapMs, p.maxAgeMs])).toEqual([
-      ['chat', 4, null, 60_050],
-      ['feed', 1, 25_000, 1e12],
+  it('reads the paths, their longest ages and their cells in order', () => {
+    const p = packs[0]!;
+    expect(p.paths.map((x) => [x.id, x.target, x.gapMs])).toEqual([
+      [1, 'chat', null],
+      [2, 'feed', 25_000],
     ]);
-    expect([...packs[0]!.cells.subarray(0, CELL_INTS)]).toEqual([NULL_BIN, 2, 2, 3]);
-    expect([...packs[0]!.cells.subarray(CELL_INTS, 2 * CELL_INTS)]).toEqual([-3, 0, 0, 1]);
+    expect([...p.maxAgeMs]).toEqual([60_050, 1e12]);
+    expect([...p.offsets]).toEqual([0, 4 * CELL_INTS, 5 * CELL_INTS]);
+    expect([...p.cells.subarray(0, CELL_INTS)]).toEqual([NULL_BIN, 2, 2, 3]);
+    expect([...p.cells.subarray(CELL_INTS, 2 * CELL_INTS)]).toEqual([-3, 0, 0, 1]);
   });
 
-  it('takes paths as jsonb text too (PGlite returns them parsed, other drivers may not)', () => {
-    const s = stored(7, [{ path: chat, cells: [[1, 1, 1, 1]] }]);
-    expect(decodePack({ ...s, paths: JSON.stringify(s.paths) }).paths[0]!.target).toBe('chat');
+  it('shares one object per path across packs, and reads a path without drops as NaN', () => {
+    const quiet = { ...feed, maxAgeMs: null };
+    const paths = dictionary([chat, quiet]);
+    const a = decodePack(stored(1, [{ path: chat, cells: [[1, 1, 1, 1]] }, { path: quiet, cells: [[2, 1, 0, 0]] }]), paths);
+    const b = decodePack(stored(2, [{ path: chat, cells: [[1, 1, 1, 1]] }]), paths);
+    expect(a.paths[0]).toBe(b.paths[0]);
+    expect(a.maxAgeMs[1]).toBeNaN();
   });
 
   it("reads base64 as PostgreSQL's encode() writes it, a line break every 76 characters", () => {
@@ -25,15 +32,20 @@ describe('decodePack', () => {
     const s = stored(7, [{ path: chat, cells }]);
     const wrapped = s.cellsBase64.replace(/.{76}/g, '$&\n');
     expect(wrapped).toContain('\n');
-    const pack = decodePack({ ...s, cellsBase64: wrapped });
+    const pack = decodePack({ ...s, cellsBase64: wrapped }, dictionary([chat]));
     expect([...pack.cells]).toEqual(cells.flat());
     expect(pack.cells.length).toBe(80);
+    const paths = Buffer.alloc(20 * PATH_BYTES, 1).toString('base64');
+    expect(readPathList(paths.replace(/.{76}/g, '$&\n')).ids.length).toBe(20);
   });
 
-  it('refuses bytes that are not whole cells or disagree with the paths', () => {
+  it('refuses bytes that are not whole cells or paths, disagree with the paths, or name an unknown path', () => {
     const s = stored(7, [{ path: chat, cells: [[1, 1, 1, 1]] }]);
-    expect(() => decodePack({ ...s, cellsBase64: Buffer.alloc(10).toString('base64') })).toThrow(/whole number of cells/);
-    expect(() => decodePack({ ...s, cellsBase64: Buffer.alloc(32).toString('base64') })).toThrow(/paths count 1 cells, bytes hold 2/);
+    const paths = dictionary([chat]);
+    expect(() => decodePack({ ...s, cellsBase64: Buffer.alloc(10).toString('base64') }, paths)).toThrow(/whole number of cells/);
+    expect(() => decodePack({ ...s, cellsBase64: Buffer.alloc(32).toString('base64') }, paths)).toThrow(/paths count 1 cells, bytes hold 2/);
+    expect(() => decodePack(s, dictionary([feed]))).toThrow(/path 1 is not in ending_pack_paths/);
+    expect(() => readPathList(Buffer.alloc(12).toString('base64'))).toThrow(/whole number of paths/);
   });
 });
 
@@ -56,10 +68,10 @@ describe('memberHorizons', () => {
   const at = (h: number) => Date.parse('2026-11-20T00:00:00Z') + h * HOUR;
   // Hits of the age window [600, 601) by hour: 3 at hour 0, 2 at hour 1 (two probes), 4 at hour 2.
   const hourly = [
-    decodePack(stored(1, [{ path: chat, cells: [[600, 3, 3, 0]] }], at(0))),
-    decodePack(stored(1, [{ path: chat, cells: [[600, 1, 1, 0], [700, 5, 5, 5]] }], at(1))),
-    decodePack(stored(2, [{ path: chat, cells: [[600, 1, 1, 2]] }], at(1))),
-    decodePack(stored(1, [{ path: chat, cells: [[NULL_BIN, 9, 9, 9], [600, 4, 4, 0]] }, { path: feed, cells: [[600, 50, 50, 0]] }], at(2))),
+    pack(1, [{ path: chat, cells: [[600, 3, 3, 0]] }], at(0)),
+    pack(1, [{ path: chat, cells: [[600, 1, 1, 0], [700, 5, 5, 5]] }], at(1)),
+    pack(2, [{ path: chat, cells: [[600, 1, 1, 2]] }], at(1)),
+    pack(1, [{ path: chat, cells: [[NULL_BIN, 9, 9, 9], [600, 4, 4, 0]] }, { path: feed, cells: [[600, 50, 50, 0]] }], at(2)),
   ];
   const windows = [
     { dimension: 'age' as const, lo: 600, hi: 601 },
@@ -104,9 +116,9 @@ describe('pack readers against a cell-by-cell oracle', () => {
           for (let i = 0; i < n; i++) bins.add(Math.floor((rnd() - 0.05) * (far && rnd() < 0.1 ? 100_000 : 2_000)));
           const cells: [number, number, number, number][] = [...bins].sort((a, b) => a - b).map((bin) => [bin, 1 + Math.floor(rnd() * 5), Math.floor(rnd() * 4), Math.floor(rnd() * 4)]);
           if (rnd() < 0.3) cells.unshift([NULL_BIN, 1 + Math.floor(rnd() * 3), Math.floor(rnd() * 3), 0]);
-          return { path: { ...chat, target }, cells };
+          return { path: { ...chat, id: 1 + targets.indexOf(target), target }, cells };
         });
-        if (paths.length > 0) out.push(decodePack(stored(probeId, paths, Date.parse('2026-11-20T00:00:00Z') + h * 3_600_000)));
+        if (paths.length > 0) out.push(pack(probeId, paths, Date.parse('2026-11-20T00:00:00Z') + h * 3_600_000));
       }
     }
     return out;
@@ -115,12 +127,11 @@ describe('pack readers against a cell-by-cell oracle', () => {
   const cellsOf = (packs: EndingPack[], target?: string): Cell[] =>
     packs.flatMap((p) => {
       const out: Cell[] = [];
-      let i = 0;
-      for (const path of p.paths) {
-        for (let k = 0; k < path.cells; k++, i += CELL_INTS) {
+      p.paths.forEach((path, k) => {
+        for (let i = p.offsets[k]!; i < p.offsets[k + 1]!; i += CELL_INTS) {
           if (target === undefined || path.target === target) out.push({ bucket: p.bucket, probeId: p.probeId, target: path.target, bin: p.cells[i]!, sessions: p.cells[i + 1]!, drops: p.cells[i + 2]!, idle: p.cells[i + 3]! });
         }
-      }
+      });
       return out;
     });
 

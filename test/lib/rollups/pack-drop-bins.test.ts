@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { centredBins, packDropBins, packDropBinsMapped, RELATIVE_BINS } from '../../../lib/rollups/pack-drop-bins';
-import { decodePack } from '../../../lib/rollups/ending-pack';
-import { chat, packs, stored } from './pack-fixtures';
+import { chat, pack, packs } from './pack-fixtures';
 
 describe('packDropBins', () => {
   it('adds drops by age and idle bins across packs, the null bin apart, negative and far bins kept', () => {
@@ -34,11 +33,11 @@ describe('packDropBins', () => {
 
 describe('packDropBinsMapped', () => {
   it('sums into relative bins at their first base bin, through the base bins when the span is too wide for an array', () => {
-    const far = [decodePack(stored(1, [{ path: chat, cells: [[-3_000_000, 1, 0, 2], [5_000, 2, 2, 0], [5_001, 1, 1, 1]] }]))];
+    const far = [pack(1, [{ path: chat, cells: [[-3_000_000, 1, 0, 2], [5_000, 2, 2, 0], [5_001, 1, 1, 1]] }])];
     // 5,000 and 5,001 are one relative bin of two base bins from 5,000 on.
     const expected = { age: [{ bin: 5_000, count: 3 }], idle: [{ bin: -3_000_000, count: 2 }, { bin: 5_000, count: 1 }], unaged: 0, maxAgeMs: 60_050 };
     expect(packDropBinsMapped(far, {}, RELATIVE_BINS)).toEqual(expected);
-    const near = [decodePack(stored(1, [{ path: chat, cells: [[-3, 1, 0, 2], [5_000, 2, 2, 0], [5_001, 1, 1, 1]] }]))];
+    const near = [pack(1, [{ path: chat, cells: [[-3, 1, 0, 2], [5_000, 2, 2, 0], [5_001, 1, 1, 1]] }])];
     expect(packDropBinsMapped(near, {}, RELATIVE_BINS)).toEqual({ ...expected, idle: [{ bin: -3, count: 2 }, { bin: 5_000, count: 1 }] });
     expect(() => centredBins(3)).toThrow(RangeError);
   });
