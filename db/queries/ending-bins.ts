@@ -12,7 +12,7 @@ import { BIN_MS } from '../../lib/analysis/analyze';
 import type { DashboardScope } from '../../lib/dashboard/scope';
 import { ENDING_BUCKET_MS, splitEndings, type Interval } from '../../lib/rollups/ending-buckets';
 import { decodePack, MAX_BIN, MIN_BIN, NULL_BIN, readPathList, type EndingPack, type PackPathFilter, type PackPaths } from '../../lib/rollups/ending-pack';
-import { centredBins, packDropBinsMapped, RELATIVE_BINS, type BinCounts } from '../../lib/rollups/pack-drop-bins';
+import { centredBins, packDropBinsMapped, packDropBinsMappedAll, packMaxAgeMs, RELATIVE_BINS, type BinCounts, type PackedDropBins } from '../../lib/rollups/pack-drop-bins';
 import type { Db, Executor } from '../client';
 import { canarySessions as s, endingPacks as ep, endingPackPaths as pp, endingBinsDirty as dirty } from '../schema';
 import type { EndingSplit } from '../../lib/rollups/ending-buckets';
@@ -82,13 +82,18 @@ export interface WindowBins {
   maxAgeMs: number | null;
 }
 
+/** What a drop pass reads: the sealed hours' packs and the rest of the range's drops counted from the rows. */
+interface DropRead {
+  packs: EndingPack[];
+  rows: { age: Histogram; idle: Histogram };
+}
+
 /**
- * The scope's drops for the analysis' windows: the sealed hours' from the aggregate (read
- * already when `packs` is given, sealedPacks), the rest of the range counted from the rows
- * (`histogram`, as every drop histogram bins). `read`: the packs, for what else is summed
- * from them.
+ * The scope's drops: the sealed hours' packs (read already when `packs` is given,
+ * sealedPacks) and the rest of the range counted from the rows in BIN_MS bins
+ * (`histogram`, as every drop histogram bins).
  */
-async function windowBinsRead(db: Executor, scope: DashboardScope, split: EndingSplit, concurrent: boolean, packs?: Promise<EndingPack[]>): Promise<{ bins: WindowBins; read: EndingPack[]; rows: { age: Histogram; idle: Histogram } }> {
+async function readDrops(db: Executor, scope: DashboardScope, split: EndingSplit, concurrent: boolean, packs?: Promise<EndingPack[]>): Promise<DropRead> {
   const where = dropFilterIn(scope, split.raw);
   const none: Histogram = { bins: [], nulls: 0, max: null };
   const [read, age, idle] = await runReads(concurrent, [
@@ -96,15 +101,24 @@ async function windowBinsRead(db: Executor, scope: DashboardScope, split: Ending
     () => (split.raw.length > 0 ? histogram(db, AGE, where, BIN_MS) : Promise.resolve(none)),
     () => (split.raw.length > 0 ? histogram(db, IDLE, where, BIN_MS) : Promise.resolve(none)),
   ] as const);
-  const sealed = packDropBinsMapped(read, packFilter(scope), RELATIVE_BINS);
-  const maxes = [sealed.maxAgeMs, age.max].filter((m): m is number => m !== null);
-  const bins = { age: mergeBins(age.bins, sealed.age), idle: mergeBins(idle.bins, sealed.idle), unaged: age.nulls + sealed.unaged, maxAgeMs: maxes.length > 0 ? Math.max(...maxes) : null };
-  return { bins, read, rows: { age, idle } };
+  return { packs: read, rows: { age, idle } };
+}
+
+/** The longest of two longest ages, either null when there is none. */
+function longest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.max(a, b);
+}
+
+/** The window bins of a read, its packs summed into relative bins already (`sealed`). */
+function windowBinsOf(read: DropRead, sealed: PackedDropBins): WindowBins {
+  const { age, idle } = read.rows;
+  return { age: mergeBins(age.bins, sealed.age), idle: mergeBins(idle.bins, sealed.idle), unaged: age.nulls + sealed.unaged, maxAgeMs: longest(sealed.maxAgeMs, age.max) };
 }
 
 /** The scope's drops for the analysis' windows (WindowBins). */
 export async function windowBinsIn(db: Executor, scope: DashboardScope, split: EndingSplit, concurrent: boolean, packs?: Promise<EndingPack[]>): Promise<WindowBins> {
-  return (await windowBinsRead(db, scope, split, concurrent, packs)).bins;
+  const read = await readDrops(db, scope, split, concurrent, packs);
+  return windowBinsOf(read, packDropBinsMapped(read.packs, packFilter(scope), RELATIVE_BINS));
 }
 
 /** The drops page's pass (dropPassIn): its bars and the analysis' bins, from one read. */
@@ -118,22 +132,25 @@ export interface DropPass {
 
 /**
  * The drops page's bars of a width that `widthOf` picks from the longest age, and the
- * analysis' bins, from one read: the sealed hours' packs summed straight into both
- * (packDropBinsMapped), the rest of the range counted from the rows in BIN_MS bins and
- * summed into both. Never a list of BIN_MS bins of the whole range (a week at 1M sessions:
- * 160,000 of them, and two arrays of 1.78M to sum them). Null when the width picked is not
- * an even number of BIN_MS bins: its centred bins need finer ones.
+ * analysis' bins, from one read: the longest age from the packs' path lists and the rows,
+ * then the sealed hours' cells summed in one pass straight into both (packDropBinsMappedAll),
+ * the rest of the range counted from the rows in BIN_MS bins and summed into both. Never a
+ * list of BIN_MS bins of the whole range (a week at 1M sessions: 160,000 of them, and two
+ * arrays of 1.78M to sum them). Null when the width picked is not an even number of BIN_MS
+ * bins: its centred bins need finer ones.
  */
 export async function dropPassIn(db: Executor, scope: DashboardScope, split: EndingSplit, concurrent: boolean, packs: Promise<EndingPack[]>, widthOf: (maxAgeMs: number | null) => number): Promise<DropPass | null> {
-  const { bins, read, rows } = await windowBinsRead(db, scope, split, concurrent, packs);
-  const binWidthMs = widthOf(bins.maxAgeMs);
+  const read = await readDrops(db, scope, split, concurrent, packs);
+  const filter = packFilter(scope);
+  const binWidthMs = widthOf(longest(packMaxAgeMs(read.packs, filter), read.rows.age.max));
   if (binWidthMs % (2 * BIN_MS) !== 0) return null;
-  const bars = packDropBinsMapped(read, packFilter(scope), centredBins(binWidthMs / BIN_MS));
+  const [relative, bars] = packDropBinsMappedAll(read.packs, filter, [RELATIVE_BINS, centredBins(binWidthMs / BIN_MS)]);
+  const { age, idle } = read.rows;
   return {
     binWidthMs,
-    age: mergeBins(rebinCentred(rows.age.bins, BIN_MS, binWidthMs), bars.age),
-    idle: mergeBins(rebinCentred(rows.idle.bins, BIN_MS, binWidthMs), bars.idle),
-    windows: bins,
+    age: mergeBins(rebinCentred(age.bins, BIN_MS, binWidthMs), bars!.age),
+    idle: mergeBins(rebinCentred(idle.bins, BIN_MS, binWidthMs), bars!.idle),
+    windows: windowBinsOf(read, relative!),
   };
 }
 

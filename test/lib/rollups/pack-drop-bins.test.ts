@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { centredBins, packDropBins, packDropBinsMapped, RELATIVE_BINS } from '../../../lib/rollups/pack-drop-bins';
-import { chat, pack, packs } from './pack-fixtures';
+import { centredBins, packDropBins, packDropBinsMapped, packDropBinsMappedAll, packMaxAgeMs, RELATIVE_BINS } from '../../../lib/rollups/pack-drop-bins';
+import { chat, feed, pack, packs } from './pack-fixtures';
 
 describe('packDropBins', () => {
   it('adds drops by age and idle bins across packs, the null bin apart, negative and far bins kept', () => {
@@ -40,5 +40,25 @@ describe('packDropBinsMapped', () => {
     const near = [pack(1, [{ path: chat, cells: [[-3, 1, 0, 2], [5_000, 2, 2, 0], [5_001, 1, 1, 1]] }])];
     expect(packDropBinsMapped(near, {}, RELATIVE_BINS)).toEqual({ ...expected, idle: [{ bin: -3, count: 2 }, { bin: 5_000, count: 1 }] });
     expect(() => centredBins(3)).toThrow(RangeError);
+  });
+});
+
+describe('packDropBinsMappedAll', () => {
+  it('gives in one pass what packDropBinsMapped gives for each map, when one span is too wide for an array too', () => {
+    const far = [pack(1, [{ path: chat, cells: [[-3_000_000, 1, 0, 2], [5_000, 2, 2, 0], [5_001, 1, 1, 1]] }])];
+    for (const read of [packs, far]) {
+      const maps = [RELATIVE_BINS, centredBins(10), centredBins(2)];
+      expect(packDropBinsMappedAll(read, {}, maps)).toEqual(maps.map((m) => packDropBinsMapped(read, {}, m)));
+      expect(packDropBinsMappedAll(read, { target: 'chat' }, maps)).toEqual(maps.map((m) => packDropBinsMapped(read, { target: 'chat' }, m)));
+    }
+  });
+});
+
+describe('packMaxAgeMs', () => {
+  it('is the longest age of the admitted paths, null when none has one', () => {
+    expect(packMaxAgeMs(packs, {})).toBe(1e12);
+    expect(packMaxAgeMs(packs, { target: 'chat' })).toBe(60_050);
+    expect(packMaxAgeMs([pack(1, [{ path: { ...feed, maxAgeMs: null }, cells: [[1, 1, 0, 0]] }])], {})).toBeNull();
+    expect(packMaxAgeMs(packs, { target: 'nope' })).toBeNull();
   });
 });
