@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { firstBaseBin, relativeBin } from '../../../lib/analysis/relative-bins';
 import { rebinCentred } from '../../../lib/drops/bins';
-import { CELL_INTS, decodePack, memberHorizons, NULL_BIN, packExposures, PATH_BYTES, readPathList, type EndingPack } from '../../../lib/rollups/ending-pack';
+import { CELL_INTS, decodePack, NULL_BIN, PATH_BYTES, readPathList, type EndingPack } from '../../../lib/rollups/ending-pack';
+import { memberHorizons, packExposures, windowHours } from '../../../lib/rollups/pack-windows';
 import { centredBins, packDropBins, packDropBinsMapped, RELATIVE_BINS } from '../../../lib/rollups/pack-drop-bins';
 import { chat, dictionary, feed, pack, packs, stored } from './pack-fixtures';
 
@@ -46,48 +47,6 @@ describe('decodePack', () => {
     expect(() => decodePack({ ...s, cellsBase64: Buffer.alloc(32).toString('base64') }, paths)).toThrow(/paths count 1 cells, bytes hold 2/);
     expect(() => decodePack(s, dictionary([feed]))).toThrow(/path 1 is not in ending_pack_paths/);
     expect(() => readPathList(Buffer.alloc(12).toString('base64'))).toThrow(/whole number of paths/);
-  });
-});
-
-describe('packExposures', () => {
-  it('counts per probe and path: sessions, drops, reached, outlived and hits per window', () => {
-    const out = packExposures(packs, { target: 'chat' }, [
-      { dimension: 'age', lo: 600, hi: 601 },
-      { dimension: 'idle', lo: -5, hi: 0 },
-    ]);
-    expect(out.map((e) => ({ probe: e.probeId, target: e.target, sessions: e.sessions, drops: e.drops, reached: e.reached, outlived: e.outlived, hits: e.hits }))).toEqual([
-      // Probe 1's two packs add up; the null bin counts in the totals only.
-      { probe: 1, target: 'chat', sessions: 9, drops: 7, reached: [6, 7], outlived: [1, 7], hits: [4, 1] },
-      { probe: 2, target: 'chat', sessions: 3, drops: 3, reached: [3, 3], outlived: [0, 3], hits: [3, 0] },
-    ]);
-  });
-});
-
-describe('memberHorizons', () => {
-  const HOUR = 3_600_000;
-  const at = (h: number) => Date.parse('2026-11-20T00:00:00Z') + h * HOUR;
-  // Hits of the age window [600, 601) by hour: 3 at hour 0, 2 at hour 1 (two probes), 4 at hour 2.
-  const hourly = [
-    pack(1, [{ path: chat, cells: [[600, 3, 3, 0]] }], at(0)),
-    pack(1, [{ path: chat, cells: [[600, 1, 1, 0], [700, 5, 5, 5]] }], at(1)),
-    pack(2, [{ path: chat, cells: [[600, 1, 1, 2]] }], at(1)),
-    pack(1, [{ path: chat, cells: [[NULL_BIN, 9, 9, 9], [600, 4, 4, 0]] }, { path: feed, cells: [[600, 50, 50, 0]] }], at(2)),
-  ];
-  const windows = [
-    { dimension: 'age' as const, lo: 600, hi: 601 },
-    { dimension: 'idle' as const, lo: 600, hi: 601 },
-  ];
-
-  it('gives the oldest hour from which the newer hours hold the sample', () => {
-    expect(memberHorizons(hourly, { target: 'chat' }, windows, 4)).toEqual([at(2), null]);
-    expect(memberHorizons(hourly, { target: 'chat' }, windows, 5)).toEqual([at(1), null]);
-    expect(memberHorizons(hourly, { target: 'chat' }, windows, 9)).toEqual([at(0), null]);
-    expect(memberHorizons(hourly, { target: 'chat' }, windows, 2)).toEqual([at(2), at(1)]);
-  });
-
-  it('is null when all the packs hold fewer, and counts only admitted paths', () => {
-    expect(memberHorizons(hourly, { target: 'chat' }, windows, 10)).toEqual([null, null]);
-    expect(memberHorizons(hourly, {}, windows, 54)).toEqual([at(2), null]);
   });
 });
 
@@ -202,6 +161,13 @@ describe('pack readers against a cell-by-cell oracle', () => {
         });
         expect(memberHorizons(packs, filter, windows, sample)).toEqual(horizons);
       }
+
+      // windowHours
+      const hours = windows.map((w) => {
+        const held = binned.filter((c) => c.bin >= w.lo && c.bin < w.hi && (w.dimension === 'age' ? c.drops : c.idle) !== 0).map((c) => c.bucket);
+        return held.length === 0 ? null : { firstMs: Math.min(...held), lastMs: Math.max(...held) + 3_600_000 };
+      });
+      expect(windowHours(packs, filter, windows, 3_600_000)).toEqual(hours);
     }
   });
 });
