@@ -9,6 +9,7 @@
  */
 import { logPoissonUpperTail, poissonLowerTail } from './poisson';
 import type { Bin } from './bins';
+import { counters, lowerBound } from './range-counter';
 import { uniformGrid, type BinGrid } from './relative-bins';
 
 export interface Peak {
@@ -56,7 +57,8 @@ export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
   if (sorted.length === 0) return [];
   const starts = sorted.map((b) => b.startMs);
   /** Drops in bins that start in [lo, hi). */
-  const count = rangeCounter(sorted, starts, grid);
+  const { count, around } = counters(sorted, starts, grid);
+  const near = new Float64Array(3);
   const scratch = new Float64Array(128);
 
   const span = Math.max(binMs, starts.at(-1)! - starts[0]! + binMs);
@@ -73,8 +75,9 @@ export function findPeaks(bins: readonly Bin[], options: PeakOptions): Peak[] {
       // background estimate, the costly part, is skipped for the slopes between.
       const lo = grid.floor(x - w);
       const hi = grid.ceil(x + w);
-      const k = count(lo, hi);
-      if (k < minCount || count(grid.prev(lo), grid.prev(hi)) > k || count(grid.next(lo), grid.next(hi)) > k) continue;
+      around(lo, hi, near);
+      const k = near[1]!;
+      if (k < minCount || near[0]! > k || near[2]! > k) continue;
       const p = evaluate(x, w);
       if (!p) continue;
       const centred = recenter(p);
@@ -316,71 +319,4 @@ function trimmedMean(sorted: Float64Array, from: number, n: number): number {
   let t = 0;
   for (let i = from; i < from + kept; i++) t += sorted[i]!;
   return t / kept;
-}
-
-/** Most bins a dense prefix array may span (a day of ages at 100 ms is ~900,000). */
-const DENSE_SPAN_LIMIT = 4_000_000;
-
-/**
- * `count(lo, hi)`: the drops in bins that start in [lo, hi), from prefix sums. findPeaks
- * asks this a few times per window it tries, for every filled bin: on bins that sit on the
- * grid (as the database's are) the prefix is dense and a count is two array reads;
- * otherwise each side is a binary search over the bins' starts.
- */
-export function rangeCounter(sorted: readonly Bin[], starts: readonly number[], grid: BinGrid): (lo: number, hi: number) => number {
-  return grid.uniform ? uniformCounter(sorted, starts, grid.baseMs) : gridCounter(sorted, starts, grid);
-}
-
-/** Counts by binary search over the starts: bins anywhere. */
-function searchCounter(sorted: readonly Bin[], starts: readonly number[]): (lo: number, hi: number) => number {
-  const prefix = [0];
-  for (const b of sorted) prefix.push(prefix.at(-1)! + b.count);
-  return (lo, hi) => prefix[lowerBound(starts, hi)]! - prefix[lowerBound(starts, lo)]!;
-}
-
-function uniformCounter(sorted: readonly Bin[], starts: readonly number[], binMs: number): (lo: number, hi: number) => number {
-  const first = starts[0]!;
-  const span = Math.round((starts.at(-1)! - first) / binMs) + 1;
-  const onGrid = span <= DENSE_SPAN_LIMIT && starts.every((x) => first + Math.round((x - first) / binMs) * binMs === x);
-  if (!onGrid) return searchCounter(sorted, starts);
-  // dense[j] = drops in grid bins 0..j-1, so bins starting before v are dense[lowerIndex(v)].
-  const dense = new Float64Array(span + 1);
-  for (const b of sorted) dense[Math.round((b.startMs - first) / binMs) + 1]! += b.count;
-  for (let j = 1; j <= span; j++) dense[j]! += dense[j - 1]!;
-  /** The number of grid bins that start before v: lowerBound over the grid, exactly. */
-  const lowerIndex = (v: number): number => {
-    let j = Math.min(span, Math.max(0, Math.ceil((v - first) / binMs)));
-    // The division may round across a bin start; settle on the exact comparison.
-    while (j > 0 && first + (j - 1) * binMs >= v) j--;
-    while (j < span && first + j * binMs < v) j++;
-    return j;
-  };
-  return (lo, hi) => dense[lowerIndex(hi)]! - dense[lowerIndex(lo)]!;
-}
-
-/**
- * Counts on a grid of uneven bins (relative bins): the prefix is dense over the grid's bin
- * numbers from the first filled bin to the last, and the bins starting before v are those
- * numbered below `grid.index(v)`.
- */
-function gridCounter(sorted: readonly Bin[], starts: readonly number[], grid: BinGrid): (lo: number, hi: number) => number {
-  const first = grid.index(starts[0]!);
-  const span = grid.index(starts.at(-1)!) - first + 1;
-  if (span > DENSE_SPAN_LIMIT || !starts.every((x) => grid.floor(x) === x)) return searchCounter(sorted, starts);
-  const dense = new Float64Array(span + 1);
-  for (const b of sorted) dense[grid.index(b.startMs) - first + 1]! += b.count;
-  for (let j = 1; j <= span; j++) dense[j]! += dense[j - 1]!;
-  const before = (v: number) => dense[Math.min(span, Math.max(0, grid.index(v) - first))]!;
-  return (lo, hi) => before(hi) - before(lo);
-}
-
-function lowerBound(xs: readonly number[], v: number): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (xs[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -2,7 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Bin } from '../../../lib/analysis/bins';
-import { rangeCounter } from '../../../lib/analysis/peaks';
+import { rangeCounter } from '../../../lib/analysis/range-counter';
 import { uniformGrid } from '../../../lib/analysis/relative-bins';
 
 fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261122) });

@@ -2,7 +2,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Bin } from '../../../lib/analysis/bins';
-import { findPeaks, rangeCounter } from '../../../lib/analysis/peaks';
+import { findPeaks } from '../../../lib/analysis/peaks';
+import { counters, rangeCounter } from '../../../lib/analysis/range-counter';
 import { baseBinsIn, firstBaseBin, LINEAR_BINS, PER_OCTAVE, relativeBin, relativeGrid, toRelativeBins, uniformGrid } from '../../../lib/analysis/relative-bins';
 
 fc.configureGlobal({ seed: Number(process.env.FC_SEED ?? 20261206) });
@@ -92,6 +93,26 @@ describe('relative bins', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('count the windows one bin either side of a window as the grid steps to them', () => {
+    for (const grid of [relativeGrid(100), uniformGrid(100)]) {
+      fc.assert(
+        fc.property(fc.array(fc.tuple(fc.integer({ min: -100, max: 200_000 }), fc.integer({ min: 1, max: 9 })), { minLength: 1, maxLength: 200 }), fc.array(fc.tuple(fc.double({ min: -20_000, max: 3e7, noNaN: true }), fc.double({ min: 0, max: 1e6, noNaN: true })), { maxLength: 30 }), (raw, windows) => {
+          const base = raw.map(([b, n]) => ({ startMs: b * 100, count: n }));
+          const bins = grid.uniform ? [...new Map(base.map((b) => [b.startMs, b])).values()].sort((a, b) => a.startMs - b.startMs) : toRelativeBins(base, 100);
+          const { count, around } = counters(bins, bins.map((b) => b.startMs), grid);
+          const out = new Float64Array(3);
+          for (const [x, w] of windows) {
+            const lo = grid.floor(x - w);
+            const hi = grid.ceil(x + w);
+            around(lo, hi, out);
+            expect([...out]).toEqual([count(grid.prev(lo), grid.prev(hi)), count(lo, hi), count(grid.next(lo), grid.next(hi))]);
+          }
+        }),
+        { numRuns: 200 },
+      );
+    }
   });
 });
 
