@@ -327,6 +327,13 @@ export const endingPacks = pgTable(
      * (int4), the longest age of its drops in ms (float8, NaN for none), its cell count (int4).
      */
     pathList: bytea().notNull(),
+    /**
+     * The hour's drops (endings not by the probe) by path, end kind and close code, 12 bytes
+     * each big-endian: ending_pack_paths id (int4), end kind (int2, its index in the
+     * contract's endKinds), close code (int2, 0 for none), count (int4). What the drops page's
+     * endings read for sealed hours (lib/rollups/pack-endings.ts).
+     */
+    endings: bytea().notNull().default(sql`''::bytea`),
     /** Four big-endian int32 per filled bin (bin, sessions, drops, idleDrops), path after path. */
     cells: bytea().notNull(),
   },

@@ -6,7 +6,7 @@
  *
  * A drop is an ended session the probe did not close itself (end_kind <> 'probe_closed').
  */
-import { and, desc, eq, gte, lt, ne, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { BIN_MS } from '../../lib/analysis/analyze';
 import type { Layer } from '../../lib/analysis/catalogue';
 import type { DashboardScope } from '../../lib/dashboard/scope';
@@ -16,18 +16,17 @@ import type { EndKind } from '../../lib/contracts/ingest';
 import { binWidthFor } from '../../lib/overview/histogram-bins';
 import { rebin, rebinCentred, shapeBins } from '../../lib/drops/bins';
 import type { Db } from '../client';
-import { splitByBucket } from '../../lib/rollups/bucket-split';
-import { canarySessions as s, endRollup as er, probes } from '../schema';
+import { canarySessions as s, probes } from '../schema';
 import { analysisBins, analyzeScope, type DropBins } from './analysis';
-import { AGE, IDLE, dropFilter } from './drop-values';
+import { AGE, IDLE, dropFilter, dropFilterIn } from './drop-values';
 import { histogram } from './histogram';
 import { runReads } from './reads';
-import { rollupAndEdges } from './rollup-parts';
-import { pathFilters, rowsOf } from './scope';
-import { dropPassIn, endingSplit, sealedPacks } from './ending-bins';
+import { rowsOf } from './scope';
+import { dropPassIn, endingSplit, packFilter, sealedPacks } from './ending-bins';
 import type { EndingSplit } from '../../lib/rollups/ending-buckets';
 import type { EndingPack } from '../../lib/rollups/ending-pack';
 import type { BinCounts } from '../../lib/rollups/pack-drop-bins';
+import { sumEndings } from '../../lib/rollups/pack-endings';
 
 export interface DropsParams {
   bin: BinWidth;
@@ -56,11 +55,14 @@ export async function dropsReport(
   // analysis' bins (dropPassIn); its read is kept for the analysis' exposures and members.
   // The others (100 and 500 ms; auto picks them only for drops all younger than half a
   // minute) from 50 ms bins of the rows.
-  let sealed: { split: EndingSplit; packs: Promise<EndingPack[]> } | undefined;
+  // The sealed hours' packs, with their endings: read once for the bars, the analysis and
+  // the endings, whichever pass draws the bars.
+  const split = await endingSplit(db, scope.from, scope.to);
+  const sealed: { split: EndingSplit; packs: Promise<EndingPack[]> } = { split, packs: sealedPacks(db, scope, split.sealed, { endings: true }) };
+  // Settled here too: the fine pass below may fail first, and the read must not be left unhandled.
+  sealed.packs.catch(() => undefined);
   let shaped: { binWidthMs: number; age: BinCounts; idle: BinCounts; analysisBins: DropBins } | null = null;
   if (picked === null || passBinFor(picked) === COARSE_PASS_BIN_MS) {
-    const split = await endingSplit(db, scope.from, scope.to);
-    sealed = { split, packs: sealedPacks(db, scope, split.sealed) };
     const pass = await dropPassIn(db, scope, split, concurrent, sealed.packs, (maxAgeMs) => picked ?? binWidthFor(Math.max(0, maxAgeMs ?? 0)));
     if (pass) shaped = { binWidthMs: pass.binWidthMs, age: pass.age, idle: pass.idle, analysisBins: analysisBins({ bins: pass.windows.age, nulls: pass.windows.unaged }, { bins: pass.windows.idle }) };
   }
@@ -76,8 +78,8 @@ export async function dropsReport(
   // The endings need no histogram: they are read beside the analysis' members and
   // exposures, leaving both cores to the two histograms before.
   const [analysis, endings] = await runReads(concurrent, [
-    () => (age.total === 0 ? Promise.resolve({ signatures: [], findings: [] }) : analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: shaped.analysisBins, concurrent, ...(sealed && { sealed }) })),
-    () => endingsOf(db, scope),
+    () => (age.total === 0 ? Promise.resolve({ signatures: [], findings: [] }) : analyzeScope(db, scope, { now: options.now, layers: options.layers, bins: shaped.analysisBins, concurrent, sealed })),
+    () => endingsOf(db, scope, sealed),
   ] as const);
   const signatures: ClusterSignature[] = analysis.signatures.map((g) => ({
     key: g.key,
@@ -170,27 +172,31 @@ function sortEndings(e: Pick<DropsReport, 'endKinds' | 'closeCodes'>): Pick<Drop
 }
 
 /**
- * Drops by ending and by close code: whole quarter-hours from end_rollup, the partial ones
- * at the range's edges from the session rows (exact, lib/rollups/bucket-split.ts). Read in
- * its own snapshot when concurrent: a drop stored meanwhile can be in the histograms and not
- * yet here (it is in both on the next refresh).
+ * Drops by ending and by close code: the sealed hours' from their packs (read already for
+ * the bars and the analysis: lib/rollups/pack-endings.ts), the rest of the range (its edges
+ * and dirty hours) from the session rows. Read in its own snapshot when concurrent: a drop
+ * stored meanwhile can be in the histograms and not yet here (it is in both on the next
+ * refresh).
  */
-async function endingsOf(db: Db, scope: DashboardScope): Promise<Pick<DropsReport, 'endKinds' | 'closeCodes'>> {
-  const parts = rollupAndEdges(
-    splitByBucket(scope.from, scope.to),
-    (whole) => sql`select ${er.endKind}::text as k, ${er.closeCode}::int as c, ${er.sessions}::bigint as n from ${er}
-      where ${and(gte(er.bucket, whole.from), lt(er.bucket, whole.to), ne(er.endKind, 'probe_closed'), ...pathFilters(er, scope))}`,
-    (edge) => sql`select ${s.endKind}::text as k, coalesce(${s.closeCode}, 0)::int as c, 1::bigint as n from ${s}
-      where ${dropFilter({ ...scope, from: edge.from, to: edge.to })}`,
-  );
-  if (parts.length === 0) return { endKinds: [], closeCodes: [] };
-  const rows = rowsOf<{ gk: number; k: string | null; c: number | null; n: string | number }>(
-    await db.execute(sql`select grouping(k) as gk, k, c, sum(n) as n from (${sql.join(parts, sql` union all `)}) as u group by grouping sets ((k), (c))`),
-  );
-  // The rollup keeps "no close code" as 0 (part of its key); no close frame carries code 0.
-  const endKinds = rows.filter((r) => Number(r.gk) === 0).map((r) => ({ endKind: r.k as EndKind, count: Number(r.n) }));
-  const closeCodes = rows.filter((r) => Number(r.gk) === 1).map((r) => ({ closeCode: Number(r.c) === 0 ? null : Number(r.c), count: Number(r.n) }));
-  return sortEndings({ endKinds, closeCodes });
+async function endingsOf(db: Db, scope: DashboardScope, sealed: { split: EndingSplit; packs: Promise<EndingPack[]> }): Promise<Pick<DropsReport, 'endKinds' | 'closeCodes'>> {
+  const raw = async () => {
+    if (sealed.split.raw.length === 0) return [];
+    return rowsOf<{ gk: number; k: string | null; c: number | null; n: string | number }>(
+      await db.execute(sql`select grouping(${s.endKind}) as gk, ${s.endKind}::text as k, coalesce(${s.closeCode}, 0)::int as c, count(*) as n from ${s}
+        where ${dropFilterIn(scope, sealed.split.raw)} group by grouping sets ((${s.endKind}), (coalesce(${s.closeCode}, 0)))`),
+    );
+  };
+  const [rows, packs] = await Promise.all([raw(), sealed.packs]);
+  const { endKinds: byKind, closeCodes: byCode } = sumEndings(packs, packFilter(scope));
+  for (const r of rows) {
+    if (Number(r.gk) === 0) byKind.set(r.k as EndKind, (byKind.get(r.k as EndKind) ?? 0) + Number(r.n));
+    else byCode.set(Number(r.c), (byCode.get(Number(r.c)) ?? 0) + Number(r.n));
+  }
+  // No close frame carries code 0: the aggregate and the rows keep "none" as 0.
+  return sortEndings({
+    endKinds: [...byKind].filter(([, n]) => n !== 0).map(([endKind, count]) => ({ endKind, count })),
+    closeCodes: [...byCode].filter(([, n]) => n !== 0).map(([code, count]) => ({ closeCode: code === 0 ? null : code, count })),
+  });
 }
 
 /** The analysis' plain 100 ms bins, from the pass's (summed when they are 50 ms), as it would read them itself. */

@@ -14,6 +14,8 @@ import { ENDING_BUCKET_MS, splitEndings, type Interval } from '../../lib/rollups
 import { decodePack, MAX_BIN, MIN_BIN, NULL_BIN, readPathList, type EndingPack, type PackPathFilter, type PackPaths } from '../../lib/rollups/ending-pack';
 import { centredBins, packDropBinsMapped, packDropBinsMappedAll, packMaxAgeMs, RELATIVE_BINS, type BinCounts, type PackedDropBins } from '../../lib/rollups/pack-drop-bins';
 import type { Db, Executor } from '../client';
+import { endKinds } from '../../lib/contracts/ingest';
+import { endingPathIds, readEndings } from '../../lib/rollups/pack-endings';
 import { canarySessions as s, endingPacks as ep, endingPackPaths as pp, endingBinsDirty as dirty } from '../schema';
 import type { EndingSplit } from '../../lib/rollups/ending-buckets';
 import { rebinCentred } from '../../lib/drops/bins';
@@ -38,19 +40,28 @@ export async function endingSplit(db: Executor, from: Date, to: Date): Promise<E
  * The sealed hours' packs of the scope's probes, decoded; the scope's other path filters
  * (target, proxy, profile) are applied to their paths by the readers (`packFilter`). Two
  * reads: the packs, then the paths they name (a few thousand rows, however many packs).
+ * `endings`: with their drops by end kind and close code (the drops page).
  */
-export async function sealedPacks(db: Executor, scope: DashboardScope, sealed: readonly Interval[]): Promise<EndingPack[]> {
+export async function sealedPacks(db: Executor, scope: DashboardScope, sealed: readonly Interval[], options: { endings?: boolean } = {}): Promise<EndingPack[]> {
   if (sealed.length === 0) return [];
-  const rows = rowsOf<{ bucket: string | number; probe_id: number; path_list: string; cells: string }>(
-    await db.execute(sql`select (extract(epoch from ${ep.bucket}) * 1000)::float8 as bucket, ${ep.probeId} as probe_id, encode(${ep.pathList}, 'base64') as path_list, encode(${ep.cells}, 'base64') as cells from ${ep}
+  const endings = options.endings ? sql`encode(${ep.endings}, 'base64')` : sql`null`;
+  const rows = rowsOf<{ bucket: string | number; probe_id: number; path_list: string; cells: string; endings: string | null }>(
+    await db.execute(sql`select (extract(epoch from ${ep.bucket}) * 1000)::float8 as bucket, ${ep.probeId} as probe_id, encode(${ep.pathList}, 'base64') as path_list,
+        encode(${ep.cells}, 'base64') as cells, ${endings} as endings from ${ep}
       where ${and(within(ep.bucket, sealed), ...probeFilters(ep.probeId, scope))}`),
   );
   if (rows.length === 0) return [];
   const lists = rows.map((r) => readPathList(r.path_list));
+  const ended = rows.map((r) => (r.endings === null ? null : Buffer.from(r.endings, 'base64')));
   const ids = new Set<number>();
   for (const list of lists) for (const id of list.ids) ids.add(id);
+  for (const bytes of ended) if (bytes) for (const id of endingPathIds(bytes)) ids.add(id);
   const paths = await packPaths(db, [...ids]);
-  return rows.map((r, i) => decodePack({ bucket: Number(r.bucket), probeId: Number(r.probe_id), pathList: lists[i]!, cellsBase64: r.cells }, paths));
+  return rows.map((r, i) => {
+    const pack = decodePack({ bucket: Number(r.bucket), probeId: Number(r.probe_id), pathList: lists[i]!, cellsBase64: r.cells }, paths);
+    const bytes = ended[i];
+    return bytes ? { ...pack, endings: readEndings(bytes, paths) } : pack;
+  });
 }
 
 /** The paths with these ids (ending_pack_paths), by id. */
@@ -189,7 +200,7 @@ export const ENDING_AGGREGATE: SealedAggregate = {
   lockClass: SEAL_LOCK_CLASS,
   table: ep,
   dirty,
-  aggregate: (bucket, probeId) => ({ columns: sql.raw('bucket, probe_id, path_list, cells'), select: hourPack(bucket, probeId), before: hourPaths(bucket, probeId) }),
+  aggregate: (bucket, probeId) => ({ columns: sql.raw('bucket, probe_id, path_list, cells, endings'), select: hourPack(bucket, probeId), before: hourPaths(bucket, probeId) }),
 };
 
 /**
@@ -208,6 +219,22 @@ export function sealPair(db: Db, pair: { bucket: Date; probeId: number; version:
 /** The ended sessions of one (hour, probe). */
 function hourEndings(bucket: Date, probeId: number): SQL {
   return and(isNotNull(s.endKind), gte(s.endedAt, bucket), lt(s.endedAt, new Date(bucket.getTime() + ENDING_BUCKET_MS)), sql`${s.probeId} = ${probeId}`)!;
+}
+
+/** An end kind's index in the contract's endKinds (lib/rollups/pack-endings.ts). */
+const KIND_INDEX = sql`(case ${s.endKind} ${sql.raw(endKinds.map((k, i) => `when '${k}' then ${i}`).join(' '))} end)::int2`;
+
+/**
+ * The drops of one (hour, probe) by path, end kind and close code, as the pack's `endings`
+ * bytes (lib/rollups/pack-endings.ts has the layout): a scalar subquery of the pack's row.
+ */
+function hourEndingsOf(hour: SQL, dropped: SQL): SQL {
+  return sql`(select coalesce(string_agg(int4send(${pp.id}) || int2send(k) || int2send(code) || int4send(n), ''::bytea order by ${pp.id}, k, code), ''::bytea)
+      from (select ${s.targetName} as target_name, ${s.proxyName} as proxy_name, ${s.profile} as profile, ${s.profileKind} as profile_kind, ${s.gapMs} as gap_ms,
+              ${KIND_INDEX} as k, coalesce(${s.closeCode}, 0)::int2 as code, count(*)::int4 as n
+            from ${s} where ${hour} and ${dropped} group by 1, 2, 3, 4, 5, 6, 7) as e
+      join ${pp} on ${pp.targetName} = e.target_name and ${pp.proxyName} = e.proxy_name and ${pp.profile} = e.profile
+        and ${pp.profileKind} is not distinct from e.profile_kind and ${pp.gapMs} is not distinct from e.gap_ms)`;
 }
 
 /** A pack's path columns, in the order its paths are packed. */
@@ -242,7 +269,8 @@ function hourPack(bucket: Date, probeId: number): SQL {
   const pathOrder = sql.raw('paths.target_name, paths.proxy_name, paths.profile, paths.profile_kind, paths.gap_ms');
   return sql`select ${bucket.toISOString()}::timestamptz, ${probeId}::int,
       string_agg(int4send(${pp.id}) || float8send(coalesce(max_age, 'NaN'::float8)) || int4send(n::int4), ''::bytea order by ${pathOrder}),
-      string_agg(cells, ''::bytea order by ${pathOrder})
+      string_agg(cells, ''::bytea order by ${pathOrder}),
+      ${hourEndingsOf(hour, dropped)}
     from (select target_name, proxy_name, profile, profile_kind, gap_ms, max(max_age)::float8 as max_age, count(*) as n,
             string_agg(int4send(${bin}) || int4send(n_sessions) || int4send(n_drops) || int4send(n_idle), ''::bytea order by bin nulls first) as cells
           from (select target_name, proxy_name, profile, profile_kind, gap_ms, bin,

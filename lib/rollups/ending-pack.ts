@@ -22,6 +22,8 @@
  * window hours here, the drops by bin in lib/rollups/pack-drop-bins.ts.
  */
 
+import type { PackEnding } from './pack-endings';
+
 /**
  * The bin of a null value (no age, no idle time). Not -1: idle times can be negative (the
  * probe's last send stamped after the end it reports, within its clock's resolution).
@@ -64,6 +66,8 @@ export interface EndingPack {
   cells: Int32Array;
   /** Per path (same index): the int32 offsets of its cells in `cells`, and one past the last. */
   offsets: Int32Array;
+  /** The hour's drops by path, end kind and close code, when the read asked for them (lib/rollups/pack-endings.ts). */
+  endings?: readonly PackEnding[];
 }
 
 /** A pack's `path_list`, decoded: per path its id, longest age (NaN for none) and cell count. */
@@ -135,7 +139,8 @@ export interface PackPathFilter {
   profile?: string;
 }
 
-function admits(filter: PackPathFilter, p: PackPath): boolean {
+/** Whether a path passes the scope's path filters. */
+export function admits(filter: PackPathFilter, p: PackPath): boolean {
   return (filter.target === undefined || p.target === filter.target) && (filter.proxy === undefined || p.proxy === filter.proxy) && (filter.profile === undefined || p.profile === filter.profile);
 }
 

@@ -1,6 +1,7 @@
 /**
- * Migrations 0018–0020: packs sealed with their paths as jsonb (0014's layout) come out of
- * the upgrade with the same paths, each stored once in ending_pack_paths, and the same cells.
+ * Migrations 0018–0022: packs sealed with their paths as jsonb (0014's layout) come out of
+ * the upgrade with the same paths, each stored once in ending_pack_paths, the same cells,
+ * and their drops by end kind and close code filled from end_rollup.
  * The session rows they were sealed from may be past raw retention, so nothing is re-sealed.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -45,7 +46,8 @@ function migrationsUpTo(prefix: string): string {
 const cells = (...ints: number[]) => Buffer.from(Int32Array.from(ints).buffer).swap32().toString('hex');
 
 describe('migrating jsonb paths to the path dictionary', () => {
-  it('keeps every pack: paths, longest ages, cell counts and cells', async () => {
+  // Two PGlite databases migrated from nothing: tens of seconds on a loaded machine.
+  it('keeps every pack: paths, longest ages, cell counts, cells and drops by ending', { timeout: 180_000 }, async () => {
     const dataDir = tmp();
     const old = await openDatabase({ kind: 'pglite', dataDir }, { migrationsDir: migrationsUpTo(BEFORE) });
     let probeId: number;
@@ -59,6 +61,20 @@ describe('migrating jsonb paths to the path dictionary', () => {
       ];
       for (const [bucket, paths, bytes] of packs) {
         await old.db.execute(sql`insert into ending_packs (bucket, probe_id, paths, cells) values (${bucket}::timestamptz, ${probeId}, ${JSON.stringify(paths)}::jsonb, decode(${bytes}, 'hex'))`);
+      }
+      // The quarter-hours' endings kept at ingest: what the packs' endings are filled from.
+      const ends: [string, string, string, number, number][] = [
+        ['2026-11-20T00:00:00Z', 'chat', 'tcp_reset', 0, 3],
+        ['2026-11-20T00:15:00Z', 'chat', 'close_frame', 1006, 2],
+        ['2026-11-20T00:45:00Z', 'chat', 'tcp_reset', 0, 1],
+        ['2026-11-20T00:30:00Z', 'feed', 'probe_closed', 0, 5],
+        ['2026-11-20T00:45:00Z', 'feed', 'close_frame', 1000, 1],
+        ['2026-11-20T01:00:00Z', 'feed', 'tcp_fin', 0, 4],
+      ];
+      for (const [bucket, target, kind, code, n] of ends) {
+        const [proxy, profile] = target === 'chat' ? ['direct', 'idle'] : ['squid', 'hb'];
+        await old.db.execute(sql`insert into end_rollup (bucket, probe_id, target_name, proxy_name, profile, end_kind, close_code, sessions)
+          values (${bucket}::timestamptz, ${probeId}, ${target}, ${proxy}, ${profile}, ${kind}, ${code}, ${n})`);
       }
     } finally {
       await old.close();
@@ -93,6 +109,21 @@ describe('migrating jsonb paths to the path dictionary', () => {
       ]);
       // One object per path across the packs.
       expect(read[0]!.paths.find((x) => x.target === 'feed')).toBe(read[1]!.paths[0]);
+
+      // Their drops by end kind and close code, from the quarter-hours of their hour.
+      const withEndings = await sealedPacks(upgraded.db, { from: new Date('2026-11-20T00:00:00Z'), to: new Date('2026-11-20T02:00:00Z') }, [{ from: new Date('2026-11-20T00:00:00Z'), to: new Date('2026-11-20T02:00:00Z') }], { endings: true });
+      expect(
+        withEndings
+          .sort((a, b) => a.bucket - b.bucket)
+          .map((p) => (p.endings ?? []).map((e) => [e.path.target, e.endKind, e.closeCode, e.count]).sort()),
+      ).toEqual([
+        [
+          ['chat', 'close_frame', 1006, 2],
+          ['chat', 'tcp_reset', 0, 4],
+          ['feed', 'close_frame', 1000, 1],
+        ],
+        [['feed', 'tcp_fin', 0, 4]],
+      ]);
     } finally {
       await upgraded.close();
     }

@@ -1,0 +1,1 @@
+ALTER TABLE "ending_packs" ADD COLUMN "endings" "bytea" DEFAULT ''::bytea NOT NULL;
