@@ -52,8 +52,8 @@ export interface ViewerStats {
   p50: number;
   p95: number;
   max: number;
-  /** Refetches per page URL. */
-  perPage: Map<string, number>;
+  /** Per page URL: its refetches and their p95, ms (which page makes the viewers' p95). */
+  perPage: Map<string, { requests: number; p95: number }>;
 }
 
 export interface Viewers {
@@ -71,7 +71,7 @@ export interface Viewers {
 export async function openViewers(baseUrl: string, pages: LivePage[], count: number, timeoutMs: number): Promise<Viewers> {
   const latencies: number[] = [];
   const errors: string[] = [];
-  const perPage = new Map<string, number>();
+  const perPage = new Map<string, number[]>();
   let recording = false;
   const pushed = new Set<string>();
   const inFlight = new Set<Promise<unknown>>();
@@ -93,7 +93,9 @@ export async function openViewers(baseUrl: string, pages: LivePage[], count: num
           const body = await res.text();
           if (counted) {
             latencies.push(performance.now() - t);
-            perPage.set(page.url, (perPage.get(page.url) ?? 0) + 1);
+            const mine = perPage.get(page.url) ?? [];
+            mine.push(performance.now() - t);
+            perPage.set(page.url, mine);
           }
           if (res.status !== 200) throw new Error(`GET ${asked} answered ${res.status}: ${body.slice(0, 200)}`);
           JSON.parse(body);
@@ -184,7 +186,7 @@ export async function openViewers(baseUrl: string, pages: LivePage[], count: num
         p50: quantile(latencies, 0.5),
         p95: quantile(latencies, 0.95),
         max: latencies.at(-1) ?? NaN,
-        perPage,
+        perPage: new Map([...perPage].map(([url, ms]) => [url, { requests: ms.length, p95: quantile(ms.sort((a, b) => a - b), 0.95) }])),
       };
     },
   };

@@ -163,7 +163,7 @@ function report(r: Result): string {
     r.timings.map((t) => [t.url, String(t.samples.length), t.first.toFixed(0), ms(t, quantile(t.samples, 0.5)), ms(t, quantile(t.samples, 0.95)), t.timedOut ? '-' : n(t.bytes)]),
   );
   const v = r.viewers;
-  const pages = [...v.perPage].map(([url, k]) => `${url.split('?')[0]!.replace('/api/v1/', '')} ${k}`).join(', ');
+  const pages = [...v.perPage].map(([url, k]) => `${url.split('?')[0]!.replace('/api/v1/', '')} ${k.requests} p95 ${k.p95.toFixed(0)}`).join(', ');
   const i = r.ingest;
   return [
     table,
