@@ -19,7 +19,7 @@
  * 500 x BENCH_SENDERS), BENCH_SENDERS (default 4), BENCH_DATABASE_URL (default
  * postgres://postgres@127.0.0.1:5432/test), BENCH_BACKENDS (default "postgres,pglite"),
  * BENCH_WORKLOADS (default "realistic,new-sessions,split"), BENCH_CPU_PROF (a directory:
- * the server writes a V8 CPU profile there on exit).
+ * the server writes a V8 CPU profile there on exit), BENCH_NODE_ARGS (node flags for the server).
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -35,9 +35,8 @@ import { openScratchPostgres } from '../test/helpers/databases';
 import { addProbeToken, assertBuilt, startServer, type RunningServer } from '../test/helpers/server';
 import { poster } from './http-post';
 import { backendPids, cpuMeter, formatTable, machineLine, ownCpuMs, quantile } from './measure';
-import { copyRows, PLAIN_INSERT_ROWS, plainInsert } from './plain-insert';
-import { ended, opened, path as pathOf } from '../test/helpers/events';
-import { BATCH_EVENTS, makeBatches } from './workload';
+import { csvChunks, floorClient, PLAIN_INSERT_ROWS, plainInsert } from './plain-insert';
+import { BATCH_EVENTS, makeBatches, newSessions, splitSessions } from './workload';
 import { cleanupAll, cleanups } from './cleanup';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 80_000);
@@ -45,6 +44,8 @@ const SENDERS = Number(process.env.BENCH_SENDERS ?? 4);
 const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'postgres,pglite').split(',');
 const CPU_PROF = process.env.BENCH_CPU_PROF;
+/** Extra node flags for the server (space-separated), to try runtime settings such as the young generation's size. */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const WORKLOADS = (process.env.BENCH_WORKLOADS ?? 'realistic,new-sessions,split').split(',');
 /** Batches sent before timing, so Next has loaded the route and V8 has compiled the hot path. */
 const WARMUP_BATCHES = 6;
@@ -66,7 +67,14 @@ interface Row {
   clientCpu: number;
   baseRate: number;
   /** COPY FROM STDIN of the same rows (PostgreSQL only). */
-  copyRate: number | null;
+  copy: CopyFloor | null;
+}
+
+/** The COPY floor of a case: its rate and its CPU ms per batch-equivalent (500 events' rows). */
+export interface CopyFloor {
+  rate: number;
+  pgCpu: number;
+  clientCpu: number;
 }
 
 // ---------------------------------------------------------------- cleanup
@@ -111,27 +119,33 @@ async function benchBackend(backend: 'postgres' | 'pglite'): Promise<Row[]> {
     database = { ...opened, close };
   }
 
-  // Baselines first, into the empty table (emptied again before each), then for the API cases.
-  const baseProbes = [];
+  const baseProbes: number[] = [];
   for (let k = 0; k < SENDERS; k++) baseProbes.push((await addProbe(database.db, { name: `baseline-${k}`, labels: {} })).probe.id);
-  const floors = [];
-  for (const c of cases) {
-    const floor = { base1: 0, baseN: 0, copy1: null as number | null, copyN: null as number | null };
-    for (const [key, streams] of [['1', c.single], ['N', c.several]] as const) {
-      await database.db.execute(sql`truncate ${canarySessions}`);
-      floor[`base${key}`] = await baseline(database, streams, baseProbes);
-      await database.db.execute(sql`truncate ${canarySessions}`);
-      floor[`copy${key}`] = await copyBaseline(database, streams, baseProbes);
-    }
-    floors.push(floor);
+  /** The floors of one case, each into an empty canary_sessions, the table emptied again after. */
+  const floorsOf = async (streams: IngestEvent[][][]) => {
+    await database.db.execute(sql`truncate ${canarySessions}`);
+    const baseRate = await baseline(database, streams, baseProbes);
+    await database.db.execute(sql`truncate ${canarySessions}`);
+    const copy = await copyFloor(database, streams, baseProbes);
+    await database.db.execute(sql`truncate ${canarySessions}`);
+    return { baseRate, copy };
+  };
+  type Floors = Awaited<ReturnType<typeof floorsOf>>;
+
+  // PGlite allows one process per directory: its baselines run first, then the database is
+  // handed over to the server. On PostgreSQL each case's floors run right before it, into
+  // the same empty table the API case then starts from (session 11: the floors used to run
+  // minutes before the API cases, in another load window, and only the floors started from
+  // an empty table).
+  const early: Floors[] = [];
+  if (backend === 'pglite') {
+    for (const c of cases) early.push(await floorsOf(c.single), await floorsOf(c.several));
+    await database.close();
   }
-  await database.db.execute(sql`truncate ${canarySessions}`);
-  // PGlite allows one process per directory: hand it over to the server.
-  if (backend === 'pglite') await database.close();
 
   const server = await startServer({
     env: serverEnv,
-    nodeArgs: CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [],
+    nodeArgs: [...NODE_ARGS, ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : [])],
     dataDir: serverEnv.DROPSCOPE_DATA_DIR,
   });
   const stopServer = onceOnly(() => server.stop().then(() => undefined));
@@ -141,14 +155,15 @@ async function benchBackend(backend: 'postgres' | 'pglite'): Promise<Row[]> {
 
   await send(server, [token('warmup')], warmup, pgPids);
   const rows: Row[] = [];
-  for (const [i, c] of cases.entries()) {
-    const api1 = await send(server, [token(`${c.workload}-one`)], c.single, pgPids);
-    const apiN = await send(server, c.several.map((_, k) => token(`${c.workload}-${k}`)), c.several, pgPids);
-    const f = floors[i]!;
-    rows.push(
-      { backend, workload: c.workload, senders: 1, events: EVENTS, ...api1, baseRate: f.base1, copyRate: f.copy1 },
-      { backend, workload: c.workload, senders: SENDERS, events: EVENTS, ...apiN, baseRate: f.baseN, copyRate: f.copyN },
-    );
+  for (const c of cases) {
+    for (const [streams, tokens] of [
+      [c.single, [token(`${c.workload}-one`)] as string[]],
+      [c.several, c.several.map((_, k) => token(`${c.workload}-${k}`))],
+    ] as const) {
+      const floors = backend === 'pglite' ? early.shift()! : await floorsOf(streams);
+      const api = await send(server, tokens, streams, pgPids);
+      rows.push({ backend, workload: c.workload, senders: streams.length, events: EVENTS, ...api, baseRate: floors.baseRate, copy: floors.copy });
+    }
   }
   await stopServer();
 
@@ -164,45 +179,13 @@ async function benchBackend(backend: 'postgres' | 'pglite'): Promise<Row[]> {
   return rows;
 }
 
-// ---------------------------------------------------------------- worst cases
+// ---------------------------------------------------------------- workloads (bench/workload.ts)
 
 const WORKLOAD: Record<string, (sender: string, batches: number) => IngestEvent[][]> = {
   realistic: makeBatches,
   'new-sessions': newSessions,
   split: splitSessions,
 };
-const WORST_PATHS = [pathOf({ target: 'canary-eu' }), pathOf({ target: 'canary-us', proxy: 'squid', kind: 'http', profile: 'chatty' })];
-const START = new Date('2026-11-01T12:00:00.000Z');
-
-/** Every event opens a session of its own: one new row per event, nothing merged. */
-function newSessions(sender: string, batches: number): IngestEvent[][] {
-  return Array.from({ length: batches }, (_, b) =>
-    Array.from({ length: BATCH_EVENTS }, (_, i) =>
-      opened(`${sender}-n${b}-${i}-${crypto.randomUUID()}`, { path: WORST_PATHS[i % 2]!, egressAddress: '203.0.113.7' }, new Date(START.getTime() + b * 60_000 + i * 37)),
-    ),
-  );
-}
-
-/**
- * Every session's open in one batch and its end in the next: half of each batch inserts
- * rows, half rewrites the rows the previous batch inserted (the first batch's ends come
- * before their opens, which never arrive: rows that only ever have an end).
- */
-function splitSessions(sender: string, batches: number): IngestEvent[][] {
-  const half = BATCH_EVENTS / 2;
-  const ids = (b: number) => Array.from({ length: half }, (_, i) => ({ id: `${sender}-x${b}-${i}-${crypto.randomUUID()}`, p: WORST_PATHS[i % 2]!, at: new Date(START.getTime() + b * 60_000 + i * 37) }));
-  let previous = ids(-1);
-  const out: IngestEvent[][] = [];
-  for (let b = 0; b < batches; b++) {
-    const current = ids(b);
-    out.push([
-      ...current.map((s) => opened(s.id, { path: s.p, egressAddress: '203.0.113.7' }, s.at)),
-      ...previous.map((s, i) => ended(s.id, 30_000 + i * 101, { path: s.p, endKind: i % 3 ? 'tcp_fin' : 'pong_timeout', bytesIn: i, bytesOut: i, messagesIn: i, messagesOut: i }, s.at)),
-    ]);
-    previous = current;
-  }
-  return out;
-}
 
 /**
  * Plain multi-row INSERTs of the canary_sessions rows these events amount to, one
@@ -220,15 +203,33 @@ async function baseline(database: Database, streams: IngestEvent[][][], probeIds
 /**
  * The same rows by COPY FROM STDIN, one connection per sender, senders concurrently (the
  * floor issue 14 measures the API against); null on PGlite, which cannot stream COPY.
- * Returns events/s (events represented by the rows). bench/scale.ts uses it too.
+ * The CSV is built before the clock starts, as the API's bodies are serialized before its
+ * clock. CPU is per batch-equivalent: the PostgreSQL backends and this process, per 500
+ * events' worth of rows.
  */
-export async function copyBaseline(database: Database, streams: IngestEvent[][][], probeIds: number[]): Promise<number | null> {
+export async function copyFloor(database: Database, streams: IngestEvent[][][], probeIds: number[]): Promise<CopyFloor | null> {
   const now = new Date();
-  const perSender = streams.map((batches, k) => sessionRows(probeIds[k]!, batches.flat(), now));
-  const t0 = performance.now();
-  const done = await Promise.all(perSender.map((rows) => copyRows(database, canarySessions, rows)));
-  if (!done.every(Boolean)) return null;
-  return eventCount(streams) / ((performance.now() - t0) / 1000);
+  const rows = streams.map((batches, k) => sessionRows(probeIds[k]!, batches.flat(), now));
+  const client = await floorClient(database, streams.length, csvChunks(canarySessions, rows[0]!.slice(0, 10)));
+  if (!client) return null;
+  try {
+    const data = rows.map((r) => csvChunks(canarySessions, r));
+    const pgCpu = await cpuMeter(() => backendPids(database));
+    const client0 = ownCpuMs();
+    const t0 = performance.now();
+    await Promise.all(data.map((d) => client.copy(d)));
+    const seconds = (performance.now() - t0) / 1000;
+    const clientCpu = ownCpuMs() - client0;
+    const batches = eventCount(streams) / BATCH_EVENTS;
+    return { rate: eventCount(streams) / seconds, pgCpu: (await pgCpu.stop()) / batches, clientCpu: clientCpu / batches };
+  } finally {
+    await client.end();
+  }
+}
+
+/** {@link copyFloor}'s rate in events/s (bench/scale.ts). */
+export async function copyBaseline(database: Database, streams: IngestEvent[][][], probeIds: number[]): Promise<number | null> {
+  return (await copyFloor(database, streams, probeIds))?.rate ?? null;
 }
 
 /** Each sender POSTs its batches one after another; senders run concurrently. */
@@ -237,7 +238,7 @@ async function send(
   tokens: string[],
   streams: IngestEvent[][][],
   pgPids: () => Promise<number[]>,
-): Promise<Omit<Row, 'backend' | 'workload' | 'senders' | 'events' | 'baseRate' | 'copyRate'>> {
+): Promise<Omit<Row, 'backend' | 'workload' | 'senders' | 'events' | 'baseRate' | 'copy'>> {
   // Serialize and encode up front so the timed part is the server's work, not ours.
   const bodies = streams.map((batches) => batches.map((events) => Buffer.from(JSON.stringify({ events }))));
   const client = poster(server.url, tokens.length);
@@ -299,8 +300,9 @@ function onceOnly(fn: () => Promise<void>): () => Promise<void> {
 
 function table(rows: Row[]): string {
   const n = (x: number) => Math.round(x).toLocaleString('en-US');
+  const apiCpu = (r: Row) => r.serverCpu + (r.pgCpu ?? 0) + r.clientCpu;
   return formatTable(
-    ['backend', 'workload', 'senders', 'events', 'API ev/s', 'p50 ms', 'p95 ms', 'cpu ms: server', 'postgres', 'client', 'baseline ev/s', 'API/baseline', 'COPY ev/s', 'API/COPY'],
+    ['backend', 'workload', 'senders', 'events', 'API ev/s', 'p50 ms', 'p95 ms', 'cpu ms: server', 'postgres', 'client', 'baseline ev/s', 'API/baseline', 'COPY ev/s', 'API/COPY', 'COPY cpu: pg', 'client', 'API/COPY cpu'],
     rows.map((r) => [
       r.backend,
       r.workload,
@@ -314,18 +316,22 @@ function table(rows: Row[]): string {
       r.clientCpu.toFixed(1),
       n(r.baseRate),
       (r.apiRate / r.baseRate).toFixed(2),
-      r.copyRate === null ? '-' : n(r.copyRate),
-      r.copyRate === null ? '-' : (r.apiRate / r.copyRate).toFixed(2),
+      r.copy === null ? '-' : n(r.copy.rate),
+      r.copy === null ? '-' : (r.apiRate / r.copy.rate).toFixed(2),
+      r.copy === null ? '-' : r.copy.pgCpu.toFixed(1),
+      r.copy === null ? '-' : r.copy.clientCpu.toFixed(1),
+      // COPY's CPU per batch over the API's: the rate ratio a machine whose cores are all busy would show.
+      r.copy === null ? '-' : ((r.copy.pgCpu + r.copy.clientCpu) / apiCpu(r)).toFixed(2),
     ]),
   );
 }
 
 /** Issue 14's acceptance: the API at >= 0.5x a COPY of the same rows, in the same run. */
 function ratios(rows: Row[]): string {
-  const withCopy = rows.filter((r) => r.copyRate !== null);
+  const withCopy = rows.filter((r): r is Row & { copy: CopyFloor } => r.copy !== null);
   if (withCopy.length === 0) return '';
-  const each = withCopy.map((r) => `${r.workload} ${r.senders} sender${r.senders > 1 ? 's' : ''} ${(r.apiRate / r.copyRate!).toFixed(2)}x`);
-  const worst = Math.min(...withCopy.map((r) => r.apiRate / r.copyRate!));
+  const each = withCopy.map((r) => `${r.workload} ${r.senders} sender${r.senders > 1 ? 's' : ''} ${(r.apiRate / r.copy.rate).toFixed(2)}x`);
+  const worst = Math.min(...withCopy.map((r) => r.apiRate / r.copy.rate));
   return `API/COPY (issue 14 asks >= 0.5x): ${each.join(', ')}; lowest ${worst.toFixed(2)}x\n`;
 }
 
@@ -359,7 +365,8 @@ async function main(): Promise<void> {
       `databases: ${versions.join('; ')}\n\n` +
       `${table(rows)}\n` +
       'p50/p95: one batch round trip. cpu ms: per batch of 500 events, in the server process, the PostgreSQL\n' +
-      'backends of its pool (PGlite runs inside the server) and this bench sending. bench/README.md explains.\n' +
+      'backends of its pool (PGlite runs inside the server) and this bench sending; COPY cpu: the same per\n' +
+      "500 events' rows for the floor (PostgreSQL backends, this bench). bench/README.md explains.\n" +
       ratios(rows) +
       (rows.some((r) => r.backend === 'postgres')
         ? `aim: >= ${AIM_EVENTS_PER_S.toLocaleString('en-US')} events/s into PostgreSQL through the API: ${best >= AIM_EVENTS_PER_S ? 'met' : 'NOT met'} (best ${Math.round(best).toLocaleString('en-US')})\n`

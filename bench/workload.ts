@@ -7,6 +7,9 @@
  * batch, so both merge paths of the session upsert run), 50 attempt.failed, 40
  * rtt.samples of 10 pings each and 10 probe.heartbeat. Every event id and session id is
  * unique, so every event is accepted and none is a duplicate.
+ *
+ * Beside it, issue 14's worst cases for the API against a COPY of the same rows:
+ * newSessions (nothing to merge) and splitSessions (every row written twice).
  */
 import type { IngestEvent, PathDescriptor } from '../lib/contracts/ingest';
 import { ended, failed, heartbeat, opened, path, rtt } from '../test/helpers/events';
@@ -71,6 +74,41 @@ export function makeBatches(sender: string, batches: number, start = new Date('2
     }
     if (batch.length !== BATCH_EVENTS) throw new Error(`workload batch has ${batch.length} events, expected ${BATCH_EVENTS}`);
     out.push(batch);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- worst cases (issue 14)
+
+const WORST_PATHS = [path({ target: 'canary-eu' }), path({ target: 'canary-us', proxy: 'squid', kind: 'http', profile: 'chatty' })];
+const START = new Date('2026-11-01T12:00:00.000Z');
+
+/** Every event opens a session of its own: one new row per event, nothing merged. */
+export function newSessions(sender: string, batches: number): IngestEvent[][] {
+  return Array.from({ length: batches }, (_, b) =>
+    Array.from({ length: BATCH_EVENTS }, (_, i) =>
+      opened(`${sender}-n${b}-${i}-${crypto.randomUUID()}`, { path: WORST_PATHS[i % 2]!, egressAddress: '203.0.113.7' }, new Date(START.getTime() + b * 60_000 + i * 37)),
+    ),
+  );
+}
+
+/**
+ * Every session's open in one batch and its end in the next: half of each batch inserts
+ * rows, half rewrites the rows the previous batch inserted (the first batch's ends come
+ * before their opens, which never arrive: rows that only ever have an end).
+ */
+export function splitSessions(sender: string, batches: number): IngestEvent[][] {
+  const half = BATCH_EVENTS / 2;
+  const ids = (b: number) => Array.from({ length: half }, (_, i) => ({ id: `${sender}-x${b}-${i}-${crypto.randomUUID()}`, p: WORST_PATHS[i % 2]!, at: new Date(START.getTime() + b * 60_000 + i * 37) }));
+  let previous = ids(-1);
+  const out: IngestEvent[][] = [];
+  for (let b = 0; b < batches; b++) {
+    const current = ids(b);
+    out.push([
+      ...current.map((s) => opened(s.id, { path: s.p, egressAddress: '203.0.113.7' }, s.at)),
+      ...previous.map((s, i) => ended(s.id, 30_000 + i * 101, { path: s.p, endKind: i % 3 ? 'tcp_fin' : 'pong_timeout', bytesIn: i, bytesOut: i, messagesIn: i, messagesOut: i }, s.at)),
+    ]);
+    previous = current;
   }
   return out;
 }
