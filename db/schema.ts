@@ -267,11 +267,12 @@ export const targetSessionViews = pgTable(
 );
 
 /**
- * Rollups maintained at ingest, in the same transaction as the sessions they count
+ * The rollup maintained at ingest, in the same transaction as the sessions it counts
  * (db/queries/ingest.ts, lib/rollups/contributions.ts): attempts per quarter-hour of
- * attempted_at and endings per quarter-hour of ended_at, per path and outcome. Long ranges
- * read these instead of the session rows; the partial quarters at a range's edges are
- * counted from the sessions (lib/rollups/bucket-split.ts), so answers stay exact.
+ * attempted_at, per path and outcome. Long ranges read it instead of the session rows; the
+ * partial quarters at a range's edges are counted from the sessions
+ * (lib/rollups/bucket-split.ts), so answers stay exact. (Its companion for endings,
+ * end_rollup, is gone since session 11: the drops page reads endings from the packs.)
  * Absent values are stored as 0 or '' because they are part of the primary key.
  */
 export const attemptRollup = pgTable(
@@ -289,19 +290,6 @@ export const attemptRollup = pgTable(
     attempts: integer().notNull(),
   },
   (t) => [primaryKey({ columns: [t.bucket, t.probeId, t.targetName, t.proxyName, t.profile, t.outcome, t.httpStatus, t.errorCode, t.proxyReply] })],
-);
-
-export const endRollup = pgTable(
-  'end_rollup',
-  {
-    /** bucket: start of the quarter-hour (ROLLUP_BUCKET_MS). */
-    ...bucketPathKey(),
-    endKind: endKind().notNull(),
-    /** 0 when no close frame. */
-    closeCode: smallint().notNull(),
-    sessions: integer().notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.bucket, t.probeId, t.targetName, t.proxyName, t.profile, t.endKind, t.closeCode] })],
 );
 
 /**

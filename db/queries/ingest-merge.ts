@@ -114,8 +114,7 @@ const bucketOf = (column: string) => `date_bin('${BUCKET_S} seconds', ${column},
 const attemptKey = (t: string) =>
   `${bucketOf(`${t}.attempted_at`)} as bucket, ${t}.probe_id, ${t}.target_name, ${t}.proxy_name, ${t}.profile, ${t}.outcome, coalesce(${t}.http_status, 0) as http_status, ` +
   `case when ${t}.outcome = 'opened' then '' else coalesce(${t}.error_code, '') end as error_code, coalesce(left(${t}.proxy_reply, ${PROXY_REPLY_KEY_CHARS}), '') as proxy_reply`;
-const endKey = (t: string) => `${bucketOf(`${t}.ended_at`)} as bucket, ${t}.probe_id, ${t}.target_name, ${t}.proxy_name, ${t}.profile, ${t}.end_kind, coalesce(${t}.close_code, 0) as close_code`;
-const FACTS = 'id, probe_id, target_name, proxy_name, profile, attempted_at, outcome, http_status, error_code, proxy_reply, ended_at, end_kind, close_code';
+const FACTS = 'id, probe_id, target_name, proxy_name, profile, attempted_at, outcome, http_status, error_code, proxy_reply';
 
 /**
  * The rollup changes of the rows from `before` (what they counted) to `after` (what they
@@ -133,17 +132,6 @@ const ROLLUPS = sql.raw(`attempt_delta as (
     select * from attempt_delta
     on conflict (bucket, probe_id, target_name, proxy_name, profile, outcome, http_status, error_code, proxy_reply)
     do update set attempts = attempt_rollup.attempts + excluded.attempts
-  ), end_delta as (
-    select bucket, probe_id, target_name, proxy_name, profile, end_kind, close_code, sum(n)::integer as n from (
-      select ${endKey('b')}, -1 as n from before b where b.end_kind is not null and b.ended_at is not null
-      union all
-      select ${endKey('a')}, 1 from after a where a.end_kind is not null and a.ended_at is not null
-    ) d group by 1, 2, 3, 4, 5, 6, 7 having sum(n) <> 0
-  ), ends as (
-    insert into end_rollup (bucket, probe_id, target_name, proxy_name, profile, end_kind, close_code, sessions)
-    select * from end_delta
-    on conflict (bucket, probe_id, target_name, proxy_name, profile, end_kind, close_code)
-    do update set sessions = end_rollup.sessions + excluded.sessions
   )`);
 
 

@@ -9,7 +9,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { DAY_MS, DEFAULT_PARTITION, PARTITION_PREFIX, partitionDay, partitionName, planPartitions } from '../../lib/retention/partitions';
 import type { Db, Executor } from '../client';
-import { attemptLifetimes, attemptLifetimesDirty, attemptRollup, durationBins, durationBinsDirty, endRollup, endingPacks, endingBinsDirty, ingestedEvents, rawRetention, rttMinutes, targetSessionViews } from '../schema';
+import { attemptLifetimes, attemptLifetimesDirty, attemptRollup, durationBins, durationBinsDirty, endingPacks, endingBinsDirty, ingestedEvents, rawRetention, rttMinutes, targetSessionViews } from '../schema';
 import { findingDropMinutes, findingEgressNear, findingEgressRuns, findingLadderRungs, findingRefusals, findingSilentDeaths, rttHours } from '../schema';
 import { rowsOf } from './scope';
 import { instant } from './literals';
@@ -107,7 +107,7 @@ export async function applyRetention(db: Db, now: Date, policy: RetentionPolicy)
   await deleted('target_session_views', sql`delete from ${targetSessionViews} where ${targetSessionViews.endedAt} < ${rawHorizon}`);
   // (The sealer leaves the marks of hours before raw_since + a day: sealing them again would
   // undo their aggregate from what is left of their rows; db/queries/sealed-aggregate.ts.)
-  for (const [name, table] of [['ending_packs', endingPacks], ['attempt_lifetimes', attemptLifetimes], ['duration_bins', durationBins], ['attempt_rollup', attemptRollup], ['end_rollup', endRollup],
+  for (const [name, table] of [['ending_packs', endingPacks], ['attempt_lifetimes', attemptLifetimes], ['duration_bins', durationBins], ['attempt_rollup', attemptRollup],
     ['finding_refusals', findingRefusals], ['finding_silent_deaths', findingSilentDeaths], ['finding_ladder_rungs', findingLadderRungs], ['finding_drop_minutes', findingDropMinutes], ['rtt_hours', rttHours], ['finding_egress_runs', findingEgressRuns], ['finding_egress_near', findingEgressNear]] as const) {
     await deleted(name, sql`delete from ${table} where ${table.bucket} < ${aggregatesHorizon}`);
   }

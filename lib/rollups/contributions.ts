@@ -1,5 +1,5 @@
 /**
- * What one session row adds to the rollups (db/schema.ts: attempt_rollup, end_rollup).
+ * What one session row adds to the rollup kept at ingest (db/schema.ts: attempt_rollup).
  *
  * A session row changes as its events arrive (an end can even come before its open), so
  * ingest does not add "events" to the rollups: it subtracts what the row contributed
@@ -10,10 +10,10 @@
  * A row counts once in attempt_rollup when it has an outcome, keyed by the quarter-hour of
  * its attempt, its path, outcome, HTTP status (0 when none), error code ('' when none, and
  * always '' for an opened session, whose error code describes its end) and proxy reply
- * (first PROXY_REPLY_KEY_CHARS characters, '' when none); once in end_rollup when it has
- * an end kind and an end time, keyed by the quarter-hour of its end, its path, end kind and
- * close code (0 when none). Ingest computes the differences in SQL, set-based, in the
- * batch's statement (db/queries/ingest-merge.ts), with the backfill's expressions.
+ * (first PROXY_REPLY_KEY_CHARS characters, '' when none). Ingest computes the differences
+ * in SQL, set-based, in the batch's statement (db/queries/ingest-merge.ts), with the
+ * backfill's expressions. (end_rollup, its companion for endings, was dropped in session
+ * 11: the drops page reads endings from the sealed packs, lib/rollups/pack-endings.ts.)
  */
 
 /**
