@@ -25,6 +25,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Sql } from 'postgres';
+import { rollupBackfillStatements } from '../db/rollups-backfill';
 import { DAY_MS, dayOf, partitionName } from '../lib/retention/partitions';
 import { PROBES, PROXIES, TARGETS } from './analysis-seed';
 
@@ -312,9 +313,9 @@ export async function seedDashboard(sql: Sql, to: Date, fleet: Fleet = DEFAULT_F
     // The replica role skipped the triggers that mark written hours for the sealed aggregates:
     // mark them as the migrations that made each aggregate mark the rows they found (the
     // bench seals them after), by running those migrations' closing statements. The
-    // quarter-hour rollups, kept at ingest, are filled by the backfill migration's own.
+    // quarter-hour rollup, kept at ingest, is filled by the backfill migration's own.
     for (const statement of markingStatements()) await tx.unsafe(statement);
-    for (const statement of readFileSync(join(__dirname, '../db/migrations/0004_rollups_backfill.sql'), 'utf8').split('--> statement-breakpoint')) await tx.unsafe(statement);
+    for (const statement of rollupBackfillStatements()) await tx.unsafe(statement);
 
     const [n] = await tx.unsafe<Record<string, string>[]>(`
       select (select count(*) from canary_sessions) as sessions,

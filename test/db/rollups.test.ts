@@ -4,12 +4,11 @@
  * session's attempt and end in different quarter-hours, another probe reusing a session id. The
  * GROUP BY is the backfill migration itself, run in a transaction that is rolled back.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database, Db } from '../../db/client';
 import { storeBatch } from '../../db/queries/ingest';
+import { rollupBackfillStatements } from '../../db/rollups-backfill';
 import { addProbe } from '../../db/queries/probes';
 import type { EndKind, IngestEvent } from '../../lib/contracts/ingest';
 import { backends } from '../helpers/databases';
@@ -17,11 +16,7 @@ import { ended, failed, opened, path, shuffledBatches } from '../helpers/events'
 import { rng as prng } from '../lib/analysis/synthetic';
 
 const BASE = new Date('2026-11-20T09:40:00Z');
-const BACKFILL = readFileSync(join(__dirname, '../../db/migrations/0004_rollups_backfill.sql'), 'utf8')
-  .split('--> statement-breakpoint')
-  .map((s) => s.trim())
-  // end_rollup is gone (migration 0023): the backfill's statement for it is not run.
-  .filter((s) => Boolean(s) && !s.includes('"end_rollup"'));
+const BACKFILL = rollupBackfillStatements();
 
 function sessions(random: () => number, count: number): IngestEvent[] {
   const paths = [path(), path({ proxy: 'squid', kind: 'http' }), path({ target: 'chat', proxy: 'mobile', kind: 'socks5', profile: 'hb' })];
