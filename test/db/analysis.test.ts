@@ -45,6 +45,15 @@ describe.each(backends())('SQL analysis on $name', (backend) => {
     expect(sql.signatures.map((s) => s.nSeconds).sort((a, b) => a - b)).toEqual([55, 60, 100, 350]);
   });
 
+  it('reads the same members of rare windows in one pass as by walking the endings back', async () => {
+    for (const scope of [{ from: new Date(BASE), to: NOW }, { from: new Date(BASE), to: NOW, proxy: 'mobile-de' }]) {
+      const onePass = await analyzeScope(database.db, scope, { now: NOW, layers: BUILTIN_LAYERS, rareWindowDrops: Number.MAX_SAFE_INTEGER });
+      const walked = await analyzeScope(database.db, scope, { now: NOW, layers: BUILTIN_LAYERS, rareWindowDrops: 0 });
+      expect(onePass.signatures.length).toBeGreaterThan(0);
+      expect(onePass).toEqual(walked);
+    }
+  });
+
   it('takes the 100 ms bins from a caller that has read them, and reads none of its own then', async () => {
     const scope = { from: new Date(BASE), to: NOW };
     const own = await analyzeScope(database.db, scope, { now: NOW, layers: BUILTIN_LAYERS });
