@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
+  check,
   customType,
   doublePrecision,
   index,
@@ -26,6 +27,8 @@ import type { SignatureBaseline } from '../lib/alerts/signature-watch';
 import { ALERT_STATUSES } from '../lib/alerts/state-machine';
 import { endKinds, outcomes, profileKinds, proxyKinds } from '../lib/contracts/ingest';
 import { WEBHOOK_FORMATS } from '../lib/webhooks/endpoint';
+
+export * from './schema-access';
 
 const tstz = () => timestamp({ withTimezone: true, mode: 'date' });
 /** Raw bytes (drizzle has no bytea builder); reads select them as base64 text. */
@@ -62,6 +65,11 @@ export const probes = pgTable(
     labels: jsonb().$type<Record<string, string>>().notNull().default({}),
     /** sha256 of the token's secret part; the token itself is shown once and never stored. */
     tokenHash: text().notNull(),
+    /**
+     * `probe`: posts its own sessions. `target`: a standalone canary target
+     * (`dropscope-target`), which may post only its views of sessions that reached it.
+     */
+    kind: text({ enum: ['probe', 'target'] }).notNull().default('probe'),
     agentVersion: text(),
     createdAt: tstz().notNull().defaultNow(),
     firstSeenAt: tstz(),
@@ -73,7 +81,7 @@ export const probes = pgTable(
     canariesConnecting: integer(),
     canariesBackoff: integer(),
   },
-  (t) => [uniqueIndex('probes_name_key').on(t.name)],
+  (t) => [uniqueIndex('probes_name_key').on(t.name), check('probes_kind_check', sql`${t.kind} in ('probe', 'target')`)],
 );
 
 /**

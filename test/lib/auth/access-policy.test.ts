@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { ACCESS_RULES, requirementFor, ruleFor } from '../../../lib/auth/access-policy';
+import { appRoutes, samplePath } from '../../helpers/routes';
+
+describe('the access policy', () => {
+  const routes = appRoutes();
+
+  it('finds the routes (the walk itself works)', () => {
+    expect(routes.find((r) => r.pattern === '/api/v1/alert-rules/[id]')?.methods.sort()).toEqual(['DELETE', 'GET', 'PUT']);
+    expect(routes.filter((r) => r.page).length).toBeGreaterThan(8);
+  });
+
+  it('names every API route in a rule of its own, so none falls to the default by accident', () => {
+    const unnamed = routes.filter((r) => !r.page && !ruleFor(samplePath(r.pattern)));
+    expect(unnamed.map((r) => r.pattern)).toEqual([]);
+  });
+
+  it('opens only what must be open to anonymous callers', () => {
+    const open = routes.flatMap((r) => r.methods.filter((m) => requirementFor(m, samplePath(r.pattern)).kind === 'public').map((m) => `${m} ${r.pattern}`));
+    expect(open.sort()).toEqual(['GET /setup', 'GET /sign-in', 'POST /api/v1/setup']);
+  });
+
+  it('lets viewers read, editors change alerting, admins manage access', () => {
+    expect(requirementFor('GET', '/api/v1/drops')).toEqual({ kind: 'role', role: 'viewer' });
+    expect(requirementFor('HEAD', '/drops')).toEqual({ kind: 'role', role: 'viewer' });
+    expect(requirementFor('PUT', '/api/v1/alert-rules/3')).toEqual({ kind: 'role', role: 'editor' });
+    expect(requirementFor('GET', '/api/v1/webhooks')).toEqual({ kind: 'role', role: 'editor' });
+    expect(requirementFor('POST', '/api/v1/probes')).toEqual({ kind: 'role', role: 'admin' });
+    expect(requirementFor('GET', '/api/v1/audit')).toEqual({ kind: 'role', role: 'admin' });
+    expect(requirementFor('GET', '/admin/users')).toEqual({ kind: 'role', role: 'admin' });
+    expect(requirementFor('POST', '/api/v1/ingest')).toEqual({ kind: 'probe' });
+    // What no rule names: readable by viewers, writable by admins only.
+    expect(requirementFor('GET', '/somewhere/new')).toEqual({ kind: 'role', role: 'viewer' });
+    expect(requirementFor('POST', '/somewhere/new')).toEqual({ kind: 'role', role: 'admin' });
+    // A GET of ingest (no rule for it) is not public either.
+    expect(requirementFor('GET', '/api/v1/ingest')).toEqual({ kind: 'role', role: 'admin' });
+  });
+
+  it('matches patterns segment by segment, never by prefix', () => {
+    expect(ruleFor('/api/v1/usersX')).toBeUndefined();
+    expect(ruleFor('/sign-in/../api/v1/users')?.pattern).toBeUndefined();
+    expect(ruleFor('/api/auth')).toBeUndefined();
+    expect(ruleFor('/api/auth/sign-in/email')?.pattern).toBe('/api/auth/[...rest]');
+    expect(new Set(ACCESS_RULES.map((r) => r.pattern)).size).toBe(ACCESS_RULES.length);
+  });
+});
