@@ -2,6 +2,8 @@
  * Alert rules in the database: create, replace, delete, read. A rule's webhooks live in
  * alert_rule_webhooks; an id that names no endpoint is refused with the field's index.
  */
+import type { Principal } from '../../lib/auth/roles';
+import { recordAudit } from './audit';
 import { asc, eq, inArray } from 'drizzle-orm';
 import type { AlertRuleSpec } from '../../lib/alerts/rule';
 import type { SignatureBaseline } from '../../lib/alerts/signature-watch';
@@ -99,12 +101,14 @@ function columns(spec: AlertRuleSpec) {
   };
 }
 
-export async function createRule(db: Db, spec: AlertRuleSpec, now: Date): Promise<StoredRule> {
+/** Each write is in the audit log as `actor`'s, in the write's own transaction. */
+export async function createRule(db: Db, spec: AlertRuleSpec, now: Date, actor: Principal): Promise<StoredRule> {
   const id = await db.transaction(async (tx) => {
     await nameTaken(tx, spec.name);
     await checkWebhooks(tx, spec.webhooks);
     const [row] = await tx.insert(alertRules).values({ ...columns(spec), createdAt: now, updatedAt: now }).returning({ id: alertRules.id });
     if (spec.webhooks.length > 0) await tx.insert(alertRuleWebhooks).values(spec.webhooks.map((webhookId) => ({ ruleId: row!.id, webhookId })));
+    await recordAudit(tx, actor, { action: 'alert_rule.create', subjectKind: 'alert_rule', subjectId: row!.id, after: spec }, now);
     return row!.id;
   });
   return (await getRule(db, id))!;
@@ -114,23 +118,35 @@ export async function createRule(db: Db, spec: AlertRuleSpec, now: Date): Promis
  * Replace a rule. Its alerts keep their state (same id); a signature rule learns its
  * baseline again, since what counts as known depends on the edited scope and window.
  */
-export async function replaceRule(db: Db, id: number, spec: AlertRuleSpec, now: Date): Promise<StoredRule> {
+export async function replaceRule(db: Db, id: number, spec: AlertRuleSpec, now: Date, actor: Principal): Promise<StoredRule> {
   await db.transaction(async (tx) => {
     const [row] = await tx.select({ id: alertRules.id }).from(alertRules).where(eq(alertRules.id, id)).for('update');
     if (!row) throw new AlertRuleError('ALERT_ERR_NOT_FOUND', `no alert rule with id ${id}`);
+    const before = await getRule(tx, id);
     await nameTaken(tx, spec.name, id);
     await checkWebhooks(tx, spec.webhooks);
     await tx.update(alertRules).set({ ...columns(spec), baseline: null, updatedAt: now }).where(eq(alertRules.id, id));
     await tx.delete(alertRuleWebhooks).where(eq(alertRuleWebhooks.ruleId, id));
     if (spec.webhooks.length > 0) await tx.insert(alertRuleWebhooks).values(spec.webhooks.map((webhookId) => ({ ruleId: id, webhookId })));
+    await recordAudit(tx, actor, { action: 'alert_rule.update', subjectKind: 'alert_rule', subjectId: id, before: before && auditView(before), after: spec }, now);
   });
   return (await getRule(db, id))!;
 }
 
+/** A rule as the audit log shows it: its spec, without the learned baseline. */
+function auditView(rule: StoredRule): unknown {
+  const { baseline: _baseline, ...rest } = rule as StoredRule & { baseline?: unknown };
+  return rest;
+}
+
 /** Delete a rule with its states and history. Returns false when there was none. */
-export async function deleteRule(db: Executor, id: number): Promise<boolean> {
-  const rows = await db.delete(alertRules).where(eq(alertRules.id, id)).returning({ id: alertRules.id });
-  return rows.length > 0;
+export async function deleteRule(db: Db, id: number, now: Date, actor: Principal): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const before = await getRule(tx, id);
+    const rows = await tx.delete(alertRules).where(eq(alertRules.id, id)).returning({ id: alertRules.id });
+    if (rows.length > 0) await recordAudit(tx, actor, { action: 'alert_rule.delete', subjectKind: 'alert_rule', subjectId: id, before: before && auditView(before) }, now);
+    return rows.length > 0;
+  });
 }
 
 export async function saveBaseline(db: Executor, id: number, baseline: SignatureBaseline): Promise<void> {

@@ -20,6 +20,10 @@ import { createLogger } from '../../lib/log';
 import { evaluateRules } from '../../server/alerts/evaluate';
 import { backends } from '../helpers/databases';
 import { ended, failed, heartbeat, opened, path, rtt, T0 } from '../helpers/events';
+import { listAudit } from '../../db/queries/audit';
+import type { Principal } from '../../lib/auth/roles';
+
+const TEST_ACTOR: Principal = { kind: 'cli', name: 'alerts test' };
 
 const S = 1000;
 const M = 60 * S;
@@ -50,7 +54,7 @@ describe.each(backends())('alert rules on $name', (backend) => {
   };
 
   async function rule(input: Omit<AlertRuleInput, 'severity' | 'webhooks'> & Record<string, unknown>): Promise<StoredRule> {
-    return createRule(database.db, alertRuleInputSchema.parse({ severity: 'warning', webhooks: [webhookId], ...input }), T0);
+    return createRule(database.db, alertRuleInputSchema.parse({ severity: 'warning', webhooks: [webhookId], ...input }), T0, TEST_ACTOR);
   }
   const signatureRuns = new Map<number, number>();
   const evaluate = (ms: number) => evaluateRules(database, { now: at(ms), publicUrl: 'http://dash.test', layers: BUILTIN_LAYERS, log, signatureRuns, signatureEveryMs: 0 });
@@ -168,7 +172,7 @@ describe.each(backends())('alert rules on $name', (backend) => {
     await store([...drop(300 * M, 50 * S, { proxy: 'nat-a', endKind: 'pong_timeout' }), ...drop(300 * M, 50 * S, { proxy: 'nat-b', endKind: 'pong_timeout' })], 301 * M);
     await evaluate(301 * M);
     expect((await statuses(r)).map(([s]) => s)).toEqual(['firing', 'firing']);
-    await replaceRule(database.db, r.id, alertRuleInputSchema.parse({ name: 'to retire', severity: 'warning', webhooks: [webhookId], kind: 'silent_deaths', window: '10m', threshold: 0, groupBy: ['proxy'], enabled: false, resolveAfter: '1m' }), at(301 * M));
+    await replaceRule(database.db, r.id, alertRuleInputSchema.parse({ name: 'to retire', severity: 'warning', webhooks: [webhookId], kind: 'silent_deaths', window: '10m', threshold: 0, groupBy: ['proxy'], enabled: false, resolveAfter: '1m' }), at(301 * M), TEST_ACTOR);
     await evaluate(301 * M + 30 * S);
     expect((await statuses(r)).map(([s]) => s)).toEqual(['firing', 'firing']);
     await evaluate(302 * M + 30 * S);
@@ -178,7 +182,18 @@ describe.each(backends())('alert rules on $name', (backend) => {
     await evaluate(303 * M);
     expect(await statuses(again)).toEqual([['firing', {}]]);
     expect(await resolveBeforeDelete(database.db, (await getRule(database.db, again.id))!, { now: at(303 * M + S), publicUrl: 'http://dash.test' })).toEqual({ transitions: 1, messages: 1 });
-    await deleteRule(database.db, again.id);
+    await deleteRule(database.db, again.id, at(303 * M + 2 * S), TEST_ACTOR);
+    // Every change is in the audit log, by whom and with the rule before it.
+    const audit = (await listAudit(database.db, { limit: 50, subjectKind: 'alert_rule' })).filter((e) => [String(r.id), String(again.id)].includes(e.subjectId ?? ''));
+    expect(audit.map((e) => [e.action, e.actorKind, e.actorName])).toEqual([
+      ['alert_rule.delete', 'cli', 'alerts test'],
+      ['alert_rule.create', 'cli', 'alerts test'],
+      ['alert_rule.update', 'cli', 'alerts test'],
+      ['alert_rule.create', 'cli', 'alerts test'],
+    ]);
+    expect(audit[0]!.before).toMatchObject({ name: 'to delete' });
+    expect(audit[2]!.before).toMatchObject({ name: 'to retire', enabled: true });
+    expect(audit[2]!.after).toMatchObject({ enabled: false });
     expect((await messages('to retire')).map((m) => m.type)).toEqual(['alert.firing', 'alert.firing', 'alert.resolved', 'alert.resolved']);
     expect((await messages('to delete')).map((m) => m.type)).toEqual(['alert.firing', 'alert.resolved']);
   });

@@ -5,6 +5,7 @@ import { alertRuleInputSchema } from '@/lib/alerts/rule';
 import { parseJsonBody } from '@/lib/http/json-input';
 import { ruleJson, ruleErrorResponse } from './respond';
 import { withDatabaseErrors } from '@/app/api/v1/database-errors';
+import { writingPrincipal } from '@/server/auth/current';
 
 export const dynamic = 'force-dynamic';
 
@@ -20,7 +21,7 @@ export const POST = withDatabaseErrors(async function POST(request: Request): Pr
   const body = await parseJsonBody(request, alertRuleInputSchema);
   if (!body.ok) return body.response;
   try {
-    const rule = await createRule(getDatabase().db, body.data, new Date());
+    const rule = await createRule(getDatabase().db, body.data, new Date(), writingPrincipal());
     return Response.json(ruleJson(rule, []), { status: 201, headers: { location: `/api/v1/alert-rules/${rule.id}` } });
   } catch (err) {
     return ruleErrorResponse(err);

@@ -8,6 +8,7 @@ import { parseId, parseJsonBody } from '@/lib/http/json-input';
 import { problem } from '@/lib/http/problem';
 import { ruleErrorResponse, ruleJson } from '../respond';
 import { withDatabaseErrors } from '@/app/api/v1/database-errors';
+import { writingPrincipal } from '@/server/auth/current';
 
 export const dynamic = 'force-dynamic';
 
@@ -31,7 +32,7 @@ export const PUT = withDatabaseErrors(async function PUT(request: Request, ctx: 
   const body = await parseJsonBody(request, alertRuleInputSchema);
   if (!body.ok) return body.response;
   try {
-    const rule = await replaceRule(getDatabase().db, id.data, body.data, new Date());
+    const rule = await replaceRule(getDatabase().db, id.data, body.data, new Date(), writingPrincipal());
     return Response.json(ruleJson(rule, await currentAlerts(getDatabase().db, { ruleId: rule.id })));
   } catch (err) {
     return ruleErrorResponse(err);
@@ -47,7 +48,7 @@ export const DELETE = withDatabaseErrors(async function DELETE(request: Request,
   if (!rule) return problem(404, 'ALERT_ERR_NOT_FOUND', `no alert rule with id ${id.data}`);
   const runtime = alertRuntime();
   const resolved = await resolveBeforeDelete(database.db, rule, { now: new Date(), publicUrl: runtime?.publicUrl ?? new URL(request.url).origin });
-  await deleteRule(database.db, rule.id);
+  await deleteRule(database.db, rule.id, new Date(), writingPrincipal());
   if (resolved.messages > 0) runtime?.nudgeDeliveries();
   return new Response(null, { status: 204 });
 });
