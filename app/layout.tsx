@@ -1,5 +1,8 @@
 import type { Metadata } from 'next';
 import type { ReactNode } from 'react';
+import { UserMenu } from '@/components/auth/user-menu';
+import { roleAtLeast, roleOf } from '@/lib/auth/roles';
+import { currentPrincipal } from '@/server/auth/current';
 import './globals.css';
 
 export const metadata: Metadata = {
@@ -8,6 +11,9 @@ export const metadata: Metadata = {
 };
 
 export default function RootLayout({ children }: { children: ReactNode }) {
+  // The gate (server/auth/gate.ts) has resolved who is asking; null on the sign-in and setup pages.
+  const principal = currentPrincipal();
+  const role = principal && roleOf(principal);
   return (
     <html lang="en">
       <body>
@@ -19,6 +25,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             dropscope
           </a>
           <span className="tagline">which layer drops your WebSockets, and after exactly how long</span>
+          {role && (
           <nav className="site-nav" aria-label="Pages">
             <a href="/">Overview</a>
             <a href="/drops">Drops</a>
@@ -27,7 +34,10 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <a href="/probes">Probes</a>
             <a href="/analysis">Analysis</a>
             <a href="/alerts">Alerts</a>
+            {roleAtLeast(role, 'admin') && <a href="/admin">Admin</a>}
           </nav>
+          )}
+          {principal && role && <UserMenu name={principal.kind === 'user' ? principal.email : principal.name} role={role} />}
         </header>
         <main className="site-main" id="content" tabIndex={-1}>{children}</main>
       </body>

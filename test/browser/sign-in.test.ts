@@ -1,0 +1,126 @@
+/**
+ * Signing in, in a real browser against the real built server: with a password (a page
+ * asked for while signed out comes back after sign-in; signing out ends the session), and
+ * with single sign-on through a real OpenID provider the test runs itself, whose groups
+ * claim decides the role (and a person with no mapped group is refused).
+ *
+ * Needs a build (`npm run build`) and Chromium at /usr/bin/chromium.
+ */
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, waitForChromium, watchPage } from '../helpers/browser';
+import { startOidcProvider, type TestProvider } from '../helpers/oidc-provider';
+import { startServer, TEST_ADMIN, type RunningServer } from '../helpers/server';
+
+let server: RunningServer;
+let provider: TestProvider;
+let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+let pageErrors: string[] = [];
+
+/** A port free right now (the provider must know the server's callback before it starts). */
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+beforeAll(async () => {
+  await waitForChromium();
+  const port = await freePort();
+  provider = await startOidcProvider({
+    redirectUri: `http://127.0.0.1:${port}/api/auth/callback/oidc`,
+    groups: { alice: ['sre-admins'], bob: ['sre'] },
+  });
+  server = await startServer({
+    env: {
+      PORT: String(port),
+      DROPSCOPE_OIDC_ISSUER: provider.issuer,
+      DROPSCOPE_OIDC_CLIENT_ID: provider.clientId,
+      DROPSCOPE_OIDC_CLIENT_SECRET: provider.clientSecret,
+      DROPSCOPE_OIDC_NAME: 'Test SSO',
+      DROPSCOPE_OIDC_ROLE_MAP: 'sre-admins=admin,sre=editor',
+    },
+  });
+}, 300_000);
+afterAll(async () => {
+  await server?.dispose();
+  await provider?.close();
+});
+afterEach(async () => {
+  // Only our pages' errors: the provider's development pages ask for web fonts and a favicon.
+  expect(pageErrors.filter((e) => !/status of 40[13]/.test(e) && e.includes(server.url))).toEqual([]);
+  await browser?.close();
+  browser = undefined;
+});
+
+async function openPage(): Promise<Page> {
+  browser = await launchBrowser();
+  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  pageErrors = watchPage(page);
+  return page;
+}
+
+async function signInWithProvider(page: Page, login: string) {
+  await page.goto(`${server.url}/drops`);
+  await page.waitForURL(/\/sign-in\?next=%2Fdrops/);
+  await page.getByRole('button', { name: 'Sign in with Test SSO' }).click();
+  // The provider's own (development) login and consent pages.
+  await page.waitForURL((u) => u.origin === provider.issuer);
+  await page.fill('input[name="login"]', login);
+  await page.fill('input[name="password"]', 'anything');
+  await page.click('button[type="submit"]');
+  const consent = page.locator('button:has-text("Continue")');
+  if (await consent.isVisible({ timeout: 5_000 }).catch(() => false)) await consent.click();
+}
+
+describe('sign-in', () => {
+  it('signs in with a password, returns to the page asked for, and signs out', async () => {
+    const page = await openPage();
+    await page.goto(`${server.url}/drops?range=24h`);
+    await page.waitForURL(/\/sign-in\?next=/);
+    await page.getByLabel('Email').fill(TEST_ADMIN.email);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.getByText('Wrong email or password.').waitFor();
+    await page.getByLabel('Password').fill(TEST_ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.waitForURL(`${server.url}/drops?range=24h`);
+    await expect(page.locator('nav >> text=Admin').count()).resolves.toBe(1);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/sign-in/);
+    // The session is gone on the server too: the API refuses the old page's requests.
+    const status = await page.evaluate(async () => (await fetch('/api/v1/overview')).status);
+    expect(status).toBe(401);
+  });
+
+  it('signs in through the OpenID provider with the role its groups map to', async () => {
+    const page = await openPage();
+    await signInWithProvider(page, 'alice');
+    await page.waitForURL(`${server.url}/drops`);
+    const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
+    expect(me).toMatchObject({ kind: 'user', email: 'alice@sso.example.test', role: 'admin' });
+    await expect(page.locator('nav >> text=Admin').count()).resolves.toBe(1);
+  });
+
+  it('gives the editor role from another group', async () => {
+    const page = await openPage();
+    await signInWithProvider(page, 'bob');
+    await page.waitForURL(`${server.url}/drops`);
+    const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
+    expect(me).toMatchObject({ email: 'bob@sso.example.test', role: 'editor' });
+    await expect(page.locator('nav >> text=Admin').count()).resolves.toBe(0);
+  });
+
+  it('refuses a person whose groups map to no role', async () => {
+    const page = await openPage();
+    await signInWithProvider(page, 'mallory');
+    await page.waitForURL(/\/sign-in\?error=/);
+    await page.getByText('Single sign-on did not complete').waitFor();
+    const status = await page.evaluate(async () => (await fetch('/api/v1/overview')).status);
+    expect(status).toBe(401);
+  });
+});
