@@ -10,23 +10,29 @@ import { recentDeliveries } from '@/db/queries/webhook-outbox';
 import { listWebhooks } from '@/db/queries/webhooks';
 import { ruleToWire } from '@/lib/alerts/rule';
 import { withDatabasePage } from '@/app/database-page';
+import { roleAtLeast, roleOf } from '@/lib/auth/roles';
+import { currentPrincipal } from '@/server/auth/current';
 
 export const dynamic = 'force-dynamic';
 
 export default withDatabasePage(async function AlertsPage() {
   const db = getDatabase().db;
+  const principal = currentPrincipal();
+  const role = principal && roleOf(principal);
+  const canEdit = role !== null && roleAtLeast(role, 'editor');
   const rules = await listRules(db);
   const alerts = await currentAlerts(db);
   const history = await alertHistory(db, { limit: 50 });
-  const webhooks = (await listWebhooks(db)).map(({ id, name, url, format, enabled }) => ({ id, name, url, format, enabled }));
+  // A receiver's URL can hold its own secret (Slack's does): editors only, as in the API.
+  const webhooks = (await listWebhooks(db)).map(({ id, name, url, format, enabled }) => ({ id, name, url: canEdit ? url : '', format, enabled }));
   const deliveries = await recentDeliveries(db, { limit: 30, attemptsPerMessage: 10 });
 
   return (
     <div className={css.page} data-testid="alerts-page">
       <h1>Alerts</h1>
-      <RulesPanel rules={rules.map((r) => ({ id: r.id, ...ruleToWire(r) }) as RuleWire)} alerts={alerts} webhooks={webhooks} />
+      <RulesPanel rules={rules.map((r) => ({ id: r.id, ...ruleToWire(r) }) as RuleWire)} alerts={alerts} webhooks={webhooks} canEdit={canEdit} />
       <CurrentAlerts alerts={alerts} />
-      <WebhooksPanel webhooks={webhooks} deliveries={deliveries} />
+      <WebhooksPanel webhooks={webhooks} deliveries={deliveries} canEdit={canEdit} />
       <AlertHistory history={history} />
     </div>
   );

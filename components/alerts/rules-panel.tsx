@@ -28,7 +28,8 @@ function describe(rule: RuleWire): string {
   }
 }
 
-export function RulesPanel({ rules, alerts, webhooks }: { rules: RuleWire[]; alerts: AlertView[]; webhooks: WebhookWire[] }) {
+/** `canEdit`: the viewer's role may change rules (editor or admin); otherwise the panel only reads. */
+export function RulesPanel({ rules, alerts, webhooks, canEdit }: { rules: RuleWire[]; alerts: AlertView[]; webhooks: WebhookWire[]; canEdit: boolean }) {
   const router = useRouter();
   const [editing, setEditing] = useState<number | 'new' | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -47,7 +48,7 @@ export function RulesPanel({ rules, alerts, webhooks }: { rules: RuleWire[]; ale
     <section className={css.section} aria-labelledby="rules-title">
       <div className={css.sectionHeader}>
         <h2 id="rules-title">Rules</h2>
-        {editing !== 'new' && (
+        {canEdit && editing !== 'new' && (
           <button type="button" className={css.primary} onClick={() => setEditing('new')}>
             New rule
           </button>
@@ -99,14 +100,14 @@ export function RulesPanel({ rules, alerts, webhooks }: { rules: RuleWire[]; ale
                     </td>
                     <td>{rule.webhooks.map((id) => webhooks.find((w) => w.id === id)?.name ?? `#${id}`).join(', ') || '—'}</td>
                     <td>
-                      <div className={css.actions}>
+                      {canEdit && <div className={css.actions}>
                         <button type="button" className={css.button} onClick={() => setEditing(rule.id)} aria-label={`Edit ${rule.name}`}>
                           Edit
                         </button>
                         <button type="button" className={css.button} onClick={() => void remove(rule)} aria-label={`Delete ${rule.name}`}>
                           Delete
                         </button>
-                      </div>
+                      </div>}
                     </td>
                   </tr>,
                   editing === rule.id && (

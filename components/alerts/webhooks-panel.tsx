@@ -11,7 +11,11 @@ import { stamp } from './format';
 import type { Delivery, WebhookWire } from './types';
 
 
-export function WebhooksPanel({ webhooks, deliveries }: { webhooks: WebhookWire[]; deliveries: Delivery[] }) {
+/**
+ * `canEdit`: editors and admins add, test and delete endpoints and see their URLs (a receiver's
+ * URL can hold its own secret); viewers see names, formats and deliveries.
+ */
+export function WebhooksPanel({ webhooks, deliveries, canEdit }: { webhooks: WebhookWire[]; deliveries: Delivery[]; canEdit: boolean }) {
   const router = useRouter();
   const [draft, setDraft] = useState({ name: '', url: '', format: 'standard' });
   const [errors, setErrors] = useState<Record<string, string>>({});
@@ -38,7 +42,7 @@ export function WebhooksPanel({ webhooks, deliveries }: { webhooks: WebhookWire[
       !r.ok
         ? { ok: false, text: r.message ?? 'the test was not sent' }
         : last
-          ? { ok: last.ok, text: `Test to ${w.name}: ${last.ok ? 'delivered' : 'failed'} (${last.httpStatus ?? last.error ?? 'no answer'}, ${Math.round(last.durationMs)} ms)${last.ok ? '' : '; it will be retried'}` }
+          ? { ok: last.ok, text: `Test to ${w.name}: ${last.ok ? 'delivered' : 'failed'} (${last.httpStatus ?? last.error ?? 'no answer'}, ${Math.round(last.durationMs)} ms)${last.ok ? '' : '; a test is not retried'}` }
           : { ok: true, text: `Test to ${w.name} queued as ${r.data?.messageId}` },
     );
     router.refresh();
@@ -85,17 +89,17 @@ export function WebhooksPanel({ webhooks, deliveries }: { webhooks: WebhookWire[
                     {w.name}
                     {!w.enabled && <span className={css.sub}>disabled</span>}
                   </th>
-                  <td className={css.mono}>{w.url}</td>
+                  <td className={css.mono}>{canEdit ? w.url : <span className={css.sub}>shown to editors</span>}</td>
                   <td>{w.format}</td>
                   <td>
-                    <div className={css.actions}>
+                    {canEdit && <div className={css.actions}>
                       <button type="button" className={css.button} onClick={() => void sendTest(w)} disabled={busy === `test-${w.id}`} aria-label={`Send test to ${w.name}`}>
                         {busy === `test-${w.id}` ? 'Sending…' : 'Send test'}
                       </button>
                       <button type="button" className={css.button} onClick={() => void remove(w)} aria-label={`Delete ${w.name}`}>
                         Delete
                       </button>
-                    </div>
+                    </div>}
                   </td>
                 </tr>
               ))}
@@ -103,7 +107,7 @@ export function WebhooksPanel({ webhooks, deliveries }: { webhooks: WebhookWire[
           </table>
         </div>
       )}
-      <form className={css.form} onSubmit={create} aria-label="New webhook endpoint" noValidate>
+      {canEdit && <form className={css.form} onSubmit={create} aria-label="New webhook endpoint" noValidate>
         <label className={css.field}>
           <span>name</span>
           <input className={css.input} name="name" value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} aria-invalid={errors.name ? true : undefined} />
@@ -126,7 +130,7 @@ export function WebhooksPanel({ webhooks, deliveries }: { webhooks: WebhookWire[
             Add endpoint
           </button>
         </div>
-      </form>
+      </form>}
 
       <h3 className={css.note}>Latest deliveries</h3>
       {deliveries.length === 0 ? (
