@@ -11,7 +11,7 @@
  * answer the other viewers asked for).
  */
 import { randomBytes } from 'node:crypto';
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { Server as SocketServer } from 'socket.io';
 import { createCoalescer } from '../lib/realtime/coalescer';
 import { LIVE_EVENT, LIVE_WATERMARK_EVENT, type LivePush, type LiveWatermark, type Watermark } from '../lib/realtime/feed';
@@ -41,6 +41,13 @@ export interface LiveOptions {
   log: Logger;
   /** DATABASE_URL when it is PostgreSQL: relay pushes to the other servers on it. */
   postgresUrl?: string;
+  /**
+   * Who may connect (server/auth/gate.ts): null to accept, or why not. Checked on the
+   * handshake of every transport, polling and WebSocket alike.
+   */
+  admit?: (req: IncomingMessage) => Promise<{ status: number; message: string } | null>;
+  /** How often open connections are checked again (a session that ended, a token revoked). */
+  recheckMs?: number;
 }
 
 /** @throws when `postgresUrl` is given and PostgreSQL refuses the adapter's pool or table. */
@@ -53,6 +60,16 @@ export async function attachLive(httpServer: HttpServer, options: LiveOptions): 
     // Other upgrade handlers share this server (Next's HMR in dev, the canary endpoint):
     // socket.io must not destroy upgrade requests that are not its own.
     destroyUpgrade: false,
+    allowRequest: (req, callback) => {
+      if (!options.admit) return callback(null, true);
+      options.admit(req).then(
+        (refusal) => callback(refusal ? `${refusal.status} ${refusal.message}` : null, !refusal),
+        (err: unknown) => {
+          log.warn({ err }, 'could not check a live connection\'s credentials; refused');
+          callback('credentials cannot be checked now', false);
+        },
+      );
+    },
   });
   if (relay) io.adapter(relay.adapter);
 
@@ -92,11 +109,27 @@ export async function attachLive(httpServer: HttpServer, options: LiveOptions): 
   io.on('connection', (socket) => {
     socket.emit(LIVE_WATERMARK_EVENT, { watermark: newest });
   });
+  // A dashboard stays connected for days: who signed out, was removed or whose token was
+  // revoked stops receiving pushes within a recheck.
+  const recheck = options.admit
+    ? setInterval(() => {
+        for (const socket of io.of('/').sockets.values()) {
+          options.admit!(socket.request).then(
+            (refusal) => {
+              if (refusal) socket.disconnect(true);
+            },
+            () => {}, // the database is away: keep the connection, check again next time
+          );
+        }
+      }, options.recheckMs ?? 60_000)
+    : null;
+  recheck?.unref();
 
   return {
     io,
     close: async () => {
       installLivePublisher(undefined);
+      if (recheck) clearInterval(recheck);
       coalescer.close();
       // Closes the adapter too (its LISTEN connection and timers), then the pool.
       await new Promise<void>((resolve) => io.close(() => resolve()));

@@ -61,6 +61,8 @@ const authEnvSchema = z
         }
         return map;
       }),
+    /** How often open live connections are checked again (a session ended, a token revoked). */
+    DROPSCOPE_LIVE_RECHECK_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
     /** Serve /metrics without a token on this address only (`127.0.0.1:9464`); otherwise it needs a bearer token. */
     DROPSCOPE_METRICS_LISTEN: blankIsAbsent(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9464')),
   })
