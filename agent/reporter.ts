@@ -10,8 +10,13 @@
  *                keep the events, back off (full jitter, capped) and retry
  *   413          halve the batch (count and bytes) and retry at once; a single event that is
  *                still too large goes to the dead-letter file
- *   400          move the events named by `issues[].path` (`events.N...`) to the dead-letter
- *                file and resend the rest; without usable paths, bisect down to the culprit
+ *   400, 409     move the events named by `issues[].path` (`events.N...`) to the dead-letter
+ *                file and resend the rest; without usable paths, bisect down to the culprit.
+ *                409: the events write a session that another probe holds (or a target view
+ *                that is not ours), which no retry can change
+ *   403          the same when it names events (a target token posting what it may not: an
+ *                event type other than its views, or views under another name); a 403 that
+ *                names none (a proxy on the way) is retried like a 401
  *   415          the backend takes no gzip: resend uncompressed
  */
 import fs from 'node:fs/promises';
@@ -95,7 +100,7 @@ type Answer =
   | { kind: 'retry'; reason: string; retryAfterMs?: number; status?: number }
   | { kind: 'too-large'; reason: string }
   | { kind: 'bad-encoding'; reason: string }
-  | { kind: 'rejected'; problem: Problem | undefined; reason: string }
+  | { kind: 'rejected'; problem: Problem | undefined; reason: string; status: number }
   | { kind: 'stopped' };
 
 /** What one step achieved: `sent` and `again` loop at once, `failed` backs off, `idle` waits. */
@@ -205,9 +210,16 @@ export function startReporter(options: ReporterOptions): Reporter {
     }
     if (status === 413) return { kind: 'too-large', reason: what };
     if (status === 415) return { kind: 'bad-encoding', reason: what };
-    if (status === 400) return { kind: 'rejected', problem, reason: what };
+    // Permanent refusals: the same events would be refused again however often they are sent.
+    if (status === 400 || status === 409) return { kind: 'rejected', problem, reason: what, status };
+    if (status === 403 && culpritsOf(problem, events, status).length > 0) return { kind: 'rejected', problem, reason: what, status };
     const retryAfterMs = status === 429 || status === 503 ? parseRetryAfter(retryAfter) : undefined;
-    const hint = status === 401 ? ' (the probe token is unknown or revoked: check the probe config or `dropscope probe list`)' : '';
+    const hint =
+      status === 401
+        ? ' (the probe token is unknown or revoked: check the probe config or `dropscope probe list`)'
+        : status === 403
+          ? ' (refused without naming an event: something between here and the backend?)'
+          : '';
     return { kind: 'retry', reason: what + hint, status, ...(retryAfterMs !== undefined && { retryAfterMs }) };
   }
 
@@ -273,7 +285,7 @@ export function startReporter(options: ReporterOptions): Reporter {
         log.warn({ reason: answer.reason }, 'backend refused the gzip body: sending uncompressed');
         return 'again';
       case 'rejected': {
-        const culprits = culpritsOf(answer.problem, events);
+        const culprits = culpritsOf(answer.problem, events, answer.status);
         if (culprits.length > 0) {
           await deadLetter(culprits);
           return 'again';
@@ -357,8 +369,8 @@ export function startReporter(options: ReporterOptions): Reporter {
   };
 }
 
-/** The events a 400 names by `events.N...`, with the messages for each. */
-function culpritsOf(problem: Problem | undefined, events: IngestEvent[]): { event: IngestEvent; reason: string }[] {
+/** The events a refusal names by `events.N...`, with the messages for each. */
+function culpritsOf(problem: Problem | undefined, events: IngestEvent[], status: number): { event: IngestEvent; reason: string }[] {
   const reasons = new Map<number, string[]>();
   for (const issue of problem?.issues ?? []) {
     const m = /^events\.(\d+)(?:\.|$)/.exec(issue.path);
@@ -366,7 +378,7 @@ function culpritsOf(problem: Problem | undefined, events: IngestEvent[]): { even
     if (!(n < events.length)) continue;
     reasons.set(n, [...(reasons.get(n) ?? []), `${issue.path.slice(`events.${n}`.length + 1) || '(event)'}: ${issue.message}`]);
   }
-  return [...reasons].map(([n, messages]) => ({ event: events[n]!, reason: `${problem?.code ?? 'HTTP 400'}: ${messages.join('; ')}` }));
+  return [...reasons].map(([n, messages]) => ({ event: events[n]!, reason: `HTTP ${status}${problem?.code ? ` ${problem.code}` : ''}: ${messages.join('; ')}` }));
 }
 
 async function appendDurably(file: string, data: string, maxBytes: number): Promise<void> {

@@ -1,8 +1,9 @@
 /**
  * dropscope-target: the canary target on its own, to put behind your real chain (CDN,
  * load balancer, nginx) so each drop is seen from both ends. It reports its view of every
- * session's end to the backend with a token of its own (`dropscope probe add <name>`),
- * through a durable spool, like a probe.
+ * session's end to the backend with a token of its own (`dropscope probe add <name> --target`,
+ * run with the same `--name`: the token may post only views under that name), through a
+ * durable spool, like a probe.
  *
  *   dropscope-target --port 8080 [--host 0.0.0.0] [--name eu-behind-cdn] [--path /canary]
  *                    [--backend https://dropscope.example.com] [--spool-dir ./target-spool]
@@ -24,7 +25,7 @@ const optionsSchema = z.object({
   path: z.string().regex(/^\/[^\s?#]*$/, 'expected a URL path like /canary').default('/canary'),
   backend: z.string().regex(/^https?:\/\/[^/]+/, 'expected the backend base URL').optional(),
   spoolDir: z.string().min(1).default('./dropscope-target-spool'),
-  token: z.string().regex(/^dsp_[0-9]+_[A-Za-z0-9_-]{43}$/, 'expected a token from `dropscope probe add`').optional(),
+  token: z.string().regex(/^dsp_[0-9]+_[A-Za-z0-9_-]{43}$/, 'expected a token from `dropscope probe add <name> --target`').optional(),
 });
 
 async function main(): Promise<number> {

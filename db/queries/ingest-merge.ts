@@ -26,6 +26,7 @@ import { getTableColumns, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { PROXY_REPLY_KEY_CHARS, ROLLUP_BUCKET_MS } from '../../lib/rollups/contributions';
 import { canarySessions, probes, rttMinutes, targetSessionViews } from '../schema';
+import type { ProbeKind } from './probes';
 import type { BatchRows } from './ingest-rows';
 
 export interface MergeInput {
@@ -39,6 +40,16 @@ export interface MergeInput {
    */
   ledger: { ids: readonly string[]; assumeNew: boolean } | null;
   rows: BatchRows;
+  /** Who posts: the rules for the target's views differ by kind (lib/ingest/access.ts). */
+  reporter: { kind: ProbeKind; name: string };
+  /** Session ids of this batch's own session events: a probe's views of them are its own. */
+  batchSessionIds: readonly string[];
+  /**
+   * Sessions whose RTT samples this batch carries without the session's own events: their
+   * stored spans are answered for the caller to check the samples against, from `from` to
+   * `to` of attempted_at (which prunes the day partitions to look in).
+   */
+  rttLookup: { ids: readonly string[]; from: string; to: string } | null;
 }
 
 export interface MergeResult {
@@ -46,6 +57,12 @@ export interface MergeResult {
   applied: boolean;
   /** When not applied: the ids the ledger did not hold before (their events still need applying). */
   freshIds: string[];
+  /** Session rows of this batch that another probe holds (left alone by the upsert). */
+  foreignSessions: string[];
+  /** Session ids of this batch's target views that the reporter may not write. */
+  viewConflicts: string[];
+  /** The stored spans of `rttLookup`'s sessions (this probe's rows). */
+  rttSpans: { id: string; attemptedAt: string; endedAt: string | null }[];
 }
 
 export function mergeStatement(input: MergeInput): SQL {
@@ -66,13 +83,31 @@ export function mergeStatement(input: MergeInput): SQL {
   } else {
     parts.push(sql`fresh as (select true as ok)`);
   }
-  if (rows.sessions.length > 0) parts.push(...sessionParts(probeId, at, rows));
-  if (rows.rtt.length > 0) parts.push(rttPart(probeId, rows));
-  if (rows.views.length > 0) parts.push(sql`views as (${viewsInsert(rows.views, sql`(select ok from fresh)`)})`);
-  parts.push(probePart(probeId, at, rows));
-
   const answer: SQL[] = [sql`(select ok from fresh) as ok`];
   if (ledger && !ledger.assumeNew) answer.push(sql`(select json_agg(event_id) from ledger where not (select ok from fresh)) as fresh_ids`);
+  if (rows.sessions.length > 0) {
+    parts.push(...sessionParts(probeId, at, rows));
+    // The upsert leaves a row of another probe alone (its WHERE), so such a row is missing
+    // from `after`: the caller refuses the batch (409) rather than answer "accepted" for
+    // events it dropped. Counted first, so the anti-join runs only when one is missing.
+    answer.push(sql`case when (select count(*) from after) < (select count(*) from src)
+      then (select json_agg(s.id) from src s where not exists (select 1 from after a where a.id = s.id and a.attempted_at = s.attempted_at)) end as foreign_sessions`);
+  }
+  if (rows.rtt.length > 0) parts.push(rttPart(probeId, rows));
+  if (rows.views.length > 0) {
+    parts.push(viewConflictsPart(input), sql`views as (${viewsInsert(rows.views, sql`(select ok from fresh)`)})`);
+    answer.push(sql`(select json_agg(session_id) from view_conflicts) as view_conflicts`);
+  }
+  if (input.rttLookup) {
+    const { ids, from, to } = input.rttLookup;
+    parts.push(sql`rtt_spans as (
+      select id, attempted_at, ended_at from canary_sessions
+      where id = any(${textArray(ids)}::text[]) and attempted_at >= ${from}::timestamptz and attempted_at <= ${to}::timestamptz
+        and probe_id = ${probeId}::integer and (select ok from fresh)
+    )`);
+    answer.push(sql`(select json_agg(json_build_array(id, attempted_at, ended_at)) from rtt_spans) as rtt_spans`);
+  }
+  parts.push(probePart(probeId, at, rows));
   return sql`with ${sql.join(parts, sql`, `)} select ${sql.join(answer, sql`, `)}`;
 }
 
@@ -81,11 +116,17 @@ export function mergeResult(raw: unknown): MergeResult {
   const [row] = (Array.isArray(raw) ? raw : (raw as { rows: unknown[] }).rows) as {
     ok: boolean;
     fresh_ids?: string[] | null;
+    foreign_sessions?: string[] | null;
+    view_conflicts?: string[] | null;
+    rtt_spans?: [string, string, string | null][] | null;
   }[];
   if (!row) throw new Error('the ingest statement answered no row');
   return {
     applied: row.ok,
     freshIds: row.fresh_ids ?? [],
+    foreignSessions: row.foreign_sessions ?? [],
+    viewConflicts: row.view_conflicts ?? [],
+    rttSpans: (row.rtt_spans ?? []).map(([id, attemptedAt, endedAt]) => ({ id, attemptedAt, endedAt })),
   };
 }
 
@@ -212,6 +253,38 @@ function probePart(probeId: number, at: string, rows: BatchRows): SQL {
       last_seen_at = greatest(probes.last_seen_at, ${at}::timestamptz),
       first_seen_at = coalesce(probes.first_seen_at, ${at}::timestamptz)${state}
     where id = ${probeId}::integer
+  )`;
+}
+
+/**
+ * The batch's target views that its reporter may not write (lib/ingest/access.ts has the
+ * rules), read in the statement's snapshot:
+ * - a probe: a view of a session another probe holds, or over another reporter's view of a
+ *   session the probe does not hold (in the table or in this batch). A view may come before
+ *   its session (a replay), so a session nobody holds yet is not refused.
+ * - a target: over a view of a session that reached another target (another name).
+ * The caller refuses the batch (409) when any is answered. A probe's lookup is by session id
+ * alone, in every day partition: such views are rare (the agent sends none).
+ */
+function viewConflictsPart(input: MergeInput): SQL {
+  const ids = textArray([...new Set(input.rows.views.map((v) => v.sessionId))]);
+  const probeId = sql`${input.probeId}::integer`;
+  if (input.reporter.kind === 'target') {
+    return sql`view_conflicts as (
+      select t.session_id from target_session_views t
+      where t.session_id = any(${ids}::text[]) and t.target_name <> ${input.reporter.name} and (select ok from fresh)
+    )`;
+  }
+  return sql`view_conflicts as (
+    select v.id as session_id from unnest(${ids}::text[]) as v(id)
+    where (select ok from fresh) and (
+      exists (select 1 from canary_sessions c where c.id = v.id and c.probe_id <> ${probeId})
+      or (
+        v.id <> all(${textArray(input.batchSessionIds)}::text[])
+        and exists (select 1 from target_session_views t where t.session_id = v.id and t.reporter_id is distinct from ${probeId})
+        and not exists (select 1 from canary_sessions c where c.id = v.id and c.probe_id = ${probeId})
+      )
+    )
   )`;
 }
 

@@ -4,14 +4,15 @@
  * latest heartbeat and the target's views. Pure and synchronous; db/queries/ingest.ts sends
  * the result in one statement (db/queries/ingest-merge.ts).
  */
-import type {
-  AttemptFailed,
-  IngestEvent,
-  ProbeHeartbeat,
-  RttSamples,
-  SessionEnded,
-  SessionOpened,
-  TargetSessionEnded,
+import {
+  instantMs,
+  type AttemptFailed,
+  type IngestEvent,
+  type ProbeHeartbeat,
+  type RttSamples,
+  type SessionEnded,
+  type SessionOpened,
+  type TargetSessionEnded,
 } from '../../lib/contracts/ingest';
 import { emptyRttBuckets, rttBucketIndex } from '../../lib/rtt/buckets';
 import type { canarySessions, rttMinutes, targetSessionViews } from '../schema';
@@ -42,7 +43,7 @@ export function batchRows(probeId: number, events: readonly IngestEvent[], now: 
     if (e.type === 'probe.heartbeat' && (!heartbeat || e.at > heartbeat.at)) heartbeat = e;
     else if (e.type === 'target.session_ended') views.push(e);
   }
-  return { sessions: sessionRows(probeId, events, now), rtt: rttRows(probeId, events), heartbeat, views: targetViewRows(probeId, views) };
+  return { sessions: sessionRows(probeId, events, now), rtt: rttRows(probeId, events), heartbeat, views: targetViewRows(probeId, views, now) };
 }
 
 // ---------------------------------------------------------------- sessions
@@ -157,7 +158,8 @@ export function rttRows(probeId: number, events: readonly IngestEvent[]): RttRow
       // A Date only per row, not per sample: inside the server, Next wraps the Date
       // constructor, and a Date per sample was the costliest part of building a batch's
       // rows there (CPU profile of bench:ingest, session 11).
-      const minute = Math.floor(Date.parse(s.at) / 60_000) * 60_000;
+      // instantMs: parsed once already by the contract's checks.
+      const minute = Math.floor(instantMs(s.at) / 60_000) * 60_000;
       const key = minute + path;
       let row = rows.get(key);
       if (!row) {
@@ -191,10 +193,10 @@ export function rttRows(probeId: number, events: readonly IngestEvent[]): RttRow
  * target_session_views rows, one per session id (a later report replaces an earlier one).
  * `reporterId` is null for the target built into the server.
  */
-export function targetViewRows(reporterId: number | null, views: readonly TargetView[]): TargetViewRow[] {
+export function targetViewRows(reporterId: number | null, views: readonly TargetView[], now: Date = new Date()): TargetViewRow[] {
   const rows = new Map<string, TargetViewRow>();
   // Every column is written explicitly, so the column default does not apply.
-  const receivedAt = new Date().toISOString();
+  const receivedAt = now.toISOString();
   for (const v of views) {
     rows.set(v.sessionId, {
       sessionId: v.sessionId,

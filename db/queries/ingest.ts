@@ -13,11 +13,12 @@
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
-import type { IngestEvent, IngestResult } from '../../lib/contracts/ingest';
+import { DEFAULT_INGEST_LIMITS, instantMs, samplesOutside, type IngestEvent, type IngestLimits, type IngestResult, type RttSamples } from '../../lib/contracts/ingest';
 import type { Db, Executor, Tx } from '../client';
 import { probes } from '../schema';
-import { mergeResult, mergeStatement, viewsInsert, type MergeInput } from './ingest-merge';
+import { mergeResult, mergeStatement, viewsInsert, type MergeInput, type MergeResult } from './ingest-merge';
 import { batchRows, targetViewRows, type BatchRows, type TargetView } from './ingest-rows';
+import type { ProbeKind } from './probes';
 
 export { sessionRows } from './ingest-rows';
 
@@ -26,37 +27,118 @@ export interface StoredBatch extends IngestResult {
   applied: IngestEvent[];
 }
 
+export interface StoreOptions {
+  /** Who posts (default a probe named by its id): decides which target views it may write. */
+  reporter?: { kind: ProbeKind; name: string };
+  /** The skew and longest duration RTT samples are checked with (default DEFAULT_INGEST_LIMITS). */
+  limits?: Pick<IngestLimits, 'skewMs' | 'maxDurationMs'>;
+}
+
+/** What one attempt needs besides the rows. */
+interface Attempt {
+  probeId: number;
+  now: Date;
+  reporter: MergeInput['reporter'];
+  limits: Pick<IngestLimits, 'skewMs' | 'maxDurationMs'>;
+}
+
 /**
  * Store `events` from probe `probeId` in one transaction (two when an id was stored before:
  * the first keeps nothing). Events whose id was stored before (by this or an earlier
  * request) are skipped and counted as duplicates.
  * @throws ProbeGoneError when the probe was deleted before the batch was stored.
+ * @throws SessionConflictError when the batch writes a session (or a target view) that is
+ *   another reporter's; nothing was kept.
+ * @throws RttOutsideSessionError when RTT samples lie outside their stored session's span;
+ *   nothing was kept.
  */
-export async function storeBatch(db: Db, probeId: number, events: readonly IngestEvent[], now: Date): Promise<StoredBatch> {
+export async function storeBatch(db: Db, probeId: number, events: readonly IngestEvent[], now: Date, options: StoreOptions = {}): Promise<StoredBatch> {
   const unique = new Map<string, IngestEvent>();
   for (const e of events) if (!unique.has(e.id)) unique.set(e.id, e);
   const all = [...unique.values()];
   // Built before the transaction opens, on the assumption that every event is new: it is
   // held for the statements only, not for this work.
   const rows = batchRows(probeId, all, now);
+  const attempt: Attempt = { probeId, now, reporter: options.reporter ?? { kind: 'probe', name: String(probeId) }, limits: options.limits ?? DEFAULT_INGEST_LIMITS };
 
   const ids = [...unique.keys()];
   let applied: IngestEvent[];
   try {
     // The usual batch holds only new ids: its ledger rows are inserted plainly, without
     // ON CONFLICT's check of each id before its insert (about a third of the ledger's cost).
-    applied = await db.transaction((tx) => apply(tx, probeId, now, { ids, assumeNew: true }, all, rows));
+    applied = await db.transaction((tx) => apply(tx, attempt, { ids, assumeNew: true }, all, rows));
   } catch (err) {
     // A replayed id failed that on the ledger's key and nothing was kept: again, counting
     // the duplicates (a replay is rare: a probe resending what it sent before an answer was lost).
     if (!isLedgerConflict(err)) throw err;
-    applied = await db.transaction((tx) => apply(tx, probeId, now, { ids, assumeNew: false }, all, rows));
+    applied = await db.transaction((tx) => apply(tx, attempt, { ids, assumeNew: false }, all, rows));
   }
   return { accepted: applied.length, duplicates: events.length - applied.length, applied };
 }
 
+/** The merge statement for `events` (whose rows are `rows`) in one attempt. */
+function merge(a: Attempt, ledger: MergeInput['ledger'], events: readonly IngestEvent[], rows: BatchRows): SQL {
+  const batchSessionIds = rows.sessions.map((r) => r.id);
+  return mergeStatement({ probeId: a.probeId, now: a.now, ledger, rows, reporter: a.reporter, batchSessionIds, rttLookup: rttLookup(events, batchSessionIds, a.limits) });
+}
+
+/**
+ * The sessions whose samples `events` carry without the session's own events, and the
+ * range of attempted_at they can have begun in: up to the longest duration (plus the skew)
+ * before their first sample, up to the skew after their last. Null when there are none.
+ */
+function rttLookup(events: readonly IngestEvent[], batchSessionIds: readonly string[], limits: Attempt['limits']): MergeInput['rttLookup'] {
+  const inBatch = new Set(batchSessionIds);
+  const ids = new Set<string>();
+  let first = Infinity;
+  let last = -Infinity;
+  for (const e of events) {
+    if (e.type !== 'rtt.samples' || inBatch.has(e.sessionId)) continue;
+    ids.add(e.sessionId);
+    for (const s of e.samples) {
+      const t = instantMs(s.at);
+      if (t < first) first = t;
+      if (t > last) last = t;
+    }
+  }
+  if (ids.size === 0) return null;
+  return {
+    ids: [...ids],
+    from: new Date(first - limits.maxDurationMs - limits.skewMs).toISOString(),
+    to: new Date(last + limits.skewMs).toISOString(),
+  };
+}
+
+/**
+ * Refuse what one statement found (the transaction then rolls back: nothing is kept):
+ * another reporter's sessions or views, RTT samples outside their stored session's span.
+ */
+function refuse(result: MergeResult, events: readonly IngestEvent[], limits: Attempt['limits']): void {
+  if (result.foreignSessions.length > 0 || result.viewConflicts.length > 0) throw new SessionConflictError(result.foreignSessions, result.viewConflicts);
+  if (result.rttSpans.length === 0) return;
+  const spans = new Map<string, { start: number; end: number | undefined }[]>();
+  for (const s of result.rttSpans) {
+    const list = spans.get(s.id) ?? [];
+    list.push({ start: Date.parse(s.attemptedAt), end: s.endedAt === null ? undefined : Date.parse(s.endedAt) });
+    spans.set(s.id, list);
+  }
+  const outside: { event: RttSamples; index: number; message: string }[] = [];
+  for (const e of events) {
+    if (e.type !== 'rtt.samples') continue;
+    const list = spans.get(e.sessionId);
+    if (!list) continue;
+    // With several rows of one session id (one per attempt), a sample inside any is fine.
+    const [first, ...others] = list.map((span) => samplesOutside(e.samples, span.start, span.end, limits.skewMs));
+    for (const problem of first ?? []) {
+      if (others.every((o) => o.some((p) => p.index === problem.index))) outside.push({ event: e, ...problem });
+    }
+  }
+  if (outside.length > 0) throw new RttOutsideSessionError(outside);
+}
+
 /** One attempt at storing a batch, in transaction `tx`: the events it applied. */
-async function apply(tx: Tx, probeId: number, now: Date, ledger: MergeInput['ledger'], all: IngestEvent[], rows: BatchRows): Promise<IngestEvent[]> {
+async function apply(tx: Tx, a: Attempt, ledger: MergeInput['ledger'], all: IngestEvent[], rows: BatchRows): Promise<IngestEvent[]> {
+  const { probeId, now } = a;
   // One batch of a probe at a time: the rollups are kept by difference (what a session
   // row counted before this batch, what it counts after), which needs the "before" to
   // stay true until commit, also for rows a concurrent batch of the same probe would
@@ -72,17 +154,18 @@ async function apply(tx: Tx, probeId: number, now: Date, ledger: MergeInput['led
     tx,
     sql`select pg_advisory_xact_lock(${ADVISORY_LOCK_SPACE}::integer, ${probeId}::integer) from ${probes} where ${probes.id} = ${probeId}::integer for key share`,
   );
-  const merging = executePrepared(tx, mergeStatement({ probeId, now, ledger, rows }));
+  const merging = executePrepared(tx, merge(a, ledger, all, rows));
   // A gone probe is told as such, not as whatever the merge then failed on.
   merging.catch(() => {});
   if (rowCount(await locking) === 0) throw new ProbeGoneError(probeId);
   const result = mergeResult(await merging);
+  refuse(result, all, a.limits);
   if (result.applied) return all;
   // Some ids were in the ledger already (a replay): apply only the events that were not.
   const fresh = new Set(result.freshIds);
   const rest = all.filter((e) => fresh.has(e.id));
   if (rest.length === 0) return rest;
-  await executePrepared(tx, mergeStatement({ probeId, now, ledger: null, rows: batchRows(probeId, rest, now) }));
+  refuse(mergeResult(await executePrepared(tx, merge(a, null, rest, batchRows(probeId, rest, now)))), rest, a.limits);
   return rest;
 }
 
@@ -94,8 +177,64 @@ function isLedgerConflict(err: unknown): boolean {
   }
   return false;
 }
-type DriverError = { code?: unknown; constraint_name?: unknown; constraint?: unknown; cause?: unknown };
+type DriverError = { code?: unknown; constraint_name?: unknown; constraint?: unknown; column_name?: unknown; column?: unknown; cause?: unknown };
 const LEDGER_KEY = 'ingested_events_probe_id_event_id_pk';
+
+/**
+ * The batch writes sessions another probe holds (`sessions`: ids of canary_sessions rows,
+ * keyed by id and attempt), or target views its reporter may not write (`views`: session
+ * ids). Nothing was kept. A session id belongs to the probe that first wrote it: before
+ * this, such events were answered "accepted" and silently left out.
+ */
+export class SessionConflictError extends Error {
+  readonly code = 'INGEST_ERR_CONFLICT';
+  constructor(
+    readonly sessions: readonly string[],
+    readonly views: readonly string[],
+  ) {
+    super(`the batch writes ${sessions.length + views.length} session(s) that belong to another reporter; nothing was kept`);
+    this.name = 'SessionConflictError';
+  }
+}
+
+/** RTT samples outside the span of the stored session they belong to; nothing was kept. */
+export class RttOutsideSessionError extends Error {
+  readonly code = 'INGEST_ERR_RTT_OUTSIDE_SESSION';
+  constructor(readonly samples: readonly { event: RttSamples; index: number; message: string }[]) {
+    super(`${samples.length} RTT sample(s) lie outside their session's span; nothing was kept`);
+    this.name = 'RttOutsideSessionError';
+  }
+}
+
+/**
+ * A statement the database refused for the data it carried (SQLSTATE class 22, data
+ * exception: a value out of range, an invalid text representation; class 23, integrity:
+ * a check or not-null violation), as opposed to a failure of the database itself. The
+ * contract is meant to refuse such data first; this is the net under it, so bad data is
+ * a 400 the probe can dead-letter, never a 500 it resends forever.
+ */
+export interface RefusedData {
+  sqlstate: string;
+  message: string;
+  /** The column, when the driver names it (postgres.js `column_name`, PGlite `column`). */
+  column: string | undefined;
+  constraint: string | undefined;
+}
+
+export function refusedData(err: unknown): RefusedData | null {
+  for (let e = err as DriverError | undefined, depth = 0; e && depth < 5; e = e.cause as DriverError | undefined, depth++) {
+    if (typeof e.code !== 'string' || !/^2[23][0-9A-Z]{3}$/.test(e.code)) continue;
+    if (e.code === '23505' && (e.constraint_name ?? e.constraint) === LEDGER_KEY) return null;
+    const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+    return {
+      sqlstate: e.code,
+      message: text((e as { message?: unknown }).message) ?? e.code,
+      column: text(e.column_name) ?? text(e.column),
+      constraint: text(e.constraint_name) ?? text(e.constraint),
+    };
+  }
+  return null;
+}
 
 /** The probe a batch was authenticated as was deleted before the batch was stored; nothing was kept. */
 export class ProbeGoneError extends Error {

@@ -8,9 +8,17 @@ import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { probes } from '../schema';
 
+/**
+ * What a token may post: `probe` its own sessions; `target` (a standalone canary target,
+ * `dropscope-target`) only its views of the sessions that reached it (lib/ingest/access.ts).
+ */
+export type ProbeKind = 'probe' | 'target';
+export const PROBE_KINDS: readonly ProbeKind[] = ['probe', 'target'];
+
 export interface ProbeRecord {
   id: number;
   name: string;
+  kind: ProbeKind;
   labels: Record<string, string>;
   agentVersion: string | null;
   createdAt: Date;
@@ -44,6 +52,7 @@ export class ProbeNotFoundError extends Error {
 const recordColumns = {
   id: probes.id,
   name: probes.name,
+  kind: probes.kind,
   labels: probes.labels,
   agentVersion: probes.agentVersion,
   createdAt: probes.createdAt,
@@ -54,16 +63,16 @@ const recordColumns = {
   canariesOpen: probes.canariesOpen,
 };
 
-/** Register a probe. Returns its token, which is never retrievable again. */
+/** Register a probe (`kind` default `probe`). Returns its token, which is never retrievable again. */
 export async function addProbe(
   db: Executor,
-  input: { name: string; labels: Record<string, string> },
+  input: { name: string; labels: Record<string, string>; kind?: ProbeKind },
 ): Promise<{ probe: ProbeRecord; token: string }> {
   return db.transaction(async (tx) => {
     const existing = await tx.select({ id: probes.id }).from(probes).where(eq(probes.name, input.name));
     if (existing.length > 0) throw new ProbeExistsError(input.name);
     // The hash depends on the id, so insert with a placeholder and set it in the same transaction.
-    const [row] = await tx.insert(probes).values({ name: input.name, labels: input.labels, tokenHash: '' }).returning(recordColumns);
+    const [row] = await tx.insert(probes).values({ name: input.name, labels: input.labels, kind: input.kind ?? 'probe', tokenHash: '' }).returning(recordColumns);
     if (!row) throw new Error('insert returned no row');
     const token = `dsp_${row.id}_${randomBytes(32).toString('base64url')}`;
     await tx.update(probes).set({ tokenHash: hashToken(token) }).where(eq(probes.id, row.id));
@@ -74,10 +83,11 @@ export async function addProbe(
 /**
  * Give an existing probe a new token (the old one stops working), or register it if it
  * does not exist. Used by the built-in demo probe, which keeps its token only in memory.
+ * The probe takes `kind` (default `probe`) either way.
  */
 export async function issueProbeToken(
   db: Executor,
-  input: { name: string; labels: Record<string, string> },
+  input: { name: string; labels: Record<string, string>; kind?: ProbeKind },
 ): Promise<{ probe: ProbeRecord; token: string }> {
   return db.transaction(async (tx) => {
     const [existing] = await tx.select({ id: probes.id }).from(probes).where(eq(probes.name, input.name));
@@ -85,7 +95,7 @@ export async function issueProbeToken(
     const token = `dsp_${existing.id}_${randomBytes(32).toString('base64url')}`;
     const [row] = await tx
       .update(probes)
-      .set({ tokenHash: hashToken(token), revokedAt: null, labels: input.labels })
+      .set({ tokenHash: hashToken(token), revokedAt: null, labels: input.labels, kind: input.kind ?? 'probe' })
       .where(eq(probes.id, existing.id))
       .returning(recordColumns);
     return { probe: row!, token };
@@ -109,12 +119,19 @@ export async function revokeProbe(db: Executor, name: string, now: Date): Promis
   return existing;
 }
 
+/** Who posts with a token: the probe (or target) and what it may post. */
+export interface AuthenticatedProbe {
+  id: number;
+  name: string;
+  kind: ProbeKind;
+}
+
 /** The probe a bearer token belongs to, or null for a malformed, unknown or revoked token. */
-export async function authenticateProbe(db: Executor, token: string): Promise<{ id: number; name: string } | null> {
+export async function authenticateProbe(db: Executor, token: string): Promise<AuthenticatedProbe | null> {
   const m = TOKEN_RE.exec(token);
   if (!m) return null;
   const [row] = await db
-    .select({ id: probes.id, name: probes.name, tokenHash: probes.tokenHash, revokedAt: probes.revokedAt })
+    .select({ id: probes.id, name: probes.name, kind: probes.kind, tokenHash: probes.tokenHash, revokedAt: probes.revokedAt })
     .from(probes)
     .where(eq(probes.id, Number(m[1])));
   const presented = Buffer.from(hashToken(token), 'hex');
@@ -123,5 +140,5 @@ export async function authenticateProbe(db: Executor, token: string): Promise<{ 
   const stored = Buffer.from(row?.tokenHash || '0'.repeat(64), 'hex');
   const equal = stored.length === presented.length && timingSafeEqual(stored, presented);
   if (!row || !equal || row.revokedAt) return null;
-  return { id: row.id, name: row.name };
+  return { id: row.id, name: row.name, kind: row.kind };
 }

@@ -19,7 +19,34 @@ const id = z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/, 'expected letters
 const name = text(128, 1);
 const ms = z.number().finite().nonnegative().max(1e12);
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const timestamp = z.iso.datetime({ offset: true });
+
+/**
+ * An ISO 8601 instant with an offset, in a year from 1970 to 9999 (the format has four
+ * digits of year; compared as text, which costs no parse). The format alone let in a year
+ * 0000 that PostgreSQL refuses ("date/time field value out of range"), which failed the
+ * whole batch with a 500 that the probe then resent forever, blocking its spool. How far
+ * from the server's clock an instant may be is checked against that clock
+ * ({@link implausibleInstants}).
+ */
+const timestamp = z.iso.datetime({ offset: true, abort: true }).refine((v) => v >= '1970', 'expected an instant from 1970 to 9999');
+
+/**
+ * Date.parse, remembered: the checks below read each instant of a batch several times, and
+ * a parse costs ten times a lookup (about 0.5 µs against 0.05). Bounded: cleared when full.
+ */
+const parsed = new Map<string, number>();
+export function instantMs(iso: string): number {
+  let t = parsed.get(iso);
+  if (t === undefined) {
+    if (parsed.size >= 65_536) parsed.clear();
+    t = Date.parse(iso);
+    parsed.set(iso, t);
+  }
+  return t;
+}
+
+/** RTT samples per `rtt.samples` event: the agent ships its buffer at 1000 (agent/rtt-buffer.ts). */
+export const MAX_RTT_SAMPLES = 1000;
 
 export const proxyKinds = ['direct', 'http', 'https', 'socks4', 'socks5'] as const;
 export type ProxyKind = (typeof proxyKinds)[number];
@@ -153,7 +180,7 @@ export const rttSamplesSchema = z.strictObject({
   samples: z
     .array(z.strictObject({ at: timestamp, rttMs: ms }))
     .min(1)
-    .max(10_000),
+    .max(MAX_RTT_SAMPLES),
 });
 
 export const probeHeartbeatSchema = z.strictObject({
@@ -191,14 +218,215 @@ export const targetSessionEndedSchema = z.strictObject({
   messagesOut: count,
 });
 
-export const ingestEventSchema = z.discriminatedUnion('type', [
-  sessionOpenedSchema,
-  sessionEndedSchema,
-  attemptFailedSchema,
-  rttSamplesSchema,
-  probeHeartbeatSchema,
-  targetSessionEndedSchema,
-]);
+// ---------------------------------------------------------------- plausibility
+
+/**
+ * What the backend takes as plausible (issue: a year-long duration, a year-9999 instant and
+ * an end before its start were all stored, and a few such rows slowed the drops and analysis
+ * pages tenfold). The server reads them from its environment (lib/config/server-env.ts).
+ */
+export interface IngestLimits {
+  /**
+   * The longest duration a session (or a target's view of one) may report. Default 7 days:
+   * the longest layer timeout the analysis knows is Linux conntrack's 5 days
+   * (lib/analysis/catalogue.ts), which an idle canary must be able to outlive to see it;
+   * heartbeat canaries live hours, until something on the path cuts them.
+   */
+  maxDurationMs: number;
+  /**
+   * How far a probe's wall clock may be off the server's, and may step during a session:
+   * the slack around every bound below (a duration is measured on the probe's monotonic
+   * clock, its span on the wall clock).
+   */
+  skewMs: number;
+  /**
+   * The oldest instant accepted (before the skew): the longest spool replay. A probe's spool
+   * is bounded by bytes, not age (agent/spool.ts, 512 MiB by default), so the server's raw
+   * retention bounds what is worth replaying: older rows would be dropped at its next pass.
+   */
+  maxAgeMs: number;
+}
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+export const DEFAULT_INGEST_LIMITS: Readonly<IngestLimits> = { maxDurationMs: 7 * DAY_MS, skewMs: 5 * MINUTE_MS, maxAgeMs: 30 * DAY_MS };
+
+type Ctx = z.core.$RefinementCtx;
+type Durations = { durationMs: number; sinceLastRecvMs?: number | undefined; sinceLastSentMs?: number | undefined };
+
+/** `later` is not before `earlier` (both instants that parsed; a bad one has its own issue). */
+function ordered(ctx: Ctx, earlier: string, later: string, field: string, what: string): void {
+  const a = instantMs(earlier);
+  const b = instantMs(later);
+  if (b < a) ctx.addIssue({ code: 'custom', path: [field], message: `expected ${field} at or after ${what} (${earlier})` });
+}
+
+/** A duration measured by the peer: under the maximum, and no longer than the wall-clock span it lies in. */
+function durations(ctx: Ctx, limits: IngestLimits, e: Durations, from: string, to: string, fromField: string, toField: string): void {
+  const span = instantMs(to) - instantMs(from);
+  if (e.durationMs > limits.maxDurationMs) {
+    ctx.addIssue({ code: 'custom', path: ['durationMs'], message: `expected a duration of at most ${limits.maxDurationMs} ms (${describeMs(limits.maxDurationMs)})` });
+  }
+  if (!(span >= 0)) return;
+  const most = span + limits.skewMs;
+  for (const field of ['durationMs', 'sinceLastRecvMs', 'sinceLastSentMs'] as const) {
+    const v = e[field];
+    if (v !== undefined && v > most) {
+      ctx.addIssue({ code: 'custom', path: [field], message: `expected at most the session's span (${toField} − ${fromField} = ${span} ms) plus ${limits.skewMs} ms of clock skew, got ${v} ms` });
+    }
+  }
+}
+
+function describeMs(ms: number): string {
+  return ms % DAY_MS === 0 ? `${ms / DAY_MS} d` : ms % 3_600_000 === 0 ? `${ms / 3_600_000} h` : ms % MINUTE_MS === 0 ? `${ms / MINUTE_MS} min` : `${ms / 1000} s`;
+}
+
+/** The event schemas with their cross-field checks under `limits`. */
+function eventSchema(limits: IngestLimits) {
+  return z.discriminatedUnion('type', [
+    sessionOpenedSchema.superRefine((e, ctx) => ordered(ctx, e.attemptedAt, e.openedAt, 'openedAt', 'attemptedAt')),
+    sessionEndedSchema.superRefine((e, ctx) => {
+      ordered(ctx, e.attemptedAt, e.endedAt, 'endedAt', 'attemptedAt');
+      durations(ctx, limits, e, e.attemptedAt, e.endedAt, 'attemptedAt', 'endedAt');
+    }),
+    attemptFailedSchema.superRefine((e, ctx) => ordered(ctx, e.attemptedAt, e.failedAt, 'failedAt', 'attemptedAt')),
+    rttSamplesSchema,
+    probeHeartbeatSchema,
+    targetSessionEndedSchema.superRefine((e, ctx) => {
+      ordered(ctx, e.openedAt, e.endedAt, 'endedAt', 'openedAt');
+      durations(ctx, limits, e, e.openedAt, e.endedAt, 'openedAt', 'endedAt');
+    }),
+  ]);
+}
+
+/**
+ * Checks across the events of one batch: a session's open lies between its attempt and its
+ * end, and its RTT samples inside its span (± the skew), when the batch holds them. The
+ * backend checks samples against sessions stored earlier itself (db/queries/ingest.ts).
+ */
+function batchChecks(limits: IngestLimits) {
+  return (batch: { events: IngestEvent[] }, ctx: Ctx): void => {
+    const spans = sessionSpans(batch.events);
+    if (spans.size === 0) return;
+    batch.events.forEach((e, i) => {
+      if (e.type === 'session.opened') {
+        const span = spans.get(spanKey(e.sessionId, e.attemptedAt));
+        if (span?.end !== undefined && instantMs(e.openedAt) > span.end) {
+          ctx.addIssue({ code: 'custom', path: ['events', i, 'openedAt'], message: `expected openedAt at or before the session's end (${new Date(span.end).toISOString()}, events.${span.endIndex})` });
+        }
+      } else if (e.type === 'rtt.samples') {
+        const span = spans.get(e.sessionId);
+        if (!span) return;
+        for (const { index, message } of samplesOutside(e.samples, span.start, span.end, limits.skewMs)) {
+          ctx.addIssue({ code: 'custom', path: ['events', i, 'samples', index, 'at'], message });
+        }
+      }
+    });
+  };
+}
+
+interface Span {
+  start: number;
+  end: number | undefined;
+  endIndex: number | undefined;
+}
+
+/**
+ * The spans of the batch's sessions, by session id and by (id, attempt): the earliest
+ * attempt and the end (session.ended's endedAt, attempt.failed's failedAt) when present.
+ */
+function sessionSpans(events: readonly IngestEvent[]): Map<string, Span> {
+  const spans = new Map<string, Span>();
+  events.forEach((e, i) => {
+    if (e.type !== 'session.opened' && e.type !== 'session.ended' && e.type !== 'attempt.failed') return;
+    const start = instantMs(e.attemptedAt);
+    const end = e.type === 'session.ended' ? instantMs(e.endedAt) : e.type === 'attempt.failed' ? instantMs(e.failedAt) : undefined;
+    for (const key of [e.sessionId, spanKey(e.sessionId, e.attemptedAt)]) {
+      const span = spans.get(key);
+      if (!span) spans.set(key, { start, end, endIndex: end === undefined ? undefined : i });
+      else {
+        span.start = Math.min(span.start, start);
+        if (end !== undefined && (span.end === undefined || end > span.end)) {
+          span.end = end;
+          span.endIndex = i;
+        }
+      }
+    }
+  });
+  return spans;
+}
+const spanKey = (sessionId: string, attemptedAt: string) => `${sessionId}\u0000${attemptedAt}`;
+
+/**
+ * The samples outside a session's span, [start − skew, end + skew] (an open session has no
+ * end here: the server's clock bounds it). Shared with the backend's check against stored sessions.
+ */
+export function samplesOutside(samples: readonly { at: string }[], start: number, end: number | undefined, skewMs: number): { index: number; message: string }[] {
+  const out: { index: number; message: string }[] = [];
+  const lo = start - skewMs;
+  const hi = end === undefined ? Infinity : end + skewMs;
+  samples.forEach((s, index) => {
+    const t = instantMs(s.at);
+    if (t < lo || t > hi) {
+      const span = `${new Date(start).toISOString()} to ${end === undefined ? 'now' : new Date(end).toISOString()}`;
+      out.push({ index, message: `expected a sample inside its session's span (${span}) ± ${skewMs} ms of clock skew` });
+    }
+  });
+  return out;
+}
+
+/**
+ * Every instant of `events` that lies outside [now − maxAge − skew, now + skew], by field path
+ * (`events.3.endedAt`, `events.5.samples.12.at`). Run after the schema, against the server's
+ * clock: a probe's clock in year 9999, or in 2001, would otherwise write rows no page ever
+ * shows and no retention pass ever reaches in time.
+ */
+export function implausibleInstants(events: readonly IngestEvent[], nowMs: number, limits: IngestLimits): { path: string; message: string }[] {
+  const lo = nowMs - limits.maxAgeMs - limits.skewMs;
+  const hi = nowMs + limits.skewMs;
+  const out: { path: string; message: string }[] = [];
+  const check = (value: string, path: string) => {
+    const t = instantMs(value);
+    if (t >= lo && t <= hi) return;
+    out.push({
+      path,
+      message:
+        t > hi
+          ? `expected an instant no later than the server's clock plus ${limits.skewMs} ms of skew (${new Date(hi).toISOString()}): is the probe's clock right?`
+          : `expected an instant no older than ${describeMs(limits.maxAgeMs)} plus ${limits.skewMs} ms of skew (${new Date(lo).toISOString()}): older events are past the longest spool replay`,
+    });
+  };
+  events.forEach((e, i) => {
+    const at = `events.${i}.`;
+    switch (e.type) {
+      case 'session.opened':
+        check(e.attemptedAt, `${at}attemptedAt`);
+        check(e.openedAt, `${at}openedAt`);
+        return;
+      case 'session.ended':
+        check(e.attemptedAt, `${at}attemptedAt`);
+        check(e.endedAt, `${at}endedAt`);
+        return;
+      case 'attempt.failed':
+        check(e.attemptedAt, `${at}attemptedAt`);
+        check(e.failedAt, `${at}failedAt`);
+        return;
+      case 'rtt.samples':
+        e.samples.forEach((s, k) => check(s.at, `${at}samples.${k}.at`));
+        return;
+      case 'probe.heartbeat':
+        check(e.at, `${at}at`);
+        return;
+      case 'target.session_ended':
+        check(e.openedAt, `${at}openedAt`);
+        check(e.endedAt, `${at}endedAt`);
+        return;
+    }
+  });
+  return out;
+}
+
+export const ingestEventSchema = eventSchema(DEFAULT_INGEST_LIMITS);
 export type IngestEvent = z.infer<typeof ingestEventSchema>;
 /** Every event type, for code that must name them all (feeds, counters). */
 export const ingestEventTypes = ingestEventSchema.options.map((o) => o.shape.type.value) as [IngestEvent['type'], ...IngestEvent['type'][]];
@@ -211,9 +439,19 @@ export type TargetSessionEnded = z.infer<typeof targetSessionEndedSchema>;
 
 export const MAX_BATCH_EVENTS = 5000;
 
-export const ingestBatchSchema = z.strictObject({
-  events: z.array(ingestEventSchema).min(1).max(MAX_BATCH_EVENTS),
-});
+/**
+ * The batch schema under `limits` (its instants against the server's clock are
+ * {@link implausibleInstants}' to check). Build it once per set of limits: a zod schema
+ * compiles its parser on first use.
+ */
+export function ingestBatchSchemaFor(limits: IngestLimits) {
+  return z
+    .strictObject({ events: z.array(eventSchema(limits)).min(1).max(MAX_BATCH_EVENTS) })
+    .superRefine(batchChecks(limits));
+}
+
+/** The batch schema under the default limits. */
+export const ingestBatchSchema = ingestBatchSchemaFor(DEFAULT_INGEST_LIMITS);
 export type IngestBatch = z.infer<typeof ingestBatchSchema>;
 
 /** The answer to an accepted batch. */

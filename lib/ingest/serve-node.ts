@@ -6,12 +6,15 @@
  *
  * The body rules are lib/http/read-body.ts's, word for word: a declared or streamed body
  * over the limit is 413, as is a gzip body that inflates past it; an encoding other than
- * identity or gzip is 415; a body that says gzip but is not is 400.
+ * identity or gzip is 415; a body that says gzip but is not is 400. A body not fully
+ * arrived within the body timeout (DROPSCOPE_INGEST_BODY_TIMEOUT_MS, 10 s) is 408 and its
+ * socket is closed: node's own requestTimeout (300 s) let a client that dribbles bytes
+ * hold a connection, and the reading, for five minutes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzip } from 'node:zlib';
 import { BodyError } from '../http/read-body';
-import { answerIngest, type IngestDeps } from './handle-ingest';
+import { answerIngest, BodyTimeoutError, type IngestDeps } from './handle-ingest';
 
 /** Answer `req` on `res`; resolves with the status once the answer is written. */
 export async function serveIngest(req: IncomingMessage, res: ServerResponse, deps: IngestDeps): Promise<number> {
@@ -21,7 +24,7 @@ export async function serveIngest(req: IncomingMessage, res: ServerResponse, dep
         const v = req.headers[name.toLowerCase()];
         return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
       },
-      readBody: (max) => readNodeBody(req, max),
+      readBody: (max, timeoutMs) => readNodeBody(req, max, timeoutMs),
     },
     deps,
   );
@@ -31,12 +34,18 @@ export async function serveIngest(req: IncomingMessage, res: ServerResponse, dep
   // A body left unread (refused before or while reading it): the connection cannot carry
   // another request, so it ends with this answer rather than draining what is left.
   if (!req.readableEnded) headers.connection = 'close';
-  res.writeHead(response.status, headers).end(body);
+  res.writeHead(response.status, headers).end(body, () => {
+    // A slow body: once told, the client gets no more of our time.
+    if (response.status === 408) req.socket.destroy();
+  });
   return response.status;
 }
 
-/** The body as text, under `maxBytes` on the wire and after gunzip. @throws BodyError */
-export async function readNodeBody(req: IncomingMessage, maxBytes: number): Promise<string> {
+/**
+ * The body as text, under `maxBytes` on the wire and after gunzip, fully arrived within
+ * `timeoutMs` of this call. @throws BodyError, BodyTimeoutError
+ */
+export async function readNodeBody(req: IncomingMessage, maxBytes: number, timeoutMs = Infinity): Promise<string> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) {
     throw new BodyError('BODY_TOO_LARGE', `body of ${declared} bytes exceeds the limit of ${maxBytes} bytes`);
@@ -45,7 +54,7 @@ export async function readNodeBody(req: IncomingMessage, maxBytes: number): Prom
   if (encoding !== 'identity' && encoding !== 'gzip') {
     throw new BodyError('BODY_UNSUPPORTED_ENCODING', `content-encoding "${encoding}" is not supported; send identity or gzip`);
   }
-  const raw = await readLimited(req, maxBytes);
+  const raw = await readLimited(req, maxBytes, timeoutMs);
   if (encoding === 'identity') return raw.toString('utf8');
   const inflated = await new Promise<Buffer>((resolve, reject) =>
     // maxOutputLength stops inflating at the limit: a small gzip bomb costs nothing.
@@ -58,11 +67,13 @@ export async function readNodeBody(req: IncomingMessage, maxBytes: number): Prom
   return inflated.toString('utf8');
 }
 
-function readLimited(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+function readLimited(req: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let seen = 0;
+    const timer = Number.isFinite(timeoutMs) ? setTimeout(() => done(new BodyTimeoutError(timeoutMs)), timeoutMs) : undefined;
     const done = (err?: Error) => {
+      clearTimeout(timer);
       req.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted);
       if (err) {
         req.pause();

@@ -386,6 +386,65 @@ describe('reporter', () => {
     expect(reporter.stats().deadLettered).toBe(1);
   });
 
+  it('moves the events a 409 names (sessions another probe holds) to the dead-letter file, logs it as an error, and delivers the rest', async () => {
+    const spool = await openSpool();
+    const events = heartbeats(12);
+    const taken = new Set([events[2]!.id, events[9]!.id]);
+    // What the backend answers a batch that writes another probe's sessions: nothing stored.
+    backend.answer = (batch) => {
+      const issues = batch.flatMap((e, i) => (taken.has(e.id) ? [{ path: `events.${i}.sessionId`, message: `event ${e.id}: session s-other belongs to another probe` }] : []));
+      return issues.length ? { status: 409, body: { error: { code: 'INGEST_ERR_CONFLICT', message: 'batch rejected, nothing stored', issues } } } : undefined;
+    };
+    await spool.append(events);
+    const reporter = start(spool, { batchSize: 5 });
+    await reporter.flush();
+
+    expect(ids(backend.received)).toEqual(ids(events).filter((id) => !taken.has(id)));
+    expect(spool.depth()).toBe(0);
+    const letters = deadLetters();
+    expect(letters.map((d) => d.event.id)).toEqual([...taken]);
+    expect(letters[0]!.reason).toMatch(/^HTTP 409 INGEST_ERR_CONFLICT: sessionId: event .* belongs to another probe$/);
+    const errors = logged.lines.filter((l) => l.module === 'reporter' && l.level === 50 && /dead-letter/.test(l.msg));
+    expect(errors.flatMap((l) => l.events.map((e: { id: string }) => e.id))).toEqual([...taken]);
+    // Refused for good, not failed: never retried with a backoff.
+    expect(reporter.stats()).toMatchObject({ sent: 10, deadLettered: 2, failures: 0 });
+    expect(backend.requests.filter((r) => r.status === 409)).toHaveLength(2);
+  });
+
+  it('bisects a 409 that names no event down to the culprit, as a 400', async () => {
+    const spool = await openSpool();
+    const events = heartbeats(8);
+    const poison = events[5]!.id;
+    backend.answer = (batch) => (batch.some((e) => e.id === poison) ? { status: 409, body: { error: { code: 'INGEST_ERR_CONFLICT', message: 'conflict' } } } : undefined);
+    await spool.append(events);
+    const reporter = start(spool);
+    await reporter.flush();
+    expect(deadLetters().map((d) => d.event.id)).toEqual([poison]);
+    expect(deadLetters()[0]!.reason).toMatch(/HTTP 409/);
+    expect(spool.depth()).toBe(0);
+  });
+
+  it('dead-letters the events a 403 names (a target token posting what it may not); retries a 403 that names none', async () => {
+    const spool = await openSpool();
+    const events = heartbeats(6);
+    let plain = 2;
+    backend.answer = (batch) => {
+      // A proxy on the way refusing: no event named, so nothing is ours to give up.
+      if (plain > 0) {
+        plain--;
+        return { status: 403, body: { error: { code: 'PROXY', message: 'Forbidden' } } };
+      }
+      const issues = batch.flatMap((e, i) => (e.id === events[4]!.id ? [{ path: `events.${i}.type`, message: `event ${e.id}: a target token may post only target.session_ended, not probe.heartbeat` }] : []));
+      return issues.length ? { status: 403, body: { error: { code: 'INGEST_ERR_FORBIDDEN', message: 'batch rejected, nothing stored', issues } } } : undefined;
+    };
+    await spool.append(events);
+    start(spool);
+    await until(() => spool.depth() === 0, 'delivery after 403s');
+    expect(ids(backend.received)).toEqual(ids(events).filter((id) => id !== events[4]!.id));
+    expect(deadLetters().map((d) => [d.event.id, d.reason])).toEqual([[events[4]!.id, expect.stringMatching(/^HTTP 403 INGEST_ERR_FORBIDDEN: type: /)]]);
+    expect(backend.requests.filter((r) => r.status === 403).length).toBe(3);
+  });
+
   it('falls back to an uncompressed body on 415', async () => {
     const spool = await openSpool();
     const events = heartbeats(3);

@@ -35,14 +35,18 @@ describe('ingest while the database cannot be reached', () => {
     expect(await response.json()).toMatchObject({ error: { code: 'INGEST_ERR_UNAVAILABLE', message: expect.stringContaining('nothing was kept') } });
   });
 
-  it('answers 503 when the store loses the database mid-batch, 500 for a statement that fails on its data, 401 for a probe deleted meanwhile', async () => {
-    const deps = ingestDeps(unreachable, { publisher: { publish() {} }, maxBodyBytes: 1 << 20, log: silent });
-    const authenticated = { ...deps, authenticate: async () => ({ id: 1, name: 'edge-1' }) };
+  it('answers 503 when the store loses the database mid-batch, 400 for data it refuses, 500 for any other failure, 401 for a probe deleted meanwhile', async () => {
+    const deps = ingestDeps(unreachable, { publisher: { publish() {} }, maxBodyBytes: 1 << 20, log: silent, now: () => new Date(Date.parse(opened('x-xxxxxxxx').attemptedAt) + 3_600_000) });
+    const authenticated = { ...deps, authenticate: async () => ({ id: 1, name: 'edge-1', kind: 'probe' as const }) };
     const lost = await post({ ...authenticated, store: () => unreachable.execute('select 1') as never });
     expect(lost.status).toBe(503);
-    const bad = await post({ ...authenticated, store: async () => Promise.reject(Object.assign(new Error('date/time field value out of range'), { code: '22008' })) });
-    expect(bad.status).toBe(500);
-    expect(await bad.json()).toMatchObject({ error: { code: 'INGEST_ERR_STORE' } });
+    // Bad data is never a 500 (the probe would resend it forever): SQLSTATE classes 22 and 23.
+    const bad = await post({ ...authenticated, store: async () => Promise.reject(Object.assign(new Error('value too long for type character varying(8)'), { code: '22001', column: 'close_reason' })) });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ error: { code: 'INGEST_ERR_REFUSED', issues: [{ path: 'events', message: expect.stringMatching(/^closeReason: value too long .*22001/) }] } });
+    const failed = await post({ ...authenticated, store: async () => Promise.reject(Object.assign(new Error('syntax error at or near "selec"'), { code: '42601' })) });
+    expect(failed.status).toBe(500);
+    expect(await failed.json()).toMatchObject({ error: { code: 'INGEST_ERR_STORE' } });
     // A probe deleted between its token's check and the store: its token is no longer valid.
     const gone = await post({ ...authenticated, store: async () => Promise.reject(new ProbeGoneError(1)) });
     expect(gone.status).toBe(401);

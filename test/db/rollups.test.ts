@@ -104,9 +104,9 @@ for (const backend of backends()) {
         // A reporter that did not see the answer sends the batch again.
         if (random() < 0.2) expect((await storeBatch(database.db, probeA, batch, now)).accepted).toBe(0);
       }
-      // Another probe cannot change probe A's sessions, so not their rollups either.
+      // Another probe cannot change probe A's sessions (its batch is refused whole), so not their rollups either.
       const stolen = events.filter((e) => e.type === 'session.ended').slice(0, 5).map((e) => ({ ...e, id: `${e.id}-b`, endKind: 'error' as const }));
-      await storeBatch(database.db, probeB, stolen, now);
+      await expect(storeBatch(database.db, probeB, stolen, now)).rejects.toMatchObject({ code: 'INGEST_ERR_CONFLICT' });
 
       const kept = await rollups(database.db);
       expect(kept.attempts.length).toBeGreaterThan(20);

@@ -1,6 +1,6 @@
 /** Builders for ingest events with sensible defaults; tests override what they assert on. */
 import { randomUUID } from 'node:crypto';
-import type { AttemptFailed, IngestEvent, PathDescriptor, ProbeHeartbeat, RttSamples, SessionEnded, SessionOpened } from '../../lib/contracts/ingest';
+import type { AttemptFailed, IngestEvent, PathDescriptor, ProbeHeartbeat, RttSamples, SessionEnded, SessionOpened, TargetSessionEnded } from '../../lib/contracts/ingest';
 
 export const T0 = new Date('2026-11-01T12:00:00.000Z');
 export const iso = (msAfterT0 = 0, base = T0) => new Date(base.getTime() + msAfterT0).toISOString();
@@ -79,6 +79,27 @@ export function rtt(sessionId: string, samplesMs: number[], over: Partial<RttSam
 
 export function heartbeat(over: Partial<ProbeHeartbeat> = {}, base = T0): ProbeHeartbeat {
   return { type: 'probe.heartbeat', id: eid(), at: iso(0, base), agentVersion: '0.1.0-test', spoolDepth: 0, ...over };
+}
+
+/** A canary target's view of a session's end, `durationMs` after its open (5 ms after T0, as `opened`'s). */
+export function targetView(sessionId: string, durationMs: number, over: Partial<TargetSessionEnded> = {}, base = T0): TargetSessionEnded {
+  return {
+    type: 'target.session_ended',
+    id: eid(),
+    sessionId,
+    target: 'canary',
+    peerAddress: '203.0.113.7',
+    openedAt: iso(5, base),
+    endedAt: iso(5 + durationMs, base),
+    durationMs,
+    closeFrameReceived: false,
+    endKind: 'tcp_fin',
+    sinceLastRecvMs: durationMs,
+    sinceLastSentMs: durationMs,
+    messagesIn: 0,
+    messagesOut: 0,
+    ...over,
+  };
 }
 
 /**

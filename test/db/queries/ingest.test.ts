@@ -7,12 +7,12 @@
 import { count, eq, getTableColumns } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Database } from '../../../db/client';
-import { sessionRows, storeBatch } from '../../../db/queries/ingest';
+import { RttOutsideSessionError, SessionConflictError, sessionRows, storeBatch } from '../../../db/queries/ingest';
 import { addProbe } from '../../../db/queries/probes';
-import { canarySessions, ingestedEvents, probes, rttMinutes } from '../../../db/schema';
+import { canarySessions, ingestedEvents, probes, rttMinutes, targetSessionViews } from '../../../db/schema';
 import type { IngestEvent } from '../../../lib/contracts/ingest';
 import { backends } from '../../helpers/databases';
-import { ended, failed, heartbeat, opened, path, rtt } from '../../helpers/events';
+import { ended, failed, heartbeat, iso, opened, path, rtt, targetView } from '../../helpers/events';
 
 const NOW = new Date('2026-11-02T00:00:00.000Z');
 
@@ -137,6 +137,71 @@ describe.each(backends())('storeBatch on $name', (backend) => {
       expect(minute).toMatchObject({ count: 1, sumMs: 5 });
       const [e] = await database.db.select({ n: count() }).from(ingestedEvents);
       expect(e!.n).toBe(4);
+    });
+  });
+
+  describe('a session belongs to the probe that first wrote it', () => {
+    const counts = async () => {
+      const [e] = await database.db.select({ n: count() }).from(ingestedEvents);
+      const [s] = await database.db.select({ n: count() }).from(canarySessions);
+      const [r] = await database.db.select({ n: count() }).from(rttMinutes);
+      const [v] = await database.db.select({ n: count() }).from(targetSessionViews);
+      return { events: e!.n, sessions: s!.n, rtt: r!.n, views: v!.n };
+    };
+
+    it('throws SessionConflictError for another probe\'s (id, attempt), keeping nothing of the batch, also in a replayed batch', async () => {
+      await storeBatch(database.db, probeId, [opened('s-held0001'), ended('s-held0001', 100)], NOW);
+      const other = (await addProbe(database.db, { name: `other-${++seq}`, labels: {} })).probe.id;
+      const before = await counts();
+      const batch = [opened('s-free0001'), rtt('s-free0001', [1]), ended('s-held0001', 1, { endKind: 'tcp_reset' }), heartbeat({})];
+      await expect(storeBatch(database.db, other, batch, NOW)).rejects.toMatchObject({ code: 'INGEST_ERR_CONFLICT', sessions: ['s-held0001'], views: [] });
+      expect(await counts()).toEqual(before);
+      // A replay (one id in the ledger already) takes the second path: refused the same.
+      await storeBatch(database.db, other, [batch[0]!], NOW);
+      const after = await counts();
+      await expect(storeBatch(database.db, other, batch, NOW)).rejects.toBeInstanceOf(SessionConflictError);
+      expect(await counts()).toEqual(after);
+      const [row] = await database.db.select().from(canarySessions).where(eq(canarySessions.id, 's-held0001'));
+      expect(row).toMatchObject({ probeId, endKind: 'tcp_fin', durationMs: 100 });
+    });
+
+    it('lets a probe store its own sessions again, and the same id at another attempt', async () => {
+      await storeBatch(database.db, probeId, [opened('s-mine0001')], NOW);
+      expect(await storeBatch(database.db, probeId, [ended('s-mine0001', 10)], NOW)).toMatchObject({ accepted: 1 });
+      const other = (await addProbe(database.db, { name: `other-${++seq}`, labels: {} })).probe.id;
+      const later = new Date(NOW.getTime() - 3_600_000);
+      expect(await storeBatch(database.db, other, [opened('s-mine0001', {}, later)], NOW)).toMatchObject({ accepted: 1 });
+    });
+
+    it('refuses a target\'s view over a view of a session that reached another target; stores its own and replaces them', async () => {
+      const target = (await addProbe(database.db, { name: `edge-${++seq}`, labels: {}, kind: 'target' })).probe;
+      const reporter = { kind: 'target' as const, name: target.name };
+      await storeBatch(database.db, target.id, [targetView('s-tview001', 10, { target: target.name })], NOW, { reporter });
+      await storeBatch(database.db, target.id, [targetView('s-tview001', 20, { target: target.name })], NOW, { reporter });
+      await storeBatch(database.db, probeId, [targetView('s-tview002', 10, { target: 'elsewhere' })], NOW);
+      const before = await counts();
+      await expect(storeBatch(database.db, target.id, [targetView('s-tview003', 1, { target: target.name }), targetView('s-tview002', 1, { target: target.name })], NOW, { reporter })).rejects.toMatchObject({
+        code: 'INGEST_ERR_CONFLICT',
+        sessions: [],
+        views: ['s-tview002'],
+      });
+      expect(await counts()).toEqual(before);
+      const rows = await database.db.select().from(targetSessionViews).orderBy(targetSessionViews.sessionId);
+      expect(rows.map((r) => [r.sessionId, r.reporterId, r.targetName, r.durationMs, r.receivedAt.toISOString()])).toEqual([
+        ['s-tview001', target.id, target.name, 20, NOW.toISOString()],
+        ['s-tview002', probeId, 'elsewhere', 10, NOW.toISOString()],
+      ]);
+    });
+
+    it('throws RttOutsideSessionError for samples outside a stored session\'s span, naming them; inside, and for sessions not stored, they are kept', async () => {
+      await storeBatch(database.db, probeId, [opened('s-rtts0001'), ended('s-rtts0001', 60_000)], NOW);
+      const before = await counts();
+      const samples = rtt('s-rtts0001', [1, 2, 3], { samples: [{ at: iso(1000), rttMs: 1 }, { at: iso(-3_600_000), rttMs: 2 }, { at: iso(3_600_000), rttMs: 3 }] });
+      const err = await storeBatch(database.db, probeId, [heartbeat({}), samples], NOW).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RttOutsideSessionError);
+      expect((err as RttOutsideSessionError).samples.map((s) => [s.event.id, s.index])).toEqual([[samples.id, 1], [samples.id, 2]]);
+      expect(await counts()).toEqual(before);
+      expect(await storeBatch(database.db, probeId, [rtt('s-rtts0001', [1]), rtt('s-notyet01', [1], {}, new Date(0))], NOW)).toMatchObject({ accepted: 2 });
     });
   });
 

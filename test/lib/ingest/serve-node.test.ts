@@ -4,7 +4,7 @@
  * port 0 and a real client. test/api/ingest.test.ts covers the handler's contract itself.
  */
 import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { count } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -16,10 +16,11 @@ import { canarySessions, probes } from '../../../db/schema';
 import { serveIngest } from '../../../lib/ingest/serve-node';
 import { createLogger } from '../../../lib/log';
 import { backends } from '../../helpers/databases';
-import { ended, opened } from '../../helpers/events';
+import { ended, opened, T0 } from '../../helpers/events';
 
 const LIMIT = 64 * 1024;
 const silent = createLogger({ level: 'silent' });
+const NOW = new Date(T0.getTime() + 86_400_000);
 
 interface Answer {
   status: number;
@@ -32,6 +33,8 @@ describe.each(backends().slice(0, 1))('ingest on node:http ($name)', (backend) =
   let server: Server;
   let port: number;
   let token: string;
+  /** The body timeout of the server under test: short, so a dribbling client is cut in a test's time. */
+  const bodyTimeoutMs = 300;
 
   beforeAll(async () => {
     database = await backend.open();
@@ -42,7 +45,7 @@ describe.each(backends().slice(0, 1))('ingest on node:http ($name)', (backend) =
     token = (await addProbe(database.db, { name: 'node-probe', labels: {} })).token;
     server = createServer((req, res) => {
       if (!isIngestRequest(req)) return void res.writeHead(404).end();
-      void serveIngest(req, res, ingestDeps(database.db, { publisher: { publish() {} }, maxBodyBytes: LIMIT, log: silent }));
+      void serveIngest(req, res, ingestDeps(database.db, { publisher: { publish() {} }, maxBodyBytes: LIMIT, log: silent, now: () => NOW, bodyTimeoutMs }));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
@@ -118,6 +121,33 @@ describe.each(backends().slice(0, 1))('ingest on node:http ($name)', (backend) =
     const notGzip = await post('{"events":[]}', { 'content-encoding': 'gzip' });
     expect(notGzip).toMatchObject({ status: 400, body: { error: { code: 'INGEST_ERR_BAD_ENCODING' } } });
     expect(await sessions()).toBe(0);
+  });
+
+  it('408 for a body that dribbles in past the body timeout, and the socket closed; a prompt one on the same server is stored', async () => {
+    const body = JSON.stringify({ events: [opened('s-node0006')] });
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    let answer = '';
+    let sent = 0;
+    socket.on('data', (c: Buffer) => (answer += c.toString()));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    socket.write(
+      `POST /api/v1/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+    );
+    // A byte every 20 ms: the whole body would take over a second, several times the limit.
+    const drip = setInterval(() => {
+      if (sent < body.length && !socket.destroyed) socket.write(body[sent++]!);
+    }, 20);
+    await closed;
+    clearInterval(drip);
+    expect(answer).toMatch(/^HTTP\/1\.1 408 Request Timeout\r\n/);
+    expect(answer.toLowerCase()).toContain('connection: close');
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: { code: 'INGEST_ERR_BODY_TIMEOUT', message: `the body did not arrive within ${bodyTimeoutMs} ms; nothing was kept` },
+    });
+    expect(sent).toBeLessThan(body.length);
+    expect(await sessions()).toBe(0);
+    expect((await post(body)).status).toBe(200);
   });
 
   it('serves only POST /api/v1/ingest (a query string allowed); the rest stays with Next', async () => {
