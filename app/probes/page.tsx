@@ -1,12 +1,15 @@
 import { BadLink } from '@/components/paths/no-probes';
 import { LiveProbes } from '@/components/probes/live-probes';
 import { getDatabase } from '@/db/client';
+import { listProbesForAdmin } from '@/db/queries/probe-admin';
 import { ONLINE_WITHIN_MS, probesStatus } from '@/db/queries/probes-status';
+import { roleAtLeast, roleOf } from '@/lib/auth/roles';
 import { resolveScope } from '@/lib/dashboard/scope';
 import { describeIssues } from '@/lib/http/problem';
 import { queryStringOf } from '@/lib/http/search-params';
 import { parseScopeQuery, presentParams } from '@/lib/paths/query';
 import { withDatabasePage } from '@/app/database-page';
+import { currentPrincipal } from '@/server/auth/current';
 
 export const dynamic = 'force-dynamic';
 
@@ -16,8 +19,13 @@ export default withDatabasePage(async function ProbesPage(props: { searchParams:
   if (!parsed.success) return <BadLink message={describeIssues(parsed.issues)} reset={{ href: '/probes', label: 'Show every probe' }} />;
   const now = new Date();
   const scope = resolveScope(parsed.data, now);
-  const probes = await probesStatus(getDatabase().db, now, scope);
+  const db = getDatabase().db;
+  const probes = await probesStatus(db, now, scope);
+  // Admins manage probes here (the API checks the role again on every write); everyone else sees the table alone.
+  const principal = currentPrincipal();
+  const role = principal && roleOf(principal);
+  const admin = role && roleAtLeast(role, 'admin') ? (await listProbesForAdmin(db)).map(({ id, name, kind }) => ({ id, name, kind })) : undefined;
   const filter = [scope.probe && `probe ${scope.probe}`, scope.label && `label ${scope.label.key}=${scope.label.value}`].filter(Boolean).join(' · ');
   const query = queryStringOf(input);
-  return <LiveProbes key={query} initial={{ now: now.toISOString(), onlineWithinMs: ONLINE_WITHIN_MS, probes }} query={query} filter={filter} />;
+  return <LiveProbes key={query} initial={{ now: now.toISOString(), onlineWithinMs: ONLINE_WITHIN_MS, probes }} query={query} filter={filter} admin={admin} />;
 });

@@ -4,14 +4,22 @@
  * every accepted batch (a heartbeat moves "last seen" and the canary counts), and every
  * 15 s as well, because a probe goes offline by the clock alone: nothing is pushed when
  * a probe falls silent.
+ *
+ * Given `admin` (only an admin's page does), it also offers "Add probe" and each probe's
+ * controls, and shows a token just issued, once.
  */
+import { useMemo, useState } from 'react';
+import { ShownOnce } from '../admin/shown-once';
 import { probesReportSchema } from '../../lib/paths/schema';
 import type { ProbesReport, ProbeState } from '../../lib/paths/types';
 import { LiveStatusBadge, RefreshError } from '../live/live-status';
 import { useLiveReport } from '../live/use-live-report';
 import { NoProbesYet } from '../paths/no-probes';
+import { agentSnippets } from './agent-snippets';
+import { AddProbe } from './add-probe';
 import { ProbesTable } from './probes-table';
 import css from './probes.module.css';
+import type { AdminProbeList, IssuedToken } from './types';
 
 /**
  * Heartbeats come every 30 s and a probe is offline after 90 s of silence: a 15 s poll
@@ -19,10 +27,12 @@ import css from './probes.module.css';
  */
 export const PROBES_POLL_MS = 15_000;
 
-export function LiveProbes({ initial, query, filter }: { initial: ProbesReport; query: string; filter: string }) {
+export function LiveProbes({ initial, query, filter, admin }: { initial: ProbesReport; query: string; filter: string; admin?: AdminProbeList }) {
   const { report, status, refreshing, error, retry } = useLiveReport(initial, { url: `/api/v1/probes${query}`, schema: probesReportSchema, spans: { kind: 'none' }, pollMs: PROBES_POLL_MS });
   const { probes } = report;
   const count = (s: ProbeState) => probes.filter((p) => p.state === s).length;
+  const [issued, setIssued] = useState<IssuedToken | null>(null);
+  const managed = useMemo(() => admin && { probes: new Map(admin.map((p) => [p.name, { id: p.id, kind: p.kind }])), onIssued: setIssued }, [admin]);
 
   return (
     <div className={css.page} data-testid="probes" data-count={probes.length} data-online={count('online')} data-now={report.now} data-socket={status}>
@@ -31,6 +41,21 @@ export function LiveProbes({ initial, query, filter }: { initial: ProbesReport; 
         <LiveStatusBadge status={status} busy={refreshing} />
       </div>
       <RefreshError error={error} status={status} retry={retry} />
+      {managed && <AddProbe onIssued={setIssued} />}
+      {issued && (
+        <ShownOnce
+          title={`${issued.reason === 'added' ? 'Added' : 'New token for'} ${issued.kind === 'target' ? 'canary target' : 'probe'} ${issued.name}`}
+          secretLabel={issued.kind === 'target' ? 'DROPSCOPE_TARGET_TOKEN' : 'probe token'}
+          secret={issued.token}
+          snippets={agentSnippets({ ...issued, origin: window.location.origin })}
+          note={
+            issued.kind === 'target'
+              ? 'This token may post only the target\'s views of sessions that reach it. Put the target behind your CDN, load balancer or nginx and point probes at it.'
+              : 'A start: canaries to this server\'s own canary target, direct. Add your targets, proxies and profiles ("Probes on edge hosts" in the README).'
+          }
+          onDone={() => setIssued(null)}
+        />
+      )}
       {probes.length === 0 ? (
         filter ? (
           <p className="placeholder">
@@ -58,7 +83,7 @@ export function LiveProbes({ initial, query, filter }: { initial: ProbesReport; 
               online = heard from within {report.onlineWithinMs / 1000} s (three 30 s heartbeats) · as of {report.now.slice(11, 19)} UTC{filter ? ` · ${filter}` : ''}
             </span>
           </p>
-          <ProbesTable probes={probes} />
+          <ProbesTable probes={probes} admin={managed} />
         </>
       )}
     </div>

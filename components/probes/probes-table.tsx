@@ -1,7 +1,13 @@
-/** Every probe: online or not (and for how long it has been silent), version, labels, canaries, spool. */
+/**
+ * Every probe: online or not (and for how long it has been silent), version, labels, canaries,
+ * spool. Given `admin` (the page is an admin's), each row also says whether it is a canary
+ * target and carries the probe's controls; without it, the table is the viewers' table.
+ */
 import { formatDurationShort } from '../../lib/overview/format';
 import type { ProbeState, ProbeStatus } from '../../lib/paths/types';
+import { ProbeActions } from './probe-actions';
 import css from './probes.module.css';
+import type { AdminProbes, IssuedToken } from './types';
 
 const STATE: Record<ProbeState, { mark: string; word: string; className: string }> = {
   online: { mark: '●', word: 'online', className: css.online! },
@@ -13,7 +19,7 @@ const STATE: Record<ProbeState, { mark: string; word: string; className: string 
 const n = (x: number | null) => (x === null ? '—' : String(x));
 const stamp = (iso: string | null) => (iso ? `${iso.slice(0, 19).replace('T', ' ')} UTC` : '—');
 
-export function ProbesTable({ probes }: { probes: ProbeStatus[] }) {
+export function ProbesTable({ probes, admin }: { probes: ProbeStatus[]; admin?: { probes: AdminProbes; onIssued(issued: IssuedToken): void } }) {
   return (
     <div className={css.scroll}>
       <table className={css.table} data-testid="probes-table" data-rows={probes.length}>
@@ -29,16 +35,23 @@ export function ProbesTable({ probes }: { probes: ProbeStatus[] }) {
             <th scope="col" className={css.num}>backoff</th>
             <th scope="col">last seen</th>
             <th scope="col" className={css.num}>spool</th>
+            {admin && (
+              <th scope="col">
+                <span className="sr-only">actions</span>
+              </th>
+            )}
           </tr>
         </thead>
         <tbody>
           {probes.map((p) => {
             const st = STATE[p.state];
+            const managed = admin?.probes.get(p.name);
             return (
               <tr key={p.name} data-testid="probe-row" data-probe={p.name} data-state={p.state}>
                 <th scope="row" className={css.name}>
                   {p.name}
                   <span className={css.sub}>registered {p.createdAt.slice(0, 10)}</span>
+                  {managed?.kind === 'target' && <span className={css.sub} data-testid="probe-kind">canary target</span>}
                 </th>
                 <td>
                   <span className={`${css.state} ${st.className}`}>
@@ -70,6 +83,15 @@ export function ProbesTable({ probes }: { probes: ProbeStatus[] }) {
                   {p.silentForMs !== null && p.state === 'online' && <span className={css.sub}>{formatDurationShort(Math.max(1000, p.silentForMs))} ago</span>}
                 </td>
                 <td className={css.num}>{n(p.spoolDepth)}</td>
+                {admin && (
+                  <td>
+                    {managed ? (
+                      <ProbeActions probe={{ id: managed.id, name: p.name, kind: managed.kind, labels: p.labels, revoked: p.state === 'revoked' }} onIssued={admin.onIssued} />
+                    ) : (
+                      <span className="muted">reload to manage</span>
+                    )}
+                  </td>
+                )}
               </tr>
             );
           })}
