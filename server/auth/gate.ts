@@ -150,7 +150,13 @@ export function createGate(options: GateOptions): Gate {
       const role: Role | null = roleOf(principal);
       if (role === null) return { status: 403, code: 'AUTH_ERR_FORBIDDEN', message: 'probe tokens do not read' };
       // socket.io's WebSocket transport is not bound by CORS: check the page it came from.
-      if (principal.kind === 'user' && foreignOrigin(req, principal)) return { status: 403, code: 'AUTH_ERR_ORIGIN', message: 'foreign Origin' };
+      // Browsers send Origin on every upgrade and POST; a same-origin polling GET comes without
+      // one (and another site could not read its answer, nor send our Lax cookie with it).
+      if (principal.kind === 'user') {
+        const origin = req.headers.origin;
+        const bareGet = req.method === 'GET' && !req.headers.upgrade;
+        if (origin === undefined ? !bareGet : origin !== ownOrigin(req)) return { status: 403, code: 'AUTH_ERR_ORIGIN', message: 'foreign Origin' };
+      }
       return null;
     },
   };
