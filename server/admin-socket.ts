@@ -1,5 +1,5 @@
 /**
- * A Unix socket in the PGlite data directory through which the CLI runs probe commands
+ * A Unix socket in the PGlite data directory through which the CLI runs probe, user and token commands
  * while the server holds the database (PGlite allows one process per directory), and
  * commands for the built-in canary target (pause, resume), which only the running server
  * can carry out. Access is by filesystem permission: whoever can write the data directory
@@ -14,6 +14,8 @@ import type { Logger } from '../lib/log';
 import type { CanaryTarget } from '../target/canary-target';
 import { probeCommandSchema, runProbeCommand } from './probe-commands';
 import { runTargetCommand, targetCommandSchema } from './target-commands';
+import { runUserCommand, UserCommandError, userCommandSchema } from './user-commands';
+import { UserExistsError } from '../db/queries/users';
 
 export const ADMIN_SOCKET = 'admin.sock';
 const MAX_BODY = 64 * 1024;
@@ -24,7 +26,7 @@ export async function startAdminSocket(dataDir: string, database: Database, log:
   rmSync(socketPath, { force: true });
   const server = createServer((req, res) => {
     const reply = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    if (req.method !== 'POST' || (req.url !== '/probe-command' && req.url !== '/target-command')) {
+    if (req.method !== 'POST' || (req.url !== '/probe-command' && req.url !== '/target-command' && req.url !== '/user-command')) {
       return reply(404, { error: { code: 'ADMIN_ERR_NOT_FOUND', message: 'unknown admin route' } });
     }
     const chunks: Buffer[] = [];
@@ -47,6 +49,19 @@ export async function startAdminSocket(dataDir: string, database: Database, log:
         const result = runTargetCommand(target, cmd.data);
         log.info(result, 'canary target command');
         return reply(200, result);
+      }
+      if (req.url === '/user-command') {
+        const cmd = userCommandSchema.safeParse(json);
+        if (!cmd.success) return reply(400, { error: { code: 'ADMIN_ERR_SCHEMA', message: describeIssues(fieldIssues(cmd.error)) } });
+        runUserCommand(database, cmd.data, new Date()).then(
+          (result) => reply(200, result),
+          (err: Error & { code?: string }) => {
+            if (err instanceof UserCommandError || err instanceof UserExistsError) return reply(409, { error: { code: err.code, message: err.message } });
+            log.error({ err }, 'admin command failed');
+            reply(500, { error: { code: 'ADMIN_ERR_INTERNAL', message: 'the command failed; see the server log' } });
+          },
+        );
+        return;
       }
       const parsed = probeCommandSchema.safeParse(json);
       if (!parsed.success) return reply(400, { error: { code: 'ADMIN_ERR_SCHEMA', message: describeIssues(fieldIssues(parsed.error)) } });

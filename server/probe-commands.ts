@@ -2,10 +2,15 @@
  * Probe administration commands (add, list, revoke), run either by the CLI directly on
  * the database or, when a server holds the PGlite directory, by the server on the CLI's
  * behalf through the admin socket. One schema for both routes.
+ *
+ * `add` registers a probe, or with kind `target` a standalone canary target's token
+ * (`dropscope-target`), which may post only its own views of sessions (lib/ingest/access.ts).
  */
 import { z } from 'zod';
 import type { Database } from '../db/client';
-import { addProbe, listProbes, revokeProbe, type ProbeRecord } from '../db/queries/probes';
+import { recordAudit } from '../db/queries/audit';
+import { CLI_PRINCIPAL } from '../lib/auth/roles';
+import { addProbe, listProbes, PROBE_KINDS, revokeProbe, type ProbeKind, type ProbeRecord } from '../db/queries/probes';
 
 const probeName = z
   .string()
@@ -19,6 +24,8 @@ export const probeCommandSchema = z.discriminatedUnion('command', [
     command: z.literal('add'),
     name: probeName,
     labels: z.record(labelKey, z.string().max(128)).refine((l) => Object.keys(l).length <= 16, 'expected at most 16 labels'),
+    /** Absent from a CLI older than target tokens: a probe. */
+    kind: z.enum(PROBE_KINDS as [ProbeKind, ...ProbeKind[]]).default('probe'),
   }),
   z.strictObject({ command: z.literal('list') }),
   z.strictObject({ command: z.literal('revoke'), name: probeName }),
@@ -33,10 +40,17 @@ export type ProbeCommandResult =
 export async function runProbeCommand(database: Database, cmd: ProbeCommand, now: Date): Promise<ProbeCommandResult> {
   switch (cmd.command) {
     case 'add':
-      return { command: 'add', ...(await addProbe(database.db, { name: cmd.name, labels: cmd.labels })) };
+      return database.db.transaction(async (tx) => {
+        const made = await addProbe(tx, { name: cmd.name, labels: cmd.labels, kind: cmd.kind });
+        await recordAudit(tx, CLI_PRINCIPAL, { action: 'probe.create', subjectKind: 'probe', subjectId: made.probe.id, after: made.probe }, now);
+        return { command: 'add' as const, ...made };
+      });
     case 'list':
       return { command: 'list', probes: await listProbes(database.db) };
-    case 'revoke':
-      return { command: 'revoke', probe: await revokeProbe(database.db, cmd.name, now) };
+    case 'revoke': {
+      const probe = await revokeProbe(database.db, cmd.name, now);
+      await recordAudit(database.db, CLI_PRINCIPAL, { action: 'probe.revoke', subjectKind: 'probe', subjectId: probe.id, after: probe }, now);
+      return { command: 'revoke', probe };
+    }
   }
 }

@@ -26,6 +26,9 @@ export type Principal =
   | { kind: 'probe'; id: number; name: string; probeKind: 'probe' | 'target' }
   | { kind: 'cli'; name: string };
 
+/** The administration CLI on the server's host (`dropscope ...`), as the audit log names it. */
+export const CLI_PRINCIPAL: Principal = { kind: 'cli', name: 'dropscope CLI' };
+
 /** The role a principal acts with on the dashboard and its API; null for probes. */
 export function roleOf(principal: Principal): Role | null {
   switch (principal.kind) {
