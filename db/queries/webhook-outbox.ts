@@ -15,12 +15,19 @@ import { webhookAttempts as a, webhookEndpoints as w, webhookOutbox as o } from 
 export interface ClaimedMessage {
   id: number;
   messageId: string;
+  webhookId: number;
+  /** `webhook.test` for "send test", which is tried once and never retried. */
+  eventType: string;
   body: string;
   createdAt: Date;
   attempts: number;
   url: string;
-  secret: string;
+  /** As stored, sealed: opened only to sign (lib/webhooks/deliver.ts). */
+  sealedSecret: string;
 }
+
+/** The event type of "send test" messages. */
+export const TEST_EVENT = 'webhook.test';
 
 /** Lease up to `limit` due messages of enabled endpoints until now + leaseMs. */
 export async function claimDueMessages(db: Db, now: Date, options: { limit: number; leaseMs: number }): Promise<ClaimedMessage[]> {
@@ -37,7 +44,7 @@ export async function claimDueMessages(db: Db, now: Date, options: { limit: numb
     const ids = due.map((d) => d.id);
     await tx.update(o).set({ lockedUntil: new Date(now.getTime() + options.leaseMs) }).where(inArray(o.id, ids));
     return tx
-      .select({ id: o.id, messageId: o.messageId, body: o.body, createdAt: o.createdAt, attempts: o.attempts, url: w.url, secret: w.secret })
+      .select({ id: o.id, messageId: o.messageId, webhookId: o.webhookId, eventType: o.eventType, body: o.body, createdAt: o.createdAt, attempts: o.attempts, url: w.url, sealedSecret: w.secret })
       .from(o)
       .innerJoin(w, eq(w.id, o.webhookId))
       .where(inArray(o.id, ids))
@@ -45,9 +52,15 @@ export async function claimDueMessages(db: Db, now: Date, options: { limit: numb
   });
 }
 
-export type AttemptVerdict = 'delivered' | 'retry' | 'gave_up';
+/** `failed`: a test message's one attempt failed (stored as gave_up: tests are not retried). */
+export type AttemptVerdict = 'delivered' | 'retry' | 'gave_up' | 'failed';
 
-/** Record one attempt and schedule the next (or mark delivered / given up), in one transaction. */
+/**
+ * Record one attempt and schedule the next (or mark delivered / given up), in one
+ * transaction. A test message gets one attempt: a failure ends it (status gave_up, the
+ * reason in last_error), as the person who pressed "Send test" wants to know now, not to
+ * have the server knock on that address for a day.
+ */
 export async function recordAttempt(db: Db, message: ClaimedMessage, result: AttemptResult, startedAt: Date, policy: RetryPolicy, now: Date): Promise<AttemptVerdict> {
   return db.transaction(async (tx) => {
     await tx.insert(a).values({ outboxId: message.id, startedAt, durationMs: result.durationMs, httpStatus: result.httpStatus, ok: result.ok, responseSnippet: result.responseSnippet, error: result.error });
@@ -57,6 +70,10 @@ export async function recordAttempt(db: Db, message: ClaimedMessage, result: Att
       return 'delivered';
     }
     const lastError = result.error ?? `HTTP ${result.httpStatus}`;
+    if (message.eventType === TEST_EVENT) {
+      await tx.update(o).set({ status: 'gave_up', attempts, lockedUntil: null, lastError }).where(eq(o.id, message.id));
+      return 'failed';
+    }
     const next = nextAttemptAt(message.createdAt, attempts, now, policy);
     if (next === null) {
       await tx.update(o).set({ status: 'gave_up', attempts, lockedUntil: null, lastError }).where(eq(o.id, message.id));
@@ -67,14 +84,14 @@ export async function recordAttempt(db: Db, message: ClaimedMessage, result: Att
   });
 }
 
-/** Queue a test message for an endpoint, due now. Null when there is no such endpoint. */
+/** Queue a test message for an endpoint, due now (one attempt, no retry). Null when there is no such endpoint. */
 export async function enqueueTestMessage(db: Executor, webhookId: number, now: Date, dashboardUrl: string): Promise<{ id: number; messageId: string } | null> {
   const [endpoint] = await db.select({ name: w.name, format: w.format }).from(w).where(eq(w.id, webhookId));
   if (!endpoint) return null;
   const messageId = generateMessageId();
   const [row] = await db
     .insert(o)
-    .values({ messageId, webhookId, transitionId: null, eventType: 'webhook.test', body: testBody(endpoint.format, endpoint.name, now, dashboardUrl), createdAt: now, nextAttemptAt: now })
+    .values({ messageId, webhookId, transitionId: null, eventType: TEST_EVENT, body: testBody(endpoint.format, endpoint.name, now, dashboardUrl), createdAt: now, nextAttemptAt: now })
     .returning({ id: o.id });
   return { id: row!.id, messageId };
 }
@@ -89,9 +106,6 @@ export async function outboxDepth(db: Executor): Promise<number> {
   const [row] = await db.select({ n: count() }).from(o).where(eq(o.status, 'pending'));
   return row?.n ?? 0;
 }
-
-
-
 /** The newest messages (of one endpoint, or all), each with its attempts, newest first. */
 export async function recentDeliveries(db: Executor, options: { webhookId?: number; limit?: number; attemptsPerMessage?: number } = {}): Promise<Delivery[]> {
   const rows = await db

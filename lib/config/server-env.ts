@@ -4,7 +4,10 @@
  */
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
+import { MAX_BATCH_EVENTS } from '../contracts/ingest';
+import { parseSecretKey } from '../crypto/secret-box';
 import { describeIssues, fieldIssues } from '../http/problem';
+import { parseAllowList, type OutboundAllowList } from '../net/allow-list';
 import { parseRetention } from '../retention/partitions';
 
 /** A retention period (lib/retention/partitions.ts parseRetention), in ms. */
@@ -13,6 +16,21 @@ const retention = (fallback: string) =>
     .string()
     .default(fallback)
     .transform((text, ctx) => {
+      const ms = parseRetention(text);
+      if (ms === null) {
+        ctx.addIssue({ code: 'custom', message: `expected a period such as 30d, 36h or 90m, got ${JSON.stringify(text)}` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+/** A period as `retention` reads it, in ms; undefined when unset (the caller's default applies). */
+const optionalPeriod = () =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text.trim() === '') return undefined;
       const ms = parseRetention(text);
       if (ms === null) {
         ctx.addIssue({ code: 'custom', message: `expected a period such as 30d, 36h or 90m, got ${JSON.stringify(text)}` });
@@ -31,6 +49,25 @@ const envSchema = z.object({
     .or(z.literal('').transform(() => undefined)),
   DROPSCOPE_DATA_DIR: z.string().min(1).default('./data'),
   DROPSCOPE_INGEST_MAX_BYTES: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(1024 * 1024),
+  /**
+   * Ingest plausibility (lib/contracts/ingest.ts IngestLimits): the oldest instant accepted,
+   * before the skew. Default: DROPSCOPE_RETENTION_RAW. A probe's spool is bounded by bytes,
+   * not age, so what is worth replaying is what the server keeps.
+   */
+  DROPSCOPE_INGEST_MAX_AGE: optionalPeriod(),
+  /** How far a probe's clock may be off the server's (and step during a session). */
+  DROPSCOPE_INGEST_CLOCK_SKEW: retention('5m'),
+  /** The longest session duration accepted (past the 5 days of Linux conntrack, the longest layer timeout known). */
+  DROPSCOPE_INGEST_MAX_DURATION: retention('7d'),
+  /**
+   * Per-probe rate limit on ingest (lib/ingest/rate-limit.ts): events per second, with a
+   * burst of DROPSCOPE_INGEST_BURST events (at least a whole batch of MAX_BATCH_EVENTS); a
+   * batch counts as at least MIN_BATCH_COST events. Over it: 429 with Retry-After.
+   */
+  DROPSCOPE_INGEST_RATE: z.coerce.number().positive().max(10_000_000).default(2_000),
+  DROPSCOPE_INGEST_BURST: z.coerce.number().int().min(MAX_BATCH_EVENTS).max(100_000_000).default(10_000),
+  /** A request body not fully arrived this long after its reading began is answered 408 and its socket closed. */
+  DROPSCOPE_INGEST_BODY_TIMEOUT_MS: z.coerce.number().int().min(50).max(300_000).default(10_000),
   /** How often dashboards get a coalesced live push, at most. */
   DROPSCOPE_LIVE_INTERVAL_MS: z.coerce.number().int().min(50).max(10_000).default(250),
   /** The built-in demo probe (quick start). Turn it off in production. */
@@ -59,6 +96,40 @@ const envSchema = z.object({
   DROPSCOPE_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   /** How often the outbox is checked for due retries (new messages are sent at once). */
   DROPSCOPE_WEBHOOK_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  /**
+   * Internal destinations webhooks may reach, comma-separated CIDRs and host names
+   * (lib/net/allow-list.ts); loopback, private, link-local and other special addresses
+   * are refused otherwise (lib/net/outbound-guard.ts). Empty by default.
+   */
+  DROPSCOPE_OUTBOUND_ALLOW: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      try {
+        return parseAllowList(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /**
+   * The key webhook secrets are encrypted with at rest (lib/crypto/secret-box.ts): 32
+   * random bytes, base64 or hex (`openssl rand -base64 32`). Required on PostgreSQL, the
+   * same on every server of a database; on PGlite, when unset, generated once into the
+   * data directory (server/secret-key.ts). The message of a bad value never repeats it.
+   */
+  DROPSCOPE_SECRET_KEY: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      if (text === undefined || text.trim() === '') return undefined;
+      try {
+        return parseSecretKey(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
   /**
    * Heavy reports (drops, analysis, a path's page) computed at once by this process; the rest
    * wait their turn (lib/http/report-slots.ts). Default: the machine's cores.
@@ -113,8 +184,38 @@ export function ingestMaxBytes(): number {
   return (ingestLimit ??= parseServerConfig(process.env).DROPSCOPE_INGEST_MAX_BYTES);
 }
 
+/** The ingest settings besides the body limit (lib/ingest/settings.ts), from a parsed configuration. */
+export interface IngestSettings {
+  limits: { maxAgeMs: number; skewMs: number; maxDurationMs: number };
+  rate: { eventsPerSecond: number; burst: number };
+  bodyTimeoutMs: number;
+}
+export function ingestSettingsOf(config: ServerConfig): IngestSettings {
+  return {
+    limits: {
+      maxAgeMs: config.DROPSCOPE_INGEST_MAX_AGE ?? config.DROPSCOPE_RETENTION_RAW,
+      skewMs: config.DROPSCOPE_INGEST_CLOCK_SKEW,
+      maxDurationMs: config.DROPSCOPE_INGEST_MAX_DURATION,
+    },
+    rate: { eventsPerSecond: config.DROPSCOPE_INGEST_RATE, burst: config.DROPSCOPE_INGEST_BURST },
+    bodyTimeoutMs: config.DROPSCOPE_INGEST_BODY_TIMEOUT_MS,
+  };
+}
+
+/** The ingest settings for route handlers, read from the environment once. */
+let ingestSettingsRead: IngestSettings | undefined;
+export function ingestSettings(): IngestSettings {
+  return (ingestSettingsRead ??= ingestSettingsOf(parseServerConfig(process.env)));
+}
+
 /** How many heavy reports run at once, read from the environment once. */
 let reportConcurrency: number | undefined;
 export function reportConcurrencyLimit(): number {
   return (reportConcurrency ??= parseServerConfig(process.env).DROPSCOPE_REPORT_CONCURRENCY);
+}
+
+/** DROPSCOPE_OUTBOUND_ALLOW for route handlers (checking a webhook's URL), read from the environment once. */
+let outboundAllow: OutboundAllowList | undefined;
+export function outboundAllowList(): OutboundAllowList {
+  return (outboundAllow ??= parseServerConfig(process.env).DROPSCOPE_OUTBOUND_ALLOW);
 }

@@ -1,57 +1,129 @@
 /**
- * One delivery attempt over HTTP: sign, POST, and describe what happened (status, a short
- * snippet of the answer, or the error) without throwing. Redirects count as failures: a
- * receiver must answer 2xx at the URL it registered.
+ * One delivery attempt over HTTP: check where the URL leads (lib/net/outbound-guard.ts),
+ * open the endpoint's secret, sign, POST to the checked address, and describe what
+ * happened without throwing. Every failure is a short reason in `error`:
+ * `refused: ...` (an internal address), `redirect not followed (HTTP 302)` (a receiver
+ * must answer 2xx at the URL it registered), `HTTP 503 (Service Unavailable)`, a network
+ * error's code, `timeout after N ms`, or a secret that does not decrypt.
+ *
+ * What of the answer is kept: up to 512 characters, and only from a public address. An
+ * internal address is reached only because DROPSCOPE_OUTBOUND_ALLOW lets it, and whatever
+ * answers there (an admin page, a metadata document, another service's error) is not for
+ * the dashboard's users to read back through the delivery history; the status and the
+ * reason are enough to fix a receiver. Public receivers' answers ("invalid_payload") are
+ * kept: that is how a user sees why Slack refused a message.
  */
+import { STATUS_CODES } from 'node:http';
+import { SecretBoxError, type SecretKey } from '../crypto/secret-box';
+import type { OutboundAllowList } from '../net/allow-list';
+import { checkOutbound, OutboundRefusedError, type CheckedTarget, type Lookup } from '../net/outbound-guard';
+import { postPinned } from '../net/pinned-request';
+import { openWebhookSecret } from './secret-at-rest';
 import { webhookHeaders } from './signature';
 
 export interface AttemptResult {
   ok: boolean;
   httpStatus: number | null;
-  /** Up to 512 characters of the answer. */
+  /** Up to 512 characters of the answer of a public receiver; null for an internal one. */
   responseSnippet: string | null;
-  /** `timeout`, or the network error's code and message. */
+  /** Why the attempt failed (see the module comment); null when it succeeded. */
   error: string | null;
   durationMs: number;
 }
 
 export const SNIPPET_CHARS = 512;
+/** How the reason of an attempt the outbound guard refused starts. */
+export const REFUSED_PREFIX = 'refused: ';
+const ERROR_CHARS = 300;
 
-export async function attemptDelivery(
-  request: { url: string; secret: string; messageId: string; body: string },
-  options: { now: Date; timeoutMs: number; fetch?: typeof fetch },
-): Promise<AttemptResult> {
+/** Where webhooks may go, and the seams tests inject. */
+export interface OutboundOptions {
+  allow: OutboundAllowList;
+  /** The resolver (default: the system's). */
+  lookup?: Lookup;
+  /** Extra trusted CAs for https receivers. */
+  ca?: string | Buffer;
+}
+
+export interface AttemptRequest {
+  url: string;
+  webhookId: number;
+  /** As stored: `v1:...` (lib/webhooks/secret-at-rest.ts). */
+  sealedSecret: string;
+  messageId: string;
+  body: string;
+}
+
+export async function attemptDelivery(request: AttemptRequest, options: { now: Date; timeoutMs: number; key: SecretKey; outbound: OutboundOptions }): Promise<AttemptResult> {
   const started = performance.now();
-  const doFetch = options.fetch ?? fetch;
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
+  const failed = (error: string, httpStatus: number | null = null): AttemptResult => ({ ok: false, httpStatus, responseSnippet: null, error: error.slice(0, ERROR_CHARS), durationMs: elapsed() });
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  const timedOut = () => failed(`timeout after ${options.timeoutMs} ms`);
+
+  let url: URL;
   try {
-    const res = await doFetch(request.url, {
-      method: 'POST',
-      headers: { ...webhookHeaders(request.secret, request.messageId, options.now, request.body), 'user-agent': 'dropscope-webhooks' },
-      body: request.body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs),
-    });
-    const text = await snippet(res).catch(() => '');
-    return { ok: res.status >= 200 && res.status < 300, httpStatus: res.status, responseSnippet: text || null, error: null, durationMs: elapsed() };
+    url = new URL(request.url);
+  } catch {
+    return failed('the endpoint URL is not a valid URL');
+  }
+
+  let target: CheckedTarget;
+  try {
+    target = await untilAborted(checkOutbound(url, options.outbound.allow, options.outbound.lookup), signal);
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    const error = e.name === 'TimeoutError' || e.name === 'AbortError' ? `timeout after ${options.timeoutMs} ms` : [e.cause?.code, e.cause?.message ?? e.message].filter(Boolean).join(': ');
-    return { ok: false, httpStatus: null, responseSnippet: null, error: error.slice(0, SNIPPET_CHARS), durationMs: elapsed() };
+    if (err instanceof OutboundRefusedError) return failed(`${REFUSED_PREFIX}${err.message}`);
+    if (signal.aborted) return timedOut();
+    const e = err as NodeJS.ErrnoException;
+    return failed(`cannot resolve ${url.hostname}: ${e.code ?? e.message}`);
+  }
+
+  let headers: Record<string, string>;
+  try {
+    const secret = openWebhookSecret(options.key, request.webhookId, request.sealedSecret);
+    headers = webhookHeaders(secret, request.messageId, options.now, request.body);
+  } catch (err) {
+    return failed(`cannot sign: ${signingProblem(err)}`);
+  }
+
+  try {
+    const answer = await postPinned({
+      url,
+      target,
+      headers: { ...headers, 'user-agent': 'dropscope-webhooks' },
+      body: request.body,
+      signal,
+      readChars: target.internal ? 0 : SNIPPET_CHARS,
+      ...(options.outbound.ca !== undefined && { ca: options.outbound.ca }),
+    });
+    const status = answer.status;
+    const snippet = answer.body || null;
+    if (status >= 200 && status < 300) return { ok: true, httpStatus: status, responseSnippet: snippet, error: null, durationMs: elapsed() };
+    const reason = status >= 300 && status < 400 ? `redirect not followed (HTTP ${status})` : `HTTP ${status}${STATUS_CODES[status] ? ` (${STATUS_CODES[status]})` : ''}`;
+    return { ...failed(reason, status), responseSnippet: snippet };
+  } catch (err) {
+    if (signal.aborted) return timedOut();
+    const e = err as NodeJS.ErrnoException;
+    return failed([e.code, e.message].filter(Boolean).join(': '));
   }
 }
 
-/** The start of the answer, without reading a large one to its end. */
-async function snippet(res: Response): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  while (text.length < SNIPPET_CHARS) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    text += decoder.decode(value, { stream: true });
-  }
-  await reader.cancel().catch(() => {});
-  return text.slice(0, SNIPPET_CHARS);
+/** Why a message could not be signed; never the secret. */
+function signingProblem(err: unknown): string {
+  if (!(err instanceof SecretBoxError)) return (err as Error).message;
+  if (err.code === 'CRYPTO_ERR_OPEN') return `the endpoint's secret does not decrypt: ${err.message.replace(/^cannot decrypt: /, '')}`;
+  return `the endpoint's secret is damaged: ${err.message}`;
+}
+
+/** `promise`, or a rejection as soon as `signal` aborts (a lookup cannot be cancelled, only left behind). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
+    );
+  });
 }

@@ -1,11 +1,12 @@
 /**
  * One delivery round: lease the due messages, POST each (in parallel, each bounded by the
- * request timeout), record every attempt and schedule the retries. What survives a
- * restart is all in the outbox; this holds nothing between rounds.
+ * request timeout) through the outbound guard, record every attempt and schedule the
+ * retries. What survives a restart is all in the outbox; this holds nothing between rounds.
  */
 import type { Database } from '../../db/client';
 import { claimDueMessages, recordAttempt, type AttemptVerdict } from '../../db/queries/webhook-outbox';
-import { attemptDelivery, type AttemptResult } from '../../lib/webhooks/deliver';
+import type { SecretKey } from '../../lib/crypto/secret-box';
+import { attemptDelivery, type AttemptResult, type OutboundOptions } from '../../lib/webhooks/deliver';
 import type { RetryPolicy } from '../../lib/webhooks/retry';
 import type { Logger } from '../../lib/log';
 
@@ -14,9 +15,12 @@ export interface DeliveryOptions {
   timeoutMs: number;
   /** Messages per round. */
   batch: number;
+  /** Opens the endpoints' secrets to sign. */
+  key: SecretKey;
+  /** Where messages may go (DROPSCOPE_OUTBOUND_ALLOW) and the resolver. */
+  outbound: OutboundOptions;
   log: Logger;
   now?: () => Date;
-  fetch?: typeof fetch;
   onAttempt?: (result: AttemptResult, verdict: AttemptVerdict) => void;
 }
 
@@ -28,13 +32,14 @@ export async function deliverDue(database: Database, options: DeliveryOptions): 
   await Promise.all(
     claimed.map(async (message) => {
       const startedAt = now();
-      const result = await attemptDelivery(message, { now: startedAt, timeoutMs: options.timeoutMs, ...(options.fetch && { fetch: options.fetch }) });
+      const result = await attemptDelivery(message, { now: startedAt, timeoutMs: options.timeoutMs, key: options.key, outbound: options.outbound });
       const verdict = await recordAttempt(database.db, message, result, startedAt, options.policy, now());
       options.onAttempt?.(result, verdict);
       // Ids only: a receiver's URL can carry its own secret (Slack puts it in the path).
-      const fields = { messageId: message.messageId, attempt: message.attempts + 1, httpStatus: result.httpStatus, error: result.error, durationMs: result.durationMs };
+      const fields = { messageId: message.messageId, webhookId: message.webhookId, attempt: message.attempts + 1, httpStatus: result.httpStatus, error: result.error, durationMs: result.durationMs };
       if (verdict === 'delivered') options.log.info(fields, 'webhook delivered');
       else if (verdict === 'gave_up') options.log.error(fields, 'webhook given up after retrying');
+      else if (verdict === 'failed') options.log.warn(fields, 'webhook test message failed (tests are not retried)');
       else options.log.warn(fields, 'webhook attempt failed; will retry');
     }),
   );

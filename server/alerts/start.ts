@@ -7,7 +7,9 @@
 import type { Database } from '../../db/client';
 import type { Layer } from '../../lib/analysis/catalogue';
 import { installAlertRuntime } from '../../lib/alerts/runtime';
+import type { SecretKey } from '../../lib/crypto/secret-box';
 import { moduleLogger, type Logger } from '../../lib/log';
+import type { OutboundAllowList } from '../../lib/net/allow-list';
 import type { RetryPolicy } from '../../lib/webhooks/retry';
 import { pruneDeliveries } from '../../db/queries/webhook-outbox';
 import { deliverDue } from './deliver';
@@ -30,6 +32,10 @@ export interface AlertOptions {
   pollMs: number;
   timeoutMs: number;
   policy: RetryPolicy;
+  /** Opens webhook secrets to sign (server/secret-key.ts). */
+  secretKey: SecretKey;
+  /** DROPSCOPE_OUTBOUND_ALLOW: the internal addresses webhooks may reach. */
+  outboundAllow: OutboundAllowList;
   metrics: AlertMetrics;
   log: Logger;
 }
@@ -46,7 +52,15 @@ export function startAlerts(options: AlertOptions): { close(): Promise<void> } {
         const pruned = await pruneDeliveries(database.db, new Date(prunedAt - DELIVERY_RETENTION_MS));
         if (pruned > 0) deliverLog.info({ pruned }, 'old webhook deliveries pruned');
       }
-      const n = await deliverDue(database, { policy: options.policy, timeoutMs: options.timeoutMs, batch: DELIVERY_BATCH, log: deliverLog, onAttempt: options.metrics.attempt });
+      const n = await deliverDue(database, {
+        policy: options.policy,
+        timeoutMs: options.timeoutMs,
+        batch: DELIVERY_BATCH,
+        key: options.secretKey,
+        outbound: { allow: options.outboundAllow },
+        log: deliverLog,
+        onAttempt: options.metrics.attempt,
+      });
       return n === DELIVERY_BATCH;
     } catch (err) {
       deliverLog.error({ err }, 'webhook delivery round failed');

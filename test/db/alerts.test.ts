@@ -12,6 +12,7 @@ import { alertHistory, currentAlerts } from '../../db/queries/alerts-history';
 import { storeBatch } from '../../db/queries/ingest';
 import { addProbe } from '../../db/queries/probes';
 import { createWebhook } from '../../db/queries/webhooks';
+import { generateSecretKey } from '../../lib/crypto/secret-box';
 import { recentDeliveries } from '../../db/queries/webhook-outbox';
 import { alertRuleInputSchema, type AlertRuleInput } from '../../lib/alerts/rule';
 import { BUILTIN_LAYERS } from '../../lib/analysis/catalogue';
@@ -39,7 +40,7 @@ describe.each(backends())('alert rules on $name', (backend) => {
   beforeAll(async () => {
     database = await backend.open();
     probeId = (await addProbe(database.db, { name: 'edge-1', labels: { region: 'eu' } })).probe.id;
-    webhookId = (await createWebhook(database.db, { name: 'ops', url: 'http://127.0.0.1:9/hook', format: 'standard', enabled: true }, T0)).webhook.id;
+    webhookId = (await createWebhook(database.db, { name: 'ops', url: 'http://127.0.0.1:9/hook', format: 'standard', enabled: true }, T0, generateSecretKey())).webhook.id;
   });
   afterAll(() => database.close());
 

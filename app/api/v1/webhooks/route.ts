@@ -1,7 +1,10 @@
 import { getDatabase } from '@/db/client';
 import { createWebhook, listWebhooks, WebhookError } from '@/db/queries/webhooks';
+import { outboundAllowList } from '@/lib/config/server-env';
+import { installedSecretKey } from '@/lib/crypto/key-holder';
 import { fieldProblem, parseJsonBody } from '@/lib/http/json-input';
 import { webhookInputSchema } from '@/lib/webhooks/endpoint';
+import { refusedUrlProblem } from '@/lib/webhooks/url-check';
 import { withDatabaseErrors } from '@/app/api/v1/database-errors';
 
 export const dynamic = 'force-dynamic';
@@ -11,12 +14,18 @@ export const GET = withDatabaseErrors(async function GET(): Promise<Response> {
   return Response.json({ webhooks: await listWebhooks(getDatabase().db) }, { headers: { 'cache-control': 'no-store' } });
 });
 
-/** POST /api/v1/webhooks: create an endpoint; the answer carries its secret, the only time it is shown. */
+/**
+ * POST /api/v1/webhooks: create an endpoint; the answer carries its secret, the only time
+ * it is shown. A URL at a literal internal address is refused here (400 naming `url`);
+ * host names are checked when a message is sent.
+ */
 export const POST = withDatabaseErrors(async function POST(request: Request): Promise<Response> {
   const body = await parseJsonBody(request, webhookInputSchema);
   if (!body.ok) return body.response;
+  const refused = refusedUrlProblem(body.data.url, outboundAllowList());
+  if (refused) return refused;
   try {
-    const { webhook, secret } = await createWebhook(getDatabase().db, body.data, new Date());
+    const { webhook, secret } = await createWebhook(getDatabase().db, body.data, new Date(), installedSecretKey());
     return Response.json({ ...webhook, secret }, { status: 201, headers: { location: `/api/v1/webhooks/${webhook.id}`, 'cache-control': 'no-store' } });
   } catch (err) {
     if (err instanceof WebhookError) return fieldProblem(409, err.code, err.field, err.message);

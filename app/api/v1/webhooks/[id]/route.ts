@@ -1,9 +1,11 @@
 import { getDatabase } from '@/db/client';
 import { recentDeliveries } from '@/db/queries/webhook-outbox';
 import { deleteWebhook, getWebhook, updateWebhook, WebhookError } from '@/db/queries/webhooks';
+import { outboundAllowList } from '@/lib/config/server-env';
 import { fieldProblem, parseId, parseJsonBody } from '@/lib/http/json-input';
 import { problem } from '@/lib/http/problem';
 import { webhookInputSchema } from '@/lib/webhooks/endpoint';
+import { refusedUrlProblem } from '@/lib/webhooks/url-check';
 import { withDatabaseErrors } from '@/app/api/v1/database-errors';
 
 export const dynamic = 'force-dynamic';
@@ -21,12 +23,14 @@ export const GET = withDatabaseErrors(async function GET(_request: Request, ctx:
   return Response.json({ ...webhook, deliveries: await recentDeliveries(db, { webhookId: id.data, limit: 50 }) }, { headers: { 'cache-control': 'no-store' } });
 });
 
-/** PUT /api/v1/webhooks/:id: replace name, url, format, enabled; the secret stays. */
+/** PUT /api/v1/webhooks/:id: replace name, url, format, enabled; the secret stays. A literal internal address is refused (400 naming `url`). */
 export const PUT = withDatabaseErrors(async function PUT(request: Request, ctx: Ctx): Promise<Response> {
   const id = parseId((await ctx.params).id);
   if (!id.ok) return id.response;
   const body = await parseJsonBody(request, webhookInputSchema);
   if (!body.ok) return body.response;
+  const refused = refusedUrlProblem(body.data.url, outboundAllowList());
+  if (refused) return refused;
   try {
     const webhook = await updateWebhook(getDatabase().db, id.data, body.data, new Date());
     return webhook ? Response.json(webhook) : notFound(id.data);

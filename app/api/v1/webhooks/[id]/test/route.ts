@@ -1,8 +1,10 @@
 import { getDatabase } from '@/db/client';
 import { enqueueTestMessage, recentDeliveries } from '@/db/queries/webhook-outbox';
 import { alertRuntime } from '@/lib/alerts/runtime';
-import { parseId } from '@/lib/http/json-input';
+import { fieldProblem, parseId } from '@/lib/http/json-input';
 import { problem } from '@/lib/http/problem';
+import { REFUSED_PREFIX } from '@/lib/webhooks/deliver';
+import { URL_REFUSED } from '@/lib/webhooks/url-check';
 import { withDatabaseErrors } from '@/app/api/v1/database-errors';
 
 export const dynamic = 'force-dynamic';
@@ -10,9 +12,14 @@ export const dynamic = 'force-dynamic';
 const POLL_MS = 100;
 
 /**
- * POST /api/v1/webhooks/:id/test: queue a signed test message through the outbox (so it is
- * retried like any other) and wait for its first attempt, at most the request timeout.
- * 202 with the delivery as it stands; `history` is empty if the attempt is still running.
+ * POST /api/v1/webhooks/:id/test: send one signed test message through the outbox (so it
+ * is in the delivery history) and wait for its attempt, at most the request timeout. A
+ * test is tried once, never retried; the answer says how it went:
+ * - 202 with the delivery: delivered, or still in flight when the wait ended;
+ * - 400 naming `url`: its address may not be reached (loopback, private, ...: the
+ *   reason says which, and that DROPSCOPE_OUTBOUND_ALLOW can allow it); nothing was sent;
+ * - 502 WEBHOOK_ERR_TEST_FAILED: the receiver did not take it (its status, a redirect, a
+ *   network error, a timeout), with the delivery.
  */
 export const POST = withDatabaseErrors(async function POST(request: Request, ctx: { params: Promise<{ id: string }> }): Promise<Response> {
   const id = parseId((await ctx.params).id);
@@ -31,5 +38,14 @@ export const POST = withDatabaseErrors(async function POST(request: Request, ctx
     await new Promise((r) => setTimeout(r, POLL_MS));
     delivery = await current();
   }
-  return Response.json({ messageId: queued.messageId, delivery: delivery ?? null }, { status: 202, headers: { 'cache-control': 'no-store' } });
+  const headers = { 'cache-control': 'no-store' };
+  if (delivery?.status === 'gave_up') {
+    const reason = delivery.lastError ?? 'no answer';
+    if (reason.startsWith(REFUSED_PREFIX)) return fieldProblem(400, URL_REFUSED, 'url', reason.slice(REFUSED_PREFIX.length));
+    return Response.json(
+      { error: { code: 'WEBHOOK_ERR_TEST_FAILED', message: `the test message was not delivered: ${reason} (a test is sent once, not retried)` }, messageId: queued.messageId, delivery },
+      { status: 502, headers },
+    );
+  }
+  return Response.json({ messageId: queued.messageId, delivery: delivery ?? null }, { status: 202, headers });
 });
