@@ -6,6 +6,8 @@ import { fieldProblem, parseJsonBody } from '@/lib/http/json-input';
 import { webhookInputSchema } from '@/lib/webhooks/endpoint';
 import { refusedUrlProblem } from '@/lib/webhooks/url-check';
 import { withDatabaseErrors } from '@/app/api/v1/database-errors';
+import { recordAudit } from '@/db/queries/audit';
+import { writingPrincipal } from '@/server/auth/current';
 
 export const dynamic = 'force-dynamic';
 
@@ -25,7 +27,12 @@ export const POST = withDatabaseErrors(async function POST(request: Request): Pr
   const refused = refusedUrlProblem(body.data.url, outboundAllowList());
   if (refused) return refused;
   try {
-    const { webhook, secret } = await createWebhook(getDatabase().db, body.data, new Date(), installedSecretKey());
+    const now = new Date();
+    const { webhook, secret } = await getDatabase().db.transaction(async (tx) => {
+      const made = await createWebhook(tx, body.data, now, installedSecretKey());
+      await recordAudit(tx, writingPrincipal(), { action: 'webhook.create', subjectKind: 'webhook', subjectId: made.webhook.id, after: made.webhook }, now);
+      return made;
+    });
     return Response.json({ ...webhook, secret }, { status: 201, headers: { location: `/api/v1/webhooks/${webhook.id}`, 'cache-control': 'no-store' } });
   } catch (err) {
     if (err instanceof WebhookError) return fieldProblem(409, err.code, err.field, err.message);

@@ -7,6 +7,8 @@ import { problem } from '@/lib/http/problem';
 import { webhookInputSchema } from '@/lib/webhooks/endpoint';
 import { refusedUrlProblem } from '@/lib/webhooks/url-check';
 import { withDatabaseErrors } from '@/app/api/v1/database-errors';
+import { recordAudit } from '@/db/queries/audit';
+import { writingPrincipal } from '@/server/auth/current';
 
 export const dynamic = 'force-dynamic';
 
@@ -32,7 +34,13 @@ export const PUT = withDatabaseErrors(async function PUT(request: Request, ctx: 
   const refused = refusedUrlProblem(body.data.url, outboundAllowList());
   if (refused) return refused;
   try {
-    const webhook = await updateWebhook(getDatabase().db, id.data, body.data, new Date());
+    const now = new Date();
+    const webhook = await getDatabase().db.transaction(async (tx) => {
+      const before = await getWebhook(tx, id.data);
+      const after = before && (await updateWebhook(tx, id.data, body.data, now));
+      if (after) await recordAudit(tx, writingPrincipal(), { action: 'webhook.update', subjectKind: 'webhook', subjectId: id.data, before, after }, now);
+      return after;
+    });
     return webhook ? Response.json(webhook) : notFound(id.data);
   } catch (err) {
     if (err instanceof WebhookError) return fieldProblem(409, err.code, err.field, err.message);
@@ -44,5 +52,12 @@ export const PUT = withDatabaseErrors(async function PUT(request: Request, ctx: 
 export const DELETE = withDatabaseErrors(async function DELETE(_request: Request, ctx: Ctx): Promise<Response> {
   const id = parseId((await ctx.params).id);
   if (!id.ok) return id.response;
-  return (await deleteWebhook(getDatabase().db, id.data)) ? new Response(null, { status: 204 }) : notFound(id.data);
+  const now = new Date();
+  const deleted = await getDatabase().db.transaction(async (tx) => {
+    const before = await getWebhook(tx, id.data);
+    if (!before || !(await deleteWebhook(tx, id.data))) return false;
+    await recordAudit(tx, writingPrincipal(), { action: 'webhook.delete', subjectKind: 'webhook', subjectId: id.data, before }, now);
+    return true;
+  });
+  return deleted ? new Response(null, { status: 204 }) : notFound(id.data);
 });
