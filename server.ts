@@ -3,7 +3,7 @@
  * HTTP server and port. The database is opened here, once, before Next prepares, and
  * handed to route handlers through db/client.ts.
  */
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import path from 'node:path';
 import next from 'next';
@@ -24,11 +24,17 @@ import { registerLiveMetrics } from './server/live-metrics';
 import { createServerMetrics } from './server/metrics';
 import { startEndingSealer } from './server/ending-sealer';
 import { startRetention } from './server/retention';
+import { prepareSecretKey } from './server/secret-key';
+import { parseAuthConfig } from './lib/config/auth-env';
+import { AUTH_BASE_PATH, createAuth, createAuthHandler } from './server/auth/auth';
+import { ensureFirstAdmin } from './server/auth/first-admin';
+import { createGate } from './server/auth/gate';
 
 const log = moduleLogger(rootLogger(), 'server');
 
 async function main(): Promise<void> {
   const config = parseServerConfig(process.env, process.argv.slice(2));
+  const authConfig = parseAuthConfig(process.env);
   // A bad DROPSCOPE_LAYERS_FILE stops the start, not the first analysis request.
   const layers = layersInUse();
   const dbConfig: DatabaseConfig = config.DATABASE_URL
@@ -37,6 +43,8 @@ async function main(): Promise<void> {
   const database = await openDatabase(dbConfig);
   installDatabase(database);
   log.info({ backend: database.kind, location: database.location, layers: layers.length }, 'database ready');
+  // Before anything reads or writes a webhook secret; without a key on PostgreSQL the start stops here.
+  const secretKey = await prepareSecretKey(config.DROPSCOPE_SECRET_KEY, database, moduleLogger(log, 'secret-key'));
 
   const dev = process.env.NODE_ENV !== 'production';
   const app = next({ dev, dir: process.cwd(), hostname: config.HOST, port: config.PORT });
@@ -45,16 +53,32 @@ async function main(): Promise<void> {
 
   const metrics = createServerMetrics(database, moduleLogger(log, 'metrics'));
   const alertMetrics = registerAlertMetrics(metrics, database, moduleLogger(log, 'alert-metrics'));
-  const httpServer = createServer((req, res) => {
+  const serveMetrics = (res: ServerResponse) =>
+    metrics.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+      (err: unknown) => {
+        log.error({ err }, '/metrics failed');
+        res.writeHead(500).end();
+      },
+    );
+  // Who may do what: every request and socket passes the gate first (server/auth/gate.ts).
+  const authLog = moduleLogger(log, 'auth');
+  const auth = createAuth({ database, config: authConfig, secretKey, publicUrl: config.DROPSCOPE_PUBLIC_URL, log: authLog });
+  const serveAuth = createAuthHandler(auth);
+  const gate = createGate({ auth, database, publicUrl: config.DROPSCOPE_PUBLIC_URL, dev, log: authLog });
+  // A request whose headers or body dribble in is cut after these, not Node's 300 s.
+  const httpServer = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => gate.handle(req, res, () => dispatch(req, res)));
+  const dispatch = (req: IncomingMessage, res: ServerResponse) => {
     // Served here, not by Next: scrapes stay cheap and do not depend on the app bundle.
     if (req.method === 'GET' && req.url === '/metrics') {
-      metrics.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
-        (err: unknown) => {
-          log.error({ err }, '/metrics failed');
-          res.writeHead(500).end();
-        },
-      );
+      void serveMetrics(res);
+      return;
+    }
+    if (req.url?.startsWith(`${AUTH_BASE_PATH}/`)) {
+      serveAuth(req, res).catch((err: unknown) => {
+        log.error({ err, url: req.url }, 'sign-in request failed');
+        if (!res.headersSent) res.writeHead(500).end();
+      });
       return;
     }
     // Served here too, not by Next's request adapter: half the CPU per batch (bench/README.md).
@@ -70,9 +94,14 @@ async function main(): Promise<void> {
       log.error({ err, url: req.url }, 'request failed');
       if (!res.headersSent) res.writeHead(500).end();
     });
-  });
+  };
+  // Prometheus without a token, on an address of its own (keep it off the public network).
+  const metricsServer = authConfig.DROPSCOPE_METRICS_LISTEN ? createServer((req, res) => {
+    if (req.method === 'GET' && new URL(req.url ?? '/', 'http://x').pathname === '/metrics') void serveMetrics(res);
+    else res.writeHead(404).end();
+  }) : null;
   // On PostgreSQL, pushes reach the browsers of every server on the database (server/live-adapter.ts).
-  const live = await attachLive(httpServer, { intervalMs: config.DROPSCOPE_LIVE_INTERVAL_MS, log: moduleLogger(log, 'live'), postgresUrl: config.DATABASE_URL });
+  const live = await attachLive(httpServer, { intervalMs: config.DROPSCOPE_LIVE_INTERVAL_MS, log: moduleLogger(log, 'live'), postgresUrl: config.DATABASE_URL, admit: gate.admitSocket, recheckMs: authConfig.DROPSCOPE_LIVE_RECHECK_MS });
   registerLiveMetrics(metrics);
   // The built-in target's views go through a spool in the data directory, as a probe's
   // events do: never lost while the database cannot be reached.
@@ -91,6 +120,20 @@ async function main(): Promise<void> {
   });
   const address = httpServer.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
+  if (metricsServer) {
+    const [, host, metricsPort] = /^\[?(.*?)\]?:(\d+)$/.exec(authConfig.DROPSCOPE_METRICS_LISTEN!)!;
+    await new Promise<void>((resolve, reject) => {
+      metricsServer.once('error', reject);
+      metricsServer.listen(Number(metricsPort), host, resolve);
+    });
+    log.info({ listen: authConfig.DROPSCOPE_METRICS_LISTEN }, '/metrics served without a token on its own address');
+  }
+  const setup = await ensureFirstAdmin(database, authConfig, authLog, new Date());
+  if (setup) {
+    const link = `${config.DROPSCOPE_PUBLIC_URL ?? `http://localhost:${port}`}/setup?token=${setup.setupToken}`;
+    // For the person at the terminal; valid once, for a day, and only while nobody has an account.
+    process.stderr.write(`\nNobody can sign in yet. Create the first admin at:\n\n  ${link}\n\n(or stop and set DROPSCOPE_ADMIN_EMAIL and DROPSCOPE_ADMIN_PASSWORD, or run \`npm run dropscope -- user add <email> --role admin\`)\n\n`);
+  }
   // Tests and scripts wait for this exact line to learn the port when PORT=0.
   log.info({ port, url: `http://localhost:${port}/`, dev }, 'dropscope listening');
 
@@ -102,6 +145,8 @@ async function main(): Promise<void> {
     pollMs: config.DROPSCOPE_WEBHOOK_POLL_MS,
     timeoutMs: config.DROPSCOPE_WEBHOOK_TIMEOUT_MS,
     policy: { baseMs: config.DROPSCOPE_WEBHOOK_RETRY_BASE_MS, maxMs: config.DROPSCOPE_WEBHOOK_RETRY_MAX_MS, giveUpAfterMs: config.DROPSCOPE_WEBHOOK_GIVE_UP_AFTER_MS },
+    secretKey,
+    outboundAllow: config.DROPSCOPE_OUTBOUND_ALLOW,
     metrics: alertMetrics,
     log,
   });
@@ -136,6 +181,7 @@ async function main(): Promise<void> {
     await targetViews.close();
     await live.close();
     await admin?.close();
+    metricsServer?.close();
     httpServer.closeAllConnections();
     await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     await app.close?.();

@@ -10,7 +10,6 @@
  * admin (db/queries/users.ts), by the first start's setup link, or by single sign-on.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHmac } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { betterAuth } from 'better-auth';
 import { drizzleAdapter } from 'better-auth/adapters/drizzle';
@@ -19,6 +18,7 @@ import { genericOAuth } from 'better-auth/plugins';
 import type { Database } from '../../db/client';
 import { authAccounts, authRateLimits, authSessions, authVerifications, users } from '../../db/schema';
 import type { AuthConfig } from '../../lib/config/auth-env';
+import type { SecretKey } from '../../lib/crypto/secret-box';
 import { roleFromClaim } from '../../lib/config/auth-env';
 import type { Role } from '../../lib/auth/roles';
 import type { Logger } from '../../lib/log';
@@ -40,16 +40,11 @@ export const OIDC_PROVIDER_ID = 'oidc';
 export interface AuthOptions {
   database: Database;
   config: AuthConfig;
-  /** DROPSCOPE_SECRET_KEY: the signing secret is derived from it, the same on every server. */
-  secretKey: Buffer;
+  /** DROPSCOPE_SECRET_KEY: the signing secret is derived from it (HKDF), the same on every server. */
+  secretKey: SecretKey;
   /** DROPSCOPE_PUBLIC_URL; without it the origin is taken from each request. */
   publicUrl?: string;
   log: Logger;
-}
-
-/** A key for one purpose from the server's secret key (HMAC as the derivation function). */
-export function deriveKey(secretKey: Buffer, purpose: string): string {
-  return createHmac('sha256', secretKey).update(`dropscope:${purpose}`).digest('base64url');
 }
 
 export function createAuth(options: AuthOptions) {
@@ -86,7 +81,7 @@ export function createAuth(options: AuthOptions) {
     appName: 'dropscope',
     baseURL: options.publicUrl,
     basePath: AUTH_BASE_PATH,
-    secret: deriveKey(options.secretKey, 'auth'),
+    secret: options.secretKey.derive('better-auth').toString('base64url'),
     database: drizzleAdapter(options.database.db, {
       provider: 'pg',
       schema: { user: users, session: authSessions, account: authAccounts, verification: authVerifications, rateLimit: authRateLimits },

@@ -19,9 +19,36 @@ export interface RunningServer {
   stop(): Promise<number | null>;
   /** stop() and remove the data directory if this helper created it. */
   dispose(): Promise<void>;
+  /** The test admin's session cookie (`name=value`), signed in once and kept. */
+  adminCookie(): Promise<string>;
+  /** fetch `path` on this server as the test admin (session cookie and our own Origin). */
+  api(path: string, init?: RequestInit): Promise<Response>;
+}
+
+/** The admin every test server creates at start (DROPSCOPE_ADMIN_EMAIL / _PASSWORD). */
+export const TEST_ADMIN = { email: 'admin@dropscope.test', password: 'test-admin-password' } as const;
+
+/** Sign in at `url` with a password; the session cookie as `name=value`. */
+export async function signIn(url: string, who: { email: string; password: string }): Promise<string> {
+  const res = await fetch(`${url}/api/auth/sign-in/email`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: url },
+    body: JSON.stringify(who),
+  });
+  if (!res.ok) throw new Error(`sign-in as ${who.email} failed: HTTP ${res.status} ${await res.text()}`);
+  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('dropscope.session_token='));
+  if (!cookie) throw new Error('sign-in set no session cookie');
+  return cookie;
 }
 
 const ROOT = path.resolve(__dirname, '../..');
+
+/**
+ * DROPSCOPE_SECRET_KEY of every test server on PostgreSQL (required there), the same for
+ * all so that servers sharing a database can read each other's webhook secrets. Never a
+ * real key: it is in the repository.
+ */
+export const TEST_SECRET_KEY = '+MdvHyi3UNIZjI8/hhlky1OC/0juNEVqe+2qHuZmeOw=';
 
 /** A minimal environment for child processes: nothing of the test runner's leaks in. */
 export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -55,6 +82,15 @@ export async function startServer(
       // the default 30 days of raw retention would drop at a restart's first pass.
       DROPSCOPE_RETENTION_RAW: '3650d',
       DROPSCOPE_RETENTION_AGGREGATES: '3650d',
+      // The same fixed instants are older than ingest's default window of plausible
+      // instants (the raw retention), and the benches send far past one probe's rate limit.
+      DROPSCOPE_ADMIN_EMAIL: TEST_ADMIN.email,
+      DROPSCOPE_ADMIN_PASSWORD: TEST_ADMIN.password,
+      DROPSCOPE_INGEST_MAX_AGE: '3650d',
+      DROPSCOPE_INGEST_RATE: '10000000',
+      // On PGlite the server makes its own key in the data directory; a test that wants
+      // none on PostgreSQL passes DROPSCOPE_SECRET_KEY: ''.
+      ...(options.env?.DATABASE_URL ? { DROPSCOPE_SECRET_KEY: TEST_SECRET_KEY } : {}),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -80,8 +116,18 @@ export async function startServer(
   });
 
   const stop = () => stopChild(child);
+  const url = `http://${host}:${port}`;
+  let cookie: Promise<string> | undefined;
+  const adminCookie = () => (cookie ??= signIn(url, TEST_ADMIN));
   return {
-    url: `http://${host}:${port}`,
+    adminCookie,
+    api: async (p, init = {}) => {
+      const headers = new Headers(init.headers);
+      headers.set('cookie', await adminCookie());
+      headers.set('origin', url);
+      return fetch(`${url}${p}`, { ...init, headers });
+    },
+    url,
     port,
     dataDir,
     pid: child.pid!,
@@ -132,4 +178,23 @@ export function addProbeToken(name: string, env: Record<string, string>, labels:
   const token = /^(dsp_\S+)$/m.exec(r.stdout)?.[1];
   if (r.status !== 0 || !token) throw new Error(`probe add failed (${r.status}): ${r.stdout}${r.stderr}`);
   return token;
+}
+
+/**
+ * Headers that make a client the test admin on `server`: its session cookie and our own
+ * Origin (the gate refuses cookie writes and sockets from any other). For socket.io-client
+ * in Node: `io(server.url, { extraHeaders: await adminHeaders(server) })`.
+ */
+export async function adminHeaders(server: Pick<RunningServer, 'url' | 'adminCookie'>): Promise<Record<string, string>> {
+  return { cookie: await server.adminCookie(), origin: server.url };
+}
+
+/**
+ * A new API token (`dsa_...`) made by the test admin, to send as `Authorization: Bearer`:
+ * how Prometheus scrapes /metrics and how automation calls the API (no cookie, no Origin).
+ */
+export async function createApiToken(server: Pick<RunningServer, 'api'>, role: 'viewer' | 'editor' | 'admin' = 'viewer', name = `test ${role}`): Promise<string> {
+  const res = await server.api('/api/v1/tokens', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, role }) });
+  if (res.status !== 201) throw new Error(`creating an API token failed: HTTP ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
 }

@@ -11,6 +11,7 @@ import { createApiToken, revokeApiToken } from '../../../db/queries/api-tokens';
 import { addProbe } from '../../../db/queries/probes';
 import { createPasswordUser } from '../../../db/queries/users';
 import { parseAuthConfig } from '../../../lib/config/auth-env';
+import { SecretKey } from '../../../lib/crypto/secret-box';
 import { rootLogger } from '../../../lib/log';
 import { AUTH_BASE_PATH, createAuth, createAuthHandler } from '../../../server/auth/auth';
 import { currentPrincipal } from '../../../server/auth/current';
@@ -29,7 +30,7 @@ for (const backend of backends()) {
 
     beforeAll(async () => {
       database = await backend.open();
-      const auth = createAuth({ database, config: parseAuthConfig({}), secretKey: Buffer.alloc(32, 7), log });
+      const auth = createAuth({ database, config: parseAuthConfig({}), secretKey: new SecretKey(Buffer.alloc(32, 7)), log });
       const gate = createGate({ auth, database, dev: false, log });
       const serveAuth = createAuthHandler(auth);
       server = createServer((req, res) =>
