@@ -11,7 +11,6 @@ import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/open';
 import { sealedPacks } from '../../db/queries/ending-bins';
-import { addProbe } from '../../db/queries/probes';
 import { rowsOf } from '../../db/queries/scope';
 import { CELL_INTS } from '../../lib/rollups/ending-pack';
 
@@ -52,7 +51,9 @@ describe('migrating jsonb paths to the path dictionary', () => {
     const old = await openDatabase({ kind: 'pglite', dataDir }, { migrationsDir: migrationsUpTo(BEFORE) });
     let probeId: number;
     try {
-      probeId = (await addProbe(old.db, { name: 'mig', labels: {} })).probe.id;
+      // In SQL: the query layer writes today's columns, which a 0017 database does not have.
+      const [probe] = rowsOf<{ id: number }>(await old.db.execute(sql`insert into probes (name, labels, token_hash) values ('mig', '{}', '') returning id`));
+      probeId = Number(probe!.id);
       const chat = ['chat', 'direct', 'idle', 'idle', null];
       const feed = ['feed', 'squid', 'hb', 'heartbeat', 25_000];
       const packs: [string, unknown[], string][] = [

@@ -120,8 +120,8 @@ describe.each(backends())('refusal evidence on $name', (backend) => {
       events.push(failed(`s-dnto${i}000`, { path: { ...dante, target: { name: 'api', url: 'ws://127.0.0.1:9/api' } }, attemptedAt, outcome: 'dial_failed', httpStatus: undefined, errorCode: 'ETIMEDOUT', errorMessage: 'proxy: no SOCKS reply within the dial timeout' }));
     }
     const request = new Request('http://127.0.0.1/api/v1/ingest', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ events }) });
-    const response = await handleIngest(request, ingestDeps(database.db, { publisher: { publish: () => {} }, maxBodyBytes: 1024 * 1024, log: createLogger({ level: 'silent' }) }));
-    expect(response.status).toBe(200);
+    const response = await handleIngest(request, ingestDeps(database.db, { publisher: { publish: () => {} }, maxBodyBytes: 1024 * 1024, log: createLogger({ level: 'silent' }), now: () => new Date(T0.getTime() + 3_600_000) }));
+    expect(response.status, await response.clone().text()).toBe(200);
   });
   afterAll(() => database.close());
 

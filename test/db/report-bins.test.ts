@@ -64,10 +64,10 @@ function fleet(random: () => number, count: number, prefix: string): IngestEvent
   // On the boundaries: attempted exactly on an hour and a quarter, ended exactly on an hour.
   for (const [k, h] of [2, 3, 5].entries()) {
     const b = at(h * HOUR);
-    out.push(opened(`edge-${k}-a`, {}, b), ended(`edge-${k}-a`, 90_000, {}, b));
+    out.push(opened(`${prefix}-edge-${k}-a`, {}, b), ended(`${prefix}-edge-${k}-a`, 90_000, {}, b));
     const e = at(h * HOUR - 5 - 120_000);
-    out.push(opened(`edge-${k}-b`, {}, e), ended(`edge-${k}-b`, 120_000, { endKind: 'probe_closed' }, e));
-    out.push(failed(`edge-${k}-c`, {}, at(h * HOUR + 15 * MIN)));
+    out.push(opened(`${prefix}-edge-${k}-b`, {}, e), ended(`${prefix}-edge-${k}-b`, 120_000, { endKind: 'probe_closed' }, e));
+    out.push(failed(`${prefix}-edge-${k}-c`, {}, at(h * HOUR + 15 * MIN)));
   }
   return out;
 }

@@ -51,14 +51,16 @@ export function ended(sessionId: string, durationMs: number, over: Partial<Sessi
   };
 }
 
+/** An attempt that failed 30 ms after it began (after `over.attemptedAt` when one is given). */
 export function failed(sessionId: string, over: Partial<AttemptFailed> = {}, base = T0): AttemptFailed {
+  const begun = over.attemptedAt ? new Date(over.attemptedAt) : base;
   return {
     type: 'attempt.failed',
     id: eid(),
     sessionId,
     path: path(),
     attemptedAt: iso(0, base),
-    failedAt: iso(30, base),
+    failedAt: iso(30, begun),
     outcome: 'upgrade_refused',
     httpStatus: 403,
     timings: { tcpMs: 1 },
