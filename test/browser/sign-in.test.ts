@@ -6,12 +6,11 @@
  *
  * Needs a build (`npm run build`) and Chromium at /usr/bin/chromium.
  */
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, waitForChromium, watchPage } from '../helpers/browser';
 import { startOidcProvider, type TestProvider } from '../helpers/oidc-provider';
+import { freePort } from '../helpers/ports';
 import { startServer, TEST_ADMIN, type RunningServer } from '../helpers/server';
 
 let server: RunningServer;
@@ -19,14 +18,6 @@ let provider: TestProvider;
 let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 let pageErrors: string[] = [];
 
-/** A port free right now (the provider must know the server's callback before it starts). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   await waitForChromium();

@@ -3,21 +3,13 @@
  * one-time setup link; the link makes one admin, who can then sign in; it works once, and a
  * made-up token never. Then /metrics: a bearer API token, or its own listen address.
  */
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/ports';
 import { signIn, startServer, type RunningServer } from '../helpers/server';
 
 let server: RunningServer;
 let metricsPort: number;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   metricsPort = await freePort();

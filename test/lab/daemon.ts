@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,18 +21,7 @@ export interface Daemon {
   stop(): Promise<void>;
 }
 
-/** A port nobody listens on right now: bind port 0 on loopback, read it, close. */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (typeof address !== 'object' || !address) throw new Error('freePort: no address');
-  return address.port;
-}
+export { freePort } from '../helpers/ports';
 
 /**
  * A temp dir for one daemon's config, logs and pid file. World-writable because some
