@@ -4,7 +4,8 @@
  * bench/README.md says how to read the table.
  *
  * Seeds a scratch database inside PostgreSQL (bench/dashboard-seed.ts), starts the built
- * server on it, and times sequential GETs of each endpoint (bench/dashboard-endpoints.ts):
+ * server on it, signs in as the admin it creates (test/helpers/server.ts), and times
+ * sequential GETs of each endpoint with that session (bench/dashboard-endpoints.ts):
  * BENCH_WARMUP (2) untimed, then BENCH_REQUESTS (15) timed. Bounded: an endpoint stops
  * early once it has used BENCH_ENDPOINT_BUDGET_S (10 s, warm-up included; one warm-up
  * only when the first is slow) with at least 3 timed, and a request that takes over
@@ -161,12 +162,16 @@ function staleBuild(): string | null {
 
 // ---------------------------------------------------------------- requests
 
-/** One GET; throws unless it is a 200 with the expected content. Returns the body's size in bytes. */
+/**
+ * One GET as a signed-in viewer's browser sends it (the admin's session cookie, signed in
+ * before the timing); throws unless it is a 200 with the expected content. Returns the
+ * body's size in bytes.
+ */
 async function get(server: RunningServer, e: Endpoint): Promise<number> {
   let res: Response;
   let body: Buffer;
   try {
-    res = await fetch(server.url + e.url, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    res = await fetch(server.url + e.url, { headers: { cookie: await server.adminCookie() }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     body = Buffer.from(await res.arrayBuffer());
   } catch (err) {
     if ((err as Error).name === 'TimeoutError') throw new RequestTimeout(`GET ${e.url}: no answer within ${REQUEST_TIMEOUT_MS / 1000} s`);
@@ -248,6 +253,9 @@ async function timeServer(url: string, name: string, endpoints: Endpoint[], env:
   const server = await startServer({ env: { DATABASE_URL: url, DROPSCOPE_LIVE_INTERVAL_MS: '250', ...env } });
   const stopServer = once(() => server.dispose());
   cleanups.push(stopServer);
+  // Every endpoint needs a sign-in: made once here, untimed (a password hash); each timed
+  // request then costs the server one session lookup, as a signed-in browser's does.
+  await server.adminCookie();
   const timings: Timing[] = [];
   for (const e of endpoints) {
     const t = await time(server, e, name);

@@ -1,21 +1,30 @@
 /**
  * The scale bench's server side (bench/scale.ts): the built server started on a data set
  * and timed to its first HTTP 200, its memory read from /proc, and every dashboard
- * endpoint (bench/dashboard-endpoints.ts) timed cold and warm, each within a budget.
+ * endpoint (bench/dashboard-endpoints.ts) timed cold and warm, each within a budget. Every
+ * request is a signed-in viewer's: the admin the server creates at start (test/helpers/server.ts)
+ * signs in once, and each request sends that session cookie.
  */
 import { readFileSync } from 'node:fs';
 import type postgres from 'postgres';
-import { startServer, type RunningServer } from '../test/helpers/server';
+import { signIn, startServer, TEST_ADMIN, type RunningServer } from '../test/helpers/server';
 import { cleanups } from './cleanup';
 import type { Endpoint } from './dashboard-endpoints';
 import { quantile } from './measure';
 
 export interface Started {
   server: RunningServer;
+  /** The admin's session cookie and our own Origin, for every request and socket of the bench. */
+  headers: Record<string, string>;
   /** From spawning to the "dropscope listening" line, s. */
   listenS: number;
-  /** From spawning to the first 200 on FIRST_200_PATH, s. */
+  /**
+   * From spawning to the first 200 on FIRST_200_PATH, s, without the sign-in before it
+   * (`signInS`): a browser's session outlasts a restart, so a viewer has none to make.
+   */
   startS: number;
+  /** The one sign-in after listening (a password hash), s. */
+  signInS: number;
   /** Stop it (also registered as a cleanup; runs once). */
   stop(): Promise<void>;
 }
@@ -24,7 +33,7 @@ export interface Started {
 export const FIRST_200_PATH = '/api/v1/probes';
 
 /**
- * Start the built server with `env` and wait for its first 200 on FIRST_200_PATH.
+ * Start the built server with `env`, sign in, and wait for its first 200 on FIRST_200_PATH.
  * @throws when it has not answered 200 within `timeoutMs` (the server is stopped).
  */
 export async function startTimed(env: Record<string, string>, timeoutMs: number, requestTimeoutMs: number): Promise<Started> {
@@ -34,12 +43,21 @@ export async function startTimed(env: Record<string, string>, timeoutMs: number,
   const stop = () => (stopped ??= server.dispose());
   cleanups.push(stop);
   const listenS = (performance.now() - t0) / 1000;
+  let headers: Record<string, string>;
+  const s0 = performance.now();
+  try {
+    headers = { cookie: await signIn(server.url, TEST_ADMIN), origin: server.url };
+  } catch (err) {
+    await stop();
+    throw new Error(`${(err as Error).message}\n${server.output().slice(-2000)}`);
+  }
+  const signInS = (performance.now() - s0) / 1000;
   let last = '';
   while (performance.now() - t0 < timeoutMs) {
     try {
-      const res = await fetch(server.url + FIRST_200_PATH, { signal: AbortSignal.timeout(requestTimeoutMs) });
+      const res = await fetch(server.url + FIRST_200_PATH, { headers, signal: AbortSignal.timeout(requestTimeoutMs) });
       await res.arrayBuffer();
-      if (res.status === 200) return { server, listenS, startS: (performance.now() - t0) / 1000, stop };
+      if (res.status === 200) return { server, headers, listenS, startS: (performance.now() - t0) / 1000 - signInS, signInS, stop };
       last = `answered ${res.status}`;
     } catch (err) {
       last = (err as Error).message;
@@ -77,13 +95,13 @@ export interface EndpointBudget {
 
 class RequestTimeout extends Error {}
 
-/** One GET, its time to the last byte in ms; throws unless 200 with the endpoint's content. */
-async function timedGet(server: RunningServer, e: Endpoint, timeoutMs: number): Promise<{ ms: number; bytes: number }> {
+/** One GET with `headers`, its time to the last byte in ms; throws unless 200 with the endpoint's content. */
+async function timedGet(server: RunningServer, headers: Record<string, string>, e: Endpoint, timeoutMs: number): Promise<{ ms: number; bytes: number }> {
   const t = performance.now();
   let status: number;
   let body: string;
   try {
-    const res = await fetch(server.url + e.url, { signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(server.url + e.url, { headers, signal: AbortSignal.timeout(timeoutMs) });
     status = res.status;
     body = await res.text();
   } catch (err) {
@@ -103,7 +121,7 @@ async function timedGet(server: RunningServer, e: Endpoint, timeoutMs: number): 
  * ends that endpoint; what it left running in PostgreSQL is cancelled first.
  */
 export async function timeEndpoints(
-  server: RunningServer,
+  { server, headers }: Pick<Started, 'server' | 'headers'>,
   endpoints: Endpoint[],
   budget: EndpointBudget,
   cancel: () => Promise<void>,
@@ -114,11 +132,11 @@ export async function timeEndpoints(
     const started = performance.now();
     const t: EndpointTiming = { url: e.url, first: NaN, samples: [], bytes: 0, timedOut: false };
     try {
-      const cold = await timedGet(server, e, budget.requestTimeoutMs);
+      const cold = await timedGet(server, headers, e, budget.requestTimeoutMs);
       t.first = cold.ms;
       t.bytes = cold.bytes;
       while (t.samples.length < budget.requests && (t.samples.length < budget.minRequests || performance.now() - started < budget.budgetMs)) {
-        const warm = await timedGet(server, e, budget.requestTimeoutMs);
+        const warm = await timedGet(server, headers, e, budget.requestTimeoutMs);
         t.samples.push(warm.ms);
         t.bytes = warm.bytes;
       }

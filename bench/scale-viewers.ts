@@ -8,7 +8,8 @@
  *
  * Websocket transport only (the browser starts with long polling and upgrades): the bench
  * measures the server's answers, not the handshake. Every request has a timeout; a viewer
- * never reconnects.
+ * never reconnects. Every viewer is signed in: its requests and its socket carry a session
+ * cookie and the page's Origin, as a browser's do.
  */
 import { io, type Socket } from 'socket.io-client';
 import { queryCadenceMs, type SpanParams } from '../lib/realtime/cadence';
@@ -64,11 +65,12 @@ export interface Viewers {
 }
 
 /**
- * Connect `count` viewers spread over `pages` by share; resolves once every one has its
- * socket up and its catch-up refetch answered.
+ * Connect `count` viewers spread over `pages` by share, each sending `headers` (a session
+ * cookie and the server's own Origin); resolves once every one has its socket up and its
+ * catch-up refetch answered.
  * @throws when a viewer cannot connect or its catch-up does not come within `timeoutMs`.
  */
-export async function openViewers(baseUrl: string, pages: LivePage[], count: number, timeoutMs: number): Promise<Viewers> {
+export async function openViewers(baseUrl: string, headers: Record<string, string>, pages: LivePage[], count: number, timeoutMs: number): Promise<Viewers> {
   const latencies: number[] = [];
   const errors: string[] = [];
   const perPage = new Map<string, number[]>();
@@ -89,7 +91,7 @@ export async function openViewers(baseUrl: string, pages: LivePage[], count: num
           const asked = watermark ? `${page.url}${page.url.includes('?') ? '&' : '?'}${WATERMARK_PARAM}=${encodeURIComponent(watermark)}` : page.url;
           const counted = recording;
           const t = performance.now();
-          const res = await fetch(baseUrl + asked, { cache: 'no-store', signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
+          const res = await fetch(baseUrl + asked, { cache: 'no-store', headers, signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) });
           const body = await res.text();
           if (counted) {
             latencies.push(performance.now() - t);
@@ -124,7 +126,7 @@ export async function openViewers(baseUrl: string, pages: LivePage[], count: num
           { aligned: true, phaseMs: viewPhaseMs(page.url, cadence) },
         );
         refetchers.push(r);
-        const socket = io(baseUrl, { path: '/socket.io', transports: ['websocket'], reconnection: false, timeout: timeoutMs });
+        const socket = io(baseUrl, { path: '/socket.io', transports: ['websocket'], reconnection: false, timeout: timeoutMs, extraHeaders: headers });
         sockets.push(socket);
         socket.on('connect_error', (err) => reject(new Error(`viewer of ${page.url} could not connect: ${err.message}`)));
         socket.on('disconnect', (reason) => {

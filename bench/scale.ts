@@ -14,7 +14,8 @@
  *   (BENCH_SCALE_WORST=0 skips it).
  *
  * For each: the built server started on it (bench/scale-server.ts), timed to its first 200
- * on /api/v1/probes; every dashboard endpoint (bench/dashboard-endpoints.ts) cold, then
+ * on /api/v1/probes (signed in as its admin; the sign-in not counted; every request and
+ * socket after it carries that session); every dashboard endpoint (bench/dashboard-endpoints.ts) cold, then
  * BENCH_REQUESTS timed (median, p95) within BENCH_ENDPOINT_BUDGET_S; then BENCH_SCALE_VIEWERS
  * live pages open over socket.io refetching as the browser does (bench/scale-viewers.ts)
  * while one probe posts batches of 500 events to /api/v1/ingest back to back
@@ -109,11 +110,11 @@ async function runSet(set: DataSet, admin: postgres.Sql): Promise<Result> {
   const started = await startTimed({ DATABASE_URL: seeded.url, DROPSCOPE_LIVE_INTERVAL_MS: '250' }, START_TIMEOUT_MS, REQUEST_TIMEOUT_MS);
   const { server } = started;
   const afterStart = memoryMiB(server.pid).rss;
-  say(`server: listening after ${started.listenS.toFixed(1)} s, first 200 after ${started.startS.toFixed(1)} s; RSS ${n(afterStart)} MiB`);
+  say(`server: listening after ${started.listenS.toFixed(1)} s, first 200 after ${started.startS.toFixed(1)} s (its sign-in, ${started.signInS.toFixed(2)} s, not counted); RSS ${n(afterStart)} MiB`);
 
   const endpoints = dashboardEndpoints({ analysisFrom: new Date(to.getTime() - SPAN_MS), busy: s.busiestPath });
   const timings = await timeEndpoints(
-    server,
+    started,
     endpoints,
     { requests: REQUESTS, minRequests: MIN_REQUESTS, budgetMs: ENDPOINT_BUDGET_MS, requestTimeoutMs: REQUEST_TIMEOUT_MS },
     () => cancelStatements(admin, seeded.name),
@@ -126,7 +127,7 @@ async function runSet(set: DataSet, admin: postgres.Sql): Promise<Result> {
   const batches = INGEST_EVENTS / BATCH_EVENTS;
   const alone = await ingest(server, token, ingestBodies('scale-alone', Math.max(1, Math.round(batches / 5)), new Date()), INGEST_BUDGET_MS / 5, REQUEST_TIMEOUT_MS);
   const bodies = ingestBodies('scale', batches, new Date());
-  const viewers = await openViewers(server.url, livePages(pathId(s.busiestPath)), VIEWERS, REQUEST_TIMEOUT_MS);
+  const viewers = await openViewers(server.url, started.headers, livePages(pathId(s.busiestPath)), VIEWERS, REQUEST_TIMEOUT_MS);
   viewers.record();
   const run = await ingest(server, token, bodies, INGEST_BUDGET_MS, REQUEST_TIMEOUT_MS);
   await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));

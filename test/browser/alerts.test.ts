@@ -10,9 +10,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, waitForChromium, watchPage } from '../helpers/browser';
+import { launchBrowser, signInContext, waitForChromium, watchPage } from '../helpers/browser';
 import { startServer, type RunningServer } from '../helpers/server';
-import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
+import { RECEIVER_ALLOW, startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 
 const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 
@@ -25,7 +25,8 @@ beforeAll(async () => {
   await waitForChromium();
   mkdirSync(ARTIFACTS, { recursive: true });
   receiver = await startWebhookReceiver();
-  server = await startServer();
+  // The receiver is on 127.0.0.1, which webhooks may not reach unless allowed.
+  server = await startServer({ env: { DROPSCOPE_OUTBOUND_ALLOW: RECEIVER_ALLOW } });
 }, 300_000);
 afterAll(async () => {
   await server?.dispose();
@@ -38,6 +39,7 @@ afterEach(async () => {
 
 async function openPage(): Promise<Page> {
   browser = await launchBrowser();
+  await signInContext(browser.context, server);
   const page = browser.context.pages()[0] ?? (await browser.context.newPage());
   pageErrors = watchPage(page);
   return page;

@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext } from 'playwright-core';
-import { launchBrowser } from '../helpers/browser';
+import { launchBrowser, signInContext } from '../helpers/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { ended, opened, path as canaryPath } from '../helpers/events';
@@ -37,6 +37,7 @@ beforeAll(async () => {
   expect(res.status).toBe(200);
   browser = await launchBrowser();
   context = browser.context;
+  await signInContext(context, server);
 }, 300_000);
 
 afterAll(async () => {

@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { launchBrowser, waitForChromium, watchPage } from '../helpers/browser';
+import { launchBrowser, signInContext, waitForChromium, watchPage } from '../helpers/browser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { ended, failed, opened, path as canaryPath } from '../helpers/events';
@@ -40,6 +40,7 @@ afterEach(async () => {
 
 async function openPage(url: string, opts: { colorScheme?: 'light' | 'dark'; width?: number } = {}): Promise<Page> {
   browser = await launchBrowser({ width: opts.width, colorScheme: opts.colorScheme });
+  await signInContext(browser.context, server);
   const page = browser.context.pages()[0] ?? (await browser.context.newPage());
   pageErrors = watchPage(page);
   await page.goto(`${server.url}${url}`);
@@ -178,10 +179,10 @@ describe('drops and handshake pages', { timeout: 120_000 }, () => {
   it('name the bad field of a link, and answer the same JSON the page renders', async () => {
     const page = await openPage('/drops?bin=7s');
     expect(await page.locator('[data-testid="bad-link"]').innerText()).toContain('bin:');
-    const bad = await fetch(`${server.url}/api/v1/handshakes?range=2h`);
+    const bad = await server.api('/api/v1/handshakes?range=2h');
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.issues[0].path).toBe('range');
-    const ok = await fetch(`${server.url}/api/v1/drops?bin=5s&proxy=corp-squid&cluster=60`);
+    const ok = await server.api('/api/v1/drops?bin=5s&proxy=corp-squid&cluster=60');
     expect(ok.status).toBe(200);
     const body = await ok.json();
     expect(body).toMatchObject({ totalDrops: 12, binWidthMs: 5000, cluster: { total: 12 } });

@@ -15,7 +15,7 @@ import type { IngestEvent } from '../../lib/contracts/ingest';
 import { handshakesReportSchema } from '../../lib/handshakes/schema';
 import { pathDetailSchema, pathsMatrixSchema, probesReportSchema } from '../../lib/paths/schema';
 import { liveCadenceMs } from '../../lib/realtime/cadence';
-import { launchBrowser, waitForChromium, watchPage } from '../helpers/browser';
+import { launchBrowser, signInContext, waitForChromium, watchPage } from '../helpers/browser';
 import { ended, failed, heartbeat, opened, path as canaryPath } from '../helpers/events';
 import { addProbeToken, startServer, type RunningServer } from '../helpers/server';
 
@@ -59,6 +59,7 @@ beforeAll(async () => {
   await ingest(ams, seed);
   browser = await launchBrowser();
   context = browser.context;
+  await signInContext(context, server);
 }, 300_000);
 
 afterEach(async () => {
@@ -166,7 +167,7 @@ describe('live pages', { timeout: 90_000 }, () => {
     // segment, which draws nothing: each gets a dot. Compared with the answer the page shows,
     // as bucket boundaries move with the clock.
     const isolatedPoints = async () => {
-      const { series } = handshakesReportSchema.parse(await (await fetch(`${server.url}/api/v1/handshakes?range=6h`)).json());
+      const { series } = handshakesReportSchema.parse(await (await server.api('/api/v1/handshakes?range=6h')).json());
       return series.filter((b, i) => b.ratio !== null && series[i - 1]?.ratio == null && series[i + 1]?.ratio == null).length;
     };
     await expect
@@ -255,7 +256,7 @@ describe('live pages', { timeout: 90_000 }, () => {
 describe('the answers live pages refetch', () => {
   it('parse with the schemas the pages check them with', async () => {
     const get = async (u: string) => {
-      const res = await fetch(`${server.url}${u}`);
+      const res = await server.api(u);
       expect(res.status, u).toBe(200);
       return res.json();
     };

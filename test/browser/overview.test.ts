@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { launchBrowser, waitForChromium, watchPage } from '../helpers/browser';
+import { launchBrowser, signInContext, waitForChromium, watchPage } from '../helpers/browser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent, SessionEnded } from '../../lib/contracts/ingest';
 import { ended, failed, opened, path as canaryPath } from '../helpers/events';
@@ -41,6 +41,7 @@ afterEach(async () => {
 
 async function openPage(colorScheme: 'light' | 'dark'): Promise<Page> {
   browser = await launchBrowser({ colorScheme });
+  await signInContext(browser.context, server);
   const page = browser.context.pages()[0] ?? (await browser.context.newPage());
   pageErrors = watchPage(page);
   await page.goto(`${server.url}/`);

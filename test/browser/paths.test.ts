@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { launchBrowser } from '../helpers/browser';
+import { launchBrowser, signInContext } from '../helpers/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { pathId } from '../../lib/paths/path-id';
@@ -26,7 +26,9 @@ async function post(url: string, token: string, events: IngestEvent[]): Promise<
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  [server, empty] = [await startServer(), await startServer()];
+  // `empty` on an address of its own: a browser keeps cookies by host, not port, and each
+  // server's session cookie has the same name.
+  [server, empty] = [await startServer(), await startServer({ env: { HOST: '127.0.0.2' } })];
   const env = { DROPSCOPE_DATA_DIR: server.dataDir };
   const ams = addProbeToken('edge-ams-1', env, ['region=eu']);
   const fra = addProbeToken('edge-fra-2', env, ['region=de']);
@@ -73,6 +75,8 @@ beforeAll(async () => {
 
   browser = await launchBrowser();
   context = browser.context;
+  await signInContext(context, server);
+  await signInContext(context, empty);
 }, 300_000);
 
 afterAll(async () => {
@@ -213,22 +217,22 @@ describe('probes page', () => {
 
 describe('JSON endpoints', () => {
   it('return what the pages render, and refuse bad queries naming the field', async () => {
-    const m = await (await fetch(`${server.url}/api/v1/paths?by=probe&range=6h`)).json();
+    const m = await (await server.api('/api/v1/paths?by=probe&range=6h')).json();
     expect(m).toMatchObject({ byProbe: true, proxies: ['corp-squid', 'direct'], probes: ['edge-ams-1', 'edge-fra-2'] });
-    const d = await fetch(`${server.url}/api/v1/paths/canary~corp-squid?range=6h`);
+    const d = await server.api('/api/v1/paths/canary~corp-squid?range=6h');
     expect(d.status).toBe(200);
     expect(await d.json()).toMatchObject({ target: 'canary', proxy: 'corp-squid', summary: { attempts: 22, opened: 19, drops: 15 }, timeline: { total: 19 } });
-    expect((await fetch(`${server.url}/api/v1/paths/${pathId({ target: 'app eu/1', proxy: 'direct' })}`)).status).toBe(200);
-    const unknown = await fetch(`${server.url}/api/v1/paths/nowhere~direct`);
+    expect((await server.api(`/api/v1/paths/${pathId({ target: 'app eu/1', proxy: 'direct' })}`)).status).toBe(200);
+    const unknown = await server.api('/api/v1/paths/nowhere~direct');
     expect(unknown.status).toBe(404);
     expect((await unknown.json()).error.code).toBe('API_ERR_PATH_UNKNOWN');
-    const bad = await fetch(`${server.url}/api/v1/paths?colour=red`);
+    const bad = await server.api('/api/v1/paths?colour=red');
     expect(bad.status).toBe(400);
     expect((await bad.json()).error.message).toContain('colour');
-    const p = await (await fetch(`${server.url}/api/v1/probes`)).json();
+    const p = await (await server.api('/api/v1/probes')).json();
     expect(p.onlineWithinMs).toBe(90_000);
     expect(p.probes.map((x: { name: string; state: string }) => `${x.name}:${x.state}`)).toEqual(['edge-ams-1:online', 'edge-fra-2:online', 'edge-lon-3:never-seen', 'old-probe:revoked']);
-    expect((await fetch(`${server.url}/api/v1/probes?label=nope`)).status).toBe(400);
+    expect((await server.api('/api/v1/probes?label=nope')).status).toBe(400);
   });
 });
 
@@ -243,8 +247,8 @@ describe('on an empty database', () => {
     await shot(page, 'probes-empty');
     await shot(page, 'probes-empty-dark', { dark: true });
     expect((await page.goto(`${empty.url}/paths/canary~direct`))?.status()).toBe(404);
-    const m = await (await fetch(`${empty.url}/api/v1/paths`)).json();
+    const m = await (await empty.api('/api/v1/paths')).json();
     expect(m.cells).toEqual([]);
-    expect((await (await fetch(`${empty.url}/api/v1/probes`)).json()).probes).toEqual([]);
+    expect((await (await empty.api('/api/v1/probes')).json()).probes).toEqual([]);
   });
 });

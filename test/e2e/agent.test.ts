@@ -75,7 +75,7 @@ describe('dropscope-agent against the server', { timeout: 120_000 }, () => {
   let agent: ReturnType<typeof startAgent> | undefined;
 
   const sessions = async (query = ''): Promise<SessionView[]> => {
-    const res = await fetch(`${server.url}/api/v1/sessions?limit=1000${query}`);
+    const res = await server.api(`/api/v1/sessions?limit=1000${query}`);
     return ((await res.json()) as { sessions: SessionView[] }).sessions;
   };
 

@@ -12,11 +12,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { ended, opened, path as canaryPath } from '../helpers/events';
-import { parsePrometheusText, sampleValue } from '../helpers/prometheus';
-import { addProbeToken, startServer, type RunningServer } from '../helpers/server';
-import { expectedSignature, startWebhookReceiver, waitFor, type WebhookReceiver } from '../helpers/webhook-receiver';
+import { sampleValue, scrape } from '../helpers/prometheus';
+import { addProbeToken, startServer, TEST_ADMIN, type RunningServer } from '../helpers/server';
+import { expectedSignature, RECEIVER_ALLOW, startWebhookReceiver, waitFor, type WebhookReceiver } from '../helpers/webhook-receiver';
 
 const ENV = {
+  // The receiver is on 127.0.0.1, which webhooks may not reach unless allowed.
+  DROPSCOPE_OUTBOUND_ALLOW: RECEIVER_ALLOW,
   DROPSCOPE_ALERT_INTERVAL_MS: '250',
   DROPSCOPE_WEBHOOK_POLL_MS: '100',
   DROPSCOPE_WEBHOOK_RETRY_BASE_MS: '100',
@@ -25,6 +27,21 @@ const ENV = {
   DROPSCOPE_WEBHOOK_TIMEOUT_MS: '2000',
   DROPSCOPE_PUBLIC_URL: 'https://dropscope.example.test',
 };
+
+/**
+ * The admin signed in as a browser on DROPSCOPE_PUBLIC_URL would be: that Origin (not the
+ * address the test reaches the server on) on sign-in and on every cookie write, and, it
+ * being https, the cookie named `__Secure-`. The session lives in the database: it outlasts
+ * the restarts below.
+ */
+const PUBLIC_ORIGIN = new URL(ENV.DROPSCOPE_PUBLIC_URL).origin;
+async function signInAtPublicUrl(url: string): Promise<string> {
+  const res = await fetch(`${url}/api/auth/sign-in/email`, { method: 'POST', headers: { 'content-type': 'application/json', origin: PUBLIC_ORIGIN }, body: JSON.stringify(TEST_ADMIN) });
+  if (!res.ok) throw new Error(`sign-in failed: HTTP ${res.status} ${await res.text()}`);
+  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]!).find((c) => c.startsWith('__Secure-dropscope.session_token='));
+  if (!cookie) throw new Error(`sign-in set no __Secure- session cookie: ${res.headers.getSetCookie().join(' | ')}`);
+  return cookie;
+}
 
 interface Body {
   type: string;
@@ -36,10 +53,17 @@ describe('alerts through signed webhooks', () => {
   let server: RunningServer;
   let receiver: WebhookReceiver;
   let token: string;
+  let cookie: string;
+  /** Prometheus's API token for /metrics. */
+  let scraper: string;
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
     server = await startServer({ dataDir, env: ENV });
     token = addProbeToken('edge-alerts', { DROPSCOPE_DATA_DIR: dataDir });
+    cookie = await signInAtPublicUrl(server.url);
+    const made = await api('/api/v1/tokens', { method: 'POST', body: { name: 'prometheus', role: 'viewer' } });
+    expect(made.status, await made.clone().text()).toBe(201);
+    scraper = ((await made.json()) as { token: string }).token;
   });
   afterAll(async () => {
     await server?.stop();
@@ -50,10 +74,11 @@ describe('alerts through signed webhooks', () => {
   const api = (route: string, init: { method?: string; body?: unknown } = {}) =>
     fetch(`${server.url}${route}`, {
       method: init.method ?? 'GET',
-      ...(init.body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) }),
+      headers: { cookie, origin: PUBLIC_ORIGIN, ...(init.body !== undefined && { 'content-type': 'application/json' }) },
+      ...(init.body !== undefined && { body: JSON.stringify(init.body) }),
     });
   const deliveries = async (id: number) => ((await (await api(`/api/v1/webhooks/${id}`)).json()) as { deliveries: { messageId: string; status: string; attempts: number; eventType: string }[] }).deliveries;
-  const metric = async (name: string, labels: Record<string, string> = {}) => sampleValue(parsePrometheusText(await (await fetch(`${server.url}/metrics`)).text()), name, labels);
+  const metric = async (name: string, labels: Record<string, string> = {}) => sampleValue(await scrape(server.url, scraper), name, labels);
 
   it('fires, survives a receiver outage and a restart, resolves, and delivers each transition once', async () => {
     // Two endpoints on the same receiver: the Standard Webhooks JSON, and Slack's {"text"}.

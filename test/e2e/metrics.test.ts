@@ -1,15 +1,20 @@
-/** /metrics on the real server: valid Prometheus text, carrying what the ingest path saw. */
+/**
+ * /metrics on the real server: valid Prometheus text, carrying what the ingest path saw,
+ * scraped as Prometheus does, with a viewer's API token.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ended, failed, opened, rtt } from '../helpers/events';
-import { parsePrometheusText, sampleValue } from '../helpers/prometheus';
-import { addProbeToken, startServer, type RunningServer } from '../helpers/server';
+import { parsePrometheusText, sampleValue, scrape } from '../helpers/prometheus';
+import { addProbeToken, createApiToken, startServer, type RunningServer } from '../helpers/server';
 
 describe('/metrics', () => {
   let server: RunningServer;
   let token: string;
+  let scraper: string;
   beforeAll(async () => {
     server = await startServer();
     token = addProbeToken('edge-metrics', { DROPSCOPE_DATA_DIR: server.dataDir });
+    scraper = await createApiToken(server, 'viewer', 'prometheus');
   });
   afterAll(() => server?.dispose());
 
@@ -20,7 +25,7 @@ describe('/metrics', () => {
     expect((await post({ events: [opened('s-met00004')] }, 'dsp_1_' + 'x'.repeat(43))).status).toBe(401);
     expect((await post({ events: [] })).status).toBe(400);
 
-    const res = await fetch(`${server.url}/metrics`);
+    const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${scraper}` } });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
     const samples = parsePrometheusText(await res.text());
@@ -39,7 +44,7 @@ describe('/metrics', () => {
   });
 
   it('exposes the alert and webhook series, bounded to fixed label values', async () => {
-    const samples = parsePrometheusText(await (await fetch(`${server.url}/metrics`)).text());
+    const samples = await scrape(server.url, scraper);
     expect(sampleValue(samples, 'dropscope_webhook_outbox_depth')).toBe(0);
     for (const severity of ['critical', 'warning', 'info']) expect(sampleValue(samples, 'dropscope_alerts_firing', { severity })).toBe(0);
     expect(sampleValue(samples, 'dropscope_webhook_deliveries_total')).toBe(0);
@@ -51,9 +56,9 @@ describe('/metrics', () => {
   });
 
   it('counts the heavy reports in their slots: none left active or waiting once answered', async () => {
-    expect((await fetch(`${server.url}/api/v1/drops?range=1h`)).status).toBe(200);
-    expect((await fetch(`${server.url}/api/v1/analysis`)).status).toBe(200);
-    const samples = parsePrometheusText(await (await fetch(`${server.url}/metrics`)).text());
+    expect((await server.api('/api/v1/drops?range=1h')).status).toBe(200);
+    expect((await server.api('/api/v1/analysis')).status).toBe(200);
+    const samples = await scrape(server.url, scraper);
     expect(sampleValue(samples, 'dropscope_reports_in_progress', { state: 'active' })).toBe(0);
     expect(sampleValue(samples, 'dropscope_reports_in_progress', { state: 'waiting' })).toBe(0);
   });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIVE_EVENT, type LivePush } from '../../lib/realtime/feed';
-import { addProbeToken, runCli, startServer, StartError, type RunningServer } from '../helpers/server';
+import { addProbeToken, adminHeaders, runCli, startServer, StartError, type RunningServer } from '../helpers/server';
 import { ended, opened, rtt } from '../helpers/events';
 
 describe('dropscope server', () => {
@@ -35,7 +35,7 @@ describe('dropscope server', () => {
     });
 
   it('pushes an accepted batch to socket.io clients and serves the session back', async () => {
-    const socket: Socket = connect(server.url, { transports: ['websocket'], reconnection: false });
+    const socket: Socket = connect(server.url, { transports: ['websocket'], reconnection: false, extraHeaders: await adminHeaders(server) });
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('connect', resolve);
@@ -54,7 +54,7 @@ describe('dropscope server', () => {
       ]);
       expect(push.items[1]).toMatchObject({ durationMs: 60_004, endKind: 'tcp_fin', target: 'canary', proxy: 'direct' });
 
-      const session = await fetch(`${server.url}/api/v1/sessions/s-e2e00001`);
+      const session = await server.api('/api/v1/sessions/s-e2e00001');
       expect(session.status).toBe(200);
       expect(await session.json()).toMatchObject({ id: 's-e2e00001', probeName: 'edge-e2e-1', durationMs: 60_004, outcome: 'opened', live: false });
     } finally {
@@ -63,7 +63,7 @@ describe('dropscope server', () => {
   });
 
   it('coalesces a flood of batches into few pushes that still count every event', async () => {
-    const socket: Socket = connect(server.url, { transports: ['websocket'], reconnection: false });
+    const socket: Socket = connect(server.url, { transports: ['websocket'], reconnection: false, extraHeaders: await adminHeaders(server) });
     try {
       await new Promise<void>((resolve) => socket.once('connect', resolve));
       const pushes: LivePush[] = [];
@@ -81,8 +81,8 @@ describe('dropscope server', () => {
   });
 
   it('answers 404 for an unknown session and 400 for a malformed id', async () => {
-    expect((await fetch(`${server.url}/api/v1/sessions/s-none0000`)).status).toBe(404);
-    expect((await fetch(`${server.url}/api/v1/sessions/${'x'.repeat(80)}`)).status).toBe(400);
+    expect((await server.api('/api/v1/sessions/s-none0000')).status).toBe(404);
+    expect((await server.api(`/api/v1/sessions/${'x'.repeat(80)}`)).status).toBe(400);
   });
 
   it('answers 401 over HTTP to a revoked probe', async () => {
@@ -109,7 +109,7 @@ describe('dropscope server', () => {
   it('keeps every session across a restart on the same data directory', async () => {
     expect(await server.stop()).toBe(0);
     server = await startServer({ dataDir });
-    const session = await fetch(`${server.url}/api/v1/sessions/s-e2e00001`);
+    const session = await server.api('/api/v1/sessions/s-e2e00001');
     expect(await session.json()).toMatchObject({ durationMs: 60_004 });
     const list = runCli(['probe', 'list'], { DROPSCOPE_DATA_DIR: dataDir });
     expect(list.stdout).toMatch(/edge-e2e-1\s+active\s+isp=loopback,region=eu|edge-e2e-1\s+active\s+region=eu,isp=loopback/);

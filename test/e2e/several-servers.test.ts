@@ -16,9 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { LIVE_EVENT, LIVE_WATERMARK_EVENT, type LivePush, type LiveWatermark } from '../../lib/realtime/feed';
 import { livePushSchema } from '../../lib/realtime/feed-schema';
-import { launchBrowser, waitForChromium, watchPage } from '../helpers/browser';
+import { launchBrowser, signInContext, waitForChromium, watchPage } from '../helpers/browser';
 import { ended, opened, path as canaryPath } from '../helpers/events';
-import { addProbeToken, runCli, startServer, type RunningServer } from '../helpers/server';
+import { addProbeToken, adminHeaders, createApiToken, runCli, startServer, TEST_SECRET_KEY, type RunningServer } from '../helpers/server';
+import { expectedSignature, RECEIVER_ALLOW, startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 
 const ADMIN_URL = process.env.TEST_DATABASE_URL;
 const MIN = 60_000;
@@ -30,6 +31,9 @@ describe.skipIf(!ADMIN_URL)('several servers on one PostgreSQL', { timeout: 90_0
   let a: RunningServer | undefined;
   let b: RunningServer | undefined;
   let token: string;
+  /** Prometheus's API token, made through A: in the one database, so B knows it too. */
+  let scraper: string;
+  let receiver: WebhookReceiver;
   const sockets: Socket[] = [];
 
   beforeAll(async () => {
@@ -40,23 +44,28 @@ describe.skipIf(!ADMIN_URL)('several servers on one PostgreSQL', { timeout: 90_0
     url = u.toString();
     // At the same moment, on the empty database: they migrate in turn and create the
     // adapter's table in turn, and both come up.
-    const env = { DATABASE_URL: url };
-    [a, b] = await Promise.all([startServer({ env }), startServer({ env })]);
+    // The same DROPSCOPE_SECRET_KEY on both: webhook secrets one seals, the other must open.
+    const env = { DATABASE_URL: url, DROPSCOPE_SECRET_KEY: TEST_SECRET_KEY, DROPSCOPE_OUTBOUND_ALLOW: RECEIVER_ALLOW };
+    receiver = await startWebhookReceiver();
+    // A polls its outbox rarely: B's "send test" is delivered by B.
+    [a, b] = await Promise.all([startServer({ env: { ...env, DROPSCOPE_WEBHOOK_POLL_MS: '60000' } }), startServer({ env })]);
     // On PostgreSQL the CLI writes the probe to the database itself: every server knows it.
     token = addProbeToken('edge-multi-1', { DATABASE_URL: url });
+    scraper = await createApiToken(a!, 'viewer', 'prometheus');
   }, 120_000);
 
   afterAll(async () => {
     for (const s of sockets) s.disconnect();
     await a?.dispose();
     await b?.dispose();
+    await receiver?.close();
     await admin?.unsafe(`drop database if exists ${name} with (force)`);
     await admin?.end({ timeout: 5 });
   });
 
   /** A socket.io client on `server`, resolved with the watermark its server names once it is connected. */
   async function subscribe(server: RunningServer): Promise<{ socket: Socket; hello: LiveWatermark }> {
-    const socket = connect(server.url, { transports: ['websocket'], reconnection: false });
+    const socket = connect(server.url, { transports: ['websocket'], reconnection: false, extraHeaders: await adminHeaders(server) });
     sockets.push(socket);
     const hello = await new Promise<LiveWatermark>((resolve, reject) => {
       socket.once(LIVE_WATERMARK_EVENT, resolve);
@@ -118,7 +127,7 @@ describe.skipIf(!ADMIN_URL)('several servers on one PostgreSQL', { timeout: 90_0
       Array.isArray(v) ? v.map(withoutClock) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).filter(([k]) => !['generatedAt', 'now', 'silentForMs'].includes(k)).map(([k, x]) => [k, withoutClock(x)])) : v;
     for (const report of [`/api/v1/drops?${window}`, `/api/v1/analysis?${window}`, `/api/v1/paths?${window}`, `/api/v1/handshakes?${window}`, '/api/v1/sessions?limit=100', '/api/v1/probes']) {
       const [fromA, fromB] = await Promise.all([a!, b!].map(async (server) => {
-        const res = await fetch(`${server.url}${report}`);
+        const res = await server.api(report);
         expect(res.status, report).toBe(200);
         return withoutClock(await res.json());
       }));
@@ -126,7 +135,7 @@ describe.skipIf(!ADMIN_URL)('several servers on one PostgreSQL', { timeout: 90_0
       expect(JSON.stringify(fromB), report).not.toBe('{}');
     }
     // Not vacuous: B sees A's batch.
-    const sessions = (await (await fetch(`${b!.url}/api/v1/sessions?limit=100`)).json()) as { sessions: { id: string }[] };
+    const sessions = (await (await b!.api('/api/v1/sessions?limit=100')).json()) as { sessions: { id: string }[] };
     expect(sessions.sessions.map((x) => x.id)).toContain('s-multi-same-2');
   });
 
@@ -143,17 +152,17 @@ describe.skipIf(!ADMIN_URL)('several servers on one PostgreSQL', { timeout: 90_0
 
   it('twenty viewers on B asking for one watermark cost one computation', async () => {
     const viewers = await Promise.all(Array.from({ length: 20 }, () => subscribe(b!)));
-    const before = await answers(b!, 'paths');
+    const before = await answers(b!, scraper, 'paths');
     const pushes = viewers.map((v) => nextPush(v.socket));
     await ingest(a!, session('s-multi-0002'));
     const marks = new Set((await Promise.all(pushes)).map((p) => p.watermark));
     expect(marks.size).toBe(1);
     const [w] = [...marks];
     // What each page does on a push; a 7-day view keeps its answer 30 s, so none expires meanwhile.
-    const bodies = await Promise.all(viewers.map(() => fetch(`${b!.url}/api/v1/paths?range=7d&w=${encodeURIComponent(w!)}`).then((r) => r.text())));
+    const bodies = await Promise.all(viewers.map(() => b!.api(`/api/v1/paths?range=7d&w=${encodeURIComponent(w!)}`).then((r) => r.text())));
     expect(new Set(bodies).size).toBe(1);
     expect(bodies[0]).toContain('"attempts"');
-    const after = await answers(b!, 'paths');
+    const after = await answers(b!, scraper, 'paths');
     expect(after.computed - before.computed).toBe(1);
     expect(after.memo + after.joined - before.memo - before.joined).toBe(19);
   });
@@ -162,6 +171,7 @@ describe.skipIf(!ADMIN_URL)('several servers on one PostgreSQL', { timeout: 90_0
     await waitForChromium();
     const browser = await launchBrowser();
     try {
+      await signInContext(browser.context, b!);
       const page = await browser.context.newPage();
       const errors = watchPage(page);
       const asked: string[] = [];
@@ -196,6 +206,17 @@ describe.skipIf(!ADMIN_URL)('several servers on one PostgreSQL', { timeout: 90_0
     expect((await post(b!)).status).toBe(401);
   });
 
+  it('signs on B a webhook created through A: one DROPSCOPE_SECRET_KEY for every server', async () => {
+    const created = await a!.api('/api/v1/webhooks', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'multi', url: `${receiver.url}/multi` }) });
+    expect(created.status).toBe(201);
+    const hook = (await created.json()) as { id: number; secret: string };
+    const res = await b!.api(`/api/v1/webhooks/${hook.id}/test`, { method: 'POST' });
+    expect(res.status, await res.clone().text()).toBe(202);
+    const { messageId } = (await res.json()) as { messageId: string };
+    const got = receiver.received.find((r) => r.id === messageId)!;
+    expect(got.signature).toBe(expectedSignature(hook.secret, got.id, got.timestamp, got.body));
+  });
+
   it('survives losing its relay connections to PostgreSQL, and relays again once they are back', async () => {
     const scratch = postgres(url, { max: 1, onnotice: () => {} });
     try {
@@ -215,8 +236,8 @@ describe.skipIf(!ADMIN_URL)('several servers on one PostgreSQL', { timeout: 90_0
     }
     expect(received).toBe(true);
     // Neither process ended: both still answer.
-    expect((await fetch(`${a!.url}/api/v1/probes`)).status).toBe(200);
-    expect((await fetch(`${b!.url}/api/v1/probes`)).status).toBe(200);
+    expect((await a!.api('/api/v1/probes')).status).toBe(200);
+    expect((await b!.api('/api/v1/probes')).status).toBe(200);
     expect(a!.output()).toContain('the live relay lost its PostgreSQL connection');
   });
 
@@ -235,8 +256,8 @@ describe.skipIf(!ADMIN_URL)('several servers on one PostgreSQL', { timeout: 90_0
 });
 
 /** dropscope_live_answers_total of one report on `server`, by source. */
-async function answers(server: RunningServer, report: string): Promise<{ computed: number; memo: number; joined: number }> {
-  const text = await (await fetch(`${server.url}/metrics`)).text();
+async function answers(server: RunningServer, token: string, report: string): Promise<{ computed: number; memo: number; joined: number }> {
+  const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
   const of = (source: string) => Number(new RegExp(`^dropscope_live_answers_total\\{report="${report}",source="${source}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
   return { computed: of('computed'), memo: of('memo'), joined: of('joined') };
 }

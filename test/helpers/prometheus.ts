@@ -43,3 +43,14 @@ export function parsePrometheusText(text: string): Sample[] {
 export function sampleValue(samples: readonly Sample[], name: string, labels: Record<string, string> = {}): number | undefined {
   return samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 }
+
+/**
+ * GET `${url}/metrics` as Prometheus does, with a bearer API token (the route needs a viewer
+ * or above; test/helpers/server.ts `createApiToken`), parsed. Throws on anything but a 200.
+ */
+export async function scrape(url: string, token: string): Promise<Sample[]> {
+  const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`GET ${url}/metrics answered ${res.status}: ${text.slice(0, 300)}`);
+  return parsePrometheusText(text);
+}
