@@ -18,6 +18,7 @@ import { isRole, roleAtLeast, roleOf, type Principal, type Role } from '../../li
 import type { Logger } from '../../lib/log';
 import { CLIENT_IP_HEADER, type Auth } from './auth';
 import { runAsPrincipal } from './current';
+import { createLastKnown } from './last-known';
 import { securityHeaders } from './security-headers';
 
 export interface GateOptions {
@@ -48,6 +49,21 @@ export function createGate(options: GateOptions): Gate {
   const headers = securityHeaders({ dev: options.dev, https: options.publicUrl?.startsWith('https:') ?? false });
   const publicOrigin = options.publicUrl ? new URL(options.publicUrl).origin : null;
 
+  const lastKnown = createLastKnown();
+
+  /** What the database says of a credential; while it cannot be asked, what it said last (last-known.ts). */
+  async function verified(credential: string, lookup: () => Promise<Principal | null>): Promise<Principal | null> {
+    try {
+      const principal = await lookup();
+      lastKnown.remember(credential, principal, now().getTime());
+      return principal;
+    } catch (err) {
+      const known = lastKnown.recall(credential, now().getTime());
+      if (known) return known;
+      throw err;
+    }
+  }
+
   async function principalOf(req: IncomingMessage): Promise<Principal | null> {
     const authorization = req.headers.authorization;
     if (authorization) {
@@ -55,21 +71,27 @@ export function createGate(options: GateOptions): Gate {
       if (!m) return null;
       const token = m[1]!;
       if (token.startsWith('dsa_')) {
-        const t = await authenticateApiToken(database.db, token, now());
-        return t && { kind: 'token', id: t.id, name: t.name, role: t.role };
+        return verified(token, async () => {
+          const t = await authenticateApiToken(database.db, token, now());
+          return t && { kind: 'token', id: t.id, name: t.name, role: t.role };
+        });
       }
       if (token.startsWith('dsp_')) {
         const p = await authenticateProbe(database.db, token);
-        return p && { kind: 'probe', id: p.id, name: p.name, probeKind: (p as { kind?: 'probe' | 'target' }).kind ?? 'probe' };
+        return p && { kind: 'probe', id: p.id, name: p.name, probeKind: p.kind };
       }
       return null;
     }
-    if (!req.headers.cookie) return null;
-    const session = await auth.api.getSession({ headers: fromNodeHeaders(req.headers) });
+    // better-auth's session cookie (`__Secure-` when served over https); other cookies do not matter.
+    const session = /(?:^|;\s*)(?:__Secure-)?dropscope\.session_token=([^;]+)/.exec(req.headers.cookie ?? '')?.[1];
     if (!session) return null;
-    const role = (session.user as { role?: unknown }).role;
-    if (!isRole(role)) return null;
-    return { kind: 'user', id: session.user.id, name: session.user.name, email: session.user.email, role };
+    return verified(session, async () => {
+      const found = await auth.api.getSession({ headers: fromNodeHeaders(req.headers) });
+      if (!found) return null;
+      const role = (found.user as { role?: unknown }).role;
+      if (!isRole(role)) return null;
+      return { kind: 'user', id: found.user.id, name: found.user.name, email: found.user.email, role };
+    });
   }
 
   /** The Origin a browser on our own pages sends. */

@@ -27,6 +27,7 @@ for (const backend of backends()) {
     let server: Server;
     let base: string;
     const cookies: Record<string, string> = {};
+    let closed = false;
 
     beforeAll(async () => {
       database = await backend.open();
@@ -57,7 +58,7 @@ for (const backend of backends()) {
 
     afterAll(async () => {
       await new Promise<void>((resolve) => server?.close(() => resolve()));
-      await database?.close();
+      if (!closed) await database?.close();
     });
 
     const as = (role: string, init: RequestInit = {}) => ({ ...init, headers: { ...(init.headers as Record<string, string>), cookie: cookies[role]! } });
@@ -128,6 +129,22 @@ for (const backend of backends()) {
       // Five sign-ins a minute from one address (the three in beforeAll count), whatever
       // forwarding headers the client sets: they do not change the address.
       expect(statuses).toEqual([401, 401, 429, 429, 429, 429, 429]);
+    });
+
+    it('keeps serving credentials it verified while the database is away, and no others', async () => {
+      const { token } = await createApiToken(database.db, { name: 'scraper', role: 'viewer', expiresAt: null, createdBy: null }, new Date());
+      const bearer = (t: string) => ({ headers: { authorization: `Bearer ${t}` } });
+      expect((await fetch(`${base}/metrics`, bearer(token))).status).toBe(200);
+      const never = await createApiToken(database.db, { name: 'never used', role: 'viewer', expiresAt: null, createdBy: null }, new Date());
+      await database.close();
+      closed = true;
+      expect((await fetch(`${base}/api/v1/drops`, as('viewer'))).status).toBe(200);
+      expect((await fetch(`${base}/metrics`, bearer(token))).status).toBe(200);
+      // Never checked while the database was up: cannot be now.
+      const unknown = await fetch(`${base}/metrics`, bearer(never.token));
+      expect(unknown.status).toBe(503);
+      expect(unknown.headers.get('retry-after')).toBe('5');
+      expect((await fetch(`${base}/api/v1/drops`)).status).toBe(401);
     });
 
     it('sets the security headers on every answer', async () => {
