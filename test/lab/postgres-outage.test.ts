@@ -4,7 +4,9 @@
  * server and starts it again: while it is down, ingest answers 503 with Retry-After within
  * 2 s and keeps nothing; after it is back, the server ingests again within 5 s, and a probe
  * replaying what was refused loses nothing and duplicates nothing. Wall-clock bounds, hence
- * the lab suite.
+ * the lab suite. The dashboard is read as the signed-in test admin, and /metrics with a viewer
+ * token, both verified before the outage (the gate keeps serving credentials it verified,
+ * server/auth/last-known.ts); /metrics also on DROPSCOPE_METRICS_LISTEN, which needs none.
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +19,7 @@ import { WebSocket } from 'ws';
 import { openDatabase } from '../../db/open';
 import { addProbe } from '../../db/queries/probes';
 import { ended, opened } from '../helpers/events';
-import { startServer, type RunningServer } from '../helpers/server';
+import { createApiToken, startServer, type RunningServer } from '../helpers/server';
 import { freePort } from './daemon';
 
 const PG_BIN = `/usr/lib/postgresql/${readdirSync('/usr/lib/postgresql').sort().at(-1)}/bin`;
@@ -29,6 +31,12 @@ let port: number;
 let url: string;
 let server: RunningServer | undefined;
 let token: string;
+/** The test admin's session cookie, signed in while the database is up. */
+let cookie: string;
+/** DROPSCOPE_METRICS_LISTEN's port. */
+let metricsPort: number;
+/** A viewer API token Prometheus would scrape the main port with. */
+let scrapeToken: string;
 
 const pgCtl = (action: 'start' | 'stop') =>
   asPostgres('pg_ctl', ['-D', path.join(dir, 'data'), '-w', '-t', '30', '-l', path.join(dir, 'log'), ...(action === 'start' ? ['-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, 'start'] : ['-m', 'fast', 'stop'])]);
@@ -43,7 +51,11 @@ beforeAll(async () => {
   const database = await openDatabase({ kind: 'postgres', url, poolSize: 2 });
   token = (await addProbe(database.db, { name: 'edge-outage', labels: {} })).token;
   await database.close();
-  server = await startServer({ env: { DATABASE_URL: url } });
+  metricsPort = await freePort();
+  server = await startServer({ env: { DATABASE_URL: url, DROPSCOPE_METRICS_LISTEN: `127.0.0.1:${metricsPort}` } });
+  cookie = await server.adminCookie();
+  scrapeToken = await createApiToken(server, 'viewer', 'prometheus');
+  expect((await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${scrapeToken}` } })).status).toBe(200);
 }, 120_000);
 
 afterAll(async () => {
@@ -83,16 +95,19 @@ describe('ingest through a PostgreSQL outage', () => {
     expect(down.retryAfter).toBe('5');
     expect(answeredMs).toBeLessThan(2000);
     // The dashboard's API says so too, rather than a 500.
-    const report = await fetch(`${server!.url}/api/v1/drops?range=1h`, { signal: AbortSignal.timeout(5000) });
+    const report = await fetch(`${server!.url}/api/v1/drops?range=1h`, { headers: { cookie }, signal: AbortSignal.timeout(5000) });
     expect(report.status).toBe(503);
     expect(report.headers.get('retry-after')).toBe('5');
     // /metrics still answers, and says its database gauges are stale.
-    const scrape = await fetch(`${server!.url}/metrics`, { signal: AbortSignal.timeout(5000) });
+    const scrape = await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { signal: AbortSignal.timeout(5000) });
     expect(scrape.status).toBe(200);
     expect(await scrape.text()).toMatch(/^dropscope_database_up 0$/m);
+    const withToken = await fetch(`${server!.url}/metrics`, { headers: { authorization: `Bearer ${scrapeToken}` }, signal: AbortSignal.timeout(5000) });
+    expect(withToken.status).toBe(200);
+    expect(await withToken.text()).toMatch(/^dropscope_database_up 0$/m);
     // A page shows the banner that says so, not an error page, within the connect timeout.
     const p0 = performance.now();
-    const page = await fetch(`${server!.url}/drops?range=1h`, { signal: AbortSignal.timeout(5000) });
+    const page = await fetch(`${server!.url}/drops?range=1h`, { headers: { cookie }, signal: AbortSignal.timeout(5000) });
     const pageMs = performance.now() - p0;
     console.log(`LAB | postgres outage: /drops answered ${page.status} in ${pageMs.toFixed(0)} ms`);
     expect(page.status).toBe(200);
@@ -122,7 +137,7 @@ describe('ingest through a PostgreSQL outage', () => {
     expect(servingMs).toBeLessThan(5000);
     // The probe resends once more (its answer was lost, say): nothing is applied twice.
     expect((await post(during)).body).toEqual({ accepted: 0, duplicates: 2 });
-    expect(await (await fetch(`${server!.url}/metrics`)).text()).toMatch(/^dropscope_database_up 1$/m);
+    expect(await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text()).toMatch(/^dropscope_database_up 1$/m);
 
     const check = postgres(url, { max: 1, onnotice: () => {} });
     const rows = await check`select id from canary_sessions order by id`;
