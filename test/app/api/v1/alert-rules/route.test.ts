@@ -11,7 +11,7 @@ afterAll(async () => {
 });
 
 const call = (route: string, method = 'GET', body?: unknown, contentType = 'application/json') =>
-  fetch(`${server.url}${route}`, { method, ...(body !== undefined && { headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) }) });
+  server.api(route, { method, ...(body !== undefined && { headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) }) });
 type Problem = { error: { code: string; message: string; issues?: { path: string; message: string }[] } };
 const rule = { name: 'direct drops', kind: 'drop_rate', severity: 'warning', window: '5m', threshold: 1 };
 
@@ -76,7 +76,7 @@ describe('/api/v1/webhooks', () => {
   });
 
   it('shows the secret once, at creation, and never in reads', async () => {
-    const res = await call('/api/v1/webhooks', 'POST', { name: 'pager', url: 'http://127.0.0.1:9/hook', format: 'slack' });
+    const res = await call('/api/v1/webhooks', 'POST', { name: 'pager', url: 'https://hooks.example.com/hook', format: 'slack' });
     expect(res.status).toBe(201);
     const { id, secret } = (await res.json()) as { id: number; secret: string };
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/=]{44}$/);
@@ -85,9 +85,9 @@ describe('/api/v1/webhooks', () => {
       expect(text).toContain('pager');
       expect(text).not.toContain(secret);
     }
-    const put = await call(`/api/v1/webhooks/${id}`, 'PUT', { name: 'pager', url: 'http://127.0.0.1:9/other', format: 'standard', enabled: false });
-    expect(await put.json()).toMatchObject({ url: 'http://127.0.0.1:9/other', enabled: false });
-    expect((await call('/api/v1/webhooks', 'POST', { name: 'pager', url: 'http://127.0.0.1:9/' })).status).toBe(409);
+    const put = await call(`/api/v1/webhooks/${id}`, 'PUT', { name: 'pager', url: 'https://hooks.example.com/other', format: 'standard', enabled: false });
+    expect(await put.json()).toMatchObject({ url: 'https://hooks.example.com/other', enabled: false });
+    expect((await call('/api/v1/webhooks', 'POST', { name: 'pager', url: 'https://hooks.example.com/' })).status).toBe(409);
     expect((await call(`/api/v1/webhooks/${id}`, 'DELETE')).status).toBe(204);
     expect((await call(`/api/v1/webhooks/${id}/test`, 'POST')).status).toBe(404);
     expect(server.output()).not.toContain(secret);

@@ -11,7 +11,7 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-const get = (query: string) => fetch(`${server.url}/api/v1/overview${query}`);
+const get = (query: string) => server.api(`/api/v1/overview${query}`);
 
 describe('GET /api/v1/overview', () => {
   it('answers the overview for the last hour by default, uncached', async () => {
