@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   const authLog = moduleLogger(log, 'auth');
   const auth = createAuth({ database, config: authConfig, secretKey, publicUrl: config.DROPSCOPE_PUBLIC_URL, log: authLog });
   const serveAuth = createAuthHandler(auth);
-  const gate = createGate({ auth, database, publicUrl: config.DROPSCOPE_PUBLIC_URL, dev, log: authLog });
+  const gate = createGate({ auth, database, publicUrl: config.DROPSCOPE_PUBLIC_URL, dev, trustedProxies: authConfig.DROPSCOPE_TRUSTED_PROXIES, log: authLog });
   // A request whose headers or body dribble in is cut after these, not Node's 300 s.
   const httpServer = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => gate.handle(req, res, () => dispatch(req, res)));
   const dispatch = (req: IncomingMessage, res: ServerResponse) => {

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { isRole, roleAtLeast, type Role } from '../auth/roles';
 import { describeIssues, fieldIssues } from '../http/problem';
+import { AllowListError, parseAllowList } from '../net/allow-list';
 import { parseRetention } from '../retention/partitions';
 import { ConfigError } from './server-env';
 
@@ -63,6 +64,25 @@ const authEnvSchema = z
       }),
     /** How often open live connections are checked again (a session ended, a token revoked). */
     DROPSCOPE_LIVE_RECHECK_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
+    /**
+     * Reverse proxies in front of the server (CIDRs): behind them the client's address, which
+     * sign-in attempts are limited by, is read from X-Forwarded-For (lib/http/client-address.ts).
+     */
+    DROPSCOPE_TRUSTED_PROXIES: z
+      .string()
+      .default('')
+      .transform((text, ctx) => {
+        try {
+          const list = parseAllowList(text);
+          const name = list.entries.find((e) => !/^[0-9a-fA-F:.[\]]+(\/\d{1,3})?$/.test(e));
+          if (name) throw new AllowListError(`${JSON.stringify(name)} is not a CIDR: list the proxies' addresses (127.0.0.1/32, 10.0.0.0/8)`);
+          return list.entries.length > 0 ? list : null;
+        } catch (err) {
+          if (!(err instanceof AllowListError)) throw err;
+          ctx.addIssue({ code: 'custom', message: err.message });
+          return z.NEVER;
+        }
+      }),
     /** Serve /metrics without a token on this address only (`127.0.0.1:9464`); otherwise it needs a bearer token. */
     DROPSCOPE_METRICS_LISTEN: blankIsAbsent(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9464')),
   })

@@ -14,6 +14,8 @@ import type { Database } from '../../db/client';
 import { authenticateApiToken } from '../../db/queries/api-tokens';
 import { authenticateProbe } from '../../db/queries/probes';
 import { isApiPath, isWrite, requirementFor } from '../../lib/auth/access-policy';
+import { clientAddress } from '../../lib/http/client-address';
+import type { OutboundAllowList } from '../../lib/net/allow-list';
 import { isRole, roleAtLeast, roleOf, type Principal, type Role } from '../../lib/auth/roles';
 import type { Logger } from '../../lib/log';
 import { CLIENT_IP_HEADER, type Auth } from './auth';
@@ -28,6 +30,8 @@ export interface GateOptions {
   publicUrl?: string;
   /** Next's dev server needs eval and its HMR socket. */
   dev: boolean;
+  /** DROPSCOPE_TRUSTED_PROXIES: whose X-Forwarded-For names the client (sign-in limits). */
+  trustedProxies?: OutboundAllowList | null;
   log: Logger;
   now?: () => Date;
 }
@@ -148,9 +152,9 @@ export function createGate(options: GateOptions): Gate {
     principalOf,
     handle(req, res, serve) {
       for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-      // better-auth limits sign-in per client address: the socket's, never a header a client chose.
-      delete req.headers[CLIENT_IP_HEADER];
-      req.headers[CLIENT_IP_HEADER] = req.socket.remoteAddress ?? '';
+      // better-auth limits sign-in per client address: the socket's (or what a trusted proxy
+      // says it saw), never a header a client chose.
+      req.headers[CLIENT_IP_HEADER] = clientAddress(req.socket.remoteAddress ?? '', req.headers['x-forwarded-for'], options.trustedProxies ?? null);
       const pathname = new URL(req.url ?? '/', 'http://x').pathname;
       check(req, pathname).then(
         (result) => {
