@@ -21,6 +21,14 @@ import { livePushSchema, liveWatermarkSchema } from '../../lib/realtime/feed-sch
 import { createRefetcher, type Refetcher } from '../../lib/realtime/refetcher';
 import { viewPhaseMs } from '../../lib/realtime/view-key';
 
+/** A refresh answered 401: the page is on its way to the sign-in page, nothing to report. */
+class SignedOut extends Error {}
+
+/** The sign-in page, coming back to this one. */
+function signInHere(): string {
+  return `/sign-in?next=${encodeURIComponent(window.location.pathname + window.location.search)}`;
+}
+
 export type LiveStatus = 'connecting' | 'live' | 'offline';
 
 export interface LiveReportOptions<T> {
@@ -80,6 +88,11 @@ export function useLiveReport<T>(initial: T, options: LiveReportOptions<T>): Liv
         load: async (signal) => {
           const asked = watermark ? `${url}${url.includes('?') ? '&' : '?'}${WATERMARK_PARAM}=${encodeURIComponent(watermark)}` : url;
           const res = await fetch(asked, { cache: 'no-store', signal });
+          if (res.status === 401) {
+            // The session ended (expired, signed out elsewhere, removed): sign in again, then back here.
+            window.location.assign(signInHere());
+            throw new SignedOut();
+          }
           if (!res.ok) throw new Error(`GET ${url.split('?')[0]} answered ${res.status}${await problemMessage(res)}`);
           const parsed = latest.current.schema.safeParse(await res.json());
           if (!parsed.success) throw new Error(`the answer was not understood: ${describeIssues(fieldIssues(parsed.error))}`);
@@ -95,6 +108,7 @@ export function useLiveReport<T>(initial: T, options: LiveReportOptions<T>): Liv
           setError(null);
         },
         onError: (err) => {
+          if (err instanceof SignedOut) return;
           console.error(`refresh of ${url} failed`, err);
           latest.current.onRefreshed?.(null);
           setError(err.message);
@@ -122,6 +136,16 @@ export function useLiveReport<T>(initial: T, options: LiveReportOptions<T>): Liv
       r.refresh();
     });
     socket.on('disconnect', () => setStatus('offline'));
+    // The server refuses a reconnect whose session ended (signed out, expired, removed): if
+    // that is why, sign in again rather than sit "offline"; any other failure stays quiet.
+    socket.on('connect_error', () => {
+      fetch('/api/v1/me', { cache: 'no-store' }).then(
+        (res) => {
+          if (res.status === 401) window.location.assign(signInHere());
+        },
+        () => {},
+      );
+    });
     socket.io.on('reconnect_attempt', () => setStatus('connecting'));
     socket.on(LIVE_EVENT, (payload: unknown) => {
       const push = livePushSchema.safeParse(payload);

@@ -11,7 +11,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, waitForChromium, watchPage } from '../helpers/browser';
 import { startOidcProvider, type TestProvider } from '../helpers/oidc-provider';
 import { freePort } from '../helpers/ports';
-import { startServer, TEST_ADMIN, type RunningServer } from '../helpers/server';
+import { opened } from '../helpers/events';
+import { addProbeToken, startServer, TEST_ADMIN, type RunningServer } from '../helpers/server';
 
 let server: RunningServer;
 let provider: TestProvider;
@@ -86,6 +87,28 @@ describe('sign-in', () => {
     // The session is gone on the server too: the API refuses the old page's requests.
     const status = await page.evaluate(async () => (await fetch('/api/v1/overview')).status);
     expect(status).toBe(401);
+  });
+
+  it('sends a live page to the sign-in page once its session is gone', async () => {
+    const who = { email: 'leaving@example.test', password: 'leaving-password-long' };
+    const made = await server.api('/api/v1/users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...who, name: 'Leaving', role: 'viewer' }) });
+    const { id } = (await made.json()) as { id: string };
+    const page = await openPage();
+    await page.goto(`${server.url}/sign-in?next=%2Fdrops`);
+    await page.getByLabel('Email').fill(who.email);
+    await page.getByLabel('Password').fill(who.password);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await page.waitForURL(`${server.url}/drops`);
+    expect((await server.api(`/api/v1/users/${id}`, { method: 'DELETE' })).status).toBe(204);
+    // A batch makes every live page refresh: this one's refresh is refused, and it goes to sign in.
+    const token = addProbeToken('edge-sign-in', { DROPSCOPE_DATA_DIR: server.dataDir });
+    const ingest = await fetch(`${server.url}/api/v1/ingest`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ events: [opened('s-signin-001', {}, new Date(Date.now() - 1000))] }),
+    });
+    expect(ingest.status).toBe(200);
+    await page.waitForURL(/\/sign-in\?next=%2Fdrops/, { timeout: 30_000 });
   });
 
   it('signs in through the OpenID provider with the role its groups map to', async () => {
