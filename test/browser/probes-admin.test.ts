@@ -9,7 +9,6 @@
  *
  * Needs a build (`npm run build`) and Chromium at /usr/bin/chromium.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -17,15 +16,14 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { launchBrowser, signInContext, waitForChromium, watchPage } from '../helpers/browser';
-import { childEnv, signIn, startServer, type RunningServer } from '../helpers/server';
+import { startAgent, until, type AgentProcess } from '../helpers/agent';
+import { childEnv, signIn, startServer, stopChild, type RunningServer } from '../helpers/server';
 
-const ROOT = path.resolve(__dirname, '../..');
-const AGENT = path.join(ROOT, 'dist/dropscope-agent.js');
 const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 
 let server: RunningServer;
 let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
-let agent: (ChildProcess & { out(): string }) | undefined;
+let agent: AgentProcess | undefined;
 const dir = mkdtempSync(path.join(tmpdir(), 'dropscope-probes-admin-'));
 
 beforeAll(async () => {
@@ -43,35 +41,8 @@ afterEach(async () => {
   browser = undefined;
 });
 
-function startAgent(config: string, env: Record<string, string>): ChildProcess & { out(): string } {
-  const child = spawn(process.execPath, [AGENT, '--config', config], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c));
-  child.stderr!.on('data', (c: Buffer) => (out += c));
-  return Object.assign(child, { out: () => out });
-}
 
-function stopChild(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', (code) => {
-      clearTimeout(kill);
-      resolve(code);
-    });
-    child.kill('SIGTERM');
-  });
-}
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 
 async function openPage(signedIn: 'admin' | { cookie: string }): Promise<{ page: Page; errors: string[] }> {

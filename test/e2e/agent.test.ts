@@ -3,7 +3,7 @@
  * server: canaries through a real CONNECT proxy with an idle timeout land as sessions
  * with the target's view beside them; events survive a backend outage and a probe restart.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { randomInt } from 'node:crypto';
 import { createServer } from 'node:net';
@@ -13,10 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startConnectProxy, type ConnectProxy } from '../../demo/connect-proxy';
 import type { SessionView } from '../../db/queries/sessions';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus';
-import { addProbeToken, childEnv, startServer, type RunningServer } from '../helpers/server';
+import { AGENT, startAgent, until } from '../helpers/agent';
+import { addProbeToken, childEnv, startServer, stopChild, type RunningServer } from '../helpers/server';
 
-const ROOT = path.resolve(__dirname, '../..');
-const AGENT = path.join(ROOT, 'dist/dropscope-agent.js');
 
 /**
  * The backend's own loopback address (all of 127.0.0.0/8 is loopback): the test stops the
@@ -33,35 +32,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-function startAgent(config: string, env: Record<string, string>): ChildProcess & { out: () => string } {
-  const child = spawn(process.execPath, [AGENT, '--config', config], { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c));
-  child.stderr!.on('data', (c: Buffer) => (out += c));
-  return Object.assign(child, { out: () => out });
-}
 
-function stopChild(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    child.once('exit', (code) => {
-      clearTimeout(kill);
-      resolve(code);
-    });
-    child.kill('SIGTERM');
-  });
-}
 
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn().catch(() => null);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('dropscope-agent against the server', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'dropscope-agent-e2e-'));

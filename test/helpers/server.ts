@@ -149,7 +149,8 @@ export class StartError extends Error {
   }
 }
 
-function stopChild(child: ChildProcess): Promise<number | null> {
+/** SIGTERM by PID, SIGKILL after 10 s; resolves with the exit code. */
+export function stopChild(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
   return new Promise((resolve) => {
     const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
