@@ -5,7 +5,13 @@
  */
 import type { IngestEvent } from '../contracts/ingest';
 
-export type BatchResult = 'ok' | 'bad_request' | 'unauthorized' | 'too_large' | 'unsupported' | 'unavailable' | 'error';
+/**
+ * dropscope_ingest_batches_total{result}: what each answer means to whoever is paged.
+ * `forbidden` (a token writing what it may not), `conflict` (another probe's session),
+ * `rate_limited` and `timeout` (a body that did not arrive) are apart from `bad_request` and
+ * `unavailable`, which say the probe sent garbage or the database is away.
+ */
+export type BatchResult = 'ok' | 'bad_request' | 'unauthorized' | 'forbidden' | 'conflict' | 'rate_limited' | 'timeout' | 'too_large' | 'unsupported' | 'unavailable' | 'error';
 
 export interface IngestMetrics {
   batch(result: BatchResult, seconds?: number): void;

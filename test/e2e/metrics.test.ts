@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ended, failed, opened, rtt } from '../helpers/events';
 import { parsePrometheusText, sampleValue, scrape } from '../helpers/prometheus';
-import { addProbeToken, createApiToken, startServer, type RunningServer } from '../helpers/server';
+import { addProbeToken, createApiToken, runCli, startServer, type RunningServer } from '../helpers/server';
 
 describe('/metrics', () => {
   let server: RunningServer;
@@ -24,6 +24,11 @@ describe('/metrics', () => {
     expect((await post({ events: [opened('s-met00001'), ended('s-met00001', 60_000), opened('s-met00002'), failed('s-met00003', { httpStatus: 426 }), rtt('s-met00002', [12, 30])] })).status).toBe(200);
     expect((await post({ events: [opened('s-met00004')] }, 'dsp_1_' + 'x'.repeat(43))).status).toBe(401);
     expect((await post({ events: [] })).status).toBe(400);
+    // Another probe writing edge-metrics' session; a target token posting a session event.
+    const other = addProbeToken('edge-other', { DROPSCOPE_DATA_DIR: server.dataDir });
+    expect((await post({ events: [ended('s-met00002', 1_000)] }, other)).status).toBe(409);
+    const target = /^(dsp_\S+)$/m.exec(runCli(['probe', 'add', 'cdn-metrics', '--target'], { DROPSCOPE_DATA_DIR: server.dataDir }).stdout)![1]!;
+    expect((await post({ events: [opened('s-met00005')] }, target)).status).toBe(403);
 
     const res = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${scraper}` } });
     expect(res.status).toBe(200);
@@ -32,6 +37,8 @@ describe('/metrics', () => {
     expect(sampleValue(samples, 'dropscope_ingest_batches_total', { result: 'ok' })).toBe(1);
     expect(sampleValue(samples, 'dropscope_ingest_batches_total', { result: 'unauthorized' })).toBe(1);
     expect(sampleValue(samples, 'dropscope_ingest_batches_total', { result: 'bad_request' })).toBe(1);
+    expect(sampleValue(samples, 'dropscope_ingest_batches_total', { result: 'conflict' })).toBe(1);
+    expect(sampleValue(samples, 'dropscope_ingest_batches_total', { result: 'forbidden' })).toBe(1);
     expect(sampleValue(samples, 'dropscope_ingest_events_total', { type: 'session.opened', result: 'accepted' })).toBe(2);
     expect(sampleValue(samples, 'dropscope_drops_total', { path: 'canary~direct', end_kind: 'tcp_fin', close_code: '1006' })).toBe(1);
     expect(sampleValue(samples, 'dropscope_upgrade_results_total', { result: '101' })).toBe(2);
