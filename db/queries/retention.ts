@@ -4,13 +4,15 @@
  * (under an advisory lock, so one at a time): creates the days of canary_sessions ahead of
  * the clock, drops the days past the raw horizon whole, and deletes by range what is not
  * partitioned (the ingest ledger, RTT minutes, the target's views, rows in the default
- * partition, and aggregates past theirs). lib/retention/partitions.ts plans the days.
+ * partition, and aggregates past theirs; the audit log with the aggregates; expired sign-in
+ * sessions and verifications). lib/retention/partitions.ts plans the days.
  */
 import { sql, type SQL } from 'drizzle-orm';
 import { DAY_MS, DEFAULT_PARTITION, PARTITION_PREFIX, partitionDay, partitionName, planPartitions } from '../../lib/retention/partitions';
 import type { Db, Executor } from '../client';
 import { attemptLifetimes, attemptLifetimesDirty, attemptRollup, durationBins, durationBinsDirty, endingPacks, endingBinsDirty, ingestedEvents, rawRetention, rttMinutes, targetSessionViews } from '../schema';
 import { findingDropMinutes, findingEgressNear, findingEgressRuns, findingLadderRungs, findingRefusals, findingSilentDeaths, rttHours } from '../schema';
+import { auditLog, authSessions, authVerifications } from '../schema';
 import { rowsOf } from './scope';
 import { instant } from './literals';
 
@@ -114,5 +116,11 @@ export async function applyRetention(db: Db, now: Date, policy: RetentionPolicy)
   for (const [name, table] of [['ending_bins_dirty', endingBinsDirty], ['attempt_lifetimes_dirty', attemptLifetimesDirty], ['duration_bins_dirty', durationBinsDirty]] as const) {
     await deleted(name, sql`delete from ${table} where ${table.bucket} < ${rawHorizon} - interval '1 day'`);
   }
+  // Who changed what is kept as long as the aggregates it explains.
+  await deleted('audit_log', sql`delete from ${auditLog} where ${auditLog.at} < ${aggregatesHorizon}`);
+  // Sign-in state past its expiry: better-auth refuses it, and removes it only when presented.
+  const nowAt = instant(now);
+  await deleted('auth_sessions', sql`delete from ${authSessions} where ${authSessions.expiresAt} < ${nowAt}`);
+  await deleted('auth_verifications', sql`delete from ${authVerifications} where ${authVerifications.expiresAt} < ${nowAt}`);
   return outcome;
 }

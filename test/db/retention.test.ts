@@ -4,6 +4,9 @@
  * from the aggregates and says which parts are approximate; an hour whose rows are gone is
  * never sealed again from what is left.
  */
+import { listAudit, recordAudit } from '../../db/queries/audit';
+import { createPasswordUser } from '../../db/queries/users';
+import { authSessions, authVerifications } from '../../db/schema';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client';
@@ -116,5 +119,22 @@ describe.each(backends())('retention on $name', (backend) => {
     // And the next pass deletes it from the default partition.
     await applyRetention(database.db, now, POLICY);
     expect(await count(`canary_sessions_default`)).toBe(0);
+  });
+
+  // Last: a pass 500 days on clears what the tests before it stored.
+  it('keeps the audit log as long as the aggregates, and no expired sign-in state', async () => {
+    const now = new Date(T + 500 * DAY_MS);
+    const actor = { kind: 'cli', name: 'retention test' } as const;
+    await recordAudit(database.db, actor, { action: 'token.create', subjectKind: 'token', subjectId: 1 }, new Date(now.getTime() - 401 * DAY_MS));
+    await recordAudit(database.db, actor, { action: 'token.revoke', subjectKind: 'token', subjectId: 1 }, new Date(now.getTime() - 399 * DAY_MS));
+    const user = await createPasswordUser(database.db, { email: 'kept@example.test', name: 'kept', role: 'viewer', password: 'a long enough password' }, now);
+    const session = (expiresAt: Date) => ({ id: crypto.randomUUID(), token: crypto.randomUUID(), userId: user.id, expiresAt, createdAt: now, updatedAt: now });
+    await database.db.insert(authSessions).values([session(new Date(now.getTime() - 1000)), session(new Date(now.getTime() + DAY_MS))]);
+    await database.db.insert(authVerifications).values({ id: crypto.randomUUID(), identifier: 'x', value: 'y', expiresAt: new Date(now.getTime() - 1000), createdAt: now, updatedAt: now });
+
+    const outcome = await applyRetention(database.db, now, POLICY);
+    expect(outcome.deleted).toMatchObject({ audit_log: 1, auth_sessions: 1, auth_verifications: 1 });
+    expect((await listAudit(database.db, { limit: 10 })).map((e) => e.action)).toEqual(['token.revoke']);
+    expect(await database.db.select({ id: authSessions.id }).from(authSessions)).toHaveLength(1);
   });
 });
