@@ -6,10 +6,11 @@
  */
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
-import { ROLES, type Role } from '../../lib/auth/roles';
+import type { Role } from '../../lib/auth/roles';
 import { apiCall } from '../alerts/api-call';
 import css from './admin.module.css';
 import { stamp } from './format';
+import { FieldError, RoleSelect } from './fields';
 import { ShownOnce } from './shown-once';
 import { tokenSnippets } from './token-snippets';
 
@@ -73,12 +74,7 @@ export function TokensPanel({ tokens, now }: { tokens: TokenWire[]; now: string 
     router.refresh();
   }
 
-  const err = (key: string) =>
-    errors[key] && (
-      <span className={css.error} id={`new-token-${key}-error`} role="alert" data-testid={`new-token-error-${key}`}>
-        {errors[key]}
-      </span>
-    );
+  const err = (key: string) => <FieldError id={`new-token-${key}-error`} message={errors[key]} testId={`new-token-error-${key}`} />;
 
   return (
     <>
@@ -170,13 +166,7 @@ export function TokensPanel({ tokens, now }: { tokens: TokenWire[]; now: string 
           </label>
           <label className={css.field}>
             <span>role</span>
-            <select className={css.select} name="role" value={draft.role} onChange={(e) => setDraft({ ...draft, role: e.target.value as Role })}>
-              {ROLES.map((r) => (
-                <option key={r} value={r}>
-                  {r}
-                </option>
-              ))}
-            </select>
+            <RoleSelect name="role" value={draft.role} onChange={(role) => setDraft({ ...draft, role })} />
             {err('role')}
           </label>
           <label className={css.field}>

@@ -7,9 +7,10 @@
  */
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
-import { ROLES, type Role } from '../../lib/auth/roles';
+import type { Role } from '../../lib/auth/roles';
 import { apiCall } from '../alerts/api-call';
 import css from './admin.module.css';
+import { FieldError, RoleSelect } from './fields';
 import { signInMethod, stamp } from './format';
 
 export interface UserWire {
@@ -22,15 +23,6 @@ export interface UserWire {
 }
 
 const EMPTY = { email: '', name: '', role: 'viewer' as Role, password: '' };
-
-function FieldError({ id, message, testId }: { id: string; message?: string; testId?: string }) {
-  if (!message) return null;
-  return (
-    <span className={css.error} id={id} role="alert" data-testid={testId}>
-      {message}
-    </span>
-  );
-}
 
 function UserRow({ user, self, onResult }: { user: UserWire; self: boolean; onResult(ok: boolean, text: string): void }) {
   const router = useRouter();
@@ -87,13 +79,7 @@ function UserRow({ user, self, onResult }: { user: UserWire; self: boolean; onRe
           <label className="sr-only" htmlFor={`role-${user.id}`}>
             Role of {user.email}
           </label>
-          <select id={`role-${user.id}`} className={css.select} value={role} onChange={(e) => setRole(e.target.value as Role)}>
-            {ROLES.map((r) => (
-              <option key={r} value={r}>
-                {r}
-              </option>
-            ))}
-          </select>
+          <RoleSelect id={`role-${user.id}`} value={role} onChange={setRole} />
           {role !== user.role && (
             <button type="button" className={css.button} disabled={busy} onClick={() => void applyRole()} aria-label={`Apply role ${role} to ${user.email}`}>
               Apply
@@ -223,13 +209,7 @@ export function UsersPanel({ users, selfId }: { users: UserWire[]; selfId: strin
           {input('name', 'name', 'text', 'off')}
           <label className={css.field}>
             <span>role</span>
-            <select className={css.select} name="role" value={draft.role} onChange={(e) => setDraft({ ...draft, role: e.target.value as Role })}>
-              {ROLES.map((r) => (
-                <option key={r} value={r}>
-                  {r}
-                </option>
-              ))}
-            </select>
+            <RoleSelect name="role" value={draft.role} onChange={(role) => setDraft({ ...draft, role })} />
             <FieldError id="new-user-role-error" message={errors.role} />
           </label>
           {input('password', 'password (12 characters or more)', 'password', 'new-password')}

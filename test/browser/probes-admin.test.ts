@@ -17,7 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { launchBrowser, signInContext, waitForChromium, watchPage } from '../helpers/browser';
 import { startAgent, until, type AgentProcess } from '../helpers/agent';
-import { childEnv, signIn, startServer, stopChild, type RunningServer } from '../helpers/server';
+import { signIn, startServer, stopChild, type RunningServer } from '../helpers/server';
 
 const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 
