@@ -20,7 +20,7 @@ import { webhookEndpoints } from '../../db/schema';
 import { generateSecretKey } from '../../lib/crypto/secret-box';
 import { generateWebhookSecret } from '../../lib/webhooks/signature';
 import { openScratchPostgres } from '../helpers/databases';
-import { startServer, StartError, TEST_SECRET_KEY, type RunningServer } from '../helpers/server';
+import { startFailure, startServer, TEST_SECRET_KEY, type RunningServer } from '../helpers/server';
 import { expectedSignature, RECEIVER_ALLOW, startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 
 // "Send test" waits for its attempt up to the timeout + 2 s: ample on a busy machine.
@@ -46,16 +46,9 @@ async function expectSignedDelivery(res: Response, receiver: WebhookReceiver, se
 }
 
 const expectStartFailure = async (env: Record<string, string>) => {
-  const err = await startServer({ env }).then(
-    async (s) => {
-      await s.dispose();
-      throw new Error('server started');
-    },
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(StartError);
-  expect((err as StartError).exitCode).toBe(1);
-  return (err as StartError).output;
+  const err = await startFailure({ env });
+  expect(err.exitCode).toBe(1);
+  return err.output;
 };
 
 let receiver: WebhookReceiver;

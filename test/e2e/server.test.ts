@@ -9,7 +9,7 @@ import path from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LIVE_EVENT, type LivePush } from '../../lib/realtime/feed';
-import { addProbeToken, adminHeaders, runCli, startServer, StartError, type RunningServer } from '../helpers/server';
+import { addProbeToken, adminHeaders, runCli, startFailure, startServer, type RunningServer } from '../helpers/server';
 import { ended, opened, rtt } from '../helpers/events';
 
 describe('dropscope server', () => {
@@ -94,16 +94,9 @@ describe('dropscope server', () => {
   });
 
   it('refuses a second server on the same data directory', async () => {
-    const err = await startServer({ dataDir }).then(
-      async (s) => {
-        await s.stop();
-        throw new Error('second server started');
-      },
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(StartError);
-    expect((err as StartError).exitCode).toBe(1);
-    expect((err as StartError).output).toMatch(/dropscope could not start: data directory .* is in use by process \d+/);
+    const err = await startFailure({ dataDir });
+    expect(err.exitCode).toBe(1);
+    expect(err.output).toMatch(/dropscope could not start: data directory .* is in use by process \d+/);
   });
 
   it('keeps every session across a restart on the same data directory', async () => {
@@ -119,16 +112,9 @@ describe('dropscope server', () => {
 
 describe('refusing to start', () => {
   const expectStartFailure = async (env: Record<string, string>, dataDir?: string) => {
-    const err = await startServer({ env, dataDir }).then(
-      async (s) => {
-        await s.dispose();
-        throw new Error('server started');
-      },
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(StartError);
-    expect((err as StartError).exitCode).toBe(1);
-    return (err as StartError).output;
+    const err = await startFailure({ env, dataDir });
+    expect(err.exitCode).toBe(1);
+    return err.output;
   };
 
   it('when PostgreSQL is unreachable, without printing the password', async () => {

@@ -149,6 +149,19 @@ export class StartError extends Error {
   }
 }
 
+/** Start a server that must not start: its StartError (exit code and output); throws if it started. */
+export async function startFailure(options: Parameters<typeof startServer>[0]): Promise<StartError> {
+  const err = await startServer(options).then(
+    async (s) => {
+      await s.dispose();
+      throw new Error('the server started');
+    },
+    (e: unknown) => e,
+  );
+  if (!(err instanceof StartError)) throw err;
+  return err;
+}
+
 /** SIGTERM by PID, SIGKILL after 10 s; resolves with the exit code. */
 export function stopChild(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
