@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { createLogger, moduleLogger } from '../lib/log';
 import { ConfigError, describePlan, loadProbeConfig } from './config';
 import { startProbe } from './probe';
-import { SpoolLockedError } from './spool';
+import { SpoolError } from './spool';
 import { AGENT_VERSION } from './version';
 
 const USAGE = `usage: dropscope-agent --config <probe.yaml> [--check]
@@ -58,7 +58,8 @@ async function main(): Promise<number> {
   try {
     probe = await startProbe(plan, log);
   } catch (err) {
-    if (err instanceof SpoolLockedError) {
+    // The spool directory in use, or not usable (read-only, full, not a directory): one line, no stack.
+    if (err instanceof SpoolError && (err.code === 'PROBE_ERR_SPOOL_LOCKED' || err.code === 'PROBE_ERR_SPOOL_UNUSABLE')) {
       process.stderr.write(`dropscope-agent: ${err.message}\n`);
       return 1;
     }

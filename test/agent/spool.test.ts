@@ -1,6 +1,7 @@
 /**
  * The spool against real files in a temp directory: order, restarts, torn writes, rotation,
- * the size bound, concurrent appends and the single-process lock.
+ * the size bound, concurrent appends (group commit) and the single-process lock. Disks that
+ * fail under it: spool-disk-faults.test.ts.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
@@ -187,6 +188,36 @@ describe('Spool', () => {
     expect(new Set(ids(events))).toEqual(new Set(batches.flat().map((e) => e.id)));
     // Each batch's two events stay adjacent.
     for (const [a, b] of batches) expect(ids(events).indexOf(b!.id)).toBe(ids(events).indexOf(a!.id) + 1);
+  });
+
+  it('writes the appends that arrive while a write is in flight together, in order, each resolving once durable', async () => {
+    const spool = await openSpool();
+    let commits = 0;
+    spool.onAppend(() => commits++);
+    const first = heartbeat();
+    const writing = spool.append([first]);
+    // Let the first commit take its batch; everything appended from here waits for the next one.
+    await new Promise((resolve) => setImmediate(resolve));
+    const rest = Array.from({ length: 100 }, () => heartbeat());
+    const resolved: string[] = [];
+    await Promise.all([writing, ...rest.map((e) => spool.append([e]).then(() => resolved.push(e.id)))]);
+    expect(commits).toBe(2);
+    expect(resolved).toEqual(ids(rest));
+    expect(spool.health()).toEqual({ writable: true, memoryEvents: 0, memoryBytes: 0, lostEvents: 0 });
+    await spool.close();
+
+    const reopened = await openSpool();
+    expect(ids((await reopened.peek(1_000)).events)).toEqual(ids([first, ...rest]));
+  });
+
+  it('refuses to open where the spool directory would be a file, in one line naming it', async () => {
+    const file = path.join(dir, 'not-a-directory');
+    writeFileSync(file, '');
+    await expect(Spool.open(path.join(file, 'spool'), { maxBytes: 1 << 20, log: logged.log })).rejects.toMatchObject({
+      code: 'PROBE_ERR_SPOOL_UNUSABLE',
+      message: `spool directory ${path.join(file, 'spool')} is not usable: ENOTDIR: not a directory, mkdir '${path.join(file, 'spool')}'`,
+    });
+    await expect(Spool.open(dir, { maxBytes: 1 << 20, log: logged.log, memoryMaxBytes: 0 })).rejects.toThrow(RangeError);
   });
 
   it('refuses a second open in this process and a lock held by another live process', async () => {
