@@ -266,7 +266,7 @@ describe('reporter', () => {
     expect(logged.lines.some((l) => l.msg === 'backend reachable again')).toBe(true);
   });
 
-  it('keeps retrying through 401 and 429, logging no token', async () => {
+  it('keeps retrying through 401 (at the unauthorized pace) and 429, logging no token', async () => {
     const spool = await openSpool();
     const events = heartbeats(5);
     await spool.append(events);
@@ -277,7 +277,8 @@ describe('reporter', () => {
       if (n <= 3) return { status: 429, body: {} };
       return undefined;
     };
-    start(spool);
+    // A 401 pauses sending for unauthorizedRetryMs (test/agent/reporter-refusals.test.ts): short here.
+    start(spool, { unauthorizedRetryMs: 20 });
     await until(() => spool.depth() === 0, 'delivery after 401s');
     expect(ids(backend.received)).toEqual(ids(events));
     const errors = logged.lines.filter((l) => l.module === 'reporter' && l.level === 50);
