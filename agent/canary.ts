@@ -3,6 +3,7 @@
  * `attempt.failed` when the dial or upgrade fails, else `session.opened`, `rtt.samples`
  * and finally `session.ended` with the close code, who ended it and the duration on the
  * monotonic clock. Network failures never throw out of here: they become events.
+ * This file dials and upgrades; agent/canary-session.ts holds the open session.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -12,10 +13,19 @@ import type { PlannedCanary } from './config';
 import { dial, type DialTimings, type MonotonicClock } from './dial/dial';
 import { asDialError, DialError } from './dial/errors';
 import { bodyExcerpt, IDENTIFYING_HEADERS, pickHeaders, readBody, REFUSAL_HEADERS, scrubber, secretsOf } from './dial/refusal';
-import { startProfile } from './profiles';
-import { RttBuffer } from './rtt-buffer';
-import { SessionMeter } from './session-meter';
+import { CanarySession, onSessionError } from './canary-session';
+import { DueQueue } from './schedule/due-queue';
 import { AGENT_VERSION } from './version';
+
+/**
+ * The probe's stop: an AbortSignal, or anything with its `aborted` flag and abort listeners
+ * (the runner's holds thousands of listeners in a Set, not an EventTarget's list).
+ */
+export interface StopSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
 
 export interface CanaryDeps {
   emit(event: IngestEvent): void;
@@ -25,9 +35,11 @@ export interface CanaryDeps {
   wall(): Date;
   dialTimeoutMs: number;
   /** Aborted when the probe stops: the canary closes politely and reports probe_closed. */
-  stop: AbortSignal;
+  stop: StopSignal;
   /** Called when the socket opens (for the probe's canary-state counts). */
   onOpen?(): void;
+  /** The timer queue the profiles' pings and deadlines run on; default one on real time. */
+  queue?: DueQueue;
 }
 
 export interface AttemptResult {
@@ -41,7 +53,16 @@ export interface AttemptResult {
 export const SESSION_HEADER = 'x-dropscope-session';
 export const PEER_HEADER = 'x-dropscope-peer';
 
+/** One descriptor per planned canary, shared by all its events. */
+const paths = new WeakMap<PlannedCanary, PathDescriptor>();
+
 export function pathOf(c: PlannedCanary): PathDescriptor {
+  let path = paths.get(c);
+  if (!path) paths.set(c, (path = describePath(c)));
+  return path;
+}
+
+function describePath(c: PlannedCanary): PathDescriptor {
   return {
     target: { name: c.target.name, url: c.target.url },
     proxy: { name: c.proxy.name, kind: c.proxy.kind, ...(c.proxy.redactedUrl && { url: c.proxy.redactedUrl }) },
@@ -83,11 +104,22 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
   };
 
   if (deps.stop.aborted) return { sessionId, opened: false, lifetimeMs: 0 };
-  const dialSignal = AbortSignal.any([AbortSignal.timeout(deps.dialTimeoutMs), deps.stop]);
+  // The dial's deadline and the probe's stop, as one signal for this attempt only (listeners
+  // on the probe's stop are removed once the upgrade is decided).
+  const dialAbort = new AbortController();
+  const dialSignal = dialAbort.signal;
+  const abortDial = () => dialAbort.abort();
+  const dialTimer = setTimeout(abortDial, deps.dialTimeoutMs);
+  deps.stop.addEventListener('abort', abortDial, { once: true });
+  const dialDone = () => {
+    clearTimeout(dialTimer);
+    deps.stop.removeEventListener('abort', abortDial);
+  };
   let dialed;
   try {
     dialed = await dial(canary.target, canary.proxy, { signal: dialSignal, clock: deps.clock, timings });
   } catch (err) {
+    dialDone();
     // Our own stop cut the dial: no failure of the path to report (a refused port answers
     // in a millisecond, but on a busy machine the stop can come first).
     if (deps.stop.aborted) return { sessionId, opened: false, lifetimeMs: 0 };
@@ -96,6 +128,7 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
   // A handshake that completed just after the deadline must not open a session: listeners
   // added to an already-aborted signal never fire.
   if (dialSignal.aborted) {
+    dialDone();
     dialed.socket.destroy();
     dialed.tcp.destroy();
     if (deps.stop.aborted) return { sessionId, opened: false, lifetimeMs: 0 };
@@ -121,7 +154,7 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
   setImmediate(() => dialed.socket.resume());
 
   // ---- the upgrade
-  type Upgrade = { ok: true; res: IncomingMessage } | { ok: false; result: AttemptResult };
+  type Upgrade = { ok: true; responseHeaders: Record<string, string> } | { ok: false; result: AttemptResult };
   const opened = await new Promise<Upgrade>((resolve) => {
     let settled = false;
     // Set once an HTTP answer refused the upgrade: its report is on its way (after a bounded
@@ -133,9 +166,16 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
       settled = true;
       deps.stop.removeEventListener('abort', onStop);
       dialSignal.removeEventListener('abort', onDialTimeout);
+      dialDone();
       const result = outcome();
-      // ws's terminate() while CONNECTING does not always reach a socket we handed it.
-      if (!result.ok) {
+      if (result.ok) {
+        // The session's own listener takes over: these hold this whole upgrade (its
+        // closures, the response) for as long as the session lives.
+        ws.off('unexpected-response', onRefused);
+        ws.off('error', onError);
+        ws.on('error', onSessionError);
+      } else {
+        // ws's terminate() while CONNECTING does not always reach a socket we handed it.
         dialed.socket.destroy();
         dialed.tcp.destroy();
       }
@@ -160,9 +200,10 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
     dialSignal.addEventListener('abort', onDialTimeout, { once: true });
     ws.once('upgrade', (res) => {
       timings.upgradeMs = round(deps.clock() - upgradeStart);
-      ws.once('open', () => settle(() => ({ ok: true, res })));
+      // Only the headers the event keeps: the response itself is not held past the upgrade.
+      ws.once('open', () => settle(() => ({ ok: true, responseHeaders: pickHeaders(res.headers, IDENTIFYING_HEADERS) })));
     });
-    ws.once('unexpected-response', (_req, res) => {
+    const onRefused = (_req: unknown, res: IncomingMessage) => {
       timings.upgradeMs = round(deps.clock() - upgradeStart);
       refused = true;
       const status = res.statusCode ?? 0;
@@ -177,22 +218,23 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
         const err = new DialError('dial_failed', 'upgrade', `HTTP_${status}`, `upgrade refused: HTTP ${status} ${res.statusMessage ?? ''}`.trim(), undefined, { responseHeaders, ...(excerpt && { bodyExcerpt: excerpt }) });
         settle(() => ({ ok: false, result: failed(err, { httpStatus: status }) }));
       });
-    });
-    ws.on('error', (err) => {
+    };
+    ws.once('unexpected-response', onRefused);
+    const onError = (err: Error) => {
       if (refused) return;
       timings.upgradeMs ??= round(deps.clock() - upgradeStart);
       ws.terminate();
       settle(() => ({ ok: false, result: failed(asDialError(err, 'upgrade')) }));
-    });
+    };
+    ws.on('error', onError);
   });
   if (!opened.ok) return opened.result;
 
-  // ---- open
-  const openAt = deps.clock();
-  const meter = new SessionMeter(deps.clock, dialed.tcp, dialed.socket, openAt);
-  const responseHeaders = pickHeaders(opened.res.headers, IDENTIFYING_HEADERS);
+  // ---- open: what the event keeps of the answer, then the session on its own small record
+  const { responseHeaders } = opened;
   const proxyHeaders = scrubHeaders(dialed.proxyHeaders);
   const egress = responseHeaders[PEER_HEADER];
+  const session = new CanarySession({ canary, deps, queue: deps.queue ?? defaultQueue(), wire: { ws, socket: dialed.socket, tcp: dialed.tcp }, sessionId, path, attemptedAt });
   deps.emit({
     type: 'session.opened',
     id: randomUUID(),
@@ -207,146 +249,13 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
     ...(egress && { egressAddress: egress.slice(0, 64) }),
   });
   deps.onOpen?.();
-
-  const rtt = new RttBuffer(sessionId, path, (e) => deps.emit(e));
-  let messagesIn = 0;
-  let messagesOut = 0;
-  // Snapshot of the wire at the moment the probe decided to end: bytes of the closing
-  // handshake that follow must not count as "last received before the end".
-  type Ending = { kind: 'pong_timeout' | 'probe_closed'; at: number; reason?: string; lastRecvAt: number; lastSentAt: number };
-  let ending: Ending | null = null;
-  const decide = (kind: Ending['kind'], reason: string): Ending => ({ kind, at: deps.clock(), reason, lastRecvAt: meter.lastRecvAt, lastSentAt: meter.lastSentAt });
-  // The same for a close frame from the peer, which is the end: its own bytes are not the
-  // last thing received before it, and ws's close reply is not the last thing sent. The
-  // silence before it is what a layer that closes idle sessions with a frame (Cloudflare,
-  // API Gateway's 1001) waited for.
-  let closeFrame: { at: number; lastRecvAt: number; lastSentAt: number } | null = null;
-  // When the chunk carrying the latest message, ping or pong arrived: a frame that came in
-  // the same chunk as the close frame was received at that instant, not before it.
-  let lastFrameAt = openAt;
-  const beforeLastChunk = () => {
-    const chunk = meter.lastChunk;
-    return { at: chunk.at, lastRecvAt: Math.max(chunk.recvBefore, lastFrameAt), lastSentAt: chunk.sentBefore };
-  };
-
-  // ws turns readyState to CLOSING inside its own 'data' handler (attached before ours) when
-  // a close frame arrives; look right after the handlers, while the meter's snapshot of the
-  // chunk that carried it is still the latest, to date the close frame by its bytes.
-  dialed.socket.on('data', () => {
-    queueMicrotask(() => {
-      if (closeFrame === null && ending === null && ws.readyState === WebSocket.CLOSING) closeFrame = beforeLastChunk();
-    });
-  });
-  // ws emits these synchronously from its 'data' handler, after the meter has dated the chunk.
-  const frameArrived = () => {
-    lastFrameAt = meter.lastRecvAt;
-  };
-  ws.on('message', () => {
-    messagesIn += 1;
-    frameArrived();
-  });
-  ws.on('ping', frameArrived);
-  ws.on('pong', frameArrived);
-
-  const session = {
-    ws,
-    clock: deps.clock,
-    wall: deps.wall,
-    gapMs: canary.gapMs,
-    addRtt: (rttMs: number) => rtt.add(deps.wall(), rttMs, deps.clock()),
-    countSent: () => {
-      messagesOut += 1;
-    },
-    /** The profile's deadline passed: a silent death. */
-    deadline: (reason: string) => {
-      if (ending) return;
-      ending = decide('pong_timeout', reason);
-      ws.terminate();
-    },
-    /** The profile is done with this session (a ladder rung that survived). */
-    finish: (reason: string) => {
-      if (ending) return;
-      ending = decide('probe_closed', reason);
-      closePolitely(ws, 1000, reason);
-    },
-  };
-  const stopProfile = startProfile(profile, session);
-  const onStop = () => {
-    if (ending) return;
-    ending = decide('probe_closed', 'probe stopping');
-    closePolitely(ws, 1001, 'probe stopping');
-  };
-  deps.stop.addEventListener('abort', onStop, { once: true });
-  // A stop that came while the session opened (its onOpen, the last of the upgrade) fires no event now.
-  if (deps.stop.aborted) onStop();
-
-  const { code, reason } = await new Promise<{ code: number; reason: string }>((resolve) => {
-    ws.once('close', (c, r) => resolve({ code: c, reason: r.toString('utf8') }));
-  });
-  stopProfile();
-  deps.stop.removeEventListener('abort', onStop);
-  dialed.socket.destroy();
-  dialed.tcp.destroy();
-  rtt.flush();
-
-  // Who ended it, and when: the earliest sign on the wire, not when ws got round to 'close'.
-  const closedAt = deps.clock();
-  let endKind: EndKind;
-  let endAt: number;
-  let lastRecvAt = meter.lastRecvAt;
-  let lastSentAt = meter.lastSentAt;
-  const end = ending as Ending | null;
-  const frame = closeFrame as { at: number; lastRecvAt: number; lastSentAt: number } | null;
-  if (end && (end.kind === 'pong_timeout' || frame === null || frame.at > end.at)) {
-    endKind = end.kind;
-    endAt = end.at;
-    lastRecvAt = end.lastRecvAt;
-    lastSentAt = end.lastSentAt;
-  } else if (code !== 1006) {
-    // Not seen arriving (ws parsed it later than its chunk): the last chunk carried it.
-    const f = frame ?? beforeLastChunk();
-    endKind = 'close_frame';
-    endAt = f.at;
-    lastRecvAt = f.lastRecvAt;
-    lastSentAt = f.lastSentAt;
-  } else if (meter.resetAt !== null) {
-    endKind = 'tcp_reset';
-    endAt = meter.resetAt;
-  } else if (meter.finAt !== null) {
-    endKind = 'tcp_fin';
-    endAt = meter.finAt;
-  } else {
-    endKind = 'error';
-    endAt = closedAt;
-  }
-  const summary = rtt.summary();
-  deps.emit({
-    type: 'session.ended',
-    id: randomUUID(),
-    sessionId,
-    path,
-    attemptedAt,
-    endedAt: new Date(deps.wall().getTime() - (closedAt - endAt)).toISOString(),
-    durationMs: round(Math.max(0, endAt - openAt)),
-    sinceLastRecvMs: round(Math.max(0, endAt - lastRecvAt)),
-    sinceLastSentMs: round(Math.max(0, endAt - lastSentAt)),
-    closeCode: code,
-    ...(reason || end?.reason ? { closeReason: (reason || end?.reason || '').slice(0, 123) } : {}),
-    endKind,
-    ...(meter.socketErrorCode && { errorCode: meter.socketErrorCode }),
-    bytesIn: meter.bytesIn,
-    bytesOut: meter.bytesOut,
-    messagesIn,
-    messagesOut,
-    ...(summary && { rtt: summary }),
-  });
-  return { sessionId, opened: true, lifetimeMs: endAt - openAt, endKind };
+  return session.run();
 }
 
-function closePolitely(ws: WebSocket, code: number, reason: string): void {
-  ws.close(code, reason);
-  // A peer that never answers our close frame must not hold the canary for ws's 30 s.
-  setTimeout(() => ws.terminate(), 2000).unref();
+let sharedQueue: DueQueue | undefined;
+/** Canaries run without a runner (tests, one-off attempts) share one queue on real time. */
+function defaultQueue(): DueQueue {
+  return (sharedQueue ??= new DueQueue());
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;

@@ -1,16 +1,24 @@
 /**
- * Canary traffic profiles. Each starts on an open WebSocket and returns its stop function.
+ * Canary traffic profiles. Each starts on an open WebSocket and is stopped by the session.
  *   idle      sends nothing: the shortest idle timeout on the path cuts it.
  *   heartbeat ping every interval, pong deadline: silent deaths noticed within P+T.
  *   echo      an application message every interval, echoed by the target: end-to-end
  *             message RTT, buffering proxies, large frames lost.
  *   ladder    idle for one gap, then a single ping: does the path survive this much silence?
+ *
+ * A profile is a small record on the probe's one timer queue (agent/schedule/due-queue.ts):
+ * its next ping and its oldest pong deadline are one entry, so a ping costs no timer, no
+ * closure and no buffer of its own. Pings are due at open + k × interval, whatever the
+ * lateness of the previous one: the schedule does not drift.
  */
 import type WebSocket from 'ws';
 import type { ProfileConfig } from './config';
+import type { DueEntry, DueQueue } from './schedule/due-queue';
 
+/** What a profile may do to its session (agent/canary-session.ts implements it). */
 export interface ProfileSession {
   ws: WebSocket;
+  /** The measuring clock (monotonic ms). */
   clock: () => number;
   gapMs?: number;
   addRtt(rttMs: number): void;
@@ -19,100 +27,186 @@ export interface ProfileSession {
   finish(reason: string): void;
 }
 
-export function startProfile(profile: ProfileConfig, s: ProfileSession): () => void {
+export interface Profile {
+  /** A pong frame arrived (any payload). */
+  onPong(data: Buffer): void;
+  /** A message arrived. */
+  onMessage(data: WebSocket.RawData, isBinary: boolean): void;
+  stop(): void;
+}
+
+/** Pings carry their sequence number in 8 bytes; ws copies the payload into the frame it masks. */
+const PING_PAYLOAD = Buffer.alloc(8);
+const TWO_32 = 2 ** 32;
+
+export function startProfile(profile: ProfileConfig, s: ProfileSession, queue: DueQueue): Profile | null {
   switch (profile.kind) {
     case 'idle':
-      return () => {};
+      return null;
     case 'heartbeat':
-      return heartbeat(s, profile.interval, profile.timeout);
+      return new Pings(s, queue, profile.interval, profile.timeout, null);
     case 'echo':
-      return echo(s, profile.interval, profile.timeout, profile.messageBytes);
+      return new Echo(s, queue, profile.interval, profile.timeout, profile.messageBytes);
     case 'ladder':
-      return ladder(s, s.gapMs ?? profile.gaps[0]!, profile.timeout);
+      return new Pings(s, queue, null, profile.timeout, s.gapMs ?? profile.gaps[0]!);
   }
 }
 
-/** Pings matched to pongs by an 8-byte id, so a late pong never counts for a newer ping. */
-function pinger(s: ProfileSession, timeoutMs: number, onPong?: () => void) {
-  let seq = 0;
-  const outstanding = new Map<bigint, { sentAt: number; timer: NodeJS.Timeout }>();
-  const onPongFrame = (data: Buffer) => {
+/**
+ * Outstanding requests (pings, echoes) of one session: sequence number, when sent on the
+ * measuring clock, and the deadline on the queue's clock, three numbers each in one flat
+ * array. Answers normally come back in order, so the oldest is found first.
+ */
+class Outstanding {
+  #items: number[] = [];
+
+  add(seq: number, sentAt: number, deadline: number): void {
+    this.#items.push(seq, sentAt, deadline);
+  }
+
+  /** The sentAt of `seq` if outstanding (removing it and any older), else NaN. */
+  take(seq: number): number {
+    const items = this.#items;
+    for (let i = 0; i < items.length; i += 3) {
+      if (items[i] !== seq) continue;
+      const sentAt = items[i + 1]!;
+      // Older ones were answered out of order or not at all: a later answer covers them.
+      // (Shifted in place: splice would allocate its result on every pong.)
+      items.copyWithin(0, i + 3);
+      items.length -= i + 3;
+      return sentAt;
+    }
+    return NaN;
+  }
+
+  get nextDeadline(): number {
+    return this.#items.length > 0 ? this.#items[2]! : Infinity;
+  }
+
+  clear(): void {
+    this.#items.length = 0;
+  }
+}
+
+/**
+ * Heartbeat (`interval` set: a ping every interval) and ladder (`gapMs` set: one ping after
+ * the gap, then done once answered). Pings are matched to pongs by their id, so a late
+ * pong never counts for a newer ping.
+ */
+class Pings implements Profile, DueEntry {
+  dueAt = 0;
+  slot = -1;
+  #seq = 0;
+  #nextPingAt: number;
+  readonly #pending = new Outstanding();
+
+  constructor(
+    private readonly s: ProfileSession,
+    private readonly queue: DueQueue,
+    private readonly interval: number | null,
+    private readonly timeout: number,
+    private readonly gapMs: number | null,
+  ) {
+    this.#nextPingAt = queue.now() + (interval ?? gapMs!);
+    queue.schedule(this, this.#nextPingAt);
+  }
+
+  fire(now: number): void {
+    if (this.#pending.nextDeadline <= now) return this.s.deadline(`no pong within ${this.timeout} ms`);
+    if (this.#nextPingAt <= now) {
+      this.#ping(now);
+      // The next slot of the schedule after now: a tick that came late skips what it missed.
+      this.#nextPingAt = this.interval === null ? Infinity : this.#nextPingAt + this.interval * (Math.floor((now - this.#nextPingAt) / this.interval) + 1);
+    }
+    this.#reschedule();
+  }
+
+  #ping(now: number): void {
+    const seq = ++this.#seq;
+    this.#pending.add(seq, this.s.clock(), now + this.timeout);
+    PING_PAYLOAD.writeUInt32BE(Math.floor(seq / TWO_32), 0);
+    PING_PAYLOAD.writeUInt32BE(seq >>> 0, 4);
+    this.s.ws.ping(PING_PAYLOAD);
+  }
+
+  #reschedule(): void {
+    const due = Math.min(this.#nextPingAt, this.#pending.nextDeadline);
+    if (due === Infinity) this.queue.cancel(this);
+    else this.queue.schedule(this, due);
+  }
+
+  onPong(data: Buffer): void {
     if (data.length !== 8) return;
-    const id = data.readBigUInt64BE();
-    const p = outstanding.get(id);
-    if (!p) return;
-    clearTimeout(p.timer);
-    outstanding.delete(id);
-    s.addRtt(s.clock() - p.sentAt);
-    onPong?.();
-  };
-  s.ws.on('pong', onPongFrame);
-  return {
-    ping() {
-      const id = BigInt(++seq);
-      const payload = Buffer.alloc(8);
-      payload.writeBigUInt64BE(id);
-      const timer = setTimeout(() => s.deadline(`no pong within ${timeoutMs} ms`), timeoutMs);
-      outstanding.set(id, { sentAt: s.clock(), timer });
-      s.ws.ping(payload);
-    },
-    stop() {
-      s.ws.off('pong', onPongFrame);
-      for (const p of outstanding.values()) clearTimeout(p.timer);
-      outstanding.clear();
-    },
-  };
-}
+    const sentAt = this.#pending.take(data.readUInt32BE(0) * TWO_32 + data.readUInt32BE(4));
+    if (Number.isNaN(sentAt)) return;
+    this.s.addRtt(this.s.clock() - sentAt);
+    if (this.gapMs !== null) return this.s.finish(`ladder: survived ${this.gapMs / 1000}s idle`);
+    this.#reschedule();
+  }
 
-function heartbeat(s: ProfileSession, intervalMs: number, timeoutMs: number): () => void {
-  const p = pinger(s, timeoutMs);
-  const timer = setInterval(() => p.ping(), intervalMs);
-  return () => {
-    clearInterval(timer);
-    p.stop();
-  };
-}
+  onMessage(): void {}
 
-function ladder(s: ProfileSession, gapMs: number, timeoutMs: number): () => void {
-  const p = pinger(s, timeoutMs, () => s.finish(`ladder: survived ${gapMs / 1000}s idle`));
-  const timer = setTimeout(() => p.ping(), gapMs);
-  return () => {
-    clearTimeout(timer);
-    p.stop();
-  };
+  stop(): void {
+    this.queue.cancel(this);
+    this.#pending.clear();
+  }
 }
 
 /**
  * Echo messages carry [seq u64][sent-at f64 ms] then padding up to the configured size; the
  * target sends them back unchanged. A message not back within the deadline is a death.
  */
-function echo(s: ProfileSession, intervalMs: number, timeoutMs: number, size: number): () => void {
-  let seq = 0;
-  const outstanding = new Map<bigint, NodeJS.Timeout>();
-  const onMessage = (data: WebSocket.RawData, isBinary: boolean) => {
+class Echo implements Profile, DueEntry {
+  dueAt = 0;
+  slot = -1;
+  #seq = 0;
+  #nextSendAt: number;
+  readonly #pending = new Outstanding();
+
+  constructor(
+    private readonly s: ProfileSession,
+    private readonly queue: DueQueue,
+    private readonly interval: number,
+    private readonly timeout: number,
+    private readonly size: number,
+  ) {
+    this.#nextSendAt = queue.now() + interval;
+    queue.schedule(this, this.#nextSendAt);
+  }
+
+  fire(now: number): void {
+    if (this.#pending.nextDeadline <= now) return this.s.deadline(`echo of a ${Math.max(16, this.size)}-byte message not back within ${this.timeout} ms`);
+    if (this.#nextSendAt <= now) {
+      this.#send(now);
+      this.#nextSendAt += this.interval * (Math.floor((now - this.#nextSendAt) / this.interval) + 1);
+    }
+    this.queue.schedule(this, Math.min(this.#nextSendAt, this.#pending.nextDeadline));
+  }
+
+  #send(now: number): void {
+    const seq = ++this.#seq;
+    const msg = Buffer.alloc(Math.max(16, this.size));
+    msg.writeUInt32BE(Math.floor(seq / TWO_32), 0);
+    msg.writeUInt32BE(seq >>> 0, 4);
+    const sentAt = this.s.clock();
+    msg.writeDoubleBE(sentAt, 8);
+    this.#pending.add(seq, sentAt, now + this.timeout);
+    this.s.ws.send(msg, { binary: true });
+    this.s.countSent();
+  }
+
+  onPong(): void {}
+
+  onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     if (!isBinary || !Buffer.isBuffer(data) || data.length < 16) return;
-    const id = data.readBigUInt64BE(0);
-    const timer = outstanding.get(id);
-    if (!timer) return;
-    clearTimeout(timer);
-    outstanding.delete(id);
-    s.addRtt(s.clock() - data.readDoubleBE(8));
-  };
-  s.ws.on('message', onMessage);
-  const send = () => {
-    const id = BigInt(++seq);
-    const msg = Buffer.alloc(Math.max(16, size));
-    msg.writeBigUInt64BE(id, 0);
-    msg.writeDoubleBE(s.clock(), 8);
-    outstanding.set(id, setTimeout(() => s.deadline(`echo of a ${msg.length}-byte message not back within ${timeoutMs} ms`), timeoutMs));
-    s.ws.send(msg, { binary: true });
-    s.countSent();
-  };
-  const timer = setInterval(send, intervalMs);
-  return () => {
-    clearInterval(timer);
-    s.ws.off('message', onMessage);
-    for (const t of outstanding.values()) clearTimeout(t);
-    outstanding.clear();
-  };
+    const sentAt = this.#pending.take(data.readUInt32BE(0) * TWO_32 + data.readUInt32BE(4));
+    if (Number.isNaN(sentAt)) return;
+    this.s.addRtt(this.s.clock() - data.readDoubleBE(8));
+    this.queue.schedule(this, Math.min(this.#nextSendAt, this.#pending.nextDeadline));
+  }
+
+  stop(): void {
+    this.queue.cancel(this);
+    this.#pending.clear();
+  }
 }

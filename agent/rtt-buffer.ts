@@ -1,56 +1,93 @@
 /**
  * RTT samples of one session, shipped in `rtt.samples` events: at most every minute or
  * every `maxSamples`, and at the end, so a long session's samples arrive while it lives.
+ *
+ * Memory per heartbeat canary is the product's cost on an edge host, so the pending samples
+ * are two arrays of numbers (unboxed doubles), turned into the event's objects and ISO
+ * strings only when shipped; and the session's summary comes from a DDSketch (relative
+ * error 2 %, at most 512 bins: fixed size however long the session lives, and mergeable),
+ * not from a reservoir of samples. 512 bins of 2 % span 1 µs (the samples' resolution) to
+ * 740 s, beyond any pong deadline, so nothing ever collapses; min and max are kept exactly.
  */
 import { randomUUID } from 'node:crypto';
+import { LogCollapsingLowestDenseDDSketch } from '@datadog/sketches-js';
+// Not re-exported by the package's index: the store, to grow its bins 16 at a time.
+import { CollapsingLowestDenseStore } from '@datadog/sketches-js/dist/ddsketch/store';
 import type { PathDescriptor, RttSamples } from '../lib/contracts/ingest';
 
-const RESERVOIR = 1024;
+/** The sketch's guarantee: a quantile it reports is within this relative error of the true one. */
+export const RTT_RELATIVE_ACCURACY = 0.02;
+/** Bins kept at most: with 2 % accuracy, 1 µs to 740 s (the lowest would collapse beyond). */
+export const RTT_SKETCH_BINS = 512;
+
+export interface RttSummary {
+  count: number;
+  minMs: number;
+  medianMs: number;
+  maxMs: number;
+}
 
 export class RttBuffer {
-  private samples: { at: string; rttMs: number }[] = [];
-  private firstAt = 0;
-  count = 0;
-  private min = Number.POSITIVE_INFINITY;
-  private max = 0;
-  /**
-   * A uniform reservoir of the session's samples for its median: bounded, because a
-   * heartbeat canary may live for days (keeping every sample grew by ~800 KB a day each).
-   */
-  private reservoir: number[] = [];
+  /** Wall-clock ms and RTT ms of the samples not yet shipped. */
+  #atMs: number[] = [];
+  #rttMs: number[] = [];
+  #firstAt = 0;
+  #sketch: LogCollapsingLowestDenseDDSketch | null = null;
 
   constructor(
     private readonly sessionId: string,
     private readonly path: PathDescriptor,
     private readonly emit: (e: RttSamples) => void,
     private readonly options = { maxSamples: 1000, maxAgeMs: 60_000 },
-    private readonly random: () => number = Math.random,
   ) {}
 
-  add(at: Date, rttMs: number, monotonicNow: number): void {
-    const ms = Math.round(rttMs * 1000) / 1000;
-    if (this.samples.length === 0) this.firstAt = monotonicNow;
-    this.samples.push({ at: at.toISOString(), rttMs: ms });
-    this.count += 1;
-    this.min = Math.min(this.min, ms);
-    this.max = Math.max(this.max, ms);
-    if (this.reservoir.length < RESERVOIR) this.reservoir.push(ms);
-    else {
-      const j = Math.floor(this.random() * this.count);
-      if (j < RESERVOIR) this.reservoir[j] = ms;
-    }
-    if (this.samples.length >= this.options.maxSamples || monotonicNow - this.firstAt >= this.options.maxAgeMs) this.flush();
+  get count(): number {
+    return this.#sketch?.count ?? 0;
+  }
+
+  /** A sample taken at wall-clock `atMs` (epoch ms); `monotonicNow` paces the shipping. */
+  add(atMs: number, rttMs: number, monotonicNow: number): void {
+    const ms = Math.max(0, Math.round(rttMs * 1000) / 1000);
+    if (this.#atMs.length === 0) this.#firstAt = monotonicNow;
+    this.#atMs.push(atMs);
+    this.#rttMs.push(ms);
+    (this.#sketch ??= newSketch()).accept(ms);
+    if (this.#atMs.length >= this.options.maxSamples || monotonicNow - this.#firstAt >= this.options.maxAgeMs) this.flush();
   }
 
   flush(): void {
-    if (this.samples.length === 0) return;
-    this.emit({ type: 'rtt.samples', id: randomUUID(), sessionId: this.sessionId, path: this.path, samples: this.samples });
-    this.samples = [];
+    const n = this.#atMs.length;
+    if (n === 0) return;
+    const samples = new Array<{ at: string; rttMs: number }>(n);
+    for (let i = 0; i < n; i++) samples[i] = { at: new Date(this.#atMs[i]!).toISOString(), rttMs: this.#rttMs[i]! };
+    this.#atMs = [];
+    this.#rttMs = [];
+    this.emit({ type: 'rtt.samples', id: randomUUID(), sessionId: this.sessionId, path: this.path, samples });
   }
 
-  summary(): { count: number; minMs: number; medianMs: number; maxMs: number } | undefined {
-    if (this.count === 0) return undefined;
-    const sorted = [...this.reservoir].sort((a, b) => a - b);
-    return { count: this.count, minMs: this.min, medianMs: sorted[Math.floor((sorted.length - 1) / 2)]!, maxMs: this.max };
+  summary(): RttSummary | undefined {
+    const s = this.#sketch;
+    if (!s || s.count === 0) return undefined;
+    const round = (v: number) => Math.round(v * 1000) / 1000;
+    // The sketch's median is a bin's representative: keep it inside what was seen.
+    const median = Math.min(s.max, Math.max(s.min, s.getValueAtQuantile(0.5)));
+    return { count: s.count, minMs: s.min, medianMs: round(median), maxMs: s.max };
   }
+
+  /** Bins the sketch holds (for tests: the memory bound). */
+  sketchBins(): number {
+    const store = (this.#sketch as unknown as { store?: { bins: unknown[] } } | null)?.store;
+    return store?.bins.length ?? 0;
+  }
+}
+
+/**
+ * The sketch with its bins grown 16 at a time instead of the store's default 128: a
+ * session's RTTs usually span a few dozen bins, and 128 numbers per heartbeat canary were
+ * the largest single cost of a probe holding thousands.
+ */
+function newSketch(): LogCollapsingLowestDenseDDSketch {
+  const sketch = new LogCollapsingLowestDenseDDSketch({ relativeAccuracy: RTT_RELATIVE_ACCURACY, binLimit: RTT_SKETCH_BINS });
+  sketch.store = new CollapsingLowestDenseStore(RTT_SKETCH_BINS, 16);
+  return sketch;
 }

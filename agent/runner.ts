@@ -4,11 +4,11 @@
  * reconnects instead of turning them into a storm against the target. A session that
  * stayed open a while proves the path works, and resets the backoff.
  */
-import { setMaxListeners } from 'node:events';
 import { nextDelay, type BackoffOptions } from './backoff';
-import { runAttempt, type CanaryDeps } from './canary';
+import { runAttempt, type CanaryDeps, type StopSignal } from './canary';
 import type { PlannedCanary } from './config';
 import type { Timers } from './reporter';
+import { DueQueue } from './schedule/due-queue';
 
 export interface CanaryCounts {
   open: number;
@@ -35,34 +35,35 @@ export function startRunner(
     onError?(err: unknown): void;
   },
 ): Runner {
-  const controller = new AbortController();
-  // Every canary listens on this one signal: thousands of listeners are expected here.
-  setMaxListeners(0, controller.signal);
+  const stop = new Stopper();
   const state = new Map<string, keyof CanaryCounts>();
   const random = deps.random ?? Math.random;
   const timers: Timers = deps.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
+  // Every canary's pings and deadlines on one timer.
+  const queue = deps.queue ?? new DueQueue();
 
   const sleep = (ms: number) =>
     new Promise<void>((resolve) => {
-      if (controller.signal.aborted) return resolve();
+      if (stop.aborted) return resolve();
       const t = timers.setTimeout(done, ms);
       function done() {
         timers.clearTimeout(t);
-        controller.signal.removeEventListener('abort', done);
+        stop.removeEventListener('abort', done);
         resolve();
       }
-      controller.signal.addEventListener('abort', done, { once: true });
+      stop.addEventListener('abort', done);
     });
 
   const hold = async (canary: PlannedCanary) => {
     let failures = 0;
+    const canaryDeps: CanaryDeps = { ...deps, stop, queue, onOpen: () => state.set(canary.key, 'open') };
     // Spread the first dials too: a probe restarting with 500 canaries must not dial all at once.
     state.set(canary.key, 'backoff');
     await sleep(nextDelay(0, deps.backoff, random));
-    while (!controller.signal.aborted) {
+    while (!stop.aborted) {
       state.set(canary.key, 'connecting');
       try {
-        const result = await runAttempt(canary, { ...deps, stop: controller.signal, onOpen: () => state.set(canary.key, 'open') });
+        const result = await runAttempt(canary, canaryDeps);
         failures = result.opened && result.lifetimeMs >= HEALTHY_SESSION_MS ? 0 : failures + 1;
       } catch (err) {
         // runAttempt turns network failures into events; anything else is a bug, but one
@@ -70,7 +71,7 @@ export function startRunner(
         deps.onError?.(err);
         failures += 1;
       }
-      if (controller.signal.aborted) break;
+      if (stop.aborted) break;
       state.set(canary.key, 'backoff');
       await sleep(nextDelay(failures, deps.backoff, random));
     }
@@ -85,8 +86,33 @@ export function startRunner(
       return c;
     },
     async stop() {
-      controller.abort();
+      stop.abort();
       await Promise.all(running);
     },
   };
+}
+
+/**
+ * The runner's stop: thousands of canaries listen on it, so its listeners are a Set (an
+ * AbortSignal's EventTarget walks its whole list on every add and warns past ten).
+ */
+class Stopper implements StopSignal {
+  aborted = false;
+  readonly #listeners = new Set<() => void>();
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (!this.aborted) this.#listeners.add(listener);
+  }
+
+  removeEventListener(_type: 'abort', listener: () => void): void {
+    this.#listeners.delete(listener);
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const listeners = [...this.#listeners];
+    this.#listeners.clear();
+    for (const listener of listeners) listener();
+  }
 }

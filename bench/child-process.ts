@@ -18,8 +18,9 @@ export async function bundle(entries: readonly string[], outdir: string): Promis
     platform: 'node',
     target: 'node20',
     format: 'cjs',
-    // The agent's own build leaves these optional native addons out as well.
-    external: ['bufferutil', 'utf-8-validate'],
+    // The agent's own build leaves these out as well: optional native addons, and the
+    // protobuf runtime DDSketch requires only to serialize (the probe never does).
+    external: ['bufferutil', 'utf-8-validate', 'protobufjs/minimal'],
     outdir,
     outExtension: { '.js': '.cjs' },
     logLevel: 'warning',

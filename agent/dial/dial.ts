@@ -103,14 +103,16 @@ function connectTcp(host: string, port: number, signal: AbortSignal): Promise<So
       reject(Object.assign(new Error(`connect to ${host}:${port} timed out`), { code: 'ETIMEDOUT' }));
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    socket.once('connect', () => {
-      signal.removeEventListener('abort', onAbort);
-      resolveSocket(socket);
-    });
-    socket.once('error', (err) => {
+    const onError = (err: Error) => {
       signal.removeEventListener('abort', onAbort);
       reject(err);
+    };
+    socket.once('connect', () => {
+      signal.removeEventListener('abort', onAbort);
+      settledListener(socket, onError);
+      resolveSocket(socket);
     });
+    socket.once('error', onError);
   });
 }
 
@@ -228,15 +230,31 @@ function tlsHandshake(socket: Socket | TLSSocket, host: string, target: Pick<Tar
       reject(Object.assign(new Error('TLS handshake timed out'), { code: 'ETIMEDOUT' }));
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    secure.once('secureConnect', () => {
-      signal.removeEventListener('abort', onAbort);
-      resolveTls(secure);
-    });
-    secure.once('error', (err) => {
+    const onError = (err: Error) => {
       signal.removeEventListener('abort', onAbort);
       reject(err);
+    };
+    secure.once('secureConnect', () => {
+      signal.removeEventListener('abort', onAbort);
+      settledListener(secure, onError);
+      resolveTls(secure);
     });
+    secure.once('error', onError);
   });
 }
+
+/**
+ * A phase's error listener, once the phase succeeded, would hold the whole dial (its
+ * closures, the abort signal) for as long as the session lives: swap it for a shared one.
+ * The socket keeps an error listener throughout: the next owner (the HTTP upgrade, then ws)
+ * attaches its own a few ticks later, and an error in between must not crash the probe; it
+ * shows as that owner's failure or close.
+ */
+function settledListener(socket: Socket | TLSSocket, phaseListener: (err: Error) => void): void {
+  socket.off('error', phaseListener);
+  socket.on('error', ignoreError);
+}
+
+export function ignoreError(): void {}
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;

@@ -1,21 +1,52 @@
 import { describe, expect, it } from 'vitest';
-import { RttBuffer } from '../../agent/rtt-buffer';
+import { RTT_RELATIVE_ACCURACY, RTT_SKETCH_BINS, RttBuffer } from '../../agent/rtt-buffer';
 import type { RttSamples } from '../../lib/contracts/ingest';
 import { path } from '../helpers/events';
 
 describe('RttBuffer', () => {
-  it('ships samples at most every maxSamples and summarises a long session in bounded memory', () => {
+  it('ships every sample at most maxSamples at a time and summarises a long session in fixed memory', () => {
     const shipped: RttSamples[] = [];
     const b = new RttBuffer('s-rttbuf01', path(), (e) => shipped.push(e), { maxSamples: 100, maxAgeMs: 60_000 });
-    for (let i = 0; i < 50_000; i++) b.add(new Date(0), 10 + (i % 21), i);
+    for (let i = 0; i < 50_000; i++) b.add(i, 10 + (i % 21), i);
     b.flush();
     expect(shipped.reduce((n, e) => n + e.samples.length, 0)).toBe(50_000);
     expect(Math.max(...shipped.map((e) => e.samples.length))).toBe(100);
+    // Each sample keeps its own time and value.
+    expect(shipped[1]!.samples[0]).toEqual({ at: new Date(100).toISOString(), rttMs: 10 + (100 % 21) });
     const s = b.summary()!;
     expect(s).toMatchObject({ count: 50_000, minMs: 10, maxMs: 30 });
-    // The reservoir's median of a uniform 10..30 spread: 20, give or take a little.
-    expect(s.medianMs).toBeGreaterThanOrEqual(18);
-    expect(s.medianMs).toBeLessThanOrEqual(22);
-    expect((b as unknown as { reservoir: number[] }).reservoir.length).toBe(1024);
+    // The exact median of a uniform 10..30 spread is 20; the sketch is within its accuracy.
+    expect(Math.abs(s.medianMs - 20)).toBeLessThanOrEqual(20 * RTT_RELATIVE_ACCURACY);
+    expect(b.sketchBins()).toBeLessThanOrEqual(RTT_SKETCH_BINS);
+  });
+
+  it('keeps its size however wide the spread, and its median within the sketch accuracy', () => {
+    const b = new RttBuffer('s-rttbuf02', path(), () => {});
+    // 0.01 ms to 10 s: six decades, within what 512 bins of 2 % cover.
+    const values: number[] = [];
+    for (let i = 0; i < 20_000; i++) values.push(0.01 * 10 ** ((i * 7919) % 20_000 / 20_000 * 6));
+    values.forEach((v, i) => b.add(i, v, 0));
+    expect(b.sketchBins()).toBeLessThanOrEqual(RTT_SKETCH_BINS);
+    const sorted = [...values].sort((x, y) => x - y);
+    const exact = sorted[Math.floor((sorted.length - 1) / 2)]!;
+    const s = b.summary()!;
+    expect(Math.abs(s.medianMs - exact) / exact).toBeLessThanOrEqual(RTT_RELATIVE_ACCURACY + 0.001);
+    expect(s.count).toBe(20_000);
+  });
+
+  it('summarises nothing before the first sample, and rounds to microseconds', () => {
+    const b = new RttBuffer('s-rttbuf03', path(), () => {});
+    expect(b.summary()).toBeUndefined();
+    b.add(0, 0.1234567, 0);
+    expect(b.summary()).toMatchObject({ count: 1, minMs: 0.123, maxMs: 0.123, medianMs: 0.123 });
+  });
+});
+
+describe('RttBuffer summary with spikes', () => {
+  it('keeps the median of a steady session exact next to rare spikes a hundred thousand times larger', () => {
+    const b = new RttBuffer('s-rttbuf04', path(), () => {});
+    for (let i = 0; i < 1000; i++) b.add(i, i % 100 === 0 ? 5000 : 0.05, 0);
+    expect(b.summary()).toMatchObject({ count: 1000, minMs: 0.05, maxMs: 5000 });
+    expect(Math.abs(b.summary()!.medianMs - 0.05) / 0.05).toBeLessThanOrEqual(RTT_RELATIVE_ACCURACY);
   });
 });
