@@ -1,7 +1,8 @@
 /**
  * The probe's own Prometheus metrics, on an opt-in listener (`metrics.listen` in the
- * config, e.g. 127.0.0.1:9464): canaries by state, drops by path and ending, spool depth
- * and evictions, reports sent and failed. Path labels are bounded.
+ * config, e.g. 127.0.0.1:9464): canaries by state, drops by path and ending, spool depth,
+ * evictions and health (writable, events held in memory, lost), reports sent and failed,
+ * the token refused, poison events isolated. Path labels are bounded.
  */
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
@@ -41,6 +42,12 @@ export function createProbeMetrics(sources: { runner: () => Runner | undefined; 
   new Gauge({ name: 'dropscope_probe_reported_events', help: 'Events the backend acknowledged (since start).', registers: [registry], collect() { this.set(sources.reporter.stats().sent); } });
   new Gauge({ name: 'dropscope_probe_report_failures', help: 'Failed report requests, retried (since start).', registers: [registry], collect() { this.set(sources.reporter.stats().failures); } });
   new Gauge({ name: 'dropscope_probe_dead_lettered_events', help: 'Events the backend refused as invalid, kept in dead-letter.jsonl (since start).', registers: [registry], collect() { this.set(sources.reporter.stats().deadLettered); } });
+  // A spool the disk refuses (full, read-only, removed) holds events in memory: said here.
+  new Gauge({ name: 'dropscope_probe_spool_writable', help: '1 while the spool directory takes writes; 0 while events are held in memory instead (disk full, read-only, removed).', registers: [registry], collect() { this.set(sources.spool.health().writable ? 1 : 0); } });
+  new Gauge({ name: 'dropscope_probe_spool_memory_events', help: 'Events held in memory because the spool directory refuses writes.', registers: [registry], collect() { this.set(sources.spool.health().memoryEvents); } });
+  new Gauge({ name: 'dropscope_probe_spool_lost_events', help: 'Events lost because the spool directory was unusable: the memory buffer overflowed, or segments were removed (since start).', registers: [registry], collect() { this.set(sources.spool.health().lostEvents); } });
+  new Gauge({ name: 'dropscope_probe_backend_unauthorized', help: '1 while the backend refuses the probe token (HTTP 401): sending is paused, events stay in the spool.', registers: [registry], collect() { this.set(sources.reporter.stats().unauthorized ? 1 : 0); } });
+  new Gauge({ name: 'dropscope_probe_report_isolations', help: 'Times a batch refused the same way repeatedly was bisected to find the event causing it (since start).', registers: [registry], collect() { this.set(sources.reporter.stats().isolations); } });
 
   let server: Server | null = null;
   return {

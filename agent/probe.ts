@@ -25,13 +25,13 @@ export interface RunningProbe {
 
 export async function startProbe(plan: ProbePlan, log: Logger): Promise<RunningProbe> {
   const { config } = plan;
-  const spool = await Spool.open(config.probe.spoolDir, { maxBytes: config.probe.spoolMaxBytes, log: moduleLogger(log, 'spool') });
+  const spool = await Spool.open(config.probe.spoolDir, { maxBytes: config.probe.spoolMaxBytes, log });
   const reporter = startReporter({
     spool,
     backendUrl: config.backend.url,
     token: config.backend.token,
     backoff: { baseMs: 1000, capMs: 60_000 },
-    log: moduleLogger(log, 'reporter'),
+    log,
   });
 
   // Appends are serialized by the spool; a failed append is a disk problem worth shouting about,
@@ -39,14 +39,16 @@ export async function startProbe(plan: ProbePlan, log: Logger): Promise<RunningP
   let runner: Runner | undefined;
   const metrics: ProbeMetrics = createProbeMetrics({ runner: () => runner, spool, reporter });
   const appending = new Set<Promise<void>>();
-  const journal = new OpenSessionJournal(config.probe.spoolDir);
+  const journal = new OpenSessionJournal(config.probe.spoolDir, { log: moduleLogger(log, 'open-sessions') });
   const emit = (event: IngestEvent) => {
     if (event.type === 'session.opened') journal.opened({ sessionId: event.sessionId, path: event.path, attemptedAt: event.attemptedAt, openedAt: event.openedAt });
     else if (event.type === 'session.ended') journal.closed(event.sessionId);
     metrics.observe(event);
+    // The spool never refuses an event while open (a disk it cannot write holds events in
+    // memory, counted and logged there): only an append racing the stop lands here.
     const p = spool
       .append([event])
-      .catch((err: unknown) => log.error({ err, event: event.type }, 'spool append failed: event lost'))
+      .catch((err: unknown) => log.error({ err, event: event.type }, 'spool append after close: event lost'))
       .finally(() => appending.delete(p));
     appending.add(p);
   };
