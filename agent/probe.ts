@@ -8,9 +8,9 @@ import type { Logger } from '../lib/log';
 import type { ProbePlan } from './config';
 import { createProbeMetrics, type ProbeMetrics } from './metrics';
 import { OpenSessionJournal } from './open-sessions';
-import { startReporter, type Reporter } from './reporter';
+import { startReporter, type Reporter, type ReporterOptions } from './reporter';
 import { startRunner, type Runner } from './runner';
-import { Spool } from './spool';
+import { Spool, type SpoolOptions } from './spool';
 import { AGENT_VERSION } from './version';
 import { moduleLogger } from '../lib/log';
 
@@ -23,15 +23,30 @@ export interface RunningProbe {
   stop(options?: { flushTimeoutMs?: number }): Promise<void>;
 }
 
-export async function startProbe(plan: ProbePlan, log: Logger): Promise<RunningProbe> {
+/**
+ * A test seam: shorter waits (and timers) for the reporter and the spool, so a test can run
+ * the real probe through an outage in seconds. Production callers pass nothing.
+ */
+export interface ProbeOverrides {
+  reporter?: Partial<Pick<ReporterOptions, 'backoff' | 'unauthorizedRetryMs' | 'idlePollMs' | 'lingerMs' | 'timers'>>;
+  spool?: Partial<Pick<SpoolOptions, 'retryMs' | 'memoryMaxEvents' | 'timers'>>;
+}
+
+/**
+ * Open the spool in the plan's spoolDir, then start the reporter, the canaries and the heartbeat.
+ * @throws what Spool.open throws when the spool directory cannot be used; the metrics
+ *   listener's error when `metrics.listen` cannot be bound.
+ */
+export async function startProbe(plan: ProbePlan, log: Logger, overrides: ProbeOverrides = {}): Promise<RunningProbe> {
   const { config } = plan;
-  const spool = await Spool.open(config.probe.spoolDir, { maxBytes: config.probe.spoolMaxBytes, log });
+  const spool = await Spool.open(config.probe.spoolDir, { maxBytes: config.probe.spoolMaxBytes, log, ...overrides.spool });
   const reporter = startReporter({
     spool,
     backendUrl: config.backend.url,
     token: config.backend.token,
-    backoff: { baseMs: 1000, capMs: 60_000 },
     log,
+    ...overrides.reporter,
+    backoff: overrides.reporter?.backoff ?? { baseMs: 1000, capMs: 60_000 },
   });
 
   // Appends are serialized by the spool; a failed append is a disk problem worth shouting about,

@@ -4,33 +4,16 @@
  * read-only or filled: root ignores permission bits); "not a directory" needs no mount.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCK_FILE } from '../../agent/spool';
+import { mountTmpfs, tmpfsRefusal, type Tmpfs } from '../helpers/tmpfs';
 
 const ROOT = path.resolve(__dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
 const TOKEN = `dsp_1_${'a'.repeat(43)}`;
-
-function run(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
-}
-
-/** Why this machine cannot mount a tmpfs (skip), or null. Any other mount failure fails the file. */
-function mountRefusal(): string | null {
-  if (process.platform !== 'linux') return 'tmpfs mounts need Linux';
-  const dir = mkdtempSync(path.join(tmpdir(), 'dropscope-mount-probe-'));
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { encoding: 'utf8' });
-  if (r.status === 0) run('umount', [dir]);
-  rmSync(dir, { recursive: true, force: true });
-  if (r.status === 0) return null;
-  const why = (r.stderr || r.error?.message || '').trim();
-  if (r.error || /permission denied|must be superuser|not permitted|EPERM/i.test(why)) return `mount refused (EPERM): ${why}`;
-  throw new Error(`mount -t tmpfs failed: ${why}`);
-}
 
 /** Run the agent on a valid config whose spool is `spoolDir`; the backend is never reached. */
 function agent(work: string, spoolDir: string) {
@@ -67,47 +50,37 @@ describe('dropscope-agent on an unusable spool directory', { timeout: 180_000 },
     expectOneLine(agent(work, spool), `spool directory ${spool} is not usable: ENOTDIR: not a directory, mkdir '${spool}'`);
   });
 
-  const refusal = mountRefusal();
+  const refusal = tmpfsRefusal();
   describe.skipIf(refusal !== null)(`on a real tmpfs${refusal ? ` (skipped: ${refusal})` : ''}`, () => {
-    let mnt: string;
+    let fs: Tmpfs;
     beforeAll(() => {
-      mnt = mkdtempSync(path.join(tmpdir(), 'dropscope-cli-tmpfs-'));
-      run('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt]);
+      fs = mountTmpfs('256k', { name: 'dropscope-cli-tmpfs' });
     });
     afterAll(() => {
-      if (spawnSync('umount', [mnt]).status !== 0) spawnSync('umount', ['-l', mnt]);
-      rmSync(mnt, { recursive: true, force: true });
+      fs?.unmount();
     });
 
-    it('says that the spool directory is on a read-only filesystem', () => {
-      const spool = path.join(mnt, 'spool');
+    it('says that the spool directory is on a read-only filesystem', async () => {
+      const spool = path.join(fs.dir, 'spool');
       mkdirSync(spool);
-      run('mount', ['-o', 'remount,ro', mnt]);
+      await fs.remount('ro');
       try {
         expectOneLine(agent(work, spool), `spool directory ${spool} is not usable: EROFS: read-only file system, open '${path.join(spool, LOCK_FILE)}'`);
-        const fresh = path.join(mnt, 'fresh');
+        const fresh = path.join(fs.dir, 'fresh');
         expectOneLine(agent(work, fresh), `spool directory ${fresh} is not usable: EROFS: read-only file system, mkdir '${fresh}'`);
       } finally {
-        run('mount', ['-o', 'remount,rw', mnt]);
+        await fs.remount('rw');
       }
     });
 
     it('says that the disk of the spool directory is full', () => {
-      const spool = path.join(mnt, 'full');
+      const spool = path.join(fs.dir, 'full');
       mkdirSync(spool);
-      const fd = openSync(path.join(mnt, 'filler'), 'a');
-      try {
-        for (let i = 0; i < 100_000; i++) writeSync(fd, Buffer.alloc(4096));
-        throw new Error('the tmpfs never filled up');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-      } finally {
-        closeSync(fd);
-      }
+      fs.fill();
       try {
         expectOneLine(agent(work, spool), `spool directory ${spool} is not usable: ENOSPC: no space left on device, write`);
       } finally {
-        for (const name of readdirSync(mnt)) rmSync(path.join(mnt, name), { recursive: true, force: true });
+        fs.clear();
       }
     });
   });

@@ -4,8 +4,7 @@
  * test's own) never throws into the canaries, is logged at most once a minute, and gets the
  * journal rewritten once writes work again. Time is a fake clock.
  */
-import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -13,24 +12,7 @@ import { OpenSessionJournal } from '../../agent/open-sessions';
 import { createLogger } from '../../lib/log';
 import { path as pathOf } from '../helpers/events';
 import { fakeClock } from '../helpers/fake-clock';
-
-function run(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
-}
-
-/** Why this machine cannot mount a tmpfs (skip), or null. Any other mount failure fails the file. */
-function mountRefusal(): string | null {
-  if (process.platform !== 'linux') return 'tmpfs mounts need Linux';
-  const dir = mkdtempSync(path.join(tmpdir(), 'dropscope-mount-probe-'));
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { encoding: 'utf8' });
-  if (r.status === 0) run('umount', [dir]);
-  rmSync(dir, { recursive: true, force: true });
-  if (r.status === 0) return null;
-  const why = (r.stderr || r.error?.message || '').trim();
-  if (r.error || /permission denied|must be superuser|not permitted|EPERM/i.test(why)) return `mount refused (EPERM): ${why}`;
-  throw new Error(`mount -t tmpfs failed: ${why}`);
-}
+import { mountTmpfs, tmpfsRefusal, type Tmpfs } from '../helpers/tmpfs';
 
 function capturedLog() {
   const lines: Record<string, any>[] = [];
@@ -107,38 +89,25 @@ describe('OpenSessionJournal', () => {
     expect(j.messages()[1]).toMatch(/writable again, rewrote it$/);
   });
 
-  const refusal = mountRefusal();
+  const refusal = tmpfsRefusal();
   describe.skipIf(refusal !== null)(`on a real tmpfs${refusal ? ` (skipped: ${refusal})` : ''}`, () => {
-    let mnt: string;
-    let readOnly = false;
+    let fs: Tmpfs;
     beforeAll(() => {
-      mnt = mkdtempSync(path.join(tmpdir(), 'dropscope-journal-tmpfs-'));
-      run('mount', ['-t', 'tmpfs', '-o', 'size=128k', 'tmpfs', mnt]);
+      fs = mountTmpfs('128k', { name: 'dropscope-journal-tmpfs' });
     });
-    afterEach(() => {
-      if (readOnly) run('mount', ['-o', 'remount,rw', mnt]);
-      readOnly = false;
-      for (const name of readdirSync(mnt)) rmSync(path.join(mnt, name), { recursive: true, force: true });
+    afterEach(async () => {
+      await fs.heal();
+      fs.clear();
     });
     afterAll(() => {
-      if (spawnSync('umount', [mnt]).status !== 0) spawnSync('umount', ['-l', mnt]);
-      rmSync(mnt, { recursive: true, force: true });
+      fs?.unmount();
     });
 
     it('never throws on a full disk, says so at most once a minute, and rewrites the journal once space is freed', () => {
-      const j = journalIn(mnt);
+      const j = journalIn(fs.dir);
       j.journal.recover(T);
       j.churn(5);
-      const filler = path.join(mnt, 'filler');
-      const fd = openSync(filler, 'a');
-      try {
-        for (let i = 0; i < 100_000; i++) writeSync(fd, Buffer.alloc(4096));
-        throw new Error('the tmpfs never filled up');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-      } finally {
-        closeSync(fd);
-      }
+      fs.fill();
 
       expect(() => j.churn(300)).not.toThrow();
       expect(j.journal.stale).toBe(true);
@@ -153,7 +122,7 @@ describe('OpenSessionJournal', () => {
       j.churn(3);
       expect(j.messages()).toHaveLength(2);
 
-      rmSync(filler);
+      fs.free();
       j.advance(5_000);
       j.churn(1);
       expect(j.journal.stale).toBe(false);
@@ -161,19 +130,17 @@ describe('OpenSessionJournal', () => {
       expect(j.recorded()).toEqual(j.open);
     });
 
-    it('never throws on a disk remounted read-only, and rewrites the journal once it is writable', () => {
-      const j = journalIn(mnt);
+    it('never throws on a disk remounted read-only, and rewrites the journal once it is writable', async () => {
+      const j = journalIn(fs.dir);
       j.journal.recover(T);
       j.churn(5);
-      run('mount', ['-o', 'remount,ro', mnt]);
-      readOnly = true;
+      await fs.remount('ro');
       expect(() => j.churn(100)).not.toThrow();
       expect(j.messages()).toEqual([expect.stringMatching(/: cannot write \(EROFS: read-only file system, open .*\)/)]);
       // What a restart now would see: the journal as it was when the disk went read-only.
       expect(j.recorded().size).toBeLessThan(j.open.size);
 
-      run('mount', ['-o', 'remount,rw', mnt]);
-      readOnly = false;
+      await fs.remount('rw');
       j.advance(5_000);
       j.churn(1);
       expect(j.recorded()).toEqual(j.open);

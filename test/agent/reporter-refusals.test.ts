@@ -1,16 +1,13 @@
 /**
  * The reporter against refusals that retrying does not cure: a revoked token (401), and one
  * event the backend cannot store (500 to every batch that carries it). A real HTTP backend on
- * 127.0.0.1, a real spool in a temp dir, and virtual time: the reporter's waits go through an
+ * loopback (test/helpers/ingest-backend.ts), a real spool in a temp dir, and virtual time: the reporter's waits go through an
  * injected timer seam that the test elapses one by one, so "no request faster than 5 min" is
  * checked on the virtual clock, never on the wall clock.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_FILE, startReporter, type Reporter, type ReporterOptions, type Timers } from '../../agent/reporter';
 import type { DeadLetterRecord } from '../../agent/report/dead-letter';
@@ -18,64 +15,10 @@ import { Spool } from '../../agent/spool';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { createLogger } from '../../lib/log';
 import { heartbeat, T0 } from '../helpers/events';
+import { IngestBackend, type IngestAnswer } from '../helpers/ingest-backend';
 
 const TOKEN = `dsp_9_${'t0ken-'.repeat(6)}y`;
 const STORE_FAILED = JSON.stringify({ error: { code: 'INGEST_ERR_STORE', message: 'the batch could not be stored; nothing was kept, retry later' } });
-
-interface Refuse {
-  status: number;
-  body: string;
-  headers?: Record<string, string>;
-}
-
-/** The ingest API, reduced to what these tests break: the token, and refusals by event id. */
-class Backend {
-  readonly server: Server = createServer((req, res) => void this.handle(req, res));
-  port = 0;
-  tokenValid = true;
-  /** Answer instead of storing when this returns a refusal. */
-  refuse: ((ids: string[]) => Refuse | undefined) | undefined;
-  /** Every request, with the virtual time it arrived at. */
-  readonly requests: { at: number; status: number; ids: string[] }[] = [];
-  /** Ids stored, in arrival order (replays included). */
-  readonly received: string[] = [];
-  constructor(private readonly clock: () => number) {}
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  async listen(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
-    await closed;
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    let raw = Buffer.concat(chunks);
-    if (req.headers['content-encoding'] === 'gzip') raw = gunzipSync(raw);
-    const ids = (JSON.parse(raw.toString('utf8')) as { events: IngestEvent[] }).events.map((e) => e.id);
-    const send = (status: number, body: string, headers: Record<string, string> = {}) => {
-      this.requests.push({ at: this.clock(), status, ids });
-      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body);
-    };
-    if (!this.tokenValid || req.headers.authorization !== `Bearer ${TOKEN}`) {
-      return send(401, JSON.stringify({ error: { code: 'INGEST_ERR_UNAUTHORIZED', message: 'unknown or revoked probe token' } }));
-    }
-    const refusal = this.refuse?.(ids);
-    if (refusal) return send(refusal.status, refusal.body, refusal.headers);
-    const fresh = ids.filter((id) => !this.received.includes(id)).length;
-    this.received.push(...ids);
-    send(200, JSON.stringify({ accepted: fresh, duplicates: ids.length - fresh }));
-  }
-}
 
 interface Sleep {
   ms: number;
@@ -137,11 +80,12 @@ function capturedLog() {
 
 const heartbeats = (n: number) => Array.from({ length: n }, () => heartbeat());
 const ids = (events: IngestEvent[]) => events.map((e) => e.id);
+const carries = (batch: IngestEvent[], id: string) => batch.some((e) => e.id === id);
 
 describe('reporter refusals', () => {
   let dir: string;
   let vt: ReturnType<typeof virtualTime>;
-  let backend: Backend;
+  let backend: IngestBackend;
   let logged: ReturnType<typeof capturedLog>;
   const spools: Spool[] = [];
   const reporters: Reporter[] = [];
@@ -150,7 +94,7 @@ describe('reporter refusals', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'dropscope-reporter-refusals-'));
     vt = virtualTime();
     logged = capturedLog();
-    backend = new Backend(vt.t);
+    backend = new IngestBackend({ token: TOKEN, clock: vt.t });
     await backend.listen();
   });
   afterEach(async () => {
@@ -255,7 +199,7 @@ describe('reporter refusals', () => {
 
       backend.tokenValid = true;
       await runUntil(() => spool.depth() === 0, 'delivery after the token is restored');
-      expect(backend.received).toEqual(ids([...events, ...more]));
+      expect(ids(backend.received)).toEqual(ids([...events, ...more]));
       const stats = reporter.stats();
       expect(stats).toMatchObject({ unauthorized: false, sent: 7 });
       expect(stats).not.toHaveProperty('unauthorizedSince');
@@ -277,12 +221,12 @@ describe('reporter refusals', () => {
     it('behind good ones: isolated by halves, dead-lettered with the answer; every good event delivered in order', async () => {
       const events = heartbeats(40);
       const poison = events[27]!;
-      backend.refuse = (batch) => (batch.includes(poison.id) ? { status: 500, body: STORE_FAILED } : undefined);
+      backend.answer = (batch) => (carries(batch, poison.id) ? { status: 500, body: STORE_FAILED } : undefined);
       const spool = await openSpool(events);
       const reporter = start(spool, { batchSize: 16 });
       await runUntil(() => spool.depth() === 0, 'the spool to drain');
 
-      expect(backend.received).toEqual(ids(events).filter((id) => id !== poison.id));
+      expect(ids(backend.received)).toEqual(ids(events).filter((id) => id !== poison.id));
       const letters = deadLetters();
       expect(letters.map((l) => l.event)).toEqual([poison]);
       expect(letters[0]!.answer).toEqual({ status: 500, body: STORE_FAILED });
@@ -300,12 +244,12 @@ describe('reporter refusals', () => {
       const events = heartbeats(10);
       const poison = events[0]!;
       // No problem JSON: the body itself is the signature.
-      backend.refuse = (batch) => (batch.includes(poison.id) ? { status: 502, body: '<html>\n  upstream   said no\n</html>' } : undefined);
+      backend.answer = (batch) => (carries(batch, poison.id) ? { status: 502, body: '<html>\n  upstream   said no\n</html>' } : undefined);
       const spool = await openSpool(events);
       const reporter = start(spool);
       await runUntil(() => spool.depth() === 0, 'the spool to drain');
 
-      expect(backend.received).toEqual(ids(events.slice(1)));
+      expect(ids(backend.received)).toEqual(ids(events.slice(1)));
       const letters = deadLetters();
       expect(letters.map((l) => [l.event.id, l.answer])).toEqual([[poison.id, { status: 502, body: '<html> upstream said no </html>' }]]);
       expect(letters[0]!.reason).toMatch(/^HTTP 502 body: <html> upstream said no <\/html> \(refused alone/);
@@ -325,12 +269,12 @@ describe('reporter refusals', () => {
     it('two poison events refused the same way, one right behind the other: both dead-lettered, the rest delivered', async () => {
       const events = heartbeats(12);
       const bad = new Set([events[0]!.id, events[1]!.id]);
-      backend.refuse = (batch) => (batch.some((id) => bad.has(id)) ? { status: 500, body: STORE_FAILED } : undefined);
+      backend.answer = (batch) => (batch.some((e) => bad.has(e.id)) ? { status: 500, body: STORE_FAILED } : undefined);
       const spool = await openSpool(events);
       const reporter = start(spool);
       await runUntil(() => spool.depth() === 0, 'the spool to drain');
 
-      expect(new Set(backend.received)).toEqual(new Set(ids(events.slice(2))));
+      expect(new Set(ids(backend.received))).toEqual(new Set(ids(events.slice(2))));
       expect(deadLetters().map((l) => l.event.id)).toEqual([...bad]);
       expect(reporter.stats()).toMatchObject({ deadLettered: 2, isolating: false });
       expect(backend.requests.length).toBeLessThanOrEqual(20);
@@ -338,14 +282,14 @@ describe('reporter refusals', () => {
 
     it('in an outage (500 to everything) dead-letters nothing, keeps backing off, and tries isolation again less often', async () => {
       const events = heartbeats(10);
-      backend.refuse = () => ({ status: 500, body: STORE_FAILED });
+      backend.answer = () => ({ status: 500, body: STORE_FAILED });
       const spool = await openSpool(events);
       const reporter = start(spool);
       await runUntil(() => reporter.stats().isolations === 3 && !reporter.stats().isolating, 'three isolations');
 
       expect(deadLetters()).toEqual([]);
       expect(spool.depth()).toBe(10);
-      expect(backend.received).toEqual([]);
+      expect(ids(backend.received)).toEqual([]);
       // Each isolation: halves of 5, 2, 1 (the candidate), then the front behind it (9, 4, 2, 1)
       // and the last event alone, all refused: 8 probes. Between isolations 3, then 6, then 12
       // refusals in a row.
@@ -363,15 +307,15 @@ describe('reporter refusals', () => {
       // probes of each isolation.
       expect(vt.sleeps.filter((s) => s.state === 'elapsed')).toHaveLength(sizes.length - 1 - 3 * 8);
 
-      backend.refuse = undefined;
+      backend.answer = undefined;
       await runUntil(() => spool.depth() === 0, 'delivery after the outage');
-      expect(new Set(backend.received)).toEqual(new Set(ids(events)));
+      expect(new Set(ids(backend.received))).toEqual(new Set(ids(events)));
       expect(deadLetters()).toEqual([]);
     });
 
     it('alone in the spool: kept until other events prove the backend works, then dead-lettered', async () => {
       const poison = heartbeat();
-      backend.refuse = (batch) => (batch.includes(poison.id) ? { status: 500, body: STORE_FAILED } : undefined);
+      backend.answer = (batch) => (carries(batch, poison.id) ? { status: 500, body: STORE_FAILED } : undefined);
       const spool = await openSpool([poison]);
       const reporter = start(spool);
       await runUntil(() => backend.requests.length >= 12, '12 requests');
@@ -385,7 +329,7 @@ describe('reporter refusals', () => {
       const later = heartbeats(3);
       await spool.append(later);
       await runUntil(() => spool.depth() === 0, 'the spool to drain');
-      expect(backend.received).toEqual(ids(later));
+      expect(ids(backend.received)).toEqual(ids(later));
       expect(deadLetters().map((l) => l.event.id)).toEqual([poison.id]);
       expect(reporter.stats()).toMatchObject({ isolating: false, deadLettered: 1, sent: 3 });
     });
@@ -393,12 +337,12 @@ describe('reporter refusals', () => {
     it('in batches of one: dead-lettered once the event behind it is accepted', async () => {
       const events = heartbeats(4);
       const poison = events[1]!;
-      backend.refuse = (batch) => (batch.includes(poison.id) ? { status: 500, body: STORE_FAILED } : undefined);
+      backend.answer = (batch) => (carries(batch, poison.id) ? { status: 500, body: STORE_FAILED } : undefined);
       const spool = await openSpool(events);
       const reporter = start(spool, { batchSize: 1 });
       await runUntil(() => spool.depth() === 0, 'the spool to drain');
 
-      expect(backend.received).toEqual(ids(events).filter((id) => id !== poison.id));
+      expect(ids(backend.received)).toEqual(ids(events).filter((id) => id !== poison.id));
       expect(deadLetters().map((l) => l.event.id)).toEqual([poison.id]);
       expect(backend.requests.map((r) => r.status)).toEqual([200, 500, 500, 500, 200, 200]);
       expect(reporter.stats()).toMatchObject({ sent: 3, deadLettered: 1, isolations: 1 });
@@ -406,16 +350,16 @@ describe('reporter refusals', () => {
 
     it('never isolates on what is the backend or the path: 429, 503 with Retry-After, 401', async () => {
       const events = heartbeats(6);
-      const answers: Refuse[] = [
+      const answers: IngestAnswer[] = [
         { status: 429, body: '{}' },
         { status: 503, body: STORE_FAILED, headers: { 'retry-after': '5' } },
       ];
       let n = 0;
-      backend.refuse = () => answers[n++ % answers.length];
+      backend.answer = () => answers[n++ % answers.length];
       const spool = await openSpool(events);
       const reporter = start(spool, { unauthorizedRetryMs: 1_000 });
       await runUntil(() => backend.requests.length >= 12, '12 requests');
-      backend.refuse = undefined;
+      backend.answer = undefined;
       backend.tokenValid = false;
       await runUntil(() => backend.requests.length >= 18, '6 more requests');
 

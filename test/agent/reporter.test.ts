@@ -1,121 +1,23 @@
 /**
- * The reporter against a real HTTP backend on a loopback address of its own that the test controls: it decodes
- * gzip, checks the bearer token, validates with the real ingest schema, dedupes by id like
- * the real one, and can fail, hang, refuse or disappear on demand. Plus nextDelay's bounds.
+ * The reporter against a real HTTP backend on a loopback address of its own that the test
+ * controls (test/helpers/ingest-backend.ts): it decodes gzip, checks the bearer token,
+ * validates with the real ingest schema, dedupes by id like the real one, and can fail, hang,
+ * refuse or disappear on demand. Plus nextDelay's bounds.
  */
-import { randomInt } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { nextDelay } from '../../agent/backoff';
 import { DEAD_LETTER_FILE, startReporter, type Reporter, type ReporterOptions, type Timers } from '../../agent/reporter';
 import { Spool } from '../../agent/spool';
-import { ingestBatchSchema, type IngestEvent } from '../../lib/contracts/ingest';
-import { fieldIssues } from '../../lib/http/problem';
+import type { IngestEvent } from '../../lib/contracts/ingest';
 import { createLogger } from '../../lib/log';
 import { ended, heartbeat, rtt } from '../helpers/events';
 import { fakeClock } from '../helpers/fake-clock';
+import { IngestBackend } from '../helpers/ingest-backend';
 
 const TOKEN = `dsp_7_${'s3cr3t-'.repeat(6)}x`;
-
-interface Answer {
-  status: number;
-  body?: unknown;
-  /** Store the batch, then never answer (the answer is lost on the way back). */
-  hang?: boolean;
-}
-
-interface RecordedRequest {
-  status: number;
-  events: number;
-  rawBytes: number;
-  encoding: string | undefined;
-}
-
-/** A stand-in for the ingest API that the test can break at will. */
-class Backend {
-  readonly server: Server;
-  port = 0;
-  /**
-   * A loopback address of its own (all of 127.0.0.0/8 is loopback): the tests close the
-   * backend and listen again on the same port, and on 127.0.0.1 a server of a test running
-   * in parallel could take that port in between.
-   */
-  readonly host = `127.${randomInt(1, 255)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
-  /** Events stored, in arrival order (replays included). */
-  readonly received: IngestEvent[] = [];
-  readonly requests: RecordedRequest[] = [];
-  readonly stored = new Set<string>();
-  duplicates = 0;
-  maxBodyBytes = Infinity;
-  /** Return an answer to override the normal behaviour for this request. */
-  answer: ((events: IngestEvent[]) => Answer | undefined) | undefined;
-
-  constructor() {
-    this.server = createServer((req, res) => void this.handle(req, res));
-  }
-
-  get url(): string {
-    return `http://${this.host}:${this.port}`;
-  }
-
-  async listen(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.port, this.host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-
-  /** Connection refused from now on, in-flight requests cut. */
-  async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server.closeAllConnections();
-    await closed;
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    let raw = Buffer.concat(chunks);
-    const encoding = req.headers['content-encoding'];
-    if (encoding === 'gzip') raw = gunzipSync(raw);
-    const send = (status: number, body: unknown, events = 0) => {
-      this.requests.push({ status, events, rawBytes: raw.length, encoding });
-      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    };
-    if (req.headers.authorization !== `Bearer ${TOKEN}`) return send(401, { error: { code: 'INGEST_ERR_UNAUTHORIZED', message: 'unknown or revoked probe token' } });
-    if (raw.length > this.maxBodyBytes) return send(413, { error: { code: 'INGEST_ERR_TOO_LARGE', message: 'body too large' } });
-    const parsed = ingestBatchSchema.safeParse(JSON.parse(raw.toString('utf8')));
-    if (!parsed.success) {
-      return send(400, { error: { code: 'INGEST_ERR_SCHEMA', message: 'batch rejected, nothing stored', issues: fieldIssues(parsed.error) } });
-    }
-    const events = parsed.data.events;
-    const special = this.answer?.(events);
-    if (special && !special.hang) return send(special.status, special.body ?? {});
-    let accepted = 0;
-    for (const e of events) {
-      this.received.push(e);
-      if (this.stored.has(e.id)) this.duplicates++;
-      else {
-        this.stored.add(e.id);
-        accepted++;
-      }
-    }
-    if (special?.hang) {
-      this.requests.push({ status: 0, events: events.length, rawBytes: raw.length, encoding });
-      return;
-    }
-    send(200, { accepted, duplicates: events.length - accepted }, events.length);
-  }
-}
 
 function capturedLog() {
   const lines: Record<string, any>[] = [];
@@ -174,7 +76,7 @@ describe('nextDelay (full jitter)', () => {
 
 describe('reporter', () => {
   let dir: string;
-  let backend: Backend;
+  let backend: IngestBackend;
   let logged: ReturnType<typeof capturedLog>;
   const spools: Spool[] = [];
   const reporters: Reporter[] = [];
@@ -210,13 +112,13 @@ describe('reporter', () => {
   beforeEach(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'dropscope-reporter-'));
     logged = capturedLog();
-    backend = new Backend();
+    backend = new IngestBackend({ token: TOKEN });
     await backend.listen();
   });
   afterEach(async () => {
     await Promise.all(reporters.splice(0).map((r) => r.stop()));
     await Promise.all(spools.splice(0).map((s) => s.close()));
-    if (backend.server.listening) await backend.close();
+    await backend.close();
     rmSync(dir, { recursive: true, force: true });
     // The token never reaches a log line, whatever happened.
     expect(logged.text.join('')).not.toContain(TOKEN);

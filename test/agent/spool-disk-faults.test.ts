@@ -6,8 +6,7 @@
  * bound holds, lostEvents moves only past it, the log stays bounded, and the held events
  * land on disk after the recovery. The retry runs on a fake clock: no wall-clock bounds.
  */
-import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -16,74 +15,11 @@ import type { IngestEvent } from '../../lib/contracts/ingest';
 import { createLogger } from '../../lib/log';
 import { heartbeat } from '../helpers/events';
 import { fakeClock } from '../helpers/fake-clock';
+import { mountTmpfs, tmpfsRefusal, type Tmpfs } from '../helpers/tmpfs';
 
 const ids = (events: IngestEvent[]) => events.map((e) => e.id);
 const events = (n: number) => Array.from({ length: n }, () => heartbeat());
 const segmentFiles = (dir: string) => readdirSync(dir).filter((f) => f.startsWith('segment-')).sort();
-
-function run(cmd: string, args: string[]): void {
-  const r = spawnSync(cmd, args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr || r.error?.message}`);
-}
-
-/** Why this machine cannot mount a tmpfs (skip), or null. Any other mount failure fails the file. */
-function mountRefusal(): string | null {
-  if (process.platform !== 'linux') return 'tmpfs mounts need Linux';
-  const dir = mkdtempSync(path.join(tmpdir(), 'dropscope-mount-probe-'));
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir], { encoding: 'utf8' });
-  if (r.status === 0) run('umount', [dir]);
-  rmSync(dir, { recursive: true, force: true });
-  if (r.status === 0) return null;
-  const why = (r.stderr || r.error?.message || '').trim();
-  if (r.error || /permission denied|must be superuser|not permitted|EPERM/i.test(why)) return `mount refused (EPERM): ${why}`;
-  throw new Error(`mount -t tmpfs failed: ${why}`);
-}
-
-/** A tmpfs of `size` mounted under os.tmpdir(), for one test file. */
-function mountTmpfs(size: string) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'dropscope-tmpfs-'));
-  run('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir]);
-  let readOnly = false;
-  const filler = path.join(dir, 'filler');
-  return {
-    dir,
-    remount(mode: 'ro' | 'rw') {
-      run('mount', ['-o', `remount,${mode}`, dir]);
-      readOnly = mode === 'ro';
-    },
-    /** Take every free page (bounded); the last pages of files already there keep their slack. */
-    fill() {
-      const fd = openSync(filler, 'a');
-      const chunk = Buffer.alloc(4096, 0x61);
-      try {
-        for (let i = 0; i < 100_000; i++) writeSync(fd, chunk);
-        throw new Error('the tmpfs never filled up');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-      } finally {
-        closeSync(fd);
-      }
-    },
-    free() {
-      rmSync(filler, { force: true });
-    },
-    /** Writable with free space again (before closing what a test left open). */
-    heal() {
-      if (readOnly) this.remount('rw');
-      rmSync(filler, { force: true });
-    },
-    /** Empty, between tests. */
-    clear() {
-      for (const name of readdirSync(dir)) rmSync(path.join(dir, name), { recursive: true, force: true });
-    },
-    unmount() {
-      const r = spawnSync('umount', [dir], { encoding: 'utf8' });
-      // Busy (a handle a failed test left open): detach it so the run directory can go.
-      if (r.status !== 0) spawnSync('umount', ['-l', dir]);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
 
 function capturedLog() {
   const lines: Record<string, any>[] = [];
@@ -127,10 +63,10 @@ function harness() {
   };
 }
 
-const refusal = mountRefusal();
+const refusal = tmpfsRefusal();
 
 describe.skipIf(refusal !== null)(`spool on a real tmpfs${refusal ? ` (skipped: ${refusal})` : ''}`, () => {
-  let fs: ReturnType<typeof mountTmpfs>;
+  let fs: Tmpfs;
   let dir: string;
   const h = harness();
 
@@ -145,7 +81,7 @@ describe.skipIf(refusal !== null)(`spool on a real tmpfs${refusal ? ` (skipped: 
     dir = path.join(fs.dir, 'spool');
   });
   afterEach(async () => {
-    fs.heal();
+    await fs.heal();
     await h.closeAll();
     fs.clear();
   });
@@ -247,7 +183,7 @@ describe.skipIf(refusal !== null)(`spool on a real tmpfs${refusal ? ` (skipped: 
     const before = events(20);
     for (const e of before) await spool.append([e]);
     expect(segmentFiles(dir).length).toBeGreaterThan(2);
-    fs.remount('ro');
+    await fs.remount('ro');
 
     const during = events(60);
     for (const e of during.slice(0, 20)) await spool.append([e]);
@@ -266,7 +202,7 @@ describe.skipIf(refusal !== null)(`spool on a real tmpfs${refusal ? ` (skipped: 
     await h.pass(spool, 20_000);
     expect(said(h.lines)).toHaveLength(1);
 
-    fs.remount('rw');
+    await fs.remount('rw');
     await h.pass(spool, 5_000);
     expect(spool.health()).toMatchObject({ writable: true, memoryEvents: 0, lostEvents: 0 });
     expect(said(h.lines)[1]).toBe(`spool ${dir}: writable again: wrote 50 held events to disk`);
@@ -282,7 +218,7 @@ describe.skipIf(refusal !== null)(`spool on a real tmpfs${refusal ? ` (skipped: 
 
   it('refuses to open on a read-only or full disk with one line naming the directory and the cause', async () => {
     mkdirSync(dir);
-    fs.remount('ro');
+    await fs.remount('ro');
     await expect(Spool.open(dir, { maxBytes: 1 << 20, log: capturedLog().log })).rejects.toMatchObject({
       code: 'PROBE_ERR_SPOOL_UNUSABLE',
       message: `spool directory ${dir} is not usable: EROFS: read-only file system, open '${path.join(dir, LOCK_FILE)}'`,
@@ -290,7 +226,7 @@ describe.skipIf(refusal !== null)(`spool on a real tmpfs${refusal ? ` (skipped: 
     await expect(Spool.open(path.join(fs.dir, 'new'), { maxBytes: 1 << 20, log: capturedLog().log })).rejects.toMatchObject({
       message: `spool directory ${path.join(fs.dir, 'new')} is not usable: EROFS: read-only file system, mkdir '${path.join(fs.dir, 'new')}'`,
     });
-    fs.remount('rw');
+    await fs.remount('rw');
     fs.fill();
     await expect(Spool.open(dir, { maxBytes: 1 << 20, log: capturedLog().log })).rejects.toMatchObject({
       code: 'PROBE_ERR_SPOOL_UNUSABLE',
