@@ -82,7 +82,7 @@ export class CanarySession implements ProfileSession {
   #closeFrame: Snapshot | null = null;
   #profile: Profile | null = null;
   #rtt: RttBuffer | null = null;
-  #resolve: ((r: AttemptResult) => void) | null = null;
+  #done: ((r: AttemptResult) => void) | null = null;
 
   constructor(init: { canary: PlannedCanary; deps: CanaryDeps; queue: DueQueue; wire: OpenedWire; sessionId: string; path: PathDescriptor; attemptedAt: string }) {
     const { deps, wire } = init;
@@ -103,8 +103,12 @@ export class CanarySession implements ProfileSession {
     this.#profile = startProfile(init.canary.profile, this, init.queue);
   }
 
-  /** Listen, and resolve with the attempt's result once the session has ended and been reported. */
-  run(): Promise<AttemptResult> {
+  /**
+   * Listen, and call `done` with the attempt's result once the session has ended and been
+   * reported. A callback, not a promise: a probe holds thousands of sessions open for days,
+   * and a pending promise chain per session was a few hundred bytes of each.
+   */
+  run(done: (result: AttemptResult) => void): void {
     const { ws } = this;
     const top = this.#socket as Socket & Tagged;
     const tcp = this.#tcp as Socket & Tagged;
@@ -115,11 +119,13 @@ export class CanarySession implements ProfileSession {
     // it writes its close reply from inside that listener. Running first is how the chunk
     // is seen as it arrived, with the sent side not yet touched by the reply.
     top.prependListener('data', onChunk);
+    // 'on', not 'once': both fire once anyway, and once() wraps each listener in a state
+    // object and a bound function per session. The dial's placeholder error listener goes
+    // first, so ours and ws's make a two-element list rather than a grown one.
     for (const socket of tcp === top ? [tcp] : [tcp, top]) {
-      socket.once('end', onFin);
-      socket.on('error', onSocketError);
-      // The dial's placeholder: ours listens from here on.
       socket.off('error', ignoreError);
+      socket.on('error', onSocketError);
+      socket.on('end', onFin);
     }
     // There is no 'write' event: pings, pongs, messages and close frames count as sent at
     // the moment they are handed to the socket ws writes to.
@@ -134,13 +140,11 @@ export class CanarySession implements ProfileSession {
     ws.on('message', onMessage);
     ws.on('ping', onFrame);
     ws.on('pong', onPong);
-    ws.once('close', onClose);
-    return new Promise<AttemptResult>((resolve) => {
-      this.#resolve = resolve;
-      this.#deps.stop.addEventListener('abort', this.stop, { once: true });
-      // A stop that came while the session opened (its onOpen, the last of the upgrade).
-      if (this.#deps.stop.aborted) this.stop();
-    });
+    ws.on('close', onClose);
+    this.#done = done;
+    this.#deps.stop.addEventListener('abort', this.stop, { once: true });
+    // A stop that came while the session opened (its onOpen, the last of the upgrade).
+    if (this.#deps.stop.aborted) this.stop();
   }
 
   // ---- what profiles call (ProfileSession)
@@ -264,9 +268,9 @@ export class CanarySession implements ProfileSession {
       messagesOut: this.#messagesOut,
       ...(summary && { rtt: summary }),
     });
-    const resolve = this.#resolve;
-    this.#resolve = null;
-    resolve?.({ sessionId: this.#sessionId, opened: true, lifetimeMs: endAt - openAt, endKind });
+    const done = this.#done;
+    this.#done = null;
+    done?.({ sessionId: this.#sessionId, opened: true, lifetimeMs: endAt - openAt, endKind });
   }
 }
 

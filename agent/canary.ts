@@ -53,12 +53,20 @@ export interface AttemptResult {
 export const SESSION_HEADER = 'x-dropscope-session';
 export const PEER_HEADER = 'x-dropscope-peer';
 
-/** One descriptor per planned canary, shared by all its events. */
-const paths = new WeakMap<PlannedCanary, PathDescriptor>();
+/**
+ * One descriptor per path, shared by all its canaries and their events: a probe holding
+ * 10,000 canaries on a handful of paths keeps a handful. Bounded: past this many distinct
+ * paths (a plan changed many times), descriptors are made per call again.
+ */
+const paths = new Map<string, PathDescriptor>();
+const MAX_PATHS = 10_000;
 
 export function pathOf(c: PlannedCanary): PathDescriptor {
-  let path = paths.get(c);
-  if (!path) paths.set(c, (path = describePath(c)));
+  const path = describePath(c);
+  const key = JSON.stringify(path);
+  const known = paths.get(key);
+  if (known) return known;
+  if (paths.size < MAX_PATHS) paths.set(key, path);
   return path;
 }
 
@@ -72,7 +80,24 @@ function describePath(c: PlannedCanary): PathDescriptor {
   };
 }
 
-export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promise<AttemptResult> {
+/** One attempt, resolved once its session has ended (or the dial or upgrade failed). */
+export function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promise<AttemptResult> {
+  return new Promise((resolve, reject) => startAttempt(canary, deps, resolve, reject));
+}
+
+/**
+ * One attempt, with callbacks: `done` once its session has ended (or the dial or upgrade
+ * failed), `fail` only for a bug (network failures are results). What the runner holds while
+ * a session is open is the session record, no promise chain.
+ */
+export function startAttempt(canary: PlannedCanary, deps: CanaryDeps, done: (result: AttemptResult) => void, fail: (err: unknown) => void): void {
+  openSession(canary, deps).then((opened) => {
+    if (opened instanceof CanarySession) opened.run(done);
+    else done(opened);
+  }, fail);
+}
+
+async function openSession(canary: PlannedCanary, deps: CanaryDeps): Promise<AttemptResult | CanarySession> {
   const sessionId = randomUUID();
   const path = pathOf(canary);
   const attemptedAt = deps.wall().toISOString();
@@ -249,7 +274,7 @@ export async function runAttempt(canary: PlannedCanary, deps: CanaryDeps): Promi
     ...(egress && { egressAddress: egress.slice(0, 64) }),
   });
   deps.onOpen?.();
-  return session.run();
+  return session;
 }
 
 let sharedQueue: DueQueue | undefined;

@@ -1,6 +1,7 @@
 /**
- * RTT samples of one session, shipped in `rtt.samples` events: at most every minute or
- * every `maxSamples`, and at the end, so a long session's samples arrive while it lives.
+ * RTT samples of one session, shipped in `rtt.samples` events: at most every minute (the
+ * first batch sooner, at a random point of its minute) or every `maxSamples`, and at the
+ * end, so a long session's samples arrive while it lives.
  *
  * Memory per heartbeat canary is the product's cost on an edge host, so the pending samples
  * are two arrays of numbers (unboxed doubles), turned into the event's objects and ISO
@@ -20,6 +21,15 @@ export const RTT_RELATIVE_ACCURACY = 0.02;
 /** Bins kept at most: with 2 % accuracy, 1 µs to 740 s (the lowest would collapse beyond). */
 export const RTT_SKETCH_BINS = 512;
 
+export interface RttShipping {
+  /** Ship when this many samples are pending. */
+  maxSamples: number;
+  /** Ship when the oldest pending sample is this old (ms). */
+  maxAgeMs: number;
+}
+
+const DEFAULT_SHIPPING: RttShipping = { maxSamples: 1000, maxAgeMs: 60_000 };
+
 export interface RttSummary {
   count: number;
   minMs: number;
@@ -32,14 +42,23 @@ export class RttBuffer {
   #atMs: number[] = [];
   #rttMs: number[] = [];
   #firstAt = 0;
+  /** How long the pending batch may wait: maxAgeMs, or a random share of it for the first. */
+  #batchAgeMs: number;
   #sketch: LogCollapsingLowestDenseDDSketch | null = null;
 
   constructor(
     private readonly sessionId: string,
     private readonly path: PathDescriptor,
     private readonly emit: (e: RttSamples) => void,
-    private readonly options = { maxSamples: 1000, maxAgeMs: 60_000 },
-  ) {}
+    private readonly options: RttShipping = DEFAULT_SHIPPING,
+    random: () => number = Math.random,
+  ) {
+    // Canaries that opened together (a probe's start, a mass reconnect) would ship their
+    // samples together every minute: thousands of events, and their garbage, in one burst
+    // that sets the heap's high-water mark. The first batch waits a random share of the
+    // minute, so their batches spread over it.
+    this.#batchAgeMs = Math.max(1, Math.ceil(random() * options.maxAgeMs));
+  }
 
   get count(): number {
     return this.#sketch?.count ?? 0;
@@ -52,7 +71,7 @@ export class RttBuffer {
     this.#atMs.push(atMs);
     this.#rttMs.push(ms);
     (this.#sketch ??= newSketch()).accept(ms);
-    if (this.#atMs.length >= this.options.maxSamples || monotonicNow - this.#firstAt >= this.options.maxAgeMs) this.flush();
+    if (this.#atMs.length >= this.options.maxSamples || monotonicNow - this.#firstAt >= this.#batchAgeMs) this.flush();
   }
 
   flush(): void {
@@ -62,6 +81,7 @@ export class RttBuffer {
     for (let i = 0; i < n; i++) samples[i] = { at: new Date(this.#atMs[i]!).toISOString(), rttMs: this.#rttMs[i]! };
     this.#atMs = [];
     this.#rttMs = [];
+    this.#batchAgeMs = this.options.maxAgeMs;
     this.emit({ type: 'rtt.samples', id: randomUUID(), sessionId: this.sessionId, path: this.path, samples });
   }
 

@@ -5,7 +5,7 @@
  * stayed open a while proves the path works, and resets the backoff.
  */
 import { nextDelay, type BackoffOptions } from './backoff';
-import { runAttempt, type CanaryDeps, type StopSignal } from './canary';
+import { startAttempt, type AttemptResult, type CanaryDeps, type StopSignal } from './canary';
 import type { PlannedCanary } from './config';
 import type { Timers } from './reporter';
 import { DueQueue } from './schedule/due-queue';
@@ -25,60 +25,32 @@ export interface Runner {
 /** An open session this long (or longer) resets the backoff. */
 const HEALTHY_SESSION_MS = 10_000;
 
-export function startRunner(
-  canaries: readonly PlannedCanary[],
-  deps: Omit<CanaryDeps, 'stop' | 'onOpen'> & {
-    backoff: BackoffOptions;
-    random?: () => number;
-    /** The waits between attempts; tests drive time themselves through this seam. */
-    timers?: Timers;
-    onError?(err: unknown): void;
-  },
-): Runner {
+export type RunnerDeps = Omit<CanaryDeps, 'stop' | 'onOpen'> & {
+  backoff: BackoffOptions;
+  random?: () => number;
+  /** The waits between attempts; tests drive time themselves through this seam. */
+  timers?: Timers;
+  onError?(err: unknown): void;
+};
+
+export function startRunner(canaries: readonly PlannedCanary[], deps: RunnerDeps): Runner {
   const stop = new Stopper();
   const state = new Map<string, keyof CanaryCounts>();
-  const random = deps.random ?? Math.random;
-  const timers: Timers = deps.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
-  // Every canary's pings and deadlines on one timer.
-  const queue = deps.queue ?? new DueQueue();
-
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      if (stop.aborted) return resolve();
-      const t = timers.setTimeout(done, ms);
-      function done() {
-        timers.clearTimeout(t);
-        stop.removeEventListener('abort', done);
-        resolve();
-      }
-      stop.addEventListener('abort', done);
-    });
-
-  const hold = async (canary: PlannedCanary) => {
-    let failures = 0;
-    const canaryDeps: CanaryDeps = { ...deps, stop, queue, onOpen: () => state.set(canary.key, 'open') };
-    // Spread the first dials too: a probe restarting with 500 canaries must not dial all at once.
-    state.set(canary.key, 'backoff');
-    await sleep(nextDelay(0, deps.backoff, random));
-    while (!stop.aborted) {
-      state.set(canary.key, 'connecting');
-      try {
-        const result = await runAttempt(canary, canaryDeps);
-        failures = result.opened && result.lifetimeMs >= HEALTHY_SESSION_MS ? 0 : failures + 1;
-      } catch (err) {
-        // runAttempt turns network failures into events; anything else is a bug, but one
-        // canary's bug must not stop the others.
-        deps.onError?.(err);
-        failures += 1;
-      }
-      if (stop.aborted) break;
-      state.set(canary.key, 'backoff');
-      await sleep(nextDelay(failures, deps.backoff, random));
-    }
-    state.delete(canary.key);
+  const ctx: HolderContext = {
+    deps,
+    stop,
+    state,
+    random: deps.random ?? Math.random,
+    timers: deps.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
+    // Every canary's pings and deadlines on one timer.
+    queue: deps.queue ?? new DueQueue(),
+    waiting: new Set(),
+    holding: canaries.length,
+    allDone: () => {},
   };
-
-  const running = canaries.map(hold);
+  const finished = new Promise<void>((resolve) => (ctx.allDone = resolve));
+  if (canaries.length === 0) ctx.allDone();
+  for (const canary of canaries) new Holder(canary, ctx).start();
   return {
     counts() {
       const c: CanaryCounts = { open: 0, connecting: 0, backoff: 0 };
@@ -87,9 +59,94 @@ export function startRunner(
     },
     async stop() {
       stop.abort();
-      await Promise.all(running);
+      // Canaries waiting out a backoff end now; open ones end when their session has closed.
+      for (const holder of [...ctx.waiting]) holder.finish();
+      await finished;
     },
   };
+}
+
+interface HolderContext {
+  deps: RunnerDeps;
+  stop: Stopper;
+  state: Map<string, keyof CanaryCounts>;
+  random: () => number;
+  timers: Timers;
+  queue: DueQueue;
+  /** Holders waiting out a backoff, with their timer. */
+  waiting: Set<Holder>;
+  /** Holders not yet finished. */
+  holding: number;
+  allDone(): void;
+}
+
+/**
+ * One canary held forever: attempt, wait, attempt again. A small record with its methods
+ * bound once, not an async loop: a probe holds 10,000 of these, and a suspended async
+ * function with its promises was a few hundred bytes of each.
+ */
+class Holder {
+  #failures = 0;
+  #timer: unknown = null;
+  #finished = false;
+  readonly #deps: CanaryDeps;
+
+  constructor(
+    private readonly canary: PlannedCanary,
+    private readonly ctx: HolderContext,
+  ) {
+    this.#deps = { ...ctx.deps, stop: ctx.stop, queue: ctx.queue, onOpen: this.#opened };
+  }
+
+  start(): void {
+    // Spread the first dials too: a probe restarting with 500 canaries must not dial all at once.
+    this.#wait(nextDelay(0, this.ctx.deps.backoff, this.ctx.random));
+  }
+
+  #wait(ms: number): void {
+    if (this.ctx.stop.aborted) return this.finish();
+    this.ctx.state.set(this.canary.key, 'backoff');
+    this.ctx.waiting.add(this);
+    this.#timer = this.ctx.timers.setTimeout(this.#attempt, ms);
+  }
+
+  readonly #attempt = (): void => {
+    this.ctx.waiting.delete(this);
+    this.#timer = null;
+    if (this.ctx.stop.aborted) return this.finish();
+    this.ctx.state.set(this.canary.key, 'connecting');
+    startAttempt(this.canary, this.#deps, this.#ended, this.#crashed);
+  };
+
+  readonly #opened = (): void => {
+    this.ctx.state.set(this.canary.key, 'open');
+  };
+
+  readonly #ended = (result: AttemptResult): void => {
+    this.#failures = result.opened && result.lifetimeMs >= HEALTHY_SESSION_MS ? 0 : this.#failures + 1;
+    this.#next();
+  };
+
+  /** runAttempt turns network failures into events; anything else is a bug, but one canary's bug must not stop the others. */
+  readonly #crashed = (err: unknown): void => {
+    this.ctx.deps.onError?.(err);
+    this.#failures += 1;
+    this.#next();
+  };
+
+  #next(): void {
+    if (this.ctx.stop.aborted) return this.finish();
+    this.#wait(nextDelay(this.#failures, this.ctx.deps.backoff, this.ctx.random));
+  }
+
+  finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (this.#timer !== null) this.ctx.timers.clearTimeout(this.#timer);
+    this.ctx.waiting.delete(this);
+    this.ctx.state.delete(this.canary.key);
+    if (--this.ctx.holding === 0) this.ctx.allDone();
+  }
 }
 
 /**

@@ -50,3 +50,14 @@ describe('RttBuffer summary with spikes', () => {
     expect(Math.abs(b.summary()!.medianMs - 0.05) / 0.05).toBeLessThanOrEqual(RTT_RELATIVE_ACCURACY);
   });
 });
+
+describe('RttBuffer shipping', () => {
+  it('ships the first batch at a random point of its minute, then every minute', () => {
+    const shipped: RttSamples[] = [];
+    // random() = 0.25: the first batch may wait a quarter of the minute.
+    const b = new RttBuffer('s-rttbuf05', path(), (e) => shipped.push(e), { maxSamples: 1000, maxAgeMs: 60_000 }, () => 0.25);
+    for (let t = 0; t <= 200_000; t += 1000) b.add(t, 1, t);
+    // Samples at 0..15 s ship at 15 s; then each minute's.
+    expect(shipped.map((e) => e.samples.length)).toEqual([16, 61, 61, 61]);
+  });
+});
