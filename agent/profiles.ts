@@ -95,6 +95,7 @@ class Outstanding {
  */
 class Pings implements Profile, DueEntry {
   dueAt = 0;
+  tick = 0;
   slot = -1;
   #seq = 0;
   #nextPingAt: number;
@@ -158,6 +159,7 @@ class Pings implements Profile, DueEntry {
  */
 class Echo implements Profile, DueEntry {
   dueAt = 0;
+  tick = 0;
   slot = -1;
   #seq = 0;
   #nextSendAt: number;

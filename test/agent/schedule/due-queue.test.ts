@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type WebSocket from 'ws';
 import { startProfile, type ProfileSession } from '../../../agent/profiles';
-import { DueQueue, type DueClock, type DueEntry } from '../../../agent/schedule/due-queue';
+import { DueQueue, TICK_MS, type DueClock, type DueEntry } from '../../../agent/schedule/due-queue';
 import { fakeClock } from '../../helpers/fake-clock';
 
 function fakeTime(): { clock: DueClock; advance(ms: number): void; armed(): number } {
@@ -27,10 +27,10 @@ function fakeTime(): { clock: DueClock; advance(ms: number): void; armed(): numb
   };
 }
 
-const entry = (log: string[], name: string): DueEntry => ({ dueAt: 0, slot: -1, fire: (now) => log.push(`${name}@${now}`) });
+const entry = (log: string[], name: string): DueEntry => ({ dueAt: 0, tick: 0, slot: -1, fire: (now) => log.push(`${name}@${now}`) });
 
 describe('DueQueue', () => {
-  it('fires entries in due order on one platform timer, with reschedule and cancel', () => {
+  it('fires due entries on one platform timer, with reschedule and cancel', () => {
     const t = fakeTime();
     const q = new DueQueue(t.clock);
     const log: string[] = [];
@@ -47,13 +47,14 @@ describe('DueQueue', () => {
     expect(t.armed()).toBeLessThanOrEqual(1);
   });
 
-  it('keeps the heap ordered under any sequence of schedules and cancels', () => {
+  it('fires every scheduled entry once, tick by tick, never before its due time, under any schedules and cancels', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 19 }), fc.integer({ min: 1, max: 1000 }), fc.boolean()), { maxLength: 200 }), (ops) => {
         const t = fakeTime();
         const q = new DueQueue(t.clock);
         const fired: number[] = [];
-        const entries = Array.from({ length: 20 }, (_, i): DueEntry => ({ dueAt: 0, slot: -1, fire: () => fired.push(i) }));
+        const firedAt: number[] = [];
+        const entries = Array.from({ length: 20 }, (_, i): DueEntry => ({ dueAt: 0, tick: 0, slot: -1, fire: (now) => (fired.push(i), firedAt.push(now)) }));
         const due = new Map<number, number>();
         for (const [i, at, cancel] of ops) {
           if (cancel) {
@@ -64,10 +65,16 @@ describe('DueQueue', () => {
             due.set(i, at);
           }
         }
-        t.advance(1001);
-        const expected = [...due].sort((x, y) => x[1] - y[1] || 0).map(([i]) => i);
-        expect(fired.map((i) => due.get(i))).toEqual(expected.map((i) => due.get(i)));
-        expect(new Set(fired)).toEqual(new Set(expected));
+        // Advance in steps, so each tick's entries fire when it comes.
+        for (let ms = 0; ms < 1100; ms += 7) t.advance(7);
+        expect([...fired].sort((x, y) => x - y)).toEqual([...due.keys()].sort((x, y) => x - y));
+        fired.forEach((i, k) => {
+          expect(firedAt[k]).toBeGreaterThanOrEqual(due.get(i)!);
+          expect(firedAt[k]! - due.get(i)!).toBeLessThan(TICK_MS + 7);
+        });
+        // Tick by tick: an entry of a later tick never fires before one of an earlier tick.
+        const ticks = fired.map((i) => Math.ceil(due.get(i)! / TICK_MS));
+        expect(ticks).toEqual([...ticks].sort((x, y) => x - y));
       }),
     );
   });
@@ -111,5 +118,25 @@ describe('heartbeat schedule', () => {
     expect(h.deaths).toEqual([]);
     h.t.advance(1);
     expect(h.deaths).toEqual(['no pong within 2500 ms']);
+  });
+});
+
+describe('DueQueue after a stall', () => {
+  it('fires what fell due during a stall longer than a turn of the wheel, and entries beyond a turn in their own', () => {
+    const t = fakeTime();
+    const q = new DueQueue(t.clock);
+    const fired: string[] = [];
+    const a: DueEntry = { dueAt: 0, tick: 0, slot: -1, fire: () => fired.push('a') };
+    const b: DueEntry = { dueAt: 0, tick: 0, slot: -1, fire: () => fired.push('b') };
+    q.schedule(a, 500);
+    // 30 s out: three turns of the wheel, in a's bucket's neighbourhood on earlier turns.
+    q.schedule(b, 30_000);
+    t.advance(25_000);
+    expect(fired).toEqual(['a']);
+    t.advance(4_999);
+    expect(fired).toEqual(['a']);
+    t.advance(1);
+    expect(fired).toEqual(['a', 'b']);
+    expect(q.size).toBe(0);
   });
 });
