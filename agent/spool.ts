@@ -57,6 +57,12 @@ export interface SpoolOptions {
   memoryMaxEvents?: number;
   /** How often an unwritable disk is tried again. Default 5 s. */
   retryMs?: number;
+  /**
+   * How long an append waits for others to share its write and fdatasync. Default 50 ms:
+   * a probe at 10,000 canaries appends ~80 events a second, and a commit each (open, write,
+   * fdatasync, close) was a visible share of its CPU. 0 commits at once.
+   */
+  commitLingerMs?: number;
   /** Timer seam for the retry. */
   timers?: Timers;
   /** Monotonic clock in ms, for the log's once-a-minute bound. Default `performance.now`. */
@@ -68,6 +74,7 @@ const MAX_SEGMENT_BYTES = 4 * 1024 * 1024;
 const MEMORY_MAX_BYTES = 16 * 1024 * 1024;
 const MEMORY_MAX_EVENTS = 100_000;
 const RETRY_MS = 5_000;
+const COMMIT_LINGER_MS = 50;
 
 let nextSpoolId = 1;
 
@@ -85,6 +92,9 @@ export class Spool {
   /** Appends waiting for the next commit: everything that arrives while one runs is written by the next. */
   #pending: PendingAppend[] = [];
   #commitScheduled = false;
+  /** The wait before a commit, for more appends to share its write and fdatasync. */
+  readonly #lingerMs: number;
+  #linger: NodeJS.Timeout | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   #closing: Promise<void> | undefined;
 
@@ -92,6 +102,7 @@ export class Spool {
     const { options } = init;
     this.dir = init.dir;
     this.#log = init.log;
+    this.#lingerMs = options.commitLingerMs ?? COMMIT_LINGER_MS;
     this.#store = new SpoolStore({
       dir: init.dir,
       lockFile: LOCK_FILE,
@@ -119,6 +130,9 @@ export class Spool {
     positiveInt('maxBytes', maxBytes);
     const segmentBytes = positiveInt('segmentBytes', options.segmentBytes ?? Math.max(1, Math.min(MAX_SEGMENT_BYTES, Math.floor(maxBytes / 8))));
     for (const name of ['memoryMaxBytes', 'memoryMaxEvents', 'retryMs'] as const) if (options[name] !== undefined) positiveInt(name, options[name]);
+    if (options.commitLingerMs !== undefined && !(Number.isInteger(options.commitLingerMs) && options.commitLingerMs >= 0)) {
+      throw new RangeError(`commitLingerMs must be a non-negative integer, got ${options.commitLingerMs}`);
+    }
 
     const abs = path.resolve(dir);
     const slog = moduleLogger(log, 'spool');
@@ -187,9 +201,15 @@ export class Spool {
       this.#pending.push({ lines, resolve });
       if (this.#commitScheduled) return;
       this.#commitScheduled = true;
-      void this.#serial(() => this.#commit()).catch(() => undefined);
+      if (this.#lingerMs > 0) this.#linger = setTimeout(this.#startCommit, this.#lingerMs);
+      else this.#startCommit();
     });
   }
+
+  readonly #startCommit = (): void => {
+    this.#linger = null;
+    void this.#serial(() => this.#commit()).catch(() => undefined);
+  };
 
   /**
    * The oldest pending events, without removing them: those on disk, then those held in
@@ -228,6 +248,11 @@ export class Spool {
    * be is counted lost and logged), close files and release the lock. Idempotent.
    */
   close(): Promise<void> {
+    // Appends lingering for company are committed now, not dropped.
+    if (this.#linger !== null && !this.#closing) {
+      clearTimeout(this.#linger);
+      this.#startCommit();
+    }
     this.#closing ??= (async () => {
       await this.#queue;
       await this.#store.close();

@@ -191,7 +191,7 @@ describe('Spool', () => {
   });
 
   it('writes the appends that arrive while a write is in flight together, in order, each resolving once durable', async () => {
-    const spool = await openSpool();
+    const spool = await openSpool({ commitLingerMs: 0 });
     let commits = 0;
     spool.onAppend(() => commits++);
     const first = heartbeat();
@@ -208,6 +208,23 @@ describe('Spool', () => {
 
     const reopened = await openSpool();
     expect(ids((await reopened.peek(1_000)).events)).toEqual(ids([first, ...rest]));
+  });
+
+  it('lets appends linger for company: those within the linger share one commit, and close commits what lingers', async () => {
+    const spool = await openSpool({ commitLingerMs: 60_000 });
+    let commits = 0;
+    spool.onAppend(() => commits++);
+    const events = Array.from({ length: 20 }, () => heartbeat());
+    const appended = events.map((e) => spool.append([e]));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(commits).toBe(0);
+    // A minute's linger is not waited out: close() commits now.
+    await spool.close();
+    await Promise.all(appended);
+    expect(commits).toBe(1);
+    const reopened = await openSpool();
+    expect(ids((await reopened.peek(1_000)).events)).toEqual(ids(events));
+    await expect(Spool.open(dir, { maxBytes: 1 << 20, log: logged.log, commitLingerMs: -1 })).rejects.toThrow(RangeError);
   });
 
   it('refuses to open where the spool directory would be a file, in one line naming it', async () => {
