@@ -37,7 +37,7 @@ export interface CanaryDeps {
   /** Aborted when the probe stops: the canary closes politely and reports probe_closed. */
   stop: StopSignal;
   /** Called when the socket opens (for the probe's canary-state counts). */
-  onOpen?(): void;
+  onOpen?(canary: PlannedCanary): void;
   /** The timer queue the profiles' pings and deadlines run on; default one on real time. */
   queue?: DueQueue;
 }
@@ -273,7 +273,7 @@ async function openSession(canary: PlannedCanary, deps: CanaryDeps): Promise<Att
     ...(Object.keys(proxyHeaders).length > 0 && { proxyHeaders }),
     ...(egress && { egressAddress: egress.slice(0, 64) }),
   });
-  deps.onOpen?.();
+  deps.onOpen?.(canary);
   return session;
 }
 

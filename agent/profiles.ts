@@ -54,37 +54,61 @@ export function startProfile(profile: ProfileConfig, s: ProfileSession, queue: D
 
 /**
  * Outstanding requests (pings, echoes) of one session: sequence number, when sent on the
- * measuring clock, and the deadline on the queue's clock, three numbers each in one flat
- * array. Answers normally come back in order, so the oldest is found first.
+ * measuring clock, and the deadline on the queue's clock, three numbers each in one ring.
+ * Answers normally come back in order, so the oldest is found first. The ring is allocated
+ * once and never shrinks: an array emptied by its length shrank and grew back every ping.
  */
 class Outstanding {
   #items: number[] = [];
+  #head = 0;
+  #count = 0;
 
   add(seq: number, sentAt: number, deadline: number): void {
-    this.#items.push(seq, sentAt, deadline);
+    const items = this.#items;
+    if (this.#count * 3 === items.length) this.#grow();
+    const at = ((this.#head + this.#count) * 3) % this.#items.length;
+    this.#items[at] = seq;
+    this.#items[at + 1] = sentAt;
+    this.#items[at + 2] = deadline;
+    this.#count += 1;
   }
 
   /** The sentAt of `seq` if outstanding (removing it and any older), else NaN. */
   take(seq: number): number {
     const items = this.#items;
-    for (let i = 0; i < items.length; i += 3) {
-      if (items[i] !== seq) continue;
-      const sentAt = items[i + 1]!;
+    const slots = items.length / 3;
+    for (let k = 0; k < this.#count; k++) {
+      const at = ((this.#head + k) % slots) * 3;
+      if (items[at] !== seq) continue;
       // Older ones were answered out of order or not at all: a later answer covers them.
-      // (Shifted in place: splice would allocate its result on every pong.)
-      items.copyWithin(0, i + 3);
-      items.length -= i + 3;
-      return sentAt;
+      this.#head = (this.#head + k + 1) % slots;
+      this.#count -= k + 1;
+      return items[at + 1]!;
     }
     return NaN;
   }
 
   get nextDeadline(): number {
-    return this.#items.length > 0 ? this.#items[2]! : Infinity;
+    return this.#count > 0 ? this.#items[this.#head * 3 + 2]! : Infinity;
   }
 
   clear(): void {
-    this.#items.length = 0;
+    this.#head = 0;
+    this.#count = 0;
+  }
+
+  /** Twice the room (two entries at first), oldest first. */
+  #grow(): void {
+    const slots = this.#items.length / 3;
+    const grown = new Array<number>(Math.max(6, this.#items.length * 2)).fill(0);
+    for (let k = 0; k < this.#count; k++) {
+      const from = ((this.#head + k) % slots) * 3;
+      grown[k * 3] = this.#items[from]!;
+      grown[k * 3 + 1] = this.#items[from + 1]!;
+      grown[k * 3 + 2] = this.#items[from + 2]!;
+    }
+    this.#items = grown;
+    this.#head = 0;
   }
 }
 

@@ -71,7 +71,15 @@ export class DueQueue {
 
   /** Schedule `entry` at `dueAt` (rescheduling it if it was already scheduled). */
   schedule(entry: DueEntry, dueAt: number): void {
-    if (entry.slot >= 0) this.#remove(entry);
+    if (entry.slot >= 0) {
+      // Moved within its tick (a pong that leaves the next ping as the entry's due time):
+      // nothing to move. Most reschedules are this.
+      if (Math.ceil(dueAt / TICK_MS) === entry.tick) {
+        entry.dueAt = dueAt;
+        return;
+      }
+      this.#remove(entry);
+    }
     else if (this.#size === 0 && !this.#running) this.#doneTick = Math.max(this.#doneTick, this.#tickAt(this.#clock.now()));
     entry.dueAt = dueAt;
     // The tick whose end is at or after dueAt; never one already run (nor, while running, the one being run).

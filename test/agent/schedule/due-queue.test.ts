@@ -110,6 +110,27 @@ describe('heartbeat schedule', () => {
     expect(h.deaths).toEqual([]);
   });
 
+  it('matches late pongs by id across many cycles: a pong covers older unanswered pings, never a newer one', () => {
+    const h = session();
+    const rtts: number[] = [];
+    h.s.addRtt = (ms) => rtts.push(ms);
+    const p = startProfile({ name: 'hb', kind: 'heartbeat', interval: 100, timeout: 1000 }, h.s, h.q)!;
+    // Ten rounds: three pings go unanswered, then the third one's pong comes (the ring wraps).
+    for (let round = 0; round < 10; round++) {
+      for (let k = 0; k < 3; k++) h.t.advance(100);
+      const third = h.payloads.length - 1;
+      p.onPong(h.payloads[third]!);
+      // The first two are covered: their pongs, arriving now, count for nothing.
+      p.onPong(h.payloads[third - 2]!);
+      p.onPong(h.payloads[third - 1]!);
+    }
+    expect(h.deaths).toEqual([]);
+    expect(h.pings).toHaveLength(30);
+    // Each counted pong was the third ping's, sent at the start of this 300 ms: RTT 0 on the
+    // test's clock (it did not move between the ping and the pong).
+    expect(rtts).toEqual(Array(10).fill(0));
+  });
+
   it('dies at the pong deadline of the oldest unanswered ping', () => {
     const h = session();
     startProfile({ name: 'hb', kind: 'heartbeat', interval: 1000, timeout: 2500 }, h.s, h.q);
