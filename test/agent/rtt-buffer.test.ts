@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RTT_RELATIVE_ACCURACY, RTT_SKETCH_BINS, RttBuffer } from '../../agent/rtt-buffer';
+import fc from 'fast-check';
+import { isoInstant, RTT_RELATIVE_ACCURACY, RTT_SKETCH_BINS, RttBuffer } from '../../agent/rtt-buffer';
 import type { RttSamples } from '../../lib/contracts/ingest';
 import { path } from '../helpers/events';
 
@@ -59,5 +60,18 @@ describe('RttBuffer shipping', () => {
     for (let t = 0; t <= 200_000; t += 1000) b.add(t, 1, t);
     // Samples at 0..15 s ship at 15 s; then each minute's.
     expect(shipped.map((e) => e.samples.length)).toEqual([16, 61, 61, 61]);
+  });
+});
+
+describe('isoInstant', () => {
+  it('formats like Date.prototype.toISOString for any instant from 1970 to 2200, fractions rounded', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 7_258_118_400_000 }), fc.double({ min: 0, max: 0.999, noNaN: true }), (ms, frac) => {
+        expect(isoInstant(ms + frac)).toBe(new Date(Math.round(ms + frac)).toISOString());
+      }),
+      { numRuns: 5000 },
+    );
+    expect(isoInstant(Date.UTC(2026, 11, 6, 23, 59, 59, 999))).toBe('2026-12-06T23:59:59.999Z');
+    expect(isoInstant(Date.UTC(2026, 11, 7))).toBe('2026-12-07T00:00:00.000Z');
   });
 });
