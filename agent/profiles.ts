@@ -113,63 +113,62 @@ class Outstanding {
 }
 
 /**
- * Heartbeat (`interval` set: a ping every interval) and ladder (`gapMs` set: one ping after
- * the gap, then done once answered). Pings are matched to pongs by their id, so a late
- * pong never counts for a newer ping.
+ * What heartbeat, ladder and echo share: requests sent on a schedule (open + k × interval,
+ * or once after a gap), matched to their answers by sequence number, each with a deadline.
+ * One entry on the queue: due at the next send or the oldest deadline, whichever is first.
  */
-class Pings implements Profile, DueEntry {
+abstract class Requests implements Profile, DueEntry {
   dueAt = 0;
   tick = 0;
   slot = -1;
   #seq = 0;
-  #nextPingAt: number;
+  #nextAt: number;
   readonly #pending = new Outstanding();
 
   constructor(
-    private readonly s: ProfileSession,
+    protected readonly s: ProfileSession,
     private readonly queue: DueQueue,
+    /** Between sends; null for a single send after `firstAfter`. */
     private readonly interval: number | null,
-    private readonly timeout: number,
-    private readonly gapMs: number | null,
+    protected readonly timeout: number,
+    firstAfter: number,
   ) {
-    this.#nextPingAt = queue.now() + (interval ?? gapMs!);
-    queue.schedule(this, this.#nextPingAt);
+    this.#nextAt = queue.now() + firstAfter;
+    queue.schedule(this, this.#nextAt);
   }
 
+  /** Send request `seq`; returns when it was sent on the measuring clock. */
+  protected abstract send(seq: number): number;
+  /** Why the session died when an answer did not come in time. */
+  protected abstract get lateAnswer(): string;
+
   fire(now: number): void {
-    if (this.#pending.nextDeadline <= now) return this.s.deadline(`no pong within ${this.timeout} ms`);
-    if (this.#nextPingAt <= now) {
-      this.#ping(now);
+    if (this.#pending.nextDeadline <= now) return this.s.deadline(this.lateAnswer);
+    if (this.#nextAt <= now) {
+      const seq = ++this.#seq;
+      this.#pending.add(seq, this.send(seq), now + this.timeout);
       // The next slot of the schedule after now: a tick that came late skips what it missed.
-      this.#nextPingAt = this.interval === null ? Infinity : this.#nextPingAt + this.interval * (Math.floor((now - this.#nextPingAt) / this.interval) + 1);
+      this.#nextAt = this.interval === null ? Infinity : this.#nextAt + this.interval * (Math.floor((now - this.#nextAt) / this.interval) + 1);
     }
     this.#reschedule();
   }
 
-  #ping(now: number): void {
-    const seq = ++this.#seq;
-    this.#pending.add(seq, this.s.clock(), now + this.timeout);
-    PING_PAYLOAD.writeUInt32BE(Math.floor(seq / TWO_32), 0);
-    PING_PAYLOAD.writeUInt32BE(seq >>> 0, 4);
-    this.s.ws.ping(PING_PAYLOAD);
+  /** The answer to `seq` came: its sentAt (measuring clock), or NaN if it is not outstanding. */
+  protected answered(seq: number): number {
+    const sentAt = this.#pending.take(seq);
+    if (!Number.isNaN(sentAt)) this.#reschedule();
+    return sentAt;
   }
 
   #reschedule(): void {
-    const due = Math.min(this.#nextPingAt, this.#pending.nextDeadline);
+    const due = Math.min(this.#nextAt, this.#pending.nextDeadline);
     if (due === Infinity) this.queue.cancel(this);
     else this.queue.schedule(this, due);
   }
 
-  onPong(data: Buffer): void {
-    if (data.length !== 8) return;
-    const sentAt = this.#pending.take(data.readUInt32BE(0) * TWO_32 + data.readUInt32BE(4));
-    if (Number.isNaN(sentAt)) return;
-    this.s.addRtt(this.s.clock() - sentAt);
-    if (this.gapMs !== null) return this.s.finish(`ladder: survived ${this.gapMs / 1000}s idle`);
-    this.#reschedule();
-  }
+  onPong(_data: Buffer): void {}
 
-  onMessage(): void {}
+  onMessage(_data: WebSocket.RawData, _isBinary: boolean): void {}
 
   stop(): void {
     this.queue.cancel(this);
@@ -178,61 +177,63 @@ class Pings implements Profile, DueEntry {
 }
 
 /**
+ * Heartbeat (`interval` set: a ping every interval) and ladder (`gapMs` set: one ping after
+ * the gap, then done once answered). Pings are matched to pongs by their id, so a late
+ * pong never counts for a newer ping.
+ */
+class Pings extends Requests {
+  constructor(s: ProfileSession, queue: DueQueue, interval: number | null, timeout: number, private readonly gapMs: number | null) {
+    super(s, queue, interval, timeout, interval ?? gapMs!);
+  }
+
+  protected send(seq: number): number {
+    PING_PAYLOAD.writeUInt32BE(Math.floor(seq / TWO_32), 0);
+    PING_PAYLOAD.writeUInt32BE(seq >>> 0, 4);
+    const sentAt = this.s.clock();
+    this.s.ws.ping(PING_PAYLOAD);
+    return sentAt;
+  }
+
+  protected get lateAnswer(): string {
+    return `no pong within ${this.timeout} ms`;
+  }
+
+  override onPong(data: Buffer): void {
+    if (data.length !== 8) return;
+    const sentAt = this.answered(data.readUInt32BE(0) * TWO_32 + data.readUInt32BE(4));
+    if (Number.isNaN(sentAt)) return;
+    this.s.addRtt(this.s.clock() - sentAt);
+    if (this.gapMs !== null) this.s.finish(`ladder: survived ${this.gapMs / 1000}s idle`);
+  }
+}
+
+/**
  * Echo messages carry [seq u64][sent-at f64 ms] then padding up to the configured size; the
  * target sends them back unchanged. A message not back within the deadline is a death.
  */
-class Echo implements Profile, DueEntry {
-  dueAt = 0;
-  tick = 0;
-  slot = -1;
-  #seq = 0;
-  #nextSendAt: number;
-  readonly #pending = new Outstanding();
-
-  constructor(
-    private readonly s: ProfileSession,
-    private readonly queue: DueQueue,
-    private readonly interval: number,
-    private readonly timeout: number,
-    private readonly size: number,
-  ) {
-    this.#nextSendAt = queue.now() + interval;
-    queue.schedule(this, this.#nextSendAt);
+class Echo extends Requests {
+  constructor(s: ProfileSession, queue: DueQueue, interval: number, timeout: number, private readonly size: number) {
+    super(s, queue, interval, timeout, interval);
   }
 
-  fire(now: number): void {
-    if (this.#pending.nextDeadline <= now) return this.s.deadline(`echo of a ${Math.max(16, this.size)}-byte message not back within ${this.timeout} ms`);
-    if (this.#nextSendAt <= now) {
-      this.#send(now);
-      this.#nextSendAt += this.interval * (Math.floor((now - this.#nextSendAt) / this.interval) + 1);
-    }
-    this.queue.schedule(this, Math.min(this.#nextSendAt, this.#pending.nextDeadline));
-  }
-
-  #send(now: number): void {
-    const seq = ++this.#seq;
+  protected send(seq: number): number {
     const msg = Buffer.alloc(Math.max(16, this.size));
     msg.writeUInt32BE(Math.floor(seq / TWO_32), 0);
     msg.writeUInt32BE(seq >>> 0, 4);
     const sentAt = this.s.clock();
     msg.writeDoubleBE(sentAt, 8);
-    this.#pending.add(seq, sentAt, now + this.timeout);
     this.s.ws.send(msg, { binary: true });
     this.s.countSent();
+    return sentAt;
   }
 
-  onPong(): void {}
+  protected get lateAnswer(): string {
+    return `echo of a ${Math.max(16, this.size)}-byte message not back within ${this.timeout} ms`;
+  }
 
-  onMessage(data: WebSocket.RawData, isBinary: boolean): void {
+  override onMessage(data: WebSocket.RawData, isBinary: boolean): void {
     if (!isBinary || !Buffer.isBuffer(data) || data.length < 16) return;
-    const sentAt = this.#pending.take(data.readUInt32BE(0) * TWO_32 + data.readUInt32BE(4));
-    if (Number.isNaN(sentAt)) return;
+    if (Number.isNaN(this.answered(data.readUInt32BE(0) * TWO_32 + data.readUInt32BE(4)))) return;
     this.s.addRtt(this.s.clock() - data.readDoubleBE(8));
-    this.queue.schedule(this, Math.min(this.#nextSendAt, this.#pending.nextDeadline));
-  }
-
-  stop(): void {
-    this.queue.cancel(this);
-    this.#pending.clear();
   }
 }
