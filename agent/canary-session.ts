@@ -56,7 +56,6 @@ export class CanarySession implements ProfileSession {
   readonly #socket: Socket | TLSSocket;
   readonly #tcp: Socket;
   readonly #deps: CanaryDeps;
-  readonly #queue: DueQueue;
   readonly #sessionId: string;
   readonly #path: PathDescriptor;
   readonly #attemptedAt: string;
@@ -92,7 +91,6 @@ export class CanarySession implements ProfileSession {
     this.#socket = wire.socket;
     this.#tcp = wire.tcp;
     this.#deps = deps;
-    this.#queue = init.queue;
     this.#sessionId = init.sessionId;
     this.#path = init.path;
     this.#attemptedAt = init.attemptedAt;

@@ -6,12 +6,12 @@
  *
  *   node --expose-gc agent-probe-proc.cjs <ws://target/canary> <N> <spool dir>
  */
-import type { IngestEvent } from '../lib/contracts/ingest';
 import { createLogger } from '../lib/log';
 import { BUILTIN_PROFILES, toProxyConfig, type PlannedCanary, type ProfileConfig } from '../agent/config';
 import { startRunner, type Runner } from '../agent/runner';
 import { Spool } from '../agent/spool';
 import { serve, tell } from './child-ipc';
+import { spoolEmitter } from './agent-spool-emit';
 
 const [url, countArg, spoolDir] = process.argv.slice(2);
 const N = Number(countArg);
@@ -34,18 +34,8 @@ async function main(): Promise<void> {
     return { key: `bench|direct|${profile.name}|${i}`, target, proxy, profile, profileLabel: profile.name };
   });
 
-  const events: Record<string, number> = {};
-  let appendFailures = 0;
-  const appending = new Set<Promise<void>>();
-  // As agent/probe.ts: every event goes to the spool, appends serialized by the spool.
-  const emit = (event: IngestEvent) => {
-    events[event.type] = (events[event.type] ?? 0) + 1;
-    const p = spool
-      .append([event])
-      .catch(() => void (appendFailures += 1))
-      .finally(() => appending.delete(p));
-    appending.add(p);
-  };
+  const out = spoolEmitter(spool);
+  const emit = out.emit;
 
   let runner: Runner | null = null;
   let unexpected = 0;
@@ -61,12 +51,12 @@ async function main(): Promise<void> {
       });
       return {};
     },
-    stats: () => ({ ...(runner?.counts() ?? { open: 0, connecting: 0, backoff: 0 }), events: { ...events }, appendFailures, unexpected, spoolDepth: spool.depth() }),
+    stats: () => ({ ...(runner?.counts() ?? { open: 0, connecting: 0, backoff: 0 }), events: { ...out.events }, appendFailures: out.appendFailures, unexpected, spoolDepth: spool.depth() }),
     stop: async () => {
       await runner?.stop();
-      await Promise.all(appending);
+      await out.settled();
       await spool.close();
-      return { events: { ...events }, appendFailures, unexpected, spoolDepth: spool.depth() };
+      return { events: { ...out.events }, appendFailures: out.appendFailures, unexpected, spoolDepth: spool.depth() };
     },
   });
   tell('ready');

@@ -9,13 +9,13 @@
  * The plan: { backendUrl, paths: [{ name, url, idle, heartbeat }] }, idle and heartbeat
  * being how many canaries of each profile hold that path.
  */
-import type { IngestEvent } from '../lib/contracts/ingest';
 import { createLogger } from '../lib/log';
 import { toProxyConfig, type PlannedCanary, type ProfileConfig } from '../agent/config';
 import { startReporter, type Reporter } from '../agent/reporter';
 import { startRunner, type Runner } from '../agent/runner';
 import { Spool } from '../agent/spool';
 import { serve, tell } from './child-ipc';
+import { spoolEmitter } from './agent-spool-emit';
 
 interface Plan {
   backendUrl: string;
@@ -44,23 +44,16 @@ async function main(): Promise<void> {
     return profiles.map((profile, i) => ({ key: `${p.name}|direct|${profile.name}|${i}`, target, proxy, profile, profileLabel: profile.name }));
   });
 
-  const events: Record<string, number> = {};
   /** attempt.failed by outcome and error code, session.ended by end kind: each path's signature. */
   const failed: Record<string, number> = {};
   const ended: Record<string, number> = {};
-  let appendFailures = 0;
-  const appending = new Set<Promise<void>>();
-  // As agent/probe.ts: every event goes to the spool, appends serialized by the spool.
-  const emit = (event: IngestEvent) => {
-    events[event.type] = (events[event.type] ?? 0) + 1;
-    if (event.type === 'attempt.failed') failed[`${event.path.target.name} ${event.errorCode}`] = (failed[`${event.path.target.name} ${event.errorCode}`] ?? 0) + 1;
-    if (event.type === 'session.ended') ended[`${event.path.target.name} ${event.endKind}`] = (ended[`${event.path.target.name} ${event.endKind}`] ?? 0) + 1;
-    const p = spool
-      .append([event])
-      .catch(() => void (appendFailures += 1))
-      .finally(() => appending.delete(p));
-    appending.add(p);
-  };
+  const count = (into: Record<string, number>, key: string) => void (into[key] = (into[key] ?? 0) + 1);
+  const out = spoolEmitter(spool, (event) => {
+    if (event.type === 'attempt.failed') count(failed, `${event.path.target.name} ${event.errorCode}`);
+    if (event.type === 'session.ended') count(ended, `${event.path.target.name} ${event.endKind}`);
+  });
+  const emit = out.emit;
+  const events = out.events;
 
   let runner: Runner | null = null;
   let reporter: Reporter | null = null;
@@ -70,7 +63,7 @@ async function main(): Promise<void> {
     events: { ...events },
     failed: { ...failed },
     ended: { ...ended },
-    appendFailures,
+    appendFailures: out.appendFailures,
     unexpected,
     spoolDepth: spool.depth(),
     spoolBytes: spool.sizeBytes(),
@@ -93,7 +86,7 @@ async function main(): Promise<void> {
     stop: async () => {
       // As agent/probe.ts: endings land in the spool, a bounded flush ships them, then close.
       await runner?.stop();
-      await Promise.all(appending);
+      await out.settled();
       await Promise.race([reporter?.flush(), new Promise((r) => setTimeout(r, 5000).unref())]);
       await reporter?.stop();
       const final = stats();

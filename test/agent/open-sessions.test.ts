@@ -9,16 +9,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { OpenSessionJournal } from '../../agent/open-sessions';
-import { createLogger } from '../../lib/log';
 import { path as pathOf } from '../helpers/events';
 import { fakeClock } from '../helpers/fake-clock';
 import { mountTmpfs, tmpfsRefusal, type Tmpfs } from '../helpers/tmpfs';
-
-function capturedLog() {
-  const lines: Record<string, any>[] = [];
-  const log = createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(JSON.parse(s)) } });
-  return { log, lines };
-}
+import { capturedLog } from '../helpers/log-capture';
 
 const T = new Date('2026-11-01T12:00:00.000Z');
 let n = 0;

@@ -13,9 +13,9 @@ import { DEAD_LETTER_FILE, startReporter, type Reporter, type ReporterOptions, t
 import type { DeadLetterRecord } from '../../agent/report/dead-letter';
 import { Spool } from '../../agent/spool';
 import type { IngestEvent } from '../../lib/contracts/ingest';
-import { createLogger } from '../../lib/log';
 import { heartbeat, T0 } from '../helpers/events';
 import { IngestBackend, type IngestAnswer } from '../helpers/ingest-backend';
+import { capturedLog } from '../helpers/log-capture';
 
 const TOKEN = `dsp_9_${'t0ken-'.repeat(6)}y`;
 const STORE_FAILED = JSON.stringify({ error: { code: 'INGEST_ERR_STORE', message: 'the batch could not be stored; nothing was kept, retry later' } });
@@ -61,21 +61,6 @@ function virtualTime() {
       return next;
     },
   };
-}
-
-function capturedLog() {
-  const lines: Record<string, any>[] = [];
-  const text: string[] = [];
-  const log = createLogger({
-    level: 'debug',
-    destination: {
-      write: (s: string) => {
-        text.push(s);
-        lines.push(JSON.parse(s));
-      },
-    },
-  });
-  return { log, lines, text };
 }
 
 const heartbeats = (n: number) => Array.from({ length: n }, () => heartbeat());

@@ -12,27 +12,12 @@ import { nextDelay } from '../../agent/backoff';
 import { DEAD_LETTER_FILE, startReporter, type Reporter, type ReporterOptions, type Timers } from '../../agent/reporter';
 import { Spool } from '../../agent/spool';
 import type { IngestEvent } from '../../lib/contracts/ingest';
-import { createLogger } from '../../lib/log';
 import { ended, heartbeat, rtt } from '../helpers/events';
 import { fakeClock } from '../helpers/fake-clock';
 import { IngestBackend } from '../helpers/ingest-backend';
+import { capturedLog } from '../helpers/log-capture';
 
 const TOKEN = `dsp_7_${'s3cr3t-'.repeat(6)}x`;
-
-function capturedLog() {
-  const lines: Record<string, any>[] = [];
-  const text: string[] = [];
-  const log = createLogger({
-    level: 'debug',
-    destination: {
-      write: (s: string) => {
-        text.push(s);
-        lines.push(JSON.parse(s));
-      },
-    },
-  });
-  return { log, lines, text };
-}
 
 async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

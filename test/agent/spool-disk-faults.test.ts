@@ -12,20 +12,14 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LOCK_FILE, Spool, type SpoolOptions } from '../../agent/spool';
 import type { IngestEvent } from '../../lib/contracts/ingest';
-import { createLogger } from '../../lib/log';
 import { heartbeat } from '../helpers/events';
 import { fakeClock } from '../helpers/fake-clock';
 import { mountTmpfs, tmpfsRefusal, type Tmpfs } from '../helpers/tmpfs';
+import { capturedLog } from '../helpers/log-capture';
 
 const ids = (events: IngestEvent[]) => events.map((e) => e.id);
 const events = (n: number) => Array.from({ length: n }, () => heartbeat());
 const segmentFiles = (dir: string) => readdirSync(dir).filter((f) => f.startsWith('segment-')).sort();
-
-function capturedLog() {
-  const lines: Record<string, any>[] = [];
-  const log = createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(JSON.parse(s)) } });
-  return { log, lines };
-}
 
 /** What the spool said about the disk (its routine opened/closed lines aside). */
 const said = (lines: Record<string, any>[]) => lines.filter((l) => l.module === 'spool' && !/^spool (opened|closed)$/.test(l.msg)).map((l) => l.msg as string);

@@ -10,14 +10,8 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LOCK_FILE, Spool, SpoolError, type SpoolOptions } from '../../agent/spool';
 import type { IngestEvent } from '../../lib/contracts/ingest';
-import { createLogger } from '../../lib/log';
 import { heartbeat } from '../helpers/events';
-
-function capturedLog() {
-  const lines: Record<string, any>[] = [];
-  const log = createLogger({ level: 'debug', destination: { write: (s: string) => void lines.push(JSON.parse(s)) } });
-  return { log, lines };
-}
+import { capturedLog } from '../helpers/log-capture';
 
 const ids = (events: IngestEvent[]) => events.map((e) => e.id);
 const segmentFiles = (dir: string) => readdirSync(dir).filter((f) => f.startsWith('segment-')).sort();
