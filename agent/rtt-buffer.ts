@@ -16,6 +16,7 @@ import { LogCollapsingLowestDenseDDSketch } from '@datadog/sketches-js';
 // Not re-exported by the package's index: the store, to grow its bins 16 at a time.
 import { CollapsingLowestDenseStore } from '@datadog/sketches-js/dist/ddsketch/store';
 import type { PathDescriptor, RttSamples } from '../lib/contracts/ingest';
+import { JSON_LINE, type WithJsonLine } from './json-line';
 
 /** The sketch's guarantee: a quantile it reports is within this relative error of the true one. */
 export const RTT_RELATIVE_ACCURACY = 0.05;
@@ -76,13 +77,10 @@ export class RttBuffer {
 
   flush(): void {
     const pending = this.#pending;
-    const n = pending.length / 2;
-    if (n === 0) return;
-    const samples = new Array<{ at: string; rttMs: number }>(n);
-    for (let i = 0; i < n; i++) samples[i] = { at: isoInstant(pending[2 * i]!), rttMs: pending[2 * i + 1]! };
+    if (pending.length === 0) return;
     this.#pending = [];
     this.#batchAgeMs = this.options.maxAgeMs;
-    this.emit({ type: 'rtt.samples', id: randomUUID(), sessionId: this.sessionId, path: this.path, samples });
+    this.emit(samplesEvent(randomUUID(), this.sessionId, this.path, pending));
   }
 
   summary(): RttSummary | undefined {
@@ -112,16 +110,47 @@ function newSketch(): LogCollapsingLowestDenseDDSketch {
   return sketch;
 }
 
+/**
+ * The `rtt.samples` event of these (at, rttMs) pairs, carrying its JSON line written from
+ * cached pieces (agent/json-line.ts); its `samples` objects are made only if read.
+ */
+function samplesEvent(id: string, sessionId: string, path: PathDescriptor, pairs: readonly number[]): RttSamples & WithJsonLine {
+  const parts: string[] = ['{"type":"rtt.samples","id":', JSON.stringify(id), ',"sessionId":', JSON.stringify(sessionId), ',"path":', pathJson(path), ',"samples":['];
+  for (let i = 0; i < pairs.length; i += 2) {
+    parts.push(i === 0 ? '{"at":"' : ',{"at":"');
+    isoParts(parts, pairs[i]!);
+    parts.push('","rttMs":', String(pairs[i + 1]!), '}');
+  }
+  parts.push(']}');
+  let samples: RttSamples['samples'] | undefined;
+  return {
+    type: 'rtt.samples',
+    id,
+    sessionId,
+    path,
+    get samples() {
+      samples ??= Array.from({ length: pairs.length / 2 }, (_, k) => ({ at: isoInstant(pairs[2 * k]!), rttMs: pairs[2 * k + 1]! }));
+      return samples;
+    },
+    [JSON_LINE]: parts.join(''),
+  };
+}
+
+/** Path descriptors are interned (agent/canary.ts): their JSON is made once each. */
+const pathJsons = new WeakMap<PathDescriptor, string>();
+function pathJson(path: PathDescriptor): string {
+  let json = pathJsons.get(path);
+  if (json === undefined) pathJsons.set(path, (json = JSON.stringify(path)));
+  return json;
+}
+
 /** Day prefixes (`2026-12-06T`) already formatted: one per day seen, at most a few. */
 let dayPrefix = { day: NaN, text: '' };
 const TWO = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
 const THREE = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
 
-/**
- * `new Date(ms).toISOString()` without the Date: a heartbeat canary's minute of samples is
- * 60 of these, and V8 formats an ISO date with snprintf.
- */
-export function isoInstant(ms: number): string {
+/** Push the pieces of `new Date(ms).toISOString()` onto `parts`: cached strings only. */
+function isoParts(parts: string[], ms: number): void {
   const t = Math.round(ms);
   const day = Math.floor(t / 86_400_000);
   if (day !== dayPrefix.day) dayPrefix = { day, text: new Date(day * 86_400_000).toISOString().slice(0, 11) };
@@ -131,5 +160,12 @@ export function isoInstant(ms: number): string {
   const m = Math.floor(rest / 60_000);
   rest -= m * 60_000;
   const sec = Math.floor(rest / 1000);
-  return `${dayPrefix.text}${TWO[h]}:${TWO[m]}:${TWO[sec]}.${THREE[rest - sec * 1000]}Z`;
+  parts.push(dayPrefix.text, TWO[h]!, ':', TWO[m]!, ':', TWO[sec]!, '.', THREE[rest - sec * 1000]!, 'Z');
+}
+
+/** `new Date(ms).toISOString()` without the Date (V8 formats an ISO date with snprintf). */
+export function isoInstant(ms: number): string {
+  const parts: string[] = [];
+  isoParts(parts, ms);
+  return parts.join('');
 }

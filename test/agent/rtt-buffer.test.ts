@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { jsonOf } from '../../agent/json-line';
 import { isoInstant, RTT_RELATIVE_ACCURACY, RTT_SKETCH_BINS, RttBuffer } from '../../agent/rtt-buffer';
 import type { RttSamples } from '../../lib/contracts/ingest';
 import { path } from '../helpers/events';
@@ -73,5 +74,27 @@ describe('isoInstant', () => {
     );
     expect(isoInstant(Date.UTC(2026, 11, 6, 23, 59, 59, 999))).toBe('2026-12-06T23:59:59.999Z');
     expect(isoInstant(Date.UTC(2026, 11, 7))).toBe('2026-12-07T00:00:00.000Z');
+  });
+});
+
+describe('rtt.samples lines', () => {
+  it('carry exactly the JSON that JSON.stringify gives their event, for any samples', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1_600_000_000_000, max: 4_000_000_000_000 }), fc.double({ min: 0, max: 60_000, noNaN: true })), { minLength: 1, maxLength: 50 }),
+        (samples) => {
+          const shipped: RttSamples[] = [];
+          const b = new RttBuffer('s-line-01', path(), (e) => shipped.push(e), { maxSamples: 1000, maxAgeMs: 60_000 }, () => 1);
+          for (const [at, ms] of samples) b.add(at, ms, 0);
+          b.flush();
+          const [event] = shipped;
+          // What the spool writes, against what JSON.stringify writes for the event's data.
+          const plain = { type: event!.type, id: event!.id, sessionId: event!.sessionId, path: event!.path, samples: event!.samples };
+          expect(jsonOf(event!)).toBe(JSON.stringify(plain));
+          expect(JSON.parse(jsonOf(event!))).toEqual(JSON.parse(JSON.stringify(plain)));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
