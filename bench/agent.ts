@@ -5,12 +5,12 @@
  * many connections to the same target in the same run. bench/README.md says how to read
  * the table. `npm run bench:agent -- --soak` runs the soak instead (bench/agent-soak.ts).
  *
- * Three child processes, each bundled with esbuild as the agent ships and run with plain
- * node: the target (bench/agent-target-proc.ts), the baseline (bench/agent-ws-proc.ts)
+ * Four child processes, each bundled with esbuild as the agent ships and run with plain
+ * node: two targets (bench/agent-target-proc.ts), the baseline (bench/agent-ws-proc.ts)
  * and the probe (bench/agent-probe-proc.ts, the real runner writing to the real spool in
- * a temp directory). Each client is measured from /proc while it is the only one
- * connected. Only 127.0.0.1 is used; every child is ended by PID and the temp directory
- * removed at the end, also on failure or Ctrl-C.
+ * a temp directory). Both clients hold their connections at once, each to its own target,
+ * and are measured from /proc over the same window. Only 127.0.0.1 is used; every child
+ * is ended by PID and the temp directory removed at the end, also on failure or Ctrl-C.
  *
  * Environment: BENCH_CANARIES (default 10000), BENCH_SETTLE_S (seconds held open before
  * the window, default 30), BENCH_WINDOW_S (the steady window, default 60: heartbeat
@@ -101,96 +101,138 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sum = (o: Record<string, number> | undefined, keys: string[]) => keys.reduce((n, k) => n + (o?.[k] ?? 0), 0);
 const total = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
 
-// ---------------------------------------------------------------- one client
+// ---------------------------------------------------------------- the clients, side by side
 
-async function measure(name: string, file: string, args: string[], target: Child, endings: (s: Stats) => number): Promise<{ row: Row; final: Stats }> {
+/**
+ * Both clients run at once, each against a target process of its own, and are measured
+ * over the same window: whatever else the machine does then (other tenants of the host,
+ * its clock speed) weighs on both alike. Measured one after the other, the same target
+ * spent up to 30 % more CPU on the same pings in one client's window than in the other's,
+ * and the CPU ratio moved by as much from run to run.
+ */
+interface Client {
+  name: string;
+  child: Child;
+  target: Child;
+  endings(s: Stats): number;
+  heap0: number;
+  rssBeforeKiB: number;
+  rampS: number;
+  heap1: number;
+  before: Stats;
+  cpu: number[];
+  rss: number[];
+  main0: number;
+  targetCpu0: number;
+  reads0: number;
+  /** Read at the end of the window, for every client before any is stopped. */
+  atEnd?: { main1: number; targetCpu1: number; reads1: number; onTime: OnTimeResult; after: Stats };
+}
+
+async function startClient(name: string, file: string, args: string[], target: Child, endings: (s: Stats) => number): Promise<Client> {
   const child = startChild(file, args, { name, openFiles: N + SPARE_FILES, nodeArgs: ['--expose-gc'] });
   cleanups.push(() => child.kill());
   await child.next('ready', 30_000);
-
   // Before opening: modules loaded, heap collected, RSS settled.
   await sleep(1000);
   const heap0 = (await child.ask<{ heapUsed: number }>('heap')).heapUsed;
   await sleep(1000);
   const rssBeforeKiB = await meanRss(child.pid, 5, 200);
+  return { name, child, target, endings, heap0, rssBeforeKiB, rampS: 0, heap1: 0, before: undefined as unknown as Stats, cpu: [], rss: [], main0: 0, targetCpu0: 0, reads0: 0 };
+}
 
-  await child.ask('open');
+/** Open all N, one client at a time (their ramps would slow each other). */
+async function openAll(c: Client): Promise<void> {
+  await c.child.ask('open');
   const t0 = performance.now();
   for (;;) {
-    const s = await child.ask<Stats>('stats');
+    const s = await c.child.ask<Stats>('stats');
     if (s.open === N) break;
-    if (performance.now() - t0 > OPEN_TIMEOUT_MS) throw new Error(`${name}: only ${s.open} of ${N} open after ${OPEN_TIMEOUT_MS / 1000} s (connecting ${s.connecting}, backoff ${s.backoff}, ${JSON.stringify(s.events)})`);
+    if (performance.now() - t0 > OPEN_TIMEOUT_MS) throw new Error(`${c.name}: only ${s.open} of ${N} open after ${OPEN_TIMEOUT_MS / 1000} s (connecting ${s.connecting}, backoff ${s.backoff}, ${JSON.stringify(s.events)})`);
     await sleep(200);
   }
-  const rampS = (performance.now() - t0) / 1000;
-  const seen = await target.ask<{ open: number }>('stats');
-  if (seen.open !== N) throw new Error(`${name}: the client holds ${N} open but the target sees ${seen.open}`);
+  c.rampS = (performance.now() - t0) / 1000;
+  const seen = await c.target.ask<{ open: number }>('stats');
+  if (seen.open !== N) throw new Error(`${c.name}: the client holds ${N} open but its target sees ${seen.open}`);
+}
 
-  await sleep(SETTLE_S * 1000);
-
-  // The window: full collections just outside it, so they cost it nothing.
-  const heap1 = (await child.ask<{ heapUsed: number }>('heap')).heapUsed;
-  const before = await child.ask<Stats>('stats');
-  if (CPU_PROF) await child.ask('profile-start');
+/** The window, the same seconds for every client: full collections just outside it. */
+async function measureWindow(clients: Client[]): Promise<{ w0: number; w1: number }> {
+  for (const c of clients) {
+    c.heap1 = (await c.child.ask<{ heapUsed: number }>('heap')).heapUsed;
+    c.before = await c.child.ask<Stats>('stats');
+    if (CPU_PROF) await c.child.ask('profile-start');
+  }
+  for (const c of clients) c.reads0 = (await c.target.ask<{ reads: number }>('stats')).reads;
+  // The targets judge heartbeats over the same window: started and ended together.
+  await Promise.all(clients.map((c) => c.target.ask('hb-start', { windowS: WINDOW_S })));
   const w0 = performance.now();
-  const cpu: number[] = [cpuMs(child.pid)];
-  const main0 = mainThreadCpuMs(child.pid);
-  const targetCpu0 = cpuMs(target.pid);
-  const reads0 = (await target.ask<{ reads: number }>('stats')).reads;
-  await target.ask('hb-start', { windowS: WINDOW_S });
-  const rss: number[] = [];
+  for (const c of clients) {
+    c.cpu = [cpuMs(c.child.pid)];
+    c.main0 = mainThreadCpuMs(c.child.pid);
+    c.targetCpu0 = cpuMs(c.target.pid);
+  }
   for (let i = 0; i < WINDOW_S; i++) {
     await sleep(w0 + (i + 1) * 1000 - performance.now());
-    cpu.push(cpuMs(child.pid));
-    rss.push(rssKiB(child.pid));
+    for (const c of clients) {
+      c.cpu.push(cpuMs(c.child.pid));
+      c.rss.push(rssKiB(c.child.pid));
+    }
   }
-  const targetCpu1 = cpuMs(target.pid);
-  const main1 = mainThreadCpuMs(child.pid);
   const w1 = performance.now();
-  const onTime = await target.ask<OnTimeResult>('hb-end');
-  const reads1 = (await target.ask<{ reads: number }>('stats')).reads;
-  const after = await child.ask<Stats>('stats');
-  if (CPU_PROF) await child.ask('profile-stop', { file: path.resolve(CPU_PROF, `${name.replace(/\W+/g, '-')}-window.cpuprofile`) });
-  const mem = await child.ask<Record<string, number>>('mem');
-  const heap2 = (await child.ask<{ heapUsed: number }>('heap')).heapUsed;
+  for (const c of clients) c.atEnd = { main1: mainThreadCpuMs(c.child.pid), targetCpu1: cpuMs(c.target.pid), reads1: 0, onTime: undefined as unknown as OnTimeResult, after: undefined as unknown as Stats };
+  const onTimes = await Promise.all(clients.map((c) => c.target.ask<OnTimeResult>('hb-end')));
+  for (const [i, c] of clients.entries()) {
+    c.atEnd!.onTime = onTimes[i]!;
+    c.atEnd!.reads1 = (await c.target.ask<{ reads: number }>('stats')).reads;
+    c.atEnd!.after = await c.child.ask<Stats>('stats');
+  }
+  return { w0, w1 };
+}
+
+async function finish(c: Client, w0: number, w1: number): Promise<{ row: Row; final: Stats }> {
+  const wallMs = w1 - w0;
+  const { main1, targetCpu1, reads1, onTime, after } = c.atEnd!;
+  const cpuPct = ((c.cpu.at(-1)! - c.cpu[0]!) / wallMs) * 100;
+  const mainThreadPct = ((main1 - c.main0) / wallMs) * 100;
+  const targetCpuPct = ((targetCpu1 - c.targetCpu0) / wallMs) * 100;
+  if (CPU_PROF) await c.child.ask('profile-stop', { file: path.resolve(CPU_PROF, `${c.name.replace(/\W+/g, '-')}-window.cpuprofile`) });
+  const mem = await c.child.ask<Record<string, number>>('mem');
+  const heap2 = (await c.child.ask<{ heapUsed: number }>('heap')).heapUsed;
   const heapSpanS = (performance.now() - w0) / 1000;
-  if (HEAP_SNAPSHOT) await child.ask('snapshot', { file: path.resolve(HEAP_SNAPSHOT, `${name.replace(/\W+/g, '-')}.heapsnapshot`) }, 300_000);
-  if (after.open !== N) throw new Error(`${name}: ${after.open} of ${N} open at the end of the window`);
+  if (HEAP_SNAPSHOT) await c.child.ask('snapshot', { file: path.resolve(HEAP_SNAPSHOT, `${c.name.replace(/\W+/g, '-')}.heapsnapshot`) }, 300_000);
+  if (after.open !== N) throw new Error(`${c.name}: ${after.open} of ${N} open at the end of the window`);
   // Half the connections ping: the target must have judged exactly those, each ping in its row.
   if (onTime.heartbeatConns !== N / 2 || onTime.overflow !== 0) {
-    throw new Error(`${name}: the target saw pings on ${onTime.heartbeatConns} connections (expected ${N / 2}), ${onTime.overflow} beyond one a second`);
+    throw new Error(`${c.name}: the target saw pings on ${onTime.heartbeatConns} connections (expected ${N / 2}), ${onTime.overflow} beyond one a second`);
   }
 
   // Stop politely: the probe reports every ending before it goes.
-  const final = await child.ask<Stats>('stop', {}, 60_000);
-  await child.kill();
-  // Wait for the target to see everyone gone, so the next client starts from nothing.
-  const t1 = performance.now();
-  while ((await target.ask<{ open: number }>('stats')).open > 0 && performance.now() - t1 < 30_000) await sleep(200);
+  const final = await c.child.ask<Stats>('stop', {}, 60_000);
+  await c.child.kill();
 
-  const wallMs = w1 - w0;
-  // CPU over every sub-window of SUB_WINDOW_S seconds: periodic work (RTT samples shipped
-  // once a minute) makes a short window read high or low depending on where it falls.
+  // CPU over every sub-window of SUB_WINDOW_S seconds: periodic work makes a short window
+  // read high or low depending on where it falls.
   const sub = Math.min(SUB_WINDOW_S, WINDOW_S);
   const subPct: number[] = [];
-  for (let i = 0; i + sub < cpu.length; i++) subPct.push(((cpu[i + sub]! - cpu[i]!) / (sub * 1000)) * 100);
+  for (let i = 0; i + sub < c.cpu.length; i++) subPct.push(((c.cpu[i + sub]! - c.cpu[i]!) / (sub * 1000)) * 100);
   return {
     row: {
-      client: name,
-      rampS,
-      rssBeforeKiB,
-      rssSteadyKiB: rss.reduce((a, b) => a + b, 0) / rss.length,
-      heapPerConnB: (heap1 - heap0) / N,
-      heapGrowthBps: (heap2 - heap1) / N / heapSpanS,
-      cpuPct: ((cpu.at(-1)! - cpu[0]!) / wallMs) * 100,
-      mainThreadPct: ((main1 - main0) / wallMs) * 100,
+      client: c.name,
+      rampS: c.rampS,
+      rssBeforeKiB: c.rssBeforeKiB,
+      rssSteadyKiB: c.rss.reduce((a, b) => a + b, 0) / c.rss.length,
+      heapPerConnB: (c.heap1 - c.heap0) / N,
+      heapGrowthBps: (heap2 - c.heap1) / N / heapSpanS,
+      cpuPct,
+      mainThreadPct,
       cpuSubMin: Math.min(...subPct),
       cpuSubMax: Math.max(...subPct),
       mem,
-      targetCpuPct: ((targetCpu1 - targetCpu0) / wallMs) * 100,
-      targetReadsPerS: (reads1 - reads0) / (wallMs / 1000),
-      endings: endings(after) - endings(before),
-      spooled: total(after.events) - total(before.events),
+      targetCpuPct,
+      targetReadsPerS: (reads1 - c.reads0) / (wallMs / 1000),
+      endings: c.endings(after) - c.endings(c.before),
+      spooled: total(after.events) - total(c.before.events),
       onTime,
     },
     final,
@@ -265,8 +307,8 @@ async function main(): Promise<void> {
     if (!Number.isInteger(v) || v < (k === 'BENCH_SETTLE_S' ? 0 : 2)) throw new RangeError(`${k} must be an integer >= ${k === 'BENCH_SETTLE_S' ? 0 : 2}, got ${v}`);
   }
   if (N % 2 !== 0) throw new RangeError(`BENCH_CANARIES must be even (half idle, half heartbeat), got ${N}`);
-  // The target and one client hold N connections each at a time (the clients take turns).
-  const limits = checkLimits(N, N + SPARE_FILES, 2);
+  // Two targets and two clients hold N connections each, all at once.
+  const limits = checkLimits(2 * N, N + SPARE_FILES, 4);
   process.stdout.write(
     `dropscope agent bench: ${N.toLocaleString('en-US')} connections per client (half idle, half a ping every 1 s), ` +
       `held ${SETTLE_S} s, then measured over ${WINDOW_S} s\n` +
@@ -282,18 +324,26 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   try {
     const files = await bundle(['bench/agent-target-proc.ts', 'bench/agent-ws-proc.ts', 'bench/agent-probe-proc.ts'], path.join(dir, 'bundle'));
-    const target = startChild(files.get('bench/agent-target-proc.ts')!, [String(HB_INTERVAL_MS), String(ON_TIME_MS)], { name: 'target', openFiles: N + SPARE_FILES });
-    cleanups.push(() => target.kill());
-    const { port } = await target.next<{ port: number }>('ready', 30_000);
-    const url = `ws://127.0.0.1:${port}/canary`;
-
-    const bare = await measure('bare ws', files.get('bench/agent-ws-proc.ts')!, [url, String(N)], target, (s) => sum(s.counters, ['closed', 'errors']));
-    rows.push(bare.row);
-    notes.push(`bare ws: ${(bare.final.counters?.pongs ?? 0).toLocaleString('en-US')} pongs in all, ${bare.final.counters?.errors ?? 0} errors`);
-
+    const startTarget = async (name: string) => {
+      const target = startChild(files.get('bench/agent-target-proc.ts')!, [String(HB_INTERVAL_MS), String(ON_TIME_MS)], { name, openFiles: N + SPARE_FILES });
+      cleanups.push(() => target.kill());
+      const { port } = await target.next<{ port: number }>('ready', 30_000);
+      return { target, url: `ws://127.0.0.1:${port}/canary` };
+    };
+    const forWs = await startTarget('target of bare ws');
+    const forProbe = await startTarget('target of the probe');
     const spoolDir = path.join(dir, 'spool');
-    const probe = await measure('dropscope probe', files.get('bench/agent-probe-proc.ts')!, [url, String(N), spoolDir], target, (s) => sum(s.events, ['session.ended', 'attempt.failed']));
-    rows.push(probe.row);
+    const clients = [
+      await startClient('bare ws', files.get('bench/agent-ws-proc.ts')!, [forWs.url, String(N)], forWs.target, (s) => sum(s.counters, ['closed', 'errors'])),
+      await startClient('dropscope probe', files.get('bench/agent-probe-proc.ts')!, [forProbe.url, String(N), spoolDir], forProbe.target, (s) => sum(s.events, ['session.ended', 'attempt.failed'])),
+    ];
+    for (const c of clients) await openAll(c);
+    await sleep(SETTLE_S * 1000);
+    const { w0, w1 } = await measureWindow(clients);
+    const bare = await finish(clients[0]!, w0, w1);
+    const probe = await finish(clients[1]!, w0, w1);
+    rows.push(bare.row, probe.row);
+    notes.push(`bare ws: ${(bare.final.counters?.pongs ?? 0).toLocaleString('en-US')} pongs in all, ${bare.final.counters?.errors ?? 0} errors`);
     const ev = probe.final.events;
     // Every canary opened once and reported its ending once: the figures are of a steady probe.
     if (ev['session.opened'] !== N || ev['session.ended'] !== N || ev['attempt.failed'] || probe.final.appendFailures || probe.final.unexpected) {
