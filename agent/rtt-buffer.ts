@@ -40,8 +40,13 @@ export interface RttSummary {
 }
 
 export class RttBuffer {
-  /** Wall-clock ms and RTT ms of the samples not yet shipped, in pairs. */
-  #pending: number[] = [];
+  /**
+   * Wall-clock ms and RTT ms of the samples not yet shipped, in pairs: the first #used
+   * numbers. Kept across batches, so a minute of samples is not a new array that lives a
+   * minute, reaches the old generation and leaves garbage there for a full collection.
+   */
+  #pairs: number[] = [];
+  #used = 0;
   #firstAt = 0;
   /** How long the pending batch may wait: maxAgeMs, or a random share of it for the first. */
   #batchAgeMs: number;
@@ -68,19 +73,23 @@ export class RttBuffer {
   /** A sample taken at wall-clock `atMs` (epoch ms); `monotonicNow` paces the shipping. */
   add(atMs: number, rttMs: number, monotonicNow: number): void {
     const ms = Math.max(0, Math.round(rttMs * 1000) / 1000);
-    const pending = this.#pending;
-    if (pending.length === 0) this.#firstAt = monotonicNow;
-    pending.push(atMs, ms);
+    const pairs = this.#pairs;
+    if (this.#used === 0) this.#firstAt = monotonicNow;
+    if (this.#used < pairs.length) {
+      pairs[this.#used] = atMs;
+      pairs[this.#used + 1] = ms;
+    } else pairs.push(atMs, ms);
+    this.#used += 2;
     (this.#sketch ??= newSketch()).accept(ms);
-    if (pending.length >= 2 * this.options.maxSamples || monotonicNow - this.#firstAt >= this.#batchAgeMs) this.flush();
+    if (this.#used >= 2 * this.options.maxSamples || monotonicNow - this.#firstAt >= this.#batchAgeMs) this.flush();
   }
 
   flush(): void {
-    const pending = this.#pending;
-    if (pending.length === 0) return;
-    this.#pending = [];
+    if (this.#used === 0) return;
+    const event = samplesEvent(randomUUID(), this.sessionId, this.path, this.#pairs, this.#used);
+    this.#used = 0;
     this.#batchAgeMs = this.options.maxAgeMs;
-    this.emit(samplesEvent(randomUUID(), this.sessionId, this.path, pending));
+    this.emit(event);
   }
 
   summary(): RttSummary | undefined {
@@ -113,26 +122,30 @@ function newSketch(): LogCollapsingLowestDenseDDSketch {
 /**
  * The `rtt.samples` event of these (at, rttMs) pairs, carrying its JSON line written from
  * cached pieces (agent/json-line.ts); its `samples` objects are made only if read.
+ * `pairs` is the buffer's own, reused: everything is read from it before this returns.
  */
-function samplesEvent(id: string, sessionId: string, path: PathDescriptor, pairs: readonly number[]): RttSamples & WithJsonLine {
+function samplesEvent(id: string, sessionId: string, path: PathDescriptor, pairs: readonly number[], used: number): RttSamples & WithJsonLine {
   const parts: string[] = ['{"type":"rtt.samples","id":', JSON.stringify(id), ',"sessionId":', JSON.stringify(sessionId), ',"path":', pathJson(path), ',"samples":['];
-  for (let i = 0; i < pairs.length; i += 2) {
+  for (let i = 0; i < used; i += 2) {
     parts.push(i === 0 ? '{"at":"' : ',{"at":"');
     isoParts(parts, pairs[i]!);
     parts.push('","rttMs":', String(pairs[i + 1]!), '}');
   }
   parts.push(']}');
+  const line = parts.join('');
   let samples: RttSamples['samples'] | undefined;
   return {
     type: 'rtt.samples',
     id,
     sessionId,
     path,
+    // Read back from the line (the pairs are reused for the next batch): by construction
+    // what the backend will read.
     get samples() {
-      samples ??= Array.from({ length: pairs.length / 2 }, (_, k) => ({ at: isoInstant(pairs[2 * k]!), rttMs: pairs[2 * k + 1]! }));
+      samples ??= (JSON.parse(line) as RttSamples).samples;
       return samples;
     },
-    [JSON_LINE]: parts.join(''),
+    [JSON_LINE]: line,
   };
 }
 

@@ -98,3 +98,15 @@ describe('rtt.samples lines', () => {
     );
   });
 });
+
+describe('RttBuffer batches', () => {
+  it('ships a smaller batch after a full one with only its own samples (the pairs are reused)', () => {
+    const shipped: RttSamples[] = [];
+    const b = new RttBuffer('s-rttbuf06', path(), (e) => shipped.push(e), { maxSamples: 100, maxAgeMs: 60_000 }, () => 1);
+    for (let i = 0; i < 150; i++) b.add(1_700_000_000_000 + i, i, 0);
+    b.flush();
+    expect(shipped.map((e) => e.samples.length)).toEqual([100, 50]);
+    expect(shipped[1]!.samples.map((s) => s.rttMs)).toEqual(Array.from({ length: 50 }, (_, i) => 100 + i));
+    expect(shipped[1]!.samples[49]!.at).toBe(new Date(1_700_000_000_149).toISOString());
+  });
+});
