@@ -12,9 +12,10 @@
  * cost of holding 10,000), 52 of 5 %; a median within 5 % says as much to an SRE.
  */
 import { randomUUID } from 'node:crypto';
-import { LogCollapsingLowestDenseDDSketch } from '@datadog/sketches-js';
-// Not re-exported by the package's index: the store, to grow its bins 16 at a time.
-import { CollapsingLowestDenseStore } from '@datadog/sketches-js/dist/ddsketch/store';
+// By file, not by the package's index or a directory: the server's bundle is ESM (which
+// imports no directories), and the store, grown 16 bins at a time, is not re-exported.
+import { LogCollapsingLowestDenseDDSketch } from '@datadog/sketches-js/dist/ddsketch/DDSketch.js';
+import { CollapsingLowestDenseStore } from '@datadog/sketches-js/dist/ddsketch/store/CollapsingLowestDenseStore.js';
 import type { PathDescriptor, RttSamples } from '../lib/contracts/ingest';
 import { JSON_LINE, type WithJsonLine } from './json-line';
 

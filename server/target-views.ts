@@ -83,6 +83,8 @@ export async function startTargetViewWriter(options: { dataDir: string; db: Db; 
       appending.add(appended);
     },
     async drained() {
+      // Appends linger before their commit (agent/spool.ts): they count as undrained.
+      await Promise.all(appending);
       for (let i = 0; i < 100 && (running || spool.depth() > 0); i++) {
         if (!running && !retry) kick();
         await (running ?? new Promise((r) => setTimeout(r, 50)));
