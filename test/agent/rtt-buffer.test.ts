@@ -88,8 +88,10 @@ describe('rtt.samples lines', () => {
           for (const [at, ms] of samples) b.add(at, ms, 0);
           b.flush();
           const [event] = shipped;
-          // What the spool writes, against what JSON.stringify writes for the event's data.
-          const plain = { type: event!.type, id: event!.id, sessionId: event!.sessionId, path: event!.path, samples: event!.samples };
+          // What the spool writes, against what JSON.stringify writes for the event built from
+          // the inputs (not from the event's samples, which are read back from the line).
+          const expected = samples.map(([at, ms]) => ({ at: new Date(Math.round(at)).toISOString(), rttMs: Math.max(0, Math.round(ms * 1000) / 1000) }));
+          const plain = { type: 'rtt.samples', id: event!.id, sessionId: 's-line-01', path: path(), samples: expected };
           expect(jsonOf(event!)).toBe(JSON.stringify(plain));
           expect(JSON.parse(jsonOf(event!))).toEqual(JSON.parse(JSON.stringify(plain)));
         },
