@@ -67,10 +67,6 @@ export class RttBuffer {
     this.#batchAgeMs = Math.max(1, Math.ceil(random() * options.maxAgeMs));
   }
 
-  get count(): number {
-    return this.#sketch?.count ?? 0;
-  }
-
   /** A sample taken at wall-clock `atMs` (epoch ms); `monotonicNow` paces the shipping. */
   add(atMs: number, rttMs: number, monotonicNow: number): void {
     const ms = Math.max(0, Math.round(rttMs * 1000) / 1000);

@@ -37,7 +37,7 @@ export const TICK_MS = 10;
 /** Buckets in the wheel: 10.24 s a turn. Entries further out wait their turn in place. */
 const SLOTS = 1024;
 
-export const REAL_TIME: DueClock = {
+const REAL_TIME: DueClock = {
   now: () => performance.now(),
   timers: {
     setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
