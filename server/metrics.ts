@@ -9,6 +9,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { canarySessions } from '../db/schema';
 import { installIngestMetrics } from '../lib/metrics/ingest-metrics';
+import { RttHistogram } from './rtt-histogram';
 import { BoundedLabel, closeCodeLabel } from '../lib/metrics/bounded-labels';
 import type { Logger } from '../lib/log';
 
@@ -24,7 +25,7 @@ export function createServerMetrics(database: Database, log: Logger): Registry {
   const duration = new Histogram({ name: 'dropscope_ingest_duration_seconds', help: 'Time to validate and store one ingest batch.', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] });
   const drops = new Counter({ name: 'dropscope_drops_total', help: 'Sessions that ended not by their probe, by path, ending and close code.', labelNames: ['path', 'end_kind', 'close_code'], registers: [registry] });
   const upgrades = new Counter({ name: 'dropscope_upgrade_results_total', help: 'Connection attempts by result: 101, the refusing HTTP status class, proxy refusal, dial failure.', labelNames: ['result'], registers: [registry] });
-  const rtt = new Histogram({ name: 'dropscope_rtt_seconds', help: 'Ping/pong and echo round trips reported by probes.', buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
+  const rtt = new RttHistogram(registry);
 
   installIngestMetrics({
     batch: (result, seconds) => {
@@ -40,8 +41,10 @@ export function createServerMetrics(database: Database, log: Logger): Registry {
           upgrades.inc({ result: '101' });
         } else if (e.type === 'attempt.failed') {
           upgrades.inc({ result: e.outcome === 'upgrade_refused' ? `${Math.floor((e.httpStatus ?? 0) / 100)}xx` : e.outcome });
+        } else if (e.type === 'rtt.minute') {
+          rtt.addBuckets(e.buckets, e.sumMs);
         } else if (e.type === 'rtt.samples') {
-          for (const s of e.samples) rtt.observe(s.rttMs / 1000);
+          for (const s of e.samples) rtt.observe(s.rttMs);
         }
       }
       if (duplicates > 0) events.inc({ type: 'any', result: 'duplicate' }, duplicates);

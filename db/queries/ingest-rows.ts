@@ -9,6 +9,7 @@ import {
   type AttemptFailed,
   type IngestEvent,
   type ProbeHeartbeat,
+  type RttMinute,
   type RttSamples,
   type SessionEnded,
   type SessionOpened,
@@ -148,40 +149,43 @@ function put<K extends keyof SessionRow>(row: SessionRow, key: K, value: Session
 
 // ---------------------------------------------------------------- RTT rollup
 
-/** rtt_minutes rows: the batch's samples per minute and path, with the percentile buckets. */
+/**
+ * rtt_minutes rows: per minute and path, the batch's `rtt.minute` sums (added up) and its
+ * `rtt.samples` (bucketed here, from probes older than `rtt.minute`).
+ */
 export function rttRows(probeId: number, events: readonly IngestEvent[]): RttRow[] {
   const rows = new Map<string, RttRow>();
-  for (const e of events as readonly (IngestEvent | RttSamples)[]) {
-    if (e.type !== 'rtt.samples') continue;
-    const path = `\u0000${e.path.target.name}\u0000${e.path.proxy.name}`;
-    for (const s of e.samples) {
-      // A Date only per row, not per sample: inside the server, Next wraps the Date
-      // constructor, and a Date per sample was the costliest part of building a batch's
-      // rows there (CPU profile of bench:ingest, session 11).
-      // instantMs: parsed once already by the contract's checks.
-      const minute = Math.floor(instantMs(s.at) / 60_000) * 60_000;
-      const key = minute + path;
-      let row = rows.get(key);
-      if (!row) {
-        row = {
-          minute: new Date(minute),
-          probeId,
-          targetName: e.path.target.name,
-          proxyName: e.path.proxy.name,
-          count: 0,
-          sumMs: 0,
-          minMs: Number.POSITIVE_INFINITY,
-          maxMs: 0,
-          buckets: emptyRttBuckets(),
-        };
-        rows.set(key, row);
+  const rowOf = (minute: number, target: string, proxy: string): RttRow => {
+    const key = `${minute}\u0000${target}\u0000${proxy}`;
+    let row = rows.get(key);
+    if (!row) {
+      row = { minute: new Date(minute), probeId, targetName: target, proxyName: proxy, count: 0, sumMs: 0, minMs: Number.POSITIVE_INFINITY, maxMs: 0, buckets: emptyRttBuckets() };
+      rows.set(key, row);
+    }
+    return row;
+  };
+  for (const e of events as readonly (IngestEvent | RttSamples | RttMinute)[]) {
+    if (e.type === 'rtt.minute') {
+      const row = rowOf(instantMs(e.minute), e.path.target.name, e.path.proxy.name);
+      row.count += e.count;
+      row.sumMs += e.sumMs;
+      row.minMs = Math.min(row.minMs, e.minMs);
+      row.maxMs = Math.max(row.maxMs, e.maxMs);
+      e.buckets.forEach((c, i) => (row.buckets[i] = (row.buckets[i] ?? 0) + c));
+    } else if (e.type === 'rtt.samples') {
+      for (const s of e.samples) {
+        // A Date only per row, not per sample: inside the server, Next wraps the Date
+        // constructor, and a Date per sample was the costliest part of building a batch's
+        // rows there (CPU profile of bench:ingest, session 11).
+        // instantMs: parsed once already by the contract's checks.
+        const row = rowOf(Math.floor(instantMs(s.at) / 60_000) * 60_000, e.path.target.name, e.path.proxy.name);
+        row.count += 1;
+        row.sumMs += s.rttMs;
+        row.minMs = Math.min(row.minMs, s.rttMs);
+        row.maxMs = Math.max(row.maxMs, s.rttMs);
+        const i = rttBucketIndex(s.rttMs);
+        row.buckets[i] = (row.buckets[i] ?? 0) + 1;
       }
-      row.count += 1;
-      row.sumMs += s.rttMs;
-      row.minMs = Math.min(row.minMs, s.rttMs);
-      row.maxMs = Math.max(row.maxMs, s.rttMs);
-      const i = rttBucketIndex(s.rttMs);
-      row.buckets[i] = (row.buckets[i] ?? 0) + 1;
     }
   }
   return [...rows.values()];

@@ -75,6 +75,8 @@ export function toFeedItem(probe: string, e: IngestEvent): FeedItem {
       };
     case 'rtt.samples':
       return { id: e.id, type: e.type, probe, at: e.samples.at(-1)?.at ?? '', sessionId: e.sessionId, ...path(e.path), samples: e.samples.length };
+    case 'rtt.minute':
+      return { id: e.id, type: e.type, probe, at: e.minute, ...path(e.path), samples: e.count };
     case 'probe.heartbeat':
       return { id: e.id, type: e.type, probe, at: e.at };
     case 'target.session_ended':

@@ -3,7 +3,7 @@
  * scraped as Prometheus does, with a viewer's API token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ended, failed, opened, rtt } from '../helpers/events';
+import { ended, failed, opened, rtt, rttMinute } from '../helpers/events';
 import { parsePrometheusText, sampleValue, scrape } from '../helpers/prometheus';
 import { addProbeToken, createApiToken, runCli, startServer, type RunningServer } from '../helpers/server';
 
@@ -21,7 +21,7 @@ describe('/metrics', () => {
   it('exposes ingest results, drops by path and close code, upgrades, RTT and live sessions', async () => {
     const post = (body: unknown, t = token) =>
       fetch(`${server.url}/api/v1/ingest`, { method: 'POST', headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-    expect((await post({ events: [opened('s-met00001'), ended('s-met00001', 60_000), opened('s-met00002'), failed('s-met00003', { httpStatus: 426 }), rtt('s-met00002', [12, 30])] })).status).toBe(200);
+    expect((await post({ events: [opened('s-met00001'), ended('s-met00001', 60_000), opened('s-met00002'), failed('s-met00003', { httpStatus: 426 }), rtt('s-met00002', [12, 30]), rttMinute([0.7, 100])] })).status).toBe(200);
     expect((await post({ events: [opened('s-met00004')] }, 'dsp_1_' + 'x'.repeat(43))).status).toBe(401);
     expect((await post({ events: [] })).status).toBe(400);
     // Another probe writing edge-metrics' session; a target token posting a session event.
@@ -40,11 +40,18 @@ describe('/metrics', () => {
     expect(sampleValue(samples, 'dropscope_ingest_batches_total', { result: 'conflict' })).toBe(1);
     expect(sampleValue(samples, 'dropscope_ingest_batches_total', { result: 'forbidden' })).toBe(1);
     expect(sampleValue(samples, 'dropscope_ingest_events_total', { type: 'session.opened', result: 'accepted' })).toBe(2);
+    expect(sampleValue(samples, 'dropscope_ingest_events_total', { type: 'rtt.minute', result: 'accepted' })).toBe(1);
     expect(sampleValue(samples, 'dropscope_drops_total', { path: 'canary~direct', end_kind: 'tcp_fin', close_code: '1006' })).toBe(1);
     expect(sampleValue(samples, 'dropscope_upgrade_results_total', { result: '101' })).toBe(2);
     expect(sampleValue(samples, 'dropscope_upgrade_results_total', { result: '4xx' })).toBe(1);
-    expect(sampleValue(samples, 'dropscope_rtt_seconds_count')).toBe(2);
-    expect(sampleValue(samples, 'dropscope_rtt_seconds_bucket', { le: '0.025' })).toBe(1);
+    // Samples from an older probe's rtt.samples and a path's minute from rtt.minute, alike.
+    expect(sampleValue(samples, 'dropscope_rtt_seconds_count')).toBe(4);
+    expect(sampleValue(samples, 'dropscope_rtt_seconds_sum')).toBeCloseTo(0.1427, 9);
+    expect(sampleValue(samples, 'dropscope_rtt_seconds_bucket', { le: '0.0005' })).toBe(0);
+    expect(sampleValue(samples, 'dropscope_rtt_seconds_bucket', { le: '0.016' })).toBe(2);
+    expect(sampleValue(samples, 'dropscope_rtt_seconds_bucket', { le: '0.032' })).toBe(3);
+    expect(sampleValue(samples, 'dropscope_rtt_seconds_bucket', { le: '0.128' })).toBe(4);
+    expect(sampleValue(samples, 'dropscope_rtt_seconds_bucket', { le: '+Inf' })).toBe(4);
     expect(sampleValue(samples, 'dropscope_sessions_live', { path: 'canary~direct' })).toBe(1);
     expect(sampleValue(samples, 'dropscope_process_resident_memory_bytes')).toBeGreaterThan(0);
     expect(sampleValue(samples, 'dropscope_database_up')).toBe(1);

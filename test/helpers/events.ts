@@ -1,6 +1,7 @@
 /** Builders for ingest events with sensible defaults; tests override what they assert on. */
 import { randomUUID } from 'node:crypto';
-import type { AttemptFailed, IngestEvent, PathDescriptor, ProbeHeartbeat, RttSamples, SessionEnded, SessionOpened, TargetSessionEnded } from '../../lib/contracts/ingest';
+import type { AttemptFailed, IngestEvent, PathDescriptor, ProbeHeartbeat, RttMinute, RttSamples, SessionEnded, SessionOpened, TargetSessionEnded } from '../../lib/contracts/ingest';
+import { emptyRttBuckets, rttBucketIndex } from '../../lib/rtt/buckets';
 
 export const T0 = new Date('2026-11-01T12:00:00.000Z');
 export const iso = (msAfterT0 = 0, base = T0) => new Date(base.getTime() + msAfterT0).toISOString();
@@ -75,6 +76,24 @@ export function rtt(sessionId: string, samplesMs: number[], over: Partial<RttSam
     sessionId,
     path: path(),
     samples: samplesMs.map((rttMs, i) => ({ at: iso(1000 * i, base), rttMs })),
+    ...over,
+  };
+}
+
+/** A path's minute of RTT samples as a probe sums them (`minuteMs` after T0, a whole minute). */
+export function rttMinute(samplesMs: number[], over: Partial<RttMinute> = {}, minuteMs = 0, base = T0): RttMinute {
+  const buckets = emptyRttBuckets();
+  for (const ms of samplesMs) buckets[rttBucketIndex(ms)]! += 1;
+  return {
+    type: 'rtt.minute',
+    id: eid(),
+    path: path({ profile: 'heartbeat' }),
+    minute: iso(minuteMs, base),
+    count: samplesMs.length,
+    sumMs: samplesMs.reduce((a, b) => a + b, 0),
+    minMs: Math.min(...samplesMs),
+    maxMs: Math.max(...samplesMs),
+    buckets,
     ...over,
   };
 }

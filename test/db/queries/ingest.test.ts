@@ -12,7 +12,8 @@ import { addProbe } from '../../../db/queries/probes';
 import { canarySessions, ingestedEvents, probes, rttMinutes, targetSessionViews } from '../../../db/schema';
 import type { IngestEvent } from '../../../lib/contracts/ingest';
 import { backends } from '../../helpers/databases';
-import { ended, failed, heartbeat, iso, opened, path, rtt, targetView } from '../../helpers/events';
+import { ended, failed, heartbeat, iso, opened, path, rtt, rttMinute, targetView } from '../../helpers/events';
+import { rttBucketIndex } from '../../../lib/rtt/buckets';
 
 const NOW = new Date('2026-11-02T00:00:00.000Z');
 
@@ -66,6 +67,24 @@ describe.each(backends())('storeBatch on $name', (backend) => {
     const [e] = await database.db.select({ n: count() }).from(ingestedEvents);
     const rttCount = await database.db.select({ n: rttMinutes.count }).from(rttMinutes);
     expect({ sessions: s!.n, events: e!.n, samples: rttCount.reduce((n, r) => n + r.n, 0) }).toEqual({ sessions: 2000, events: 5000, samples: 3000 });
+  });
+
+  it('adds a path’s minutes from rtt.minute and rtt.samples into one row, across batches and replays', async () => {
+    // NOW's previous minute, in two parts from a probe and three samples from an older one.
+    const base = new Date(NOW.getTime() - 60_000);
+    const p = path({ profile: 'heartbeat' });
+    const one = rttMinute([1, 2, 250], { path: p }, 0, base);
+    const two = rttMinute([0.5, 3], { path: p }, 0, base);
+    const samples = rtt('s-minute01', [4, 5, 6], { path: p }, base);
+    expect(await storeBatch(database.db, probeId, [one, samples], NOW)).toMatchObject({ accepted: 2 });
+    expect(await storeBatch(database.db, probeId, [two, one], NOW)).toMatchObject({ accepted: 1, duplicates: 1 });
+    const rows = await database.db.select().from(rttMinutes);
+    expect(rows).toHaveLength(1);
+    const all = [1, 2, 250, 0.5, 3, 4, 5, 6];
+    expect(rows[0]).toMatchObject({ minute: base, count: all.length, sumMs: all.reduce((a, b) => a + b, 0), minMs: 0.5, maxMs: 250 });
+    const want = new Array<number>(rows[0]!.buckets.length).fill(0);
+    for (const ms of all) want[rttBucketIndex(ms)]! += 1;
+    expect(rows[0]!.buckets).toEqual(want);
   });
 
   it('replaces lone surrogates with U+FFFD, as binding the text did, instead of failing the batch', async () => {

@@ -4,9 +4,9 @@
  * implausible batches through the handler and the database.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_INGEST_LIMITS, implausibleInstants, ingestBatchSchema, ingestBatchSchemaFor, MAX_RTT_SAMPLES, samplesOutside, type IngestEvent } from '../../../lib/contracts/ingest';
+import { DEFAULT_INGEST_LIMITS, implausibleInstants, ingestBatchSchema, ingestBatchSchemaFor, MAX_RTT_MINUTE_COUNT, MAX_RTT_SAMPLES, samplesOutside, type IngestEvent } from '../../../lib/contracts/ingest';
 import { fieldIssues } from '../../../lib/http/problem';
-import { ended, heartbeat, iso, opened, rtt, T0, targetView } from '../../helpers/events';
+import { ended, heartbeat, iso, opened, rtt, rttMinute, T0, targetView } from '../../helpers/events';
 
 const paths = (schema: typeof ingestBatchSchema, events: IngestEvent[]) => {
   const parsed = schema.safeParse({ events });
@@ -73,6 +73,51 @@ describe('the batch schema under configured limits', () => {
       expect(paths(ingestBatchSchema, [heartbeat({ at: v })]), v).toEqual(['events.0.at']);
     }
     expect(paths(ingestBatchSchema, [heartbeat({ at: '9999-12-31T23:59:59.999Z' })])).toEqual([]);
+  });
+});
+
+describe('rtt.minute', () => {
+  const issues = (events: IngestEvent[]) => {
+    const parsed = ingestBatchSchema.safeParse({ events });
+    return parsed.success ? [] : fieldIssues(parsed.error).map((i) => `${i.path}: ${i.message}`);
+  };
+
+  it('takes a path’s minute whose parts agree with each other', () => {
+    expect(issues([rttMinute([0.2, 1, 1.5, 40, 900])])).toEqual([]);
+    expect(issues([rttMinute([3])])).toEqual([]);
+  });
+
+  it('names the field of a minute that cannot be', () => {
+    const [m] = [rttMinute([1, 2, 3])];
+    const cases: [Partial<typeof m>, string][] = [
+      [{ minute: iso(30_000) }, 'events.0.minute: expected the start of a minute'],
+      [{ count: 4 }, 'events.0.buckets: expected buckets adding up to count (4), not 3'],
+      [{ minMs: 5, maxMs: 4 }, 'events.0.maxMs: expected maxMs at or above minMs (5)'],
+      [{ minMs: 0.1 }, 'events.0.buckets: expected the lowest non-empty bucket to hold minMs'],
+      [{ maxMs: 300 }, 'events.0.buckets: expected the lowest non-empty bucket to hold minMs (bucket 8) and the highest maxMs'],
+      [{ sumMs: 10 }, 'events.0.sumMs: expected sumMs between count × minMs and count × maxMs (3 to 9)'],
+      [{ sumMs: 2.9 }, 'events.0.sumMs: expected sumMs between'],
+      [{ buckets: m!.buckets.slice(1) }, 'events.0.buckets:'],
+      [{ count: 0 }, 'events.0.count:'],
+    ];
+    for (const [over, message] of cases) {
+      const found = issues([{ ...m!, ...over }]);
+      expect(found.some((i) => i.startsWith(message)), `${JSON.stringify(over)} → ${found.join('; ')}`).toBe(true);
+    }
+  });
+
+  it(`takes at most ${MAX_RTT_MINUTE_COUNT} samples of one path and minute in a batch`, () => {
+    const big = (n: number, over = {}) => rttMinute([1, 2], { count: n, sumMs: 1.5 * n, buckets: rttMinute([1, 2]).buckets.map((c) => (c ? n / 2 : 0)), ...over });
+    expect(issues([big(MAX_RTT_MINUTE_COUNT / 2), big(MAX_RTT_MINUTE_COUNT / 2)])).toEqual([]);
+    expect(issues([big(MAX_RTT_MINUTE_COUNT / 2), big(MAX_RTT_MINUTE_COUNT / 2), big(2)]).map((i) => i.split(':')[0])).toEqual(['events.2.count']);
+    // Another minute, or another path, is counted apart.
+    expect(issues([big(MAX_RTT_MINUTE_COUNT / 2), big(MAX_RTT_MINUTE_COUNT / 2), big(2, { minute: iso(60_000) })])).toEqual([]);
+  });
+
+  it('dates a minute against the server’s clock like any instant', () => {
+    const limits = { maxAgeMs: 3_600_000, skewMs: 60_000, maxDurationMs: 86_400_000 };
+    expect(implausibleInstants([rttMinute([1], {}, 120_000)], T0.getTime(), limits).map((i) => i.path)).toEqual(['events.0.minute']);
+    expect(implausibleInstants([rttMinute([1], {}, 60_000)], T0.getTime(), limits)).toEqual([]);
   });
 });
 
