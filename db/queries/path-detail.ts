@@ -8,7 +8,7 @@ import { and, desc, eq, gte, isNotNull, isNull, lt, or, sql, type SQL } from 'dr
 import { ladderFindings } from '../../lib/analysis/findings';
 import type { DashboardScope } from '../../lib/dashboard/scope';
 import type { PathKey } from '../../lib/paths/path-id';
-import { PHASES, type EgressChange, type PathDetail, type PathSessionRow, type PhaseStat, type TimelineBar } from '../../lib/paths/types';
+import { PHASES, type EgressChange, type PathDetail, type PathSessionRow, type PhaseStat } from '../../lib/paths/types';
 import { RTT_BUCKET_COUNT, rttQuantile } from '../../lib/rtt/buckets';
 import type { Executor } from '../client';
 import { canarySessions as s, probes, rttMinutes as r, targetSessionViews as v } from '../schema';
