@@ -23,7 +23,7 @@ import type { EndKind, PathDescriptor } from '../lib/contracts/ingest';
 import type { AttemptResult, CanaryDeps } from './canary';
 import type { PlannedCanary } from './config';
 import { startProfile, type Profile, type ProfileSession } from './profiles';
-import { RttBuffer } from './rtt-buffer';
+import { rttMsOf, SessionRtt } from './rtt-summary';
 import { ignoreError } from './dial/dial';
 import type { DueQueue } from './schedule/due-queue';
 
@@ -80,7 +80,7 @@ export class CanarySession implements ProfileSession {
   #ending: Ending | null = null;
   #closeFrame: Snapshot | null = null;
   #profile: Profile | null = null;
-  #rtt: RttBuffer | null = null;
+  #rtt: SessionRtt | null = null;
   #done: ((r: AttemptResult) => void) | null = null;
 
   constructor(init: { canary: PlannedCanary; deps: CanaryDeps; queue: DueQueue; wire: OpenedWire; sessionId: string; path: PathDescriptor; attemptedAt: string }) {
@@ -148,8 +148,9 @@ export class CanarySession implements ProfileSession {
   // ---- what profiles call (ProfileSession)
 
   addRtt(rttMs: number): void {
-    const now = this.clock();
-    (this.#rtt ??= new RttBuffer(this.#sessionId, this.#path, this.#deps.emit)).add(this.#wallAtOpen + (now - this.#openAt), rttMs, now);
+    const ms = rttMsOf(rttMs);
+    (this.#rtt ??= new SessionRtt()).add(ms);
+    this.#deps.rttMinutes?.add(this.#path, this.#wallAtOpen + (this.clock() - this.#openAt), ms);
   }
 
   countSent(): void {
@@ -216,7 +217,6 @@ export class CanarySession implements ProfileSession {
     this.#deps.stop.removeEventListener('abort', this.stop);
     this.#socket.destroy();
     this.#tcp.destroy();
-    this.#rtt?.flush();
 
     // Who ended it, and when: the earliest sign on the wire, not when ws got round to 'close'.
     const closedAt = this.clock();

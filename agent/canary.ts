@@ -1,6 +1,6 @@
 /**
  * One canary connection attempt, from dial to ending, turned into ingest events:
- * `attempt.failed` when the dial or upgrade fails, else `session.opened`, `rtt.samples`
+ * `attempt.failed` when the dial or upgrade fails, else `session.opened`, `rtt.minute`
  * and finally `session.ended` with the close code, who ended it and the duration on the
  * monotonic clock. Network failures never throw out of here: they become events.
  * This file dials and upgrades; agent/canary-session.ts holds the open session.
@@ -15,6 +15,7 @@ import { asDialError, DialError } from './dial/errors';
 import { bodyExcerpt, IDENTIFYING_HEADERS, pickHeaders, readBody, REFUSAL_HEADERS, scrubber, secretsOf } from './dial/refusal';
 import { CanarySession, onSessionError } from './canary-session';
 import { DueQueue } from './schedule/due-queue';
+import type { RttMinutes } from './rtt-minutes';
 import { AGENT_VERSION } from './version';
 
 /**
@@ -40,6 +41,11 @@ export interface CanaryDeps {
   onOpen?(canary: PlannedCanary): void;
   /** The timer queue the profiles' pings and deadlines run on; default one on real time. */
   queue?: DueQueue;
+  /**
+   * Where RTT samples are summed per path and minute (`rtt.minute`); the runner always
+   * has one. Without it a session still reports its own summary in `session.ended`.
+   */
+  rttMinutes?: RttMinutes;
 }
 
 export interface AttemptResult {

@@ -8,6 +8,7 @@ import { nextDelay, type BackoffOptions } from './backoff';
 import { startAttempt, type AttemptResult, type CanaryDeps, type StopSignal } from './canary';
 import type { PlannedCanary } from './config';
 import type { Timers } from './reporter';
+import { nextMinuteShipDelay, RttMinutes } from './rtt-minutes';
 import { DueQueue } from './schedule/due-queue';
 
 export interface CanaryCounts {
@@ -24,8 +25,13 @@ export interface Runner {
 
 /** An open session this long (or longer) resets the backoff. */
 const HEALTHY_SESSION_MS = 10_000;
+/**
+ * How long after a minute's end its RTT ships: a sample is dated on its session's
+ * monotonic clock, which may lag the wall clock a little.
+ */
+const RTT_MINUTE_GRACE_MS = 2_000;
 
-export type RunnerDeps = Omit<CanaryDeps, 'stop' | 'onOpen'> & {
+export type RunnerDeps = Omit<CanaryDeps, 'stop' | 'onOpen' | 'rttMinutes'> & {
   backoff: BackoffOptions;
   random?: () => number;
   /** The waits between attempts; tests drive time themselves through this seam. */
@@ -49,9 +55,28 @@ export function startRunner(canaries: readonly PlannedCanary[], deps: RunnerDeps
     allDone: () => {},
     canaryDeps: undefined as unknown as CanaryDeps,
   };
+  // Every canary's RTT samples, summed per path and minute. While any minute is held, a
+  // timer ships the ended ones just after each minute turns.
+  let shipTimer: unknown = null;
+  const scheduleShipping = () => {
+    shipTimer = ctx.timers.setTimeout(shipMinutes, nextMinuteShipDelay(deps.wall().getTime(), RTT_MINUTE_GRACE_MS));
+  };
+  const shipMinutes = () => {
+    shipTimer = null;
+    rttMinutes.shipEnded(deps.wall().getTime() - RTT_MINUTE_GRACE_MS);
+    if (rttMinutes.size > 0) scheduleShipping();
+  };
+  const rttMinutes = new RttMinutes(deps.emit, () => {
+    if (shipTimer === null) scheduleShipping();
+  });
   // One set of deps for every canary: a copy per canary was 200 bytes of each.
-  ctx.canaryDeps = { ...deps, stop, queue: ctx.queue, onOpen: (canary) => state.set(canary.key, 'open') };
-  const finished = new Promise<void>((resolve) => (ctx.allDone = resolve));
+  ctx.canaryDeps = { ...deps, stop, queue: ctx.queue, rttMinutes, onOpen: (canary) => state.set(canary.key, 'open') };
+  const finished = new Promise<void>((resolve) => (ctx.allDone = resolve)).then(() => {
+    // Every session has ended: what they measured of the current minutes goes out too.
+    if (shipTimer !== null) ctx.timers.clearTimeout(shipTimer);
+    shipTimer = null;
+    rttMinutes.flush();
+  });
   if (canaries.length === 0) ctx.allDone();
   for (const canary of canaries) new Holder(canary, ctx).start();
   return {

@@ -19,7 +19,6 @@
  */
 import path from 'node:path';
 import type { IngestEvent } from '../lib/contracts/ingest';
-import { jsonOf } from './json-line';
 import type { Logger } from '../lib/log';
 import { moduleLogger } from '../lib/log';
 import { acquirePidLock } from '../lib/process/pid-lock';
@@ -195,7 +194,7 @@ export class Spool {
     if (events.length === 0) return Promise.resolve();
     const lines = events.map((e, i) => {
       if (typeof e !== 'object' || e === null) throw new TypeError(`events[${i}] is not an object`);
-      return jsonOf(e) + '\n';
+      return JSON.stringify(e) + '\n';
     });
     if (this.#closing) return Promise.reject(closedError(this.dir));
     return new Promise<void>((resolve) => {

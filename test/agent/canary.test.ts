@@ -230,7 +230,7 @@ describe('canary endings', () => {
     // is followed by a ping of the peer's; the canary's pong to it says the answer was read.
     const { wss, url } = await startWsServer({ autoPong: false });
     const clock = steppedClock();
-    const { d, ended, events } = deps(undefined, clock.now);
+    const { d, ended } = deps(undefined, clock.now);
     wss.on('connection', (ws) => {
       let pings = 0;
       ws.on('ping', (data) => {
@@ -251,7 +251,6 @@ describe('canary endings', () => {
     // Decided at the deadline; the last byte received (the second answer) dates the death.
     expect(end).toMatchObject({ durationMs: 700, sinceLastRecvMs: 450 });
     expect(end.rtt!.count).toBe(2);
-    expect(events.filter((e) => e.type === 'rtt.samples').flatMap((e) => (e.type === 'rtt.samples' ? e.samples : []))).toHaveLength(2);
   });
 
   it('an echo canary gets its messages back and times them; its idle time is measured at the decision to stop', async () => {

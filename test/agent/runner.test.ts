@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { BUILTIN_PROFILES, toProxyConfig } from '../../agent/config';
 import type { Timers } from '../../agent/reporter';
 import { startRunner } from '../../agent/runner';
-import type { AttemptFailed, IngestEvent } from '../../lib/contracts/ingest';
+import { WebSocketServer } from 'ws';
+import type { AttemptFailed, IngestEvent, RttMinute, SessionEnded } from '../../lib/contracts/ingest';
 import { fakeClock } from '../helpers/fake-clock';
 
 /** Poll (on the real clock) until `cond` holds; a failure names what never happened. */
@@ -56,5 +57,50 @@ describe('runner', () => {
     const times = events.map((e) => Date.parse((e as AttemptFailed).attemptedAt));
     expect(times.slice(1).map((t, i) => t - times[i]!)).toEqual([80, 160, 200, 200, 200]);
     expect(events.every((e) => e.type === 'attempt.failed' && e.errorCode === 'ECONNREFUSED')).toBe(true);
+  });
+
+  it('ships every RTT sample of its canaries in per-minute sums, the ended minutes on a timer and the rest at stop', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((r) => wss.once('listening', r));
+    const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`;
+    // The wall clock is the test's: it stands 10 s into a minute until the test moves it.
+    const T = Date.UTC(2026, 11, 7, 2, 0, 0);
+    let wall = T + 10_000;
+    // Backoff waits run for real; the minute timer (asked for in tens of seconds) is held here.
+    const minuteTimers: { fn: () => void; ms: number }[] = [];
+    const timers: Timers = {
+      setTimeout: (fn, ms) => (ms >= 10_000 ? minuteTimers.push({ fn, ms }) : setTimeout(fn, ms)),
+      clearTimeout: (h) => (typeof h === 'number' ? undefined : clearTimeout(h as NodeJS.Timeout)),
+    };
+    const events: IngestEvent[] = [];
+    const hb = { name: 'hb', kind: 'heartbeat' as const, interval: 20, timeout: 1000 };
+    const target = { name: 't', url, headers: {}, subprotocols: [], tls: { verify: true } };
+    const runner = startRunner(
+      [0, 1].map((i) => ({ key: `k${i}`, target, proxy: toProxyConfig({ name: 'direct', url: 'direct' }), profile: hb, profileLabel: 'hb' })),
+      { emit: (e) => events.push(e), clock: () => performance.now(), wall: () => new Date(wall), dialTimeoutMs: 1000, backoff: { baseMs: 1, capMs: 10 }, random: () => 0, timers },
+    );
+    try {
+      const minutes = () => events.filter((e): e is RttMinute => e.type === 'rtt.minute');
+      await until(() => minuteTimers.length === 1, 'the minute timer');
+      // Set when the first minute was held: due 2 s after that minute's end.
+      expect(minuteTimers[0]!.ms).toBe(52_000);
+      await until(() => runner.counts().open === 2, 'both canaries open');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(minutes()).toEqual([]);
+      wall = T + 62_000;
+      minuteTimers[0]!.fn();
+      // Samples dated in the first minute so far ship now, as one event for the path.
+      expect(minutes().map((e) => e.minute)).toEqual([new Date(T).toISOString()]);
+      // Samples keep coming (dated from their sessions' opens): held again, another timer.
+      await until(() => minuteTimers.length === 2, 'a second minute timer');
+    } finally {
+      await runner.stop();
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
+    // Stopped: whatever was held went out; every sample a session counted is in a minute.
+    const sent = events.filter((e): e is RttMinute => e.type === 'rtt.minute').reduce((n, e) => n + e.count, 0);
+    const counted = events.filter((e): e is SessionEnded => e.type === 'session.ended').reduce((n, e) => n + (e.rtt?.count ?? 0), 0);
+    expect(counted).toBeGreaterThan(0);
+    expect(sent).toBe(counted);
   });
 });
