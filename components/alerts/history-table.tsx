@@ -1,4 +1,6 @@
 /** The latest alert transitions and the alerts that are not inactive. Server-rendered. */
+import { seenBy } from '../../lib/alerts/notification';
+import { quorumOf } from '../../lib/alerts/quorum';
 import css from './alerts.module.css';
 import { stamp } from './format';
 import type { AlertView, TransitionView } from './types';
@@ -15,6 +17,15 @@ const labels = (l: Record<string, string>) =>
       ))}
     </span>
   );
+/** A quorum rule's alert says which probes (or label values) saw the condition. */
+function seen(evidence: Record<string, unknown>) {
+  const q = quorumOf(evidence);
+  return q ? (
+    <span className={css.sub} data-testid="alert-quorum" data-probes={q.probes.join(' ')}>
+      {seenBy(q)}
+    </span>
+  ) : null;
+}
 const value = (v: number | null) => (v === null ? '—' : Math.abs(v) >= 100 ? Math.round(v) : Math.round(v * 1000) / 1000);
 
 export function CurrentAlerts({ alerts }: { alerts: AlertView[] }) {
@@ -44,7 +55,10 @@ export function CurrentAlerts({ alerts }: { alerts: AlertView[] }) {
                   <th scope="row">
                     {a.rule} <span className={`${css.severity} ${css[a.severity]}`}>{a.severity}</span>
                   </th>
-                  <td>{labels(a.labels)}</td>
+                  <td>
+                    {labels(a.labels)}
+                    {seen(a.evidence)}
+                  </td>
                   <td>
                     <span className={`${css.status} ${css[a.status]}`}>{a.status}</span>
                   </td>
@@ -86,7 +100,10 @@ export function AlertHistory({ history }: { history: TransitionView[] }) {
                 <tr key={t.id}>
                   <td>{stamp(t.at)}</td>
                   <td>{t.rule}</td>
-                  <td>{labels(t.labels)}</td>
+                  <td>
+                    {labels(t.labels)}
+                    {seen(t.evidence)}
+                  </td>
                   <td>
                     <span className={css[t.from]}>{t.from}</span> → <span className={`${css.status} ${css[t.to]}`}>{t.to}</span>
                   </td>

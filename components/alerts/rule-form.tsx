@@ -36,6 +36,10 @@ function draftOf(rule: RuleWire | undefined): Draft {
     for: rule?.for ?? '0s',
     resolveAfter: rule?.resolveAfter ?? '0s',
     ...Object.fromEntries(SCOPE.map((k) => [`scope.${k}`, rule?.scope[k] ?? ''])),
+    // Empty: no quorum. `label` asks for the key in quorum.label.
+    'quorum.min': rule?.quorum ? String(rule.quorum.min) : '',
+    'quorum.by': rule?.quorum?.by.startsWith('label:') ? 'label' : 'probe',
+    'quorum.label': rule?.quorum?.by.startsWith('label:') ? rule.quorum.by.slice('label:'.length) : '',
     groupBy: (rule?.groupBy ?? []).join(','),
     webhooks: (rule?.webhooks ?? []).join(','),
     enabled: rule?.enabled === false ? 'false' : 'true',
@@ -48,9 +52,13 @@ const list = (csv: string) => csv.split(',').filter(Boolean);
 
 function bodyOf(d: Draft): Record<string, unknown> {
   const scope = Object.fromEntries(SCOPE.flatMap((k) => (d[`scope.${k}`] ? [[k, d[`scope.${k}`]]] : [])));
-  const base = { name: d.name, kind: d.kind, severity: d.severity, enabled: d.enabled === 'true', for: d.for, resolveAfter: d.resolveAfter, scope, groupBy: list(d.groupBy), webhooks: list(d.webhooks).map(Number) };
+  const quorum = d['quorum.min']?.trim() ? { min: numberOr(d['quorum.min']), by: d['quorum.by'] === 'label' ? `label:${d['quorum.label'] ?? ''}` : 'probe' } : null;
+  // probe_offline with a quorum is one alert for the fleet: the API refuses grouping by probe then.
+  const groupBy = d.kind === 'probe_offline' && quorum ? [] : list(d.groupBy);
+  const base = { name: d.name, kind: d.kind, severity: d.severity, enabled: d.enabled === 'true', for: d.for, resolveAfter: d.resolveAfter, scope, groupBy, webhooks: list(d.webhooks).map(Number), ...(quorum && { quorum }) };
   if (d.kind === 'probe_offline') return { ...base, offlineAfter: d.offlineAfter };
-  if (d.kind === 'signature') return { ...base, window: d.window, tolerance: d.tolerance, minCount: numberOr(d.minCount!) };
+  // A signature rule has no quorum (its analysis is not per probe): the field is not shown.
+  if (d.kind === 'signature') return { ...base, quorum: undefined, window: d.window, tolerance: d.tolerance, minCount: numberOr(d.minCount!) };
   return {
     ...base,
     window: d.window,
@@ -77,7 +85,9 @@ export function RuleForm({ rule, webhooks, onDone }: { rule?: RuleWire; webhooks
     const r = await apiCall<RuleWire>(rule ? `/api/v1/alert-rules/${rule.id}` : '/api/v1/alert-rules', rule ? 'PUT' : 'POST', bodyOf(draft));
     setBusy(false);
     if (r.ok) return onDone();
-    setErrors(r.fieldErrors);
+    // The API names `quorum.by` for a bad label key: show it at the key's input.
+    const labelKeyError = draft['quorum.by'] === 'label' ? r.fieldErrors['quorum.by'] : undefined;
+    setErrors(labelKeyError ? { ...r.fieldErrors, 'quorum.label': labelKeyError } : r.fieldErrors);
     // The API's message names every bad field too: it covers one the form does not show.
     setMessage(r.message ?? 'the rule was not saved');
   }
@@ -146,6 +156,22 @@ export function RuleForm({ rule, webhooks, onDone }: { rule?: RuleWire; webhooks
       {text('for', 'firing after it holds for', '0s')}
       {text('resolveAfter', 'resolved after clear for', '0s')}
       {SCOPE.map((k) => text(`scope.${k}`, `only ${k}`, k === 'label' ? 'region=eu' : 'any'))}
+      {draft.kind !== 'signature' && (
+        <fieldset className={`${css.fieldset} ${css.wide}`} id={`${uid}-quorum`} data-testid="quorum" aria-invalid={errors.quorum ? true : undefined}>
+          <legend>quorum: fire only when this many probes agree at once (leave empty for no quorum)</legend>
+          {text('quorum.min', 'at least', 'e.g. 2')}
+          {select('quorum.by', 'of', [
+            { value: 'probe', label: 'probes' },
+            { value: 'label', label: 'distinct values of a probe label' },
+          ])}
+          {draft['quorum.by'] === 'label' && text('quorum.label', 'label key', 'region')}
+          {errors.quorum && (
+            <span className={css.error} data-testid="error-quorum">
+              {errors.quorum}
+            </span>
+          )}
+        </fieldset>
+      )}
       {checks('groupBy', 'one alert per', DIMENSIONS.map((d) => ({ value: d, label: d })), '')}
       {checks('webhooks', 'send to', webhooks.map((w) => ({ value: String(w.id), label: `${w.name} (${w.format})` })), 'no webhook endpoint yet: add one below')}
       <label className={css.check}>

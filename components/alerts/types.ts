@@ -20,6 +20,8 @@ export interface RuleWire {
   scope: Record<string, string | undefined>;
   groupBy: string[];
   webhooks: number[];
+  /** At least `min` probes, or distinct values of a probe label (`label:region`), must agree. */
+  quorum?: { min: number; by: string };
 }
 
 export interface WebhookWire {

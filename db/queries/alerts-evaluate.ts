@@ -8,6 +8,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { alertLink } from '../../lib/alerts/link';
 import { notificationBody, summarize, type AlertNotification } from '../../lib/alerts/notification';
 import { planUpdates, type Observation, type StoredAlert } from '../../lib/alerts/observation';
+import { quorumOf } from '../../lib/alerts/quorum';
 import { generateMessageId } from '../../lib/webhooks/signature';
 import type { Db, Executor } from '../client';
 import { alertRuleWebhooks, alertStates, alertTransitions, webhookEndpoints, webhookOutbox } from '../schema';
@@ -61,6 +62,7 @@ export async function applyEvaluation(db: Db, rule: StoredRule, observations: re
         .returning({ id: alertTransitions.id });
       if (!u.transition.notify) continue;
 
+      const quorum = quorumOf(u.evidence);
       const notification: Omit<AlertNotification, 'summary'> = {
         status: u.transition.to === 'firing' ? 'firing' : 'resolved',
         rule: { id: rule.id, name: rule.name, kind: rule.kind, severity: rule.severity },
@@ -70,6 +72,8 @@ export async function applyEvaluation(db: Db, rule: StoredRule, observations: re
         startsAt: (fired ?? now).toISOString(),
         ...(u.transition.to === 'resolved' && { endsAt: now.toISOString() }),
         evidence: u.evidence,
+        // Which probes saw it, at the top of the payload: receivers route on it without digging.
+        ...(quorum && { quorum }),
         url: alertLink(ctx.publicUrl, rule.kind, rule.scope, u.labels, rule.condition.windowMs),
       };
       const full: AlertNotification = { ...notification, summary: summarize(notification) };

@@ -40,7 +40,21 @@ export interface RuleCondition {
   windowMs: number | null;
   /** Fewest attempts (upgrade_ratio) or drops in a signature (signature) that count. */
   minCount: number;
+  /**
+   * At least `min` probes (or distinct values of a probe label) must see the condition at
+   * once (lib/alerts/quorum.ts). Absent or null: no quorum (rows written before issue 17).
+   */
+  quorum?: Quorum | null;
 }
+
+/** The unit a quorum counts: each probe, or each distinct value of a probe label (`label:region`). */
+export type QuorumBy = 'probe' | `label:${string}`;
+export interface Quorum {
+  min: number;
+  by: QuorumBy;
+}
+/** The most units a quorum may ask for: beyond it, a fleet-wide rule is what is meant. */
+export const MAX_QUORUM = 100;
 
 export interface AlertRuleSpec {
   name: string;
@@ -75,6 +89,16 @@ const scopeSchema = z.strictObject({
   label: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}=[^=]{1,128}$/, 'expected key=value, e.g. region=eu').optional(),
 });
 
+const LABEL_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const quorumSchema = z.strictObject({
+  min: z.number().int().min(1).max(MAX_QUORUM),
+  by: z
+    .string()
+    .refine((b) => b === 'probe' || (b.startsWith('label:') && LABEL_KEY.test(b.slice('label:'.length))), 'expected probe or label:<key>, e.g. label:region')
+    .transform((b) => b as QuorumBy)
+    .default('probe'),
+});
+
 const common = {
   name,
   severity: z.enum(SEVERITIES),
@@ -88,6 +112,7 @@ const common = {
     .refine((g) => new Set(g).size === g.length, 'expected each dimension once')
     .default([]),
   webhooks: z.array(z.number().int().positive()).max(10).refine((w) => new Set(w).size === w.length, 'expected each webhook once').default([]),
+  quorum: quorumSchema.optional(),
 };
 const window = duration(60_000, MAX_WINDOW_MS);
 const positive = z.number().finite().nonnegative();
@@ -124,21 +149,47 @@ export const alertRuleInputSchema = ruleVariants
     if (r.kind === 'probe_offline' && r.groupBy.some((g) => g !== 'probe')) {
       ctx.addIssue({ code: 'custom', path: ['groupBy'], message: 'a probe_offline rule makes one alert per probe; group by probe or nothing' });
     }
+    if (r.quorum) quorumIssues(r, r.quorum, ctx);
   })
   .transform((r): AlertRuleSpec => {
     const base = { name: r.name, kind: r.kind, severity: r.severity, enabled: r.enabled, forMs: r.for, resolveAfterMs: r.resolveAfter, scope: r.scope, groupBy: r.groupBy, webhooks: r.webhooks };
+    // Stored only when set, so a rule without one reads the same as rows written before quorums.
+    const quorum = r.quorum ? { quorum: { min: r.quorum.min, by: r.quorum.by } } : {};
     switch (r.kind) {
       case 'probe_offline':
-        return { ...base, groupBy: ['probe'], condition: { threshold: r.offlineAfter, resolveThreshold: null, windowMs: null, minCount: 1 } };
+        // With a quorum the probes are the units counted, and the alert is one for the fleet.
+        return { ...base, groupBy: r.quorum ? [] : ['probe'], condition: { threshold: r.offlineAfter, resolveThreshold: null, windowMs: null, minCount: 1, ...quorum } };
       case 'signature':
         return { ...base, condition: { threshold: r.tolerance, resolveThreshold: null, windowMs: r.window, minCount: r.minCount } };
       default:
         return {
           ...base,
-          condition: { threshold: r.threshold, resolveThreshold: r.resolveThreshold ?? null, windowMs: r.window, minCount: r.kind === 'upgrade_ratio' ? r.minAttempts : 1 },
+          condition: { threshold: r.threshold, resolveThreshold: r.resolveThreshold ?? null, windowMs: r.window, minCount: r.kind === 'upgrade_ratio' ? r.minAttempts : 1, ...quorum },
         };
     }
   });
+
+/**
+ * A quorum counts probes (or their label values) inside each alert's label set, so it
+ * cannot be combined with what would leave one probe per label set.
+ */
+function quorumIssues(r: { kind: AlertKind; scope: RuleScope; groupBy: GroupDimension[] }, q: Quorum, ctx: z.RefinementCtx): void {
+  if (r.kind === 'signature') {
+    // The drop analysis finds signatures across the whole scope, not per probe.
+    ctx.addIssue({ code: 'custom', path: ['quorum'], message: 'a signature rule cannot have a quorum: its analysis is not per probe' });
+    return;
+  }
+  if (r.groupBy.includes('probe')) {
+    ctx.addIssue({ code: 'custom', path: ['groupBy'], message: 'a rule with a quorum counts probes inside each alert; do not also group by probe' });
+  }
+  if (r.scope.probe && q.min > 1) {
+    ctx.addIssue({ code: 'custom', path: ['scope', 'probe'], message: `a rule scoped to one probe cannot see ${q.min} probes agree; drop scope.probe or set quorum.min to 1` });
+  }
+  const key = q.by.startsWith('label:') ? q.by.slice('label:'.length) : null;
+  if (key !== null && q.min > 1 && r.scope.label?.split('=', 1)[0] === key) {
+    ctx.addIssue({ code: 'custom', path: ['quorum', 'by'], message: `scope.label fixes ${key} to one value, so ${q.min} distinct values cannot agree` });
+  }
+}
 
 export type AlertRuleInput = z.input<typeof alertRuleInputSchema>;
 
@@ -155,6 +206,7 @@ export function ruleToWire(spec: AlertRuleSpec): Record<string, unknown> {
     scope: spec.scope,
     groupBy: spec.groupBy,
     webhooks: spec.webhooks,
+    ...(c.quorum && { quorum: { min: c.quorum.min, by: c.quorum.by } }),
   };
   switch (spec.kind) {
     case 'probe_offline':

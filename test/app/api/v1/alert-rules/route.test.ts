@@ -27,12 +27,25 @@ describe('/api/v1/alert-rules', () => {
     [{ ...rule, groupBy: ['path'] }, 'groupBy.0'],
     [{ ...rule, resolveThreshold: 5 }, 'resolveThreshold'],
     [{ ...rule, webhooks: [999] }, 'webhooks.0'],
+    [{ ...rule, quorum: { min: 0 } }, 'quorum.min'],
+    [{ ...rule, quorum: { min: 2, by: 'region' } }, 'quorum.by'],
+    [{ ...rule, groupBy: ['probe'], quorum: { min: 2 } }, 'groupBy'],
+    [{ ...rule, scope: { probe: 'edge-1' }, quorum: { min: 2 } }, 'scope.probe'],
+    [{ name: 'sig', kind: 'signature', severity: 'warning', window: '1h', quorum: { min: 2 } }, 'quorum'],
   ])('refuses %j with 400 naming %s', async (body, field) => {
     const res = await call('/api/v1/alert-rules', 'POST', body);
     expect(res.status).toBe(400);
     const p = (await res.json()) as Problem;
     expect(p.error.issues?.map((i) => i.path)).toContain(field);
     expect(p.error.message).toContain(field);
+  });
+
+  it('keeps a quorum through create and read', async () => {
+    const created = await call('/api/v1/alert-rules', 'POST', { ...rule, name: 'fleet drops', quorum: { min: 2, by: 'label:region' } });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: number };
+    expect(await (await call(`/api/v1/alert-rules/${id}`)).json()).toMatchObject({ quorum: { min: 2, by: 'label:region' } });
+    expect((await call(`/api/v1/alert-rules/${id}`, 'DELETE')).status).toBe(204);
   });
 
   it('refuses a body that is not JSON, or not declared as JSON', async () => {
