@@ -26,9 +26,11 @@ import { ALERT_KINDS, SEVERITIES, type GroupDimension, type RuleCondition, type 
 import type { SignatureBaseline } from '../lib/alerts/signature-watch';
 import { ALERT_STATUSES } from '../lib/alerts/state-machine';
 import { endKinds, outcomes, profileKinds, proxyKinds } from '../lib/contracts/ingest';
+import type { PlanStatusReport } from '../lib/contracts/plan';
 import { WEBHOOK_FORMATS } from '../lib/webhooks/endpoint';
 
 export * from './schema-access';
+export * from './schema-plans';
 
 const tstz = () => timestamp({ withTimezone: true, mode: 'date' });
 /** Raw bytes (drizzle has no bytea builder); reads select them as base64 text. */
@@ -83,6 +85,21 @@ export const probes = pgTable(
   },
   (t) => [uniqueIndex('probes_name_key').on(t.name), check('probes_kind_check', sql`${t.kind} in ('probe', 'target')`)],
 );
+
+/**
+ * What each probe was served of the fleet plan and what it reported back. A table of its
+ * own so that plan fetches never wait on ingest's row lock on `probes` (issue 17).
+ */
+export const probePlanStatus = pgTable('probe_plan_status', {
+  probeId: integer()
+    .primaryKey()
+    .references(() => probes.id, { onDelete: 'cascade' }),
+  fetchedAt: tstz(),
+  servedVersion: text(),
+  servedRevision: integer(),
+  reportedAt: tstz(),
+  report: jsonb().$type<PlanStatusReport>(),
+});
 
 /**
  * One row per connection attempt, keyed by the probe-generated session id and the instant

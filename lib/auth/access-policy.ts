@@ -44,6 +44,10 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   { pattern: '/api/v1/setup', methods: { POST: PUBLIC } },
   { pattern: '/canary', methods: { GET: PUBLIC } },
   { pattern: '/api/v1/ingest', methods: { POST: { kind: 'probe' } } },
+  // A probe's own plan and its report on it: the routes authenticate the token themselves,
+  // and take no probe id (app/api/v1/probe/authenticate.ts).
+  { pattern: '/api/v1/probe/plan', methods: { GET: { kind: 'probe' } } },
+  { pattern: '/api/v1/probe/plan/status', methods: { POST: { kind: 'probe' } } },
   { pattern: '/metrics', methods: { GET: viewer } },
   { pattern: '/socket.io/[...rest]', methods: { '*': viewer } },
   { pattern: '/api/v1/me', methods: { GET: viewer } },
@@ -51,6 +55,9 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   ...['overview', 'drops', 'analysis', 'paths', 'paths/[id]', 'sessions', 'sessions/[id]', 'handshakes', 'alerts'].map((r) => ({ pattern: `/api/v1/${r}`, methods: { GET: viewer } })),
   { pattern: '/api/v1/alert-rules', methods: edited },
   { pattern: '/api/v1/alert-rules/[id]', methods: edited },
+  // The fleet plan: what probes run. A proxy URL holds no credentials (only ${VAR}s).
+  { pattern: '/api/v1/plan', methods: edited },
+  { pattern: '/api/v1/plan/[...rest]', methods: edited },
   // A receiver's URL can hold its own secret (Slack puts it in the path): editors only.
   { pattern: '/api/v1/webhooks', methods: { '*': editor } },
   { pattern: '/api/v1/webhooks/[...rest]', methods: { '*': editor } },

@@ -123,7 +123,7 @@ export function createGate(options: GateOptions): Gate {
     }
     const role = roleOf(principal);
     if (role === null) {
-      return { status: 403, code: 'AUTH_ERR_FORBIDDEN', message: 'a probe token may only post to /api/v1/ingest' };
+      return { status: 403, code: 'AUTH_ERR_FORBIDDEN', message: 'a probe token may only use /api/v1/ingest and /api/v1/probe/plan' };
     }
     if (!roleAtLeast(role, need.role)) {
       return { status: 403, code: 'AUTH_ERR_FORBIDDEN', message: `this needs the ${need.role} role; you have ${role}` };

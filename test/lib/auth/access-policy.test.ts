@@ -7,6 +7,8 @@ describe('the access policy', () => {
 
   it('finds the routes (the walk itself works)', () => {
     expect(routes.find((r) => r.pattern === '/api/v1/alert-rules/[id]')?.methods.sort()).toEqual(['DELETE', 'GET', 'PUT']);
+    expect(routes.find((r) => r.pattern === '/api/v1/plan/paths/[id]')?.methods.sort()).toEqual(['DELETE', 'GET', 'PUT']);
+    expect(routes.find((r) => r.pattern === '/api/v1/probe/plan')?.methods).toEqual(['GET']);
     expect(routes.filter((r) => r.page).length).toBeGreaterThan(8);
   });
 
@@ -29,6 +31,17 @@ describe('the access policy', () => {
     expect(requirementFor('GET', '/api/v1/audit')).toEqual({ kind: 'role', role: 'admin' });
     expect(requirementFor('GET', '/admin/users')).toEqual({ kind: 'role', role: 'admin' });
     expect(requirementFor('POST', '/api/v1/ingest')).toEqual({ kind: 'probe' });
+    // The fleet plan: viewers read it, editors change it; probes read only their own, with their token.
+    expect(requirementFor('GET', '/api/v1/plan')).toEqual({ kind: 'role', role: 'viewer' });
+    expect(requirementFor('POST', '/api/v1/plan/paths')).toEqual({ kind: 'role', role: 'editor' });
+    expect(requirementFor('DELETE', '/api/v1/plan/targets/3')).toEqual({ kind: 'role', role: 'editor' });
+    expect(requirementFor('GET', '/api/v1/plan/profiles/3')).toEqual({ kind: 'role', role: 'viewer' });
+    expect(requirementFor('GET', '/api/v1/probe/plan')).toEqual({ kind: 'probe' });
+    expect(requirementFor('POST', '/api/v1/probe/plan/status')).toEqual({ kind: 'probe' });
+    // Only those methods: a probe-token route is not a door for anything else.
+    expect(requirementFor('POST', '/api/v1/probe/plan')).toEqual({ kind: 'role', role: 'admin' });
+    expect(requirementFor('GET', '/api/v1/probe/plan/status')).toEqual({ kind: 'role', role: 'admin' });
+    expect(requirementFor('GET', '/api/v1/probe')).toEqual({ kind: 'role', role: 'viewer' });
     // What no rule names: readable by viewers, writable by admins only.
     expect(requirementFor('GET', '/somewhere/new')).toEqual({ kind: 'role', role: 'viewer' });
     expect(requirementFor('POST', '/somewhere/new')).toEqual({ kind: 'role', role: 'admin' });
@@ -41,6 +54,9 @@ describe('the access policy', () => {
     expect(ruleFor('/sign-in/../api/v1/users')?.pattern).toBeUndefined();
     expect(ruleFor('/api/auth')).toBeUndefined();
     expect(ruleFor('/api/auth/sign-in/email')?.pattern).toBe('/api/auth/[...rest]');
+    // "probe" (a probe's own plan) is not "probes" (the probes API).
+    expect(ruleFor('/api/v1/probe/plan')?.pattern).toBe('/api/v1/probe/plan');
+    expect(ruleFor('/api/v1/probes/plan')?.pattern).toBe('/api/v1/probes/[...rest]');
     expect(new Set(ACCESS_RULES.map((r) => r.pattern)).size).toBe(ACCESS_RULES.length);
   });
 });

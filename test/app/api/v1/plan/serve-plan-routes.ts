@@ -1,0 +1,89 @@
+/**
+ * The plan and probe-plan route handlers behind the real access gate, in this process: a
+ * node HTTP server on 127.0.0.1:0 whose requests pass the gate (API tokens, probe tokens)
+ * and then reach the route modules as Next would call them. No build needed.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { installDatabase, uninstallDatabase, type Database } from '../../../../../db/client';
+import { parseAuthConfig } from '../../../../../lib/config/auth-env';
+import { SecretKey } from '../../../../../lib/crypto/secret-box';
+import { rootLogger } from '../../../../../lib/log';
+import { createAuth } from '../../../../../server/auth/auth';
+import { createGate } from '../../../../../server/auth/gate';
+import * as planRoute from '../../../../../app/api/v1/plan/route';
+import * as targets from '../../../../../app/api/v1/plan/targets/route';
+import * as target from '../../../../../app/api/v1/plan/targets/[id]/route';
+import * as proxies from '../../../../../app/api/v1/plan/proxies/route';
+import * as proxy from '../../../../../app/api/v1/plan/proxies/[id]/route';
+import * as profiles from '../../../../../app/api/v1/plan/profiles/route';
+import * as profile from '../../../../../app/api/v1/plan/profiles/[id]/route';
+import * as paths from '../../../../../app/api/v1/plan/paths/route';
+import * as pathItem from '../../../../../app/api/v1/plan/paths/[id]/route';
+import * as probePlan from '../../../../../app/api/v1/probe/plan/route';
+import * as probePlanStatus from '../../../../../app/api/v1/probe/plan/status/route';
+
+type Handler = (request: Request, ctx: { params: Promise<{ id: string }> }) => Promise<Response>;
+type RouteModule = Partial<Record<'GET' | 'POST' | 'PUT' | 'DELETE', Handler>>;
+
+const COLLECTIONS: Record<string, [RouteModule, RouteModule]> = {
+  targets: [targets, target],
+  proxies: [proxies, proxy],
+  profiles: [profiles, profile],
+  paths: [paths, pathItem],
+};
+
+function route(pathname: string): { module: RouteModule; id?: string } | null {
+  if (pathname === '/api/v1/plan') return { module: planRoute };
+  if (pathname === '/api/v1/probe/plan') return { module: probePlan };
+  if (pathname === '/api/v1/probe/plan/status') return { module: probePlanStatus };
+  const m = /^\/api\/v1\/plan\/([a-z]+)(?:\/([^/]+))?$/.exec(pathname);
+  const pair = m && COLLECTIONS[m[1]!];
+  if (!pair) return null;
+  return m[2] === undefined ? { module: pair[0] } : { module: pair[1], id: decodeURIComponent(m[2]) };
+}
+
+async function toRequest(req: IncomingMessage, base: string): Promise<Request> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers.set(k, v);
+  const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+  return new Request(new URL(req.url ?? '/', base), { method: req.method, headers, ...(hasBody && { body: Buffer.concat(chunks) }) });
+}
+
+export interface PlanRoutesServer {
+  base: string;
+  close(): Promise<void>;
+}
+
+/** Serve the routes on `database`, which is installed as the process's until close(). */
+export async function servePlanRoutes(database: Database): Promise<PlanRoutesServer> {
+  installDatabase(database);
+  const log = rootLogger().child({}, { level: 'silent' });
+  const auth = createAuth({ database, config: parseAuthConfig({}), secretKey: new SecretKey(Buffer.alloc(32, 7)), log });
+  const gate = createGate({ auth, database, dev: false, log });
+  let base = '';
+  const server: Server = createServer((req, res) =>
+    gate.handle(req, res, () => {
+      void (async () => {
+        const found = route(new URL(req.url ?? '/', base).pathname);
+        const handler = found?.module[req.method as 'GET'];
+        const response = handler ? await handler(await toRequest(req, base), { params: Promise.resolve({ id: found!.id ?? '' }) }) : new Response(null, { status: found ? 405 : 404 });
+        res.writeHead(response.status, Object.fromEntries(response.headers));
+        res.end(Buffer.from(await response.arrayBuffer()));
+      })().catch((err: unknown) => {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(String((err as Error).stack ?? err));
+      });
+    }),
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    base,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      uninstallDatabase(database);
+    },
+  };
+}
