@@ -32,6 +32,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <a href="/paths">Paths</a>
             <a href="/handshakes">Handshakes</a>
             <a href="/probes">Probes</a>
+            <a href="/fleet">Fleet</a>
             <a href="/analysis">Analysis</a>
             <a href="/alerts">Alerts</a>
             {roleAtLeast(role, 'admin') && <a href="/admin">Admin</a>}

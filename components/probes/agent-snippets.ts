@@ -27,6 +27,7 @@ export function probeConfigYaml(origin: string): string {
     '  - { name: direct, url: direct }      # add http:// or socks5h:// proxies to compare paths',
     'paths:',
     '  - { targets: "*", proxies: "*", profiles: [idle, heartbeat] }',
+    '# more paths can come from the Fleet page: the agent fetches its plan from the backend',
     '',
   ].join('\n');
 }

@@ -1,11 +1,14 @@
 /**
  * Every probe: online or not (and for how long it has been silent), version, labels, canaries,
- * spool. Given `admin` (the page is an admin's), each row also says whether it is a canary
- * target and carries the probe's controls; without it, the table is the viewers' table.
+ * spool, and its plan (issue 17: which version it fetched when, and below its row the paths
+ * it runs or could not run). Given `admin` (the page is an admin's), each row also says
+ * whether it is a canary target and carries the probe's controls; without it, the table is
+ * the viewers' table.
  */
 import { formatDurationShort } from '../../lib/overview/format';
 import type { ProbeState, ProbeStatus } from '../../lib/paths/types';
 import { ProbeActions } from './probe-actions';
+import { PlanCell, ProbePlan } from './probe-plan';
 import css from './probes.module.css';
 import type { AdminProbes, IssuedToken } from './types';
 
@@ -15,6 +18,9 @@ const STATE: Record<ProbeState, { mark: string; word: string; className: string 
   'never-seen': { mark: '◌', word: 'never seen', className: css.neverSeen! },
   revoked: { mark: '✕', word: 'revoked', className: css.revoked! },
 };
+
+/** The viewers' columns; an admin's table has one more, the controls. */
+const COLUMNS = 10;
 
 const n = (x: number | null) => (x === null ? '—' : String(x));
 const stamp = (iso: string | null) => (iso ? `${iso.slice(0, 19).replace('T', ' ')} UTC` : '—');
@@ -35,6 +41,7 @@ export function ProbesTable({ probes, admin }: { probes: ProbeStatus[]; admin?: 
             <th scope="col" className={css.num}>backoff</th>
             <th scope="col">last seen</th>
             <th scope="col" className={css.num}>spool</th>
+            <th scope="col">plan</th>
             {admin && (
               <th scope="col">
                 <span className="sr-only">actions</span>
@@ -46,8 +53,8 @@ export function ProbesTable({ probes, admin }: { probes: ProbeStatus[]; admin?: 
           {probes.map((p) => {
             const st = STATE[p.state];
             const managed = admin?.probes.get(p.name);
-            return (
-              <tr key={p.name} data-testid="probe-row" data-probe={p.name} data-state={p.state}>
+            return [
+              <tr key={p.name} className={p.plan ? css.withPlan : undefined} data-testid="probe-row" data-probe={p.name} data-state={p.state}>
                 <th scope="row" className={css.name}>
                   {p.name}
                   <span className={css.sub}>registered {p.createdAt.slice(0, 10)}</span>
@@ -83,6 +90,9 @@ export function ProbesTable({ probes, admin }: { probes: ProbeStatus[]; admin?: 
                   {p.silentForMs !== null && p.state === 'online' && <span className={css.sub}>{formatDurationShort(Math.max(1000, p.silentForMs))} ago</span>}
                 </td>
                 <td className={css.num}>{n(p.spoolDepth)}</td>
+                <td>
+                  <PlanCell plan={p.plan} />
+                </td>
                 {admin && (
                   <td>
                     {managed ? (
@@ -92,8 +102,16 @@ export function ProbesTable({ probes, admin }: { probes: ProbeStatus[]; admin?: 
                     )}
                   </td>
                 )}
-              </tr>
-            );
+              </tr>,
+              // The plan's paths on a row of their own, under the probe's: a list is too wide for a cell.
+              p.plan && (
+                <tr key={`${p.name}-plan`} className={css.planRow} data-testid="probe-plan-row" data-probe={p.name}>
+                  <td colSpan={admin ? COLUMNS + 1 : COLUMNS}>
+                    <ProbePlan probe={p.name} plan={p.plan} />
+                  </td>
+                </tr>
+              ),
+            ];
           })}
         </tbody>
       </table>

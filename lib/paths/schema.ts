@@ -144,6 +144,34 @@ export const pathDetailSchema = z.object({
   sessions: z.array(pathSessionRowSchema),
 });
 
+/** Mirrors ProbePlanStatus (lib/plans/types.ts ProbePlanView plus fetchedForMs). */
+const probePlanSchema = z.object({
+  version: z.string().nullable(),
+  revision: z.number().int().nullable(),
+  fetchedAt: iso.nullable(),
+  reportedAt: iso.nullable(),
+  appliedVersion: z.string().nullable(),
+  rejected: z.object({ version: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })) }).nullable(),
+  paths: z.array(
+    z.object({
+      source: z.enum(['server', 'local']),
+      id: z.number().int().nullable(),
+      target: z.string(),
+      proxy: z.string(),
+      profile: z.string(),
+      canaries: z.number().int(),
+      open: z.number().int(),
+      connecting: z.number().int(),
+      backoff: z.number().int(),
+      state: z.enum(['running', 'unconfigured']),
+      reason: z.string().nullable(),
+      field: z.string().nullable(),
+    }),
+  ),
+  truncated: z.boolean(),
+  fetchedForMs: ms,
+});
+
 export const probesReportSchema = z.object({
   now: iso,
   onlineWithinMs: z.number().positive(),
@@ -161,6 +189,7 @@ export const probesReportSchema = z.object({
       revokedAt: iso.nullable(),
       spoolDepth: z.number().nullable(),
       canaries: z.object({ open: z.number().nullable(), connecting: z.number().nullable(), backoff: z.number().nullable() }),
+      plan: probePlanSchema.nullable(),
     }),
   ),
 });

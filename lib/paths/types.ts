@@ -4,6 +4,7 @@
  */
 import type { Finding, LadderRung } from '../analysis/findings';
 import type { EndKind, Outcome, ProfileKind, ProxyKind } from '../contracts/ingest';
+import type { ProbePlanView } from '../plans/types';
 import type { Health } from './health';
 
 export const PHASES = ['dns', 'tcp', 'proxy', 'tls', 'upgrade'] as const;
@@ -179,6 +180,14 @@ export interface ProbeStatus {
   revokedAt: string | null;
   spoolDepth: number | null;
   canaries: { open: number | null; connecting: number | null; backoff: number | null };
+  /** Its plan from the server and what it reported of it (issue 17); null before its first fetch or report. */
+  plan: ProbePlanStatus | null;
+}
+
+/** A probe's plan with how long ago it fetched it, decided against the same `now` as `silentForMs`. */
+export interface ProbePlanStatus extends ProbePlanView {
+  /** now − fetchedAt; null when never fetched. */
+  fetchedForMs: number | null;
 }
 
 /** GET /api/v1/probes and the probes page: every probe's status as of `now`. */

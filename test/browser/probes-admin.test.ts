@@ -181,7 +181,7 @@ describe('/probes for a viewer', () => {
     await page.waitForSelector('[data-testid="probe-row"][data-probe="seen-by-viewer"]');
     expect(await page.getByRole('button', { name: 'Add probe' }).count()).toBe(0);
     expect(await page.locator('[data-testid="probe-actions"]').count()).toBe(0);
-    expect(await page.locator('[data-testid="probes-table"] thead th').count()).toBe(9);
+    expect(await page.locator('[data-testid="probes-table"] thead th').count()).toBe(10);
     expect(await page.getByRole('link', { name: 'Admin' }).count()).toBe(0);
 
     // The page's own fetch, from the viewer's session and this page's Origin.

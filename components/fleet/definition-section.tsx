@@ -1,0 +1,127 @@
+'use client';
+/**
+ * One section of the fleet page (paths, targets, proxies or profiles): a table of the
+ * definitions, and for editors "New", "Edit" in place and "Delete" (asked first; the API's
+ * refusal, e.g. a target still used by a path, shows as a banner). Viewers get the table.
+ */
+import { useRouter } from 'next/navigation';
+import { useState, type ReactNode } from 'react';
+import { apiCall } from '../alerts/api-call';
+import css from './fleet.module.css';
+
+export interface Column<T> {
+  header: string;
+  cell(row: T): ReactNode;
+  num?: boolean;
+}
+
+export function DefinitionSection<T extends { id: number }>(props: {
+  /** "path", "target", ...: names the buttons and the confirmation. */
+  noun: string;
+  title: string;
+  intro: ReactNode;
+  empty: string;
+  rows: readonly T[];
+  columns: Column<T>[];
+  rowTestId: string;
+  rowName(row: T): string;
+  rowData?(row: T): Record<string, string>;
+  apiPath: string;
+  canEdit: boolean;
+  form(row: T | undefined, onDone: () => void): ReactNode;
+}) {
+  const { noun, title, rows, columns, canEdit } = props;
+  const router = useRouter();
+  const [editing, setEditing] = useState<number | 'new' | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const headingId = `fleet-${noun}-title`;
+  const done = () => {
+    setEditing(null);
+    setError(null);
+    router.refresh();
+  };
+  async function remove(row: T) {
+    if (!window.confirm(`Delete the ${noun} ${props.rowName(row)}? Probes stop running it at their next fetch.`)) return;
+    const r = await apiCall(`${props.apiPath}/${row.id}`, 'DELETE');
+    if (!r.ok) setError(r.message ?? `the ${noun} was not deleted`);
+    else done();
+  }
+  const span = columns.length + (canEdit ? 1 : 0);
+
+  return (
+    <section className={css.section} aria-labelledby={headingId} data-testid={`fleet-${title.toLowerCase()}`}>
+      <div className={css.sectionHeader}>
+        <h2 id={headingId}>{title}</h2>
+        {canEdit && editing !== 'new' && (
+          <button type="button" className={css.primary} onClick={() => setEditing('new')}>
+            New {noun}
+          </button>
+        )}
+      </div>
+      <p className={css.note}>{props.intro}</p>
+      {error && (
+        <p className={`${css.banner} ${css.bannerError}`} role="alert" data-testid={`fleet-${noun}-error`}>
+          {error}
+        </p>
+      )}
+      {editing === 'new' && props.form(undefined, done)}
+      {rows.length === 0 ? (
+        <p className={css.note}>{props.empty}</p>
+      ) : (
+        <div className={css.scroll}>
+          <table className={css.table} data-rows={rows.length}>
+            <caption className="sr-only">{title}</caption>
+            <thead>
+              <tr>
+                {columns.map((c) => (
+                  <th key={c.header} scope="col" className={c.num ? css.num : undefined}>
+                    {c.header}
+                  </th>
+                ))}
+                {canEdit && (
+                  <th scope="col">
+                    <span className="sr-only">actions</span>
+                  </th>
+                )}
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((row) => [
+                <tr key={row.id} data-testid={props.rowTestId} {...props.rowData?.(row)}>
+                  {columns.map((c, i) =>
+                    i === 0 ? (
+                      <th key={c.header} scope="row" className={c.num ? css.num : undefined}>
+                        {c.cell(row)}
+                      </th>
+                    ) : (
+                      <td key={c.header} className={c.num ? css.num : undefined}>
+                        {c.cell(row)}
+                      </td>
+                    ),
+                  )}
+                  {canEdit && (
+                    <td>
+                      <div className={css.actions}>
+                        <button type="button" className={css.button} onClick={() => setEditing(row.id)} aria-label={`Edit ${noun} ${props.rowName(row)}`}>
+                          Edit
+                        </button>
+                        <button type="button" className={css.button} onClick={() => void remove(row)} aria-label={`Delete ${noun} ${props.rowName(row)}`}>
+                          Delete
+                        </button>
+                      </div>
+                    </td>
+                  )}
+                </tr>,
+                editing === row.id && (
+                  <tr key={`${row.id}-edit`}>
+                    <td colSpan={span}>{props.form(row, done)}</td>
+                  </tr>
+                ),
+              ])}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

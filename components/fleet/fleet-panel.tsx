@@ -1,0 +1,163 @@
+'use client';
+/**
+ * The fleet plan (issue 17): the paths probes take from the server, and the targets,
+ * proxies and profiles they name. Editors change them here; each probe picks the change up
+ * at its next fetch (every 15 s by default). Each path says on which probes it runs and on
+ * which it could not, with why, as the probes reported.
+ */
+import css from './fleet.module.css';
+import { DefinitionSection } from './definition-section';
+import { PathForm } from './path-form';
+import { ProfileForm } from './profile-form';
+import { ProxyForm } from './proxy-form';
+import { TargetForm } from './target-form';
+import type { FleetPlanView, FleetProbe, PathFleetStatus, PlanPathView, PlanProfileView } from './types';
+
+function describeProfile(p: PlanProfileView): string {
+  switch (p.kind) {
+    case 'idle':
+      return 'idle';
+    case 'heartbeat':
+      return `heartbeat every ${p.interval}, answer within ${p.timeout}`;
+    case 'echo':
+      return `echo ${p.messageBytes} B every ${p.interval}, answer within ${p.timeout}`;
+    case 'ladder':
+      return `ladder of gaps ${p.gaps.join(', ')}, answer within ${p.timeout}`;
+  }
+}
+
+function PathState({ path, status }: { path: PlanPathView; status: PathFleetStatus | undefined }) {
+  if (!path.enabled) return <span className={css.disabled}>disabled</span>;
+  const running = status?.running ?? [];
+  const unconfigured = status?.unconfigured ?? [];
+  if (running.length + unconfigured.length === 0) return <span className={css.sub}>no probe has reported it yet</span>;
+  const open = running.reduce((s, r) => s + r.open, 0);
+  const planned = running.reduce((s, r) => s + r.canaries, 0);
+  return (
+    <span data-testid="path-state" data-running={running.length} data-unconfigured={unconfigured.length}>
+      <span className={running.length > 0 ? css.running : css.disabled}>
+        <span aria-hidden="true">{running.length > 0 ? '●' : '○'}</span> running on {running.length}
+      </span>
+      {unconfigured.length > 0 && (
+        <>
+          {' · '}
+          <span className={css.unconfigured}>
+            <span aria-hidden="true">▲</span> unconfigured on {unconfigured.length}
+          </span>
+        </>
+      )}
+      {running.length > 0 && (
+        <span className={css.sub}>
+          {running.map((r) => r.probe).join(', ')} · {open}/{planned} canaries open
+        </span>
+      )}
+      {unconfigured.map((u) => (
+        <span key={u.probe} className={css.sub} data-testid="path-unconfigured" data-probe={u.probe}>
+          {u.probe}: {u.reason ?? 'no reason given'}
+          {u.field && ` (${u.field})`}
+        </span>
+      ))}
+    </span>
+  );
+}
+
+export function FleetPanel({ plan, probes, status, canEdit }: { plan: FleetPlanView; probes: FleetProbe[]; status: Record<number, PathFleetStatus>; canEdit: boolean }) {
+  return (
+    <>
+      <DefinitionSection
+        noun="path"
+        title="Paths"
+        intro={
+          <>
+            Each path holds canaries to one target through one proxy with one profile, on the probes its selector picks. Probes fetch their plan every 15 s; paths in a probe&apos;s own probe.yaml keep running beside these.
+          </>
+        }
+        empty="No server path yet: probes run only the paths of their own probe.yaml."
+        rows={plan.paths}
+        rowTestId="fleet-path-row"
+        rowName={(p) => `${p.id} (${p.target} · ${p.proxy} · ${p.profile})`}
+        rowData={(p) => ({ 'data-path-id': String(p.id), 'data-enabled': String(p.enabled) })}
+        apiPath="/api/v1/plan/paths"
+        canEdit={canEdit}
+        columns={[
+          { header: 'path', cell: (p) => `#${p.id}` },
+          { header: 'target', cell: (p) => p.target },
+          { header: 'proxy', cell: (p) => p.proxy },
+          { header: 'profile', cell: (p) => p.profile },
+          { header: 'canaries', num: true, cell: (p) => p.canaries },
+          { header: 'on probes', cell: (p) => <span className={css.label}>{p.probes}</span> },
+          { header: 'state', cell: (p) => <PathState path={p} status={status[p.id]} /> },
+        ]}
+        form={(p, done) => <PathForm path={p} plan={plan} probes={probes} onDone={done} />}
+      />
+      <DefinitionSection
+        noun="target"
+        title="Targets"
+        intro="WebSocket endpoints the canaries connect to."
+        empty="No target yet."
+        rows={plan.targets}
+        rowTestId="plan-target-row"
+        rowName={(t) => t.name}
+        rowData={(t) => ({ 'data-name': t.name })}
+        apiPath="/api/v1/plan/targets"
+        canEdit={canEdit}
+        columns={[
+          { header: 'target', cell: (t) => t.name },
+          { header: 'URL', cell: (t) => <span className={css.mono}>{t.url}</span> },
+          {
+            header: 'options',
+            cell: (t) =>
+              [
+                Object.keys(t.headers).length > 0 && `headers: ${Object.keys(t.headers).join(', ')}`,
+                t.subprotocols.length > 0 && `subprotocols: ${t.subprotocols.join(', ')}`,
+                t.origin && `Origin ${t.origin}`,
+                !t.tls.verify && 'certificate not verified',
+                t.tls.servername && `SNI ${t.tls.servername}`,
+              ]
+                .filter(Boolean)
+                .join(' · ') || '—',
+          },
+        ]}
+        form={(t, done) => <TargetForm target={t} onDone={done} />}
+      />
+      <DefinitionSection
+        noun="proxy"
+        title="Proxies"
+        intro={
+          <>
+            <code className={css.code}>direct</code> (no proxy) is built in. Credentials stay on the probes: a URL names them as <code className={css.code}>{'${VAR}'}</code>, filled from each probe&apos;s environment.
+          </>
+        }
+        empty="No proxy yet: paths go direct."
+        rows={plan.proxies}
+        rowTestId="plan-proxy-row"
+        rowName={(p) => p.name}
+        rowData={(p) => ({ 'data-name': p.name })}
+        apiPath="/api/v1/plan/proxies"
+        canEdit={canEdit}
+        columns={[
+          { header: 'proxy', cell: (p) => p.name },
+          { header: 'URL', cell: (p) => <span className={css.mono}>{p.url}</span> },
+        ]}
+        form={(p, done) => <ProxyForm proxy={p} onDone={done} />}
+      />
+      <DefinitionSection
+        noun="profile"
+        title="Profiles"
+        intro={<>Built in: {plan.builtins.profiles.join(', ')}. A profile defined here under a built-in&apos;s name replaces it.</>}
+        empty="No profile of your own yet."
+        rows={plan.profiles}
+        rowTestId="plan-profile-row"
+        rowName={(p) => p.name}
+        rowData={(p) => ({ 'data-name': p.name })}
+        apiPath="/api/v1/plan/profiles"
+        canEdit={canEdit}
+        columns={[
+          { header: 'profile', cell: (p) => p.name },
+          { header: 'does', cell: (p) => describeProfile(p) },
+        ]}
+        form={(p, done) => <ProfileForm profile={p} onDone={done} />}
+      />
+    </>
+  );
+}
