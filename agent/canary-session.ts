@@ -171,11 +171,12 @@ export class CanarySession implements ProfileSession {
     closePolitely(this.ws, 1000, reason);
   }
 
-  /** The probe stops: close politely, reported as probe_closed. */
+  /** The probe stops, or the plan no longer holds this canary: close politely, reported as probe_closed. */
   readonly stop = (): void => {
     if (this.#ending) return;
-    this.#ending = this.#decide('probe_closed', 'probe stopping');
-    closePolitely(this.ws, 1001, 'probe stopping');
+    const reason = this.#deps.stop.closeReason ?? 'probe stopping';
+    this.#ending = this.#decide('probe_closed', reason);
+    closePolitely(this.ws, 1001, reason);
   };
 
   // ---- what the shared listeners call

@@ -24,6 +24,12 @@ import { AGENT_VERSION } from './version';
  */
 export interface StopSignal {
   readonly aborted: boolean;
+  /**
+   * Why the canaries stop, as their sessions' close reason (`probe_closed`): a path removed
+   * from the plan is not the probe stopping. Absent: "probe stopping". (Not `reason`: an
+   * AbortSignal's reason is an exception, not a close reason.)
+   */
+  readonly closeReason?: string;
   addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
   removeEventListener(type: 'abort', listener: () => void): void;
 }

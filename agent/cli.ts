@@ -10,7 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createLogger, moduleLogger } from '../lib/log';
-import { ConfigError, describePlan, loadProbeConfig } from './config';
+import { ConfigError, describePlan, describeServerPlan, loadProbeConfig } from './config';
 import { startProbe } from './probe';
 import { SpoolError } from './spool';
 import { AGENT_VERSION } from './version';
@@ -49,7 +49,7 @@ async function main(): Promise<number> {
     throw err;
   }
   if (args.check) {
-    process.stdout.write(`${args.config}: OK\n${describePlan(plan)}\n`);
+    process.stdout.write(`${args.config}: OK\n${describePlan(plan)}\n${describeServerPlan(plan.config)}\n`);
     return 0;
   }
 

@@ -8,7 +8,12 @@ import { isIP } from 'node:net';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { proxyKinds, type ProxyKind } from '../lib/contracts/ingest';
-import { durationMs } from './duration';
+import { PLAN_PATH, pathSchema, profileSchema, proxySchema, targetSchema } from '../lib/contracts/plan';
+import { durationMs, formatPlanDuration } from './duration';
+
+// The entry schemas are shared with the server's plans (lib/contracts/plan.ts); re-exported
+// for the callers that have always found them here.
+export { name, pathSchema, profileSchema, proxySchema, proxyUrl, targetSchema, wsUrl } from '../lib/contracts/plan';
 
 export class ConfigError extends Error {
   readonly code = 'PROBE_ERR_CONFIG';
@@ -20,73 +25,16 @@ export class ConfigError extends Error {
   }
 }
 
-const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected a name of letters, digits, ".", "_" or "-"');
-
-const wsUrl = z.string().refine((u) => {
-  try {
-    const p = new URL(u);
-    return (p.protocol === 'ws:' || p.protocol === 'wss:') && p.username === '' && p.password === '';
-  } catch {
-    return false;
-  }
-}, 'expected a ws:// or wss:// URL without credentials');
-
-const proxyUrl = z.string().refine((u) => {
-  if (u === 'direct') return true;
-  try {
-    const p = new URL(u);
-    return ['http:', 'https:', 'socks4:', 'socks4a:', 'socks5:', 'socks5h:'].includes(p.protocol) && p.hostname !== '' && p.pathname.replace(/\/$/, '') === '';
-  } catch {
-    return false;
-  }
-}, 'expected "direct" or a proxy URL: http://, https://, socks4://, socks4a://, socks5:// or socks5h://, [user:password@]host:port');
-
-const targetSchema = z.strictObject({
-  name,
-  url: wsUrl,
-  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'expected an HTTP header name'), z.string()).default({}),
-  subprotocols: z.array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected a subprotocol token')).default([]),
-  origin: z.string().optional(),
-  tls: z
-    .strictObject({
-      /** Verify the server's certificate (the default). Turn off only for lab targets. */
-      verify: z.boolean().default(true),
-      /** PEM file of extra CAs. */
-      caFile: z.string().optional(),
-      /** SNI name, when the URL's host is an address. */
-      servername: z.string().optional(),
-    })
-    .default({ verify: true }),
-});
-
-const proxySchema = z.strictObject({ name, url: proxyUrl });
-
 const timeout = durationMs(100, 600_000);
-const profileSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ name, kind: z.literal('idle') }),
-  z.strictObject({ name, kind: z.literal('heartbeat'), interval: durationMs(100, 3_600_000), timeout }),
-  z.strictObject({
-    name,
-    kind: z.literal('echo'),
-    interval: durationMs(100, 3_600_000),
-    timeout,
-    messageBytes: z.number().int().min(16).max(16 * 1024 * 1024).default(64),
-  }),
-  z.strictObject({
-    name,
-    kind: z.literal('ladder'),
-    gaps: z.array(durationMs(1000, 86_400_000)).min(1).max(32),
-    timeout,
-  }),
-]);
 
-const pathSchema = z.strictObject({
-  targets: z.union([z.literal('*'), z.array(name).min(1)]).default('*'),
-  proxies: z.union([z.literal('*'), z.array(name).min(1)]).default('*'),
-  profiles: z.array(name).min(1),
-  /** Canaries to hold per target × proxy × profile (per gap, for a ladder). */
-  canaries: z.number().int().min(1).max(1000).default(1),
-});
+/**
+ * How often a probe asks the server for its plan. 15 s: with the first dial spread by at most
+ * one reconnect base, a path added on the server runs within about 16 s.
+ */
+export const DEFAULT_PLAN_POLL_MS = 15_000;
+
+/** A name the probe's environment may hold. */
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name');
 
 const configSchema = z.strictObject({
   probe: z
@@ -109,10 +57,21 @@ const configSchema = z.strictObject({
   metrics: z
     .strictObject({ listen: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9464') })
     .optional(),
-  targets: z.array(targetSchema).min(1),
+  /**
+   * Paths from the server (the Fleet page), beside the ones below. `env`: the environment
+   * variables a server plan may use in proxy URLs, beyond those named DROPSCOPE_PROXY_*.
+   */
+  plan: z
+    .strictObject({
+      fromServer: z.boolean().default(true),
+      poll: durationMs(1000, 3_600_000).default(DEFAULT_PLAN_POLL_MS),
+      env: z.array(envName).max(100).default([]),
+    })
+    .default({ fromServer: true, poll: DEFAULT_PLAN_POLL_MS, env: [] }),
+  targets: z.array(targetSchema).default([]),
   proxies: z.array(proxySchema).default([{ name: 'direct', url: 'direct' }]),
   profiles: z.array(profileSchema).default([]),
-  paths: z.array(pathSchema).min(1),
+  paths: z.array(pathSchema).default([]),
 });
 
 export type ProbeConfig = z.infer<typeof configSchema>;
@@ -140,6 +99,7 @@ export const BUILTIN_PROFILES: ProfileConfig[] = [
 
 /** One canary slot of the plan: held forever, reconnecting after every ending. */
 export interface PlannedCanary {
+  /** `target|proxy|profileLabel|n`: the same slot in the local and the server plan has the same key. */
   key: string;
   target: TargetConfig;
   proxy: ProxyConfig;
@@ -148,6 +108,10 @@ export interface PlannedCanary {
   gapMs?: number;
   /** The profile name as reported: `ladder/45s` for a ladder rung. */
   profileLabel: string;
+  /** Where the slot comes from: absent for probe.yaml, 'server' for the server's plan. */
+  source?: 'server';
+  /** The server path's id, for a slot of the server's plan. */
+  pathId?: number;
 }
 
 export interface ProbePlan {
@@ -200,7 +164,7 @@ export function parseProbeConfig(text: string, file: string, env: Record<string,
   if (doc.errors.length > 0) {
     throw new ConfigError(file, doc.errors.map((e) => ({ path: '', message: `YAML: ${e.message.split('\n')[0]}` })));
   }
-  const problems: { path: string; message: string }[] = [];
+  const problems: ConfigProblem[] = [];
   const raw = interpolate(doc.toJS(), env, [], problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
   const parsed = configSchema.safeParse(raw);
@@ -222,35 +186,46 @@ export function loadProbeConfig(file: string, env: Record<string, string | undef
 
 const SINGULAR = { targets: 'target', proxies: 'proxy', profiles: 'profile' } as const;
 
-function plan(config: ProbeConfig, file: string): ProbePlan {
-  const problems: { path: string; message: string }[] = [];
-  const unique = <T extends { name: string }>(items: T[], what: string) => {
-    const seen = new Set<string>();
-    items.forEach((it, i) => {
-      if (seen.has(it.name)) problems.push({ path: `${what}.${i}.name`, message: `duplicate name "${it.name}"` });
-      seen.add(it.name);
-    });
-  };
-  unique(config.targets, 'targets');
-  unique(config.proxies, 'proxies');
-  unique(config.profiles, 'profiles');
-  if (config.reconnect.cap < config.reconnect.base) problems.push({ path: 'reconnect.cap', message: 'expected cap ≥ base' });
-  config.targets.forEach((t, i) => {
-    const host = new URL(t.url).hostname;
-    if (t.url.startsWith('wss:') && isIP(host.replace(/^\[|\]$/g, '')) && t.tls.verify && !t.tls.servername) {
-      problems.push({ path: `targets.${i}.tls.servername`, message: 'a wss:// URL with an IP address needs tls.servername to verify the certificate' });
-    }
-  });
+export interface ConfigProblem {
+  path: string;
+  message: string;
+}
 
+/** The named definitions a plan's paths pick from. */
+export interface PlanDefinitions {
+  targets: ReadonlyMap<string, TargetConfig>;
+  proxies: ReadonlyMap<string, ProxyConfig>;
+  /** Built-ins and declared profiles (a declared one wins). */
+  profiles: ReadonlyMap<string, ProfileConfig>;
+}
+
+/** A path as expand takes it: the YAML's, or a server path with its id. */
+export interface PathSpec {
+  targets: '*' | string[];
+  proxies: '*' | string[];
+  profiles: string[];
+  canaries: number;
+  id?: number;
+}
+
+/** The profiles a plan knows: the built-ins, overridden by `declared`. */
+export function profileMap(declared: readonly ProfileConfig[]): Map<string, ProfileConfig> {
   const profiles = new Map(BUILTIN_PROFILES.map((p) => [p.name, p]));
-  for (const p of config.profiles) profiles.set(p.name, p);
-  const targets = new Map(config.targets.map((t) => [t.name, t]));
-  const proxies = new Map(config.proxies.map((p) => [p.name, toProxyConfig(p)]));
+  for (const p of declared) profiles.set(p.name, p);
+  return profiles;
+}
 
+/**
+ * Expand paths into canaries: target × proxy × profile × (ladder rung) × n, each slot once
+ * (a slot listed twice is held once). Unknown names are problems at `paths.<i>.<field>.<j>`.
+ * The local and the server plan expand the same way, so equal slots get equal keys.
+ */
+export function expandPaths(defs: PlanDefinitions, paths: readonly PathSpec[], source: 'local' | 'server'): { canaries: PlannedCanary[]; problems: ConfigProblem[] } {
+  const problems: ConfigProblem[] = [];
   const canaries: PlannedCanary[] = [];
   const keys = new Set<string>();
-  config.paths.forEach((p, i) => {
-    const pick = <T>(names: '*' | string[], from: Map<string, T>, field: 'targets' | 'proxies' | 'profiles'): T[] =>
+  paths.forEach((p, i) => {
+    const pick = <T>(names: '*' | string[], from: ReadonlyMap<string, T>, field: 'targets' | 'proxies' | 'profiles'): T[] =>
       names === '*'
         ? [...from.values()]
         : names.flatMap((n, j) => {
@@ -258,9 +233,9 @@ function plan(config: ProbeConfig, file: string): ProbePlan {
             if (!v) problems.push({ path: `paths.${i}.${field}.${j}`, message: `no ${SINGULAR[field]} named "${n}" (known: ${[...from.keys()].join(', ')})` });
             return v ? [v] : [];
           });
-    const ts = pick(p.targets, targets, 'targets');
-    const ps = pick(p.proxies, proxies, 'proxies');
-    const prs = pick(p.profiles, profiles, 'profiles');
+    const ts = pick(p.targets, defs.targets, 'targets');
+    const ps = pick(p.proxies, defs.proxies, 'proxies');
+    const prs = pick(p.profiles, defs.profiles, 'profiles');
     for (const target of ts)
       for (const proxy of ps)
         for (const profile of prs) {
@@ -271,22 +246,80 @@ function plan(config: ProbeConfig, file: string): ProbePlan {
               const key = `${target.name}|${proxy.name}|${profileLabel}|${n}`;
               if (keys.has(key)) continue; // the same path listed twice is held once
               keys.add(key);
-              canaries.push({ key, target, proxy, profile, gapMs, profileLabel });
+              const canary: PlannedCanary = { key, target, proxy, profile, gapMs, profileLabel };
+              if (source === 'server') {
+                canary.source = 'server';
+                if (p.id !== undefined) canary.pathId = p.id;
+              }
+              canaries.push(canary);
             }
         }
   });
+  return { canaries, problems };
+}
+
+/** Duplicate names in a list of definitions, as problems at `<what>.<i>.name`. */
+export function duplicateNames(items: readonly { name: string }[], what: string): ConfigProblem[] {
+  const seen = new Set<string>();
+  const problems: ConfigProblem[] = [];
+  items.forEach((it, i) => {
+    if (seen.has(it.name)) problems.push({ path: `${what}.${i}.name`, message: `duplicate name "${it.name}"` });
+    seen.add(it.name);
+  });
+  return problems;
+}
+
+/** A wss:// target at an IP address that verifies its certificate needs a name to verify it against. */
+export function targetProblem(t: TargetConfig): string | null {
+  const host = new URL(t.url).hostname;
+  if (t.url.startsWith('wss:') && isIP(host.replace(/^\[|\]$/g, '')) && t.tls.verify && !t.tls.servername) {
+    return 'a wss:// URL with an IP address needs tls.servername to verify the certificate';
+  }
+  return null;
+}
+
+function plan(config: ProbeConfig, file: string): ProbePlan {
+  const problems: ConfigProblem[] = [
+    ...duplicateNames(config.targets, 'targets'),
+    ...duplicateNames(config.proxies, 'proxies'),
+    ...duplicateNames(config.profiles, 'profiles'),
+  ];
+  if (config.reconnect.cap < config.reconnect.base) problems.push({ path: 'reconnect.cap', message: 'expected cap ≥ base' });
+  config.targets.forEach((t, i) => {
+    const problem = targetProblem(t);
+    if (problem) problems.push({ path: `targets.${i}.tls.servername`, message: problem });
+  });
+  // Without the server's plan, a probe with no paths would hold nothing at all.
+  if (config.paths.length === 0 && !config.plan.fromServer) problems.push({ path: 'paths', message: 'expected at least one path (or plan.fromServer: true)' });
+  if (config.paths.length > 0 && config.targets.length === 0) problems.push({ path: 'targets', message: 'expected at least one target for the paths' });
+
+  const defs: PlanDefinitions = {
+    targets: new Map(config.targets.map((t) => [t.name, t])),
+    proxies: new Map(config.proxies.map((p) => [p.name, toProxyConfig(p)])),
+    profiles: profileMap(config.profiles),
+  };
+  const expanded = expandPaths(defs, config.paths, 'local');
+  problems.push(...expanded.problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
-  return { config, canaries };
+  return { config, canaries: expanded.canaries };
 }
 
 /** A human-readable plan for `--check`: no secrets. */
 export function describePlan(p: ProbePlan): string {
-  const lines = [`backend ${p.config.backend.url}`, `spool ${p.config.probe.spoolDir}`, `${p.canaries.length} canaries:`];
+  const lines = [`backend ${p.config.backend.url}`, `spool ${p.config.probe.spoolDir}`, `${p.canaries.length} canaries${p.canaries.length > 0 ? ':' : ''}`];
   for (const c of p.canaries) {
     const via = c.proxy.kind === 'direct' ? 'direct' : `${c.proxy.name} (${c.proxy.redactedUrl})`;
     lines.push(`  ${c.target.name} ${c.target.url} via ${via}, profile ${c.profileLabel}${describeProfile(c)}`);
   }
   return lines.join('\n');
+}
+
+/** Where the server's plan comes from, for `--check`: it adds to the canaries above. */
+export function describeServerPlan(config: ProbeConfig): string {
+  if (!config.plan.fromServer) return 'server plan: off (plan.fromServer: false)';
+  const url = `${config.backend.url.replace(/\/+$/, '')}${PLAN_PATH}`;
+  const env = config.plan.env.length > 0 ? `; proxy URLs may use DROPSCOPE_PROXY_* and ${config.plan.env.join(', ')}` : '; proxy URLs may use DROPSCOPE_PROXY_*';
+  return `server plan: fetched from ${url} every ${formatPlanDuration(config.plan.poll)}${env}`;
 }
 
 function describeProfile(c: PlannedCanary): string {

@@ -2,7 +2,8 @@
  * The probe's own Prometheus metrics, on an opt-in listener (`metrics.listen` in the
  * config, e.g. 127.0.0.1:9464): canaries by state, drops by path and ending, spool depth,
  * evictions and health (writable, events held in memory, lost), reports sent and failed,
- * the token refused, poison events isolated. Path labels are bounded.
+ * the token refused, poison events isolated, the server plan applied and its fetch failures.
+ * Path labels are bounded.
  */
 import { createServer, type Server } from 'node:http';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
@@ -21,7 +22,15 @@ export interface ProbeMetrics {
   close(): Promise<void>;
 }
 
-export function createProbeMetrics(sources: { runner: () => Runner | undefined; spool: Spool; reporter: Reporter }): ProbeMetrics {
+/** What the metrics read of the server plan the probe follows. */
+export interface PlanMetricsSource {
+  /** When a server plan was last applied (epoch ms); null before the first. */
+  appliedAt: number | null;
+  /** Plan fetches that failed, since start. */
+  fetchFailures: number;
+}
+
+export function createProbeMetrics(sources: { runner: () => Runner | undefined; spool: Spool; reporter: Reporter; plan?: () => PlanMetricsSource | undefined }): ProbeMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'dropscope_probe_' });
   const paths = new BoundedLabel(200);
@@ -48,6 +57,18 @@ export function createProbeMetrics(sources: { runner: () => Runner | undefined; 
   new Gauge({ name: 'dropscope_probe_spool_lost_events', help: 'Events lost because the spool directory was unusable: the memory buffer overflowed, or segments were removed (since start).', registers: [registry], collect() { this.set(sources.spool.health().lostEvents); } });
   new Gauge({ name: 'dropscope_probe_backend_unauthorized', help: '1 while the backend refuses the probe token (HTTP 401): sending is paused, events stay in the spool.', registers: [registry], collect() { this.set(sources.reporter.stats().unauthorized ? 1 : 0); } });
   new Gauge({ name: 'dropscope_probe_report_isolations', help: 'Times a batch refused the same way repeatedly was bisected to find the event causing it (since start).', registers: [registry], collect() { this.set(sources.reporter.stats().isolations); } });
+
+  new Gauge({
+    name: 'dropscope_probe_plan_applied_timestamp',
+    help: 'When the probe last applied a plan from the server (seconds since the epoch); absent before the first.',
+    registers: [registry],
+    collect() {
+      const at = sources.plan?.()?.appliedAt;
+      if (at === null || at === undefined) this.reset();
+      else this.set(at / 1000);
+    },
+  });
+  new Gauge({ name: 'dropscope_probe_plan_fetch_failures_total', help: 'Plan fetches from the server that failed and were retried (since start).', registers: [registry], collect() { this.set(sources.plan?.()?.fetchFailures ?? 0); } });
 
   let server: Server | null = null;
   return {

@@ -1,6 +1,7 @@
 /**
  * A running probe: the canaries, the durable spool they write to, the reporter that ships
- * it, and a heartbeat. Used by the CLI and, in-process, by the quick-start demo.
+ * it, a heartbeat, and the server's plan it follows beside probe.yaml's (agent/plan/follow.ts).
+ * Used by the CLI and, in-process, by the quick-start demo.
  */
 import { randomUUID } from 'node:crypto';
 import type { IngestEvent } from '../lib/contracts/ingest';
@@ -8,6 +9,7 @@ import type { Logger } from '../lib/log';
 import type { ProbePlan } from './config';
 import { createProbeMetrics, type ProbeMetrics } from './metrics';
 import { OpenSessionJournal } from './open-sessions';
+import { createPlanFollower, type PlanFollower, type PlanOverrides, type PlanView } from './plan/follow';
 import { startReporter, type Reporter, type ReporterOptions } from './reporter';
 import { startRunner, type Runner } from './runner';
 import { Spool, type SpoolOptions } from './spool';
@@ -19,6 +21,8 @@ export interface RunningProbe {
   metrics: ProbeMetrics;
   reporter: Reporter;
   spool: Spool;
+  /** The server plan the probe runs, what became of its paths here, and the last one it rejected. */
+  plan(): PlanView;
   /** Stop canaries (reporting their endings), ship what is spooled (bounded), close. */
   stop(options?: { flushTimeoutMs?: number }): Promise<void>;
 }
@@ -30,6 +34,7 @@ export interface RunningProbe {
 export interface ProbeOverrides {
   reporter?: Partial<Pick<ReporterOptions, 'backoff' | 'unauthorizedRetryMs' | 'idlePollMs' | 'lingerMs' | 'timers'>>;
   spool?: Partial<Pick<SpoolOptions, 'retryMs' | 'memoryMaxEvents' | 'timers'>>;
+  plan?: PlanOverrides;
 }
 
 /**
@@ -52,7 +57,8 @@ export async function startProbe(plan: ProbePlan, log: Logger, overrides: ProbeO
   // Appends are serialized by the spool; a failed append is a disk problem worth shouting about,
   // but it must not kill the canaries.
   let runner: Runner | undefined;
-  const metrics: ProbeMetrics = createProbeMetrics({ runner: () => runner, spool, reporter });
+  let follower: PlanFollower | undefined;
+  const metrics: ProbeMetrics = createProbeMetrics({ runner: () => runner, spool, reporter, plan: () => follower?.metrics() });
   const appending = new Set<Promise<void>>();
   const journal = new OpenSessionJournal(config.probe.spoolDir, { log: moduleLogger(log, 'open-sessions') });
   const emit = (event: IngestEvent) => {
@@ -72,8 +78,10 @@ export async function startProbe(plan: ProbePlan, log: Logger, overrides: ProbeO
   if (orphans.length > 0) log.warn({ sessions: orphans.length }, 'closing sessions a previous probe process left open (it was killed)');
   for (const e of orphans) emit(e);
 
+  // probe.yaml's paths, and the server's plan as cached last time; the server's current plan follows.
+  const following = (follower = createPlanFollower({ config, local: plan.canaries, log, ...(overrides.plan && { overrides: overrides.plan }) }));
   const canaryLog = moduleLogger(log, 'canary');
-  runner = startRunner(plan.canaries, {
+  runner = startRunner(following.initial, {
     emit,
     clock: () => performance.now(),
     wall: () => new Date(),
@@ -94,15 +102,19 @@ export async function startProbe(plan: ProbePlan, log: Logger, overrides: ProbeO
   heartbeat();
   const heartbeatTimer = setInterval(heartbeat, config.probe.heartbeat);
 
-  const metricsPort = config.metrics ? await metrics.listen(config.metrics.listen) : null;
-  log.info({ canaries: plan.canaries.length, backend: config.backend.url, spool: config.probe.spoolDir, metricsPort }, 'probe started');
   const running = runner;
+  const metricsPort = config.metrics ? await metrics.listen(config.metrics.listen) : null;
+  following.start(running);
+  log.info({ canaries: following.initial.length, backend: config.backend.url, spool: config.probe.spoolDir, metricsPort, planFromServer: config.plan.fromServer }, 'probe started');
   return {
     runner: running,
     reporter,
     metrics,
     spool,
+    plan: () => following.view(),
     async stop({ flushTimeoutMs = 5000 } = {}) {
+      // No new plan may start canaries while they are being stopped.
+      await following.stop();
       clearInterval(heartbeatTimer);
       await running.stop();
       // The canaries' final endings are on their way into the spool: let them land first.

@@ -3,12 +3,16 @@
  * exponential backoff with full jitter, so a mass drop across a fleet spreads the
  * reconnects instead of turning them into a storm against the target. A session that
  * stayed open a while proves the path works, and resets the backoff.
+ *
+ * Canaries are held in groups, one per unit of the plan (target × proxy × profile, see
+ * agent/plan/diff.ts), so a new plan from the server restarts only the units it changes.
  */
 import { nextDelay, type BackoffOptions } from './backoff';
 import { startAttempt, type AttemptResult, type CanaryDeps, type StopSignal } from './canary';
 import type { PlannedCanary } from './config';
 import type { Timers } from './reporter';
 import { nextMinuteShipDelay, RttMinutes } from './rtt-minutes';
+import { unitsOf } from './plan/diff';
 import { DueQueue } from './schedule/due-queue';
 
 export interface CanaryCounts {
@@ -17,8 +21,27 @@ export interface CanaryCounts {
   backoff: number;
 }
 
+export interface ApplyResult {
+  /** Canaries of units the new plan did not change: their sessions stayed open. */
+  kept: number;
+  /** Canaries of new or changed units. */
+  started: number;
+  /** Canaries of removed or changed units, now ended. */
+  stopped: number;
+}
+
 export interface Runner {
   counts(): CanaryCounts;
+  /** The current plan's units (`target|proxy|profileLabel`, see agent/plan/diff.ts) with their canaries' states. */
+  countsByUnit(): Map<string, CanaryCounts>;
+  /**
+   * Hold exactly `canaries` from now on. A unit whose fingerprint is unchanged keeps its
+   * canaries and open sessions; removed and changed units close theirs (`probe_closed`, "path
+   * removed from the plan" or "path changed"), new and changed ones start. Resolves when the
+   * closed ones have ended.
+   * @throws Error when the runner was stopped (a caller's mistake).
+   */
+  apply(canaries: readonly PlannedCanary[]): Promise<ApplyResult>;
   /** Close every canary politely (their endings are reported as probe_closed) and wait. */
   stop(): Promise<void>;
 }
@@ -31,6 +54,9 @@ const HEALTHY_SESSION_MS = 10_000;
  */
 const RTT_MINUTE_GRACE_MS = 2_000;
 
+export const REMOVED_REASON = 'path removed from the plan';
+export const CHANGED_REASON = 'path changed';
+
 export type RunnerDeps = Omit<CanaryDeps, 'stop' | 'onOpen' | 'rttMinutes'> & {
   backoff: BackoffOptions;
   random?: () => number;
@@ -39,27 +65,23 @@ export type RunnerDeps = Omit<CanaryDeps, 'stop' | 'onOpen' | 'rttMinutes'> & {
   onError?(err: unknown): void;
 };
 
+/** What every group of a runner shares: one timer queue, one RTT minute table, one emit. */
+interface Shared {
+  deps: RunnerDeps;
+  random: () => number;
+  timers: Timers;
+  queue: DueQueue;
+  rttMinutes: RttMinutes;
+}
+
 export function startRunner(canaries: readonly PlannedCanary[], deps: RunnerDeps): Runner {
-  const stop = new Stopper();
-  const state = new Map<string, keyof CanaryCounts>();
-  const ctx: HolderContext = {
-    deps,
-    stop,
-    state,
-    random: deps.random ?? Math.random,
-    timers: deps.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
-    // Every canary's pings and deadlines on one timer.
-    queue: deps.queue ?? new DueQueue(),
-    waiting: new Set(),
-    holding: canaries.length,
-    allDone: () => {},
-    canaryDeps: undefined as unknown as CanaryDeps,
-  };
+  const timers: Timers = deps.timers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };
   // Every canary's RTT samples, summed per path and minute. While any minute is held, a
-  // timer ships the ended ones just after each minute turns.
+  // timer ships the ended ones just after each minute turns. One for the whole runner: a
+  // unit that ends mid-minute leaves its samples to the minute, which ships with the others.
   let shipTimer: unknown = null;
   const scheduleShipping = () => {
-    shipTimer = ctx.timers.setTimeout(shipMinutes, nextMinuteShipDelay(deps.wall().getTime(), RTT_MINUTE_GRACE_MS));
+    shipTimer = timers.setTimeout(shipMinutes, nextMinuteShipDelay(deps.wall().getTime(), RTT_MINUTE_GRACE_MS));
   };
   const shipMinutes = () => {
     shipTimer = null;
@@ -69,44 +91,128 @@ export function startRunner(canaries: readonly PlannedCanary[], deps: RunnerDeps
   const rttMinutes = new RttMinutes(deps.emit, () => {
     if (shipTimer === null) scheduleShipping();
   });
-  // One set of deps for every canary: a copy per canary was 200 bytes of each.
-  ctx.canaryDeps = { ...deps, stop, queue: ctx.queue, rttMinutes, onOpen: (canary) => state.set(canary.key, 'open') };
-  const finished = new Promise<void>((resolve) => (ctx.allDone = resolve)).then(() => {
-    // Every session has ended: what they measured of the current minutes goes out too.
-    if (shipTimer !== null) ctx.timers.clearTimeout(shipTimer);
-    shipTimer = null;
-    rttMinutes.flush();
-  });
-  if (canaries.length === 0) ctx.allDone();
-  for (const canary of canaries) new Holder(canary, ctx).start();
-  return {
+  const shared: Shared = {
+    deps,
+    random: deps.random ?? Math.random,
+    timers,
+    // Every canary's pings and deadlines on one timer.
+    queue: deps.queue ?? new DueQueue(),
+    rttMinutes,
+  };
+
+  /** The plan's units, by unit key. */
+  const current = new Map<string, Group>();
+  /** Groups told to stop whose canaries have not all ended yet. */
+  const ending = new Set<Group>();
+  let stopped = false;
+
+  const end = (group: Group, reason: string | undefined): Promise<void> => {
+    ending.add(group);
+    group.stop(reason);
+    return group.finished.then(() => void ending.delete(group));
+  };
+
+  const runner: Runner = {
     counts() {
       const c: CanaryCounts = { open: 0, connecting: 0, backoff: 0 };
-      for (const s of state.values()) c[s] += 1;
+      for (const g of current.values()) g.addCounts(c);
+      for (const g of ending) g.addCounts(c);
       return c;
     },
+    countsByUnit() {
+      const byUnit = new Map<string, CanaryCounts>();
+      for (const [key, g] of current) byUnit.set(key, g.addCounts({ open: 0, connecting: 0, backoff: 0 }));
+      return byUnit;
+    },
+    async apply(next) {
+      if (stopped) throw new Error('runner.apply() after stop()');
+      const units = unitsOf(next);
+      const result: ApplyResult = { kept: 0, started: 0, stopped: 0 };
+      const endings: Promise<void>[] = [];
+      for (const [key, group] of current) {
+        const unit = units.get(key);
+        if (unit && unit.fingerprint === group.fingerprint) continue;
+        current.delete(key);
+        result.stopped += group.size;
+        endings.push(end(group, unit ? CHANGED_REASON : REMOVED_REASON));
+      }
+      for (const [key, unit] of units) {
+        if (current.has(key)) {
+          result.kept += unit.canaries.length;
+          continue;
+        }
+        // A changed unit's old group may still be closing: the new one has state of its own,
+        // so the old holders finishing cannot erase the new ones' entries.
+        const group = new Group(unit.canaries, unit.fingerprint, shared);
+        current.set(key, group);
+        result.started += unit.canaries.length;
+        group.start();
+      }
+      await Promise.all(endings);
+      return result;
+    },
     async stop() {
-      stop.abort();
-      // Canaries waiting out a backoff end now; open ones end when their session has closed.
-      for (const holder of [...ctx.waiting]) holder.finish();
-      await finished;
+      stopped = true;
+      const all = [...current.values()].map((g) => end(g, undefined));
+      current.clear();
+      // Groups already ending (a plan applied just before) are awaited too.
+      await Promise.all([...all, ...[...ending].map((g) => g.finished)]);
+      // Every session has ended: what they measured of the current minutes goes out too.
+      if (shipTimer !== null) timers.clearTimeout(shipTimer);
+      shipTimer = null;
+      rttMinutes.flush();
     },
   };
+  void runner.apply(canaries);
+  return runner;
 }
 
-interface HolderContext {
-  deps: RunnerDeps;
-  stop: Stopper;
-  state: Map<string, keyof CanaryCounts>;
-  random: () => number;
-  timers: Timers;
-  queue: DueQueue;
+/**
+ * The canaries of one unit, started and stopped together: their own stop, their state, and
+ * one set of canary deps for all of them (a copy per canary was 200 bytes of each).
+ */
+class Group {
+  readonly stopper = new Stopper();
+  readonly state = new Map<string, keyof CanaryCounts>();
   /** Holders waiting out a backoff, with their timer. */
-  waiting: Set<Holder>;
+  readonly waiting = new Set<Holder>();
+  readonly canaryDeps: CanaryDeps;
+  readonly finished: Promise<void>;
+  readonly size: number;
   /** Holders not yet finished. */
   holding: number;
-  allDone(): void;
-  canaryDeps: CanaryDeps;
+  #allDone!: () => void;
+
+  constructor(
+    private readonly canaries: readonly PlannedCanary[],
+    readonly fingerprint: string,
+    readonly shared: Shared,
+  ) {
+    this.size = this.holding = canaries.length;
+    this.finished = new Promise<void>((resolve) => (this.#allDone = resolve));
+    const { deps } = shared;
+    this.canaryDeps = { ...deps, stop: this.stopper, queue: shared.queue, rttMinutes: shared.rttMinutes, onOpen: (canary) => this.state.set(canary.key, 'open') };
+    if (this.holding === 0) this.#allDone();
+  }
+
+  start(): void {
+    for (const canary of this.canaries) new Holder(canary, this).start();
+  }
+
+  stop(reason: string | undefined): void {
+    this.stopper.abort(reason);
+    // Canaries waiting out a backoff end now; open ones end when their session has closed.
+    for (const holder of [...this.waiting]) holder.finish();
+  }
+
+  holderDone(): void {
+    if (--this.holding === 0) this.#allDone();
+  }
+
+  addCounts(c: CanaryCounts): CanaryCounts {
+    for (const s of this.state.values()) c[s] += 1;
+    return c;
+  }
 }
 
 /**
@@ -121,27 +227,27 @@ class Holder {
 
   constructor(
     private readonly canary: PlannedCanary,
-    private readonly ctx: HolderContext,
+    private readonly group: Group,
   ) {}
 
   start(): void {
     // Spread the first dials too: a probe restarting with 500 canaries must not dial all at once.
-    this.#wait(nextDelay(0, this.ctx.deps.backoff, this.ctx.random));
+    this.#wait(nextDelay(0, this.group.shared.deps.backoff, this.group.shared.random));
   }
 
   #wait(ms: number): void {
-    if (this.ctx.stop.aborted) return this.finish();
-    this.ctx.state.set(this.canary.key, 'backoff');
-    this.ctx.waiting.add(this);
-    this.#timer = this.ctx.timers.setTimeout(this.#attempt, ms);
+    if (this.group.stopper.aborted) return this.finish();
+    this.group.state.set(this.canary.key, 'backoff');
+    this.group.waiting.add(this);
+    this.#timer = this.group.shared.timers.setTimeout(this.#attempt, ms);
   }
 
   readonly #attempt = (): void => {
-    this.ctx.waiting.delete(this);
+    this.group.waiting.delete(this);
     this.#timer = null;
-    if (this.ctx.stop.aborted) return this.finish();
-    this.ctx.state.set(this.canary.key, 'connecting');
-    startAttempt(this.canary, this.ctx.canaryDeps, this.#ended, this.#crashed);
+    if (this.group.stopper.aborted) return this.finish();
+    this.group.state.set(this.canary.key, 'connecting');
+    startAttempt(this.canary, this.group.canaryDeps, this.#ended, this.#crashed);
   };
 
   readonly #ended = (result: AttemptResult): void => {
@@ -151,23 +257,23 @@ class Holder {
 
   /** runAttempt turns network failures into events; anything else is a bug, but one canary's bug must not stop the others. */
   readonly #crashed = (err: unknown): void => {
-    this.ctx.deps.onError?.(err);
+    this.group.shared.deps.onError?.(err);
     this.#failures += 1;
     this.#next();
   };
 
   #next(): void {
-    if (this.ctx.stop.aborted) return this.finish();
-    this.#wait(nextDelay(this.#failures, this.ctx.deps.backoff, this.ctx.random));
+    if (this.group.stopper.aborted) return this.finish();
+    this.#wait(nextDelay(this.#failures, this.group.shared.deps.backoff, this.group.shared.random));
   }
 
   finish(): void {
     if (this.#finished) return;
     this.#finished = true;
-    if (this.#timer !== null) this.ctx.timers.clearTimeout(this.#timer);
-    this.ctx.waiting.delete(this);
-    this.ctx.state.delete(this.canary.key);
-    if (--this.ctx.holding === 0) this.ctx.allDone();
+    if (this.#timer !== null) this.group.shared.timers.clearTimeout(this.#timer);
+    this.group.waiting.delete(this);
+    this.group.state.delete(this.canary.key);
+    this.group.holderDone();
   }
 }
 
@@ -177,6 +283,7 @@ class Holder {
  */
 class Stopper implements StopSignal {
   aborted = false;
+  closeReason: string | undefined = undefined;
   readonly #listeners = new Set<() => void>();
 
   addEventListener(_type: 'abort', listener: () => void): void {
@@ -187,9 +294,10 @@ class Stopper implements StopSignal {
     this.#listeners.delete(listener);
   }
 
-  abort(): void {
+  abort(closeReason?: string): void {
     if (this.aborted) return;
     this.aborted = true;
+    this.closeReason = closeReason;
     const listeners = [...this.#listeners];
     this.#listeners.clear();
     for (const listener of listeners) listener();

@@ -35,6 +35,8 @@ export async function startDemo(options: { database: Database; serverPort: numbe
 probe: { spoolDir: ${JSON.stringify(spoolDir)}, heartbeat: 15s }
 backend: { url: "http://127.0.0.1:${serverPort}", token: "${token}" }
 reconnect: { base: 1s, cap: 30s }
+# The demo's paths are its own: the Fleet page's paths are for real probes.
+plan: { fromServer: false }
 targets:
   - { name: builtin, url: "ws://127.0.0.1:${serverPort}/canary" }
 proxies:

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, describePlan, parseProbeConfig } from '../../agent/config';
+import { ConfigError, describePlan, describeServerPlan, parseProbeConfig } from '../../agent/config';
 
 const TOKEN = `dsp_1_${'a'.repeat(43)}`;
 const base = (extra = '') => `
@@ -71,6 +71,25 @@ paths:
     expect(errorOf(base('paths: [{ profiles: [idle] }]'), { TOKEN })).toContain('proxies.1.url: environment variable PROXY_PASS is not set');
   });
 
+  it('fetches the server plan by default, every 15 s, and then needs no local paths', () => {
+    const plan = parseProbeConfig(base(''), 'probe.yaml', env);
+    expect(plan.config.plan).toEqual({ fromServer: true, poll: 15_000, env: [] });
+    expect(plan.canaries).toEqual([]);
+    const onlyBackend = parseProbeConfig('backend: { url: "http://127.0.0.1:3000", token: "${TOKEN}" }\nplan: { poll: 1m, env: [CORP_PASS] }', 'probe.yaml', env);
+    expect(onlyBackend.config.plan).toEqual({ fromServer: true, poll: 60_000, env: ['CORP_PASS'] });
+    expect(onlyBackend.config.targets).toEqual([]);
+    expect(describePlan(onlyBackend)).toContain('0 canaries');
+    expect(describeServerPlan(onlyBackend.config)).toBe('server plan: fetched from http://127.0.0.1:3000/api/v1/probe/plan every 1m; proxy URLs may use DROPSCOPE_PROXY_* and CORP_PASS');
+    expect(describeServerPlan(parseProbeConfig(base('plan: { fromServer: false }\npaths: [{ profiles: [idle] }]'), 'probe.yaml', env).config)).toBe('server plan: off (plan.fromServer: false)');
+  });
+
+  it('marks local canaries as local (no source, no path id)', () => {
+    const plan = parseProbeConfig(base('paths: [{ targets: [canary], proxies: [direct], profiles: [idle] }]'), 'probe.yaml', env);
+    expect(plan.canaries).toHaveLength(1);
+    expect(plan.canaries[0]!.source).toBeUndefined();
+    expect(plan.canaries[0]!.pathId).toBeUndefined();
+  });
+
   it.each([
     ['a bad target URL', base('paths: [{ profiles: [idle] }]').replace('ws://127.0.0.1:3000/canary', 'http://x/'), 'targets.0.url: expected a ws:// or wss:// URL'],
     ['a bad proxy scheme', base('paths: [{ profiles: [idle] }]').replace('socks5h://', 'ftp://'), 'proxies.2.url: expected "direct" or a proxy URL'],
@@ -79,7 +98,10 @@ paths:
     ['a bad duration', base('profiles: [{ name: hb, kind: heartbeat, interval: soon, timeout: 5 }]\npaths: [{ profiles: [hb] }]'), 'profiles.0.interval: expected a duration'],
     ['an unknown field', base('paths: [{ profiles: [idle], color: red }]'), 'paths.0: Unrecognized key: "color"'],
     ['a duplicate target', base('paths: [{ profiles: [idle] }]').replace('name: app', 'name: canary'), 'targets.1.name: duplicate name "canary"'],
-    ['no paths', base(''), 'paths: Invalid input'],
+    ['no paths without the server plan', base('plan: { fromServer: false }'), 'paths: expected at least one path (or plan.fromServer: true)'],
+    ['paths without targets', 'backend: { url: "http://127.0.0.1:3000", token: "${TOKEN}" }\npaths: [{ profiles: [idle] }]', 'targets: expected at least one target for the paths'],
+    ['a bad plan poll', base('plan: { poll: 10ms }\npaths: [{ profiles: [idle] }]'), 'plan.poll: expected a duration between 1s and 3600s'],
+    ['a bad plan env name', base('plan: { env: [CORP-PASS] }\npaths: [{ profiles: [idle] }]'), 'plan.env.0: expected an environment variable name'],
     ['a malformed token', base('paths: [{ profiles: [idle] }]'), 'backend.token: expected a probe token'],
     ['broken YAML', 'targets: [\n', 'YAML:'],
   ])('rejects %s, naming the field', (_label, text, message) => {

@@ -1,0 +1,129 @@
+/**
+ * runner.apply(): a new plan restarts only the units it changes. Real canaries against a real
+ * `ws` server on 127.0.0.1, port 0; every wait is a bounded poll naming what it waited for.
+ */
+import type { Socket } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { BUILTIN_PROFILES, toProxyConfig, type PlannedCanary, type TargetConfig } from '../../agent/config';
+import { SESSION_HEADER } from '../../agent/canary';
+import { startRunner, type Runner } from '../../agent/runner';
+import type { IngestEvent, SessionEnded, SessionOpened } from '../../lib/contracts/ingest';
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  for (let i = 0; !cond(); i++) {
+    if (i > 2000) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const idle = BUILTIN_PROFILES.find((p) => p.name === 'idle')!;
+const direct = toProxyConfig({ name: 'direct', url: 'direct' });
+
+function canaries(target: TargetConfig, profileLabel: string, count: number): PlannedCanary[] {
+  return Array.from({ length: count }, (_, n) => ({ key: `${target.name}|direct|${profileLabel}|${n}`, target, proxy: direct, profile: { ...idle, name: profileLabel }, profileLabel }));
+}
+
+describe('runner.apply', () => {
+  let wss: WebSocketServer;
+  let url: string;
+  /** Connections the server accepted, by session id. */
+  let accepted: Map<string, Socket>;
+  let events: IngestEvent[];
+  let runner: Runner | undefined;
+
+  beforeEach(async () => {
+    accepted = new Map();
+    events = [];
+    wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    wss.on('connection', (_ws, req) => accepted.set(String(req.headers[SESSION_HEADER]), req.socket));
+    await new Promise((r) => wss.once('listening', r));
+    url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`;
+  });
+  afterEach(async () => {
+    await runner?.stop();
+    runner = undefined;
+    for (const c of wss.clients) c.terminate();
+    await new Promise<void>((r) => wss.close(() => r()));
+  });
+
+  const start = (plan: PlannedCanary[]) =>
+    (runner = startRunner(plan, { emit: (e) => events.push(e), clock: () => performance.now(), wall: () => new Date(), dialTimeoutMs: 2000, backoff: { baseMs: 1, capMs: 20 }, random: () => 0 }));
+  const opened = () => events.filter((e): e is SessionOpened => e.type === 'session.opened');
+  const ended = () => events.filter((e): e is SessionEnded => e.type === 'session.ended');
+  const openIds = () => {
+    const gone = new Set(ended().map((e) => e.sessionId));
+    return opened().filter((e) => !gone.has(e.sessionId)).map((e) => `${e.path.target.name}|${e.path.profile}:${e.sessionId}`).sort();
+  };
+
+  it('keeps an unchanged unit open, ends a removed one as probe_closed with its reason, starts a new one', async () => {
+    const a: TargetConfig = { name: 'a', url, headers: {}, subprotocols: [], tls: { verify: true } };
+    const b: TargetConfig = { ...a, name: 'b' };
+    const r = start([...canaries(a, 'idle', 2), ...canaries(b, 'idle', 1)]);
+    await until(() => r.counts().open === 3, 'three canaries open');
+    const keptA = openIds().filter((id) => id.startsWith('a|'));
+    const removedB = opened().find((e) => e.path.target.name === 'b')!.sessionId;
+    const connections = accepted.size;
+
+    const c: TargetConfig = { ...a, name: 'c' };
+    const result = await r.apply([...canaries(a, 'idle', 2), ...canaries(c, 'idle', 1)]);
+    expect(result).toEqual({ kept: 2, started: 1, stopped: 1 });
+    // Resolved once b's canary has ended, as the probe closing it on purpose, with the reason.
+    const bEnd = ended().find((e) => e.sessionId === removedB)!;
+    expect(bEnd).toMatchObject({ endKind: 'probe_closed', closeReason: 'path removed from the plan', closeCode: 1001 });
+
+    await until(() => r.counts().open === 3, 'c open too');
+    expect(openIds().filter((id) => id.startsWith('a|'))).toEqual(keptA);
+    // One new connection (c's), none for a.
+    expect(accepted.size).toBe(connections + 1);
+    expect(ended().map((e) => e.sessionId)).toEqual([removedB]);
+    expect(Object.fromEntries(r.countsByUnit())).toEqual({ 'a|direct|idle': { open: 2, connecting: 0, backoff: 0 }, 'c|direct|idle': { open: 1, connecting: 0, backoff: 0 } });
+  });
+
+  it('restarts only the unit whose count or URL changed, and counts the new canaries even while the old ones close', async () => {
+    const a: TargetConfig = { name: 'a', url, headers: {}, subprotocols: [], tls: { verify: true } };
+    const b: TargetConfig = { ...a, name: 'b' };
+    const r = start([...canaries(a, 'idle', 1), ...canaries(b, 'idle', 1)]);
+    await until(() => r.counts().open === 2, 'both open');
+    const [aId, bId] = ['a', 'b'].map((t) => opened().find((e) => e.path.target.name === t)!.sessionId);
+    // The server stops reading a's connection: a's close frame is never answered, so its old
+    // canary stays closing (for the 2 s the probe gives a peer) while its new ones open with the same keys.
+    accepted.get(aId!)!.pause();
+
+    const applied = r.apply([...canaries(a, 'idle', 2), ...canaries(b, 'idle', 1)]);
+    await until(() => r.countsByUnit().get('a|direct|idle')?.open === 2, 'the new a canaries open');
+    expect(ended().map((e) => e.sessionId)).toEqual([]);
+    expect(await applied).toEqual({ kept: 1, started: 2, stopped: 1 });
+    expect(ended().map((e) => [e.sessionId, e.endKind, e.closeReason])).toEqual([[aId, 'probe_closed', 'path changed']]);
+    // The old canary of key a|direct|idle|0 finishing did not erase the new one's state.
+    expect(r.countsByUnit().get('a|direct|idle')).toEqual({ open: 2, connecting: 0, backoff: 0 });
+    expect(r.counts()).toEqual({ open: 3, connecting: 0, backoff: 0 });
+
+    // A changed URL (a query string) restarts b only.
+    const b2: TargetConfig = { ...b, url: `${url}?v=2` };
+    expect(await r.apply([...canaries(a, 'idle', 2), ...canaries(b2, 'idle', 1)])).toEqual({ kept: 2, started: 1, stopped: 1 });
+    expect(ended().map((e) => e.sessionId)).toEqual([aId, bId]);
+    await until(() => r.counts().open === 3, 'the new b open');
+    expect(opened().filter((e) => e.path.target.name === 'a')).toHaveLength(3);
+  });
+
+  it('an empty plan ends every unit; stop after that resolves; apply after stop is refused', async () => {
+    const a: TargetConfig = { name: 'a', url, headers: {}, subprotocols: [], tls: { verify: true } };
+    const r = start(canaries(a, 'idle', 2));
+    await until(() => r.counts().open === 2, 'both open');
+    expect(await r.apply([])).toEqual({ kept: 0, started: 0, stopped: 2 });
+    expect(r.counts()).toEqual({ open: 0, connecting: 0, backoff: 0 });
+    expect(r.countsByUnit().size).toBe(0);
+    expect(ended().every((e) => e.closeReason === 'path removed from the plan')).toBe(true);
+    await r.stop();
+    await expect(r.apply(canaries(a, 'idle', 1))).rejects.toThrow(/after stop/);
+  });
+
+  it('stop() still closes with "probe stopping"', async () => {
+    const a: TargetConfig = { name: 'a', url, headers: {}, subprotocols: [], tls: { verify: true } };
+    const r = start(canaries(a, 'idle', 1));
+    await until(() => r.counts().open === 1, 'open');
+    await r.stop();
+    expect(ended().map((e) => [e.endKind, e.closeReason])).toEqual([['probe_closed', 'probe stopping']]);
+  });
+});
