@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { proxyKinds, type ProxyKind } from '../lib/contracts/ingest';
 import { PLAN_PATH, pathSchema, profileSchema, proxySchema, targetSchema } from '../lib/contracts/plan';
 import { durationMs, formatPlanDuration } from './duration';
+import { DEFAULT_DIAL_PACE } from './schedule/dial-pacer';
 
 // The entry schemas are shared with the server's plans (lib/contracts/plan.ts); re-exported
 // for the callers that have always found them here.
@@ -52,7 +53,13 @@ const configSchema = z.strictObject({
   reconnect: z
     .strictObject({ base: durationMs(10, 600_000).default(1000), cap: durationMs(100, 3_600_000).default(60_000) })
     .default({ base: 1000, cap: 60_000 }),
-  dial: z.strictObject({ timeout: timeout.default(15_000) }).default({ timeout: 15_000 }),
+  dial: z
+    .strictObject({
+      timeout: timeout.default(15_000),
+      /** Dial starts a second, probe-wide (agent/schedule/dial-pacer.ts); bursts of a fifth of it. */
+      rate: z.number().int().min(1).max(100_000).default(DEFAULT_DIAL_PACE.ratePerS),
+    })
+    .default({ timeout: 15_000, rate: DEFAULT_DIAL_PACE.ratePerS }),
   /** Opt-in Prometheus endpoint of the probe itself. */
   metrics: z
     .strictObject({ listen: z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/, 'expected host:port, e.g. 127.0.0.1:9464') })

@@ -12,6 +12,7 @@ import { OpenSessionJournal } from './open-sessions';
 import { createPlanFollower, type PlanFollower, type PlanOverrides, type PlanView } from './plan/follow';
 import { startReporter, type Reporter, type ReporterOptions } from './reporter';
 import { startRunner, type Runner } from './runner';
+import { dialPaceOf } from './schedule/dial-pacer';
 import { Spool, type SpoolOptions } from './spool';
 import { AGENT_VERSION } from './version';
 import { moduleLogger } from '../lib/log';
@@ -86,6 +87,7 @@ export async function startProbe(plan: ProbePlan, log: Logger, overrides: ProbeO
     clock: () => performance.now(),
     wall: () => new Date(),
     dialTimeoutMs: config.dial.timeout,
+    dialPace: dialPaceOf(config.dial.rate),
     backoff: { baseMs: config.reconnect.base, capMs: config.reconnect.cap },
     onError: (err) => canaryLog.error({ err }, 'canary failed unexpectedly'),
   });

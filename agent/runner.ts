@@ -13,6 +13,7 @@ import type { PlannedCanary } from './config';
 import type { Timers } from './reporter';
 import { nextMinuteShipDelay, RttMinutes } from './rtt-minutes';
 import { unitsOf } from './plan/diff';
+import { DEFAULT_DIAL_PACE, DialPacer, type DialPace, type Paced } from './schedule/dial-pacer';
 import { DueQueue } from './schedule/due-queue';
 
 export interface CanaryCounts {
@@ -59,19 +60,22 @@ export const CHANGED_REASON = 'path changed';
 
 export type RunnerDeps = Omit<CanaryDeps, 'stop' | 'onOpen' | 'rttMinutes'> & {
   backoff: BackoffOptions;
+  /** How fast dials start, runner-wide (default DEFAULT_DIAL_PACE). */
+  dialPace?: DialPace;
   random?: () => number;
   /** The waits between attempts; tests drive time themselves through this seam. */
   timers?: Timers;
   onError?(err: unknown): void;
 };
 
-/** What every group of a runner shares: one timer queue, one RTT minute table, one emit. */
+/** What every group of a runner shares: one timer queue, one RTT minute table, one dial pace, one emit. */
 interface Shared {
   deps: RunnerDeps;
   random: () => number;
   timers: Timers;
   queue: DueQueue;
   rttMinutes: RttMinutes;
+  pacer: DialPacer;
 }
 
 export function startRunner(canaries: readonly PlannedCanary[], deps: RunnerDeps): Runner {
@@ -98,6 +102,7 @@ export function startRunner(canaries: readonly PlannedCanary[], deps: RunnerDeps
     // Every canary's pings and deadlines on one timer.
     queue: deps.queue ?? new DueQueue(),
     rttMinutes,
+    pacer: new DialPacer(deps.dialPace ?? DEFAULT_DIAL_PACE, deps.clock, timers),
   };
 
   /** The plan's units, by unit key. */
@@ -174,7 +179,7 @@ export function startRunner(canaries: readonly PlannedCanary[], deps: RunnerDeps
 class Group {
   readonly stopper = new Stopper();
   readonly state = new Map<string, keyof CanaryCounts>();
-  /** Holders waiting out a backoff, with their timer. */
+  /** Holders waiting out a backoff (with their timer) or for their turn to dial. */
   readonly waiting = new Set<Holder>();
   readonly canaryDeps: CanaryDeps;
   readonly finished: Promise<void>;
@@ -201,7 +206,7 @@ class Group {
 
   stop(reason: string | undefined): void {
     this.stopper.abort(reason);
-    // Canaries waiting out a backoff end now; open ones end when their session has closed.
+    // Canaries waiting (a backoff, a turn to dial) end now; open ones end when their session has closed.
     for (const holder of [...this.waiting]) holder.finish();
   }
 
@@ -220,7 +225,7 @@ class Group {
  * bound once, not an async loop: a probe holds 10,000 of these, and a suspended async
  * function with its promises was a few hundred bytes of each.
  */
-class Holder {
+class Holder implements Paced {
   #failures = 0;
   #timer: unknown = null;
   #finished = false;
@@ -243,12 +248,23 @@ class Holder {
   }
 
   readonly #attempt = (): void => {
-    this.group.waiting.delete(this);
     this.#timer = null;
     if (this.group.stopper.aborted) return this.finish();
     this.group.state.set(this.canary.key, 'connecting');
-    startAttempt(this.canary, this.group.canaryDeps, this.#ended, this.#crashed);
+    // Still in `waiting` while it waits for its turn to dial: a stop finishes it there.
+    this.group.shared.pacer.request(this);
   };
+
+  /** Its turn to dial (agent/schedule/dial-pacer.ts); false when it stopped meanwhile. */
+  dialNow(): boolean {
+    if (this.group.stopper.aborted) {
+      this.finish();
+      return false;
+    }
+    this.group.waiting.delete(this);
+    startAttempt(this.canary, this.group.canaryDeps, this.#ended, this.#crashed);
+    return true;
+  }
 
   readonly #ended = (result: AttemptResult): void => {
     this.#failures = result.opened && result.lifetimeMs >= HEALTHY_SESSION_MS ? 0 : this.#failures + 1;
@@ -271,6 +287,7 @@ class Holder {
     if (this.#finished) return;
     this.#finished = true;
     if (this.#timer !== null) this.group.shared.timers.clearTimeout(this.#timer);
+    this.group.shared.pacer.cancel(this);
     this.group.waiting.delete(this);
     this.group.state.delete(this.canary.key);
     this.group.holderDone();

@@ -103,4 +103,42 @@ describe('runner', () => {
     expect(counted).toBeGreaterThan(0);
     expect(sent).toBe(counted);
   });
+
+  it('starts dials at its pace, and a stop ends the canaries still waiting for their turn without dialing them', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((r) => wss.once('listening', r));
+    const url = `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`;
+    const target = { name: 't', url, headers: {}, subprotocols: [], tls: { verify: true } };
+    // The pace's waits are held here: no second dial may start until the test lets one.
+    const paceWaits: (() => void)[] = [];
+    const timers: Timers = {
+      setTimeout: (fn, ms) => (ms >= 100 ? paceWaits.push(fn) : setTimeout(fn, ms)),
+      clearTimeout: (h) => (typeof h === 'number' ? undefined : clearTimeout(h as NodeJS.Timeout)),
+    };
+    const events: IngestEvent[] = [];
+    // The monotonic clock, moved on by the test when it lets a second pass for the pace.
+    let skipped = 0;
+    const clock = () => performance.now() + skipped;
+    const runner = startRunner(
+      [0, 1, 2, 3, 4].map((i) => ({ key: `k${i}`, target, proxy: toProxyConfig({ name: 'direct', url: 'direct' }), profile: BUILTIN_PROFILES[0]!, profileLabel: 'idle' })),
+      { emit: (e) => events.push(e), clock, wall: () => new Date(), dialTimeoutMs: 1000, backoff: { baseMs: 1, capMs: 10 }, random: () => 0, timers, dialPace: { ratePerS: 1, burst: 2 } },
+    );
+    try {
+      // A burst of two, then one a second: the test lets one more through.
+      await until(() => runner.counts().open === 2, 'the burst of two open');
+      expect(runner.counts()).toEqual({ open: 2, connecting: 3, backoff: 0 });
+      await until(() => paceWaits.length === 1, 'the pace to wait');
+      skipped += 1000;
+      paceWaits.shift()!();
+      await until(() => runner.counts().open === 3, 'the third open');
+      expect(runner.counts()).toEqual({ open: 3, connecting: 2, backoff: 0 });
+    } finally {
+      await runner.stop();
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
+    // The two still waiting ended with the stop, never dialed: no attempt, no event of theirs.
+    expect(runner.counts()).toEqual({ open: 0, connecting: 0, backoff: 0 });
+    expect(events.filter((e) => e.type === 'session.opened')).toHaveLength(3);
+    expect(events.filter((e) => e.type === 'attempt.failed')).toHaveLength(0);
+  });
 });
