@@ -63,18 +63,21 @@ export class CanarySession implements ProfileSession {
   /** Wall-clock ms at #openAt: RTT samples are dated from it on the measuring clock. */
   readonly #wallAtOpen: number;
 
-  // The wire, on the measuring clock.
-  lastRecvAt: number;
-  lastSentAt: number;
+  // The wire, on the measuring clock. Every number field starts as a number (0), not as the
+  // `undefined` a bare class field holds until the constructor runs: V8 then keeps the field
+  // as a double updated in place, instead of a new heap number (and a write barrier) on each
+  // of the several stores a ping and its pong make.
+  lastRecvAt = 0;
+  lastSentAt = 0;
   /** The latest chunk received, and the wire as it stood before it (before anything reacted). */
-  chunkAt: number;
-  chunkRecvBefore: number;
-  chunkSentBefore: number;
+  chunkAt = 0;
+  chunkRecvBefore = 0;
+  chunkSentBefore = 0;
   finAt: number | null = null;
   resetAt: number | null = null;
   socketErrorCode: string | null = null;
   /** When the chunk carrying the latest message, ping or pong arrived. */
-  #lastFrameAt: number;
+  #lastFrameAt = 0;
   #messagesIn = 0;
   #messagesOut = 0;
   #ending: Ending | null = null;

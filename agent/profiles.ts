@@ -122,7 +122,8 @@ abstract class Requests implements Profile, DueEntry {
   tick = 0;
   slot = -1;
   #seq = 0;
-  #nextAt: number;
+  /** A number from the start, so V8 updates it in place (see agent/canary-session.ts). */
+  #nextAt = 0;
   readonly #pending = new Outstanding();
 
   constructor(

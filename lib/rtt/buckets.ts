@@ -13,10 +13,16 @@ export function rttBucketBound(i: number): number {
   return i >= RTT_BUCKET_COUNT - 1 ? Number.POSITIVE_INFINITY : FIRST_BOUND_MS * RATIO ** i;
 }
 
-/** Index of the bucket that holds `rttMs`. */
+/** Buckets per doubling: RATIO is 2^(1/4). */
+const PER_DOUBLING = 4;
+
+/**
+ * Index of the bucket that holds `rttMs`. One log2 (log base RATIO is 4 × log2): a probe
+ * files every ping's RTT through here (agent/rtt-minutes.ts).
+ */
 export function rttBucketIndex(rttMs: number): number {
   if (rttMs <= FIRST_BOUND_MS) return 0;
-  const i = Math.ceil(Math.log(rttMs / FIRST_BOUND_MS) / Math.log(RATIO) - 1e-9);
+  const i = Math.ceil(PER_DOUBLING * Math.log2(rttMs / FIRST_BOUND_MS) - 1e-9);
   return Math.min(i, RTT_BUCKET_COUNT - 1);
 }
 
