@@ -105,8 +105,13 @@ export function startRunner(canaries: readonly PlannedCanary[], deps: RunnerDeps
     pacer: new DialPacer(deps.dialPace ?? DEFAULT_DIAL_PACE, deps.clock, timers),
   };
 
-  /** The plan's units, by unit key. */
-  const current = new Map<string, Group>();
+  /**
+   * The plan's units, by unit key: each unit's canaries in one or more groups. A unit's count
+   * that grows gets a group of the added canaries; one that shrinks ends the groups holding
+   * the canaries it drops (their other canaries restart in a new group), so the sessions of
+   * every canary the plan keeps stay open.
+   */
+  const current = new Map<string, Group[]>();
   /** Groups told to stop whose canaries have not all ended yet. */
   const ending = new Set<Group>();
   let stopped = false;
@@ -116,17 +121,20 @@ export function startRunner(canaries: readonly PlannedCanary[], deps: RunnerDeps
     group.stop(reason);
     return group.finished.then(() => void ending.delete(group));
   };
+  const sum = (groups: Iterable<Group>, c: CanaryCounts): CanaryCounts => {
+    for (const g of groups) g.addCounts(c);
+    return c;
+  };
 
   const runner: Runner = {
     counts() {
       const c: CanaryCounts = { open: 0, connecting: 0, backoff: 0 };
-      for (const g of current.values()) g.addCounts(c);
-      for (const g of ending) g.addCounts(c);
-      return c;
+      for (const groups of current.values()) sum(groups, c);
+      return sum(ending, c);
     },
     countsByUnit() {
       const byUnit = new Map<string, CanaryCounts>();
-      for (const [key, g] of current) byUnit.set(key, g.addCounts({ open: 0, connecting: 0, backoff: 0 }));
+      for (const [key, groups] of current) byUnit.set(key, sum(groups, { open: 0, connecting: 0, backoff: 0 }));
       return byUnit;
     },
     async apply(next) {
@@ -134,31 +142,48 @@ export function startRunner(canaries: readonly PlannedCanary[], deps: RunnerDeps
       const units = unitsOf(next);
       const result: ApplyResult = { kept: 0, started: 0, stopped: 0 };
       const endings: Promise<void>[] = [];
-      for (const [key, group] of current) {
-        const unit = units.get(key);
-        if (unit && unit.fingerprint === group.fingerprint) continue;
-        current.delete(key);
+      const stopGroup = (group: Group, reason: string) => {
         result.stopped += group.size;
-        endings.push(end(group, unit ? CHANGED_REASON : REMOVED_REASON));
-      }
-      for (const [key, unit] of units) {
-        if (current.has(key)) {
-          result.kept += unit.canaries.length;
+        endings.push(end(group, reason));
+      };
+      for (const [key, groups] of current) {
+        const unit = units.get(key);
+        if (!unit || unit.fingerprint !== groups[0]!.fingerprint) {
+          current.delete(key);
+          for (const group of groups) stopGroup(group, unit ? CHANGED_REASON : REMOVED_REASON);
           continue;
         }
-        // A changed unit's old group may still be closing: the new one has state of its own,
-        // so the old holders finishing cannot erase the new ones' entries.
-        const group = new Group(unit.canaries, unit.fingerprint, shared);
-        current.set(key, group);
-        result.started += unit.canaries.length;
-        group.start();
+        const wanted = new Set(unit.canaries.map((c) => c.key));
+        const kept = groups.filter((group) => {
+          const dropped = group.keys.filter((k) => !wanted.has(k)).length;
+          if (dropped === 0) return true;
+          // Canaries of this group the plan keeps restart below, in a group of their own.
+          stopGroup(group, dropped === group.size ? REMOVED_REASON : CHANGED_REASON);
+          return false;
+        });
+        current.set(key, kept);
+      }
+      for (const [key, unit] of units) {
+        const groups = current.get(key) ?? [];
+        const held = new Set(groups.flatMap((g) => g.keys));
+        result.kept += held.size;
+        const added = unit.canaries.filter((c) => !held.has(c.key));
+        if (added.length > 0) {
+          // A changed unit's old groups may still be closing: the new one has state of its own,
+          // so the old holders finishing cannot erase the new ones' entries.
+          const group = new Group(added, unit.fingerprint, shared);
+          groups.push(group);
+          result.started += added.length;
+          group.start();
+        }
+        current.set(key, groups);
       }
       await Promise.all(endings);
       return result;
     },
     async stop() {
       stopped = true;
-      const all = [...current.values()].map((g) => end(g, undefined));
+      const all = [...current.values()].flat().map((g) => end(g, undefined));
       current.clear();
       // Groups already ending (a plan applied just before) are awaited too.
       await Promise.all([...all, ...[...ending].map((g) => g.finished)]);
@@ -198,6 +223,11 @@ class Group {
     const { deps } = shared;
     this.canaryDeps = { ...deps, stop: this.stopper, queue: shared.queue, rttMinutes: shared.rttMinutes, onOpen: (canary) => this.state.set(canary.key, 'open') };
     if (this.holding === 0) this.#allDone();
+  }
+
+  /** Its canaries' keys (read when a plan is applied, not kept: a probe holds thousands). */
+  get keys(): string[] {
+    return this.canaries.map((c) => c.key);
   }
 
   start(): void {

@@ -17,16 +17,16 @@ export function unitKey(c: Pick<PlannedCanary, 'target' | 'proxy' | 'profileLabe
 
 /**
  * A hash of everything that shapes the unit's connections: the target's whole definition,
- * the proxy (kind, DNS side and full URL, credentials included), the profile, the ladder gap
- * and how many canaries it holds. Equal fingerprints: the unit's sessions can stay open.
+ * the proxy (kind, DNS side and full URL, credentials included), the profile and the ladder
+ * gap. Equal fingerprints: the unit's sessions can stay open. How many canaries it holds is
+ * not in it: a count that changes adds or ends canaries, it does not restart the others.
  */
-export function fingerprint(c: PlannedCanary, count: number): string {
+export function fingerprint(c: PlannedCanary): string {
   const described = {
     target: c.target,
     proxy: { name: c.proxy.name, kind: c.proxy.kind, remoteDns: c.proxy.remoteDns, url: c.proxy.url?.href ?? null },
     profile: c.profile,
     gapMs: c.gapMs ?? null,
-    count,
   };
   return createHash('sha256').update(canonicalJson(described)).digest('hex');
 }
@@ -41,7 +41,7 @@ export function unitsOf(canaries: readonly PlannedCanary[]): Map<string, { canar
     else grouped.set(key, [c]);
   }
   const units = new Map<string, { canaries: PlannedCanary[]; fingerprint: string }>();
-  for (const [key, list] of grouped) units.set(key, { canaries: list, fingerprint: fingerprint(list[0]!, list.length) });
+  for (const [key, list] of grouped) units.set(key, { canaries: list, fingerprint: fingerprint(list[0]!) });
   return units;
 }
 

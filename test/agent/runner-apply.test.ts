@@ -80,31 +80,50 @@ describe('runner.apply', () => {
     expect(Object.fromEntries(r.countsByUnit())).toEqual({ 'a|direct|idle': { open: 2, connecting: 0, backoff: 0 }, 'c|direct|idle': { open: 1, connecting: 0, backoff: 0 } });
   });
 
-  it('restarts only the unit whose count or URL changed, and counts the new canaries even while the old ones close', async () => {
+  it('adds and ends canaries when a count changes, keeping every session the plan keeps', async () => {
+    const a: TargetConfig = { name: 'a', url, headers: {}, subprotocols: [], tls: { verify: true } };
+    const b: TargetConfig = { ...a, name: 'b' };
+    const r = start([...canaries(a, 'idle', 1), ...canaries(b, 'idle', 1)]);
+    await until(() => r.counts().open === 2, 'both open');
+    const [aId] = ['a'].map((t) => opened().find((e) => e.path.target.name === t)!.sessionId);
+    const connections = accepted.size;
+
+    // 1 → 3: two canaries added, a's first untouched.
+    expect(await r.apply([...canaries(a, 'idle', 3), ...canaries(b, 'idle', 1)])).toEqual({ kept: 2, started: 2, stopped: 0 });
+    await until(() => r.countsByUnit().get('a|direct|idle')?.open === 3, 'the added a canaries open');
+    expect(accepted.size).toBe(connections + 2);
+    expect(ended()).toEqual([]);
+    const added = opened().filter((e) => e.path.target.name === 'a' && e.sessionId !== aId).map((e) => e.sessionId);
+
+    // 3 → 2: the group holding the dropped canary ends; its other canary restarts; a's first stays.
+    expect(await r.apply([...canaries(a, 'idle', 2), ...canaries(b, 'idle', 1)])).toEqual({ kept: 2, started: 1, stopped: 2 });
+    expect(ended().map((e) => e.sessionId).sort()).toEqual([...added].sort());
+    expect(ended().map((e) => e.closeReason)).toEqual(['path changed', 'path changed']);
+    await until(() => r.counts().open === 3, 'a back to two');
+    expect(openIds().map((id) => id.split(':')[1])).toContain(aId);
+    expect(Object.fromEntries(r.countsByUnit())).toEqual({ 'a|direct|idle': { open: 2, connecting: 0, backoff: 0 }, 'b|direct|idle': { open: 1, connecting: 0, backoff: 0 } });
+  });
+
+  it('restarts only the unit whose URL changed, and counts the new canaries even while the old ones close', async () => {
     const a: TargetConfig = { name: 'a', url, headers: {}, subprotocols: [], tls: { verify: true } };
     const b: TargetConfig = { ...a, name: 'b' };
     const r = start([...canaries(a, 'idle', 1), ...canaries(b, 'idle', 1)]);
     await until(() => r.counts().open === 2, 'both open');
     const [aId, bId] = ['a', 'b'].map((t) => opened().find((e) => e.path.target.name === t)!.sessionId);
     // The server stops reading a's connection: a's close frame is never answered, so its old
-    // canary stays closing (for the 2 s the probe gives a peer) while its new ones open with the same keys.
+    // canary stays closing (for the 2 s the probe gives a peer) while its new one opens with the same key.
     accepted.get(aId!)!.pause();
 
-    const applied = r.apply([...canaries(a, 'idle', 2), ...canaries(b, 'idle', 1)]);
-    await until(() => r.countsByUnit().get('a|direct|idle')?.open === 2, 'the new a canaries open');
+    const a2: TargetConfig = { ...a, url: `${url}?v=2` };
+    const applied = r.apply([...canaries(a2, 'idle', 1), ...canaries(b, 'idle', 1)]);
+    await until(() => r.countsByUnit().get('a|direct|idle')?.open === 1 && opened().filter((e) => e.path.target.name === 'a').length === 2, 'the new a canary open');
     expect(ended().map((e) => e.sessionId)).toEqual([]);
-    expect(await applied).toEqual({ kept: 1, started: 2, stopped: 1 });
+    expect(await applied).toEqual({ kept: 1, started: 1, stopped: 1 });
     expect(ended().map((e) => [e.sessionId, e.endKind, e.closeReason])).toEqual([[aId, 'probe_closed', 'path changed']]);
     // The old canary of key a|direct|idle|0 finishing did not erase the new one's state.
-    expect(r.countsByUnit().get('a|direct|idle')).toEqual({ open: 2, connecting: 0, backoff: 0 });
-    expect(r.counts()).toEqual({ open: 3, connecting: 0, backoff: 0 });
-
-    // A changed URL (a query string) restarts b only.
-    const b2: TargetConfig = { ...b, url: `${url}?v=2` };
-    expect(await r.apply([...canaries(a, 'idle', 2), ...canaries(b2, 'idle', 1)])).toEqual({ kept: 2, started: 1, stopped: 1 });
-    expect(ended().map((e) => e.sessionId)).toEqual([aId, bId]);
-    await until(() => r.counts().open === 3, 'the new b open');
-    expect(opened().filter((e) => e.path.target.name === 'a')).toHaveLength(3);
+    expect(r.countsByUnit().get('a|direct|idle')).toEqual({ open: 1, connecting: 0, backoff: 0 });
+    expect(r.counts()).toEqual({ open: 2, connecting: 0, backoff: 0 });
+    expect(openIds().map((id) => id.split(':')[1])).toContain(bId);
   });
 
   it('an empty plan ends every unit; stop after that resolves; apply after stop is refused', async () => {
