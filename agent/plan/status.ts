@@ -6,7 +6,7 @@
  * a current fact, and the next one replaces it, so a failed send is only logged.
  */
 import type { Logger } from '../../lib/log';
-import { MAX_STATUS_PATHS, PLAN_STATUS_PATH, type PlanStatusPath, type PlanStatusReport } from '../../lib/contracts/plan';
+import { MAX_STATUS_BYTES, MAX_STATUS_PATHS, PLAN_STATUS_PATH, type PlanStatusPath, type PlanStatusReport } from '../../lib/contracts/plan';
 import type { ConfigProblem, PlannedCanary } from '../config';
 import type { CanaryCounts } from '../runner';
 import { unitKey } from './diff';
@@ -42,8 +42,10 @@ export function buildPlanStatus(input: StatusInput): PlanStatusReport {
     canaries: o.canaries,
     ...sum(o.units),
     state: o.state,
-    ...(o.reason !== undefined && { reason: o.reason }),
-    ...(o.field !== undefined && { field: o.field }),
+    // Within the server's bounds (a reason quoting a long variable name or URL must not get
+    // the whole report refused, and so never shown).
+    ...(o.reason !== undefined && { reason: o.reason.slice(0, 512) }),
+    ...(o.field !== undefined && { field: o.field.slice(0, 256) }),
   }));
   // Local canaries per target × proxy × profile (a ladder's rungs together).
   const local = new Map<string, { target: string; proxy: string; profile: string; canaries: number; units: Set<string> }>();
@@ -55,15 +57,31 @@ export function buildPlanStatus(input: StatusInput): PlanStatusReport {
     entry.units.add(unitKey(c));
   }
   for (const e of local.values()) paths.push({ source: 'local', target: e.target, proxy: e.proxy, profile: e.profile, canaries: e.canaries, ...sum(e.units), state: 'running' });
-  return {
+  const report: PlanStatusReport = {
     appliedVersion: input.appliedVersion,
     ...(input.rejected && {
       rejected: { version: input.rejected.version.slice(0, 64), issues: input.rejected.issues.slice(0, 50).map((i) => ({ path: i.path.slice(0, 256), message: i.message.slice(0, 512) })) },
     }),
-    paths: paths.slice(0, MAX_STATUS_PATHS),
-    truncated: paths.length > MAX_STATUS_PATHS,
+    paths: [],
+    truncated: false,
   };
+  // At most MAX_STATUS_PATHS, and within the server's body limit: a report it refused with
+  // 413 would leave the probes page stale for good.
+  let bytes = Buffer.byteLength(JSON.stringify(report));
+  for (const path of paths) {
+    const size = Buffer.byteLength(JSON.stringify(path)) + 1;
+    if (report.paths.length === MAX_STATUS_PATHS || bytes + size > STATUS_BUDGET_BYTES) {
+      report.truncated = true;
+      break;
+    }
+    report.paths.push(path);
+    bytes += size;
+  }
+  return report;
 }
+
+/** The report's size at most: the server's limit, less room for JSON's own slack. */
+const STATUS_BUDGET_BYTES = MAX_STATUS_BYTES - 1024;
 
 export interface StatusSender {
   /** Send `report` (the latest wins over one still waiting); resolves once it was sent or failed. */

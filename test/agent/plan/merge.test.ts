@@ -3,7 +3,7 @@ import { BUILTIN_PROFILES, toProxyConfig, type PlannedCanary } from '../../../ag
 import { mergePlans } from '../../../agent/plan/merge';
 import { buildPlanStatus } from '../../../agent/plan/status';
 import type { PathOutcome } from '../../../agent/plan/server-plan';
-import { MAX_STATUS_PATHS, planStatusSchema } from '../../../lib/contracts/plan';
+import { MAX_STATUS_BYTES, MAX_STATUS_PATHS, planStatusSchema } from '../../../lib/contracts/plan';
 
 const target = { name: 'app', url: 'ws://127.0.0.1:9/', headers: {}, subprotocols: [], tls: { verify: true } };
 const slot = (n: number, over: Partial<PlannedCanary> = {}): PlannedCanary => ({
@@ -28,6 +28,19 @@ describe('mergePlans', () => {
 
 describe('buildPlanStatus', () => {
   const outcome = (over: Partial<PathOutcome> = {}): PathOutcome => ({ source: 'server', id: 3, target: 'app', proxy: 'direct', profile: 'idle', canaries: 2, units: ['app|direct|idle'], state: 'running', ...over });
+
+  it('stays within what the server takes: reasons and fields cut to its bounds, paths to its body limit', () => {
+    const long = 'x'.repeat(3000);
+    const outcomes = Array.from({ length: MAX_STATUS_PATHS }, (_, i) =>
+      outcome({ id: i + 1, target: 't'.repeat(64), proxy: 'p'.repeat(64), canaries: 0, units: [], state: 'unconfigured', reason: long, field: long }),
+    );
+    const report = buildPlanStatus({ appliedVersion: null, local: [], outcomes, counts: new Map() });
+    expect(planStatusSchema.safeParse(report).error?.issues ?? []).toEqual([]);
+    expect(Buffer.byteLength(JSON.stringify(report))).toBeLessThanOrEqual(MAX_STATUS_BYTES);
+    expect(report.truncated).toBe(true);
+    expect(report.paths.length).toBeGreaterThan(100);
+    expect(report.paths.length).toBeLessThan(MAX_STATUS_PATHS);
+  });
 
   it('counts each path from its units, server paths first, local ones by target × proxy × profile with rungs summed', () => {
     const ladder = BUILTIN_PROFILES.find((p) => p.name === 'ladder')!;
