@@ -48,9 +48,19 @@ export const proxyUrl = z.string().refine((u) => {
 export const targetSchema = z.strictObject({
   name,
   url: wsUrl,
-  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'expected an HTTP header name'), z.string()).default({}),
+  // Values a request can carry: a CR, LF or NUL would make every dial throw, not refuse here.
+  headers: z.record(z.string().regex(/^[A-Za-z0-9-]+$/, 'expected an HTTP header name'), z.string().regex(/^[^\r\n\0]*$/, 'expected a header value without line breaks or NUL')).default({}),
   subprotocols: z.array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'expected a subprotocol token')).default([]),
-  origin: z.string().optional(),
+  origin: z
+    .string()
+    .refine((o) => {
+      try {
+        return new URL(o).origin === o;
+      } catch {
+        return false;
+      }
+    }, 'expected an origin: scheme://host[:port], nothing after it')
+    .optional(),
   tls: z
     .strictObject({
       /** Verify the server's certificate (the default). Turn off only for lab targets. */

@@ -19,7 +19,7 @@ export const planTargetInputSchema = z
       .refine((h) => Object.keys(h).length <= MAX_HEADERS, `expected at most ${MAX_HEADERS} headers`)
       .refine((h) => Object.values(h).every((v) => v.length <= 8192 && !/[\r\n]/.test(v)), 'expected header values of one line, at most 8192 characters'),
     subprotocols: targetSchema.shape.subprotocols.refine((s) => s.length <= 32, 'expected at most 32 subprotocols'),
-    origin: z.string().min(1).max(2048).optional(),
+    origin: targetSchema.shape.origin.refine((o) => o === undefined || o.length <= 2048, 'expected an origin of at most 2048 characters'),
     tls: z
       .strictObject({
         verify: z.boolean().default(true),

@@ -58,6 +58,16 @@ describe('serverTargetSchema and the target body', () => {
     expect(planTargetInputSchema.safeParse({ name: 'app', url: 'ws://127.0.0.1:8080/' }).success).toBe(true);
   });
 
+  it('refuses an origin or a header value no request can carry, naming the field', () => {
+    const target = { name: 'app', url: 'ws://127.0.0.1:8080/' };
+    for (const origin of ['https://app.example\r\nX-Evil: 1', 'https://app.example/path', 'app.example']) {
+      expect(issuesOf(serverTargetSchema.safeParse({ ...target, origin })).map((i) => i.path), origin).toEqual(['origin']);
+    }
+    expect(serverTargetSchema.safeParse({ ...target, origin: 'https://app.example:8443' }).success).toBe(true);
+    expect(issuesOf(serverTargetSchema.safeParse({ ...target, headers: { 'X-Canary': 'a\nb' } })).map((i) => i.path)).toEqual(['headers.X-Canary']);
+    expect(issuesOf(planTargetInputSchema.safeParse({ ...target, origin: 'https://a.example\n' })).map((i) => i.path)).toContain('origin');
+  });
+
   it('refuses credentials in the target URL and bad names, naming the field', () => {
     expect(issuesOf(planTargetInputSchema.safeParse({ name: 'app', url: 'ws://u:p@127.0.0.1/' })).map((i) => i.path)).toEqual(['url']);
     expect(issuesOf(planTargetInputSchema.safeParse({ name: 'no spaces', url: 'ws://127.0.0.1/' })).map((i) => i.path)).toEqual(['name']);
