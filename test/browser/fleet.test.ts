@@ -46,7 +46,7 @@ async function startProbe(name: string, labels: Record<string, string>, env: Rec
   const config = {
     backend: { url: server.url, token: '${DROPSCOPE_TOKEN}' },
     probe: { spoolDir: path.join(dir, `spool-${name}`), heartbeat: '1s' },
-    // A fast poll keeps the UI test short; test/e2e/fleet.test.ts proves the default's 30 s bound.
+    // A fast poll keeps the UI test short; test/lab/fleet.test.ts proves the default poll's 30 s bound.
     plan: { poll: '1s' },
     targets: [{ name: 'builtin', url: `ws://127.0.0.1:${server.port}/canary` }],
     paths: [{ targets: '*', proxies: '*', profiles: ['idle'] }],
