@@ -219,7 +219,7 @@ export const rttMinuteSchema = z
  * add up to the count, a minimum above the maximum, samples in buckets below the minimum's
  * or above the maximum's, a sum no set of samples between min and max could have.
  */
-export function rttMinuteIssues(e: { count: number; sumMs: number; minMs: number; maxMs: number; buckets: readonly number[] }): { path: string[]; message: string }[] {
+function rttMinuteIssues(e: { count: number; sumMs: number; minMs: number; maxMs: number; buckets: readonly number[] }): { path: string[]; message: string }[] {
   const issues: { path: string[]; message: string }[] = [];
   if (e.minMs > e.maxMs) issues.push({ path: ['maxMs'], message: `expected maxMs at or above minMs (${e.minMs})` });
   let total = 0;
