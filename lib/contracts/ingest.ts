@@ -76,8 +76,12 @@ const redactedUrl = text(2048).refine((u) => {
     }
   }, 'expected an absolute URL without credentials');
 
-/** What the canary does on the wire; decides whether its survival says "idle" or "lifetime". */
-export const profileKinds = ['idle', 'heartbeat', 'echo', 'ladder'] as const;
+/**
+ * What the canary does on the wire; decides whether its survival says "idle" or "lifetime".
+ * `bisect` is the adaptive ladder (its rungs' gaps chosen by lib/diagnosis/bisect.ts) and
+ * `keepalive` a ladder rung with TCP keepalive on the canary's socket (issue 18).
+ */
+export const profileKinds = ['idle', 'heartbeat', 'echo', 'ladder', 'bisect', 'keepalive'] as const;
 export type ProfileKind = (typeof profileKinds)[number];
 
 export const pathSchema = z.strictObject({
@@ -90,8 +94,18 @@ export const pathSchema = z.strictObject({
   }),
   profile: name,
   profileKind: z.enum(profileKinds).optional(),
-  /** Ladder rungs: the idle gap before the single ping. */
+  /** Ladder, bisect and keepalive rungs: the idle gap before the single ping. */
   gapMs: ms.optional(),
+  /** Keepalive rungs: the TCP keepalive interval on the canary's socket (SO_KEEPALIVE, TCP_KEEPIDLE). */
+  keepaliveMs: ms.optional(),
+  /** Heartbeat and echo: the interval between pings or messages. */
+  intervalMs: ms.optional(),
+  /**
+   * The probe ends the session itself once it has been open this long (closeReason
+   * `hold: ...`): a verification canary proving a fix holds for 3 × N, or a reconnect
+   * schedule that hands over before a lifetime limit.
+   */
+  holdMs: ms.optional(),
 });
 export type PathDescriptor = z.infer<typeof pathSchema>;
 
@@ -138,6 +152,37 @@ export const rttSummarySchema = z.strictObject({
   maxMs: ms,
 });
 
+/**
+ * What an echo canary saw of its messages (agent/profiles.ts), for the buffering and
+ * large-frame findings (lib/diagnosis/echo.ts). A bunch is two or more echoes that came
+ * back together (within a quarter of the interval, and 50 ms at most) although they were
+ * sent an interval apart: a layer held them and released them at once.
+ */
+export const echoStatsSchema = z
+  .strictObject({
+    sent: count,
+    returned: count,
+    /** Bytes of the largest message sent, of the largest whose echo came back, and of the last one sent. */
+    largestSentBytes: count,
+    largestReturnedBytes: count,
+    lastSentBytes: count,
+    bunches: count,
+    /** Messages that came back inside bunches. */
+    bunchedMessages: count,
+    /** The longest a bunch's first message was held: its RTT less the session's smallest RTT. */
+    maxHoldMs: ms,
+    /** The smallest echo RTT of the session; absent when none came back. */
+    minRttMs: ms.optional(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.returned > e.sent) ctx.addIssue({ code: 'custom', path: ['returned'], message: 'expected returned ≤ sent' });
+    if (e.largestReturnedBytes > e.largestSentBytes) ctx.addIssue({ code: 'custom', path: ['largestReturnedBytes'], message: 'expected largestReturnedBytes ≤ largestSentBytes' });
+    if (e.lastSentBytes > e.largestSentBytes) ctx.addIssue({ code: 'custom', path: ['lastSentBytes'], message: 'expected lastSentBytes ≤ largestSentBytes' });
+    if (e.bunchedMessages > e.returned) ctx.addIssue({ code: 'custom', path: ['bunchedMessages'], message: 'expected bunchedMessages ≤ returned' });
+    if (e.bunchedMessages < 2 * e.bunches) ctx.addIssue({ code: 'custom', path: ['bunchedMessages'], message: 'expected at least two messages in every bunch' });
+  });
+export type EchoStats = z.infer<typeof echoStatsSchema>;
+
 export const sessionEndedSchema = z.strictObject({
   type: z.literal('session.ended'),
   ...sessionBase,
@@ -156,6 +201,8 @@ export const sessionEndedSchema = z.strictObject({
   messagesOut: count,
   rtt: rttSummarySchema.optional(),
   egressAddress: text(64).optional(),
+  /** Echo canaries only. */
+  echo: echoStatsSchema.optional(),
 });
 
 export const attemptFailedSchema = z.strictObject({

@@ -76,23 +76,75 @@ export const targetSchema = z.strictObject({
 export const proxySchema = z.strictObject({ name, url: proxyUrl });
 
 const timeout = durationMs(100, 600_000);
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 export const profileSchema = z.discriminatedUnion('kind', [
   z.strictObject({ name, kind: z.literal('idle') }),
-  z.strictObject({ name, kind: z.literal('heartbeat'), interval: durationMs(100, 3_600_000), timeout }),
   z.strictObject({
     name,
-    kind: z.literal('echo'),
+    kind: z.literal('heartbeat'),
     interval: durationMs(100, 3_600_000),
     timeout,
-    messageBytes: z.number().int().min(16).max(16 * 1024 * 1024).default(64),
+    /**
+     * End the session politely once it has been open this long (`hold: ...`), and reconnect:
+     * a verification canary (does the fix hold for 3 × N?) or a reconnect schedule that
+     * hands over before a lifetime limit. Absent: held until it dies.
+     */
+    hold: durationMs(1000, 7 * 86_400_000).optional(),
   }),
+  z
+    .strictObject({
+      name,
+      kind: z.literal('echo'),
+      interval: durationMs(100, 3_600_000),
+      timeout,
+      messageBytes: z.number().int().min(16).max(MAX_MESSAGE_BYTES).default(64),
+      /**
+       * Grow the messages: each one twice the previous, from messageBytes up to this size,
+       * then stay there. Finds the size at which a layer loses, cuts or refuses frames.
+       */
+      growTo: z.number().int().min(16).max(MAX_MESSAGE_BYTES).optional(),
+    })
+    .refine((p) => p.growTo === undefined || p.growTo >= p.messageBytes, { message: 'expected growTo ≥ messageBytes', path: ['growTo'] }),
   z.strictObject({
     name,
     kind: z.literal('ladder'),
     gaps: z.array(durationMs(1000, 86_400_000)).min(1).max(32),
     timeout,
   }),
+  /**
+   * The adaptive ladder: rungs whose gaps bisect the path's idle timeout
+   * (lib/diagnosis/bisect.ts). Starts at `from`, doubles while rungs survive (up to `max`),
+   * halves while they die (down to 1 s), then bisects until the bracket is within
+   * max(0.5 s, 1 %); once there it keeps checking both edges, and starts over when a rung
+   * contradicts the bracket. A path's `canaries` are the rungs run at once (at most 4).
+   */
+  z
+    .strictObject({
+      name,
+      kind: z.literal('bisect'),
+      from: durationMs(1000, 86_400_000).default(15_000),
+      max: durationMs(1000, 86_400_000).default(1_800_000),
+      timeout,
+    })
+    .refine((p) => p.max >= p.from, { message: 'expected max ≥ from', path: ['max'] }),
+  /**
+   * A ladder rung with TCP keepalive on the canary's socket: silent at the WebSocket level
+   * for `gap`, with a keepalive probe every `keepalive`, then one ping. It survives an L4
+   * layer's idle timeout (a NAT, a stateful firewall, an L4 load balancer) and dies at an
+   * L7 proxy's, which reads the byte stream.
+   */
+  z
+    .strictObject({
+      name,
+      kind: z.literal('keepalive'),
+      gap: durationMs(1000, 86_400_000),
+      keepalive: durationMs(1000, 7_200_000),
+      timeout,
+    })
+    .refine((p) => p.keepalive < p.gap, { message: 'expected keepalive < gap (a probe must go out during the silence)', path: ['keepalive'] }),
 ]);
+/** Rungs a bisect path runs at once, whatever its `canaries` says. */
+export const MAX_BISECT_PARALLEL = 4;
 
 export const pathSchema = z.strictObject({
   targets: z.union([z.literal('*'), z.array(name).min(1)]).default('*'),
@@ -103,7 +155,7 @@ export const pathSchema = z.strictObject({
 });
 
 /** The profiles every probe knows without a definition; a defined profile of the same name wins. */
-export const BUILTIN_PROFILE_NAMES = ['idle', 'heartbeat', 'echo', 'ladder'] as const;
+export const BUILTIN_PROFILE_NAMES = ['idle', 'heartbeat', 'echo', 'ladder', 'bisect'] as const;
 
 /**
  * The proxy every probe knows without a definition: no proxy. A server path may name it
@@ -150,6 +202,32 @@ export const serverTargetSchema = targetSchema.refine((t) => t.tls.caFile === un
   path: ['tls', 'caFile'],
 });
 
+export const experimentSchema = z.strictObject({
+  id: z.number().int().positive(),
+  target: name,
+  proxy: name,
+  profile: profileSchema,
+  canaries: z.number().int().min(1).max(10).default(1),
+  /** Why, for people: "verify a 30 s heartbeat against the 75 s idle cut". */
+  purpose: z.string().max(256),
+});
+export type ExperimentSpec = z.output<typeof experimentSchema>;
+
+/**
+ * The first agent version that reads `experiments`: an older probe's strict plan schema
+ * refuses a plan that holds them, whole. The server asks experiments of newer probes only.
+ */
+export const EXPERIMENTS_SINCE_AGENT = '0.2.0';
+
+/** Whether a probe reporting `version` (major.minor.patch) reads experiments; an unknown version does not. */
+export function readsExperiments(version: string | null): boolean {
+  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(version ?? '');
+  if (!m) return false;
+  const [a, b, c] = EXPERIMENTS_SINCE_AGENT.split('.').map(Number) as [number, number, number];
+  const [x, y, z] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return x !== a ? x > a : y !== b ? y > b : z >= c;
+}
+
 export const serverPlanSchema = z.strictObject({
   /** 16 hex digits of a hash of what the probe runs (db/queries/probe-plan.ts); also the ETag. */
   version: z.string().regex(/^[0-9a-f]{16}$/, 'expected 16 hex digits'),
@@ -161,6 +239,14 @@ export const serverPlanSchema = z.strictObject({
   /** Only the profiles the paths name that are defined on the server; durations as formatPlanDuration strings. */
   profiles: z.array(profileSchema).max(1000),
   paths: z.array(pathSchema.extend({ id: z.number().int().positive() })).max(5000),
+  /**
+   * Experiments the server asks of this probe (issue 18): a verification canary with a
+   * signature's recommended heartbeat, a reconnect schedule, a TCP keepalive rung. Each
+   * names a target and a proxy by name, which the probe resolves among the definitions it
+   * holds (its own and the server's), and only for a target × proxy it already runs: an
+   * experiment never sends a canary anywhere the probe did not already go.
+   */
+  experiments: z.array(experimentSchema).max(200).default([]),
 });
 /** A server plan as the probe holds it after parsing (durations in ms). */
 export type ServerPlan = z.output<typeof serverPlanSchema>;
@@ -183,8 +269,8 @@ export const planStatusSchema = z.strictObject({
   paths: z
     .array(
       z.strictObject({
-        source: z.enum(['server', 'local']),
-        /** The server path's id; absent for a local path. */
+        source: z.enum(['server', 'local', 'experiment']),
+        /** The server path's or experiment's id; absent for a local path. */
         id: z.number().int().positive().optional(),
         target: name,
         proxy: name,
