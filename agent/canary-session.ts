@@ -160,6 +160,11 @@ export class CanarySession implements ProfileSession {
     this.#messagesOut += 1;
   }
 
+  /** A keepalive rung: TCP keepalive on the socket to the first hop (agent/profiles.ts says what Node sets). */
+  setKeepAlive(ms: number): void {
+    this.#tcp.setKeepAlive(true, ms);
+  }
+
   /** The profile's deadline passed: a silent death. */
   deadline(reason: string): void {
     if (this.#ending) return;
@@ -167,7 +172,7 @@ export class CanarySession implements ProfileSession {
     this.ws.terminate();
   }
 
-  /** The profile is done with this session (a ladder rung that survived). */
+  /** The profile is done with this session (a rung that survived, a heartbeat held to its end). */
   finish(reason: string): void {
     if (this.#ending) return;
     this.#ending = this.#decide('probe_closed', reason);
@@ -216,6 +221,7 @@ export class CanarySession implements ProfileSession {
 
   closed(code: number, reasonBuf: Buffer): void {
     const reason = reasonBuf.toString('utf8');
+    const echo = this.#profile?.echoStats?.();
     this.#profile?.stop();
     this.#profile = null;
     this.#deps.stop.removeEventListener('abort', this.stop);
@@ -250,6 +256,7 @@ export class CanarySession implements ProfileSession {
     }
     const summary = this.#rtt?.summary();
     const openAt = this.#openAt;
+    const closeReason = (reason || end?.reason || '').slice(0, 123);
     this.#deps.emit({
       type: 'session.ended',
       id: randomUUID(),
@@ -261,7 +268,7 @@ export class CanarySession implements ProfileSession {
       sinceLastRecvMs: round(Math.max(0, endAt - lastRecvAt)),
       sinceLastSentMs: round(Math.max(0, endAt - lastSentAt)),
       closeCode: code,
-      ...(reason || end?.reason ? { closeReason: (reason || end?.reason || '').slice(0, 123) } : {}),
+      ...(closeReason && { closeReason }),
       endKind,
       ...(this.socketErrorCode && { errorCode: this.socketErrorCode }),
       bytesIn: this.#tcp.bytesRead,
@@ -269,10 +276,11 @@ export class CanarySession implements ProfileSession {
       messagesIn: this.#messagesIn,
       messagesOut: this.#messagesOut,
       ...(summary && { rtt: summary }),
+      ...(echo && { echo }),
     });
     const done = this.#done;
     this.#done = null;
-    done?.({ sessionId: this.#sessionId, opened: true, lifetimeMs: endAt - openAt, endKind });
+    done?.({ sessionId: this.#sessionId, opened: true, lifetimeMs: endAt - openAt, endKind, closeCode: code, ...(closeReason && { closeReason }) });
   }
 }
 

@@ -60,6 +60,9 @@ export interface AttemptResult {
   /** Open lifetime in ms (0 when it never opened). */
   lifetimeMs: number;
   endKind?: EndKind;
+  /** As in `session.ended`: what a bisect rung's outcome is read from (lib/diagnosis/bisect.ts rungOutcome). */
+  closeCode?: number;
+  closeReason?: string;
 }
 
 export const SESSION_HEADER = 'x-dropscope-session';
@@ -75,6 +78,8 @@ const MAX_PATHS = 10_000;
 
 export function pathOf(c: PlannedCanary): PathDescriptor {
   const path = describePath(c);
+  // Bisect rungs each have a gap of their own, a few at a time: kept, they would fill the table.
+  if (c.profile.kind === 'bisect') return path;
   const key = JSON.stringify(path);
   const known = paths.get(key);
   if (known) return known;
@@ -82,13 +87,23 @@ export function pathOf(c: PlannedCanary): PathDescriptor {
   return path;
 }
 
-function describePath(c: PlannedCanary): PathDescriptor {
+/**
+ * What the events say of a canary's path and profile: the gap of a rung (ladder, bisect,
+ * keepalive), the keepalive interval, the interval of a heartbeat or echo, and the hold of a
+ * held heartbeat: what the diagnosis reads of an experiment (lib/diagnosis).
+ */
+export function describePath(c: PlannedCanary): PathDescriptor {
+  const p = c.profile;
+  const gapMs = p.kind === 'keepalive' ? p.gap : c.gapMs;
   return {
     target: { name: c.target.name, url: c.target.url },
     proxy: { name: c.proxy.name, kind: c.proxy.kind, ...(c.proxy.redactedUrl && { url: c.proxy.redactedUrl }) },
     profile: c.profileLabel,
-    profileKind: c.profile.kind,
-    ...(c.gapMs !== undefined && { gapMs: c.gapMs }),
+    profileKind: p.kind,
+    ...(gapMs !== undefined && { gapMs }),
+    ...(p.kind === 'keepalive' && { keepaliveMs: p.keepalive }),
+    ...((p.kind === 'heartbeat' || p.kind === 'echo') && { intervalMs: p.interval }),
+    ...(p.kind === 'heartbeat' && p.hold !== undefined && { holdMs: p.hold }),
   };
 }
 

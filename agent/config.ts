@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { proxyKinds, type ProxyKind } from '../lib/contracts/ingest';
-import { PLAN_PATH, pathSchema, profileSchema, proxySchema, targetSchema } from '../lib/contracts/plan';
+import { MAX_BISECT_PARALLEL, PLAN_PATH, pathSchema, profileSchema, proxySchema, targetSchema } from '../lib/contracts/plan';
 import { durationMs, formatPlanDuration } from './duration';
 import { DEFAULT_DIAL_PACE } from './schedule/dial-pacer';
 
@@ -102,6 +102,8 @@ export const BUILTIN_PROFILES: ProfileConfig[] = [
   { name: 'heartbeat', kind: 'heartbeat', interval: 25_000, timeout: 10_000 },
   { name: 'echo', kind: 'echo', interval: 10_000, timeout: 10_000, messageBytes: 64 },
   { name: 'ladder', kind: 'ladder', gaps: [15, 30, 45, 60, 90, 120, 300].map((s) => s * 1000), timeout: 10_000 },
+  // The adaptive ladder with the contract's defaults (lib/contracts/plan.ts).
+  { name: 'bisect', kind: 'bisect', from: 15_000, max: 1_800_000, timeout: 10_000 },
 ];
 
 /** One canary slot of the plan: held forever, reconnecting after every ending. */
@@ -111,14 +113,22 @@ export interface PlannedCanary {
   target: TargetConfig;
   proxy: ProxyConfig;
   profile: ProfileConfig;
-  /** For ladder canaries: the idle gap before the single ping. */
+  /**
+   * The idle gap before the single ping: a ladder rung's, fixed by the plan; a bisect rung's,
+   * set by the runner for each rung (agent/schedule/bisect-rounds.ts).
+   */
   gapMs?: number;
   /** The profile name as reported: `ladder/45s` for a ladder rung. */
   profileLabel: string;
-  /** Where the slot comes from: absent for probe.yaml, 'server' for the server's plan. */
-  source?: 'server';
+  /**
+   * Where the slot comes from: absent for probe.yaml, 'server' for the server's plan's
+   * paths, 'experiment' for an experiment the server asked for (agent/plan/experiments.ts).
+   */
+  source?: 'server' | 'experiment';
   /** The server path's id, for a slot of the server's plan. */
   pathId?: number;
+  /** The experiment's id, for an experiment's slot. */
+  experimentId?: number;
 }
 
 export interface ProbePlan {
@@ -223,6 +233,21 @@ export function profileMap(declared: readonly ProfileConfig[]): Map<string, Prof
 }
 
 /**
+ * The canaries a path holds per target × proxy × profile: each ladder rung `canaries` times,
+ * and a bisect path at most MAX_BISECT_PARALLEL (its canaries are the rungs run at once).
+ */
+export function slotsOf(profile: ProfileConfig, canaries: number): { gapMs: number | undefined; n: number }[] {
+  const rungs: (number | undefined)[] = profile.kind === 'ladder' ? profile.gaps : [undefined];
+  const count = profile.kind === 'bisect' ? Math.min(canaries, MAX_BISECT_PARALLEL) : canaries;
+  return rungs.flatMap((gapMs) => Array.from({ length: count }, (_, n) => ({ gapMs, n })));
+}
+
+/** The label a canary reports as its profile: `ladder/45s` for a ladder rung. */
+export function profileLabelOf(profile: ProfileConfig, gapMs: number | undefined): string {
+  return gapMs === undefined ? profile.name : `${profile.name}/${gapMs / 1000}s`;
+}
+
+/**
  * Expand paths into canaries: target × proxy × profile × (ladder rung) × n, each slot once
  * (a slot listed twice is held once). Unknown names are problems at `paths.<i>.<field>.<j>`.
  * The local and the server plan expand the same way, so equal slots get equal keys.
@@ -245,22 +270,19 @@ export function expandPaths(defs: PlanDefinitions, paths: readonly PathSpec[], s
     const prs = pick(p.profiles, defs.profiles, 'profiles');
     for (const target of ts)
       for (const proxy of ps)
-        for (const profile of prs) {
-          const rungs: (number | undefined)[] = profile.kind === 'ladder' ? profile.gaps : [undefined];
-          for (const gapMs of rungs)
-            for (let n = 0; n < p.canaries; n++) {
-              const profileLabel = gapMs === undefined ? profile.name : `${profile.name}/${gapMs / 1000}s`;
-              const key = `${target.name}|${proxy.name}|${profileLabel}|${n}`;
-              if (keys.has(key)) continue; // the same path listed twice is held once
-              keys.add(key);
-              const canary: PlannedCanary = { key, target, proxy, profile, gapMs, profileLabel };
-              if (source === 'server') {
-                canary.source = 'server';
-                if (p.id !== undefined) canary.pathId = p.id;
-              }
-              canaries.push(canary);
+        for (const profile of prs)
+          for (const { gapMs, n } of slotsOf(profile, p.canaries)) {
+            const profileLabel = profileLabelOf(profile, gapMs);
+            const key = `${target.name}|${proxy.name}|${profileLabel}|${n}`;
+            if (keys.has(key)) continue; // the same path listed twice is held once
+            keys.add(key);
+            const canary: PlannedCanary = { key, target, proxy, profile, gapMs, profileLabel };
+            if (source === 'server') {
+              canary.source = 'server';
+              if (p.id !== undefined) canary.pathId = p.id;
             }
-        }
+            canaries.push(canary);
+          }
   });
   return { canaries, problems };
 }
@@ -335,10 +357,16 @@ function describeProfile(c: PlannedCanary): string {
     case 'idle':
       return ': no traffic at all';
     case 'heartbeat':
-      return `: ping every ${p.interval / 1000}s, pong deadline ${p.timeout / 1000}s`;
-    case 'echo':
-      return `: ${p.messageBytes}-byte message every ${p.interval / 1000}s, echo deadline ${p.timeout / 1000}s`;
+      return `: ping every ${p.interval / 1000}s, pong deadline ${p.timeout / 1000}s${p.hold !== undefined ? `, reconnecting after ${p.hold / 1000}s` : ''}`;
+    case 'echo': {
+      const sizes = p.growTo !== undefined && p.growTo > p.messageBytes ? `${p.messageBytes}-byte message growing to ${p.growTo} bytes` : `${p.messageBytes}-byte message`;
+      return `: ${sizes} every ${p.interval / 1000}s, echo deadline ${p.timeout / 1000}s`;
+    }
     case 'ladder':
       return `: one ping after ${(c.gapMs ?? 0) / 1000}s idle, pong deadline ${p.timeout / 1000}s`;
+    case 'bisect':
+      return `: rungs of one ping after a gap bisecting the idle timeout, from ${p.from / 1000}s up to ${p.max / 1000}s, pong deadline ${p.timeout / 1000}s`;
+    case 'keepalive':
+      return `: one ping after ${p.gap / 1000}s idle with TCP keepalive every ${p.keepalive / 1000}s, pong deadline ${p.timeout / 1000}s`;
   }
 }

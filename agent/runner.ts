@@ -6,13 +6,17 @@
  *
  * Canaries are held in groups, one per unit of the plan (target × proxy × profile, see
  * agent/plan/diff.ts), so a new plan from the server restarts only the units it changes.
+ * A bisect unit is held differently: its canaries run rounds of rungs whose gaps bisect the
+ * path's idle timeout (agent/schedule/bisect-rounds.ts).
  */
+import type { Rung } from '../lib/diagnosis/bisect';
 import { nextDelay, type BackoffOptions } from './backoff';
 import { startAttempt, type AttemptResult, type CanaryDeps, type StopSignal } from './canary';
 import type { PlannedCanary } from './config';
 import type { Timers } from './reporter';
 import { nextMinuteShipDelay, RttMinutes } from './rtt-minutes';
 import { unitsOf } from './plan/diff';
+import { BisectRounds } from './schedule/bisect-rounds';
 import { DEFAULT_DIAL_PACE, DialPacer, type DialPace, type Paced } from './schedule/dial-pacer';
 import { DueQueue } from './schedule/due-queue';
 
@@ -146,11 +150,23 @@ export function startRunner(canaries: readonly PlannedCanary[], deps: RunnerDeps
         result.stopped += group.size;
         endings.push(end(group, reason));
       };
+      /** Bisect units whose canaries changed: the rungs their search ran so far. */
+      const searches = new Map<string, Rung[]>();
       for (const [key, groups] of current) {
         const unit = units.get(key);
         if (!unit || unit.fingerprint !== groups[0]!.fingerprint) {
           current.delete(key);
           for (const group of groups) stopGroup(group, unit ? CHANGED_REASON : REMOVED_REASON);
+          continue;
+        }
+        if (groups[0]!.bisect) {
+          // One search per unit: another count of rungs at once restarts the unit's one group,
+          // which keeps the rungs its search has run.
+          const held = groups.flatMap((g) => g.keys);
+          if (held.length === unit.canaries.length && unit.canaries.every((c) => held.includes(c.key))) continue;
+          searches.set(key, groups[0]!.history());
+          current.delete(key);
+          for (const group of groups) stopGroup(group, CHANGED_REASON);
           continue;
         }
         const wanted = new Set(unit.canaries.map((c) => c.key));
@@ -171,7 +187,7 @@ export function startRunner(canaries: readonly PlannedCanary[], deps: RunnerDeps
         if (added.length > 0) {
           // A changed unit's old groups may still be closing: the new one has state of its own,
           // so the old holders finishing cannot erase the new ones' entries.
-          const group = new Group(added, unit.fingerprint, shared);
+          const group = new Group(added, unit.fingerprint, shared, searches.get(key));
           groups.push(group);
           result.started += added.length;
           group.start();
@@ -204,21 +220,27 @@ export function startRunner(canaries: readonly PlannedCanary[], deps: RunnerDeps
 class Group {
   readonly stopper = new Stopper();
   readonly state = new Map<string, keyof CanaryCounts>();
-  /** Holders waiting out a backoff (with their timer) or for their turn to dial. */
-  readonly waiting = new Set<Holder>();
+  /** Holders waiting out a backoff (with their timer) or for their turn to dial; a bisect unit's rounds. */
+  readonly waiting = new Set<{ finish(): void }>();
   readonly canaryDeps: CanaryDeps;
   readonly finished: Promise<void>;
   readonly size: number;
+  /** A bisect unit: one search for all its canaries, not a holder each. */
+  readonly bisect: boolean;
   /** Holders not yet finished. */
   holding: number;
+  #rounds: BisectRounds | null = null;
   #allDone!: () => void;
 
   constructor(
     private readonly canaries: readonly PlannedCanary[],
     readonly fingerprint: string,
     readonly shared: Shared,
+    private readonly inherited?: readonly Rung[],
   ) {
-    this.size = this.holding = canaries.length;
+    this.size = canaries.length;
+    this.bisect = canaries[0]?.profile.kind === 'bisect';
+    this.holding = this.bisect ? 1 : canaries.length;
     this.finished = new Promise<void>((resolve) => (this.#allDone = resolve));
     const { deps } = shared;
     this.canaryDeps = { ...deps, stop: this.stopper, queue: shared.queue, rttMinutes: shared.rttMinutes, onOpen: (canary) => this.state.set(canary.key, 'open') };
@@ -231,7 +253,13 @@ class Group {
   }
 
   start(): void {
-    for (const canary of this.canaries) new Holder(canary, this).start();
+    if (this.bisect) (this.#rounds = new BisectRounds(this, this.canaries, this.inherited)).start();
+    else for (const canary of this.canaries) new Holder(canary, this).start();
+  }
+
+  /** A bisect unit's rungs so far (empty for other units). */
+  history(): Rung[] {
+    return this.#rounds?.history() ?? [];
   }
 
   stop(reason: string | undefined): void {

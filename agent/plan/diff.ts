@@ -10,9 +10,13 @@
 import { createHash } from 'node:crypto';
 import type { PlannedCanary } from '../config';
 
-/** The unit a canary belongs to: `target|proxy|profileLabel` (its key without the index). */
-export function unitKey(c: Pick<PlannedCanary, 'target' | 'proxy' | 'profileLabel'>): string {
-  return `${c.target.name}|${c.proxy.name}|${c.profileLabel}`;
+/**
+ * The unit a canary belongs to: `target|proxy|profileLabel` (its key without the index), and
+ * `target|proxy|x<id>:profileLabel` for an experiment's (agent/plan/experiments.ts).
+ */
+export function unitKey(c: Pick<PlannedCanary, 'target' | 'proxy' | 'profileLabel' | 'experimentId'>): string {
+  const label = c.experimentId === undefined ? c.profileLabel : `x${c.experimentId}:${c.profileLabel}`;
+  return `${c.target.name}|${c.proxy.name}|${label}`;
 }
 
 /**

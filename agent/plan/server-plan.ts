@@ -31,14 +31,15 @@ import {
   type TargetConfig,
 } from '../config';
 import { canonicalJson, unitKey } from './diff';
+import { duplicateExperimentIds, resolveExperiments } from './experiments';
 
 /** Environment variables a server plan may always use, without `plan.env`. */
 export const PROXY_ENV_PREFIX = 'DROPSCOPE_PROXY_';
 
-/** What became of one target × proxy × profile of a server path on this probe. */
+/** What became of one target × proxy × profile of a server path, or of an experiment, on this probe. */
 export interface PathOutcome {
-  source: 'server';
-  /** The server path's id. */
+  source: 'server' | 'experiment';
+  /** The server path's id, or the experiment's. */
   id: number;
   target: string;
   proxy: string;
@@ -61,6 +62,8 @@ export interface ResolveContext {
   env: Record<string, string | undefined>;
   /** `plan.env` from probe.yaml. */
   allowEnv: ReadonlySet<string>;
+  /** probe.yaml's canaries: an experiment may run where they run (agent/plan/experiments.ts). */
+  localCanaries?: readonly PlannedCanary[];
 }
 
 /** A definition of the server's, usable or with why not. */
@@ -74,6 +77,7 @@ export function resolveServerPlan(doc: ServerPlan, ctx: ResolveContext): Resolut
     if (ids.has(p.id)) issues.push({ path: `paths.${i}.id`, message: `duplicate path id ${p.id}` });
     ids.add(p.id);
   });
+  issues.push(...duplicateExperimentIds(doc.experiments));
   if (issues.length > 0) return { ok: false, issues };
 
   const localTargets = new Map(ctx.local.targets.map((t) => [t.name, t]));
@@ -134,7 +138,9 @@ export function resolveServerPlan(doc: ServerPlan, ctx: ResolveContext): Resolut
           paths.push({ ...outcome, canaries: expanded.canaries.length, units: [...units] });
         }
   });
-  return { ok: true, canaries, paths };
+  // Experiments run only where the canaries above and probe.yaml's already go.
+  const experiments = resolveExperiments(doc.experiments, [...(ctx.localCanaries ?? []), ...canaries]);
+  return { ok: true, canaries: [...canaries, ...experiments.canaries], paths: [...paths, ...experiments.outcomes] };
 }
 
 function differs(what: string, name: string, field: string): Def<never> {

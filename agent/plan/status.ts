@@ -23,7 +23,7 @@ export interface StatusInput {
   counts: ReadonlyMap<string, CanaryCounts>;
 }
 
-/** The report: server paths first (what the Fleet page asks about), then local ones; at most MAX_STATUS_PATHS. */
+/** The report: server paths and experiments first (what the Fleet page asks about), then local ones; at most MAX_STATUS_PATHS. */
 export function buildPlanStatus(input: StatusInput): PlanStatusReport {
   const sum = (units: Iterable<string>) => {
     const c = { open: 0, connecting: 0, backoff: 0 };
@@ -34,7 +34,7 @@ export function buildPlanStatus(input: StatusInput): PlanStatusReport {
     return c;
   };
   const paths: PlanStatusPath[] = input.outcomes.map((o) => ({
-    source: 'server',
+    source: o.source,
     id: o.id,
     target: o.target,
     proxy: o.proxy,

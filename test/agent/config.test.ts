@@ -55,6 +55,31 @@ paths:
     expect(plan.config.reconnect).toEqual({ base: 1000, cap: 60_000 });
   });
 
+  it('holds a bisect path\'s canaries as the rungs it runs at once (at most four), and describes the experiment profiles', () => {
+    const plan = parseProbeConfig(
+      base(`
+profiles:
+  - { name: ka, kind: keepalive, gap: 2m, keepalive: 25s, timeout: 10s }
+  - { name: verify, kind: heartbeat, interval: 30s, timeout: 10s, hold: 225s }
+  - { name: big, kind: echo, interval: 5s, timeout: 10s, messageBytes: 1024, growTo: 1048576 }
+paths:
+  - { targets: [canary], proxies: [direct], profiles: [bisect], canaries: 10 }
+  - { targets: [canary], proxies: [direct], profiles: [ka, verify, big] }
+`),
+      'probe.yaml',
+      env,
+    );
+    expect(plan.canaries.map((c) => c.key)).toEqual(['canary|direct|bisect|0', 'canary|direct|bisect|1', 'canary|direct|bisect|2', 'canary|direct|bisect|3', 'canary|direct|ka|0', 'canary|direct|verify|0', 'canary|direct|big|0']);
+    // The built-in bisect profile: the contract's defaults.
+    expect(plan.canaries[0]!.profile).toEqual({ name: 'bisect', kind: 'bisect', from: 15_000, max: 1_800_000, timeout: 10_000 });
+    expect(plan.canaries[0]!.gapMs).toBeUndefined();
+    const text = describePlan(plan);
+    expect(text).toContain('profile bisect: rungs of one ping after a gap bisecting the idle timeout, from 15s up to 1800s, pong deadline 10s');
+    expect(text).toContain('profile ka: one ping after 120s idle with TCP keepalive every 25s, pong deadline 10s');
+    expect(text).toContain('profile verify: ping every 30s, pong deadline 10s, reconnecting after 225s');
+    expect(text).toContain('profile big: 1024-byte message growing to 1048576 bytes every 5s, echo deadline 10s');
+  });
+
   it('interpolates ${ENV}, keeps credentials out of the redacted URL and the --check plan', () => {
     const plan = parseProbeConfig(base('paths: [{ profiles: [idle] }]'), 'probe.yaml', env);
     const squid = plan.canaries.find((c) => c.proxy.name === 'squid')!.proxy;

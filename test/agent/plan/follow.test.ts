@@ -163,6 +163,21 @@ paths:
     expect(events.filter((e): e is SessionOpened => e.type === 'session.opened' && e.path.target.name === 'local')).toHaveLength(1);
   });
 
+  it('runs an experiment where probe.yaml already goes, and reports it with source experiment', async () => {
+    const verify = { name: 'verify-hb-30s', kind: 'heartbeat' as const, interval: '30s', timeout: '10s', hold: '225s' };
+    served = wirePlan({ targets: [], proxies: [], paths: [], experiments: [{ id: 5, target: 'local', proxy: 'direct', profile: verify, purpose: 'verify a 30 s heartbeat' }, { id: 6, target: 'nowhere', proxy: 'direct', profile: verify, purpose: 'not here' }] });
+    await start();
+    await until(() => live('/local').length === 2, 'the local canary and the experiment open');
+    await until(() => events.some((e) => e.type === 'session.opened' && e.path.profile === 'verify-hb-30s'), 'the experiment\'s session.opened shipped');
+    const experimentOpened = events.find((e): e is SessionOpened => e.type === 'session.opened' && e.path.profile === 'verify-hb-30s')!;
+    expect(experimentOpened.path).toMatchObject({ target: { name: 'local' }, profileKind: 'heartbeat', intervalMs: 30_000, holdMs: 225_000 });
+    await until(() => lastStatus()?.paths.find((s) => s.source === 'experiment' && s.id === 5)?.open === 1, 'a status with the experiment open');
+    expect(lastStatus()!.paths.filter((s) => s.source === 'experiment')).toEqual([
+      { source: 'experiment', id: 5, target: 'local', proxy: 'direct', profile: 'verify-hb-30s', canaries: 1, open: 1, connecting: 0, backoff: 0, state: 'running' },
+      { source: 'experiment', id: 6, target: 'nowhere', proxy: 'direct', profile: 'verify-hb-30s', canaries: 0, open: 0, connecting: 0, backoff: 0, state: 'unconfigured', reason: expect.stringContaining('runs no canary to target "nowhere"'), field: 'experiments.1.target' },
+    ]);
+  });
+
   it('a rejected plan keeps the current one and is reported with its issues', async () => {
     served = wirePlan({ targets: [{ name: 'app', url: `${targetUrl}/app` }] });
     const p = await start();

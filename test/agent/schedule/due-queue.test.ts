@@ -88,7 +88,7 @@ function session() {
   const payloads: Buffer[] = [];
   const deaths: string[] = [];
   const ws = { ping: (data: Buffer) => (pings.push(t.clock.now()), payloads.push(Buffer.from(data))) } as unknown as WebSocket;
-  const s: ProfileSession = { ws, clock: t.clock.now, addRtt: () => {}, countSent: () => {}, deadline: (r) => deaths.push(r), finish: () => {} };
+  const s: ProfileSession = { ws, clock: t.clock.now, setKeepAlive: () => {}, addRtt: () => {}, countSent: () => {}, deadline: (r) => deaths.push(r), finish: () => {} };
   return { s, q, t, pings, payloads, deaths };
 }
 
