@@ -20,6 +20,16 @@ export interface ProfileSettings {
   timeoutMs?: number;
   messageBytes?: number;
   gapsMs?: number[];
+  /** Heartbeat: end politely once open this long. */
+  holdMs?: number;
+  /** Echo: grow the messages up to this size. */
+  growTo?: number;
+  /** Bisect: the first gap and the largest. */
+  fromMs?: number;
+  maxMs?: number;
+  /** Keepalive: the silent gap and the TCP keepalive interval inside it. */
+  gapMs?: number;
+  keepaliveMs?: number;
 }
 
 export const planTargets = pgTable('plan_targets', {
@@ -77,6 +87,24 @@ export const planPaths = pgTable(
     unique('plan_paths_key').on(t.targetId, t.proxyId, t.profile, t.probes).nullsNotDistinct(),
     check('plan_paths_canaries_check', sql`${t.canaries} between 1 and 1000`),
   ],
+);
+
+/**
+ * A service's chain of entry points, outermost first (the CDN's, the load balancer's, the
+ * app's): names of targets, which need not be defined here (a probe's YAML may hold them).
+ * The analysis names the outermost hop whose canaries show a cut that the next one inward
+ * does not (lib/diagnosis). Probes never read chains, so writing one leaves the plan's
+ * revision alone.
+ */
+export const planChains = pgTable(
+  'plan_chains',
+  {
+    id: serial().primaryKey(),
+    name: text().notNull().unique(),
+    hops: text().array().notNull(),
+    ...stamps(),
+  },
+  (t) => [check('plan_chains_hops_check', sql`cardinality(${t.hops}) between 2 and 10`)],
 );
 
 /**

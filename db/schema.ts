@@ -3,6 +3,7 @@
  * (`npm run db:generate`) and committed under db/migrations; never hand-edit them.
  */
 import { sql } from 'drizzle-orm';
+import type { z } from 'zod';
 import {
   bigint,
   boolean,
@@ -21,12 +22,13 @@ import {
   timestamp,
   unique,
   uniqueIndex,
+  type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
 import { ALERT_KINDS, SEVERITIES, type GroupDimension, type RuleCondition, type RuleScope } from '../lib/alerts/rule';
 import type { SignatureBaseline } from '../lib/alerts/signature-watch';
 import { ALERT_STATUSES } from '../lib/alerts/state-machine';
-import { endKinds, outcomes, profileKinds, proxyKinds } from '../lib/contracts/ingest';
-import type { PlanStatusReport } from '../lib/contracts/plan';
+import { endKinds, outcomes, profileKinds, proxyKinds, type EchoStats } from '../lib/contracts/ingest';
+import type { PlanStatusReport, profileSchema } from '../lib/contracts/plan';
 import { WEBHOOK_FORMATS } from '../lib/webhooks/endpoint';
 
 export * from './schema-access';
@@ -101,6 +103,57 @@ export const probePlanStatus = pgTable('probe_plan_status', {
   report: jsonb().$type<PlanStatusReport>(),
 });
 
+/** The signature an experiment tests (analysis key, N, kind), as it was when the experiment was made. */
+export interface ExperimentSignature {
+  key: string;
+  nMs: number;
+  kind: string;
+}
+
+/**
+ * Experiments the server asks of one probe through its plan (issue 18; server/experiments
+ * makes them from the analysis): a canary with a profile of its own on a target × proxy the
+ * probe already runs. At most one per probe, path and kind, so a changed recommendation
+ * replaces the experiment instead of piling up beside it. Here rather than in
+ * schema-plans.ts because it references `probes`.
+ *   verify     a heartbeat held for 3 × N: does the recommended fix hold?
+ *   reconnect  a heartbeat held for the reconnect period: does the schedule hand over in time?
+ *   keepalive  a silent rung with TCP keepalive: L4 or L7?
+ */
+export const planExperiments = pgTable(
+  'plan_experiments',
+  {
+    id: serial().primaryKey(),
+    probeId: integer()
+      .notNull()
+      .references(() => probes.id, { onDelete: 'cascade' }),
+    targetName: text().notNull(),
+    proxyName: text().notNull(),
+    kind: text({ enum: ['verify', 'reconnect', 'keepalive'] }).notNull(),
+    /** The canary's profile as the probe's plan holds it (durations in ms). */
+    profile: jsonb().$type<z.output<typeof profileSchema>>().notNull(),
+    /** Why, for people ("verify a 30 s heartbeat against the 75 s idle cut"). */
+    purpose: text().notNull(),
+    signature: jsonb().$type<ExperimentSignature>().notNull(),
+    canaries: integer().notNull().default(1),
+    createdAt: tstz().notNull().defaultNow(),
+    expiresAt: tstz().notNull(),
+    /** Set once a session of it has concluded; it then leaves the served plan. */
+    concludedAt: tstz(),
+  },
+  (t) => [
+    unique('plan_experiments_key').on(t.probeId, t.targetName, t.proxyName, t.kind),
+    check('plan_experiments_kind_check', sql`${t.kind} in ('verify', 'reconnect', 'keepalive')`),
+    check('plan_experiments_canaries_check', sql`${t.canaries} between 1 and 10`),
+  ],
+);
+
+/**
+ * The rows that may be experiment sessions, for their partial indexes; the query narrows
+ * them by profile kind (db/queries/experiment-sessions.ts).
+ */
+export const EXPERIMENT_ROW = (t: { gapMs: AnyPgColumn; holdMs: AnyPgColumn; echo: AnyPgColumn }) => sql`(${t.gapMs} is not null or ${t.holdMs} is not null or ${t.echo} is not null)`;
+
 /**
  * One row per connection attempt, keyed by the probe-generated session id and the instant
  * its dial started (every event of a session carries both). Columns are nullable where the
@@ -126,6 +179,10 @@ export const canarySessions = pgTable(
     profile: text().notNull(),
     profileKind: profileKind(),
     gapMs: doublePrecision(),
+    /** Issue 18's descriptor fields (lib/contracts/ingest.ts pathSchema); null on older rows. */
+    keepaliveMs: doublePrecision(),
+    intervalMs: doublePrecision(),
+    holdMs: doublePrecision(),
     attemptedAt: tstz().notNull(),
 
     dnsMs: doublePrecision(),
@@ -163,6 +220,8 @@ export const canarySessions = pgTable(
     rttMinMs: doublePrecision(),
     rttMedianMs: doublePrecision(),
     rttMaxMs: doublePrecision(),
+    /** An echo canary's message statistics (session.ended `echo`). */
+    echo: jsonb().$type<EchoStats>(),
 
     updatedAt: tstz().notNull().defaultNow(),
   },
@@ -206,6 +265,14 @@ export const canarySessions = pgTable(
     index('canary_sessions_ladder_ended_idx')
       .on(t.endedAt, t.probeId, t.targetName, t.proxyName, t.gapMs, t.endKind, t.closeReason)
       .where(sql`${t.profileKind} = 'ladder'`),
+    // Experiment sessions (db/queries/experiment-sessions.ts): ladder, bisect and keepalive
+    // rungs (each with its gap), held heartbeats, echo canaries with statistics; a few among
+    // the range's sessions. Written without the profile kinds: 0026 adds `bisect` and
+    // `keepalive` to the enum, and the migrations' transaction cannot use them yet.
+    index('canary_sessions_experiments_attempted_idx').on(t.attemptedAt).where(EXPERIMENT_ROW(t)),
+    index('canary_sessions_experiments_ended_idx')
+      .on(t.endedAt)
+      .where(sql`${t.endedAt} is not null and ${EXPERIMENT_ROW(t)}`),
     // Failed attempts of a range (the analysis' refusals): a few in a thousand attempts.
     index('canary_sessions_failed_attempted_idx')
       .on(t.attemptedAt)

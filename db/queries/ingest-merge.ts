@@ -137,7 +137,7 @@ const MERGED = [
   'dnsMs', 'tcpMs', 'proxyMs', 'tlsMs', 'upgradeMs', 'outcome', 'httpStatus', 'proxyReply', 'errorCode',
   'errorMessage', 'responseHeaders', 'proxyHeaders', 'bodyExcerpt', 'egressAddress', 'openedAt', 'endedAt', 'durationMs', 'sinceLastRecvMs',
   'sinceLastSentMs', 'closeCode', 'closeReason', 'endKind', 'bytesIn', 'bytesOut', 'messagesIn', 'messagesOut',
-  'rttCount', 'rttMinMs', 'rttMedianMs', 'rttMaxMs', 'updatedAt',
+  'rttCount', 'rttMinMs', 'rttMedianMs', 'rttMaxMs', 'echo', 'updatedAt',
 ] as const satisfies readonly (keyof typeof canarySessions.$inferInsert)[];
 
 /** The session columns, with the probe and the batch time bound once instead of per row. */

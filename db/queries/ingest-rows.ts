@@ -79,6 +79,9 @@ function pathColumns(probeId: number, e: SessionOpened | SessionEnded | AttemptF
     profile: e.path.profile,
     profileKind: e.path.profileKind ?? null,
     gapMs: e.path.gapMs ?? null,
+    keepaliveMs: e.path.keepaliveMs ?? null,
+    intervalMs: e.path.intervalMs ?? null,
+    holdMs: e.path.holdMs ?? null,
     attemptedAt: e.attemptedAt,
     updatedAt,
   };
@@ -120,6 +123,7 @@ function applyEvent(row: SessionRow, e: SessionOpened | SessionEnded | AttemptFa
         row.rttMaxMs = e.rtt.maxMs;
       }
       put(row, 'egressAddress', e.egressAddress);
+      put(row, 'echo', e.echo);
       return;
     case 'attempt.failed':
       putTimings(row, e.timings);

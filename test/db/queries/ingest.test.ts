@@ -224,6 +224,54 @@ describe.each(backends())('storeBatch on $name', (backend) => {
     });
   });
 
+  describe("issue 18's descriptor fields and echo statistics (migration 0026)", () => {
+    const bisectPath = { ...path({ profile: 'bisect' }), profileKind: 'bisect' as const, gapMs: 75_000 };
+    const keepalivePath = { ...path({ profile: 'keepalive-25s' }), profileKind: 'keepalive' as const, gapMs: 112_500, keepaliveMs: 25_000 };
+    const holdPath = { ...path({ profile: 'verify-hb-30s' }), profileKind: 'heartbeat' as const, intervalMs: 30_000, holdMs: 225_000 };
+    const echoPath = { ...path({ profile: 'echo-grow' }), profileKind: 'echo' as const, intervalMs: 1000 };
+    const echo = { sent: 12, returned: 10, largestSentBytes: 65_536, largestReturnedBytes: 16_384, lastSentBytes: 65_536, bunches: 2, bunchedMessages: 5, maxHoldMs: 950, minRttMs: 1.5 };
+    const columns = { profile: canarySessions.profile, profileKind: canarySessions.profileKind, gapMs: canarySessions.gapMs, keepaliveMs: canarySessions.keepaliveMs, intervalMs: canarySessions.intervalMs, holdMs: canarySessions.holdMs, echo: canarySessions.echo };
+    const stored = async (id: string) => (await database.db.select(columns).from(canarySessions).where(eq(canarySessions.id, id)))[0];
+
+    it('stores the descriptor of every experiment profile, and echo from session.ended', async () => {
+      await storeBatch(
+        database.db,
+        probeId,
+        [
+          opened('s-bisect01', { path: bisectPath }),
+          ended('s-bisect01', 75_010, { path: bisectPath, endKind: 'probe_closed', closeCode: 1000, closeReason: 'bisect: survived 75s idle' }),
+          opened('s-keepal01', { path: keepalivePath }),
+          opened('s-holdhb01', { path: holdPath }),
+          ended('s-echo0001', 60_000, { path: echoPath, echo }),
+          opened('s-plain001'),
+        ],
+        NOW,
+      );
+      expect(await stored('s-bisect01')).toEqual({ profile: 'bisect', profileKind: 'bisect', gapMs: 75_000, keepaliveMs: null, intervalMs: null, holdMs: null, echo: null });
+      expect(await stored('s-keepal01')).toEqual({ profile: 'keepalive-25s', profileKind: 'keepalive', gapMs: 112_500, keepaliveMs: 25_000, intervalMs: null, holdMs: null, echo: null });
+      expect(await stored('s-holdhb01')).toEqual({ profile: 'verify-hb-30s', profileKind: 'heartbeat', gapMs: null, keepaliveMs: null, intervalMs: 30_000, holdMs: 225_000, echo: null });
+      expect(await stored('s-echo0001')).toEqual({ profile: 'echo-grow', profileKind: 'echo', gapMs: null, keepaliveMs: null, intervalMs: 1000, holdMs: null, echo });
+      // Events without the new fields (older agents) leave them null.
+      expect(await stored('s-plain001')).toEqual({ profile: 'idle', profileKind: null, gapMs: null, keepaliveMs: null, intervalMs: null, holdMs: null, echo: null });
+    });
+
+    it.each([
+      ['opened, then ended', ['open', 'end']],
+      ['ended, then opened (a replay)', ['end', 'open']],
+    ] as const)('ends with every value whichever event comes first, across batches: %s', async (_name, order) => {
+      const events = { open: opened('s-echo-ord', { path: echoPath }), end: ended('s-echo-ord', 60_000, { path: echoPath, echo }) };
+      for (const which of order) await storeBatch(database.db, probeId, [events[which]], NOW);
+      expect(await stored('s-echo-ord')).toEqual({ profile: 'echo-grow', profileKind: 'echo', gapMs: null, keepaliveMs: null, intervalMs: 1000, holdMs: null, echo });
+      const [row] = await database.db.select().from(canarySessions).where(eq(canarySessions.id, 's-echo-ord'));
+      expect(row).toMatchObject({ outcome: 'opened', durationMs: 60_000, endKind: 'tcp_fin' });
+
+      // In one batch, in both orders, too.
+      const k = { open: opened('s-hold-ord', { path: holdPath }), end: ended('s-hold-ord', 225_000, { path: holdPath, endKind: 'probe_closed', closeReason: 'hold: held 225s with a 30s heartbeat' }) };
+      await storeBatch(database.db, probeId, order.map((w) => k[w]), NOW);
+      expect(await stored('s-hold-ord')).toMatchObject({ intervalMs: 30_000, holdMs: 225_000 });
+    });
+  });
+
   describe('the ledger without a foreign key (migration 0017)', () => {
     it('loses a deleted probe\'s ledger rows with it, as the cascade did', async () => {
       const other = (await addProbe(database.db, { name: `other-${++seq}`, labels: {} })).probe.id;
