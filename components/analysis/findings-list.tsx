@@ -1,19 +1,28 @@
-/** Refusals, silent deaths, ladder results and egress rotation, most severe first. */
+/** Refusals, silent deaths, ladder results and egress rotation, most severe first; then what the experiments concluded. */
 import type { Finding } from '../../lib/analysis/findings';
+import { ExperimentsList, isExperiment } from './experiments-list';
 
 export function FindingsList({ findings }: { findings: readonly Finding[] }) {
-  if (findings.length === 0) return <p className="muted">No refusals, silent deaths, ladder results or egress rotation in this range.</p>;
+  const passive = findings.filter((f) => !isExperiment(f));
   return (
-    <ul className="findings" data-testid="findings">
-      {findings.map((f) => (
-        <li key={`${f.kind}|${f.title}`} className={`finding finding-${f.severity}`} data-kind={f.kind}>
-          <div className="finding-title">{f.title}</div>
-          <div className="muted">{f.detail}</div>
-          <div>
-            <strong>Fix:</strong> {f.recommendation}
-          </div>
-        </li>
-      ))}
-    </ul>
+    <>
+      {passive.length === 0 ? (
+        <p className="muted">No refusals, silent deaths, ladder results or egress rotation in this range.</p>
+      ) : (
+        <ul className="findings" data-testid="findings">
+          {passive.map((f) => (
+            <li key={`${f.kind}|${f.title}`} className={`finding finding-${f.severity}`} data-kind={f.kind}>
+              <div className="finding-title">{f.title}</div>
+              <div className="muted">{f.detail}</div>
+              <div>
+                <strong>Fix:</strong> {f.recommendation}
+              </div>
+            </li>
+          ))}
+        </ul>
+      )}
+      <h3>Experiments</h3>
+      <ExperimentsList findings={findings.filter(isExperiment)} />
+    </>
   );
 }

@@ -1,5 +1,6 @@
 /** One drop signature: the verdict first, then the numbers behind it. */
 import type { Signature } from '../../lib/analysis/types';
+import { SignatureExperiments } from './signature-experiments';
 
 const KIND_LABEL = { idle: 'idle timeout', lifetime: 'lifetime limit', undetermined: 'idle or lifetime?' } as const;
 
@@ -24,6 +25,7 @@ export function SignatureCard({ sig }: { sig: Signature }) {
       <p className="recommendation">
         <strong>Fix:</strong> {sig.recommendation}
       </p>
+      <SignatureExperiments sig={sig} />
       <div className="signature-grid">
         <section>
           <h4>Where</h4>

@@ -1,36 +1,48 @@
 /** Signatures and the other findings for one scope: what /api/v1/analysis and the page show. */
 import type { Layer } from '../../lib/analysis/catalogue';
-import { egressFindings, ladderFindings, refusalFindings, rttFindings, silentFindings, type Finding } from '../../lib/analysis/findings';
+import { egressFindings, findingKinds, ladderFindings, refusalFindings, rttFindings, silentFindings, type Finding } from '../../lib/analysis/findings';
+import { diagnose } from '../../lib/diagnosis/diagnose';
+import type { Diagnosis } from '../../lib/diagnosis/types';
 import type { Db } from '../client';
 import { analyzeScope, type AnalysisResult, type AnalysisScope } from './analysis';
+import { chainList } from './chains';
+import { experimentSessions } from './experiment-sessions';
 import { runReads } from './reads';
 import * as tables from './findings';
 
 export interface AnalysisReport extends AnalysisResult {
   generatedAt: string;
+  /** Bisect, transport and echo findings (lib/diagnosis) among the others. */
   findings: Finding[];
+  /**
+   * What the scope's experiments concluded (issue 18): brackets, L4 or L7, verifications,
+   * chain positions, echo. The signatures carry their own verification and chain position.
+   */
+  diagnosis: Diagnosis;
 }
 
 /**
- * `concurrent`: run the analysis and the five findings statements at once, on as many pool
- * connections (PostgreSQL; db/queries/reads.ts). The report then takes about as long as its
- * slowest statement instead of their sum.
+ * `concurrent`: run the analysis, the five findings statements and the two experiment
+ * reads at once, on as many pool connections (PostgreSQL; db/queries/reads.ts). The report
+ * then takes about as long as its slowest statement instead of their sum.
  */
 export async function analysisReport(db: Db, scope: AnalysisScope, options: { now: Date; layers: readonly Layer[]; concurrent?: boolean }): Promise<AnalysisReport> {
-  const [result, refusals, silent, ladder, egress, rtt] = await runReads(options.concurrent ?? false, [
+  const [result, refusals, silent, ladder, egress, rtt, experiments, chains] = await runReads(options.concurrent ?? false, [
     () => analyzeScope(db, scope, options),
     () => tables.refusalGroups(db, scope),
     () => tables.silentGroups(db, scope),
     () => tables.ladderRungs(db, scope),
     () => tables.egressStats(db, scope),
     () => tables.rttBeforeDrops(db, scope),
+    () => experimentSessions(db, scope, options.now),
+    () => chainList(db),
   ] as const);
+  const { diagnosis, findings: diagnosed, signatures } = diagnose({ sessions: experiments, chains, signatures: result.signatures });
   const rank = { critical: 0, warning: 1, info: 2 } as const;
   // Within a severity: by kind as listed, then by title, so that the order does not change
   // from one refresh to the next with the order groups came out of a hash.
-  const kinds = ['refusal', 'early-close', 'egress-rotation', 'silent-death', 'ladder', 'rtt-rise'];
-  const findings = [...refusalFindings(refusals), ...result.findings, ...egressFindings(egress), ...silentFindings(silent), ...ladderFindings(ladder), ...rttFindings(rtt)].sort(
-    (a, b) => rank[a.severity] - rank[b.severity] || kinds.indexOf(a.kind) - kinds.indexOf(b.kind) || (a.title < b.title ? -1 : a.title > b.title ? 1 : 0),
+  const findings = [...refusalFindings(refusals), ...result.findings, ...egressFindings(egress), ...silentFindings(silent), ...ladderFindings(ladder), ...rttFindings(rtt), ...diagnosed].sort(
+    (a, b) => rank[a.severity] - rank[b.severity] || findingKinds.indexOf(a.kind) - findingKinds.indexOf(b.kind) || (a.title < b.title ? -1 : a.title > b.title ? 1 : 0),
   );
-  return { ...result, generatedAt: options.now.toISOString(), findings };
+  return { ...result, signatures, generatedAt: options.now.toISOString(), findings, diagnosis };
 }

@@ -11,6 +11,8 @@ import type { Drop, PathExposure, Signature } from './types';
 import { earlyCloseFindings } from './early-close';
 import type { Finding } from './findings';
 import { earlyWindow, isEcho, signatureWindows, withoutEarly, type SignatureWindow } from './windows';
+import { diagnose } from '../diagnosis/diagnose';
+import type { Chain, Diagnosis, ExperimentSession } from '../diagnosis/types';
 
 export const BIN_MS = 100;
 
@@ -20,8 +22,16 @@ export type SessionSample = Drop & { dropped: boolean };
 export interface Analysis {
   totalDrops: number;
   signatures: Signature[];
-  /** What the drops say beside the signatures: connections closed right after their 101. */
+  /** What the drops say beside the signatures: connections closed right after their 101; and the experiments' findings (bisect, transport, echo). */
   findings: Finding[];
+  /** What the experiments concluded (issue 18): empty without experiment sessions. */
+  diagnosis: Diagnosis;
+}
+
+/** The experiments of the scope and the declared chains, for the active diagnosis (lib/diagnosis). */
+export interface AnalysisExtra {
+  experiments?: readonly ExperimentSession[];
+  chains?: readonly Chain[];
 }
 
 export function binsOf(values: Iterable<number>, binMs = BIN_MS): Bin[] {
@@ -33,7 +43,7 @@ export function binsOf(values: Iterable<number>, binMs = BIN_MS): Bin[] {
   return [...counts.entries()].map(([startMs, count]) => ({ startMs, count }));
 }
 
-export function analyzeSessions(sessions: readonly SessionSample[], layers: readonly Layer[] = BUILTIN_LAYERS): Analysis {
+export function analyzeSessions(sessions: readonly SessionSample[], layers: readonly Layer[] = BUILTIN_LAYERS, extra: AnalysisExtra = {}): Analysis {
   const drops = sessions.filter((s) => s.dropped);
   const ageBins = binsOf(drops.map((d) => d.ageMs).filter((v): v is number => v !== null));
   const windows = signatureWindows(ageBins, binsOf(drops.map((d) => d.idleMs).filter((v): v is number => v !== null)), BIN_MS);
@@ -54,7 +64,8 @@ export function analyzeSessions(sessions: readonly SessionSample[], layers: read
     .filter((s): s is Signature => s !== null)
     .sort((a, b) => b.count - a.count);
   const findings = early ? earlyCloseFindings(membersOf(drops, early), earlyPaths!) : [];
-  return { totalDrops: drops.length, signatures, findings };
+  const diagnosed = diagnose({ sessions: extra.experiments ?? [], chains: extra.chains ?? [], signatures });
+  return { totalDrops: drops.length, signatures: diagnosed.signatures, findings: [...findings, ...diagnosed.findings], diagnosis: diagnosed.diagnosis };
 }
 
 export function membersOf(drops: readonly Drop[], w: SignatureWindow): Drop[] {
@@ -64,11 +75,15 @@ export function membersOf(drops: readonly Drop[], w: SignatureWindow): Drop[] {
   });
 }
 
-/** Per path: how many sessions reached the window, were cut in it, or outlived it (by age). */
+/**
+ * Per path: how many sessions reached the window, were cut in it, or outlived it (by age).
+ * A path is also its rung's gap, as db/queries/analysis-exposures.ts groups them: the
+ * adaptive ladder's rungs share one profile name, and each gap says something else of N.
+ */
 export function pathExposures(sessions: readonly SessionSample[], w: SignatureWindow): PathExposure[] {
   const byPath = new Map<string, PathExposure>();
   for (const s of sessions) {
-    const id = pathId(s);
+    const id = `${pathId(s)}|${s.profileKind}|${s.gapMs}`;
     let p = byPath.get(id);
     if (!p) {
       p = { probe: s.probe, target: s.target, proxy: s.proxy, profile: s.profile, profileKind: s.profileKind, gapMs: s.gapMs, labels: s.labels, sessions: 0, drops: 0, reached: 0, hits: 0, outlived: 0 };

@@ -41,15 +41,26 @@ export interface EgressStat {
   drops: number;
 }
 
+/**
+ * What a finding is about, in the order a report lists them within a severity. The
+ * experiments of issue 18 add `bisect` (the adaptive ladder's bracket), `transport` (L4 or
+ * L7, by a keepalive rung) and `echo` (a layer that buffers, or loses, cuts or refuses
+ * large frames): lib/diagnosis.
+ */
+export const findingKinds = ['refusal', 'early-close', 'egress-rotation', 'silent-death', 'bisect', 'ladder', 'transport', 'echo', 'rtt-rise'] as const;
+export type FindingKind = (typeof findingKinds)[number];
+
 export interface Finding {
-  kind: 'refusal' | 'silent-death' | 'ladder' | 'egress-rotation' | 'rtt-rise' | 'early-close';
+  kind: FindingKind;
   severity: 'critical' | 'warning' | 'info';
   /**
    * A stable machine-readable class within the kind, so a program can act without parsing
    * the title: for refusals `upgrade-headers-stripped`, `origin-unavailable`,
    * `proxy-upstream-unreachable`, `connect-port-closed`, `connect-denied`, `proxy-auth`,
    * `access-denied`, ...; for silent deaths `never-ponged` or `black-hole`; for early
-   * closes `endpoint-close` or `layer-cut`.
+   * closes `endpoint-close` or `layer-cut`; for bisect `converged`, `searching`, `survives`
+   * or `dies`; for transport `l4` or `l7`; for echo `buffering`, `frame-lost`, `frame-cut`
+   * or `frame-refused`.
    */
   cause?: string;
   title: string;

@@ -28,8 +28,8 @@ export function decideKind(
   const survived = survivors.reduce((n, p) => n + p.outlived, 0);
   // A rung shorter than N survives only if its canaries did: one that died nearly every
   // time (at another layer's cut, or closed by a paused target) is no evidence of idle.
-  const ladderAlive = paths.filter((p) => p.profileKind === 'ladder' && p.gapMs !== null && p.gapMs < nMs && p.sessions > 0 && p.hits === 0 && p.drops <= p.sessions / 4);
-  const ladderDead = paths.filter((p) => p.profileKind === 'ladder' && p.gapMs !== null && p.gapMs > nMs && p.hits > 0);
+  const ladderAlive = paths.filter((p) => isRung(p) && p.gapMs !== null && p.gapMs < nMs && p.sessions > 0 && p.hits === 0 && p.drops <= p.sessions / 4);
+  const ladderDead = paths.filter((p) => isRung(p) && p.gapMs !== null && p.gapMs > nMs && p.hits > 0);
 
   if (talkers.length >= Math.max(2, 0.2 * members.length)) {
     evidence.push(`${talkers.length} of ${members.length} drops had traffic in the last ${formatSeconds(nMs / 2000)} (or were heartbeats answered until they died) and still died at N: the cut follows age, not silence`);
@@ -69,13 +69,22 @@ export function decideKindFromPaths(dimension: 'age' | 'idle', nMs: number, coun
   }
   const cut = new Set(paths.filter((p) => p.hits > 0).map((p) => `${p.probe}|${p.target}|${p.proxy}`));
   const survived = paths.filter((p) => talking(p) && p.outlived > 0 && cut.has(`${p.probe}|${p.target}|${p.proxy}`)).reduce((n, p) => n + p.outlived, 0);
-  const ladder = paths.some((p) => p.profileKind === 'ladder' && p.gapMs !== null && ((p.gapMs < nMs && p.sessions > 0 && p.hits === 0 && p.drops <= p.sessions / 4) || (p.gapMs > nMs && p.hits > 0)));
+  const ladder = paths.some((p) => isRung(p) && p.gapMs !== null && ((p.gapMs < nMs && p.sessions > 0 && p.hits === 0 && p.drops <= p.sessions / 4) || (p.gapMs > nMs && p.hits > 0)));
   if (survived > 0) evidence.push(`${survived} heartbeat or echo session${survived === 1 ? '' : 's'} on the same paths outlived N`);
   if (ladder) evidence.push('the ladder canaries on these paths bracket N');
   if (dimension === 'idle') evidence.push('found in the idle times before the drops and not in their ages');
   if (survived > 0 || ladder || dimension === 'idle') return { kind: 'idle', evidence };
   evidence.push('only silent canaries were cut and none that talk was on these paths: add a heartbeat canary to tell idle from lifetime');
   return { kind: 'undetermined', evidence };
+}
+
+/**
+ * A rung silent for its gap, then one ping: the ladder's, or the adaptive ladder's (bisect,
+ * issue 18), whose gaps bracket N the same way. A keepalive rung is not one: its TCP
+ * keepalive may keep an L4 layer's timer from firing (lib/diagnosis/transport.ts).
+ */
+function isRung(p: Pick<PathExposure, 'profileKind'>): boolean {
+  return p.profileKind === 'ladder' || p.profileKind === 'bisect';
 }
 
 export function pathId(p: { probe: string; target: string; proxy: string; profile: string }): string {

@@ -18,10 +18,21 @@ type Dim = { scope: LocationScope; name: string; of: (p: PathExposure) => string
 /** The share of a signature's drops its place must hold: stragglers of other layers are the rest. */
 const CORE_SHARE = 0.9;
 
+/**
+ * The paths a cut of this kind at N can touch, and so the only ones that are a control for
+ * it: an idle timeout cannot touch a canary that talks (heartbeat, echo), a rung silent for
+ * less than N (ladder, bisect), nor one whose TCP keepalive may feed an L4 layer's timer
+ * (keepalive rungs: lib/diagnosis/transport.ts reads those). A lifetime limit touches all.
+ */
+export function exposedPaths<P extends Pick<PathExposure, 'profileKind' | 'gapMs'>>(paths: readonly P[], kind: SignatureKind, nSeconds: number): P[] {
+  return paths.filter(
+    (p) => kind !== 'idle' || p.profileKind === null || p.profileKind === 'idle' || ((p.profileKind === 'ladder' || p.profileKind === 'bisect') && (p.gapMs ?? 0) > nSeconds * 1000),
+  );
+}
+
 export function locate(paths: readonly PathExposure[], kind: SignatureKind, nSeconds: number): Location {
-  // An idle timeout cannot touch a canary that talks: those paths are no control for it.
   // Undetermined may be a lifetime: every path is exposed then.
-  const relevant = paths.filter((p) => kind !== 'idle' || p.profileKind === null || p.profileKind === 'idle' || (p.profileKind === 'ladder' && (p.gapMs ?? 0) > nSeconds * 1000));
+  const relevant = exposedPaths(paths, kind, nSeconds);
   const affected = corePaths(relevant).filter((p) => p.hits >= 0.5 * Math.max(p.reached, 1));
   // A control must have lived through N as a rule, not by the odd session that outlasted
   // whatever else cuts that path earlier.

@@ -14,7 +14,7 @@ import { locate } from './location';
 import type { Peak } from './peaks';
 import { median, robustSpread, tally } from './stats';
 import type { Drop, PathExposure, Signature } from './types';
-import { recommendation, verdictSentence } from './verdict';
+import { fixOf, recommendation, verdictSentence } from './verdict';
 
 export interface SignatureInput {
   dimension: 'age' | 'idle';
@@ -161,6 +161,7 @@ function assemble(d: Decided): Signature {
   const controlIsDirect = location.evidence.some((e) => e.startsWith('control: the direct path'));
   const hasControl = location.evidence.some((e) => e.startsWith('control:'));
   const facts = { nSeconds: d.nSeconds, kind, count, scope: location.scope, value: location.value, candidates, controlIsDirect, proxiesCut: d.proxiesCut, software, endedBy, closeCode: d.closeCode } as const;
+  const fix = fixOf(facts);
   return {
     key: `${d.dimension}-${d.nSeconds.toFixed(1)}s`,
     dimension: d.dimension,
@@ -187,7 +188,8 @@ function assemble(d: Decided): Signature {
     confidence: confidenceOf({ count, kind, scope: location.scope, value: location.value, hasControl, endedBy, software, candidates, bothEndsSeen: d.bothEnds !== null }),
     bothEnds: d.bothEnds,
     verdict: verdictSentence(facts),
-    recommendation: recommendation(facts),
+    recommendation: recommendation(facts, fix),
+    fix,
   };
 }
 

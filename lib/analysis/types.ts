@@ -1,5 +1,6 @@
 /** What the analysis reads (rows reshaped by db/queries/analysis.ts) and what it concludes. */
 import type { EndKind, ProfileKind, ProxyKind } from '../contracts/ingest';
+import type { ChainPosition, VerificationView } from '../diagnosis/types';
 
 /** One ended session that the probe did not end itself. */
 export interface Drop {
@@ -100,6 +101,15 @@ export interface Confidence {
   raise: string[];
 }
 
+/**
+ * The fix a signature's recommendation says, as data (lib/analysis/verdict.ts derives both
+ * from the same facts): what the server asks probes to verify (issue 18).
+ *   heartbeat  a WebSocket ping at least every intervalMs (an idle cut)
+ *   reconnect  reconnect proactively every everyMs, before the lifetime limit
+ *   endpoint   the endpoint closes on purpose: no layer to tune
+ */
+export type Fix = { kind: 'heartbeat'; intervalMs: number } | { kind: 'reconnect'; everyMs: number } | { kind: 'endpoint' };
+
 export interface Signature {
   /** Stable within an analysis: dimension and N. */
   key: string;
@@ -144,6 +154,12 @@ export interface Signature {
   bothEnds: { observed: number; closeFrame: number; sameInstant: number; nothing: number; summary: string } | null;
   verdict: string;
   recommendation: string;
+  /** The recommendation as data. */
+  fix: Fix;
+  /** Issue 18: did the fix hold on the paths that see this signature (a verification canary)? */
+  verification?: VerificationView;
+  /** Issue 18: where on a declared chain of entry points the cut happens. */
+  chain?: ChainPosition;
   /**
    * Set when none of the window's drops could be read (their raw sessions are past
    * DROPSCOPE_RETENTION_RAW): N, the kind and the place then come from the aggregates alone,

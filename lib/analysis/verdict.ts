@@ -6,7 +6,7 @@
 import { NAMED_SCORE } from './candidates';
 import { closeCodeAdvice, describeCloseCode } from './close-codes';
 import { formatSeconds } from './stats';
-import type { Candidate, LocationScope, SignatureKind, Software } from './types';
+import type { Candidate, Fix, LocationScope, SignatureKind, Software } from './types';
 
 export interface VerdictFacts {
   nSeconds: number;
@@ -79,17 +79,34 @@ export function verdictSentence(s: VerdictFacts): string {
   return `WebSockets die at ${how} ${where} (${s.count} drops): ${layer} with a ${n} ${kindWord}${named}.`;
 }
 
-export function recommendation(s: { nSeconds: number; kind: SignatureKind; candidates: readonly Candidate[]; endedBy?: 'layer' | 'endpoint'; closeCode?: number | null }): string {
-  if (s.endedBy === 'endpoint' && s.closeCode != null) {
-    const advice = closeCodeAdvice(s.closeCode);
+/** What a recommendation is computed from: the facts the verdict reads, less the place. */
+export type FixFacts = Pick<VerdictFacts, 'nSeconds' | 'kind' | 'candidates' | 'endedBy' | 'closeCode'>;
+
+/**
+ * The fix, as data: the one definition of the heartbeat interval and the reconnect period
+ * that `recommendation` words and that the server asks probes to verify (issue 18).
+ *   heartbeat  half of N, rounded down to 5 s (an idle timeout, or an undetermined one:
+ *              most are idle), at least 1 s
+ *   reconnect  90 % of N, whole seconds, at least 1 s (a lifetime limit: no heartbeat helps)
+ *   endpoint   the endpoint closed on purpose with an application code: no layer to tune
+ */
+export function fixOf(s: FixFacts): Fix {
+  if (s.endedBy === 'endpoint' && s.closeCode != null) return { kind: 'endpoint' };
+  if (s.kind === 'lifetime') return { kind: 'reconnect', everyMs: Math.max(1, Math.floor(s.nSeconds * 0.9)) * 1000 };
+  return { kind: 'heartbeat', intervalMs: Math.max(1, Math.floor(s.nSeconds / 2 / 5) * 5 || Math.floor(s.nSeconds / 2)) * 1000 };
+}
+
+/** The one-line fix for people, worded from `fix` (by default `fixOf(s)`, which the signature carries beside it). */
+export function recommendation(s: FixFacts, fix: Fix = fixOf(s)): string {
+  if (fix.kind === 'endpoint') {
+    const advice = closeCodeAdvice(s.closeCode!);
     return `${advice.charAt(0).toUpperCase()}${advice.slice(1)}; no layer's timeout is involved, and clients should reconnect when it happens.`;
   }
   const top = namedCandidate(s.candidates);
   const setting = top ? `, or raise ${top.setting}${top.basis === 'identity' ? ` (now about ${formatSeconds(s.nSeconds)})` : ''}` : ", or raise that layer's timeout";
-  if (s.kind === 'lifetime') {
-    return `Heartbeats will not help: reconnect proactively before ${formatSeconds(s.nSeconds)} (say at ${formatSeconds(Math.max(1, Math.floor(s.nSeconds * 0.9)))})${setting}.`;
+  if (fix.kind === 'reconnect') {
+    return `Heartbeats will not help: reconnect proactively before ${formatSeconds(s.nSeconds)} (say at ${formatSeconds(fix.everyMs / 1000)})${setting}.`;
   }
-  const interval = Math.max(1, Math.floor(s.nSeconds / 2 / 5) * 5 || Math.floor(s.nSeconds / 2));
-  const advice = `send a WebSocket ping at least every ${interval} s (half of ${formatSeconds(s.nSeconds)})${setting}.`;
+  const advice = `send a WebSocket ping at least every ${fix.intervalMs / 1000} s (half of ${formatSeconds(s.nSeconds)})${setting}.`;
   return s.kind === 'undetermined' ? `If it is an idle timeout (most are): ${advice}` : advice.charAt(0).toUpperCase() + advice.slice(1);
 }

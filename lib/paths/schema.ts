@@ -4,6 +4,7 @@
  * ./types stay the source of truth; the checks at the bottom keep both from drifting apart.
  */
 import { z } from 'zod';
+import { findingKinds } from '../analysis/findings';
 import { endKinds, outcomes, profileKinds, proxyKinds } from '../contracts/ingest';
 import type { Same } from '../realtime/same-shape';
 import { HEALTH_LEVELS } from './health';
@@ -132,7 +133,7 @@ export const pathDetailSchema = z.object({
     rungs: z.array(z.object({ probe: z.string(), target: z.string(), proxy: z.string(), gapMs: z.number(), survived: z.number(), died: z.number() })),
     findings: z.array(
       z.object({
-        kind: z.enum(['refusal', 'silent-death', 'ladder', 'egress-rotation', 'rtt-rise', 'early-close']),
+        kind: z.enum(findingKinds),
         severity: z.enum(['critical', 'warning', 'info']),
         cause: z.string().optional(),
         title: z.string(),
@@ -154,7 +155,7 @@ const probePlanSchema = z.object({
   rejected: z.object({ version: z.string(), issues: z.array(z.object({ path: z.string(), message: z.string() })) }).nullable(),
   paths: z.array(
     z.object({
-      source: z.enum(['server', 'local']),
+      source: z.enum(['server', 'local', 'experiment']),
       id: z.number().int().nullable(),
       target: z.string(),
       proxy: z.string(),
