@@ -6,6 +6,7 @@ import type { Scenario } from './scenario';
 import { labScenarios, type UnreadableLabFile } from './lab';
 import { coarseScenarios } from './synthetic/coarse';
 import { endpointScenarios } from './synthetic/endpoint';
+import { experimentScenarios } from './synthetic/experiments';
 import { layerScenarios } from './synthetic/layers';
 import { neighbours200NatLabel, neighbours576063, neighboursShort12And15, neighboursSocksSpreadBlackHole, neighboursTightBetweenSpikes } from './synthetic/neighbours';
 import { closeFrameAfterSilence, closeFrameGatewayBothSides, neverPongBesideNginx, neverPongHeartbeatLadder, targetPauseDemo, targetPauseManyProbes, targetPauseOpenCanariesCoincide } from './synthetic/phantoms';
@@ -42,6 +43,7 @@ export function syntheticScenarios(): Scenario[] {
     ...endpointScenarios(),
     ...layerScenarios(),
     ...refusalScenarios(),
+    ...experimentScenarios(),
   ];
 }
 

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { userLayersSchema } from '../../lib/analysis/catalogue';
-import { endKinds, profileKinds, proxyKinds } from '../../lib/contracts/ingest';
+import { findingKinds } from '../../lib/analysis/findings';
+import { echoStatsSchema, endKinds, profileKinds, proxyKinds } from '../../lib/contracts/ingest';
 import type { Scenario } from './scenario';
 
 export const LAB_DIR = fileURLToPath(new URL('./lab/', import.meta.url));
 
 const scopes = ['proxy', 'target', 'probe', 'label', 'profile', 'everywhere', 'single-path'] as const;
-const findingKinds = ['refusal', 'silent-death', 'ladder', 'egress-rotation', 'rtt-rise', 'early-close'] as const;
 
 // Loose objects: fields the analysis gains later pass through untouched.
 const sessionSchema = z.looseObject({
@@ -62,6 +62,39 @@ const silentSchema = z.looseObject({
   neverAnswered: z.number().int().optional(),
 });
 
+const experimentSchema = z.looseObject({
+  probe: z.string(),
+  labels: z.record(z.string(), z.string()),
+  target: z.string(),
+  proxy: z.string(),
+  profile: z.string(),
+  profileKind: z.enum(profileKinds).nullable(),
+  gapMs: z.number().nullable(),
+  keepaliveMs: z.number().nullable(),
+  intervalMs: z.number().nullable(),
+  holdMs: z.number().nullable(),
+  attemptedAt: z.number(),
+  endedAt: z.number().nullable(),
+  durationMs: z.number().nullable(),
+  endKind: z.enum(endKinds).nullable(),
+  closeCode: z.number().int().nullable(),
+  closeReason: z.string().nullable(),
+  echo: echoStatsSchema.nullable(),
+});
+
+const experimentPathSchema = z.object({ probe: z.string(), target: z.string(), proxy: z.string() });
+const msRange = z.tuple([z.number(), z.number()]);
+
+const expectedDiagnosisSchema = z.object({
+  brackets: z.array(z.object({ path: experimentPathSchema, nMs: msRange, restarted: z.boolean().optional() })).optional(),
+  transports: z.array(z.object({ path: experimentPathSchema, layer: z.enum(['l4', 'l7']) })).optional(),
+  verifications: z.array(z.object({ nMs: msRange, status: z.enum(['verified', 'refuted', 'running']) })).optional(),
+  chains: z.array(z.object({ nMs: msRange, cutAt: z.string().nullable() })).optional(),
+  echo: z
+    .array(z.object({ path: experimentPathSchema, kind: z.enum(['buffering', 'frame-lost', 'frame-cut', 'frame-refused']), bytes: z.number().int().optional(), heldMs: msRange.optional() }))
+    .optional(),
+});
+
 export const labFileSchema = z.object({
   name: z.string().min(1),
   classes: z.array(z.string()),
@@ -69,6 +102,8 @@ export const labFileSchema = z.object({
   layers: userLayersSchema.optional(),
   refusals: z.array(refusalSchema).optional(),
   silent: z.array(silentSchema).optional(),
+  experiments: z.array(experimentSchema).optional(),
+  chains: z.array(z.object({ name: z.string(), hops: z.array(z.string()).min(2) })).optional(),
   expect: z.object({
     signatures: z.array(
       z.object({
@@ -80,6 +115,7 @@ export const labFileSchema = z.object({
       }),
     ),
     findings: z.array(z.object({ kind: z.enum(findingKinds), cause: z.string() })).optional(),
+    diagnosis: expectedDiagnosisSchema.optional(),
   }),
   why: z.string().optional(),
 });

@@ -3,12 +3,17 @@
  * matched by a found one whose N lies in its window; then kind, place, software and (when
  * given) who ended it are compared. A found signature no expected one claims is a phantom,
  * and so is any signature or finding whose text says "0.0 s" (the analysis must never
- * say that: it is a cut right after the upgrade mistaken for a timeout).
+ * say that: it is a cut right after the upgrade mistaken for a timeout). The experiments'
+ * conclusions (issue 18) are held to `expect.diagnosis` the same way: each expected one
+ * must be found, and one found that none claims is a phantom.
  */
-import { analyzeSessions, type SessionSample } from '../../lib/analysis/analyze';
+import { analyzeSessions, type AnalysisExtra, type SessionSample } from '../../lib/analysis/analyze';
 import { BUILTIN_LAYERS, type Layer } from '../../lib/analysis/catalogue';
 import { refusalFindings, silentFindings, type Finding } from '../../lib/analysis/findings';
 import type { LocationScope, SignatureKind } from '../../lib/analysis/types';
+import { resolutionMs } from '../../lib/diagnosis/bisect';
+import { pathKey, pathText } from '../../lib/diagnosis/describe';
+import type { Diagnosis, ExperimentPath } from '../../lib/diagnosis/types';
 import type { ExpectedSignature, Scenario } from './scenario';
 
 /** What the scorer reads of a found signature (a `Signature` has all of it). */
@@ -18,17 +23,30 @@ export interface FoundSignature {
   location: { scope: LocationScope; value: string | null };
   software: { name: string } | null;
   endedBy: 'layer' | 'endpoint';
+  verification?: { status: string };
+  chain?: { cutAt: string | null };
 }
 
 export interface AnalysisAnswer {
   signatures: readonly FoundSignature[];
   findings: readonly Finding[];
+  /** What the experiments concluded; absent from an analysis that reads none. */
+  diagnosis?: Diagnosis;
 }
 
 /** The seam: the real analysis by default, a stand-in in the scorer's own tests. */
-export type Analyze = (sessions: readonly SessionSample[], layers: readonly Layer[]) => AnalysisAnswer;
+export type Analyze = (sessions: readonly SessionSample[], layers: readonly Layer[], extra?: AnalysisExtra) => AnalysisAnswer;
 
-export const realAnalysis: Analyze = (sessions, layers) => analyzeSessions(sessions, layers);
+export const realAnalysis: Analyze = (sessions, layers, extra) => analyzeSessions(sessions, layers, extra);
+
+/** One expectation of the diagnosis, held against what was found. */
+export interface DiagnosisCheck {
+  /** "bracket edge-fra-1 → direct → api", "verification at 60.00–60.10 s". */
+  what: string;
+  expected: string;
+  found: string;
+  right: boolean;
+}
 
 export interface SignatureMatch {
   expected: ExpectedSignature;
@@ -42,10 +60,11 @@ export interface SignatureMatch {
 }
 
 export interface Phantom {
-  what: 'signature' | 'finding';
-  /** 'unexpected': no expected signature claims it; 'zero-seconds': its text says "0.0 s". */
+  what: 'signature' | 'finding' | 'diagnosis';
+  /** 'unexpected': no expected signature (or diagnosis) claims it; 'zero-seconds': its text says "0.0 s". */
   why: 'unexpected' | 'zero-seconds';
-  item: FoundSignature | Finding;
+  /** A diagnosis phantom is said in words ("transport l4 on edge-fra-1 → direct → api"). */
+  item: FoundSignature | Finding | string;
 }
 
 export interface ScenarioScore {
@@ -53,6 +72,7 @@ export interface ScenarioScore {
   classes: string[];
   matches: SignatureMatch[];
   findings: { kind: Finding['kind']; cause: string; present: boolean }[];
+  diagnosis: DiagnosisCheck[];
   phantoms: Phantom[];
   /** All signatures the analysis found, for the report. */
   found: readonly FoundSignature[];
@@ -65,7 +85,7 @@ export function scoreScenario(s: Scenario, analyze: Analyze = realAnalysis): Sce
   const layers = [...BUILTIN_LAYERS, ...(s.layers ?? [])];
   let answer: AnalysisAnswer;
   try {
-    answer = analyze(s.sessions, layers);
+    answer = s.experiments || s.chains ? analyze(s.sessions, layers, { experiments: s.experiments ?? [], chains: s.chains ?? [] }) : analyze(s.sessions, layers);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     return {
@@ -73,6 +93,7 @@ export function scoreScenario(s: Scenario, analyze: Analyze = realAnalysis): Sce
       classes: s.classes,
       matches: s.expect.signatures.map((expected) => ({ expected, found: null, kind: false, place: false, software: false, endedBy: false, right: false })),
       findings: (s.expect.findings ?? []).map((f) => ({ ...f, present: false })),
+      diagnosis: expectedChecks(s).map((what) => ({ ...what, found: '(the analysis threw)', right: false })),
       phantoms: [],
       found: [],
       error: message,
@@ -103,9 +124,92 @@ export function scoreScenario(s: Scenario, analyze: Analyze = realAnalysis): Sce
     else if (saysZeroSeconds(f)) phantoms.push({ what: 'signature', why: 'zero-seconds', item: f });
   }
   for (const f of all) if (saysZeroSeconds(f)) phantoms.push({ what: 'finding', why: 'zero-seconds', item: f });
+  const diagnosis = scoreDiagnosis(s, answer);
+  phantoms.push(...diagnosisPhantoms(s, answer));
 
-  const right = matches.every((m) => m.right) && findings.every((f) => f.present) && phantoms.length === 0;
-  return { name: s.name, classes: s.classes, matches, findings, phantoms, found: answer.signatures, error: null, right };
+  const right = matches.every((m) => m.right) && findings.every((f) => f.present) && diagnosis.every((d) => d.right) && phantoms.length === 0;
+  return { name: s.name, classes: s.classes, matches, findings, diagnosis, phantoms, found: answer.signatures, error: null, right };
+}
+
+const samePath = (a: ExperimentPath) => (b: ExperimentPath) => pathKey(a) === pathKey(b);
+const range = (r: [number, number]) => `${(r[0] / 1000).toFixed(2)}–${(r[1] / 1000).toFixed(2)} s`;
+const secondsOf = (ms: number | null) => (ms === null ? '—' : `${(ms / 1000).toFixed(2)} s`);
+
+/** What each expectation of the diagnosis is, and what it asks, before anything is found. */
+function expectedChecks(s: Scenario): Omit<DiagnosisCheck, 'found' | 'right'>[] {
+  const d = s.expect.diagnosis ?? {};
+  return [
+    ...(d.brackets ?? []).map((b) => ({ what: `bracket ${pathText(b.path)}`, expected: `converged around ${range(b.nMs)}${b.restarted ? ', restarted' : ''}` })),
+    ...(d.transports ?? []).map((t) => ({ what: `transport ${pathText(t.path)}`, expected: t.layer })),
+    ...(d.verifications ?? []).map((v) => ({ what: `verification at ${range(v.nMs)}`, expected: v.status })),
+    ...(d.chains ?? []).map((c) => ({ what: `chain at ${range(c.nMs)}`, expected: `cut at ${c.cutAt ?? '(none)'}` })),
+    ...(d.echo ?? []).map((e) => ({ what: `echo ${pathText(e.path)}`, expected: `${e.kind}${e.bytes !== undefined ? ` at ${e.bytes} B` : ''}${e.heldMs ? ` held ${range(e.heldMs)}` : ''}` })),
+  ];
+}
+
+/**
+ * The diagnosis held to the scenario's labels: a bracket converged (within max(0.5 s, 1 %))
+ * around the true N, the transport layer, the status of the fix's verification and the
+ * chain's cut on the signature at N, the echo kind with its size or hold.
+ */
+function scoreDiagnosis(s: Scenario, a: AnalysisAnswer): DiagnosisCheck[] {
+  const d = s.expect.diagnosis ?? {};
+  const found = a.diagnosis;
+  const what = expectedChecks(s);
+  let i = 0;
+  const out: DiagnosisCheck[] = [];
+  const push = (found: string, right: boolean) => out.push({ ...what[i++]!, found, right });
+  for (const e of d.brackets ?? []) {
+    const b = found?.brackets.find(samePath(e.path));
+    if (!b) push('none', false);
+    else {
+      const contains = b.lowMs !== null && b.highMs !== null && b.lowMs <= e.nMs[1] && b.highMs >= e.nMs[0];
+      const narrow = b.state === 'converged' && b.highMs! - b.lowMs! <= resolutionMs(b.highMs!);
+      push(`${b.state} ${secondsOf(b.lowMs)}–${secondsOf(b.highMs)}, ${b.rungs} rungs, ${b.restarts} restarts`, contains && narrow && (!e.restarted || b.restarts > 0));
+    }
+  }
+  for (const e of d.transports ?? []) {
+    const t = found?.transports.find((x) => samePath(e.path)(x) && x.layer !== 'unknown') ?? found?.transports.find(samePath(e.path));
+    push(t?.layer ?? 'none', t?.layer === e.layer);
+  }
+  const signatureAt = (r: [number, number]) => a.signatures.find((f) => f.nMs >= r[0] && f.nMs <= r[1]);
+  for (const e of d.verifications ?? []) {
+    const v = signatureAt(e.nMs)?.verification;
+    push(v?.status ?? 'none', v?.status === e.status);
+  }
+  for (const e of d.chains ?? []) {
+    const c = signatureAt(e.nMs)?.chain;
+    push(c ? `cut at ${c.cutAt ?? '(none)'}` : 'none', c !== undefined && c.cutAt === e.cutAt);
+  }
+  for (const e of d.echo ?? []) {
+    const v = found?.echo.find((x) => samePath(e.path)(x) && x.kind === e.kind);
+    const size = e.bytes === undefined || v?.failedAtBytes === e.bytes;
+    const held = e.heldMs === undefined || (v?.heldMs !== undefined && v.heldMs >= e.heldMs[0] && v.heldMs <= e.heldMs[1]);
+    push(v ? `${v.kind}${v.failedAtBytes !== undefined ? ` at ${v.failedAtBytes} B` : ''}${v.heldMs !== undefined ? ` held ${secondsOf(v.heldMs)}` : ''}` : 'none', v !== undefined && size && held);
+  }
+  return out;
+}
+
+/**
+ * Conclusions the experiments reached that no label claims: a bracket (converged or
+ * searching), an L4 or L7 verdict, or an echo finding on a path the scenario does not
+ * expect it on, as the signatures' phantoms are.
+ */
+function diagnosisPhantoms(s: Scenario, a: AnalysisAnswer): Phantom[] {
+  const d = s.expect.diagnosis ?? {};
+  const found = a.diagnosis;
+  if (!found) return [];
+  const out: Phantom[] = [];
+  for (const b of found.brackets) {
+    if ((b.state === 'converged' || b.state === 'searching') && !(d.brackets ?? []).some((e) => samePath(e.path)(b))) out.push({ what: 'diagnosis', why: 'unexpected', item: `bracket ${b.state} ${secondsOf(b.lowMs)}–${secondsOf(b.highMs)} on ${pathText(b)}` });
+  }
+  for (const t of found.transports) {
+    if (t.layer !== 'unknown' && !(d.transports ?? []).some((e) => samePath(e.path)(t) && e.layer === t.layer)) out.push({ what: 'diagnosis', why: 'unexpected', item: `transport ${t.layer} on ${pathText(t)}` });
+  }
+  for (const v of found.echo) {
+    if (!(d.echo ?? []).some((e) => samePath(e.path)(v) && e.kind === v.kind)) out.push({ what: 'diagnosis', why: 'unexpected', item: `echo ${v.kind} on ${pathText(v)}` });
+  }
+  return out;
 }
 
 function compare(e: ExpectedSignature, f: FoundSignature): SignatureMatch {
@@ -154,6 +258,9 @@ export interface Totals {
   place: number;
   software: number;
   phantoms: number;
+  /** Expectations of the diagnosis (brackets, transports, verifications, chains, echo), and how many were met. */
+  diagnosisExpected?: number;
+  diagnosis?: number;
 }
 
 export function totalsOf(scores: readonly ScenarioScore[]): Totals {
@@ -167,11 +274,14 @@ export function totalsOf(scores: readonly ScenarioScore[]): Totals {
     place: matches.filter((m) => m.found !== null && m.place).length,
     software: matches.filter((m) => m.found !== null && m.software).length,
     phantoms: scores.reduce((n, s) => n + s.phantoms.length, 0),
+    diagnosisExpected: scores.reduce((n, s) => n + s.diagnosis.length, 0),
+    diagnosis: scores.reduce((n, s) => n + s.diagnosis.filter((d) => d.right).length, 0),
   };
 }
 
-/** The scorecard's last line. */
+/** The scorecard's last line; the diagnosis' count only when some scenario expects one. */
 export function summaryLine(t: Totals): string {
   const of = (k: number) => `${k}/${t.expected}`;
-  return `attribution: ${t.right}/${t.scenarios} scenarios fully right; N ${of(t.n)}, kind ${of(t.kind)}, place ${of(t.place)}, software ${of(t.software)}, phantoms ${t.phantoms}`;
+  const diagnosis = t.diagnosisExpected ? `, diagnosis ${t.diagnosis ?? 0}/${t.diagnosisExpected}` : '';
+  return `attribution: ${t.right}/${t.scenarios} scenarios fully right; N ${of(t.n)}, kind ${of(t.kind)}, place ${of(t.place)}, software ${of(t.software)}${diagnosis}, phantoms ${t.phantoms}`;
 }

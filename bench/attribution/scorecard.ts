@@ -1,7 +1,7 @@
 /**
  * The scorecard: every scenario of the corpus through the analysis, a table per scenario
- * (expected against found: N, kind, place, software, who ended it; phantoms; findings),
- * and the totals on the last line.
+ * (expected against found: N, kind, place, software, who ended it; phantoms; findings; the
+ * experiments' diagnosis), and the totals on the last line.
  */
 import type { Finding } from '../../lib/analysis/findings';
 import { corpus } from './corpus';
@@ -24,7 +24,7 @@ export function runScorecard(entries: readonly (Scenario | UnreadableLabFile)[] 
 }
 
 function unreadable(e: UnreadableLabFile): ScenarioScore {
-  return { name: e.name, classes: ['lab'], matches: [], findings: [], phantoms: [], found: [], error: `${e.file}: ${e.error}`, right: false };
+  return { name: e.name, classes: ['lab'], matches: [], findings: [], diagnosis: [], phantoms: [], found: [], error: `${e.file}: ${e.error}`, right: false };
 }
 
 const W = [12, 22, 15, 32, 20, 10];
@@ -43,10 +43,11 @@ export function formatScore(s: ScenarioScore): string[] {
     out.push(m.found ? foundRow(m) : row(['found', 'none in the window ✗']));
   }
   for (const p of s.phantoms) {
-    const what = p.what === 'signature' ? describeFound(p.item as FoundSignature) : `finding ${describeFinding(p.item as Finding)}`;
+    const what = p.what === 'signature' ? describeFound(p.item as FoundSignature) : p.what === 'diagnosis' ? String(p.item) : `finding ${describeFinding(p.item as Finding)}`;
     out.push(row(['phantom', `${what}${p.why === 'zero-seconds' ? ' (says "0.0 s")' : ''}`]));
   }
   for (const f of s.findings) out.push(row(['finding', `${f.kind}/${f.cause} ${f.present ? '✓' : 'missing ✗'}`]));
+  for (const d of s.diagnosis) out.push(row(['diagnosis', `${d.what}: expected ${d.expected}, found ${d.found} ${d.right ? '✓' : '✗'}`]));
   return out;
 }
 

@@ -2,10 +2,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { analyzeSessions } from '../../lib/analysis/analyze';
 import type { Finding } from '../../lib/analysis/findings';
 import { DIRECT, expectN, FIN, FRA, NYC, paths, Scene, SQUID, target, timer } from '../../bench/attribution/blocks';
 import { corpus, syntheticScenarios } from '../../bench/attribution/corpus';
 import { labScenarios } from '../../bench/attribution/lab';
+import { bisectConverged75, echoFrameRefused1009 } from '../../bench/attribution/synthetic/experiments';
 import { CLASSES, type Scenario } from '../../bench/attribution/scenario';
 import { runScorecard } from '../../bench/attribution/scorecard';
 import { sameSoftware, saysZeroSeconds, scoreScenario, summaryLine, totalsOf, type Analyze, type FoundSignature } from '../../bench/attribution/score';
@@ -122,9 +124,45 @@ describe('the attribution scorer', () => {
     expect(card.lines.at(-1)).toBe('attribution: 1/2 scenarios fully right; N 0/0, kind 0/0, place 0/0, software 0/0, phantoms 0');
   });
 
+  it('holds the experiments to expect.diagnosis: each expectation found, any other conclusion a phantom', () => {
+    const sc = bisectConverged75();
+    const real = scoreScenario(sc);
+    expect(real.diagnosis).toEqual([expect.objectContaining({ what: 'bracket edge-fra-1 → direct → api', right: true })]);
+    expect(real.right).toBe(true);
+    // The same answer without its diagnosis: the bracket is missed.
+    const blind = scoreScenario(sc, (sessions, layers) => ({ ...analyzeSessions(sessions, layers), diagnosis: undefined }));
+    expect(blind.diagnosis[0]).toMatchObject({ found: 'none', right: false });
+    expect(blind.right).toBe(false);
+    // A bracket that does not contain N, and an L4 verdict nobody expects.
+    const wrong = scoreScenario(sc, (sessions, layers, extra) => {
+      const a = analyzeSessions(sessions, layers, extra);
+      const b = a.diagnosis.brackets[0]!;
+      const transport = { probe: b.probe, target: b.target, proxy: b.proxy, layer: 'l4' as const, gapMs: 112_500, keepaliveMs: 20_000, survived: 1, died: 0, idleCutMs: 75_000, idleCutFrom: 'x' };
+      return { ...a, diagnosis: { ...a.diagnosis, brackets: [{ ...b, lowMs: 70_000, highMs: 70_400 }], transports: [transport] } };
+    });
+    expect(wrong.diagnosis[0]).toMatchObject({ right: false });
+    expect(wrong.phantoms).toEqual([{ what: 'diagnosis', why: 'unexpected', item: 'transport l4 on edge-fra-1 → direct → api' }]);
+    expect(totalsOf([real, wrong])).toMatchObject({ diagnosisExpected: 2, diagnosis: 1 });
+  });
+
+  it('reads a lab recording with experiments, chains and expected diagnosis, and names a bad field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'attribution-lab-'));
+    const sc = echoFrameRefused1009();
+    const { name: _name, ...body } = sc;
+    writeFileSync(join(dir, 'echo.json'), JSON.stringify({ ...body, name: 'echo', chains: [{ name: 'c', hops: ['a', 'b'] }] }));
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...body, name: 'bad', expect: { signatures: [], diagnosis: { transports: [{ path: { probe: 'p', target: 't', proxy: 'x' }, layer: 'l5' }] } } }));
+    const [bad, good] = labScenarios(dir);
+    expect(bad).toMatchObject({ name: 'lab/bad', error: expect.stringMatching(/^expect\.diagnosis\.transports\.0\.layer/) });
+    expect(good).toMatchObject({ name: 'lab/echo', experiments: sc.experiments, chains: [{ name: 'c', hops: ['a', 'b'] }] });
+    expect(scoreScenario(good as Scenario).right).toBe(true);
+  });
+
   it('prints the summary line in its fixed form', () => {
     expect(summaryLine({ scenarios: 50, right: 41, expected: 60, n: 58, kind: 55, place: 54, software: 50, phantoms: 3 })).toBe(
       'attribution: 41/50 scenarios fully right; N 58/60, kind 55/60, place 54/60, software 50/60, phantoms 3',
+    );
+    expect(summaryLine({ scenarios: 50, right: 41, expected: 60, n: 58, kind: 55, place: 54, software: 50, phantoms: 3, diagnosisExpected: 12, diagnosis: 11 })).toBe(
+      'attribution: 41/50 scenarios fully right; N 58/60, kind 55/60, place 54/60, software 50/60, diagnosis 11/12, phantoms 3',
     );
   });
 });
