@@ -173,7 +173,8 @@ export function nextGaps(bracket: Pick<Bracket, 'lowMs' | 'highMs' | 'state'> & 
     if (near >= MIN_GAP_MS) return [near];
     return [high <= MIN_GAP_MS ? MIN_GAP_MS : Math.max(MIN_GAP_MS, step(high / 2))];
   }
-  if (bracket.state === 'converged') return [round % 2 === 0 ? low : high];
+  // The high edge may be a cut's age, off the grid: recheck the first step at or above it.
+  if (bracket.state === 'converged') return [round % 2 === 0 ? low : Math.ceil(high / GAP_STEP_MS) * GAP_STEP_MS];
   const n = Math.max(1, Math.floor(parallel));
   const gaps: number[] = [];
   // The high edge is a cut's age: one rung just under it (within the resolution) most
@@ -193,5 +194,5 @@ export function nextGaps(bracket: Pick<Bracket, 'lowMs' | 'highMs' | 'state'> & 
   }
   // A bracket narrower than a step cannot be split: it is converged in practice (the
   // resolution is 500 ms at least), but say something rather than nothing.
-  return gaps.length > 0 ? gaps : [round % 2 === 0 ? low : high];
+  return gaps.length > 0 ? gaps : [round % 2 === 0 ? low : Math.ceil(high / GAP_STEP_MS) * GAP_STEP_MS];
 }

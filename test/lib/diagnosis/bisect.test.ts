@@ -311,4 +311,16 @@ describe('bisection against a path that survives iff gap < N', () => {
       expect(replay([{ gapMs: 20_000, outcome: 'died', cutAtMs: 20_000 }])).toMatchObject({ highMs: 20_000, shortcut: true });
     });
   });
+
+  it('rechecks a converged bracket on the 10 ms grid, even when its high edge is a cut age off the grid', () => {
+    const b = replay([
+      { gapMs: 2000, outcome: 'survived' },
+      { gapMs: 4000, outcome: 'survived' },
+      { gapMs: 8000, outcome: 'died', cutAtMs: 7006.776 },
+      { gapMs: 6560, outcome: 'survived' },
+    ]);
+    expect(b).toMatchObject({ state: 'converged', lowMs: 6560, highMs: 7006.776 });
+    expect(nextGaps(b, { fromMs: 2000, maxMs: 60_000 }, 1, 0)).toEqual([6560]);
+    expect(nextGaps(b, { fromMs: 2000, maxMs: 60_000 }, 1, 1)).toEqual([7010]);
+  });
 });
