@@ -1,6 +1,6 @@
 'use client';
 /**
- * One section of the fleet page (paths, targets, proxies or profiles): a table of the
+ * One section of the fleet page (paths, targets, proxies, profiles or chains): a table of the
  * definitions, and for editors "New", "Edit" in place and "Delete" (asked first; the API's
  * refusal, e.g. a target still used by a path, shows as a banner). Viewers get the table.
  */
@@ -29,6 +29,8 @@ export function DefinitionSection<T extends { id: number }>(props: {
   apiPath: string;
   canEdit: boolean;
   form(row: T | undefined, onDone: () => void): ReactNode;
+  /** What the delete confirmation adds after the question; by default that probes stop running it. */
+  deleteNote?: string;
 }) {
   const { noun, title, rows, columns, canEdit } = props;
   const router = useRouter();
@@ -41,7 +43,7 @@ export function DefinitionSection<T extends { id: number }>(props: {
     router.refresh();
   };
   async function remove(row: T) {
-    if (!window.confirm(`Delete the ${noun} ${props.rowName(row)}? Probes stop running it at their next fetch.`)) return;
+    if (!window.confirm(`Delete the ${noun} ${props.rowName(row)}? ${props.deleteNote ?? 'Probes stop running it at their next fetch.'}`)) return;
     const r = await apiCall(`${props.apiPath}/${row.id}`, 'DELETE');
     if (!r.ok) setError(r.message ?? `the ${noun} was not deleted`);
     else done();

@@ -1,9 +1,10 @@
 /**
  * What the fleet page hands its client components: the fleet plan as GET /api/v1/plan
- * answers it (lib/plans/types.ts), the probes a path selector can pick, and per server path
- * which probes run it and which could not (from the probes' own status reports).
+ * answers it and the chains of entry points (lib/plans/types.ts), the probes a path
+ * selector can pick, and per server path which probes run it and which could not (from the
+ * probes' own status reports).
  */
-export type { FleetPlanView, PlanPathView, PlanProfileView, PlanProxyView, PlanTargetView } from '../../lib/plans/types';
+export type { FleetPlanView, PlanChainView, PlanPathView, PlanProfileView, PlanProxyView, PlanTargetView } from '../../lib/plans/types';
 
 /** A probe as a selector sees it (revoked probes and canary targets are left out: they fetch no plan). */
 export interface FleetProbe {

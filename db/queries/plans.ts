@@ -30,7 +30,7 @@ export class PlanError extends Error {
   }
 }
 
-export type PlanKind = 'target' | 'proxy' | 'profile' | 'path';
+export type PlanKind = 'target' | 'proxy' | 'profile' | 'path' | 'chain';
 
 type TargetRow = typeof planTargets.$inferSelect;
 type ProxyRow = typeof planProxies.$inferSelect;
@@ -63,11 +63,15 @@ export function profileSettingsWire(kind: ProfileRow['kind'], s: ProfileSettings
     case 'idle':
       return { kind };
     case 'heartbeat':
-      return { kind, interval: d(s.intervalMs), timeout: d(s.timeoutMs) };
+      return { kind, interval: d(s.intervalMs), timeout: d(s.timeoutMs), ...(s.holdMs !== undefined && { hold: d(s.holdMs) }) };
     case 'echo':
-      return { kind, interval: d(s.intervalMs), timeout: d(s.timeoutMs), messageBytes: s.messageBytes ?? 64 };
+      return { kind, interval: d(s.intervalMs), timeout: d(s.timeoutMs), messageBytes: s.messageBytes ?? 64, ...(s.growTo !== undefined && { growTo: s.growTo }) };
     case 'ladder':
       return { kind, gaps: (s.gapsMs ?? []).map((g) => formatPlanDuration(g)), timeout: d(s.timeoutMs) };
+    case 'bisect':
+      return { kind, from: d(s.fromMs), max: d(s.maxMs), timeout: d(s.timeoutMs) };
+    case 'keepalive':
+      return { kind, gap: d(s.gapMs), keepalive: d(s.keepaliveMs), timeout: d(s.timeoutMs) };
   }
 }
 
@@ -80,11 +84,15 @@ function profileColumns(p: PlanProfileInput): { name: string; kind: ProfileRow['
     case 'idle':
       return { name: p.name, kind: p.kind, settings: {} };
     case 'heartbeat':
-      return { name: p.name, kind: p.kind, settings: { intervalMs: p.interval, timeoutMs: p.timeout } };
+      return { name: p.name, kind: p.kind, settings: { intervalMs: p.interval, timeoutMs: p.timeout, ...(p.hold !== undefined && { holdMs: p.hold }) } };
     case 'echo':
-      return { name: p.name, kind: p.kind, settings: { intervalMs: p.interval, timeoutMs: p.timeout, messageBytes: p.messageBytes } };
+      return { name: p.name, kind: p.kind, settings: { intervalMs: p.interval, timeoutMs: p.timeout, messageBytes: p.messageBytes, ...(p.growTo !== undefined && { growTo: p.growTo }) } };
     case 'ladder':
       return { name: p.name, kind: p.kind, settings: { gapsMs: p.gaps, timeoutMs: p.timeout } };
+    case 'bisect':
+      return { name: p.name, kind: p.kind, settings: { fromMs: p.from, maxMs: p.max, timeoutMs: p.timeout } };
+    case 'keepalive':
+      return { name: p.name, kind: p.kind, settings: { gapMs: p.gap, keepaliveMs: p.keepalive, timeoutMs: p.timeout } };
   }
 }
 
@@ -106,7 +114,7 @@ function targetAudit(view: PlanTargetView): unknown {
   return { ...rest, headers: Object.fromEntries(Object.keys(view.headers).map((k) => [k, '(not logged)'])) };
 }
 
-function plainAudit<T extends { createdAt: string; updatedAt: string }>(view: T): unknown {
+export function plainAudit<T extends { createdAt: string; updatedAt: string }>(view: T): unknown {
   const { createdAt: _c, updatedAt: _u, ...rest } = view;
   return rest;
 }
@@ -189,7 +197,7 @@ async function bumpRevision(tx: Tx, now: Date): Promise<void> {
     .onConflictDoUpdate({ target: planRevision.id, set: { revision: sql`${planRevision.revision} + 1`, updatedAt: now } });
 }
 
-function notFound(kind: PlanKind, id: number): PlanError {
+export function notFound(kind: PlanKind, id: number): PlanError {
   return new PlanError('PLAN_ERR_NOT_FOUND', `no plan ${kind} with id ${id}`);
 }
 

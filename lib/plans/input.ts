@@ -82,3 +82,26 @@ export const planPathInputSchema = z.strictObject({
 });
 export type PlanPathInput = z.output<typeof planPathInputSchema>;
 export type PlanPathBody = z.input<typeof planPathInputSchema>;
+
+/** Entry points a chain may declare: a CDN, a WAF, a load balancer or two, a gateway, the app... */
+export const MAX_CHAIN_HOPS = 10;
+
+/**
+ * A service's chain of entry points, outermost first: target names (defined on the server or
+ * in the probes' own YAML), each once.
+ */
+export const planChainInputSchema = z.strictObject({
+  name,
+  hops: z
+    .array(name)
+    .min(2, 'expected at least 2 entry points, outermost first')
+    .max(MAX_CHAIN_HOPS, `expected at most ${MAX_CHAIN_HOPS} entry points`)
+    .superRefine((hops, ctx) => {
+      hops.forEach((hop, i) => {
+        const first = hops.indexOf(hop);
+        if (first < i) ctx.addIssue({ code: 'custom', path: [i], message: `"${hop}" is hop ${first + 1} already: a chain passes each entry point once` });
+      });
+    }),
+});
+export type PlanChainInput = z.output<typeof planChainInputSchema>;
+export type PlanChainBody = z.input<typeof planChainInputSchema>;

@@ -26,12 +26,17 @@ export interface PlanProxyView {
   updatedAt: string;
 }
 
-/** A profile's settings as the profile body writes them (durations like "25s"). */
+/**
+ * A profile's settings as the profile body writes them (durations like "25s"); an optional
+ * setting that is not set is absent (the body refuses null).
+ */
 export type PlanProfileSettings =
   | { kind: 'idle' }
-  | { kind: 'heartbeat'; interval: string; timeout: string }
-  | { kind: 'echo'; interval: string; timeout: string; messageBytes: number }
-  | { kind: 'ladder'; gaps: string[]; timeout: string };
+  | { kind: 'heartbeat'; interval: string; timeout: string; hold?: string }
+  | { kind: 'echo'; interval: string; timeout: string; messageBytes: number; growTo?: number }
+  | { kind: 'ladder'; gaps: string[]; timeout: string }
+  | { kind: 'bisect'; from: string; max: string; timeout: string }
+  | { kind: 'keepalive'; gap: string; keepalive: string; timeout: string };
 
 export type PlanProfileView = PlanProfileSettings & { id: number; name: string; createdAt: string; updatedAt: string };
 
@@ -49,6 +54,19 @@ export interface PlanPathView {
   updatedAt: string;
 }
 
+/**
+ * A service's chain of entry points (GET /api/v1/plan/chains): target names, outermost
+ * first. Not part of what probes run: the analysis reads it to say between which two
+ * entry points a cut happens.
+ */
+export interface PlanChainView {
+  id: number;
+  name: string;
+  hops: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
 /** GET /api/v1/plan. */
 export interface FleetPlanView {
   /** Bumped by every plan write; 0 before the first. */
@@ -61,10 +79,10 @@ export interface FleetPlanView {
   paths: PlanPathView[];
 }
 
-/** One path a probe reported on, server or local. */
+/** One path a probe reported on: a server path, one of its own, or an experiment the server asked of it. */
 export interface ProbePlanPathView {
-  source: 'server' | 'local';
-  /** The server path's id; null for a local path. */
+  source: 'server' | 'local' | 'experiment';
+  /** The server path's or experiment's id; null for a local path. */
   id: number | null;
   target: string;
   proxy: string;

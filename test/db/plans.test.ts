@@ -16,6 +16,7 @@ import {
   deletePlanProxy,
   deletePlanTarget,
   getPlanPath,
+  getPlanProfile,
   getPlanTarget,
   PlanError,
   readFleetPlan,
@@ -176,6 +177,37 @@ describe.each(backends())('the fleet plan store on $name', (backend) => {
     const p = await createPlanPath(db, path({ target: 'hb', proxy: 'direct', profile: 'heartbeat' }), T0, ACTOR);
     await deletePlanProfile(db, pr.id, T0, ACTOR);
     expect((await getPlanPath(db, p.id))?.profile).toBe('heartbeat');
+  });
+
+  // Issue 18's kinds and settings: stored in ms, shown as the body writes them, and read back
+  // by the profile schema (what a probe is served) to the same values.
+  it.each([
+    [{ kind: 'bisect', timeout: '10s' }, { kind: 'bisect', from: '15s', max: '30m', timeout: '10s' }],
+    [{ kind: 'bisect', from: '20s', max: '10m', timeout: '2s' }, { kind: 'bisect', from: '20s', max: '10m', timeout: '2s' }],
+    [{ kind: 'keepalive', gap: '112500ms', keepalive: '25s', timeout: '10s' }, { kind: 'keepalive', gap: '112500ms', keepalive: '25s', timeout: '10s' }],
+    [{ kind: 'heartbeat', interval: '30s', timeout: '10s', hold: '225s' }, { kind: 'heartbeat', interval: '30s', timeout: '10s', hold: '225s' }],
+    [{ kind: 'heartbeat', interval: '30s', timeout: '10s' }, { kind: 'heartbeat', interval: '30s', timeout: '10s' }],
+    [{ kind: 'echo', interval: '1s', timeout: '5s', messageBytes: 1024, growTo: 65_536 }, { kind: 'echo', interval: '1s', timeout: '5s', messageBytes: 1024, growTo: 65_536 }],
+    [{ kind: 'echo', interval: '1s', timeout: '5s' }, { kind: 'echo', interval: '1s', timeout: '5s', messageBytes: 64 }],
+  ])('stores the profile %j and shows it as %j, which reads back the same', async (body, shown) => {
+    const db = database.db;
+    const name = `p18-${shown.kind}-${Object.keys(body).length}-${'hold' in body || 'growTo' in body ? 'x' : 'o'}`;
+    const input = planProfileInputSchema.parse({ name, ...body });
+    const made = await createPlanProfile(db, input, T0, ACTOR);
+    const { id: _id, createdAt: _c, updatedAt: _u, ...view } = made;
+    expect(view).toEqual({ name, ...shown });
+    expect(await getPlanProfile(db, made.id)).toEqual(made);
+    expect((await readFleetPlan(db)).profiles.find((p) => p.id === made.id)).toEqual(made);
+    // A form sends back the row it was given; the probe parses the served settings with the same schema.
+    expect(planProfileInputSchema.parse(view)).toEqual(input);
+    // Dropping an optional setting on replace drops it from the row.
+    if ('hold' in body || 'growTo' in body) {
+      const { hold: _h, growTo: _g, ...without } = body as Record<string, unknown>;
+      const replaced = await replacePlanProfile(db, made.id, planProfileInputSchema.parse({ name, ...without }), T0, ACTOR);
+      expect(replaced).not.toHaveProperty('hold');
+      expect(replaced).not.toHaveProperty('growTo');
+    }
+    await deletePlanProfile(db, made.id, T0, ACTOR);
   });
 
   it('runs concurrent writes one after another: every one counts in the revision', async () => {

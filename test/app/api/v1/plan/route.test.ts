@@ -84,12 +84,33 @@ describe.each(backends())('/api/v1/plan on $name', (backend) => {
     ['/api/v1/plan/targets', { name: 'app3', url: 'http://127.0.0.1/' }, 'url'],
     ['/api/v1/plan/targets', { name: 'app3', url: 'ws://127.0.0.1/', tls: { caFile: '/etc/ca.pem' } }, 'tls.caFile'],
     ['/api/v1/plan/profiles', { name: 'p', kind: 'heartbeat', interval: 'often', timeout: '1s' }, 'interval'],
+    ['/api/v1/plan/profiles', { name: 'p', kind: 'heartbeat', interval: '30s', timeout: '10s', hold: '500ms' }, 'hold'],
+    ['/api/v1/plan/profiles', { name: 'p', kind: 'echo', interval: '1s', timeout: '1s', messageBytes: 1024, growTo: 512 }, 'growTo'],
+    ['/api/v1/plan/profiles', { name: 'p', kind: 'bisect', from: '60s', max: '30s', timeout: '10s' }, 'max'],
+    ['/api/v1/plan/profiles', { name: 'p', kind: 'keepalive', gap: '60s', keepalive: '60s', timeout: '10s' }, 'keepalive'],
+    ['/api/v1/plan/profiles', { name: 'p', kind: 'keepalive', keepalive: '20s', timeout: '10s' }, 'gap'],
     ['/api/v1/plan/paths', { target: 'app', proxy: 'direct', profile: 'idle', probes: 'region = eu' }, 'probes'],
     ['/api/v1/plan/paths', { proxy: 'direct', profile: 'idle' }, 'target'],
   ])('refuses a bad body to %s with 400 naming %s', async (route, body, field) => {
     const res = await call('editor', route, 'POST', body);
     expect(res.status).toBe(400);
     expect(await fieldsOf(res)).toContain(field);
+  });
+
+  it("takes issue 18's profiles and settings, and answers them as the body writes them", async () => {
+    const bodies = [
+      { name: 'bisect-75', kind: 'bisect', from: '15s', max: '10m', timeout: '10s' },
+      { name: 'keepalive-25s', kind: 'keepalive', gap: '112500ms', keepalive: '25s', timeout: '10s' },
+      { name: 'verify-hb-30s', kind: 'heartbeat', interval: '30s', timeout: '10s', hold: '225s' },
+      { name: 'echo-grow', kind: 'echo', interval: '1s', timeout: '5s', messageBytes: 64, growTo: 1_048_576 },
+    ];
+    for (const body of bodies) {
+      const made = await call('editor', '/api/v1/plan/profiles', 'POST', body);
+      expect(made.status).toBe(201);
+      const { id } = (await made.json()) as { id: number };
+      expect(await (await call('viewer', `/api/v1/plan/profiles/${id}`)).json()).toMatchObject(body);
+      expect((await call('editor', `/api/v1/plan/profiles/${id}`, 'DELETE')).status).toBe(204);
+    }
   });
 
   it('answers the store refusals: an unknown reference 400, a taken name 409, in use 409, missing 404', async () => {
