@@ -24,6 +24,8 @@ import { registerLiveMetrics } from './server/live-metrics';
 import { createServerMetrics } from './server/metrics';
 import { startEndingSealer } from './server/ending-sealer';
 import { startRetention } from './server/retention';
+import { parseExperimentsConfig } from './server/experiments/config';
+import { startExperimentScheduler } from './server/experiments/scheduler';
 import { prepareSecretKey } from './server/secret-key';
 import { parseAuthConfig } from './lib/config/auth-env';
 import { AUTH_BASE_PATH, createAuth, createAuthHandler } from './server/auth/auth';
@@ -35,6 +37,7 @@ const log = moduleLogger(rootLogger(), 'server');
 async function main(): Promise<void> {
   const config = parseServerConfig(process.env, process.argv.slice(2));
   const authConfig = parseAuthConfig(process.env);
+  const experimentsConfig = parseExperimentsConfig(process.env);
   // A bad DROPSCOPE_LAYERS_FILE stops the start, not the first analysis request.
   const layers = layersInUse();
   const dbConfig: DatabaseConfig = config.DATABASE_URL
@@ -155,6 +158,8 @@ async function main(): Promise<void> {
   const sealer = startEndingSealer({ database, intervalMs: 30_000, log: moduleLogger(log, 'ending-sealer') });
   // Days of raw sessions ahead of the clock created, past ones dropped (db/queries/retention.ts).
   const retention = startRetention({ database, policy: { rawMs: config.DROPSCOPE_RETENTION_RAW, aggregatesMs: config.DROPSCOPE_RETENTION_AGGREGATES }, log: moduleLogger(log, 'retention') });
+  // Experiments asked of probes through their plans: verify a signature's fix (issue 18).
+  const experiments = experimentsConfig.DROPSCOPE_EXPERIMENTS === 'on' ? startExperimentScheduler({ database, layers, log: moduleLogger(log, 'experiments') }) : null;
 
   const demo =
     config.DROPSCOPE_DEMO === 'on'
@@ -177,6 +182,7 @@ async function main(): Promise<void> {
     await alerts.close();
     await sealer.close();
     await retention.close();
+    await experiments?.close();
     await target.close();
     await targetViews.close();
     await live.close();

@@ -2,11 +2,15 @@
  * /fleet: the plan probes take from the server (issue 17). Everyone signed in reads it;
  * editors change it (the plan API checks the role again on every write). Each server path
  * shows on which probes it runs and on which it could not, from the probes' own reports.
+ * Chains of entry points (issue 18) are declared here too, for the analysis, and the
+ * experiments the server asks of probes are listed.
  */
 import css from '@/components/fleet/fleet.module.css';
 import { FleetPanel } from '@/components/fleet/fleet-panel';
 import { pathFleetStatus } from '@/components/fleet/path-status';
 import { getDatabase } from '@/db/client';
+import { listPlanChains } from '@/db/queries/chains';
+import { listExperiments } from '@/db/queries/experiments';
 import { readFleetPlan } from '@/db/queries/plans';
 import { probePlanStatuses } from '@/db/queries/probe-plan';
 import { listProbes } from '@/db/queries/probes';
@@ -25,6 +29,8 @@ export default withDatabasePage(async function FleetPage() {
   // Target headers can carry credentials: only editors see their values (as the API answers).
   const stored = await readFleetPlan(db);
   const plan = canEdit ? stored : fleetPlanForViewer(stored);
+  const chains = await listPlanChains(db);
+  const experiments = await listExperiments(db, new Date());
   // Canary targets and revoked probes fetch no plan: a selector never picks them.
   const probes = (await listProbes(db)).filter((p) => p.kind === 'probe' && p.revokedAt === null);
   const statuses = probes.length ? await probePlanStatuses(db, probes.map((p) => p.id)) : new Map();
@@ -36,7 +42,7 @@ export default withDatabasePage(async function FleetPage() {
       <p className={css.note}>
         Plan revision {plan.revision} · {probes.length} probe{probes.length === 1 ? '' : 's'} · each probe&apos;s own view of its plan is on <a href="/probes">Probes</a>.
       </p>
-      <FleetPanel plan={plan} probes={probes.map(({ name, labels }) => ({ name, labels }))} status={status} canEdit={canEdit} />
+      <FleetPanel plan={plan} chains={chains} experiments={experiments} probes={probes.map(({ name, labels }) => ({ name, labels }))} status={status} canEdit={canEdit} />
     </div>
   );
 });

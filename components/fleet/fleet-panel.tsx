@@ -3,27 +3,47 @@
  * The fleet plan (issue 17): the paths probes take from the server, and the targets,
  * proxies and profiles they name. Editors change them here; each probe picks the change up
  * at its next fetch (every 15 s by default). Each path says on which probes it runs and on
- * which it could not, with why, as the probes reported.
+ * which it could not, with why, as the probes reported. Then the chains of entry points the
+ * analysis places cuts on, and the experiments the server asks of probes (issue 18).
  */
 import css from './fleet.module.css';
+import { ChainForm } from './chain-form';
 import { DefinitionSection } from './definition-section';
+import { ExperimentsList, type ExperimentWire } from './experiments-list';
 import { PathForm } from './path-form';
 import { ProfileForm } from './profile-form';
 import { ProxyForm } from './proxy-form';
 import { TargetForm } from './target-form';
-import type { FleetPlanView, FleetProbe, PathFleetStatus, PlanPathView, PlanProfileView } from './types';
+import type { FleetPlanView, FleetProbe, PathFleetStatus, PlanChainView, PlanPathView, PlanProfileView } from './types';
 
 function describeProfile(p: PlanProfileView): string {
   switch (p.kind) {
     case 'idle':
       return 'idle';
     case 'heartbeat':
-      return `heartbeat every ${p.interval}, answer within ${p.timeout}`;
+      return `heartbeat every ${p.interval}, answer within ${p.timeout}${p.hold ? `; reconnect after ${p.hold}` : ''}`;
     case 'echo':
-      return `echo ${p.messageBytes} B every ${p.interval}, answer within ${p.timeout}`;
+      return `echo ${p.messageBytes} B${p.growTo !== undefined ? ` growing to ${p.growTo} B` : ''} every ${p.interval}, answer within ${p.timeout}`;
     case 'ladder':
       return `ladder of gaps ${p.gaps.join(', ')}, answer within ${p.timeout}`;
+    case 'bisect':
+      return `bisect the idle timeout from a ${p.from} gap, up to ${p.max}, answer within ${p.timeout}`;
+    case 'keepalive':
+      return `silent for ${p.gap} with TCP keepalive every ${p.keepalive}, answer within ${p.timeout}`;
   }
+}
+
+function ChainHops({ hops }: { hops: readonly string[] }) {
+  return (
+    <ol className={`${css.chain} ${css.plainList}`} aria-label="entry points, outermost first">
+      {hops.map((h, i) => (
+        <li key={`${i}-${h}`}>
+          {i > 0 && <span aria-hidden="true">→ </span>}
+          <span className={css.label}>{h}</span>
+        </li>
+      ))}
+    </ol>
+  );
 }
 
 function PathState({ path, status }: { path: PlanPathView; status: PathFleetStatus | undefined }) {
@@ -61,7 +81,22 @@ function PathState({ path, status }: { path: PlanPathView; status: PathFleetStat
   );
 }
 
-export function FleetPanel({ plan, probes, status, canEdit }: { plan: FleetPlanView; probes: FleetProbe[]; status: Record<number, PathFleetStatus>; canEdit: boolean }) {
+export function FleetPanel({
+  plan,
+  chains,
+  experiments,
+  probes,
+  status,
+  canEdit,
+}: {
+  plan: FleetPlanView;
+  chains: PlanChainView[];
+  /** What the server asks of probes (issue 18), read-only. */
+  experiments: readonly ExperimentWire[];
+  probes: FleetProbe[];
+  status: Record<number, PathFleetStatus>;
+  canEdit: boolean;
+}) {
   return (
     <>
       <DefinitionSection
@@ -158,6 +193,25 @@ export function FleetPanel({ plan, probes, status, canEdit }: { plan: FleetPlanV
         ]}
         form={(p, done) => <ProfileForm profile={p} onDone={done} />}
       />
+      <DefinitionSection
+        noun="chain"
+        title="Chains"
+        intro="A service's entry points in order, outermost first (its CDN's target, its load balancer's, the app's). With canaries on each, the analysis says between which two a cut happens. Probes do not read chains."
+        empty="No chain yet."
+        rows={chains}
+        rowTestId="plan-chain-row"
+        rowName={(c) => c.name}
+        rowData={(c) => ({ 'data-name': c.name, 'data-hops': c.hops.join(' ') })}
+        apiPath="/api/v1/plan/chains"
+        canEdit={canEdit}
+        deleteNote="The analysis stops placing cuts on it."
+        columns={[
+          { header: 'chain', cell: (c) => c.name },
+          { header: 'entry points, outermost first', cell: (c) => <ChainHops hops={c.hops} /> },
+        ]}
+        form={(c, done) => <ChainForm chain={c} targets={plan.targets.map((t) => t.name)} onDone={done} />}
+      />
+      <ExperimentsList experiments={experiments} />
     </>
   );
 }

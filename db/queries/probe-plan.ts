@@ -5,7 +5,9 @@
  *
  * The version is a hash of what the probe would run, not the fleet revision: an edit that
  * does not touch this probe's paths leaves its version (and so its ETag) alone, while a
- * label change that changes what its selectors pick changes it.
+ * label change that changes what its selectors pick changes it. The experiments the server
+ * asks of the probe (db/queries/experiments.ts) are part of it: one made, concluded or
+ * expired changes the version, and the probe starts or stops its canary at its next fetch.
  */
 import { createHash } from 'node:crypto';
 import { asc, eq, inArray } from 'drizzle-orm';
@@ -14,9 +16,10 @@ import { matchesSelector, parseSelector, selectorProblem } from '../../lib/plans
 import type { ProbePlanView } from '../../lib/plans/types';
 import type { Executor } from '../client';
 import { planPaths, planProfiles, planProxies, planTargets, probePlanStatus, probes } from '../schema';
+import { activeExperiments, experimentWire } from './experiments';
 import { profileSettingsWire, readPlanRevision } from './plans';
 
-type PlanBody = Pick<ServerPlanWire, 'targets' | 'proxies' | 'profiles' | 'paths'>;
+type PlanBody = Pick<ServerPlanWire, 'targets' | 'proxies' | 'profiles' | 'paths' | 'experiments'>;
 
 /** JSON with object keys sorted at every depth, so equal plans hash equal whatever built them. */
 export function canonicalJson(value: unknown): string {
@@ -35,8 +38,11 @@ export function planVersion(body: PlanBody): string {
   return createHash('sha256').update(canonicalJson(body)).digest('hex').slice(0, 16);
 }
 
-/** The plan of the probe with id `probeId`, as GET /api/v1/probe/plan serves it; null for no such probe. */
-export async function planForProbe(db: Executor, probeId: number): Promise<ServerPlanWire | null> {
+/**
+ * The plan of the probe with id `probeId`, as GET /api/v1/probe/plan serves it at `now`
+ * (which experiments are still running); null for no such probe.
+ */
+export async function planForProbe(db: Executor, probeId: number, now: Date = new Date()): Promise<ServerPlanWire | null> {
   const [probe] = await db.select({ name: probes.name, labels: probes.labels }).from(probes).where(eq(probes.id, probeId));
   if (!probe) return null;
   const revision = await readPlanRevision(db);
@@ -69,6 +75,7 @@ export async function planForProbe(db: Executor, probeId: number): Promise<Serve
   // Built-in profile names without a definition are the probe's own: nothing to send.
   const profiles =
     profileNames.size === 0 ? [] : await db.select().from(planProfiles).where(inArray(planProfiles.name, [...profileNames])).orderBy(asc(planProfiles.name));
+  const experiments = await activeExperiments(db, probeId, now);
 
   const byName = <T extends { name: string }>(m: Map<string, T>) => [...m.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const body: PlanBody = {
@@ -82,6 +89,10 @@ export async function planForProbe(db: Executor, probeId: number): Promise<Serve
       profiles: [path.profile],
       canaries: path.canaries,
     })),
+    // Only when there are some: a probe from before issue 18 parses its plan strictly and
+    // would refuse the whole plan for the unknown key; a plan without experiments also keeps
+    // the version it had before they existed.
+    ...(experiments.length > 0 && { experiments: experiments.map(experimentWire) }),
   };
   return { version: planVersion(body), revision, probe: { name: probe.name, labels: probe.labels }, ...body };
 }

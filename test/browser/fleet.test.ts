@@ -4,7 +4,8 @@
  * are `${VAR}` placeholders, and two paths through the forms: one for `region=eu`, one for
  * every probe through a CONNECT proxy with Basic auth. edge-eu (region=eu, with the proxy's
  * variables) runs both beside its local path; edge-us (region=us, without them) runs
- * neither, and the probes page says why. A viewer reads the plan without a control.
+ * neither, and the probes page says why. A viewer reads the plan without a control. Issue
+ * 18: the bisect, keepalive and held-heartbeat profiles, and chains of entry points.
  *
  * Needs a build (`npm run build`) and Chromium at /usr/bin/chromium.
  */
@@ -231,6 +232,98 @@ describe('/fleet for an editor', () => {
   });
 });
 
+describe("/fleet's issue 18 profiles and chains for an editor", () => {
+  it('defines bisect, keepalive and held-heartbeat profiles, and declares, reorders, edits and deletes a chain of entry points', { timeout: 120_000 }, async () => {
+    const { page, errors } = await openAs(EDITOR);
+    page.on('dialog', (d) => void d.accept());
+    await page.goto(`${server.url}/fleet`);
+    await page.waitForSelector('[data-testid="fleet-page"][data-can-edit="true"]');
+
+    // bisect: a longest gap under the first is refused at its field, then taken.
+    await page.getByRole('button', { name: 'New profile' }).click();
+    const bisect = page.getByRole('form', { name: 'New profile' });
+    await bisect.getByLabel('name', { exact: true }).fill('find-idle');
+    await bisect.getByLabel('kind').selectOption('bisect');
+    await bisect.getByLabel('first gap').fill('45s');
+    await bisect.getByLabel('longest gap').fill('30s');
+    await bisect.getByRole('button', { name: 'Create profile' }).click();
+    await expect(page.textContent('[data-testid="error-max"]')).resolves.toContain('max');
+    await bisect.getByLabel('longest gap').fill('10m');
+    await bisect.getByRole('button', { name: 'Create profile' }).click();
+    await page.waitForSelector('[data-testid="plan-profile-row"][data-name="find-idle"]');
+    expect(await page.locator('[data-testid="plan-profile-row"][data-name="find-idle"]').innerText()).toContain('bisect the idle timeout from a 45s gap, up to 10m');
+
+    // keepalive: the interval must be under the silence.
+    await page.getByRole('button', { name: 'New profile' }).click();
+    const keepalive = page.getByRole('form', { name: 'New profile' });
+    await keepalive.getByLabel('name', { exact: true }).fill('l4-or-l7');
+    await keepalive.getByLabel('kind').selectOption('keepalive');
+    await keepalive.getByLabel('silent for').fill('120s');
+    await keepalive.getByLabel('TCP keepalive every').fill('120s');
+    await keepalive.getByRole('button', { name: 'Create profile' }).click();
+    await expect(page.textContent('[data-testid="error-keepalive"]')).resolves.toContain('keepalive < gap');
+    await keepalive.getByLabel('TCP keepalive every').fill('30s');
+    await keepalive.getByRole('button', { name: 'Create profile' }).click();
+    await page.waitForSelector('[data-testid="plan-profile-row"][data-name="l4-or-l7"]');
+    expect(await page.locator('[data-testid="plan-profile-row"][data-name="l4-or-l7"]').innerText()).toContain('silent for 2m with TCP keepalive every 30s');
+
+    // A heartbeat held for a while; editing it shows the hold, and clearing it drops it.
+    await page.getByRole('button', { name: 'New profile' }).click();
+    const held = page.getByRole('form', { name: 'New profile' });
+    await held.getByLabel('name', { exact: true }).fill('verify-hb-30s');
+    await held.getByLabel('kind').selectOption('heartbeat');
+    await held.getByLabel('every', { exact: true }).fill('30s');
+    await held.getByLabel('hold for (optional)').fill('225s');
+    await held.getByRole('button', { name: 'Create profile' }).click();
+    const heldRow = page.locator('[data-testid="plan-profile-row"][data-name="verify-hb-30s"]');
+    await heldRow.waitFor();
+    expect(await heldRow.innerText()).toContain('reconnect after 225s');
+    await page.getByRole('button', { name: 'Edit profile verify-hb-30s' }).click();
+    const edit = page.getByRole('form', { name: 'Edit profile verify-hb-30s' });
+    expect(await edit.getByLabel('hold for (optional)').inputValue()).toBe('225s');
+    await edit.getByLabel('hold for (optional)').fill('');
+    await edit.getByRole('button', { name: 'Save profile' }).click();
+    await expect.poll(() => heldRow.innerText()).not.toContain('reconnect after');
+
+    // A chain: a repeated hop is refused at its row; hops are added and moved; the row shows them in order.
+    await page.getByRole('button', { name: 'New chain' }).click();
+    const chain = page.getByRole('form', { name: 'New chain' });
+    await chain.getByLabel('name', { exact: true }).fill('shop');
+    await chain.getByLabel('entry point 1 (outermost)', { exact: true }).fill('cdn');
+    await chain.getByLabel('entry point 2 (innermost)', { exact: true }).fill('cdn');
+    await chain.getByRole('button', { name: 'Create chain' }).click();
+    await expect(page.textContent('[data-testid="error-hops.1"]')).resolves.toContain('"cdn" is hop 1 already');
+    await chain.getByLabel('entry point 2 (innermost)', { exact: true }).fill('app');
+    await chain.getByRole('button', { name: 'Add entry point' }).click();
+    await chain.getByLabel('entry point 3 (innermost)', { exact: true }).fill('lb');
+    await chain.getByRole('button', { name: 'Move entry point 3 (innermost) outward' }).click();
+    expect(await chain.getByLabel('entry point 2', { exact: true }).inputValue()).toBe('lb');
+    await chain.getByRole('button', { name: 'Create chain' }).click();
+    const row = page.locator('[data-testid="plan-chain-row"][data-name="shop"]');
+    await row.waitFor();
+    expect(await row.getAttribute('data-hops')).toBe('cdn lb app');
+    expect(await row.innerText()).toMatch(/cdn\s*→\s*lb\s*→\s*app/);
+
+    // Edited (one hop removed), then deleted.
+    await page.getByRole('button', { name: 'Edit chain shop' }).click();
+    const editChain = page.getByRole('form', { name: 'Edit chain shop' });
+    await editChain.getByRole('button', { name: 'Remove entry point 2' }).click();
+    await editChain.getByRole('button', { name: 'Save chain' }).click();
+    await expect.poll(() => row.getAttribute('data-hops')).toBe('cdn app');
+    const chains = await json<{ name: string; hops: string[] }[]>(await server.api('/api/v1/plan/chains'));
+    expect(chains).toEqual([expect.objectContaining({ name: 'shop', hops: ['cdn', 'app'] })]);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'fleet-chains.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Delete chain shop' }).click();
+    await expect.poll(() => page.locator('[data-testid="plan-chain-row"]').count()).toBe(0);
+
+    for (const name of ['find-idle', 'l4-or-l7', 'verify-hb-30s']) {
+      await page.getByRole('button', { name: `Delete profile ${name}` }).click();
+      await expect.poll(() => page.locator(`[data-testid="plan-profile-row"][data-name="${name}"]`).count()).toBe(0);
+    }
+    expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+  });
+});
+
 describe('/probes for a probe that rejected its plan', () => {
   it('shows the plan it refused with the fields at fault, opened by itself', async () => {
     // A probe whose agent refused a plan, as the agent reports it (agent/plan/status.ts).
@@ -274,9 +367,12 @@ describe('/fleet for a viewer', () => {
     await page.waitForSelector('[data-testid="fleet-page"][data-can-edit="false"]');
     await page.waitForSelector('[data-testid="plan-target-row"][data-name="lab-canary"]');
     expect(await page.locator('[data-testid="fleet-path-row"]').count()).toBeGreaterThan(0);
-    for (const noun of ['path', 'target', 'proxy', 'profile']) expect(await page.getByRole('button', { name: `New ${noun}` }).count()).toBe(0);
+    for (const noun of ['path', 'target', 'proxy', 'profile', 'chain']) expect(await page.getByRole('button', { name: `New ${noun}` }).count()).toBe(0);
     expect(await page.getByRole('button', { name: /^(Edit|Delete) / }).count()).toBe(0);
     expect(await page.locator('form').count()).toBe(0);
+    // Issue 18: the chains and the server's experiments show to viewers too, read-only.
+    await page.waitForSelector('[data-testid="fleet-chains"]');
+    await page.waitForSelector('[data-testid="fleet-experiments"]');
 
     const status = await page.evaluate(async () => (await fetch('/api/v1/plan/targets', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'by-viewer', url: 'ws://127.0.0.1:1/x' }) })).status);
     expect(status).toBe(403);

@@ -4,18 +4,18 @@
  * verification and chain position.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bisectRungs, heldHeartbeats, keepaliveRungs } from '../../../bench/attribution/experiment-blocks';
-import { rng } from '../../../bench/attribution/rng';
-import type { Database } from '../../../db/client';
-import { analysisReport } from '../../../db/queries/analysis-report';
-import { storeBatch } from '../../../db/queries/ingest';
-import { addProbe } from '../../../db/queries/probes';
-import { planChains } from '../../../db/schema';
-import { BUILTIN_LAYERS } from '../../../lib/analysis/catalogue';
-import type { IngestEvent, PathDescriptor } from '../../../lib/contracts/ingest';
-import type { ExperimentSession } from '../../../lib/diagnosis/types';
-import { backends } from '../../helpers/databases';
-import { ended, opened, path } from '../../helpers/events';
+import { bisectRungs, heldHeartbeats, keepaliveRungs } from '../../bench/attribution/experiment-blocks';
+import { rng } from '../../bench/attribution/rng';
+import type { Database } from '../../db/client';
+import { analysisReport } from '../../db/queries/analysis-report';
+import { storeBatch } from '../../db/queries/ingest';
+import { addProbe } from '../../db/queries/probes';
+import { planChains } from '../../db/schema';
+import { BUILTIN_LAYERS } from '../../lib/analysis/catalogue';
+import type { IngestEvent, PathDescriptor } from '../../lib/contracts/ingest';
+import type { ExperimentSession } from '../../lib/diagnosis/types';
+import { backends } from '../helpers/databases';
+import { ended, opened, path } from '../helpers/events';
 
 const FROM = new Date('2026-12-01T10:00:00.000Z');
 const NOW = new Date('2026-12-01T16:00:00.000Z');

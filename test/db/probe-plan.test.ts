@@ -1,10 +1,13 @@
 /**
  * A probe's plan on every backend: the paths its selector picks and only the definitions
  * they name; a version that holds across edits that do not touch the probe and changes
- * with one that does (a label change included); the fetch and status records.
+ * with one that does (a label change included); the experiments the server asks of it
+ * while they run; the fetch and status records.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client';
+import { concludeExperiments, ensureExperiment } from '../../db/queries/experiments';
+import { storeBatch } from '../../db/queries/ingest';
 import { setProbeLabels } from '../../db/queries/probe-admin';
 import { planForProbe, planVersion, probePlanStatuses, recordPlanFetch, savePlanStatus, canonicalJson } from '../../db/queries/probe-plan';
 import { createPlanPath, createPlanProfile, createPlanProxy, createPlanTarget, deletePlanPath, readFleetPlan, replacePlanPath, replacePlanTarget } from '../../db/queries/plans';
@@ -13,6 +16,7 @@ import type { Principal } from '../../lib/auth/roles';
 import { planStatusSchema, serverPlanSchema } from '../../lib/contracts/plan';
 import { planPathInputSchema, planProfileInputSchema, planProxyInputSchema, planTargetInputSchema } from '../../lib/plans/input';
 import { backends } from '../helpers/databases';
+import { ended, opened, path as eventPath } from '../helpers/events';
 
 const ACTOR: Principal = { kind: 'cli', name: 'probe-plan test' };
 const T0 = new Date('2026-12-01T10:00:00Z');
@@ -124,6 +128,72 @@ describe.each(backends())('a probe plan on $name', (backend) => {
     const without = (await planForProbe(db, eu))!;
     expect(without.paths.map((p) => p.id)).not.toContain(extra.id);
     expect(without.proxies.map((p) => p.name)).not.toContain('spare');
+  });
+
+  it('serves the probe its running experiments, durations as the plan writes them, and changes its version with them', async () => {
+    const db = database.db;
+    const now = new Date('2026-12-02T10:00:00Z');
+    const before = (await planForProbe(db, eu, now))!;
+    const usBefore = (await planForProbe(db, us, now))!;
+    expect(before).not.toHaveProperty('experiments');
+    const verify = await ensureExperiment(
+      db,
+      {
+        probeId: eu,
+        target: 'app',
+        proxy: 'direct',
+        kind: 'verify',
+        profile: { name: 'verify-hb-35s', kind: 'heartbeat', interval: 35_000, timeout: 10_000, hold: 225_000 },
+        canaries: 1,
+        purpose: 'verify the recommended 35 s heartbeat against the 75.0 s idle cut',
+        signature: { key: 'idle-75.0s', nMs: 75_000, kind: 'idle' },
+        expiresAfterMs: 1_350_000,
+      },
+      now,
+    );
+    const keepalive = await ensureExperiment(
+      db,
+      {
+        probeId: eu,
+        target: 'app',
+        proxy: 'lab',
+        kind: 'keepalive',
+        profile: { name: 'keepalive-25s', kind: 'keepalive', gap: 112_500, keepalive: 25_000, timeout: 10_000 },
+        canaries: 1,
+        purpose: 'L4 or L7',
+        signature: { key: 'idle-75.0s', nMs: 75_000, kind: 'idle' },
+        expiresAfterMs: 2 * 3_600_000,
+      },
+      now,
+    );
+    const plan = (await planForProbe(db, eu, now))!;
+    expect(plan.experiments).toEqual([
+      { id: verify.id, target: 'app', proxy: 'direct', profile: { name: 'verify-hb-35s', kind: 'heartbeat', interval: '35s', timeout: '10s', hold: '225s' }, canaries: 1, purpose: 'verify the recommended 35 s heartbeat against the 75.0 s idle cut' },
+      { id: keepalive.id, target: 'app', proxy: 'lab', profile: { name: 'keepalive-25s', kind: 'keepalive', gap: '112500ms', keepalive: '25s', timeout: '10s' }, canaries: 1, purpose: 'L4 or L7' },
+    ]);
+    // What the probe parses is what was asked, to the millisecond.
+    expect(serverPlanSchema.parse(plan).experiments.map((x) => x.profile)).toEqual([
+      { name: 'verify-hb-35s', kind: 'heartbeat', interval: 35_000, timeout: 10_000, hold: 225_000 },
+      { name: 'keepalive-25s', kind: 'keepalive', gap: 112_500, keepalive: 25_000, timeout: 10_000 },
+    ]);
+    expect(plan.version).not.toBe(before.version);
+    expect(plan.revision).toBe(before.revision);
+    // Another probe's plan is untouched.
+    expect((await planForProbe(db, us, now))!.version).toBe(usBefore.version);
+
+    // The verification held: it leaves the plan; the keepalive rung runs on until it expires.
+    const id = 'probe-plan-held';
+    const where = eventPath({ target: 'app', profile: 'verify-hb-35s' });
+    const base = new Date(now.getTime() + 1000);
+    await storeBatch(db, eu, [opened(id, { path: where }, base), ended(id, 225_000, { path: where, endKind: 'probe_closed', closeCode: 1000, closeReason: 'hold: held 225s with a 35s heartbeat' }, base)], now);
+    const later = new Date(now.getTime() + 300_000);
+    expect((await concludeExperiments(db, later)).map((x) => x.id)).toEqual([verify.id]);
+    const afterHold = (await planForProbe(db, eu, later))!;
+    expect(afterHold.experiments?.map((x) => x.id)).toEqual([keepalive.id]);
+    expect(afterHold.version).not.toBe(plan.version);
+    const expired = (await planForProbe(db, eu, new Date(now.getTime() + 2 * 3_600_000)))!;
+    expect(expired).not.toHaveProperty('experiments');
+    expect(expired.version).toBe(before.version);
   });
 
   it('records fetches and reports, and shows them per probe', async () => {

@@ -1,7 +1,8 @@
 /**
  * The plan and probe-plan route handlers behind the real access gate, in this process: a
  * node HTTP server on 127.0.0.1:0 whose requests pass the gate (API tokens, probe tokens)
- * and then reach the route modules as Next would call them. No build needed.
+ * and then reach the route modules as Next would call them, and (with `ingest`) the ingest
+ * handler as server.ts serves it, so a real probe can run against it. No build needed.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +21,12 @@ import * as profiles from '../../../../../app/api/v1/plan/profiles/route';
 import * as profile from '../../../../../app/api/v1/plan/profiles/[id]/route';
 import * as paths from '../../../../../app/api/v1/plan/paths/route';
 import * as pathItem from '../../../../../app/api/v1/plan/paths/[id]/route';
+import * as chains from '../../../../../app/api/v1/plan/chains/route';
+import * as chain from '../../../../../app/api/v1/plan/chains/[id]/route';
+import * as experiments from '../../../../../app/api/v1/plan/experiments/route';
+import { ingestDeps } from '../../../../../app/api/v1/ingest/deps';
+import { isIngestRequest } from '../../../../../app/api/v1/ingest/node';
+import { serveIngest } from '../../../../../lib/ingest/serve-node';
 import * as probePlan from '../../../../../app/api/v1/probe/plan/route';
 import * as probePlanStatus from '../../../../../app/api/v1/probe/plan/status/route';
 
@@ -31,10 +38,12 @@ const COLLECTIONS: Record<string, [RouteModule, RouteModule]> = {
   proxies: [proxies, proxy],
   profiles: [profiles, profile],
   paths: [paths, pathItem],
+  chains: [chains, chain],
 };
 
 function route(pathname: string): { module: RouteModule; id?: string } | null {
   if (pathname === '/api/v1/plan') return { module: planRoute };
+  if (pathname === '/api/v1/plan/experiments') return { module: experiments };
   if (pathname === '/api/v1/probe/plan') return { module: probePlan };
   if (pathname === '/api/v1/probe/plan/status') return { module: probePlanStatus };
   const m = /^\/api\/v1\/plan\/([a-z]+)(?:\/([^/]+))?$/.exec(pathname);
@@ -58,22 +67,25 @@ export interface PlanRoutesServer {
 }
 
 /** Serve the routes on `database`, which is installed as the process's until close(). */
-export async function servePlanRoutes(database: Database): Promise<PlanRoutesServer> {
+export async function servePlanRoutes(database: Database, options: { ingest?: boolean } = {}): Promise<PlanRoutesServer> {
   installDatabase(database);
   const log = rootLogger().child({}, { level: 'silent' });
   const auth = createAuth({ database, config: parseAuthConfig({}), secretKey: new SecretKey(Buffer.alloc(32, 7)), log });
   const gate = createGate({ auth, database, dev: false, log });
+  const ingest = options.ingest ? ingestDeps(database.db, { publisher: { publish() {} }, maxBodyBytes: 1024 * 1024, log }) : null;
   let base = '';
   const server: Server = createServer((req, res) =>
     gate.handle(req, res, () => {
       void (async () => {
+        if (ingest && isIngestRequest(req)) return void (await serveIngest(req, res, ingest));
         const found = route(new URL(req.url ?? '/', base).pathname);
         const handler = found?.module[req.method as 'GET'];
         const response = handler ? await handler(await toRequest(req, base), { params: Promise.resolve({ id: found!.id ?? '' }) }) : new Response(null, { status: found ? 405 : 404 });
         res.writeHead(response.status, Object.fromEntries(response.headers));
         res.end(Buffer.from(await response.arrayBuffer()));
       })().catch((err: unknown) => {
-        res.writeHead(500, { 'content-type': 'text/plain' }).end(String((err as Error).stack ?? err));
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(String((err as Error).stack ?? err));
       });
     }),
   );
@@ -82,6 +94,8 @@ export async function servePlanRoutes(database: Database): Promise<PlanRoutesSer
   return {
     base,
     close: async () => {
+      // A probe's keep-alive connections would hold close() open.
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       uninstallDatabase(database);
     },
