@@ -6,7 +6,7 @@ import type { Diagnosis } from '../../lib/diagnosis/types';
 import type { Db } from '../client';
 import { analyzeScope, type AnalysisResult, type AnalysisScope } from './analysis';
 import { chainList } from './chains';
-import { experimentSessions } from './experiment-sessions';
+import { experimentSessions, upgradeIdentities } from './experiment-sessions';
 import { runReads } from './reads';
 import * as tables from './findings';
 
@@ -37,7 +37,9 @@ export async function analysisReport(db: Db, scope: AnalysisScope, options: { no
     () => experimentSessions(db, scope, options.now),
     () => chainList(db),
   ] as const);
-  const { diagnosis, findings: diagnosed, signatures } = diagnose({ sessions: experiments, chains, signatures: result.signatures });
+  // What each chain's entry points say about themselves: read only when chains are declared.
+  const identities = chains.length > 0 ? await upgradeIdentities(db, [...new Set(chains.flatMap((c) => c.hops))], scope) : new Map<string, Record<string, string>>();
+  const { diagnosis, findings: diagnosed, signatures } = diagnose({ sessions: experiments, chains, signatures: result.signatures, identities });
   const rank = { critical: 0, warning: 1, info: 2 } as const;
   // Within a severity: by kind as listed, then by title, so that the order does not change
   // from one refresh to the next with the order groups came out of a hash.

@@ -120,3 +120,23 @@ function sessionOf(r: Row): ExperimentSession {
     echo: json(r.echo),
   };
 }
+
+/** How far back from the scope's end a target's 101 is looked for. */
+const IDENTITY_LOOKBACK_MS = 86_400_000;
+
+/**
+ * The identifying headers of each target's latest 101 in the scope (its last day at most):
+ * what a declared chain's entry points say about themselves (lib/diagnosis/diagnose.ts).
+ */
+export async function upgradeIdentities(db: Executor, targets: readonly string[], scope: Pick<AnalysisScope, 'from' | 'to'>): Promise<Map<string, Record<string, string>>> {
+  if (targets.length === 0) return new Map();
+  const from = new Date(Math.max(scope.from.getTime(), scope.to.getTime() - IDENTITY_LOOKBACK_MS));
+  const rows = rowsOf<{ target: string; headers: Record<string, string> | string }>(
+    await db.execute(sql`select distinct on (${s.targetName}) ${s.targetName} as target, ${s.responseHeaders} as headers
+      from ${s}
+      where ${s.targetName} in (${sql.join(targets.map((t) => sql`${t}`), sql`, `)})
+        and ${s.responseHeaders} is not null and ${s.attemptedAt} >= ${instant(from)} and ${s.attemptedAt} < ${instant(scope.to)}
+      order by ${s.targetName}, ${s.attemptedAt} desc`),
+  );
+  return new Map(rows.map((r) => [r.target, typeof r.headers === 'string' ? (JSON.parse(r.headers) as Record<string, string>) : r.headers]));
+}

@@ -64,7 +64,7 @@ export function analyzeSessions(sessions: readonly SessionSample[], layers: read
     .filter((s): s is Signature => s !== null)
     .sort((a, b) => b.count - a.count);
   const findings = early ? earlyCloseFindings(membersOf(drops, early), earlyPaths!) : [];
-  const diagnosed = diagnose({ sessions: extra.experiments ?? [], chains: extra.chains ?? [], signatures });
+  const diagnosed = diagnose({ sessions: extra.experiments ?? [], chains: extra.chains ?? [], signatures, identities: latestIdentities(sessions) });
   return { totalDrops: drops.length, signatures: diagnosed.signatures, findings: [...findings, ...diagnosed.findings], diagnosis: diagnosed.diagnosis };
 }
 
@@ -97,4 +97,15 @@ export function pathExposures(sessions: readonly SessionSample[], w: SignatureWi
     if (s.dropped && v !== null && v >= w.peak.lowMs && v < w.peak.highMs) p.hits += 1;
   }
   return [...byPath.values()];
+}
+
+/** Each target's latest identifying 101 headers among the sessions (what a chain's entry points say about themselves). */
+function latestIdentities(sessions: readonly SessionSample[]): Map<string, Record<string, string>> {
+  const latest = new Map<string, SessionSample>();
+  for (const s of sessions) {
+    if (Object.keys(s.headers).length === 0) continue;
+    const seen = latest.get(s.target);
+    if (!seen || s.endedAt > seen.endedAt) latest.set(s.target, s);
+  }
+  return new Map([...latest].map(([target, s]) => [target, s.headers]));
 }

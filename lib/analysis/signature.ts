@@ -193,6 +193,33 @@ function assemble(d: Decided): Signature {
   };
 }
 
+/**
+ * The signature as it reads once its software is known not to be the layer that cut (a
+ * declared chain showed that identity on an entry point whose canaries outlive N,
+ * lib/diagnosis/diagnose.ts): no software, no candidate named by that identity, and the
+ * verdict, fix and confidence said again from what is left.
+ */
+export function withoutSoftware(sig: Signature, note: string): Signature {
+  const candidates = sig.candidates.filter((c) => c.basis !== 'identity');
+  const { location, kind, count, endedBy } = sig;
+  const controlIsDirect = location.evidence.some((e) => e.startsWith('control: the direct path'));
+  const hasControl = location.evidence.some((e) => e.startsWith('control:'));
+  const proxiesCut = new Set(sig.paths.filter((p) => p.hits > 0).map((p) => p.proxy)).size;
+  const closeCode = Number(Object.entries(sig.closeCodes).sort((a, b) => b[1] - a[1])[0]?.[0] ?? NaN);
+  const facts = { nSeconds: sig.nSeconds, kind, count, scope: location.scope, value: location.value, candidates, controlIsDirect, proxiesCut, software: null, endedBy, closeCode: Number.isNaN(closeCode) ? null : closeCode } as const;
+  const fix = fixOf(facts);
+  return {
+    ...sig,
+    candidates,
+    software: null,
+    softwareNote: note,
+    confidence: confidenceOf({ count, kind, scope: location.scope, value: location.value, hasControl, endedBy, software: null, candidates, bothEndsSeen: sig.bothEnds !== null }),
+    verdict: verdictSentence(facts),
+    recommendation: recommendation(facts, fix),
+    fix,
+  };
+}
+
 function dominantCode(drops: readonly Drop[]): number | null {
   const t = tally(drops.map((d) => d.closeCode!));
   const top = Object.entries(t).sort((a, b) => b[1] - a[1])[0];

@@ -6,13 +6,14 @@
  */
 import type { Finding } from '../analysis/findings';
 import { formatSeconds } from '../analysis/stats';
+import { withoutSoftware } from '../analysis/signature';
 import type { Signature } from '../analysis/types';
 import { bracketFindings, bracketsOf } from './brackets';
 import { chainPositionOf } from './chain';
 import { pathKey } from './describe';
 import { echoFindings, echoFindingsOf, frameFailure } from './echo';
 import { transportFindings, transportsOf } from './transport';
-import type { Chain, Diagnosis, ExperimentSession } from './types';
+import type { Chain, ChainPosition, Diagnosis, ExperimentSession } from './types';
 import { verificationOf, verificationSentence } from './verification';
 
 export interface DiagnoseInput {
@@ -21,6 +22,11 @@ export interface DiagnoseInput {
   chains: readonly Chain[];
   /** The scope's signatures, as the analysis found them. */
   signatures: readonly Signature[];
+  /**
+   * The identifying headers of a recent 101 per target (db/queries/experiment-sessions.ts
+   * `upgradeIdentities`): what a chain's clean entry point says about itself.
+   */
+  identities?: ReadonlyMap<string, Record<string, string>>;
 }
 
 export interface Diagnosed {
@@ -64,9 +70,10 @@ export function diagnose(input: DiagnoseInput): Diagnosed {
 
   const transports = transportsOf(sessions, brackets, signatures);
   const diagnosis: Diagnosis = { brackets, transports, verifications: [], chains: [], echo };
-  const attached = signatures.map((sig) => {
-    const verification = verificationOf(sig, sessions);
-    const chain = chainPositionOf(sig, chains);
+  const attached = signatures.map((found) => {
+    const verification = verificationOf(found, sessions);
+    const chain = chainPositionOf(found, chains);
+    const sig = chain ? softwareBehindTheCut(found, chain, input.identities) : found;
     if (verification) diagnosis.verifications.push({ ...verification, signature: sig.key });
     if (chain) diagnosis.chains.push({ ...chain, signature: sig.key });
     const sentences = [verificationSentence(sig, verification), chain && `${chain.summary.charAt(0).toUpperCase()}${chain.summary.slice(1)}.`].filter((x): x is string => Boolean(x));
@@ -74,4 +81,22 @@ export function diagnose(input: DiagnoseInput): Diagnosed {
     return { ...sig, verdict: [sig.verdict, ...sentences].join(' '), ...(verification && { verification }), ...(chain && { chain }) };
   });
   return { diagnosis, findings: [...bracketFindings(brackets), ...transportFindings(transports, sessions), ...echoOut], signatures: attached };
+}
+
+/**
+ * A 101's Server header speaks for whichever layer wrote it, often the innermost one that
+ * speaks HTTP. When a chain places the cut at an entry point and the next one inward,
+ * whose canaries outlive N, answers with the same identity, that identity is a layer
+ * behind the cut: it cannot be the one that cut (HAProxy in front of nginx shows only
+ * nginx's Server header).
+ */
+function softwareBehindTheCut(sig: Signature, chain: ChainPosition, identities: ReadonlyMap<string, Record<string, string>> | undefined): Signature {
+  const sw = sig.software;
+  if (!sw || sw.side !== 'target-front' || chain.cutAt === null || chain.nextInward === null) return sig;
+  const inner = identities?.get(chain.nextInward)?.[sw.shownBy.header];
+  if (inner === undefined || inner.trim() !== sw.shownBy.value.trim()) return sig;
+  return withoutSoftware(
+    sig,
+    `${sw.shownBy.header}: ${sw.shownBy.value.trim()} answers the upgrade on ${chain.nextInward} too, whose canaries outlive ${formatSeconds(sig.nSeconds)}: it speaks for a layer behind the cut, not for the one at ${chain.cutAt} that cut`,
+  );
 }
