@@ -25,10 +25,12 @@ export interface LabTarget {
  * The real canary target on its own HTTP server, port 0, on loopback unless `host` says
  * otherwise. It has no handler for plain requests, so a GET without an upgrade gets no
  * answer at all (the standalone target answers 426, server.ts hands it to Next).
+ * `maxPayload`: the largest message it accepts (a larger one is closed with 1009), by
+ * default the target's own (64 MiB).
  */
-export async function startTarget(host = '127.0.0.1'): Promise<LabTarget> {
+export async function startTarget(host = '127.0.0.1', options: { maxPayload?: number } = {}): Promise<LabTarget> {
   const views: TargetView[] = [];
-  const target = createCanaryTarget({ name: 'lab-target', onSessionEnded: (v) => views.push(v) });
+  const target = createCanaryTarget({ name: 'lab-target', onSessionEnded: (v) => views.push(v), ...(options.maxPayload !== undefined && { maxPayload: options.maxPayload }) });
   const server: Server = createServer();
   attachCanaryTarget(server, target);
   await new Promise<void>((r) => server.listen(0, host, r));
