@@ -70,7 +70,11 @@ const configSchema = z.strictObject({
    */
   plan: z
     .strictObject({
-      fromServer: z.boolean().default(true),
+      /**
+       * true: the server's paths and experiments; `experiments`: only the experiments the
+       * server asks (they run where this file's paths go); false: nothing from the server.
+       */
+      fromServer: z.union([z.boolean(), z.literal('experiments')]).default(true),
       poll: durationMs(1000, 3_600_000).default(DEFAULT_PLAN_POLL_MS),
       env: z.array(envName).max(100).default([]),
     })
@@ -319,7 +323,7 @@ function plan(config: ProbeConfig, file: string): ProbePlan {
     if (problem) problems.push({ path: `targets.${i}.tls.servername`, message: problem });
   });
   // Without the server's plan, a probe with no paths would hold nothing at all.
-  if (config.paths.length === 0 && !config.plan.fromServer) problems.push({ path: 'paths', message: 'expected at least one path (or plan.fromServer: true)' });
+  if (config.paths.length === 0 && config.plan.fromServer !== true) problems.push({ path: 'paths', message: 'expected at least one path (or plan.fromServer: true)' });
   if (config.paths.length > 0 && config.targets.length === 0) problems.push({ path: 'targets', message: 'expected at least one target for the paths' });
 
   const defs: PlanDefinitions = {
@@ -346,6 +350,7 @@ export function describePlan(p: ProbePlan): string {
 /** Where the server's plan comes from, for `--check`: it adds to the canaries above. */
 export function describeServerPlan(config: ProbeConfig): string {
   if (!config.plan.fromServer) return 'server plan: off (plan.fromServer: false)';
+  if (config.plan.fromServer === 'experiments') return `server plan: experiments only, on this file's paths, from ${config.backend.url.replace(/\/+$/, '')}${PLAN_PATH}`;
   const url = `${config.backend.url.replace(/\/+$/, '')}${PLAN_PATH}`;
   const env = config.plan.env.length > 0 ? `; proxy URLs may use DROPSCOPE_PROXY_* and ${config.plan.env.join(', ')}` : '; proxy URLs may use DROPSCOPE_PROXY_*';
   return `server plan: fetched from ${url} every ${formatPlanDuration(config.plan.poll)}${env}`;

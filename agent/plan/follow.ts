@@ -51,7 +51,7 @@ export function createPlanFollower(options: { config: ProbeConfig; local: readon
   const { config, local } = options;
   const overrides = options.overrides ?? {};
   const log = moduleLogger(options.log, 'plan');
-  const ctx: ResolveContext = { local: config, env: overrides.env ?? process.env, allowEnv: new Set(config.plan.env), localCanaries: local };
+  const ctx: ResolveContext = { local: config, env: overrides.env ?? process.env, allowEnv: new Set(config.plan.env), localCanaries: local, experimentsOnly: config.plan.fromServer === 'experiments' };
   const spoolDir = config.probe.spoolDir;
   const statusEveryMs = overrides.statusEveryMs ?? config.probe.heartbeat;
   const timers: Timers = overrides.statusTimers ?? { setTimeout: (fn, ms) => setTimeout(fn, ms).unref(), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) };

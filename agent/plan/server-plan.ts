@@ -64,6 +64,8 @@ export interface ResolveContext {
   allowEnv: ReadonlySet<string>;
   /** probe.yaml's canaries: an experiment may run where they run (agent/plan/experiments.ts). */
   localCanaries?: readonly PlannedCanary[];
+  /** `plan.fromServer: experiments`: the server's paths are not run, only its experiments. */
+  experimentsOnly?: boolean;
 }
 
 /** A definition of the server's, usable or with why not. */
@@ -113,7 +115,7 @@ export function resolveServerPlan(doc: ServerPlan, ctx: ResolveContext): Resolut
   const canaries: PlannedCanary[] = [];
   const keys = new Set<string>();
   const paths: PathOutcome[] = [];
-  doc.paths.forEach((path, i) => {
+  (ctx.experimentsOnly ? [] : doc.paths).forEach((path, i) => {
     const pick = <T>(names: '*' | string[], from: Map<string, Def<T>>, field: string) =>
       (names === '*' ? [...from.keys()] : names).map((n, j) => ({ name: n, def: from.get(n) ?? missing(field, n, `paths.${i}.${field}.${j}`) }));
     for (const t of pick(path.targets, targets, 'targets'))

@@ -50,6 +50,24 @@ describe('experiments from the served plan', () => {
     for (const c of xs) expect(ingestPathSchema.safeParse(describePath(c)).error).toBeUndefined();
   });
 
+  it('with plan.fromServer: experiments, the server\'s paths are not run, and its experiments only where probe.yaml\'s go', () => {
+    const yaml = probeYaml('plan: { fromServer: experiments }\ntargets: [{ name: mine, url: "ws://127.0.0.1:12/ws" }]\npaths: [{ profiles: [idle] }]');
+    expect(yaml.config.plan.fromServer).toBe('experiments');
+    const plan = serverPlan({
+      paths: [{ id: 1, targets: ['app'], proxies: ['direct'], profiles: ['idle'], canaries: 1 }],
+      experiments: [experiment({ target: 'mine' }), experiment({ id: 8, target: 'app' })],
+    });
+    const r = resolveServerPlan(plan, { ...ctx(yaml), experimentsOnly: true });
+    if (!r.ok) throw new Error('expected a plan');
+    expect(r.canaries.map((c) => c.key)).toEqual(['mine|direct|x7:verify-hb-30s|0']);
+    expect(r.paths.map((p) => [p.source, p.id, p.state])).toEqual([
+      ['experiment', 7, 'running'],
+      ['experiment', 8, 'unconfigured'],
+    ]);
+    // Without paths of its own, such a probe would hold nothing: refused at `paths`.
+    expect(() => probeYaml('plan: { fromServer: experiments }')).toThrow(/paths/);
+  });
+
   it('run on a target × proxy only probe.yaml runs, with probe.yaml\'s definitions', () => {
     const yaml = probeYaml('targets: [{ name: mine, url: "ws://127.0.0.1:12/ws" }]\npaths: [{ profiles: [idle] }]');
     const r = resolveServerPlan(serverPlan({ paths: [], experiments: [experiment({ target: 'mine' })] }), ctx(yaml));
