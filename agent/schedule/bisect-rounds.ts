@@ -15,7 +15,7 @@
  * reaches the open rungs through their group's stop signal: they close as `probe_closed`
  * with the group's reason, which rungOutcome reads as inconclusive.
  */
-import { cutAtOf, nextGaps, replay, rungOutcome, type Rung, type RungOutcome } from '../../lib/diagnosis/bisect';
+import { cutAtOf, MIN_GAP_MS, nextGaps, replay, rungOutcome, type Rung, type RungOutcome } from '../../lib/diagnosis/bisect';
 import { MAX_BISECT_PARALLEL } from '../../lib/contracts/plan';
 import { nextDelay, type BackoffOptions } from '../backoff';
 import { startAttempt, type AttemptResult, type CanaryDeps } from '../canary';
@@ -163,7 +163,13 @@ export class BisectRounds {
     // In the order they dialed: the order the server replays them in (by attempt time).
     for (const r of this.#dialed) if (r.outcome !== 'inconclusive') this.#rungs.push({ gapMs: r.canary.gapMs, outcome: r.outcome, ...(r.cutAtMs !== null && { cutAtMs: r.cutAtMs }) });
     this.#rungs = trim(this.#rungs);
-    this.#failures = this.#dialed.some((r) => r.outcome !== 'inconclusive') ? 0 : this.#failures + 1;
+    // A round that concluded nothing, or a path that cuts even the shortest rung (a target
+    // that closes every connection at once), backs off like any canary that keeps dying
+    // young: redialing every 2 s would only hammer it.
+    const concluded = this.#dialed.some((r) => r.outcome !== 'inconclusive');
+    const bracket = replay(this.#rungs);
+    const cutsAll = bracket.state === 'dies' && bracket.highMs !== null && bracket.highMs <= MIN_GAP_MS;
+    this.#failures = concluded && !cutsAll ? 0 : this.#failures + 1;
     this.#dialed = [];
     this.#round += 1;
     const { random, deps } = this.host.shared;

@@ -219,6 +219,9 @@ export async function ensureExperiment(db: Executor, request: ExperimentRequest,
 const HELD = sql`(${s.endKind} = 'probe_closed' and (${s.closeReason} like 'hold:%' or ${s.closeReason} like 'keepalive:%'))`;
 const DIED = sql`(${s.endKind} <> 'probe_closed' and not coalesce(${CLOSED_BY_ENDPOINT}, false))`;
 
+/** How far behind the server's clock a probe's may be for its sessions to count for an experiment. */
+const CLOCK_SKEW_S = 120;
+
 /**
  * Mark concluded every experiment one of whose sessions (same probe, target, proxy and
  * profile label, dialled while it was served) concluded by `now`; it is dated by that
@@ -235,7 +238,9 @@ export async function concludeExperiments(db: Executor, now: Date): Promise<Conc
         eq(s.targetName, e.targetName),
         eq(s.proxyName, e.proxyName),
         eq(s.profile, sql`${e.profile}->>'name'`),
-        gte(s.attemptedAt, e.createdAt),
+        // The probe dates its dials by its own clock: one a little behind the server's must
+        // not lose the experiment's first session.
+        sql`${s.attemptedAt} >= ${e.createdAt} - ${sql.raw(`interval '${CLOCK_SKEW_S} seconds'`)}`,
         lt(s.attemptedAt, e.expiresAt),
       ),
     )

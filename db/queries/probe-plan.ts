@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { asc, eq, inArray } from 'drizzle-orm';
-import { BUILTIN_PROXY_NAME, type PlanStatusReport, type ServerPlanWire } from '../../lib/contracts/plan';
+import { BUILTIN_PROXY_NAME, readsExperiments, type PlanStatusReport, type ServerPlanWire } from '../../lib/contracts/plan';
 import { matchesSelector, parseSelector, selectorProblem } from '../../lib/plans/selector';
 import type { ProbePlanView } from '../../lib/plans/types';
 import type { Executor } from '../client';
@@ -43,7 +43,7 @@ export function planVersion(body: PlanBody): string {
  * (which experiments are still running); null for no such probe.
  */
 export async function planForProbe(db: Executor, probeId: number, now: Date = new Date()): Promise<ServerPlanWire | null> {
-  const [probe] = await db.select({ name: probes.name, labels: probes.labels }).from(probes).where(eq(probes.id, probeId));
+  const [probe] = await db.select({ name: probes.name, labels: probes.labels, agentVersion: probes.agentVersion }).from(probes).where(eq(probes.id, probeId));
   if (!probe) return null;
   const revision = await readPlanRevision(db);
   const rows = await db
@@ -75,7 +75,8 @@ export async function planForProbe(db: Executor, probeId: number, now: Date = ne
   // Built-in profile names without a definition are the probe's own: nothing to send.
   const profiles =
     profileNames.size === 0 ? [] : await db.select().from(planProfiles).where(inArray(planProfiles.name, [...profileNames])).orderBy(asc(planProfiles.name));
-  const experiments = await activeExperiments(db, probeId, now);
+  // A probe rolled back to an agent from before experiments would refuse its whole plan.
+  const experiments = readsExperiments(probe.agentVersion) ? await activeExperiments(db, probeId, now) : [];
 
   const byName = <T extends { name: string }>(m: Map<string, T>) => [...m.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const body: PlanBody = {

@@ -40,8 +40,10 @@ function idleCutOn(p: ExperimentPath, maxGapMs: number, brackets: readonly Brack
     const edges = bracketed.lowMs !== null ? `${formatSeconds(bracketed.lowMs / 1000)}–${formatSeconds(bracketed.highMs! / 1000)}` : `dies by ${formatSeconds(bracketed.highMs! / 1000)}`;
     return { ms: bracketed.highMs!, from: `the bisected idle cut (${edges})`, precise: bracketed.state === 'converged' };
   }
+  // The signature's cut must be the rule on this path, not a few of its canaries (one
+  // backend of a pool cutting at N): most of those that reached N were cut there.
   const sig = signatures
-    .filter((s) => s.kind === 'idle' && s.endedBy === 'layer' && s.paths.some((x) => x.hits > 0 && pathKey(x) === pathKey(p)))
+    .filter((s) => s.kind === 'idle' && s.endedBy === 'layer' && s.paths.some((x) => x.hits > 0 && x.hits >= 0.5 * x.reached && pathKey(x) === pathKey(p)))
     .sort((a, b) => a.nMs - b.nMs)[0];
   if (sig) return { ms: sig.nMs, from: `the ${formatSeconds(sig.nSeconds)} idle signature`, precise: true };
   const died = [...groupBy(ladder.filter((s) => pathKey(s) === pathKey(p) && s.gapMs !== null && s.gapMs <= maxGapMs), (s) => String(s.gapMs)).values()]

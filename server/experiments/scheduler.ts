@@ -7,9 +7,12 @@
  * another, and a server that finds one running skips its own instead of repeating the
  * analysis, the most expensive read we have, at the same moment.
  */
+import { ZodError } from 'zod';
 import { and, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import type { Database, Db, Executor } from '../../db/client';
 import { analyzeScope } from '../../db/queries/analysis';
+import { experimentSessions } from '../../db/queries/experiment-sessions';
+import { diagnose } from '../../lib/diagnosis/diagnose';
 import { concludeExperiments, ensureExperiment, expireExperiments, type EnsureAction } from '../../db/queries/experiments';
 import { rowsOf } from '../../db/queries/scope';
 import { probePlanStatus, probes } from '../../db/schema';
@@ -37,6 +40,8 @@ export interface RoundOutcome {
   ensured: Record<EnsureAction, number>;
   /** Probes a signature names that fetch no plan (unknown, revoked, a canary target, or one that never fetched, like the demo's): nothing asked of them. */
   skippedProbes: string[];
+  /** Experiments that could not be asked, and why (a name a plan cannot carry). */
+  refused: string[];
 }
 
 /**
@@ -45,7 +50,7 @@ export interface RoundOutcome {
  */
 export async function runExperimentRound(db: Db, options: { now: Date; layers: readonly Layer[] }): Promise<RoundOutcome> {
   const { now } = options;
-  const outcome: RoundOutcome = { ran: false, concluded: 0, removed: 0, signatures: 0, ensured: { created: 0, replaced: 0, kept: 0, 'held back': 0 }, skippedProbes: [] };
+  const outcome: RoundOutcome = { ran: false, concluded: 0, removed: 0, signatures: 0, ensured: { created: 0, replaced: 0, kept: 0, 'held back': 0 }, skippedProbes: [], refused: [] };
   await db.transaction(async (tx) => {
     const [lock] = rowsOf<{ locked: boolean }>(await tx.execute(sql`select pg_try_advisory_xact_lock(${EXPERIMENTS_LOCK}) as locked`));
     if (!lock?.locked) return;
@@ -54,9 +59,13 @@ export async function runExperimentRound(db: Db, options: { now: Date; layers: r
     outcome.removed = (await expireExperiments(tx, now)).length;
     // analyzeScope opens its own read-only transaction, which inside this one is a savepoint
     // (drizzle ignores the isolation options there): the round reads what its writes see.
-    const analysis = await analyzeScope(tx as unknown as Db, { from: new Date(now.getTime() - ANALYSIS_WINDOW_MS), to: now }, { now, layers: options.layers });
-    outcome.signatures = analysis.signatures.length;
-    const wishes = experimentWishes(analysis.signatures);
+    const scope = { from: new Date(now.getTime() - ANALYSIS_WINDOW_MS), to: now };
+    const analysis = await analyzeScope(tx as unknown as Db, scope, { now, layers: options.layers });
+    // The signatures the report shows: without those its echo findings explain (echo
+    // canaries cut at the age their growing messages reached a size: no timeout to verify).
+    const { signatures } = diagnose({ sessions: await experimentSessions(tx, scope, now), chains: [], signatures: analysis.signatures });
+    outcome.signatures = signatures.length;
+    const wishes = experimentWishes(signatures);
     const ids = await planProbeIds(tx, [...new Set(wishes.map((w) => w.probe))]);
     for (const { probe, ...wish } of wishes) {
       const probeId = ids.get(probe);
@@ -64,8 +73,15 @@ export async function runExperimentRound(db: Db, options: { now: Date; layers: r
         if (!outcome.skippedProbes.includes(probe)) outcome.skippedProbes.push(probe);
         continue;
       }
-      const { action } = await ensureExperiment(tx, { ...wish, probeId }, now);
-      outcome.ensured[action] += 1;
+      // A wish no plan could carry (a target name that ingest accepts but a plan name does
+      // not) is refused before anything is written: skip it, not the whole round.
+      try {
+        const { action } = await ensureExperiment(tx, { ...wish, probeId }, now);
+        outcome.ensured[action] += 1;
+      } catch (err) {
+        if (!(err instanceof ZodError)) throw err;
+        outcome.refused.push(`${probe} ${wish.target}·${wish.proxy} ${wish.kind}: ${err.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      }
     }
   });
   return outcome;
@@ -106,6 +122,7 @@ export function startExperimentScheduler(options: ExperimentSchedulerOptions): {
     try {
       const outcome = await runExperimentRound(database.db, { now: now(), layers: options.layers });
       const { created, replaced } = outcome.ensured;
+      if (outcome.refused.length > 0) log.warn({ refused: outcome.refused }, 'experiments refused: a plan cannot carry them');
       if (outcome.concluded + outcome.removed + created + replaced > 0) log.info(outcome, 'experiments updated');
       else log.debug(outcome, 'experiments unchanged');
       options.onRound?.(outcome);

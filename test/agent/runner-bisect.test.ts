@@ -332,4 +332,36 @@ describe('a bisect unit in the runner', () => {
     const ended = events.filter((e): e is SessionEnded => e.type === 'session.ended');
     expect(ended.map((e) => [e.endKind, e.closeCode, e.path.gapMs, rungOutcome(e)])).toEqual(Array(4).fill(['close_frame', 1013, 2000, 'inconclusive']));
   });
+
+  it('backs off too on a path that cuts even the shortest rung at once (a target that drops every connection)', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((r) => wss.once('listening', r));
+    cleanups.push(() => new Promise((r) => wss.close(r)));
+    wss.on('connection', (ws) => ws.terminate());
+    const time = fakeTime();
+    const waits: number[] = [];
+    const events: IngestEvent[] = [];
+    const target: TargetConfig = { name: 't', url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, headers: {}, subprotocols: [], tls: { verify: true } };
+    runner = startRunner([{ key: 't|direct|bisect|0', target, proxy: toProxyConfig({ name: 'direct', url: 'direct' }), profile: bisect, profileLabel: 'bisect' }], {
+      emit: (e) => events.push(e),
+      clock: time.now,
+      wall: () => new Date(BASE + time.now()),
+      dialTimeoutMs: 3000,
+      backoff: { baseMs: 1000, capMs: 60_000 },
+      random: () => 0.5,
+      timers: { setTimeout: (fn, ms) => (waits.push(ms), time.timers.setTimeout(fn, ms)), clearTimeout: time.timers.clearTimeout },
+      queue: new DueQueue({ now: time.now, timers: time.timers }),
+    });
+    for (let k = 1; k <= 4; k++) {
+      await until(() => waits.length === k, `wait ${k}`);
+      time.step();
+    }
+    await until(() => waits.length === 5, 'wait 5');
+    // 2 s dies (the shrink is still news: the usual pause), then 1 s, the shortest rung, dies
+    // too: from there on every round waits max(1.5 s, the backoff), which doubles (1, 2, 4 s
+    // with this jitter), as for a canary that keeps dying young.
+    expect(waits).toEqual([500, 1500, 1500, 2000, 4000]);
+    const ended = events.filter((e): e is SessionEnded => e.type === 'session.ended');
+    expect(ended.map((e) => [e.path.gapMs, rungOutcome(e)])).toEqual([[2000, 'died'], [1000, 'died'], [1000, 'died'], [1000, 'died']]);
+  });
 });

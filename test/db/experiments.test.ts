@@ -124,6 +124,16 @@ describe.each(backends())('experiments on $name', (backend) => {
     expect((await activeExperiments(db, us, T)).map((x) => x.kind)).toEqual(['verify']);
   });
 
+  it('counts a session its probe dated a little before the experiment existed (a clock behind the server\'s)', async () => {
+    const db = database.db;
+    const probe = (await addProbe(db, { name: 'edge-lagging', labels: {} })).probe.id;
+    const t0 = 20 * MIN;
+    const v = await ensureExperiment(db, verify(probe), at(t0));
+    // Dialled 90 s "before" the experiment by a probe whose clock is 2 min behind.
+    await store(probe, session({ profile: 'verify-hb-35s' }, t0 - 90_000, 225_000, { endKind: 'probe_closed', closeCode: 1000, closeReason: 'hold: held 225s with a 35s heartbeat' }));
+    expect((await concludeExperiments(db, at(t0 + 30 * MIN))).map((c) => [c.id, c.outcome])).toEqual([[v.id, 'held']]);
+  });
+
   it('concludes on a session that held or died, not on a probe stop, an endpoint restart or a failed dial', async () => {
     const db = database.db;
     const probe = (await addProbe(db, { name: 'edge-conclude', labels: {} })).probe.id;
@@ -133,8 +143,8 @@ describe.each(backends())('experiments on $name', (backend) => {
     const label = { profile: 'verify-hb-35s' };
     const dialId = randomUUID();
     await store(probe, [
-      // Before the experiment existed: another run's.
-      ...session(label, t0 - MIN, 5_000, { endKind: 'tcp_fin' }),
+      // Before the experiment existed (further back than a probe's clock may lag): another run's.
+      ...session(label, t0 - 10 * MIN, 5_000, { endKind: 'tcp_fin' }),
       // The probe stopped it (a plan change, a restart): says nothing.
       ...session(label, t0 + 1_000, 60_000, { endKind: 'probe_closed', closeCode: 1000, closeReason: 'path removed from the plan' }),
       // The endpoint restarting: its decision, not the path's.

@@ -57,7 +57,7 @@ describe.each(backends())('the fleet plan store on $name', (backend) => {
   it('reads an empty plan at revision 0 with the built-in names', async () => {
     expect(await readFleetPlan(database.db)).toEqual({
       revision: 0,
-      builtins: { profiles: ['idle', 'heartbeat', 'echo', 'ladder'], proxies: ['direct'] },
+      builtins: { profiles: ['idle', 'heartbeat', 'echo', 'ladder', 'bisect'], proxies: ['direct'] },
       targets: [],
       proxies: [],
       profiles: [],

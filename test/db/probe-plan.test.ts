@@ -4,6 +4,7 @@
  * with one that does (a label change included); the experiments the server asks of it
  * while they run; the fetch and status records.
  */
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client';
 import { concludeExperiments, ensureExperiment } from '../../db/queries/experiments';
@@ -12,6 +13,8 @@ import { setProbeLabels } from '../../db/queries/probe-admin';
 import { planForProbe, planVersion, probePlanStatuses, recordPlanFetch, savePlanStatus, canonicalJson } from '../../db/queries/probe-plan';
 import { createPlanPath, createPlanProfile, createPlanProxy, createPlanTarget, deletePlanPath, readFleetPlan, replacePlanPath, replacePlanTarget } from '../../db/queries/plans';
 import { addProbe } from '../../db/queries/probes';
+import { probes } from '../../db/schema';
+import { AGENT_VERSION } from '../../agent/version';
 import type { Principal } from '../../lib/auth/roles';
 import { planStatusSchema, serverPlanSchema } from '../../lib/contracts/plan';
 import { planPathInputSchema, planProfileInputSchema, planProxyInputSchema, planTargetInputSchema } from '../../lib/plans/input';
@@ -133,6 +136,8 @@ describe.each(backends())('a probe plan on $name', (backend) => {
   it('serves the probe its running experiments, durations as the plan writes them, and changes its version with them', async () => {
     const db = database.db;
     const now = new Date('2026-12-02T10:00:00Z');
+    // The probe reads experiments: its agent told the server its version.
+    await db.update(probes).set({ agentVersion: AGENT_VERSION }).where(eq(probes.id, eu));
     const before = (await planForProbe(db, eu, now))!;
     const usBefore = (await planForProbe(db, us, now))!;
     expect(before).not.toHaveProperty('experiments');
@@ -166,6 +171,10 @@ describe.each(backends())('a probe plan on $name', (backend) => {
       },
       now,
     );
+    // Rolled back to an agent from before experiments, it is served none (it would refuse the plan).
+    await db.update(probes).set({ agentVersion: '0.1.0' }).where(eq(probes.id, eu));
+    expect(await planForProbe(db, eu, now)).not.toHaveProperty('experiments');
+    await db.update(probes).set({ agentVersion: AGENT_VERSION }).where(eq(probes.id, eu));
     const plan = (await planForProbe(db, eu, now))!;
     expect(plan.experiments).toEqual([
       { id: verify.id, target: 'app', proxy: 'direct', profile: { name: 'verify-hb-35s', kind: 'heartbeat', interval: '35s', timeout: '10s', hold: '225s' }, canaries: 1, purpose: 'verify the recommended 35 s heartbeat against the 75.0 s idle cut' },

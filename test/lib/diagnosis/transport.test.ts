@@ -47,6 +47,10 @@ describe('transportsOf', () => {
     const k = keepaliveRungs(DIRECT, 1, { startAt: T0, gapMs: 90_000, keepaliveMs: 20_000, cutMs: 60_000, layer: 'l7', r: rng(3) });
     const sig = signature(60, [exposure({ target: 'api', hits: 12, reached: 12 })]);
     expect(views(k, [sig])[0]).toMatchObject({ layer: 'l7', idleCutMs: 60_000, idleCutFrom: 'the 60.0 s idle signature' });
+    // A cut that is not the rule on the path (one backend of a pool: 2 of 10 cut at N) is no
+    // control: a rung that survived may have reached a clean backend.
+    const pool = signature(60, [exposure({ target: 'api', hits: 2, reached: 10 })]);
+    expect(views(k, [pool])[0]).toMatchObject({ layer: 'unknown', idleCutMs: null });
     // A lifetime signature is no idle cut: a keepalive rung dies at its N too.
     expect(views(k, [signature(60, sig.paths, { kind: 'lifetime' })])[0]).toMatchObject({ layer: 'unknown', idleCutMs: null });
     const ladder = [0, 1, 2].map((i) => experiment(DIRECT, { profile: 'ladder/90s', profileKind: 'ladder', gapMs: 90_000 }, T0 - 500_000 + i, 60_000, { endKind: 'tcp_fin' }));

@@ -137,6 +137,20 @@ describe.each(backends())('the experiment scheduler on $name', (backend) => {
     expect(outcome).toMatchObject({ ran: false, signatures: 0, ensured: { created: 0, replaced: 0, kept: 0, 'held back': 0 } });
   });
 
+  it('refuses a wish no plan can carry (a target name ingest accepts) and runs the rest of the round', async () => {
+    // A day later, one cut on a target whose name has a space, beside one on a plain name.
+    const later = at(36 * HOUR);
+    const cut = { nMs: 40_200, kind: 'idle', from: later.getTime() - 5 * HOUR, count: 40, spacingMs: 6 * MIN, probe: 'edge-us', proxy: 'direct' } as const;
+    await store('edge-us', [...cutEvents({ ...cut, target: 'web app' }), ...cutEvents({ ...cut, target: 'web', from: cut.from + 1000 })], later);
+    const outcome = await round(later);
+    expect(outcome.ran).toBe(true);
+    expect(outcome.refused.length).toBeGreaterThan(0);
+    expect(outcome.refused.every((r) => r.startsWith('edge-us web app·direct'))).toBe(true);
+    const names = (await planOf('edge-us', later)).experiments?.map((x) => `${x.target} ${x.profile.name}`) ?? [];
+    expect(names.some((n) => n.startsWith('web '))).toBe(true);
+    expect(names.some((n) => n.startsWith('web app'))).toBe(false);
+  });
+
   it('runs its first round as soon as it starts, on the clock it is given', async () => {
     const rounds: RoundOutcome[] = [];
     let first!: () => void;
