@@ -104,8 +104,11 @@ export function replay(rungs: readonly Rung[]): Bracket {
         restarts += 1;
       } else low = low === null ? g : Math.max(low, g);
     } else {
-      // The sharper of the two edges a death gives: its gap, or the age it was cut at.
-      const cut = cutAtMs != null && cutAtMs >= MIN_GAP_MS && cutAtMs <= g ? cutAtMs : null;
+      // The sharper of the two edges a death gives: its gap, or the age it was cut at. A cut
+      // a moment after the gap is the same cut racing the rung's ping (the layer's timer
+      // started at its last byte, before the probe's open): the gap is the edge, and it is a
+      // cut's age all the same.
+      const cut = cutAtMs != null && cutAtMs >= MIN_GAP_MS && cutAtMs <= g + 0.5 * resolutionMs(g) ? Math.min(cutAtMs, g) : null;
       const edge = cut ?? g;
       if (low !== null && edge <= low) {
         [low, high, count, toConverge] = [null, edge, 0, null];

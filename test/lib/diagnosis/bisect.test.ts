@@ -305,9 +305,11 @@ describe('bisection against a path that survives iff gap < N', () => {
     it('a silent death gives no cut age: the gap alone is the edge', () => {
       expect(replay([{ gapMs: 120_000, outcome: 'died', cutAtMs: null }])).toMatchObject({ highMs: 120_000, shortcut: false });
       expect(replay([{ gapMs: 120_000, outcome: 'died', cutAtMs: 75_000 }])).toMatchObject({ highMs: 75_000, shortcut: true });
-      // A cut under a second is no idle timeout's age; a cut past the gap is no cut of this rung's silence.
+      // A cut under a second is no idle timeout's age; a cut well past the gap is no cut of
+      // this rung's silence, but one a moment after it is the cut racing the rung's ping.
       expect(replay([{ gapMs: 120_000, outcome: 'died', cutAtMs: 300 }])).toMatchObject({ highMs: 120_000, shortcut: false });
-      expect(replay([{ gapMs: 20_000, outcome: 'died', cutAtMs: 20_050 }])).toMatchObject({ highMs: 20_000, shortcut: false });
+      expect(replay([{ gapMs: 20_000, outcome: 'died', cutAtMs: 20_300 }])).toMatchObject({ highMs: 20_000, shortcut: false });
+      expect(replay([{ gapMs: 20_000, outcome: 'died', cutAtMs: 20_000.6 }])).toMatchObject({ highMs: 20_000, shortcut: true });
       expect(replay([{ gapMs: 20_000, outcome: 'died', cutAtMs: 20_000 }])).toMatchObject({ highMs: 20_000, shortcut: true });
     });
   });
