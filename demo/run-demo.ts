@@ -35,8 +35,9 @@ export async function startDemo(options: { database: Database; serverPort: numbe
 probe: { spoolDir: ${JSON.stringify(spoolDir)}, heartbeat: 15s }
 backend: { url: "http://127.0.0.1:${serverPort}", token: "${token}" }
 reconnect: { base: 1s, cap: 30s }
-# The demo's paths are its own: the Fleet page's paths are for real probes.
-plan: { fromServer: false }
+# The demo's paths are its own: the Fleet page's paths are for real probes. It runs the
+# experiments the server asks of it (a verification of the fix, a TCP keepalive rung) on them.
+plan: { fromServer: experiments, poll: 5s }
 targets:
   - { name: builtin, url: "ws://127.0.0.1:${serverPort}/canary" }
 proxies:
@@ -45,9 +46,13 @@ proxies:
 profiles:
   - { name: heartbeat, kind: heartbeat, interval: 10s, timeout: 5s }
   - { name: ladder, kind: ladder, gaps: [10s, 30s], timeout: 5s }
+  # The adaptive ladder: 5 s and 10 s survive, 20 s is cut at 20 s, one rung just under it
+  # survives: "idle timeout between 19.8 s and 20.0 s" a minute after the start.
+  - { name: bisect, kind: bisect, from: 5s, max: 120s, timeout: 5s }
 paths:
   - { profiles: [idle], canaries: 2 }
   - { profiles: [heartbeat, ladder] }
+  - { proxies: [demo-proxy-idle-20s], profiles: [bisect] }
 `,
       'demo probe',
     );
