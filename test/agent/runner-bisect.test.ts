@@ -271,18 +271,15 @@ describe('a bisect unit in the runner', () => {
     expect(t.ended().slice(before).map((e) => e.path.gapMs!).sort((a, b) => a - b)).toEqual(nextGaps(searching, { fromMs: 2000, maxMs: 120_000 }, 2, 0).sort((a, b) => a - b));
   });
 
-  it('backs off exponentially only while its rungs cannot be dialed, and pauses 1-2 s again once they can', async () => {
-    // A port nobody listens on yet, on an address no other test binds.
-    const s = createServer();
-    await new Promise<void>((r) => s.listen(0, '127.0.0.3', r));
-    const port = (s.address() as { port: number }).port;
-    await new Promise((r) => s.close(r));
+  /**
+   * One bisect canary to `target` on a fake clock, recording every wait the runner asks its
+   * timers for: what the backoff tests read.
+   */
+  function startAlone(target: TargetConfig): { time: ReturnType<typeof fakeTime>; waits: number[]; events: IngestEvent[] } {
     const time = fakeTime();
     const waits: number[] = [];
     const events: IngestEvent[] = [];
-    const target: TargetConfig = { name: 't', url: `ws://127.0.0.3:${port}/`, headers: {}, subprotocols: [], tls: { verify: true } };
-    const plan: PlannedCanary[] = [{ key: 't|direct|bisect|0', target, proxy: toProxyConfig({ name: 'direct', url: 'direct' }), profile: bisect, profileLabel: 'bisect' }];
-    runner = startRunner(plan, {
+    runner = startRunner([{ key: 't|direct|bisect|0', target, proxy: toProxyConfig({ name: 'direct', url: 'direct' }), profile: bisect, profileLabel: 'bisect' }], {
       emit: (e) => events.push(e),
       clock: time.now,
       wall: () => new Date(BASE + time.now()),
@@ -292,11 +289,27 @@ describe('a bisect unit in the runner', () => {
       timers: { setTimeout: (fn, ms) => (waits.push(ms), time.timers.setTimeout(fn, ms)), clearTimeout: time.timers.clearTimeout },
       queue: new DueQueue({ now: time.now, timers: time.timers }),
     });
-    for (let k = 1; k <= 5; k++) {
-      await until(() => waits.length === k, `wait ${k}`);
-      time.step();
+    return { time, waits, events };
+  }
+
+  /** Step the clock past `n` waits, then until the next one is asked for. */
+  async function stepWaits(t: { time: ReturnType<typeof fakeTime>; waits: number[] }, n: number): Promise<void> {
+    for (let k = 1; k <= n; k++) {
+      await until(() => t.waits.length === k, `wait ${k}`);
+      t.time.step();
     }
-    await until(() => waits.length === 6, 'wait 6');
+    await until(() => t.waits.length === n + 1, `wait ${n + 1}`);
+  }
+
+  it('backs off exponentially only while its rungs cannot be dialed, and pauses 1-2 s again once they can', async () => {
+    // A port nobody listens on yet, on an address no other test binds.
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.3', r));
+    const port = (s.address() as { port: number }).port;
+    await new Promise((r) => s.close(r));
+    const target: TargetConfig = { name: 't', url: `ws://127.0.0.3:${port}/`, headers: {}, subprotocols: [], tls: { verify: true } };
+    const { waits, events, ...t } = startAlone(target);
+    await stepWaits({ waits, ...t }, 5);
     // The first dial spread; then max(1.5 s, the backoff) after each round that could not dial.
     expect(waits).toEqual([500, 1500, 2000, 4000, 8000, 16_000]);
     expect(events.filter((e) => e.type === 'attempt.failed')).toHaveLength(5);
@@ -309,25 +322,9 @@ describe('a bisect unit in the runner', () => {
     await new Promise((r) => wss.once('listening', r));
     cleanups.push(() => new Promise((r) => wss.close(r)));
     wss.on('connection', (ws) => ws.close(1013, 'try again later'));
-    const time = fakeTime();
-    const waits: number[] = [];
-    const events: IngestEvent[] = [];
     const target: TargetConfig = { name: 't', url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, headers: {}, subprotocols: [], tls: { verify: true } };
-    runner = startRunner([{ key: 't|direct|bisect|0', target, proxy: toProxyConfig({ name: 'direct', url: 'direct' }), profile: bisect, profileLabel: 'bisect' }], {
-      emit: (e) => events.push(e),
-      clock: time.now,
-      wall: () => new Date(BASE + time.now()),
-      dialTimeoutMs: 3000,
-      backoff: { baseMs: 1000, capMs: 60_000 },
-      random: () => 0.5,
-      timers: { setTimeout: (fn, ms) => (waits.push(ms), time.timers.setTimeout(fn, ms)), clearTimeout: time.timers.clearTimeout },
-      queue: new DueQueue({ now: time.now, timers: time.timers }),
-    });
-    for (let k = 1; k <= 4; k++) {
-      await until(() => waits.length === k, `wait ${k}`);
-      time.step();
-    }
-    await until(() => waits.length === 5, 'wait 5');
+    const { waits, events, ...t } = startAlone(target);
+    await stepWaits({ waits, ...t }, 4);
     expect(waits).toEqual([500, 1500, 2000, 4000, 8000]);
     const ended = events.filter((e): e is SessionEnded => e.type === 'session.ended');
     expect(ended.map((e) => [e.endKind, e.closeCode, e.path.gapMs, rungOutcome(e)])).toEqual(Array(4).fill(['close_frame', 1013, 2000, 'inconclusive']));
@@ -338,25 +335,9 @@ describe('a bisect unit in the runner', () => {
     await new Promise((r) => wss.once('listening', r));
     cleanups.push(() => new Promise((r) => wss.close(r)));
     wss.on('connection', (ws) => ws.terminate());
-    const time = fakeTime();
-    const waits: number[] = [];
-    const events: IngestEvent[] = [];
     const target: TargetConfig = { name: 't', url: `ws://127.0.0.1:${(wss.address() as { port: number }).port}/`, headers: {}, subprotocols: [], tls: { verify: true } };
-    runner = startRunner([{ key: 't|direct|bisect|0', target, proxy: toProxyConfig({ name: 'direct', url: 'direct' }), profile: bisect, profileLabel: 'bisect' }], {
-      emit: (e) => events.push(e),
-      clock: time.now,
-      wall: () => new Date(BASE + time.now()),
-      dialTimeoutMs: 3000,
-      backoff: { baseMs: 1000, capMs: 60_000 },
-      random: () => 0.5,
-      timers: { setTimeout: (fn, ms) => (waits.push(ms), time.timers.setTimeout(fn, ms)), clearTimeout: time.timers.clearTimeout },
-      queue: new DueQueue({ now: time.now, timers: time.timers }),
-    });
-    for (let k = 1; k <= 4; k++) {
-      await until(() => waits.length === k, `wait ${k}`);
-      time.step();
-    }
-    await until(() => waits.length === 5, 'wait 5');
+    const { waits, events, ...t } = startAlone(target);
+    await stepWaits({ waits, ...t }, 4);
     // 2 s dies (the shrink is still news: the usual pause), then 1 s, the shortest rung, dies
     // too: from there on every round waits max(1.5 s, the backoff), which doubles (1, 2, 4 s
     // with this jitter), as for a canary that keeps dying young.
