@@ -13,7 +13,7 @@
  * fails naming what it waited for; no assertion bounds the wall clock (CI machines are loaded).
  */
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -170,7 +170,12 @@ paths:
     expect([...inWindow].filter((id) => !opened.has(id) || (!ended.has(id) && id !== poisoned)), 'sessions of the window missing an event at the backend').toEqual([]);
     expect([...opened].filter((id) => !ended.has(id) && id !== poisoned), 'sessions opened at the backend without their ending').toEqual([]);
     const sent = new Set(backend.requests.flatMap((r) => r.ids));
-    expect([...sent].filter((id) => !backend.stored.has(id) && id !== except?.id), 'events sent but never stored').toEqual([]);
+    const missing = [...sent].filter((id) => !backend.stored.has(id) && id !== except?.id);
+    // When this fails (once under CI load, session 15), say how each lost event travelled and
+    // what the dead-letter file holds, so the next failure names its path through the reporter.
+    const travels = missing.map((id) => `${id}: ${backend.requests.filter((r) => r.ids.includes(id)).map((r) => `${r.status} (${r.events} events)`).join(', ')}`);
+    const letters = existsSync(path.join(spoolDir, DEAD_LETTER_FILE)) ? readFileSync(path.join(spoolDir, DEAD_LETTER_FILE), 'utf8').trim() : '(no dead-letter file)';
+    expect(missing, `events sent but never stored: ${travels.join('; ')}; reporter ${JSON.stringify(probe!.reporter.stats())}; dead letters: ${letters.slice(0, 2000)}`).toEqual([]);
     return inWindow.size;
   }
 
