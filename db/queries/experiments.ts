@@ -12,13 +12,14 @@
  * question for HOLD_BACK_MS; then expireExperiments removes it and the scheduler may ask
  * again. Every write is audited as the system (the scheduler), in the caller's transaction.
  */
-import { and, asc, desc, eq, gt, gte, isNull, lt, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, lte, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { experimentSchema, formatPlanDuration, type ExperimentSpec, type ServerPlanWire } from '../../lib/contracts/plan';
+import { experimentSchema, type ExperimentSpec, type ServerPlanWire } from '../../lib/contracts/plan';
 import type { Executor } from '../client';
 import { auditLog, canarySessions as s, planExperiments as e, probes, type ExperimentSignature } from '../schema';
 import { CLOSED_BY_ENDPOINT } from './drop-values';
 import { instant } from './literals';
+import { profileColumns, profileSettingsWire } from './plans';
 
 export type ExperimentKind = (typeof e.$inferSelect)['kind'];
 /** An experiment's profile as stored: the probe's parsed form, durations in ms. */
@@ -91,23 +92,10 @@ export interface ConcludedExperiment {
   concludedAt: Date;
 }
 
-/** The profile in the plan's wire form, which the probe parses back to the same values. */
+/** The profile in the plan's wire form, which the probe parses back to the same values: as a stored plan profile is served. */
 export function profileWire(p: ExperimentProfile): ExperimentProfileWire {
-  const d = formatPlanDuration;
-  switch (p.kind) {
-    case 'idle':
-      return { name: p.name, kind: p.kind };
-    case 'heartbeat':
-      return { name: p.name, kind: p.kind, interval: d(p.interval), timeout: d(p.timeout), ...(p.hold !== undefined && { hold: d(p.hold) }) };
-    case 'echo':
-      return { name: p.name, kind: p.kind, interval: d(p.interval), timeout: d(p.timeout), messageBytes: p.messageBytes, ...(p.growTo !== undefined && { growTo: p.growTo }) };
-    case 'ladder':
-      return { name: p.name, kind: p.kind, gaps: p.gaps.map(d), timeout: d(p.timeout) };
-    case 'bisect':
-      return { name: p.name, kind: p.kind, from: d(p.from), max: d(p.max), timeout: d(p.timeout) };
-    case 'keepalive':
-      return { name: p.name, kind: p.kind, gap: d(p.gap), keepalive: d(p.keepalive), timeout: d(p.timeout) };
-  }
+  const { name, kind, settings } = profileColumns(p);
+  return { name, ...profileSettingsWire(kind, settings) };
 }
 
 /** One experiment as the probe's plan serves it. */

@@ -79,7 +79,8 @@ export function profileView(row: ProfileRow): PlanProfileView {
   return { id: row.id, name: row.name, ...profileSettingsWire(row.kind, row.settings), createdAt: row.createdAt.toISOString(), updatedAt: row.updatedAt.toISOString() };
 }
 
-function profileColumns(p: PlanProfileInput): { name: string; kind: ProfileRow['kind']; settings: ProfileSettings } {
+/** A profile as plan_profiles stores it: its settings in ms (also what experiments serve, db/queries/experiments.ts). */
+export function profileColumns(p: PlanProfileInput): { name: string; kind: ProfileRow['kind']; settings: ProfileSettings } {
   switch (p.kind) {
     case 'idle':
       return { name: p.name, kind: p.kind, settings: {} };
