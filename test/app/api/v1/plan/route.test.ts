@@ -5,39 +5,29 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../../../db/client';
-import { createApiToken } from '../../../../../db/queries/api-tokens';
 import { listAudit } from '../../../../../db/queries/audit';
-import { addProbe } from '../../../../../db/queries/probes';
 import type { FleetPlanView } from '../../../../../lib/plans/types';
 import { backends } from '../../../../helpers/databases';
-import { servePlanRoutes, type PlanRoutesServer } from './serve-plan-routes';
+import { callWith, planTokens, servePlanRoutes, type PlanCaller, type PlanRoutesServer } from './serve-plan-routes';
 
 type Problem = { error: { code: string; message: string; issues?: { path: string; message: string }[] } };
 
 describe.each(backends())('/api/v1/plan on $name', (backend) => {
   let database: Database;
   let server: PlanRoutesServer;
-  const tokens: Record<'viewer' | 'editor' | 'probe', string> = { viewer: '', editor: '', probe: '' };
+  let tokens: Record<PlanCaller, string>;
 
   beforeAll(async () => {
     database = await backend.open();
     server = await servePlanRoutes(database);
-    const now = new Date();
-    tokens.viewer = (await createApiToken(database.db, { name: 'v', role: 'viewer', expiresAt: null, createdBy: null }, now)).token;
-    tokens.editor = (await createApiToken(database.db, { name: 'e', role: 'editor', expiresAt: null, createdBy: null }, now)).token;
-    tokens.probe = (await addProbe(database.db, { name: 'edge-1', labels: {} })).token;
+    tokens = await planTokens(database);
   });
   afterAll(async () => {
     await server?.close();
     await database?.close();
   });
 
-  const call = (as: keyof typeof tokens, route: string, method = 'GET', body?: unknown) =>
-    fetch(`${server.base}${route}`, {
-      method,
-      headers: { authorization: `Bearer ${tokens[as]}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
-      ...(body !== undefined && { body: JSON.stringify(body) }),
-    });
+  const call = (as: PlanCaller, route: string, method = 'GET', body?: unknown) => callWith(server, tokens[as], route, method, body);
   const fieldsOf = async (res: Response) => ((await res.json()) as Problem).error.issues?.map((i) => i.path);
 
   it('lets editors create (201 with its location) and viewers only read', async () => {

@@ -7,6 +7,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { installDatabase, uninstallDatabase, type Database } from '../../../../../db/client';
+import { createApiToken } from '../../../../../db/queries/api-tokens';
+import { addProbe } from '../../../../../db/queries/probes';
 import { parseAuthConfig } from '../../../../../lib/config/auth-env';
 import { SecretKey } from '../../../../../lib/crypto/secret-box';
 import { rootLogger } from '../../../../../lib/log';
@@ -100,4 +102,26 @@ export async function servePlanRoutes(database: Database, options: { ingest?: bo
       uninstallDatabase(database);
     },
   };
+}
+
+/** Who calls the plan API in its tests: a viewer's or an editor's API token, or a probe's. */
+export type PlanCaller = 'viewer' | 'editor' | 'probe';
+
+/** A token of each caller, issued on `database` (the probe is `edge-1`). */
+export async function planTokens(database: Database): Promise<Record<PlanCaller, string>> {
+  const now = new Date();
+  return {
+    viewer: (await createApiToken(database.db, { name: 'v', role: 'viewer', expiresAt: null, createdBy: null }, now)).token,
+    editor: (await createApiToken(database.db, { name: 'e', role: 'editor', expiresAt: null, createdBy: null }, now)).token,
+    probe: (await addProbe(database.db, { name: 'edge-1', labels: {} })).token,
+  };
+}
+
+/** `method` `route` on `server` with `token`, and `body` as JSON when given. */
+export function callWith(server: PlanRoutesServer, token: string, route: string, method = 'GET', body?: unknown): Promise<Response> {
+  return fetch(`${server.base}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
 }
