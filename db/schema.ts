@@ -482,6 +482,29 @@ export const alertStatus = pgEnum('alert_status', ALERT_STATUSES);
 export const webhookFormat = pgEnum('webhook_format', WEBHOOK_FORMATS);
 export const outboxStatus = pgEnum('webhook_outbox_status', ['pending', 'delivered', 'gave_up']);
 
+/**
+ * Silences (issue 19): for a time range, alerts whose labels or rule match every matcher
+ * still change state, and are recorded and shown as silenced, but notify no one.
+ * Matchers: `target`, `proxy`, `probe`, `rule` (a rule's name) and `label:<key>`, each an
+ * exact value (lib/alerts/silence.ts). Ending one early sets `ends_at` to that moment.
+ */
+export const silences = pgTable(
+  'silences',
+  {
+    id: serial().primaryKey(),
+    matchers: jsonb().$type<Record<string, string>>().notNull(),
+    startsAt: tstz().notNull(),
+    endsAt: tstz().notNull(),
+    comment: text().notNull().default(''),
+    /** Who created it: a user's email, a token's name, or `cli`. */
+    createdBy: text().notNull(),
+    createdAt: tstz().notNull().defaultNow(),
+    /** Set when ended before its time (by whom); `ends_at` is then that moment. */
+    endedBy: text(),
+  },
+  (t) => [index('silences_ends_at_idx').on(t.endsAt)],
+);
+
 export const webhookEndpoints = pgTable(
   'webhook_endpoints',
   {
@@ -549,6 +572,14 @@ export const alertStates = pgTable(
     value: doublePrecision(),
     evidence: jsonb().$type<Record<string, unknown>>().notNull().default({}),
     evaluatedAt: tstz().notNull(),
+    /** The silence muting this alert at its last evaluation (issue 19); null when none does. */
+    silencedBy: integer().references(() => silences.id, { onDelete: 'set null' }),
+    /**
+     * Whether receivers were told of the current firing. False while a silence mutes it:
+     * the firing is delivered once the silence ends with the alert still firing, and a
+     * resolve is delivered only for a firing that was.
+     */
+    notified: boolean().notNull().default(false),
   },
   (t) => [primaryKey({ columns: [t.ruleId, t.labelsKey] }), index('alert_states_status_idx').on(t.status)],
 );
@@ -567,6 +598,8 @@ export const alertTransitions = pgTable(
     at: tstz().notNull(),
     value: doublePrecision(),
     evidence: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+    /** The silence that muted this transition's notification; null when receivers were told (or it notifies no one anyway). */
+    silencedBy: integer().references(() => silences.id, { onDelete: 'set null' }),
   },
   (t) => [index('alert_transitions_at_idx').on(t.at), index('alert_transitions_rule_at_idx').on(t.ruleId, t.at)],
 );

@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 
-export const WEBHOOK_FORMATS = ['standard', 'slack'] as const;
+/** One per receiver provider (lib/receivers/<format>/). */
+export const WEBHOOK_FORMATS = ['standard', 'slack', 'pagerduty', 'alertmanager'] as const;
 
 export const webhookInputSchema = z.strictObject({
   name: z.string().trim().min(1, 'expected a name').max(100),
