@@ -8,6 +8,7 @@ import { testBody } from '../../lib/alerts/notification';
 import type { Delivery, DeliveryAttempt } from '../../lib/alerts/views';
 import { nextAttemptAt, type RetryPolicy } from '../../lib/webhooks/retry';
 import type { AttemptResult } from '../../lib/webhooks/deliver';
+import type { WebhookFormat } from '../../lib/webhooks/endpoint';
 import { generateMessageId } from '../../lib/webhooks/signature';
 import type { Db, Executor } from '../client';
 import { webhookAttempts as a, webhookEndpoints as w, webhookOutbox as o } from '../schema';
@@ -22,7 +23,9 @@ export interface ClaimedMessage {
   createdAt: Date;
   attempts: number;
   url: string;
-  /** As stored, sealed: opened only to sign (lib/webhooks/deliver.ts). */
+  /** The endpoint's format: its provider builds the request (lib/receivers). */
+  format: WebhookFormat;
+  /** As stored, sealed: opened only at send time (lib/webhooks/deliver.ts). */
   sealedSecret: string;
 }
 
@@ -44,7 +47,7 @@ export async function claimDueMessages(db: Db, now: Date, options: { limit: numb
     const ids = due.map((d) => d.id);
     await tx.update(o).set({ lockedUntil: new Date(now.getTime() + options.leaseMs) }).where(inArray(o.id, ids));
     return tx
-      .select({ id: o.id, messageId: o.messageId, webhookId: o.webhookId, eventType: o.eventType, body: o.body, createdAt: o.createdAt, attempts: o.attempts, url: w.url, sealedSecret: w.secret })
+      .select({ id: o.id, messageId: o.messageId, webhookId: o.webhookId, eventType: o.eventType, body: o.body, createdAt: o.createdAt, attempts: o.attempts, url: w.url, format: w.format, sealedSecret: w.secret })
       .from(o)
       .innerJoin(w, eq(w.id, o.webhookId))
       .where(inArray(o.id, ids))
@@ -74,14 +77,24 @@ export async function recordAttempt(db: Db, message: ClaimedMessage, result: Att
       await tx.update(o).set({ status: 'gave_up', attempts, lockedUntil: null, lastError }).where(eq(o.id, message.id));
       return 'failed';
     }
-    const next = nextAttemptAt(message.createdAt, attempts, now, policy);
+    // A receiver that refused the message itself (PagerDuty's 400 "invalid event") would
+    // refuse it for the next 25 hours too.
+    const next = result.permanent ? null : nextAttemptAt(message.createdAt, attempts, now, policy);
     if (next === null) {
-      await tx.update(o).set({ status: 'gave_up', attempts, lockedUntil: null, lastError }).where(eq(o.id, message.id));
+      await tx.update(o).set({ status: 'gave_up', attempts, lockedUntil: null, lastError: result.permanent ? `${lastError} (refused by the receiver: not retried)` : lastError }).where(eq(o.id, message.id));
       return 'gave_up';
     }
     await tx.update(o).set({ attempts, nextAttemptAt: next, lockedUntil: null, lastError }).where(eq(o.id, message.id));
     return 'retry';
   });
+}
+
+/**
+ * Give up a claimed message without an attempt, saying why (a re-send whose alert stopped
+ * firing while it waited: db/queries/alerts-resend.ts). Nothing is sent.
+ */
+export async function supersedeMessage(db: Executor, id: number, reason: string): Promise<void> {
+  await db.update(o).set({ status: 'gave_up', lockedUntil: null, lastError: reason }).where(and(eq(o.id, id), eq(o.status, 'pending')));
 }
 
 /** Queue a test message for an endpoint, due now (one attempt, no retry). Null when there is no such endpoint. */

@@ -1,12 +1,15 @@
 /**
- * Webhook endpoints. The secret is generated here and returned once, by createWebhook;
- * every other read leaves it out (WebhookRecord has no secret field at all). It is stored
- * sealed under the server's key (lib/webhooks/secret-at-rest.ts); only the deliverer opens
- * it, to sign.
+ * Webhook endpoints. What the secret is depends on the format's provider
+ * (lib/receivers/types.ts SecretKind): generated here and returned once by createWebhook
+ * (Standard Webhooks), given by the user (a PagerDuty routing key, never returned), or none
+ * (Alertmanager: an empty value, sealed like the others so every row has the same shape).
+ * Every read leaves it out (WebhookRecord has no secret field at all). It is stored sealed
+ * under the server's key (lib/webhooks/secret-at-rest.ts); only the deliverer opens it.
  */
 import { asc, eq, not, like, sql } from 'drizzle-orm';
 import { isSealed, type SecretKey } from '../../lib/crypto/secret-box';
-import type { WebhookInput } from '../../lib/webhooks/endpoint';
+import { receiverFor } from '../../lib/receivers';
+import type { WebhookFormat, WebhookInput } from '../../lib/webhooks/endpoint';
 import { openWebhookSecret, sealWebhookSecret } from '../../lib/webhooks/secret-at-rest';
 import { generateWebhookSecret } from '../../lib/webhooks/signature';
 import type { Db, Executor } from '../client';
@@ -17,7 +20,7 @@ export interface WebhookRecord {
   id: number;
   name: string;
   url: string;
-  format: 'standard' | 'slack';
+  format: WebhookFormat;
   enabled: boolean;
   createdAt: Date;
   updatedAt: Date;
@@ -25,7 +28,7 @@ export interface WebhookRecord {
 
 export class WebhookError extends Error {
   constructor(
-    readonly code: 'WEBHOOK_ERR_NAME_TAKEN',
+    readonly code: 'WEBHOOK_ERR_NAME_TAKEN' | 'WEBHOOK_ERR_SECRET_REQUIRED',
     message: string,
     readonly field: string,
   ) {
@@ -51,28 +54,64 @@ async function nameTaken(db: Executor, name: string, exceptId?: number): Promise
 }
 
 /**
- * Create an endpoint, its secret sealed under `key`. The secret in the result is never
- * retrievable again.
+ * The secret a new endpoint of `input.format` gets: the user's (required), a new one
+ * (generated; `shown` then carries it, to be returned once), or '' (none).
  */
-export async function createWebhook(db: Executor, input: WebhookInput, now: Date, key: SecretKey): Promise<{ webhook: WebhookRecord; secret: string }> {
+function secretFor(input: WebhookInput): { secret: string; shown: string | null } {
+  const kind = receiverFor(input.format).secret;
+  if (kind === 'required') {
+    const field = receiverFor(input.format).secretInput?.field ?? 'secret';
+    if (input.secret === undefined) throw new WebhookError('WEBHOOK_ERR_SECRET_REQUIRED', `a ${input.format} endpoint needs its ${field}`, field);
+    return { secret: input.secret, shown: null };
+  }
+  if (kind === 'generated') {
+    const secret = generateWebhookSecret();
+    return { secret, shown: secret };
+  }
+  return { secret: '', shown: null };
+}
+
+const columnsOf = (input: WebhookInput) => ({ name: input.name, url: input.url, format: input.format, enabled: input.enabled });
+
+/**
+ * Create an endpoint, its secret sealed under `key`. `secret` in the result is the
+ * generated one, for the one answer that shows it; null when the user gave it or there is
+ * none. Throws WebhookError (name taken; a required secret missing).
+ */
+export async function createWebhook(db: Executor, input: WebhookInput, now: Date, key: SecretKey): Promise<{ webhook: WebhookRecord; secret: string | null }> {
   await nameTaken(db, input.name);
-  const secret = generateWebhookSecret();
+  const { secret, shown } = secretFor(input);
   // The id first: it is the sealed value's associated data, and the row is written once,
   // never with the plaintext in it.
   const [next] = rowsOf<{ id: number }>(await db.execute(sql`select nextval(pg_get_serial_sequence('webhook_endpoints', 'id'))::int as id`));
   const id = Number(next!.id);
   const [row] = await db
     .insert(w)
-    .values({ ...input, id, secret: sealWebhookSecret(key, id, secret), createdAt: now, updatedAt: now })
+    .values({ ...columnsOf(input), id, secret: sealWebhookSecret(key, id, secret), createdAt: now, updatedAt: now })
     .returning(publicColumns);
-  return { webhook: row!, secret };
+  return { webhook: row!, secret: shown };
 }
 
-/** Replace name, URL, format and enabled; the secret stays. Null when there is no such endpoint. */
-export async function updateWebhook(db: Executor, id: number, input: WebhookInput, now: Date): Promise<WebhookRecord | null> {
+/**
+ * Replace name, URL, format and enabled. The secret stays while the format keeps the same
+ * kind of secret; a user-given one (a new routing key) replaces it; a change to a format of
+ * another kind gets that kind's secret (a generated one is returned in `secret`, once).
+ * Null when there is no such endpoint. Throws WebhookError.
+ */
+export async function updateWebhook(db: Executor, id: number, input: WebhookInput, now: Date, key: SecretKey): Promise<{ webhook: WebhookRecord; secret: string | null } | null> {
+  const [before] = await db.select({ format: w.format }).from(w).where(eq(w.id, id));
+  if (!before) return null;
   await nameTaken(db, input.name, id);
-  const [row] = await db.update(w).set({ ...input, updatedAt: now }).where(eq(w.id, id)).returning(publicColumns);
-  return row ?? null;
+  const kindBefore = receiverFor(before.format).secret;
+  const kindAfter = receiverFor(input.format).secret;
+  let secret: { secret: string; shown: string | null } | null = null;
+  if (input.secret !== undefined || kindBefore !== kindAfter || (kindAfter === 'required' && before.format !== input.format)) secret = secretFor(input);
+  const [row] = await db
+    .update(w)
+    .set({ ...columnsOf(input), ...(secret && { secret: sealWebhookSecret(key, id, secret.secret) }), updatedAt: now })
+    .where(eq(w.id, id))
+    .returning(publicColumns);
+  return row ? { webhook: row, secret: secret?.shown ?? null } : null;
 }
 
 /** Delete an endpoint with its queued messages and their attempts. */

@@ -1,13 +1,15 @@
 /**
- * What receivers get when an alert fires or resolves: a Standard Webhooks style envelope
- * (`type`, `timestamp`, `data`) or, for Slack-compatible incoming webhooks, `{"text"}`.
- * The body is built once, stored in the outbox and sent byte for byte on every retry.
+ * What receivers are told when an alert fires or resolves: one AlertNotification, which
+ * each receiver provider (lib/receivers/<format>/) turns into its own body. The body is
+ * built once, stored in the outbox and sent byte for byte on every retry.
  */
+import { receiverFor } from '../receivers';
+import type { WebhookFormat } from '../webhooks/endpoint';
 import { formatDuration } from './duration';
 import type { QuorumEvidence } from './quorum';
 import type { AlertKind, Severity } from './rule';
 
-export type WebhookFormat = 'standard' | 'slack';
+export type { WebhookFormat } from '../webhooks/endpoint';
 
 export interface AlertNotification {
   status: 'firing' | 'resolved';
@@ -75,14 +77,12 @@ export function seenBy(q: QuorumEvidence): string {
   return `seen in ${q.count} ${noun} ${need}: ${names(q.values ?? [], q.count)}, by probes ${names(q.probes, q.probes.length)}`;
 }
 
+/** The outbox body of an alert's firing or resolve for an endpoint of `format` (its provider's). */
 export function notificationBody(format: WebhookFormat, n: AlertNotification, at: Date): string {
-  if (format === 'slack') return JSON.stringify({ text: `${n.summary}\n<${n.url}|Open in dropscope>` });
-  return JSON.stringify({ type: `alert.${n.status}`, timestamp: at.toISOString(), data: n });
+  return receiverFor(format).alertBody(n, at);
 }
 
+/** The outbox body of "Send test" for an endpoint of `format`; it pages no one. */
 export function testBody(format: WebhookFormat, endpointName: string, at: Date, dashboardUrl: string): string {
-  const text = `dropscope test delivery to ${endpointName}: webhooks from this dashboard reach you.`;
-  if (format === 'slack') return JSON.stringify({ text: `${text}\n<${dashboardUrl}|Open in dropscope>` });
-  return JSON.stringify({ type: 'webhook.test', timestamp: at.toISOString(), data: { endpoint: endpointName, message: text, url: dashboardUrl } });
+  return receiverFor(format).testBody(endpointName, at, dashboardUrl);
 }
-

@@ -1,10 +1,16 @@
 /**
- * One delivery attempt over HTTP: check where the URL leads (lib/net/outbound-guard.ts),
- * open the endpoint's secret, sign, POST to the checked address, and describe what
- * happened without throwing. Every failure is a short reason in `error`:
+ * One delivery attempt over HTTP: open the endpoint's secret (if its provider has one),
+ * let the provider build the request (lib/receivers: a Standard Webhooks signature, a
+ * PagerDuty routing key put in, Alertmanager's API path), check where its URL leads
+ * (lib/net/outbound-guard.ts), POST to the checked address, and describe what happened
+ * without throwing. Every failure is a short reason in `error`:
  * `refused: ...` (an internal address), `redirect not followed (HTTP 302)` (a receiver
  * must answer 2xx at the URL it registered), `HTTP 503 (Service Unavailable)`, a network
- * error's code, `timeout after N ms`, or a secret that does not decrypt.
+ * error's code, `timeout after N ms`, a secret that does not decrypt (`cannot sign: ...`,
+ * or `cannot open the endpoint's key: ...` for a PagerDuty routing key), or a stored body
+ * its provider cannot turn into a request. A failure the provider calls permanent (a 4xx
+ * from PagerDuty or Alertmanager: the message itself is refused) is marked so, and is not
+ * retried (db/queries/webhook-outbox.ts recordAttempt).
  *
  * What of the answer is kept: up to 512 characters, and only from a public address. An
  * internal address is reached only because DROPSCOPE_OUTBOUND_ALLOW lets it, and whatever
@@ -18,8 +24,9 @@ import { SecretBoxError, type SecretKey } from '../crypto/secret-box';
 import type { OutboundAllowList } from '../net/allow-list';
 import { checkOutbound, OutboundRefusedError, type CheckedTarget, type Lookup } from '../net/outbound-guard';
 import { postPinned } from '../net/pinned-request';
+import { receiverFor, type ReceiverRequest } from '../receivers';
+import type { WebhookFormat } from './endpoint';
 import { openWebhookSecret } from './secret-at-rest';
-import { webhookHeaders } from './signature';
 
 export interface AttemptResult {
   ok: boolean;
@@ -29,6 +36,8 @@ export interface AttemptResult {
   /** Why the attempt failed (see the module comment); null when it succeeded. */
   error: string | null;
   durationMs: number;
+  /** The receiver refused the message itself (its provider says so of this status): not retried. */
+  permanent?: boolean;
 }
 
 export const SNIPPET_CHARS = 512;
@@ -48,6 +57,8 @@ export interface OutboundOptions {
 export interface AttemptRequest {
   url: string;
   webhookId: number;
+  /** The endpoint's format: whose provider builds the request. */
+  format: WebhookFormat;
   /** As stored: `v1:...` (lib/webhooks/secret-at-rest.ts). */
   sealedSecret: string;
   messageId: string;
@@ -61,9 +72,26 @@ export async function attemptDelivery(request: AttemptRequest, options: { now: D
   const signal = AbortSignal.timeout(options.timeoutMs);
   const timedOut = () => failed(`timeout after ${options.timeoutMs} ms`);
 
+  const receiver = receiverFor(request.format);
+  let secret: string | null = null;
+  if (receiver.secret !== 'none') {
+    try {
+      secret = openWebhookSecret(options.key, request.webhookId, request.sealedSecret);
+    } catch (err) {
+      // "sign" for the providers that sign; a routing key is not a signing secret.
+      return failed(`${receiver.secret === 'generated' ? 'cannot sign' : 'cannot open the endpoint\'s key'}: ${secretProblem(err)}`);
+    }
+  }
+  let built: ReceiverRequest;
+  try {
+    built = receiver.request(request.url, request.body, { secret, messageId: request.messageId, now: options.now });
+  } catch (err) {
+    return failed(`cannot build the request: ${(err as Error).message}`);
+  }
+
   let url: URL;
   try {
-    url = new URL(request.url);
+    url = new URL(built.url);
   } catch {
     return failed('the endpoint URL is not a valid URL');
   }
@@ -78,20 +106,12 @@ export async function attemptDelivery(request: AttemptRequest, options: { now: D
     return failed(`cannot resolve ${url.hostname}: ${e.code ?? e.message}`);
   }
 
-  let headers: Record<string, string>;
-  try {
-    const secret = openWebhookSecret(options.key, request.webhookId, request.sealedSecret);
-    headers = webhookHeaders(secret, request.messageId, options.now, request.body);
-  } catch (err) {
-    return failed(`cannot sign: ${signingProblem(err)}`);
-  }
-
   try {
     const answer = await postPinned({
       url,
       target,
-      headers: { ...headers, 'user-agent': 'dropscope-webhooks' },
-      body: request.body,
+      headers: { ...built.headers, 'user-agent': 'dropscope-webhooks' },
+      body: built.body,
       signal,
       readChars: target.internal ? 0 : SNIPPET_CHARS,
       ...(options.outbound.ca !== undefined && { ca: options.outbound.ca }),
@@ -100,7 +120,7 @@ export async function attemptDelivery(request: AttemptRequest, options: { now: D
     const snippet = answer.body || null;
     if (status >= 200 && status < 300) return { ok: true, httpStatus: status, responseSnippet: snippet, error: null, durationMs: elapsed() };
     const reason = status >= 300 && status < 400 ? `redirect not followed (HTTP ${status})` : `HTTP ${status}${STATUS_CODES[status] ? ` (${STATUS_CODES[status]})` : ''}`;
-    return { ...failed(reason, status), responseSnippet: snippet };
+    return { ...failed(reason, status), responseSnippet: snippet, ...(receiver.permanentFailure?.(status) && { permanent: true }) };
   } catch (err) {
     if (signal.aborted) return timedOut();
     const e = err as NodeJS.ErrnoException;
@@ -108,8 +128,8 @@ export async function attemptDelivery(request: AttemptRequest, options: { now: D
   }
 }
 
-/** Why a message could not be signed; never the secret. */
-function signingProblem(err: unknown): string {
+/** Why the endpoint's secret could not be opened; never the secret. */
+function secretProblem(err: unknown): string {
   if (!(err instanceof SecretBoxError)) return (err as Error).message;
   if (err.code === 'CRYPTO_ERR_OPEN') return `the endpoint's secret does not decrypt: ${err.message.replace(/^cannot decrypt: /, '')}`;
   return `the endpoint's secret is damaged: ${err.message}`;

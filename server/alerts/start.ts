@@ -1,8 +1,9 @@
 /**
  * The alert machinery in the server process: the evaluator on its cadence and the webhook
  * deliverer polling the outbox (and woken at once when an evaluation or "send test" queued
- * messages). Both only read and write the database, so stopping them at any point and
- * starting again later loses nothing.
+ * messages). Each delivery round first queues the re-sends of firing alerts that receivers
+ * like Alertmanager need (db/queries/alerts-resend.ts). All of it only reads and writes the
+ * database, so stopping at any point and starting again later loses nothing.
  */
 import type { Database } from '../../db/client';
 import type { Layer } from '../../lib/analysis/catalogue';
@@ -11,6 +12,7 @@ import type { SecretKey } from '../../lib/crypto/secret-box';
 import { moduleLogger, type Logger } from '../../lib/log';
 import type { OutboundAllowList } from '../../lib/net/allow-list';
 import type { RetryPolicy } from '../../lib/webhooks/retry';
+import { queueResends } from '../../db/queries/alerts-resend';
 import { pruneDeliveries } from '../../db/queries/webhook-outbox';
 import { deliverDue } from './deliver';
 import { evaluateRules } from './evaluate';
@@ -20,6 +22,8 @@ import type { AlertMetrics } from './metrics';
 /** The drop analysis behind signature rules runs at most this often per rule. */
 export const SIGNATURE_EVERY_MS = 60_000;
 const DELIVERY_BATCH = 10;
+/** Re-sends queued per round at most (the rest next round). */
+const RESEND_BATCH = 50;
 /** Delivered and given-up messages are kept this long for the dashboard, then pruned hourly. */
 export const DELIVERY_RETENTION_MS = 30 * 86_400_000;
 const PRUNE_EVERY_MS = 3_600_000;
@@ -52,6 +56,8 @@ export function startAlerts(options: AlertOptions): { close(): Promise<void> } {
         const pruned = await pruneDeliveries(database.db, new Date(prunedAt - DELIVERY_RETENTION_MS));
         if (pruned > 0) deliverLog.info({ pruned }, 'old webhook deliveries pruned');
       }
+      const resent = await queueResends(database.db, { now: new Date(), publicUrl: options.publicUrl, batch: RESEND_BATCH });
+      if (resent.queued > 0 || resent.superseded > 0) deliverLog.debug(resent, 'firing alerts re-sent to receivers that expire them');
       const n = await deliverDue(database, {
         policy: options.policy,
         timeoutMs: options.timeoutMs,

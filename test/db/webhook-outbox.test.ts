@@ -32,7 +32,7 @@ describe.each(backends())('webhook outbox on $name', (backend) => {
     database = await backend.open();
     receiver = await startWebhookReceiver();
     const created = await createWebhook(database.db, { name: 'r', url: `${receiver.url}/r`, format: 'standard', enabled: true }, T0, key);
-    hook = { id: created.webhook.id, secret: created.secret };
+    hook = { id: created.webhook.id, secret: created.secret! };
   });
   afterAll(async () => {
     await receiver.close();

@@ -60,7 +60,8 @@ describe.each(backends())('webhook secrets on $name', (backend) => {
   };
 
   it('stores a new endpoint\'s secret sealed, tied to its id, and shows it only in the answer to create', async () => {
-    const { webhook, secret } = await createWebhook(database.db, { name: 'a', url: `${receiver.url}/a`, format: 'standard', enabled: true }, T0, key);
+    const { webhook, secret: made } = await createWebhook(database.db, { name: 'a', url: `${receiver.url}/a`, format: 'standard', enabled: true }, T0, key);
+    const secret = made!;
     const column = await stored(webhook.id);
     expect(isSealed(column)).toBe(true);
     expect(column).not.toContain(secret);
@@ -98,7 +99,8 @@ describe.each(backends())('webhook secrets on $name', (backend) => {
   });
 
   it('records a wrong key as the attempt\'s reason and retries, sending nothing; the right key then delivers', async () => {
-    const { webhook, secret } = await createWebhook(database.db, { name: 'k', url: `${receiver.url}/k`, format: 'standard', enabled: true }, T0, key);
+    const { webhook, secret: made } = await createWebhook(database.db, { name: 'k', url: `${receiver.url}/k`, format: 'standard', enabled: true }, T0, key);
+    const secret = made!;
     await queue(webhook.id);
     const other = generateSecretKey();
     expect(await secretsNotOpening(database.db, other)).toEqual([webhook.id]);

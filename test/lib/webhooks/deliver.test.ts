@@ -26,7 +26,7 @@ const body = JSON.stringify({ type: 'webhook.test', data: { endpoint: 'ssrf' } }
 let seq = 0;
 
 const attempt = (url: string, outbound: OutboundOptions, over: { key?: typeof key; timeoutMs?: number } = {}) =>
-  attemptDelivery({ url, webhookId: WEBHOOK_ID, sealedSecret, messageId: `msg_ssrf${++seq}`, body }, { now: new Date(), timeoutMs: over.timeoutMs ?? 3000, key: over.key ?? key, outbound });
+  attemptDelivery({ url, webhookId: WEBHOOK_ID, format: 'standard', sealedSecret, messageId: `msg_ssrf${++seq}`, body }, { now: new Date(), timeoutMs: over.timeoutMs ?? 3000, key: over.key ?? key, outbound });
 
 /** Every client socket node creates while the test runs. */
 const sockets: unknown[] = [];
@@ -124,7 +124,7 @@ describe('an allowed internal receiver', () => {
     expect(result).toMatchObject({ ok: false, httpStatus: null, error: expect.stringMatching(/^cannot sign: the endpoint's secret does not decrypt: the secret key in use is not the one it was encrypted with/) });
     expect(result.error).not.toContain(secret);
     // A value that is not in the sealed form at all (never sealed, or cut short).
-    const plain = await attemptDelivery({ url: `${v4.url}/x`, webhookId: WEBHOOK_ID, sealedSecret: secret, messageId: 'msg_plain', body }, { now: new Date(), timeoutMs: 3000, key, outbound: { allow: parseAllowList('127.0.0.1/32') } });
+    const plain = await attemptDelivery({ url: `${v4.url}/x`, webhookId: WEBHOOK_ID, format: 'standard', sealedSecret: secret, messageId: 'msg_plain', body }, { now: new Date(), timeoutMs: 3000, key, outbound: { allow: parseAllowList('127.0.0.1/32') } });
     expect(plain.error).toBe("cannot sign: the endpoint's secret is damaged: the stored value is not in the v1:<iv>:<ciphertext> form (not encrypted)");
     expect(v4.connections).toBe(before);
   });
@@ -142,5 +142,50 @@ describe('an allowed internal receiver', () => {
       throw Object.assign(new Error('getaddrinfo ENOTFOUND'), { code: 'ENOTFOUND' });
     };
     expect(await attempt('https://nowhere.invalid/', { allow: EMPTY_ALLOW_LIST, lookup: notFound })).toMatchObject({ ok: false, error: 'cannot resolve nowhere.invalid: ENOTFOUND' });
+  });
+
+  it('lets each format\'s provider build the request: a PagerDuty key put in, Alertmanager\'s path, no secret needed there', async () => {
+    const allow = parseAllowList('127.0.0.1/32');
+    const routingKey = 'abcdefabcdefabcdefabcdefabcdef12';
+    const pdSealed = sealWebhookSecret(key, WEBHOOK_ID, routingKey);
+    const pd = await attemptDelivery({ url: `${v4.url}/v2/enqueue`, webhookId: WEBHOOK_ID, format: 'pagerduty', sealedSecret: pdSealed, messageId: 'msg_pd', body: '{"event_action":"resolve","dedup_key":"k"}' }, { now: new Date(), timeoutMs: 3000, key, outbound: { allow } });
+    expect(pd).toMatchObject({ ok: true, httpStatus: 200 });
+    let got = v4.received.at(-1)!;
+    expect(got).toMatchObject({ path: '/v2/enqueue', signature: '' });
+    expect(JSON.parse(got.body)).toEqual({ routing_key: routingKey, event_action: 'resolve', dedup_key: 'k' });
+
+    const wrongKey = await attemptDelivery({ url: `${v4.url}/v2/enqueue`, webhookId: WEBHOOK_ID, format: 'pagerduty', sealedSecret: pdSealed, messageId: 'msg_pd2', body: '{}' }, { now: new Date(), timeoutMs: 3000, key: generateSecretKey(), outbound: { allow } });
+    expect(wrongKey.error).toMatch(/^cannot open the endpoint's key: the endpoint's secret does not decrypt/);
+    expect(wrongKey.error).not.toContain(routingKey);
+
+    // Alertmanager: nothing to open (even a damaged value does not matter), the API path appended.
+    const am = await attemptDelivery({ url: `${v4.url}/am/`, webhookId: WEBHOOK_ID, format: 'alertmanager', sealedSecret: 'not sealed', messageId: 'msg_am', body: '[]' }, { now: new Date(), timeoutMs: 3000, key, outbound: { allow } });
+    expect(am).toMatchObject({ ok: true, httpStatus: 200 });
+    got = v4.received.at(-1)!;
+    expect(got).toMatchObject({ path: '/am/api/v2/alerts', body: '[]', signature: '' });
+
+    // A stored body its provider cannot read is a reason, not a crash, and nothing is sent.
+    const before = v4.received.length;
+    const broken = await attemptDelivery({ url: `${v4.url}/v2/enqueue`, webhookId: WEBHOOK_ID, format: 'pagerduty', sealedSecret: pdSealed, messageId: 'msg_pd3', body: '[1]' }, { now: new Date(), timeoutMs: 3000, key, outbound: { allow } });
+    expect(broken).toMatchObject({ ok: false, httpStatus: null, error: 'cannot build the request: a PagerDuty body is a JSON object' });
+    expect(v4.received.length).toBe(before);
+  });
+
+  it('marks a 4xx permanent for PagerDuty, not for Standard Webhooks', async () => {
+    const allow = parseAllowList('127.0.0.1/32');
+    const { createServer: createHttp } = await import('node:http');
+    const refusing = createHttp((_req, res) => res.writeHead(400).end('bad'));
+    await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(refusing.address() as { port: number }).port}/`;
+      const pdSealed = sealWebhookSecret(key, WEBHOOK_ID, 'abcdefabcdefabcdefabcdefabcdef12');
+      expect(await attemptDelivery({ url, webhookId: WEBHOOK_ID, format: 'pagerduty', sealedSecret: pdSealed, messageId: 'm1', body: '{}' }, { now: new Date(), timeoutMs: 3000, key, outbound: { allow } })).toMatchObject({ ok: false, httpStatus: 400, permanent: true });
+      const std = await attempt(url, { allow });
+      expect(std).toMatchObject({ ok: false, httpStatus: 400 });
+      expect(std.permanent).toBeUndefined();
+    } finally {
+      refusing.closeAllConnections();
+      refusing.close();
+    }
   });
 });

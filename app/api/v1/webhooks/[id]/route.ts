@@ -4,7 +4,8 @@ import { deleteWebhook, getWebhook, updateWebhook, WebhookError } from '@/db/que
 import { outboundAllowList } from '@/lib/config/server-env';
 import { fieldProblem, parseId, parseJsonBody } from '@/lib/http/json-input';
 import { problem } from '@/lib/http/problem';
-import { webhookInputSchema } from '@/lib/webhooks/endpoint';
+import { webhookUpdateSchema } from '@/lib/receivers';
+import { installedSecretKey } from '@/lib/crypto/key-holder';
 import { refusedUrlProblem } from '@/lib/webhooks/url-check';
 import { withDatabaseErrors } from '@/app/api/v1/database-errors';
 import { recordAudit } from '@/db/queries/audit';
@@ -25,11 +26,17 @@ export const GET = withDatabaseErrors(async function GET(_request: Request, ctx:
   return Response.json({ ...webhook, deliveries: await recentDeliveries(db, { webhookId: id.data, limit: 50 }) }, { headers: { 'cache-control': 'no-store' } });
 });
 
-/** PUT /api/v1/webhooks/:id: replace name, url, format, enabled; the secret stays. A literal internal address is refused (400 naming `url`). */
+/**
+ * PUT /api/v1/webhooks/:id: replace name, url, format, enabled. The secret stays unless a
+ * new `routingKey` is given (pagerduty) or the format changes to one with another kind of
+ * secret (to pagerduty: `routingKey` is then required, 400 naming it otherwise; to a signed
+ * format: a new signing secret, in this answer only). A literal internal address is
+ * refused (400 naming `url`).
+ */
 export const PUT = withDatabaseErrors(async function PUT(request: Request, ctx: Ctx): Promise<Response> {
   const id = parseId((await ctx.params).id);
   if (!id.ok) return id.response;
-  const body = await parseJsonBody(request, webhookInputSchema);
+  const body = await parseJsonBody(request, webhookUpdateSchema);
   if (!body.ok) return body.response;
   const refused = refusedUrlProblem(body.data.url, outboundAllowList());
   if (refused) return refused;
@@ -37,13 +44,13 @@ export const PUT = withDatabaseErrors(async function PUT(request: Request, ctx: 
     const now = new Date();
     const webhook = await getDatabase().db.transaction(async (tx) => {
       const before = await getWebhook(tx, id.data);
-      const after = before && (await updateWebhook(tx, id.data, body.data, now));
-      if (after) await recordAudit(tx, writingPrincipal(), { action: 'webhook.update', subjectKind: 'webhook', subjectId: id.data, before, after }, now);
+      const after = before && (await updateWebhook(tx, id.data, body.data, now, installedSecretKey()));
+      if (after) await recordAudit(tx, writingPrincipal(), { action: 'webhook.update', subjectKind: 'webhook', subjectId: id.data, before, after: after.webhook }, now);
       return after;
     });
-    return webhook ? Response.json(webhook) : notFound(id.data);
+    return webhook ? Response.json({ ...webhook.webhook, ...(webhook.secret !== null && { secret: webhook.secret }) }, { headers: { 'cache-control': 'no-store' } }) : notFound(id.data);
   } catch (err) {
-    if (err instanceof WebhookError) return fieldProblem(409, err.code, err.field, err.message);
+    if (err instanceof WebhookError) return fieldProblem(err.code === 'WEBHOOK_ERR_NAME_TAKEN' ? 409 : 400, err.code, err.field, err.message);
     throw err;
   }
 });
