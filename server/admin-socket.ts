@@ -1,5 +1,5 @@
 /**
- * A Unix socket in the PGlite data directory through which the CLI runs probe, user and token commands
+ * A Unix socket in the PGlite data directory through which the CLI runs probe, user, token and silence commands
  * while the server holds the database (PGlite allows one process per directory), and
  * commands for the built-in canary target (pause, resume), which only the running server
  * can carry out. Access is by filesystem permission: whoever can write the data directory
@@ -15,10 +15,13 @@ import type { CanaryTarget } from '../target/canary-target';
 import { probeCommandSchema, runProbeCommand } from './probe-commands';
 import { runTargetCommand, targetCommandSchema } from './target-commands';
 import { runUserCommand, UserCommandError, userCommandSchema } from './user-commands';
+import { runSilenceCommand, SilenceCommandError, silenceCommandSchema } from './silence-commands';
+import { SilenceError } from '../db/queries/silences';
 import { UserExistsError } from '../db/queries/users';
 
 export const ADMIN_SOCKET = 'admin.sock';
 const MAX_BODY = 64 * 1024;
+const ROUTES = new Set(['/probe-command', '/target-command', '/user-command', '/silence-command']);
 
 export async function startAdminSocket(dataDir: string, database: Database, log: Logger, target: CanaryTarget): Promise<{ close(): Promise<void> }> {
   const socketPath = path.join(dataDir, ADMIN_SOCKET);
@@ -26,7 +29,7 @@ export async function startAdminSocket(dataDir: string, database: Database, log:
   rmSync(socketPath, { force: true });
   const server = createServer((req, res) => {
     const reply = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    if (req.method !== 'POST' || (req.url !== '/probe-command' && req.url !== '/target-command' && req.url !== '/user-command')) {
+    if (req.method !== 'POST' || !ROUTES.has(req.url ?? '')) {
       return reply(404, { error: { code: 'ADMIN_ERR_NOT_FOUND', message: 'unknown admin route' } });
     }
     const chunks: Buffer[] = [];
@@ -57,6 +60,23 @@ export async function startAdminSocket(dataDir: string, database: Database, log:
           (result) => reply(200, result),
           (err: Error & { code?: string }) => {
             if (err instanceof UserCommandError || err instanceof UserExistsError) return reply(409, { error: { code: err.code, message: err.message } });
+            log.error({ err }, 'admin command failed');
+            reply(500, { error: { code: 'ADMIN_ERR_INTERNAL', message: 'the command failed; see the server log' } });
+          },
+        );
+        return;
+      }
+      if (req.url === '/silence-command') {
+        const cmd = silenceCommandSchema.safeParse(json);
+        if (!cmd.success) return reply(400, { error: { code: 'ADMIN_ERR_SCHEMA', message: describeIssues(fieldIssues(cmd.error)) } });
+        runSilenceCommand(database, cmd.data, new Date()).then(
+          (result) => {
+            if (result.command !== 'silence-list') log.info({ silence: result.silence.id, matchers: result.silence.matchers, endsAt: result.silence.endsAt }, `silence ${result.command === 'silence-add' ? 'created' : 'ended'} from the CLI`);
+            reply(200, result);
+          },
+          (err: Error) => {
+            if (err instanceof SilenceCommandError) return reply(400, { error: { code: err.code, message: err.message } });
+            if (err instanceof SilenceError) return reply(err.code === 'SILENCE_ERR_NOT_FOUND' ? 404 : 409, { error: { code: err.code, message: err.message } });
             log.error({ err }, 'admin command failed');
             reply(500, { error: { code: 'ADMIN_ERR_INTERNAL', message: 'the command failed; see the server log' } });
           },

@@ -1,5 +1,13 @@
 /** What the alerts page hands its client components: plain JSON, no dates or db rows. */
-export type { AlertView, Delivery, TransitionView } from '../../lib/alerts/views';
+import type { AlertSilencing, TransitionSilencing } from '../../lib/alerts/silence';
+import type { AlertView as BaseAlertView, TransitionView as BaseTransitionView } from '../../lib/alerts/views';
+import type { WEBHOOK_FORMATS } from '../../lib/webhooks/endpoint';
+
+export type { Delivery } from '../../lib/alerts/views';
+export type { SilenceView } from '../../lib/alerts/silence';
+/** An alert with the silence muting it (db/queries/alerts-history.ts). */
+export type AlertView = BaseAlertView & AlertSilencing;
+export type TransitionView = BaseTransitionView & TransitionSilencing;
 
 /** A rule as the API shows it (lib/alerts/rule.ts ruleToWire) with its id. */
 export interface RuleWire {
@@ -28,6 +36,16 @@ export interface WebhookWire {
   id: number;
   name: string;
   url: string;
-  format: 'standard' | 'slack';
+  format: (typeof WEBHOOK_FORMATS)[number];
   enabled: boolean;
 }
+
+/**
+ * A quorum rule's "seen by 2 probes (≥2): a, b" line, written on the server
+ * (lib/alerts/notification.ts seenBy) so the client tables need not bundle the receivers.
+ */
+export interface SeenBy {
+  text: string;
+  probes: string[];
+}
+export type WithSeen<T> = T & { seen: SeenBy | null };

@@ -1,12 +1,16 @@
-/** Alerts as people read them: the current state of each, the history of transitions, firing counts. */
+/**
+ * Alerts as people read them: the current state of each, the history of transitions, firing
+ * counts. Each alert and transition says which silence muted it (issue 19).
+ */
 import { and, count, desc, eq, ne } from 'drizzle-orm';
 import type { Severity } from '../../lib/alerts/rule';
-import type { AlertView, TransitionView } from '../../lib/alerts/views';
-
-export type { AlertView, TransitionView };
+import type { AlertSilencing, TransitionSilencing } from '../../lib/alerts/silence';
+import type { AlertView as BaseAlertView, TransitionView as BaseTransitionView } from '../../lib/alerts/views';
 import type { Executor } from '../client';
 import { alertRules as rl, alertStates as st, alertTransitions as tr } from '../schema';
 
+export type AlertView = BaseAlertView & AlertSilencing;
+export type TransitionView = BaseTransitionView & TransitionSilencing;
 
 /** Every alert that is not inactive (pending, firing, resolved), firing first. */
 export async function currentAlerts(db: Executor, options: { ruleId?: number; limit?: number } = {}): Promise<AlertView[]> {
@@ -29,9 +33,10 @@ export async function currentAlerts(db: Executor, options: { ruleId?: number; li
     value: s.value,
     evidence: s.evidence,
     evaluatedAt: s.evaluatedAt.toISOString(),
+    silencedBy: s.silencedBy,
+    notified: s.notified,
   }));
 }
-
 
 /** The newest transitions, newest first. */
 export async function alertHistory(db: Executor, options: { ruleId?: number; limit?: number } = {}): Promise<TransitionView[]> {
@@ -53,6 +58,7 @@ export async function alertHistory(db: Executor, options: { ruleId?: number; lim
     at: t.at.toISOString(),
     value: t.value,
     evidence: t.evidence,
+    silencedBy: t.silencedBy,
   }));
 }
 

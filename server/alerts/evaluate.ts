@@ -1,7 +1,7 @@
 /**
  * One evaluation of every rule at `now` (a disabled one only lets its alerts resolve): observe, move the states, write the
- * transitions and outbox messages (db/queries/alerts-evaluate.ts). A rule that fails is
- * logged and counted and does not stop the others.
+ * transitions and outbox messages (db/queries/alerts-evaluate.ts), holding back what a
+ * silence mutes. A rule that fails is logged and counted and does not stop the others.
  *
  * Signature rules run the drop analysis, the most expensive query we have: they are
  * evaluated at most once per `signatureEveryMs` and learn their baseline on their first run.
@@ -30,11 +30,13 @@ export interface EvaluationSummary {
   failed: number;
   transitions: number;
   messages: number;
+  /** Notifications a silence held back this round. */
+  muted: number;
 }
 
 export async function evaluateRules(database: Database, ctx: EvaluateContext): Promise<EvaluationSummary> {
   const rules = await listRules(database.db);
-  const summary: EvaluationSummary = { rules: 0, failed: 0, transitions: 0, messages: 0 };
+  const summary: EvaluationSummary = { rules: 0, failed: 0, transitions: 0, messages: 0, muted: 0 };
   for (const rule of rules) {
     try {
       const observations = await observeRule(database, rule, ctx);
@@ -43,6 +45,7 @@ export async function evaluateRules(database: Database, ctx: EvaluateContext): P
       summary.rules += 1;
       summary.transitions += outcome.transitions;
       summary.messages += outcome.messages;
+      summary.muted += outcome.muted;
     } catch (err) {
       summary.failed += 1;
       ctx.log.error({ err, ruleId: rule.id, rule: rule.name }, 'evaluating an alert rule failed');

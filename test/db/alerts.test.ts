@@ -182,7 +182,7 @@ describe.each(backends())('alert rules on $name', (backend) => {
     const again = await rule({ name: 'to delete', kind: 'silent_deaths', window: '10m', threshold: 0 });
     await evaluate(303 * M);
     expect(await statuses(again)).toEqual([['firing', {}]]);
-    expect(await resolveBeforeDelete(database.db, (await getRule(database.db, again.id))!, { now: at(303 * M + S), publicUrl: 'http://dash.test' })).toEqual({ transitions: 1, messages: 1 });
+    expect(await resolveBeforeDelete(database.db, (await getRule(database.db, again.id))!, { now: at(303 * M + S), publicUrl: 'http://dash.test' })).toEqual({ transitions: 1, messages: 1, muted: 0 });
     await deleteRule(database.db, again.id, at(303 * M + 2 * S), TEST_ACTOR);
     // Every change is in the audit log, by whom and with the rule before it.
     const audit = (await listAudit(database.db, { limit: 50, subjectKind: 'alert_rule' })).filter((e) => [String(r.id), String(again.id)].includes(e.subjectId ?? ''));
