@@ -7,13 +7,24 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { canarySessions } from '../db/schema';
+import { canarySessions, probes } from '../db/schema';
 import { installIngestMetrics } from '../lib/metrics/ingest-metrics';
 import { RttHistogram } from './rtt-histogram';
 import { BoundedLabel, closeCodeLabel } from '../lib/metrics/bounded-labels';
 import type { Logger } from '../lib/log';
 
 const MAX_PATHS = 500;
+const MAX_PROBES = 500;
+
+/**
+ * One read shared by the gauges of one scrape: prom-client starts every metric's collect()
+ * in the same tick, so the first starts the query and the others join it; the next scrape
+ * reads again. No clock, no stale cache.
+ */
+export function sharedRead<T>(read: () => Promise<T>): () => Promise<T> {
+  let inFlight: Promise<T> | null = null;
+  return () => (inFlight ??= read().finally(() => (inFlight = null)));
+}
 
 export function createServerMetrics(database: Database, log: Logger): Registry {
   const registry = new Registry();
@@ -71,6 +82,8 @@ export function createServerMetrics(database: Database, log: Logger): Registry {
     },
   });
 
+  registerProbeHeartbeatGauges(registry, database, log);
+
   // Whether the gauges read from the database are current: while it cannot be reached
   // /metrics still answers (process metrics, counters), and this says the rest is stale.
   new Gauge({
@@ -88,4 +101,72 @@ export function createServerMetrics(database: Database, log: Logger): Registry {
     },
   });
   return registry;
+}
+
+/**
+ * What each probe said in its latest heartbeat (the `probes` row the ingest merge keeps), by
+ * probe name: spool depth, canaries by state, last seen. A Grafana user sees every probe's
+ * backlog from the server's scrape alone, without reaching each probe's own listener
+ * (which is opt-in and often behind NAT). Revoked probes and standalone targets are left
+ * out. Names are `dropscope_probes_*`, apart from the probe's own `dropscope_probe_*`.
+ */
+function registerProbeHeartbeatGauges(registry: Registry, database: Database, log: Logger): void {
+  const names = new BoundedLabel(MAX_PROBES);
+  const read = sharedRead(async () => {
+    try {
+      return await database.db
+        .select({ name: probes.name, lastSeenAt: probes.lastSeenAt, spoolDepth: probes.spoolDepth, open: probes.canariesOpen, connecting: probes.canariesConnecting, backoff: probes.canariesBackoff })
+        .from(probes)
+        .where(and(eq(probes.kind, 'probe'), isNull(probes.revokedAt)));
+    } catch (err) {
+      log.error({ err }, 'reading probe heartbeats for /metrics failed');
+      return null;
+    }
+  });
+  new Gauge({
+    name: 'dropscope_probes_last_seen_timestamp_seconds',
+    help: 'When each probe last reported (seconds since the epoch), by probe name; absent for a probe never seen.',
+    labelNames: ['probe'],
+    registers: [registry],
+    async collect() {
+      const rows = await read();
+      if (!rows) return;
+      this.reset();
+      // Past the bound, "other" carries the latest of the probes it stands for.
+      const latest = new Map<string, number>();
+      for (const r of rows) {
+        if (!r.lastSeenAt) continue;
+        const probe = names.of(r.name);
+        latest.set(probe, Math.max(latest.get(probe) ?? 0, r.lastSeenAt.getTime() / 1000));
+      }
+      for (const [probe, at] of latest) this.set({ probe }, at);
+    },
+  });
+  new Gauge({
+    name: 'dropscope_probes_spool_depth',
+    help: "Events waiting in each probe's spool, as its latest heartbeat said, by probe name.",
+    labelNames: ['probe'],
+    registers: [registry],
+    async collect() {
+      const rows = await read();
+      if (!rows) return;
+      this.reset();
+      for (const r of rows) if (r.spoolDepth !== null) this.inc({ probe: names.of(r.name) }, r.spoolDepth);
+    },
+  });
+  new Gauge({
+    name: 'dropscope_probes_canaries',
+    help: "Each probe's canaries by state (open, connecting, backoff), as its latest heartbeat said, by probe name.",
+    labelNames: ['probe', 'state'],
+    registers: [registry],
+    async collect() {
+      const rows = await read();
+      if (!rows) return;
+      this.reset();
+      for (const r of rows) {
+        const probe = names.of(r.name);
+        for (const [state, n] of [['open', r.open], ['connecting', r.connecting], ['backoff', r.backoff]] as const) if (n !== null) this.inc({ probe, state }, n);
+      }
+    },
+  });
 }

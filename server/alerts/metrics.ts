@@ -1,14 +1,20 @@
 /**
  * Alert and webhook series on the server's /metrics. Label values are fixed small sets
- * (severity, result class), never rule names or URLs, so cardinality stays bounded.
+ * (severity, status, result class, format), never URLs or alert labels; rule names appear
+ * in one gauge only, bounded (past MAX_RULES they read "other"), because "which rule is
+ * firing" is the first thing a dashboard is asked.
  */
+import { count, eq, inArray, min, sql } from 'drizzle-orm';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Database } from '../../db/client';
+import { alertRules, alertStates, webhookEndpoints, webhookOutbox } from '../../db/schema';
+import { BoundedLabel } from '../../lib/metrics/bounded-labels';
 import { firingBySeverity } from '../../db/queries/alerts-history';
 import { outboxDepth } from '../../db/queries/webhook-outbox';
 import type { AttemptVerdict } from '../../db/queries/webhook-outbox';
 import type { Logger } from '../../lib/log';
 import type { AttemptResult } from '../../lib/webhooks/deliver';
+import { sharedRead } from '../metrics';
 
 export interface AlertMetrics {
   evaluation(result: 'ok' | 'error', seconds: number, transitions: number): void;
@@ -20,6 +26,8 @@ export function failureReason(r: AttemptResult): string {
   if (r.httpStatus !== null) return `${Math.floor(r.httpStatus / 100)}xx`;
   return r.error?.startsWith('timeout') ? 'timeout' : 'network';
 }
+
+const MAX_RULES = 200;
 
 export function registerAlertMetrics(registry: Registry, database: Database, log: Logger): AlertMetrics {
   const evaluations = new Counter({ name: 'dropscope_alert_evaluations_total', help: 'Alert evaluation rounds by result.', labelNames: ['result'], registers: [registry] });
@@ -52,6 +60,68 @@ export function registerAlertMetrics(registry: Registry, database: Database, log
       } catch (err) {
         log.error({ err }, 'reading firing alerts for /metrics failed');
       }
+    },
+  });
+
+  const rules = new BoundedLabel(MAX_RULES);
+  new Gauge({
+    name: 'dropscope_alerts',
+    help: 'Alerts pending or firing now, by rule name, severity, status (pending, firing) and whether a silence mutes them (silenced: true, false).',
+    labelNames: ['rule', 'severity', 'status', 'silenced'],
+    registers: [registry],
+    async collect() {
+      try {
+        // alert_states_status_idx: the pending and firing rows only.
+        const rows = await database.db
+          .select({ rule: alertRules.name, severity: alertRules.severity, status: alertStates.status, silenced: sql<boolean>`${alertStates.silencedBy} is not null`.mapWith(Boolean), n: count() })
+          .from(alertStates)
+          .innerJoin(alertRules, eq(alertRules.id, alertStates.ruleId))
+          .where(inArray(alertStates.status, ['pending', 'firing']))
+          .groupBy(alertRules.name, alertRules.severity, alertStates.status, sql`${alertStates.silencedBy} is not null`);
+        this.reset();
+        for (const r of rows) this.inc({ rule: rules.of(r.rule), severity: r.severity, status: r.status, silenced: String(r.silenced) }, r.n);
+      } catch (err) {
+        log.error({ err }, 'reading alert states for /metrics failed');
+      }
+    },
+  });
+  // One query feeds both outbox gauges of a scrape: pending messages by endpoint format
+  // (webhook_outbox_due_idx covers the pending rows; delivered ones are never read).
+  const pendingByFormat = sharedRead(async () => {
+    try {
+      return await database.db
+        .select({ format: webhookEndpoints.format, n: count(), oldest: min(webhookOutbox.createdAt) })
+        .from(webhookOutbox)
+        .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookOutbox.webhookId))
+        .where(eq(webhookOutbox.status, 'pending'))
+        .groupBy(webhookEndpoints.format);
+    } catch (err) {
+      log.error({ err }, 'reading the outbox by format for /metrics failed');
+      return null;
+    }
+  });
+  new Gauge({
+    name: 'dropscope_webhook_outbox_pending',
+    help: 'Webhook messages waiting for delivery (including those between retries), by endpoint format.',
+    labelNames: ['format'],
+    registers: [registry],
+    async collect() {
+      const rows = await pendingByFormat();
+      if (!rows) return;
+      this.reset();
+      for (const r of rows) this.set({ format: r.format }, r.n);
+    },
+  });
+  new Gauge({
+    name: 'dropscope_webhook_outbox_oldest_pending_timestamp_seconds',
+    help: 'When the oldest message still waiting for delivery was created (seconds since the epoch), by endpoint format; absent when none waits. time() minus this is how late delivery runs.',
+    labelNames: ['format'],
+    registers: [registry],
+    async collect() {
+      const rows = await pendingByFormat();
+      if (!rows) return;
+      this.reset();
+      for (const r of rows) if (r.oldest) this.set({ format: r.format }, new Date(r.oldest).getTime() / 1000);
     },
   });
 
