@@ -9,12 +9,12 @@ import path from 'node:path';
 import next from 'next';
 import { isIngestRequest, serveIngestRequest } from './app/api/v1/ingest/node';
 import { installDatabase, uninstallDatabase } from './db/client';
-import { openDatabase, type DatabaseConfig } from './db/open';
+import { MIGRATIONS_DIR, openDatabase, type DatabaseConfig } from './db/open';
 import { startTargetViewWriter } from './server/target-views';
 import { startDemo } from './demo/run-demo';
 import { createCanaryTarget } from './target/canary-target';
 import { layersInUse } from './lib/config/layers';
-import { parseServerConfig } from './lib/config/server-env';
+import { applyProcessDefaults, parseServerConfig, serverMode } from './lib/config/server-env';
 import { moduleLogger, rootLogger } from './lib/log';
 import { startAdminSocket } from './server/admin-socket';
 import { registerAlertMetrics } from './server/alerts/metrics';
@@ -31,11 +31,17 @@ import { parseAuthConfig } from './lib/config/auth-env';
 import { AUTH_BASE_PATH, createAuth, createAuthHandler } from './server/auth/auth';
 import { ensureFirstAdmin } from './server/auth/first-admin';
 import { createGate } from './server/auth/gate';
+import { createHealth } from './server/health';
+import { createShutdown, type ShutdownStep } from './server/shutdown';
 
 const log = moduleLogger(rootLogger(), 'server');
 
 async function main(): Promise<void> {
+  // Before Next loads: no telemetry from a self-hosted monitor (NEXT_TELEMETRY_DISABLED).
+  applyProcessDefaults(process.env);
   const config = parseServerConfig(process.env, process.argv.slice(2));
+  // Next's dev server only from the source or when asked: the bundle is the production build.
+  const dev = serverMode(process.env.NODE_ENV, process.argv[1]) === 'dev';
   const authConfig = parseAuthConfig(process.env);
   const experimentsConfig = parseExperimentsConfig(process.env);
   // A bad DROPSCOPE_LAYERS_FILE stops the start, not the first analysis request.
@@ -49,7 +55,6 @@ async function main(): Promise<void> {
   // Before anything reads or writes a webhook secret; without a key on PostgreSQL the start stops here.
   const secretKey = await prepareSecretKey(config.DROPSCOPE_SECRET_KEY, database, moduleLogger(log, 'secret-key'));
 
-  const dev = process.env.NODE_ENV !== 'production';
   const app = next({ dev, dir: process.cwd(), hostname: config.HOST, port: config.PORT });
   await app.prepare();
   const handle = app.getRequestHandler();
@@ -71,7 +76,10 @@ async function main(): Promise<void> {
   const gate = createGate({ auth, database, publicUrl: config.DROPSCOPE_PUBLIC_URL, dev, trustedProxies: authConfig.DROPSCOPE_TRUSTED_PROXIES, log: authLog });
   // A request whose headers or body dribble in is cut after these, not Node's 300 s.
   const httpServer = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => gate.handle(req, res, () => dispatch(req, res)));
+  // /healthz and /readyz: public in the gate, answered before Next (server/health.ts).
+  const health = createHealth({ database, migrationsDir: MIGRATIONS_DIR, shuttingDown: () => shutdown.shuttingDown(), log: moduleLogger(log, 'health') });
   const dispatch = (req: IncomingMessage, res: ServerResponse) => {
+    if (health.serve(req, res)) return;
     // Served here, not by Next: scrapes stay cheap and do not depend on the app bundle.
     if (req.method === 'GET' && req.url === '/metrics') {
       void serveMetrics(res);
@@ -100,9 +108,12 @@ async function main(): Promise<void> {
   };
   // Prometheus without a token, on an address of its own (keep it off the public network).
   const metricsServer = authConfig.DROPSCOPE_METRICS_LISTEN ? createServer((req, res) => {
+    if (health.serve(req, res)) return;
     if (req.method === 'GET' && new URL(req.url ?? '/', 'http://x').pathname === '/metrics') void serveMetrics(res);
     else res.writeHead(404).end();
   }) : null;
+  // Tracks every connection from now on, upgraded ones included, for the drain (server/shutdown.ts).
+  const shutdown = createShutdown({ servers: metricsServer ? [httpServer, metricsServer] : [httpServer], log, exit: (code) => process.exit(code) });
   // On PostgreSQL, pushes reach the browsers of every server on the database (server/live-adapter.ts).
   const live = await attachLive(httpServer, { intervalMs: config.DROPSCOPE_LIVE_INTERVAL_MS, log: moduleLogger(log, 'live'), postgresUrl: config.DATABASE_URL, admit: gate.admitSocket, recheckMs: authConfig.DROPSCOPE_LIVE_RECHECK_MS });
   registerLiveMetrics(metrics);
@@ -171,33 +182,50 @@ async function main(): Promise<void> {
         })
       : null;
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => process.exit(1), 10_000).unref();
-    await demo?.stop();
-    // Before the database closes: an evaluation or a delivery in flight finishes first.
-    await alerts.close();
-    await sealer.close();
-    await retention.close();
-    await experiments?.close();
-    await target.close();
-    await targetViews.close();
-    await live.close();
-    await admin?.close();
-    metricsServer?.close();
-    httpServer.closeAllConnections();
-    await new Promise<void>((resolve) => httpServer.close(() => resolve()));
-    await app.close?.();
-    uninstallDatabase(database);
-    await database.close();
-    clearTimeout(force);
-    process.exit(0);
+  // SIGTERM drains within about 2 s (server/shutdown.ts): readiness 503 at once, no new
+  // connections, live clients told to go, requests in flight finished, then the database.
+  const stop = (signal: string) => {
+    const loops: ShutdownStep[] = [
+      { name: 'alerts', close: () => alerts.close() },
+      { name: 'ending sealer', close: () => sealer.close() },
+      { name: 'retention', close: () => retention.close() },
+      // The target's last views go through its writer: the writer closes after the target.
+      {
+        name: 'canary target',
+        close: async () => {
+          await target.close();
+          await targetViews.close();
+        },
+      },
+    ];
+    if (demo) loops.push({ name: 'demo', close: () => demo.stop() });
+    if (experiments) loops.push({ name: 'experiments', close: () => experiments.close() });
+    if (admin) loops.push({ name: 'admin socket', close: () => admin.close() });
+    void shutdown.run(signal, {
+      disconnectClients: () => {
+        // The disconnect packet: socket.io-client does not reconnect after it.
+        live.io.local.disconnectSockets(true);
+        // Connections still mid-handshake, and any pending long-poll, answered and closed.
+        live.io.engine.close();
+      },
+      loops,
+      last: [
+        { name: 'live', close: () => live.close() },
+        { name: 'next', close: async () => app.close?.() },
+        {
+          name: 'database',
+          // PGlite flushes on close: give it time rather than exit in the middle.
+          timeoutMs: 2_500,
+          close: async () => {
+            uninstallDatabase(database);
+            await database.close();
+          },
+        },
+      ],
+    });
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
 main().catch((err: unknown) => {

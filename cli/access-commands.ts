@@ -1,10 +1,11 @@
 /**
  * `dropscope user ...` and `dropscope token ...`: the arguments and the output of the
- * commands in server/user-commands.ts.
+ * commands in server/user-commands.ts. That module (users, tokens, password hashing) is
+ * imported only when a command is parsed, so the usage text costs nothing to load.
  */
 import { describeIssues, fieldIssues } from '../lib/http/problem';
 import { parseRetention } from '../lib/retention/partitions';
-import { userCommandSchema, type UserCommand, type UserCommandResult } from '../server/user-commands';
+import type { UserCommand, UserCommandResult } from '../server/user-commands';
 
 export const ACCESS_USAGE = `  dropscope user add <email> --role viewer|editor|admin [--name <name>]   prints a generated password once
   dropscope user list
@@ -17,8 +18,8 @@ export const ACCESS_USAGE = `  dropscope user add <email> --role viewer|editor|a
 
 export class AccessUsageError extends Error {}
 
-/** `argv` after the noun's flags common to every command (--data-dir, --database-url) were taken out. */
-export function parseAccessArgs(noun: 'user' | 'token', argv: string[]): UserCommand {
+/** `argv` after the noun and the flags common to every command (--data-dir, --database-url) were taken out. */
+export async function parseAccessArgs(noun: 'user' | 'token', argv: string[]): Promise<UserCommand> {
   const positional: string[] = [];
   const flags: Record<string, string> = {};
   for (let i = 0; i < argv.length; i++) {
@@ -51,6 +52,7 @@ export function parseAccessArgs(noun: 'user' | 'token', argv: string[]): UserCom
     else if (verb === 'revoke') raw = { command: 'token-revoke', id: Number(arg) };
     else throw new AccessUsageError(verb ? `unknown command token ${verb}` : '');
   }
+  const { userCommandSchema } = await import('../server/user-commands');
   const parsed = userCommandSchema.safeParse(raw);
   if (!parsed.success) throw new AccessUsageError(describeIssues(fieldIssues(parsed.error)).replace(/^(role|name):/, '--$1:'));
   return parsed.data;

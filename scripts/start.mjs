@@ -1,13 +1,23 @@
-// `npm start`: build once if there is no build yet, then run the production server in
-// this same process (no wrapper between the server and its signals).
-import { existsSync } from 'node:fs';
+// `npm start`: build when there is no build or the checkout is newer than the build (or
+// refuse, with DROPSCOPE_NO_AUTOBUILD=1), then run the production server in this same
+// process (no wrapper between the server and its signals). `npm start -- --demo` turns the
+// built-in demo probe on (off by default: lib/config/server-env.ts).
 import { spawnSync } from 'node:child_process';
+import { BUILD_TAKES, checkBuild, startEnvironment } from './build-freshness.mjs';
 
-const built = existsSync('.next/BUILD_ID') && existsSync('dist/server.mjs');
-if (!built) {
-  console.error('dropscope: no build yet, building (about a minute, once)...');
-  const r = spawnSync('npm', ['run', 'build'], { stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
+const env = startEnvironment(process.env);
+const decision = checkBuild(process.cwd(), env);
+if (decision.action === 'refuse') {
+  console.error(
+    `dropscope: not starting: ${decision.reason}.\n` +
+      `Run \`npm run build\` (${BUILD_TAKES}), or unset DROPSCOPE_NO_AUTOBUILD to let npm start build it.`,
+  );
+  process.exit(1);
+}
+if (decision.action === 'build') {
+  console.error(`dropscope: building, because ${decision.reason} (${BUILD_TAKES}; set DROPSCOPE_NO_AUTOBUILD=1 to refuse instead)...`);
+  const r = spawnSync('npm', ['run', 'build'], { stdio: 'inherit', env });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
-process.env.NODE_ENV = 'production';
+Object.assign(process.env, env);
 await import('../dist/server.mjs');

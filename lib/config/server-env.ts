@@ -70,8 +70,12 @@ const envSchema = z.object({
   DROPSCOPE_INGEST_BODY_TIMEOUT_MS: z.coerce.number().int().min(50).max(300_000).default(10_000),
   /** How often dashboards get a coalesced live push, at most. */
   DROPSCOPE_LIVE_INTERVAL_MS: z.coerce.number().int().min(50).max(10_000).default(250),
-  /** The built-in demo probe (quick start). Turn it off in production. */
-  DROPSCOPE_DEMO: z.enum(['on', 'off']).default('on'),
+  /**
+   * The built-in demo probe and its 20 s idle proxy. Off unless asked for (`npm start --
+   * --demo`, the quick start's way): a production server must not measure a made-up proxy
+   * into its alerts and reports.
+   */
+  DROPSCOPE_DEMO: z.enum(['on', 'off']).default('off'),
   /** Name the built-in canary target reports (it serves /canary on this server). */
   DROPSCOPE_TARGET_NAME: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/).default('builtin'),
   /**
@@ -143,7 +147,10 @@ export class ConfigError extends Error {
   readonly code = 'CONFIG_ERR_INVALID';
 }
 
-/** Flags win over the environment: `--port`, `--host`, `--data-dir`, `--database-url`. */
+/**
+ * Flags win over the environment: `--port`, `--host`, `--data-dir`, `--database-url`,
+ * `--demo on|off` (a bare `--demo` is `--demo on`).
+ */
 export function parseServerConfig(env: Record<string, string | undefined>, argv: readonly string[] = []): ServerConfig {
   const flags: Record<string, string> = {};
   const names: Record<string, keyof ServerConfig> = {
@@ -157,6 +164,10 @@ export function parseServerConfig(env: Record<string, string | undefined>, argv:
     const [flag, inline] = (argv[i] ?? '').split(/=(.*)/s, 2) as [string, string | undefined];
     const key = names[flag];
     if (!key) throw new ConfigError(`unknown option ${flag}; expected one of ${Object.keys(names).join(', ')}`);
+    if (key === 'DROPSCOPE_DEMO' && inline === undefined && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('-'))) {
+      flags[key] = 'on';
+      continue;
+    }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new ConfigError(`option ${flag} needs a value`);
     flags[key] = value;
@@ -167,6 +178,31 @@ export function parseServerConfig(env: Record<string, string | undefined>, argv:
     throw new ConfigError('invalid configuration: DROPSCOPE_RETENTION_AGGREGATES must be at least DROPSCOPE_RETENTION_RAW (the aggregates answer what the raw rows no longer can)');
   }
   return parsed.data;
+}
+
+/**
+ * Next's dev server or the production build, from NODE_ENV and the file the process runs.
+ * The source (`tsx server.ts`, `npm run dev`) is dev unless NODE_ENV=production, as ever.
+ * The bundle (dist/server.mjs) is the production build: run directly (systemd, a container)
+ * without NODE_ENV it used to start Next's dev server, compiling pages on demand under a
+ * content security policy loosened for it. It now needs NODE_ENV said: production (npm start
+ * sets it) or development.
+ * @throws ConfigError for the bundle without NODE_ENV=production or development.
+ */
+export function serverMode(nodeEnv: string | undefined, entry: string | undefined): 'dev' | 'production' {
+  if (nodeEnv === 'production') return 'production';
+  if (nodeEnv === 'development' || /\.[cm]?tsx?$/.test(entry ?? '')) return 'dev';
+  throw new ConfigError(
+    `NODE_ENV is ${nodeEnv === undefined ? 'unset' : JSON.stringify(nodeEnv)}: ${entry ?? 'the server'} is the production build; run it with NODE_ENV=production (npm start does), or NODE_ENV=development for Next's dev server`,
+  );
+}
+
+/**
+ * Process-wide defaults the server sets before Next loads, unless the environment says
+ * otherwise: Next's telemetry off (a self-hosted monitor reports to nobody). Mutates `env`.
+ */
+export function applyProcessDefaults(env: Record<string, string | undefined>): void {
+  env.NEXT_TELEMETRY_DISABLED ??= '1';
 }
 
 function pick(env: Record<string, string | undefined>, keys: string[]): Record<string, string> {

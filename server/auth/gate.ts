@@ -13,11 +13,12 @@ import { fromNodeHeaders } from 'better-auth/node';
 import type { Database } from '../../db/client';
 import { authenticateApiToken } from '../../db/queries/api-tokens';
 import { authenticateProbe } from '../../db/queries/probes';
-import { isApiPath, isWrite, requirementFor } from '../../lib/auth/access-policy';
+import { isApiPath, isWrite, requirementFor, type Requirement } from '../../lib/auth/access-policy';
 import { clientAddress } from '../../lib/http/client-address';
 import type { OutboundAllowList } from '../../lib/net/allow-list';
 import { isRole, roleAtLeast, roleOf, type Principal, type Role } from '../../lib/auth/roles';
 import type { Logger } from '../../lib/log';
+import { isHealthPath } from '../health';
 import { CLIENT_IP_HEADER, type Auth } from './auth';
 import { runAsPrincipal } from './current';
 import { createLastKnown } from './last-known';
@@ -115,7 +116,9 @@ export function createGate(options: GateOptions): Gate {
   }
 
   async function check(req: IncomingMessage, pathname: string): Promise<{ principal: Principal | null } | Refusal> {
-    const need = requirementFor(req.method ?? 'GET', pathname);
+    // Load balancers and systemd probe these without credentials (server/health.ts); they say
+    // only whether the process serves and is ready, never anything of the data.
+    const need: Requirement = isHealthPath(pathname) ? { kind: 'public' } : requirementFor(req.method ?? 'GET', pathname);
     if (need.kind === 'public' || need.kind === 'probe') return { principal: null };
     const principal = await principalOf(req);
     if (!principal) {
