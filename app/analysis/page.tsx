@@ -1,64 +1,55 @@
+import type { Metadata } from 'next';
 import { FindingsList } from '@/components/analysis/findings-list';
 import { SignatureCard } from '@/components/analysis/signature-card';
+import { IgnoredParams } from '@/components/dashboard/query-notice';
+import { ScopeBar } from '@/components/dashboard/scope-bar';
+import { Instant } from '@/components/dashboard/time-zone';
+import { ZoneName } from '@/components/dashboard/zone-name';
+import { BadLink } from '@/components/paths/no-probes';
 import { getDatabase, readOptions } from '@/db/client';
 import { analysisReport } from '@/db/queries/analysis-report';
-import { analysisQuerySchema, DEFAULT_ANALYSIS_RANGE_MS, labelOf } from '@/lib/contracts/analysis-query';
+import { earliestDataHint } from '@/db/queries/earliest-data';
+import { scopeOptions } from '@/db/queries/scope';
 import { layersInUse } from '@/lib/config/layers';
-import { describeIssues, fieldIssues } from '@/lib/http/problem';
+import { knownQueryString, parseScopedQuery } from '@/lib/dashboard/query-params';
+import { dashboardScopeSchema, fittedRange, resolveScope } from '@/lib/dashboard/scope';
+import { describeIssues } from '@/lib/http/problem';
+import { searchParamsInput } from '@/lib/http/search-params';
 import { withDatabasePage } from '@/app/database-page';
 import { inReportSlot } from '@/lib/http/report-slots';
 
 export const dynamic = 'force-dynamic';
 
-const RANGES = [
-  ['15m', 15 * 60_000],
-  ['1h', 3_600_000],
-  ['6h', 6 * 3_600_000],
-  ['24h', 86_400_000],
-  ['7d', 7 * 86_400_000],
-  ['30d', 30 * 86_400_000],
-] as const;
+export const metadata: Metadata = { title: 'Analysis' };
 
 export default withDatabasePage(async function AnalysisPage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
-  const sp = await props.searchParams;
-  const { range, ...rest } = sp;
-  const parsed = analysisQuerySchema.safeParse(Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined && v !== '')));
-  if (!parsed.success) {
-    return (
-      <div className="banner banner-error" role="alert">
-        Bad link: {describeIssues(fieldIssues(parsed.error))}. <a href="/analysis">Analyse the last 24 hours</a>.
-      </div>
-    );
-  }
   const now = new Date();
-  const rangeMs = RANGES.find(([k]) => k === range)?.[1] ?? DEFAULT_ANALYSIS_RANGE_MS;
-  const to = parsed.data.to ? new Date(parsed.data.to) : now;
-  const from = parsed.data.from ? new Date(parsed.data.from) : new Date(to.getTime() - rangeMs);
+  // The same scope as every other page (range presets, from/to, filters, tz), and the same limits.
+  const parsed = parseScopedQuery(dashboardScopeSchema, searchParamsInput(await props.searchParams), now);
+  if (!parsed.success) return <BadLink message={describeIssues(parsed.issues)} reset={{ href: '/analysis', label: 'Analyse the last 24 hours' }} />;
   const database = getDatabase();
-  const report = await inReportSlot(() => analysisReport(database.db, { from, to, probe: parsed.data.probe, proxy: parsed.data.proxy, target: parsed.data.target, label: labelOf(parsed.data), profile: parsed.data.profile }, { now, layers: layersInUse(), ...readOptions(database) }));
-  const filters = [parsed.data.probe && `probe ${parsed.data.probe}`, parsed.data.proxy && `proxy ${parsed.data.proxy}`, parsed.data.target && `target ${parsed.data.target}`, parsed.data.label && `label ${parsed.data.label}`, parsed.data.profile && `profile ${parsed.data.profile}`].filter(Boolean);
+  const db = database.db;
+  const earliestData = await earliestDataHint(db, now);
+  const scope = resolveScope(parsed.data, now, { earliestData });
+  const [report, options] = [await inReportSlot(() => analysisReport(db, scope, { now, layers: layersInUse(), ...readOptions(database) })), await scopeOptions(db)];
+  const filters = [scope.probe && `probe ${scope.probe}`, scope.proxy && `proxy ${scope.proxy}`, scope.target && `target ${scope.target}`, scope.label && `label ${scope.label.key}=${scope.label.value}`, scope.profile && `profile ${scope.profile}`].filter(Boolean);
 
   return (
     <div className="analysis" data-testid="analysis" data-signatures={report.signatures.length}>
+      <IgnoredParams ignored={parsed.ignored} cleanHref={`/analysis${knownQueryString(parsed.known)}`} />
       <div className="overview-bar">
         <h1>Drop analysis</h1>
-        <nav className="range-picker" aria-label="Time range">
-          {RANGES.map(([k]) => (
-            <a key={k} href={`/analysis?${new URLSearchParams({ ...(rest as Record<string, string>), range: k }).toString()}`} aria-current={(range ?? '24h') === k ? 'page' : undefined}>
-              {k}
-            </a>
-          ))}
-        </nav>
       </div>
+      <ScopeBar options={{ ...options, defaultRange: fittedRange(earliestData, now) }} />
       <p className="muted">
-        {report.totalDrops} drops from {from.toISOString().replace('T', ' ').slice(0, 16)} to {to.toISOString().replace('T', ' ').slice(0, 16)} UTC
+        {report.totalDrops} drops from <Instant at={scope.from} style="datetime" /> to <Instant at={scope.to} style="datetime" /> <ZoneName />
         {filters.length > 0 && ` · ${filters.join(' · ')}`} · drops closed by the probe itself are not counted
       </p>
       {report.rawSince && (
         <p className="banner" role="note" data-testid="raw-retention">
-          Raw sessions before {report.rawSince.replace('T', ' ').slice(0, 16)} UTC are past their retention (DROPSCOPE_RETENTION_RAW): the counts,
-          histograms and places below still come from the hourly aggregates, but the drops each signature shows (its members, their headers
-          and ends) are only those since then, so a verdict that rests on them may be less sure than it was.
+          Raw sessions before <Instant at={report.rawSince} style="datetime" /> <ZoneName /> are past their retention (DROPSCOPE_RETENTION_RAW): the counts, histograms and places below still come from
+          the hourly aggregates, but the drops each signature shows (its members, their headers and ends) are only those since then, so a verdict that rests on them may be less sure than
+          it was.
         </p>
       )}
       <h2>Signatures</h2>

@@ -1,7 +1,10 @@
+import type { Metadata } from 'next';
 import { SignInForm } from '@/components/auth/sign-in-form';
 import { parseAuthConfig } from '@/lib/config/auth-env';
 
 export const dynamic = 'force-dynamic';
+
+export const metadata: Metadata = { title: 'Sign in' };
 
 export default async function SignInPage(props: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const sp = await props.searchParams;

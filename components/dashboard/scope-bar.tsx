@@ -1,11 +1,18 @@
 'use client';
 /**
- * The time range and filters every dashboard page shares. Changing one navigates to the
- * same page with the new query string, so a link (or a reload) reproduces the view.
+ * The time range, filters and time zone every dashboard page shares. Changing one navigates
+ * to the same page with the new query string, so a link (or a reload) reproduces the view.
  * Native buttons and selects: usable from the keyboard, readable in both colour schemes.
+ *
+ * A control always shows what filters the page (issue 19): a filter value the data does not
+ * have is still offered and selected, marked "(no data)"; the range pressed is the URL's, or
+ * the default the server fitted to a fresh install's data (ScopeOptions.defaultRange).
  */
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
-import { RANGE_PRESETS, DEFAULT_RANGE, scopeQueryString, type ScopeOptions } from '../../lib/dashboard/scope';
+import { customRange, zoomOutRange, zoomQuery } from '../../lib/dashboard/brush-zoom';
+import { RANGE_PRESETS, DEFAULT_RANGE, filterChoices, scopeQueryString, type ScopeOptions } from '../../lib/dashboard/scope';
+import { TIME_ZONE_MODES, parseTimeZoneMode, zoneLabel } from '../../lib/dashboard/time';
+import { Instant, useTimeZone } from './time-zone';
 
 const FILTERS = [
   ['probe', 'probes', 'all probes'],
@@ -23,37 +30,61 @@ export function ScopeBar({ options, keep = [] }: { options: ScopeOptions; keep?:
   const router = useRouter();
   const pathname = usePathname();
   const params = useSearchParams();
+  const shownZone = useTimeZone();
   const current = Object.fromEntries(params.entries()) as Record<string, string | undefined>;
   const kept = new URLSearchParams(keep.flatMap((k) => (current[k] ? [[k, current[k]!]] : []))).toString();
-  const go = (change: Record<string, string | undefined>) => {
+  const hrefFor = (change: Record<string, string | undefined>) => {
     const scope = scopeQueryString({ ...current, ...change });
-    router.push(`${pathname}${scope}${kept ? `${scope ? '&' : '?'}${kept}` : ''}`);
+    return `${pathname}${scope}${kept ? `${scope ? '&' : '?'}${kept}` : ''}`;
   };
-  const range = current.from || current.to ? 'custom' : (current.range ?? DEFAULT_RANGE);
+  const go = (change: Record<string, string | undefined>) => router.push(hrefFor(change));
+  const range = current.from || current.to ? 'custom' : (current.range ?? options.defaultRange ?? DEFAULT_RANGE);
+  const tz = parseTimeZoneMode(current.tz);
+  const zoomOut = () => {
+    const now = Date.now();
+    const r = customRange(params, now);
+    if (r) router.push(`${pathname}${zoomQuery(params.toString(), zoomOutRange(r, now))}`);
+  };
 
   return (
-    <div className="scope-bar" role="group" aria-label="Time range and filters" data-testid="scope-bar">
+    <div className="scope-bar" role="group" aria-label="Time range and filters" data-testid="scope-bar" data-range={range} data-tz={tz}>
       <div className="range-picker" role="group" aria-label="Time range">
         {RANGE_PRESETS.map((r) => (
           <button key={r} type="button" aria-pressed={range === r} onClick={() => go({ range: r, from: undefined, to: undefined })}>
             {r}
           </button>
         ))}
-        {range === 'custom' && <span className="custom-range">{`${current.from ?? '…'} → ${current.to ?? 'now'}`}</span>}
+        {range === 'custom' && (
+          <span className="custom-range" data-testid="custom-range">
+            {current.from ? <Instant at={current.from} style="full" /> : '…'} → {current.to ? <Instant at={current.to} style="full" /> : 'now'} {zoneLabel(shownZone)}{' '}
+            {current.from && (
+              <button type="button" onClick={zoomOut} data-testid="zoom-out">
+                zoom out
+              </button>
+            )}
+          </span>
+        )}
       </div>
       {FILTERS.map(([key, list, all]) => (
         <label key={key} className="filter">
           <span className="sr-only">{key}</span>
           <select aria-label={key} name={key} value={current[key] ?? ''} onChange={(e) => go({ [key]: e.target.value || undefined })}>
             <option value="">{all}</option>
-            {options[list].map((v) => (
-              <option key={v} value={v}>
-                {v}
+            {filterChoices(options[list], current[key]).map((c) => (
+              <option key={c.value} value={c.value} data-no-data={c.noData ? 'true' : undefined}>
+                {c.label}
               </option>
             ))}
           </select>
         </label>
       ))}
+      <div className="range-picker tz-switch" role="group" aria-label="Time zone" data-testid="tz-switch">
+        {TIME_ZONE_MODES.map((m) => (
+          <button key={m} type="button" aria-pressed={tz === m} onClick={() => go({ tz: m })} title={m === 'utc' ? 'Times in UTC' : 'Times in this browser’s zone'}>
+            {m === 'utc' ? 'UTC' : 'local'}
+          </button>
+        ))}
+      </div>
     </div>
   );
 }

@@ -7,7 +7,9 @@
 import type { Outcome } from '../../lib/contracts/ingest';
 import { handshakesReportSchema } from '../../lib/handshakes/schema';
 import type { HandshakesReport } from '../../lib/handshakes/report';
+import { zoneLabel } from '../../lib/dashboard/time';
 import { formatPercent } from '../../lib/overview/format';
+import { Instant, useTimeZone } from '../dashboard/time-zone';
 import { LiveStatusBadge, RefreshError } from '../live/live-status';
 import { useLiveReport } from '../live/use-live-report';
 import { FailureTable } from './failure-table';
@@ -18,15 +20,17 @@ const OUTCOME_LABELS: Record<Outcome, string> = { opened: 'upgraded (101)', upgr
 
 export function LiveHandshakes({ initial, query }: { initial: HandshakesReport; query: string }) {
   const { report: r, status, refreshing, error, retry } = useLiveReport(initial, { url: `/api/v1/handshakes${query}`, schema: handshakesReportSchema, spans: { kind: 'scope' } });
+  const tz = useTimeZone();
   const failures = r.attempts - r.upgrades;
-  const span = `${r.scope.from.replace('T', ' ').slice(0, 16)} – ${r.scope.to.replace('T', ' ').slice(0, 16)} UTC`;
 
   return (
     <div className={styles.page} data-testid="handshakes" data-attempts={r.attempts} data-upgrades={r.upgrades} data-bucket={r.bucket} data-socket={status}>
       <div className="overview-bar">
         <h1>Handshake health</h1>
         <span className={styles.barSide}>
-          <span className="muted">{span}</span>
+          <span className="muted" data-testid="handshakes-span">
+            <Instant at={r.scope.from} style="datetime" /> – <Instant at={r.scope.to} style="datetime" /> {zoneLabel(tz)}
+          </span>
           <LiveStatusBadge status={status} busy={refreshing} />
         </span>
       </div>
@@ -75,7 +79,7 @@ export function LiveHandshakes({ initial, query }: { initial: HandshakesReport; 
           <section className="card" data-testid="ratio-chart" data-points={r.series.length} aria-label="Upgrade success over time">
             <header className="card-header">
               <h2>Upgrade success over time</h2>
-              <span className="card-meta">101 answers over attempts, per {r.bucket}</span>
+              <span className="card-meta">101 answers over attempts, per {r.bucket} · drag to zoom</span>
             </header>
             <RatioChart series={r.series} bucketMs={r.bucketMs} />
             <ul className={styles.legend} aria-hidden="true">

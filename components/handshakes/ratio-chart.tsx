@@ -1,6 +1,9 @@
 'use client';
-/** Attempts per bucket (bars) and the share answered 101 (line), over the selected range. */
+/** Attempts per bucket (bars) and the share answered 101 (line), over the selected range; drag across it to zoom the page. */
 import { Bar, CartesianGrid, ComposedChart, Line, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
+import { formatInstant, zoneLabel, type TimeZoneMode } from '../../lib/dashboard/time';
+import { useBrushZoom } from '../dashboard/brush-zoom';
+import { useTimeZone } from '../dashboard/time-zone';
 import type { HandshakeBucket } from '../../lib/handshakes/report';
 import { formatPercent } from '../../lib/overview/format';
 
@@ -10,13 +13,10 @@ interface Row extends HandshakeBucket {
 }
 
 export function RatioChart({ series, bucketMs }: { series: readonly HandshakeBucket[]; bucketMs: number }) {
+  const tz = useTimeZone();
+  const brush = useBrushZoom();
   const rows: Row[] = series.map((b) => ({ ...b, t: Date.parse(b.at), pct: b.ratio === null ? null : b.ratio * 100 }));
-  const label = (t: number) => {
-    const iso = new Date(t).toISOString();
-    // Dates once a day boundary is in view; times of day below that.
-    if (bucketMs >= 86_400_000) return iso.slice(5, 10);
-    return iso.slice(11, 16) === '00:00' || bucketMs >= 3_600_000 ? `${iso.slice(5, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 16);
-  };
+  const label = (t: number) => bucketLabel(t, bucketMs, tz);
   const first = rows[0]?.t ?? 0;
   const last = rows.at(-1)?.t ?? 0;
   const ticks = roundTicks(first, last);
@@ -30,16 +30,19 @@ export function RatioChart({ series, bucketMs }: { series: readonly HandshakeBuc
       <g key={p.index} />
     );
   return (
-    <ComposedChart responsive style={{ width: '100%', height: 280 }} data={rows} margin={{ top: 8, right: 8, bottom: 4, left: 0 }}>
-      <CartesianGrid vertical={false} stroke="var(--grid)" />
-      {/* Half a bucket either side: the first and last bars are not cut in half by the axes. */}
-      <XAxis dataKey="t" type="number" domain={[first - bucketMs / 2, last + bucketMs / 2]} ticks={ticks} tickFormatter={label} stroke="var(--muted)" tick={{ fill: 'var(--muted)', fontSize: 12 }} />
-      <YAxis yAxisId="pct" domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} tickFormatter={(v: number) => `${v}%`} width={44} stroke="var(--muted)" tick={{ fill: 'var(--muted)', fontSize: 12 }} />
-      <YAxis yAxisId="n" orientation="right" allowDecimals={false} width={40} stroke="var(--muted)" tick={{ fill: 'var(--muted)', fontSize: 12 }} />
-      <Tooltip content={(p: TooltipContentProps) => <BucketTooltip {...p} fmt={label} />} cursor={{ fill: 'var(--hover)' }} />
-      <Bar yAxisId="n" dataKey="attempts" name="attempts" fill="var(--closed)" isAnimationActive={false} />
-      <Line yAxisId="pct" dataKey="pct" name="101 share" stroke="var(--accent)" strokeWidth={2} dot={dot} activeDot={{ r: 4 }} connectNulls={false} isAnimationActive={false} />
-    </ComposedChart>
+    <div {...brush.wrapper} data-testid="ratio-chart-brush">
+      <ComposedChart responsive style={{ width: '100%', height: 280 }} data={rows} margin={{ top: 8, right: 8, bottom: 4, left: 0 }}>
+        <CartesianGrid vertical={false} stroke="var(--grid)" />
+        {/* Half a bucket either side: the first and last bars are not cut in half by the axes. */}
+        <XAxis dataKey="t" type="number" domain={[first - bucketMs / 2, last + bucketMs / 2]} ticks={ticks} tickFormatter={label} stroke="var(--muted)" tick={{ fill: 'var(--muted)', fontSize: 12 }} />
+        <YAxis yAxisId="pct" domain={[0, 100]} ticks={[0, 25, 50, 75, 100]} tickFormatter={(v: number) => `${v}%`} width={44} stroke="var(--muted)" tick={{ fill: 'var(--muted)', fontSize: 12 }} />
+        <YAxis yAxisId="n" orientation="right" allowDecimals={false} width={40} stroke="var(--muted)" tick={{ fill: 'var(--muted)', fontSize: 12 }} />
+        <Tooltip content={(p: TooltipContentProps) => <BucketTooltip {...p} fmt={(t) => `${label(t)} ${zoneLabel(tz)}`} />} cursor={{ fill: 'var(--hover)' }} />
+        <Bar yAxisId="n" dataKey="attempts" name="attempts" fill="var(--closed)" isAnimationActive={false} />
+        <Line yAxisId="pct" dataKey="pct" name="101 share" stroke="var(--accent)" strokeWidth={2} dot={dot} activeDot={{ r: 4 }} connectNulls={false} isAnimationActive={false} />
+        {brush.layer}
+      </ComposedChart>
+    </div>
   );
 }
 
@@ -48,12 +51,21 @@ function BucketTooltip({ active, payload, fmt }: TooltipContentProps & { fmt: (t
   if (!active || !row) return null;
   return (
     <div className="chart-tooltip">
-      <div className="chart-tooltip-title">{fmt(row.t)} UTC</div>
+      <div className="chart-tooltip-title">{fmt(row.t)}</div>
       <div>
         {row.upgrades} of {row.attempts} upgraded ({formatPercent(row.ratio)})
       </div>
     </div>
   );
+}
+
+/** A bucket's axis label in `tz`: dates once buckets are days; times of day below that, with the date at midnight and for hourly buckets. */
+export function bucketLabel(t: number, bucketMs: number, tz: TimeZoneMode, zone?: string): string {
+  const full = formatInstant(t, tz, 'datetime', zone);
+  const day = full.slice(5, 10);
+  const time = full.slice(11, 16);
+  if (bucketMs >= 86_400_000) return day;
+  return time === '00:00' || bucketMs >= 3_600_000 ? `${day} ${time}` : time;
 }
 
 const TICK_STEPS = [60_000, 300_000, 900_000, 1_800_000, 3_600_000, 3 * 3_600_000, 6 * 3_600_000, 12 * 3_600_000, 86_400_000, 7 * 86_400_000];

@@ -1,8 +1,10 @@
 'use client';
 /** The newest openings, endings and refusals, newest first; rows added live fade in. */
-import { formatClockUtc, formatDurationPrecise } from '../../lib/overview/format';
+import { zoneLabel } from '../../lib/dashboard/time';
+import { formatDurationPrecise } from '../../lib/overview/format';
 import { feedKey } from '../../lib/overview/overview';
 import type { FeedItem } from '../../lib/realtime/feed';
+import { Instant, useTimeZone } from '../dashboard/time-zone';
 import type { LiveStatus } from '../live/use-live-report';
 
 type Badge = { label: string; tone: 'open' | 'drop' | 'closed' | 'refused' };
@@ -35,11 +37,12 @@ function detail(item: FeedItem): string {
 }
 
 export function LiveFeed({ items, status, freshKeys }: { items: FeedItem[]; status: LiveStatus; freshKeys: ReadonlySet<string> }) {
+  const tz = useTimeZone();
   return (
     <section className="card feed" data-testid="live-feed" data-count={items.length} aria-label="Live events">
       <header className="card-header">
         <h2>Live events</h2>
-        <div className="card-meta">times in UTC</div>
+        <div className="card-meta">times in {zoneLabel(tz)}</div>
       </header>
       {items.length === 0 ? (
         <p className="placeholder">{status === 'live' ? 'Waiting for the first event…' : 'No events yet.'}</p>
@@ -50,7 +53,9 @@ export function LiveFeed({ items, status, freshKeys }: { items: FeedItem[]; stat
             const b = badge(item);
             return (
               <li key={key} className={freshKeys.has(key) ? 'feed-row feed-row-new' : 'feed-row'} data-feed-key={key} data-type={item.type}>
-                <time className="feed-time" dateTime={item.at}>{formatClockUtc(item.at)}</time>
+                <span className="feed-time">
+                  <Instant at={item.at} style="clock" />
+                </span>
                 <span className={`badge badge-${b.tone}`}>{b.label}</span>
                 <span className="feed-path" title={item.sessionId}>
                   <span className="feed-target">{item.target}</span>

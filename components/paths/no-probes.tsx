@@ -17,11 +17,12 @@ export function NoProbesYet({ what }: { what: string }) {
           <div className="step-note">The config names your targets, proxies and profiles: see &quot;Probes on edge hosts&quot; in the README.</div>
         </li>
       </ol>
-      <p className={css.note} style={{ marginTop: '1rem' }}>Or run the server with the demo on (the default outside tests) to see a proxied path drop at 20 s.</p>
+      <p className={css.note} style={{ marginTop: '1rem' }}>Or run the server with the demo on (<code>DROPSCOPE_DEMO=on</code>, as the README&apos;s quick start does) to see a proxied path drop at 20 s.</p>
     </section>
   );
 }
 
+/** A known parameter with a bad value: the page names the field and offers a way back, never a blank page. */
 export function BadLink({ message, reset }: { message: string; reset: { href: string; label: string } }) {
   return (
     <div className="banner banner-error" role="alert" data-testid="bad-link">

@@ -1,11 +1,24 @@
 'use client';
-/** Dial phases stacked: the median attempt and the p95 attempt, phase by phase, with the figures as a table. */
+/**
+ * Dial phases stacked: the median attempt and the p95 attempt, phase by phase, with the
+ * figures as a table (exportable). Not a chart over time, so no brush-to-zoom here.
+ */
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from 'recharts';
 import { PHASES, type PhaseStat } from '../../lib/paths/types';
+import type { ExportColumn } from '../../lib/dashboard/table-export';
+import { TableExport } from '../dashboard/table-export';
 import { ms } from './format';
 import css from './paths.module.css';
 
 const LABEL = { dns: 'DNS', tcp: 'TCP', proxy: 'proxy', tls: 'TLS', upgrade: 'upgrade' } as const;
+
+/** The table's columns, raw: milliseconds as numbers (null without a sample). */
+export const PHASE_EXPORT_COLUMNS: readonly ExportColumn<PhaseStat>[] = [
+  { header: 'phase', value: (p) => p.phase },
+  { header: 'medianMs', value: (p) => p.p50Ms },
+  { header: 'p95Ms', value: (p) => p.p95Ms },
+  { header: 'attempts', value: (p) => p.count },
+];
 
 export function PhasesChart({ phases }: { phases: PhaseStat[] }) {
   const recorded = phases.filter((p) => p.count > 0);
@@ -15,7 +28,9 @@ export function PhasesChart({ phases }: { phases: PhaseStat[] }) {
     <section className={`card ${css.charts}`} aria-label="Dial phases" data-testid="phases-chart" data-phases={recorded.length}>
       <header className="card-header">
         <h2>Dial phases</h2>
-        <div className="card-meta">per phase, over the attempts that went through it</div>
+        <div className="card-meta">
+          per phase, over the attempts that went through it <TableExport name="dial-phases" rows={phases} columns={PHASE_EXPORT_COLUMNS} />
+        </div>
       </header>
       {recorded.length === 0 ? (
         <p className={css.placeholder}>No dial timings in this range.</p>

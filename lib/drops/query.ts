@@ -1,11 +1,13 @@
 /**
  * The drops page's own parameters, beside the shared dashboard scope: the histogram's bin
- * width, the y scale, and the signature cluster whose sessions are listed. Parsed with the
- * scope's schema extended, so unknown parameters are still refused and the scope's
- * refinements still apply.
+ * width, the y scale, and the signature cluster whose sessions are listed. The scope's
+ * schema extended, so the scope's refinements still apply; parsed (page and endpoint alike)
+ * with lib/dashboard/query-params.ts parseScopedQuery, which sets unknown parameters aside
+ * and applies the range limit that needs the clock.
  */
 import { z } from 'zod';
 import { dashboardScopeSchema } from '../dashboard/scope';
+import { barParamSchema } from './bin-sessions';
 
 /** Bin widths a person picks; `auto` fits the longest drop in about 60 bins. */
 export const BIN_WIDTHS = {
@@ -33,15 +35,17 @@ export const dropsQuerySchema = dashboardScopeSchema.safeExtend({
     .regex(/^\d{1,7}(\.\d{1,3})?$/, 'expected N in seconds, e.g. 60')
     .transform(Number)
     .optional(),
+  /** A histogram bar whose sessions are listed (lib/drops/bin-sessions.ts): the page's, the endpoint ignores it. */
+  bar: barParamSchema.optional(),
 });
 export type DropsQuery = z.infer<typeof dropsQuerySchema>;
 
 /** The page's own keys, appended after the scope's in a stable order. */
-export const DROPS_PARAMS = ['bin', 'scale', 'cluster'] as const;
+export const DROPS_PARAMS = ['bin', 'scale', 'cluster', 'bar'] as const;
 
 /** Split a parsed query into the shared scope's part and the page's own, defaults filled. */
 export function splitDropsQuery(q: DropsQuery): { scope: Omit<DropsQuery, (typeof DROPS_PARAMS)[number]>; bin: BinWidth; scale: YScale; cluster?: number } {
-  const { bin, scale, cluster, ...scope } = q;
+  const { bin, scale, cluster, bar: _bar, ...scope } = q;
   return { scope, bin: bin ?? 'auto', scale: scale ?? 'linear', ...(cluster !== undefined && { cluster }) };
 }
 

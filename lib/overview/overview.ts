@@ -23,7 +23,7 @@ export function parseWindow(text: string): number | null {
   return ms >= MIN_WINDOW_MS && ms <= MAX_WINDOW_MS ? ms : null;
 }
 
-/** The query string of GET /api/v1/overview. Unknown parameters are refused, not ignored. */
+/** The query string of GET /api/v1/overview. Strict: the route sets unknown parameters aside first (lib/dashboard/query-params.ts). */
 export const overviewQuerySchema = z.strictObject({
   window: z
     .string()

@@ -1,16 +1,19 @@
+import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import { Suspense } from 'react';
+import { IgnoredParams } from '@/components/dashboard/query-notice';
 import { LivePath } from '@/components/paths/live-path';
 import { Loading } from '@/components/paths/loading';
 import type { DashboardQuery } from '@/lib/dashboard/scope';
 import type { PathKey } from '@/lib/paths/path-id';
 import { BadLink } from '@/components/paths/no-probes';
 import { getDatabase, readOptions } from '@/db/client';
+import { earliestDataHint } from '@/db/queries/earliest-data';
 import { pathDetail, pathExists, SESSION_TABLE_LIMIT } from '@/db/queries/path-detail';
 import { scopeOptions } from '@/db/queries/scope';
-import { resolveScope, scopeQueryString } from '@/lib/dashboard/scope';
+import { knownQueryString, liveQueryString, type QueryInput } from '@/lib/dashboard/query-params';
+import { fittedRange, resolveScope, scopeQueryString } from '@/lib/dashboard/scope';
 import { describeIssues } from '@/lib/http/problem';
-import { queryStringOf } from '@/lib/http/search-params';
 import { parsePathId, pathId } from '@/lib/paths/path-id';
 import { parseScopeQuery, presentParams } from '@/lib/paths/query';
 import { withDatabasePage } from '@/app/database-page';
@@ -18,35 +21,48 @@ import { inReportSlot } from '@/lib/http/report-slots';
 
 export const dynamic = 'force-dynamic';
 
-export default withDatabasePage(async function PathPage(props: { params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+type Props = { params: Promise<{ id: string }>; searchParams: Promise<Record<string, string | string[] | undefined>> };
+
+/** The tab says which path: `chat via corp-squid · dropscope` (the layout adds the suffix). */
+export async function generateMetadata(props: Pick<Props, 'params'>): Promise<Metadata> {
+  const key = parsePathId((await props.params).id);
+  return { title: key ? `${key.target} via ${key.proxy}` : 'Path' };
+}
+
+export default withDatabasePage(async function PathPage(props: Props) {
   const key = parsePathId((await props.params).id);
   if (!key) notFound();
-  const input = presentParams(await props.searchParams);
-  const parsed = parseScopeQuery(input);
+  const now = new Date();
+  const parsed = parseScopeQuery(presentParams(await props.searchParams), now);
   if (!parsed.success) return <BadLink message={describeIssues(parsed.issues)} reset={{ href: '/paths', label: 'Back to all paths' }} />;
   const db = getDatabase().db;
   // Both 404s come before anything streams, so the status line can still say 404.
   if (!(await pathExists(db, key))) notFound();
   return (
-    <Suspense fallback={<Loading what={`${key.target} via ${key.proxy}`} />}>
-      <PathBody pathKey={key} query={parsed.data} apiQuery={queryStringOf(input)} />
-    </Suspense>
+    <>
+      <IgnoredParams ignored={parsed.ignored} cleanHref={`/paths/${pathId(key)}${knownQueryString(parsed.known)}`} />
+      <Suspense fallback={<Loading what={`${key.target} via ${key.proxy}`} />}>
+        <PathBody pathKey={key} query={parsed.data} known={parsed.known} now={now} />
+      </Suspense>
+    </>
   );
 });
 
-async function PathBody({ pathKey: key, query, apiQuery }: { pathKey: PathKey; query: DashboardQuery; apiQuery: string }) {
+async function PathBody({ pathKey: key, query, known, now }: { pathKey: PathKey; query: DashboardQuery; known: QueryInput; now: Date }) {
   const database = getDatabase();
   const db = database.db;
-  const now = new Date();
-  const [d, options] = [await inReportSlot(() => pathDetail(db, key, resolveScope(query, now), now, { concurrent: readOptions(database).concurrent })), await scopeOptions(db)];
+  const earliestData = await earliestDataHint(db, now);
+  const fitted = fittedRange(earliestData, now);
+  const [d, options] = [await inReportSlot(() => pathDetail(db, key, resolveScope(query, now, { earliestData }), now, { concurrent: readOptions(database).concurrent })), await scopeOptions(db)];
   // Not keyed by the query (see app/paths/page.tsx): the scope bar inside keeps its focus.
   return (
     <LivePath
       initial={d}
       apiPath={`/api/v1/paths/${pathId(key)}`}
-      query={apiQuery}
+      // Exactly this view for the live refetch: the fitted range when the URL names none.
+      query={liveQueryString(known, fitted, ['tz'])}
       // The path fixes target and proxy: offer only its own in those two filters.
-      options={{ ...options, targets: [key.target], proxies: [key.proxy] }}
+      options={{ ...options, targets: [key.target], proxies: [key.proxy], defaultRange: fitted }}
       backHref={`/paths${scopeQueryString({ ...query, target: undefined, proxy: undefined })}`}
       profileFiltered={Boolean(query.profile)}
       sessionLimit={SESSION_TABLE_LIMIT}

@@ -32,13 +32,19 @@ describe('GET /api/v1/overview', () => {
     ['?window=soon', 'window'],
     ['?window=0h', 'window'],
     ['?window=1h&window=2h', 'window'],
-    ['?windw=1h', '(root)'],
   ])('refuses %s with 400 naming %s', async (query, field) => {
     const res = await get(query);
     expect(res.status).toBe(400);
     const body = (await res.json()) as { error: { code: string; message: string; issues: { path: string }[] } };
     expect(body.error.code).toBe('API_ERR_QUERY');
     expect(body.error.issues.map((i) => i.path)).toContain(field);
-    expect(body.error.message).toContain(field === '(root)' ? 'windw' : 'window');
+    expect(body.error.message).toContain(field);
+  });
+
+  it('ignores an unknown parameter and names it in the dropscope-ignored-params header (issue 19)', async () => {
+    const res = await get('?windw=1h');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('dropscope-ignored-params')).toBe('windw');
+    expect(overviewSchema.parse(await res.json()).windowMs).toBe(HOUR_MS);
   });
 });
