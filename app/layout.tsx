@@ -1,12 +1,14 @@
 import type { Metadata } from 'next';
-import type { ReactNode } from 'react';
+import { Suspense, type ReactNode } from 'react';
 import { UserMenu } from '@/components/auth/user-menu';
+import { SiteNav } from '@/components/dashboard/site-nav';
 import { roleAtLeast, roleOf } from '@/lib/auth/roles';
 import { currentPrincipal } from '@/server/auth/current';
 import './globals.css';
 
 export const metadata: Metadata = {
-  title: 'dropscope',
+  // Pages name themselves (`export const metadata = { title: 'Drops' }`): "Drops · dropscope".
+  title: { default: 'dropscope', template: '%s · dropscope' },
   description: 'Which layer is killing your WebSockets, and after exactly how long.',
 };
 
@@ -26,17 +28,10 @@ export default function RootLayout({ children }: { children: ReactNode }) {
           </a>
           <span className="tagline">which layer drops your WebSockets, and after exactly how long</span>
           {role && (
-          <nav className="site-nav" aria-label="Pages">
-            <a href="/">Overview</a>
-            <a href="/drops">Drops</a>
-            <a href="/paths">Paths</a>
-            <a href="/handshakes">Handshakes</a>
-            <a href="/probes">Probes</a>
-            <a href="/fleet">Fleet</a>
-            <a href="/analysis">Analysis</a>
-            <a href="/alerts">Alerts</a>
-            {roleAtLeast(role, 'admin') && <a href="/admin">Admin</a>}
-          </nav>
+            // useSearchParams: a prerendered page (not-found) needs the boundary to build.
+            <Suspense fallback={null}>
+              <SiteNav admin={roleAtLeast(role, 'admin')} />
+            </Suspense>
           )}
           {principal && role && <UserMenu name={principal.kind === 'user' ? principal.email : principal.name} role={role} />}
         </header>

@@ -1,3 +1,4 @@
+import type { Metadata } from 'next';
 import css from '@/components/admin/admin.module.css';
 import { stamp } from '@/components/admin/format';
 import { ADMIN_PAGES } from '@/components/admin/pages';
@@ -8,6 +9,7 @@ import { listUsers } from '@/db/queries/users';
 import { withDatabasePage } from '@/app/database-page';
 
 export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Admin' };
 
 export default withDatabasePage(async function AdminPage() {
   const db = getDatabase().db;

@@ -5,6 +5,7 @@
  * Chains of entry points (issue 18) are declared here too, for the analysis, and the
  * experiments the server asks of probes are listed.
  */
+import type { Metadata } from 'next';
 import css from '@/components/fleet/fleet.module.css';
 import { FleetPanel } from '@/components/fleet/fleet-panel';
 import { pathFleetStatus } from '@/components/fleet/path-status';
@@ -20,6 +21,7 @@ import { fleetPlanForViewer } from '@/lib/plans/redact';
 import { currentPrincipal } from '@/server/auth/current';
 
 export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Fleet' };
 
 export default withDatabasePage(async function FleetPage() {
   const db = getDatabase().db;

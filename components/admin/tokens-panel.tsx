@@ -8,8 +8,10 @@ import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 import type { Role } from '../../lib/auth/roles';
 import { apiCall } from '../alerts/api-call';
+import { TableExport } from '../dashboard/table-export';
+import { Instant } from '../dashboard/time-zone';
 import css from './admin.module.css';
-import { stamp } from './format';
+import { tokenExportColumns, tokenState as stateOf } from './exports';
 import { FieldError, RoleSelect } from './fields';
 import { ShownOnce } from './shown-once';
 import { tokenSnippets } from './token-snippets';
@@ -22,14 +24,6 @@ export interface TokenWire {
   expiresAt: string | null;
   revokedAt: string | null;
   lastUsedAt: string | null;
-}
-
-type TokenState = 'active' | 'expired' | 'revoked';
-
-function stateOf(t: TokenWire, nowMs: number): TokenState {
-  if (t.revokedAt) return 'revoked';
-  if (t.expiresAt && Date.parse(t.expiresAt) <= nowMs) return 'expired';
-  return 'active';
 }
 
 const EMPTY = { name: '', role: 'viewer' as Role, days: '90', never: false };
@@ -96,7 +90,10 @@ export function TokensPanel({ tokens, now }: { tokens: TokenWire[]; now: string 
       <section className={css.section} aria-labelledby="tokens-title">
         <div className={css.sectionHeader}>
           <h2 id="tokens-title">API tokens</h2>
-          <span className={css.note}>values are shown once, at creation; only their hash is stored</span>
+          <span className={css.tools}>
+            <span className={css.note}>values are shown once, at creation; only their hash is stored</span>
+            <TableExport name="api-tokens" rows={tokens} columns={tokenExportColumns(nowMs)} />
+          </span>
         </div>
         {tokens.length === 0 ? (
           <p className={css.note}>No API token yet.</p>
@@ -127,11 +124,17 @@ export function TokensPanel({ tokens, now }: { tokens: TokenWire[]; now: string 
                       <td>{t.role}</td>
                       <td>
                         {state}
-                        {state === 'revoked' && <span className={css.sub}>{stamp(t.revokedAt)}</span>}
+                        {state === 'revoked' && t.revokedAt && (
+                          <span className={css.sub}>
+                            <Instant at={t.revokedAt} />
+                          </span>
+                        )}
                       </td>
-                      <td>{stamp(t.createdAt)}</td>
-                      <td>{t.expiresAt ? stamp(t.expiresAt) : 'never'}</td>
-                      <td>{t.lastUsedAt ? stamp(t.lastUsedAt) : 'never'}</td>
+                      <td>
+                        <Instant at={t.createdAt} />
+                      </td>
+                      <td>{t.expiresAt ? <Instant at={t.expiresAt} /> : 'never'}</td>
+                      <td>{t.lastUsedAt ? <Instant at={t.lastUsedAt} /> : 'never'}</td>
                       <td>
                         {state !== 'revoked' && (
                           <button type="button" className={css.danger} disabled={busy === `revoke-${t.id}`} onClick={() => void revoke(t)} aria-label={`Revoke token ${t.name}`}>

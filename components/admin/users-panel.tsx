@@ -9,9 +9,12 @@ import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 import type { Role } from '../../lib/auth/roles';
 import { apiCall } from '../alerts/api-call';
+import { TableExport } from '../dashboard/table-export';
+import { Instant } from '../dashboard/time-zone';
 import css from './admin.module.css';
+import { USER_EXPORT_COLUMNS } from './exports';
 import { FieldError, RoleSelect } from './fields';
-import { signInMethod, stamp } from './format';
+import { signInMethod } from './format';
 
 export interface UserWire {
   id: string;
@@ -94,7 +97,9 @@ function UserRow({ user, self, onResult }: { user: UserWire; self: boolean; onRe
           </span>
         ))}
       </td>
-      <td>{stamp(user.createdAt)}</td>
+      <td>
+        <Instant at={user.createdAt} />
+      </td>
       <td>
         <div className={css.actions}>
           <button type="button" className={css.button} aria-expanded={password !== null} onClick={() => setPassword(password === null ? '' : null)} aria-label={`Set a new password for ${user.email}`}>
@@ -178,7 +183,10 @@ export function UsersPanel({ users, selfId }: { users: UserWire[]; selfId: strin
       <section className={css.section} aria-labelledby="people-title">
         <div className={css.sectionHeader}>
           <h2 id="people-title">People</h2>
-          <span className={css.note}>viewer reads · editor also changes alert rules and webhooks · admin also manages people, probes, tokens</span>
+          <span className={css.tools}>
+            <span className={css.note}>viewer reads · editor also changes alert rules and webhooks · admin also manages people, probes, tokens</span>
+            <TableExport name="people" rows={users} columns={USER_EXPORT_COLUMNS} />
+          </span>
         </div>
         <div className={css.scroll}>
           <table className={css.table} data-testid="users-table" data-rows={users.length}>

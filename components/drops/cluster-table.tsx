@@ -1,8 +1,32 @@
-/** The drops of one signature's cluster, newest first (at most CLUSTER_LIMIT). */
-import type { DropsReport } from '../../lib/drops/report';
+'use client';
+/**
+ * The drops of one signature's cluster, newest first (at most CLUSTER_LIMIT), each path a
+ * link to its page; the rows as CSV or JSON beside the heading.
+ */
+import type { ExportColumn } from '../../lib/dashboard/table-export';
+import type { ClusterDrop, DropsReport } from '../../lib/drops/report';
 import { formatDurationPrecise } from '../../lib/overview/format';
+import { pathId } from '../../lib/paths/path-id';
+import { TableExport } from '../dashboard/table-export';
+import { Instant } from '../dashboard/time-zone';
 import { closeCodeLabel, END_KIND_LABELS } from './labels';
 import styles from './drops.module.css';
+
+/** The export: the table's columns with raw values (ISO instant, milliseconds, the end kind's key). */
+export const CLUSTER_EXPORT_COLUMNS: readonly ExportColumn<ClusterDrop>[] = [
+  { header: 'session', value: (d) => d.sessionId },
+  { header: 'ended', value: (d) => d.endedAt },
+  { header: 'probe', value: (d) => d.probe },
+  { header: 'target', value: (d) => d.target },
+  { header: 'proxy', value: (d) => d.proxy },
+  { header: 'profile', value: (d) => d.profile },
+  { header: 'duration ms', value: (d) => d.durationMs },
+  { header: 'age ms', value: (d) => d.ageMs },
+  { header: 'idle ms', value: (d) => d.idleMs },
+  { header: 'ending', value: (d) => d.endKind },
+  { header: 'close code', value: (d) => d.closeCode },
+  { header: 'egress', value: (d) => d.egress },
+];
 
 export function ClusterTable({ cluster, clearHref }: { cluster: NonNullable<DropsReport['cluster']>; clearHref: string }) {
   const sig = cluster.signature;
@@ -12,9 +36,12 @@ export function ClusterTable({ cluster, clearHref }: { cluster: NonNullable<Drop
         <h2>
           {sig ? `Drops at ${sig.nSeconds.toFixed(1)} s (${sig.dimension === 'age' ? 'age' : 'idle time'} ${formatDurationPrecise(sig.minMs)} – ${formatDurationPrecise(sig.maxMs)})` : `No signature at ${cluster.nSeconds} s`}
         </h2>
-        <a className="card-meta" href={clearHref}>
-          clear selection
-        </a>
+        <span className="card-tools">
+          {sig && <TableExport name={`drops-at-${cluster.nSeconds}s`} rows={cluster.drops} columns={CLUSTER_EXPORT_COLUMNS} />}
+          <a className="card-meta" href={clearHref}>
+            clear selection
+          </a>
+        </span>
       </header>
       {!sig ? (
         <p className="muted">The analysis finds no signature at {cluster.nSeconds} s in this range and these filters. Pick one of the signatures above.</p>
@@ -27,7 +54,7 @@ export function ClusterTable({ cluster, clearHref }: { cluster: NonNullable<Drop
             <table className="table">
               <thead>
                 <tr>
-                  <th>ended (UTC)</th>
+                  <th>ended</th>
                   <th>probe</th>
                   <th>path</th>
                   <th className="num">duration</th>
@@ -40,10 +67,15 @@ export function ClusterTable({ cluster, clearHref }: { cluster: NonNullable<Drop
               <tbody>
                 {cluster.drops.map((d) => (
                   <tr key={d.sessionId} data-session={d.sessionId}>
-                    <td className={styles.mono}>{d.endedAt.replace('T', ' ').slice(0, 19)}</td>
+                    <td className={styles.mono}>
+                      <Instant at={d.endedAt} />
+                    </td>
                     <td>{d.probe}</td>
                     <td>
-                      {d.target} <span className="muted">via</span> {d.proxy} <span className="muted">· {d.profile}</span>
+                      <a href={`/paths/${pathId({ target: d.target, proxy: d.proxy })}`}>
+                        {d.target} <span className="muted">via</span> {d.proxy}
+                      </a>{' '}
+                      <span className="muted">· {d.profile}</span>
                     </td>
                     <td className="num">{d.durationMs === null ? '—' : formatDurationPrecise(d.durationMs)}</td>
                     <td className="num">{d.idleMs === null ? '—' : formatDurationPrecise(d.idleMs)}</td>

@@ -6,13 +6,36 @@
  */
 import { useRouter } from 'next/navigation';
 import { useState, type ReactNode } from 'react';
+import type { ExportCell, ExportColumn } from '../../lib/dashboard/table-export';
 import { apiCall } from '../alerts/api-call';
+import { TableExport } from '../dashboard/table-export';
 import css from './fleet.module.css';
 
 export interface Column<T> {
   header: string;
   cell(row: T): ReactNode;
   num?: boolean;
+  /** The raw value for the CSV/JSON export when `cell` draws more than a string or number. */
+  value?(row: T): ExportCell;
+}
+
+/**
+ * The export of a section's table: its id, then its columns, each with its raw `value`, or
+ * what `cell` gives when that is plain text or a number (anything drawn is left empty
+ * rather than guessed at).
+ */
+export function definitionExportColumns<T extends { id: number }>(columns: readonly Column<T>[]): ExportColumn<T>[] {
+  return [
+    { header: 'id', value: (row) => row.id },
+    ...columns.map((c) => ({
+      header: c.header,
+      value: (row: T): ExportCell => {
+        if (c.value) return c.value(row);
+        const v = c.cell(row);
+        return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : null;
+      },
+    })),
+  ];
 }
 
 export function DefinitionSection<T extends { id: number }>(props: {
@@ -54,11 +77,14 @@ export function DefinitionSection<T extends { id: number }>(props: {
     <section className={css.section} aria-labelledby={headingId} data-testid={`fleet-${title.toLowerCase()}`}>
       <div className={css.sectionHeader}>
         <h2 id={headingId}>{title}</h2>
-        {canEdit && editing !== 'new' && (
-          <button type="button" className={css.primary} onClick={() => setEditing('new')}>
-            New {noun}
-          </button>
-        )}
+        <span className={css.tools}>
+          <TableExport name={`fleet-${title}`} rows={rows} columns={definitionExportColumns(columns)} />
+          {canEdit && editing !== 'new' && (
+            <button type="button" className={css.primary} onClick={() => setEditing('new')}>
+              New {noun}
+            </button>
+          )}
+        </span>
       </div>
       <p className={css.note}>{props.intro}</p>
       {error && (

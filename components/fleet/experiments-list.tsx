@@ -4,7 +4,9 @@
  * keepalive, a reconnect schedule) and each probe runs its own beside its paths. What they
  * found is on the analysis page; this says what was asked, where, and whether it still runs.
  */
-import { stamp } from '../admin/format';
+import type { ExportColumn } from '../../lib/dashboard/table-export';
+import { TableExport } from '../dashboard/table-export';
+import { Instant } from '../dashboard/time-zone';
 import css from './fleet.module.css';
 
 /** One experiment as GET /api/v1/plan/experiments answers it (db/queries/experiments.ts ExperimentView). */
@@ -44,6 +46,24 @@ function settings(p: ExperimentWire['profile']): string {
   }
 }
 
+/** The export: the table's columns with raw values (ISO instants, the profile as its settings in words). */
+export const EXPERIMENT_EXPORT_COLUMNS: readonly ExportColumn<ExperimentWire>[] = [
+  { header: 'id', value: (x) => x.id },
+  { header: 'probe', value: (x) => x.probe },
+  { header: 'target', value: (x) => x.target },
+  { header: 'proxy', value: (x) => x.proxy },
+  { header: 'kind', value: (x) => x.kind },
+  { header: 'signature', value: (x) => x.signature.key },
+  { header: 'profile', value: (x) => x.profile.name },
+  { header: 'settings', value: (x) => settings(x.profile) },
+  { header: 'canaries', value: (x) => x.canaries },
+  { header: 'purpose', value: (x) => x.purpose },
+  { header: 'state', value: (x) => x.state },
+  { header: 'created', value: (x) => x.createdAt },
+  { header: 'expires', value: (x) => x.expiresAt },
+  { header: 'concluded', value: (x) => x.concludedAt },
+];
+
 function State({ x }: { x: ExperimentWire }) {
   if (x.state === 'running') {
     return (
@@ -55,7 +75,11 @@ function State({ x }: { x: ExperimentWire }) {
   return (
     <span className={css.disabled}>
       <span aria-hidden="true">○</span> {x.state}
-      {x.concludedAt && <span className={css.sub}>{stamp(x.concludedAt)}</span>}
+      {x.concludedAt && (
+        <span className={css.sub}>
+          <Instant at={x.concludedAt} />
+        </span>
+      )}
     </span>
   );
 }
@@ -66,6 +90,7 @@ export function ExperimentsList({ experiments }: { experiments: readonly Experim
     <section className={css.section} aria-labelledby="fleet-experiments-title" data-testid="fleet-experiments">
       <div className={css.sectionHeader}>
         <h2 id="fleet-experiments-title">Experiments</h2>
+        <TableExport name="experiments" rows={experiments} columns={EXPERIMENT_EXPORT_COLUMNS} />
       </div>
       <p className={css.note}>
         Canaries the server asks of the probes that see a drop signature, to try its fix: each runs on a target and proxy the probe already runs, until one session concludes or it
@@ -113,8 +138,12 @@ export function ExperimentsList({ experiments }: { experiments: readonly Experim
                   <td>
                     <State x={x} />
                   </td>
-                  <td>{stamp(x.createdAt)}</td>
-                  <td>{stamp(x.expiresAt)}</td>
+                  <td>
+                    <Instant at={x.createdAt} />
+                  </td>
+                  <td>
+                    <Instant at={x.expiresAt} />
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -46,6 +46,18 @@ function ChainHops({ hops }: { hops: readonly string[] }) {
   );
 }
 
+/** The state column in words, for the export: what PathState draws. */
+export function pathStateText(path: PlanPathView, status: PathFleetStatus | undefined): string {
+  if (!path.enabled) return 'disabled';
+  const running = status?.running ?? [];
+  const unconfigured = status?.unconfigured ?? [];
+  if (running.length + unconfigured.length === 0) return 'not reported yet';
+  return [
+    `running on ${running.length}${running.length ? ` (${running.map((r) => r.probe).join(', ')})` : ''}`,
+    ...unconfigured.map((u) => `unconfigured on ${u.probe}: ${u.reason ?? 'no reason given'}${u.field ? ` (${u.field})` : ''}`),
+  ].join('; ');
+}
+
 function PathState({ path, status }: { path: PlanPathView; status: PathFleetStatus | undefined }) {
   if (!path.enabled) return <span className={css.disabled}>disabled</span>;
   const running = status?.running ?? [];
@@ -115,13 +127,13 @@ export function FleetPanel({
         apiPath="/api/v1/plan/paths"
         canEdit={canEdit}
         columns={[
-          { header: 'path', cell: (p) => `#${p.id}` },
+          { header: 'path', cell: (p) => `#${p.id}`, value: (p) => p.id },
           { header: 'target', cell: (p) => p.target },
           { header: 'proxy', cell: (p) => p.proxy },
           { header: 'profile', cell: (p) => p.profile },
           { header: 'canaries', num: true, cell: (p) => p.canaries },
-          { header: 'on probes', cell: (p) => <span className={css.label}>{p.probes}</span> },
-          { header: 'state', cell: (p) => <PathState path={p} status={status[p.id]} /> },
+          { header: 'on probes', cell: (p) => <span className={css.label}>{p.probes}</span>, value: (p) => p.probes },
+          { header: 'state', cell: (p) => <PathState path={p} status={status[p.id]} />, value: (p) => pathStateText(p, status[p.id]) },
         ]}
         form={(p, done) => <PathForm path={p} plan={plan} probes={probes} onDone={done} />}
       />
@@ -138,7 +150,7 @@ export function FleetPanel({
         canEdit={canEdit}
         columns={[
           { header: 'target', cell: (t) => t.name },
-          { header: 'URL', cell: (t) => <span className={css.mono}>{t.url}</span> },
+          { header: 'URL', cell: (t) => <span className={css.mono}>{t.url}</span>, value: (t) => t.url },
           {
             header: 'options',
             cell: (t) =>
@@ -172,7 +184,7 @@ export function FleetPanel({
         canEdit={canEdit}
         columns={[
           { header: 'proxy', cell: (p) => p.name },
-          { header: 'URL', cell: (p) => <span className={css.mono}>{p.url}</span> },
+          { header: 'URL', cell: (p) => <span className={css.mono}>{p.url}</span>, value: (p) => p.url },
         ]}
         form={(p, done) => <ProxyForm proxy={p} onDone={done} />}
       />
@@ -207,7 +219,7 @@ export function FleetPanel({
         deleteNote="The analysis stops placing cuts on it."
         columns={[
           { header: 'chain', cell: (c) => c.name },
-          { header: 'entry points, outermost first', cell: (c) => <ChainHops hops={c.hops} /> },
+          { header: 'entry points, outermost first', cell: (c) => <ChainHops hops={c.hops} />, value: (c) => c.hops.join(' → ') },
         ]}
         form={(c, done) => <ChainForm chain={c} targets={plan.targets.map((t) => t.name)} onDone={done} />}
       />

@@ -1,6 +1,21 @@
 /** Failed handshakes grouped by one value (status, proxy reply, error code), with the paths hit. */
+import type { ExportColumn } from '../../lib/dashboard/table-export';
 import type { FailureGroup } from '../../lib/handshakes/report';
+import { TableExport } from '../dashboard/table-export';
 import styles from './handshakes.module.css';
+
+/**
+ * The export: the value (raw and in words), its count, and every path it hit as
+ * `target via proxy ×n` (the table shows the first six).
+ */
+export function failureColumns<V extends string | number>(column: string, describe?: (v: V) => string): ExportColumn<FailureGroup<V>>[] {
+  return [
+    { header: column, value: (g) => g.value },
+    ...(describe ? [{ header: `${column} meaning`, value: (g: FailureGroup<V>) => describe(g.value) }] : []),
+    { header: 'count', value: (g) => g.count },
+    { header: 'paths hit', value: (g) => g.paths.map((p) => `${p.target} via ${p.proxy} ×${p.count}`).join('; ') },
+  ];
+}
 
 export function FailureTable<V extends string | number>(props: { id: string; title: string; column: string; groups: readonly FailureGroup<V>[]; describe?: (v: V) => string; empty: string }) {
   const max = props.groups.reduce((m, g) => Math.max(m, g.count), 0);
@@ -8,7 +23,10 @@ export function FailureTable<V extends string | number>(props: { id: string; tit
     <section className="card" data-testid={props.id} data-rows={props.groups.length} aria-label={props.title}>
       <header className="card-header">
         <h2>{props.title}</h2>
-        <span className="card-meta">{plural(props.groups.reduce((n, g) => n + g.count, 0), 'attempt')}</span>
+        <span className="card-tools">
+          <span className="card-meta">{plural(props.groups.reduce((n, g) => n + g.count, 0), 'attempt')}</span>
+          <TableExport name={props.id} rows={props.groups} columns={failureColumns(props.column, props.describe)} />
+        </span>
       </header>
       {props.groups.length === 0 ? (
         <p className="muted">{props.empty}</p>

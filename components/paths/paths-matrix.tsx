@@ -3,11 +3,34 @@
  * link to the path page carrying the current scope, and says its health in words as well
  * as by colour and border style.
  */
-import { formatPercent } from '../../lib/overview/format';
+import type { ExportColumn } from '../../lib/dashboard/table-export';
+import { formatDurationShort, formatPercent } from '../../lib/overview/format';
 import { HEALTH_RULES, type Health } from '../../lib/paths/health';
 import type { PathCell, PathsMatrix as Matrix } from '../../lib/paths/types';
+import { TableExport } from '../dashboard/table-export';
 import { approxLifetime, rate } from './format';
 import css from './paths.module.css';
+
+/** The export: one row per cell (path, or path and probe), raw figures. */
+export const MATRIX_EXPORT_COLUMNS: readonly ExportColumn<PathCell>[] = [
+  { header: 'path', value: (c) => c.id },
+  { header: 'target', value: (c) => c.target },
+  { header: 'proxy', value: (c) => c.proxy },
+  { header: 'probe', value: (c) => c.probe },
+  { header: 'health', value: (c) => c.health },
+  { header: 'attempts', value: (c) => c.attempts },
+  { header: 'opened', value: (c) => c.opened },
+  { header: 'upgrade ratio', value: (c) => c.upgradeRatio },
+  { header: 'ended', value: (c) => c.ended },
+  { header: 'drops', value: (c) => c.drops },
+  { header: 'drop share', value: (c) => c.dropShare },
+  { header: 'drops per hour of data', value: (c) => c.dropsPerHour },
+  { header: 'data ms', value: (c) => c.dataMs },
+  { header: 'probe closed', value: (c) => c.probeClosed },
+  { header: 'median drop lifetime ms', value: (c) => c.medianDropLifetimeMs },
+  { header: 'median lifetime ms', value: (c) => c.medianLifetimeMs },
+  { header: 'last attempt', value: (c) => c.lastAttemptAt },
+];
 
 const WORD: Record<Health, string> = { healthy: 'healthy', degraded: 'degraded', failing: 'failing', idle: 'no attempts' };
 
@@ -17,42 +40,47 @@ export function PathsMatrix({ matrix, scopeQuery }: { matrix: Matrix; scopeQuery
     : matrix.targets.map((t) => ({ target: t, probe: null as string | null }));
   const at = (target: string, proxy: string, probe: string | null) => matrix.cells.find((c) => c.target === target && c.proxy === proxy && c.probe === probe);
   return (
-    <div className={css.scroll}>
-      <table className={css.matrix} data-testid="paths-matrix" data-cells={matrix.cells.length} data-by={matrix.byProbe ? 'probe' : 'path'}>
-        <caption className="sr-only">Paths: targets by proxies{matrix.byProbe ? ', per probe' : ''}</caption>
-        <thead>
-          <tr>
-            <th scope="col">target{matrix.byProbe ? ' · probe' : ''} \ proxy</th>
-            {matrix.proxies.map((p) => (
-              <th key={p} scope="col">
-                {p}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((row) => (
-            <tr key={`${row.target}|${row.probe ?? ''}`}>
-              <th scope="row" title={row.target}>
-                {row.target}
-                {row.probe !== null && <span className={css.probeName}>from {row.probe}</span>}
-              </th>
-              {matrix.proxies.map((proxy) => {
-                const cell = at(row.target, proxy, row.probe);
-                return cell ? (
-                  <td key={proxy} className={css.cell}>
-                    <CellLink cell={cell} scopeQuery={scopeQuery} />
-                  </td>
-                ) : (
-                  <td key={proxy} className={css.empty}>
-                    not probed
-                  </td>
-                );
-              })}
+    <div className={css.matrixBlock}>
+      <div className={css.matrixTools}>
+        <TableExport name={matrix.byProbe ? 'paths-by-probe' : 'paths'} rows={matrix.cells} columns={MATRIX_EXPORT_COLUMNS} />
+      </div>
+      <div className={css.scroll}>
+        <table className={css.matrix} data-testid="paths-matrix" data-cells={matrix.cells.length} data-by={matrix.byProbe ? 'probe' : 'path'}>
+          <caption className="sr-only">Paths: targets by proxies{matrix.byProbe ? ', per probe' : ''}</caption>
+          <thead>
+            <tr>
+              <th scope="col">target{matrix.byProbe ? ' · probe' : ''} \ proxy</th>
+              {matrix.proxies.map((p) => (
+                <th key={p} scope="col">
+                  {p}
+                </th>
+              ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={`${row.target}|${row.probe ?? ''}`}>
+                <th scope="row" title={row.target}>
+                  {row.target}
+                  {row.probe !== null && <span className={css.probeName}>from {row.probe}</span>}
+                </th>
+                {matrix.proxies.map((proxy) => {
+                  const cell = at(row.target, proxy, row.probe);
+                  return cell ? (
+                    <td key={proxy} className={css.cell}>
+                      <CellLink cell={cell} scopeQuery={scopeQuery} />
+                    </td>
+                  ) : (
+                    <td key={proxy} className={css.empty}>
+                      not probed
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }
@@ -77,12 +105,17 @@ function CellLink({ cell, scopeQuery }: { cell: PathCell; scopeQuery: Record<str
     >
       <span className={css.healthWord}>{WORD[cell.health]}</span>
       <dl style={{ display: 'contents' }}>
+        {/* The path's own life: the drops'. Canaries the probe closed at their planned age say nothing of it. */}
         <dt>median life</dt>
-        <dd>{approxLifetime(cell.medianLifetimeMs)}</dd>
+        <dd title={cell.probeClosed > 0 ? `${cell.probeClosed} canaries closed by the probe at their planned age are not counted` : undefined}>
+          {cell.drops > 0 ? approxLifetime(cell.medianDropLifetimeMs) : cell.ended > 0 ? 'no drops' : '—'}
+        </dd>
         <dt>drops</dt>
-        <dd>
+        <dd title={`${cell.drops} drops in ${formatDurationShort(cell.dataMs)} of data`}>
           {rate(cell.dropsPerHour)} · {cell.drops}/{cell.ended}
         </dd>
+        <dt>data</dt>
+        <dd>{formatDurationShort(cell.dataMs)}</dd>
         <dt>upgrades</dt>
         <dd>
           {formatPercent(cell.upgradeRatio)} of {cell.attempts}

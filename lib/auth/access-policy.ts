@@ -55,6 +55,9 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   ...['overview', 'drops', 'analysis', 'paths', 'paths/[id]', 'sessions', 'sessions/[id]', 'handshakes', 'alerts'].map((r) => ({ pattern: `/api/v1/${r}`, methods: { GET: viewer } })),
   { pattern: '/api/v1/alert-rules', methods: edited },
   { pattern: '/api/v1/alert-rules/[id]', methods: edited },
+  // Silences (issue 19): anyone may see what is muted; editors mute and end.
+  { pattern: '/api/v1/silences', methods: edited },
+  { pattern: '/api/v1/silences/[id]', methods: edited },
   // The fleet plan: what probes run. A proxy URL holds no credentials (only ${VAR}s).
   { pattern: '/api/v1/plan', methods: edited },
   { pattern: '/api/v1/plan/[...rest]', methods: edited },
@@ -70,6 +73,10 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   { pattern: '/api/v1/audit', methods: { '*': admin } },
   { pattern: '/admin', methods: { '*': admin } },
   { pattern: '/admin/[...rest]', methods: { '*': admin } },
+  // Last: API paths no route serves (app/api/[...unknown]) answer a JSON 404 to anyone signed
+  // in, whatever the method, rather than "this needs the admin role". Every real API route has
+  // a rule of its own above (the policy's test checks it), so this one never decides for one.
+  { pattern: '/api/[...unknown]', methods: { '*': viewer } },
 ];
 
 /** What no rule names. */

@@ -160,10 +160,12 @@ describe('path page', () => {
     const table = page.locator('[data-testid="session-table"]');
     expect(await table.getAttribute('data-rows')).toBe('22');
     const refused = page.locator('tr[data-session="sq-3-aaaaaa"]');
-    expect(await refused.innerText()).toContain('upgrade_refused');
+    // The end badge says it (upper-cased by CSS: innerText reads the rendered text).
+    expect(await refused.innerText()).toMatch(/upgrade refused/i);
     const first = page.locator('tr[data-session="sq-0-aaaaaa"]');
-    await first.locator('summary').click();
-    expect(await first.innerText()).toContain('target saw');
+    // Details open in a row of their own below the session's (issue 19: columns stay on screen).
+    await first.getByRole('button', { name: /more/ }).click();
+    expect(await page.locator('tr[data-details="sq-0-aaaaaa"]').innerText()).toContain('target saw');
     await page.locator('[aria-label="Sessions, scrollable"]').evaluate((el) => el.scrollTo(0, 0));
     expect(await page.locator('[data-testid="path-summary"]').innerText()).toContain('86.4%');
     await shot(page, 'path-squid');
@@ -226,9 +228,13 @@ describe('JSON endpoints', () => {
     const unknown = await server.api('/api/v1/paths/nowhere~direct');
     expect(unknown.status).toBe(404);
     expect((await unknown.json()).error.code).toBe('API_ERR_PATH_UNKNOWN');
-    const bad = await server.api('/api/v1/paths?colour=red');
+    // An unknown parameter is ignored and named (issue 19); a bad known one is still refused.
+    const ignored = await server.api('/api/v1/paths?colour=red');
+    expect(ignored.status).toBe(200);
+    expect(ignored.headers.get('dropscope-ignored-params')).toBe('colour');
+    const bad = await server.api('/api/v1/paths?by=colour');
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error.message).toContain('colour');
+    expect((await bad.json()).error.message).toContain('by');
     const p = await (await server.api('/api/v1/probes')).json();
     expect(p.onlineWithinMs).toBe(90_000);
     expect(p.probes.map((x: { name: string; state: string }) => `${x.name}:${x.state}`)).toEqual(['edge-ams-1:online', 'edge-fra-2:online', 'edge-lon-3:never-seen', 'old-probe:revoked']);

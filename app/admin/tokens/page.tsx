@@ -1,3 +1,4 @@
+import type { Metadata } from 'next';
 import css from '@/components/admin/admin.module.css';
 import { TokensPanel } from '@/components/admin/tokens-panel';
 import { getDatabase } from '@/db/client';
@@ -5,6 +6,7 @@ import { listApiTokens } from '@/db/queries/api-tokens';
 import { withDatabasePage } from '@/app/database-page';
 
 export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'API tokens' };
 
 export default withDatabasePage(async function TokensPage() {
   const tokens = await listApiTokens(getDatabase().db);

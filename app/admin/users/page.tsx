@@ -1,3 +1,4 @@
+import type { Metadata } from 'next';
 import css from '@/components/admin/admin.module.css';
 import { UsersPanel } from '@/components/admin/users-panel';
 import { getDatabase } from '@/db/client';
@@ -6,6 +7,7 @@ import { withDatabasePage } from '@/app/database-page';
 import { currentPrincipal } from '@/server/auth/current';
 
 export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'People' };
 
 export default withDatabasePage(async function UsersPage() {
   const users = await listUsers(getDatabase().db);

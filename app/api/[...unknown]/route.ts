@@ -1,0 +1,15 @@
+/**
+ * Every /api path no other route serves: a JSON 404 (not-found.ts) whatever the method.
+ * Next matches its more specific routes first (app/api/v1/...), so this never shadows one;
+ * better-auth (/api/auth) and ingest are served by server.ts before Next sees the request.
+ * The gate still runs first: anonymous callers get 401, as on any API path.
+ */
+import { apiNotFound } from './not-found';
+
+export const dynamic = 'force-dynamic';
+
+export const GET = apiNotFound;
+export const POST = apiNotFound;
+export const PUT = apiNotFound;
+export const PATCH = apiNotFound;
+export const DELETE = apiNotFound;
