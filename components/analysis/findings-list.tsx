@@ -11,7 +11,7 @@ export function FindingsList({ findings }: { findings: readonly Finding[] }) {
       ) : (
         <ul className="findings" data-testid="findings">
           {passive.map((f) => (
-            <li key={`${f.kind}|${f.title}`} className={`finding finding-${f.severity}`} data-kind={f.kind}>
+            <li key={`${f.kind}|${f.title}`} className={`finding finding-${f.severity}`} data-kind={f.kind} data-signature={f.signature} data-fix={f.fix?.kind === 'heartbeat' ? `heartbeat:${f.fix.intervalMs}` : undefined}>
               <div className="finding-title">{f.title}</div>
               <div className="muted">{f.detail}</div>
               <div>

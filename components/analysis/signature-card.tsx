@@ -1,19 +1,38 @@
-/** One drop signature: the verdict first, then the numbers behind it. */
-import type { Signature } from '../../lib/analysis/types';
+'use client';
+/**
+ * One drop signature: the verdict first, then the numbers behind it. A client component for
+ * its paths table's export and its instants in the URL's zone (lib/dashboard/time.ts).
+ */
+import { describeSpread } from '../../lib/analysis/stats';
+import type { PathExposure, Signature } from '../../lib/analysis/types';
+import type { ExportColumn } from '../../lib/dashboard/table-export';
+import { TableExport } from '../dashboard/table-export';
+import { Instant } from '../dashboard/time-zone';
 import { SignatureExperiments } from './signature-experiments';
+
+/** The paths table's columns, exported as shown. */
+const PATH_COLUMNS: readonly ExportColumn<PathExposure>[] = [
+  { header: 'probe', value: (p) => p.probe },
+  { header: 'target', value: (p) => p.target },
+  { header: 'proxy', value: (p) => p.proxy },
+  { header: 'profile', value: (p) => p.profile },
+  { header: 'reached N', value: (p) => p.reached },
+  { header: 'cut at N', value: (p) => p.hits },
+  { header: 'outlived N', value: (p) => p.outlived },
+];
 
 const KIND_LABEL = { idle: 'idle timeout', lifetime: 'lifetime limit', undetermined: 'idle or lifetime?' } as const;
 
 export function SignatureCard({ sig }: { sig: Signature }) {
   const endings = Object.entries(sig.endings).sort((a, b) => b[1] - a[1]);
   return (
-    <article className="card signature" data-testid="signature" data-n={sig.nSeconds} data-kind={sig.kind} data-scope={sig.location.scope} data-software={sig.software?.name ?? ''} data-confidence={sig.confidence.level} data-from-aggregates={sig.fromAggregatesOnly ? 'yes' : undefined}>
+    <article className="card signature" data-testid="signature" data-key={sig.key} data-fix={fixData(sig)} data-n={sig.nSeconds} data-kind={sig.kind} data-scope={sig.location.scope} data-software={sig.software?.name ?? ''} data-confidence={sig.confidence.level} data-from-aggregates={sig.fromAggregatesOnly ? 'yes' : undefined}>
       <header className="card-header">
         <h3 className="signature-n">
           {sig.nSeconds.toFixed(1)} s <span className={`badge badge-${sig.kind === 'lifetime' ? 'refused' : 'drop'}`}>{KIND_LABEL[sig.kind]}</span>
         </h3>
         <span className="card-meta">
-          {sig.count} drops · {Math.round(sig.share * 100)}% of drops · spread ±{(sig.spreadMs / 1000).toFixed(2)} s · {sig.dimension === 'idle' ? 'by silence before the drop' : 'by age'}
+          {sig.count} drops · {Math.round(sig.share * 100)}% of drops · <span data-testid="spread">spread {describeSpread(sig)}</span> · {sig.dimension === 'idle' ? 'by silence before the drop' : 'by age'}
         </span>
       </header>
       <p className="verdict">{sig.verdict}</p>
@@ -71,7 +90,7 @@ export function SignatureCard({ sig }: { sig: Signature }) {
           <p>{endings.map(([k, n]) => `${k} ${n}`).join(' · ')}</p>
           {sig.bothEnds && <p className="muted">Target side: {sig.bothEnds.summary}</p>}
           <p className="muted">
-            first {new Date(sig.firstSeen).toISOString().replace('T', ' ').slice(0, 19)} UTC · last {new Date(sig.lastSeen).toISOString().replace('T', ' ').slice(0, 19)} UTC
+            first <Instant at={sig.firstSeen} /> · last <Instant at={sig.lastSeen} />
           </p>
         </section>
       </div>
@@ -81,6 +100,7 @@ export function SignatureCard({ sig }: { sig: Signature }) {
       </p>
       <details>
         <summary>Paths ({sig.paths.length})</summary>
+        <TableExport name={`signature-${sig.key}-paths`} rows={sig.paths.slice(0, 50)} columns={PATH_COLUMNS} />
         <table className="table">
           <thead>
             <tr>
@@ -99,4 +119,10 @@ export function SignatureCard({ sig }: { sig: Signature }) {
       </details>
     </article>
   );
+}
+
+/** The fix as an attribute (`heartbeat:10000`), for tests and scripts that compare fixes on one page. */
+export function fixData(sig: Pick<Signature, 'fix'>): string {
+  const f = sig.fix;
+  return f.kind === 'heartbeat' ? `heartbeat:${f.intervalMs}` : f.kind === 'reconnect' ? `reconnect:${f.everyMs}` : 'endpoint';
 }

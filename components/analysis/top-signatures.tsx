@@ -1,14 +1,23 @@
 /** The overview's summary of the analysis: the strongest signatures, a line each. */
 import type { Finding } from '../../lib/analysis/findings';
 import type { Signature } from '../../lib/analysis/types';
+import { Instant } from '../dashboard/time-zone';
 
 /** `earlyCloses`: connections closed right after their 101, which are no signature but must be said. */
-export function TopSignatures({ signatures, totalDrops, earlyCloses = [] }: { signatures: readonly Signature[]; totalDrops: number; earlyCloses?: readonly Finding[] }) {
+/** `asOf`: the instant the analysis was read at (the page's one `now`), said beside its counts. */
+export function TopSignatures({ signatures, totalDrops, earlyCloses = [], asOf }: { signatures: readonly Signature[]; totalDrops: number; earlyCloses?: readonly Finding[]; asOf?: string }) {
   return (
     <section className="card top-signatures" data-testid="top-signatures" data-count={signatures.length} aria-label="Strongest drop signatures">
       <header className="card-header">
         <h2 className="card-title">Drop signatures, last 24 h</h2>
-        <a className="card-meta" href="/analysis">full analysis →</a>
+        <span className="card-meta" data-testid="top-signatures-as-of" data-at={asOf}>
+          {asOf && (
+            <>
+              as of <Instant at={asOf} style="clock" /> ·{' '}
+            </>
+          )}
+          <a href="/analysis">full analysis →</a>
+        </span>
       </header>
       {earlyCloses.length > 0 && (
         <ul className="findings" data-testid="early-closes">
@@ -30,6 +39,9 @@ export function TopSignatures({ signatures, totalDrops, earlyCloses = [] }: { si
                 {s.nSeconds.toFixed(1)} s · {s.count} drops
               </div>
               <div>{s.verdict}</div>
+              <div>
+                <strong>Fix:</strong> {s.recommendation}
+              </div>
             </li>
           ))}
         </ul>

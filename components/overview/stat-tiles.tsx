@@ -18,7 +18,8 @@ export function StatTiles({ overview }: { overview: Overview }) {
         tone={overview.dropsLastHour > 0 ? 'alert' : undefined}
         data={{ 'data-drops': overview.dropsLastHour }}
       >
-        {`${(overview.dropsLastHour / 60).toFixed(1)} per minute, ended by anything but the probe`}
+        {/* No rate here: divided by the hour, a fresh install's minutes of data read as a calm hour (issue 19); the path page gives drops per hour of data. */}
+        ended in the hour by anything but the probe
       </Tile>
       <Tile
         testId="tile-upgrades"

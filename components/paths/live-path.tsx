@@ -4,12 +4,18 @@
  * with the page's own query string after every accepted batch, so new sessions join the
  * timeline, the figures and the session table without a reload.
  */
+import type { ReactNode } from 'react';
+import type { LadderRung } from '../../lib/analysis/findings';
 import type { ScopeOptions } from '../../lib/dashboard/scope';
+import type { ExportColumn } from '../../lib/dashboard/table-export';
 import { formatPercent } from '../../lib/overview/format';
+import { dropsInData, lifeSummary } from '../../lib/paths/data-time';
 import type { Health } from '../../lib/paths/health';
 import { pathDetailSchema } from '../../lib/paths/schema';
 import type { PathDetail } from '../../lib/paths/types';
 import { ScopeBar } from '../dashboard/scope-bar';
+import { TableExport } from '../dashboard/table-export';
+import { Instant } from '../dashboard/time-zone';
 import { LiveStatusBadge, RefreshError } from '../live/live-status';
 import { useLiveReport } from '../live/use-live-report';
 import { approxLifetime, rate } from './format';
@@ -19,11 +25,20 @@ import { PhasesChart } from './phases-chart';
 import { RttChart } from './rtt-chart';
 import { SessionTable } from './session-table';
 
+/** The ladder table's columns, exported as shown. */
+const RUNG_COLUMNS: readonly ExportColumn<LadderRung>[] = [
+  { header: 'probe', value: (r) => r.probe },
+  { header: 'idle gap (ms)', value: (r) => r.gapMs },
+  { header: 'survived', value: (r) => r.survived },
+  { header: 'died', value: (r) => r.died },
+];
+
 const BADGE: Record<Health, string> = { healthy: 'badge-open', failing: 'badge-drop', degraded: 'badge-refused', idle: 'badge-closed' };
 
 export function LivePath(props: { initial: PathDetail; apiPath: string; query: string; options: ScopeOptions; backHref: string; profileFiltered: boolean; sessionLimit: number }) {
   const { report: d, status, refreshing, error, retry } = useLiveReport(props.initial, { url: `${props.apiPath}${props.query}`, schema: pathDetailSchema, spans: { kind: 'scope' } });
   const s = d.summary;
+  const life = s ? lifeSummary(s) : null;
 
   return (
     <div className={css.page} data-testid="path" data-target={d.target} data-proxy={d.proxy} data-attempts={s?.attempts ?? 0} data-socket={status}>
@@ -36,6 +51,10 @@ export function LivePath(props: { initial: PathDetail; apiPath: string; query: s
         </h1>
         <div className={css.headingSide}>
           {s && <span className={`badge ${BADGE[s.health]}`}>{s.health}</span>}
+          {/* Every figure below is read for one instant: say which (issue 19). */}
+          <span className="muted" data-testid="as-of" data-at={d.now}>
+            as of <Instant at={d.now} style="clock" />
+          </span>
           <LiveStatusBadge status={status} busy={refreshing} />
         </div>
       </div>
@@ -50,9 +69,9 @@ export function LivePath(props: { initial: PathDetail; apiPath: string; query: s
         <div className={css.tiles} data-testid="path-summary">
           <Tile label="attempts" value={String(s.attempts)} note={`${s.opened} upgraded (101)`} />
           <Tile label="upgrade success" value={formatPercent(s.upgradeRatio)} note={`${s.attempts - s.opened} refused or failed`} />
-          <Tile label="median lifetime" value={approxLifetime(s.medianLifetimeMs)} note={`of ${s.ended} ended`} />
-          <Tile label="drops" value={String(s.drops)} note={`${formatPercent(s.dropShare)} of ended · ${rate(s.dropsPerHour)}`} />
-          <Tile label="last attempt" value={s.lastAttemptAt.slice(11, 19)} note={`${s.lastAttemptAt.slice(0, 10)} UTC`} />
+          <Tile label="median life" value={approxLifetime(life!.medianMs)} note={life!.note} testId="path-life" />
+          <Tile label="drops" value={String(s.drops)} note={`${formatPercent(s.dropShare)} of ended · ${rate(s.dropsPerHour)} · ${dropsInData(s.drops, s.dataMs)}`} testId="path-drops" />
+          <Tile label="last attempt" value={<Instant at={s.lastAttemptAt} style="clock" />} note={<Instant at={s.lastAttemptAt} style="day" />} />
         </div>
       )}
       <PathTimeline sessions={d.timeline.sessions} total={d.timeline.total} limit={d.timeline.limit} egressChanges={d.egressChanges} from={d.from} to={d.to} now={d.now} />
@@ -74,12 +93,19 @@ export function LivePath(props: { initial: PathDetail; apiPath: string; query: s
           <>
             <ul className="findings">
               {d.ladder.findings.map((f) => (
-                <li key={f.title} className={`finding finding-${f.severity}`}>
+                <li key={f.title} className={`finding finding-${f.severity}`} data-fix={f.fix?.kind === 'heartbeat' ? `heartbeat:${f.fix.intervalMs}` : undefined}>
                   <div className="finding-title">{f.title}</div>
                   <div>{f.recommendation}</div>
                 </li>
               ))}
             </ul>
+            {/* The ladder alone knows the cut's edges; the analysis ties it to a signature's N and gives that layer's one fix (lib/analysis/fixes.ts). */}
+            <p className={css.note} data-testid="ladder-analysis-link">
+              The fix above is from the ladder alone.{' '}
+              <a href={`/analysis?${new URLSearchParams({ target: d.target, proxy: d.proxy }).toString()}`}>The analysis of this path</a> names the layer when a drop signature sees the same cut, with
+              its one fix.
+            </p>
+            <TableExport name="ladder" rows={d.ladder.rungs} columns={RUNG_COLUMNS} />
             <table className="table">
               <thead>
                 <tr>
@@ -117,9 +143,9 @@ export function LivePath(props: { initial: PathDetail; apiPath: string; query: s
   );
 }
 
-function Tile({ label, value, note }: { label: string; value: string; note: string }) {
+function Tile({ label, value, note, testId }: { label: string; value: ReactNode; note: ReactNode; testId?: string }) {
   return (
-    <div className={css.tile}>
+    <div className={css.tile} data-testid={testId}>
       <div className={css.tileLabel}>{label}</div>
       <div className={css.tileValue}>{value}</div>
       <div className={css.tileNote}>{note}</div>

@@ -1,6 +1,7 @@
 /** Signatures and the other findings for one scope: what /api/v1/analysis and the page show. */
 import type { Layer } from '../../lib/analysis/catalogue';
 import { egressFindings, findingKinds, ladderFindings, refusalFindings, rttFindings, silentFindings, type Finding } from '../../lib/analysis/findings';
+import { reconcileFixes } from '../../lib/analysis/fixes';
 import { diagnose } from '../../lib/diagnosis/diagnose';
 import type { Diagnosis } from '../../lib/diagnosis/types';
 import type { Db } from '../client';
@@ -43,7 +44,9 @@ export async function analysisReport(db: Db, scope: AnalysisScope, options: { no
   const rank = { critical: 0, warning: 1, info: 2 } as const;
   // Within a severity: by kind as listed, then by title, so that the order does not change
   // from one refresh to the next with the order groups came out of a hash.
-  const findings = [...refusalFindings(refusals), ...result.findings, ...egressFindings(egress), ...silentFindings(silent), ...ladderFindings(ladder), ...rttFindings(rtt), ...diagnosed].sort(
+  // One fix per layer: findings about a signature's layer repeat its fix (lib/analysis/fixes.ts).
+  const all = reconcileFixes(signatures, [...refusalFindings(refusals), ...result.findings, ...egressFindings(egress), ...silentFindings(silent), ...ladderFindings(ladder), ...rttFindings(rtt), ...diagnosed]);
+  const findings = all.sort(
     (a, b) => rank[a.severity] - rank[b.severity] || findingKinds.indexOf(a.kind) - findingKinds.indexOf(b.kind) || (a.title < b.title ? -1 : a.title > b.title ? 1 : 0),
   );
   return { ...result, signatures, generatedAt: options.now.toISOString(), findings, diagnosis };

@@ -15,6 +15,7 @@ import type { Db, Executor } from '../client';
 import { rttQuantile } from '../../lib/rtt/buckets';
 import { attemptRollup as ar, canarySessions as s, probes, rttMinutes } from '../schema';
 import { durationHistogram } from './duration-bins';
+import { probeSilentSql } from './probe-silence';
 import { rowsOf, within } from './scope';
 
 export interface OverviewOptions {
@@ -40,11 +41,12 @@ export async function overview(db: Db, options: OverviewOptions): Promise<Overvi
       const [probeCount] = await tx.select({ n: count() }).from(probes).where(isNull(probes.revokedAt));
       const anySession = await tx.select({ id: s.id }).from(s).limit(1);
 
-      // Matches the partial index canary_sessions_live_idx.
+      // Matches the partial index canary_sessions_live_idx. A canary of a probe silent for
+      // three heartbeats is not known to be live (issue 19, db/queries/probe-silence.ts).
       const [live] = await tx
         .select({ n: count() })
         .from(s)
-        .where(and(eq(s.outcome, 'opened'), isNull(s.endedAt), lte(s.openedAt, now)));
+        .where(and(eq(s.outcome, 'opened'), isNull(s.endedAt), lte(s.openedAt, now), sql`not ${probeSilentSql(now)}`));
 
       // A session closed by its own probe (shutdown, planned rotation) is not a drop.
       const [drops] = await tx

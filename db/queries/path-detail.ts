@@ -10,11 +10,12 @@ import type { DashboardScope } from '../../lib/dashboard/scope';
 import type { PathKey } from '../../lib/paths/path-id';
 import { PHASES, type EgressChange, type PathDetail, type PathSessionRow, type PhaseStat } from '../../lib/paths/types';
 import { RTT_BUCKET_COUNT, rttQuantile } from '../../lib/rtt/buckets';
-import type { Executor } from '../client';
+import type { Db, Executor } from '../client';
 import { canarySessions as s, probes, rttMinutes as r, targetSessionViews as v } from '../schema';
 import { ladderRungs } from './findings';
 import { pathsMatrix } from './paths';
-import { runReads } from './reads';
+import { probeSilentSessions } from './probe-silence';
+import { readsInOneSnapshot } from './snapshot-reads';
 import { sessionFilters } from './scope';
 
 /** Bars drawn on the timeline: the newest sessions in range. */
@@ -30,20 +31,21 @@ export async function pathExists(db: Executor, key: PathKey): Promise<boolean> {
   return rows.length > 0;
 }
 
-export async function pathDetail(db: Executor, key: PathKey, scope: DashboardScope, now: Date, options: { concurrent?: boolean } = {}): Promise<PathDetail> {
+export async function pathDetail(db: Db, key: PathKey, scope: DashboardScope, now: Date, options: { concurrent?: boolean } = {}): Promise<PathDetail> {
   // The path itself overrides any target or proxy filter in the scope.
   const pathScope: DashboardScope = { ...scope, target: key.target, proxy: key.proxy };
   const filters = sessionFilters(pathScope);
-  // Seven statements, each on its own pool connection on PostgreSQL (db/queries/reads.ts):
-  // the page takes about as long as the slowest instead of their sum.
-  const [matrix, timeline, egressChanges, rtt, phases, rungs, sessions] = await runReads(options.concurrent ?? false, [
-    () => pathsMatrix(db, pathScope, { byProbe: false }),
-    () => timelineBars(db, pathScope, filters),
-    () => egress(db, pathScope, filters),
-    () => rttSeries(db, pathScope),
-    () => phaseStats(db, pathScope, filters),
-    () => ladderRungs(db, pathScope),
-    () => sessionRows(db, pathScope, filters),
+  // Seven statements, each on its own pool connection on PostgreSQL: the page takes about as
+  // long as the slowest instead of their sum; all in one snapshot (db/queries/snapshot-reads.ts),
+  // so that the summary, the timeline, the ladder and the session table count the same rows.
+  const [matrix, timeline, egressChanges, rtt, phases, rungs, sessions] = await readsInOneSnapshot(db, options.concurrent ?? false, [
+    (ex: Executor) => pathsMatrix(ex, pathScope, { byProbe: false }),
+    (ex: Executor) => timelineBars(ex, pathScope, filters),
+    (ex: Executor) => egress(ex, pathScope, filters),
+    (ex: Executor) => rttSeries(ex, pathScope),
+    (ex: Executor) => phaseStats(ex, pathScope, filters),
+    (ex: Executor) => ladderRungs(ex, pathScope),
+    (ex: Executor) => sessionRows(ex, pathScope, filters, now),
   ] as const);
   return {
     id: matrix.cells[0]?.id ?? '',
@@ -191,7 +193,8 @@ async function phaseStats(db: Executor, scope: DashboardScope, filters: SQL[]): 
   return PHASES.map((phase) => ({ phase, count: Number(row?.[`${phase}N`] ?? 0), p50Ms: num(row?.[`${phase}P50`]), p95Ms: num(row?.[`${phase}P95`]) }));
 }
 
-async function sessionRows(db: Executor, scope: DashboardScope, filters: SQL[]): Promise<PathSessionRow[]> {
+/** The newest sessions attempted in the range, each saying whether its probe is silent at `now` (an open canary nobody can vouch for). */
+async function sessionRows(db: Executor, scope: DashboardScope, filters: SQL[], now: Date): Promise<PathSessionRow[]> {
   const rows = await db
     .select({ session: s, probeName: probes.name, view: v })
     .from(s)
@@ -200,11 +203,14 @@ async function sessionRows(db: Executor, scope: DashboardScope, filters: SQL[]):
     .where(and(gte(s.attemptedAt, scope.from), lt(s.attemptedAt, scope.to), ...filters))
     .orderBy(desc(s.attemptedAt), desc(s.id))
     .limit(SESSION_TABLE_LIMIT);
+  const silent = await probeSilentSessions(db, rows.filter((r) => r.session.endedAt === null && r.session.outcome === 'opened').map((r) => r.session.id), now);
   return rows.map(({ session, probeName, view }) => {
     const { updatedAt: _u, ...rest } = session;
     return {
       ...rest,
       probeName,
+      probeSilent: silent.has(session.id),
+      lostAt: session.lostAt?.toISOString() ?? null,
       attemptedAt: session.attemptedAt.toISOString(),
       openedAt: session.openedAt?.toISOString() ?? null,
       endedAt: session.endedAt?.toISOString() ?? null,

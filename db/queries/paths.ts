@@ -7,6 +7,7 @@
  * (lib/rollups/lifetime-bins.ts), which the answer states.
  */
 import type { DashboardScope } from '../../lib/dashboard/scope';
+import { perHourOfData } from '../../lib/paths/data-time';
 import { pathHealth } from '../../lib/paths/health';
 import { pathId } from '../../lib/paths/path-id';
 import type { PathCell, PathsMatrix } from '../../lib/paths/types';
@@ -14,8 +15,12 @@ import { MEDIAN_LIFETIME_RELATIVE_ERROR, binnedMedian } from '../../lib/rollups/
 import type { Executor } from '../client';
 import { probes } from '../schema';
 import { lifetimeRows } from './attempt-lifetimes';
+import { cellKey, dataSpans, dropLifetimes } from './path-activity';
 
-/** Sessions attempted in [scope.from, scope.to) matching the scope's filters, grouped by path. */
+/**
+ * Sessions attempted in [scope.from, scope.to) matching the scope's filters, grouped by
+ * path; rates per hour of each path's data (db/queries/path-activity.ts).
+ */
 export async function pathsMatrix(db: Executor, scope: DashboardScope, opts: { byProbe: boolean }): Promise<PathsMatrix> {
   const rows = await lifetimeRows(db, scope, opts.byProbe);
   // Probes by id, named afterwards from their (small) table.
@@ -25,23 +30,33 @@ export async function pathsMatrix(db: Executor, scope: DashboardScope, opts: { b
   const order = (a: string | null, b: string | null) => (a ?? '').localeCompare(b ?? '');
   rows.sort((a, b) => order(a.target, b.target) || order(a.proxy, b.proxy) || order(probeOf(a.probeId), probeOf(b.probeId)));
 
-  const hours = (scope.to.getTime() - scope.from.getTime()) / 3_600_000;
-  const cells: PathCell[] = rows.map((r) => ({
-    id: pathId({ target: r.target, proxy: r.proxy }),
-    target: r.target,
-    proxy: r.proxy,
-    probe: probeOf(r.probeId),
-    attempts: r.attempts,
-    opened: r.opened,
-    upgradeRatio: r.attempts === 0 ? null : r.opened / r.attempts,
-    ended: r.ended,
-    drops: r.drops,
-    dropShare: r.ended === 0 ? null : r.drops / r.ended,
-    dropsPerHour: hours > 0 ? r.drops / hours : 0,
-    medianLifetimeMs: binnedMedian(r.timed, r.lowerBin, r.upperBin),
-    lastAttemptAt: r.last.toISOString(),
-    health: pathHealth(r),
-  }));
+  // Rates over the time each path had data, not over the range (lib/paths/data-time.ts);
+  // the median life of its drops beside that of all its endings.
+  const keys = rows.map((r) => ({ target: r.target, proxy: r.proxy, probeId: r.probeId }));
+  const spans = rows.length > 0 ? await dataSpans(db, scope, keys) : new Map<string, { dataMs: number }>();
+  const dropMedians = rows.length > 0 ? await dropLifetimes(db, scope, opts.byProbe) : new Map<string, number | null>();
+  const cells: PathCell[] = rows.map((r) => {
+    const dataMs = spans.get(cellKey(r))?.dataMs ?? 0;
+    return {
+      id: pathId({ target: r.target, proxy: r.proxy }),
+      target: r.target,
+      proxy: r.proxy,
+      probe: probeOf(r.probeId),
+      attempts: r.attempts,
+      opened: r.opened,
+      upgradeRatio: r.attempts === 0 ? null : r.opened / r.attempts,
+      ended: r.ended,
+      drops: r.drops,
+      dropShare: r.ended === 0 ? null : r.drops / r.ended,
+      dropsPerHour: perHourOfData(r.drops, dataMs) ?? 0,
+      dataMs,
+      medianLifetimeMs: binnedMedian(r.timed, r.lowerBin, r.upperBin),
+      medianDropLifetimeMs: dropMedians.get(cellKey(r)) ?? null,
+      probeClosed: r.ended - r.drops,
+      lastAttemptAt: r.last.toISOString(),
+      health: pathHealth(r),
+    };
+  });
   const uniq = (xs: (string | null)[]) => [...new Set(xs.filter((x): x is string => x !== null))].sort();
   return {
     from: scope.from.toISOString(),

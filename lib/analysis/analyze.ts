@@ -9,6 +9,7 @@ import type { Bin } from './bins';
 import { describeSignature, valueOf } from './signature';
 import type { Drop, PathExposure, Signature } from './types';
 import { earlyCloseFindings } from './early-close';
+import { reconcileFixes } from './fixes';
 import type { Finding } from './findings';
 import { earlyWindow, isEcho, signatureWindows, withoutEarly, type SignatureWindow } from './windows';
 import { diagnose } from '../diagnosis/diagnose';
@@ -65,7 +66,7 @@ export function analyzeSessions(sessions: readonly SessionSample[], layers: read
     .sort((a, b) => b.count - a.count);
   const findings = early ? earlyCloseFindings(membersOf(drops, early), earlyPaths!) : [];
   const diagnosed = diagnose({ sessions: extra.experiments ?? [], chains: extra.chains ?? [], signatures, identities: latestIdentities(sessions) });
-  return { totalDrops: drops.length, signatures: diagnosed.signatures, findings: [...findings, ...diagnosed.findings], diagnosis: diagnosed.diagnosis };
+  return { totalDrops: drops.length, signatures: diagnosed.signatures, findings: reconcileFixes(diagnosed.signatures, [...findings, ...diagnosed.findings]), diagnosis: diagnosed.diagnosis };
 }
 
 export function membersOf(drops: readonly Drop[], w: SignatureWindow): Drop[] {

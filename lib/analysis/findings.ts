@@ -3,7 +3,9 @@
  * status and path, silent deaths by path and how long the path was quiet, ladder results,
  * and egress address rotations that coincide with drops.
  */
+import { capital, idleCutFix, pingEvery, type IdleCut } from './fixes';
 import { formatSeconds } from './stats';
+import type { Fix } from './types';
 
 export { refusalFindings, type RefusalGroup } from './refusals';
 
@@ -66,6 +68,14 @@ export interface Finding {
   title: string;
   detail: string;
   recommendation: string;
+  /** The path it is about, when it is about one (probe × target × proxy). */
+  path?: { probe: string; target: string; proxy: string };
+  /** What it knows of that path's idle cut: lib/analysis/fixes.ts keeps one fix per layer from it. */
+  idleCut?: IdleCut;
+  /** The fix it recommends, as data (a heartbeat against an idle cut). */
+  fix?: Fix;
+  /** The key of the signature whose fix it repeats: the same layer (lib/analysis/fixes.ts). */
+  signature?: string;
 }
 
 /**
@@ -104,33 +114,62 @@ export function silentFindings(groups: readonly SilentGroup[]): Finding[] {
   return out;
 }
 
-/** "survives 45 s idle, dies by 60 s" per path, from the ladder's rungs. */
+/**
+ * "survives 45 s idle, dies by 60 s" per path, from the ladder's rungs. A rung survives
+ * when at most a quarter of its canaries died (a random drop is no idle cut), dies when at
+ * most a quarter survived, and is mixed otherwise; the title never says "every rung
+ * survives" of a ladder where canaries died: it says how many.
+ */
 export function ladderFindings(rungs: readonly LadderRung[]): Finding[] {
   const byPath = new Map<string, LadderRung[]>();
   for (const r of rungs) byPath.set(`${r.probe}|${r.target}|${r.proxy}`, [...(byPath.get(`${r.probe}|${r.target}|${r.proxy}`) ?? []), r]);
   const out: Finding[] = [];
   for (const rs of byPath.values()) {
     const { probe, target, proxy } = rs[0]!;
-    const ok = rs.filter((r) => r.survived > 0 && r.died <= r.survived / 4).map((r) => r.gapMs);
-    const dead = rs.filter((r) => r.died > 0 && r.survived <= r.died / 4).map((r) => r.gapMs);
+    const survives = (r: LadderRung) => r.survived > 0 && r.died <= r.survived / 4;
+    const dies = (r: LadderRung) => r.died > 0 && r.survived <= r.died / 4;
+    const ok = rs.filter(survives).map((r) => r.gapMs);
+    const dead = rs.filter(dies).map((r) => r.gapMs);
+    const mixed = rs.filter((r) => !survives(r) && !dies(r) && r.survived + r.died > 0).sort((a, b) => a.gapMs - b.gapMs);
+    const died = rs.reduce((n, r) => n + r.died, 0);
+    const total = rs.reduce((n, r) => n + r.died + r.survived, 0);
     const longestOk = ok.length ? Math.max(...ok) : null;
     const shortestDead = dead.length ? Math.min(...dead) : null;
     const path = `${probe} → ${proxy === 'direct' ? 'direct' : proxy} → ${target}`;
+    const gap = (ms: number) => `${ms / 1000} s`;
+    const mixedNote = mixed.length > 0 ? `; mixed at ${mixed.map((r) => `${gap(r.gapMs)} (${r.died} of ${r.died + r.survived} died)`).join(', ')}` : '';
+    const idleCut: IdleCut = { lowMs: longestOk, highMs: shortestDead, exact: false };
+    const fix = idleCutFix(idleCut);
     let title: string;
     let recommendation: string;
     if (longestOk !== null && shortestDead !== null) {
-      title = `${path}: survives ${longestOk / 1000} s idle, dies by ${shortestDead / 1000} s`;
-      recommendation = `Send a heartbeat at most every ${Math.max(1, Math.floor(longestOk / 2000))} s on this path (half the longest silence it survives).`;
+      title = `${path}: survives ${gap(longestOk)} idle, dies by ${gap(shortestDead)}${mixedNote}`;
+      recommendation = `${capital(pingEvery(fix!))} on this path (under the longest silence it survives, ${gap(longestOk)}).`;
     } else if (shortestDead !== null) {
-      title = `${path}: dies even at ${shortestDead / 1000} s idle, the shortest rung`;
-      recommendation = 'Add shorter rungs to the ladder to bracket the idle timeout.';
-    } else if (longestOk !== null) {
-      title = `${path}: survives every rung, up to ${longestOk / 1000} s idle`;
+      title = `${path}: dies even at ${gap(shortestDead)} idle, the shortest rung`;
+      recommendation = `${capital(pingEvery(fix!))} on this path meanwhile, and add shorter rungs to the ladder to bracket the idle timeout.`;
+    } else if (longestOk !== null && died === 0 && mixed.length === 0) {
+      title = `${path}: survives every rung, up to ${gap(longestOk)} idle`;
       recommendation = 'No idle timeout below the longest rung on this path.';
+    } else if (longestOk !== null) {
+      title = `${path}: no idle cut up to ${gap(longestOk)}, but ${died} of ${total} canaries died${mixedNote}`;
+      recommendation =
+        mixed.length > 0
+          ? `Rerun the ladder around ${gap(mixed[0]!.gapMs)}: some canaries die there and some survive (a pool of layers with different timeouts, or drops that are not an idle cut).`
+          : `No idle timeout below the longest rung on this path; its ${died} deaths are spread over the rungs, not tied to a silence: see the signatures for what cut them.`;
     } else {
       continue;
     }
-    out.push({ kind: 'ladder', severity: shortestDead !== null ? 'warning' : 'info', title, detail: rs.map((r) => `${r.gapMs / 1000} s: ${r.survived} survived, ${r.died} died`).join('; '), recommendation });
+    out.push({
+      kind: 'ladder',
+      severity: shortestDead !== null || mixed.length > 0 ? 'warning' : 'info',
+      title,
+      detail: rs.map((r) => `${gap(r.gapMs)}: ${r.survived} survived, ${r.died} died`).join('; '),
+      recommendation,
+      path: { probe, target, proxy },
+      idleCut,
+      ...(fix && { fix }),
+    });
   }
   return out;
 }

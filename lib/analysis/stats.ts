@@ -7,11 +7,29 @@ export function median(xs: readonly number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** 1.4826 × median absolute deviation: a standard deviation that outliers do not move. */
+/**
+ * 1.4826 × median absolute deviation: a standard deviation that outliers do not move. When
+ * more than half the values are equal the MAD is 0 although the others spread (a timer
+ * that fires on the same millisecond most of the time): then 1.2533 × the mean absolute
+ * deviation from the median (Iglewicz and Hoaglin's fallback), so that a spread over
+ * 190 ms never reads 0.
+ */
 export function robustSpread(xs: readonly number[]): number {
   if (xs.length < 2) return 0;
   const m = median(xs);
-  return 1.4826 * median(xs.map((x) => Math.abs(x - m)));
+  const deviations = xs.map((x) => Math.abs(x - m));
+  const mad = median(deviations);
+  return mad > 0 ? 1.4826 * mad : (1.2533 * deviations.reduce((a, b) => a + b, 0)) / deviations.length;
+}
+
+/** A short duration at the precision a spread needs: "4 ms", "190 ms", "1.25 s". */
+export function formatMs(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** "±12 ms, 190 ms from shortest to longest": a signature's spread and the range it is read from. */
+export function describeSpread(s: { spreadMs: number; minMs: number; maxMs: number }): string {
+  return `±${formatMs(s.spreadMs)}, ${formatMs(Math.max(0, s.maxMs - s.minMs))} from shortest to longest`;
 }
 
 export function tally<T extends string | number>(xs: readonly T[]): Record<string, number> {

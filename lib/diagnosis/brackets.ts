@@ -4,6 +4,7 @@
  * gaps (lib/diagnosis/bisect.ts), so that the server reports the bracket the probe searched.
  */
 import type { Finding } from '../analysis/findings';
+import { capital, idleCutFix, pingEvery } from '../analysis/fixes';
 import { formatSeconds } from '../analysis/stats';
 import { cutAtOf, replay, rungOutcome, type RungOutcome } from './bisect';
 import { groupBy, pathText } from './describe';
@@ -70,7 +71,11 @@ export function bracketFindings(brackets: readonly BracketView[]): Finding[] {
     const s = (ms: number) => formatSeconds(ms / 1000);
     const restarted = b.restarts > 0 ? `, after ${b.restarts} restart${b.restarts === 1 ? '' : 's'}: the path's behaviour changed` : '';
     const since = `${b.rungs} rung${b.rungs === 1 ? '' : 's'}${b.restarts > 0 ? ' since the last restart' : ''}`;
-    const heartbeat = (ms: number) => Math.max(1, Math.floor(ms / 2000));
+    // The fix of an idle cut, by the one rule of lib/analysis/fixes.ts (a signature about the same layer overrides it there).
+    const idleCut = { lowMs: b.lowMs, highMs: b.highMs, exact: b.state === 'converged' };
+    const fix = idleCutFix(idleCut);
+    const about = fix ? { path: { probe: b.probe, target: b.target, proxy: b.proxy }, idleCut, fix } : {};
+    const ping = (tail: string) => `${capital(pingEvery(fix!))} on this path${tail}`;
     if ((b.state === 'converged' || b.state === 'searching') && b.lowMs !== null && b.highMs !== null) {
       const converged = b.state === 'converged';
       out.push({
@@ -79,7 +84,8 @@ export function bracketFindings(brackets: readonly BracketView[]): Finding[] {
         severity: 'warning',
         title: `idle timeout between ${s(b.lowMs)} and ${s(b.highMs)} on ${path} (${converged ? `bisected over ${b.rungs} rungs` : `bisecting: ${b.rungs} rungs so far`}${restarted})`,
         detail: `The adaptive ladder (profile ${b.profile}) replayed in the order its rungs ran: ${s(b.lowMs)} of silence survived and ${s(b.highMs)} died, ${since}${converged ? ', within its resolution of max(0.5 s, 1 % of N)' : '; it keeps halving the interval until it is within max(0.5 s, 1 % of N)'}.`,
-        recommendation: `Send a WebSocket ping at least every ${heartbeat(b.lowMs)} s on this path (half the longest silence it survives), or raise the idle timeout of the layer that cuts at ${s(b.highMs)}.`,
+        recommendation: ping(`, or raise the idle timeout of the layer that cuts at ${s(b.highMs)}.`),
+        ...about,
       });
     } else if (b.state === 'dies' && b.highMs !== null && b.rungs >= DIES_RUNGS) {
       out.push({
@@ -88,7 +94,8 @@ export function bracketFindings(brackets: readonly BracketView[]): Finding[] {
         severity: 'warning',
         title: `${path} dies even at ${s(b.highMs)} of silence (bisecting: ${since}, none survived)`,
         detail: `Every rung of the adaptive ladder (profile ${b.profile}) died, ${since}${restarted}; it halves the gap down to 1 s. A path that dies even at 1 s cuts every connection, idle or not: look at its drops' signature instead.`,
-        recommendation: `Send a WebSocket ping at least every ${heartbeat(b.highMs)} s on this path until the bisection brackets the timeout.`,
+        recommendation: ping(' until the bisection brackets the timeout.'),
+        ...about,
       });
     } else if (b.state === 'survives' && b.lowMs !== null && b.rungs >= SURVIVES_RUNGS) {
       out.push({

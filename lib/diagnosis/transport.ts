@@ -7,6 +7,7 @@
  * them, and cuts at its idle timeout as it cuts an idle canary: the rung dies there.
  */
 import type { Finding } from '../analysis/findings';
+import { capital, idleCutFix, pingEvery } from '../analysis/fixes';
 import { formatSeconds, median } from '../analysis/stats';
 import type { Signature } from '../analysis/types';
 import { inRunOrder, outcomeOf } from './brackets';
@@ -119,6 +120,8 @@ export function transportFindings(views: readonly TransportView[], sessions: rea
       });
     } else {
       const deaths = sessions.filter((s) => s.profileKind === 'keepalive' && pathKey(s) === pathKey(v) && s.gapMs === v.gapMs && s.keepaliveMs === v.keepaliveMs && s.durationMs !== null && outcomeOf(s) === 'died');
+      const idleCut = { lowMs: null, highMs: v.idleCutMs, exact: false };
+      const fix = idleCutFix(idleCut)!;
       const at = deaths.length > 0 ? ` at ${formatSeconds(median(deaths.map((s) => s.durationMs!)) / 1000)} of silence` : '';
       out.push({
         kind: 'transport',
@@ -126,7 +129,10 @@ export function transportFindings(views: readonly TransportView[], sessions: rea
         severity: 'info',
         title: `L7: ${path} died although TCP keepalive ran every ${k}: the layer reads the byte stream; send WebSocket pings under ${cut}`,
         detail: `${rungs(v.died)} died${at}, at the ${cut} idle cut (${v.idleCutFrom}), although TCP keepalive went out every ${k}: the layer that cuts terminates TCP and reads the byte stream (an L7 proxy), so keepalive probes never reach its timer.`,
-        recommendation: `Send WebSocket pings at least every ${Math.max(1, Math.floor(v.idleCutMs / 2000))} s on this path: TCP keepalive does not reach the layer that cuts.`,
+        recommendation: `${capital(pingEvery(fix))} on this path: TCP keepalive does not reach the layer that cuts.`,
+        path: { probe: v.probe, target: v.target, proxy: v.proxy },
+        idleCut,
+        fix,
       });
     }
   }

@@ -25,7 +25,10 @@ export const pathCellSchema = z.object({
   drops: z.number().int().nonnegative(),
   dropShare: z.number().nullable(),
   dropsPerHour: z.number(),
+  dataMs: z.number().nonnegative(),
   medianLifetimeMs: ms,
+  medianDropLifetimeMs: ms,
+  probeClosed: z.number().int().nonnegative(),
   lastAttemptAt: iso,
   health: z.enum(HEALTH_LEVELS),
 });
@@ -96,6 +99,9 @@ const pathSessionRowSchema = z.object({
       sinceLastSentMs: z.number(),
     })
     .nullable(),
+  // Issue 19: open, but its probe has been silent for 3 heartbeats (db/queries/probe-silence.ts).
+  probeSilent: z.boolean().optional(),
+  lostAt: iso.nullable().optional(),
 });
 
 export const pathDetailSchema = z.object({
@@ -139,6 +145,15 @@ export const pathDetailSchema = z.object({
         title: z.string(),
         detail: z.string(),
         recommendation: z.string(),
+        // lib/analysis/types.ts Fix: one fix per layer (lib/analysis/fixes.ts).
+        fix: z
+          .discriminatedUnion('kind', [
+            z.object({ kind: z.literal('heartbeat'), intervalMs: z.number() }),
+            z.object({ kind: z.literal('reconnect'), everyMs: z.number() }),
+            z.object({ kind: z.literal('endpoint') }),
+          ])
+          .optional(),
+        signature: z.string().optional(),
       }),
     ),
   }),

@@ -29,13 +29,27 @@ export interface PathCell {
   drops: number;
   /** drops / ended; null when nothing ended. */
   dropShare: number | null;
-  /** drops per hour of the scope's range. */
+  /**
+   * Drops per hour of data: drops / `dataMs` (lib/paths/data-time.ts), not / the range, so
+   * that 54 drops in 6 minutes of data read the same at 15 min and at 24 h. 0 without data.
+   */
   dropsPerHour: number;
+  /** How long the path had data within the range (lib/paths/data-time.ts `dataSpan`): what rates are divided by. */
+  dataMs: number;
   /**
    * Median lifetime of the ended sessions (percentile_cont(0.5) of their durations), read
    * from log bins: within the answer's `medianLifetimeRelativeError` of the exact value.
+   * It includes the sessions the probe closed at their planned age (ladder and bisect rungs,
+   * held heartbeats): see `medianDropLifetimeMs` for the path's own.
    */
   medianLifetimeMs: number | null;
+  /**
+   * Median lifetime of the sessions that ended otherwise than closed by the probe (the
+   * drops), from the same log bins; null without drops. A path's life, not the probe's plan.
+   */
+  medianDropLifetimeMs: number | null;
+  /** Ended sessions the probe closed itself (ended − drops): lifetimes its plan chose. */
+  probeClosed: number;
   lastAttemptAt: string;
   health: Health;
 }
@@ -143,6 +157,14 @@ export interface PathSessionRow {
     sinceLastRecvMs: number;
     sinceLastSentMs: number;
   } | null;
+  /**
+   * Issue 19: the session is open in the database but its probe has been silent for three
+   * heartbeats (db/queries/probe-silence.ts): nobody knows whether it still lives. Set by
+   * the path page's query (db/queries/path-detail.ts); absent elsewhere.
+   */
+  probeSilent?: boolean;
+  /** Issue 19: when the server closed it as lost (db/queries/ingest-lost.ts); null otherwise. */
+  lostAt?: string | null;
 }
 
 export interface PathDetail {

@@ -60,7 +60,7 @@ describe.each(backends())('findings on $name', (backend) => {
     expect(by('silent-death')[0]!.title).toBe('5 silent deaths through mobile to canary from edge-1');
     expect(by('silent-death')[0]!.detail).toContain('40.0 s of quiet');
     expect(by('ladder')[0]!.title).toBe('edge-1 → direct → canary: survives 30 s idle, dies by 90 s');
-    expect(by('ladder')[0]!.recommendation).toContain('at most every 15 s');
+    expect(by('ladder')[0]!.recommendation).toContain('at least every 15 s');
     expect(by('egress-rotation')[0]).toMatchObject({ severity: 'critical', title: 'rotating from edge-1: egress address changed 3 times (4 addresses)' });
     expect(by('egress-rotation')[0]!.recommendation).toContain('sticky sessions');
     expect(by('rtt-rise')).toHaveLength(1);

@@ -113,6 +113,15 @@ for (const backend of backends()) {
       expect(o.upgradeSuccessRatio).toBeCloseTo(7 / 9, 12);
     });
 
+    it('does not count as live the open canaries of a probe silent for three heartbeats (issue 19)', async () => {
+      await seed();
+      // The same data an hour later: the probe has not been heard from since the batch.
+      const later = new Date(NOW.getTime() + HOUR_MS);
+      const o = await overview(database.db, { now: later, windowMs: HOUR_MS });
+      expect(o.liveCanaries).toBe(0);
+      expect((await overview(database.db, { now: NOW, windowMs: HOUR_MS })).liveCanaries).toBe(2);
+    });
+
     it('bins durations with a round width, dense from zero, drops apart from probe closes', async () => {
       await seed();
       const { histogram } = await overview(database.db, { now: NOW, windowMs: HOUR_MS });

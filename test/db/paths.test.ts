@@ -92,7 +92,17 @@ describe.each(backends())('paths on $name', (backend) => {
     expect(cell('canary', 'squid')).toMatchObject({ attempts: 4, opened: 3, upgradeRatio: 0.75, ended: 3, drops: 2, health: 'failing' });
     expectMedian(cell('canary', 'squid').medianLifetimeMs, 20_000);
     expect(cell('canary', 'squid').dropShare).toBeCloseTo(2 / 3);
-    expect(cell('canary', 'squid').dropsPerHour).toBeCloseTo(2 / 3);
+    // Per hour of data, not of the 3 h range: the squid path had data from its first attempt
+    // (at 0) to its last end (sq-2: attempted at 3 s, ended 5 ms + 30 s later).
+    expect(cell('canary', 'squid').dataMs).toBe(33_005);
+    expect(cell('canary', 'squid').dropsPerHour).toBeCloseTo((2 * 3_600_000) / 33_005);
+    // The path's own median life is its drops' (both cut at 20 s); the probe closed one.
+    expectMedian(cell('canary', 'squid').medianDropLifetimeMs, 20_000);
+    expect(cell('canary', 'squid').probeClosed).toBe(1);
+    // Every session of canary/direct was closed by the probe: no life of the path's own.
+    expect(cell('canary', 'direct')).toMatchObject({ medianDropLifetimeMs: null, probeClosed: 10 });
+    // other/direct has a session still open at the range's end: data up to the end.
+    expect(cell('other', 'direct').dataMs).toBe(scope.to.getTime() - T0.getTime());
     expect(cell('other', 'direct')).toMatchObject({ attempts: 2, opened: 2, ended: 1, drops: 0, health: 'healthy' });
     expectMedian(cell('other', 'direct').medianLifetimeMs, 50_000);
     expect(cell('canary', 'squid').id).toBe('canary~squid');
@@ -170,6 +180,15 @@ describe.each(backends())('paths on $name', (backend) => {
     expect(Math.abs(p!.p50Ms! - 10) / 10).toBeLessThan(0.1);
     expect(p!.p95Ms!).toBeGreaterThan(10);
     expect(p!.p95Ms!).toBeLessThanOrEqual(200);
+  });
+
+  it('marks an open session of a probe silent for three heartbeats as probeSilent, and only that one', async () => {
+    const fresh = await pathDetail(database.db, { target: 'other', proxy: 'direct' }, scope, NOW);
+    expect(fresh.sessions.map((x) => [x.id, x.probeSilent])).toEqual(expect.arrayContaining([['oth-live-aaaa', false], ['oth-done-aaaa', false]]));
+    // An hour later, nothing heard from edge-2: its open canary is unknown; the ended one is not.
+    const later = await pathDetail(database.db, { target: 'other', proxy: 'direct' }, scope, at(3 * 3_600_000));
+    expect(later.sessions.find((x) => x.id === 'oth-live-aaaa')!.probeSilent).toBe(true);
+    expect(later.sessions.find((x) => x.id === 'oth-done-aaaa')!.probeSilent).toBe(false);
   });
 
   it('reports the ladder on its path', async () => {

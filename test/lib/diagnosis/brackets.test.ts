@@ -38,7 +38,9 @@ describe('bracketsOf', () => {
     const [f] = bracketFindings([b!]);
     expect(f).toMatchObject({ kind: 'bisect', cause: 'converged', severity: 'warning' });
     expect(f!.title).toMatch(/^idle timeout between 7\d\.\d s and 7\d\.\d s on edge-fra-1 → squid-corp → api \(bisected over \d+ rungs\)$/);
-    expect(f!.recommendation).toMatch(/at least every 37 s/);
+    // The one heartbeat rule (lib/analysis/fixes.ts, verdict.ts fixOf): half of the 75 s cut, rounded down to 5 s, as a 75 s signature says it.
+    expect(f!.recommendation).toMatch(/at least every 35 s/);
+    expect(f!.fix).toEqual({ kind: 'heartbeat', intervalMs: 35_000 });
   });
 
   it.each<[string, ExperimentSession[], Partial<ReturnType<typeof bracketsOf>[number]> | null, string | null]>([
