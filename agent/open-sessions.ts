@@ -57,6 +57,11 @@ export class OpenSessionJournal {
     this.retryMs = options.retryMs ?? RETRY_MS;
   }
 
+  /** Ids of the sessions held open now (issue 19: heartbeats list them, so the server can close those the probe lost). */
+  ids(): string[] {
+    return [...this.open.keys()];
+  }
+
   /** The journal file is behind the sessions held open (its writes are failing). */
   get stale(): boolean {
     return this.broken !== undefined;

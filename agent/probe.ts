@@ -4,7 +4,7 @@
  * Used by the CLI and, in-process, by the quick-start demo.
  */
 import { randomUUID } from 'node:crypto';
-import type { IngestEvent } from '../lib/contracts/ingest';
+import { MAX_OPEN_SESSIONS_LISTED, type IngestEvent } from '../lib/contracts/ingest';
 import type { Logger } from '../lib/log';
 import type { ProbePlan } from './config';
 import { createProbeMetrics, type ProbeMetrics } from './metrics';
@@ -92,7 +92,10 @@ export async function startProbe(plan: ProbePlan, log: Logger, overrides: ProbeO
     onError: (err) => canaryLog.error({ err }, 'canary failed unexpectedly'),
   });
 
-  const heartbeat = () =>
+  const heartbeat = () => {
+    // Every session this probe opened and has not ended, as emitted so far: the server
+    // closes as lost the ones it still holds open and this list leaves out (issue 19).
+    const open = journal.ids();
     emit({
       type: 'probe.heartbeat',
       id: randomUUID(),
@@ -100,7 +103,9 @@ export async function startProbe(plan: ProbePlan, log: Logger, overrides: ProbeO
       agentVersion: AGENT_VERSION,
       canaries: runner!.counts(),
       spoolDepth: spool.depth(),
+      ...(open.length <= MAX_OPEN_SESSIONS_LISTED && { openSessions: open }),
     });
+  };
   heartbeat();
   const heartbeatTimer = setInterval(heartbeat, config.probe.heartbeat);
 

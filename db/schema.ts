@@ -222,6 +222,15 @@ export const canarySessions = pgTable(
     rttMaxMs: doublePrecision(),
     /** An echo canary's message statistics (session.ended `echo`). */
     echo: jsonb().$type<EchoStats>(),
+    /**
+     * When the server closed this session as lost (issue 19): its probe came back without it
+     * (db/queries/ingest-lost.ts), or was revoked. ended_at is then the last instant the
+     * probe was heard from, and end_kind and duration_ms stay null: nobody knows how or when
+     * it really ended, so it is no drop, no signature and no duration in any histogram
+     * (every ending read requires end_kind). Not in the ingest contract: no probe can send
+     * it. A real end arriving later replaces it (db/queries/ingest-merge.ts clears it).
+     */
+    lostAt: tstz(),
 
     updatedAt: tstz().notNull().defaultNow(),
   },

@@ -2,14 +2,20 @@
 /**
  * A histogram of drops binned by the server, with the analysis' signatures drawn over it:
  * a shaded band over the bins of each cluster and a line at its N, labelled with N, the
- * count and the verdict. Clicking a band selects the cluster (its sessions are listed).
+ * count and the verdict. Clicking a band selects the cluster (its sessions are listed);
+ * clicking a bar selects the bar (its sessions are listed, components/drops/bin-sessions.tsx).
+ * An outlier does not squash the axis: past a robust bound, the rest is one overflow bar
+ * marked "> X" (lib/drops/histogram-view.ts).
  */
 import { Bar, BarChart, CartesianGrid, Cell, ReferenceArea, ReferenceLine, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
 import { formatDurationShort } from '../../lib/overview/format';
 import { axisRoom, centredBin, edgeTicks } from '../../lib/overview/histogram-bins';
 import type { ClusterSignature, DropHistogram as Histogram } from '../../lib/drops/report';
 import type { YScale } from '../../lib/drops/query';
+import type { BarSelection } from '../../lib/drops/bin-sessions';
+import { binBar, histogramView, isSelected, overflowBar } from '../../lib/drops/histogram-view';
 import styles from './drops.module.css';
+import drill from './bin-sessions.module.css';
 
 interface Row {
   startMs: number;
@@ -17,6 +23,8 @@ interface Row {
   count: number;
   /** What the bar draws: a zero bin has no bar on a log scale. */
   value: number | null;
+  /** The overflow bar: everything from startMs on (to maxMs, the longest). */
+  overflow?: { maxMs: number };
 }
 
 export interface DropHistogramProps {
@@ -29,26 +37,42 @@ export interface DropHistogramProps {
   signatures: readonly ClusterSignature[];
   selectedKey: string | null;
   onSelect: (sig: ClusterSignature) => void;
+  /** The measure this histogram's bars select (`age` or `idle`). */
+  measure: 'age' | 'idle';
+  /** The bar whose sessions are listed (from the URL), if it is one of this histogram's. */
+  selectedBar: BarSelection | null;
+  onBar: (bar: BarSelection) => void;
   empty: string;
 }
 
 export function DropHistogram(props: DropHistogramProps) {
   const { histogram, binWidthMs: w, scale, signatures } = props;
-  const rows: Row[] = histogram.bins.map((b) => ({ startMs: b.startMs, midMs: b.startMs + w / 2, count: b.count, value: scale === 'log' && b.count === 0 ? null : b.count }));
-  const lo = rows[0]?.startMs ?? 0;
-  const hi = (rows.at(-1)?.startMs ?? 0) + w;
-  // Dense from the bin centred on 0: ticks on bin centres, every round step.
-  const ticks = histogram.dense && lo === -w / 2 ? edgeTicks(w, rows.length) : undefined;
+  // Clipped past a robust bound, never before a signature's last member.
+  const view = histogramView(histogram.bins, w, { keepMs: signatures.map((g) => g.maxMs) });
+  const valueOf = (count: number) => (scale === 'log' && count === 0 ? null : count);
+  const rows: Row[] = view.shown.map((b) => ({ startMs: b.startMs, midMs: b.midMs, count: b.count, value: valueOf(b.count) }));
+  const over = view.overflow;
+  if (over) rows.push({ startMs: over.fromMs, midMs: over.midMs, count: over.count, value: valueOf(over.count), overflow: { maxMs: over.maxMs } });
+  const shownCount = view.shown.length;
+  const lo = view.lo;
+  const hi = view.hi;
+  const clipAt = over?.fromMs ?? null;
+  // Dense from the bin centred on 0: ticks on bin centres, every round step; the overflow bar gets its own.
+  const baseTicks = histogram.dense && lo === -w / 2 ? edgeTicks(w, shownCount) : undefined;
+  const ticks = baseTicks && over ? [...baseTicks, over.midMs] : baseTicks;
+  const tickText = (v: number) => (clipAt !== null && v > clipAt ? `> ${formatDurationShort(clipAt)}` : formatDurationShort(v));
   const max = rows.reduce((m, r) => Math.max(m, r.count), 0);
   const logMax = Math.max(2, max * 2);
   // Only ticks inside the domain: one above it is drawn in the margin, over the labels.
   const logTicks = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000].filter((t) => t <= logMax);
+  const barOf = (r: Row) => (r.overflow ? overflowBar(props.measure, r.startMs) : binBar(props.measure, r.startMs, w));
+  const selectedRow = (r: Row) => isSelected(props.selectedBar, props.measure, r.startMs, r.overflow ? null : r.startMs + w);
   // A band at least 1% of the axis wide, so a tight cluster still shows beside its bar.
   const minBand = (hi - lo) / 100;
   const bands = signatures.map((g) => {
     // From the start of the bin holding the first drop to the end of the one holding the last.
     let x1 = Math.max(lo, (centredBin(g.minMs, w) - 0.5) * w);
-    let x2 = Math.min(hi, (centredBin(g.maxMs, w) + 0.5) * w);
+    let x2 = Math.min(clipAt ?? hi, (centredBin(g.maxMs, w) + 0.5) * w);
     if (x2 - x1 < minBand) {
       const mid = (x1 + x2) / 2;
       x1 = Math.max(lo, mid - minBand / 2);
@@ -57,7 +81,7 @@ export function DropHistogram(props: DropHistogramProps) {
     return { g, x1, x2 };
   });
   // Bars holding a signature's drops in full colour, the rest muted: the eye finds N first.
-  const inSignature = (r: Row) => signatures.some((g) => r.startMs + w > g.minMs && r.startMs <= g.maxMs);
+  const inSignature = (r: Row) => !r.overflow && signatures.some((g) => r.startMs + w > g.minMs && r.startMs <= g.maxMs);
 
   return (
     <section
@@ -68,6 +92,8 @@ export function DropHistogram(props: DropHistogramProps) {
       data-bin-width-ms={w}
       data-scale={scale}
       data-signatures={signatures.length}
+      data-clip-ms={clipAt ?? ''}
+      data-overflow-count={over?.count ?? 0}
       aria-label={props.title}
     >
       <header className="card-header">
@@ -76,18 +102,20 @@ export function DropHistogram(props: DropHistogramProps) {
           {histogram.total} drops · bins of {formatDurationShort(w)}
         </span>
       </header>
-      <p className={styles.note}>{props.note}</p>
+      <p className={styles.note}>
+        {props.note} Click a bar to list its drops.
+      </p>
       {histogram.total === 0 ? (
         <p className="placeholder">{props.empty}</p>
       ) : (
-        <BarChart responsive style={{ width: '100%', height: 300 }} data={rows} margin={{ top: 62, right: 12, bottom: 4, left: 0 }} barCategoryGap={0}>
+        <BarChart responsive className={drill.clickable} style={{ width: '100%', height: 300 }} data={rows} margin={{ top: 62, right: 12, bottom: 4, left: 0 }} barCategoryGap={0}>
           <CartesianGrid vertical={false} stroke="var(--grid)" />
           <XAxis
             dataKey="midMs"
             type="number"
             domain={[lo, hi + axisRoom(lo, hi)]}
             ticks={ticks}
-            tickFormatter={formatDurationShort}
+            tickFormatter={tickText}
             stroke="var(--muted)"
             tick={{ fill: 'var(--muted)', fontSize: 12 }}
             allowDataOverflow
@@ -119,13 +147,38 @@ export function DropHistogram(props: DropHistogramProps) {
           {signatures.map((g) => (
             <ReferenceLine key={`line-${g.key}`} x={g.nMs} ifOverflow="hidden" stroke="var(--drop)" strokeDasharray="4 2" />
           ))}
+          {clipAt !== null && <ReferenceLine x={clipAt + w / 2} stroke="var(--muted)" strokeDasharray="2 3" label={{ value: '≫', position: 'insideTop', fill: 'var(--muted)', fontSize: 12 }} />}
           <Tooltip content={(p: TooltipContentProps) => <BinTooltip {...p} widthMs={w} />} cursor={{ fill: 'var(--hover)' }} />
-          <Bar dataKey="value" name="drops" fill="var(--drop)" isAnimationActive={false} minPointSize={0}>
+          <Bar
+            dataKey="value"
+            name="drops"
+            fill="var(--drop)"
+            isAnimationActive={false}
+            minPointSize={0}
+            onClick={(entry: unknown) => {
+              const r = (entry as { payload?: Row } | undefined)?.payload;
+              if (r && r.count > 0) props.onBar(barOf(r));
+            }}
+          >
             {rows.map((r) => (
-              <Cell key={r.startMs} fill="var(--drop)" fillOpacity={signatures.length === 0 || inSignature(r) ? 1 : 0.5} />
+              <Cell
+                key={r.startMs}
+                fill={r.overflow ? 'var(--muted)' : 'var(--drop)'}
+                fillOpacity={r.overflow || signatures.length === 0 || inSignature(r) ? 1 : 0.5}
+                stroke={selectedRow(r) ? 'var(--text)' : undefined}
+                strokeWidth={selectedRow(r) ? 2 : 0}
+                data-start-ms={r.startMs}
+                data-overflow={r.overflow ? 'true' : undefined}
+              />
             ))}
           </Bar>
         </BarChart>
+      )}
+      {over && (
+        <p className={drill.overflowNote} data-testid={`${props.id}-overflow`}>
+          Axis cut at <strong>{formatDurationShort(over.fromMs)}</strong>: {over.count} {over.count === 1 ? 'drop' : 'drops'} longer (up to {formatDurationShort(over.maxMs)}) in the grey bar
+          marked “&gt; {formatDurationShort(over.fromMs)}”.
+        </p>
       )}
     </section>
   );
@@ -160,9 +213,10 @@ function BinTooltip({ active, payload, widthMs }: TooltipContentProps & { widthM
   return (
     <div className="chart-tooltip">
       <div className="chart-tooltip-title">
-        {formatDurationShort(row.startMs)} – {formatDurationShort(row.startMs + widthMs)}
+        {row.overflow ? `longer than ${formatDurationShort(row.startMs)} (up to ${formatDurationShort(row.overflow.maxMs)})` : `${formatDurationShort(row.startMs)} – ${formatDurationShort(row.startMs + widthMs)}`}
       </div>
       <div>{row.count} drops</div>
+      {row.count > 0 && <div className="muted">click to list them</div>}
     </div>
   );
 }

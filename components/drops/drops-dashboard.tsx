@@ -1,8 +1,9 @@
 'use client';
 /**
  * The drops page, live: bin width and scale controls, the age and idle histograms with the
- * signatures over them, the endings and close codes, and the selected cluster's drops.
- * Every control rewrites the URL, so a reload or a shared link shows the same view.
+ * signatures over them, the endings and close codes, the selected cluster's drops, and the
+ * selected bar's drops (`bar=`, lib/drops/bin-sessions.ts). Every control rewrites the URL,
+ * so a reload or a shared link shows the same view.
  */
 import Link from 'next/link';
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
@@ -10,6 +11,12 @@ import { useTransition } from 'react';
 import { BIN_CHOICES, type YScale } from '../../lib/drops/query';
 import type { ClusterSignature, DropsReport } from '../../lib/drops/report';
 import { formatDurationShort } from '../../lib/overview/format';
+import { formatBar, parseBar, type BarSelection } from '../../lib/drops/bin-sessions';
+import { formatInstant, zoneLabel } from '../../lib/dashboard/time';
+import { useTimeZone } from '../dashboard/time-zone';
+import { RANGE_PRESETS } from '../../lib/dashboard/scope';
+import { parseWindow } from '../../lib/overview/overview';
+import { BinSessions } from './bin-sessions';
 import { Breakdown } from './breakdown';
 import { ClusterTable } from './cluster-table';
 import { DropHistogram } from './drop-histogram';
@@ -36,11 +43,28 @@ export function DropsDashboard({ initial, query }: { initial: DropsReport; query
   };
   const go = (change: Record<string, string | undefined>) => startTransition(() => router.push(href(change), { scroll: false }));
   const select = (g: ClusterSignature) => go({ cluster: String(g.nSeconds) });
+  // The bar whose drops are listed; a bar of another measure than the two drawn here is ignored.
+  const parsedBar = parseBar(params.get('bar'));
+  const bar = parsedBar && parsedBar.measure !== 'duration' ? parsedBar : null;
+  // Only the client reads `bar`: the URL changes without a server round trip (the report
+  // would be computed again for nothing); a reload or a shared link still opens the list.
+  const setBar = (b: BarSelection | null) => window.history.pushState(null, '', href({ bar: b ? formatBar(b) : undefined }));
+  const selectBar = (b: BarSelection) => setBar(b);
+  const tz = useTimeZone();
 
   const selectedKey = report.cluster?.signature?.key ?? null;
   const ageSigs = report.signatures.filter((g) => g.dimension === 'age');
   const idleSigs = report.signatures.filter((g) => g.dimension === 'idle');
-  const span = `${report.scope.from.replace('T', ' ').slice(0, 16)} – ${report.scope.to.replace('T', ' ').slice(0, 16)} UTC`;
+  const span = `${formatInstant(report.scope.from, tz, 'datetime')} – ${formatInstant(report.scope.to, tz, 'datetime')} ${zoneLabel(tz)}`;
+  // The path links from the bar's list keep the page's filters and time.
+  const pathQuery = (() => {
+    const p = new URLSearchParams();
+    for (const k of ['range', 'from', 'to', 'probe', 'label', 'profile', 'tz']) {
+      const v = params.get(k);
+      if (v) p.set(k, v);
+    }
+    return p.toString();
+  })();
 
   return (
     <div
@@ -95,6 +119,9 @@ export function DropsDashboard({ initial, query }: { initial: DropsReport; query
           <div className={styles.histograms}>
             <DropHistogram
               id="age"
+              measure="age"
+              selectedBar={bar?.measure === 'age' ? bar : null}
+              onBar={selectBar}
               title="Connection age at the drop"
               note="How long each dropped canary lived. A silent death (pong deadline) is dated by its last byte received. A shaded band is a signature: many drops at the same N."
               histogram={report.age}
@@ -107,6 +134,9 @@ export function DropsDashboard({ initial, query }: { initial: DropsReport; query
             />
             <DropHistogram
               id="idle"
+              measure="idle"
+              selectedBar={bar?.measure === 'idle' ? bar : null}
+              onBar={selectBar}
               title="Idle before the drop"
               note="Silence both ways before the end (the shorter of since-last-received and since-last-sent); silent deaths are left out."
               histogram={report.idle}
@@ -168,6 +198,7 @@ export function DropsDashboard({ initial, query }: { initial: DropsReport; query
               </ul>
             )}
           </section>
+          {bar && <BinSessions bar={bar} kind="drops" scopeQuery={listScope(params, report.scope)} clearHref={href({ bar: undefined })} onClose={() => setBar(null)} pathQuery={pathQuery} />}
           {report.cluster && <ClusterTable cluster={report.cluster} clearHref={href({ cluster: undefined })} />}
           <div className={styles.breakdowns}>
             <Breakdown
@@ -187,4 +218,19 @@ export function DropsDashboard({ initial, query }: { initial: DropsReport; query
       )}
     </div>
   );
+}
+
+/**
+ * The scope of a bar's list: the URL's; when the URL names no range, the preset the page
+ * resolved (a fresh install's default is fitted to the data, which the API does not know),
+ * kept relative so the list does not refetch on every live refresh.
+ */
+function listScope(params: URLSearchParams, scope: DropsReport['scope']): string {
+  const p = new URLSearchParams(params.toString());
+  if (!p.has('range') && !p.has('from') && !p.has('to')) {
+    const span = Date.parse(scope.to) - Date.parse(scope.from);
+    const preset = RANGE_PRESETS.find((r) => parseWindow(r) === span);
+    if (preset) p.set('range', preset);
+  }
+  return p.toString();
 }

@@ -10,15 +10,16 @@ import type { PathsMatrix as Matrix } from '../../lib/paths/types';
 import { ScopeBar } from '../dashboard/scope-bar';
 import { LiveStatusBadge, RefreshError } from '../live/live-status';
 import { useLiveReport } from '../live/use-live-report';
+import { Instant, useTimeZone } from '../dashboard/time-zone';
+import { zoneLabel } from '../../lib/dashboard/time';
 import { NoProbesYet } from './no-probes';
 import { HealthLegend, PathsMatrix } from './paths-matrix';
 import css from './paths.module.css';
 
-const minute = (iso: string) => iso.slice(0, 16).replace('T', ' ');
-
 export function LivePaths(props: { initial: Matrix; query: string; options: ScopeOptions; toggleHref: string; filtered: boolean; scopeQuery: Record<string, string> }) {
   const { report: matrix, status, refreshing, error, retry } = useLiveReport(props.initial, { url: `/api/v1/paths${props.query}`, schema: pathsMatrixSchema, spans: { kind: 'scope' } });
   const { options, filtered } = props;
+  const tz = useTimeZone();
 
   return (
     <div className={css.page} data-testid="paths" data-cells={matrix.cells.length} data-by={matrix.byProbe ? 'probe' : 'path'} data-socket={status}>
@@ -34,7 +35,7 @@ export function LivePaths(props: { initial: Matrix; query: string; options: Scop
       <ScopeBar options={options} keep={['by']} />
       <RefreshError error={error} status={status} retry={retry} />
       <p className="muted">
-        Every target × proxy with sessions attempted from {minute(matrix.from)} to {minute(matrix.to)} UTC. Median lifetime of the sessions that ended; drops per hour and dropped / ended;
+        Every target × proxy with sessions attempted from <Instant at={matrix.from} style="datetime" /> to <Instant at={matrix.to} style="datetime" /> {zoneLabel(tz)}. Median lifetime of the sessions that ended; drops per hour and dropped / ended;
         upgrades (HTTP 101) / attempts. Open a cell for the path&apos;s timeline, RTT and sessions.
       </p>
       {matrix.cells.length === 0 ? (

@@ -13,6 +13,8 @@ import { ShownOnce } from '../admin/shown-once';
 import { probesReportSchema } from '../../lib/paths/schema';
 import type { ProbesReport, ProbeState } from '../../lib/paths/types';
 import { LiveStatusBadge, RefreshError } from '../live/live-status';
+import { Instant, useTimeZone } from '../dashboard/time-zone';
+import { zoneLabel } from '../../lib/dashboard/time';
 import { useLiveReport } from '../live/use-live-report';
 import { NoProbesYet } from '../paths/no-probes';
 import { agentSnippets } from './agent-snippets';
@@ -31,6 +33,8 @@ export function LiveProbes({ initial, query, filter, admin }: { initial: ProbesR
   const { report, status, refreshing, error, retry } = useLiveReport(initial, { url: `/api/v1/probes${query}`, schema: probesReportSchema, spans: { kind: 'none' }, pollMs: PROBES_POLL_MS });
   const { probes } = report;
   const count = (s: ProbeState) => probes.filter((p) => p.state === s).length;
+  const unknown = unknownCanaries(probes);
+  const tz = useTimeZone();
   const [issued, setIssued] = useState<IssuedToken | null>(null);
   const managed = useMemo(() => admin && { probes: new Map(admin.map((p) => [p.name, { id: p.id, kind: p.kind }])), onIssued: setIssued }, [admin]);
 
@@ -79,8 +83,14 @@ export function LiveProbes({ initial, query, filter, admin }: { initial: ProbesR
             <span>
               <strong>{count('revoked')}</strong> revoked
             </span>
+            {unknown > 0 && (
+              <span data-testid="canaries-unknown" data-count={unknown} title="Canaries their probe held open when it was last heard from. Whether they still live is unknown until it reports again; those it no longer holds are then closed as lost.">
+                <strong>{unknown}</strong> {unknown === 1 ? 'canary' : 'canaries'} unknown (probe silent)
+              </span>
+            )}
             <span>
-              online = heard from within {report.onlineWithinMs / 1000} s (three 30 s heartbeats) · as of {report.now.slice(11, 19)} UTC{filter ? ` · ${filter}` : ''}
+              online = heard from within {report.onlineWithinMs / 1000} s (three 30 s heartbeats) · as of <Instant at={report.now} style="clock" /> {zoneLabel(tz)}
+              {filter ? ` · ${filter}` : ''}
             </span>
           </p>
           <ProbesTable probes={probes} admin={managed} />
@@ -88,4 +98,12 @@ export function LiveProbes({ initial, query, filter, admin }: { initial: ProbesR
       )}
     </div>
   );
+}
+
+/**
+ * Canaries whose fate is unknown: those an offline probe held open when it was last heard
+ * from (its last heartbeat's count). A revoked probe's were closed as lost at revocation.
+ */
+export function unknownCanaries(probes: readonly { state: ProbeState; canaries: { open: number | null } }[]): number {
+  return probes.reduce((n, p) => n + (p.state === 'offline' ? (p.canaries.open ?? 0) : 0), 0);
 }

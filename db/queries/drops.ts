@@ -14,7 +14,7 @@ import { BIN_WIDTHS, type BinWidth, type YScale } from '../../lib/drops/query';
 import { CLUSTER_LIMIT, type ClusterDrop, type ClusterSignature, type DropsReport } from '../../lib/drops/report';
 import type { EndKind } from '../../lib/contracts/ingest';
 import { binWidthFor } from '../../lib/overview/histogram-bins';
-import { rebin, rebinCentred, shapeBins } from '../../lib/drops/bins';
+import { finerAutoWidth, rebin, rebinCentred, shapeBins } from '../../lib/drops/bins';
 import type { Db } from '../client';
 import { canarySessions as s, probes } from '../schema';
 import { analysisBins, analyzeScope, type DropBins } from './analysis';
@@ -61,15 +61,23 @@ export async function dropsReport(
   const sealed: { split: EndingSplit; packs: Promise<EndingPack[]> } = { split, packs: sealedPacks(db, scope, split.sealed, { endings: true }) };
   // Settled here too: the fine pass below may fail first, and the read must not be left unhandled.
   sealed.packs.catch(() => undefined);
-  let shaped: { binWidthMs: number; age: BinCounts; idle: BinCounts; analysisBins: DropBins } | null = null;
-  if (picked === null || passBinFor(picked) === COARSE_PASS_BIN_MS) {
-    const pass = await dropPassIn(db, scope, split, concurrent, sealed.packs, (maxAgeMs) => picked ?? binWidthFor(Math.max(0, maxAgeMs ?? 0)));
-    if (pass) shaped = { binWidthMs: pass.binWidthMs, age: pass.age, idle: pass.idle, analysisBins: analysisBins({ bins: pass.windows.age, nulls: pass.windows.unaged }, { bins: pass.windows.idle }) };
-  }
-  if (!shaped) {
+  type Shaped = { binWidthMs: number; age: BinCounts; idle: BinCounts; analysisBins: DropBins };
+  const shape = async (width: number | null): Promise<Shaped> => {
+    if (width === null || passBinFor(width) === COARSE_PASS_BIN_MS) {
+      const pass = await dropPassIn(db, scope, split, concurrent, sealed.packs, (maxAgeMs) => width ?? binWidthFor(Math.max(0, maxAgeMs ?? 0)));
+      if (pass) return { binWidthMs: pass.binWidthMs, age: pass.age, idle: pass.idle, analysisBins: analysisBins({ bins: pass.windows.age, nulls: pass.windows.unaged }, { bins: pass.windows.idle }) };
+    }
     const pass = await dropHistograms(db, where, FINE_PASS_BIN_MS, concurrent);
-    const binWidthMs = picked ?? binWidthFor(Math.max(0, pass.maxAgeMs ?? 0));
-    shaped = { binWidthMs, age: rebinCentred(pass.age, pass.binMs, binWidthMs), idle: rebinCentred(pass.idle, pass.binMs, binWidthMs), analysisBins: passBins(pass) };
+    const binWidthMs = width ?? binWidthFor(Math.max(0, pass.maxAgeMs ?? 0));
+    return { binWidthMs, age: rebinCentred(pass.age, pass.binMs, binWidthMs), idle: rebinCentred(pass.idle, pass.binMs, binWidthMs), analysisBins: passBins(pass) };
+  };
+  let shaped = await shape(picked);
+  // Automatic width fitted to the longest drop: when one outlier would squash the axis, the
+  // chart clips it into an overflow bar, and the bars below get the width of the clipped
+  // axis (read once more, only then; lib/drops/bins.ts finerAutoWidth).
+  if (picked === null) {
+    const finer = finerAutoWidth(shaped.age, shaped.binWidthMs);
+    if (finer !== null) shaped = await shape(finer);
   }
   const { binWidthMs } = shaped;
   const age = shapeBins(shaped.age, binWidthMs);

@@ -7,9 +7,9 @@
  * rows with the same expression, and the histogram equals the one counted from the rows.
  */
 import { and, gte, isNotNull, lt, sql, type SQL } from 'drizzle-orm';
-import { MAX_BINS, NICE_BIN_WIDTHS_MS, binWidthFor } from '../../lib/overview/histogram-bins';
+import { MAX_BINS, NICE_BIN_WIDTHS_MS, binWidthFor, clipBins, viewBinWidthFor } from '../../lib/overview/histogram-bins';
 import type { DurationHistogram } from '../../lib/overview/overview';
-import { splitWindow, type WindowPiece } from '../../lib/rollups/window-split';
+import { splitWindow, type WindowPiece, type WindowSplit } from '../../lib/rollups/window-split';
 import type { Executor } from '../client';
 import { canarySessions as s, durationBins as db_, durationBinsDirty } from '../schema';
 import { REPORT_BUCKET_MS, dirtyHours, type SealedAggregate } from './sealed-aggregate';
@@ -63,12 +63,41 @@ export async function durationHistogram(tx: Executor, windowStart: Date, now: Da
   // Sessions longer than 59 weeks get a width the aggregate does not keep: all from the rows.
   if (!(NICE_BIN_WIDTHS_MS as readonly number[]).includes(binWidthMs)) split = { sealed: [], raw: [{ from: windowStart, to: now, fromOpen: true, toClosed: true }] };
 
+  const bins = await binsAt(tx, split, binWidthMs, true);
+  // One outlier (a 9.7-minute session among 20-second drops) fits the width to itself and
+  // squashes the rest: the chart clips it into an overflow bar (lib/overview/histogram-bins.ts
+  // clipBins), and the bars below the bound are counted again at the clipped axis' width.
+  const clipped = clipBins(bins, binWidthMs);
+  if (clipped.overflow) {
+    const finer = viewBinWidthFor(clipped.overflow.fromMs, maxMs);
+    if (finer < binWidthMs) return { binWidthMs: finer, bins: await binsAt(tx, split, finer, false) };
+  }
+  return { binWidthMs, bins };
+}
+
+/**
+ * The window's sessions in centred bins of `binWidthMs`, dense from the bin on 0 to the
+ * last filled one: whole hours from the aggregate where it keeps that width, the rest from
+ * the rows. An (hour, probe) keeps only the widths that fit its own longest session in
+ * MAX_BINS bins, so a width finer than the window's longest (`fitted` false) needs the rows
+ * of the pairs that lack it (read by their hour and probe, only then).
+ */
+async function binsAt(tx: Executor, split: WindowSplit, binWidthMs: number, fitted: boolean): Promise<DurationHistogram['bins']> {
   const width = sql.raw(String(binWidthMs));
   const parts: SQL[] = [];
   if (split.sealed.length > 0) {
     parts.push(sql`select ${db_.bin} as bin, ${db_.sessions} as n, ${db_.drops} as drops from ${db_} where ${within(db_.bucket, split.sealed)} and ${db_.widthMs} = ${width}`);
+    if (!fitted) {
+      // Sealed pairs without this width: their rows. The hour is computed in UTC epoch
+      // seconds, as the aggregate's buckets are (date_trunc would follow the session's zone).
+      parts.push(sql`select ${centred(s.durationMs, width)} as bin, 1 as n, (${s.endKind} <> 'probe_closed')::int as drops from ${s}
+        where ${within(s.endedAt, split.sealed)} and ${s.endKind} is not null and ${s.durationMs} is not null
+          and not exists (select 1 from ${db_} as x where x.bucket = to_timestamp(floor(extract(epoch from ${s.endedAt}) / 3600) * 3600)
+            and x.probe_id = ${s.probeId} and x.width_ms = ${width})`);
+    }
   }
   if (split.raw.length > 0) parts.push(sql`select ${centred(s.durationMs, width)} as bin, 1 as n, (${s.endKind} <> 'probe_closed')::int as drops from ${s} where ${rawEnded(split.raw)}`);
+  if (parts.length === 0) return [];
   const rows = rowsOf<{ bin: string | number; n: string | number; drops: string | number }>(
     await tx.execute(sql`select bin, sum(n) as n, sum(drops) as drops from (${sql.join(parts, sql` union all `)}) as u group by bin order by bin`),
   );
@@ -81,5 +110,5 @@ export async function durationHistogram(tx: Executor, windowStart: Date, now: Da
       b.drops = Number(r.drops);
     }
   }
-  return { binWidthMs, bins };
+  return bins;
 }

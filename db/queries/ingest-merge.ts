@@ -101,7 +101,8 @@ export function mergeStatement(input: MergeInput): SQL {
   if (input.rttLookup) {
     const { ids, from, to } = input.rttLookup;
     parts.push(sql`rtt_spans as (
-      select id, attempted_at, ended_at from canary_sessions
+      -- A lost session's end is the server's estimate (db/queries/ingest-lost.ts): no bound on its samples.
+      select id, attempted_at, case when lost_at is null then ended_at end as ended_at from canary_sessions
       where id = any(${textArray(ids)}::text[]) and attempted_at >= ${from}::timestamptz and attempted_at <= ${to}::timestamptz
         and probe_id = ${probeId}::integer and (select ok from fresh)
     )`);
@@ -208,7 +209,14 @@ function sessionParts(probeId: number, at: string, rows: BatchRows): SQL[] {
 }
 
 // A session id belongs to the probe that created it; another probe cannot rewrite it.
-const MERGE_SET = sql.raw(MERGED.map((k) => `${snake(k)} = coalesce(excluded.${snake(k)}, canary_sessions.${snake(k)})`).join(', '));
+// A session the server closed as lost (db/queries/ingest-lost.ts) that the probe reports
+// the real end of after all is not lost: its end replaces the estimate, and lost_at goes.
+const MERGE_SET = sql.raw(
+  [
+    ...MERGED.map((k) => `${snake(k)} = coalesce(excluded.${snake(k)}, canary_sessions.${snake(k)})`),
+    'lost_at = case when excluded.end_kind is not null then null else canary_sessions.lost_at end',
+  ].join(', '),
+);
 
 
 // ---------------------------------------------------------------- RTT, probe, target views

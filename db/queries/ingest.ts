@@ -11,13 +11,15 @@
  * statements per batch with JS in between, spent most of its time in round trips, parsing
  * and planning, and a select whose plan read every session row of the probe.
  */
-import { sql, type SQL } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { DEFAULT_INGEST_LIMITS, instantMs, samplesOutside, type IngestEvent, type IngestLimits, type IngestResult, type RttSamples } from '../../lib/contracts/ingest';
 import type { Db, Executor, Tx } from '../client';
 import { probes } from '../schema';
 import { mergeResult, mergeStatement, viewsInsert, type MergeInput, type MergeResult } from './ingest-merge';
 import { batchRows, targetViewRows, type BatchRows, type TargetView } from './ingest-rows';
+import { closeLostSessions } from './ingest-lost';
+import { openSessionsReport, type OpenSessionsReport } from '../../lib/ingest/open-sessions-report';
 import type { ProbeKind } from './probes';
 
 export { sessionRows } from './ingest-rows';
@@ -139,6 +141,10 @@ function refuse(result: MergeResult, events: readonly IngestEvent[], limits: Att
 /** One attempt at storing a batch, in transaction `tx`: the events it applied. */
 async function apply(tx: Tx, a: Attempt, ledger: MergeInput['ledger'], all: IngestEvent[], rows: BatchRows): Promise<IngestEvent[]> {
   const { probeId, now } = a;
+  // A heartbeat listing the probe's open sessions closes the others as lost, dated by when
+  // the probe was heard from before this batch (read before the merge moves it).
+  const listed = openSessionsReport(all);
+  const lastHeard = listed ? ((await tx.select({ at: probes.lastSeenAt }).from(probes).where(eq(probes.id, probeId)))[0]?.at ?? null) : null;
   // One batch of a probe at a time: the rollups are kept by difference (what a session
   // row counted before this batch, what it counts after), which needs the "before" to
   // stay true until commit, also for rows a concurrent batch of the same probe would
@@ -160,13 +166,19 @@ async function apply(tx: Tx, a: Attempt, ledger: MergeInput['ledger'], all: Inge
   if (rowCount(await locking) === 0) throw new ProbeGoneError(probeId);
   const result = mergeResult(await merging);
   refuse(result, all, a.limits);
-  if (result.applied) return all;
+  if (result.applied) return closeLost(tx, a, all, listed, lastHeard);
   // Some ids were in the ledger already (a replay): apply only the events that were not.
   const fresh = new Set(result.freshIds);
   const rest = all.filter((e) => fresh.has(e.id));
   if (rest.length === 0) return rest;
   refuse(mergeResult(await executePrepared(tx, merge(a, null, rest, batchRows(probeId, rest, now)))), rest, a.limits);
-  return rest;
+  return closeLost(tx, a, rest, listed && openSessionsReport(rest), lastHeard);
+}
+
+/** After the batch's own ends are merged: its newest listing heartbeat's unlisted sessions closed as lost (db/queries/ingest-lost.ts). */
+async function closeLost(tx: Tx, a: Attempt, applied: IngestEvent[], listed: OpenSessionsReport | null, lastHeard: Date | null): Promise<IngestEvent[]> {
+  if (listed && a.reporter.kind === 'probe') await closeLostSessions(tx, a.probeId, listed, { lastHeard, now: a.now });
+  return applied;
 }
 
 /** Whether `err` is a unique violation on the ledger's key (drizzle wraps the driver's error in `cause`). */

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { probes } from '../schema';
+import { closeSessionsOfRevokedProbe } from './ingest-lost';
 import { isUniqueViolation } from './pg-errors';
 import { addProbe, hashToken, ProbeExistsError, type ProbeKind } from './probes';
 
@@ -97,12 +98,18 @@ export async function rotateProbeToken(db: Executor, id: number): Promise<{ prob
  * nothing (`changed: false`, its first revocation time kept). Null when there is no such probe.
  */
 export async function revokeProbeById(db: Executor, id: number, now: Date): Promise<{ probe: ProbeAdminRecord; changed: boolean } | null> {
-  const [row] = await db
-    .update(probes)
-    .set({ revokedAt: now })
-    .where(and(eq(probes.id, id), isNull(probes.revokedAt)))
-    .returning(columns);
-  if (row) return { probe: row, changed: true };
-  const existing = await getProbeById(db, id);
-  return existing && { probe: existing, changed: false };
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(probes)
+      .set({ revokedAt: now })
+      .where(and(eq(probes.id, id), isNull(probes.revokedAt)))
+      .returning(columns);
+    // Its open canaries are closed as lost with it (issue 19): it may not post their ends any more.
+    if (row) {
+      await closeSessionsOfRevokedProbe(tx, row.id, now);
+      return { probe: row, changed: true };
+    }
+    const existing = await getProbeById(tx, id);
+    return existing && { probe: existing, changed: false };
+  });
 }

@@ -7,6 +7,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import type { Executor } from '../client';
 import { probes } from '../schema';
+import { closeSessionsOfRevokedProbe } from './ingest-lost';
 
 /**
  * What a token may post: `probe` its own sessions; `target` (a standalone canary target,
@@ -106,17 +107,25 @@ export async function listProbes(db: Executor): Promise<ProbeRecord[]> {
   return db.select(recordColumns).from(probes).orderBy(asc(probes.name));
 }
 
-/** Revoke a probe's token: its data stays, its requests are refused. */
+/**
+ * Revoke a probe's token: its data stays, its requests are refused. Its open canaries are
+ * closed as lost in the same transaction (issue 19): it may not post their ends any more.
+ */
 export async function revokeProbe(db: Executor, name: string, now: Date): Promise<ProbeRecord> {
-  const [row] = await db
-    .update(probes)
-    .set({ revokedAt: now })
-    .where(and(eq(probes.name, name), isNull(probes.revokedAt)))
-    .returning(recordColumns);
-  if (row) return row;
-  const [existing] = await db.select(recordColumns).from(probes).where(eq(probes.name, name));
-  if (!existing) throw new ProbeNotFoundError(name);
-  return existing;
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(probes)
+      .set({ revokedAt: now })
+      .where(and(eq(probes.name, name), isNull(probes.revokedAt)))
+      .returning(recordColumns);
+    if (row) {
+      await closeSessionsOfRevokedProbe(tx, row.id, now);
+      return row;
+    }
+    const [existing] = await tx.select(recordColumns).from(probes).where(eq(probes.name, name));
+    if (!existing) throw new ProbeNotFoundError(name);
+    return existing;
+  });
 }
 
 /** Who posts with a token: the probe (or target) and what it may post. */

@@ -1,4 +1,5 @@
 /** Histogram bins of the drops page: coarser widths from the 100 ms pass, shaped for the chart. */
+import { clipBins, viewBinWidthFor } from '../overview/histogram-bins';
 import { MAX_DENSE_BINS, type DropHistogram } from './report';
 
 /**
@@ -70,4 +71,20 @@ export function shapeBins(rows: readonly { bin: number; count: number }[], width
   for (const r of rows) for (const b of [r.bin - 1, r.bin, r.bin + 1]) keys.add(b);
   const bins = [...keys].sort((a, b) => a - b).map((b) => ({ startMs: (b - 0.5) * widthMs, count: byBin.get(b) ?? 0 }));
   return { total, bins, dense: false };
+}
+
+/**
+ * For an automatic bin width: a finer width when an outlier would squash the axis (issue
+ * 19). `rows` are the centred bins of `widthMs` the width fitted to the longest drop gave;
+ * when the chart will clip them (lib/overview/histogram-bins.ts clipBins), the width that
+ * fits the clipped axis instead, so the drops below the bound get bars of their own size.
+ * Null when nothing is clipped or no finer width fits.
+ */
+export function finerAutoWidth(rows: readonly { bin: number; count: number }[], widthMs: number): number | null {
+  if (rows.length === 0) return null;
+  const shaped = shapeBins(rows, widthMs);
+  const { overflow } = clipBins(shaped.bins, widthMs);
+  if (!overflow) return null;
+  const finer = viewBinWidthFor(overflow.fromMs, overflow.maxMs);
+  return finer < widthMs ? finer : null;
 }

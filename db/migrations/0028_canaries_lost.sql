@@ -1,0 +1,1 @@
+ALTER TABLE "canary_sessions" ADD COLUMN "lost_at" timestamp with time zone;
