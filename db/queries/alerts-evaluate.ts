@@ -4,9 +4,11 @@
  * leaves nothing (the next evaluation decides again); after it, the transition and its
  * messages exist exactly once, so a restart neither loses nor repeats an alert. Silences
  * hold notifications back (issue 19); the alert's `notified` says whether its current
- * firing reached receivers, so a resolve goes only where a firing went.
+ * firing reached receivers, so a resolve goes only where a firing went. A firing still
+ * waiting in the outbox when its alert resolves is retired rather than sent after its
+ * resolve (retireUnsentFirings).
  */
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, lte, or, sql } from 'drizzle-orm';
 import { alertLink } from '../../lib/alerts/link';
 import { notificationBody, summarize, type AlertNotification } from '../../lib/alerts/notification';
 import { planUpdates, type Observation, type StoredAlert } from '../../lib/alerts/observation';
@@ -110,7 +112,7 @@ export async function applyEvaluation(db: Db, rule: StoredRule, observations: re
         url: alertLink(ctx.publicUrl, rule.kind, rule.scope, u.labels, rule.condition.windowMs),
       };
       const full: AlertNotification = { ...notification, summary: summarize(notification) };
-      outcome.messages += await enqueueForRule(tx, rule.id, transitionId, full, now);
+      outcome.messages += await enqueueForRule(tx, { ruleId: rule.id, labelsKey: u.key }, transitionId, full, now);
     }
     return outcome;
   });
@@ -166,12 +168,18 @@ export async function resolveBeforeDelete(db: Db, rule: StoredRule, ctx: { now: 
   return applyEvaluation(db, { ...rule, resolveAfterMs: 0 }, [], ctx);
 }
 
-async function enqueueForRule(tx: Executor, ruleId: number, transitionId: number | null, n: AlertNotification, now: Date): Promise<number> {
-  const endpoints = await tx
-    .select({ id: webhookEndpoints.id, format: webhookEndpoints.format })
-    .from(alertRuleWebhooks)
-    .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, alertRuleWebhooks.webhookId))
-    .where(and(eq(alertRuleWebhooks.ruleId, ruleId), eq(webhookEndpoints.enabled, true)));
+/** Why a firing still waiting when its alert resolved was not sent (webhook_outbox.last_error). */
+export const SUPERSEDED_FIRING = 'superseded: the alert resolved before this firing was delivered';
+
+async function enqueueForRule(tx: Executor, alert: { ruleId: number; labelsKey: string }, transitionId: number | null, n: AlertNotification, now: Date): Promise<number> {
+  const retired = n.status === 'resolved' ? await retireUnsentFirings(tx, alert, now) : new Set<number>();
+  const endpoints = (
+    await tx
+      .select({ id: webhookEndpoints.id, format: webhookEndpoints.format })
+      .from(alertRuleWebhooks)
+      .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, alertRuleWebhooks.webhookId))
+      .where(and(eq(alertRuleWebhooks.ruleId, alert.ruleId), eq(webhookEndpoints.enabled, true)))
+  ).filter((e) => !retired.has(e.id));
   if (endpoints.length === 0) return 0;
   const written = await tx
     .insert(webhookOutbox)
@@ -190,4 +198,38 @@ async function enqueueForRule(tx: Executor, ruleId: number, transitionId: number
     .onConflictDoNothing()
     .returning({ id: webhookOutbox.id });
   return written.length;
+}
+
+/**
+ * Give up the alert's firings still waiting in the outbox (a failed trigger in backoff, an
+ * endpoint that was disabled), before its resolve is queued: the outbox keeps no order per
+ * alert, so the resolve, due at once, would be sent first and the firing after it, opening
+ * an incident (PagerDuty's) that nothing closes. A firing a deliverer holds right now
+ * (leased) is left to finish. Returns the endpoints whose firing was retired before any
+ * attempt: they never got it, so they get no resolve either. One that was attempted (a
+ * timeout, a 5xx) may have reached the receiver: it still gets the resolve, which is
+ * harmless for an alert the receiver never saw and closes one it did.
+ */
+async function retireUnsentFirings(tx: Executor, alert: { ruleId: number; labelsKey: string }, now: Date): Promise<Set<number>> {
+  const transitions = tx
+    .select({ id: alertTransitions.id })
+    .from(alertTransitions)
+    .where(and(eq(alertTransitions.ruleId, alert.ruleId), eq(alertTransitions.labelsKey, alert.labelsKey)));
+  const retired = await tx
+    .update(webhookOutbox)
+    .set({ status: 'gave_up', lockedUntil: null, lastError: SUPERSEDED_FIRING })
+    .where(
+      and(
+        eq(webhookOutbox.status, 'pending'),
+        eq(webhookOutbox.eventType, 'alert.firing'),
+        or(isNull(webhookOutbox.lockedUntil), lte(webhookOutbox.lockedUntil, now)),
+        inArray(webhookOutbox.transitionId, transitions),
+      ),
+    )
+    .returning({ webhookId: webhookOutbox.webhookId, transitionId: webhookOutbox.transitionId, attempts: webhookOutbox.attempts });
+  if (retired.length === 0) return new Set();
+  // A firing of an earlier episode (leased when that one resolved, failed since) is retired
+  // too, but says nothing of whether this episode's firing went.
+  const current = await lastFiringTransition(tx, alert.ruleId, alert.labelsKey);
+  return new Set(retired.filter((r) => r.transitionId === current && r.attempts === 0).map((r) => r.webhookId));
 }

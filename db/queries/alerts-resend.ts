@@ -3,10 +3,9 @@
  * drops an alert at its `endsAt` unless it is sent again, as Prometheus re-sends every
  * firing alert each minute. One step of the delivery loop queues, per alert and endpoint,
  * a re-send in every period of the provider's `resendWhileFiringMs` counted from when the
- * alert fired, for alerts that are firing, were notified (a silenced firing was never
- * sent, so there is nothing to keep alive) and are not silenced now (H2 maintains
- * alert_states.notified and silenced_by), of enabled rules, to enabled endpoints of the
- * provider's format attached to the rule.
+ * alert fired, for alerts that are firing and were notified (a firing a silence held back
+ * was never sent, so there is nothing to keep alive; H2 maintains alert_states.notified),
+ * of enabled rules, to enabled endpoints of the provider's format attached to the rule.
  *
  * Durable and safe with several servers on one PostgreSQL: a re-send's message id is
  * derived from (endpoint, rule, label set, period), `amr_<webhook>_<rule>_<md5(labels_key)>_<k>`,
@@ -20,11 +19,17 @@
  * can still land after the resolve; Alertmanager then holds the alert until that re-send's
  * endsAt, at most 4 × the period, and resolves it by itself.)
  *
- * A silence begun after the firing was sent stops the re-sends (the alert is silenced, so
- * it notifies no one): Alertmanager lets the alert lapse at its last endsAt, and the
- * re-sends start again, bringing it back, when the silence ends with the alert still firing.
+ * A silence holds back NEW notifications only: a firing already sent keeps being re-sent
+ * under a silence begun since. Stopping would let Alertmanager see the alert end at its
+ * last endsAt (a fake resolve to its receivers) and then, when the silence ends with the
+ * alert still firing, see it start again and page a second time for one incident.
+ * (Alertmanager's own silences are the place to mute what it routes.)
  *
- * Bounded: at most `batch` re-sends are queued per step, oldest firing first.
+ * Bounded: at most `batch` re-sends are queued per step, oldest firing first. A re-send
+ * is only worth keeping while it might explain a receiver's state: delivered and given-up
+ * ones older than RESEND_KEEP_PERIODS periods are deleted by the step (one row per
+ * endpoint per alert per minute would otherwise fill the outbox for the 30-day retention),
+ * and the delivery history leaves them out unless asked (recentDeliveries).
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { alertLink } from '../../lib/alerts/link';
@@ -39,7 +44,10 @@ import { rowsOf } from './scope';
 /** The outbox event type of a re-send (the first firing is `alert.firing`). */
 export const RESEND_EVENT = 'alert.resend';
 const SUPERSEDED = 'superseded: a newer re-send of this alert was queued';
-const NOT_FIRING = 'superseded: the alert is no longer firing (or is silenced) where this re-send was queued';
+const NOT_FIRING = 'superseded: the alert is no longer firing where this re-send was queued';
+
+/** Finished re-sends are kept for this many of their provider's periods. */
+export const RESEND_KEEP_PERIODS = 10;
 
 /** The re-send of period `period` of alert (rule, label set hash) to endpoint `webhookId`. */
 export function resendMessageId(webhookId: number, ruleId: number, keyHash: string, period: number): string {
@@ -70,6 +78,7 @@ export async function queueResends(db: Db, options: { now: Date; publicUrl: stri
   for (const receiver of RECEIVER_LIST) {
     const every = receiver.resendWhileFiringMs;
     if (every === undefined) continue;
+    await pruneResends(db, receiver.format, new Date(now.getTime() - RESEND_KEEP_PERIODS * every));
     const room = options.batch - outcome.queued;
     if (room <= 0) break;
     const due = rowsOf<Due>(
@@ -81,7 +90,7 @@ export async function queueResends(db: Db, options: { now: Date; publicUrl: stri
           join alert_rules r on r.id = s.rule_id and r.enabled
           join alert_rule_webhooks rw on rw.rule_id = s.rule_id
           join webhook_endpoints e on e.id = rw.webhook_id and e.enabled and e.format = ${receiver.format}
-          where s.status = 'firing' and s.notified and s.silenced_by is null and s.fired_at is not null and s.fired_at <= ${at}
+          where s.status = 'firing' and s.notified and s.fired_at is not null and s.fired_at <= ${at}
         )
         select c.rule_id, c.labels_key, c.webhook_id, c.key_hash, c.period from c
         where c.period >= 1
@@ -140,8 +149,8 @@ export function notificationOf(rule: StoredRule, state: Pick<StateRow, 'labels' 
 }
 
 /**
- * Whether the re-send `messageId` (to `webhookId`) still has a firing, notified, unsilenced
- * alert of an enabled rule behind it; false for an id that is not a re-send's.
+ * Whether the re-send `messageId` (to `webhookId`) still has a firing, notified alert of an
+ * enabled rule behind it (silenced or not); false for an id that is not a re-send's.
  */
 export async function resendStillWanted(db: Executor, webhookId: number, messageId: string): Promise<boolean> {
   const m = /^amr_(\d+)_(\d+)_([0-9a-f]{32})_\d+$/.exec(messageId);
@@ -150,7 +159,7 @@ export async function resendStillWanted(db: Executor, webhookId: number, message
     await db.execute(sql`
       select 1 as ok from alert_states s join alert_rules r on r.id = s.rule_id and r.enabled
       where s.rule_id = ${Number(m[2])} and md5(s.labels_key) = ${m[3]}
-        and s.status = 'firing' and s.notified and s.silenced_by is null
+        and s.status = 'firing' and s.notified
       limit 1`),
   );
   return rows.length > 0;
@@ -167,7 +176,7 @@ async function supersedeOlder(tx: Executor, webhookId: number, ruleId: number, k
   return rowsOf(rows).length;
 }
 
-/** Pending, unleased re-sends whose alert no longer qualifies (resolved, silenced, rule disabled). */
+/** Pending, unleased re-sends whose alert no longer qualifies (resolved, rule disabled, gone). */
 async function supersedeStale(db: Executor, now: Date): Promise<number> {
   const rows = await db.execute(sql`
     update webhook_outbox o set status = 'gave_up', locked_until = null, last_error = ${NOT_FIRING}
@@ -175,8 +184,19 @@ async function supersedeStale(db: Executor, now: Date): Promise<number> {
       and (o.locked_until is null or o.locked_until <= ${now.toISOString()}::timestamptz)
       and not exists (
         select 1 from alert_states s join alert_rules r on r.id = s.rule_id and r.enabled
-        where s.status = 'firing' and s.notified and s.silenced_by is null
+        where s.status = 'firing' and s.notified
           and starts_with(o.message_id, 'amr_' || o.webhook_id || '_' || s.rule_id || '_' || md5(s.labels_key) || '_'))
+    returning o.id`);
+  return rowsOf(rows).length;
+}
+
+/** Delete delivered and given-up re-sends to `format` endpoints queued before `before`. */
+async function pruneResends(db: Executor, format: string, before: Date): Promise<number> {
+  const rows = await db.execute(sql`
+    delete from webhook_outbox o using webhook_endpoints e
+    where e.id = o.webhook_id and e.format = ${format}
+      and o.event_type = ${RESEND_EVENT} and o.status <> 'pending'
+      and o.created_at < ${before.toISOString()}::timestamptz
     returning o.id`);
   return rowsOf(rows).length;
 }

@@ -8,7 +8,7 @@ import { and, asc, desc, eq, gt, lte, type SQL } from 'drizzle-orm';
 import { silenceState, type SilenceSpec, type SilenceState, type SilenceView } from '../../lib/alerts/silence';
 import { actorOf, type Principal } from '../../lib/auth/roles';
 import type { Db, Executor } from '../client';
-import { silences } from '../schema';
+import { alertStates, silences } from '../schema';
 import { recordAudit } from './audit';
 
 export type SilenceRow = typeof silences.$inferSelect;
@@ -92,8 +92,8 @@ export async function activeSilences(db: Executor, now: Date): Promise<SilenceRo
 
 /**
  * End a silence now, as `actor`. A planned one that never began ends before it starts:
- * both its start and end become now, so it never takes effect. An alert it held gets its
- * firing delivered at the next evaluation. Throws SILENCE_ERR_NOT_FOUND, or
+ * both its start and end become now, so it never takes effect. The alerts it held are
+ * shown unsilenced at once, and get their firing delivered at the next evaluation. Throws SILENCE_ERR_NOT_FOUND, or
  * SILENCE_ERR_ENDED when it is already over.
  */
 export async function endSilence(db: Db, id: number, actor: Principal, now: Date): Promise<SilenceView> {
@@ -104,6 +104,9 @@ export async function endSilence(db: Db, id: number, actor: Principal, now: Date
     const before = silenceView(row, now);
     const startsAt = row.startsAt.getTime() > now.getTime() ? now : row.startsAt;
     const [ended] = await tx.update(silences).set({ startsAt, endsAt: now, endedBy: actorOf(actor).actorName }).where(eq(silences.id, id)).returning();
+    // Its alerts stop being shown silenced now, not at their next evaluation (which sets
+    // silenced_by again if another silence still holds them).
+    await tx.update(alertStates).set({ silencedBy: null }).where(eq(alertStates.silencedBy, id));
     const after = silenceView(ended!, now);
     await recordAudit(tx, actor, { action: 'silence.end', subjectKind: 'silence', subjectId: id, before, after }, now);
     return after;

@@ -12,6 +12,7 @@ import type { WebhookFormat } from '../../lib/webhooks/endpoint';
 import { generateMessageId } from '../../lib/webhooks/signature';
 import type { Db, Executor } from '../client';
 import { webhookAttempts as a, webhookEndpoints as w, webhookOutbox as o } from '../schema';
+import { RESEND_EVENT } from './alerts-resend';
 
 export interface ClaimedMessage {
   id: number;
@@ -119,12 +120,16 @@ export async function outboxDepth(db: Executor): Promise<number> {
   const [row] = await db.select({ n: count() }).from(o).where(eq(o.status, 'pending'));
   return row?.n ?? 0;
 }
-/** The newest messages (of one endpoint, or all), each with its attempts, newest first. */
-export async function recentDeliveries(db: Executor, options: { webhookId?: number; limit?: number; attemptsPerMessage?: number } = {}): Promise<Delivery[]> {
+/**
+ * The newest messages (of one endpoint, or all), each with its attempts, newest first.
+ * Re-sends (RESEND_EVENT, one per Alertmanager endpoint per firing alert per minute) are
+ * left out unless `includeResends`: they would push the firings and resolves off the list.
+ */
+export async function recentDeliveries(db: Executor, options: { webhookId?: number; limit?: number; attemptsPerMessage?: number; includeResends?: boolean } = {}): Promise<Delivery[]> {
   const rows = await db
     .select()
     .from(o)
-    .where(options.webhookId === undefined ? undefined : eq(o.webhookId, options.webhookId))
+    .where(and(options.webhookId === undefined ? undefined : eq(o.webhookId, options.webhookId), options.includeResends ? undefined : ne(o.eventType, RESEND_EVENT)))
     .orderBy(desc(o.createdAt), desc(o.id))
     .limit(options.limit ?? 50);
   if (rows.length === 0) return [];

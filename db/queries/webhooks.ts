@@ -96,14 +96,22 @@ export async function createWebhook(db: Executor, input: WebhookInput, now: Date
  * Replace name, URL, format and enabled. The secret stays while the format keeps the same
  * kind of secret; a user-given one (a new routing key) replaces it; a change to a format of
  * another kind gets that kind's secret (a generated one is returned in `secret`, once).
+ * A user-given secret must be given again when the URL changes (WEBHOOK_ERR_SECRET_REQUIRED
+ * naming its field): the stored one is never sent to an address it was not given for.
  * Null when there is no such endpoint. Throws WebhookError.
  */
 export async function updateWebhook(db: Executor, id: number, input: WebhookInput, now: Date, key: SecretKey): Promise<{ webhook: WebhookRecord; secret: string | null } | null> {
-  const [before] = await db.select({ format: w.format }).from(w).where(eq(w.id, id));
+  const [before] = await db.select({ format: w.format, url: w.url }).from(w).where(eq(w.id, id));
   if (!before) return null;
   await nameTaken(db, input.name, id);
   const kindBefore = receiverFor(before.format).secret;
   const kindAfter = receiverFor(input.format).secret;
+  // A user-given secret goes with the address it was given for: whoever can edit an
+  // endpoint must not be able to point it elsewhere and have the stored key sent there.
+  if (kindAfter === 'required' && input.secret === undefined && before.url !== input.url) {
+    const field = receiverFor(input.format).secretInput?.field ?? 'secret';
+    throw new WebhookError('WEBHOOK_ERR_SECRET_REQUIRED', `give the ${field === 'routingKey' ? 'routing key' : field} again when the URL changes`, field);
+  }
   let secret: { secret: string; shown: string | null } | null = null;
   if (input.secret !== undefined || kindBefore !== kindAfter || (kindAfter === 'required' && before.format !== input.format)) secret = secretFor(input);
   const [row] = await db

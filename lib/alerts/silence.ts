@@ -251,9 +251,13 @@ export function matchersFromRows(rows: readonly MatcherRow[]): { matchers: Silen
   return { matchers, errors };
 }
 
-/** Matcher rows that would silence exactly this alert: its rule and its labels that are dimensions. */
+/**
+ * Matcher rows that would silence exactly this alert: its rule, its labels that are
+ * dimensions, and its profile (a rule grouped by profile has alerts that differ only there).
+ */
 export function rowsForAlert(rule: string, labels: Record<string, string>): MatcherRow[] {
   const rows: MatcherRow[] = [{ key: 'rule', labelKey: '', value: rule }];
   for (const dim of MATCHER_DIMENSIONS) if (labels[dim] !== undefined) rows.push({ key: dim, labelKey: '', value: labels[dim]! });
+  if (labels.profile !== undefined) rows.push({ key: 'label', labelKey: 'profile', value: labels.profile });
   return rows;
 }

@@ -17,7 +17,10 @@
  * answers there (an admin page, a metadata document, another service's error) is not for
  * the dashboard's users to read back through the delivery history; the status and the
  * reason are enough to fix a receiver. Public receivers' answers ("invalid_payload") are
- * kept: that is how a user sees why Slack refused a message.
+ * kept: that is how a user sees why Slack refused a message. The endpoint's opened secret
+ * is cut out of both the kept answer and every reason (`[secret]`): a receiver that echoes
+ * its request (a PagerDuty URL pointed at an echo service, then "Send test") must not show
+ * viewers the routing key through the delivery history.
  */
 import { STATUS_CODES } from 'node:http';
 import { SecretBoxError, type SecretKey } from '../crypto/secret-box';
@@ -68,12 +71,13 @@ export interface AttemptRequest {
 export async function attemptDelivery(request: AttemptRequest, options: { now: Date; timeoutMs: number; key: SecretKey; outbound: OutboundOptions }): Promise<AttemptResult> {
   const started = performance.now();
   const elapsed = () => Math.round((performance.now() - started) * 10) / 10;
-  const failed = (error: string, httpStatus: number | null = null): AttemptResult => ({ ok: false, httpStatus, responseSnippet: null, error: error.slice(0, ERROR_CHARS), durationMs: elapsed() });
+  // Opened below, if the provider has one; every text kept from here on is redacted of it.
+  let secret: string | null = null;
+  const failed = (error: string, httpStatus: number | null = null): AttemptResult => ({ ok: false, httpStatus, responseSnippet: null, error: redactSecret(error, secret).slice(0, ERROR_CHARS), durationMs: elapsed() });
   const signal = AbortSignal.timeout(options.timeoutMs);
   const timedOut = () => failed(`timeout after ${options.timeoutMs} ms`);
 
   const receiver = receiverFor(request.format);
-  let secret: string | null = null;
   if (receiver.secret !== 'none') {
     try {
       secret = openWebhookSecret(options.key, request.webhookId, request.sealedSecret);
@@ -117,7 +121,7 @@ export async function attemptDelivery(request: AttemptRequest, options: { now: D
       ...(options.outbound.ca !== undefined && { ca: options.outbound.ca }),
     });
     const status = answer.status;
-    const snippet = answer.body || null;
+    const snippet = answer.body ? redactSecret(answer.body, secret) : null;
     if (status >= 200 && status < 300) return { ok: true, httpStatus: status, responseSnippet: snippet, error: null, durationMs: elapsed() };
     const reason = status >= 300 && status < 400 ? `redirect not followed (HTTP ${status})` : `HTTP ${status}${STATUS_CODES[status] ? ` (${STATUS_CODES[status]})` : ''}`;
     return { ...failed(reason, status), responseSnippet: snippet, ...(receiver.permanentFailure?.(status) && { permanent: true }) };
@@ -126,6 +130,22 @@ export async function attemptDelivery(request: AttemptRequest, options: { now: D
     const e = err as NodeJS.ErrnoException;
     return failed([e.code, e.message].filter(Boolean).join(': '));
   }
+}
+
+/** Shortest tail of a cut-off text taken for the start of the secret. */
+const SECRET_TAIL_CHARS = 4;
+
+/**
+ * `text` with every occurrence of `secret` replaced by `[secret]`, and a tail that is the
+ * secret's beginning (a 512-character snippet cut in the middle of it) too.
+ */
+export function redactSecret(text: string, secret: string | null): string {
+  if (!secret) return text;
+  const out = text.split(secret).join('[secret]');
+  for (let n = Math.min(secret.length - 1, out.length); n >= SECRET_TAIL_CHARS; n--) {
+    if (out.endsWith(secret.slice(0, n))) return `${out.slice(0, out.length - n)}[secret]`;
+  }
+  return out;
 }
 
 /** Why the endpoint's secret could not be opened; never the secret. */

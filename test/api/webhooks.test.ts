@@ -66,10 +66,21 @@ describe.each(backends())('the webhooks API on $name', (backend) => {
     expect(await (await collection.GET()).text()).not.toContain(ROUTING_KEY);
     expect(await (await item.GET(new Request(`${BASE}/api/v1/webhooks/${made.id}`), ctx(made.id))).text()).not.toContain(ROUTING_KEY);
 
-    // PUT without a key keeps it; to standard gets a signing secret, once; back to pagerduty needs a key again.
-    const kept = await replace(made.id, { name: 'on-call', format: 'pagerduty', url: 'https://events.eu.pagerduty.com/v2/enqueue' });
+    // PUT keeping the URL without a key keeps it; a new URL needs the key again (the stored
+    // one is not sent to an address it was not given for); to standard gets a signing
+    // secret, once; back to pagerduty needs a key again.
+    const kept = await replace(made.id, { name: 'paging', format: 'pagerduty', url: PAGERDUTY_EVENTS_URL });
     expect(kept.status).toBe(200);
-    expect(await kept.json()).toMatchObject({ url: 'https://events.eu.pagerduty.com/v2/enqueue' });
+    expect(await kept.json()).toMatchObject({ name: 'paging', url: PAGERDUTY_EVENTS_URL });
+    const moved = await replace(made.id, { name: 'on-call', format: 'pagerduty', url: 'https://events.eu.pagerduty.com/v2/enqueue' });
+    expect(moved.status).toBe(400);
+    const problem = (await moved.json()) as Problem;
+    expect(problem.error.issues?.map((i) => i.path)).toEqual(['routingKey']);
+    expect(problem.error.message).toMatch(/routing key again when the URL changes/);
+    expect(((await (await item.GET(new Request(`${BASE}/api/v1/webhooks/${made.id}`), ctx(made.id))).json()) as Endpoint).url).toBe(PAGERDUTY_EVENTS_URL);
+    const movedWithKey = await replace(made.id, { name: 'on-call', format: 'pagerduty', url: 'https://events.eu.pagerduty.com/v2/enqueue', routingKey: ROUTING_KEY });
+    expect(movedWithKey.status).toBe(200);
+    expect(await movedWithKey.json()).toMatchObject({ url: 'https://events.eu.pagerduty.com/v2/enqueue' });
     const toStandard = await replace(made.id, { name: 'on-call', format: 'standard', url: 'https://hooks.example.com/x' });
     expect(((await toStandard.json()) as Endpoint).secret).toMatch(/^whsec_/);
     const back = await replace(made.id, { name: 'on-call', format: 'pagerduty' });

@@ -3,6 +3,7 @@
  * label values) to see its condition stays inactive while fewer do, goes pending and fires
  * when enough do, and its alert and webhook bodies name the probes that did.
  */
+import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client';
 import { createRule, type StoredRule } from '../../db/queries/alert-rules';
@@ -10,6 +11,7 @@ import { alertHistory, currentAlerts } from '../../db/queries/alerts-history';
 import { storeBatch } from '../../db/queries/ingest';
 import { addProbe } from '../../db/queries/probes';
 import { recentDeliveries } from '../../db/queries/webhook-outbox';
+import { webhookOutbox } from '../../db/schema';
 import { createWebhook } from '../../db/queries/webhooks';
 import { alertRuleInputSchema, type AlertRuleInput } from '../../lib/alerts/rule';
 import { BUILTIN_LAYERS } from '../../lib/analysis/catalogue';
@@ -97,7 +99,9 @@ describe.each(backends())('alert quorum on $name', (backend) => {
     expect(firing!.data.summary).toContain('seen by 2 probes (≥2): edge-eu-1, edge-us-1');
     expect(await slack('fleet drops')).toEqual([expect.stringContaining('seen by 2 probes (≥2): edge-eu-1, edge-us-1')]);
 
-    // eu's drops leave the window first: one probe is no quorum, and the alert resolves.
+    // eu's drops leave the window first: one probe is no quorum, and the alert resolves
+    // (its firing was delivered: a resolve retires a firing still waiting instead).
+    await database.db.update(webhookOutbox).set({ status: 'delivered', deliveredAt: at(4 * M), attempts: 1 }).where(eq(webhookOutbox.status, 'pending'));
     await evaluate(5 * M + 40 * S);
     expect(await statuses(r)).toEqual([['resolved', {}]]);
     const resolved = (await standard('fleet drops'))[1]!;

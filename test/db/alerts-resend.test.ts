@@ -1,8 +1,8 @@
 /**
  * Re-sends of firing alerts to Alertmanager endpoints, on every backend, at injected
- * instants: one per period counted from the firing, only for firing, notified, unsilenced
- * alerts of enabled rules and only to alertmanager endpoints; never twice for one period
- * (concurrent steps, as two servers would run, queue one); a pending older re-send, or one
+ * instants: one per period counted from the firing, only for firing, notified alerts (a
+ * silence begun since does not stop them) of enabled rules and only to alertmanager
+ * endpoints; never twice for one period (concurrent steps, as two servers would run, queue one); a pending older re-send, or one
  * whose alert stopped qualifying, is superseded; the step is bounded; and a re-send goes
  * through the real delivery path to /api/v2/alerts.
  */
@@ -112,27 +112,63 @@ describe.each(backends())('alert re-sends on $name', (backend) => {
     expect(rows[0]!.lastError).toMatch(/^superseded: a newer re-send/);
   });
 
-  it('re-sends nothing for an alert not notified, silenced, of a disabled rule, or not firing; and supersedes what was pending', async () => {
+  it('re-sends nothing for an alert not notified (a firing a silence held back), of a disabled rule, or not firing; and supersedes what was pending', async () => {
     await fire('a', { notified: false });
     const [silence] = await database.db.insert(silences).values({ matchers: { proxy: 'b' }, startsAt: T0, endsAt: at(60 * M), createdBy: 'test' }).returning({ id: silences.id });
-    await fire('b', { silencedBy: silence!.id });
+    await fire('b', { notified: false, silencedBy: silence!.id });
     expect(await step(5 * M)).toEqual({ queued: 0, superseded: 0 });
 
     await fire('c');
     expect((await step(5 * M)).queued).toBe(1);
-    await database.db.update(alertStates).set({ silencedBy: silence!.id }).where(eq(alertStates.labelsKey, labelsKey({ proxy: 'c' })));
-    expect(await step(5 * M + S)).toEqual({ queued: 0, superseded: 1 });
-    expect((await outbox()).map((r) => [r.messageId, r.status, r.lastError])).toEqual([[idOf('c', 5), 'gave_up', expect.stringMatching(/no longer firing \(or is silenced\)/)]]);
-
-    await database.db.update(alertStates).set({ silencedBy: null }).where(eq(alertStates.labelsKey, labelsKey({ proxy: 'c' })));
-    expect((await step(6 * M)).queued).toBe(1);
     await database.db.update(alertRules).set({ enabled: false }).where(eq(alertRules.id, rule.id));
-    expect(await step(7 * M)).toEqual({ queued: 0, superseded: 1 });
+    expect(await step(5 * M + S)).toEqual({ queued: 0, superseded: 1 });
+    expect((await outbox()).map((r) => [r.messageId, r.status, r.lastError])).toEqual([[idOf('c', 5), 'gave_up', expect.stringMatching(/^superseded: the alert is no longer firing/)]]);
     await database.db.update(alertRules).set({ enabled: true }).where(eq(alertRules.id, rule.id));
-    expect((await step(7 * M)).queued).toBe(1);
+    expect((await step(6 * M)).queued).toBe(1);
     await database.db.update(alertStates).set({ status: 'resolved' }).where(and(eq(alertStates.ruleId, rule.id), eq(alertStates.labelsKey, labelsKey({ proxy: 'c' }))));
     expect(await step(8 * M)).toEqual({ queued: 0, superseded: 1 });
     expect((await outbox()).every((r) => r.status === 'gave_up')).toBe(true);
+  });
+
+  it('keeps re-sending a firing already sent when a silence begins: Alertmanager must not see it end, then page again after the silence', async () => {
+    await fire('d');
+    expect((await step(M)).queued).toBe(1);
+    const [silence] = await database.db.insert(silences).values({ matchers: { proxy: 'd' }, startsAt: at(M), endsAt: at(60 * M), createdBy: 'test' }).returning({ id: silences.id });
+    await database.db.update(alertStates).set({ silencedBy: silence!.id }).where(eq(alertStates.labelsKey, labelsKey({ proxy: 'd' })));
+    // The pending re-send is not given up as silenced, only by the newer one.
+    expect(await step(2 * M)).toEqual({ queued: 1, superseded: 1 });
+    expect((await outbox()).map((r) => [r.messageId, r.status])).toEqual([
+      [idOf('d', 1), 'gave_up'],
+      [idOf('d', 2), 'pending'],
+    ]);
+    // And the deliverer still sends it.
+    expect(await deliverNow()).toBe(1);
+    expect(receiver.received).toHaveLength(1);
+    expect((await outbox()).at(-1)).toMatchObject({ messageId: idOf('d', 2), status: 'delivered' });
+  });
+
+  it('forgets finished re-sends older than ten periods, so they do not fill the outbox; pending ones and other messages stay', async () => {
+    const row = (messageId: string, over: { eventType?: string; status?: 'pending' | 'delivered' | 'gave_up'; createdMs: number }) => ({
+      messageId,
+      webhookId: am,
+      transitionId: null,
+      eventType: over.eventType ?? RESEND_EVENT,
+      body: '[]',
+      status: over.status ?? 'delivered',
+      createdAt: at(over.createdMs),
+      nextAttemptAt: at(over.createdMs),
+    });
+    await database.db.insert(webhookOutbox).values([
+      row('old-delivered', { createdMs: 0 }),
+      row('old-gave-up', { status: 'gave_up', createdMs: 5 * M }),
+      // Being attempted right now (leased), so not superseded either.
+      { ...row('old-pending', { status: 'pending', createdMs: 0 }), lockedUntil: at(31 * M) },
+      row('old-firing', { eventType: 'alert.firing', createdMs: 0 }),
+      row('at-the-limit', { createdMs: 20 * M }),
+      row('recent', { createdMs: 25 * M }),
+    ]);
+    await step(30 * M);
+    expect((await outbox()).map((r) => r.messageId)).toEqual(['old-pending', 'old-firing', 'at-the-limit', 'recent']);
   });
 
   it('queues at most `batch` per step, the oldest firing first, and the rest at the next', async () => {

@@ -3,7 +3,7 @@
  * injected instants, the states and transitions they leave, and the outbox messages of
  * the transitions receivers hear about.
  */
-import { sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../db/client';
 import { createRule, deleteRule, getRule, replaceRule, type StoredRule } from '../../db/queries/alert-rules';
@@ -14,6 +14,7 @@ import { addProbe } from '../../db/queries/probes';
 import { createWebhook } from '../../db/queries/webhooks';
 import { generateSecretKey } from '../../lib/crypto/secret-box';
 import { recentDeliveries } from '../../db/queries/webhook-outbox';
+import { webhookOutbox } from '../../db/schema';
 import { alertRuleInputSchema, type AlertRuleInput } from '../../lib/alerts/rule';
 import { BUILTIN_LAYERS } from '../../lib/analysis/catalogue';
 import type { IngestEvent } from '../../lib/contracts/ingest';
@@ -61,6 +62,8 @@ describe.each(backends())('alert rules on $name', (backend) => {
   const evaluate = (ms: number) => evaluateRules(database, { now: at(ms), publicUrl: 'http://dash.test', layers: BUILTIN_LAYERS, log, signatureRuns, signatureEveryMs: 0 });
   const statuses = async (r: StoredRule) => (await currentAlerts(database.db, { ruleId: r.id })).map((a) => [a.status, a.labels]);
   const transitions = async (r: StoredRule) => (await alertHistory(database.db, { ruleId: r.id })).reverse().map((t) => `${(Date.parse(t.at) - T0.getTime()) / S}s:${t.from}>${t.to}`);
+  /** The deliverer's part: the queued messages reached the receiver (a resolve retires a firing still waiting). */
+  const deliverAll = (ms: number) => database.db.update(webhookOutbox).set({ status: 'delivered', deliveredAt: at(ms), attempts: 1 }).where(eq(webhookOutbox.status, 'pending'));
   const messages = async (ruleName: string) =>
     (await recentDeliveries(database.db, { webhookId, limit: 200 }))
       .map((d) => JSON.parse(d.body) as { type: string; data: { rule: { name: string }; labels: Record<string, string>; value: number; evidence: Record<string, unknown>; url: string } })
@@ -80,6 +83,7 @@ describe.each(backends())('alert rules on $name', (backend) => {
     await evaluate(4 * M);
     expect(await statuses(r)).toEqual([['firing', { proxy: 'squid' }]]);
     await evaluate(4 * M); // the same instant again: nothing new
+    await deliverAll(4 * M);
     await evaluate(8 * M + 30 * S); // the window no longer holds the drops: clear, not yet for 1m
     expect(await statuses(r)).toEqual([['firing', { proxy: 'squid' }]]);
     await evaluate(9 * M + 30 * S);
@@ -98,6 +102,7 @@ describe.each(backends())('alert rules on $name', (backend) => {
     await store([...bad, ...good], 21 * M);
     await evaluate(21 * M);
     expect(await statuses(r)).toEqual([['firing', {}]]);
+    await deliverAll(21 * M);
     await store(Array.from({ length: 10 }, (_, i) => opened(sid(), {}, at(25 * M + i * S))), 26 * M + 30 * S);
     await evaluate(26 * M + 30 * S);
     expect(await statuses(r)).toEqual([['resolved', {}]]);
@@ -173,6 +178,7 @@ describe.each(backends())('alert rules on $name', (backend) => {
     await store([...drop(300 * M, 50 * S, { proxy: 'nat-a', endKind: 'pong_timeout' }), ...drop(300 * M, 50 * S, { proxy: 'nat-b', endKind: 'pong_timeout' })], 301 * M);
     await evaluate(301 * M);
     expect((await statuses(r)).map(([s]) => s)).toEqual(['firing', 'firing']);
+    await deliverAll(301 * M);
     await replaceRule(database.db, r.id, alertRuleInputSchema.parse({ name: 'to retire', severity: 'warning', webhooks: [webhookId], kind: 'silent_deaths', window: '10m', threshold: 0, groupBy: ['proxy'], enabled: false, resolveAfter: '1m' }), at(301 * M), TEST_ACTOR);
     await evaluate(301 * M + 30 * S);
     expect((await statuses(r)).map(([s]) => s)).toEqual(['firing', 'firing']);
@@ -182,6 +188,7 @@ describe.each(backends())('alert rules on $name', (backend) => {
     const again = await rule({ name: 'to delete', kind: 'silent_deaths', window: '10m', threshold: 0 });
     await evaluate(303 * M);
     expect(await statuses(again)).toEqual([['firing', {}]]);
+    await deliverAll(303 * M);
     expect(await resolveBeforeDelete(database.db, (await getRule(database.db, again.id))!, { now: at(303 * M + S), publicUrl: 'http://dash.test' })).toEqual({ transitions: 1, messages: 1, muted: 0 });
     await deleteRule(database.db, again.id, at(303 * M + 2 * S), TEST_ACTOR);
     // Every change is in the audit log, by whom and with the rule before it.

@@ -7,6 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import type { Database } from '../../db/client';
+import { RESEND_EVENT } from '../../db/queries/alerts-resend';
 import { claimDueMessages, enqueueTestMessage, outboxDepth, pruneDeliveries, recentDeliveries } from '../../db/queries/webhook-outbox';
 import { createWebhook } from '../../db/queries/webhooks';
 import { webhookOutbox } from '../../db/schema';
@@ -119,6 +120,16 @@ describe.each(backends())('webhook outbox on $name', (backend) => {
     expect(d!.attempts).toBeGreaterThan(10);
     const [row] = await database.db.select().from(webhookOutbox).where(eq(webhookOutbox.webhookId, hook.id));
     expect(row!.lockedUntil).toBeNull();
+  });
+
+  it('leaves re-sends out of the recent deliveries unless asked, so they do not push real ones off the page', async () => {
+    const { messageId } = await enqueueAlert();
+    await database.db.insert(webhookOutbox).values(
+      Array.from({ length: 3 }, (_, i) => ({ messageId: `amr_resend_${i}`, webhookId: hook.id, transitionId: null, eventType: RESEND_EVENT, body: '[]', status: 'delivered' as const, createdAt: at((i + 1) * 60_000), nextAttemptAt: at((i + 1) * 60_000) })),
+    );
+    expect((await recentDeliveries(database.db, { limit: 2 })).map((d) => d.messageId)).toEqual([messageId]);
+    expect((await recentDeliveries(database.db, { webhookId: hook.id, limit: 2 })).map((d) => d.messageId)).toEqual([messageId]);
+    expect((await recentDeliveries(database.db, { limit: 2, includeResends: true })).map((d) => d.messageId)).toEqual(['amr_resend_2', 'amr_resend_1']);
   });
 
   it('prunes finished messages older than the retention, never pending ones', async () => {

@@ -69,6 +69,6 @@ describe('the alert loops', () => {
     expect(receiver.received[0]!.path).toBe('/api/v2/alerts');
     const [alert] = JSON.parse(receiver.received[0]!.body) as { labels: Record<string, string>; startsAt: string }[];
     expect(alert).toMatchObject({ labels: { alertname: 'probe gone', probe: 'edge-1', severity: 'critical' }, startsAt: firedAt.toISOString() });
-    expect((await recentDeliveries(database.db, { webhookId: am }))[0]).toMatchObject({ eventType: 'alert.resend', status: 'delivered' });
+    expect((await recentDeliveries(database.db, { webhookId: am, includeResends: true }))[0]).toMatchObject({ eventType: 'alert.resend', status: 'delivered' });
   });
 });

@@ -184,10 +184,15 @@ describe('the silence form', () => {
   });
 
   it('proposes the rows that silence one alert', () => {
-    expect(rowsForAlert('drops', { proxy: 'squid', profile: 'idle', target: 'builtin' })).toEqual([row('rule', 'drops'), row('target', 'builtin'), row('proxy', 'squid')]);
+    expect(rowsForAlert('drops', { proxy: 'squid', profile: 'idle', target: 'builtin' })).toEqual([row('rule', 'drops'), row('target', 'builtin'), row('proxy', 'squid'), row('label', 'idle', 'profile')]);
     // What the rows make silences exactly that alert.
     const { matchers } = matchersFromRows(rowsForAlert('drops', { proxy: 'squid' }));
     expect(silenceMatches(matchers, subject({}, { proxy: 'squid' }, 'drops'))).toBe(true);
     expect(silenceMatches(matchers, subject({}, { proxy: 'direct' }, 'drops'))).toBe(false);
+    // A rule grouped by profile: its alerts differ only there, and the rows tell them apart.
+    const byProfile = matchersFromRows(rowsForAlert('idle drops', { profile: 'idle' }));
+    expect(byProfile).toEqual({ matchers: { rule: 'idle drops', 'label:profile': 'idle' }, errors: {} });
+    expect(silenceMatches(byProfile.matchers, subject({}, { profile: 'idle' }, 'idle drops'))).toBe(true);
+    expect(silenceMatches(byProfile.matchers, subject({}, { profile: 'bulk' }, 'idle drops'))).toBe(false);
   });
 });

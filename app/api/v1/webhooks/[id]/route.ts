@@ -30,8 +30,9 @@ export const GET = withDatabaseErrors(async function GET(_request: Request, ctx:
  * PUT /api/v1/webhooks/:id: replace name, url, format, enabled. The secret stays unless a
  * new `routingKey` is given (pagerduty) or the format changes to one with another kind of
  * secret (to pagerduty: `routingKey` is then required, 400 naming it otherwise; to a signed
- * format: a new signing secret, in this answer only). A literal internal address is
- * refused (400 naming `url`).
+ * format: a new signing secret, in this answer only). A PagerDuty endpoint's new URL needs
+ * its `routingKey` again (400 naming it): a stored key never follows the endpoint to
+ * another address. A literal internal address is refused (400 naming `url`).
  */
 export const PUT = withDatabaseErrors(async function PUT(request: Request, ctx: Ctx): Promise<Response> {
   const id = parseId((await ctx.params).id);
