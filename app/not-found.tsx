@@ -1,7 +1,7 @@
 /**
  * The 404 page, in the dashboard's own chrome (the root layout's header and navigation):
  * what was not found, and the ways back (components/dashboard/not-found-links.tsx). Unknown
- * /api paths never come here: app/api/[...unknown]/route.ts answers them with JSON.
+ * /api paths never come here: app/api/[[...unknown]]/route.ts answers them with JSON.
  */
 import type { Metadata } from 'next';
 import { connection } from 'next/server';

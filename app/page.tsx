@@ -21,6 +21,8 @@ import { barParamSchema } from '@/lib/drops/bin-sessions';
 import { describeIssues } from '@/lib/http/problem';
 import { searchParamsInput } from '@/lib/http/search-params';
 import { inReportSlot } from '@/lib/http/report-slots';
+import { longestSessionMs } from '@/db/queries/path-activity';
+import { ingestSettings } from '@/lib/config/server-env';
 
 // Reads the database on every request; without this, `next build` would prerender it.
 export const dynamic = 'force-dynamic';
@@ -46,7 +48,7 @@ export default withDatabasePage(async function Page(props: { searchParams: Promi
   const [data, dayAnalysis, hourPaths] = await runReads(concurrent, [
     () => overview(db, { now, windowMs: HOUR_MS }),
     () => inReportSlot(() => analyzeScope(db, { from: new Date(now.getTime() - 24 * HOUR_MS), to: now }, { now, layers: layersInUse(), concurrent })),
-    () => pathsMatrix(db, { from: new Date(now.getTime() - HOUR_MS), to: now }, { byProbe: false }),
+    () => pathsMatrix(db, { from: new Date(now.getTime() - HOUR_MS), to: now }, { byProbe: false, now, longestSessionMs: longestSessionMs(ingestSettings().limits) }),
   ] as const);
   const analysis = data.hasSessions ? dayAnalysis : null;
   const paths = data.hasSessions ? hourPaths : null;

@@ -55,12 +55,12 @@ export function dashboardEndpoints(opts: { analysisFrom: Date; busy: PathKey }):
     { url: '/api/v1/drops?range=7d&bin=1s', kind: 'json', run: drops('7d', '1s') },
     { url: '/api/v1/handshakes?range=24h', kind: 'json', run: (db, now) => handshakesReport(db, scope({ range: '24h' }, now)) },
     { url: '/api/v1/handshakes?range=7d', kind: 'json', run: (db, now) => handshakesReport(db, scope({ range: '7d' }, now)) },
-    { url: '/api/v1/paths?range=24h', kind: 'json', run: (db, now) => pathsMatrix(db, scope({ range: '24h' }, now), { byProbe: false }) },
-    { url: '/api/v1/paths?range=24h&by=probe', kind: 'json', run: (db, now) => pathsMatrix(db, scope({ range: '24h' }, now), { byProbe: true }) },
+    { url: '/api/v1/paths?range=24h', kind: 'json', run: (db, now) => pathsMatrix(db, scope({ range: '24h' }, now), { byProbe: false, now }) },
+    { url: '/api/v1/paths?range=24h&by=probe', kind: 'json', run: (db, now) => pathsMatrix(db, scope({ range: '24h' }, now), { byProbe: true, now }) },
     {
       url: `/api/v1/paths/${busyId}?range=24h`,
       kind: 'json',
-      run: async (db, now) => (await pathExists(db, opts.busy)) && pathDetail(db, opts.busy, scope({ range: '24h' }, now), now),
+      run: async (db, now) => (await pathExists(db, opts.busy)) && pathDetail(db, opts.busy, scope({ range: '24h' }, now), now, { layers }),
     },
     { url: '/api/v1/probes', kind: 'json', run: (db, now) => probesStatus(db, now, scope({}, now)) },
     { url: '/api/v1/analysis', kind: 'json', run: analysis(last24h) },
@@ -73,7 +73,7 @@ export function dashboardEndpoints(opts: { analysisFrom: Date; busy: PathKey }):
       run: async (db, now) => {
         await overview(db, { now, windowMs: HOUR_MS });
         await analyzeScope(db, { from: new Date(now.getTime() - 24 * HOUR_MS), to: now }, { now, layers });
-        await pathsMatrix(db, { from: new Date(now.getTime() - HOUR_MS), to: now }, { byProbe: false });
+        await pathsMatrix(db, { from: new Date(now.getTime() - HOUR_MS), to: now }, { byProbe: false, now });
       },
     },
     {
@@ -90,7 +90,7 @@ export function dashboardEndpoints(opts: { analysisFrom: Date; busy: PathKey }):
       kind: 'html',
       marker: 'data-testid="paths"',
       run: async (db, now) => {
-        await pathsMatrix(db, scope({}, now), { byProbe: false });
+        await pathsMatrix(db, scope({}, now), { byProbe: false, now });
         await scopeOptions(db);
       },
     },

@@ -14,6 +14,8 @@ import { fittedRange, resolveScope, scopeQueryString } from '@/lib/dashboard/sco
 import { describeIssues } from '@/lib/http/problem';
 import { parsePathsQuery, presentParams } from '@/lib/paths/query';
 import { withDatabasePage } from '@/app/database-page';
+import { longestSessionMs } from '@/db/queries/path-activity';
+import { ingestSettings } from '@/lib/config/server-env';
 
 export const dynamic = 'force-dynamic';
 
@@ -38,7 +40,7 @@ async function Matrix({ query, byProbe, known, now }: { query: DashboardQuery; b
   const earliestData = await earliestDataHint(db, now);
   const fitted = fittedRange(earliestData, now);
   const scope = resolveScope(query, now, { earliestData });
-  const [matrix, options] = [await pathsMatrix(db, scope, { byProbe }), await scopeOptions(db)];
+  const [matrix, options] = [await pathsMatrix(db, scope, { byProbe, now, longestSessionMs: longestSessionMs(ingestSettings().limits) }), await scopeOptions(db)];
   const scopeQs = scopeQueryString(query);
   const toggle = byProbe ? `/paths${scopeQs}` : `/paths${scopeQs}${scopeQs ? '&' : '?'}by=probe`;
   const filtered = Boolean(query.probe || query.label || query.proxy || query.target || query.profile);

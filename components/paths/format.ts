@@ -6,6 +6,8 @@ export const ms = (x: number | null | undefined) => orDash(x, (n) => (n < 10 ? `
 export const lifetime = (x: number | null | undefined) => orDash(x, formatDurationPrecise);
 /** A median lifetime read from the aggregates' log bins (within 1 %, PathsMatrix.medianLifetimeRelativeError): marked as approximate. */
 export const approxLifetime = (x: number | null | undefined) => orDash(x, (n) => `≈${formatDurationPrecise(n)}`);
-export const rate = (perHour: number) => (perHour === 0 ? '0/h' : perHour < 0.1 ? `${perHour.toFixed(3)}/h` : perHour < 10 ? `${perHour.toFixed(2)}/h` : `${Math.round(perHour)}/h`);
+/** Drops per hour of data; "—" without data time (PathCell.dropsPerHour null). */
+export const rate = (perHour: number | null) =>
+  orDash(perHour, (n) => (n === 0 ? '0/h' : n < 0.1 ? `${n.toFixed(3)}/h` : n < 10 ? `${n.toFixed(2)}/h` : `${Math.round(n)}/h`));
 /** `2026-11-01 12:00:05` (UTC). */
 export const stamp = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 19) : '—');

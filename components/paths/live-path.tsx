@@ -9,13 +9,14 @@ import type { LadderRung } from '../../lib/analysis/findings';
 import type { ScopeOptions } from '../../lib/dashboard/scope';
 import type { ExportColumn } from '../../lib/dashboard/table-export';
 import { formatPercent } from '../../lib/overview/format';
+import { analysisHref } from '../../lib/paths/analysis-link';
 import { dropsInData, lifeSummary } from '../../lib/paths/data-time';
 import type { Health } from '../../lib/paths/health';
 import { pathDetailSchema } from '../../lib/paths/schema';
 import type { PathDetail } from '../../lib/paths/types';
 import { ScopeBar } from '../dashboard/scope-bar';
 import { TableExport } from '../dashboard/table-export';
-import { Instant } from '../dashboard/time-zone';
+import { Instant, useTimeZone } from '../dashboard/time-zone';
 import { LiveStatusBadge, RefreshError } from '../live/live-status';
 import { useLiveReport } from '../live/use-live-report';
 import { approxLifetime, rate } from './format';
@@ -39,6 +40,7 @@ export function LivePath(props: { initial: PathDetail; apiPath: string; query: s
   const { report: d, status, refreshing, error, retry } = useLiveReport(props.initial, { url: `${props.apiPath}${props.query}`, schema: pathDetailSchema, spans: { kind: 'scope' } });
   const s = d.summary;
   const life = s ? lifeSummary(s) : null;
+  const tz = useTimeZone();
 
   return (
     <div className={css.page} data-testid="path" data-target={d.target} data-proxy={d.proxy} data-attempts={s?.attempts ?? 0} data-socket={status}>
@@ -99,11 +101,9 @@ export function LivePath(props: { initial: PathDetail; apiPath: string; query: s
                 </li>
               ))}
             </ul>
-            {/* The ladder alone knows the cut's edges; the analysis ties it to a signature's N and gives that layer's one fix (lib/analysis/fixes.ts). */}
+            {/* A ladder finding on a cut a signature also sees repeats that signature's fix (lib/analysis/fixes.ts), as the analysis of this scope does. */}
             <p className={css.note} data-testid="ladder-analysis-link">
-              The fix above is from the ladder alone.{' '}
-              <a href={`/analysis?${new URLSearchParams({ target: d.target, proxy: d.proxy }).toString()}`}>The analysis of this path</a> names the layer when a drop signature sees the same cut, with
-              its one fix.
+              <a href={analysisHref(props.query, d, tz)}>The analysis of this path</a>, over this range, names the layer when a drop signature sees the same cut, with its one fix.
             </p>
             <TableExport name="ladder" rows={d.ladder.rungs} columns={RUNG_COLUMNS} />
             <table className="table">

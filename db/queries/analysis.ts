@@ -130,6 +130,14 @@ export async function analyzeScope(db: Db, scope: AnalysisScope, options: Analyz
   );
 }
 
+/**
+ * The analysis of a scope inside a transaction the caller holds (the path page reads it in
+ * its one snapshot, for the signatures its ladder findings defer to: lib/analysis/fixes.ts).
+ */
+export function analyzeIn(tx: Executor, scope: AnalysisScope, options: Omit<AnalyzeOptions, 'concurrent'>): Promise<AnalysisResult> {
+  return analyzeWith(tx, scope, options, false);
+}
+
 async function analyzeWith(db: Executor, scope: AnalysisScope, options: AnalyzeOptions, concurrent: boolean): Promise<AnalysisResult> {
   // The sealed hours are read from the endings aggregate, the rest of the range from the rows.
   const [split, since] = await Promise.all([options.sealed?.split ?? endingSplit(db, scope.from, scope.to), rawSince(db)]);

@@ -14,9 +14,11 @@ import type { DashboardScope } from '../../lib/dashboard/scope';
 import type { DataSpan } from '../../lib/paths/data-time';
 import { splitEndings } from '../../lib/rollups/ending-buckets';
 import { binnedMedian } from '../../lib/rollups/lifetime-bins';
+import { DEFAULT_INGEST_LIMITS, type IngestLimits } from '../../lib/contracts/ingest';
 import type { Executor } from '../client';
-import { attemptLifetimes as al, canarySessions as s } from '../schema';
+import { attemptLifetimes as al, canarySessions as s, probes as p } from '../schema';
 import { ATTEMPT_LIFETIMES, LIFETIME_BIN } from './attempt-lifetimes';
+import { probeSilentSql } from './probe-silence';
 import { dirtyHours } from './sealed-aggregate';
 import { pathFilters, rowsOf, sessionFilters, within } from './scope';
 
@@ -30,21 +32,44 @@ export interface CellKey {
 export const cellKey = (k: CellKey) => `${k.target}|${k.proxy}|${k.probeId ?? ''}`;
 
 /**
+ * How far before an instant a session still open at it can have been attempted: the ingest's
+ * longest accepted duration (DROPSCOPE_INGEST_MAX_DURATION, 7 days by default) and its clock
+ * skew, which also covers the dial before the upgrade. Bounds the look-back of "open at t".
+ */
+export function longestSessionMs(limits: Pick<IngestLimits, 'maxDurationMs' | 'skewMs'> = DEFAULT_INGEST_LIMITS): number {
+  return limits.maxDurationMs + limits.skewMs;
+}
+
+/** What a data span is read against besides the scope (lib/paths/data-time.ts `SpanBounds`). */
+export interface SpanOptions {
+  /** Probes silent at `now` (db/queries/probe-silence.ts) vouch for none of their open canaries. */
+  now: Date;
+  /** {@link longestSessionMs}: the server's configured ingest limits; the defaults' otherwise. */
+  longestSessionMs?: number;
+}
+
+/**
  * Each cell's data span within [scope.from, scope.to) (lib/paths/data-time.ts `dataSpan`):
  * per cell, the first and last attempt in the range and the last end in it (the path's
- * indexes, one probe each), and whether a session was open across the range's start and end
- * (the path's endings index from the edge on, and the live sessions' partial index).
+ * indexes, one probe each), and whether a session was open across the range's start and end.
+ * "Open at t" reads the ended sessions attempted within {@link longestSessionMs} before t
+ * (the path's (target, proxy, attempted_at) index, and the partitions of those days only:
+ * unbounded, it read every session the path ever ended after t), and the live canaries'
+ * partial index; an open canary of a probe silent at `now` counts up to the probe's last
+ * report only, so time with data does not run on to the range's end through its silence.
  * A cell with no data in the range is absent from the answer.
  */
-export async function dataSpans(db: Executor, scope: DashboardScope, keys: readonly CellKey[]): Promise<Map<string, DataSpan>> {
+export async function dataSpans(db: Executor, scope: DashboardScope, keys: readonly CellKey[], options: SpanOptions): Promise<Map<string, DataSpan>> {
   if (keys.length === 0) return new Map();
   const from = sql`${scope.from.toISOString()}::timestamptz`;
   const to = sql`${scope.to.toISOString()}::timestamptz`;
+  const lookBack = `${options.longestSessionMs ?? longestSessionMs()} milliseconds`;
   const filters = sessionFilters(scope);
   // Sessions of cell k matching the scope: canary_sessions unaliased in each subquery, so the filters' columns resolve to it.
   const ofCell = (extra: SQL) => and(sql`${s.targetName} = k.t and ${s.proxyName} = k.x and (k.p is null or ${s.probeId} = k.p)`, extra, ...filters);
-  const openAt = (t: SQL) => sql`(exists (select 1 from ${s} where ${ofCell(sql`${s.endedAt} >= ${t} and ${s.attemptedAt} < ${t} and ${s.outcome} = 'opened'`)})
-    or exists (select 1 from ${s} where ${ofCell(sql`${s.endedAt} is null and ${s.outcome} = 'opened' and ${s.attemptedAt} < ${t}`)}))`;
+  const vouched = (t: SQL) => sql`(not ${probeSilentSql(options.now)} or exists (select 1 from ${p} where ${p.id} = ${s.probeId} and ${p.lastSeenAt} >= ${t}))`;
+  const openAt = (t: SQL) => sql`(exists (select 1 from ${s} where ${ofCell(sql`${s.endedAt} >= ${t} and ${s.attemptedAt} < ${t} and ${s.attemptedAt} >= ${t} - ${lookBack}::interval and ${s.outcome} = 'opened'`)})
+    or exists (select 1 from ${s} where ${ofCell(sql`${s.endedAt} is null and ${s.outcome} = 'opened' and ${s.attemptedAt} < ${t} and ${vouched(t)}`)}))`;
   const epoch = (x: SQL) => sql`round(extract(epoch from ${x}) * 1000)::float8`;
   const values = sql.join(
     keys.map((k) => sql`(${k.target}::text, ${k.proxy}::text, ${k.probeId}::int)`),

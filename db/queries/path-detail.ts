@@ -5,13 +5,17 @@
  * step (quantiles from merged RTT buckets) runs here.
  */
 import { and, desc, eq, gte, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
-import { ladderFindings } from '../../lib/analysis/findings';
+import { BUILTIN_LAYERS, type Layer } from '../../lib/analysis/catalogue';
+import { ladderFindings, type LadderRung } from '../../lib/analysis/findings';
+import { reconcileFixes } from '../../lib/analysis/fixes';
+import type { Signature } from '../../lib/analysis/types';
 import type { DashboardScope } from '../../lib/dashboard/scope';
 import type { PathKey } from '../../lib/paths/path-id';
 import { PHASES, type EgressChange, type PathDetail, type PathSessionRow, type PhaseStat } from '../../lib/paths/types';
 import { RTT_BUCKET_COUNT, rttQuantile } from '../../lib/rtt/buckets';
 import type { Db, Executor } from '../client';
 import { canarySessions as s, probes, rttMinutes as r, targetSessionViews as v } from '../schema';
+import { analyzeIn } from './analysis';
 import { ladderRungs } from './findings';
 import { pathsMatrix } from './paths';
 import { probeSilentSessions } from './probe-silence';
@@ -31,20 +35,27 @@ export async function pathExists(db: Executor, key: PathKey): Promise<boolean> {
   return rows.length > 0;
 }
 
-export async function pathDetail(db: Db, key: PathKey, scope: DashboardScope, now: Date, options: { concurrent?: boolean } = {}): Promise<PathDetail> {
+/**
+ * `layers`: the catalogue the analysis names layers from (layersInUse() on the server, the
+ * built-in one by default);
+ * `longestSessionMs`: see db/queries/path-activity.ts (the server's ingest limits). The
+ * page's ladder findings give the same fix as the analysis of the same scope: they defer to
+ * the path's signatures (lib/analysis/fixes.ts), found here by the analysis restricted to
+ * this target × proxy.
+ */
+export async function pathDetail(db: Db, key: PathKey, scope: DashboardScope, now: Date, options: { layers?: readonly Layer[]; longestSessionMs?: number } = {}): Promise<PathDetail> {
   // The path itself overrides any target or proxy filter in the scope.
   const pathScope: DashboardScope = { ...scope, target: key.target, proxy: key.proxy };
   const filters = sessionFilters(pathScope);
-  // Seven statements, each on its own pool connection on PostgreSQL: the page takes about as
-  // long as the slowest instead of their sum; all in one snapshot (db/queries/snapshot-reads.ts),
+  // One after another in one snapshot and on one connection (db/queries/snapshot-reads.ts),
   // so that the summary, the timeline, the ladder and the session table count the same rows.
-  const [matrix, timeline, egressChanges, rtt, phases, rungs, sessions] = await readsInOneSnapshot(db, options.concurrent ?? false, [
-    (ex: Executor) => pathsMatrix(ex, pathScope, { byProbe: false }),
+  const [matrix, timeline, egressChanges, rtt, phases, { rungs, signatures }, sessions] = await readsInOneSnapshot(db, [
+    (ex: Executor) => pathsMatrix(ex, pathScope, { byProbe: false, now, longestSessionMs: options.longestSessionMs }),
     (ex: Executor) => timelineBars(ex, pathScope, filters),
     (ex: Executor) => egress(ex, pathScope, filters),
     (ex: Executor) => rttSeries(ex, pathScope),
     (ex: Executor) => phaseStats(ex, pathScope, filters),
-    (ex: Executor) => ladderRungs(ex, pathScope),
+    (ex: Executor) => ladderWithSignatures(ex, pathScope, options.layers ?? BUILTIN_LAYERS, now),
     (ex: Executor) => sessionRows(ex, pathScope, filters, now),
   ] as const);
   return {
@@ -60,9 +71,20 @@ export async function pathDetail(db: Db, key: PathKey, scope: DashboardScope, no
     egressChanges,
     rtt,
     phases,
-    ladder: { rungs, findings: ladderFindings(rungs) },
+    ladder: { rungs, findings: reconcileFixes(signatures, ladderFindings(rungs)) },
     sessions,
   };
+}
+
+/**
+ * The path's ladder rungs and, when one of them was cut (only then does a ladder finding
+ * recommend a heartbeat), the path's signatures over the scope: the analysis restricted to
+ * this target × proxy, as the analysis page computes it for the same scope.
+ */
+async function ladderWithSignatures(db: Executor, scope: DashboardScope, layers: readonly Layer[], now: Date): Promise<{ rungs: LadderRung[]; signatures: Signature[] }> {
+  const rungs = await ladderRungs(db, scope);
+  if (!rungs.some((r) => r.died > 0)) return { rungs, signatures: [] };
+  return { rungs, signatures: (await analyzeIn(db, scope, { now, layers })).signatures };
 }
 
 /**

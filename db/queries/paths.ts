@@ -15,13 +15,14 @@ import { MEDIAN_LIFETIME_RELATIVE_ERROR, binnedMedian } from '../../lib/rollups/
 import type { Executor } from '../client';
 import { probes } from '../schema';
 import { lifetimeRows } from './attempt-lifetimes';
-import { cellKey, dataSpans, dropLifetimes } from './path-activity';
+import { cellKey, dataSpans, dropLifetimes, type SpanOptions } from './path-activity';
 
 /**
  * Sessions attempted in [scope.from, scope.to) matching the scope's filters, grouped by
  * path; rates per hour of each path's data (db/queries/path-activity.ts).
  */
-export async function pathsMatrix(db: Executor, scope: DashboardScope, opts: { byProbe: boolean }): Promise<PathsMatrix> {
+/** `opts`: by probe or not, and what the data spans are read against (db/queries/path-activity.ts SpanOptions). */
+export async function pathsMatrix(db: Executor, scope: DashboardScope, opts: { byProbe: boolean } & SpanOptions): Promise<PathsMatrix> {
   const rows = await lifetimeRows(db, scope, opts.byProbe);
   // Probes by id, named afterwards from their (small) table.
   const probeRows = opts.byProbe && rows.length > 0 ? await db.select({ id: probes.id, name: probes.name }).from(probes) : [];
@@ -33,7 +34,7 @@ export async function pathsMatrix(db: Executor, scope: DashboardScope, opts: { b
   // Rates over the time each path had data, not over the range (lib/paths/data-time.ts);
   // the median life of its drops beside that of all its endings.
   const keys = rows.map((r) => ({ target: r.target, proxy: r.proxy, probeId: r.probeId }));
-  const spans = rows.length > 0 ? await dataSpans(db, scope, keys) : new Map<string, { dataMs: number }>();
+  const spans = rows.length > 0 ? await dataSpans(db, scope, keys, opts) : new Map<string, { dataMs: number }>();
   const dropMedians = rows.length > 0 ? await dropLifetimes(db, scope, opts.byProbe) : new Map<string, number | null>();
   const cells: PathCell[] = rows.map((r) => {
     const dataMs = spans.get(cellKey(r))?.dataMs ?? 0;
@@ -48,7 +49,7 @@ export async function pathsMatrix(db: Executor, scope: DashboardScope, opts: { b
       ended: r.ended,
       drops: r.drops,
       dropShare: r.ended === 0 ? null : r.drops / r.ended,
-      dropsPerHour: perHourOfData(r.drops, dataMs) ?? 0,
+      dropsPerHour: perHourOfData(r.drops, dataMs),
       dataMs,
       medianLifetimeMs: binnedMedian(r.timed, r.lowerBin, r.upperBin),
       medianDropLifetimeMs: dropMedians.get(cellKey(r)) ?? null,

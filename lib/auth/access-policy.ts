@@ -1,9 +1,12 @@
 /**
  * Who may call what: one table for every route, page and socket of the server, read by the
  * HTTP gate (server/auth/gate.ts) before anything else runs. Patterns are written as Next's
- * file routes are (`[id]` one segment, `[...rest]` the rest); the first rule that matches
- * wins. What no rule names is readable by viewers and writable by admins only, so a route
- * added without a rule is never open to anonymous callers.
+ * file routes are (`[id]` one segment, `[...rest]` one or more, `[[...rest]]` none or more);
+ * the first rule that matches wins. What no rule names is readable by viewers and writable
+ * by admins only, so a page or path added without a rule is never open to anonymous callers.
+ * An API path no rule names falls to the catch-all of API paths no route serves (the last
+ * rule): readable by viewers, writable by editors, so an API route added without a rule of
+ * its own is never writable by viewers (the policy's test fails on it first).
  *
  * test/lib/auth/access-policy.test.ts checks every route file under app/ has a rule for
  * each method it exports; test/e2e/access.test.ts walks them all against a real server.
@@ -73,10 +76,12 @@ export const ACCESS_RULES: readonly AccessRule[] = [
   { pattern: '/api/v1/audit', methods: { '*': admin } },
   { pattern: '/admin', methods: { '*': admin } },
   { pattern: '/admin/[...rest]', methods: { '*': admin } },
-  // Last: API paths no route serves (app/api/[...unknown]) answer a JSON 404 to anyone signed
-  // in, whatever the method, rather than "this needs the admin role". Every real API route has
-  // a rule of its own above (the policy's test checks it), so this one never decides for one.
-  { pattern: '/api/[...unknown]', methods: { '*': viewer } },
+  // Last: API paths no route serves, /api itself included (app/api/[[...unknown]]), answer a
+  // JSON 404: to viewers when they read (HEAD and OPTIONS count as GET), to editors for any
+  // other method. Every real API route has a rule of its own above (the policy's test checks
+  // it); should one be added without, it is readable by viewers and writable by editors at
+  // most, never writable by every viewer as a `*: viewer` catch-all made it.
+  { pattern: '/api/[[...unknown]]', methods: edited },
 ];
 
 /** What no rule names. */
@@ -87,6 +92,7 @@ function segmentsMatch(pattern: string, pathname: string): boolean {
   const have = pathname.split('/').filter(Boolean);
   for (let i = 0; i < want.length; i++) {
     const w = want[i]!;
+    if (w.startsWith('[[...')) return true;
     if (w.startsWith('[...')) return have.length > i;
     if (i >= have.length) return false;
     if (w.startsWith('[')) continue;
@@ -114,7 +120,7 @@ export function requirementFor(method: string, pathname: string): Requirement {
 
 /** Answered as JSON (401/403) rather than by sending the browser to the sign-in page. */
 export function isApiPath(pathname: string): boolean {
-  return pathname.startsWith('/api/') || pathname === '/metrics' || pathname.startsWith('/socket.io/');
+  return pathname === '/api' || pathname.startsWith('/api/') || pathname === '/metrics' || pathname.startsWith('/socket.io/');
 }
 
 /** Methods that change something: cookie-authenticated ones must come from our own Origin. */

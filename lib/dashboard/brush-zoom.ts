@@ -36,8 +36,17 @@ export function zoomSelection(a: number, b: number, now: number): ZoomRange | nu
     to = Math.min(now, mid + MIN_ZOOM_MS / 2);
     from = to - MIN_ZOOM_MS;
   }
-  if (to - from > MAX_RANGE_MS) from = to - MAX_RANGE_MS;
-  return { from: Math.floor(from / 1000) * 1000, to: Math.ceil(to / 1000) * 1000 };
+  return withinMax(from, to);
+}
+
+/**
+ * `from` rounded down and `to` up to whole seconds, then `from` raised so the span is at most
+ * MAX_RANGE_MS. In this order: clamping first and rounding after widened a clamped span by up
+ * to two seconds, past the limit, and the page refused the link it had just made.
+ */
+function withinMax(from: number, to: number): ZoomRange {
+  const [f, t] = [Math.floor(from / 1000) * 1000, Math.ceil(to / 1000) * 1000];
+  return { from: Math.max(f, t - MAX_RANGE_MS), to: t };
 }
 
 /** Twice the span around the same middle, ending no later than `now`, at most MAX_RANGE_MS long. */
@@ -45,7 +54,7 @@ export function zoomOutRange(current: ZoomRange, now: number): ZoomRange {
   const span = Math.min(MAX_RANGE_MS, Math.max(MIN_ZOOM_MS, 2 * (current.to - current.from)));
   const mid = (current.from + current.to) / 2;
   const to = Math.min(now, mid + span / 2);
-  return { from: Math.floor((to - span) / 1000) * 1000, to: Math.ceil(to / 1000) * 1000 };
+  return withinMax(to - span, to);
 }
 
 /**

@@ -7,9 +7,11 @@
  * sessions was being attempted or was open, to the last. It starts at the range's start
  * when a session opened before it was still open then (a canary watching across the edge),
  * else at its first attempt in the range; it ends at the range's end when a session is
- * still open then, else at its last attempt or end in the range. A gap in the middle (a
- * probe down for an hour) is counted as data: the span is two indexed look-ups per edge,
- * where the union of every session interval would read every row of the range.
+ * still open then, else at its last attempt or end in the range. A canary still open in the
+ * database whose probe has gone silent is open only up to the probe's last report: the
+ * silence is no data. A gap in the middle (a probe down for an hour) is counted as data:
+ * the span is two indexed look-ups per edge, where the union of every session interval
+ * would read every row of the range.
  *
  * db/queries/path-activity.ts computes the same in SQL; this is its oracle in tests, and
  * says in words what the rate means.
@@ -22,6 +24,12 @@ export interface ActivitySession {
   endedAt: number | null;
   /** It upgraded (an opened session); a failed attempt is data only at its attempt. */
   opened: boolean;
+  /**
+   * For a session still open whose probe is silent now (db/queries/probe-silence.ts): the
+   * probe's last report (−Infinity if never heard). Nobody vouches for the canary after it,
+   * so it is not open at a later instant. Absent when the probe is heard from.
+   */
+  vouchedUntil?: number;
 }
 
 export interface DataSpan {
@@ -31,11 +39,21 @@ export interface DataSpan {
   dataMs: number;
 }
 
-/** Open at instant t: opened, attempted before t, and not ended before t. */
-const openAt = (s: ActivitySession, t: number) => s.opened && s.attemptedAt < t && (s.endedAt === null || s.endedAt >= t);
+/**
+ * Open at instant t: opened, attempted before t, and not ended before t; an ended session
+ * only if attempted within `longestMs` before t (no session lives longer: the ingest refuses
+ * longer durations, so SQL can bound its look-back), a session still open only while its
+ * probe vouches for it.
+ */
+const openAtWithin = (s: ActivitySession, t: number, longestMs: number) =>
+  s.opened && s.attemptedAt < t && (s.endedAt === null ? (s.vouchedUntil ?? Infinity) >= t : s.endedAt >= t && s.attemptedAt >= t - longestMs);
 
-/** The path's data span within [fromMs, toMs); null when none of its sessions was attempted or open in it. */
-export function dataSpan(sessions: readonly ActivitySession[], fromMs: number, toMs: number): DataSpan | null {
+/**
+ * The path's data span within [fromMs, toMs); null when none of its sessions was attempted or
+ * open in it. `longestMs`: the longest a session lives (db/queries/path-activity.ts longestSessionMs).
+ */
+export function dataSpan(sessions: readonly ActivitySession[], fromMs: number, toMs: number, longestMs = Infinity): DataSpan | null {
+  const openAt = (s: ActivitySession, t: number) => openAtWithin(s, t, longestMs);
   const inRange = sessions.filter((s) => s.attemptedAt >= fromMs && s.attemptedAt < toMs);
   const acrossStart = sessions.some((s) => openAt(s, fromMs));
   if (inRange.length === 0 && !acrossStart) return null;

@@ -24,7 +24,7 @@ export const pathCellSchema = z.object({
   ended: z.number().int().nonnegative(),
   drops: z.number().int().nonnegative(),
   dropShare: z.number().nullable(),
-  dropsPerHour: z.number(),
+  dropsPerHour: z.number().nullable(),
   dataMs: z.number().nonnegative(),
   medianLifetimeMs: ms,
   medianDropLifetimeMs: ms,

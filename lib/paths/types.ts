@@ -31,9 +31,10 @@ export interface PathCell {
   dropShare: number | null;
   /**
    * Drops per hour of data: drops / `dataMs` (lib/paths/data-time.ts), not / the range, so
-   * that 54 drops in 6 minutes of data read the same at 15 min and at 24 h. 0 without data.
+   * that 54 drops in 6 minutes of data read the same at 15 min and at 24 h. Null without
+   * data time (nothing to divide by: "—", never "0/h" beside drops).
    */
-  dropsPerHour: number;
+  dropsPerHour: number | null;
   /** How long the path had data within the range (lib/paths/data-time.ts `dataSpan`): what rates are divided by. */
   dataMs: number;
   /**

@@ -35,7 +35,7 @@ const call = (path: string, method: string, token: string) =>
 
 describe('unknown API paths', () => {
   it.each(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'])('answer %s with a JSON 404 naming the path', async (method) => {
-    for (const path of ['/api/v1/nothing-here', '/api/v2/alerts', '/api/v1/paths/3/extra/segments', '/api/whatever']) {
+    for (const path of ['/api/v1/nothing-here', '/api/v2/alerts', '/api/v1/paths/3/extra/segments', '/api/whatever', '/api']) {
       const res = await call(`${path}?utm_source=chat`, method, admin);
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
@@ -48,10 +48,13 @@ describe('unknown API paths', () => {
     }
   });
 
-  it('answer a viewer\'s read with the JSON 404 too', async () => {
-    const res = await call('/api/v1/nothing-here', 'GET', viewer);
-    expect(res.status).toBe(404);
-    expect(((await res.json()) as NotFound).error.code).toBe('API_ERR_NOT_FOUND');
+  it('answer a viewer\'s read with the JSON 404 too, and refuse a viewer\'s write (editors write)', async () => {
+    for (const path of ['/api/v1/nothing-here', '/api']) {
+      const res = await call(path, 'GET', viewer);
+      expect(res.status, path).toBe(404);
+      expect(((await res.json()) as NotFound).error.code).toBe('API_ERR_NOT_FOUND');
+      expect((await call(path, 'POST', viewer)).status, path).toBe(403);
+    }
   });
 
   it('answer HEAD with a 404 and no body', async () => {
@@ -61,9 +64,11 @@ describe('unknown API paths', () => {
   });
 
   it('refuse anonymous callers first, as every API path does', async () => {
-    const res = await fetch(`${server.url}/api/v1/nothing-here`);
-    expect(res.status).toBe(401);
-    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('AUTH_ERR_UNAUTHENTICATED');
+    for (const path of ['/api/v1/nothing-here', '/api']) {
+      const res = await fetch(`${server.url}${path}`, { redirect: 'manual' });
+      expect(res.status, path).toBe(401);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('AUTH_ERR_UNAUTHENTICATED');
+    }
   });
 
   it('shadow no real route, nor ingest, nor sign-in', async () => {

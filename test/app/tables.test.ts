@@ -85,6 +85,10 @@ describe('paths matrix and probes table', () => {
     expect(textOf(html)).toContain('data 4h');
     // A healthy path whose canaries all lived their planned time has no "life" of the probe's making.
     expect(textOf(renderHtml(PathsMatrix, { matrix: matrix({ ...cell, drops: 0, medianDropLifetimeMs: null, dropsPerHour: 0 }), scopeQuery: {} }))).toContain('median life no drops');
+    // Drops without time with data have no rate: "—", never "0/h" beside them.
+    const noData = textOf(renderHtml(PathsMatrix, { matrix: matrix({ ...cell, dataMs: 0, dropsPerHour: null }), scopeQuery: {} }));
+    expect(noData).toContain('— · 2/8');
+    expect(noData).not.toContain('0/h');
   });
 
   const probe: ProbeStatus = {

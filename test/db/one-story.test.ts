@@ -65,7 +65,7 @@ describe.each(backends())('one story per page on $name', (backend) => {
   });
 
   it('the path page: drops per hour of data, and the median life of the drops', async () => {
-    const d = await pathDetail(database.db, { target: 'canary', proxy: 'story-squid' }, { from: new Date(NOW.getTime() - 24 * 60 * MIN), to: NOW }, NOW, { concurrent: backend.name === 'postgres' });
+    const d = await pathDetail(database.db, { target: 'canary', proxy: 'story-squid' }, { from: new Date(NOW.getTime() - 24 * 60 * MIN), to: NOW }, NOW, { layers: BUILTIN_LAYERS });
     const s = d.summary!;
     expect(s).toMatchObject({ drops: 16, probeClosed: 4 });
     // From the first attempt (T0) to the last end (the 12th canary's: 11 min + 5 ms + 20.19 s).
@@ -74,5 +74,16 @@ describe.each(backends())('one story per page on $name', (backend) => {
     expect(Math.abs(s.medianDropLifetimeMs! - 20_000)).toBeLessThanOrEqual(20_000 * MEDIAN_LIFETIME_RELATIVE_ERROR);
     // The all-endings median is pulled down by the probe's 10 s closes; the drops' is not.
     expect(s.medianDropLifetimeMs!).toBeGreaterThanOrEqual(s.medianLifetimeMs!);
+  });
+
+  it('the path page\'s ladder finding gives the analysis\' fix for the same scope, and points to the same signature', async () => {
+    const scope = { from: new Date(NOW.getTime() - 60 * MIN), to: NOW };
+    const r = await analysisReport(database.db, { ...scope, target: 'canary', proxy: 'story-squid' }, { now: NOW, layers: BUILTIN_LAYERS, concurrent: backend.name === 'postgres' });
+    const d = await pathDetail(database.db, { target: 'canary', proxy: 'story-squid' }, scope, NOW, { layers: BUILTIN_LAYERS });
+    const [analysed] = r.findings.filter((f) => f.kind === 'ladder');
+    const [shown] = d.ladder.findings;
+    expect(d.ladder.findings).toHaveLength(1);
+    expect(shown!.fix).toEqual({ kind: 'heartbeat', intervalMs: 10_000 });
+    expect(shown).toMatchObject({ fix: analysed!.fix, signature: analysed!.signature, recommendation: analysed!.recommendation });
   });
 });

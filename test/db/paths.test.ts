@@ -82,7 +82,7 @@ describe.each(backends())('paths on $name', (backend) => {
   afterAll(() => database.close());
 
   it('computes each cell of targets × proxies', async () => {
-    const m = await pathsMatrix(database.db, scope, { byProbe: false });
+    const m = await pathsMatrix(database.db, scope, { byProbe: false, now: NOW });
     expect(m.targets).toEqual(['canary', 'other']);
     expect(m.proxies).toEqual(['direct', 'squid', 'tiny']);
     const cell = (t: string, p: string) => m.cells.find((c) => c.target === t && c.proxy === p)!;
@@ -109,20 +109,30 @@ describe.each(backends())('paths on $name', (backend) => {
   });
 
   it('splits by probe, and filters by probe and label', async () => {
-    const m = await pathsMatrix(database.db, scope, { byProbe: true });
+    const m = await pathsMatrix(database.db, scope, { byProbe: true, now: NOW });
     expect(m.probes).toEqual(['edge-1', 'edge-2']);
     const direct = m.cells.filter((c) => c.target === 'canary' && c.proxy === 'direct');
     expect(direct.map((c) => [c.probe, c.attempts])).toEqual([['edge-1', 6], ['edge-2', 4]]);
     expectMedian(direct[0]!.medianLifetimeMs, 210_000);
     expectMedian(direct[1]!.medianLifetimeMs, 510_000);
-    const us = await pathsMatrix(database.db, { ...scope, label: { key: 'region', value: 'us' } }, { byProbe: false });
+    const us = await pathsMatrix(database.db, { ...scope, label: { key: 'region', value: 'us' } }, { byProbe: false, now: NOW });
     expect(us.cells.map((c) => c.id)).toEqual(['canary~direct', 'other~direct']);
-    const e1 = await pathsMatrix(database.db, { ...scope, probe: 'edge-1', proxy: 'squid' }, { byProbe: false });
+    const e1 = await pathsMatrix(database.db, { ...scope, probe: 'edge-1', proxy: 'squid' }, { byProbe: false, now: NOW });
     expect(e1.cells.map((c) => c.id)).toEqual(['canary~squid']);
   });
 
+  it('gives no rate, not 0/h, for drops without time with data', async () => {
+    // An end reported without its open, at the instant of its attempt: a drop, and no time with data.
+    const base = at(-8 * 3_600_000);
+    const id = (await addProbe(database.db, { name: 'edge-instant', labels: {} })).probe.id;
+    await storeBatch(database.db, id, [ended('inst-aaaaaaaa', 0, { path: path({ target: 'instant' }), endedAt: base.toISOString() }, base)], NOW);
+    const m = await pathsMatrix(database.db, { from: at(-9 * 3_600_000), to: at(-7 * 3_600_000), target: 'instant' }, { byProbe: false, now: NOW });
+    expect(m.cells).toHaveLength(1);
+    expect(m.cells[0]).toMatchObject({ drops: 1, dataMs: 0, dropsPerHour: null });
+  });
+
   it('is empty for a range without sessions', async () => {
-    const m = await pathsMatrix(database.db, { from: at(10 * 3_600_000), to: at(11 * 3_600_000) }, { byProbe: false });
+    const m = await pathsMatrix(database.db, { from: at(10 * 3_600_000), to: at(11 * 3_600_000) }, { byProbe: false, now: NOW });
     expect(m).toMatchObject({ cells: [], targets: [], proxies: [] });
   });
 

@@ -115,7 +115,7 @@ describe.each(backends())('report aggregates on $name', (backend) => {
   let database: Database;
   const probeIds = new Map<string, number>();
 
-  const matrices = () => Promise.all(SCOPES.flatMap((scope) => [false, true].map((byProbe) => pathsMatrix(database.db, scope, { byProbe }))));
+  const matrices = () => Promise.all(SCOPES.flatMap((scope) => [false, true].map((byProbe) => pathsMatrix(database.db, scope, { byProbe, now: LATER }))));
   const summaries = () => Promise.all(SCOPES.map(async (scope) => (await pathDetail(database.db, { target: 'chat', proxy: 'squid' }, scope, LATER)).summary));
   const overviews = () => Promise.all(WINDOWS.map(([now, windowMs]) => overview(database.db, { now, windowMs })));
   const reports = async () => ({ matrices: await matrices(), summaries: await summaries(), overviews: await overviews() });

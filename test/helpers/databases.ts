@@ -22,15 +22,16 @@ export function backends(): Backend[] {
 
 /**
  * A fresh, migrated database on the server at `url`; dropped again on close. `url` in the
- * result points at the scratch database, for a server process started on it.
+ * result points at the scratch database, for a server process started on it. `poolSize`:
+ * the pool's connections (4 by default), smaller to test what waits for one.
  */
-export async function openScratchPostgres(url: string): Promise<Database & { url: string }> {
+export async function openScratchPostgres(url: string, options: { poolSize?: number } = {}): Promise<Database & { url: string }> {
   const name = `dropscope_t_${randomBytes(6).toString('hex')}`;
   const admin = postgres(url, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   const scratch = new URL(url);
   scratch.pathname = `/${name}`;
-  const database = await openDatabase({ kind: 'postgres', url: scratch.toString(), poolSize: 4 });
+  const database = await openDatabase({ kind: 'postgres', url: scratch.toString(), poolSize: options.poolSize ?? 4 });
   return {
     ...database,
     url: scratch.toString(),

@@ -28,7 +28,7 @@ export function appRoutes(dir = APP, prefix = ''): AppRoute[] {
   return out;
 }
 
-/** A concrete URL path for a pattern: ids that exist nowhere, so a write changes nothing. */
+/** A concrete URL path for a pattern: ids that exist nowhere, so a write changes nothing (an optional catch-all `[[...x]]` given one segment). */
 export function samplePath(pattern: string): string {
-  return pattern.replace(/\[\.\.\.[^\]]+\]/g, 'x').replace(/\[[^\]]+\]/g, '999999');
+  return pattern.replace(/\[\[\.\.\.[^\]]+\]\]/g, 'x').replace(/\[\.\.\.[^\]]+\]/g, 'x').replace(/\[[^\]]+\]/g, '999999');
 }

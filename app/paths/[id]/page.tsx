@@ -7,7 +7,7 @@ import { Loading } from '@/components/paths/loading';
 import type { DashboardQuery } from '@/lib/dashboard/scope';
 import type { PathKey } from '@/lib/paths/path-id';
 import { BadLink } from '@/components/paths/no-probes';
-import { getDatabase, readOptions } from '@/db/client';
+import { getDatabase } from '@/db/client';
 import { earliestDataHint } from '@/db/queries/earliest-data';
 import { pathDetail, pathExists, SESSION_TABLE_LIMIT } from '@/db/queries/path-detail';
 import { scopeOptions } from '@/db/queries/scope';
@@ -18,6 +18,9 @@ import { parsePathId, pathId } from '@/lib/paths/path-id';
 import { parseScopeQuery, presentParams } from '@/lib/paths/query';
 import { withDatabasePage } from '@/app/database-page';
 import { inReportSlot } from '@/lib/http/report-slots';
+import { layersInUse } from '@/lib/config/layers';
+import { longestSessionMs } from '@/db/queries/path-activity';
+import { ingestSettings } from '@/lib/config/server-env';
 
 export const dynamic = 'force-dynamic';
 
@@ -53,7 +56,7 @@ async function PathBody({ pathKey: key, query, known, now }: { pathKey: PathKey;
   const db = database.db;
   const earliestData = await earliestDataHint(db, now);
   const fitted = fittedRange(earliestData, now);
-  const [d, options] = [await inReportSlot(() => pathDetail(db, key, resolveScope(query, now, { earliestData }), now, { concurrent: readOptions(database).concurrent })), await scopeOptions(db)];
+  const [d, options] = [await inReportSlot(() => pathDetail(db, key, resolveScope(query, now, { earliestData }), now, { layers: layersInUse(), longestSessionMs: longestSessionMs(ingestSettings().limits) })), await scopeOptions(db)];
   // Not keyed by the query (see app/paths/page.tsx): the scope bar inside keeps its focus.
   return (
     <LivePath

@@ -15,9 +15,12 @@ describe('the access policy', () => {
   it('names every API route in a rule of its own, so none falls to the default by accident', () => {
     // The catch-all's rule (unknown API paths: a JSON 404) matches any API path: a real route
     // must be named by a rule before it.
-    const unnamed = routes.filter((r) => !r.page && r.pattern !== '/api/[...unknown]' && (ruleFor(samplePath(r.pattern))?.pattern ?? '/api/[...unknown]') === '/api/[...unknown]');
+    const unnamed = routes.filter((r) => !r.page && r.pattern !== '/api/[[...unknown]]' && (ruleFor(samplePath(r.pattern))?.pattern ?? '/api/[[...unknown]]') === '/api/[[...unknown]]');
     expect(unnamed.map((r) => r.pattern)).toEqual([]);
-    expect(ruleFor('/api/x')?.pattern).toBe('/api/[...unknown]');
+    expect(ruleFor('/api/x')?.pattern).toBe('/api/[[...unknown]]');
+    // The optional catch-all: /api itself too, and nothing outside /api.
+    expect(ruleFor('/api')?.pattern).toBe('/api/[[...unknown]]');
+    expect(ruleFor('/apix')?.pattern).toBeUndefined();
   });
 
   it('opens only what must be open to anonymous callers', () => {
@@ -50,16 +53,22 @@ describe('the access policy', () => {
     expect(requirementFor('POST', '/somewhere/new')).toEqual({ kind: 'role', role: 'admin' });
     // A GET of ingest (no rule for it) is not public either.
     expect(requirementFor('GET', '/api/v1/ingest')).toEqual({ kind: 'role', role: 'admin' });
-    // An API path no route serves: a JSON 404 for anyone signed in, whatever the method; never public.
-    expect(requirementFor('DELETE', '/api/v1/nothing/here')).toEqual({ kind: 'role', role: 'viewer' });
-    expect(requirementFor('POST', '/api/v2/alerts')).toEqual({ kind: 'role', role: 'viewer' });
+    // An API path no route serves: a JSON 404 for viewers when they read, editors for a write;
+    // never public, and an API route added without a rule of its own is never viewer-writable.
+    expect(requirementFor('GET', '/api/v1/nothing/here')).toEqual({ kind: 'role', role: 'viewer' });
+    expect(requirementFor('HEAD', '/api/v1/nothing/here')).toEqual({ kind: 'role', role: 'viewer' });
+    expect(requirementFor('OPTIONS', '/api')).toEqual({ kind: 'role', role: 'viewer' });
+    expect(requirementFor('DELETE', '/api/v1/nothing/here')).toEqual({ kind: 'role', role: 'editor' });
+    expect(requirementFor('POST', '/api/v2/alerts')).toEqual({ kind: 'role', role: 'editor' });
+    expect(requirementFor('PATCH', '/api')).toEqual({ kind: 'role', role: 'editor' });
+    for (const m of ['POST', 'PUT', 'PATCH', 'DELETE']) expect(requirementFor(m, '/api/v1/some-future-route')).not.toEqual({ kind: 'role', role: 'viewer' });
   });
 
   it('matches patterns segment by segment, never by prefix', () => {
     // Not /api/v1/users: only the catch-all for API paths no route serves.
-    expect(ruleFor('/api/v1/usersX')?.pattern).toBe('/api/[...unknown]');
+    expect(ruleFor('/api/v1/usersX')?.pattern).toBe('/api/[[...unknown]]');
     expect(ruleFor('/sign-in/../api/v1/users')?.pattern).toBeUndefined();
-    expect(ruleFor('/api/auth')?.pattern).toBe('/api/[...unknown]');
+    expect(ruleFor('/api/auth')?.pattern).toBe('/api/[[...unknown]]');
     expect(ruleFor('/api/auth/sign-in/email')?.pattern).toBe('/api/auth/[...rest]');
     // "probe" (a probe's own plan) is not "probes" (the probes API).
     expect(ruleFor('/api/v1/probe/plan')?.pattern).toBe('/api/v1/probe/plan');

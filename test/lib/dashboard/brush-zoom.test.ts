@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { customRange, MIN_ZOOM_MS, zoomOutRange, zoomQuery, zoomSelection } from '../../../lib/dashboard/brush-zoom';
-import { MAX_RANGE_MS } from '../../../lib/dashboard/scope';
+import { dashboardScopeSchema, MAX_RANGE_MS } from '../../../lib/dashboard/scope';
 
 const NOW = Date.parse('2026-11-22T12:00:00Z');
 const at = (iso: string) => Date.parse(iso);
@@ -35,11 +35,30 @@ describe('zoomSelection', () => {
         expect(r).not.toBeNull();
         expect(r!.to).toBeLessThanOrEqual(NOW);
         expect(r!.to - r!.from).toBeGreaterThanOrEqual(MIN_ZOOM_MS);
-        expect(r!.to - r!.from).toBeLessThanOrEqual(MAX_RANGE_MS + 1000);
+        expect(r!.to - r!.from).toBeLessThanOrEqual(MAX_RANGE_MS);
+      }),
+    );
+  });
+
+  it('makes links the scope accepts, for any drag up to 40 days, at any millisecond (property)', () => {
+    const start = fc.integer({ min: NOW - 60 * 86_400_000, max: NOW - 1 });
+    const span = fc.integer({ min: 0, max: 40 * 86_400_000 });
+    fc.assert(
+      fc.property(start, span, (a, w) => {
+        const r = zoomSelection(a, a + w, NOW)!;
+        expect(r.to - r.from).toBeLessThanOrEqual(MAX_RANGE_MS);
+        expectAccepted(r);
       }),
     );
   });
 });
+
+/** The page's own check of a `from`/`to` pair: the link must pass it. */
+function expectAccepted(r: { from: number; to: number }) {
+  const p = new URLSearchParams(zoomQuery('', r));
+  const parsed = dashboardScopeSchema.safeParse({ from: p.get('from'), to: p.get('to') });
+  expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+}
 
 describe('zoom out', () => {
   it('doubles the span around its middle', () => {
@@ -50,6 +69,19 @@ describe('zoom out', () => {
     expect(zoomOutRange({ from: at('2026-11-22T10:00:00Z'), to: at('2026-11-22T11:30:00Z') }, NOW)).toEqual({ from: at('2026-11-22T09:00:00Z'), to: NOW });
     const r = zoomOutRange({ from: NOW - 20 * 86_400_000, to: NOW }, NOW);
     expect(r.to - r.from).toBe(MAX_RANGE_MS);
+  });
+
+  it('makes links the scope accepts from any range up to 40 days, at any millisecond (property)', () => {
+    const start = fc.integer({ min: NOW - 60 * 86_400_000, max: NOW - MIN_ZOOM_MS });
+    const span = fc.integer({ min: 1, max: 40 * 86_400_000 });
+    fc.assert(
+      fc.property(start, span, (a, w) => {
+        const r = zoomOutRange({ from: a, to: Math.min(a + w, NOW) }, NOW);
+        expect(r.to - r.from).toBeLessThanOrEqual(MAX_RANGE_MS);
+        expect(r.to).toBeLessThanOrEqual(NOW);
+        expectAccepted(r);
+      }),
+    );
   });
 });
 

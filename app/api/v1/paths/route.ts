@@ -8,6 +8,8 @@ import { queryObject } from '@/lib/http/query';
 import { parsePathsQuery } from '@/lib/paths/query';
 import { withDatabaseErrors } from '@/app/api/v1/database-errors';
 import { liveAnswer } from '@/lib/realtime/live-answer';
+import { longestSessionMs } from '@/db/queries/path-activity';
+import { ingestSettings } from '@/lib/config/server-env';
 
 export const dynamic = 'force-dynamic';
 
@@ -17,6 +19,6 @@ export const GET = withDatabaseErrors(liveAnswer('paths', { kind: 'scope' }, asy
   const parsed = parsePathsQuery(queryObject(new URL(request.url).searchParams), now);
   if (!parsed.success) return problem(400, 'API_ERR_QUERY', `bad query string: ${describeIssues(parsed.issues)}`, { issues: parsed.issues, headers: withIgnoredHeader(parsed.ignored) });
   const db = getDatabase().db;
-  const matrix = await pathsMatrix(db, resolveScope(parsed.data.scope, now, { earliestData: await earliestDataHint(db, now) }), { byProbe: parsed.data.byProbe });
+  const matrix = await pathsMatrix(db, resolveScope(parsed.data.scope, now, { earliestData: await earliestDataHint(db, now) }), { byProbe: parsed.data.byProbe, now, longestSessionMs: longestSessionMs(ingestSettings().limits) });
   return Response.json(matrix, { headers: withIgnoredHeader(parsed.ignored, { 'cache-control': 'no-store' }) });
 }));

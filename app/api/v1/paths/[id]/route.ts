@@ -1,4 +1,4 @@
-import { getDatabase, readOptions } from '@/db/client';
+import { getDatabase } from '@/db/client';
 import { earliestDataHint } from '@/db/queries/earliest-data';
 import { pathDetail, pathExists } from '@/db/queries/path-detail';
 import { withIgnoredHeader } from '@/lib/dashboard/query-params';
@@ -10,6 +10,9 @@ import { parseScopeQuery } from '@/lib/paths/query';
 import { withDatabaseErrors } from '@/app/api/v1/database-errors';
 import { liveAnswer } from '@/lib/realtime/live-answer';
 import { inReportSlot } from '@/lib/http/report-slots';
+import { layersInUse } from '@/lib/config/layers';
+import { longestSessionMs } from '@/db/queries/path-activity';
+import { ingestSettings } from '@/lib/config/server-env';
 
 export const dynamic = 'force-dynamic';
 
@@ -24,6 +27,6 @@ export const GET = withDatabaseErrors(liveAnswer('path', { kind: 'scope' }, asyn
   const db = database.db;
   if (!(await pathExists(db, key))) return problem(404, 'API_ERR_PATH_UNKNOWN', `no session was ever recorded from target ${key.target} through proxy ${key.proxy}`);
   const earliestData = await earliestDataHint(db, now);
-  const detail = await inReportSlot(() => pathDetail(db, key, resolveScope(parsed.data, now, { earliestData }), now, { concurrent: readOptions(database).concurrent }));
+  const detail = await inReportSlot(() => pathDetail(db, key, resolveScope(parsed.data, now, { earliestData }), now, { layers: layersInUse(), longestSessionMs: longestSessionMs(ingestSettings().limits) }));
   return Response.json(detail, { headers: withIgnoredHeader(parsed.ignored, { 'cache-control': 'no-store' }) });
 }));

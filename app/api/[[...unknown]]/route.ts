@@ -1,8 +1,10 @@
 /**
- * Every /api path no other route serves: a JSON 404 (not-found.ts) whatever the method.
+ * Every /api path no other route serves, /api itself included (an optional catch-all: with
+ * `[...unknown]` a bare /api got Next's HTML 404): a JSON 404 (not-found.ts) whatever the method.
  * Next matches its more specific routes first (app/api/v1/...), so this never shadows one;
  * better-auth (/api/auth) and ingest are served by server.ts before Next sees the request.
- * The gate still runs first: anonymous callers get 401, as on any API path.
+ * The gate still runs first: anonymous callers get 401, as on any API path, and a write
+ * needs an editor (lib/auth/access-policy.ts).
  */
 import { apiNotFound } from './not-found';
 
