@@ -1,6 +1,8 @@
 import type { Metadata } from 'next';
+import type { ReactNode } from 'react';
 import css from '@/components/admin/admin.module.css';
-import { stamp } from '@/components/admin/format';
+import { Instant } from '@/components/dashboard/time-zone';
+import { ZoneName } from '@/components/dashboard/zone-name';
 import { ADMIN_PAGES } from '@/components/admin/pages';
 import { getDatabase } from '@/db/client';
 import { listApiTokens } from '@/db/queries/api-tokens';
@@ -18,10 +20,16 @@ export default withDatabasePage(async function AdminPage() {
   const tokens = await listApiTokens(db);
   const [latest] = await listAudit(db, { limit: 1 });
   const active = tokens.filter((t) => !t.revokedAt && (!t.expiresAt || t.expiresAt > now)).length;
-  const facts: Record<string, string> = {
+  const facts: Record<string, ReactNode> = {
     '/admin/users': `${users.length} ${users.length === 1 ? 'person' : 'people'}, ${users.filter((u) => u.role === 'admin').length} admin`,
     '/admin/tokens': `${active} active`,
-    '/admin/audit': latest ? `latest: ${latest.action} by ${latest.actorName}, ${stamp(latest.at.toISOString())}` : 'nothing written yet',
+    '/admin/audit': latest ? (
+      <>
+        latest: {latest.action} by {latest.actorName}, <Instant at={latest.at.toISOString()} /> <ZoneName />
+      </>
+    ) : (
+      'nothing written yet'
+    ),
   };
   return (
     <div className={css.page} data-testid="admin-page">

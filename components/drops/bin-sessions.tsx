@@ -9,9 +9,11 @@
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import { binSessionsAnswerSchema, binSessionsQueryString, type BarKind, type BarSelection, type BinSession } from '../../lib/drops/bin-sessions';
-import { formatDurationPrecise, formatDurationShort } from '../../lib/overview/format';
+import { formatDurationPrecise } from '../../lib/overview/format';
+import { formatBinRange } from '../../lib/drops/histogram-view';
 import { pathId } from '../../lib/paths/path-id';
 import { Instant } from '../dashboard/time-zone';
+import { ZoneName } from '../dashboard/zone-name';
 import { TableExport } from '../dashboard/table-export';
 import type { ExportColumn } from '../../lib/dashboard/table-export';
 import { closeCodeLabel, END_KIND_LABELS } from './labels';
@@ -23,7 +25,7 @@ const MEASURE_LABEL = { duration: 'duration', age: 'age at the drop', idle: 'idl
 
 /** "19.5 s – 20.5 s", or "longer than 35 s" for an overflow bar. */
 export function barLabel(bar: BarSelection): string {
-  return bar.maxMs === null ? `longer than ${formatDurationShort(bar.minMs)}` : `${formatDurationShort(Math.max(0, bar.minMs))} – ${formatDurationShort(bar.maxMs)}`;
+  return formatBinRange(bar.minMs, bar.maxMs);
 }
 
 interface Loaded {
@@ -183,7 +185,9 @@ export function BinSessionRows({ rows, measure, pathQuery }: { rows: readonly Bi
     <table className="table">
       <thead>
         <tr>
-          <th>ended</th>
+          <th>
+            ended <span className="muted">(<ZoneName />)</span>
+          </th>
           <th>probe</th>
           <th>path</th>
           <th className="num">duration</th>

@@ -9,6 +9,7 @@ import { formatDurationPrecise } from '../../lib/overview/format';
 import { pathId } from '../../lib/paths/path-id';
 import { TableExport } from '../dashboard/table-export';
 import { Instant } from '../dashboard/time-zone';
+import { ZoneName } from '../dashboard/zone-name';
 import { closeCodeLabel, END_KIND_LABELS } from './labels';
 import styles from './drops.module.css';
 
@@ -54,7 +55,9 @@ export function ClusterTable({ cluster, clearHref }: { cluster: NonNullable<Drop
             <table className="table">
               <thead>
                 <tr>
-                  <th>ended</th>
+                  <th>
+                    ended <span className="muted">(<ZoneName />)</span>
+                  </th>
                   <th>probe</th>
                   <th>path</th>
                   <th className="num">duration</th>

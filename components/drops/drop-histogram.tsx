@@ -13,9 +13,10 @@ import { axisRoom, centredBin, edgeTicks } from '../../lib/overview/histogram-bi
 import type { ClusterSignature, DropHistogram as Histogram } from '../../lib/drops/report';
 import type { YScale } from '../../lib/drops/query';
 import type { BarSelection } from '../../lib/drops/bin-sessions';
-import { binBar, histogramView, isSelected, overflowBar } from '../../lib/drops/histogram-view';
+import { binBar, formatBinEdge, formatBinRange, histogramView, isSelected, overflowBar } from '../../lib/drops/histogram-view';
 import styles from './drops.module.css';
 import drill from './bin-sessions.module.css';
+import { barKeys } from './bar-keys';
 
 interface Row {
   startMs: number;
@@ -60,7 +61,7 @@ export function DropHistogram(props: DropHistogramProps) {
   // Dense from the bin centred on 0: ticks on bin centres, every round step; the overflow bar gets its own.
   const baseTicks = histogram.dense && lo === -w / 2 ? edgeTicks(w, shownCount) : undefined;
   const ticks = baseTicks && over ? [...baseTicks, over.midMs] : baseTicks;
-  const tickText = (v: number) => (clipAt !== null && v > clipAt ? `> ${formatDurationShort(clipAt)}` : formatDurationShort(v));
+  const tickText = (v: number) => (clipAt !== null && v > clipAt ? `> ${formatBinEdge(clipAt)}` : formatDurationShort(v));
   const max = rows.reduce((m, r) => Math.max(m, r.count), 0);
   const logMax = Math.max(2, max * 2);
   // Only ticks inside the domain: one above it is drawn in the margin, over the labels.
@@ -163,6 +164,7 @@ export function DropHistogram(props: DropHistogramProps) {
             {rows.map((r) => (
               <Cell
                 key={r.startMs}
+                {...barKeys(r.count > 0, `${rangeText(r, w)}: ${r.count} ${r.count === 1 ? 'drop' : 'drops'}`, selectedRow(r), () => props.onBar(barOf(r)))}
                 fill={r.overflow ? 'var(--muted)' : 'var(--drop)'}
                 fillOpacity={r.overflow || signatures.length === 0 || inSignature(r) ? 1 : 0.5}
                 stroke={selectedRow(r) ? 'var(--text)' : undefined}
@@ -176,8 +178,8 @@ export function DropHistogram(props: DropHistogramProps) {
       )}
       {over && (
         <p className={drill.overflowNote} data-testid={`${props.id}-overflow`}>
-          Axis cut at <strong>{formatDurationShort(over.fromMs)}</strong>: {over.count} {over.count === 1 ? 'drop' : 'drops'} longer (up to {formatDurationShort(over.maxMs)}) in the grey bar
-          marked “&gt; {formatDurationShort(over.fromMs)}”.
+          Axis cut at <strong>{formatBinEdge(over.fromMs)}</strong>: {over.count} {over.count === 1 ? 'drop' : 'drops'} longer (up to {formatDurationShort(over.maxMs)}) in the grey bar
+          marked “&gt; {formatBinEdge(over.fromMs)}”.
         </p>
       )}
     </section>
@@ -207,13 +209,18 @@ function SignatureLabel(props: { sig: ClusterSignature; row: number; rightHalf: 
   );
 }
 
+/** What a bar covers, in words: "19.5 s – 20.0 s", or "longer than 20.0 s (up to 9.7 min)". */
+function rangeText(r: Row, widthMs: number): string {
+  return r.overflow ? `${formatBinRange(r.startMs, null)} (up to ${formatDurationShort(r.overflow.maxMs)})` : formatBinRange(r.startMs, r.startMs + widthMs);
+}
+
 function BinTooltip({ active, payload, widthMs }: TooltipContentProps & { widthMs: number }) {
   const row = payload?.[0]?.payload as Row | undefined;
   if (!active || !row) return null;
   return (
     <div className="chart-tooltip">
       <div className="chart-tooltip-title">
-        {row.overflow ? `longer than ${formatDurationShort(row.startMs)} (up to ${formatDurationShort(row.overflow.maxMs)})` : `${formatDurationShort(row.startMs)} – ${formatDurationShort(row.startMs + widthMs)}`}
+        {rangeText(row, widthMs)}
       </div>
       <div>{row.count} drops</div>
       {row.count > 0 && <div className="muted">click to list them</div>}

@@ -11,7 +11,8 @@
 import { useSearchParams } from 'next/navigation';
 import { Bar, BarChart, CartesianGrid, Cell, ReferenceLine, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
 import { formatBar, parseBar, type BarSelection } from '../../lib/drops/bin-sessions';
-import { binBar, histogramView, isSelected, overflowBar } from '../../lib/drops/histogram-view';
+import { binBar, formatBinEdge, formatBinRange, histogramView, isSelected, overflowBar } from '../../lib/drops/histogram-view';
+import { barKeys } from '../drops/bar-keys';
 import { formatDurationShort, formatWindow } from '../../lib/overview/format';
 import { axisRoom, edgeTicks } from '../../lib/overview/histogram-bins';
 import type { DurationHistogram as Histogram } from '../../lib/overview/overview';
@@ -64,9 +65,9 @@ export function DurationHistogram({ histogram, windowMs, at }: { histogram: Hist
   const clipAt = over?.fromMs ?? null;
   const baseTicks = edgeTicks(binWidthMs, view.shown.length);
   const ticks = over ? [...baseTicks, over.midMs] : baseTicks;
-  const tickText = (v: number) => (clipAt !== null && v > clipAt ? `> ${formatDurationShort(clipAt)}` : formatDurationShort(v));
+  const tickText = (v: number) => (clipAt !== null && v > clipAt ? `> ${formatBinEdge(clipAt)}` : formatDurationShort(v));
   const peak = bins.reduce<(typeof bins)[number] | null>((best, b) => (b.drops > (best?.drops ?? 0) ? b : best), null);
-  const range = (r: Row) => (r.overflow ? `longer than ${formatDurationShort(r.startMs)} (up to ${formatDurationShort(r.overflow.maxMs)})` : `${formatDurationShort(r.startMs)} – ${formatDurationShort(r.startMs + binWidthMs)}`);
+  const range = (r: Row) => (r.overflow ? `${formatBinRange(r.startMs, null)} (up to ${formatDurationShort(r.overflow.maxMs)})` : formatBinRange(r.startMs, r.startMs + binWidthMs));
 
   const parsed = parseBar(params.get('bar'));
   const bar = parsed?.measure === 'duration' ? parsed : null;
@@ -134,12 +135,12 @@ export function DurationHistogram({ histogram, windowMs, at }: { histogram: Hist
               <Tooltip content={(p: TooltipContentProps) => <BinTooltip {...p} range={range} />} cursor={{ fill: 'var(--hover)' }} />
               <Bar dataKey="drops" name="dropped" stackId="ended" fill="var(--drop)" isAnimationActive={false} onClick={click}>
                 {rows.map((r) => (
-                  <Cell key={r.startMs} fill="var(--drop)" fillOpacity={r.overflow ? 0.6 : 1} stroke={selectedRow(r) ? 'var(--text)' : undefined} strokeWidth={selectedRow(r) ? 2 : 0} data-start-ms={r.startMs} data-overflow={r.overflow ? 'true' : undefined} />
+                  <Cell key={r.startMs} {...barKeys(r.drops > 0, `${range(r)}: ${r.drops} dropped, ${r.closed} closed by the probe`, selectedRow(r), () => selectBar(barOf(r)))} fill="var(--drop)" fillOpacity={r.overflow ? 0.6 : 1} stroke={selectedRow(r) ? 'var(--text)' : undefined} strokeWidth={selectedRow(r) ? 2 : 0} data-start-ms={r.startMs} data-overflow={r.overflow ? 'true' : undefined} />
                 ))}
               </Bar>
               <Bar dataKey="closed" name="closed by probe" stackId="ended" fill="var(--closed)" isAnimationActive={false} onClick={click}>
                 {rows.map((r) => (
-                  <Cell key={r.startMs} fill="var(--closed)" fillOpacity={r.overflow ? 0.6 : 1} stroke={selectedRow(r) ? 'var(--text)' : undefined} strokeWidth={selectedRow(r) ? 2 : 0} data-start-ms={r.startMs} data-overflow={r.overflow ? 'true' : undefined} />
+                  <Cell key={r.startMs} {...barKeys(r.drops === 0 && r.closed > 0, `${range(r)}: ${r.closed} closed by the probe`, selectedRow(r), () => selectBar(barOf(r)))} fill="var(--closed)" fillOpacity={r.overflow ? 0.6 : 1} stroke={selectedRow(r) ? 'var(--text)' : undefined} strokeWidth={selectedRow(r) ? 2 : 0} data-start-ms={r.startMs} data-overflow={r.overflow ? 'true' : undefined} />
                 ))}
               </Bar>
             </BarChart>
@@ -149,7 +150,7 @@ export function DurationHistogram({ histogram, windowMs, at }: { histogram: Hist
             </ul>
             {over ? (
               <p className={drill.overflowNote} data-testid="duration-overflow">
-                Axis cut at <strong>{formatDurationShort(over.fromMs)}</strong>: {over.count} {over.count === 1 ? 'session' : 'sessions'} longer (up to {formatDurationShort(over.maxMs)}) in the faded bar marked “&gt; {formatDurationShort(over.fromMs)}”. Click a bar to list its sessions.
+                Axis cut at <strong>{formatBinEdge(over.fromMs)}</strong>: {over.count} {over.count === 1 ? 'session' : 'sessions'} longer (up to {formatDurationShort(over.maxMs)}) in the faded bar marked “&gt; {formatBinEdge(over.fromMs)}”. Click a bar to list its sessions.
               </p>
             ) : (
               <p className={drill.overflowNote}>Click a bar to list its sessions.</p>

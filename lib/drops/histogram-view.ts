@@ -4,6 +4,7 @@
  * one overflow bar for everything past the bound, and which bar a click selects
  * (lib/drops/bin-sessions.ts). Shared by the drops page's and the overview's histograms.
  */
+import { formatDurationShort } from '../overview/format';
 import { clipBins } from '../overview/histogram-bins';
 import type { BarMeasure, BarSelection } from './bin-sessions';
 
@@ -40,4 +41,21 @@ export function overflowBar(measure: BarMeasure, fromMs: number): BarSelection {
 /** Whether `bar` is the bar drawn for [startMs, startMs + widthMs) (or the overflow from `startMs`, maxMs null). */
 export function isSelected(bar: BarSelection | null, measure: BarMeasure, startMs: number, endMs: number | null): boolean {
   return bar !== null && bar.measure === measure && bar.minMs === startMs && bar.maxMs === endMs;
+}
+
+/**
+ * A bar's edge as people read it: `formatDurationShort` when the edge is on a whole unit
+ * (`15s`, `250ms`, `2m`), seconds with the decimals it needs when it is not (`19.5s`,
+ * `0.75s` — bins centred on round values start half a bin off them). Rounding 19.5 s to
+ * `20s` would label the bar 19.5–20.5 s "20s – 21s".
+ */
+export function formatBinEdge(ms: number): string {
+  if (ms < 1000 || ms % 1000 === 0) return formatDurationShort(ms);
+  if (ms >= 600_000) return formatDurationShort(ms);
+  return `${Number((ms / 1000).toFixed(3))}s`;
+}
+
+/** What a bar covers: `19.5s – 20.5s`, or `longer than 25.5s` for the overflow bar (maxMs null). */
+export function formatBinRange(minMs: number, maxMs: number | null): string {
+  return maxMs === null ? `longer than ${formatBinEdge(minMs)}` : `${formatBinEdge(Math.max(0, minMs))} – ${formatBinEdge(maxMs)}`;
 }

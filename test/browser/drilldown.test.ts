@@ -7,10 +7,13 @@
  * duration histogram does the same. A probe that falls silent shows its canaries as
  * unknown on the probes page. Screenshots go to test/artifacts (drilldown-*.png).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { openDatabase } from '../../db/open';
+import { probes } from '../../db/schema';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { launchBrowser, signInContext, watchPage } from '../helpers/browser';
 import { ended, heartbeat, opened, path as canaryPath } from '../helpers/events';
@@ -19,6 +22,8 @@ import { addProbeToken, startServer, type RunningServer } from '../helpers/serve
 const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 const CUTS = 40;
 let server: RunningServer;
+/** The server's data directory, kept across its restart (and removed at the end). */
+let dataDir: string | undefined;
 let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 let context: BrowserContext;
 
@@ -43,9 +48,21 @@ beforeAll(async () => {
   const long = new Date(now - 30 * 60_000);
   events.push(opened('outlier-aaaaaa', { path: squid }, long), ended('outlier-aaaaaa', 582_000, { path: squid }, long));
   await post(edge, events);
-  // A probe heard from five minutes ago holding two canaries: silent for more than three heartbeats.
+  // A probe holding two canaries, then silent for more than three heartbeats. The server
+  // dates "heard from" by its own clock when a batch arrives, so the silence is written
+  // into the stopped server's database (five minutes ago) rather than waited for.
   const then = new Date(now - 5 * 60_000);
   await post(silent, [opened('gone-1-aaaaaa', {}, new Date(then.getTime() - 60_000)), opened('gone-2-aaaaaa', {}, new Date(then.getTime() - 60_000)), heartbeat({ at: then.toISOString(), canaries: { open: 2, connecting: 0, backoff: 0 } })]);
+  dataDir = server.dataDir;
+  await server.stop();
+  const database = await openDatabase({ kind: 'pglite', dataDir });
+  try {
+    const gone = await database.db.update(probes).set({ lastSeenAt: then }).where(eq(probes.name, 'edge-gone')).returning({ id: probes.id });
+    expect(gone).toHaveLength(1);
+  } finally {
+    await database.close();
+  }
+  server = await startServer({ dataDir, env: { DROPSCOPE_DEMO: 'off' } });
   browser = await launchBrowser();
   context = browser.context;
   await signInContext(context, server);
@@ -54,6 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.dispose();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function shot(page: Page, name: string, opts: { width?: number; dark?: boolean } = {}) {
@@ -79,6 +97,7 @@ describe('drops page', () => {
     const bars = age.locator('.recharts-bar-rectangle path');
     const heights = await bars.evaluateAll((els) => els.map((el) => el.getBoundingClientRect().height));
     const tallest = heights.indexOf(Math.max(...heights));
+    const tallestStart = await bars.nth(tallest).getAttribute('data-start-ms');
     await bars.nth(tallest).click();
     await page.waitForURL(/bar=age%3A/);
     const list = page.locator('[data-testid="bin-sessions"]');
@@ -104,6 +123,15 @@ describe('drops page', () => {
     await page.locator('[data-testid="bin-sessions-close"]').click();
     await page.waitForURL((u) => !u.searchParams.has('bar'));
     await expect.poll(() => page.locator('[data-testid="bin-sessions"]').count()).toBe(0);
+
+    // From the keyboard: a bar with drops is a button; Enter opens its list.
+    const keyBar = age.locator(`.recharts-bar-rectangle path[data-start-ms="${tallestStart}"]`);
+    expect(await keyBar.getAttribute('role')).toBe('button');
+    expect(await keyBar.getAttribute('aria-label')).toMatch(/40 drops/);
+    await keyBar.focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/bar=age%3A/);
+    await expect.poll(() => page.locator('[data-testid="bin-sessions"]').getAttribute('data-total')).toBe(String(CUTS));
     expect(errors).toEqual([]);
   });
 
@@ -143,10 +171,14 @@ describe('overview', () => {
 describe('probes page', () => {
   it('shows a silent probe\'s canaries as unknown', async () => {
     const page = await context.newPage();
+    const errors = watchPage(page);
     await page.goto(`${server.url}/probes`);
+    expect(await page.locator('[data-testid="probes"]').getAttribute('data-online')).toBe('1');
     const unknown = page.locator('[data-testid="canaries-unknown"]');
     await expect.poll(() => unknown.getAttribute('data-count')).toBe('2');
     expect(await unknown.innerText()).toContain('2 canaries unknown (probe silent)');
     await shot(page, 'drilldown-probes');
+    await shot(page, 'drilldown-probes-dark', { dark: true });
+    expect(errors).toEqual([]);
   });
 });

@@ -137,7 +137,8 @@ describe('the time zone switch', () => {
     await paths.page.locator('[data-testid="path-cell"][data-proxy="corp-squid"]').click();
     await paths.page.waitForURL(/\/paths\/canary~corp-squid/);
     expect(paths.page.url()).toContain('tz=local');
-    expect(await paths.page.locator('[data-testid="path-timeline"]').innerText()).toContain(ZONE);
+    // The server writes UTC; the page switches to the browser's zone once it has mounted.
+    await expect.poll(() => paths.page.locator('[data-testid="path-timeline"]').innerText()).toContain(ZONE);
   });
 });
 

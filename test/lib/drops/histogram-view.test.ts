@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { binBar, histogramView, isSelected, overflowBar } from '../../../lib/drops/histogram-view';
+import { binBar, formatBinEdge, formatBinRange, histogramView, isSelected, overflowBar } from '../../../lib/drops/histogram-view';
 import { formatBar, parseBar } from '../../../lib/drops/bin-sessions';
 
 const w = 10_000;
@@ -37,5 +37,20 @@ describe('the bar a click selects', () => {
     expect(isSelected(back, 'idle', 500, 1500)).toBe(false);
     expect(isSelected(parseBar(formatBar(overflowBar('age', 35_000))), 'age', 35_000, null)).toBe(true);
     expect(isSelected(null, 'age', 0, 1)).toBe(false);
+  });
+});
+
+describe('formatBinEdge', () => {
+  it('keeps the half second of a bar centred on a round value', () => {
+    // A 1 s bar around 20 s is 19.5 s – 20.5 s, not "20s – 21s".
+    expect(formatBinRange(19_500, 20_500)).toBe('19.5s – 20.5s');
+    expect(formatBinRange(25_500, null)).toBe('longer than 25.5s');
+    expect(formatBinEdge(1_250)).toBe('1.25s');
+  });
+
+  it('writes whole edges as the axis does', () => {
+    expect(formatBinRange(15_000, 25_000)).toBe('15s – 25s');
+    expect(formatBinRange(-250, 250)).toBe('0 – 250ms');
+    expect(formatBinEdge(120_000)).toBe('2m');
   });
 });
