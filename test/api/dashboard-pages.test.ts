@@ -106,7 +106,8 @@ describe('dashboard pages and their query strings', () => {
 
   it('gives every page a title', async () => {
     expect([overviewMeta, dropsMeta, pathsMeta, handshakesMeta, analysisMeta, probesMeta, setupMeta, signInMeta].map((m) => m.title)).toEqual([
-      'Overview', 'Drops', 'Paths', 'Handshakes', 'Analysis', 'Probes', 'Set up', 'Sign in',
+      // The root layout's title template does not apply to its own segment's page.
+      { absolute: 'Overview · dropscope' }, 'Drops', 'Paths', 'Handshakes', 'Analysis', 'Probes', 'Set up', 'Sign in',
     ]);
     expect((await pathMeta({ params: Promise.resolve({ id: pathId({ target: 'chat', proxy: 'corp-squid' }) }) })).title).toBe('chat via corp-squid');
   });
