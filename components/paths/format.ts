@@ -9,5 +9,3 @@ export const approxLifetime = (x: number | null | undefined) => orDash(x, (n) =>
 /** Drops per hour of data; "—" without data time (PathCell.dropsPerHour null). */
 export const rate = (perHour: number | null) =>
   orDash(perHour, (n) => (n === 0 ? '0/h' : n < 0.1 ? `${n.toFixed(3)}/h` : n < 10 ? `${n.toFixed(2)}/h` : `${Math.round(n)}/h`));
-/** `2026-11-01 12:00:05` (UTC). */
-export const stamp = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 19) : '—');
