@@ -78,6 +78,8 @@ export function RulesPanel({ rules, alerts, webhooks, canEdit }: { rules: RuleWi
                 const mine = alerts.filter((a) => a.ruleId === rule.id);
                 const firing = mine.filter((a) => a.status === 'firing').length;
                 const pending = mine.filter((a) => a.status === 'pending').length;
+                // Held by a silence: they change state, but notify no one (issue 19).
+                const silenced = mine.filter((a) => (a.status === 'firing' || a.status === 'pending') && a.silencedBy !== null).length;
                 const state = !rule.enabled ? 'disabled' : firing > 0 ? 'firing' : pending > 0 ? 'pending' : 'ok';
                 return [
                   <tr key={rule.id} data-testid="rule-row" data-rule={rule.name} data-state={state}>
@@ -92,7 +94,11 @@ export function RulesPanel({ rules, alerts, webhooks, canEdit }: { rules: RuleWi
                       <span className={`${css.status} ${css[state]}`}>
                         <span aria-hidden="true">{MARK[state]}</span> {state}
                       </span>
-                      {firing + pending > 0 && <span className={css.sub}>{firing} firing · {pending} pending</span>}
+                      {firing + pending > 0 && (
+                        <span className={css.sub} data-testid="rule-alert-counts">
+                          {firing} firing · {pending} pending{silenced > 0 && ` · ${silenced} silenced`}
+                        </span>
+                      )}
                     </td>
                     <td>{describe(rule)}</td>
                     <td>

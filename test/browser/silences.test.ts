@@ -117,6 +117,8 @@ describe('/alerts silences', () => {
     await page.waitForSelector(`[data-testid="alert-row"][data-status="firing"][data-silenced="${silenceId}"]`);
     expect(await page.textContent('[data-testid="alert-row"] [data-testid="silenced-badge"]')).toContain(`silenced #${silenceId}`);
     await page.waitForSelector(`[data-testid="history-row"][data-silenced="${silenceId}"]`);
+    // The rule's row says it too, not only "firing".
+    expect(await page.textContent('[data-testid="rule-row"] [data-testid="rule-alert-counts"]')).toContain('1 silenced');
     // Several evaluations and delivery polls have passed since the firing: still nothing sent.
     await new Promise((r) => setTimeout(r, 1000));
     expect(firings()).toEqual([]);
