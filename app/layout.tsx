@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import { Suspense, type ReactNode } from 'react';
 import { UserMenu } from '@/components/auth/user-menu';
 import { SiteNav } from '@/components/dashboard/site-nav';
+import { HydrationMark } from '@/components/forms/hydration';
 import { roleAtLeast, roleOf } from '@/lib/auth/roles';
 import { currentPrincipal } from '@/server/auth/current';
 import './globals.css';
@@ -19,6 +20,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
   return (
     <html lang="en">
       <body>
+        <HydrationMark />
         <a className="skip-link" href="#content">
           Skip to content
         </a>

@@ -15,6 +15,7 @@ import { tokenExportColumns, tokenState as stateOf } from './exports';
 import { FieldError, RoleSelect } from './fields';
 import { ShownOnce } from './shown-once';
 import { tokenSnippets } from './token-snippets';
+import { Form } from '../forms/form';
 
 export interface TokenWire {
   id: number;
@@ -152,7 +153,7 @@ export function TokensPanel({ tokens, now }: { tokens: TokenWire[]; now: string 
       </section>
       <section className={css.section} aria-labelledby="new-token-title">
         <h2 id="new-token-title">Create a token</h2>
-        <form className={css.form} onSubmit={create} aria-label="Create a token" noValidate>
+        <Form className={css.form} onSubmit={create} aria-label="Create a token" noValidate>
           <label className={css.field}>
             <span>name</span>
             <input
@@ -195,7 +196,7 @@ export function TokensPanel({ tokens, now }: { tokens: TokenWire[]; now: string 
               {busy === 'create' ? 'Creating…' : 'Create token'}
             </button>
           </div>
-        </form>
+        </Form>
       </section>
     </>
   );

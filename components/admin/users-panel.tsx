@@ -15,6 +15,7 @@ import css from './admin.module.css';
 import { USER_EXPORT_COLUMNS } from './exports';
 import { FieldError, RoleSelect } from './fields';
 import { signInMethod } from './format';
+import { Form } from '../forms/form';
 
 export interface UserWire {
   id: string;
@@ -110,7 +111,7 @@ function UserRow({ user, self, onResult }: { user: UserWire; self: boolean; onRe
           </button>
         </div>
         {password !== null && (
-          <form className={css.inlineForm} onSubmit={savePassword} aria-label={`New password for ${user.email}`} noValidate>
+          <Form className={css.inlineForm} onSubmit={savePassword} aria-label={`New password for ${user.email}`} noValidate>
             <label className={css.field}>
               <span>new password (12 characters or more)</span>
               <input
@@ -128,7 +129,7 @@ function UserRow({ user, self, onResult }: { user: UserWire; self: boolean; onRe
               Save password
             </button>
             <FieldError id={`${pwId}-error`} message={passwordError} testId="password-error" />
-          </form>
+          </Form>
         )}
       </td>
     </tr>
@@ -212,7 +213,7 @@ export function UsersPanel({ users, selfId }: { users: UserWire[]; selfId: strin
       </section>
       <section className={css.section} aria-labelledby="add-person-title">
         <h2 id="add-person-title">Add a person</h2>
-        <form className={css.form} onSubmit={create} aria-label="Add a person" noValidate>
+        <Form className={css.form} onSubmit={create} aria-label="Add a person" noValidate>
           {input('email', 'email', 'email', 'off')}
           {input('name', 'name', 'text', 'off')}
           <label className={css.field}>
@@ -226,7 +227,7 @@ export function UsersPanel({ users, selfId }: { users: UserWire[]; selfId: strin
               {busy ? 'Adding…' : 'Add person'}
             </button>
           </div>
-        </form>
+        </Form>
       </section>
     </>
   );

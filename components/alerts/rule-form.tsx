@@ -7,6 +7,7 @@ import { useId, useState, type FormEvent } from 'react';
 import { apiCall } from './api-call';
 import css from './alerts.module.css';
 import type { RuleWire, WebhookWire } from './types';
+import { Form } from '../forms/form';
 
 const KINDS: { value: string; label: string; threshold?: string }[] = [
   { value: 'drop_rate', label: 'drop rate above', threshold: 'drops per minute above' },
@@ -133,7 +134,7 @@ export function RuleForm({ rule, webhooks, onDone }: { rule?: RuleWire; webhooks
   );
 
   return (
-    <form className={css.form} onSubmit={submit} aria-label={rule ? `Edit rule ${rule.name}` : 'New alert rule'} data-testid="rule-form" noValidate>
+    <Form className={css.form} onSubmit={submit} aria-label={rule ? `Edit rule ${rule.name}` : 'New alert rule'} data-testid="rule-form" noValidate>
       {message && (
         <p className={`${css.banner} ${css.bannerError} ${css.wide}`} role="alert">
           {message}
@@ -185,6 +186,6 @@ export function RuleForm({ rule, webhooks, onDone }: { rule?: RuleWire; webhooks
           Cancel
         </button>
       </div>
-    </form>
+    </Form>
   );
 }

@@ -12,6 +12,7 @@ import { TableExport } from '../dashboard/table-export';
 import { apiCall } from './api-call';
 import css from './alerts.module.css';
 import type { SilenceView } from './types';
+import { Form } from '../forms/form';
 
 const FILTERS = ['all', 'active', 'pending', 'expired'] as const;
 type Filter = (typeof FILTERS)[number];
@@ -71,7 +72,7 @@ function SilenceForm({ initialRows, onDone, onCancel }: { initialRows: MatcherRo
     ) : null;
 
   return (
-    <form className={css.form} aria-label="New silence" onSubmit={(e) => void submit(e)} data-testid="silence-form" noValidate>
+    <Form className={css.form} aria-label="New silence" onSubmit={(e) => void submit(e)} data-testid="silence-form" noValidate>
       <fieldset className={`${css.fieldset} ${css.wide}`}>
         <legend>matchers: alerts matching all of these are silenced</legend>
         {rows.map((row, i) => (
@@ -147,7 +148,7 @@ function SilenceForm({ initialRows, onDone, onCancel }: { initialRows: MatcherRo
           Cancel
         </button>
       </div>
-    </form>
+    </Form>
   );
 }
 

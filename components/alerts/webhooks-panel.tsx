@@ -17,6 +17,7 @@ import { Instant } from '../dashboard/time-zone';
 import { apiCall } from './api-call';
 import css from './alerts.module.css';
 import type { Delivery } from './types';
+import { Form } from '../forms/form';
 
 const EMPTY: EndpointDraft = { name: '', url: '', format: 'standard', routingKey: '' };
 
@@ -123,7 +124,7 @@ export function WebhooksPanel({ webhooks, deliveries, canEdit }: { webhooks: End
         </div>
       )}
       {canEdit && (
-        <form className={css.form} onSubmit={create} aria-label="New webhook endpoint" noValidate>
+        <Form className={css.form} onSubmit={create} aria-label="New webhook endpoint" noValidate>
           <label className={css.field}>
             <span>name</span>
             <input className={css.input} name="name" value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} aria-invalid={errors.name ? true : undefined} />
@@ -171,7 +172,7 @@ export function WebhooksPanel({ webhooks, deliveries, canEdit }: { webhooks: End
               Add endpoint
             </button>
           </div>
-        </form>
+        </Form>
       )}
 
       <div className={css.sectionHeader}>

@@ -2,6 +2,7 @@
 /** The first admin, with the one-time setup link's token; then signs them in. */
 import { useState, type FormEvent } from 'react';
 import styles from './auth.module.css';
+import { Form } from '../forms/form';
 
 export function SetupForm({ token }: { token: string }) {
   const [error, setError] = useState<string | null>(token ? null : 'This page needs the link printed by the server at its first start.');
@@ -33,7 +34,7 @@ export function SetupForm({ token }: { token: string }) {
           {error}
         </p>
       )}
-      <form className={styles.form} onSubmit={submit}>
+      <Form className={styles.form} onSubmit={submit}>
         <label className={styles.field}>
           Name
           <input name="name" autoComplete="name" required />
@@ -49,7 +50,7 @@ export function SetupForm({ token }: { token: string }) {
         <button className={styles.primary} type="submit" disabled={busy || !token}>
           Create admin and sign in
         </button>
-      </form>
+      </Form>
     </section>
   );
 }

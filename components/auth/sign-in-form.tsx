@@ -5,6 +5,7 @@
  */
 import { useState, type FormEvent } from 'react';
 import styles from './auth.module.css';
+import { Form } from '../forms/form';
 
 /** Only paths on this dashboard: a `next` of another site would make this an open redirect. */
 export function safeNext(next: string | undefined): string {
@@ -65,7 +66,7 @@ export function SignInForm({ next, oidcName, notice }: { next?: string; oidcName
           {error}
         </p>
       )}
-      <form className={styles.form} onSubmit={submit}>
+      <Form className={styles.form} onSubmit={submit}>
         <label className={styles.field}>
           Email
           <input name="email" type="email" autoComplete="username" required />
@@ -77,7 +78,7 @@ export function SignInForm({ next, oidcName, notice }: { next?: string; oidcName
         <button className={styles.primary} type="submit" disabled={busy}>
           Sign in
         </button>
-      </form>
+      </Form>
       {oidcName && (
         <>
           <p className={styles.or}>or</p>

@@ -5,20 +5,13 @@
  * disagrees with the server's HTML.
  */
 import { useSearchParams } from 'next/navigation';
-import { useSyncExternalStore } from 'react';
+import { useHydrated } from '../forms/hydration';
 import { formatInstant, parseTimeZoneMode, zoneLabel, type InstantStyle, type TimeZoneMode } from '../../lib/dashboard/time';
-
-const subscribe = () => () => {};
-
-/** True in a mounted browser, false on the server and during hydration. */
-function useMounted(): boolean {
-  return useSyncExternalStore(subscribe, () => true, () => false);
-}
 
 /** The zone to write times in now: `utc` until mounted, then what the URL asks. */
 export function useTimeZone(): TimeZoneMode {
   const asked = parseTimeZoneMode(useSearchParams().get('tz'));
-  return useMounted() ? asked : 'utc';
+  return useHydrated() ? asked : 'utc';
 }
 
 /** An instant as a `<time>` element, in the URL's zone; the zone's name in its title. */

@@ -7,6 +7,7 @@
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
 import { apiCall } from '../alerts/api-call';
 import css from './fleet.module.css';
+import { Form } from '../forms/form';
 
 export type Draft = Record<string, string>;
 
@@ -109,7 +110,7 @@ export function CheckField({ form, name, label }: { form: DraftForm; name: strin
 /** The form element with its error banner and buttons; `label` is its accessible name. */
 export function FormShell({ label, testId, message, busy, submitLabel, onSubmit, onCancel, children }: { label: string; testId: string; message: string | null; busy: boolean; submitLabel: string; onSubmit(e: FormEvent): void; onCancel(): void; children: ReactNode }) {
   return (
-    <form className={css.form} onSubmit={onSubmit} aria-label={label} data-testid={testId} noValidate>
+    <Form className={css.form} onSubmit={onSubmit} aria-label={label} data-testid={testId} noValidate>
       {message && (
         <p className={`${css.banner} ${css.bannerError} ${css.wide}`} role="alert">
           {message}
@@ -124,7 +125,7 @@ export function FormShell({ label, testId, message, busy, submitLabel, onSubmit,
           Cancel
         </button>
       </div>
-    </form>
+    </Form>
   );
 }
 

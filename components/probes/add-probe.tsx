@@ -10,6 +10,7 @@ import { apiCall } from '../alerts/api-call';
 import css from '../admin/admin.module.css';
 import { labelErrors, parseLabelsText } from './labels-text';
 import type { IssuedToken, ProbeKind } from './types';
+import { Form } from '../forms/form';
 
 const EMPTY = { name: '', labels: '', kind: 'probe' as ProbeKind };
 
@@ -55,7 +56,7 @@ export function AddProbe({ onIssued }: { onIssued(issued: IssuedToken): void }) 
   }
   const labelError = labelErrors(errors);
   return (
-    <form className={css.form} onSubmit={submit} aria-label="Add probe" noValidate>
+    <Form className={css.form} onSubmit={submit} aria-label="Add probe" noValidate>
       {failure && (
         <p className={`${css.banner} ${css.bannerError} ${css.wide}`} role="alert" data-testid="add-probe-error">
           {failure}
@@ -134,6 +135,6 @@ export function AddProbe({ onIssued }: { onIssued(issued: IssuedToken): void }) 
           Cancel
         </button>
       </div>
-    </form>
+    </Form>
   );
 }

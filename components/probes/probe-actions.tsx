@@ -10,6 +10,7 @@ import { apiCall } from '../alerts/api-call';
 import css from '../admin/admin.module.css';
 import { labelErrors, labelsText, parseLabelsText } from './labels-text';
 import type { IssuedToken, ProbeKind } from './types';
+import { Form } from '../forms/form';
 
 export function ProbeActions({ probe, onIssued }: { probe: { id: number; name: string; kind: ProbeKind; labels: Record<string, string>; revoked: boolean }; onIssued(issued: IssuedToken): void }) {
   const router = useRouter();
@@ -80,7 +81,7 @@ export function ProbeActions({ probe, onIssued }: { probe: { id: number; name: s
         </p>
       )}
       {editing !== null && (
-        <form className={css.inlineForm} onSubmit={saveLabels} aria-label={`Labels of ${probe.name}`} noValidate>
+        <Form className={css.inlineForm} onSubmit={saveLabels} aria-label={`Labels of ${probe.name}`} noValidate>
           <label className={css.field}>
             <span>labels (key=value, comma-separated)</span>
             <input
@@ -112,7 +113,7 @@ export function ProbeActions({ probe, onIssued }: { probe: { id: number; name: s
               {labelError}
             </span>
           )}
-        </form>
+        </Form>
       )}
     </div>
   );
