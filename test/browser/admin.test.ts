@@ -7,49 +7,33 @@
  *
  * Needs a build (`npm run build`) and Chromium at /usr/bin/chromium.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, signInContext, waitForChromium, watchPage } from '../helpers/browser';
+import { closePages, openPage, reloadPage, shot, visit, waitForChromium, waitForHydration } from '../helpers/browser';
 import { signIn, startServer, type RunningServer } from '../helpers/server';
 
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
-
 let server: RunningServer;
-let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 
 beforeAll(async () => {
   await waitForChromium();
-  mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer();
 }, 300_000);
 afterAll(async () => {
   await server?.dispose();
 });
-afterEach(async () => {
-  await browser?.close();
-  browser = undefined;
-});
+afterEach(closePages);
 
-
-async function openAdminPage(): Promise<{ page: Page; errors: string[] }> {
-  browser = await launchBrowser();
-  await signInContext(browser.context, server);
-  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  const errors = watchPage(page);
-  page.on('dialog', (d) => void d.accept());
-  return { page, errors };
-}
+const openAdminPage = () => openPage({ signIn: server, acceptDialogs: true });
 
 describe('the admin pages', () => {
   it('creates an API token shown once that works as a bearer, then revokes it', async () => {
     const { page, errors } = await openAdminPage();
-    await page.goto(`${server.url}/`);
+    await visit(page, `${server.url}/`);
     await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Admin' }).click();
     await page.waitForSelector('[data-testid="admin-page"]');
+    await waitForHydration(page);
     await page.getByRole('navigation', { name: 'Admin pages' }).getByRole('link', { name: 'API tokens' }).click();
     await page.waitForSelector('[data-testid="tokens-page"]');
+    await waitForHydration(page);
 
     const form = page.getByRole('form', { name: 'Create a token' });
     // A bad expiry is named next to its field, by the API.
@@ -69,7 +53,7 @@ describe('the admin pages', () => {
     expect(prom).toContain(`targets: ["127.0.0.1:${server.port}"]`);
     await page.waitForSelector('[data-testid="token-row"][data-token="prometheus"][data-state="active"]');
     expect(await page.textContent('[data-testid="token-row"][data-token="prometheus"]')).toContain('never');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-tokens.png'), fullPage: true });
+    await shot(page, 'admin-tokens');
 
     // The token, as a script and Prometheus would send it.
     const bearer = { authorization: `Bearer ${token}` };
@@ -82,7 +66,7 @@ describe('the admin pages', () => {
     expect((await fetch(`${server.url}/api/v1/tokens`, { headers: bearer })).status).toBe(403);
 
     // Gone after a reload.
-    await page.reload();
+    await reloadPage(page);
     await page.waitForSelector('[data-testid="token-row"][data-token="prometheus"]');
     expect(await page.content()).not.toContain(token);
 
@@ -94,7 +78,7 @@ describe('the admin pages', () => {
 
   it('adds a person, changes the role, sets a password, shows refusals, removes them', async () => {
     const { page, errors } = await openAdminPage();
-    await page.goto(`${server.url}/admin/users`);
+    await visit(page, `${server.url}/admin/users`);
     await page.waitForSelector('[data-testid="user-row"][data-email="admin@dropscope.test"][data-role="admin"]');
     expect(await page.textContent('[data-testid="user-row"][data-email="admin@dropscope.test"]')).toContain('password');
 
@@ -146,13 +130,13 @@ describe('the admin pages', () => {
     await page.getByRole('button', { name: 'Remove ops@dropscope.test' }).click();
     await page.waitForSelector('[data-testid="user-row"][data-email="ops@dropscope.test"]', { state: 'detached' });
     await expect(signIn(server.url, { email: 'ops@dropscope.test', password: 'another-password-34' })).rejects.toThrow(/sign-in/);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-users.png'), fullPage: true });
+    await shot(page, 'admin-users');
     expect(errors.filter((e) => !/status of (400|409)/.test(e))).toEqual([]);
   });
 
   it('shows the audit log newest first, with what changed, and pages back', async () => {
     const { page, errors } = await openAdminPage();
-    await page.goto(`${server.url}/admin/audit`);
+    await visit(page, `${server.url}/admin/audit`);
     await page.waitForSelector('[data-testid="audit-table"]');
     const actions = await page.locator('[data-testid="audit-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')));
     // The writes of the tests above, newest first.
@@ -171,21 +155,24 @@ describe('the admin pages', () => {
     await roleChange.locator('summary', { hasText: 'JSON' }).click();
     await expect(roleChange.locator('pre').textContent()).resolves.toContain('"email": "ops@dropscope.test"');
     expect(await page.content()).not.toMatch(/dsa_[0-9]+_[A-Za-z0-9_-]{43}/);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'admin-audit.png'), fullPage: true });
+    await shot(page, 'admin-audit');
 
     // Two at a time, "Older" pages back by id and ends.
-    await page.goto(`${server.url}/admin/audit?limit=2`);
+    await visit(page, `${server.url}/admin/audit?limit=2`);
     const pageOf = async () => page.locator('[data-testid="audit-row"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-action')));
     expect(await pageOf()).toEqual(['user.delete', 'user.password']);
     await page.getByRole('link', { name: 'Older' }).click();
     await page.waitForURL(/before=/);
+    await waitForHydration(page);
     expect(await pageOf()).toEqual(['user.update', 'user.create']);
     await page.getByRole('link', { name: 'Older' }).click();
     // Paged by the id of the oldest entry shown.
     await page.waitForURL((u) => u.searchParams.get('before') === String(ids[3]));
+    await waitForHydration(page);
     expect(await pageOf()).toEqual(['token.revoke', 'token.create']);
     await page.getByRole('link', { name: 'Older' }).click();
     await page.waitForSelector('text=No older entries.');
+    await waitForHydration(page);
     await page.getByRole('link', { name: 'Newest' }).click();
     await page.waitForSelector('[data-testid="audit-row"][data-action="user.delete"]');
     expect(errors).toEqual([]);

@@ -6,24 +6,16 @@
  *
  * Needs a build (`npm run build`) and Chromium at /usr/bin/chromium.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, signInContext, waitForChromium, watchPage } from '../helpers/browser';
+import { closePages, openPage, reloadPage, shot, visit, waitForChromium, waitForHydration } from '../helpers/browser';
 import { startServer, type RunningServer } from '../helpers/server';
 import { RECEIVER_ALLOW, startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
-
 let server: RunningServer;
 let receiver: WebhookReceiver;
-let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
-let pageErrors: string[] = [];
 
 beforeAll(async () => {
   await waitForChromium();
-  mkdirSync(ARTIFACTS, { recursive: true });
   receiver = await startWebhookReceiver();
   // The receiver is on 127.0.0.1, which webhooks may not reach unless allowed.
   server = await startServer({ env: { DROPSCOPE_OUTBOUND_ALLOW: RECEIVER_ALLOW } });
@@ -32,30 +24,15 @@ afterAll(async () => {
   await server?.dispose();
   await receiver?.close();
 });
-afterEach(async () => {
-  await browser?.close();
-  browser = undefined;
-});
-
-async function openPage(): Promise<Page> {
-  browser = await launchBrowser();
-  await signInContext(browser.context, server);
-  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  pageErrors = watchPage(page);
-  return page;
-}
-
-async function shot(page: Page, name: string, dark = false) {
-  await page.emulateMedia({ colorScheme: dark ? 'dark' : 'light' });
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
+afterEach(closePages);
 
 describe('/alerts', () => {
   it('adds a webhook, sends a test, and creates a rule with the keyboard', async () => {
-    const page = await openPage();
-    await page.goto(`${server.url}/`);
+    const { page, errors } = await openPage({ signIn: server });
+    await visit(page, `${server.url}/`);
     await page.click('nav >> text=Alerts');
     await page.waitForSelector('[data-testid="alerts-page"]');
+    await waitForHydration(page);
 
     // A webhook endpoint, with a bad URL first: the error shows next to the field.
     const hookForm = page.getByRole('form', { name: 'New webhook endpoint' });
@@ -74,7 +51,7 @@ describe('/alerts', () => {
     await page.waitForSelector('[data-testid="delivery-row"][data-status="delivered"][data-event="webhook.test"]');
     expect(receiver.received.map((r) => r.path)).toEqual(['/hook']);
     // After a reload the secret is gone for good.
-    await page.reload();
+    await reloadPage(page);
     await page.waitForSelector('[data-testid="webhook-row"]');
     expect(await page.content()).not.toContain(secret!);
 
@@ -98,7 +75,7 @@ describe('/alerts', () => {
     expect(row).toContain('local receiver');
 
     await shot(page, 'alerts');
-    await shot(page, 'alerts-dark', true);
-    expect(pageErrors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+    await shot(page, 'alerts-dark', { dark: true });
+    expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
   });
 });

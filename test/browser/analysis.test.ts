@@ -3,22 +3,18 @@
  * one proxy, posted through the ingest API, is listed with its verdict; the overview shows
  * it among the strongest signatures; an empty range says what to do.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { BrowserContext } from 'playwright-core';
-import { launchBrowser, signInContext } from '../helpers/browser';
+import { openBrowser, shot, visit } from '../helpers/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { ended, opened, path as canaryPath } from '../helpers/events';
 import { addProbeToken, startServer, type RunningServer } from '../helpers/server';
 
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 let server: RunningServer;
-let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
 let context: BrowserContext;
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer();
   const token = addProbeToken('edge-ams-1', { DROPSCOPE_DATA_DIR: server.dataDir }, ['region=eu']);
   const now = Date.now();
@@ -35,9 +31,8 @@ beforeAll(async () => {
   }
   const res = await fetch(`${server.url}/api/v1/ingest`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
   expect(res.status).toBe(200);
-  browser = await launchBrowser();
+  browser = await openBrowser({ signIn: server });
   context = browser.context;
-  await signInContext(context, server);
 }, 300_000);
 
 afterAll(async () => {
@@ -48,7 +43,7 @@ afterAll(async () => {
 describe('analysis page', () => {
   it('lists the signature with its verdict, evidence and fix', async () => {
     const page = await context.newPage();
-    await page.goto(`${server.url}/analysis`);
+    await visit(page, `${server.url}/analysis`);
     const card = page.locator('[data-testid="signature"]');
     await expect.poll(() => card.count()).toBe(1);
     expect(await card.getAttribute('data-n')).toBe('60');
@@ -58,12 +53,12 @@ describe('analysis page', () => {
     expect(text).toContain('not on the direct path');
     expect(text).toMatch(/nginx proxy_read_timeout/);
     expect(text).toContain('send a WebSocket ping at least every 30 s');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'analysis.png'), fullPage: true });
+    await shot(page, 'analysis');
   });
 
   it('shows the strongest signature on the overview', async () => {
     const page = await context.newPage();
-    await page.goto(`${server.url}/`);
+    await visit(page, `${server.url}/`);
     const top = page.locator('[data-testid="top-signatures"]');
     await expect.poll(() => top.getAttribute('data-count')).toBe('1');
     expect(await top.innerText()).toContain('60.0 s · 12 drops');
@@ -71,9 +66,9 @@ describe('analysis page', () => {
 
   it('says what to do for a range without drops, and names a bad link\'s field', async () => {
     const page = await context.newPage();
-    await page.goto(`${server.url}/analysis?range=15m`);
+    await visit(page, `${server.url}/analysis?range=15m`);
     expect(await page.locator('[data-testid="analysis"]').innerText()).toContain('No drops in this range');
-    await page.goto(`${server.url}/analysis?from=yesterday`);
+    await visit(page, `${server.url}/analysis?from=yesterday`);
     expect(await page.locator('.banner-error').innerText()).toContain('from:');
   });
 });

@@ -7,24 +7,22 @@
  * duration histogram does the same. A probe that falls silent shows its canaries as
  * unknown on the probes page. Screenshots go to test/artifacts (drilldown-*.png).
  */
-import { mkdirSync, rmSync } from 'node:fs';
-import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import { rmSync } from 'node:fs';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { openDatabase } from '../../db/open';
 import { probes } from '../../db/schema';
 import type { IngestEvent } from '../../lib/contracts/ingest';
-import { launchBrowser, signInContext, watchPage } from '../helpers/browser';
+import { openBrowser, reloadPage, shot, visit, watchPage } from '../helpers/browser';
 import { ended, heartbeat, opened, path as canaryPath } from '../helpers/events';
 import { addProbeToken, startServer, type RunningServer } from '../helpers/server';
 
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 const CUTS = 40;
 let server: RunningServer;
 /** The server's data directory, kept across its restart (and removed at the end). */
 let dataDir: string | undefined;
-let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
 let context: BrowserContext;
 
 async function post(token: string, events: IngestEvent[]): Promise<void> {
@@ -33,7 +31,6 @@ async function post(token: string, events: IngestEvent[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer({ env: { DROPSCOPE_DEMO: 'off' } });
   const env = { DROPSCOPE_DATA_DIR: server.dataDir };
   const edge = addProbeToken('edge-drill', env);
@@ -63,9 +60,9 @@ beforeAll(async () => {
     await database.close();
   }
   server = await startServer({ dataDir, env: { DROPSCOPE_DEMO: 'off' } });
-  browser = await launchBrowser();
+  // Every page 1366 px wide unless a screenshot says otherwise.
+  browser = await openBrowser({ signIn: server, width: 1366 });
   context = browser.context;
-  await signInContext(context, server);
 }, 300_000);
 
 afterAll(async () => {
@@ -74,18 +71,11 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function shot(page: Page, name: string, opts: { width?: number; dark?: boolean } = {}) {
-  await page.setViewportSize({ width: opts.width ?? 1366, height: 900 });
-  await page.emulateMedia({ colorScheme: opts.dark ? 'dark' : 'light' });
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
-
 describe('drops page', () => {
   it('clips the outlier into an overflow bar and lists a bar\'s drops, kept in the URL', async () => {
     const page = await context.newPage();
     const errors = watchPage(page);
-    await page.setViewportSize({ width: 1366, height: 900 });
-    await page.goto(`${server.url}/drops?range=1h&proxy=corp-squid`);
+    await visit(page, `${server.url}/drops?range=1h&proxy=corp-squid`);
     const age = page.locator('[data-testid="age-histogram"]');
     await expect.poll(() => age.getAttribute('data-overflow-count')).toBe('1');
     // Fitted to the clipped axis, not to 9.7 minutes.
@@ -112,7 +102,7 @@ describe('drops page', () => {
     await shot(page, 'drilldown-drops-dark', { dark: true, width: 1920 });
 
     // A reload shows the same list; the overflow bar lists the outlier.
-    await page.reload();
+    await reloadPage(page);
     await expect.poll(() => page.locator('[data-testid="bin-sessions"]').getAttribute('data-total')).toBe(String(CUTS));
     await age.locator('.recharts-bar-rectangle path').last().click();
     await expect.poll(() => page.locator('[data-testid="bin-sessions"]').getAttribute('data-bar-max')).toBe('');
@@ -137,7 +127,7 @@ describe('drops page', () => {
 
   it('pages through a long list', async () => {
     const page = await context.newPage();
-    await page.goto(`${server.url}/drops?range=1h&proxy=corp-squid&bar=${encodeURIComponent('age:0-30000')}`);
+    await visit(page, `${server.url}/drops?range=1h&proxy=corp-squid&bar=${encodeURIComponent('age:0-30000')}`);
     const list = page.locator('[data-testid="bin-sessions"]');
     await expect.poll(() => list.getAttribute('data-total')).toBe(String(CUTS));
     // 40 fit on the first page of 50: no "more" button.
@@ -149,8 +139,7 @@ describe('overview', () => {
   it('clips the duration histogram and lists a bar\'s sessions', async () => {
     const page = await context.newPage();
     const errors = watchPage(page);
-    await page.setViewportSize({ width: 1366, height: 900 });
-    await page.goto(`${server.url}/`);
+    await visit(page, `${server.url}/`);
     const hist = page.locator('[data-testid="duration-histogram"]');
     await expect.poll(() => hist.getAttribute('data-overflow-count')).toBe('1');
     const bars = hist.locator('.recharts-bar-rectangle path');
@@ -162,7 +151,7 @@ describe('overview', () => {
     const list = page.locator('[data-testid="bin-sessions"]');
     await expect.poll(() => list.getAttribute('data-total')).toBe(String(CUTS));
     await shot(page, 'drilldown-overview');
-    await page.reload();
+    await reloadPage(page);
     await expect.poll(() => page.locator('[data-testid="bin-sessions"]').getAttribute('data-total')).toBe(String(CUTS));
     expect(errors).toEqual([]);
   });
@@ -172,7 +161,7 @@ describe('probes page', () => {
   it('shows a silent probe\'s canaries as unknown', async () => {
     const page = await context.newPage();
     const errors = watchPage(page);
-    await page.goto(`${server.url}/probes`);
+    await visit(page, `${server.url}/probes`);
     expect(await page.locator('[data-testid="probes"]').getAttribute('data-online')).toBe('1');
     const unknown = page.locator('[data-testid="canaries-unknown"]');
     await expect.poll(() => unknown.getAttribute('data-count')).toBe('2');

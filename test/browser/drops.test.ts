@@ -5,26 +5,21 @@
  * later appears without a reload; a filter and the bin width live in the URL and a reload
  * restores them. Screenshots land in test/artifacts (drops*.png, handshakes*.png).
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { launchBrowser, signInContext, waitForChromium, watchPage } from '../helpers/browser';
+import { closePages, openPage, reloadPage, shot, visit, waitForChromium, type BrowserOptions } from '../helpers/browser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { ended, failed, opened, path as canaryPath } from '../helpers/events';
 import { addProbeToken, startServer, type RunningServer } from '../helpers/server';
 
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 const MIN = 60_000;
 
 let server: RunningServer;
 let token: string;
-let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 let pageErrors: string[] = [];
 
 beforeAll(async () => {
   await waitForChromium();
-  mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer();
   token = addProbeToken('edge-ams-1', { DROPSCOPE_DATA_DIR: server.dataDir }, ['region=eu']);
 }, 300_000);
@@ -33,17 +28,13 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-afterEach(async () => {
-  await browser?.close();
-  browser = undefined;
-});
+afterEach(closePages);
 
-async function openPage(url: string, opts: { colorScheme?: 'light' | 'dark'; width?: number } = {}): Promise<Page> {
-  browser = await launchBrowser({ width: opts.width, colorScheme: opts.colorScheme });
-  await signInContext(browser.context, server);
-  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  pageErrors = watchPage(page);
-  await page.goto(`${server.url}${url}`);
+/** `url` on the server, signed in, in a browser of its own. */
+async function openAt(url: string, opts: BrowserOptions = {}): Promise<Page> {
+  const { page, errors } = await openPage({ ...opts, signIn: server });
+  pageErrors = errors;
+  await visit(page, `${server.url}${url}`);
   return page;
 }
 
@@ -83,20 +74,20 @@ const attr = (page: Page, sel: string, name: string) => page.locator(sel).first(
 
 describe('drops and handshake pages', { timeout: 120_000 }, () => {
   it('say what to do when the database is empty', async () => {
-    const page = await openPage('/drops');
+    const page = await openAt('/drops');
     await page.waitForSelector('[data-testid="drops-empty"]');
     expect(await page.locator('[data-testid="drops-empty"]').innerText()).toContain('Widen the range');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'drops-empty.png'), fullPage: true });
-    await page.goto(`${server.url}/handshakes`);
+    await shot(page, 'drops-empty');
+    await visit(page, `${server.url}/handshakes`);
     await page.waitForSelector('[data-testid="handshakes-empty"]');
     expect(await page.locator('[data-testid="handshakes-empty"]').innerText()).toContain('probe add');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'handshakes-empty.png'), fullPage: true });
+    await shot(page, 'handshakes-empty');
     expect(pageErrors).toEqual([]);
   });
 
   it('render the fleet: histograms, the 60 s signature, its cluster, endings and close codes', async () => {
     await ingest(fleet());
-    const page = await openPage('/drops?bin=5s');
+    const page = await openAt('/drops?bin=5s');
     await page.waitForSelector('[data-testid="age-histogram"][data-total="19"]');
     expect(await attr(page, '[data-testid="idle-histogram"]', 'data-total')).toBe('17');
     expect(await attr(page, '[data-testid="drops"]', 'data-bin-width-ms')).toBe('5000');
@@ -112,21 +103,21 @@ describe('drops and handshake pages', { timeout: 120_000 }, () => {
     expect(table).toContain('198.51.100.7');
     expect(await attr(page, '[data-testid="end-kinds"] tr[data-key="tcp_fin"]', 'data-count')).toBe('8');
     expect(await attr(page, '[data-testid="close-codes"] tr[data-key="1006"]', 'data-count')).toBe('12');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'drops.png'), fullPage: true });
+    await shot(page, 'drops');
     expect(pageErrors).toEqual([]);
   });
 
   it('look right in dark mode at 1920, on a log scale', async () => {
-    const page = await openPage('/drops?bin=1s&scale=log&cluster=60', { colorScheme: 'dark', width: 1920 });
+    const page = await openAt('/drops?bin=1s&scale=log&cluster=60', { colorScheme: 'dark', width: 1920 });
     await page.waitForSelector('[data-testid="age-histogram"][data-total="19"][data-scale="log"]');
     await page.waitForSelector('[data-testid="cluster"][data-rows="12"]');
     await page.locator('[data-testid="age-histogram"] .recharts-bar-rectangle').first().waitFor();
-    await page.screenshot({ path: path.join(ARTIFACTS, 'drops-dark-1920.png'), fullPage: true });
+    await shot(page, 'drops-dark-1920');
     expect(pageErrors).toEqual([]);
   });
 
   it('show a drop posted through the ingest API without a reload', async () => {
-    const page = await openPage('/drops?bin=5s');
+    const page = await openAt('/drops?bin=5s');
     await page.waitForSelector('[data-testid="drops"][data-socket="live"]');
     const before = Number(await attr(page, '[data-testid="age-histogram"]', 'data-total'));
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 1));
@@ -137,7 +128,7 @@ describe('drops and handshake pages', { timeout: 120_000 }, () => {
   });
 
   it('keep a filter, the bin width and the scale in the URL, and restore them on reload', async () => {
-    const page = await openPage('/drops?bin=1m');
+    const page = await openAt('/drops?bin=1m');
     await page.waitForSelector('[data-testid="age-histogram"][data-total="20"]');
     await page.selectOption('select[name="proxy"]', 'corp-squid');
     await page.waitForURL(/proxy=corp-squid/);
@@ -149,7 +140,7 @@ describe('drops and handshake pages', { timeout: 120_000 }, () => {
     await page.selectOption('select[name="bin"]', '10s');
     await page.waitForURL(/bin=10s/);
     await page.waitForSelector('[data-testid="drops"][data-bin-width-ms="10000"]');
-    await page.reload();
+    await reloadPage(page);
     await page.waitForSelector('[data-testid="age-histogram"][data-total="12"][data-scale="log"][data-bin-width-ms="10000"]');
     expect(await page.locator('select[name="proxy"]').inputValue()).toBe('corp-squid');
     expect(await page.locator('select[name="bin"]').inputValue()).toBe('10s');
@@ -157,27 +148,27 @@ describe('drops and handshake pages', { timeout: 120_000 }, () => {
   });
 
   it('render handshake health with ratios and failures by status, proxy reply and error', async () => {
-    const page = await openPage('/handshakes');
+    const page = await openAt('/handshakes');
     await page.waitForSelector('[data-testid="handshakes"][data-attempts="29"]');
     expect(await attr(page, '[data-testid="handshakes"]', 'data-upgrades')).toBe('24');
     expect(await attr(page, '[data-testid="by-status"] tr[data-value="502"]', 'data-count')).toBe('2');
     expect(await page.locator('[data-testid="by-proxy-reply"]').innerText()).toContain('NotAllowed');
     expect(await page.locator('[data-testid="by-error-code"]').innerText()).toContain('ECONNREFUSED');
     await page.locator('[data-testid="ratio-chart"] .recharts-line-curve').first().waitFor();
-    await page.screenshot({ path: path.join(ARTIFACTS, 'handshakes.png'), fullPage: true });
+    await shot(page, 'handshakes');
     await page.selectOption('select[name="proxy"]', 'corp-squid');
     await page.waitForSelector('[data-testid="handshakes"][data-attempts="14"]');
-    await page.reload();
+    await reloadPage(page);
     await page.waitForSelector('[data-testid="handshakes"][data-attempts="14"]');
     await page.close();
-    const dark = await openPage('/handshakes', { colorScheme: 'dark', width: 1920 });
+    const dark = await openAt('/handshakes', { colorScheme: 'dark', width: 1920 });
     await dark.locator('[data-testid="ratio-chart"] .recharts-line-curve').first().waitFor();
-    await dark.screenshot({ path: path.join(ARTIFACTS, 'handshakes-dark-1920.png'), fullPage: true });
+    await shot(dark, 'handshakes-dark-1920');
     expect(pageErrors).toEqual([]);
   });
 
   it('name the bad field of a link, and answer the same JSON the page renders', async () => {
-    const page = await openPage('/drops?bin=7s');
+    const page = await openAt('/drops?bin=7s');
     expect(await page.locator('[data-testid="bad-link"]').innerText()).toContain('bin:');
     const bad = await server.api('/api/v1/handshakes?range=2h');
     expect(bad.status).toBe(400);

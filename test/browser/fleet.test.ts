@@ -9,19 +9,17 @@
  *
  * Needs a build (`npm run build`) and Chromium at /usr/bin/chromium.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { startConnectProxy, type ConnectProxy } from '../../demo/connect-proxy';
 import { PLAN_STATUS_PATH } from '../../lib/contracts/plan';
-import { launchBrowser, waitForChromium, watchPage } from '../helpers/browser';
+import { closePages, openPage, shot, visit, waitForChromium } from '../helpers/browser';
 import { startAgent, until, type AgentProcess } from '../helpers/agent';
 import { signIn, startServer, stopChild, type RunningServer } from '../helpers/server';
 
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 const PROXY_USER = 'lab';
 const PROXY_PASS = 'proxy-secret-17';
 const EDITOR = { email: 'editor-fleet@dropscope.test', password: 'editor-password-1', name: 'Editor', role: 'editor' };
@@ -29,7 +27,6 @@ const VIEWER = { email: 'viewer-fleet@dropscope.test', password: 'viewer-passwor
 
 let server: RunningServer;
 let proxy: ConnectProxy;
-let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 const agents: AgentProcess[] = [];
 const dir = mkdtempSync(path.join(tmpdir(), 'dropscope-fleet-'));
 
@@ -61,7 +58,6 @@ async function startProbe(name: string, labels: Record<string, string>, env: Rec
 
 beforeAll(async () => {
   await waitForChromium();
-  mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer();
   proxy = await startConnectProxy({ credentials: `${PROXY_USER}:${PROXY_PASS}`, host: '127.0.0.1' });
   for (const who of [EDITOR, VIEWER]) {
@@ -76,17 +72,11 @@ afterAll(async () => {
   await server?.dispose();
   rmSync(dir, { recursive: true, force: true });
 });
-afterEach(async () => {
-  await browser?.close();
-  browser = undefined;
-});
+afterEach(closePages);
 
-async function openAs(who: { email: string; password: string }): Promise<{ page: Page; errors: string[] }> {
-  browser = await launchBrowser();
-  const [name, ...rest] = (await signIn(server.url, who)).split('=');
-  await browser.context.addCookies([{ name: name!, value: rest.join('='), url: server.url, httpOnly: true, sameSite: 'Lax' }]);
-  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  return { page, errors: watchPage(page) };
+/** A page in a browser of its own, signed in as `who`. */
+async function openAs(who: { email: string; password: string }, options: { acceptDialogs?: boolean } = {}) {
+  return openPage({ ...options, signIn: { url: server.url, cookie: await signIn(server.url, who) } });
 }
 
 interface PlanPathJson {
@@ -107,9 +97,8 @@ const planOf = async (probe: string) => (await json<ProbesJson>(await server.api
 
 describe('/fleet for an editor', () => {
   it('defines a target, a proxy and paths through the forms; the probes page shows what each probe runs and what it could not', { timeout: 240_000 }, async () => {
-    const { page, errors } = await openAs(EDITOR);
-    page.on('dialog', (d) => void d.accept());
-    await page.goto(`${server.url}/fleet`);
+    const { page, errors } = await openAs(EDITOR, { acceptDialogs: true });
+    await visit(page, `${server.url}/fleet`);
     await page.waitForSelector('[data-testid="fleet-page"][data-can-edit="true"]');
     expect(await page.getByRole('link', { name: 'Fleet' }).count()).toBe(1);
 
@@ -181,7 +170,7 @@ describe('/fleet for an editor', () => {
     expect(sessions.sessions.filter((s) => s.targetName === 'lab-canary')).toEqual([]);
 
     // The probes page: per probe its plan version and fetch, its paths with canaries, the local tag, the reason.
-    await page.goto(`${server.url}/probes`);
+    await visit(page, `${server.url}/probes`);
     const eu = page.locator('[data-testid="probe-plan"][data-probe="edge-eu"]');
     const us = page.locator('[data-testid="probe-plan"][data-probe="edge-us"]');
     await eu.waitFor({ state: 'attached' });
@@ -207,16 +196,16 @@ describe('/fleet for an editor', () => {
     expect(why).toMatch(/proxies\.\d+\.url/);
     expect(await us.locator(`[data-testid="plan-path"][data-path-id="${euPath}"]`).count()).toBe(0);
     expect(await page.locator('[data-testid="probe-row"][data-probe="edge-us"] [data-testid="plan-cell"]').innerText()).toContain('fetched');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'probes-plans.png'), fullPage: true });
+    await shot(page, 'probes-plans');
 
     // Back on /fleet, each path says where it runs and where it could not, and why.
-    await page.goto(`${server.url}/fleet`);
+    await visit(page, `${server.url}/fleet`);
     const row2 = page.locator(`[data-testid="fleet-path-row"][data-path-id="${allPath}"]`);
     await expect.poll(() => row2.locator('[data-testid="path-state"]').getAttribute('data-running')).toBe('1');
     expect(await row2.locator('[data-testid="path-state"]').getAttribute('data-unconfigured')).toBe('1');
     expect(await row2.locator('[data-testid="path-unconfigured"][data-probe="edge-us"]').innerText()).toContain('DROPSCOPE_PROXY_LAB_USER');
     expect(await page.locator(`[data-testid="fleet-path-row"][data-path-id="${euPath}"] [data-testid="path-state"]`).getAttribute('data-running')).toBe('1');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'fleet.png'), fullPage: true });
+    await shot(page, 'fleet');
 
     // A target in use cannot go (the API's 409 shows); the eu path can, and edge-eu drops it.
     await page.getByRole('button', { name: 'Delete target lab-canary' }).click();
@@ -234,9 +223,8 @@ describe('/fleet for an editor', () => {
 
 describe("/fleet's issue 18 profiles and chains for an editor", () => {
   it('defines bisect, keepalive and held-heartbeat profiles, and declares, reorders, edits and deletes a chain of entry points', { timeout: 120_000 }, async () => {
-    const { page, errors } = await openAs(EDITOR);
-    page.on('dialog', (d) => void d.accept());
-    await page.goto(`${server.url}/fleet`);
+    const { page, errors } = await openAs(EDITOR, { acceptDialogs: true });
+    await visit(page, `${server.url}/fleet`);
     await page.waitForSelector('[data-testid="fleet-page"][data-can-edit="true"]');
 
     // bisect: a longest gap under the first is refused at its field, then taken.
@@ -312,7 +300,7 @@ describe("/fleet's issue 18 profiles and chains for an editor", () => {
     await expect.poll(() => row.getAttribute('data-hops')).toBe('cdn app');
     const chains = await json<{ name: string; hops: string[] }[]>(await server.api('/api/v1/plan/chains'));
     expect(chains).toEqual([expect.objectContaining({ name: 'shop', hops: ['cdn', 'app'] })]);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'fleet-chains.png'), fullPage: true });
+    await shot(page, 'fleet-chains');
     await page.getByRole('button', { name: 'Delete chain shop' }).click();
     await expect.poll(() => page.locator('[data-testid="plan-chain-row"]').count()).toBe(0);
 
@@ -340,7 +328,7 @@ describe('/probes for a probe that rejected its plan', () => {
     expect(posted.status).toBe(204);
 
     const { page, errors } = await openAs(VIEWER);
-    await page.goto(`${server.url}/probes`);
+    await visit(page, `${server.url}/probes`);
     const plan = page.locator('[data-testid="probe-plan"][data-probe="edge-old"]');
     await plan.waitFor();
     expect(await plan.getAttribute('open')).not.toBeNull();
@@ -361,7 +349,7 @@ describe('/fleet for a viewer', () => {
     const added = await server.api('/api/v1/plan/targets', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'with-header', url: 'ws://127.0.0.1:1/h', headers: { authorization: `Bearer ${secret}` } }) });
     expect(added.status).toBe(201);
     const { page, errors } = await openAs(VIEWER);
-    await page.goto(`${server.url}/fleet`);
+    await visit(page, `${server.url}/fleet`);
     await page.waitForSelector('[data-testid="plan-target-row"][data-name="with-header"]');
     expect(await page.content()).not.toContain(secret);
     await page.waitForSelector('[data-testid="fleet-page"][data-can-edit="false"]');

@@ -9,22 +9,19 @@
  *
  * Needs a build (`npm run build`).
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { pathId } from '../../lib/paths/path-id';
-import { launchBrowser, signInContext, waitForChromium, watchPage } from '../helpers/browser';
+import { openBrowser, shot, visit, waitForChromium, watchPage } from '../helpers/browser';
 import { ended, failed, heartbeat, opened, path as canaryPath, rtt, targetView } from '../helpers/events';
 import { layoutProblems, snapshotLayout } from '../helpers/layout-check';
 import { addProbeToken, startServer, type RunningServer } from '../helpers/server';
 
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 const SQUID = pathId({ target: 'canary', proxy: 'corp-squid' });
 
 let server: RunningServer;
-let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
 let context: BrowserContext;
 
 /** Every page, the element that says it has rendered, and the navigation entry it is in. */
@@ -48,7 +45,6 @@ async function post(token: string, events: IngestEvent[]): Promise<void> {
 }
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   await waitForChromium();
   server = await startServer();
   const env = { DROPSCOPE_DATA_DIR: server.dataDir };
@@ -72,9 +68,8 @@ beforeAll(async () => {
   }
   await post(ams, events);
 
-  browser = await launchBrowser();
+  browser = await openBrowser({ signIn: server });
   context = browser.context;
-  await signInContext(context, server);
 }, 300_000);
 
 afterAll(async () => {
@@ -92,7 +87,7 @@ async function open(url: string, width: number, dark: boolean): Promise<{ page: 
   const errors = watchPage(page);
   await page.setViewportSize({ width, height: 900 });
   await page.emulateMedia({ colorScheme: dark ? 'dark' : 'light' });
-  const res = await page.goto(`${server.url}${url}`);
+  const res = await visit(page, `${server.url}${url}`);
   return { page, errors, status: res?.status() };
 }
 
@@ -108,12 +103,12 @@ describe('every page at 1366 and 1920 px, light and dark', () => {
           // Charts draw after their data: let them settle before measuring.
           await page.evaluate(() => document.fonts.ready);
           await page.waitForTimeout(300);
-          const shot = `layout-${p.name}-${width}${dark ? '-dark' : ''}`;
-          await page.screenshot({ path: path.join(ARTIFACTS, `${shot}.png`), fullPage: true });
+          const name = `layout-${p.name}-${width}${dark ? '-dark' : ''}`;
+          await shot(page, name);
           const layout = await page.evaluate(snapshotLayout);
-          problems.push(...layoutProblems(layout).map((x) => `${shot}: ${x}`));
+          problems.push(...layoutProblems(layout).map((x) => `${name}: ${x}`));
           // A wide screen is used: content well past the old ~1,240 px.
-          if (width === 1920) expect(layout.mainWidth, shot).toBeGreaterThan(1700);
+          if (width === 1920) expect(layout.mainWidth, name).toBeGreaterThan(1700);
           if (!dark && width === 1366) {
             const current = await page.locator('.site-nav a[aria-current="page"]').allInnerTexts();
             expect(current, `${p.name}: the marked page`).toEqual(p.nav ? [p.nav] : []);
@@ -121,7 +116,7 @@ describe('every page at 1366 and 1920 px, light and dark', () => {
             expect(title, p.name).toMatch(/^.+ · dropscope$/);
             expect(title).not.toBe('dropscope');
           }
-          expect(pageErrors(page, errors), shot).toEqual([]);
+          expect(pageErrors(page, errors), name).toEqual([]);
           await page.close();
         }
       }
@@ -142,7 +137,7 @@ describe('the path page\'s sessions', () => {
     expect(await details.innerText()).toContain('target saw');
     expect(await details.innerText()).toContain('203.0.113.5');
     expect(await row.getByRole('button').getAttribute('aria-expanded')).toBe('true');
-    await page.screenshot({ path: path.join(ARTIFACTS, `layout-path-details-${width}.png`), fullPage: true });
+    await shot(page, `layout-path-details-${width}`);
     const important = ['attempted', 'opened', 'ended', 'lifetime', 'end'];
     expect(layoutProblems(await page.evaluate(snapshotLayout), { only: { 'session-table': important } })).toEqual([]);
     // The row's own cells stay in their columns: the end badge is where the end header is.

@@ -7,25 +7,22 @@
  *
  * Needs a build (`npm run build`) and Chromium at /usr/bin/chromium.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { handshakesReportSchema } from '../../lib/handshakes/schema';
 import { pathDetailSchema, pathsMatrixSchema, probesReportSchema } from '../../lib/paths/schema';
 import { liveCadenceMs } from '../../lib/realtime/cadence';
-import { launchBrowser, signInContext, waitForChromium, watchPage } from '../helpers/browser';
+import { openBrowser, shot, visit, waitForChromium, waitForHydration, watchPage } from '../helpers/browser';
 import { ended, failed, heartbeat, opened, path as canaryPath } from '../helpers/events';
 import { addProbeToken, startServer, type RunningServer } from '../helpers/server';
 
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 const MIN = 60_000;
 
 let server: RunningServer;
 let ams: string;
 let lon: string;
-let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
 let context: BrowserContext;
 let page: Page;
 /** Console errors and uncaught exceptions of the current page: hydration mismatches land here. */
@@ -47,7 +44,6 @@ async function ingest(token: string, events: IngestEvent[]): Promise<void> {
 
 beforeAll(async () => {
   await waitForChromium();
-  mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer();
   const env = { DROPSCOPE_DATA_DIR: server.dataDir };
   ams = addProbeToken('edge-ams-1', env, ['region=eu']);
@@ -57,9 +53,8 @@ beforeAll(async () => {
   for (let i = 0; i < 3; i++) seed.push(opened(`seed-sq-${i}-aaaa`, { path: squid }, ago(40 - i)), ended(`seed-sq-${i}-aaaa`, 60_000 + i, { path: squid }, ago(40 - i)));
   seed.push(failed('seed-sq-refused', { path: squid, httpStatus: 426 }, ago(30)));
   await ingest(ams, seed);
-  browser = await launchBrowser();
+  browser = await openBrowser({ signIn: server });
   context = browser.context;
-  await signInContext(context, server);
 }, 300_000);
 
 afterEach(async () => {
@@ -77,7 +72,7 @@ async function open(url: string, testId: string, setup?: (p: Page) => Promise<vo
   page = await context.newPage();
   pageErrors = watchPage(page);
   await setup?.(page);
-  await page.goto(`${server.url}${url}`);
+  await visit(page, `${server.url}${url}`);
   await page.waitForSelector(`[data-testid="${testId}"][data-socket="live"]`);
   // A reload would drop this marker.
   await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
@@ -85,14 +80,6 @@ async function open(url: string, testId: string, setup?: (p: Page) => Promise<vo
 }
 
 const sameDocument = (p: Page) => p.evaluate(() => (window as unknown as { __sameDocument?: boolean }).__sameDocument === true);
-
-async function shot(p: Page, name: string, opts: { width?: number; dark?: boolean } = {}) {
-  await p.setViewportSize({ width: opts.width ?? 1280, height: 900 });
-  await p.emulateMedia({ colorScheme: opts.dark ? 'dark' : 'light' });
-  await p.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-  await p.emulateMedia({ colorScheme: 'light' });
-  await p.setViewportSize({ width: 1280, height: 900 });
-}
 
 /** Every request the page makes to an endpoint, as path + query. */
 function requestsTo(p: Page, pathname: string): string[] {
@@ -339,6 +326,7 @@ describe('keyboard', { timeout: 90_000 }, () => {
     await tabTo(p, () => p.evaluate(() => (document.activeElement?.getAttribute('aria-label') ?? '').startsWith('canary through corp-squid')));
     await p.keyboard.press('Enter');
     await p.waitForURL(/\/paths\/canary~corp-squid\?range=1h/);
+    await waitForHydration(p);
     await p.waitForSelector('[data-testid="path"][data-socket="live"]');
 
     // A session's details open in a row of their own below it (issue 19: columns stay on screen).

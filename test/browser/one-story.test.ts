@@ -5,23 +5,19 @@
  * reads in milliseconds, never "±0.00 s"; the path page says its rate over the time with
  * data, its median life without the probe's planned closes, and the instant it was read.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { pathId } from '../../lib/paths/path-id';
-import { launchBrowser, signInContext } from '../helpers/browser';
+import { openBrowser, shot, visit } from '../helpers/browser';
 import { ended, opened, path as canaryPath } from '../helpers/events';
 import { addProbeToken, startServer, type RunningServer } from '../helpers/server';
 
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 let server: RunningServer;
-let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
 let context: BrowserContext;
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer();
   const token = addProbeToken('edge-story-1', { DROPSCOPE_DATA_DIR: server.dataDir }, ['region=eu']);
   const now = Date.now();
@@ -44,9 +40,8 @@ beforeAll(async () => {
   }
   const res = await fetch(`${server.url}/api/v1/ingest`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
   expect(res.status).toBe(200);
-  browser = await launchBrowser();
+  browser = await openBrowser({ signIn: server });
   context = browser.context;
-  await signInContext(context, server);
 }, 300_000);
 
 afterAll(async () => {
@@ -57,7 +52,7 @@ afterAll(async () => {
 describe('one story per page', () => {
   it('the analysis page gives one fix for the 20 s layer: the ladder points to the signature', async () => {
     const page = await context.newPage();
-    await page.goto(`${server.url}/analysis?proxy=story-squid&range=1h`);
+    await visit(page, `${server.url}/analysis?proxy=story-squid&range=1h`);
     const card = page.locator('[data-testid="signature"][data-n="20"]');
     await expect.poll(() => card.count()).toBe(1);
     expect(await card.getAttribute('data-fix')).toBe('heartbeat:10000');
@@ -75,12 +70,12 @@ describe('one story per page', () => {
     const spread = await card.locator('[data-testid="spread"]').innerText();
     expect(spread).not.toContain('0.00 s');
     expect(spread).toMatch(/^spread ±\d+ ms, 190 ms from shortest to longest$/);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'one-story-analysis.png'), fullPage: true });
+    await shot(page, 'one-story-analysis');
   });
 
   it('the path page: drops per hour of data, the median life without the probe\'s planned closes, and when it was read', async () => {
     const page = await context.newPage();
-    await page.goto(`${server.url}/paths/${pathId({ target: 'canary', proxy: 'story-squid' })}?range=24h`);
+    await visit(page, `${server.url}/paths/${pathId({ target: 'canary', proxy: 'story-squid' })}?range=24h`);
     const drops = page.locator('[data-testid="path-drops"]');
     await expect.poll(() => drops.count()).toBe(1);
     // 16 drops (12 idle canaries and 4 ladder rungs) in the 11 min 20 s from the first
@@ -91,6 +86,6 @@ describe('one story per page', () => {
     expect(life).toContain('4 canaries closed by the probe at their planned age, not counted');
     expect(life).toMatch(/≈(19|20)\.\d\d s/);
     expect(await page.locator('[data-testid="as-of"]').getAttribute('data-at')).toMatch(/^\d{4}-\d\d-\d\dT/);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'one-story-path.png'), fullPage: true });
+    await shot(page, 'one-story-path');
   });
 });

@@ -4,16 +4,13 @@
  *
  * Needs a build (`npm run build`) and Chromium at /usr/bin/chromium.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { launchBrowser, signInContext, waitForChromium, watchPage } from '../helpers/browser';
+import { closePages, openPage, shot, visit, waitForChromium } from '../helpers/browser';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent, SessionEnded } from '../../lib/contracts/ingest';
 import { ended, failed, opened, path as canaryPath } from '../helpers/events';
 import { addProbeToken, startServer, type RunningServer } from '../helpers/server';
 
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 const MIN = 60_000;
 
 let server: RunningServer;
@@ -21,7 +18,6 @@ let token: string;
 
 beforeAll(async () => {
   await waitForChromium();
-  mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer();
   token = addProbeToken('edge-fra-1', { DROPSCOPE_DATA_DIR: server.dataDir });
 }, 300_000);
@@ -30,21 +26,15 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 /** Console errors and uncaught exceptions: hydration mismatches land here. */
 let pageErrors: string[] = [];
 
-afterEach(async () => {
-  await browser?.close();
-  browser = undefined;
-});
+afterEach(closePages);
 
-async function openPage(colorScheme: 'light' | 'dark'): Promise<Page> {
-  browser = await launchBrowser({ colorScheme });
-  await signInContext(browser.context, server);
-  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  pageErrors = watchPage(page);
-  await page.goto(`${server.url}/`);
+async function openOverview(colorScheme: 'light' | 'dark'): Promise<Page> {
+  const { page, errors } = await openPage({ colorScheme, signIn: server });
+  pageErrors = errors;
+  await visit(page, `${server.url}/`);
   // Only the socket being up guarantees the next push reaches this page.
   await page.waitForSelector('[data-testid="overview"][data-socket="live"]');
   return page;
@@ -88,7 +78,7 @@ function fleetBatch(tag: string, now = Date.now()): { events: IngestEvent[]; dro
 
 describe('overview page', { timeout: 90_000 }, () => {
   it('shows the empty state, then updates tiles, histogram and feed live as batches arrive', async () => {
-    const page = await openPage('light');
+    const page = await openOverview('light');
     await page.waitForSelector('[data-testid="empty-state"]');
     expect(await page.textContent('[data-testid="empty-state"]')).toContain('npm run dropscope -- probe add NAME');
     expect(await page.textContent('[data-testid="empty-state"]')).toContain(`curl -sS -X POST '${server.url}/api/v1/ingest'`);
@@ -96,7 +86,7 @@ describe('overview page', { timeout: 90_000 }, () => {
     expect(await attr(page, '[data-testid="duration-histogram"]', 'data-bin-count')).toBe('0');
     expect(await attr(page, '[data-testid="tile-drops"]', 'data-drops')).toBe('0');
     expect(await attr(page, '[data-testid="live-feed"]', 'data-count')).toBe('0');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'overview-empty.png'), fullPage: true });
+    await shot(page, 'overview-empty');
     // A reload would drop this marker.
     await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
 
@@ -121,7 +111,7 @@ describe('overview page', { timeout: 90_000 }, () => {
     expect(await attr(page, '[data-testid="tile-upgrades"]', 'data-attempts')).toBe('8');
     expect(await attr(page, '[data-testid="tile-upgrades"]', 'data-upgrades')).toBe('7');
     expect(await page.textContent('[data-testid="tile-upgrades"] .tile-value')).toBe('87.5%');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'overview-live.png'), fullPage: true });
+    await shot(page, 'overview-live');
 
     // A second batch: one of the live canaries is dropped now (the builder opens 5 ms after base).
     const livedMs = Date.now() - liveSince.getTime() - 5;
@@ -137,7 +127,7 @@ describe('overview page', { timeout: 90_000 }, () => {
   });
 
   it('refetches at most about three times a second under a burst of batches', async () => {
-    const page = await openPage('light');
+    const page = await openOverview('light');
     const refetches: number[] = [];
     page.on('request', (r) => {
       if (r.url().includes('/api/v1/overview')) refetches.push(Date.now());
@@ -159,7 +149,7 @@ describe('overview page', { timeout: 90_000 }, () => {
 
   it('is readable in dark mode', async () => {
     await ingest(fleetBatch('b').events);
-    const page = await openPage('dark');
+    const page = await openOverview('dark');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="duration-histogram"] .recharts-bar-rectangle path').length >= 3);
     const colors = await page.evaluate(() => {
       const body = getComputedStyle(document.body);
@@ -174,7 +164,7 @@ describe('overview page', { timeout: 90_000 }, () => {
     expect(luminance(colors.text)).toBeGreaterThan(0.8);
     // The bar colour comes from a CSS variable; an unresolved one would paint black.
     expect(colors.bar).not.toMatch(/^rgb\(0, 0, 0\)$|^$/);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'overview-dark.png'), fullPage: true });
+    await shot(page, 'overview-dark');
     expect(pageErrors).toEqual([]);
   });
 });

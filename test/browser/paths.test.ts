@@ -3,20 +3,17 @@
  * server, with sessions posted through the ingest API; then the same pages on an empty
  * database. Screenshots go to test/artifacts (paths*.png, path-*.png, probes*.png).
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, signInContext } from '../helpers/browser';
+import type { BrowserContext } from 'playwright-core';
+import { openBrowser, reloadPage, shot, signInContext, visit, waitForHydration } from '../helpers/browser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../../lib/contracts/ingest';
 import { pathId } from '../../lib/paths/path-id';
 import { ended, failed, heartbeat, opened, path as canaryPath, rtt } from '../helpers/events';
 import { addProbeToken, runCli, startServer, type RunningServer } from '../helpers/server';
 
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 let server: RunningServer;
 let empty: RunningServer;
-let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
+let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
 let context: BrowserContext;
 
 async function post(url: string, token: string, events: IngestEvent[]): Promise<void> {
@@ -25,7 +22,6 @@ async function post(url: string, token: string, events: IngestEvent[]): Promise<
 }
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   // `empty` on an address of its own: a browser keeps cookies by host, not port, and each
   // server's session cookie has the same name.
   [server, empty] = [await startServer(), await startServer({ env: { HOST: '127.0.0.2' } })];
@@ -73,9 +69,8 @@ beforeAll(async () => {
   await post(server.url, ams, a);
   await post(server.url, fra, f);
 
-  browser = await launchBrowser();
+  browser = await openBrowser({ signIn: server });
   context = browser.context;
-  await signInContext(context, server);
   await signInContext(context, empty);
 }, 300_000);
 
@@ -85,16 +80,10 @@ afterAll(async () => {
   await empty?.dispose();
 });
 
-async function shot(page: Page, name: string, opts: { width?: number; dark?: boolean } = {}) {
-  await page.setViewportSize({ width: opts.width ?? 1280, height: 900 });
-  await page.emulateMedia({ colorScheme: opts.dark ? 'dark' : 'light' });
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
-
 describe('paths matrix', () => {
   it('shows every target × proxy with lifetime, drops, upgrades and health in words', async () => {
     const page = await context.newPage();
-    await page.goto(`${server.url}/paths`);
+    await visit(page, `${server.url}/paths`);
     const cells = page.locator('[data-testid="path-cell"]');
     await expect.poll(() => cells.count()).toBe(3);
     const squid = page.locator('[data-testid="path-cell"][data-proxy="corp-squid"]');
@@ -114,9 +103,10 @@ describe('paths matrix', () => {
 
   it('splits by probe, keeps the split through a filter change, and a reload restores the view', async () => {
     const page = await context.newPage();
-    await page.goto(`${server.url}/paths?range=6h`);
+    await visit(page, `${server.url}/paths?range=6h`);
     await page.locator('[data-testid="by-probe-toggle"]').click();
     await page.waitForURL(/by=probe/);
+    await waitForHydration(page);
     const matrix = page.locator('[data-testid="paths-matrix"]');
     await expect.poll(() => matrix.getAttribute('data-by')).toBe('probe');
     await expect.poll(() => page.locator('[data-testid="path-cell"]').count()).toBe(5);
@@ -125,7 +115,7 @@ describe('paths matrix', () => {
     expect(page.url()).toMatch(/range=6h/);
     expect(page.url()).toMatch(/by=probe/);
     await expect.poll(() => page.locator('[data-testid="path-cell"]').count()).toBe(2);
-    await page.reload();
+    await reloadPage(page);
     await expect.poll(() => page.locator('[data-testid="path-cell"]').count()).toBe(2);
     expect(await page.locator('select[name="proxy"]').inputValue()).toBe('corp-squid');
     expect(await page.locator('[data-testid="range-picker"], .range-picker button[aria-pressed="true"]').first().innerText()).toBe('6h');
@@ -134,11 +124,11 @@ describe('paths matrix', () => {
 
   it('says what to do for a range without sessions, and names a bad link\'s field', async () => {
     const page = await context.newPage();
-    await page.goto(`${server.url}/paths?from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z`);
+    await visit(page, `${server.url}/paths?from=2020-01-01T00:00:00Z&to=2020-01-02T00:00:00Z`);
     expect(await page.locator('[data-testid="empty-range"]').innerText()).toContain('Pick a longer range');
-    await page.goto(`${server.url}/paths?by=target`);
+    await visit(page, `${server.url}/paths?by=target`);
     expect(await page.locator('[data-testid="bad-link"]').innerText()).toContain('by:');
-    await page.goto(`${server.url}/paths?range=2h`);
+    await visit(page, `${server.url}/paths?range=2h`);
     expect(await page.locator('[data-testid="bad-link"]').innerText()).toContain('range:');
   });
 });
@@ -146,9 +136,10 @@ describe('paths matrix', () => {
 describe('path page', () => {
   it('opens from a matrix cell with timeline, RTT, dial phases, ladder and sessions', async () => {
     const page = await context.newPage();
-    await page.goto(`${server.url}/paths?range=6h`);
+    await visit(page, `${server.url}/paths?range=6h`);
     await page.locator('[data-testid="path-cell"][data-proxy="corp-squid"]').click();
     await page.waitForURL(/\/paths\/canary~corp-squid\?range=6h/);
+    await waitForHydration(page);
     const timeline = page.locator('[data-testid="path-timeline"]');
     await expect.poll(() => timeline.getAttribute('data-bars')).toBe('19');
     await expect.poll(() => timeline.locator('.recharts-bar-rectangle').count()).toBe(19);
@@ -175,7 +166,7 @@ describe('path page', () => {
 
   it('marks egress changes on the direct path and keeps live sessions running to now', async () => {
     const page = await context.newPage();
-    await page.goto(`${server.url}/paths/canary~direct`);
+    await visit(page, `${server.url}/paths/canary~direct`);
     const timeline = page.locator('[data-testid="path-timeline"]');
     await expect.poll(() => timeline.getAttribute('data-bars')).toBe('14');
     // One change per probe: the two probes alternate and each sees .7 then .8.
@@ -187,15 +178,15 @@ describe('path page', () => {
 
   it('handles names that need encoding, unknown ids and bad links', async () => {
     const page = await context.newPage();
-    await page.goto(`${server.url}/paths`);
+    await visit(page, `${server.url}/paths`);
     await page.locator('[data-testid="path-cell"][data-target="app eu/1"]').click();
     await page.waitForURL(new RegExp(`/paths/${pathId({ target: 'app eu/1', proxy: 'direct' }).replace(/[%/]/g, (c) => `\\${c}`)}`));
     await expect.poll(() => page.locator('[data-testid="path"]').getAttribute('data-target')).toBe('app eu/1');
-    const missing = await page.goto(`${server.url}/paths/nowhere~direct`);
+    const missing = await visit(page, `${server.url}/paths/nowhere~direct`);
     expect(missing?.status()).toBe(404);
-    const malformed = await page.goto(`${server.url}/paths/no-tilde`);
+    const malformed = await visit(page, `${server.url}/paths/no-tilde`);
     expect(malformed?.status()).toBe(404);
-    await page.goto(`${server.url}/paths/canary~direct?label=region`);
+    await visit(page, `${server.url}/paths/canary~direct?label=region`);
     expect(await page.locator('[data-testid="bad-link"]').innerText()).toContain('label:');
   });
 });
@@ -203,7 +194,7 @@ describe('path page', () => {
 describe('probes page', () => {
   it('lists every probe with its state, version, labels, canaries and spool', async () => {
     const page = await context.newPage();
-    await page.goto(`${server.url}/probes`);
+    await visit(page, `${server.url}/probes`);
     const rows = page.locator('[data-testid="probe-row"]');
     await expect.poll(() => rows.count()).toBe(4);
     const state = (name: string) => page.locator(`[data-testid="probe-row"][data-probe="${name}"]`).getAttribute('data-state');
@@ -245,14 +236,14 @@ describe('JSON endpoints', () => {
 describe('on an empty database', () => {
   it('explains how to get data onto each page', async () => {
     const page = await context.newPage();
-    await page.goto(`${empty.url}/paths`);
+    await visit(page, `${empty.url}/paths`);
     expect(await page.locator('[data-testid="empty-state"]').innerText()).toContain('npm run dropscope -- probe add NAME');
     await shot(page, 'paths-empty');
-    await page.goto(`${empty.url}/probes`);
+    await visit(page, `${empty.url}/probes`);
     expect(await page.locator('[data-testid="empty-state"]').innerText()).toContain('Probes on edge hosts');
     await shot(page, 'probes-empty');
     await shot(page, 'probes-empty-dark', { dark: true });
-    expect((await page.goto(`${empty.url}/paths/canary~direct`))?.status()).toBe(404);
+    expect((await visit(page, `${empty.url}/paths/canary~direct`))?.status()).toBe(404);
     const m = await (await empty.api('/api/v1/paths')).json();
     expect(m.cells).toEqual([]);
     expect((await (await empty.api('/api/v1/probes')).json()).probes).toEqual([]);

@@ -9,26 +9,21 @@
  *
  * Needs a build (`npm run build`) and Chromium at /usr/bin/chromium.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { launchBrowser, signInContext, waitForChromium, watchPage } from '../helpers/browser';
+import { closePages, openPage, reloadPage, shot, visit, waitForChromium } from '../helpers/browser';
 import { startAgent, until, type AgentProcess } from '../helpers/agent';
 import { signIn, startServer, stopChild, type RunningServer } from '../helpers/server';
 
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
-
 let server: RunningServer;
-let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 let agent: AgentProcess | undefined;
 const dir = mkdtempSync(path.join(tmpdir(), 'dropscope-probes-admin-'));
 
 beforeAll(async () => {
   await waitForChromium();
-  mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer();
 }, 300_000);
 afterAll(async () => {
@@ -36,31 +31,12 @@ afterAll(async () => {
   await server?.dispose();
   rmSync(dir, { recursive: true, force: true });
 });
-afterEach(async () => {
-  await browser?.close();
-  browser = undefined;
-});
-
-
-
-
-
-async function openPage(signedIn: 'admin' | { cookie: string }): Promise<{ page: Page; errors: string[] }> {
-  browser = await launchBrowser();
-  if (signedIn === 'admin') await signInContext(browser.context, server);
-  else {
-    const [name, ...rest] = signedIn.cookie.split('=');
-    await browser.context.addCookies([{ name: name!, value: rest.join('='), url: server.url, httpOnly: true, sameSite: 'Lax' }]);
-  }
-  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  return { page, errors: watchPage(page) };
-}
+afterEach(closePages);
 
 describe('/probes for an admin', () => {
   it('adds a probe whose token and config a real agent runs with, then edits, rotates and revokes it', { timeout: 180_000 }, async () => {
-    const { page, errors } = await openPage('admin');
-    page.on('dialog', (d) => void d.accept());
-    await page.goto(`${server.url}/probes`);
+    const { page, errors } = await openPage({ signIn: server, acceptDialogs: true });
+    await visit(page, `${server.url}/probes`);
     await page.waitForSelector('[data-testid="probes"]');
 
     // A bad label name first: the API's message shows next to the field.
@@ -84,7 +60,7 @@ describe('/probes for an admin', () => {
     expect(yamlText).not.toContain(token);
     await page.waitForSelector('[data-testid="probe-row"][data-probe="edge-ui-1"][data-state="never-seen"]');
     expect(await page.textContent('[data-testid="probe-row"][data-probe="edge-ui-1"]')).toContain('provider=lab');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'probes-admin-token.png'), fullPage: true });
+    await shot(page, 'probes-admin-token');
 
     // The config as shown, with a spool of its own and quick beats for the test.
     const config = parse(yamlText) as { backend: { url: string; token: string }; targets: { url: string }[]; probe: Record<string, unknown> };
@@ -108,7 +84,7 @@ describe('/probes for an admin', () => {
     // Once read, the token is gone: "Done" removes it, and a reload never brings it back.
     await page.getByRole('button', { name: 'Done, I stored it' }).click();
     expect(await page.content()).not.toContain(token);
-    await page.reload();
+    await reloadPage(page);
     await page.waitForSelector('[data-testid="probe-row"][data-probe="edge-ui-1"]');
     expect(await page.content()).not.toContain(token);
 
@@ -142,13 +118,13 @@ describe('/probes for an admin', () => {
 
     const audit = await (await server.api('/api/v1/audit?subject=probe')).json() as { entries: { action: string }[] };
     expect(audit.entries.map((e) => e.action)).toEqual(['probe.revoke', 'probe.rotate', 'probe.labels', 'probe.create']);
-    await page.screenshot({ path: path.join(ARTIFACTS, 'probes-admin.png'), fullPage: true });
+    await shot(page, 'probes-admin');
     expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
   });
 
   it('adds a canary target and shows how to run dropscope-target with its token', async () => {
-    const { page, errors } = await openPage('admin');
-    await page.goto(`${server.url}/probes`);
+    const { page, errors } = await openPage({ signIn: server });
+    await visit(page, `${server.url}/probes`);
     await page.getByRole('button', { name: 'Add probe' }).click();
     const form = page.getByRole('form', { name: 'Add probe' });
     await form.getByLabel('name').fill('target-ui');
@@ -176,8 +152,8 @@ describe('/probes for a viewer', () => {
     // A probe to list, added by the admin.
     await server.api('/api/v1/probes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'seen-by-viewer' }) });
     const cookie = await signIn(server.url, viewer);
-    const { page, errors } = await openPage({ cookie });
-    await page.goto(`${server.url}/probes`);
+    const { page, errors } = await openPage({ signIn: { url: server.url, cookie } });
+    await visit(page, `${server.url}/probes`);
     await page.waitForSelector('[data-testid="probe-row"][data-probe="seen-by-viewer"]');
     expect(await page.getByRole('button', { name: 'Add probe' }).count()).toBe(0);
     expect(await page.locator('[data-testid="probe-actions"]').count()).toBe(0);
@@ -187,7 +163,7 @@ describe('/probes for a viewer', () => {
     // The page's own fetch, from the viewer's session and this page's Origin.
     const status = await page.evaluate(async () => (await fetch('/api/v1/probes', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'by-viewer' }) })).status);
     expect(status).toBe(403);
-    const admin = await page.goto(`${server.url}/admin`);
+    const admin = await visit(page, `${server.url}/admin`);
     expect(admin!.status()).toBe(403);
     expect(errors.filter((e) => !/status of 403/.test(e))).toEqual([]);
   });

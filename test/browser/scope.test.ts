@@ -7,24 +7,19 @@
  * The browser runs in Asia/Tokyo (UTC+9, no daylight saving), so local times are predictable.
  * Screenshots go to test/artifacts (scope-*.png).
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IngestEvent } from '../../lib/contracts/ingest';
-import { chromiumOptions, signInContext, watchPage } from '../helpers/browser';
+import { openBrowser, shot, visit, watchPage } from '../helpers/browser';
 import { ended, failed, opened, path as canaryPath } from '../helpers/events';
 import { addProbeToken, startServer, type RunningServer } from '../helpers/server';
 
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 const ZONE = 'Asia/Tokyo';
 let server: RunningServer;
+let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
 let context: BrowserContext;
-let profileDir: string;
 
 beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
   server = await startServer();
   const token = addProbeToken('edge-1', { DROPSCOPE_DATA_DIR: server.dataDir }, ['region=eu']);
   // Forty minutes of data: a fresh install, so the default range fits it (1h, not 24h).
@@ -40,25 +35,21 @@ beforeAll(async () => {
   const res = await fetch(`${server.url}/api/v1/ingest`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
   expect(res.status, await res.clone().text()).toBe(200);
 
-  profileDir = mkdtempSync(path.join(tmpdir(), 'dropscope-chromium-'));
-  context = await chromium.launchPersistentContext(profileDir, { ...chromiumOptions({ width: 1366 }), timezoneId: ZONE });
-  await signInContext(context, server);
+  browser = await openBrowser({ signIn: server, width: 1366, timezoneId: ZONE });
+  context = browser.context;
 }, 300_000);
 
 afterAll(async () => {
-  await context?.close();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  await browser?.close();
   await server?.dispose();
 });
 
 async function open(url: string): Promise<{ page: Page; errors: string[]; status: number | undefined }> {
   const page = await context.newPage();
   const errors = watchPage(page);
-  const response = await page.goto(`${server.url}${url}`);
+  const response = await visit(page, `${server.url}${url}`);
   return { page, errors, status: response?.status() };
 }
-
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, `scope-${name}.png`), fullPage: true });
 
 describe('query parameters', () => {
   it('ignores an unknown parameter with a notice, and the page renders normally', async () => {
@@ -69,7 +60,7 @@ describe('query parameters', () => {
     expect(await page.locator('[data-testid="bad-link"]').count()).toBe(0);
     // The notice's link is the same view without it.
     expect(await page.locator('[data-testid="ignored-params"] a').getAttribute('href')).toBe('/paths?range=6h');
-    await shot(page, 'ignored-param');
+    await shot(page, 'scope-ignored-param');
     expect(errors).toEqual([]);
   });
 
@@ -101,7 +92,7 @@ describe('filters and the default range', () => {
     expect(await select.inputValue()).toBe('doesnotexist');
     expect(await select.locator('option:checked').innerText()).toBe('doesnotexist (no data)');
     expect(await page.locator('[data-testid="empty-range"]').innerText()).toContain('match these filters');
-    await shot(page, 'unknown-proxy');
+    await shot(page, 'scope-unknown-proxy');
   });
 
   it('fits the default range to a fresh install’s forty minutes of data', async () => {
@@ -129,7 +120,7 @@ describe('the time zone switch', () => {
     await page.waitForURL(/range=1h/);
     expect(page.url()).toContain('tz=local');
     await expect.poll(() => span.innerText()).toContain(ZONE);
-    await shot(page, 'tz-local');
+    await shot(page, 'scope-tz-local');
     expect(errors).toEqual([]);
 
     // From the matrix to a path: the cell's link carries the zone too.
@@ -167,7 +158,7 @@ describe('brush-to-zoom', () => {
     expect(span).toBeGreaterThan(60_000);
     expect(span).toBeLessThan(3_600_000);
     await expect.poll(() => page.locator('[data-testid="scope-bar"]').getAttribute('data-range')).toBe('custom');
-    await shot(page, 'zoomed');
+    await shot(page, 'scope-zoomed');
 
     await page.locator('[data-testid="zoom-out"]').click();
     await page.waitForURL((u) => u.searchParams.get('from') !== zoomed.get('from'));

@@ -8,7 +8,7 @@
  */
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, waitForChromium, watchPage } from '../helpers/browser';
+import { closePages, openPage, visit, waitForChromium, waitForHydration } from '../helpers/browser';
 import { startOidcProvider, type TestProvider } from '../helpers/oidc-provider';
 import { freePort } from '../helpers/ports';
 import { opened } from '../helpers/events';
@@ -16,7 +16,6 @@ import { addProbeToken, startServer, TEST_ADMIN, type RunningServer } from '../h
 
 let server: RunningServer;
 let provider: TestProvider;
-let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
 let pageErrors: string[] = [];
 
 
@@ -45,20 +44,20 @@ afterAll(async () => {
 afterEach(async () => {
   // Only our pages' errors: the provider's development pages ask for web fonts and a favicon.
   expect(pageErrors.filter((e) => !/status of 40[13]/.test(e) && e.includes(server.url))).toEqual([]);
-  await browser?.close();
-  browser = undefined;
+  await closePages();
 });
 
-async function openPage(): Promise<Page> {
-  browser = await launchBrowser();
-  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  pageErrors = watchPage(page);
+/** A page in a browser of its own, signed out. */
+async function openSignedOut(): Promise<Page> {
+  const { page, errors } = await openPage();
+  pageErrors = errors;
   return page;
 }
 
 async function signInWithProvider(page: Page, login: string) {
-  await page.goto(`${server.url}/drops`);
+  await visit(page, `${server.url}/drops`);
   await page.waitForURL(/\/sign-in\?next=%2Fdrops/);
+  await waitForHydration(page);
   await page.getByRole('button', { name: 'Sign in with Test SSO' }).click();
   // The provider's own (development) login and consent pages.
   await page.waitForURL((u) => u.origin === provider.issuer);
@@ -71,9 +70,10 @@ async function signInWithProvider(page: Page, login: string) {
 
 describe('sign-in', () => {
   it('signs in with a password, returns to the page asked for, and signs out', async () => {
-    const page = await openPage();
-    await page.goto(`${server.url}/drops?range=24h`);
+    const page = await openSignedOut();
+    await visit(page, `${server.url}/drops?range=24h`);
     await page.waitForURL(/\/sign-in\?next=/);
+    await waitForHydration(page);
     await page.getByLabel('Email').fill(TEST_ADMIN.email);
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
@@ -81,6 +81,7 @@ describe('sign-in', () => {
     await page.getByLabel('Password').fill(TEST_ADMIN.password);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL(`${server.url}/drops?range=24h`);
+    await waitForHydration(page);
     await expect(page.locator('nav >> text=Admin').count()).resolves.toBe(1);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(/\/sign-in/);
@@ -93,12 +94,14 @@ describe('sign-in', () => {
     const who = { email: 'leaving@example.test', password: 'leaving-password-long' };
     const made = await server.api('/api/v1/users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...who, name: 'Leaving', role: 'viewer' }) });
     const { id } = (await made.json()) as { id: string };
-    const page = await openPage();
-    await page.goto(`${server.url}/sign-in?next=%2Fdrops`);
+    const page = await openSignedOut();
+    await visit(page, `${server.url}/sign-in?next=%2Fdrops`);
     await page.getByLabel('Email').fill(who.email);
     await page.getByLabel('Password').fill(who.password);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await page.waitForURL(`${server.url}/drops`);
+    // The page's own script is running when its session goes.
+    await waitForHydration(page);
     expect((await server.api(`/api/v1/users/${id}`, { method: 'DELETE' })).status).toBe(204);
     // A batch makes every live page refresh: this one's refresh is refused, and it goes to sign in.
     const token = addProbeToken('edge-sign-in', { DROPSCOPE_DATA_DIR: server.dataDir });
@@ -112,7 +115,7 @@ describe('sign-in', () => {
   });
 
   it('signs in through the OpenID provider with the role its groups map to', async () => {
-    const page = await openPage();
+    const page = await openSignedOut();
     await signInWithProvider(page, 'alice');
     await page.waitForURL(`${server.url}/drops`);
     const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
@@ -121,7 +124,7 @@ describe('sign-in', () => {
   });
 
   it('gives the editor role from another group', async () => {
-    const page = await openPage();
+    const page = await openSignedOut();
     await signInWithProvider(page, 'bob');
     await page.waitForURL(`${server.url}/drops`);
     const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
@@ -130,7 +133,7 @@ describe('sign-in', () => {
   });
 
   it('refuses a person whose groups map to no role', async () => {
-    const page = await openPage();
+    const page = await openSignedOut();
     await signInWithProvider(page, 'mallory');
     await page.waitForURL(/\/sign-in\?error=/);
     await page.getByText('Single sign-on did not complete').waitFor();

@@ -8,26 +8,18 @@
  *
  * Needs a build (`npm run build`) and Chromium at /usr/bin/chromium.
  */
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
-import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ended, opened, path as canaryPath } from '../helpers/events';
-import { launchBrowser, signInContext, waitForChromium, watchPage } from '../helpers/browser';
+import { closePages, openPage, reloadPage, shot, visit, waitForChromium } from '../helpers/browser';
 import { addProbeToken, startServer, type RunningServer } from '../helpers/server';
 import { RECEIVER_ALLOW, startWebhookReceiver, waitFor, type WebhookReceiver } from '../helpers/webhook-receiver';
-
-const ARTIFACTS = path.resolve(__dirname, '../artifacts');
 
 let server: RunningServer;
 let receiver: WebhookReceiver;
 let probeToken: string;
-let browser: Awaited<ReturnType<typeof launchBrowser>> | undefined;
-let pageErrors: string[] = [];
 
 beforeAll(async () => {
   await waitForChromium();
-  mkdirSync(ARTIFACTS, { recursive: true });
   receiver = await startWebhookReceiver();
   server = await startServer({
     env: {
@@ -43,23 +35,7 @@ afterAll(async () => {
   await server?.dispose();
   await receiver?.close();
 });
-afterEach(async () => {
-  await browser?.close();
-  browser = undefined;
-});
-
-async function openPage(): Promise<Page> {
-  browser = await launchBrowser();
-  await signInContext(browser.context, server);
-  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  pageErrors = watchPage(page);
-  return page;
-}
-
-async function shot(page: Page, name: string, dark = false) {
-  await page.emulateMedia({ colorScheme: dark ? 'dark' : 'light' });
-  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-}
+afterEach(closePages);
 
 const json = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const firings = () => receiver.received.filter((r) => (JSON.parse(r.body) as { type: string }).type === 'alert.firing');
@@ -70,10 +46,9 @@ describe('/alerts silences', () => {
     expect(hook.status, await hook.clone().text()).toBe(201);
     const webhookId = ((await hook.json()) as { id: number }).id;
 
-    const page = await openPage();
-    await page.goto(`${server.url}/alerts`);
+    const { page, errors } = await openPage({ signIn: server, acceptDialogs: true });
+    await visit(page, `${server.url}/alerts`);
     await page.waitForSelector('[data-testid="silences-panel"]');
-    page.on('dialog', (d) => void d.accept());
 
     // A bad custom duration first: named beside the field, nothing created.
     await page.getByRole('button', { name: 'New silence' }).click();
@@ -113,7 +88,7 @@ describe('/alerts silences', () => {
       const body = (await (await server.api('/api/v1/alerts')).json()) as { alerts: { status: string; silencedBy: number | null }[] };
       return body.alerts.some((a) => a.status === 'firing' && a.silencedBy === silenceId);
     });
-    await page.reload();
+    await reloadPage(page);
     await page.waitForSelector(`[data-testid="alert-row"][data-status="firing"][data-silenced="${silenceId}"]`);
     expect(await page.textContent('[data-testid="alert-row"] [data-testid="silenced-badge"]')).toContain(`silenced #${silenceId}`);
     await page.waitForSelector(`[data-testid="history-row"][data-silenced="${silenceId}"]`);
@@ -123,8 +98,7 @@ describe('/alerts silences', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(firings()).toEqual([]);
     await shot(page, 'alerts-silenced');
-    await shot(page, 'alerts-silenced-dark', true);
-    await page.emulateMedia({ colorScheme: 'light' });
+    await shot(page, 'alerts-silenced-dark', { dark: true });
 
     // End now: the silence shows ended, and the firing is delivered at the next evaluation, once.
     await page.getByRole('button', { name: `End silence ${silenceId} now` }).click();
@@ -137,7 +111,7 @@ describe('/alerts silences', () => {
 
     // A firing alert no silence holds offers "Silence…": the form opens with the rows that match it.
     // (The page shows the state of its last render: the evaluation that sent the firing came after.)
-    await page.reload();
+    await reloadPage(page);
     await page.waitForSelector('[data-testid="alert-row"][data-status="firing"]:not([data-silenced])');
     await page.locator('[data-testid="alert-row"]').getByRole('button', { name: /^Silence / }).first().click();
     const prefilled = page.getByRole('form', { name: 'New silence' });
@@ -154,6 +128,6 @@ describe('/alerts silences', () => {
     expect(await page.locator('[data-testid="silence-row"]').count()).toBe(0);
     await page.click('[data-filter="expired"]');
     await page.waitForSelector(`[data-testid="silence-row"][data-id="${silenceId}"]`);
-    expect(pageErrors.filter((e) => !/status of 400/.test(e))).toEqual([]);
+    expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
   });
 });
