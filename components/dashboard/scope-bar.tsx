@@ -7,9 +7,12 @@
  * A control always shows what filters the page (issue 19): a filter value the data does not
  * have is still offered and selected, marked "(no data)"; the range pressed is the URL's, or
  * the default the server fitted to a fresh install's data (ScopeOptions.defaultRange).
+ *
+ * Earlier, zoom in, zoom out and later move the range shown (lib/dashboard/brush-zoom.ts):
+ * what a drag across a time chart does, from the keyboard too.
  */
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
-import { customRange, zoomOutRange, zoomQuery } from '../../lib/dashboard/brush-zoom';
+import { shiftRange, shownRange, zoomInRange, zoomOutRange, zoomQuery } from '../../lib/dashboard/brush-zoom';
 import { RANGE_PRESETS, DEFAULT_RANGE, filterChoices, scopeQueryString, type ScopeOptions } from '../../lib/dashboard/scope';
 import { TIME_ZONE_MODES, parseTimeZoneMode, zoneLabel } from '../../lib/dashboard/time';
 import { Instant, useTimeZone } from './time-zone';
@@ -40,11 +43,14 @@ export function ScopeBar({ options, keep = [] }: { options: ScopeOptions; keep?:
   const go = (change: Record<string, string | undefined>) => router.push(hrefFor(change));
   const range = current.from || current.to ? 'custom' : (current.range ?? options.defaultRange ?? DEFAULT_RANGE);
   const tz = parseTimeZoneMode(current.tz);
-  const zoomOut = () => {
+  const move = (how: 'earlier' | 'in' | 'out' | 'later') => {
     const now = Date.now();
-    const r = customRange(params, now);
-    if (r) router.push(`${pathname}${zoomQuery(params.toString(), zoomOutRange(r, now))}`);
+    const r = shownRange(params, options.defaultRange ?? DEFAULT_RANGE, now);
+    const next = r && (how === 'in' ? zoomInRange(r, now) : how === 'out' ? zoomOutRange(r, now) : shiftRange(r, how, now));
+    if (next) router.push(`${pathname}${zoomQuery(params.toString(), next)}`);
   };
+  // A range that runs to now has nothing later to show.
+  const endsNow = !current.to;
 
   return (
     <div className="scope-bar" role="group" aria-label="Time range and filters" data-testid="scope-bar" data-range={range} data-tz={tz}>
@@ -56,14 +62,23 @@ export function ScopeBar({ options, keep = [] }: { options: ScopeOptions; keep?:
         ))}
         {range === 'custom' && (
           <span className="custom-range" data-testid="custom-range">
-            {current.from ? <Instant at={current.from} style="full" /> : '…'} → {current.to ? <Instant at={current.to} style="full" /> : 'now'} {zoneLabel(shownZone)}{' '}
-            {current.from && (
-              <button type="button" onClick={zoomOut} data-testid="zoom-out">
-                zoom out
-              </button>
-            )}
+            {current.from ? <Instant at={current.from} style="full" /> : '…'} → {current.to ? <Instant at={current.to} style="full" /> : 'now'} {zoneLabel(shownZone)}
           </span>
         )}
+      </div>
+      <div className="range-picker range-moves" role="group" aria-label="Move the time range" data-testid="range-moves">
+        <button type="button" onClick={() => move('earlier')} aria-label="Earlier" title="Earlier: move the range back by half its length" data-testid="range-earlier">
+          ←
+        </button>
+        <button type="button" onClick={() => move('in')} aria-label="Zoom in" title="Zoom in: half the range, around its middle" data-testid="zoom-in">
+          +
+        </button>
+        <button type="button" onClick={() => move('out')} aria-label="Zoom out" title="Zoom out: twice the range, around its middle" data-testid="zoom-out">
+          −
+        </button>
+        <button type="button" onClick={() => move('later')} disabled={endsNow} aria-label="Later" title={endsNow ? 'Later: the range already ends now' : 'Later: move the range forward by half its length'} data-testid="range-later">
+          →
+        </button>
       </div>
       {FILTERS.map(([key, list, all]) => (
         <label key={key} className="filter">

@@ -7,7 +7,12 @@
  * The selection obeys the scope's limits: at least {@link MIN_ZOOM_MS} wide (a narrower drag
  * widens around its middle), never past `now` (a view of the future is empty), never longer
  * than MAX_RANGE_MS. "Zoom out" doubles the span around its middle, within the same limits.
+ *
+ * The same moves from the keyboard (the scope bar's buttons; a drag needs a pointer): zoom in
+ * halves the span around its middle, "earlier" and "later" move it by half its length, and
+ * all of them start from what the page shows, a preset included (a 24 h view ending now).
  */
+import { parseWindow } from '../overview/overview';
 import { MAX_RANGE_MS } from './scope';
 
 /** The narrowest view a drag makes: a minute (the rollups' finest bucket). */
@@ -79,4 +84,40 @@ export function customRange(params: URLSearchParams, now: number): ZoomRange | n
   const f = Date.parse(from);
   const t = params.get('to') ? Date.parse(params.get('to')!) : now;
   return Number.isFinite(f) && Number.isFinite(t) && f < t ? { from: f, to: t } : null;
+}
+
+/** Whole seconds (the URL's precision): moves keep a whole-second span exactly. */
+const wholeSeconds = (ms: number) => Math.round(ms / 1000) * 1000;
+/** `now` as the URL can say it (as a drag ends there): the second it is in, rounded up. */
+const upToSecond = (ms: number) => Math.ceil(ms / 1000) * 1000;
+
+/** Half the span around the same middle, at least {@link MIN_ZOOM_MS}, ending no later than `now`. */
+export function zoomInRange(current: ZoomRange, now: number): ZoomRange {
+  const span = Math.max(MIN_ZOOM_MS, wholeSeconds((current.to - current.from) / 2));
+  const to = Math.min(upToSecond(now), wholeSeconds((current.from + current.to + span) / 2));
+  return withinMax(to - span, to);
+}
+
+/**
+ * The same span moved by half of itself, earlier or later; later stops at `now` (null when the
+ * range already ends there: there is nothing later to see).
+ */
+export function shiftRange(current: ZoomRange, direction: 'earlier' | 'later', now: number): ZoomRange | null {
+  const span = Math.min(MAX_RANGE_MS, current.to - current.from);
+  if (direction === 'later' && current.to >= now - 1000) return null;
+  const step = Math.max(1000, wholeSeconds(span / 2));
+  const to = direction === 'earlier' ? current.to - step : Math.min(upToSecond(now), current.to + step);
+  return withinMax(to - span, to);
+}
+
+/**
+ * The range a page shows: the URL's `from`/`to`, else its preset (or `fallback`, the page's
+ * default) ending now; null when neither reads.
+ */
+export function shownRange(params: URLSearchParams, fallback: string, now: number): ZoomRange | null {
+  const custom = customRange(params, now);
+  if (custom) return custom;
+  const span = parseWindow(params.get('range') ?? fallback);
+  const to = upToSecond(now);
+  return span === null ? null : { from: to - span, to };
 }

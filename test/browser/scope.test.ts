@@ -167,6 +167,41 @@ describe('brush-to-zoom', () => {
     expect(errors).toEqual([]);
   });
 
+  it('moves the range from the keyboard: earlier, later, zoom in', async () => {
+    const { page, errors } = await open('/handshakes?range=1h&proxy=corp-squid');
+    const moves = page.getByRole('group', { name: 'Move the time range' });
+    const span = () => {
+      const p = new URL(page.url()).searchParams;
+      return { from: Date.parse(p.get('from')!), to: Date.parse(p.get('to')!), proxy: p.get('proxy'), range: p.get('range') };
+    };
+    // A preset runs to now: nothing later to see.
+    await expect(moves.getByRole('button', { name: 'Later' }).isDisabled()).resolves.toBe(true);
+    const before = Date.now();
+    await moves.getByRole('button', { name: 'Earlier' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/from=.*&to=/);
+    const earlier = span();
+    expect(earlier.to - earlier.from).toBe(3_600_000);
+    expect(earlier.to).toBeLessThan(before - 29 * 60_000);
+    expect([earlier.proxy, earlier.range]).toEqual(['corp-squid', null]);
+    await expect.poll(() => page.locator('[data-testid="scope-bar"]').getAttribute('data-range')).toBe('custom');
+
+    await moves.getByRole('button', { name: 'Later' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL((u) => u.searchParams.get('to') !== new Date(earlier.to).toISOString().replace('.000Z', 'Z'));
+    const later = span();
+    expect(later.to - later.from).toBe(3_600_000);
+    expect(later.to).toBeGreaterThan(earlier.to);
+
+    await moves.getByRole('button', { name: 'Zoom in' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL((u) => u.searchParams.get('from') !== new Date(later.from).toISOString().replace('.000Z', 'Z'));
+    const zoomedIn = span();
+    expect(zoomedIn.to - zoomedIn.from).toBe(1_800_000);
+    expect(zoomedIn.from).toBe(later.from + 900_000);
+    expect(errors).toEqual([]);
+  });
+
   it('zooms the path timeline the same way', async () => {
     const { page } = await open('/paths/canary~direct?range=1h');
     const chart = page.locator('[data-testid="path-timeline-brush"]');
