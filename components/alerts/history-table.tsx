@@ -5,6 +5,7 @@
  * says which silence kept it from notifying anyone.
  */
 import { describeMatchers, rowsForAlert } from '../../lib/alerts/silence';
+import { deliveryOutcome } from '../../lib/alerts/transition-delivery';
 import { Instant } from '../dashboard/time-zone';
 import { TableExport } from '../dashboard/table-export';
 import css from './alerts.module.css';
@@ -145,6 +146,7 @@ export function AlertHistory({ history, silences = [] }: { history: WithSeen<Tra
               { header: 'from', value: (t) => t.from },
               { header: 'to', value: (t) => t.to },
               { header: 'silenced by', value: (t) => t.silencedBy ?? '' },
+              { header: 'notification', value: (t) => deliveryOutcome(t).text },
               { header: 'value', value: (t) => t.value ?? '' },
             ]}
           />
@@ -167,8 +169,10 @@ export function AlertHistory({ history, silences = [] }: { history: WithSeen<Tra
               </tr>
             </thead>
             <tbody>
-              {history.map((t) => (
-                <tr key={t.id} data-testid="history-row" data-silenced={t.silencedBy ?? undefined}>
+              {history.map((t) => {
+                const told = deliveryOutcome(t);
+                return (
+                <tr key={t.id} data-testid="history-row" data-silenced={t.silencedBy ?? undefined} data-delivery={told.state}>
                   <td>
                     <Instant at={t.at} />
                   </td>
@@ -180,10 +184,16 @@ export function AlertHistory({ history, silences = [] }: { history: WithSeen<Tra
                   <td>
                     <span className={css[t.from]}>{t.from}</span> → <span className={`${css.status} ${css[t.to]}`}>{t.to}</span>
                     <SilencedBadge id={t.silencedBy} silences={silences} what="held back" />
+                    {told.text && (
+                      <span className={told.state === 'sent' ? css.sub : `${css.sub} ${css.warnText}`} data-testid="history-delivery">
+                        {told.text}
+                      </span>
+                    )}
                   </td>
                   <td className={css.num}>{value(t.value)}</td>
                 </tr>
-              ))}
+                );
+              })}
             </tbody>
           </table>
         </div>

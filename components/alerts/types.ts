@@ -1,5 +1,6 @@
 /** What the alerts page hands its client components: plain JSON, no dates or db rows. */
 import type { AlertSilencing, TransitionSilencing } from '../../lib/alerts/silence';
+import type { TransitionDelivered } from '../../lib/alerts/transition-delivery';
 import type { AlertView as BaseAlertView, TransitionView as BaseTransitionView } from '../../lib/alerts/views';
 import type { WEBHOOK_FORMATS } from '../../lib/webhooks/endpoint';
 
@@ -7,7 +8,7 @@ export type { Delivery } from '../../lib/alerts/views';
 export type { SilenceView } from '../../lib/alerts/silence';
 /** An alert with the silence muting it (db/queries/alerts-history.ts). */
 export type AlertView = BaseAlertView & AlertSilencing;
-export type TransitionView = BaseTransitionView & TransitionSilencing;
+export type TransitionView = BaseTransitionView & TransitionSilencing & TransitionDelivered;
 
 /** A rule as the API shows it (lib/alerts/rule.ts ruleToWire) with its id. */
 export interface RuleWire {

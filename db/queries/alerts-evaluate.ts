@@ -14,6 +14,7 @@ import { notificationBody, summarize, type AlertNotification } from '../../lib/a
 import { planUpdates, type Observation, type StoredAlert } from '../../lib/alerts/observation';
 import { quorumOf } from '../../lib/alerts/quorum';
 import { silencingOf } from '../../lib/alerts/silence';
+import { SUPERSEDED_FIRING } from '../../lib/alerts/transition-delivery';
 import { generateMessageId } from '../../lib/webhooks/signature';
 import type { Db, Executor } from '../client';
 import { alertRuleWebhooks, alertStates, alertTransitions, webhookEndpoints, webhookOutbox } from '../schema';
@@ -167,9 +168,6 @@ async function lastFiringTransition(tx: Executor, ruleId: number, key: string): 
 export async function resolveBeforeDelete(db: Db, rule: StoredRule, ctx: { now: Date; publicUrl: string }): Promise<EvaluationOutcome> {
   return applyEvaluation(db, { ...rule, resolveAfterMs: 0 }, [], ctx);
 }
-
-/** Why a firing still waiting when its alert resolved was not sent (webhook_outbox.last_error). */
-export const SUPERSEDED_FIRING = 'superseded: the alert resolved before this firing was delivered';
 
 async function enqueueForRule(tx: Executor, alert: { ruleId: number; labelsKey: string }, transitionId: number | null, n: AlertNotification, now: Date): Promise<number> {
   const retired = n.status === 'resolved' ? await retireUnsentFirings(tx, alert, now) : new Set<number>();

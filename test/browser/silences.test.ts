@@ -2,7 +2,8 @@
  * Silences on /alerts in a real browser against the real built server (issue 19): a
  * silence made through the form ("New silence": a matcher, a duration, a comment) holds a
  * drop-rate alert that then fires: the alert row and its history show "silenced", and the
- * receiver gets nothing. "End now" ends it; the firing is then delivered, once. A bad
+ * receiver gets nothing. "End now" ends it; the firing is then delivered, once, and its
+ * history row says "sent to 1 receiver". A bad
  * custom duration is named beside its field. Screenshots in light and dark go to
  * test/artifacts/.
  *
@@ -109,9 +110,17 @@ describe('/alerts silences', () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(firings()).toHaveLength(1);
 
+    // The history says the held firing went out in the end.
+    await waitFor('the firing recorded as delivered', async () => {
+      const body = (await (await server.api('/api/v1/alerts')).json()) as { history: { to: string; delivery: { delivered: number } }[] };
+      return body.history.some((t) => t.to === 'firing' && t.delivery.delivered === 1);
+    });
     // A firing alert no silence holds offers "Silence…": the form opens with the rows that match it.
     // (The page shows the state of its last render: the evaluation that sent the firing came after.)
     await reloadPage(page);
+    const heldFiring = `[data-testid="history-row"][data-silenced="${silenceId}"][data-delivery="sent"]`;
+    await page.waitForSelector(heldFiring);
+    expect(await page.textContent(`${heldFiring} [data-testid="history-delivery"]`)).toBe('sent to 1 receiver');
     await page.waitForSelector('[data-testid="alert-row"][data-status="firing"]:not([data-silenced])');
     await page.locator('[data-testid="alert-row"]').getByRole('button', { name: /^Silence / }).first().click();
     const prefilled = page.getByRole('form', { name: 'New silence' });
