@@ -1,7 +1,7 @@
 /**
  * The scope bar's markup (components/dashboard/scope-bar.tsx), rendered as the server renders
  * it for a URL: the active filter is always shown, the fitted default range is pressed, the
- * zone switch and zoom-out are there. Clicks are the browser test's (test/browser/scope.test.ts).
+ * zone switch and the range moves are there. Clicks are the browser test's (test/browser/scope.test.ts).
  */
 import { createElement } from 'react';
 import { renderToStaticMarkup } from 'react-dom/server';
@@ -57,12 +57,20 @@ describe('the scope bar', () => {
     expect(render('tz=local')).toContain('data-tz="local"');
   });
 
-  it('shows a custom range with its instants and a zoom-out button', () => {
+  it('shows a custom range with its instants', () => {
     const html = render('from=2026-11-22T10:00:00Z&to=2026-11-22T11:00:00Z');
     expect(pressed(html, 'Time range')).toBeUndefined();
     expect(html).toContain('data-testid="custom-range"');
     expect(html).toContain('2026-11-22 10:00:00');
-    expect(html).toContain('data-testid="zoom-out"');
-    expect(render('range=1h')).not.toContain('zoom-out');
+  });
+
+  it('offers earlier, zoom in, zoom out and later on every range; later only when the range ends before now', () => {
+    const moves = (query: string) => {
+      const group = /<div[^>]*aria-label="Move the time range"[^>]*>(.*?)<\/div>/.exec(render(query))?.[1] ?? '';
+      return [...group.matchAll(/<button([^>]*)>/g)].map((m) => `${/aria-label="([^"]+)"/.exec(m[1]!)?.[1]}${/ disabled=""/.test(m[1]!) ? ' (disabled)' : ''}`);
+    };
+    expect(moves('from=2026-11-22T10:00:00Z&to=2026-11-22T11:00:00Z')).toEqual(['Earlier', 'Zoom in', 'Zoom out', 'Later']);
+    expect(moves('range=1h')).toEqual(['Earlier', 'Zoom in', 'Zoom out', 'Later (disabled)']);
+    expect(moves('from=2026-11-22T10:00:00Z')).toEqual(['Earlier', 'Zoom in', 'Zoom out', 'Later (disabled)']);
   });
 });
