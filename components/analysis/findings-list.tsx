@@ -15,7 +15,8 @@ export function FindingsList({ findings }: { findings: readonly Finding[] }) {
               <div className="finding-title">{f.title}</div>
               <div className="muted">{f.detail}</div>
               <div>
-                <strong>Fix:</strong> {f.recommendation}
+                {/* An info finding reports a path that is fine ("survives every rung"): nothing to fix. */}
+                <strong>{f.severity === 'info' ? 'Note:' : 'Fix:'}</strong> {f.recommendation}
               </div>
             </li>
           ))}

@@ -4,6 +4,7 @@
  * its paths table's export and its instants in the URL's zone (lib/dashboard/time.ts).
  */
 import { describeSpread } from '../../lib/analysis/stats';
+import { namedCandidate } from '../../lib/analysis/verdict';
 import type { PathExposure, Signature } from '../../lib/analysis/types';
 import type { ExportColumn } from '../../lib/dashboard/table-export';
 import { TableExport } from '../dashboard/table-export';
@@ -73,16 +74,17 @@ export function SignatureCard({ sig }: { sig: Signature }) {
             <p className="muted">Closed by the endpoint itself (an application close code): no layer's timeout.</p>
           ) : sig.candidates.length === 0 ? (
             <p className="muted">No known layer has a {sig.nSeconds.toFixed(1)} s timeout: add yours with DROPSCOPE_LAYERS_FILE.</p>
+          ) : namedCandidate(sig.candidates) ? (
+            <CandidateList sig={sig} />
           ) : (
-            <ol className="candidates">
-              {sig.candidates.map((c) => (
-                <li key={c.layerId}>
-                  <strong>{c.name}</strong> ({c.basis === 'identity' ? `named by its own header; default ${c.timeoutS} s` : `${c.timeoutS} s`} {c.kind}), score {c.score}
-                  <div>Change: {c.setting}</div>
-                  <div className="muted">{c.reasons.join('; ')}</div>
-                </li>
-              ))}
-            </ol>
+            // None fits well enough to be named: a default that merely equals N is a coincidence,
+            // not a second opinion beside what the layer said of itself.
+            <details className="candidates-unnamed" data-testid="unnamed-candidates">
+              <summary className="muted">
+                Not named: {sig.candidates.length} catalogue layer{sig.candidates.length === 1 ? '' : 's'} with a timeout near {sig.nSeconds.toFixed(1)} s, none fitting this cut
+              </summary>
+              <CandidateList sig={sig} />
+            </details>
           )}
         </section>
         <section>
@@ -122,6 +124,20 @@ export function SignatureCard({ sig }: { sig: Signature }) {
 }
 
 /** The fix as an attribute (`heartbeat:10000`), for tests and scripts that compare fixes on one page. */
+function CandidateList({ sig }: { sig: Signature }) {
+  return (
+    <ol className="candidates" data-testid="candidates">
+      {sig.candidates.map((c) => (
+        <li key={c.layerId}>
+          <strong>{c.name}</strong> ({c.basis === 'identity' ? `named by its own header; default ${c.timeoutS} s` : `${c.timeoutS} s`} {c.kind}), score {c.score}
+          <div>Change: {c.setting}</div>
+          <div className="muted">{c.reasons.join('; ')}</div>
+        </li>
+      ))}
+    </ol>
+  );
+}
+
 export function fixData(sig: Pick<Signature, 'fix'>): string {
   const f = sig.fix;
   return f.kind === 'heartbeat' ? `heartbeat:${f.intervalMs}` : f.kind === 'reconnect' ? `reconnect:${f.everyMs}` : 'endpoint';

@@ -25,7 +25,7 @@ export interface VerdictFacts {
 }
 
 /** A candidate worth naming in the sentence: it named itself, or its default fits well. */
-function namedCandidate(candidates: readonly Candidate[]): Candidate | undefined {
+export function namedCandidate(candidates: readonly Candidate[]): Candidate | undefined {
   const top = candidates[0];
   return top && (top.basis === 'identity' || top.score >= NAMED_SCORE) ? top : undefined;
 }

@@ -26,6 +26,16 @@ describe('the signature card', () => {
     expect(textOf(html)).not.toContain('±0.00 s');
   });
 
+  it('lists the layers it names; a default that merely equals N is folded away as not named', () => {
+    const candidate = { layerId: 'azure-appgw', name: 'Azure Application Gateway request timeout', timeoutS: 20, kind: 'idle' as const, setting: 'request timeout', reasons: ['N = 20.0 s matches'], basis: 'default' as const };
+    const named = renderHtml(SignatureCard, { sig: { ...sig, endedBy: 'layer', candidates: [{ ...candidate, score: 5.5 }] } });
+    expect(named).toContain('data-testid="candidates"');
+    expect(named).not.toContain('data-testid="unnamed-candidates"');
+    const coincidence = renderHtml(SignatureCard, { sig: { ...sig, endedBy: 'layer', candidates: [{ ...candidate, score: 2.5 }] } });
+    expect(coincidence).toMatch(/<details[^>]*data-testid="unnamed-candidates"[^>]*><summary[^>]*>Not named: 1 catalogue layer with a timeout near \d+\.\d s, none fitting this cut<\/summary><ol[^>]*data-testid="candidates"/);
+    expect(coincidence).not.toMatch(/<details[^>]* open/);
+  });
+
   it('writes first and last seen through <Instant>, in the URL\'s zone', () => {
     const html = renderHtml(SignatureCard, { sig });
     expect(html).toContain(`<time dateTime="${sig.firstSeen}"`);
@@ -47,6 +57,14 @@ describe('the findings list', () => {
     const html = renderHtml(FindingsList, { findings: [f] });
     expect(html).toContain('data-signature="age-20.0s"');
     expect(html).toContain('data-fix="heartbeat:10000"');
+    expect(textOf(html)).toContain('Fix: See the 20.0 s signature');
+  });
+
+  it('calls what an info finding says a note, not a fix: the path is fine', () => {
+    const f: Finding = { kind: 'ladder', severity: 'info', title: 'demo → direct → builtin: survives every rung, up to 30 s idle', detail: 'd', recommendation: 'No idle timeout below the longest rung on this path.' };
+    const text = textOf(renderHtml(FindingsList, { findings: [f] }));
+    expect(text).toContain('Note: No idle timeout below the longest rung on this path.');
+    expect(text).not.toContain('Fix:');
   });
 });
 
