@@ -140,7 +140,11 @@ export function FleetPanel({
       <DefinitionSection
         noun="target"
         title="Targets"
-        intro="WebSocket endpoints the canaries connect to."
+        intro={
+          <>
+            WebSocket endpoints the canaries connect to. This server has one of its own at <code className={css.code}>/canary</code> (the demo probe&apos;s <code className={css.code}>builtin</code>): add it here with this server&apos;s <code className={css.code}>ws://</code> address to run server paths to it.
+          </>
+        }
         empty="No target yet."
         rows={plan.targets}
         rowTestId="plan-target-row"
