@@ -69,6 +69,9 @@ describe('the alert loops', () => {
     expect(receiver.received[0]!.path).toBe('/api/v2/alerts');
     const [alert] = JSON.parse(receiver.received[0]!.body) as { labels: Record<string, string>; startsAt: string }[];
     expect(alert).toMatchObject({ labels: { alertname: 'probe gone', probe: 'edge-1', severity: 'critical' }, startsAt: firedAt.toISOString() });
-    expect((await recentDeliveries(database.db, { webhookId: am, includeResends: true }))[0]).toMatchObject({ eventType: 'alert.resend', status: 'delivered' });
+    // The receiver has answered; the loop records the outcome right after, in its own time.
+    const latest = async () => (await recentDeliveries(database.db, { webhookId: am, includeResends: true }))[0];
+    await waitFor('the re-send recorded as delivered', async () => (await latest())?.status === 'delivered', 20_000);
+    expect(await latest()).toMatchObject({ eventType: 'alert.resend', status: 'delivered', attempts: 1 });
   });
 });
