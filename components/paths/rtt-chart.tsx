@@ -14,8 +14,6 @@ import { formatDurationShort } from '../../lib/overview/format';
 import { ms } from './format';
 import css from './paths.module.css';
 
-type Row = RttRow;
-
 /** Dots on every reading up to this many rows; past it, only on readings a line cannot show. */
 const DOTS_UP_TO = 120;
 
@@ -59,7 +57,7 @@ export function RttChart({ points, bucketMs }: { points: RttPoint[]; bucketMs: n
 }
 
 function RttTooltip({ active, payload, tz }: TooltipContentProps & { tz: TimeZoneMode }) {
-  const row = payload?.[0]?.payload as Row | undefined;
+  const row = payload?.[0]?.payload as RttRow | undefined;
   if (!active || !row) return null;
   return (
     <div className="chart-tooltip">
