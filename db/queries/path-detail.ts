@@ -159,12 +159,15 @@ async function egress(db: Executor, scope: DashboardScope, filters: SQL[]): Prom
 async function rttSeries(db: Executor, scope: DashboardScope): Promise<PathDetail['rtt']> {
   const rangeMs = scope.to.getTime() - scope.from.getTime();
   const bucketMs = Math.max(60_000, Math.ceil(rangeMs / RTT_MAX_POINTS / 60_000) * 60_000);
-  const fromMs = scope.from.getTime();
+  // Points start at the first whole minute of the range: the rows are whole minutes, so a
+  // 1-minute point then holds exactly its own minute and is dated by it. Counted from
+  // `from` itself, the minute 14:40 was drawn at 14:39:01 (labelled 14:39).
+  const originMs = Math.ceil(scope.from.getTime() / 60_000) * 60_000;
   const probeFilters: SQL[] = [];
   if (scope.probe) probeFilters.push(sql`${r.probeId} in (select ${probes.id} from ${probes} where ${probes.name} = ${scope.probe})`);
   if (scope.label) probeFilters.push(sql`${r.probeId} in (select ${probes.id} from ${probes} where ${probes.labels} ->> ${scope.label.key} = ${scope.label.value})`);
   const where = and(eq(r.targetName, scope.target!), eq(r.proxyName, scope.proxy!), gte(r.minute, scope.from), lt(r.minute, scope.to), ...probeFilters);
-  const point = sql<number>`floor(extract(epoch from ${r.minute} - ${scope.from.toISOString()}::timestamptz) * 1000 / ${bucketMs})::int`;
+  const point = sql<number>`floor(extract(epoch from ${r.minute} - ${new Date(originMs).toISOString()}::timestamptz) * 1000 / ${bucketMs})::int`;
   const sums = sql.join(
     Array.from({ length: RTT_BUCKET_COUNT }, (_, i) => sql`coalesce(sum(${r.buckets}[${sql.raw(String(i + 1))}]), 0)::int`),
     sql`, `,
@@ -183,7 +186,7 @@ async function rttSeries(db: Executor, scope: DashboardScope): Promise<PathDetai
   return {
     bucketMs,
     points: rows.map((p) => ({
-      at: new Date(fromMs + p.point * bucketMs).toISOString(),
+      at: new Date(originMs + p.point * bucketMs).toISOString(),
       count: p.count,
       p50Ms: rttQuantile(p.buckets, 0.5, p.maxMs),
       p95Ms: rttQuantile(p.buckets, 0.95, p.maxMs),

@@ -179,7 +179,11 @@ describe.each(backends())('paths on $name', (backend) => {
     expect(d.rtt.bucketMs).toBe(60_000);
     expect(d.rtt.points.reduce((n, p) => n + p.count, 0)).toBe(20);
     expect(d.rtt.points.length).toBeGreaterThanOrEqual(1);
-    for (const point of d.rtt.points) expect((Date.parse(point.at) - scope.from.getTime()) % 60_000).toBe(0);
+    for (const point of d.rtt.points) expect(Date.parse(point.at) % 60_000).toBe(0);
+    // A range that starts mid-minute (as "last 15 minutes" does): the point of the minute
+    // 12:00 is dated 12:00, not at the range's start (11:59:29.5) with the label 11:59.
+    const midMinute = await pathDetail(database.db, { target: 'canary', proxy: 'squid' }, { from: at(-30_500), to: scope.to }, NOW);
+    expect(midMinute.rtt.points.map((p) => [p.at, p.count])).toEqual([[T0.toISOString(), 20]]);
     // 30 days: one point holds every minute; the merged buckets give the quantiles.
     const wide = await pathDetail(database.db, { target: 'canary', proxy: 'squid' }, { from: at(-29 * 86_400_000), to: at(86_400_000) }, NOW);
     expect(wide.rtt.bucketMs).toBe(216 * 60_000);
