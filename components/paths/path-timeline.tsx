@@ -5,7 +5,7 @@
  * zone (`tz`); drag across the chart to zoom the page into that time.
  */
 import { Bar, BarChart, Cell, CartesianGrid, ReferenceLine, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
-import { formatInstant, zoneLabel, type TimeZoneMode } from '../../lib/dashboard/time';
+import { formatInstant, timeAxisTick, zoneLabel, type TimeZoneMode } from '../../lib/dashboard/time';
 import { formatDurationPrecise } from '../../lib/overview/format';
 import { useBrushZoom } from '../dashboard/brush-zoom';
 import { useTimeZone } from '../dashboard/time-zone';
@@ -60,7 +60,7 @@ export function PathTimeline({ sessions, total, limit, egressChanges, from, to, 
                 domain={[start, stop]}
                 scale="time"
                 allowDataOverflow
-                tickFormatter={(t: number) => formatInstant(t, tz, multiDay ? 'datetime' : 'minute').slice(multiDay ? 5 : 0)}
+                tickFormatter={(t: number) => timeAxisTick(t, tz, multiDay)}
                 stroke="var(--muted)"
                 tick={{ fill: 'var(--muted)', fontSize: 12 }}
               />

@@ -5,7 +5,7 @@
  * (lib/paths/rtt-series.ts); a dot on every reading while they are few enough to see.
  */
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis, type TooltipContentProps } from 'recharts';
-import { formatInstant, zoneLabel, type TimeZoneMode } from '../../lib/dashboard/time';
+import { formatInstant, timeAxisTick, zoneLabel, type TimeZoneMode } from '../../lib/dashboard/time';
 import { useBrushZoom } from '../dashboard/brush-zoom';
 import { useTimeZone } from '../dashboard/time-zone';
 import { isolated, rttRows, type RttRow } from '../../lib/paths/rtt-series';
@@ -29,7 +29,7 @@ export function RttChart({ points, bucketMs }: { points: RttPoint[]; bucketMs: n
     );
   const samples = points.reduce((n, p) => n + p.count, 0);
   const multiDay = rows.length > 1 && rows.at(-1)!.t - rows[0]!.t > 86_400_000;
-  const tick = (t: number) => (multiDay ? formatInstant(t, tz, 'datetime').slice(5) : formatInstant(t, tz, 'minute'));
+  const tick = (t: number) => timeAxisTick(t, tz, multiDay);
   return (
     <section className={`card ${css.charts}`} aria-label="Round-trip time" data-testid="rtt-chart" data-points={points.length} data-samples={samples}>
       <header className="card-header">

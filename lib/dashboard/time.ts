@@ -49,6 +49,16 @@ export function formatInstant(t: number | string | Date, mode: TimeZoneMode, sty
   }
 }
 
+/**
+ * A tick on a time axis: `MM-DD HH:MM` when the axis spans days, otherwise `HH:MM`, with the
+ * seconds when the tick is not on a whole minute. An axis of two minutes ticks every 30 s,
+ * and minute labels alone read "14:40, 14:40, 14:41".
+ */
+export function timeAxisTick(t: number, mode: TimeZoneMode, multiDay: boolean, zone?: string): string {
+  if (multiDay) return formatInstant(t, mode, 'datetime', zone).slice(5);
+  return formatInstant(t, mode, new Date(t).getUTCSeconds() === 0 ? 'minute' : 'clock', zone);
+}
+
 /** What to write after a time so nobody guesses: `UTC`, or the browser's zone (`Europe/Paris`). */
 export function zoneLabel(mode: TimeZoneMode, zone?: string): string {
   if (mode === 'utc') return 'UTC';
