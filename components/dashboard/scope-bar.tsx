@@ -14,7 +14,7 @@
 import { usePathname, useRouter, useSearchParams } from 'next/navigation';
 import { shiftRange, shownRange, zoomInRange, zoomOutRange, zoomQuery } from '../../lib/dashboard/brush-zoom';
 import { RANGE_PRESETS, DEFAULT_RANGE, filterChoices, scopeQueryString, type ScopeOptions } from '../../lib/dashboard/scope';
-import { TIME_ZONE_MODES, parseTimeZoneMode, zoneLabel } from '../../lib/dashboard/time';
+import { TIME_ZONE_MODES, formatInstant, parseTimeZoneMode, zoneLabel, type TimeZoneMode } from '../../lib/dashboard/time';
 import { Instant, useTimeZone } from './time-zone';
 
 const FILTERS = [
@@ -62,7 +62,7 @@ export function ScopeBar({ options, keep = [] }: { options: ScopeOptions; keep?:
         ))}
         {range === 'custom' && (
           <span className="custom-range" data-testid="custom-range">
-            {current.from ? <Instant at={current.from} style="full" /> : '…'} → {current.to ? <Instant at={current.to} style="full" /> : 'now'} {zoneLabel(shownZone)}
+            {current.from ? <Instant at={current.from} style="full" /> : '…'} → {current.to ? <Instant at={current.to} style={sameDay(current.from, current.to, shownZone) ? 'clock' : 'full'} /> : 'now'} {zoneLabel(shownZone)}
           </span>
         )}
       </div>
@@ -102,4 +102,9 @@ export function ScopeBar({ options, keep = [] }: { options: ScopeOptions; keep?:
       </div>
     </div>
   );
+}
+
+/** Whether both ends of a custom range fall on one date in the zone shown: the end then drops its date. */
+function sameDay(from: string | undefined, to: string, zone: TimeZoneMode): boolean {
+  return from !== undefined && formatInstant(from, zone, 'datetime').slice(0, 10) === formatInstant(to, zone, 'datetime').slice(0, 10);
 }

@@ -62,6 +62,11 @@ describe('the scope bar', () => {
     expect(pressed(html, 'Time range')).toBeUndefined();
     expect(html).toContain('data-testid="custom-range"');
     expect(html).toContain('2026-11-22 10:00:00');
+    // One date: the end is written as a time of day only.
+    const end = /data-testid="custom-range"[^>]*>(.*?)<\/span>/.exec(html)?.[1]?.replace(/<[^>]+>/g, '');
+    expect(end).toBe('2026-11-22 10:00:00 → 11:00:00 UTC');
+    const across = /data-testid="custom-range"[^>]*>(.*?)<\/span>/.exec(render('from=2026-11-22T23:00:00Z&to=2026-11-23T01:00:00Z'))?.[1]?.replace(/<[^>]+>/g, '');
+    expect(across).toBe('2026-11-22 23:00:00 → 2026-11-23 01:00:00 UTC');
   });
 
   it('offers earlier, zoom in, zoom out and later on every range; later only when the range ends before now', () => {
