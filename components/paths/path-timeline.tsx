@@ -9,6 +9,7 @@ import { formatInstant, timeAxisTick, zoneLabel, type TimeZoneMode } from '../..
 import { formatDurationPrecise } from '../../lib/overview/format';
 import { useBrushZoom } from '../dashboard/brush-zoom';
 import { useTimeZone } from '../dashboard/time-zone';
+import { timelineDomain } from '../../lib/paths/timeline-domain';
 import type { EgressChange, TimelineBar } from '../../lib/paths/types';
 import { END_GROUPS, endGroup, type EndGroup } from './end-kinds';
 import css from './paths.module.css';
@@ -30,9 +31,7 @@ export function PathTimeline({ sessions, total, limit, egressChanges, from, to, 
     group: endGroup(b.endedAt, b.endKind),
     bar: b,
   }));
-  // Zoom to the sessions shown (a 60 s session is invisible on a 30-day axis), within the range.
-  const start = rows.length ? Math.max(Date.parse(from), Math.min(...rows.map((r) => r.span[0]))) : Date.parse(from);
-  const stop = rows.length ? Math.max(...rows.map((r) => r.span[1]), start + 60_000) : end;
+  const [start, stop] = timelineDomain(rows.map((r) => r.span), Date.parse(from), end);
   const multiDay = stop - start > 86_400_000;
   // Thick bars while there are few; at most 640 px however many.
   const perRow = rows.length <= 30 ? 14 : rows.length <= 100 ? 6 : 2;
