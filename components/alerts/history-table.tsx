@@ -135,7 +135,7 @@ export function AlertHistory({ history, silences = [] }: { history: WithSeen<Tra
       <div className={css.sectionHeader}>
         <h2 id="history-title">History</h2>
         <div className={css.actions}>
-          <span className={css.sub}>latest {history.length} transitions</span>
+          {history.length > 0 && <span className={css.sub}>{history.length === 1 ? 'one transition' : `latest ${history.length} transitions`}</span>}
           <TableExport
             name="alert-history"
             rows={history}
