@@ -11,6 +11,7 @@
  * queries are also held to the range limit that needs the clock (scope.ts rangeIssues).
  */
 import type { z } from 'zod';
+import { nulTextIssue } from '../http/nul-text';
 import { fieldIssues, type FieldIssue } from '../http/problem';
 import { rangeIssues, type DashboardQuery, type RangePreset } from './scope';
 
@@ -42,6 +43,8 @@ type ObjectSchema = z.ZodType & { shape: Record<string, unknown> };
 /** Parse `input` with `schema` after setting aside the keys it does not know. */
 export function parseQuery<S extends ObjectSchema>(schema: S, input: QueryInput): QueryParse<z.output<S>> {
   const { known, ignored } = splitParams(input, Object.keys(schema.shape));
+  const nul = nulTextIssue(known);
+  if (nul) return { success: false, issues: [nul], ignored, known };
   const parsed = schema.safeParse(known);
   if (!parsed.success) return { success: false, issues: fieldIssues(parsed.error), ignored, known };
   return { success: true, data: parsed.data as z.output<S>, ignored, known };

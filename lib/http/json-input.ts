@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import { describeIssues, fieldIssues, problem } from './problem';
+import { nulTextIssue } from './nul-text';
 import { BodyError, readBody } from './read-body';
 
 const MAX_BODY = 64 * 1024;
@@ -27,6 +28,9 @@ export async function parseJsonBody<S extends z.ZodType>(request: Request, schem
   } catch (err) {
     return { ok: false, response: problem(400, 'API_ERR_JSON', `body is not valid JSON: ${(err as Error).message}`) };
   }
+  // Before the schema: its messages would name a field's other faults and let this one through.
+  const nul = nulTextIssue(json);
+  if (nul) return { ok: false, response: problem(400, 'API_ERR_SCHEMA', `invalid body: ${describeIssues([nul])}`, { issues: [nul] }) };
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issues = fieldIssues(parsed.error);

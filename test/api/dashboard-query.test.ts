@@ -82,6 +82,22 @@ for (const backend of backends()) {
       expect((await call(handler, path, `?to=${daysAgo(0.5)}`)).status).toBe(200);
     });
 
+    it.each(SCOPED)('%s: names a filter holding a NUL character (PostgreSQL cannot compare it) with a 400, not a 500', async (_name, path, handler) => {
+      for (const field of ['probe', 'target', 'proxy', 'profile', 'label']) {
+        const value = field === 'label' ? 'region=e%00u' : 'a%00b';
+        const res = await call(handler, path, `?range=1h&${field}=${value}`);
+        expect(res.status, field).toBe(400);
+        expect(await res.json(), field).toMatchObject({ error: { code: 'API_ERR_QUERY', issues: [{ path: field, message: 'expected text without NUL characters' }] } });
+      }
+    });
+
+    it('refuses a path id whose names hold a NUL character as no such path', async () => {
+      for (const id of ['a%00b~direct', 'canary~di%00rect']) {
+        const res = await pathGET(new Request(`http://127.0.0.1/api/v1/paths/${id}`), { params: Promise.resolve({ id }) });
+        expect(res.status, id).toBe(404);
+      }
+    });
+
     it('the overview ignores unknown parameters too and still names a bad window', async () => {
       const ok = await call(overviewGET, '/api/v1/overview', '?window=15m&ref=chat');
       expect(ok.status).toBe(200);
