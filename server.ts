@@ -113,7 +113,13 @@ async function main(): Promise<void> {
     else res.writeHead(404).end();
   }) : null;
   // Tracks every connection from now on, upgraded ones included, for the drain (server/shutdown.ts).
-  const shutdown = createShutdown({ servers: metricsServer ? [httpServer, metricsServer] : [httpServer], log, exit: (code) => process.exit(code) });
+  const shutdown = createShutdown({
+    servers: metricsServer ? [httpServer, metricsServer] : [httpServer],
+    log,
+    graceMs: config.DROPSCOPE_SHUTDOWN_GRACE_MS,
+    stepTimeoutMs: config.DROPSCOPE_SHUTDOWN_STEP_TIMEOUT_MS,
+    exit: (code) => process.exit(code),
+  });
   // On PostgreSQL, pushes reach the browsers of every server on the database (server/live-adapter.ts).
   const live = await attachLive(httpServer, { intervalMs: config.DROPSCOPE_LIVE_INTERVAL_MS, log: moduleLogger(log, 'live'), postgresUrl: config.DATABASE_URL, admit: gate.admitSocket, recheckMs: authConfig.DROPSCOPE_LIVE_RECHECK_MS });
   registerLiveMetrics(metrics);
@@ -215,7 +221,7 @@ async function main(): Promise<void> {
         {
           name: 'database',
           // PGlite flushes on close: give it time rather than exit in the middle.
-          timeoutMs: 2_500,
+          timeoutMs: Math.max(2_500, config.DROPSCOPE_SHUTDOWN_STEP_TIMEOUT_MS),
           close: async () => {
             uninstallDatabase(database);
             await database.close();

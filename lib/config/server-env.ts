@@ -68,6 +68,14 @@ const envSchema = z.object({
   DROPSCOPE_INGEST_BURST: z.coerce.number().int().min(MAX_BATCH_EVENTS).max(100_000_000).default(10_000),
   /** A request body not fully arrived this long after its reading began is answered 408 and its socket closed. */
   DROPSCOPE_INGEST_BODY_TIMEOUT_MS: z.coerce.number().int().min(50).max(300_000).default(10_000),
+  /**
+   * SIGTERM's drain (server/shutdown.ts): how long requests in flight may take to finish
+   * before their connections are destroyed, and how long each closing step (socket.io, the
+   * loops, the database) may take before it is left behind. The defaults end a drain within
+   * 2 s; raise them when a load balancer or systemd allows longer (TimeoutStopSec).
+   */
+  DROPSCOPE_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600_000).default(1_500),
+  DROPSCOPE_SHUTDOWN_STEP_TIMEOUT_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
   /** How often dashboards get a coalesced live push, at most. */
   DROPSCOPE_LIVE_INTERVAL_MS: z.coerce.number().int().min(50).max(10_000).default(250),
   /**

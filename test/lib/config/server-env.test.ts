@@ -60,3 +60,14 @@ describe('serverMode', () => {
     expect(() => serverMode('staging', '/srv/dropscope/dist/server.mjs')).toThrow(/NODE_ENV is "staging"/);
   });
 });
+
+describe('SIGTERM drain settings', () => {
+  it('default to a drain within 2 s, and take an operator\'s longer grace', () => {
+    expect(parseServerConfig({})).toMatchObject({ DROPSCOPE_SHUTDOWN_GRACE_MS: 1_500, DROPSCOPE_SHUTDOWN_STEP_TIMEOUT_MS: 1_000 });
+    expect(parseServerConfig({ DROPSCOPE_SHUTDOWN_GRACE_MS: '25000', DROPSCOPE_SHUTDOWN_STEP_TIMEOUT_MS: '5000' })).toMatchObject({ DROPSCOPE_SHUTDOWN_GRACE_MS: 25_000, DROPSCOPE_SHUTDOWN_STEP_TIMEOUT_MS: 5_000 });
+  });
+  it('names the variable when the value is bad', () => {
+    expect(() => parseServerConfig({ DROPSCOPE_SHUTDOWN_GRACE_MS: '-1' })).toThrow(/DROPSCOPE_SHUTDOWN_GRACE_MS/);
+    expect(() => parseServerConfig({ DROPSCOPE_SHUTDOWN_STEP_TIMEOUT_MS: '1h' })).toThrow(/DROPSCOPE_SHUTDOWN_STEP_TIMEOUT_MS/);
+  });
+});
