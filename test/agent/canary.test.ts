@@ -101,14 +101,16 @@ function deps(stop = new AbortController().signal, clock: () => number = () => p
   const events: IngestEvent[] = [];
   let markOpen: () => void = () => {};
   const opened = new Promise<void>((r) => (markOpen = r));
-  const d: CanaryDeps = { emit: (e) => events.push(e), clock, wall: () => new Date(), dialTimeoutMs: 3000, stop, onOpen: () => markOpen() };
+  // A dial deadline only a hang reaches: a loaded machine may take seconds to upgrade on
+  // loopback. The test of the dial timeout sets its own.
+  const d: CanaryDeps = { emit: (e) => events.push(e), clock, wall: () => new Date(), dialTimeoutMs: 30_000, stop, onOpen: () => markOpen() };
   const ended = () => events.find((e): e is SessionEnded => e.type === 'session.ended');
   const failed = () => events.find((e): e is AttemptFailed => e.type === 'attempt.failed');
   /** Resolves when the canary's session has opened (its clock reads 0 from then on until moved). */
   return { d, events, ended, failed, opened };
 }
 
-const waitFor = async (cond: () => boolean, ms = 3000) => {
+const waitFor = async (cond: () => boolean, ms = 30_000) => {
   const deadline = Date.now() + ms;
   while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
 };
@@ -244,7 +246,9 @@ describe('canary endings', () => {
         if (data.toString() === 'read-2') clock.set(700);
       });
     });
-    const profile: ProfileConfig = { name: 'hb', kind: 'heartbeat', interval: 100, timeout: 300 };
+    // The deadline runs on real time (the shared queue's): long enough that an answer delayed
+    // by a loaded machine still beats it; only the third ping, never answered, reaches it.
+    const profile: ProfileConfig = { name: 'hb', kind: 'heartbeat', interval: 100, timeout: 3000 };
     await runAttempt(canary(url, profile), d);
     const end = ended()!;
     expect(end.endKind).toBe('pong_timeout');
@@ -270,7 +274,8 @@ describe('canary endings', () => {
         stop.abort();
       });
     });
-    const profile: ProfileConfig = { name: 'echo', kind: 'echo', interval: 100, timeout: 1000, messageBytes: 256 * 1024 };
+    // The echo deadline runs on real time: far beyond any echo, the test ends by its stop.
+    const profile: ProfileConfig = { name: 'echo', kind: 'echo', interval: 100, timeout: 30_000, messageBytes: 256 * 1024 };
     await runAttempt(canary(url, profile), d);
     const end = ended()!;
     expect(end).toMatchObject({ endKind: 'probe_closed', closeCode: 1001 });
@@ -286,7 +291,8 @@ describe('canary endings', () => {
   it('a ladder rung that gets its pong after the gap ends as probe_closed, survived', async () => {
     const target = await startTarget();
     const { d, ended } = deps();
-    const profile: ProfileConfig = { name: 'ladder', kind: 'ladder', gaps: [100], timeout: 500 };
+    // The pong deadline runs on real time: far beyond any pong, the rung ends when it comes.
+    const profile: ProfileConfig = { name: 'ladder', kind: 'ladder', gaps: [100], timeout: 30_000 };
     await runAttempt(canary(`ws://127.0.0.1:${target.port}/canary`, profile, 'direct', 100), d);
     expect(ended()).toMatchObject({ endKind: 'probe_closed', closeCode: 1000, closeReason: 'ladder: survived 0.1s idle' });
   });
@@ -408,7 +414,9 @@ describe('failed attempts', () => {
 describe('through an HTTP CONNECT proxy', () => {
   it('times the proxy handshake and records the cut of its idle timeout', async () => {
     const target = await startTarget();
-    const proxy = await startConnectProxy({ idleTimeoutMs: 600 });
+    // Long enough that the upgrade through the tunnel (its bytes reset the proxy's timer)
+    // finishes first on a loaded machine.
+    const proxy = await startConnectProxy({ idleTimeoutMs: 2000 });
     cleanups.push(() => proxy.close());
     const { d, events, ended } = deps();
     await runAttempt(canary(`ws://127.0.0.1:${target.port}/canary`, undefined, `http://127.0.0.1:${proxy.port}`), d);
@@ -419,7 +427,7 @@ describe('through an HTTP CONNECT proxy', () => {
     expect(opened.timings.upgradeMs).toBeGreaterThan(0);
     expect(opened.path.proxy).toEqual({ name: 'p', kind: 'http', url: `http://127.0.0.1:${proxy.port}` });
     // The proxy's idle cut, and nothing received between the upgrade and it. (How close to
-    // 600 ms the demo proxy's own timer fires is not the probe's behaviour.)
+    // 2 s the demo proxy's own timer fires is not the probe's behaviour.)
     const end = ended()!;
     expect(end).toMatchObject({ endKind: 'tcp_fin', closeCode: 1006 });
     expect(end.sinceLastRecvMs).toBe(end.durationMs);
@@ -466,7 +474,10 @@ describe('through an HTTP CONNECT proxy', () => {
       responseHeaders: { server: 'dropscope-demo-proxy', 'proxy-authenticate': 'Basic' },
     });
     expect(JSON.stringify(events)).not.toContain('wrong');
-    const ok = deps(AbortSignal.timeout(300));
+    // Stopped once open (not after a fixed time, which a slow upgrade could outlast).
+    const stopOk = new AbortController();
+    const ok = deps(stopOk.signal);
+    ok.d.onOpen = () => stopOk.abort();
     await runAttempt(canary(`ws://127.0.0.1:${target.port}/canary`, undefined, `http://alice:right@127.0.0.1:${proxy.port}`), ok.d);
     expect(ok.ended()).toMatchObject({ endKind: 'probe_closed' });
   });

@@ -23,8 +23,10 @@ afterEach(async () => {
 
 /** Poll (on the real clock) until `cond` holds; a failure names what never happened. */
 async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; !cond(); i++) {
-    if (i > 1000) throw new Error(`timed out waiting for ${what}`);
+  // A deadline in time, not in polls, generous for a loaded machine: dials and sockets are real.
+  const deadline = Date.now() + 20_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
@@ -49,7 +51,7 @@ async function open(plan: PlannedCanary) {
   const stop = new AbortController();
   const events: IngestEvent[] = [];
   let opened = false;
-  const deps: CanaryDeps = { emit: (e) => events.push(e), clock: f.clock.now, wall: () => new Date(), dialTimeoutMs: 3000, stop: stop.signal, queue, onOpen: () => (opened = true) };
+  const deps: CanaryDeps = { emit: (e) => events.push(e), clock: f.clock.now, wall: () => new Date(), dialTimeoutMs: 30_000, stop: stop.signal, queue, onOpen: () => (opened = true) };
   const run = runAttempt(plan, deps);
   await until(() => opened, 'the session to open');
   /** Let `ms` pass on the fake clock, stopping at each of the queue's 10 ms ticks. */

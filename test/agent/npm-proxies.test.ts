@@ -31,8 +31,12 @@ async function target(): Promise<number> {
   return listen(server);
 }
 
-/** `target`: the canary target's port on 127.0.0.1, or a whole URL. */
-async function attempt(target: number | string, proxyUrl: string, stopAfterMs?: number) {
+/**
+ * `target`: the canary target's port on 127.0.0.1, or a whole URL. `stopOnOpen`: stop the
+ * canary as soon as it opened (the probe's stop: it ends as probe_closed), rather than after
+ * a fixed time that a slow upgrade on a loaded machine could outlast.
+ */
+async function attempt(target: number | string, proxyUrl: string, stopOnOpen = false) {
   const canary: PlannedCanary = {
     key: 'k',
     target: { name: 't', url: typeof target === 'number' ? `ws://127.0.0.1:${target}/canary` : target, headers: {}, subprotocols: [], tls: { verify: true } },
@@ -41,7 +45,9 @@ async function attempt(target: number | string, proxyUrl: string, stopAfterMs?: 
     profileLabel: 'idle',
   };
   const events: IngestEvent[] = [];
-  const deps: CanaryDeps = { emit: (e) => events.push(e), clock: () => performance.now(), wall: () => new Date(), dialTimeoutMs: 3000, stop: stopAfterMs ? AbortSignal.timeout(stopAfterMs) : new AbortController().signal };
+  const stop = new AbortController();
+  // A dial deadline only a hang reaches: these dials succeed or are refused.
+  const deps: CanaryDeps = { emit: (e) => events.push(e), clock: () => performance.now(), wall: () => new Date(), dialTimeoutMs: 30_000, stop: stop.signal, ...(stopOnOpen && { onOpen: () => stop.abort() }) };
   await runAttempt(canary, deps);
   return {
     events,
@@ -57,7 +63,7 @@ describe('through the `proxy` package (HTTP CONNECT)', () => {
     const server = createProxy(createServer());
     server.authenticate = (req) => req.headers['proxy-authorization'] === `Basic ${Buffer.from('u:right').toString('base64')}`;
     const proxyPort = await listen(server);
-    const ok = await attempt(port, `http://u:right@127.0.0.1:${proxyPort}`, 300);
+    const ok = await attempt(port, `http://u:right@127.0.0.1:${proxyPort}`, true);
     expect(ok.opened!.timings.proxyMs).toBeGreaterThan(0);
     expect(ok.ended).toMatchObject({ endKind: 'probe_closed', closeCode: 1001 });
     const refused = await attempt(port, `http://u:wrong@127.0.0.1:${proxyPort}`);
@@ -69,11 +75,11 @@ describe('through `simple-socks` (SOCKS5)', () => {
   it('opens without and with credentials, and times the SOCKS handshake', async () => {
     const port = await target();
     const open = await listen(createSocksServer());
-    const r = await attempt(port, `socks5://127.0.0.1:${open}`, 300);
+    const r = await attempt(port, `socks5://127.0.0.1:${open}`, true);
     expect(r.opened!.timings.proxyMs).toBeGreaterThan(0);
     expect(r.opened!.path.proxy).toEqual({ name: 'p', kind: 'socks5', url: `socks5://127.0.0.1:${open}` });
     const authed = await listen(createSocksServer({ authenticate: (u, p, _s, cb) => cb(u === 'u' && p === 'pw' ? undefined : new Error('denied')) }));
-    expect((await attempt(port, `socks5://u:pw@127.0.0.1:${authed}`, 300)).opened).toBeDefined();
+    expect((await attempt(port, `socks5://u:pw@127.0.0.1:${authed}`, true)).opened).toBeDefined();
     const bad = await attempt(port, `socks5://u:nope@127.0.0.1:${authed}`);
     expect(bad.failed).toMatchObject({ outcome: 'proxy_refused' });
   });

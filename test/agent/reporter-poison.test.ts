@@ -86,7 +86,9 @@ function virtualTimers() {
     },
   };
   async function asleep(): Promise<void> {
-    for (let i = 0; i < 5_000; i++) {
+    // Bounded in time, generously: the spool's disk writes may be slow on a loaded machine.
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
       if (pending.size > 0) return;
       await new Promise((r) => setTimeout(r, 1));
     }

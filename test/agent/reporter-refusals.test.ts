@@ -119,7 +119,9 @@ describe('reporter refusals', () => {
    * nothing until the test elapses that wait, so whatever the test reads is settled.
    */
   async function asleep(): Promise<void> {
-    for (let i = 0; i < 2_000; i++) {
+    // Bounded in time, generously: the requests are real, and a loaded machine is slow.
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
       if (vt.pending.size > 0) return;
       await new Promise((r) => setTimeout(r, 5));
     }

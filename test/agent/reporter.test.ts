@@ -19,7 +19,7 @@ import { capturedLog } from '../helpers/log-capture';
 
 const TOKEN = `dsp_7_${'s3cr3t-'.repeat(6)}x`;
 
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -11,8 +11,10 @@ import { startRunner, type Runner } from '../../agent/runner';
 import type { IngestEvent, SessionEnded, SessionOpened } from '../../lib/contracts/ingest';
 
 async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; !cond(); i++) {
-    if (i > 2000) throw new Error(`timed out waiting for ${what}`);
+  // A deadline in time, not in polls, generous for a loaded machine: dials and sockets are real.
+  const deadline = Date.now() + 20_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 5));
   }
 }
@@ -48,7 +50,7 @@ describe('runner.apply', () => {
   });
 
   const start = (plan: PlannedCanary[]) =>
-    (runner = startRunner(plan, { emit: (e) => events.push(e), clock: () => performance.now(), wall: () => new Date(), dialTimeoutMs: 2000, backoff: { baseMs: 1, capMs: 20 }, random: () => 0 }));
+    (runner = startRunner(plan, { emit: (e) => events.push(e), clock: () => performance.now(), wall: () => new Date(), dialTimeoutMs: 30_000, backoff: { baseMs: 1, capMs: 20 }, random: () => 0 }));
   const opened = () => events.filter((e): e is SessionOpened => e.type === 'session.opened');
   const ended = () => events.filter((e): e is SessionEnded => e.type === 'session.ended');
   const openIds = () => {

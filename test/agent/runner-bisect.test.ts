@@ -16,8 +16,10 @@ import { ingestEventSchema, type IngestEvent, type SessionEnded, type SessionOpe
 import { cutAtOf, nextGaps, replay, resolutionMs, rungOutcome, type Rung } from '../../lib/diagnosis/bisect';
 
 async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; !cond(); i++) {
-    if (i > 2000) throw new Error(`timed out waiting for ${what}`);
+  // A deadline in time, not in polls, generous for a loaded machine: dials and sockets are real.
+  const deadline = Date.now() + 20_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 2));
   }
 }
@@ -107,7 +109,7 @@ describe('a bisect unit in the runner', () => {
       },
       clock: time.now,
       wall: () => new Date(BASE + time.now()),
-      dialTimeoutMs: 3000,
+      dialTimeoutMs: 30_000,
       backoff: { baseMs: 1000, capMs: 60_000 },
       random: () => 0.5,
       timers: runnerTimers,
@@ -283,7 +285,7 @@ describe('a bisect unit in the runner', () => {
       emit: (e) => events.push(e),
       clock: time.now,
       wall: () => new Date(BASE + time.now()),
-      dialTimeoutMs: 3000,
+      dialTimeoutMs: 30_000,
       backoff: { baseMs: 1000, capMs: 60_000 },
       random: () => 0.5,
       timers: { setTimeout: (fn, ms) => (waits.push(ms), time.timers.setTimeout(fn, ms)), clearTimeout: time.timers.clearTimeout },

@@ -479,7 +479,9 @@ describe('ingest through the real server', () => {
   const now = () => new Date(Date.now() - 60_000);
 
   it('answers a year-0000 instant with 400 naming the field, never 500; a slow body with 408 and a closed socket', async () => {
-    server = await startServer({ env: { DROPSCOPE_INGEST_BODY_TIMEOUT_MS: '400' } });
+    // 2 s: long enough that the prompt bodies below are never cut on a loaded machine, far
+    // shorter than the dribbling one takes (a byte every 50 ms: some 19 s).
+    server = await startServer({ env: { DROPSCOPE_INGEST_BODY_TIMEOUT_MS: '2000' } });
     const token = addProbeToken('edge-e2e-0000', { DROPSCOPE_DATA_DIR: server.dataDir });
     const res = await send(token, [opened('s-e2e-0000', { attemptedAt: '0000-01-01T00:00:00.000Z' })]);
     expect(res.status).toBe(400);
@@ -488,7 +490,7 @@ describe('ingest through the real server', () => {
     expect(future.status).toBe(400);
     expect(((await future.json()) as any).error.issues.map((i: { path: string }) => i.path)).toEqual(['events.0.attemptedAt', 'events.0.openedAt']);
 
-    // A body that dribbles in a byte at a time: cut after the configured 400 ms, not node's 300 s.
+    // A body that dribbles in a byte at a time: cut after the configured 2 s, not node's 300 s.
     const body = JSON.stringify({ events: [opened('s-e2e-slow', {}, now())] });
     const socket = connect(server.port, '127.0.0.1');
     let answer = '';

@@ -25,8 +25,10 @@ const TOKEN = `dsp_9_${'p'.repeat(43)}`;
 const VERSION_C = 'c0ffee00c0ffee00';
 
 async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; !cond(); i++) {
-    if (i > 2000) throw new Error(`timed out waiting for ${what}`);
+  // A deadline in time, not in polls, generous for a loaded machine: dials and sockets are real.
+  const deadline = Date.now() + 20_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

@@ -33,8 +33,12 @@ describe.each(backends().slice(0, 1))('ingest on node:http ($name)', (backend) =
   let server: Server;
   let port: number;
   let token: string;
-  /** The body timeout of the server under test: short, so a dribbling client is cut in a test's time. */
-  const bodyTimeoutMs = 300;
+  /**
+   * The body timeout of the server under test: short, so a dribbling client is cut in a test's
+   * time, yet long enough that a prompt body is never cut when a loaded machine stalls this
+   * process (the server and its clients) for a moment.
+   */
+  const bodyTimeoutMs = 1000;
 
   beforeAll(async () => {
     database = await backend.open();
@@ -134,7 +138,7 @@ describe.each(backends().slice(0, 1))('ingest on node:http ($name)', (backend) =
     socket.write(
       `POST /api/v1/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
     );
-    // A byte every 20 ms: the whole body would take over a second, several times the limit.
+    // A byte every 20 ms: the whole body (some 380 bytes) would take over 7 s, several times the limit.
     const drip = setInterval(() => {
       if (sent < body.length && !socket.destroyed) socket.write(body[sent++]!);
     }, 20);
