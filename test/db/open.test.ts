@@ -28,7 +28,11 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-describe.each(backends())('migrations on $name', (backend) => {
+// Opening a database (migrating a fresh PGlite takes seconds, more on a loaded machine) is
+// what these tests do, inside the test: a timeout of their own.
+const OPENS = { timeout: 120_000 };
+
+describe.each(backends())('migrations on $name', OPENS, (backend) => {
   it('creates every table a batch touches', async () => {
     const database = await backend.open();
     try {
@@ -42,7 +46,7 @@ describe.each(backends())('migrations on $name', (backend) => {
   });
 });
 
-describe('PGlite data directory', () => {
+describe('PGlite data directory', OPENS, () => {
   it('keeps the data across a restart, with no lock error', async () => {
     const dir = tmp();
     const first = await openDatabase({ kind: 'pglite', dataDir: dir });
@@ -99,7 +103,7 @@ describe('PGlite data directory', () => {
   });
 });
 
-describe('PostgreSQL', () => {
+describe('PostgreSQL', OPENS, () => {
   const url = process.env.TEST_DATABASE_URL;
 
   // Replicas or a rolling deploy start servers at one moment on an empty database: the

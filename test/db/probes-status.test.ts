@@ -121,5 +121,6 @@ describe.each(backends())('probe status on $name', (backend) => {
     } finally {
       await empty.close();
     }
-  });
+    // Opens (and migrates) a database of its own inside the test: seconds on a loaded machine.
+  }, 120_000);
 });

@@ -144,7 +144,7 @@ describe('browser writes and live pushes', () => {
   });
 
   async function socketOutcome(extraHeaders: Record<string, string>): Promise<'connected' | string> {
-    const socket = connect(server.url, { path: '/socket.io', transports: ['websocket'], extraHeaders, reconnection: false, timeout: 10_000 });
+    const socket = connect(server.url, { path: '/socket.io', transports: ['websocket'], extraHeaders, reconnection: false, timeout: 20_000 });
     try {
       return await new Promise<string>((resolve) => {
         socket.once('connect', () => resolve('connected'));

@@ -4,16 +4,18 @@
  * made-up token never. Then /metrics: a bearer API token, or its own listen address.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../helpers/ports';
+import { freePort, randomLoopback } from '../helpers/ports';
 import { signIn, startServer, type RunningServer } from '../helpers/server';
 
 let server: RunningServer;
 let metricsPort: number;
+/** The /metrics listener's own loopback address: its port stays free until the server binds it. */
+const metricsHost = randomLoopback();
 
 
 beforeAll(async () => {
-  metricsPort = await freePort();
-  server = await startServer({ env: { DROPSCOPE_ADMIN_EMAIL: '', DROPSCOPE_ADMIN_PASSWORD: '', DROPSCOPE_METRICS_LISTEN: `127.0.0.1:${metricsPort}` } });
+  metricsPort = await freePort(metricsHost);
+  server = await startServer({ env: { DROPSCOPE_ADMIN_EMAIL: '', DROPSCOPE_ADMIN_PASSWORD: '', DROPSCOPE_METRICS_LISTEN: `${metricsHost}:${metricsPort}` } });
 }, 120_000);
 afterAll(async () => {
   await server?.dispose();
@@ -60,10 +62,10 @@ describe('the first admin', () => {
     const scrape = await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${token}` } });
     expect(scrape.status).toBe(200);
     expect(await scrape.text()).toContain('process_cpu_seconds_total');
-    const own = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    const own = await fetch(`http://${metricsHost}:${metricsPort}/metrics`);
     expect(own.status).toBe(200);
     expect(await own.text()).toContain('process_cpu_seconds_total');
-    expect((await fetch(`http://127.0.0.1:${metricsPort}/api/v1/drops`)).status).toBe(404);
+    expect((await fetch(`http://${metricsHost}:${metricsPort}/api/v1/drops`)).status).toBe(404);
     // Listed without its value, ever.
     const list = await (await fetch(`${server.url}/api/v1/tokens`, { headers: { cookie } })).text();
     expect(list).toContain('prometheus');

@@ -3,7 +3,7 @@
  * and on the DROPSCOPE_METRICS_LISTEN address (issue 19).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../helpers/ports';
+import { freePort, randomLoopback } from '../helpers/ports';
 import { startServer, type RunningServer } from '../helpers/server';
 
 describe('health endpoints of the built server', () => {
@@ -11,9 +11,11 @@ describe('health endpoints of the built server', () => {
   let metricsUrl: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    metricsUrl = `http://127.0.0.1:${port}`;
-    server = await startServer({ env: { DROPSCOPE_METRICS_LISTEN: `127.0.0.1:${port}` } });
+    // On a loopback address of the test's own: the port stays free until the server binds it.
+    const host = randomLoopback();
+    const port = await freePort(host);
+    metricsUrl = `http://${host}:${port}`;
+    server = await startServer({ env: { DROPSCOPE_METRICS_LISTEN: `${host}:${port}` } });
   });
   afterAll(async () => {
     await server?.dispose();

@@ -143,7 +143,8 @@ describe.skipIf(!ADMIN_URL)('on PostgreSQL', () => {
     expect(server.output()).not.toContain(TEST_SECRET_KEY);
     await server.stop();
     server = undefined;
-  });
+    // The server starts and stops inside the test.
+  }, 120_000);
 
   it('runs with a wrong key: the delivery fails with that reason, the server stays up', async () => {
     server = await startServer({ env: { ...ENV, DATABASE_URL: scratch.url, DROPSCOPE_SECRET_KEY: generateSecretKey().toBase64() } });
@@ -155,5 +156,6 @@ describe.skipIf(!ADMIN_URL)('on PostgreSQL', () => {
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^the test message was not delivered: cannot sign: the endpoint's secret does not decrypt/);
     expect(receiver.received.length).toBe(before);
     expect((await call(server, '/api/v1/webhooks')).status).toBe(200);
-  });
+    // The server starts inside the test.
+  }, 120_000);
 });

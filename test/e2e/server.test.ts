@@ -17,8 +17,13 @@ describe('dropscope server', () => {
   let token: string;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'dropscope-e2e-'));
 
+  // Pushes coalesce per interval: 1 s, so that twenty batches land in few pushes however
+  // slowly a loaded machine stores them one after another (at the helper's 100 ms, batches
+  // stored 100 ms apart would each get a push of their own).
+  const env = { DROPSCOPE_LIVE_INTERVAL_MS: '1000' };
+
   beforeAll(async () => {
-    server = await startServer({ dataDir });
+    server = await startServer({ dataDir, env });
     // The CLI runs while the server holds the PGlite directory: it goes through the admin socket.
     token = addProbeToken('edge-e2e-1', { DROPSCOPE_DATA_DIR: dataDir }, ['region=eu', 'isp=loopback']);
   });
@@ -70,7 +75,7 @@ describe('dropscope server', () => {
       socket.on(LIVE_EVENT, (p: LivePush) => pushes.push(p));
       const batches = 20;
       await Promise.all(Array.from({ length: batches }, (_, i) => ingest([opened(`s-flood${String(i).padStart(3, '0')}`)])));
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + 20_000;
       const total = () => pushes.reduce((n, p) => n + (p.counts['session.opened'] ?? 0), 0);
       while (total() < batches && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(total()).toBe(batches);
@@ -101,13 +106,14 @@ describe('dropscope server', () => {
 
   it('keeps every session across a restart on the same data directory', async () => {
     expect(await server.stop()).toBe(0);
-    server = await startServer({ dataDir });
+    server = await startServer({ dataDir, env });
     const session = await server.api('/api/v1/sessions/s-e2e00001');
     expect(await session.json()).toMatchObject({ durationMs: 60_004 });
     const list = runCli(['probe', 'list'], { DROPSCOPE_DATA_DIR: dataDir });
     expect(list.stdout).toMatch(/edge-e2e-1\s+active\s+isp=loopback,region=eu|edge-e2e-1\s+active\s+region=eu,isp=loopback/);
     expect(list.stdout).toMatch(/edge-e2e-revoked\s+revoked/);
-  });
+    // A stop and a start of the built server inside the test: more than the default 30 s on a loaded machine.
+  }, 120_000);
 });
 
 describe('refusing to start', () => {

@@ -61,11 +61,15 @@ export async function runShutdownScenario(options: { env?: Record<string, string
     const ingest = new Promise<ShutdownOutcome['ingest']>((resolve) => (answered = resolve));
     const agent = new Agent({ keepAlive: true });
     cleanups.push(() => agent.destroy());
+    // `Expect: 100-continue`: node answers "100 Continue" as it hands the request to the
+    // server's handler, so the test knows the request is in flight there before it signals
+    // (a SIGTERM before the server has read the headers would drop the connection instead).
     const req = request(`${server.url}/api/v1/ingest`, {
       method: 'POST',
       agent,
-      headers: { authorization: `Bearer ${probeToken}`, 'content-type': 'application/json', 'content-length': String(body.length) },
+      headers: { authorization: `Bearer ${probeToken}`, 'content-type': 'application/json', 'content-length': String(body.length), expect: '100-continue' },
     });
+    const handled = new Promise<void>((resolve) => req.once('continue', () => resolve()));
     req.on('response', (res) => {
       let text = '';
       res.setEncoding('utf8');
@@ -74,6 +78,8 @@ export async function runShutdownScenario(options: { env?: Record<string, string
       res.on('error', (err) => answered({ error: err.message }));
     });
     req.on('error', (err) => answered({ error: err.message }));
+    req.flushHeaders();
+    await Promise.race([handled, ingest]);
     req.write(body.subarray(0, half));
     // Past the gate's token check: the handler is reading the body.
     await waitFor(300);

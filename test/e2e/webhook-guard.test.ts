@@ -18,7 +18,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../helpers/server';
 import { expectedSignature, RECEIVER_ALLOW, startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 
-const ENV = { DROPSCOPE_WEBHOOK_POLL_MS: '100', DROPSCOPE_WEBHOOK_RETRY_BASE_MS: '100', DROPSCOPE_WEBHOOK_RETRY_MAX_MS: '200', DROPSCOPE_WEBHOOK_TIMEOUT_MS: '5000' };
+// "Send test" waits for its attempt up to the timeout + 2 s: ample on a busy machine (no
+// receiver here hangs).
+const ENV = { DROPSCOPE_WEBHOOK_POLL_MS: '100', DROPSCOPE_WEBHOOK_RETRY_BASE_MS: '100', DROPSCOPE_WEBHOOK_RETRY_MAX_MS: '200', DROPSCOPE_WEBHOOK_TIMEOUT_MS: '10000' };
 
 interface Problem {
   error: { code: string; message: string; issues?: { path: string; message: string }[] };

@@ -53,7 +53,9 @@ for (const backend of backends()) {
       database = await backend.open();
       const auth = createAuth({ database, config: parseAuthConfig({}), secretKey: new SecretKey(Buffer.alloc(32, 7)), log });
       const gate = createGate({ auth, database, dev: false, log });
-      health = createHealth({ database, migrationsDir: MIGRATIONS_DIR, shuttingDown: () => stopping, timeoutMs: 500 });
+      // A check timeout only a hang reaches: a loaded machine may take over a second to answer
+      // `select 1` (the timeout itself is tested below, on a database that never answers).
+      health = createHealth({ database, migrationsDir: MIGRATIONS_DIR, shuttingDown: () => stopping, timeoutMs: 20_000 });
       server = createServer((req, res) =>
         gate.handle(req, res, () => {
           if (health.serve(req, res)) return;
@@ -97,7 +99,7 @@ for (const backend of backends()) {
 
     it('is not ready while a migration is missing, and names it', async () => {
       // A separate health: the one above has already seen every migration applied (cached).
-      const fresh = createHealth({ database, migrationsDir: MIGRATIONS_DIR, shuttingDown: () => false });
+      const fresh = createHealth({ database, migrationsDir: MIGRATIONS_DIR, shuttingDown: () => false, timeoutMs: 20_000 });
       const last = readJournal(MIGRATIONS_DIR).at(-1)!;
       await database.db.execute(sql`delete from drizzle.__drizzle_migrations where created_at = ${last.when}`);
       try {

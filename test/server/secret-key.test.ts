@@ -115,5 +115,6 @@ describe('prepareSecretKey', () => {
     } finally {
       await database.close();
     }
-  });
+    // Opens (and migrates) a PGlite directory inside the test: seconds on a loaded machine.
+  }, 120_000);
 });

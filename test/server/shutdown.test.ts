@@ -61,7 +61,10 @@ async function rig(options: { graceMs?: number; stepTimeoutMs?: number } = {}): 
   http.keepAliveTimeout = 60_000;
   // A long default grace: a connection that is not closed by the drain itself would make the
   // test time out instead of being destroyed at the end of the grace.
-  const shutdown = createShutdown({ servers: [http], log, graceMs: options.graceMs ?? 20_000, stepTimeoutMs: options.stepTimeoutMs ?? 1_000, exit: (code) => exits.push(code) });
+  // Likewise a long default step timeout: a step that closes (socket.io's io.close()) may take
+  // more than a second on a loaded machine, and would then be left behind. The test of a step
+  // left behind sets its own.
+  const shutdown = createShutdown({ servers: [http], log, graceMs: options.graceMs ?? 20_000, stepTimeoutMs: options.stepTimeoutMs ?? 20_000, exit: (code) => exits.push(code) });
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
   const port = (http.address() as AddressInfo).port;
   cleanups.push(() => {

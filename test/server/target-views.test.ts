@@ -33,7 +33,8 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-describe.each(backends())('target views on $name', (backend) => {
+// Each test opens (and migrates) its database inside the test: seconds on a loaded machine.
+describe.each(backends())('target views on $name', { timeout: 120_000 }, (backend) => {
   it('writes every view through the spool, and a restarted writer finds what was left', async () => {
     const database: Database = await backend.open();
     const dataDir = mkdtempSync(path.join(tmpdir(), 'dropscope-views-'));
