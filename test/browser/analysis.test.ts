@@ -45,7 +45,7 @@ describe('analysis page', () => {
     const page = await context.newPage();
     await visit(page, `${server.url}/analysis`);
     const card = page.locator('[data-testid="signature"]');
-    await expect.poll(() => card.count()).toBe(1);
+    await expect.poll(() => card.count(), { timeout: 15_000 }).toBe(1);
     expect(await card.getAttribute('data-n')).toBe('60');
     expect(await card.getAttribute('data-scope')).toBe('proxy');
     const text = await card.innerText();
@@ -66,7 +66,7 @@ describe('analysis page', () => {
     const page = await context.newPage();
     await visit(page, `${server.url}/`);
     const top = page.locator('[data-testid="top-signatures"]');
-    await expect.poll(() => top.getAttribute('data-count')).toBe('1');
+    await expect.poll(() => top.getAttribute('data-count'), { timeout: 15_000 }).toBe('1');
     expect(await top.innerText()).toContain('60.0 s · 12 drops');
   });
 

@@ -125,13 +125,13 @@ describe('brush-to-zoom', () => {
 describe('the scope bar', () => {
   it('switches the zone, keeping the scope, and writes times in it', async () => {
     const { page } = await open('?range=6h&proxy=squid');
-    await expect.poll(() => page.locator('[data-testid="rtt-chart"] .card-meta').innerText()).toContain('UTC');
+    await expect.poll(() => page.locator('[data-testid="rtt-chart"] .card-meta').innerText(), { timeout: 15_000 }).toContain('UTC');
     await page.locator('[data-testid="tz-switch"] button', { hasText: 'local' }).click();
     expect(await pushes(page)).toEqual(['/handshakes?range=6h&proxy=squid&tz=local']);
     const local = await open('?range=6h&tz=local');
-    await expect.poll(() => local.page.locator('[data-testid="rtt-chart"] .card-meta').innerText()).toContain('Asia/Tokyo');
+    await expect.poll(() => local.page.locator('[data-testid="rtt-chart"] .card-meta').innerText(), { timeout: 15_000 }).toContain('Asia/Tokyo');
     // 10:00 UTC is 19:00 in Tokyo: the axis says so.
-    await expect.poll(async () => (await local.page.locator('[data-testid="rtt-chart-brush"] .recharts-cartesian-axis-tick-value').allTextContents()).join(' ')).toContain('19:');
+    await expect.poll(async () => (await local.page.locator('[data-testid="rtt-chart-brush"] .recharts-cartesian-axis-tick-value').allTextContents()).join(' '), { timeout: 15_000 }).toContain('19:');
   });
 
   it('shows an unknown filter value as selected, and a change keeps tz and range', async () => {

@@ -24,6 +24,8 @@ let server: RunningServer;
 let dataDir: string | undefined;
 let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
 let context: BrowserContext;
+/** edge-drill's token: the probe that stays online. */
+let edge: string;
 
 async function post(token: string, events: IngestEvent[]): Promise<void> {
   const res = await fetch(`${server.url}/api/v1/ingest`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
@@ -33,7 +35,7 @@ async function post(token: string, events: IngestEvent[]): Promise<void> {
 beforeAll(async () => {
   server = await startServer({ env: { DROPSCOPE_DEMO: 'off' } });
   const env = { DROPSCOPE_DATA_DIR: server.dataDir };
-  const edge = addProbeToken('edge-drill', env);
+  edge = addProbeToken('edge-drill', env);
   const silent = addProbeToken('edge-gone', env);
   const now = Date.now();
   const squid = canaryPath({ proxy: 'corp-squid', kind: 'http' });
@@ -77,11 +79,11 @@ describe('drops page', () => {
     const errors = watchPage(page);
     await visit(page, `${server.url}/drops?range=1h&proxy=corp-squid`);
     const age = page.locator('[data-testid="age-histogram"]');
-    await expect.poll(() => age.getAttribute('data-overflow-count')).toBe('1');
+    await expect.poll(() => age.getAttribute('data-overflow-count'), { timeout: 15_000 }).toBe('1');
     // Fitted to the clipped axis, not to 9.7 minutes.
     expect(Number(await age.getAttribute('data-bin-width-ms'))).toBeLessThanOrEqual(1000);
     expect(await page.locator('[data-testid="age-overflow"]').innerText()).toMatch(/Axis cut at .*1 drop longer/);
-    await expect.poll(() => age.locator('.recharts-bar-rectangle').count()).toBeGreaterThan(1);
+    await expect.poll(() => age.locator('.recharts-bar-rectangle').count(), { timeout: 15_000 }).toBeGreaterThan(1);
 
     // The tallest bar is the 20 s one.
     const bars = age.locator('.recharts-bar-rectangle path');
@@ -91,7 +93,7 @@ describe('drops page', () => {
     await bars.nth(tallest).click();
     await page.waitForURL(/bar=age%3A/);
     const list = page.locator('[data-testid="bin-sessions"]');
-    await expect.poll(() => list.getAttribute('data-total')).toBe(String(CUTS));
+    await expect.poll(() => list.getAttribute('data-total'), { timeout: 15_000 }).toBe(String(CUTS));
     expect(await list.getAttribute('data-rows')).toBe(String(CUTS));
     expect(Number(await list.getAttribute('data-bar-min'))).toBeLessThanOrEqual(19_950);
     expect(Number(await list.getAttribute('data-bar-max'))).toBeGreaterThan(20_028);
@@ -103,16 +105,16 @@ describe('drops page', () => {
 
     // A reload shows the same list; the overflow bar lists the outlier.
     await reloadPage(page);
-    await expect.poll(() => page.locator('[data-testid="bin-sessions"]').getAttribute('data-total')).toBe(String(CUTS));
+    await expect.poll(() => page.locator('[data-testid="bin-sessions"]').getAttribute('data-total'), { timeout: 15_000 }).toBe(String(CUTS));
     await age.locator('.recharts-bar-rectangle path').last().click();
-    await expect.poll(() => page.locator('[data-testid="bin-sessions"]').getAttribute('data-bar-max')).toBe('');
-    await expect.poll(() => page.locator('[data-testid="bin-sessions"]').getAttribute('data-total')).toBe('1');
+    await expect.poll(() => page.locator('[data-testid="bin-sessions"]').getAttribute('data-bar-max'), { timeout: 15_000 }).toBe('');
+    await expect.poll(() => page.locator('[data-testid="bin-sessions"]').getAttribute('data-total'), { timeout: 15_000 }).toBe('1');
     expect(await page.locator('[data-testid="bin-sessions"] tbody tr').innerText()).toContain('outlier-aaaa');
 
     // Close: the list goes, the URL loses the bar.
     await page.locator('[data-testid="bin-sessions-close"]').click();
     await page.waitForURL((u) => !u.searchParams.has('bar'));
-    await expect.poll(() => page.locator('[data-testid="bin-sessions"]').count()).toBe(0);
+    await expect.poll(() => page.locator('[data-testid="bin-sessions"]').count(), { timeout: 15_000 }).toBe(0);
 
     // From the keyboard: a bar with drops is a button; Enter opens its list.
     const keyBar = age.locator(`.recharts-bar-rectangle path[data-start-ms="${tallestStart}"]`);
@@ -121,7 +123,7 @@ describe('drops page', () => {
     await keyBar.focus();
     await page.keyboard.press('Enter');
     await page.waitForURL(/bar=age%3A/);
-    await expect.poll(() => page.locator('[data-testid="bin-sessions"]').getAttribute('data-total')).toBe(String(CUTS));
+    await expect.poll(() => page.locator('[data-testid="bin-sessions"]').getAttribute('data-total'), { timeout: 15_000 }).toBe(String(CUTS));
     expect(errors).toEqual([]);
   });
 
@@ -129,7 +131,7 @@ describe('drops page', () => {
     const page = await context.newPage();
     await visit(page, `${server.url}/drops?range=1h&proxy=corp-squid&bar=${encodeURIComponent('age:0-30000')}`);
     const list = page.locator('[data-testid="bin-sessions"]');
-    await expect.poll(() => list.getAttribute('data-total')).toBe(String(CUTS));
+    await expect.poll(() => list.getAttribute('data-total'), { timeout: 15_000 }).toBe(String(CUTS));
     // 40 fit on the first page of 50: no "more" button.
     expect(await page.locator('[data-testid="bin-sessions-more"]').count()).toBe(0);
   });
@@ -141,30 +143,33 @@ describe('overview', () => {
     const errors = watchPage(page);
     await visit(page, `${server.url}/`);
     const hist = page.locator('[data-testid="duration-histogram"]');
-    await expect.poll(() => hist.getAttribute('data-overflow-count')).toBe('1');
+    await expect.poll(() => hist.getAttribute('data-overflow-count'), { timeout: 15_000 }).toBe('1');
     const bars = hist.locator('.recharts-bar-rectangle path');
-    await expect.poll(() => bars.count()).toBeGreaterThan(1);
+    await expect.poll(() => bars.count(), { timeout: 15_000 }).toBeGreaterThan(1);
     const heights = await bars.evaluateAll((els) => els.map((el) => el.getBoundingClientRect().height));
     await bars.nth(heights.indexOf(Math.max(...heights))).click();
     await page.waitForURL(/bar=duration%3A/);
     expect(new URL(page.url()).searchParams.get('barTo')).toMatch(/^\d{4}-\d\d-\d\dT/);
     const list = page.locator('[data-testid="bin-sessions"]');
-    await expect.poll(() => list.getAttribute('data-total')).toBe(String(CUTS));
+    await expect.poll(() => list.getAttribute('data-total'), { timeout: 15_000 }).toBe(String(CUTS));
     await shot(page, 'drilldown-overview');
     await reloadPage(page);
-    await expect.poll(() => page.locator('[data-testid="bin-sessions"]').getAttribute('data-total')).toBe(String(CUTS));
+    await expect.poll(() => page.locator('[data-testid="bin-sessions"]').getAttribute('data-total'), { timeout: 15_000 }).toBe(String(CUTS));
     expect(errors).toEqual([]);
   });
 });
 
 describe('probes page', () => {
   it('shows a silent probe\'s canaries as unknown', async () => {
+    // edge-drill is online for 90 s after its last batch (the server's clock): the tests
+    // before this one may take longer on a loaded machine, so it reports again.
+    await post(edge, [heartbeat({ at: new Date().toISOString(), canaries: { open: 0, connecting: 0, backoff: 0 } })]);
     const page = await context.newPage();
     const errors = watchPage(page);
     await visit(page, `${server.url}/probes`);
     expect(await page.locator('[data-testid="probes"]').getAttribute('data-online')).toBe('1');
     const unknown = page.locator('[data-testid="canaries-unknown"]');
-    await expect.poll(() => unknown.getAttribute('data-count')).toBe('2');
+    await expect.poll(() => unknown.getAttribute('data-count'), { timeout: 15_000 }).toBe('2');
     expect(await unknown.innerText()).toContain('2 canaries unknown (probe silent)');
     await shot(page, 'drilldown-probes');
     await shot(page, 'drilldown-probes-dark', { dark: true });

@@ -149,7 +149,7 @@ describe('/fleet for an editor', () => {
     await path2.getByLabel('on probes').fill('*');
     await page.waitForSelector('[data-testid="selector-preview"][data-matches="2"]');
     await path2.getByRole('button', { name: 'Create path' }).click();
-    await expect.poll(() => page.locator('[data-testid="fleet-path-row"]').count()).toBe(2);
+    await expect.poll(() => page.locator('[data-testid="fleet-path-row"]').count(), { timeout: 15_000 }).toBe(2);
     const ids = await page.locator('[data-testid="fleet-path-row"]').evaluateAll((rows) => rows.map((r) => Number(r.getAttribute('data-path-id'))));
     const plan = await json<{ paths: { id: number; proxy: string }[] }>(await server.api('/api/v1/plan'));
     const euPath = plan.paths.find((p) => p.proxy === 'direct')!.id;
@@ -201,7 +201,7 @@ describe('/fleet for an editor', () => {
     // Back on /fleet, each path says where it runs and where it could not, and why.
     await visit(page, `${server.url}/fleet`);
     const row2 = page.locator(`[data-testid="fleet-path-row"][data-path-id="${allPath}"]`);
-    await expect.poll(() => row2.locator('[data-testid="path-state"]').getAttribute('data-running')).toBe('1');
+    await expect.poll(() => row2.locator('[data-testid="path-state"]').getAttribute('data-running'), { timeout: 15_000 }).toBe('1');
     expect(await row2.locator('[data-testid="path-state"]').getAttribute('data-unconfigured')).toBe('1');
     expect(await row2.locator('[data-testid="path-unconfigured"][data-probe="edge-us"]').innerText()).toContain('DROPSCOPE_PROXY_LAB_USER');
     expect(await page.locator(`[data-testid="fleet-path-row"][data-path-id="${euPath}"] [data-testid="path-state"]`).getAttribute('data-running')).toBe('1');
@@ -211,7 +211,7 @@ describe('/fleet for an editor', () => {
     await page.getByRole('button', { name: 'Delete target lab-canary' }).click();
     await expect(page.textContent('[data-testid="fleet-target-error"]')).resolves.toMatch(/path/);
     await page.getByRole('button', { name: `Delete path ${euPath} (lab-canary · direct · idle)` }).click();
-    await expect.poll(() => page.locator('[data-testid="fleet-path-row"]').count()).toBe(1);
+    await expect.poll(() => page.locator('[data-testid="fleet-path-row"]').count(), { timeout: 15_000 }).toBe(1);
     await until('edge-eu to drop the eu path', async () => {
       const p = await planOf('edge-eu');
       return p && !p.paths.some((x) => x.id === euPath);
@@ -271,7 +271,7 @@ describe("/fleet's issue 18 profiles and chains for an editor", () => {
     expect(await edit.getByLabel('hold for (optional)').inputValue()).toBe('225s');
     await edit.getByLabel('hold for (optional)').fill('');
     await edit.getByRole('button', { name: 'Save profile' }).click();
-    await expect.poll(() => heldRow.innerText()).not.toContain('reconnect after');
+    await expect.poll(() => heldRow.innerText(), { timeout: 15_000 }).not.toContain('reconnect after');
 
     // A chain: a repeated hop is refused at its row; hops are added and moved; the row shows them in order.
     await page.getByRole('button', { name: 'New chain' }).click();
@@ -297,16 +297,16 @@ describe("/fleet's issue 18 profiles and chains for an editor", () => {
     const editChain = page.getByRole('form', { name: 'Edit chain shop' });
     await editChain.getByRole('button', { name: 'Remove entry point 2' }).click();
     await editChain.getByRole('button', { name: 'Save chain' }).click();
-    await expect.poll(() => row.getAttribute('data-hops')).toBe('cdn app');
+    await expect.poll(() => row.getAttribute('data-hops'), { timeout: 15_000 }).toBe('cdn app');
     const chains = await json<{ name: string; hops: string[] }[]>(await server.api('/api/v1/plan/chains'));
     expect(chains).toEqual([expect.objectContaining({ name: 'shop', hops: ['cdn', 'app'] })]);
     await shot(page, 'fleet-chains');
     await page.getByRole('button', { name: 'Delete chain shop' }).click();
-    await expect.poll(() => page.locator('[data-testid="plan-chain-row"]').count()).toBe(0);
+    await expect.poll(() => page.locator('[data-testid="plan-chain-row"]').count(), { timeout: 15_000 }).toBe(0);
 
     for (const name of ['find-idle', 'l4-or-l7', 'verify-hb-30s']) {
       await page.getByRole('button', { name: `Delete profile ${name}` }).click();
-      await expect.poll(() => page.locator(`[data-testid="plan-profile-row"][data-name="${name}"]`).count()).toBe(0);
+      await expect.poll(() => page.locator(`[data-testid="plan-profile-row"][data-name="${name}"]`).count(), { timeout: 15_000 }).toBe(0);
     }
     expect(errors.filter((e) => !/status of 400/.test(e))).toEqual([]);
   });

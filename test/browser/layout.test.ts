@@ -146,7 +146,7 @@ describe('the path page\'s sessions', () => {
     expect(Math.abs(endHead!.x - endCell!.x)).toBeLessThan(1);
     // Closing it again takes the row away.
     await row.getByRole('button', { name: /less/ }).click();
-    await expect.poll(() => details.count()).toBe(0);
+    await expect.poll(() => details.count(), { timeout: 15_000 }).toBe(0);
     expect(errors).toEqual([]);
     await page.close();
   });

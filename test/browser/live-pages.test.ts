@@ -106,7 +106,7 @@ describe('live pages', { timeout: 90_000 }, () => {
 
     await p.waitForSelector('[data-testid="paths"][data-cells="2"]');
     await p.waitForSelector('[data-testid="path-cell"][data-proxy="direct"][data-health="healthy"]');
-    await expect.poll(() => squidCell.innerText()).toContain('60.0% of 5');
+    await expect.poll(() => squidCell.innerText(), { timeout: 15_000 }).toContain('60.0% of 5');
     // The refetch asks for the page's own view, at the watermark of the push (lib/realtime/live-answer.ts).
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.every((s) => /^\/api\/v1\/paths\?range=6h&w=[0-9a-f]{12}%3A\d+$/.test(s))).toBe(true);
@@ -158,7 +158,7 @@ describe('live pages', { timeout: 90_000 }, () => {
       return series.filter((b, i) => b.ratio !== null && series[i - 1]?.ratio == null && series[i + 1]?.ratio == null).length;
     };
     await expect
-      .poll(async () => (await p.locator('[data-testid="ratio-chart"] .recharts-line-dots circle').count()) === (await isolatedPoints()) && (await isolatedPoints()) > 0)
+      .poll(async () => (await p.locator('[data-testid="ratio-chart"] .recharts-line-dots circle').count()) === (await isolatedPoints()) && (await isolatedPoints()) > 0, { timeout: 15_000 })
       .toBe(true);
     expect(await sameDocument(p)).toBe(true);
     await shot(p, 'handshakes-live');
@@ -167,6 +167,9 @@ describe('live pages', { timeout: 90_000 }, () => {
   });
 
   it('/probes shows a first heartbeat and new canary counts, without a reload', async () => {
+    // edge-ams-1 is online for 90 s after its last batch (the server's clock), whatever the
+    // tests before this one took: it reports again, unchanged.
+    await ingest(ams, [heartbeat({ at: new Date().toISOString(), agentVersion: '0.4.2', canaries: { open: 6, connecting: 1, backoff: 0 }, spoolDepth: 2 })]);
     const p = await open('/probes', 'probes');
     const row = (name: string) => p.locator(`[data-testid="probe-row"][data-probe="${name}"]`);
     expect(await row('edge-lon-2').getAttribute('data-state')).toBe('never-seen');
@@ -196,7 +199,7 @@ describe('live pages', { timeout: 90_000 }, () => {
       await pg.clock.install();
     });
     // The catch-up refetch after connecting, then quiet.
-    await expect.poll(() => seen.length).toBe(1);
+    await expect.poll(() => seen.length, { timeout: 15_000 }).toBe(1);
     await p.waitForSelector('[data-testid="live-status"]:not(:has-text("updating"))');
     const firstNow = await p.getAttribute('[data-testid="probes"]', 'data-now');
     // Nothing was pushed, so the poll asks for the same watermark as the catch-up: the
@@ -204,8 +207,8 @@ describe('live pages', { timeout: 90_000 }, () => {
     // The page's clock is fake, the server's is not: let that period pass for real.
     await p.waitForTimeout(liveCadenceMs(null));
     await p.clock.fastForward(16_000);
-    await expect.poll(() => seen.length).toBe(2);
-    await expect.poll(() => p.getAttribute('[data-testid="probes"]', 'data-now')).not.toBe(firstNow);
+    await expect.poll(() => seen.length, { timeout: 15_000 }).toBe(2);
+    await expect.poll(() => p.getAttribute('[data-testid="probes"]', 'data-now'), { timeout: 15_000 }).not.toBe(firstNow);
     await p.clock.fastForward(5_000);
     await p.waitForTimeout(300);
     expect(seen.length).toBe(2);

@@ -54,11 +54,11 @@ describe('one story per page', () => {
     const page = await context.newPage();
     await visit(page, `${server.url}/analysis?proxy=story-squid&range=1h`);
     const card = page.locator('[data-testid="signature"][data-n="20"]');
-    await expect.poll(() => card.count()).toBe(1);
+    await expect.poll(() => card.count(), { timeout: 15_000 }).toBe(1);
     expect(await card.getAttribute('data-fix')).toBe('heartbeat:10000');
     const key = await card.getAttribute('data-key');
     const ladder = page.locator('[data-testid="findings"] li[data-kind="ladder"]');
-    await expect.poll(() => ladder.count()).toBeGreaterThan(0);
+    await expect.poll(() => ladder.count(), { timeout: 15_000 }).toBeGreaterThan(0);
     for (const li of await ladder.all()) {
       expect(await li.getAttribute('data-signature')).toBe(key);
       expect(await li.getAttribute('data-fix')).toBe('heartbeat:10000');
@@ -77,7 +77,7 @@ describe('one story per page', () => {
     const page = await context.newPage();
     await visit(page, `${server.url}/paths/${pathId({ target: 'canary', proxy: 'story-squid' })}?range=24h`);
     const drops = page.locator('[data-testid="path-drops"]');
-    await expect.poll(() => drops.count()).toBe(1);
+    await expect.poll(() => drops.count(), { timeout: 15_000 }).toBe(1);
     // 16 drops (12 idle canaries and 4 ladder rungs) in the 11 min 20 s from the first
     // attempt (20 min ago) to the last end (the 12th canary's, 8 min 40 s ago), not in 24 h.
     expect(await drops.innerText()).toContain('16 drops in 11 min of data');

@@ -15,6 +15,19 @@ let server: RunningServer;
 let empty: RunningServer;
 let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
 let context: BrowserContext;
+let ams: string;
+let fra: string;
+
+/**
+ * Both probes' heartbeats again, as sent at the start: a probe is online for 90 s after the
+ * server last heard from it, by the server's clock, and the tests before the probes' may take
+ * longer than that on a loaded machine.
+ */
+async function heartbeatsAgain(): Promise<void> {
+  const at = new Date().toISOString();
+  await post(server.url, ams, [heartbeat({ at, agentVersion: '0.4.2', canaries: { open: 6, connecting: 1, backoff: 2 }, spoolDepth: 3 })]);
+  await post(server.url, fra, [heartbeat({ at, agentVersion: '0.4.1', canaries: { open: 2, connecting: 0, backoff: 0 }, spoolDepth: 0 })]);
+}
 
 async function post(url: string, token: string, events: IngestEvent[]): Promise<void> {
   const res = await fetch(`${url}/api/v1/ingest`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
@@ -26,8 +39,8 @@ beforeAll(async () => {
   // server's session cookie has the same name.
   [server, empty] = [await startServer(), await startServer({ env: { HOST: '127.0.0.2' } })];
   const env = { DROPSCOPE_DATA_DIR: server.dataDir };
-  const ams = addProbeToken('edge-ams-1', env, ['region=eu']);
-  const fra = addProbeToken('edge-fra-2', env, ['region=de']);
+  ams = addProbeToken('edge-ams-1', env, ['region=eu']);
+  fra = addProbeToken('edge-fra-2', env, ['region=de']);
   addProbeToken('edge-lon-3', env, ['region=uk']);
   addProbeToken('old-probe', env);
   expect(runCli(['probe', 'revoke', 'old-probe'], env).status).toBe(0);
@@ -85,7 +98,7 @@ describe('paths matrix', () => {
     const page = await context.newPage();
     await visit(page, `${server.url}/paths`);
     const cells = page.locator('[data-testid="path-cell"]');
-    await expect.poll(() => cells.count()).toBe(3);
+    await expect.poll(() => cells.count(), { timeout: 15_000 }).toBe(3);
     const squid = page.locator('[data-testid="path-cell"][data-proxy="corp-squid"]');
     expect(await squid.getAttribute('data-health')).toBe('failing');
     const text = await squid.innerText();
@@ -108,15 +121,15 @@ describe('paths matrix', () => {
     await page.waitForURL(/by=probe/);
     await waitForHydration(page);
     const matrix = page.locator('[data-testid="paths-matrix"]');
-    await expect.poll(() => matrix.getAttribute('data-by')).toBe('probe');
-    await expect.poll(() => page.locator('[data-testid="path-cell"]').count()).toBe(5);
+    await expect.poll(() => matrix.getAttribute('data-by'), { timeout: 15_000 }).toBe('probe');
+    await expect.poll(() => page.locator('[data-testid="path-cell"]').count(), { timeout: 15_000 }).toBe(5);
     await page.locator('select[name="proxy"]').selectOption('corp-squid');
     await page.waitForURL(/proxy=corp-squid/);
     expect(page.url()).toMatch(/range=6h/);
     expect(page.url()).toMatch(/by=probe/);
-    await expect.poll(() => page.locator('[data-testid="path-cell"]').count()).toBe(2);
+    await expect.poll(() => page.locator('[data-testid="path-cell"]').count(), { timeout: 15_000 }).toBe(2);
     await reloadPage(page);
-    await expect.poll(() => page.locator('[data-testid="path-cell"]').count()).toBe(2);
+    await expect.poll(() => page.locator('[data-testid="path-cell"]').count(), { timeout: 15_000 }).toBe(2);
     expect(await page.locator('select[name="proxy"]').inputValue()).toBe('corp-squid');
     expect(await page.locator('[data-testid="range-picker"], .range-picker button[aria-pressed="true"]').first().innerText()).toBe('6h');
     await shot(page, 'paths-by-probe');
@@ -141,12 +154,12 @@ describe('path page', () => {
     await page.waitForURL(/\/paths\/canary~corp-squid\?range=6h/);
     await waitForHydration(page);
     const timeline = page.locator('[data-testid="path-timeline"]');
-    await expect.poll(() => timeline.getAttribute('data-bars')).toBe('19');
-    await expect.poll(() => timeline.locator('.recharts-bar-rectangle').count()).toBe(19);
-    await expect.poll(() => page.locator('[data-testid="rtt-chart"]').getAttribute('data-samples')).toBe('44');
-    await expect.poll(() => page.locator('[data-testid="rtt-chart"] .recharts-line-curve').count()).toBe(2);
+    await expect.poll(() => timeline.getAttribute('data-bars'), { timeout: 15_000 }).toBe('19');
+    await expect.poll(() => timeline.locator('.recharts-bar-rectangle').count(), { timeout: 15_000 }).toBe(19);
+    await expect.poll(() => page.locator('[data-testid="rtt-chart"]').getAttribute('data-samples'), { timeout: 15_000 }).toBe('44');
+    await expect.poll(() => page.locator('[data-testid="rtt-chart"] .recharts-line-curve').count(), { timeout: 15_000 }).toBe(2);
     expect(await page.locator('[data-testid="phases-chart"]').getAttribute('data-phases')).toBe('4');
-    await expect.poll(() => page.locator('[data-testid="phases-chart"] .recharts-bar-rectangle').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.locator('[data-testid="phases-chart"] .recharts-bar-rectangle').count(), { timeout: 15_000 }).toBeGreaterThan(0);
     expect(await page.locator('[data-testid="path-ladder"]').innerText()).toContain('survives 30 s idle, dies by 90 s');
     const table = page.locator('[data-testid="session-table"]');
     expect(await table.getAttribute('data-rows')).toBe('22');
@@ -168,10 +181,10 @@ describe('path page', () => {
     const page = await context.newPage();
     await visit(page, `${server.url}/paths/canary~direct`);
     const timeline = page.locator('[data-testid="path-timeline"]');
-    await expect.poll(() => timeline.getAttribute('data-bars')).toBe('14');
+    await expect.poll(() => timeline.getAttribute('data-bars'), { timeout: 15_000 }).toBe('14');
     // One change per probe: the two probes alternate and each sees .7 then .8.
     expect(await timeline.getAttribute('data-egress-changes')).toBe('2');
-    await expect.poll(() => timeline.locator('.recharts-reference-line').count()).toBe(2);
+    await expect.poll(() => timeline.locator('.recharts-reference-line').count(), { timeout: 15_000 }).toBe(2);
     expect(await page.locator('[data-testid="egress-changes"]').innerText()).toContain('198.51.100.7 → 198.51.100.8');
     await shot(page, 'path-direct');
   });
@@ -181,7 +194,7 @@ describe('path page', () => {
     await visit(page, `${server.url}/paths`);
     await page.locator('[data-testid="path-cell"][data-target="app eu/1"]').click();
     await page.waitForURL(new RegExp(`/paths/${pathId({ target: 'app eu/1', proxy: 'direct' }).replace(/[%/]/g, (c) => `\\${c}`)}`));
-    await expect.poll(() => page.locator('[data-testid="path"]').getAttribute('data-target')).toBe('app eu/1');
+    await expect.poll(() => page.locator('[data-testid="path"]').getAttribute('data-target'), { timeout: 15_000 }).toBe('app eu/1');
     const missing = await visit(page, `${server.url}/paths/nowhere~direct`);
     expect(missing?.status()).toBe(404);
     const malformed = await visit(page, `${server.url}/paths/no-tilde`);
@@ -193,10 +206,11 @@ describe('path page', () => {
 
 describe('probes page', () => {
   it('lists every probe with its state, version, labels, canaries and spool', async () => {
+    await heartbeatsAgain();
     const page = await context.newPage();
     await visit(page, `${server.url}/probes`);
     const rows = page.locator('[data-testid="probe-row"]');
-    await expect.poll(() => rows.count()).toBe(4);
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(4);
     const state = (name: string) => page.locator(`[data-testid="probe-row"][data-probe="${name}"]`).getAttribute('data-state');
     expect(await state('edge-ams-1')).toBe('online');
     expect(await state('edge-lon-3')).toBe('never-seen');
@@ -210,6 +224,7 @@ describe('probes page', () => {
 
 describe('JSON endpoints', () => {
   it('return what the pages render, and refuse bad queries naming the field', async () => {
+    await heartbeatsAgain();
     const m = await (await server.api('/api/v1/paths?by=probe&range=6h')).json();
     expect(m).toMatchObject({ byProbe: true, proxies: ['corp-squid', 'direct'], probes: ['edge-ams-1', 'edge-fra-2'] });
     const d = await server.api('/api/v1/paths/canary~corp-squid?range=6h');

@@ -55,7 +55,7 @@ describe('query parameters', () => {
   it('ignores an unknown parameter with a notice, and the page renders normally', async () => {
     const { page, errors, status } = await open('/paths?utm_source=chat&range=6h');
     expect(status).toBe(200);
-    await expect.poll(() => page.locator('[data-testid="path-cell"]').count()).toBe(2);
+    await expect.poll(() => page.locator('[data-testid="path-cell"]').count(), { timeout: 15_000 }).toBe(2);
     expect(await page.locator('[data-testid="ignored-params"]').innerText()).toContain('Ignored unknown parameter utm_source');
     expect(await page.locator('[data-testid="bad-link"]').count()).toBe(0);
     // The notice's link is the same view without it.
@@ -99,7 +99,7 @@ describe('filters and the default range', () => {
     const { page } = await open('/paths');
     expect(await page.locator('[data-testid="scope-bar"]').getAttribute('data-range')).toBe('1h');
     expect(await page.locator('.range-picker button[aria-pressed="true"]').first().innerText()).toBe('1h');
-    await expect.poll(() => page.locator('[data-testid="path-cell"]').count()).toBe(2);
+    await expect.poll(() => page.locator('[data-testid="path-cell"]').count(), { timeout: 15_000 }).toBe(2);
   });
 });
 
@@ -113,13 +113,13 @@ describe('the time zone switch', () => {
     expect(utc).toContain('UTC');
     await page.locator('[data-testid="tz-switch"] button', { hasText: 'local' }).click();
     await page.waitForURL(/tz=local/);
-    await expect.poll(() => span.innerText()).toContain(ZONE);
+    await expect.poll(() => span.innerText(), { timeout: 15_000 }).toContain(ZONE);
     expect(hour(await span.innerText())).toBe((hour(utc) + 9) % 24);
     // A scope change keeps the zone.
     await page.locator('.range-picker button', { hasText: '1h' }).first().click();
     await page.waitForURL(/range=1h/);
     expect(page.url()).toContain('tz=local');
-    await expect.poll(() => span.innerText()).toContain(ZONE);
+    await expect.poll(() => span.innerText(), { timeout: 15_000 }).toContain(ZONE);
     await shot(page, 'scope-tz-local');
     expect(errors).toEqual([]);
 
@@ -129,7 +129,7 @@ describe('the time zone switch', () => {
     await paths.page.waitForURL(/\/paths\/canary~corp-squid/);
     expect(paths.page.url()).toContain('tz=local');
     // The server writes UTC; the page switches to the browser's zone once it has mounted.
-    await expect.poll(() => paths.page.locator('[data-testid="path-timeline"]').innerText()).toContain(ZONE);
+    await expect.poll(() => paths.page.locator('[data-testid="path-timeline"]').innerText(), { timeout: 15_000 }).toContain(ZONE);
   });
 });
 
@@ -157,7 +157,7 @@ describe('brush-to-zoom', () => {
     // About 40 % of the hour, never under the one-minute minimum.
     expect(span).toBeGreaterThan(60_000);
     expect(span).toBeLessThan(3_600_000);
-    await expect.poll(() => page.locator('[data-testid="scope-bar"]').getAttribute('data-range')).toBe('custom');
+    await expect.poll(() => page.locator('[data-testid="scope-bar"]').getAttribute('data-range'), { timeout: 15_000 }).toBe('custom');
     await shot(page, 'scope-zoomed');
 
     await page.locator('[data-testid="zoom-out"]').click();
@@ -184,7 +184,7 @@ describe('brush-to-zoom', () => {
     expect(earlier.to - earlier.from).toBe(3_600_000);
     expect(earlier.to).toBeLessThan(before - 29 * 60_000);
     expect([earlier.proxy, earlier.range]).toEqual(['corp-squid', null]);
-    await expect.poll(() => page.locator('[data-testid="scope-bar"]').getAttribute('data-range')).toBe('custom');
+    await expect.poll(() => page.locator('[data-testid="scope-bar"]').getAttribute('data-range'), { timeout: 15_000 }).toBe('custom');
 
     await moves.getByRole('button', { name: 'Later' }).focus();
     await page.keyboard.press('Enter');

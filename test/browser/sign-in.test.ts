@@ -64,8 +64,15 @@ async function signInWithProvider(page: Page, login: string) {
   await page.fill('input[name="login"]', login);
   await page.fill('input[name="password"]', 'anything');
   await page.click('button[type="submit"]');
+  // Then the provider's consent page, or straight back to the server. Waited for: isVisible()
+  // does not wait (its timeout is ignored), and the consent page may not be there yet.
   const consent = page.locator('button:has-text("Continue")');
-  if (await consent.isVisible({ timeout: 5_000 }).catch(() => false)) await consent.click();
+  const serverOrigin = new URL(server.url).origin;
+  const next = await Promise.race([
+    consent.waitFor({ state: 'visible' }).then(() => 'consent' as const),
+    page.waitForURL((u) => u.origin === serverOrigin).then(() => 'back' as const),
+  ]);
+  if (next === 'consent') await consent.click();
 }
 
 describe('sign-in', () => {
