@@ -138,12 +138,15 @@ paths:
     const failuresBefore = await dialFailures();
     await until('dial failures during the outage', async () => (await dialFailures()) >= failuresBefore + 2);
     server = await startServer({ dataDir, env: { PORT: String(port), HOST } });
-    const refused = await until('attempts failed during the outage', async () => {
+    // Refused once the server is gone. A dial that lands while it is shutting down is reset,
+    // and one that lands while the new server is starting (listening, not yet answering) times
+    // out: CI saw ETIMEDOUT as the newest failure once. The refusals must be there, and
+    // nothing but these three.
+    const failedInOutage = await until('attempts refused during the outage', async () => {
       const failed = await sessions(`&outcome=dial_failed&from=${encodeURIComponent(outageStart.toISOString())}`);
-      return failed.length > 0 && failed;
+      return failed.some((s) => s.errorCode === 'ECONNREFUSED') && failed;
     });
-    // Refused once the server is gone; reset when a dial lands while it is shutting down.
-    expect(['ECONNREFUSED', 'ECONNRESET']).toContain(refused[0]!.errorCode);
+    for (const s of failedInOutage) expect(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT']).toContain(s.errorCode);
 
     // Sessions that were open when the backend went down ended then; their endings were
     // spooled and arrive now.
