@@ -47,7 +47,11 @@ async function main(): Promise<void> {
   // A bad DROPSCOPE_LAYERS_FILE stops the start, not the first analysis request.
   const layers = layersInUse();
   const dbConfig: DatabaseConfig = config.DATABASE_URL
-    ? { kind: 'postgres', url: config.DATABASE_URL }
+    ? {
+        kind: 'postgres',
+        url: config.DATABASE_URL,
+        startWait: { waitMs: config.DROPSCOPE_DATABASE_WAIT_MS, onRetry: (err, attempt, delayMs) => log.warn({ err, attempt, delayMs }, 'cannot reach PostgreSQL yet; trying again') },
+      }
     : { kind: 'pglite', dataDir: config.DROPSCOPE_DATA_DIR };
   const database = await openDatabase(dbConfig);
   installDatabase(database);
@@ -121,7 +125,7 @@ async function main(): Promise<void> {
     exit: (code) => process.exit(code),
   });
   // On PostgreSQL, pushes reach the browsers of every server on the database (server/live-adapter.ts).
-  const live = await attachLive(httpServer, { intervalMs: config.DROPSCOPE_LIVE_INTERVAL_MS, log: moduleLogger(log, 'live'), postgresUrl: config.DATABASE_URL, admit: gate.admitSocket, recheckMs: authConfig.DROPSCOPE_LIVE_RECHECK_MS });
+  const live = await attachLive(httpServer, { intervalMs: config.DROPSCOPE_LIVE_INTERVAL_MS, log: moduleLogger(log, 'live'), postgresUrl: config.DATABASE_URL, startWaitMs: config.DROPSCOPE_DATABASE_WAIT_MS, admit: gate.admitSocket, recheckMs: authConfig.DROPSCOPE_LIVE_RECHECK_MS });
   registerLiveMetrics(metrics);
   // The built-in target's views go through a spool in the data directory, as a probe's
   // events do: never lost while the database cannot be reached.

@@ -15,9 +15,11 @@ import postgres from 'postgres';
 import type { Database, Db } from './client';
 import { acquireDataDirLock } from './data-dir-lock';
 import * as schema from './schema';
+import { retryAtStart, type StartWait } from './start-wait';
 
 export type DatabaseConfig =
-  | { kind: 'postgres'; url: string; poolSize?: number }
+  /** `startWait`: keep trying to reach PostgreSQL this long before giving up (db/start-wait.ts); once by default. */
+  | { kind: 'postgres'; url: string; poolSize?: number; startWait?: StartWait }
   /** `dataDir` is a directory, or `memory://` for a throwaway in-memory database. */
   | { kind: 'pglite'; dataDir: string };
 
@@ -53,7 +55,7 @@ export async function openDatabase(
   options: { migrationsDir?: string } = {},
 ): Promise<Database> {
   const migrationsFolder = options.migrationsDir ?? MIGRATIONS_DIR;
-  return config.kind === 'postgres' ? openPostgres(config.url, config.poolSize ?? 10, migrationsFolder) : openPglite(config.dataDir, migrationsFolder);
+  return config.kind === 'postgres' ? openPostgres(config.url, config.poolSize ?? 10, migrationsFolder, config.startWait) : openPglite(config.dataDir, migrationsFolder);
 }
 
 /**
@@ -75,13 +77,13 @@ export async function openDatabase(
  */
 export const POSTGRES_SESSION_SETTINGS = { work_mem: '32MB', jit: 'off', max_parallel_workers: '1' } as const;
 
-async function openPostgres(url: string, max: number, migrationsFolder: string): Promise<Database> {
+async function openPostgres(url: string, max: number, migrationsFolder: string, startWait: StartWait = { waitMs: 0 }): Promise<Database> {
   const location = redactDatabaseUrl(url);
   // Fail fast: while the database cannot be reached, ingest answers 503 within seconds
   // instead of holding the probe for the driver's default 30 s.
   const client = postgres(url, { max, connect_timeout: CONNECT_TIMEOUT_S, backoff: reconnectDelayS, onnotice: () => {}, connection: POSTGRES_SESSION_SETTINGS });
   try {
-    await client`select 1`;
+    await retryAtStart(() => client`select 1`, startWait);
   } catch (err) {
     await client.end({ timeout: 1 }).catch(() => {});
     throw new DatabaseOpenError('DB_ERR_UNREACHABLE', `cannot reach PostgreSQL at ${location}: ${(err as Error).message}`, { cause: err });

@@ -18,6 +18,7 @@
 import { createAdapter } from '@socket.io/postgres-adapter';
 import pg from 'pg';
 import type { Logger } from '../lib/log';
+import { retryAtStart } from '../db/start-wait';
 
 /** The adapter's table (its default name). */
 export const ATTACHMENTS_TABLE = 'socket_io_attachments';
@@ -36,7 +37,7 @@ export interface LiveAdapter {
  * A pool on `url`, the attachments table, and the adapter factory.
  * @throws when PostgreSQL cannot be reached or refuses the table (the server does not start).
  */
-export async function createLiveAdapter(url: string, log: Logger): Promise<LiveAdapter> {
+export async function createLiveAdapter(url: string, log: Logger, startWaitMs = 0): Promise<LiveAdapter> {
   const pool = new pg.Pool({
     connectionString: url,
     // One connection stays checked out for LISTEN; NOTIFY and the attachments use the rest.
@@ -52,7 +53,10 @@ export async function createLiveAdapter(url: string, log: Logger): Promise<LiveA
   // Its 'end' still fires, and the adapter reconnects on it.
   pool.on('connect', (client) => client.on('error', (err) => log.warn({ err }, 'the live relay lost its PostgreSQL connection; reconnecting')));
   try {
-    await ensureAttachmentsTable(pool);
+    await retryAtStart(() => ensureAttachmentsTable(pool), {
+      waitMs: startWaitMs,
+      onRetry: (err, attempt, delayMs) => log.warn({ err, attempt, delayMs }, 'the live relay cannot reach PostgreSQL yet; trying again'),
+    });
   } catch (err) {
     await pool.end().catch(() => {});
     throw err;

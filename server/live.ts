@@ -41,6 +41,8 @@ export interface LiveOptions {
   log: Logger;
   /** DATABASE_URL when it is PostgreSQL: relay pushes to the other servers on it. */
   postgresUrl?: string;
+  /** How long the relay's first connection keeps trying at start (db/start-wait.ts). */
+  startWaitMs?: number;
   /**
    * Who may connect (server/auth/gate.ts): null to accept, or why not. Checked on the
    * handshake of every transport, polling and WebSocket alike.
@@ -53,7 +55,7 @@ export interface LiveOptions {
 /** @throws when `postgresUrl` is given and PostgreSQL refuses the adapter's pool or table. */
 export async function attachLive(httpServer: HttpServer, options: LiveOptions): Promise<Live> {
   const { log } = options;
-  const relay: LiveAdapter | null = options.postgresUrl ? await createLiveAdapter(options.postgresUrl, log) : null;
+  const relay: LiveAdapter | null = options.postgresUrl ? await createLiveAdapter(options.postgresUrl, log, options.startWaitMs) : null;
   const io: Live['io'] = new SocketServer(httpServer, {
     path: '/socket.io',
     serveClient: false,

@@ -69,6 +69,11 @@ const envSchema = z.object({
   /** A request body not fully arrived this long after its reading began is answered 408 and its socket closed. */
   DROPSCOPE_INGEST_BODY_TIMEOUT_MS: z.coerce.number().int().min(50).max(300_000).default(10_000),
   /**
+   * How long a server starting on PostgreSQL keeps trying to reach it before it gives up
+   * (db/start-wait.ts): started with its database (a rolling deploy, a reboot), it waits.
+   */
+  DROPSCOPE_DATABASE_WAIT_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  /**
    * SIGTERM's drain (server/shutdown.ts): how long requests in flight may take to finish
    * before their connections are destroyed, and how long each closing step (socket.io, the
    * loops, the database) may take before it is left behind. The defaults end a drain within

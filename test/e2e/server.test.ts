@@ -124,7 +124,9 @@ describe('refusing to start', () => {
   };
 
   it('when PostgreSQL is unreachable, without printing the password', async () => {
-    const out = await expectStartFailure({ DATABASE_URL: 'postgres://app:hunter2@127.0.0.1:1/dropscope' });
+    // It keeps trying for DROPSCOPE_DATABASE_WAIT_MS first (a database restarting with it).
+    const out = await expectStartFailure({ DATABASE_URL: 'postgres://app:hunter2@127.0.0.1:1/dropscope', DROPSCOPE_DATABASE_WAIT_MS: '600' });
+    expect(out).toContain('cannot reach PostgreSQL yet; trying again');
     expect(out).toContain('dropscope could not start: cannot reach PostgreSQL at postgres://app:***@127.0.0.1:1/dropscope');
     expect(out).not.toContain('hunter2');
   });

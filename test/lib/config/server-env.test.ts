@@ -71,3 +71,10 @@ describe('SIGTERM drain settings', () => {
     expect(() => parseServerConfig({ DROPSCOPE_SHUTDOWN_STEP_TIMEOUT_MS: '1h' })).toThrow(/DROPSCOPE_SHUTDOWN_STEP_TIMEOUT_MS/);
   });
 });
+
+describe('the wait for PostgreSQL at start', () => {
+  it('is 30 s by default, and named when bad', () => {
+    expect(parseServerConfig({}).DROPSCOPE_DATABASE_WAIT_MS).toBe(30_000);
+    expect(() => parseServerConfig({ DROPSCOPE_DATABASE_WAIT_MS: 'soon' })).toThrow(/DROPSCOPE_DATABASE_WAIT_MS/);
+  });
+});
