@@ -79,7 +79,7 @@ async function main(): Promise<void> {
   const serveAuth = createAuthHandler(auth);
   const gate = createGate({ auth, database, publicUrl: config.DROPSCOPE_PUBLIC_URL, dev, trustedProxies: authConfig.DROPSCOPE_TRUSTED_PROXIES, log: authLog });
   // A request whose headers or body dribble in is cut after these, not Node's 300 s.
-  const httpServer = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => gate.handle(req, res, () => dispatch(req, res)));
+  const httpServer = createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: config.DROPSCOPE_KEEPALIVE_TIMEOUT_MS }, (req, res) => gate.handle(req, res, () => dispatch(req, res)));
   // /healthz and /readyz: public in the gate, answered before Next (server/health.ts).
   const health = createHealth({ database, migrationsDir: MIGRATIONS_DIR, shuttingDown: () => shutdown.shuttingDown(), log: moduleLogger(log, 'health') });
   const dispatch = (req: IncomingMessage, res: ServerResponse) => {

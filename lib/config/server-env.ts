@@ -69,6 +69,13 @@ const envSchema = z.object({
   /** A request body not fully arrived this long after its reading began is answered 408 and its socket closed. */
   DROPSCOPE_INGEST_BODY_TIMEOUT_MS: z.coerce.number().int().min(50).max(300_000).default(10_000),
   /**
+   * How long an idle keep-alive connection stays open. Node's default of 5 s is shorter than
+   * the idle timeout of the load balancer in front (AWS ALB 60 s, nginx upstream keepalive
+   * 60 s): the balancer then reuses a connection the server has just closed, and answers a
+   * 502. 65 s outlasts the common ones; set it above yours.
+   */
+  DROPSCOPE_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(65_000),
+  /**
    * How long a server starting on PostgreSQL keeps trying to reach it before it gives up
    * (db/start-wait.ts): started with its database (a rolling deploy, a reboot), it waits.
    */

@@ -4,6 +4,7 @@
  * starts fail fast with a message a person can act on.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { io as connect, type Socket } from 'socket.io-client';
@@ -96,6 +97,28 @@ describe('dropscope server', () => {
     const r = runCli(['probe', 'revoke', 'edge-e2e-revoked'], { DROPSCOPE_DATA_DIR: dataDir });
     expect(r.status).toBe(0);
     expect((await ingest([opened('s-rev00002')], other)).status).toBe(401);
+  });
+
+  it('keeps an idle keep-alive connection open past 5 s, as a load balancer in front expects', async () => {
+    // Node's default keepAliveTimeout (5 s) is shorter than an ALB's or nginx's 60 s idle
+    // timeout: the balancer would reuse a connection the server had closed, and answer 502.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = () =>
+      new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+        const req = request(`${server.url}/healthz`, { agent }, (res) => {
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode!, reused: req.reusedSocket }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      expect(await get()).toEqual({ status: 200, reused: false });
+      await new Promise((r) => setTimeout(r, 6_000));
+      expect(await get()).toEqual({ status: 200, reused: true });
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('refuses a second server on the same data directory', async () => {

@@ -78,3 +78,10 @@ describe('the wait for PostgreSQL at start', () => {
     expect(() => parseServerConfig({ DROPSCOPE_DATABASE_WAIT_MS: 'soon' })).toThrow(/DROPSCOPE_DATABASE_WAIT_MS/);
   });
 });
+
+describe('keep-alive', () => {
+  it('keeps idle connections past a load balancer\'s 60 s by default, and names a bad value', () => {
+    expect(parseServerConfig({}).DROPSCOPE_KEEPALIVE_TIMEOUT_MS).toBe(65_000);
+    expect(() => parseServerConfig({ DROPSCOPE_KEEPALIVE_TIMEOUT_MS: '10' })).toThrow(/DROPSCOPE_KEEPALIVE_TIMEOUT_MS/);
+  });
+});
