@@ -37,7 +37,9 @@ async function post(url: string, token: string, events: IngestEvent[]): Promise<
 beforeAll(async () => {
   // `empty` on an address of its own: a browser keeps cookies by host, not port, and each
   // server's session cookie has the same name.
-  [server, empty] = [await startServer(), await startServer({ env: { HOST: '127.0.0.2' } })];
+  // One after the other, each kept as soon as it runs, for afterAll to stop if the next fails.
+  server = await startServer();
+  empty = await startServer({ env: { HOST: '127.0.0.2' } });
   const env = { DROPSCOPE_DATA_DIR: server.dataDir };
   ams = addProbeToken('edge-ams-1', env, ['region=eu']);
   fra = addProbeToken('edge-fra-2', env, ['region=de']);

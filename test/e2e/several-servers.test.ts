@@ -48,7 +48,11 @@ describe.skipIf(!ADMIN_URL)('several servers on one PostgreSQL', { timeout: 90_0
     const env = { DATABASE_URL: url, DROPSCOPE_SECRET_KEY: TEST_SECRET_KEY, DROPSCOPE_OUTBOUND_ALLOW: RECEIVER_ALLOW };
     receiver = await startWebhookReceiver();
     // A polls its outbox rarely: B's "send test" is delivered by B.
-    [a, b] = await Promise.all([startServer({ env: { ...env, DROPSCOPE_WEBHOOK_POLL_MS: '60000' } }), startServer({ env })]);
+    // allSettled: when one fails to start, the other is still kept for afterAll to stop
+    // (Promise.all assigned neither, and the one that started outlived the test).
+    const started = await Promise.allSettled([startServer({ env: { ...env, DROPSCOPE_WEBHOOK_POLL_MS: '60000' } }), startServer({ env })]);
+    [a, b] = started.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
     // On PostgreSQL the CLI writes the probe to the database itself: every server knows it.
     token = addProbeToken('edge-multi-1', { DATABASE_URL: url });
     scraper = await createApiToken(a!, 'viewer', 'prometheus');

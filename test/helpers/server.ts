@@ -100,7 +100,11 @@ export async function startServer(
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
 
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within ${options.timeoutMs ?? 60_000} ms:\n${out}`)), options.timeoutMs ?? 60_000);
+    // A server that does not come up is stopped here: nothing else holds its pid.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within ${options.timeoutMs ?? 60_000} ms:\n${out}`));
+    }, options.timeoutMs ?? 60_000);
     const onData = () => {
       const m = /"port":(\d+),[^\n]*"msg":"dropscope listening"/.exec(out);
       if (m) {
